@@ -1,0 +1,70 @@
+# Makefile - builds libgusto, the gusto CLI and gusto-sandbox; runs the tests.
+#
+#   make            build everything into build/
+#   make test       the whole suite (what CI runs): normal build, then ASan+UBSan
+#   make demo       install missing packages, build, start the sandbox, use it
+#   make san        build with AddressSanitizer + UBSan into build-san/
+#   make lint       refuse banned string functions
+#   make install PREFIX=/usr/local
+
+PREFIX  ?= /usr/local
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+PKGS    = libmicrohttpd sqlite3 jansson libcrypto
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
+           -Wno-format-nonliteral $(OPT) $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+ifeq ($(SAN),1)
+CFLAGS  += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+endif
+
+SANDBOX_SRC = $(wildcard src/sandbox/*.c)
+SANDBOX_OBJ = $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC    = tests/testutil.c
+TEST_BINS   = $(BUILD)/tests/sandbox_test
+
+all: $(BUILD)/gusto-sandbox $(TEST_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gusto-sandbox: $(SANDBOX_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
+
+deps:
+	./scripts/deps.sh
+
+test: deps
+	./tests/run.sh
+
+san:
+	$(MAKE) SAN=1 BUILD=build-san all
+
+demo: deps all
+	./scripts/demo.sh
+
+lint:
+	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)\s*\(' \
+	    $$(find src include tests -name '*.c' -o -name '*.h') || \
+	    { echo "lint: banned function above" >&2; exit 1; }
+	@echo "lint: ok"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/gusto-sandbox $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps test san demo lint install clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

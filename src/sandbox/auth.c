@@ -1,0 +1,127 @@
+/* auth.c - bearer tokens: registration, lookup and scope checks.
+ *
+ * Tokens are stored as SHA-256 hashes, so the database file never holds a
+ * usable credential.  Each token belongs to one company and one grant (the
+ * rate limiter counts per grant). */
+#include "sandbox/sandbox.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+const char *const SB_ALL_SCOPES =
+    "public companies:read companies:write employees:read employees:write "
+    "employees:manage jobs:read jobs:write compensations:read compensations:write "
+    "employee_time_off_activities:read time_off_policies:read time_off_requests:read "
+    "people_batches:read people_batches:write company_admin:read signatories:read";
+
+static void sha256_hex(const char *s, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
+                   const char *scopes, long ttl_seconds)
+{
+    static const char *sql =
+        "INSERT OR REPLACE INTO tokens(token_hash, company_uuid, scopes, expires_at,"
+        " grant_id, owner_uuid) VALUES(?,?,?,?,?,?)";
+    char hash[65], owner[SB_UUID_LEN + 1];
+    sha256_hex(token, hash);
+    uuid_random(owner);
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, hash);
+    db_bind_text(st, 2, company_uuid);
+    db_bind_text(st, 3, scopes ? scopes : SB_ALL_SCOPES);
+    sqlite3_bind_int64(st, 4, ttl_seconds > 0 ? (sqlite3_int64)time(NULL) + ttl_seconds
+                                              : (sqlite3_int64)1 << 62);
+    db_bind_text(st, 5, hash);
+    db_bind_text(st, 6, owner);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+}
+
+static int unauthorized(struct request *r, const char *msg)
+{
+    req_add_header(r, "WWW-Authenticate",
+                   "Bearer realm=\"Gusto\", error=\"invalid_token\"");
+    return reply_error(r, 401, "base", "invalid_token", "%s", msg), -1;
+}
+
+int auth_check(struct request *r, const char *authorization)
+{
+    if (!authorization || !*authorization)
+        return unauthorized(r, "The access token is missing. Send Authorization: "
+                               "Bearer <access_token>.");
+    if (strncasecmp(authorization, "Bearer ", 7) != 0)
+        return unauthorized(r, "The Authorization header must use the Bearer scheme.");
+    const char *tok = authorization + 7;
+    while (*tok == ' ')
+        tok++;
+    if (!*tok || strlen(tok) > 512)
+        return unauthorized(r, "The access token is invalid.");
+
+    static const char *sql =
+        "SELECT company_uuid, scopes, expires_at, grant_id, owner_uuid, revoked"
+        " FROM tokens WHERE token_hash = ?";
+    char hash[65];
+    sha256_hex(tok, hash);
+    sqlite3_stmt *st = db_stmt(r->db, sql);
+    if (!st)
+        return reply_error(r, 500, "request", "internal_error",
+                           "An unexpected error has occurred."), -1;
+    db_bind_text(st, 1, hash);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return unauthorized(r, "The access token is invalid.");
+    if (sqlite3_column_int(st, 5))
+        return unauthorized(r, "The access token was revoked.");
+    if (sqlite3_column_int64(st, 2) < (sqlite3_int64)time(NULL))
+        return unauthorized(r, "The access token expired. Refresh it with the refresh "
+                               "token.");
+    snprintf(r->auth.token_hash, sizeof r->auth.token_hash, "%s", hash);
+    snprintf(r->auth.company_uuid, sizeof r->auth.company_uuid, "%s",
+             db_col_text(st, 0));
+    snprintf(r->auth.scopes, sizeof r->auth.scopes, "%s", db_col_text(st, 1));
+    snprintf(r->auth.grant_id, sizeof r->auth.grant_id, "%s", db_col_text(st, 3));
+    snprintf(r->auth.owner_uuid, sizeof r->auth.owner_uuid, "%s", db_col_text(st, 4));
+    sqlite3_reset(st);
+    return 0;
+}
+
+bool auth_has_scope(const struct request *r, const char *scope)
+{
+    size_t n = strlen(scope);
+    const char *p = r->auth.scopes;
+    while ((p = strstr(p, scope)) != NULL) {
+        bool start = p == r->auth.scopes || p[-1] == ' ';
+        bool end = p[n] == 0 || p[n] == ' ';
+        if (start && end)
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+bool own_company(struct request *r, const char *company_uuid)
+{
+    return strcmp(company_uuid, r->auth.company_uuid) == 0;
+}
+
+bool own_employee(struct request *r, const char *employee_uuid)
+{
+    static const char *sql = "SELECT company_uuid FROM employees WHERE uuid = ?";
+    sqlite3_stmt *st = db_stmt(r->db, sql);
+    if (!st)
+        return false;
+    db_bind_text(st, 1, employee_uuid);
+    bool ok = sqlite3_step(st) == SQLITE_ROW && own_company(r, db_col_text(st, 0));
+    sqlite3_reset(st);
+    return ok;
+}

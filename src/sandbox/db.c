@@ -1,0 +1,270 @@
+/* db.c - the sandbox's SQLite store: schema, a connection pool and a
+ * prepared-statement cache.
+ *
+ * Each request borrows its own connection from the pool, so no lock is held
+ * across SQLite I/O; SQLite's own locking (WAL for a file, the memdb VFS for
+ * the in-memory default) orders writers.  Writes run inside BEGIN IMMEDIATE
+ * so a read-then-write (the version check) cannot interleave with another.
+ */
+#include "sandbox/sandbox.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STMT_CACHE 64
+
+struct conn {
+    sqlite3 *db;
+    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE];
+    int ncache;
+    struct conn *next;
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn *pool_free;
+static struct conn *pool_all[256];
+static int pool_count;
+static char db_uri[512];
+static bool db_is_file;
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS companies("
+    "  uuid TEXT PRIMARY KEY, rev INTEGER NOT NULL DEFAULT 1, doc TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens("
+    "  token_hash TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, scopes TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL, grant_id TEXT NOT NULL, owner_uuid TEXT NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS locations("
+    "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1,"
+    "  seq INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS locations_company ON locations(company_uuid, seq);"
+    "CREATE TABLE IF NOT EXISTS departments("
+    "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, title TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS employees("
+    "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1,"
+    "  seq INTEGER NOT NULL, created_at TEXT NOT NULL, sort_name TEXT NOT NULL,"
+    "  search TEXT NOT NULL, onboarded INTEGER NOT NULL, onboarding_status TEXT NOT NULL,"
+    "  terminated INTEGER NOT NULL DEFAULT 0, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS employees_company ON employees(company_uuid, seq);"
+    "CREATE TABLE IF NOT EXISTS terminations("
+    "  uuid TEXT PRIMARY KEY, employee_uuid TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1,"
+    "  effective_date TEXT NOT NULL, run_termination_payroll INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS terminations_emp ON terminations(employee_uuid);"
+    "CREATE TABLE IF NOT EXISTS home_addresses("
+    "  uuid TEXT PRIMARY KEY, employee_uuid TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1,"
+    "  seq INTEGER NOT NULL, effective_date TEXT NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS home_emp ON home_addresses(employee_uuid, effective_date);"
+    "CREATE TABLE IF NOT EXISTS work_addresses("
+    "  uuid TEXT PRIMARY KEY, employee_uuid TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1,"
+    "  seq INTEGER NOT NULL, effective_date TEXT NOT NULL, location_uuid TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS work_emp ON work_addresses(employee_uuid, effective_date);"
+    "CREATE TABLE IF NOT EXISTS jobs("
+    "  uuid TEXT PRIMARY KEY, employee_uuid TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1,"
+    "  seq INTEGER NOT NULL, doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS jobs_emp ON jobs(employee_uuid, seq);"
+    "CREATE TABLE IF NOT EXISTS compensations("
+    "  uuid TEXT PRIMARY KEY, job_uuid TEXT NOT NULL, employee_uuid TEXT NOT NULL,"
+    "  rev INTEGER NOT NULL DEFAULT 1, seq INTEGER NOT NULL, effective_date TEXT NOT NULL,"
+    "  doc TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS comps_job ON compensations(job_uuid, effective_date);"
+    "CREATE TABLE IF NOT EXISTS time_off_policies("
+    "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, name TEXT NOT NULL,"
+    "  policy_type TEXT NOT NULL, accrual_rate TEXT NOT NULL, paid_out INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS time_off_activities("
+    "  id INTEGER PRIMARY KEY, employee_uuid TEXT NOT NULL, policy_uuid TEXT NOT NULL,"
+    "  time_off_type TEXT NOT NULL, event_type TEXT NOT NULL, event_description TEXT,"
+    "  effective_time TEXT NOT NULL, balance TEXT NOT NULL, balance_change TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS tao_emp ON time_off_activities(employee_uuid, time_off_type, id);"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+static struct conn *conn_open(void)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(db_uri, &c->db, flags, NULL) != SQLITE_OK) {
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    if (db_is_file) {
+        db_exec(c->db, "PRAGMA journal_mode=WAL");
+        /* NORMAL in WAL mode: a commit is in the OS before we answer, so a
+         * kill -9 of this process loses nothing acknowledged. */
+        db_exec(c->db, "PRAGMA synchronous=NORMAL");
+    }
+    db_exec(c->db, "PRAGMA foreign_keys=OFF");
+    return c;
+}
+
+int db_init(const char *data_path, char *err, size_t errlen)
+{
+    if (data_path) {
+        db_is_file = true;
+        /* A URI needs '?', '#' and '%' escaped; refuse them rather than
+         * guess. */
+        if (strpbrk(data_path, "?#%")) {
+            snprintf(err, errlen, "--data: path may not contain ?, # or %%");
+            return -1;
+        }
+        snprintf(db_uri, sizeof db_uri, "file:%s", data_path);
+    } else {
+        snprintf(db_uri, sizeof db_uri, "file:/gusto-sandbox-%ld?vfs=memdb",
+                 (long)getpid());
+    }
+    struct conn *c = conn_open();
+    if (!c) {
+        snprintf(err, errlen, "cannot open database %s",
+                 data_path ? data_path : "(memory)");
+        return -1;
+    }
+    if (db_exec(c->db, SCHEMA) != 0) {
+        snprintf(err, errlen, "cannot create schema: %s", sqlite3_errmsg(c->db));
+        sqlite3_close(c->db);
+        free(c);
+        return -1;
+    }
+    pool_all[pool_count++] = c;
+    c->next = pool_free;
+    pool_free = c;
+    return 0;
+}
+
+void db_shutdown(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    for (int i = 0; i < pool_count; i++) {
+        struct conn *c = pool_all[i];
+        for (int j = 0; j < c->ncache; j++)
+            sqlite3_finalize(c->cache[j].st);
+        sqlite3_close(c->db);
+        free(c);
+    }
+    pool_count = 0;
+    pool_free = NULL;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+static struct conn *conn_of(sqlite3 *db)
+{
+    /* pool_all only grows; entries never move. */
+    for (int i = 0; i < pool_count; i++)
+        if (pool_all[i]->db == db)
+            return pool_all[i];
+    return NULL;
+}
+
+sqlite3 *db_acquire(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    struct conn *c = pool_free;
+    if (c) {
+        pool_free = c->next;
+    } else if (pool_count < (int)(sizeof pool_all / sizeof pool_all[0])) {
+        c = conn_open();
+        if (c)
+            pool_all[pool_count++] = c;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return c ? c->db : NULL;
+}
+
+void db_release(sqlite3 *db)
+{
+    if (!db)
+        return;
+    if (!sqlite3_get_autocommit(db))
+        db_exec(db, "ROLLBACK");
+    pthread_mutex_lock(&pool_lock);
+    struct conn *c = conn_of(db);
+    if (c) {
+        c->next = pool_free;
+        pool_free = c;
+    }
+    pthread_mutex_unlock(&pool_lock);
+}
+
+sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql)
+{
+    pthread_mutex_lock(&pool_lock);
+    struct conn *c = conn_of(db);
+    pthread_mutex_unlock(&pool_lock);
+    if (c) {
+        for (int i = 0; i < c->ncache; i++) {
+            if (c->cache[i].sql == sql) {
+                sqlite3_stmt *st = c->cache[i].st;
+                sqlite3_reset(st);
+                sqlite3_clear_bindings(st);
+                return st;
+            }
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
+        fprintf(stderr, "gusto-sandbox: SQL error: %s\n  in: %s\n",
+                sqlite3_errmsg(db), sql);
+        return NULL;
+    }
+    if (c && c->ncache < STMT_CACHE) {
+        c->cache[c->ncache].sql = sql;
+        c->cache[c->ncache].st = st;
+        c->ncache++;
+    }
+    /* An uncached statement would leak; with STMT_CACHE above the number
+     * of distinct SQL strings in the sandbox this never happens. */
+    return st;
+}
+
+int db_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "gusto-sandbox: SQL error: %s\n", msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int db_begin_write(sqlite3 *db) { return db_exec(db, "BEGIN IMMEDIATE"); }
+int db_commit(sqlite3 *db) { return db_exec(db, "COMMIT"); }
+void db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        db_exec(db, "ROLLBACK");
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+char *db_json_text(const json_t *doc)
+{
+    return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+json_t *db_col_json(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    if (!t)
+        return NULL;
+    return json_loads((const char *)t, 0, NULL);
+}
+
+const char *db_col_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}

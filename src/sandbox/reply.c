@@ -1,0 +1,68 @@
+/* reply.c - Gusto-shaped responses: JSON bodies and {"errors":[...]} errors. */
+#include "sandbox/sandbox.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+int reply_json(struct request *r, int status, json_t *body)
+{
+    json_decref(r->reply);
+    r->status = status;
+    r->reply = body;
+    return 0;
+}
+
+int reply_empty(struct request *r, int status)
+{
+    return reply_json(r, status, NULL);
+}
+
+static json_t *error_entry(const char *key, const char *category,
+                           const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    return json_pack("{s:s, s:s, s:s}", "error_key", key, "category", category,
+                     "message", msg);
+}
+
+int reply_error(struct request *r, int status, const char *key,
+                const char *category, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *e = error_entry(key, category, fmt, ap);
+    va_end(ap);
+    return reply_json(r, status, json_pack("{s:[o]}", "errors", e));
+}
+
+int reply_not_found(struct request *r)
+{
+    return reply_error(r, 404, "request", "not_found",
+                       "The requested resource was not found.");
+}
+
+int reply_conflict(struct request *r)
+{
+    return reply_error(r, 409, "base", "invalid_resource_version",
+                       "You are attempting to update a resource using an "
+                       "out-of-date version.");
+}
+
+void errlist_add(struct errlist *e, const char *key, const char *category,
+                 const char *fmt, ...)
+{
+    if (!e->errors)
+        e->errors = json_array();
+    va_list ap;
+    va_start(ap, fmt);
+    json_array_append_new(e->errors, error_entry(key, category, fmt, ap));
+    va_end(ap);
+}
+
+int reply_errlist(struct request *r, struct errlist *e)
+{
+    json_t *errs = e->errors ? e->errors : json_array();
+    e->errors = NULL;
+    return reply_json(r, 422, json_pack("{s:o}", "errors", errs));
+}

@@ -1,0 +1,105 @@
+/* router.c - the table of every endpoint the sandbox serves, and matching a
+ * request path against it.  Paths and scopes are Gusto's, from the spec. */
+#include "sandbox/sandbox.h"
+
+#include <string.h>
+
+static const struct route ROUTES[] = {
+    {"GET", "/v1/token_info", NULL, h_token_info, false},
+    {"GET", "/v1/companies/:", "companies:read", h_company_get, false},
+    {"GET", "/v1/companies/:/locations", "companies:read", h_locations_list, false},
+    {"POST", "/v1/companies/:/locations", "companies:write", h_location_create, true},
+    {"GET", "/v1/locations/:", "companies:read", h_location_get, false},
+    {"PUT", "/v1/locations/:", "companies:write", h_location_update, true},
+
+    {"GET", "/v1/companies/:/employees", "employees:read", h_employees_list, false},
+    {"POST", "/v1/companies/:/employees", "employees:manage", h_employee_create, true},
+    {"GET", "/v1/employees/:", "employees:read", h_employee_get, false},
+    {"PUT", "/v1/employees/:", "employees:write", h_employee_update, true},
+    {"DELETE", "/v1/employees/:", "employees:manage", h_employee_delete, true},
+
+    {"GET", "/v1/employees/:/home_addresses", "employees:read", h_home_list, false},
+    {"POST", "/v1/employees/:/home_addresses", "employees:write", h_home_create, true},
+    {"GET", "/v1/home_addresses/:", "employees:read", h_home_get, false},
+    {"PUT", "/v1/home_addresses/:", "employees:write", h_home_update, true},
+    {"DELETE", "/v1/home_addresses/:", "employees:write", h_home_delete, true},
+
+    {"GET", "/v1/employees/:/work_addresses", "employees:read", h_work_list, false},
+    {"POST", "/v1/employees/:/work_addresses", "employees:manage", h_work_create, true},
+    {"GET", "/v1/work_addresses/:", "employees:read", h_work_get, false},
+    {"PUT", "/v1/work_addresses/:", "employees:manage", h_work_update, true},
+    {"DELETE", "/v1/work_addresses/:", "employees:manage", h_work_delete, true},
+
+    {"GET", "/v1/employees/:/jobs", "jobs:read", h_jobs_list, false},
+    {"POST", "/v1/employees/:/jobs", "jobs:write", h_job_create, true},
+    {"GET", "/v1/jobs/:", "jobs:read", h_job_get, false},
+    {"PUT", "/v1/jobs/:", "jobs:write", h_job_update, true},
+    {"DELETE", "/v1/jobs/:", "jobs:write", h_job_delete, true},
+    {"GET", "/v1/jobs/:/compensations", "compensations:read", h_comps_list, false},
+    {"POST", "/v1/jobs/:/compensations", "compensations:write", h_comp_create, true},
+    {"GET", "/v1/compensations/:", "compensations:read", h_comp_get, false},
+    {"PUT", "/v1/compensations/:", "compensations:write", h_comp_update, true},
+    {"DELETE", "/v1/compensations/:", "compensations:write", h_comp_delete, true},
+
+    {"GET", "/v1/employees/:/time_off_activities", "employee_time_off_activities:read",
+     h_time_off_activities, false},
+};
+
+/* Match pattern against path; ':' segments capture into r->params.  The
+ * captured pointers point into r->pathbuf, a private copy of the path whose
+ * '/' separators are overwritten to terminate each parameter. */
+static bool match(const char *pat, const char *path, const char **params, int *np)
+{
+    *np = 0;
+    while (*pat && *path) {
+        if (*pat == ':') {
+            const char *end = strchr(path, '/');
+            size_t len = end ? (size_t)(end - path) : strlen(path);
+            if (len == 0 || *np == SB_MAX_PARAMS)
+                return false;
+            params[(*np)++] = path;
+            path += len;
+            pat++;
+        } else if (*pat == *path) {
+            pat++;
+            path++;
+        } else {
+            return false;
+        }
+    }
+    return *pat == 0 && *path == 0;
+}
+
+const struct route *route_find(struct request *r, bool *path_matched)
+{
+    *path_matched = false;
+    /* Tolerate one trailing slash, as Rails routing does. */
+    char *path = r->pathbuf;
+    size_t n = strlen(r->path);
+    if (n >= sizeof r->pathbuf)
+        return NULL;
+    memcpy(path, r->path, n + 1);
+    if (n > 1 && path[n - 1] == '/')
+        path[n - 1] = 0;
+
+    for (size_t i = 0; i < sizeof ROUTES / sizeof ROUTES[0]; i++) {
+        const char *params[SB_MAX_PARAMS];
+        int np;
+        if (!match(ROUTES[i].pattern, path, params, &np))
+            continue;
+        *path_matched = true;
+        if (strcmp(ROUTES[i].method, r->method) != 0)
+            continue;
+        /* Terminate each captured segment in place. */
+        for (int k = 0; k < np; k++) {
+            char *p = (char *)params[k];
+            char *slash = strchr(p, '/');
+            if (slash)
+                *slash = 0;
+            r->params[k] = p;
+        }
+        r->nparams = np;
+        return &ROUTES[i];
+    }
+    return NULL;
+}

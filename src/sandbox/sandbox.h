@@ -1,0 +1,329 @@
+/* sandbox.h - internal interfaces shared by the gusto-sandbox source files.
+ *
+ * The sandbox is split by job: server.c speaks HTTP (libmicrohttpd), router.c
+ * maps a method and path to a handler, db.c owns SQLite, auth.c checks bearer
+ * tokens and scopes, limits.c holds the rate limiter and fault injection,
+ * reply.c builds Gusto-shaped responses and errors, render.c turns rows into
+ * Gusto's JSON objects, and the h_*.c files are the endpoint handlers.
+ *
+ * Ownership rule for the whole sandbox: a handler fills req->status and
+ * req->body (a json_t it owns a reference to); server.c serialises and frees
+ * it.  Everything attached to a struct request is released by request_free().
+ */
+#ifndef GUSTO_SANDBOX_H
+#define GUSTO_SANDBOX_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SB_API_VERSION "2025-06-15"
+#define SB_MAX_BODY (1024 * 1024)  /* request bodies above this get 413 */
+#define SB_MAX_PARAMS 8
+#define SB_UUID_LEN 36
+
+/* ---- configuration (main.c) ------------------------------------------ */
+
+struct sb_config {
+    const char *bind;        /* address to bind, default 127.0.0.1 */
+    unsigned port;           /* 0 picks a free port */
+    const char *data_path;   /* NULL: in-memory database */
+    bool seed_demo;
+    long seed_employees;
+    int rate_limit;          /* requests per rolling 60 s per grant; 0 = off */
+    bool log;                /* one line per request on stderr */
+    const char *faults;      /* fault spec, see limits.c */
+    uint64_t fault_seed;
+};
+
+extern struct sb_config sb_cfg;
+
+/* ---- database (db.c) ------------------------------------------------- */
+
+/* Open the shared database and create the schema.  Returns 0 or -1. */
+int db_init(const char *data_path, char *err, size_t errlen);
+void db_shutdown(void);
+
+/* A pooled connection: handlers get one per request, never share it. */
+sqlite3 *db_acquire(void);
+void db_release(sqlite3 *db);
+
+/* Prepared-statement cache per connection, keyed by the SQL text pointer.
+ * The statement is reset and its bindings cleared before it is returned. */
+sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql);
+
+int db_exec(sqlite3 *db, const char *sql);      /* 0 or -1 */
+int db_begin_write(sqlite3 *db);                /* BEGIN IMMEDIATE */
+int db_commit(sqlite3 *db);
+void db_rollback(sqlite3 *db);
+
+/* Bind helpers: index is 1-based as in SQLite.  NULL text binds SQL NULL. */
+void db_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* Store a JSON document as text. */
+char *db_json_text(const json_t *doc);          /* malloc'd compact JSON */
+json_t *db_col_json(sqlite3_stmt *st, int col); /* new reference or NULL */
+const char *db_col_text(sqlite3_stmt *st, int col); /* "" for NULL */
+
+/* ---- ids, versions and time (util.c) -------------------------------- */
+
+void uuid_random(char out[SB_UUID_LEN + 1]);
+/* Deterministic UUIDs for seed data: same seed, same ids. */
+void uuid_seeded(uint64_t *state, char out[SB_UUID_LEN + 1]);
+/* Opaque 32-hex version for (uuid, revision). */
+void version_of(const char *uuid, long rev, char out[33]);
+void today_ymd(char out[11]);
+void now_iso8601(char out[40]);
+bool valid_date(const char *s);                 /* strict YYYY-MM-DD */
+bool valid_uuid(const char *s);
+bool all_digits(const char *s, size_t n);
+uint64_t splitmix64(uint64_t *state);
+
+/* ---- requests (server.c) -------------------------------------------- */
+
+struct auth {
+    char token_hash[65];
+    char company_uuid[SB_UUID_LEN + 1];
+    char owner_uuid[SB_UUID_LEN + 1];
+    char grant_id[65];
+    char scopes[512];        /* space separated */
+};
+
+struct request {
+    const char *method;
+    const char *path;
+    char pathbuf[1024];      /* router's copy; params point into it */
+    void *conn;              /* struct MHD_Connection *, for query lookups */
+    char *body_text;         /* raw body, NUL-terminated */
+    size_t body_len;
+    json_t *json;            /* parsed body, NULL when none */
+    struct auth auth;
+    const char *params[SB_MAX_PARAMS];  /* path parameters, in order */
+    int nparams;
+    sqlite3 *db;
+    /* response */
+    int status;
+    json_t *reply;           /* owned reference; NULL means empty body */
+    struct {
+        char name[32];
+        char value[64];
+    } extra_headers[12];
+    int nextra;
+};
+
+/* Start serving on sb_cfg.bind:sb_cfg.port; returns an opaque daemon and
+ * the bound port, or NULL with a message in err. */
+void *server_start(unsigned *port_out, char *err, size_t errlen);
+void server_stop(void *daemon);
+
+/* Query string value or NULL. */
+const char *req_query(struct request *r, const char *name);
+void req_add_header(struct request *r, const char *name, const char *value);
+
+/* ---- replies and errors (reply.c) ----------------------------------- */
+
+/* Each sets r->status and r->reply and returns 0, so a handler can
+ * `return reply_error(...)`. */
+int reply_json(struct request *r, int status, json_t *body);  /* steals body */
+int reply_empty(struct request *r, int status);
+int reply_error(struct request *r, int status, const char *key,
+                const char *category, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int reply_not_found(struct request *r);
+int reply_conflict(struct request *r);
+
+/* A list of field errors collected before replying with 422. */
+struct errlist {
+    json_t *errors;          /* array; NULL until the first error */
+};
+void errlist_add(struct errlist *e, const char *key, const char *category,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int reply_errlist(struct request *r, struct errlist *e);  /* 422, frees e */
+
+/* ---- body validation (validate.c) ----------------------------------- */
+
+enum ftype {
+    F_STRING, F_STRING_NULL, F_BOOL, F_BOOL_NULL, F_DATE, F_DATE_NULL,
+    F_ENUM, F_MONEY, F_ARRAY, F_UUID
+};
+
+struct field {
+    const char *name;
+    enum ftype type;
+    bool required;           /* on create */
+    const char *const *enum_values;  /* F_ENUM: NULL-terminated */
+    /* extra check: returns NULL when fine, else a message */
+    const char *(*check)(const char *value);
+};
+
+/* Check r->json against a field table.  Unknown fields are ignored, as
+ * Gusto's Rails API ignores unpermitted parameters.  creating=true enforces
+ * `required`.  Appends problems to e. Returns true when the body is an object. */
+bool validate_body(struct request *r, const struct field *fields, bool creating,
+                   struct errlist *e);
+/* Copy the fields present in body into doc (overwrite). */
+void apply_fields(json_t *doc, const json_t *body, const struct field *fields);
+
+const char *check_ssn(const char *v);
+const char *check_state(const char *v);
+const char *check_zip(const char *v);
+const char *check_phone(const char *v);
+const char *check_email(const char *v);
+const char *check_initial(const char *v);
+
+extern const char *const PAYMENT_UNITS[];
+extern const char *const FLSA_STATUSES[];
+
+/* ---- auth, rate limit, faults (auth.c, limits.c) -------------------- */
+
+/* Fill r->auth from the Authorization header; on failure reply 401 and
+ * return -1. */
+int auth_check(struct request *r, const char *authorization);
+bool auth_has_scope(const struct request *r, const char *scope);
+/* Register a token for a company.  scopes NULL = every scope. */
+int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
+                   const char *scopes, long ttl_seconds);
+extern const char *const SB_ALL_SCOPES;
+
+int limits_init(int per_minute, const char *fault_spec, uint64_t seed,
+                char *err, size_t errlen);
+void limits_shutdown(void);
+/* Count a request for the grant; fills the X-RateLimit-* headers.
+ * Returns false when the request must get 429. */
+bool ratelimit_take(struct request *r);
+
+enum fault { FAULT_NONE, FAULT_500, FAULT_429, FAULT_DROP, FAULT_DELAY };
+enum fault fault_next(int *delay_ms);
+
+/* ---- routing and handlers (router.c, h_*.c) ------------------------- */
+
+typedef int (*handler_fn)(struct request *r);
+
+struct route {
+    const char *method;
+    const char *pattern;     /* "/v1/employees/:/jobs" - ':' is a parameter */
+    const char *scope;       /* required scope, NULL = any valid token */
+    handler_fn fn;
+    bool write;              /* runs inside BEGIN IMMEDIATE */
+};
+
+/* Find the route; fills r->params.  Returns NULL and sets *method_ok=false
+ * when no path matched, or *method_ok=false/true to tell 404 from 405. */
+const struct route *route_find(struct request *r, bool *path_matched);
+
+/* Ownership checks used by many handlers: load the row's company and
+ * compare with the token's.  Return true when visible to the caller. */
+bool own_company(struct request *r, const char *company_uuid);
+bool own_employee(struct request *r, const char *employee_uuid);
+
+int h_token_info(struct request *r);
+int h_company_get(struct request *r);
+int h_locations_list(struct request *r);
+int h_location_create(struct request *r);
+int h_location_get(struct request *r);
+int h_location_update(struct request *r);
+
+int h_employees_list(struct request *r);
+int h_employee_create(struct request *r);
+int h_employee_get(struct request *r);
+int h_employee_update(struct request *r);
+int h_employee_delete(struct request *r);
+
+int h_home_list(struct request *r);
+int h_home_create(struct request *r);
+int h_home_get(struct request *r);
+int h_home_update(struct request *r);
+int h_home_delete(struct request *r);
+int h_work_list(struct request *r);
+int h_work_create(struct request *r);
+int h_work_get(struct request *r);
+int h_work_update(struct request *r);
+int h_work_delete(struct request *r);
+
+int h_jobs_list(struct request *r);
+int h_job_create(struct request *r);
+int h_job_get(struct request *r);
+int h_job_update(struct request *r);
+int h_job_delete(struct request *r);
+int h_comps_list(struct request *r);
+int h_comp_create(struct request *r);
+int h_comp_get(struct request *r);
+int h_comp_update(struct request *r);
+int h_comp_delete(struct request *r);
+
+int h_time_off_activities(struct request *r);
+
+/* Shared handler helpers (h_company.c).  parse_paging returns false after
+ * replying 422; *paginate is true when page or per was sent.
+ * check_version returns -1 after replying 422 (no version) or 409 (stale). */
+bool parse_paging(struct request *r, long *page, long *per, bool *paginate);
+void paging_headers(struct request *r, long page, long per, long total);
+int check_version(struct request *r, const char *uuid, long rev);
+
+/* ---- row writes shared by handlers and seeding (store.c) ------------- */
+
+/* Each returns 0 or -1; doc is borrowed.  created_at NULL means now. */
+void store_init_seq(sqlite3 *db);
+int store_employee(sqlite3 *db, const char *uuid, const char *company, const json_t *doc,
+                   bool onboarded, const char *status, const char *created_at);
+int store_employee_doc(sqlite3 *db, const char *uuid, const json_t *doc);
+int store_home_address(sqlite3 *db, const char *uuid, const char *emp,
+                       const char *effective_date, const json_t *doc);
+int store_work_address(sqlite3 *db, const char *uuid, const char *emp,
+                       const char *effective_date, const char *location);
+int store_job(sqlite3 *db, const char *uuid, const char *emp, const json_t *doc);
+int store_compensation(sqlite3 *db, const char *uuid, const char *job, const char *emp,
+                       const char *effective_date, const json_t *doc);
+int store_time_off(sqlite3 *db, const char *emp, const char *policy, const char *type,
+                   const char *event_type, const char *desc, const char *when,
+                   const char *balance, const char *change);
+int store_termination(sqlite3 *db, const char *uuid, const char *emp,
+                      const char *effective_date);
+int store_location(sqlite3 *db, const char *uuid, const char *company, const json_t *doc);
+/* Fetch a row's doc and revision: returns a new reference or NULL. */
+json_t *store_load(sqlite3 *db, const char *table, const char *uuid, long *rev);
+
+/* ---- rendering (render.c) ------------------------------------------- */
+
+struct render_opts {
+    bool comp_scope;         /* token has compensations:read */
+    bool all_compensations;
+    bool all_home_addresses;
+    bool current_home_address;
+    bool company_name;
+    bool custom_fields;
+    bool portal_invitations;
+};
+
+json_t *render_location(sqlite3 *db, const char *uuid);
+json_t *render_employee(sqlite3 *db, const char *uuid,
+                        const struct render_opts *o);
+json_t *render_home_address(sqlite3 *db, const char *uuid);
+json_t *render_work_address(sqlite3 *db, const char *uuid);
+json_t *render_job(sqlite3 *db, const char *uuid, const struct render_opts *o);
+json_t *render_compensation(sqlite3 *db, const char *uuid);
+
+/* Bump the revision (and so the version) of a row and its ancestors. */
+void touch_employee(sqlite3 *db, const char *employee_uuid);
+void touch_job(sqlite3 *db, const char *job_uuid);
+
+/* Current = latest effective_date <= today, else the earliest one. */
+const char *current_home_address_uuid(sqlite3 *db, const char *emp, char out[37]);
+const char *current_work_address_uuid(sqlite3 *db, const char *emp, char out[37]);
+const char *current_compensation_uuid(sqlite3 *db, const char *job, char out[37]);
+
+/* ---- seed data (seed.c) --------------------------------------------- */
+
+/* The fixed demo company exists in every sandbox. */
+extern char SB_DEMO_COMPANY[SB_UUID_LEN + 1];
+extern char SB_OTHER_COMPANY[SB_UUID_LEN + 1];
+int seed_base(sqlite3 *db);                 /* companies, locations, policies */
+int seed_demo(sqlite3 *db);                 /* ~50 employees with history */
+int seed_employees(sqlite3 *db, long n);    /* n synthetic employees, fast */
+/* Enrol a new employee in the company's active time-off policies. */
+void enrol_time_off(sqlite3 *db, const char *company, const char *emp,
+                    const char *when_iso);
+
+#endif

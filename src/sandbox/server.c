@@ -1,0 +1,322 @@
+/* server.c - the HTTP side of the sandbox: libmicrohttpd callbacks, body
+ * collection with a size cap, the request pipeline (faults, API version,
+ * routing, auth, rate limit, scope, JSON, transaction, handler) and the
+ * headers every Gusto response carries. */
+#include "sandbox/sandbox.h"
+
+#include <microhttpd.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ctx {
+    struct request req;
+    char *buf;
+    size_t len, cap;
+    bool too_large;
+    bool started;
+    struct timespec t0;
+};
+
+const char *req_query(struct request *r, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
+                                       MHD_GET_ARGUMENT_KIND, name);
+}
+
+void req_add_header(struct request *r, const char *name, const char *value)
+{
+    if (r->nextra >= (int)(sizeof r->extra_headers / sizeof r->extra_headers[0]))
+        return;
+    snprintf(r->extra_headers[r->nextra].name, sizeof r->extra_headers[0].name, "%s",
+             name);
+    snprintf(r->extra_headers[r->nextra].value, sizeof r->extra_headers[0].value, "%s",
+             value);
+    r->nextra++;
+}
+
+static void ctx_free(struct ctx *c)
+{
+    if (!c)
+        return;
+    db_release(c->req.db);
+    json_decref(c->req.json);
+    json_decref(c->req.reply);
+    free(c->buf);
+    free(c);
+}
+
+static bool body_allowed(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+           strcmp(method, "PATCH") == 0;
+}
+
+/* Run the request through the pipeline; the outcome is r->status/r->reply. */
+static void dispatch(struct ctx *c, struct MHD_Connection *conn)
+{
+    struct request *r = &c->req;
+
+    const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                  "X-Gusto-API-Version");
+    if (ver && strcmp(ver, SB_API_VERSION) != 0) {
+        if (!valid_date(ver))
+            reply_error(r, 406, "request", "invalid_api_version",
+                        "Invalid API Version `%.40s`. Expected format: YYYY-MM-DD", ver);
+        else
+            reply_error(r, 406, "request", "invalid_api_version",
+                        "Unsupported API Version `%s`. This sandbox serves %s.", ver,
+                        SB_API_VERSION);
+        return;
+    }
+
+    bool path_matched;
+    const struct route *rt = route_find(r, &path_matched);
+    if (!rt) {
+        if (path_matched)
+            reply_error(r, 404, "request", "not_found",
+                        "No route matches %s %.200s", r->method, r->path);
+        else
+            reply_error(r, 404, "request", "not_found",
+                        "No route matches %.200s", r->path);
+        return;
+    }
+
+    r->db = db_acquire();
+    if (!r->db) {
+        reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
+        return;
+    }
+    const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (auth_check(r, authz) != 0)
+        return;
+    if (!ratelimit_take(r)) {
+        reply_error(r, 429, "base", "rate_limit_exceeded",
+                    "Rate limit exceeded: %d requests per 60 seconds for this grant. "
+                    "Retry after the time in Retry-After.", sb_cfg.rate_limit);
+        return;
+    }
+    if (rt->scope && !auth_has_scope(r, rt->scope)) {
+        reply_error(r, 403, "base", "missing_permissions",
+                    "This action requires the %s scope, which the access token lacks.",
+                    rt->scope);
+        return;
+    }
+    if (c->too_large) {
+        reply_error(r, 413, "request", "invalid_request",
+                    "Request body is larger than %d bytes.", SB_MAX_BODY);
+        return;
+    }
+    if (body_allowed(r->method)) {
+        if (c->len == 0) {
+            reply_error(r, 400, "request", "invalid_request",
+                        "Request body is empty; expected a JSON object.");
+            return;
+        }
+        json_error_t jerr;
+        r->json = json_loadb(c->buf, c->len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!r->json) {
+            reply_error(r, 400, "request", "invalid_request",
+                        "Request body is not valid JSON: %s at line %d column %d.",
+                        jerr.text, jerr.line, jerr.column);
+            return;
+        }
+    }
+    if (rt->write && db_begin_write(r->db) != 0) {
+        reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
+        return;
+    }
+    rt->fn(r);
+    if (rt->write) {
+        if (r->status >= 200 && r->status < 300) {
+            if (db_commit(r->db) != 0) {
+                db_rollback(r->db);
+                reply_error(r, 500, "request", "internal_error",
+                            "An unexpected error has occurred.");
+            }
+        } else {
+            db_rollback(r->db);
+        }
+    }
+}
+
+static enum MHD_Result send_reply(struct ctx *c, struct MHD_Connection *conn)
+{
+    struct request *r = &c->req;
+    char *text = NULL;
+    size_t len = 0;
+    if (r->reply) {
+        text = json_dumps(r->reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        len = text ? strlen(text) : 0;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, text ? text : (void *)"", text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    char rid[SB_UUID_LEN + 1];
+    uuid_random(rid);
+    MHD_add_response_header(resp, "x-request-id", rid);
+    MHD_add_response_header(resp, "X-Gusto-API-Version", SB_API_VERSION);
+    if (text)
+        MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+    for (int i = 0; i < r->nextra; i++)
+        MHD_add_response_header(resp, r->extra_headers[i].name, r->extra_headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+
+    if (sb_cfg.log) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 +
+                    (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+        /* The path only: queries may carry search terms, and no header is
+         * ever logged, so tokens cannot leak here. */
+        fprintf(stderr, "%s %s %d %.1fms\n", r->method, r->path, r->status, ms);
+    }
+    return ret;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version,
+                              const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct ctx *c = *con_cls;
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &c->t0);
+        c->req.method = method;
+        c->req.path = url;
+        c->req.conn = conn;
+        *con_cls = c;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     "Content-Length");
+        if (cl) {
+            char *end = NULL;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (end && *end == 0 && n > SB_MAX_BODY)
+                c->too_large = true;
+        }
+        /* Queue nothing on the first call: MHD would drop keep-alive. */
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!c->too_large) {
+            if (c->len + *upload_size > SB_MAX_BODY) {
+                c->too_large = true;
+                free(c->buf);
+                c->buf = NULL;
+                c->len = c->cap = 0;
+            } else {
+                if (c->len + *upload_size + 1 > c->cap) {
+                    size_t ncap = c->cap ? c->cap * 2 : 4096;
+                    while (ncap < c->len + *upload_size + 1)
+                        ncap *= 2;
+                    char *nb = realloc(c->buf, ncap);
+                    if (!nb)
+                        return MHD_NO;
+                    c->buf = nb;
+                    c->cap = ncap;
+                }
+                memcpy(c->buf + c->len, upload, *upload_size);
+                c->len += *upload_size;
+                c->buf[c->len] = 0;
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (c->started)
+        return MHD_YES;
+    c->started = true;
+
+    int delay = 0;
+    switch (fault_next(&delay)) {
+    case FAULT_DROP:
+        return MHD_NO; /* MHD closes the connection without a response */
+    case FAULT_DELAY: {
+        struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        dispatch(c, conn);
+        break;
+    }
+    case FAULT_500:
+        reply_error(&c->req, 500, "request", "internal_error",
+                    "An unexpected error has occurred.");
+        break;
+    case FAULT_429:
+        req_add_header(&c->req, "Retry-After", "1");
+        reply_error(&c->req, 429, "base", "rate_limit_exceeded",
+                    "Rate limit exceeded (injected fault). Retry after 1 second.");
+        break;
+    case FAULT_NONE:
+        dispatch(c, conn);
+        break;
+    }
+    if (!c->req.status)
+        reply_error(&c->req, 500, "request", "internal_error",
+                    "An unexpected error has occurred.");
+    return send_reply(c, conn);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    ctx_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (sb_cfg.log)
+        vfprintf(stderr, fmt, ap);
+}
+
+void *server_start(unsigned *port_out, char *err, size_t errlen)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)sb_cfg.port);
+    if (inet_pton(AF_INET, sb_cfg.bind, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "--bind: '%s' is not an IPv4 address", sb_cfg.bind);
+        return NULL;
+    }
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, answer, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_END);
+    if (!d) {
+        snprintf(err, errlen, "cannot listen on %s:%u (in use, or not allowed)",
+                 sb_cfg.bind, sb_cfg.port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *port_out = info ? info->port : sb_cfg.port;
+    return d;
+}
+
+void server_stop(void *daemon)
+{
+    if (daemon)
+        MHD_stop_daemon(daemon);
+}

@@ -1,0 +1,743 @@
+// Conformance test: drive gusto-sandbox with plain fetch over every emulated
+// operation (success and failure paths) and validate every response body
+// against the schema Gusto's OpenAPI 3.1 spec declares for that
+// path + method + status.  Undeclared error statuses (401, 403, 406, 429, ...)
+// are validated against the generic Gusto error shape.
+//
+//   node tests/node/conformance.mjs
+//
+// Env: GUSTO_SANDBOX (binary), GUSTO_SPEC (spec path), VERBOSE=1 (log requests).
+import { readFileSync } from "node:fs";
+import YAML from "yaml";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import {
+  startSandbox, stopSandbox, check, pass, fail, runMain, todayYMD,
+} from "./lib.mjs";
+
+const SPEC_PATH =
+  process.env.GUSTO_SPEC || "/work/shared/gusto-api/new.openapi.yaml";
+const VERBOSE = !!process.env.VERBOSE;
+const TOKEN = "conformance-token";
+const LIMITED = "limited-token";
+const LIMITED_SCOPES = "companies:read,employees:read";
+const NO_SUCH = "00000000-0000-4000-8000-000000000000";
+
+// ---- spec loading ---------------------------------------------------------
+
+/** The published spec has multi-line single-quoted scalars whose closing
+ *  quote sits at column 0, which strict YAML 1.2 parsers reject.  Indent
+ *  those lone quote lines so the scalar stays inside its mapping. */
+function loadSpec(path) {
+  const lines = readFileSync(path, "utf8").split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (/^['"]\s*$/.test(lines[i])) {
+      let j = i - 1;
+      while (j >= 0 && !lines[j].trim()) j--;
+      const ind = j >= 0 ? lines[j].match(/^ */)[0].length : 0;
+      lines[i] = " ".repeat(ind + 2) + lines[i].trim();
+    }
+  }
+  return YAML.parse(lines.join("\n"), { maxAliasCount: -1 });
+}
+
+const SPEC_ID = "https://gusto-sandbox.invalid/spec.json";
+
+/** Deep copy rewriting "#/components/schemas/X" refs to SPEC_ID#/$defs/X and
+ *  OpenAPI 3.0 style `nullable: true` into a type array. */
+function rewrite(node) {
+  if (Array.isArray(node)) return node.map(rewrite);
+  if (!node || typeof node !== "object") return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === "$ref" && typeof v === "string" && v.startsWith("#/components/schemas/")) {
+      out.$ref = `${SPEC_ID}#/$defs/${v.slice("#/components/schemas/".length)}`;
+    } else if (k === "discriminator" || k === "x-examples" || k === "example" || k === "examples") {
+      // annotations only
+    } else {
+      out[k] = rewrite(v);
+    }
+  }
+  if (out.nullable === true && typeof out.type === "string") {
+    out.type = [out.type, "null"];
+    delete out.nullable;
+  }
+  return out;
+}
+
+const spec = loadSpec(SPEC_PATH);
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+addFormats(ajv);
+ajv.addFormat("float", { type: "string", validate: (s) => /^-?\d+(\.\d+)?$/.test(s) });
+ajv.addFormat("binary", true);
+ajv.addSchema({ $id: SPEC_ID, $defs: rewrite(spec.components.schemas) });
+
+const GENERIC_ERROR = {
+  type: "object",
+  required: ["errors"],
+  properties: {
+    errors: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        required: ["error_key", "category"],
+        properties: {
+          error_key: { type: "string" },
+          category: { type: "string" },
+          message: { type: "string" },
+        },
+      },
+    },
+  },
+};
+const genericErrorValidator = ajv.compile(GENERIC_ERROR);
+
+function resolve(obj) {
+  let seen = 0;
+  while (obj && obj.$ref && seen++ < 10) {
+    let x = spec;
+    for (const part of obj.$ref.replace(/^#\//, "").split("/")) {
+      x = x[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+    }
+    obj = x;
+  }
+  return obj;
+}
+
+const TEMPLATES = [
+  "/v1/token_info",
+  "/v1/companies/{company_id}",
+  "/v1/companies/{company_id}/locations",
+  "/v1/locations/{location_id}",
+  "/v1/companies/{company_id}/employees",
+  "/v1/employees/{employee_id}",
+  "/v1/employees/{employee_id}/home_addresses",
+  "/v1/home_addresses/{home_address_uuid}",
+  "/v1/employees/{employee_id}/work_addresses",
+  "/v1/work_addresses/{work_address_uuid}",
+  "/v1/employees/{employee_id}/jobs",
+  "/v1/jobs/{job_id}",
+  "/v1/jobs/{job_id}/compensations",
+  "/v1/compensations/{compensation_id}",
+  "/v1/employees/{employee_uuid}/time_off_activities",
+];
+const TEMPLATE_RES = TEMPLATES.map((t) => [
+  t,
+  new RegExp("^" + t.replace(/\{[^}]+\}/g, "[^/]+") + "$"),
+]);
+for (const t of TEMPLATES) {
+  if (!spec.paths[t]) throw new Error(`spec has no path ${t}`);
+}
+
+function templateOf(path) {
+  const p = path.split("?")[0];
+  for (const [t, re] of TEMPLATE_RES) if (re.test(p)) return t;
+  return null;
+}
+
+const validatorCache = new Map();
+/** { validate, declared, source } for template+method+status. */
+function validatorFor(template, method, status) {
+  const key = `${method} ${template} ${status}`;
+  if (validatorCache.has(key)) return validatorCache.get(key);
+  let result;
+  const op = template && spec.paths[template] && spec.paths[template][method.toLowerCase()];
+  const resp = op && op.responses && resolve(op.responses[String(status)]);
+  if (resp) {
+    const media = resp.content && (resp.content["application/json"] || Object.values(resp.content)[0]);
+    if (media && media.schema) {
+      result = { validate: ajv.compile(rewrite(media.schema)), declared: true, empty: false, source: "spec" };
+    } else {
+      result = { validate: null, declared: true, empty: true, source: "spec (no content)" };
+    }
+  } else if (status >= 400) {
+    result = { validate: genericErrorValidator, declared: false, empty: false, source: "generic error shape" };
+  } else {
+    result = { validate: null, declared: false, empty: false, source: "undeclared" };
+  }
+  validatorCache.set(key, result);
+  return result;
+}
+
+function ajvErrors(errors) {
+  const seen = new Set();
+  const out = [];
+  for (const e of errors || []) {
+    let msg = `${e.instancePath || "/"} ${e.message}`;
+    if (e.keyword === "enum") msg += ` ${JSON.stringify(e.params.allowedValues)}`;
+    if (e.keyword === "additionalProperties") msg += ` (${e.params.additionalProperty})`;
+    if (seen.has(msg)) continue;
+    seen.add(msg);
+    out.push(msg);
+  }
+  const more = out.length > 12 ? [`... ${out.length - 12} more`] : [];
+  return out.slice(0, 12).concat(more).join("; ");
+}
+
+// ---- HTTP -----------------------------------------------------------------
+
+let BASE = "";
+const rateNote = new Set();
+
+/**
+ * Make one request and count:
+ *  - a status check when opts.expect is given (number or array of numbers),
+ *  - a body check against the spec (always).
+ * Returns { status, body, headers, text }.
+ */
+async function call(label, method, path, opts = {}) {
+  const { body, token = TOKEN, headers = {}, expect, validateBody = true } = opts;
+  const h = { Accept: "application/json", ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  const url = BASE + path;
+  let res;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(10000),
+    });
+  } catch (e) {
+    fail(`${label}: ${method} ${path}`, `request failed: ${e.message}${e.cause ? " (" + e.cause.message + ")" : ""}`);
+    return { status: 0, body: undefined, headers: new Headers(), text: "" };
+  }
+  const text = await res.text();
+  let json;
+  let parseErr = null;
+  if (text.length) {
+    try { json = JSON.parse(text); } catch (e) { parseErr = e.message; }
+  }
+  if (VERBOSE) console.log(`# ${method} ${path} -> ${res.status} ${text.slice(0, 200)}`);
+  const status = res.status;
+  const template = templateOf(path);
+  const reqDesc = `${method} ${path}${body !== undefined ? " body=" + (typeof body === "string" ? body : JSON.stringify(body)).slice(0, 160) : ""}`;
+
+  if (expect !== undefined) {
+    const ok = Array.isArray(expect) ? expect.includes(status) : status === expect;
+    check(`${label}: status ${Array.isArray(expect) ? expect.join("|") : expect}`, ok,
+      () => `${reqDesc} -> got ${status}, body ${text.slice(0, 300)}`);
+  }
+  if (validateBody) {
+    const name = `${label}: ${method} ${template || path} ${status} body matches spec`;
+    const v = validatorFor(template, method, status);
+    const ctype = res.headers.get("content-type") || "";
+    if (status === 204 || v.empty) {
+      check(name, text.length === 0 || status !== 204,
+        () => `${reqDesc} -> ${status} should have an empty body, got ${text.slice(0, 200)}`);
+    } else if (!v.declared && status < 400) {
+      fail(name, `${reqDesc} -> status ${status} is not declared by the spec for ${method} ${template}`);
+    } else if (parseErr || json === undefined) {
+      fail(name, `${reqDesc} -> ${status}: body is not JSON (${parseErr || "empty"}): ${text.slice(0, 200)}`);
+    } else if (!/application\/json/i.test(ctype)) {
+      fail(name, `${reqDesc} -> ${status}: Content-Type is ${JSON.stringify(ctype)}, want application/json`);
+    } else if (v.validate(json)) {
+      pass(name);
+    } else {
+      fail(name, `${reqDesc} -> ${status} vs ${v.source}: ${ajvErrors(v.validate.errors)}`);
+    }
+  }
+  return { status, body: json, headers: res.headers, text };
+}
+
+function errorHas(res, { key, category } = {}) {
+  const errs = (res.body && Array.isArray(res.body.errors) && res.body.errors) || [];
+  const flat = [];
+  const walk = (a) => a.forEach((e) => { flat.push(e); if (Array.isArray(e.errors)) walk(e.errors); });
+  walk(errs);
+  return flat.some((e) => (!key || e.error_key === key) && (!category || e.category === category));
+}
+
+function expectError(label, res, want) {
+  check(`${label}: error names ${want.key ? "key=" + want.key : ""}${want.category ? " category=" + want.category : ""}`,
+    errorHas(res, want), () => `got ${JSON.stringify(res.body).slice(0, 300)}`);
+}
+
+const q = (params) => {
+  const s = new URLSearchParams(params).toString();
+  return s ? `?${s}` : "";
+};
+
+// ---- scenario -------------------------------------------------------------
+
+async function scenario() {
+  // token info / company
+  const ti = await call("token_info", "GET", "/v1/token_info", { expect: 200 });
+  const company = ti.body && ti.body.resource && ti.body.resource.uuid;
+  check("token_info: resource is a Company with a uuid",
+    ti.body && ti.body.resource && ti.body.resource.type === "Company" && typeof company === "string",
+    () => JSON.stringify(ti.body));
+  if (!company) throw new Error("no company uuid from /v1/token_info; cannot continue");
+  check("token_info: full token has every scope the scenario needs",
+    ["companies:read", "employees:read", "jobs:read", "compensations:read"].every((s) => String(ti.body.scope).split(" ").includes(s)),
+    () => `scope=${ti.body.scope}`);
+
+  const api = ti.headers.get("x-gusto-api-version");
+  check("response echoes X-Gusto-API-Version 2025-06-15", api === "2025-06-15", `got ${api}`);
+
+  const co = await call("company.get", "GET", `/v1/companies/${company}`, { expect: 200 });
+  check("company.get: uuid matches token resource", co.body && co.body.uuid === company, () => JSON.stringify(co.body).slice(0, 200));
+  await call("company.get unknown", "GET", `/v1/companies/${NO_SUCH}`, { expect: 404 });
+  await call("company.get malformed id", "GET", `/v1/companies/not-a-uuid`, { expect: 404 });
+
+  // ---- locations
+  const locs = await call("locations.list", "GET", `/v1/companies/${company}/locations`, { expect: 200 });
+  check("locations.list: non-empty array", Array.isArray(locs.body) && locs.body.length > 0, () => locs.text.slice(0, 200));
+  check("locations.list: no pagination headers without page/per", !locs.headers.get("x-total-count") && !locs.headers.get("x-page"),
+    () => `x-total-count=${locs.headers.get("x-total-count")}`);
+  const nLocs = Array.isArray(locs.body) ? locs.body.length : 0;
+  const lp = await call("locations.list page", "GET", `/v1/companies/${company}/locations${q({ page: 1, per: 1 })}`, { expect: 200 });
+  check("locations.list page=1&per=1: one item and X-Total-Count",
+    Array.isArray(lp.body) && lp.body.length === Math.min(1, nLocs) && lp.headers.get("x-total-count") === String(nLocs),
+    () => `len=${lp.body && lp.body.length} x-total-count=${lp.headers.get("x-total-count")} want ${nLocs}`);
+  await call("locations.list unknown company", "GET", `/v1/companies/${NO_SUCH}/locations`, { expect: 404 });
+
+  const newLocBody = { street_1: "1 Conformance Way", street_2: null, city: "Denver", state: "CO", zip: "80202", phone_number: "3035550100" };
+  const nl = await call("locations.create", "POST", `/v1/companies/${company}/locations`, { body: newLocBody, expect: 201 });
+  const loc = nl.body || {};
+  check("locations.create: echoes fields, defaults country USA, has version",
+    loc.street_1 === newLocBody.street_1 && loc.city === "Denver" && loc.state === "CO" && loc.country === "USA" && typeof loc.version === "string" && loc.version.length > 0,
+    () => JSON.stringify(loc));
+  const badLoc = await call("locations.create invalid", "POST", `/v1/companies/${company}/locations`,
+    { body: { street_1: "2 Bad St", city: "Denver", state: "CO", zip: "abcde", phone_number: "123" }, expect: 422 });
+  expectError("locations.create invalid", badLoc, { key: "phone_number" });
+  expectError("locations.create invalid", badLoc, { key: "zip" });
+  await call("locations.create missing street_1", "POST", `/v1/companies/${company}/locations`,
+    { body: { city: "Denver", state: "CO", zip: "80202", phone_number: "3035550100" }, expect: 422 });
+  await call("locations.create unknown company", "POST", `/v1/companies/${NO_SUCH}/locations`, { body: newLocBody, expect: 404 });
+
+  if (loc.uuid) {
+    const lg = await call("locations.get", "GET", `/v1/locations/${loc.uuid}`, { expect: 200 });
+    check("locations.get: same version as create", lg.body && lg.body.version === loc.version, () => `${lg.body && lg.body.version} vs ${loc.version}`);
+    const lu = await call("locations.update", "PUT", `/v1/locations/${loc.uuid}`, { body: { version: loc.version, city: "Boulder", zip: "80301" }, expect: 200 });
+    check("locations.update: city changed and version bumped",
+      lu.body && lu.body.city === "Boulder" && lu.body.zip === "80301" && lu.body.version && lu.body.version !== loc.version,
+      () => JSON.stringify(lu.body));
+    const ls = await call("locations.update stale version", "PUT", `/v1/locations/${loc.uuid}`, { body: { version: loc.version, city: "Golden" }, expect: 409 });
+    expectError("locations.update stale version", ls, { category: "invalid_resource_version" });
+    await call("locations.update invalid zip", "PUT", `/v1/locations/${loc.uuid}`, { body: { version: lu.body && lu.body.version, zip: "1" }, expect: 422 });
+    const after = await call("locations.get after failed updates", "GET", `/v1/locations/${loc.uuid}`, { expect: 200 });
+    check("locations: failed updates changed nothing", after.body && after.body.city === "Boulder" && after.body.zip === "80301",
+      () => JSON.stringify(after.body));
+    loc.version = lu.body && lu.body.version;
+  }
+  await call("locations.get unknown", "GET", `/v1/locations/${NO_SUCH}`, { expect: 404 });
+  await call("locations.update unknown", "PUT", `/v1/locations/${NO_SUCH}`, { body: { version: "x", city: "X" }, expect: 404 });
+
+  // ---- employees: list, filters, pagination
+  const all = await call("employees.list", "GET", `/v1/companies/${company}/employees`, { expect: 200 });
+  const emps = Array.isArray(all.body) ? all.body : [];
+  check("employees.list: demo seed has >= 40 employees", emps.length >= 40, `got ${emps.length}`);
+  check("employees.list: no pagination headers without page/per",
+    ["x-page", "x-per-page", "x-total-count", "x-total-pages"].every((h) => all.headers.get(h) === null),
+    () => ["x-page", "x-per-page", "x-total-count", "x-total-pages"].map((h) => `${h}=${all.headers.get(h)}`).join(" "));
+  check("employees.list: every employee belongs to the company", emps.every((e) => e.company_uuid === company),
+    () => emps.filter((e) => e.company_uuid !== company).map((e) => e.uuid).slice(0, 3).join(","));
+
+  const per = 10;
+  const pages = Math.ceil(emps.length / per);
+  const seen = [];
+  let pagingOk = true;
+  for (let page = 1; page <= pages + 1; page++) {
+    const r = await call(`employees.list page=${page}`, "GET", `/v1/companies/${company}/employees${q({ page, per })}`,
+      { expect: 200, validateBody: page <= 2 || page === pages + 1 });
+    const hdr = (n) => r.headers.get(n);
+    const wantLen = page <= pages ? Math.min(per, emps.length - (page - 1) * per) : 0;
+    const ok = hdr("x-page") === String(page) && hdr("x-per-page") === String(per) &&
+      hdr("x-total-count") === String(emps.length) && hdr("x-total-pages") === String(pages) &&
+      Array.isArray(r.body) && r.body.length === wantLen;
+    if (!ok) {
+      pagingOk = false;
+      fail(`employees.list page=${page}&per=${per}: headers and length`,
+        `X-Page=${hdr("x-page")} X-Per-Page=${hdr("x-per-page")} X-Total-Count=${hdr("x-total-count")} X-Total-Pages=${hdr("x-total-pages")} len=${r.body && r.body.length}; want ${page}/${per}/${emps.length}/${pages}/len ${wantLen}`);
+    }
+    if (Array.isArray(r.body)) seen.push(...r.body.map((e) => e.uuid));
+  }
+  if (pagingOk) pass(`employees.list page/per: X-Page/X-Per-Page/X-Total-Count/X-Total-Pages and page sizes right over ${pages + 1} pages`);
+  check("employees.list page/per: pages cover the full list exactly once",
+    seen.length === emps.length && new Set(seen).size === emps.length && emps.every((e) => seen.includes(e.uuid)),
+    `pages gave ${seen.length} (${new Set(seen).size} distinct), list gave ${emps.length}`);
+  const perOnly = await call("employees.list per only", "GET", `/v1/companies/${company}/employees${q({ per: 5 })}`, { expect: 200, validateBody: false });
+  check("employees.list per=5 alone: 5 items, X-Page 1, X-Per-Page 5",
+    Array.isArray(perOnly.body) && perOnly.body.length === 5 && perOnly.headers.get("x-page") === "1" && perOnly.headers.get("x-per-page") === "5",
+    () => `len=${perOnly.body && perOnly.body.length} x-page=${perOnly.headers.get("x-page")} x-per-page=${perOnly.headers.get("x-per-page")}`);
+  const pageOnly = await call("employees.list page only", "GET", `/v1/companies/${company}/employees${q({ page: 1 })}`, { expect: 200, validateBody: false });
+  check("employees.list page=1 alone: default per 25 with headers",
+    pageOnly.headers.get("x-per-page") === "25" && Array.isArray(pageOnly.body) && pageOnly.body.length === Math.min(25, emps.length),
+    () => `x-per-page=${pageOnly.headers.get("x-per-page")} len=${pageOnly.body && pageOnly.body.length}`);
+
+  const target = emps.find((e) => !e.terminated && e.onboarded) || emps[0];
+  if (target) {
+    const term = target.last_name;
+    const s = await call("employees.list search_term", "GET", `/v1/companies/${company}/employees${q({ search_term: term.toLowerCase() })}`, { expect: 200 });
+    const sb = Array.isArray(s.body) ? s.body : [];
+    check(`employees.list search_term=${term.toLowerCase()}: finds target, all results match`,
+      sb.some((e) => e.uuid === target.uuid) &&
+      sb.every((e) => [e.first_name, e.last_name, e.preferred_first_name, e.middle_initial].filter(Boolean).join(" ").toLowerCase().includes(term.toLowerCase())),
+      () => `results: ${sb.map((e) => e.first_name + " " + e.last_name).join(", ")}`);
+  }
+  const nomatch = await call("employees.list search_term no match", "GET", `/v1/companies/${company}/employees${q({ search_term: "zzqqxxnomatch" })}`, { expect: 200 });
+  check("employees.list search_term no match: empty array", Array.isArray(nomatch.body) && nomatch.body.length === 0, () => nomatch.text.slice(0, 100));
+
+  const tt = await call("employees.list terminated=true", "GET", `/v1/companies/${company}/employees${q({ terminated: true })}`, { expect: 200 });
+  const tf = await call("employees.list terminated=false", "GET", `/v1/companies/${company}/employees${q({ terminated: false })}`, { expect: 200 });
+  const ttb = Array.isArray(tt.body) ? tt.body : [];
+  const tfb = Array.isArray(tf.body) ? tf.body : [];
+  check("employees.list terminated=true: non-empty, only employees with a termination",
+    ttb.length > 0 && ttb.every((e) => e.terminated === true || (Array.isArray(e.terminations) && e.terminations.length > 0)),
+    () => `got ${ttb.length}: ${ttb.filter((e) => !e.terminated).map((e) => e.uuid).slice(0, 3)}`);
+  check("employees.list terminated=false: only non-terminated, disjoint from terminated=true",
+    tfb.every((e) => e.terminated === false) && tfb.every((e) => !ttb.some((t) => t.uuid === e.uuid)),
+    () => `${tfb.filter((e) => e.terminated).length} terminated in terminated=false`);
+
+  const asc = await call("employees.list sort_by=name:asc", "GET", `/v1/companies/${company}/employees${q({ sort_by: "name:asc" })}`, { expect: 200, validateBody: false });
+  const desc = await call("employees.list sort_by=name:desc", "GET", `/v1/companies/${company}/employees${q({ sort_by: "name:desc" })}`, { expect: 200 });
+  if (Array.isArray(asc.body) && Array.isArray(desc.body)) {
+    const a = asc.body.map((e) => e.uuid);
+    const d = desc.body.map((e) => e.uuid);
+    check("employees.list sort_by=name:desc reverses name:asc", JSON.stringify(a) === JSON.stringify([...d].reverse()) && a.length === emps.length,
+      () => `asc first=${asc.body[0] && asc.body[0].last_name} desc first=${desc.body[0] && desc.body[0].last_name}`);
+  }
+  await call("employees.list bad sort_by", "GET", `/v1/companies/${company}/employees${q({ sort_by: "salary" })}`, { expect: 422 });
+
+  const inc = await call("employees.list include", "GET",
+    `/v1/companies/${company}/employees${q({ include: "current_home_address,all_home_addresses,all_compensations,company_name,custom_fields,portal_invitations", page: 1, per: 5 })}`,
+    { expect: 200 });
+  if (Array.isArray(inc.body)) {
+    check("employees.list include=current_home_address,all_home_addresses: objects present",
+      inc.body.length > 0 && inc.body.every((e) => Array.isArray(e.all_home_addresses)) && inc.body.some((e) => e.current_home_address && e.current_home_address.street_1),
+      () => JSON.stringify(inc.body[0]).slice(0, 300));
+  }
+  await call("employees.list unknown company", "GET", `/v1/companies/${NO_SUCH}/employees`, { expect: 404 });
+
+  // ---- employees: create / get / update / delete
+  const newEmp = { first_name: "Ada", last_name: "Conformance", middle_initial: "B", email: "ada.conformance@example.com", date_of_birth: "1990-12-10", ssn: "123456789" };
+  const ce = await call("employees.create", "POST", `/v1/companies/${company}/employees`, { body: newEmp, expect: 201 });
+  const emp = ce.body || {};
+  check("employees.create: fields echoed, version set, SSN not echoed",
+    emp.first_name === "Ada" && emp.last_name === "Conformance" && emp.company_uuid === company && typeof emp.version === "string" &&
+    emp.has_ssn === true && (emp.ssn === "" || emp.ssn === undefined) && emp.onboarded === false,
+    () => JSON.stringify(emp).slice(0, 400));
+  const badSsn = await call("employees.create bad ssn", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "X", last_name: "Y", ssn: "12-34" }, expect: 422 });
+  expectError("employees.create bad ssn", badSsn, { key: "ssn", category: "invalid_attribute_value" });
+  const noLast = await call("employees.create missing last_name", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "X" }, expect: 422 });
+  expectError("employees.create missing last_name", noLast, { key: "last_name" });
+  await call("employees.create bad email", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "X", last_name: "Y", email: "not-an-email" }, expect: 422 });
+  await call("employees.create bad date_of_birth", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "X", last_name: "Y", date_of_birth: "1990-02-30" }, expect: 422 });
+  await call("employees.create malformed JSON", "POST", `/v1/companies/${company}/employees`, { body: "{not json", expect: [400, 422] });
+  await call("employees.create unknown company", "POST", `/v1/companies/${NO_SUCH}/employees`, { body: newEmp, expect: 404 });
+
+  if (emp.uuid) {
+    const g = await call("employees.get", "GET", `/v1/employees/${emp.uuid}`, { expect: 200 });
+    check("employees.get: same uuid and version as create", g.body && g.body.uuid === emp.uuid && g.body.version === emp.version,
+      () => `${g.body && g.body.version} vs ${emp.version}`);
+    const u = await call("employees.update", "PUT", `/v1/employees/${emp.uuid}`, { body: { version: emp.version, first_name: "Augusta", preferred_first_name: "Ada" }, expect: 200 });
+    check("employees.update: first_name changed and version bumped",
+      u.body && u.body.first_name === "Augusta" && u.body.preferred_first_name === "Ada" && u.body.last_name === "Conformance" && u.body.version !== emp.version,
+      () => JSON.stringify(u.body).slice(0, 300));
+    const st = await call("employees.update stale version", "PUT", `/v1/employees/${emp.uuid}`, { body: { version: emp.version, first_name: "Stale" }, expect: 409 });
+    expectError("employees.update stale version", st, { category: "invalid_resource_version" });
+    const cur = u.body && u.body.version;
+    const bs = await call("employees.update bad ssn", "PUT", `/v1/employees/${emp.uuid}`, { body: { version: cur, ssn: "12-34" }, expect: 422 });
+    expectError("employees.update bad ssn", bs, { key: "ssn" });
+    await call("employees.update missing version", "PUT", `/v1/employees/${emp.uuid}`, { body: { first_name: "NoVersion" }, expect: [409, 422] });
+    const g2 = await call("employees.get after failed updates", "GET", `/v1/employees/${emp.uuid}`, { expect: 200 });
+    check("employees: failed updates changed nothing", g2.body && g2.body.first_name === "Augusta" && g2.body.version === cur,
+      () => JSON.stringify(g2.body).slice(0, 200));
+    emp.version = cur;
+  }
+  if (target) {
+    await call("employees.get include=custom_fields,all_compensations,current_home_address", "GET",
+      `/v1/employees/${target.uuid}${q({ include: "custom_fields,all_compensations,current_home_address" })}`, { expect: 200 });
+  }
+  await call("employees.get unknown", "GET", `/v1/employees/${NO_SUCH}`, { expect: 404 });
+  await call("employees.update unknown", "PUT", `/v1/employees/${NO_SUCH}`, { body: { version: "x", first_name: "X" }, expect: 404 });
+
+  const tmp = await call("employees.create (to delete)", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "Temp", last_name: "Deleteme" }, expect: 201 });
+  if (tmp.body && tmp.body.uuid) {
+    await call("employees.delete", "DELETE", `/v1/employees/${tmp.body.uuid}`, { expect: 204 });
+    await call("employees.get after delete", "GET", `/v1/employees/${tmp.body.uuid}`, { expect: 404 });
+    await call("employees.delete again", "DELETE", `/v1/employees/${tmp.body.uuid}`, { expect: 404 });
+  }
+  const onboarded = emps.find((e) => e.onboarded);
+  if (onboarded) {
+    const od = await call("employees.delete onboarded", "DELETE", `/v1/employees/${onboarded.uuid}`, { expect: 422 });
+    expectError("employees.delete onboarded", od, { category: "invalid_operation" });
+  }
+
+  // ---- home addresses
+  const E = target && target.uuid;
+  if (E) {
+    const hl = await call("home_addresses.list", "GET", `/v1/employees/${E}/home_addresses`, { expect: 200 });
+    const hlb = Array.isArray(hl.body) ? hl.body : [];
+    check("home_addresses.list: non-empty, exactly one active, all belong to employee",
+      hlb.length > 0 && hlb.filter((a) => a.active).length === 1 && hlb.every((a) => a.employee_uuid === E),
+      () => hl.text.slice(0, 300));
+    const future = todayYMD(400);
+    const hc = await call("home_addresses.create", "POST", `/v1/employees/${E}/home_addresses`,
+      { body: { street_1: "10 Elm St", street_2: null, city: "Austin", state: "TX", zip: "73301", effective_date: future, courtesy_withholding: true }, expect: 201 });
+    const ha = hc.body || {};
+    check("home_addresses.create: fields echoed, future-dated address not active",
+      ha.street_1 === "10 Elm St" && ha.state === "TX" && ha.effective_date === future && ha.courtesy_withholding === true && ha.active === false && ha.employee_uuid === E && typeof ha.version === "string",
+      () => JSON.stringify(ha));
+    const hbad = await call("home_addresses.create invalid", "POST", `/v1/employees/${E}/home_addresses`,
+      { body: { street_1: "1 X", city: "Austin", state: "ZZ", zip: "7", effective_date: future }, expect: 422 });
+    expectError("home_addresses.create invalid", hbad, { key: "zip" });
+    await call("home_addresses.create unknown employee", "POST", `/v1/employees/${NO_SUCH}/home_addresses`,
+      { body: { street_1: "1 X", city: "Austin", state: "TX", zip: "73301" }, expect: 404 });
+    if (ha.uuid) {
+      const hg = await call("home_addresses.get", "GET", `/v1/home_addresses/${ha.uuid}`, { expect: 200 });
+      check("home_addresses.get: same version", hg.body && hg.body.version === ha.version, () => JSON.stringify(hg.body));
+      const hu = await call("home_addresses.update", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: ha.version, street_2: "Apt 5", zip: "73344" }, expect: 200 });
+      check("home_addresses.update: street_2 changed and version bumped",
+        hu.body && hu.body.street_2 === "Apt 5" && hu.body.zip === "73344" && hu.body.version !== ha.version, () => JSON.stringify(hu.body));
+      const hs = await call("home_addresses.update stale version", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: ha.version, city: "Dallas" }, expect: 409 });
+      expectError("home_addresses.update stale version", hs, { category: "invalid_resource_version" });
+      await call("home_addresses.update invalid zip", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: hu.body && hu.body.version, zip: "12" }, expect: 422 });
+      await call("home_addresses.delete (future address)", "DELETE", `/v1/home_addresses/${ha.uuid}`, { expect: 204 });
+      await call("home_addresses.get after delete", "GET", `/v1/home_addresses/${ha.uuid}`, { expect: 404 });
+    }
+    const active = hlb.find((a) => a.active);
+    if (active) {
+      await call("home_addresses.delete active address", "DELETE", `/v1/home_addresses/${active.uuid}`, { expect: 422 });
+    }
+    await call("home_addresses.list unknown employee", "GET", `/v1/employees/${NO_SUCH}/home_addresses`, { expect: 404 });
+    await call("home_addresses.get unknown", "GET", `/v1/home_addresses/${NO_SUCH}`, { expect: 404 });
+    await call("home_addresses.update unknown", "PUT", `/v1/home_addresses/${NO_SUCH}`, { body: { version: "x", city: "X" }, expect: 404 });
+    await call("home_addresses.delete unknown", "DELETE", `/v1/home_addresses/${NO_SUCH}`, { expect: 404 });
+
+    // ---- work addresses
+    const wl = await call("work_addresses.list", "GET", `/v1/employees/${E}/work_addresses`, { expect: 200 });
+    const wlb = Array.isArray(wl.body) ? wl.body : [];
+    check("work_addresses.list: non-empty, exactly one active",
+      wlb.length > 0 && wlb.filter((a) => a.active).length === 1 && wlb.every((a) => a.employee_uuid === E),
+      () => wl.text.slice(0, 300));
+    if (loc.uuid) {
+      const wc = await call("work_addresses.create", "POST", `/v1/employees/${E}/work_addresses`, { body: { location_uuid: loc.uuid, effective_date: future }, expect: 201 });
+      const wa = wc.body || {};
+      check("work_addresses.create: copies the location address, future-dated not active",
+        wa.location_uuid === loc.uuid && wa.street_1 === newLocBody.street_1 && wa.city === "Boulder" && wa.effective_date === future && wa.active === false,
+        () => JSON.stringify(wa));
+      if (wa.uuid) {
+        const wg = await call("work_addresses.get", "GET", `/v1/work_addresses/${wa.uuid}`, { expect: 200 });
+        check("work_addresses.get: same version", wg.body && wg.body.version === wa.version, () => JSON.stringify(wg.body));
+        const f2 = todayYMD(410);
+        const wu = await call("work_addresses.update", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wa.version, effective_date: f2 }, expect: 200 });
+        check("work_addresses.update: effective_date changed and version bumped",
+          wu.body && wu.body.effective_date === f2 && wu.body.version !== wa.version, () => JSON.stringify(wu.body));
+        const ws = await call("work_addresses.update stale version", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wa.version, effective_date: future }, expect: 409 });
+        expectError("work_addresses.update stale version", ws, { category: "invalid_resource_version" });
+        await call("work_addresses.update unknown location", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wu.body && wu.body.version, location_uuid: NO_SUCH }, expect: 422 });
+        await call("work_addresses.delete (future address)", "DELETE", `/v1/work_addresses/${wa.uuid}`, { expect: 204 });
+        await call("work_addresses.get after delete", "GET", `/v1/work_addresses/${wa.uuid}`, { expect: 404 });
+      }
+    }
+    await call("work_addresses.create unknown location", "POST", `/v1/employees/${E}/work_addresses`, { body: { location_uuid: NO_SUCH, effective_date: future }, expect: 422 });
+    await call("work_addresses.create bad date", "POST", `/v1/employees/${E}/work_addresses`, { body: { location_uuid: loc.uuid || NO_SUCH, effective_date: "2024-13-01" }, expect: 422 });
+    const wactive = wlb.find((a) => a.active);
+    if (wactive) await call("work_addresses.delete active address", "DELETE", `/v1/work_addresses/${wactive.uuid}`, { expect: 422 });
+    await call("work_addresses.list unknown employee", "GET", `/v1/employees/${NO_SUCH}/work_addresses`, { expect: 404 });
+    await call("work_addresses.create unknown employee", "POST", `/v1/employees/${NO_SUCH}/work_addresses`, { body: { location_uuid: loc.uuid || NO_SUCH }, expect: 404 });
+    await call("work_addresses.get unknown", "GET", `/v1/work_addresses/${NO_SUCH}`, { expect: 404 });
+    await call("work_addresses.update unknown", "PUT", `/v1/work_addresses/${NO_SUCH}`, { body: { version: "x" }, expect: 404 });
+    await call("work_addresses.delete unknown", "DELETE", `/v1/work_addresses/${NO_SUCH}`, { expect: 404 });
+
+    // ---- jobs (seed employee)
+    const jl = await call("jobs.list", "GET", `/v1/employees/${E}/jobs`, { expect: 200 });
+    const jlb = Array.isArray(jl.body) ? jl.body : [];
+    check("jobs.list: non-empty, one primary, compensation fields present with compensations:read",
+      jlb.length > 0 && jlb.filter((j) => j.primary).length === 1 && jlb.every((j) => j.employee_uuid === E && typeof j.rate === "string" && Array.isArray(j.compensations)),
+      () => jl.text.slice(0, 300));
+    const jp = await call("jobs.list page", "GET", `/v1/employees/${E}/jobs${q({ page: 1, per: 1 })}`, { expect: 200 });
+    check("jobs.list page=1&per=1: pagination headers", jp.headers.get("x-total-count") === String(jlb.length) && jp.headers.get("x-per-page") === "1",
+      () => `x-total-count=${jp.headers.get("x-total-count")} x-per-page=${jp.headers.get("x-per-page")}`);
+    if (jlb[0]) {
+      const ja = await call("jobs.get include=all_compensations", "GET", `/v1/jobs/${jlb[0].uuid}${q({ include: "all_compensations" })}`, { expect: 200 });
+      check("jobs.get include=all_compensations: >= as many compensations as default",
+        ja.body && Array.isArray(ja.body.compensations) && ja.body.compensations.length >= jlb[0].compensations.length,
+        () => JSON.stringify(ja.body).slice(0, 300));
+      const cl = await call("compensations.list", "GET", `/v1/jobs/${jlb[0].uuid}/compensations`, { expect: 200 });
+      check("compensations.list: non-empty, all for the job", Array.isArray(cl.body) && cl.body.length > 0 && cl.body.every((c) => c.job_uuid === jlb[0].uuid),
+        () => cl.text.slice(0, 300));
+      await call("compensations.list include=all_compensations", "GET", `/v1/jobs/${jlb[0].uuid}/compensations${q({ include: "all_compensations" })}`, { expect: 200 });
+    }
+  }
+  await call("jobs.list unknown employee", "GET", `/v1/employees/${NO_SUCH}/jobs`, { expect: 404 });
+
+  // ---- jobs and compensations on the employee created above
+  if (emp.uuid) {
+    const hire = todayYMD(0);
+    const jc = await call("jobs.create", "POST", `/v1/employees/${emp.uuid}/jobs`, { body: { title: "Analyst", hire_date: hire }, expect: 201 });
+    const job = jc.body || {};
+    check("jobs.create: title/hire_date echoed, first job is primary",
+      job.title === "Analyst" && job.hire_date === hire && job.primary === true && job.employee_uuid === emp.uuid && typeof job.version === "string",
+      () => JSON.stringify(job).slice(0, 400));
+    await call("jobs.create missing hire_date", "POST", `/v1/employees/${emp.uuid}/jobs`, { body: { title: "No Date" }, expect: 422 });
+    const jbd = await call("jobs.create bad hire_date", "POST", `/v1/employees/${emp.uuid}/jobs`, { body: { title: "Bad Date", hire_date: "2024-02-30" }, expect: 422 });
+    expectError("jobs.create bad hire_date", jbd, { key: "hire_date" });
+    await call("jobs.create unknown employee", "POST", `/v1/employees/${NO_SUCH}/jobs`, { body: { title: "X", hire_date: hire }, expect: 404 });
+    if (job.uuid) {
+      const jg = await call("jobs.get", "GET", `/v1/jobs/${job.uuid}`, { expect: 200 });
+      check("jobs.get: same version as create", jg.body && jg.body.version === job.version, () => `${jg.body && jg.body.version} vs ${job.version}`);
+      const ju = await call("jobs.update", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: job.version, title: "Senior Analyst" }, expect: 200 });
+      check("jobs.update: title changed and version bumped", ju.body && ju.body.title === "Senior Analyst" && ju.body.version !== job.version,
+        () => JSON.stringify(ju.body).slice(0, 300));
+      const js = await call("jobs.update stale version", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: job.version, title: "Stale" }, expect: 409 });
+      expectError("jobs.update stale version", js, { category: "invalid_resource_version" });
+      await call("jobs.update bad hire_date", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: ju.body && ju.body.version, hire_date: "not-a-date" }, expect: 422 });
+
+      // compensations
+      const cl0 = await call("compensations.list (new job)", "GET", `/v1/jobs/${job.uuid}/compensations`, { expect: 200 });
+      const eff = todayYMD(30);
+      const cc = await call("compensations.create", "POST", `/v1/jobs/${job.uuid}/compensations`,
+        { body: { rate: "30.00", payment_unit: "Hour", flsa_status: "Nonexempt", effective_date: eff }, expect: 201 });
+      const comp = cc.body || {};
+      check("compensations.create: rate/unit/flsa echoed",
+        comp.rate === "30.00" && comp.payment_unit === "Hour" && comp.flsa_status === "Nonexempt" && comp.job_uuid === job.uuid && comp.effective_date === eff && typeof comp.version === "string",
+        () => JSON.stringify(comp));
+      const cbad = await call("compensations.create payment_unit Fortnight", "POST", `/v1/jobs/${job.uuid}/compensations`,
+        { body: { rate: "30.00", payment_unit: "Fortnight", flsa_status: "Nonexempt" }, expect: 422 });
+      expectError("compensations.create payment_unit Fortnight", cbad, { key: "payment_unit", category: "invalid_attribute_value" });
+      await call("compensations.create bad flsa_status", "POST", `/v1/jobs/${job.uuid}/compensations`,
+        { body: { rate: "30.00", payment_unit: "Hour", flsa_status: "Bogus" }, expect: 422 });
+      await call("compensations.create bad rate", "POST", `/v1/jobs/${job.uuid}/compensations`,
+        { body: { rate: "thirty", payment_unit: "Hour", flsa_status: "Nonexempt" }, expect: 422 });
+      await call("compensations.create missing rate", "POST", `/v1/jobs/${job.uuid}/compensations`,
+        { body: { payment_unit: "Hour", flsa_status: "Nonexempt" }, expect: 422 });
+      await call("compensations.create unknown job", "POST", `/v1/jobs/${NO_SUCH}/compensations`,
+        { body: { rate: "30.00", payment_unit: "Hour", flsa_status: "Nonexempt" }, expect: 404 });
+      if (comp.uuid) {
+        const cg = await call("compensations.get", "GET", `/v1/compensations/${comp.uuid}`, { expect: 200 });
+        check("compensations.get: same version", cg.body && cg.body.version === comp.version, () => JSON.stringify(cg.body));
+        const cu = await call("compensations.update", "PUT", `/v1/compensations/${comp.uuid}`, { body: { version: comp.version, rate: "32.50" }, expect: 200 });
+        check("compensations.update: rate changed and version bumped", cu.body && cu.body.rate === "32.50" && cu.body.version !== comp.version,
+          () => JSON.stringify(cu.body));
+        const cs = await call("compensations.update stale version", "PUT", `/v1/compensations/${comp.uuid}`, { body: { version: comp.version, rate: "1.00" }, expect: 409 });
+        expectError("compensations.update stale version", cs, { category: "invalid_resource_version" });
+        const cub = await call("compensations.update payment_unit Fortnight", "PUT", `/v1/compensations/${comp.uuid}`,
+          { body: { version: cu.body && cu.body.version, payment_unit: "Fortnight" }, expect: 422 });
+        expectError("compensations.update payment_unit Fortnight", cub, { key: "payment_unit" });
+        const jAfter = await call("jobs.get after compensation changes", "GET", `/v1/jobs/${job.uuid}${q({ include: "all_compensations" })}`, { expect: 200 });
+        check("jobs.get include=all_compensations: lists the new compensation",
+          jAfter.body && Array.isArray(jAfter.body.compensations) && jAfter.body.compensations.some((c) => c.uuid === comp.uuid && c.rate === "32.50"),
+          () => JSON.stringify(jAfter.body && jAfter.body.compensations));
+        check("jobs: version changes when a child compensation changes (version covers child objects)",
+          jAfter.body && ju.body && jAfter.body.version !== ju.body.version, () => `job version still ${ju.body && ju.body.version}`);
+        await call("compensations.delete", "DELETE", `/v1/compensations/${comp.uuid}`, { expect: 204 });
+        await call("compensations.get after delete", "GET", `/v1/compensations/${comp.uuid}`, { expect: 404 });
+      }
+      void cl0;
+      // second job (hourly employee may hold several) then delete it
+      const j2 = await call("jobs.create second job", "POST", `/v1/employees/${emp.uuid}/jobs`, { body: { title: "Weekend Analyst", hire_date: hire }, expect: 201 });
+      if (j2.body && j2.body.uuid) {
+        check("jobs.create second job: not primary", j2.body.primary === false, () => JSON.stringify(j2.body).slice(0, 200));
+        await call("jobs.delete", "DELETE", `/v1/jobs/${j2.body.uuid}`, { expect: 204 });
+        await call("jobs.get after delete", "GET", `/v1/jobs/${j2.body.uuid}`, { expect: 404 });
+      }
+    }
+  }
+  await call("jobs.get unknown", "GET", `/v1/jobs/${NO_SUCH}`, { expect: 404 });
+  await call("jobs.update unknown", "PUT", `/v1/jobs/${NO_SUCH}`, { body: { version: "x", title: "X" }, expect: 404 });
+  await call("jobs.delete unknown", "DELETE", `/v1/jobs/${NO_SUCH}`, { expect: 404 });
+  await call("compensations.list unknown job", "GET", `/v1/jobs/${NO_SUCH}/compensations`, { expect: 404 });
+  await call("compensations.get unknown", "GET", `/v1/compensations/${NO_SUCH}`, { expect: 404 });
+  await call("compensations.update unknown", "PUT", `/v1/compensations/${NO_SUCH}`, { body: { version: "x", rate: "1.00" }, expect: 404 });
+  await call("compensations.delete unknown", "DELETE", `/v1/compensations/${NO_SUCH}`, { expect: 404 });
+
+  // ---- time off activities
+  let found = null;
+  for (const e of emps.filter((x) => !x.terminated).slice(0, 8)) {
+    const r = await call(`time_off_activities vacation ${e.uuid.slice(0, 8)}`, "GET",
+      `/v1/employees/${e.uuid}/time_off_activities${q({ time_off_type: "vacation" })}`, { expect: 200, validateBody: !found });
+    if (Array.isArray(r.body) && r.body.length > 0) { found = { e, r }; break; }
+  }
+  check("time_off_activities vacation: some seeded employee has vacation activity", !!found, "none of the first 8 active employees had any");
+  if (found) {
+    const items = found.r.body;
+    check("time_off_activities vacation: every item is vacation with balance strings",
+      items.every((a) => a.time_off_type === "vacation" && (a.balance === null || typeof a.balance === "string")),
+      () => JSON.stringify(items[0]));
+    const sick = await call("time_off_activities sick", "GET", `/v1/employees/${found.e.uuid}/time_off_activities${q({ time_off_type: "sick" })}`, { expect: 200 });
+    check("time_off_activities sick: every item is sick", Array.isArray(sick.body) && sick.body.every((a) => a.time_off_type === "sick"),
+      () => sick.text.slice(0, 200));
+    const bad = await call("time_off_activities bad type", "GET", `/v1/employees/${found.e.uuid}/time_off_activities${q({ time_off_type: "holiday" })}`, { expect: 422 });
+    expectError("time_off_activities bad type", bad, { category: "invalid_parameter" });
+    await call("time_off_activities missing type", "GET", `/v1/employees/${found.e.uuid}/time_off_activities`, { expect: 422 });
+  }
+  await call("time_off_activities unknown employee", "GET", `/v1/employees/${NO_SUCH}/time_off_activities${q({ time_off_type: "vacation" })}`, { expect: 404 });
+
+  // ---- auth: 401, 403, scope-dependent rendering
+  const n1 = await call("no token", "GET", `/v1/companies/${company}/employees`, { token: null, expect: 401 });
+  expectError("no token", n1, { category: "invalid_token" });
+  await call("wrong token", "GET", `/v1/companies/${company}`, { token: "not-a-real-token", expect: 401 });
+  await call("token_info without token", "GET", `/v1/token_info`, { token: null, expect: 401 });
+  const lti = await call("limited token_info", "GET", "/v1/token_info", { token: LIMITED, expect: 200 });
+  check("limited token_info: scope lists exactly the granted scopes",
+    lti.body && String(lti.body.scope).split(/\s+/).sort().join(" ") === LIMITED_SCOPES.split(",").sort().join(" "),
+    () => `scope=${lti.body && lti.body.scope}`);
+  await call("limited companies:read GET company", "GET", `/v1/companies/${company}`, { token: LIMITED, expect: 200 });
+  const lemp = await call("limited employees:read GET employee", "GET", `/v1/employees/${E}`, { token: LIMITED, expect: 200 });
+  if (lemp.body && Array.isArray(lemp.body.jobs)) {
+    check("limited token without compensations:read: jobs carry no rate/compensations",
+      lemp.body.jobs.every((j) => j.rate === undefined && j.compensations === undefined && j.current_compensation_uuid === undefined),
+      () => JSON.stringify(lemp.body.jobs[0]).slice(0, 300));
+  }
+  const f1 = await call("limited: jobs.list needs jobs:read", "GET", `/v1/employees/${E}/jobs`, { token: LIMITED, expect: 403 });
+  void f1;
+  await call("limited: employees.update needs employees:write", "PUT", `/v1/employees/${E}`, { token: LIMITED, body: { version: "x", first_name: "X" }, expect: 403 });
+  await call("limited: employees.create needs employees:manage", "POST", `/v1/companies/${company}/employees`, { token: LIMITED, body: { first_name: "X", last_name: "Y" }, expect: 403 });
+  await call("limited: locations.create needs companies:write", "POST", `/v1/companies/${company}/locations`, { token: LIMITED, body: newLocBody, expect: 403 });
+  await call("limited: compensations.get needs compensations:read", "GET", `/v1/compensations/${NO_SUCH}`, { token: LIMITED, expect: [403, 404] });
+  await call("limited: time_off_activities needs employee_time_off_activities:read", "GET",
+    `/v1/employees/${E}/time_off_activities${q({ time_off_type: "vacation" })}`, { token: LIMITED, expect: 403 });
+
+  // ---- API version header
+  const v406 = await call("bad X-Gusto-API-Version", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2023" }, expect: 406 });
+  expectError("bad X-Gusto-API-Version", v406, { category: "invalid_api_version" });
+  await call("future X-Gusto-API-Version", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2099-01-01" }, expect: 406 });
+  await call("explicit X-Gusto-API-Version 2025-06-15", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2025-06-15" }, expect: 200 });
+
+  // ---- unknown route
+  await call("unknown route", "GET", `/v1/no_such_thing`, { expect: 404 });
+}
+
+async function rateLimitScenario() {
+  const sb = await startSandbox({ tokens: [TOKEN], rateLimit: 3 });
+  BASE = sb.base;
+  try {
+    let got429 = null;
+    let first = null;
+    for (let i = 0; i < 8 && !got429; i++) {
+      const r = await call(`rate limit request ${i + 1}`, "GET", "/v1/token_info", { validateBody: false });
+      if (!first) first = r;
+      if (r.status === 429) got429 = r;
+    }
+    check("rate limit: X-RateLimit-Limit/Remaining/Reset on responses",
+      first && first.headers.get("x-ratelimit-limit") === "3" && first.headers.get("x-ratelimit-remaining") !== null && first.headers.get("x-ratelimit-reset") !== null,
+      () => `limit=${first && first.headers.get("x-ratelimit-limit")} remaining=${first && first.headers.get("x-ratelimit-remaining")} reset=${first && first.headers.get("x-ratelimit-reset")}`);
+    if (check("rate limit: 429 after 3 requests with --rate-limit 3", !!got429, "never got 429 in 8 requests")) {
+      const v = validatorFor("/v1/token_info", "GET", 429);
+      check("rate limit: GET /v1/token_info 429 body matches generic error shape", v.validate(got429.body),
+        () => `${ajvErrors(v.validate.errors)}; body=${got429.text.slice(0, 200)}`);
+      check("rate limit: 429 carries Retry-After", /^\d+$/.test(got429.headers.get("retry-after") || ""),
+        `Retry-After=${got429.headers.get("retry-after")}`);
+    }
+  } finally {
+    await stopSandbox(sb);
+  }
+}
+
+await runMain(async () => {
+  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:${LIMITED_SCOPES}`] });
+  BASE = sb.base;
+  try {
+    await scenario();
+  } finally {
+    await stopSandbox(sb);
+    if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
+  }
+  await rateLimitScenario();
+});
+void rateNote;

@@ -1,0 +1,281 @@
+// SDK test: drive gusto-sandbox through Gusto's official TypeScript SDK
+// (@gusto/embedded-api 0.16.0, Speakeasy-generated, zod-validated responses).
+// Every SDK call that should succeed is one counted check; any exception
+// (including SDKValidationError / ResponseValidationError from zod) is a
+// failure and its full message, zod issues included, is printed.
+//
+//   node tests/node/sdk.mjs
+import { GustoEmbedded } from "@gusto/embedded-api";
+import { RFCDate } from "@gusto/embedded-api/types/rfcdate.js";
+import {
+  startSandbox, stopSandbox, pass, fail, check, runMain, todayYMD,
+} from "./lib.mjs";
+
+const TOKEN = "sdk-token";
+const LIMITED = "sdk-limited";
+const NO_SUCH = "00000000-0000-4000-8000-000000000000";
+
+function describe(e) {
+  let s = `${e && e.name ? e.name : "Error"}: `;
+  s += e && typeof e.pretty === "function" ? e.pretty() : (e && e.message) || String(e);
+  const hm = e && e.httpMeta;
+  if (hm && hm.response) {
+    s += `\nHTTP ${hm.request ? hm.request.method + " " + new URL(hm.request.url).pathname + new URL(hm.request.url).search : ""} -> ${hm.response.status}`;
+    if (hm.body) s += `\nbody: ${String(hm.body).slice(0, 600)}`;
+  }
+  if (e && e.rawValue !== undefined && !(hm && hm.body)) {
+    s += `\nraw: ${JSON.stringify(e.rawValue).slice(0, 600)}`;
+  }
+  return s;
+}
+
+/**
+ * One counted SDK step.  fn returns the value for later steps; assert(value)
+ * returns true or a failure string.  An exception is a failure.
+ */
+async function step(name, fn, assert) {
+  let v;
+  try {
+    v = await fn();
+  } catch (e) {
+    fail(name, describe(e));
+    return undefined;
+  }
+  if (assert) {
+    let r;
+    try { r = assert(v); } catch (e) { r = `assertion threw: ${e.message}`; }
+    if (r !== true) {
+      fail(name, typeof r === "string" ? r : `unexpected result: ${JSON.stringify(v, (k, x) => (k === "httpMeta" ? undefined : x)).slice(0, 400)}`);
+      return v;
+    }
+  }
+  pass(name);
+  return v;
+}
+
+/** A step that must throw an SDK error with the given HTTP status. */
+async function stepThrows(name, fn, status, className, more) {
+  try {
+    const v = await fn();
+    fail(name, `expected HTTP ${status} error, call succeeded: ${JSON.stringify(v, (k, x) => (k === "httpMeta" ? undefined : x)).slice(0, 300)}`);
+    return;
+  } catch (e) {
+    const got = e && e.httpMeta && e.httpMeta.response && e.httpMeta.response.status;
+    if (got !== status) return fail(name, `expected HTTP ${status}, got ${describe(e)}`);
+    if (className && e.name !== className) return fail(name, `expected ${className}, got ${describe(e)}`);
+    if (more) {
+      const r = more(e);
+      if (r !== true) return fail(name, `${typeof r === "string" ? r : "error detail mismatch"}; ${describe(e)}`);
+    }
+    pass(name);
+  }
+}
+
+const hdr = (res, n) => res && res.httpMeta && res.httpMeta.response.headers.get(n);
+const same = (d, s) => (d instanceof RFCDate ? d.toString() : d) === s;
+
+async function scenario(base) {
+  const gusto = new GustoEmbedded({ serverURL: base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
+  const limited = new GustoEmbedded({ serverURL: base, companyAccessAuth: LIMITED, timeoutMs: 10000 });
+
+  const ti = await step("introspection.getInfo: company token", () => gusto.introspection.getInfo({}),
+    (r) => (r.tokenInfo && r.tokenInfo.resource && r.tokenInfo.resource.type === "Company" && r.tokenInfo.resource.uuid ? true : "no Company resource"));
+  const companyId = ti && ti.tokenInfo && ti.tokenInfo.resource && ti.tokenInfo.resource.uuid;
+  if (!companyId) throw new Error("cannot continue without a company uuid");
+
+  await step("companies.get", () => gusto.companies.get({ companyId }),
+    (r) => (r.company && r.company.uuid === companyId && typeof r.company.name === "string" ? true : `company=${JSON.stringify(r.company)}`));
+
+  // ---- locations
+  const locs = await step("locations.get (list)", () => gusto.locations.get({ companyId }),
+    (r) => (Array.isArray(r.companyLocationsList) && r.companyLocationsList.length > 0 ? true : "empty location list"));
+  const nl = await step("locations.create", () => gusto.locations.create({
+    companyId,
+    companyLocationRequest: { street1: "500 SDK Blvd", city: "Portland", state: "OR", zip: "97201", phoneNumber: "5035550100" },
+  }), (r) => (r.location && r.location.street1 === "500 SDK Blvd" && r.location.country === "USA" && r.location.version ? true : JSON.stringify(r.location)));
+  const loc = nl && nl.location;
+  if (loc) {
+    await step("locations.retrieve", () => gusto.locations.retrieve({ locationId: loc.uuid }),
+      (r) => (r.location && r.location.version === loc.version ? true : `version ${r.location && r.location.version} vs ${loc.version}`));
+    const lu = await step("locations.update: city changes, version bumps", () => gusto.locations.update({
+      locationId: loc.uuid, requestBody: { version: loc.version, city: "Salem", zip: "97301" },
+    }), (r) => (r.location && r.location.city === "Salem" && r.location.version !== loc.version ? true : JSON.stringify(r.location)));
+    if (lu && lu.location) loc.version = lu.location.version;
+    await stepThrows("locations.update stale version -> 409 UnprocessableEntityError",
+      () => gusto.locations.update({ locationId: loc.uuid, requestBody: { version: "stale-version", city: "Eugene" } }), 409);
+  }
+  void locs;
+
+  // ---- employees
+  const list = await step("employees.list", () => gusto.employees.list({ companyId }),
+    (r) => (Array.isArray(r.showEmployees) && r.showEmployees.length >= 40 ? true : `got ${r.showEmployees && r.showEmployees.length}`));
+  const emps = (list && list.showEmployees) || [];
+  await step("employees.list page=2 per=7: 7 items and X-Total-Count", () => gusto.employees.list({ companyId, page: 2, per: 7 }),
+    (r) => (r.showEmployees && r.showEmployees.length === Math.min(7, Math.max(0, emps.length - 7)) && hdr(r, "x-total-count") === String(emps.length) && hdr(r, "x-page") === "2"
+      ? true : `len=${r.showEmployees && r.showEmployees.length} x-total-count=${hdr(r, "x-total-count")} x-page=${hdr(r, "x-page")}`));
+  const target = emps.find((e) => !e.terminated && e.onboarded) || emps[0];
+  if (target) {
+    await step(`employees.list searchTerm=${target.lastName}`, () => gusto.employees.list({ companyId, searchTerm: target.lastName }),
+      (r) => (r.showEmployees && r.showEmployees.some((e) => e.uuid === target.uuid) ? true : "target not found"));
+  }
+  await step("employees.list terminated=true", () => gusto.employees.list({ companyId, terminated: true }),
+    (r) => (r.showEmployees && r.showEmployees.length > 0 && r.showEmployees.every((e) => e.terminated || (e.terminations && e.terminations.length)) ? true : `got ${r.showEmployees && r.showEmployees.length}`));
+  await step("employees.list include=current_home_address,all_home_addresses,all_compensations",
+    () => gusto.employees.list({ companyId, include: ["current_home_address", "all_home_addresses", "all_compensations"], page: 1, per: 5 }),
+    (r) => (r.showEmployees && r.showEmployees.some((e) => e.currentHomeAddress) ? true : "no currentHomeAddress returned"));
+
+  const ce = await step("employees.create", () => gusto.employees.create({
+    companyId,
+    requestBody: { firstName: "Grace", lastName: "Sdkington", email: "grace.sdk@example.com", dateOfBirth: new RFCDate("1985-06-15"), ssn: "987654321" },
+  }), (r) => (r.employee && r.employee.firstName === "Grace" && r.employee.version && r.employee.hasSsn === true ? true : JSON.stringify(r.employee).slice(0, 300)));
+  const emp = ce && ce.employee;
+  await stepThrows("employees.create bad ssn -> 422 UnprocessableEntityError naming ssn",
+    () => gusto.employees.create({ companyId, requestBody: { firstName: "X", lastName: "Y", ssn: "12-34" } }), 422, "UnprocessableEntityError",
+    (e) => (Array.isArray(e.errors) && e.errors.some((x) => x.errorKey === "ssn") ? true : "no ssn error"));
+  await stepThrows("employees.get unknown -> 404 NotFoundErrorObject", () => gusto.employees.get({ employeeId: NO_SUCH }), 404, "NotFoundErrorObject",
+    (e) => (Array.isArray(e.errors) && e.errors.length > 0 ? true : "no errors array"));
+  if (emp) {
+    await step("employees.get", () => gusto.employees.get({ employeeId: emp.uuid }),
+      (r) => (r.employee && r.employee.uuid === emp.uuid && r.employee.version === emp.version ? true : `version ${r.employee && r.employee.version} vs ${emp.version}`));
+    const u = await step("employees.update: firstName changes, version bumps", () => gusto.employees.update({
+      employeeId: emp.uuid, requestBody: { version: emp.version, firstName: "Gracie", workEmail: "gracie@work.example.com" },
+    }), (r) => (r.employee && r.employee.firstName === "Gracie" && r.employee.workEmail === "gracie@work.example.com" && r.employee.version !== emp.version ? true : JSON.stringify(r.employee).slice(0, 300)));
+    await stepThrows("employees.update stale version -> 409 UnprocessableEntityError invalid_resource_version",
+      () => gusto.employees.update({ employeeId: emp.uuid, requestBody: { version: emp.version, firstName: "Stale" } }), 409, "UnprocessableEntityError",
+      (e) => (e.errors.some((x) => x.category === "invalid_resource_version") ? true : "category not invalid_resource_version"));
+    if (u && u.employee) emp.version = u.employee.version;
+  }
+  if (target) {
+    await step("employees.get include=custom_fields,all_compensations",
+      () => gusto.employees.get({ employeeId: target.uuid, include: ["custom_fields", "all_compensations"] }),
+      (r) => (r.employee && r.employee.uuid === target.uuid ? true : "wrong employee"));
+  }
+
+  const E = target && target.uuid;
+  if (E) {
+    // ---- home addresses
+    const future = todayYMD(380);
+    await step("employeeAddresses.get (home list)", () => gusto.employeeAddresses.get({ employeeId: E }),
+      (r) => (Array.isArray(r.employeeAddressList) && r.employeeAddressList.filter((a) => a.active).length === 1 ? true : `list=${JSON.stringify(r.employeeAddressList).slice(0, 300)}`));
+    const hc = await step("employeeAddresses.create (home)", () => gusto.employeeAddresses.create({
+      employeeId: E, requestBody: { street1: "77 SDK Lane", city: "Madison", state: "WI", zip: "53703", effectiveDate: new RFCDate(future), courtesyWithholding: false },
+    }), (r) => (r.employeeAddress && r.employeeAddress.street1 === "77 SDK Lane" && same(r.employeeAddress.effectiveDate, future) && r.employeeAddress.version ? true : JSON.stringify(r.employeeAddress)));
+    const ha = hc && hc.employeeAddress;
+    if (ha) {
+      await step("employeeAddresses.retrieveHomeAddress", () => gusto.employeeAddresses.retrieveHomeAddress({ homeAddressUuid: ha.uuid }),
+        (r) => (r.employeeAddress && r.employeeAddress.version === ha.version ? true : "version differs"));
+      await step("employeeAddresses.update (home): street2 changes, version bumps", () => gusto.employeeAddresses.update({
+        homeAddressUuid: ha.uuid, requestBody: { version: ha.version, street2: "Unit 9" },
+      }), (r) => (r.employeeAddress && r.employeeAddress.street2 === "Unit 9" && r.employeeAddress.version !== ha.version ? true : JSON.stringify(r.employeeAddress)));
+      await stepThrows("employeeAddresses.update (home) stale version -> 409",
+        () => gusto.employeeAddresses.update({ homeAddressUuid: ha.uuid, requestBody: { version: ha.version, street2: "Stale" } }), 409);
+      await step("employeeAddresses.delete (home)", () => gusto.employeeAddresses.delete({ homeAddressUuid: ha.uuid }), () => true);
+    }
+
+    // ---- work addresses
+    await step("employeeAddresses.getWorkAddresses", () => gusto.employeeAddresses.getWorkAddresses({ employeeId: E }),
+      (r) => (Array.isArray(r.employeeWorkAddressesList) && r.employeeWorkAddressesList.length > 0 ? true : "empty"));
+    if (loc) {
+      const wc = await step("employeeAddresses.createWorkAddress", () => gusto.employeeAddresses.createWorkAddress({
+        employeeId: E, requestBody: { locationUuid: loc.uuid, effectiveDate: new RFCDate(future) },
+      }), (r) => (r.employeeWorkAddress && r.employeeWorkAddress.locationUuid === loc.uuid && r.employeeWorkAddress.city === "Salem" ? true : JSON.stringify(r.employeeWorkAddress)));
+      const wa = wc && wc.employeeWorkAddress;
+      if (wa) {
+        await step("employeeAddresses.retrieveWorkAddress", () => gusto.employeeAddresses.retrieveWorkAddress({ workAddressUuid: wa.uuid }),
+          (r) => (r.employeeWorkAddress && r.employeeWorkAddress.version === wa.version ? true : "version differs"));
+        const f2 = todayYMD(390);
+        await step("employeeAddresses.updateWorkAddress: effectiveDate changes, version bumps", () => gusto.employeeAddresses.updateWorkAddress({
+          workAddressUuid: wa.uuid, requestBody: { version: wa.version, effectiveDate: new RFCDate(f2) },
+        }), (r) => (r.employeeWorkAddress && same(r.employeeWorkAddress.effectiveDate, f2) && r.employeeWorkAddress.version !== wa.version ? true : JSON.stringify(r.employeeWorkAddress)));
+        await step("employeeAddresses.deleteWorkAddress", () => gusto.employeeAddresses.deleteWorkAddress({ workAddressUuid: wa.uuid }), () => true);
+      }
+    }
+
+    // ---- jobs on a seeded employee
+    const jobs = await step("jobsAndCompensations.getJobs", () => gusto.jobsAndCompensations.getJobs({ employeeId: E }),
+      (r) => (Array.isArray(r.jobs) && r.jobs.length > 0 && r.jobs.some((j) => j.primary) ? true : "no jobs / no primary"));
+    const j0 = jobs && jobs.jobs && jobs.jobs[0];
+    if (j0) {
+      await step("jobsAndCompensations.getCompensations (seeded job)", () => gusto.jobsAndCompensations.getCompensations({ jobId: j0.uuid }),
+        (r) => (Array.isArray(r.compensations) && r.compensations.length > 0 && r.compensations.every((c) => c.jobUuid === j0.uuid) ? true : "bad compensations"));
+    }
+
+    // ---- time off
+    let found = false;
+    for (const e of emps.filter((x) => !x.terminated).slice(0, 8)) {
+      try {
+        const r = await gusto.employees.getTimeOffActivities({ employeeUuid: e.uuid, timeOffType: "vacation" });
+        if (Array.isArray(r.timeOffActivityList) && r.timeOffActivityList.length > 0) {
+          found = true;
+          check("employees.getTimeOffActivities vacation: items are vacation",
+            r.timeOffActivityList.every((a) => a.timeOffType === "vacation"), JSON.stringify(r.timeOffActivityList[0]));
+          await step("employees.getTimeOffActivities sick", () => gusto.employees.getTimeOffActivities({ employeeUuid: e.uuid, timeOffType: "sick" }),
+            (s) => (Array.isArray(s.timeOffActivityList) && s.timeOffActivityList.every((a) => a.timeOffType === "sick") ? true : "bad sick list"));
+          break;
+        }
+      } catch (err) {
+        fail(`employees.getTimeOffActivities vacation ${e.uuid}`, describe(err));
+        found = true;
+        break;
+      }
+    }
+    check("employees.getTimeOffActivities: some seeded employee has vacation activity", found, "none of the first 8 active employees had any");
+
+    // ---- scopes through the SDK
+    await stepThrows("limited token: jobsAndCompensations.getJobs -> 403", () => limited.jobsAndCompensations.getJobs({ employeeId: E }), 403);
+  }
+
+  // ---- jobs and compensations on the new employee
+  if (emp) {
+    const hire = todayYMD(0);
+    const jc = await step("jobsAndCompensations.createJob", () => gusto.jobsAndCompensations.createJob({
+      employeeId: emp.uuid, jobsCreateRequestBody: { title: "SDK Engineer", hireDate: hire },
+    }), (r) => (r.job && r.job.title === "SDK Engineer" && r.job.hireDate === hire && r.job.version ? true : JSON.stringify(r.job).slice(0, 300)));
+    const job = jc && jc.job;
+    if (job) {
+      await step("jobsAndCompensations.getJobs (new employee)", () => gusto.jobsAndCompensations.getJobs({ employeeId: emp.uuid }),
+        (r) => (r.jobs && r.jobs.some((j) => j.uuid === job.uuid) ? true : "new job missing"));
+      await step("jobsAndCompensations.getJob", () => gusto.jobsAndCompensations.getJob({ jobId: job.uuid }),
+        (r) => (r.job && r.job.uuid === job.uuid && r.job.version === job.version ? true : "version differs"));
+      const ju = await step("jobsAndCompensations.update: title changes, version bumps", () => gusto.jobsAndCompensations.update({
+        jobId: job.uuid, jobsUpdateRequestBody: { version: job.version, title: "Staff SDK Engineer" },
+      }), (r) => (r.job && r.job.title === "Staff SDK Engineer" && r.job.version !== job.version ? true : JSON.stringify(r.job).slice(0, 300)));
+      void ju;
+      await stepThrows("jobsAndCompensations.update stale version -> 409",
+        () => gusto.jobsAndCompensations.update({ jobId: job.uuid, jobsUpdateRequestBody: { version: job.version, title: "Stale" } }), 409);
+
+      const eff = todayYMD(45);
+      const cc = await step("jobsAndCompensations.createCompensation", () => gusto.jobsAndCompensations.createCompensation({
+        jobId: job.uuid, compensationsRequestBody: { rate: "85000.00", paymentUnit: "Year", flsaStatus: "Exempt", effectiveDate: eff },
+      }), (r) => (r.compensation && r.compensation.rate === "85000.00" && r.compensation.paymentUnit === "Year" && r.compensation.flsaStatus === "Exempt" ? true : JSON.stringify(r.compensation)));
+      const comp = cc && cc.compensation;
+      await step("jobsAndCompensations.getCompensations (new job)", () => gusto.jobsAndCompensations.getCompensations({ jobId: job.uuid, include: "all_compensations" }),
+        (r) => (Array.isArray(r.compensations) && (!comp || r.compensations.some((c) => c.uuid === comp.uuid)) ? true : `list=${JSON.stringify(r.compensations).slice(0, 300)}`));
+      if (comp) {
+        await step("jobsAndCompensations.getCompensation", () => gusto.jobsAndCompensations.getCompensation({ compensationId: comp.uuid }),
+          (r) => (r.compensation && r.compensation.version === comp.version ? true : "version differs"));
+        await step("jobsAndCompensations.updateCompensation: rate changes, version bumps", () => gusto.jobsAndCompensations.updateCompensation({
+          compensationId: comp.uuid, compensationsUpdateRequestBody: { version: comp.version, rate: "90000.00" },
+        }), (r) => (r.compensation && r.compensation.rate === "90000.00" && r.compensation.version !== comp.version ? true : JSON.stringify(r.compensation)));
+        await stepThrows("jobsAndCompensations.updateCompensation stale version -> 409",
+          () => gusto.jobsAndCompensations.updateCompensation({ compensationId: comp.uuid, compensationsUpdateRequestBody: { version: comp.version, rate: "1.00" } }), 409);
+        await step("jobsAndCompensations.deleteCompensation", () => gusto.jobsAndCompensations.deleteCompensation({ compensationId: comp.uuid }), () => true);
+      }
+      await stepThrows("jobsAndCompensations.getJob unknown -> 404", () => gusto.jobsAndCompensations.getJob({ jobId: NO_SUCH }), 404, "NotFoundErrorObject");
+    }
+    const tmp = await step("employees.create (to delete)", () => gusto.employees.create({ companyId, requestBody: { firstName: "Tmp", lastName: "Sdk" } }),
+      (r) => (r.employee ? true : "no employee"));
+    if (tmp && tmp.employee) {
+      await step("employees.delete", () => gusto.employees.delete({ employeeId: tmp.employee.uuid }), () => true);
+    }
+  }
+}
+
+await runMain(async () => {
+  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:companies:read,employees:read`] });
+  try {
+    await scenario(sb.base);
+  } finally {
+    await stopSandbox(sb);
+  }
+});
