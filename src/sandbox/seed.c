@@ -354,10 +354,17 @@ static int seed_person(sqlite3 *db, uint64_t *rng, const struct person *p, char 
     rc |= store_time_off(db, uuid, p->cs->sick, "sick", "TimeOffEvent::AddToPolicy",
                          "Added to policy", when, "0.0", "0.0");
     if (p->time_off) {
+        /* Monthly accruals over the last six months (or since hire). */
         long vac = 0, sick = 0;
-        char day[11], bal[24], chg[24];
+        char day[11], bal[24], chg[24], today[11], start[11];
+        today_ymd(today);
+        add_days(today, -190, start);
+        if (strcmp(p->hire, start) > 0)
+            snprintf(start, sizeof start, "%s", p->hire);
         for (int m = 1; m <= 6; m++) {
-            add_days(p->hire, 30 * m, day);
+            add_days(start, 30 * m, day);
+            if (strcmp(day, today) > 0)
+                break;
             snprintf(when, sizeof when, "%sT00:00:00.000-08:00", day);
             vac += 667;
             fmt_hours(vac, bal);

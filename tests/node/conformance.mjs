@@ -590,6 +590,13 @@ async function scenario() {
 
       // compensations
       const cl0 = await call("compensations.list (new job)", "GET", `/v1/jobs/${job.uuid}/compensations`, { expect: 200 });
+      let baseComp = Array.isArray(cl0.body) && cl0.body[0];
+      if (!baseComp) {
+        // A job needs one compensation that stays; create it at the hire date.
+        const bc = await call("compensations.create (base)", "POST", `/v1/jobs/${job.uuid}/compensations`,
+          { body: { rate: "25.00", payment_unit: "Hour", flsa_status: "Nonexempt", effective_date: hire }, expect: 201 });
+        baseComp = bc.body;
+      }
       const eff = todayYMD(30);
       const cc = await call("compensations.create", "POST", `/v1/jobs/${job.uuid}/compensations`,
         { body: { rate: "30.00", payment_unit: "Hour", flsa_status: "Nonexempt", effective_date: eff }, expect: 201 });
@@ -628,7 +635,10 @@ async function scenario() {
         await call("compensations.delete", "DELETE", `/v1/compensations/${comp.uuid}`, { expect: 204 });
         await call("compensations.get after delete", "GET", `/v1/compensations/${comp.uuid}`, { expect: 404 });
       }
-      void cl0;
+      if (baseComp && baseComp.uuid) {
+        const only = await call("compensations.delete only compensation", "DELETE", `/v1/compensations/${baseComp.uuid}`, { expect: 422 });
+        expectError("compensations.delete only compensation", only, { category: "invalid_operation" });
+      }
       // second job (hourly employee may hold several) then delete it
       const j2 = await call("jobs.create second job", "POST", `/v1/employees/${emp.uuid}/jobs`, { body: { title: "Weekend Analyst", hire_date: hire }, expect: 201 });
       if (j2.body && j2.body.uuid) {
@@ -674,8 +684,8 @@ async function scenario() {
   await call("wrong token", "GET", `/v1/companies/${company}`, { token: "not-a-real-token", expect: 401 });
   await call("token_info without token", "GET", `/v1/token_info`, { token: null, expect: 401 });
   const lti = await call("limited token_info", "GET", "/v1/token_info", { token: LIMITED, expect: 200 });
-  check("limited token_info: scope lists exactly the granted scopes",
-    lti.body && String(lti.body.scope).split(/\s+/).sort().join(" ") === LIMITED_SCOPES.split(",").sort().join(" "),
+  check("limited token_info: scope lists exactly the granted scopes (plus public)",
+    lti.body && String(lti.body.scope).split(/\s+/).filter((x) => x !== "public").sort().join(" ") === LIMITED_SCOPES.split(",").sort().join(" "),
     () => `scope=${lti.body && lti.body.scope}`);
   await call("limited companies:read GET company", "GET", `/v1/companies/${company}`, { token: LIMITED, expect: 200 });
   const lemp = await call("limited employees:read GET employee", "GET", `/v1/employees/${E}`, { token: LIMITED, expect: 200 });

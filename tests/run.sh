@@ -1,0 +1,67 @@
+#!/bin/sh
+# run.sh - the whole test suite, as `make test` and CI run it.
+#
+# Stages: build + lint; the C integration tests against gusto-sandbox; the
+# Node conformance test (every response checked against Gusto's OpenAPI
+# schemas) and Gusto's official TypeScript SDK against the sandbox; then the
+# C tests again with AddressSanitizer + UBSan.  Every stage prints its own
+# "N passed, N failed"; this script adds them up and ends with the total.
+set -u
+cd "$(dirname "$0")/.."
+
+total_pass=0
+total_fail=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+# run_stage NAME COMMAND...: run, echo its output, add its counts.  A stage
+# that ends without a count line (a crash, a build failure) counts as one
+# failure, so nothing can pass by printing nothing.
+run_stage() {
+    name=$1; shift
+    echo "=== $name"
+    "$@" >"$log/out" 2>&1
+    rc=$?
+    cat "$log/out"
+    line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log/out" | tail -1)
+    if [ -n "$line" ]; then
+        p=$(echo "$line" | sed -E 's/^([A-Za-z_-]+: )?([0-9]+) passed.*/\2/')
+        f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+    else
+        p=0; f=1
+    fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    echo "=== $name: $p passed, $f failed (exit $rc)"
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+}
+
+build() {
+    make -j2 all && make lint && echo "build: 1 passed, 0 failed"
+}
+run_stage build build
+
+run_stage sandbox ./build/tests/sandbox_test
+
+node_tests() {
+    if ! command -v node >/dev/null 2>&1; then
+        echo "node is missing: run scripts/deps.sh"; return 1
+    fi
+    (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    GUSTO_SANDBOX=build/gusto-sandbox node tests/node/"$1"
+}
+run_stage conformance node_tests conformance.mjs
+run_stage sdk node_tests sdk.mjs
+
+san_build() {
+    make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/tests/sandbox_test &&
+        echo "san-build: 1 passed, 0 failed"
+}
+run_stage san-build san_build
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_stage sandbox-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/sandbox_test
+
+echo
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
