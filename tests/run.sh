@@ -43,11 +43,16 @@ run_stage build build
 
 run_stage sandbox ./build/tests/sandbox_test
 
+# npm ci once per run (it wipes node_modules), then each Node test.
+npm_ready=
 node_tests() {
     if ! command -v node >/dev/null 2>&1; then
         echo "node is missing: run scripts/deps.sh"; return 1
     fi
-    (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    if [ -z "$npm_ready" ]; then
+        (cd tests/node && npm ci --no-audit --no-fund --loglevel=error) || return 1
+        npm_ready=1
+    fi
     GUSTO_SANDBOX=build/gusto-sandbox node tests/node/"$1"
 }
 run_stage conformance node_tests conformance.mjs

@@ -167,8 +167,15 @@ int h_home_update(struct request *r)
         json_decref(doc);
         return reply_errlist(r, &e);
     }
-    apply_fields(doc, r->json, HOME_FIELDS);
+    char old_date[11];
+    stored_date(r->db, "SELECT effective_date FROM home_addresses WHERE uuid=?", uuid, old_date);
+    json_object_set_new(doc, "effective_date", json_string(old_date));
+    bool changed = apply_fields(doc, r->json, HOME_FIELDS);
     json_object_del(doc, "effective_date");
+    if (!changed) {
+        json_decref(doc);
+        return reply_json(r, 200, render_home_address(r->db, uuid));
+    }
     char *text = db_json_text(doc);
     json_decref(doc);
     static const char *sql =
@@ -308,6 +315,18 @@ int h_work_update(struct request *r)
                     d);
     if (e.errors)
         return reply_errlist(r, &e);
+    static const char *cur_sql =
+        "SELECT location_uuid, effective_date FROM work_addresses WHERE uuid=?";
+    st = db_stmt(r->db, cur_sql);
+    if (!st)
+        return db_error(r);
+    db_bind_text(st, 1, uuid);
+    bool same = sqlite3_step(st) == SQLITE_ROW &&
+                (!loc || strcmp(loc, db_col_text(st, 0)) == 0) &&
+                (!d || strcmp(d, db_col_text(st, 1)) == 0);
+    sqlite3_reset(st);
+    if (same)
+        return reply_json(r, 200, render_work_address(r->db, uuid));
     static const char *sql =
         "UPDATE work_addresses SET rev=rev+1, location_uuid=coalesce(?,location_uuid),"
         " effective_date=coalesce(?,effective_date) WHERE uuid=?";

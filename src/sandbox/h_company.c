@@ -272,7 +272,10 @@ int h_location_update(struct request *r)
         json_decref(doc);
         return reply_errlist(r, &e);
     }
-    apply_fields(doc, r->json, LOCATION_FIELDS);
+    if (!apply_fields(doc, r->json, LOCATION_FIELDS)) {
+        json_decref(doc);
+        return reply_json(r, 200, render_location(r->db, uuid));
+    }
     char *text = db_json_text(doc);
     json_decref(doc);
     char now[40];

@@ -335,12 +335,15 @@ int h_employee_update(struct request *r)
         json_decref(doc);
         return reply_errlist(r, &e);
     }
-    apply_fields(doc, r->json, UPDATE_FIELDS);
+    struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read")};
+    if (!apply_fields(doc, r->json, UPDATE_FIELDS)) {
+        json_decref(doc);
+        return reply_json(r, 200, render_employee(r->db, uuid, &o));
+    }
     int rc = store_employee_doc(r->db, uuid, doc);
     json_decref(doc);
     if (rc)
         return reply_error(r, 500, "request", "internal_error", "database error");
-    struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read")};
     return reply_json(r, 200, render_employee(r->db, uuid, &o));
 }
 

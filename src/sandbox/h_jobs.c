@@ -184,7 +184,11 @@ int h_job_update(struct request *r)
         json_decref(doc);
         return reply_errlist(r, &e);
     }
-    apply_fields(doc, r->json, JOB_FIELDS);
+    struct render_opts o = opts_for(r);
+    if (!apply_fields(doc, r->json, JOB_FIELDS)) {
+        json_decref(doc);
+        return reply_json(r, 200, render_job(r->db, uuid, &o));
+    }
     char *text = db_json_text(doc);
     json_decref(doc);
     static const char *sql = "UPDATE jobs SET rev=rev+1, doc=? WHERE uuid=?";
@@ -200,7 +204,6 @@ int h_job_update(struct request *r)
     if (rc != SQLITE_DONE)
         return db_error(r);
     touch_employee(r->db, emp);
-    struct render_opts o = opts_for(r);
     return reply_json(r, 200, render_job(r->db, uuid, &o));
 }
 
@@ -384,8 +387,15 @@ int h_comp_update(struct request *r)
         json_decref(doc);
         return reply_errlist(r, &e);
     }
-    apply_fields(doc, r->json, COMP_FIELDS);
+    char old_date[11];
+    stored_date(r->db, "SELECT effective_date FROM compensations WHERE uuid=?", uuid, old_date);
+    json_object_set_new(doc, "effective_date", json_string(old_date));
+    bool changed = apply_fields(doc, r->json, COMP_FIELDS);
     json_object_del(doc, "effective_date");
+    if (!changed) {
+        json_decref(doc);
+        return reply_json(r, 200, render_compensation(r->db, uuid));
+    }
     char *text = db_json_text(doc);
     json_decref(doc);
     static const char *sql =

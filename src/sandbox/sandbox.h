@@ -163,8 +163,11 @@ struct field {
  * `required`.  Appends problems to e. Returns true when the body is an object. */
 bool validate_body(struct request *r, const struct field *fields, bool creating,
                    struct errlist *e);
-/* Copy the fields present in body into doc (overwrite). */
-void apply_fields(json_t *doc, const json_t *body, const struct field *fields);
+/* Copy the fields present in body into doc (overwrite).  Returns true when
+ * a value actually changed: Gusto moves a version only on a real change. */
+bool apply_fields(json_t *doc, const json_t *body, const struct field *fields);
+/* The stored effective_date of a row in `table` (a fixed table name). */
+void stored_date(sqlite3 *db, const char *sql, const char *uuid, char out[11]);
 
 const char *check_ssn(const char *v);
 const char *check_state(const char *v);

@@ -292,3 +292,15 @@ json_t *store_load(sqlite3 *db, const char *table, const char *uuid, long *rev)
     sqlite3_reset(st);
     return doc;
 }
+
+void stored_date(sqlite3 *db, const char *sql, const char *uuid, char out[11])
+{
+    out[0] = 0;
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return;
+    db_bind_text(st, 1, uuid);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, 11, "%s", db_col_text(st, 0));
+    sqlite3_reset(st);
+}

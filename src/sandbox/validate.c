@@ -184,11 +184,18 @@ bool validate_body(struct request *r, const struct field *fields, bool creating,
     return true;
 }
 
-void apply_fields(json_t *doc, const json_t *body, const struct field *fields)
+bool apply_fields(json_t *doc, const json_t *body, const struct field *fields)
 {
+    bool changed = false;
     for (const struct field *f = fields; f->name; f++) {
         json_t *v = json_object_get(body, f->name);
-        if (v)
+        if (!v)
+            continue;
+        json_t *old = json_object_get(doc, f->name);
+        if (!old || !json_equal(old, v)) {
+            changed = true;
             json_object_set(doc, f->name, v);
+        }
     }
+    return changed;
 }

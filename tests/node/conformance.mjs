@@ -65,12 +65,23 @@ function rewrite(node) {
   return out;
 }
 
-const spec = loadSpec(SPEC_PATH);
-const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
-addFormats(ajv);
-ajv.addFormat("float", { type: "string", validate: (s) => /^-?\d+(\.\d+)?$/.test(s) });
-ajv.addFormat("binary", true);
-ajv.addSchema({ $id: SPEC_ID, $defs: rewrite(spec.components.schemas) });
+let spec;
+let ajv;
+let genericErrorValidator;
+
+/** Load the spec and register its component schemas with Ajv. */
+function initSpec() {
+  spec = loadSpec(SPEC_PATH);
+  ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  addFormats(ajv);
+  ajv.addFormat("float", { type: "string", validate: (s) => /^-?\d+(\.\d+)?$/.test(s) });
+  ajv.addFormat("binary", true);
+  ajv.addSchema({ $id: SPEC_ID, $defs: rewrite(spec.components.schemas) });
+  genericErrorValidator = ajv.compile(GENERIC_ERROR);
+  for (const t of TEMPLATES) {
+    if (!spec.paths[t]) throw new Error(`spec has no path ${t}`);
+  }
+}
 
 const GENERIC_ERROR = {
   type: "object",
@@ -91,7 +102,6 @@ const GENERIC_ERROR = {
     },
   },
 };
-const genericErrorValidator = ajv.compile(GENERIC_ERROR);
 
 function resolve(obj) {
   let seen = 0;
@@ -126,9 +136,6 @@ const TEMPLATE_RES = TEMPLATES.map((t) => [
   t,
   new RegExp("^" + t.replace(/\{[^}]+\}/g, "[^/]+") + "$"),
 ]);
-for (const t of TEMPLATES) {
-  if (!spec.paths[t]) throw new Error(`spec has no path ${t}`);
-}
 
 function templateOf(path) {
   const p = path.split("?")[0];
@@ -164,7 +171,8 @@ function ajvErrors(errors) {
   const seen = new Set();
   const out = [];
   for (const e of errors || []) {
-    let msg = `${e.instancePath || "/"} ${e.message}`;
+    // Array indices collapse to "*" so one bug in 50 list items prints once.
+    let msg = `${(e.instancePath || "/").replace(/\/\d+(?=\/|$)/g, "/*")} ${e.message}`;
     if (e.keyword === "enum") msg += ` ${JSON.stringify(e.params.allowedValues)}`;
     if (e.keyword === "additionalProperties") msg += ` (${e.params.additionalProperty})`;
     if (seen.has(msg)) continue;
@@ -255,6 +263,17 @@ function expectError(label, res, want) {
     errorHas(res, want), () => `got ${JSON.stringify(res.body).slice(0, 300)}`);
 }
 
+/** PUT the object's own current values back: a no-op must keep the version. */
+async function noopPut(label, path, obj, fields) {
+  if (!obj || !obj.version) return;
+  const body = { version: obj.version };
+  for (const f of fields) body[f] = obj[f];
+  const r = await call(`${label} no-op`, "PUT", path, { body, expect: 200, validateBody: false });
+  check(`${label} with unchanged values keeps the version`, r.body && r.body.version === obj.version,
+    () => `PUT ${path} ${JSON.stringify(body)} -> version ${obj.version} became ${r.body && r.body.version}`);
+  return r.body;
+}
+
 const q = (params) => {
   const s = new URLSearchParams(params).toString();
   return s ? `?${s}` : "";
@@ -263,6 +282,14 @@ const q = (params) => {
 // ---- scenario -------------------------------------------------------------
 
 async function scenario() {
+  {
+    const v = validatorFor("/v1/employees/{employee_id}", "GET", 200);
+    const okGood = v.validate({ uuid: "8f5d3b36-3c0b-4ad4-9d9c-6b2d3f0a9e11", first_name: "A", last_name: "B", payment_method: "Check" });
+    const okBad = v.validate({ uuid: "8f5d3b36-3c0b-4ad4-9d9c-6b2d3f0a9e11", first_name: "A", last_name: "B", payment_method: "Cash" });
+    const okErr = genericErrorValidator({ errors: [{ error_key: "x" }] });
+    check("schema self-test: Employee schema accepts a minimal employee and rejects a bad enum, generic error rejects missing category",
+      okGood && !okBad && !okErr, `good=${okGood} bad=${okBad} err=${okErr}`);
+  }
   // token info / company
   const ti = await call("token_info", "GET", "/v1/token_info", { expect: 200 });
   const company = ti.body && ti.body.resource && ti.body.resource.uuid;
@@ -304,6 +331,9 @@ async function scenario() {
     { body: { street_1: "2 Bad St", city: "Denver", state: "CO", zip: "abcde", phone_number: "123" }, expect: 422 });
   expectError("locations.create invalid", badLoc, { key: "phone_number" });
   expectError("locations.create invalid", badLoc, { key: "zip" });
+  const badState = await call("locations.create bad state", "POST", `/v1/companies/${company}/locations`,
+    { body: { ...newLocBody, state: "Colorado" }, expect: 422 });
+  expectError("locations.create bad state", badState, { key: "state" });
   await call("locations.create missing street_1", "POST", `/v1/companies/${company}/locations`,
     { body: { city: "Denver", state: "CO", zip: "80202", phone_number: "3035550100" }, expect: 422 });
   await call("locations.create unknown company", "POST", `/v1/companies/${NO_SUCH}/locations`, { body: newLocBody, expect: 404 });
@@ -322,6 +352,7 @@ async function scenario() {
     check("locations: failed updates changed nothing", after.body && after.body.city === "Boulder" && after.body.zip === "80301",
       () => JSON.stringify(after.body));
     loc.version = lu.body && lu.body.version;
+    if (lu.body) await noopPut("locations.update", `/v1/locations/${loc.uuid}`, lu.body, ["city", "zip"]);
   }
   await call("locations.get unknown", "GET", `/v1/locations/${NO_SUCH}`, { expect: 404 });
   await call("locations.update unknown", "PUT", `/v1/locations/${NO_SUCH}`, { body: { version: "x", city: "X" }, expect: 404 });
@@ -401,6 +432,39 @@ async function scenario() {
       () => `asc first=${asc.body[0] && asc.body[0].last_name} desc first=${desc.body[0] && desc.body[0].last_name}`);
   }
   await call("employees.list bad sort_by", "GET", `/v1/companies/${company}/employees${q({ sort_by: "salary" })}`, { expect: 422 });
+  await call("employees.list sort_by with search_term", "GET", `/v1/companies/${company}/employees${q({ sort_by: "name", search_term: "a" })}`, { expect: 422 });
+  const cd = await call("employees.list sort_by=created_at:desc,name", "GET", `/v1/companies/${company}/employees${q({ sort_by: "created_at:desc,name" })}`, { expect: 200, validateBody: false });
+  check("employees.list sort_by=created_at:desc,name: same set of employees", Array.isArray(cd.body) && cd.body.length === emps.length, () => `len=${cd.body && cd.body.length}`);
+
+  const ob = await call("employees.list onboarded=true", "GET", `/v1/companies/${company}/employees${q({ onboarded: true })}`, { expect: 200, validateBody: false });
+  const nob = await call("employees.list onboarded=false", "GET", `/v1/companies/${company}/employees${q({ onboarded: false })}`, { expect: 200, validateBody: false });
+  check("employees.list onboarded=true/false: partition by onboarded",
+    Array.isArray(ob.body) && Array.isArray(nob.body) && ob.body.every((e) => e.onboarded === true) && nob.body.every((e) => e.onboarded === false) &&
+    ob.body.length + nob.body.length === emps.length && ob.body.length > 0,
+    () => `onboarded=true ${ob.body && ob.body.length}, false ${nob.body && nob.body.length}, total ${emps.length}`);
+  const oa = await call("employees.list onboarded_active=true", "GET", `/v1/companies/${company}/employees${q({ onboarded_active: true })}`, { expect: 200, validateBody: false });
+  check("employees.list onboarded_active=true: onboarded and not terminated",
+    Array.isArray(oa.body) && oa.body.length > 0 && oa.body.every((e) => e.onboarded && !e.terminated),
+    () => `bad: ${(oa.body || []).filter((e) => !e.onboarded || e.terminated).map((e) => e.uuid).slice(0, 3)}`);
+  const ttd = await call("employees.list terminated_today=true", "GET", `/v1/companies/${company}/employees${q({ terminated_today: true })}`, { expect: 200, validateBody: false });
+  check("employees.list terminated_today=true: subset of terminated=true, all terminated",
+    Array.isArray(ttd.body) && ttd.body.every((e) => e.terminated === true) && ttd.body.every((e) => ttb.some((t) => t.uuid === e.uuid)),
+    () => `len=${ttd.body && ttd.body.length}`);
+  if (emps.length >= 3) {
+    const want = [emps[0].uuid, emps[2].uuid];
+    const ur = await call("employees.list uuids", "GET", `/v1/companies/${company}/employees${q({ uuids: want.join(",") })}`, { expect: 200, validateBody: false });
+    check("employees.list uuids=a,b: exactly those two", Array.isArray(ur.body) && ur.body.length === 2 && want.every((u) => ur.body.some((e) => e.uuid === u)),
+      () => `got ${(ur.body || []).map((e) => e.uuid)}`);
+  }
+  const locCount = new Map();
+  for (const e of emps) for (const j of e.jobs || []) if (j.primary && j.location_uuid) locCount.set(j.location_uuid, (locCount.get(j.location_uuid) || 0) + 1);
+  const [someLoc] = [...locCount.keys()];
+  if (someLoc) {
+    const lr = await call("employees.list location_uuid", "GET", `/v1/companies/${company}/employees${q({ location_uuid: someLoc })}`, { expect: 200, validateBody: false });
+    check("employees.list location_uuid: non-empty, all have a job at that location",
+      Array.isArray(lr.body) && lr.body.length > 0 && lr.body.every((e) => (e.jobs || []).some((j) => j.location_uuid === someLoc)),
+      () => `len=${lr.body && lr.body.length}`);
+  }
 
   const inc = await call("employees.list include", "GET",
     `/v1/companies/${company}/employees${q({ include: "current_home_address,all_home_addresses,all_compensations,company_name,custom_fields,portal_invitations", page: 1, per: 5 })}`,
@@ -409,6 +473,15 @@ async function scenario() {
     check("employees.list include=current_home_address,all_home_addresses: objects present",
       inc.body.length > 0 && inc.body.every((e) => Array.isArray(e.all_home_addresses)) && inc.body.some((e) => e.current_home_address && e.current_home_address.street_1),
       () => JSON.stringify(inc.body[0]).slice(0, 300));
+    check("employees.list include=company_name,custom_fields,portal_invitations: fields present",
+      inc.body.length > 0 && inc.body.every((e) => typeof e.company_name === "string" && Array.isArray(e.custom_fields) && "member_portal_invitation_status" in e && "partner_portal_invitation_sent" in e),
+      () => JSON.stringify(inc.body[0]).slice(0, 300));
+  }
+  const noinc = await call("employees.list without include", "GET", `/v1/companies/${company}/employees${q({ page: 1, per: 5 })}`, { expect: 200, validateBody: false });
+  if (Array.isArray(noinc.body)) {
+    check("employees.list without include: no current_home_address/custom_fields/company_name",
+      noinc.body.every((e) => e.current_home_address === undefined && e.custom_fields === undefined && e.company_name === undefined && e.all_home_addresses === undefined),
+      () => Object.keys(noinc.body[0] || {}).join(","));
   }
   await call("employees.list unknown company", "GET", `/v1/companies/${NO_SUCH}/employees`, { expect: 404 });
 
@@ -426,6 +499,9 @@ async function scenario() {
   expectError("employees.create missing last_name", noLast, { key: "last_name" });
   await call("employees.create bad email", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "X", last_name: "Y", email: "not-an-email" }, expect: 422 });
   await call("employees.create bad date_of_birth", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "X", last_name: "Y", date_of_birth: "1990-02-30" }, expect: 422 });
+  await call("employees.create wrong type first_name", "POST", `/v1/companies/${company}/employees`, { body: { first_name: 123, last_name: "Y" }, expect: 422 });
+  await call("employees.create self_onboarding without email", "POST", `/v1/companies/${company}/employees`, { body: { first_name: "X", last_name: "Y", self_onboarding: true }, expect: 422 });
+  await call("employees.create body is an array", "POST", `/v1/companies/${company}/employees`, { body: [], expect: [400, 422] });
   await call("employees.create malformed JSON", "POST", `/v1/companies/${company}/employees`, { body: "{not json", expect: [400, 422] });
   await call("employees.create unknown company", "POST", `/v1/companies/${NO_SUCH}/employees`, { body: newEmp, expect: 404 });
 
@@ -447,6 +523,21 @@ async function scenario() {
     check("employees: failed updates changed nothing", g2.body && g2.body.first_name === "Augusta" && g2.body.version === cur,
       () => JSON.stringify(g2.body).slice(0, 200));
     emp.version = cur;
+
+    const noop = await call("employees.update no-op", "PUT", `/v1/employees/${emp.uuid}`, { body: { version: cur, first_name: "Augusta" }, expect: 200, validateBody: false });
+    check("employees.update with unchanged values keeps the version (versions change only when attributes change)",
+      noop.body && noop.body.version === cur, () => `version ${cur} -> ${noop.body && noop.body.version}`);
+    emp.version = (noop.body && noop.body.version) || cur;
+
+    // Optimistic concurrency: N concurrent PUTs holding the same version -> exactly one wins.
+    const racers = await Promise.all([0, 1, 2, 3, 4].map((i) =>
+      call(`employees.update race ${i}`, "PUT", `/v1/employees/${emp.uuid}`, { body: { version: emp.version, last_name: `Racer${i}` }, validateBody: i === 0 })));
+    const wins = racers.filter((r) => r.status === 200).length;
+    const conflicts = racers.filter((r) => r.status === 409).length;
+    check("employees.update race: 5 concurrent PUTs with one version -> exactly one 200, four 409",
+      wins === 1 && conflicts === 4, `statuses ${racers.map((r) => r.status).join(",")}`);
+    const winner = racers.find((r) => r.status === 200);
+    if (winner) emp.version = winner.body.version;
   }
   if (target) {
     await call("employees.get include=custom_fields,all_compensations,current_home_address", "GET",
@@ -496,12 +587,28 @@ async function scenario() {
       const hs = await call("home_addresses.update stale version", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: ha.version, city: "Dallas" }, expect: 409 });
       expectError("home_addresses.update stale version", hs, { category: "invalid_resource_version" });
       await call("home_addresses.update invalid zip", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: hu.body && hu.body.version, zip: "12" }, expect: 422 });
+      if (hu.body) await noopPut("home_addresses.update", `/v1/home_addresses/${ha.uuid}`, hu.body, ["street_2", "zip"]);
       await call("home_addresses.delete (future address)", "DELETE", `/v1/home_addresses/${ha.uuid}`, { expect: 204 });
       await call("home_addresses.get after delete", "GET", `/v1/home_addresses/${ha.uuid}`, { expect: 404 });
     }
     const active = hlb.find((a) => a.active);
     if (active) {
       await call("home_addresses.delete active address", "DELETE", `/v1/home_addresses/${active.uuid}`, { expect: 422 });
+      const today = todayYMD(0);
+      const hn = await call("home_addresses.create effective today", "POST", `/v1/employees/${E}/home_addresses`,
+        { body: { street_1: "99 Moved St", city: "Reno", state: "NV", zip: "89501", effective_date: today }, expect: 201 });
+      if (hn.body && hn.body.uuid) {
+        check("home_addresses.create effective today: new address is active", hn.body.active === true, () => JSON.stringify(hn.body));
+        const hl2 = await call("home_addresses.list after move", "GET", `/v1/employees/${E}/home_addresses`, { expect: 200, validateBody: false });
+        const l2 = Array.isArray(hl2.body) ? hl2.body : [];
+        check("home_addresses.list after move: only the new address is active, the old one is not",
+          l2.filter((a) => a.active).map((a) => a.uuid).join() === hn.body.uuid && l2.some((a) => a.uuid === active.uuid && a.active === false),
+          () => JSON.stringify(l2.map((a) => [a.effective_date, a.active])));
+        const ge = await call("employees.get include=current_home_address after move", "GET", `/v1/employees/${E}${q({ include: "current_home_address" })}`, { expect: 200 });
+        check("employees.get current_home_address follows the move",
+          ge.body && ge.body.current_home_address && ge.body.current_home_address.street_1 === "99 Moved St",
+          () => JSON.stringify(ge.body && ge.body.current_home_address));
+      }
     }
     await call("home_addresses.list unknown employee", "GET", `/v1/employees/${NO_SUCH}/home_addresses`, { expect: 404 });
     await call("home_addresses.get unknown", "GET", `/v1/home_addresses/${NO_SUCH}`, { expect: 404 });
@@ -529,6 +636,10 @@ async function scenario() {
           wu.body && wu.body.effective_date === f2 && wu.body.version !== wa.version, () => JSON.stringify(wu.body));
         const ws = await call("work_addresses.update stale version", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wa.version, effective_date: future }, expect: 409 });
         expectError("work_addresses.update stale version", ws, { category: "invalid_resource_version" });
+        if (wu.body) {
+          const nw = await noopPut("work_addresses.update", `/v1/work_addresses/${wa.uuid}`, wu.body, ["effective_date", "location_uuid"]);
+          if (nw && nw.version) wu.body.version = nw.version;
+        }
         await call("work_addresses.update unknown location", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wu.body && wu.body.version, location_uuid: NO_SUCH }, expect: 422 });
         await call("work_addresses.delete (future address)", "DELETE", `/v1/work_addresses/${wa.uuid}`, { expect: 204 });
         await call("work_addresses.get after delete", "GET", `/v1/work_addresses/${wa.uuid}`, { expect: 404 });
@@ -584,8 +695,18 @@ async function scenario() {
       const ju = await call("jobs.update", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: job.version, title: "Senior Analyst" }, expect: 200 });
       check("jobs.update: title changed and version bumped", ju.body && ju.body.title === "Senior Analyst" && ju.body.version !== job.version,
         () => JSON.stringify(ju.body).slice(0, 300));
+      const eg = await call("employees.get after job changes", "GET", `/v1/employees/${emp.uuid}`, { expect: 200, validateBody: false });
+      check("employees.get: new job appears in employee.jobs with the updated title",
+        eg.body && Array.isArray(eg.body.jobs) && eg.body.jobs.some((j) => j.uuid === job.uuid && j.title === "Senior Analyst"),
+        () => JSON.stringify(eg.body && eg.body.jobs).slice(0, 300));
+      check("employees: version changes when a child job changes (version covers child objects)",
+        eg.body && eg.body.version !== emp.version, () => `employee version still ${emp.version}`);
       const js = await call("jobs.update stale version", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: job.version, title: "Stale" }, expect: 409 });
       expectError("jobs.update stale version", js, { category: "invalid_resource_version" });
+      if (ju.body) {
+        const nj = await noopPut("jobs.update", `/v1/jobs/${job.uuid}`, ju.body, ["title", "hire_date"]);
+        if (nj && nj.version) ju.body.version = nj.version;
+      }
       await call("jobs.update bad hire_date", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: ju.body && ju.body.version, hire_date: "not-a-date" }, expect: 422 });
 
       // compensations
@@ -623,6 +744,10 @@ async function scenario() {
           () => JSON.stringify(cu.body));
         const cs = await call("compensations.update stale version", "PUT", `/v1/compensations/${comp.uuid}`, { body: { version: comp.version, rate: "1.00" }, expect: 409 });
         expectError("compensations.update stale version", cs, { category: "invalid_resource_version" });
+        if (cu.body) {
+          const nc = await noopPut("compensations.update", `/v1/compensations/${comp.uuid}`, cu.body, ["rate", "payment_unit", "flsa_status"]);
+          if (nc && nc.version) cu.body.version = nc.version;
+        }
         const cub = await call("compensations.update payment_unit Fortnight", "PUT", `/v1/compensations/${comp.uuid}`,
           { body: { version: cu.body && cu.body.version, payment_unit: "Fortnight" }, expect: 422 });
         expectError("compensations.update payment_unit Fortnight", cub, { key: "payment_unit" });
@@ -669,6 +794,24 @@ async function scenario() {
     check("time_off_activities vacation: every item is vacation with balance strings",
       items.every((a) => a.time_off_type === "vacation" && (a.balance === null || typeof a.balance === "string")),
       () => JSON.stringify(items[0]));
+    const times = items.map((a) => Date.parse(a.effective_time));
+    check("time_off_activities vacation: ordered by effective_time", times.every((t, i) => i === 0 || t >= times[i - 1]),
+      () => items.map((a) => a.effective_time).join(", "));
+    let arithmetic = true;
+    for (let i = 1; i < items.length; i++) {
+      if (items[i].policy_uuid !== items[i - 1].policy_uuid) continue;
+      const want = parseFloat(items[i - 1].balance) + parseFloat(items[i].balance_change);
+      if (Math.abs(want - parseFloat(items[i].balance)) > 0.011) { arithmetic = false; break; }
+    }
+    check("time_off_activities vacation: balance[i] = balance[i-1] + balance_change[i]", arithmetic,
+      () => items.map((a) => `${a.balance_change}->${a.balance}`).join(" "));
+    const ge = await call("employees.get for time off balance", "GET", `/v1/employees/${found.e.uuid}`, { expect: 200, validateBody: false });
+    const pto = ge.body && (ge.body.eligible_paid_time_off || []).find((p) => p.policy_uuid === items[items.length - 1].policy_uuid);
+    if (pto) {
+      check("time_off_activities vacation: last balance equals employee eligible_paid_time_off accrual_balance",
+        Math.abs(parseFloat(pto.accrual_balance) - parseFloat(items[items.length - 1].balance)) < 0.011,
+        () => `activities end at ${items[items.length - 1].balance}, employee accrual_balance ${pto.accrual_balance}`);
+    }
     const sick = await call("time_off_activities sick", "GET", `/v1/employees/${found.e.uuid}/time_off_activities${q({ time_off_type: "sick" })}`, { expect: 200 });
     check("time_off_activities sick: every item is sick", Array.isArray(sick.body) && sick.body.every((a) => a.time_off_type === "sick"),
       () => sick.text.slice(0, 200));
@@ -710,7 +853,21 @@ async function scenario() {
   await call("explicit X-Gusto-API-Version 2025-06-15", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2025-06-15" }, expect: 200 });
 
   // ---- unknown route
-  await call("unknown route", "GET", `/v1/no_such_thing`, { expect: 404 });
+  // garbage query params must not cause 5xx
+  for (const [label, params] of [["page=abc", { page: "abc" }], ["per=-1", { page: 1, per: -1 }], ["per=0", { page: 1, per: 0 }],
+    ["per=100000", { page: 1, per: 100000 }], ["page=0", { page: 0, per: 5 }], ["page=999999999999", { page: "999999999999", per: 5 }],
+    ["terminated=maybe", { terminated: "maybe" }], ["long unicode search_term", { search_term: "Zoë ".repeat(300) + "%_'\"" }]]) {
+    const r = await call(`employees.list ${label}`, "GET", `/v1/companies/${company}/employees${q(params)}`, { expect: [200, 400, 422] });
+    void r;
+  }
+  const big = "x".repeat(1100 * 1024);
+  await call("employees.create 1.1 MiB body", "POST", `/v1/companies/${company}/employees`,
+    { body: JSON.stringify({ first_name: "Big", last_name: big }), expect: 413 });
+  const ur = await call("unknown route", "GET", `/v1/no_such_thing`, { expect: 404 });
+  check("error responses also carry X-Gusto-API-Version", ur.headers.get("x-gusto-api-version") === "2025-06-15",
+    `got ${ur.headers.get("x-gusto-api-version")}`);
+  await call("unrouted method", "DELETE", `/v1/locations/${NO_SUCH}`, { expect: [404, 405] });
+  await call("trailing slash tolerated", "GET", `/v1/companies/${company}/`, { expect: 200, validateBody: false });
 }
 
 async function rateLimitScenario() {
@@ -740,6 +897,7 @@ async function rateLimitScenario() {
 }
 
 await runMain(async () => {
+  initSpec();
   const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:${LIMITED_SCOPES}`] });
   BASE = sb.base;
   try {

@@ -17,8 +17,10 @@ const NO_SUCH = "00000000-0000-4000-8000-000000000000";
 
 function describe(e) {
   let s = `${e && e.name ? e.name : "Error"}: `;
-  s += e && typeof e.pretty === "function" ? e.pretty() : (e && e.message) || String(e);
   const hm = e && e.httpMeta;
+  if (e && typeof e.pretty === "function") s += e.pretty();
+  else if (hm && hm.response) s += "HTTP error";
+  else s += (e && (e.stack || e.message)) || String(e);
   if (hm && hm.response) {
     s += `\nHTTP ${hm.request ? hm.request.method + " " + new URL(hm.request.url).pathname + new URL(hm.request.url).search : ""} -> ${hm.response.status}`;
     if (hm.body) s += `\nbody: ${String(hm.body).slice(0, 600)}`;
@@ -120,9 +122,13 @@ async function scenario(base) {
   }
   await step("employees.list terminated=true", () => gusto.employees.list({ companyId, terminated: true }),
     (r) => (r.showEmployees && r.showEmployees.length > 0 && r.showEmployees.every((e) => e.terminated || (e.terminations && e.terminations.length)) ? true : `got ${r.showEmployees && r.showEmployees.length}`));
-  await step("employees.list include=current_home_address,all_home_addresses,all_compensations",
-    () => gusto.employees.list({ companyId, include: ["current_home_address", "all_home_addresses", "all_compensations"], page: 1, per: 5 }),
-    (r) => (r.showEmployees && r.showEmployees.some((e) => e.currentHomeAddress) ? true : "no currentHomeAddress returned"));
+  await step("employees.list include=(all six include values)",
+    () => gusto.employees.list({ companyId, include: ["current_home_address", "all_home_addresses", "all_compensations", "company_name", "custom_fields", "portal_invitations"], page: 1, per: 10 }),
+    (r) => (r.showEmployees && r.showEmployees.some((e) => e.currentHomeAddress) && r.showEmployees.every((e) => Array.isArray(e.allHomeAddresses) && Array.isArray(e.customFields))
+      ? true : "currentHomeAddress/allHomeAddresses/customFields missing"));
+  await step("limited token (no compensations:read): employees.list parses jobs without pay fields",
+    () => limited.employees.list({ companyId, page: 1, per: 10 }),
+    (r) => (r.showEmployees && r.showEmployees.length === 10 && r.showEmployees.every((e) => (e.jobs || []).every((j) => j.rate === undefined)) ? true : "pay fields leaked or wrong length"));
 
   const ce = await step("employees.create", () => gusto.employees.create({
     companyId,
@@ -244,6 +250,9 @@ async function scenario(base) {
       await stepThrows("jobsAndCompensations.update stale version -> 409",
         () => gusto.jobsAndCompensations.update({ jobId: job.uuid, jobsUpdateRequestBody: { version: job.version, title: "Stale" } }), 409);
 
+      await step("jobsAndCompensations.createCompensation (base, at hire date)", () => gusto.jobsAndCompensations.createCompensation({
+        jobId: job.uuid, compensationsRequestBody: { rate: "80000.00", paymentUnit: "Year", flsaStatus: "Exempt", effectiveDate: hire },
+      }), (r) => (r.compensation && r.compensation.effectiveDate === hire ? true : JSON.stringify(r.compensation)));
       const eff = todayYMD(45);
       const cc = await step("jobsAndCompensations.createCompensation", () => gusto.jobsAndCompensations.createCompensation({
         jobId: job.uuid, compensationsRequestBody: { rate: "85000.00", paymentUnit: "Year", flsaStatus: "Exempt", effectiveDate: eff },
