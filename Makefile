@@ -25,17 +25,36 @@ endif
 
 SANDBOX_SRC = $(wildcard src/sandbox/*.c)
 SANDBOX_OBJ = $(SANDBOX_SRC:%.c=$(BUILD)/%.o)
-TEST_SRC    = tests/testutil.c
+LIB_SRC     = $(wildcard src/lib/*.c)
+LIB_OBJ     = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+CLI_SRC     = $(wildcard src/cli/*.c)
+CLI_OBJ     = $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB_LIBS    = $(shell pkg-config --libs libcurl jansson)
 TEST_BINS   = $(BUILD)/tests/sandbox_test
+VERSION     = 0.1.0
 
-all: $(BUILD)/gusto-sandbox $(TEST_BINS)
+all: $(BUILD)/gusto-sandbox $(BUILD)/libgusto.a $(BUILD)/libgusto.so $(BUILD)/gusto $(TEST_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -DGUSTO_BUILDING -MMD -MP -c -o $@ $<
+
 $(BUILD)/gusto-sandbox: $(SANDBOX_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libgusto.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libgusto.so: $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libgusto.so.0 -o $@ $^ $(LIB_LIBS)
+
+$(BUILD)/gusto: $(CLI_OBJ) $(BUILD)/libgusto.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)

@@ -1,0 +1,216 @@
+/* gusto.h - libgusto, a C client for Gusto's REST API (version 2025-06-15).
+ *
+ * One opaque handle, gusto_client, holds a connection (libcurl, kept alive),
+ * the access token, the company UUID, the retry policy and a client-side rate
+ * limiter.  Every call returns a gusto_code (0 = GUSTO_OK) and, when the
+ * caller passes one, fills a gusto_error with the details.
+ *
+ * Data goes in and out as JSON text in Gusto's own field names, so callers
+ * can use any JSON library.  Strings the library returns through `char **`
+ * are allocated by it and must be released with gusto_free().
+ *
+ * The library never prints and never exits.  A client handle must not be
+ * used by two threads at once; separate handles are independent.
+ * Secrets (the token, SSNs, bank account numbers) never appear in error
+ * messages or trace output.
+ */
+#ifndef GUSTO_H
+#define GUSTO_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library is built with hidden symbols; only this header's are public. */
+#if defined(GUSTO_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+#define GUSTO_API_VERSION "2025-06-15"
+#define GUSTO_DEMO_URL "https://api.gusto-demo.com"
+#define GUSTO_PRODUCTION_URL "https://api.gusto.com"
+
+/* Return codes.  New codes are only ever added at the end. */
+#define GUSTO_CODES(X)                                                          \
+    X(GUSTO_OK, "success")                                                      \
+    X(GUSTO_EINVAL, "invalid input")                                            \
+    X(GUSTO_ENOMEM, "out of memory")                                            \
+    X(GUSTO_ENETWORK, "network error")                                          \
+    X(GUSTO_EAUTH, "authentication failed")                                     \
+    X(GUSTO_EFORBIDDEN, "permission denied")                                    \
+    X(GUSTO_ENOTFOUND, "not found")                                             \
+    X(GUSTO_ECONFLICT, "version conflict")                                      \
+    X(GUSTO_EINVALID_DATA, "invalid data")                                      \
+    X(GUSTO_ERATELIMIT, "rate limited")                                         \
+    X(GUSTO_ESERVER, "server error")                                            \
+    X(GUSTO_EHTTP, "unexpected HTTP status")                                    \
+    X(GUSTO_EPROTOCOL, "malformed response")                                    \
+    X(GUSTO_EPARTIAL, "partially completed")                                    \
+    X(GUSTO_ECANCELED, "stopped by callback")
+
+typedef enum {
+#define GUSTO_ENUM_(name, text) name,
+    GUSTO_CODES(GUSTO_ENUM_)
+#undef GUSTO_ENUM_
+} gusto_code;
+
+/* A static English description of a code; never NULL. */
+const char *gusto_strerror(gusto_code code);
+
+/* Details of a failure.  Every field is a NUL-terminated string, "" when
+ * unknown; http_status is 0 when no response was received. */
+typedef struct gusto_error {
+    gusto_code code;
+    long http_status;
+    char error_key[64];   /* Gusto's error_key, e.g. "ssn" or "base" */
+    char category[64];    /* Gusto's category, e.g. "invalid_attribute_value" */
+    char message[512];    /* what went wrong, readable by a person */
+    char field[128];      /* the input field at fault, as a path: "home_address.zip" */
+    char request_id[96];  /* x-request-id of the failing response */
+    char hint[256];       /* what to do about it */
+} gusto_error;
+
+typedef struct gusto_client gusto_client;
+
+/* Called with one line of trace output (request line, status, headers with
+ * the Authorization value and other secrets redacted).  `line` lives until
+ * the callback returns. */
+typedef void (*gusto_trace_fn)(void *userdata, const char *line);
+
+/* Options for gusto_client_new().  All-zero is a valid configuration: Gusto
+ * Demo, no token, defaults below.  Strings are copied. */
+typedef struct gusto_options {
+    const char *base_url;      /* NULL: GUSTO_DEMO_URL.  http:// only for loopback */
+    const char *access_token;  /* bearer token; NULL: calls fail with GUSTO_EAUTH */
+    const char *company_uuid;  /* NULL: read from GET /v1/token_info on first use */
+    const char *api_version;   /* NULL: GUSTO_API_VERSION */
+    long timeout_ms;           /* per request; 0: 30000 */
+    int max_retries;           /* 0: 4; negative: never retry */
+    int rate_limit;            /* requests per minute; 0: 200; negative: unlimited */
+    long retry_base_ms;        /* first backoff; 0: 250 */
+    gusto_trace_fn trace;      /* NULL: no trace */
+    void *trace_userdata;
+} gusto_options;
+
+/* Create a client.  Returns NULL on failure and fills err (a bad base_url,
+ * or plain http:// to a host that is not loopback).  Free with
+ * gusto_client_free(). */
+gusto_client *gusto_client_new(const gusto_options *opts, gusto_error *err);
+
+/* Release a client; NULL is a harmless no-op. */
+void gusto_client_free(gusto_client *client);
+
+/* Release memory returned by the library; NULL is a harmless no-op. */
+void gusto_free(void *ptr);
+
+/* The base URL in use, e.g. "https://api.gusto-demo.com".  Owned by the
+ * client. */
+const char *gusto_client_base_url(const gusto_client *client);
+
+/* Name of the environment: "demo", "production" or "custom". */
+const char *gusto_client_environment(const gusto_client *client);
+
+/* The company UUID: the one given in the options, or the token's company
+ * from GET /v1/token_info (fetched once, then cached).  *out is owned by the
+ * client and lives as long as it does. */
+gusto_code gusto_company_uuid(gusto_client *client, const char **out, gusto_error *err);
+
+/* Number of HTTP requests sent so far, retries included. */
+unsigned long gusto_request_count(const gusto_client *client);
+
+/* ---- 6. Call API ---------------------------------------------------------
+ * Send any request.  `path` starts with "/" and may contain "{company_uuid}"
+ * (also "{company_id}"), which is replaced by the company UUID.  An absolute
+ * URL is accepted only when it points at the client's own base URL.
+ * body_json may be NULL.  On any HTTP response *status is set and *out_json
+ * receives the body ("" for none); 2xx returns GUSTO_OK, other statuses
+ * return the matching error code with err filled from Gusto's error body.
+ * GET, PUT and DELETE are retried on network errors, 429 and 5xx; POST and
+ * PATCH only when the request surely was not processed (429, or a refused
+ * connection). */
+gusto_code gusto_request(gusto_client *client, const char *method, const char *path,
+                         const char *body_json, long *status, char **out_json,
+                         gusto_error *err);
+
+/* ---- 1. List employees --------------------------------------------------- */
+
+typedef struct gusto_list_options {
+    const char *search_term;   /* NULL: no search */
+    int terminated;            /* 0: everyone, 1: terminated only, 2: not terminated */
+    const char *include;       /* comma-separated Gusto include values, or NULL */
+    int per_page;              /* 0: 100 */
+} gusto_list_options;
+/* Called once per employee with its JSON object (borrowed, valid until the
+ * callback returns).  Return non-zero to stop: the list call then returns
+ * GUSTO_ECANCELED. */
+typedef int (*gusto_item_fn)(void *userdata, const char *json, size_t len);
+
+/* Follow every page (page/per) and call `each` for every employee, one page
+ * in memory at a time.  opts may be NULL.  *total, when not NULL, receives
+ * the number of employees delivered. */
+gusto_code gusto_employees_list(gusto_client *client, const gusto_list_options *opts,
+                                gusto_item_fn each, void *userdata, size_t *total,
+                                gusto_error *err);
+
+/* ---- 2. Create employee ---------------------------------------------------
+ * input_json: an employee object in Gusto's fields (first_name, last_name,
+ * middle_initial, preferred_first_name, email, work_email, date_of_birth,
+ * ssn, self_onboarding) plus optional nested parts:
+ *   "home_address": {street_1, street_2, city, state, zip, effective_date,
+ *                    courtesy_withholding}
+ *   "work_address": {location_uuid, effective_date} or
+ *                   {location: "name or street/city to match", effective_date}
+ *   "job":          {title, hire_date, two_percent_shareholder, ...}
+ *   "compensation": {rate, payment_unit, flsa_status, effective_date, ...}
+ * The whole input is validated before anything is sent (GUSTO_EINVAL, with
+ * err->field naming the path).  The employee is created first, then each
+ * part; a part that fails does not undo the employee.
+ * *result_json receives {"employee": {...}, "warnings": [{"entity",
+ * "status", "message", "hint"}]}.  Returns GUSTO_OK when every part was
+ * created, GUSTO_EPARTIAL when the employee exists but a part failed, and an
+ * error code when the employee itself was not created (*result_json NULL). */
+gusto_code gusto_employee_create(gusto_client *client, const char *input_json,
+                                 char **result_json, gusto_error *err);
+
+/* Validate a create input without sending anything.  GUSTO_OK or
+ * GUSTO_EINVAL with err->field set. */
+gusto_code gusto_employee_validate(const char *input_json, gusto_error *err);
+
+/* ---- 3. Get employee ------------------------------------------------------
+ * *result_json receives the employee with its current home address
+ * ("current_home_address"), current work address ("current_work_address"),
+ * and jobs with all compensations. */
+gusto_code gusto_employee_get(gusto_client *client, const char *employee_uuid,
+                              char **result_json, gusto_error *err);
+
+/* ---- 4. Update employee ---------------------------------------------------
+ * changes_json: the employee fields to change, plus optional nested objects
+ * "home_address", "work_address", "job" and "compensation" with the fields
+ * to change in the current home address, current work address, primary job
+ * and its current compensation.  Versions are read and sent automatically.
+ * On 409 the object is re-read: when nobody else changed the fields being
+ * set, they are applied again (up to max_retries times); otherwise the call
+ * returns GUSTO_ECONFLICT and err->field lists the colliding fields.
+ * *result_json receives the updated employee as gusto_employee_get() does. */
+gusto_code gusto_employee_update(gusto_client *client, const char *employee_uuid,
+                                 const char *changes_json, char **result_json,
+                                 gusto_error *err);
+
+/* ---- 5. Time off -----------------------------------------------------------
+ * type: "vacation", "sick" or NULL for both.  *result_json receives
+ * {"employee_uuid", "activities": [...], "balances": [{"policy_uuid",
+ * "policy_name", "time_off_type", "balance"}]}, the balance being the one
+ * after the policy's latest activity. */
+gusto_code gusto_time_off(gusto_client *client, const char *employee_uuid,
+                          const char *type, char **result_json, gusto_error *err);
+
+#if defined(GUSTO_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,360 @@
+/* client.c - the gusto_client handle: options, environments, the company
+ * UUID from token_info, and gusto_request() (the "call API" action). */
+#include "lib/internal.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+char *json_text(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+char *url_escape(gusto_client *c, const char *s)
+{
+    char *e = curl_easy_escape(c->curl, s, 0);
+    char *out = e ? xasprintf("%s", e) : NULL;
+    curl_free(e);
+    return out;
+}
+
+void gusto_free(void *ptr) { free(ptr); }
+
+/* Split "scheme://host[:port]/..." and report whether host is loopback. */
+static int parse_base(const char *url, bool *https, bool *loopback)
+{
+    const char *rest;
+    if (strncasecmp(url, "https://", 8) == 0) {
+        *https = true;
+        rest = url + 8;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        *https = false;
+        rest = url + 7;
+    } else {
+        return -1;
+    }
+    char host[256];
+    size_t n = 0;
+    if (*rest == '[') { /* [::1]:port */
+        const char *end = strchr(rest, ']');
+        if (!end || (size_t)(end - rest) >= sizeof host)
+            return -1;
+        n = (size_t)(end - rest - 1);
+        memcpy(host, rest + 1, n);
+    } else {
+        while (rest[n] && rest[n] != ':' && rest[n] != '/' && n < sizeof host - 1) {
+            host[n] = rest[n];
+            n++;
+        }
+    }
+    host[n] = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)host[i]) && !strchr(".-:_", host[i]))
+            return -1;
+    *loopback = strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+                strncmp(host, "127.", 4) == 0;
+    return 0;
+}
+
+gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
+{
+    static const gusto_options zero;
+    if (!o)
+        o = &zero;
+    err_clear(err);
+    const char *base = o->base_url && *o->base_url ? o->base_url : GUSTO_DEMO_URL;
+    bool https = false, loopback = false;
+    if (parse_base(base, &https, &loopback) != 0) {
+        err_set(err, GUSTO_EINVAL, "base URL \"%.200s\" is not an http(s) URL", base);
+        err_field(err, "base_url");
+        err_hint(err, "use --env demo, --env production, or a URL such as "
+                      "http://127.0.0.1:8080");
+        return NULL;
+    }
+    if (!https && !loopback) {
+        err_set(err, GUSTO_EINVAL,
+                "refusing plain http:// to %.200s: the token would travel unencrypted", base);
+        err_field(err, "base_url");
+        err_hint(err, "use https://, or http:// only for a local sandbox on 127.0.0.1");
+        return NULL;
+    }
+    if (o->api_version && strlen(o->api_version) != 10) {
+        err_set(err, GUSTO_EINVAL, "API version \"%.40s\" should look like 2025-06-15",
+                o->api_version);
+        err_field(err, "api_version");
+        return NULL;
+    }
+    gusto_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        err_set(err, GUSTO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    c->base_url = xasprintf("%s", base);
+    if (c->base_url) {
+        size_t n = strlen(c->base_url);
+        while (n > 0 && c->base_url[n - 1] == '/')
+            c->base_url[--n] = 0;
+    }
+    c->token = o->access_token ? xasprintf("%s", o->access_token) : NULL;
+    c->company = o->company_uuid && *o->company_uuid ? xasprintf("%s", o->company_uuid) : NULL;
+    snprintf(c->api_version, sizeof c->api_version, "%s",
+             o->api_version ? o->api_version : GUSTO_API_VERSION);
+    c->env_name = strcasecmp(c->base_url ? c->base_url : "", GUSTO_DEMO_URL) == 0 ? "demo"
+                  : strcasecmp(c->base_url ? c->base_url : "", GUSTO_PRODUCTION_URL) == 0
+                      ? "production"
+                      : "custom";
+    c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
+    c->max_retries = o->max_retries == 0 ? 4 : o->max_retries < 0 ? 0 : o->max_retries;
+    c->retry_base_ms = o->retry_base_ms > 0 ? o->retry_base_ms : 250;
+    c->rate_limit = o->rate_limit == 0 ? 200 : o->rate_limit;
+    c->trace = o->trace;
+    c->trace_ud = o->trace_userdata;
+    c->loopback = loopback;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    c->rng = (unsigned long long)ts.tv_nsec ^ ((unsigned long long)ts.tv_sec << 20) ^
+             (unsigned long long)(uintptr_t)c;
+    c->curl = curl_easy_init();
+    if (!c->base_url || (o->access_token && !c->token) || !c->curl) {
+        gusto_client_free(c);
+        err_set(err, GUSTO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    char ua[128], ver[64];
+    snprintf(ua, sizeof ua, "User-Agent: gusto-connect/0.1 libcurl/%s",
+             curl_version_info(CURLVERSION_NOW)->version);
+    snprintf(ver, sizeof ver, "X-Gusto-API-Version: %s", c->api_version);
+    c->headers_base = curl_slist_append(NULL, "Accept: application/json");
+    c->headers_base = curl_slist_append(c->headers_base, ver);
+    c->headers_base = curl_slist_append(c->headers_base, ua);
+    c->headers_base = curl_slist_append(c->headers_base, "Expect:");
+
+    CURL *h = c->curl;
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* never carry the token elsewhere */
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    /* curl 7.88 breaks multiplexed HTTP/2 over cleartext; TLS negotiates. */
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                     https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
+    http_trace_setup(c);
+    return c;
+}
+
+void gusto_client_free(gusto_client *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->headers_base);
+    if (c->token) {
+        volatile char *p = c->token;
+        while (*p)
+            *p++ = 0;
+    }
+    free(c->token);
+    free(c->base_url);
+    free(c->company);
+    free(c);
+}
+
+const char *gusto_client_base_url(const gusto_client *c) { return c->base_url; }
+const char *gusto_client_environment(const gusto_client *c) { return c->env_name; }
+unsigned long gusto_request_count(const gusto_client *c) { return c->requests; }
+
+gusto_code gusto_company_uuid(gusto_client *c, const char **out, gusto_error *err)
+{
+    if (c->company) {
+        *out = c->company;
+        return GUSTO_OK;
+    }
+    json_t *ti = NULL;
+    gusto_code rc = api_json(c, "GET", "/v1/token_info", NULL, &ti, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    json_t *res = json_object_get(ti, "resource");
+    const char *type = json_string_value(json_object_get(res, "type"));
+    const char *uuid = json_string_value(json_object_get(res, "uuid"));
+    if (!type || strcmp(type, "Company") != 0 || !uuid) {
+        json_decref(ti);
+        rc = err_set(err, GUSTO_EINVAL,
+                     "this token is not bound to a company (token_info resource type %s)",
+                     type ? type : "missing");
+        err_hint(err, "pass --company UUID or set GUSTO_COMPANY_UUID");
+        return rc;
+    }
+    c->company = xasprintf("%s", uuid);
+    json_decref(ti);
+    if (!c->company)
+        return err_set(err, GUSTO_ENOMEM, "out of memory");
+    *out = c->company;
+    return GUSTO_OK;
+}
+
+/* Replace {company_uuid} / {company_id} in path.  Returns malloc'd text. */
+static char *fill_path(gusto_client *c, const char *path, gusto_error *err, gusto_code *rc)
+{
+    static const char *const holes[] = {"{company_uuid}", "{company_id}"};
+    *rc = GUSTO_OK;
+    bool need = strstr(path, holes[0]) || strstr(path, holes[1]);
+    const char *company = NULL;
+    if (need && (*rc = gusto_company_uuid(c, &company, err)) != GUSTO_OK)
+        return NULL;
+    size_t cap = strlen(path) + 1 + (need ? 4 * 40 : 0);
+    char *out = malloc(cap);
+    if (!out) {
+        *rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    size_t n = 0;
+    for (const char *p = path; *p;) {
+        bool hit = false;
+        for (int i = 0; i < 2 && need; i++) {
+            size_t hl = strlen(holes[i]);
+            if (strncmp(p, holes[i], hl) == 0) {
+                size_t cl = strlen(company);
+                if (n + cl + 1 > cap) {
+                    cap = (n + cl + 1) * 2 + strlen(p);
+                    char *nb = realloc(out, cap);
+                    if (!nb) {
+                        free(out);
+                        *rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+                        return NULL;
+                    }
+                    out = nb;
+                }
+                memcpy(out + n, company, cl);
+                n += cl;
+                p += hl;
+                hit = true;
+            }
+        }
+        if (!hit) {
+            if (n + 2 > cap) {
+                cap *= 2;
+                char *nb = realloc(out, cap);
+                if (!nb) {
+                    free(out);
+                    *rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+                    return NULL;
+                }
+                out = nb;
+            }
+            out[n++] = *p++;
+        }
+    }
+    out[n] = 0;
+    return out;
+}
+
+gusto_code gusto_request(gusto_client *c, const char *method, const char *path,
+                         const char *body_json, long *status, char **out_json,
+                         gusto_error *err)
+{
+    err_clear(err);
+    if (status)
+        *status = 0;
+    if (out_json)
+        *out_json = NULL;
+    if (!method || !*method || strlen(method) > 10) {
+        err_set(err, GUSTO_EINVAL, "method must be GET, POST, PUT, PATCH or DELETE");
+        err_field(err, "method");
+        return GUSTO_EINVAL;
+    }
+    char m[12];
+    size_t ml = strlen(method);
+    for (size_t i = 0; i <= ml; i++)
+        m[i] = (char)toupper((unsigned char)method[i]);
+    if (strcmp(m, "GET") && strcmp(m, "POST") && strcmp(m, "PUT") && strcmp(m, "PATCH") &&
+        strcmp(m, "DELETE")) {
+        err_set(err, GUSTO_EINVAL, "method \"%s\" is not GET, POST, PUT, PATCH or DELETE", method);
+        err_field(err, "method");
+        return GUSTO_EINVAL;
+    }
+    if (!path || !*path) {
+        err_set(err, GUSTO_EINVAL, "path is empty; expected e.g. /v1/companies/{company_uuid}");
+        err_field(err, "path");
+        return GUSTO_EINVAL;
+    }
+    const char *rel = path;
+    if (path[0] != '/') {
+        size_t bl = strlen(c->base_url);
+        if (strncasecmp(path, c->base_url, bl) == 0 && (path[bl] == '/' || path[bl] == 0)) {
+            rel = path[bl] ? path + bl : "/";
+        } else {
+            err_set(err, GUSTO_EINVAL,
+                    "refusing %.200s: absolute URLs must point at %s, where the token "
+                    "belongs", path, c->base_url);
+            err_field(err, "path");
+            err_hint(err, "pass a path such as /v1/companies/{company_uuid}/employees");
+            return GUSTO_EINVAL;
+        }
+    }
+    for (const char *p = rel; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '#') {
+            err_set(err, GUSTO_EINVAL, "path contains a space, control character or '#'");
+            err_field(err, "path");
+            return GUSTO_EINVAL;
+        }
+    if (body_json && *body_json) {
+        json_error_t je;
+        json_t *b = json_loads(body_json, JSON_DECODE_ANY, &je);
+        if (!b) {
+            err_set(err, GUSTO_EINVAL, "body is not valid JSON: %s at line %d column %d",
+                     je.text, je.line, je.column);
+            err_field(err, "body");
+            return GUSTO_EINVAL;
+        }
+        json_decref(b);
+    }
+    gusto_code rc;
+    char *full = fill_path(c, rel, err, &rc);
+    if (!full)
+        return rc;
+    struct http_resp resp = {0};
+    rc = http_send(c, m, full, body_json && *body_json ? body_json : NULL, &resp, err);
+    free(full);
+    if (rc != GUSTO_OK) {
+        http_resp_free(&resp);
+        return rc;
+    }
+    if (status)
+        *status = resp.status;
+    rc = http_status_code(c, &resp, err);
+    if (out_json) {
+        *out_json = resp.body ? resp.body : xasprintf("%s", "");
+        resp.body = NULL;
+    }
+    http_resp_free(&resp);
+    return rc;
+}

@@ -1,0 +1,781 @@
+/* employees.c - the employee actions: list (every page, streamed), create
+ * with nested parts and warnings, get as one composed result, and update
+ * with automatic versions and conflict-aware retries. */
+#include "lib/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- list ------------------------------------------------------------- */
+
+gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
+                                gusto_item_fn each, void *ud, size_t *total,
+                                gusto_error *err)
+{
+    static const gusto_list_options none;
+    err_clear(err);
+    if (!opts)
+        opts = &none;
+    if (total)
+        *total = 0;
+    if (!each)
+        return err_set(err, GUSTO_EINVAL, "gusto_employees_list needs a callback");
+    if (opts->terminated < 0 || opts->terminated > 2) {
+        err_set(err, GUSTO_EINVAL, "terminated must be 0 (everyone), 1 or 2");
+        err_field(err, "terminated");
+        return GUSTO_EINVAL;
+    }
+    const char *company;
+    gusto_code rc = gusto_company_uuid(c, &company, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    int per = opts->per_page > 0 ? opts->per_page : 100;
+    char *search = opts->search_term && *opts->search_term
+                       ? url_escape(c, opts->search_term) : NULL;
+    char *include = opts->include && *opts->include ? url_escape(c, opts->include) : NULL;
+    size_t n = 0;
+    for (int page = 1;; page++) {
+        char *path = xasprintf(
+            "/v1/companies/%s/employees?page=%d&per=%d%s%s%s%s%s", company, page, per,
+            search ? "&search_term=" : "", search ? search : "",
+            opts->terminated == 1 ? "&terminated=true"
+                                  : opts->terminated == 2 ? "&terminated=false" : "",
+            include ? "&include=" : "", include ? include : "");
+        if (!path) {
+            rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+            break;
+        }
+        struct http_resp resp = {0};
+        rc = http_send(c, "GET", path, NULL, &resp, err);
+        free(path);
+        if (rc == GUSTO_OK)
+            rc = http_status_code(c, &resp, err);
+        json_t *arr = NULL;
+        if (rc == GUSTO_OK) {
+            json_error_t je;
+            arr = json_loadb(resp.body ? resp.body : "", resp.len, 0, &je);
+            if (!json_is_array(arr))
+                rc = err_set(err, GUSTO_EPROTOCOL,
+                             "employee list page %d is not a JSON array", page);
+        }
+        int total_pages = resp.total_pages;
+        http_resp_free(&resp);
+        if (rc != GUSTO_OK) {
+            json_decref(arr);
+            break;
+        }
+        size_t i, count = json_array_size(arr);
+        json_t *e;
+        json_array_foreach(arr, i, e) {
+            char *text = json_text(e);
+            if (!text) {
+                rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+                break;
+            }
+            int stop = each(ud, text, strlen(text));
+            free(text);
+            n++;
+            if (stop) {
+                rc = err_set(err, GUSTO_ECANCELED, "listing stopped by the callback");
+                break;
+            }
+        }
+        json_decref(arr);
+        if (rc != GUSTO_OK)
+            break;
+        /* Trust X-Total-Pages when sent; otherwise a short page is the last. */
+        if (total_pages >= 0 ? page >= total_pages : count < (size_t)per)
+            break;
+        if (count == 0)
+            break;
+    }
+    free(search);
+    free(include);
+    if (total)
+        *total = n;
+    return rc;
+}
+
+/* ---- shared helpers --------------------------------------------------- */
+
+static gusto_code not_found_employee(gusto_error *err, const char *uuid)
+{
+    if (err && err->code == GUSTO_ENOTFOUND) {
+        snprintf(err->message, sizeof err->message,
+                 "employee %.40s was not found in this company", uuid);
+        err_hint(err, "find the UUID with: gusto employees list --search NAME");
+    }
+    return GUSTO_ENOTFOUND;
+}
+
+static bool valid_uuid_arg(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char ch = s[i];
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                                 (ch >= 'A' && ch <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+static gusto_code check_uuid_arg(const char *uuid, gusto_error *err)
+{
+    if (valid_uuid_arg(uuid))
+        return GUSTO_OK;
+    err_set(err, GUSTO_EINVAL, "employee UUID \"%.60s\" is not a UUID",
+            uuid ? uuid : "(null)");
+    err_field(err, "employee_uuid");
+    err_hint(err, "find the UUID with: gusto employees list --search NAME");
+    return GUSTO_EINVAL;
+}
+
+static gusto_code parse_input(const char *text, json_t **out, gusto_error *err)
+{
+    json_error_t je;
+    *out = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (!*out) {
+        err_set(err, GUSTO_EINVAL, "input is not valid JSON: %s at line %d column %d",
+                text ? je.text : "no input", text ? je.line : 0, text ? je.column : 0);
+        err_field(err, "input");
+        return GUSTO_EINVAL;
+    }
+    return GUSTO_OK;
+}
+
+static char *path_fmt(const char *fmt, const char *a)
+{
+    return xasprintf(fmt, a);
+}
+
+/* GET a JSON path built from fmt and one id. */
+static gusto_code get1(gusto_client *c, const char *fmt, const char *id, json_t **out,
+                       gusto_error *err)
+{
+    char *p = path_fmt(fmt, id);
+    if (!p)
+        return err_set(err, GUSTO_ENOMEM, "out of memory");
+    gusto_code rc = api_json(c, "GET", p, NULL, out, err);
+    free(p);
+    return rc;
+}
+
+/* The element of arr whose `key` is true (the active address), else NULL. */
+static json_t *find_true(json_t *arr, const char *key)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e) if (json_is_true(json_object_get(e, key))) return e;
+    return NULL;
+}
+
+/* Company location matching "location": a UUID, or text found in its
+ * street, city, state or zip (case-insensitive).  NULL with *why set when
+ * none or several match. */
+static char *match_location(gusto_client *c, const char *want, const char **why,
+                            gusto_error *err)
+{
+    const char *company;
+    *why = NULL;
+    if (gusto_company_uuid(c, &company, err) != GUSTO_OK) {
+        *why = "the company's locations could not be read";
+        return NULL;
+    }
+    json_t *locs = NULL;
+    if (get1(c, "/v1/companies/%s/locations", company, &locs, err) != GUSTO_OK) {
+        *why = "the company's locations could not be read";
+        return NULL;
+    }
+    char *found = NULL;
+    int hits = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(locs, i, l) {
+        const char *uuid = json_string_value(json_object_get(l, "uuid"));
+        char hay[512];
+        snprintf(hay, sizeof hay, "%s %s %s %s %s",
+                 json_string_value(json_object_get(l, "street_1")) ?: "",
+                 json_string_value(json_object_get(l, "street_2")) ?: "",
+                 json_string_value(json_object_get(l, "city")) ?: "",
+                 json_string_value(json_object_get(l, "state")) ?: "",
+                 json_string_value(json_object_get(l, "zip")) ?: "");
+        if (uuid && (strcasecmp(uuid, want) == 0 || strcasestr(hay, want))) {
+            hits++;
+            free(found);
+            found = xasprintf("%s", uuid);
+        }
+    }
+    json_decref(locs);
+    if (hits == 1)
+        return found;
+    free(found);
+    *why = hits ? "several company locations match it; give location_uuid instead"
+                : "no company location matches it";
+    return NULL;
+}
+
+static void add_warning(json_t *warnings, const char *entity, const gusto_error *e,
+                        const char *hint)
+{
+    json_array_append_new(
+        warnings, json_pack("{s:s, s:I, s:s, s:s}", "entity", entity, "status",
+                            (json_int_t)(e ? e->http_status : 0), "message",
+                            e && e->message[0] ? e->message : "not created", "hint",
+                            hint ? hint : ""));
+}
+
+/* A hint that gives the command which adds the missing part. */
+static char *add_hint(const char *method, const char *path, const json_t *body)
+{
+    char *b = body ? json_text(body) : NULL;
+    char *h = xasprintf("add it with: gusto api %s %s --data '%s'", method, path,
+                        b ? b : "{}");
+    free(b);
+    return h;
+}
+
+/* Does `have` carry every field of `want` with the same value? */
+static bool same_fields(const json_t *want, const json_t *have, const char *const *keys)
+{
+    for (int i = 0; keys[i]; i++) {
+        json_t *w = json_object_get(want, keys[i]);
+        if (w && !json_equal(w, json_object_get(have, keys[i])))
+            return false;
+    }
+    return true;
+}
+
+/* POST that never blindly repeats: when the outcome is unknown (no
+ * response, or a 5xx), re-read with `find` and, only when the object is not
+ * there, send once more. */
+typedef json_t *(*find_fn)(gusto_client *c, const char *parent, const json_t *body);
+
+static gusto_code post_once(gusto_client *c, const char *path, const json_t *body,
+                            find_fn find, const char *parent, json_t **out,
+                            gusto_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        gusto_code rc = api_json(c, "POST", path, body, out, err);
+        bool unknown = rc == GUSTO_ENETWORK || rc == GUSTO_ESERVER;
+        if (!unknown || !find || attempt >= 2)
+            return rc;
+        json_t *existing = find(c, parent, body);
+        if (existing) {
+            *out = existing;
+            err_clear(err);
+            return GUSTO_OK;
+        }
+    }
+}
+
+static json_t *find_in_list(gusto_client *c, char *path, const json_t *body,
+                            const char *const *keys)
+{
+    json_t *list = NULL;
+    gusto_error e;
+    gusto_code rc = path ? api_json(c, "GET", path, NULL, &list, &e) : GUSTO_ENOMEM;
+    free(path);
+    if (rc != GUSTO_OK)
+        return NULL;
+    json_t *hit = NULL;
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x) {
+        if (same_fields(body, x, keys)) {
+            hit = json_incref(x);
+            break;
+        }
+    }
+    json_decref(list);
+    return hit;
+}
+
+static json_t *find_employee(gusto_client *c, const char *company, const json_t *body)
+{
+    static const char *const keys[] = {"first_name", "last_name", "email", "work_email",
+                                       "date_of_birth", NULL};
+    const char *last = json_string_value(json_object_get(body, "last_name"));
+    char *q = last ? url_escape(c, last) : NULL;
+    json_t *hit = q ? find_in_list(c, xasprintf("/v1/companies/%s/employees?search_term=%s",
+                                                company, q), body, keys)
+                    : NULL;
+    free(q);
+    return hit;
+}
+
+static json_t *find_home(gusto_client *c, const char *emp, const json_t *body)
+{
+    static const char *const keys[] = {"street_1", "city", "zip", "effective_date", NULL};
+    return find_in_list(c, xasprintf("/v1/employees/%s/home_addresses", emp), body, keys);
+}
+
+static json_t *find_work(gusto_client *c, const char *emp, const json_t *body)
+{
+    static const char *const keys[] = {"location_uuid", "effective_date", NULL};
+    return find_in_list(c, xasprintf("/v1/employees/%s/work_addresses", emp), body, keys);
+}
+
+static json_t *find_job(gusto_client *c, const char *emp, const json_t *body)
+{
+    static const char *const keys[] = {"title", "hire_date", NULL};
+    return find_in_list(c, xasprintf("/v1/employees/%s/jobs", emp), body, keys);
+}
+
+static json_t *find_comp(gusto_client *c, const char *job, const json_t *body)
+{
+    static const char *const keys[] = {"rate", "payment_unit", "flsa_status",
+                                       "effective_date", NULL};
+    return find_in_list(c, xasprintf("/v1/jobs/%s/compensations?include=all_compensations",
+                                     job), body, keys);
+}
+
+/* ---- validate / create ------------------------------------------------ */
+
+static gusto_code validate_all(const json_t *in, gusto_error *err)
+{
+    gusto_code rc = input_check(in, PART_EMPLOYEE, "", err);
+    static const struct { const char *key; enum part part; } parts[] = {
+        {"home_address", PART_HOME}, {"work_address", PART_WORK},
+        {"job", PART_JOB}, {"compensation", PART_COMP}};
+    for (size_t i = 0; rc == GUSTO_OK && i < sizeof parts / sizeof parts[0]; i++) {
+        json_t *p = json_object_get(in, parts[i].key);
+        if (p)
+            rc = input_check(p, parts[i].part, parts[i].key, err);
+    }
+    if (rc == GUSTO_OK && json_object_get(in, "compensation") && !json_object_get(in, "job")) {
+        err_set(err, GUSTO_EINVAL, "compensation needs a job: add \"job\" with title and "
+                                   "hire_date");
+        err_field(err, "compensation");
+        rc = GUSTO_EINVAL;
+    }
+    return rc;
+}
+
+gusto_code gusto_employee_validate(const char *input_json, gusto_error *err)
+{
+    err_clear(err);
+    json_t *in;
+    gusto_code rc = parse_input(input_json, &in, err);
+    if (rc == GUSTO_OK)
+        rc = validate_all(in, err);
+    json_decref(in);
+    return rc;
+}
+
+gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char **result,
+                                 gusto_error *err)
+{
+    err_clear(err);
+    *result = NULL;
+    json_t *in;
+    gusto_code rc = parse_input(input_json, &in, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    if ((rc = validate_all(in, err)) != GUSTO_OK) {
+        json_decref(in);
+        return rc;
+    }
+    const char *company;
+    if ((rc = gusto_company_uuid(c, &company, err)) != GUSTO_OK) {
+        json_decref(in);
+        return rc;
+    }
+    /* The employee body: everything but the nested parts, SSN normalised. */
+    json_t *body = json_deep_copy(in);
+    json_object_del(body, "home_address");
+    json_object_del(body, "work_address");
+    json_object_del(body, "job");
+    json_object_del(body, "compensation");
+    const char *ssn = json_string_value(json_object_get(body, "ssn"));
+    char digits[10];
+    if (ssn && input_ssn_digits(ssn, digits))
+        json_object_set_new(body, "ssn", json_string(digits));
+
+    char *path = xasprintf("/v1/companies/%s/employees", company);
+    json_t *emp = NULL;
+    rc = path ? post_once(c, path, body, find_employee, company, &emp, err)
+              : err_set(err, GUSTO_ENOMEM, "out of memory");
+    free(path);
+    json_decref(body);
+    const char *uuid = json_string_value(json_object_get(emp, "uuid"));
+    if (rc == GUSTO_OK && !uuid)
+        rc = err_set(err, GUSTO_EPROTOCOL, "the created employee has no uuid");
+    if (rc != GUSTO_OK) {
+        json_decref(emp);
+        json_decref(in);
+        return rc;
+    }
+    char emp_uuid[40];
+    snprintf(emp_uuid, sizeof emp_uuid, "%s", uuid);
+    json_decref(emp);
+
+    json_t *warnings = json_array();
+    gusto_error e;
+    char *p;
+    char *h;
+
+    json_t *home = json_object_get(in, "home_address");
+    if (home) {
+        p = xasprintf("/v1/employees/%s/home_addresses", emp_uuid);
+        json_t *out = NULL;
+        if (post_once(c, p, home, find_home, emp_uuid, &out, &e) != GUSTO_OK) {
+            h = add_hint("POST", p, home);
+            add_warning(warnings, "home_address", &e, h);
+            free(h);
+        }
+        json_decref(out);
+        free(p);
+    }
+
+    json_t *work = json_object_get(in, "work_address");
+    if (work) {
+        json_t *wb = json_deep_copy(work);
+        const char *loc = json_string_value(json_object_get(work, "location"));
+        bool ok = true;
+        p = xasprintf("/v1/employees/%s/work_addresses", emp_uuid);
+        if (loc) {
+            const char *why;
+            err_clear(&e);
+            char *lu = match_location(c, loc, &why, &e);
+            if (lu) {
+                json_object_del(wb, "location");
+                json_object_set_new(wb, "location_uuid", json_string(lu));
+                free(lu);
+            } else {
+                ok = false;
+                snprintf(e.message, sizeof e.message, "location \"%.80s\": %s", loc, why);
+                e.http_status = 0;
+                json_object_del(wb, "location");
+                json_object_set_new(wb, "location_uuid", json_string("LOCATION_UUID"));
+                h = add_hint("POST", p, wb);
+                add_warning(warnings, "work_address", &e, h);
+                free(h);
+            }
+        }
+        json_t *out = NULL;
+        if (ok && post_once(c, p, wb, find_work, emp_uuid, &out, &e) != GUSTO_OK) {
+            h = add_hint("POST", p, wb);
+            add_warning(warnings, "work_address", &e, h);
+            free(h);
+        }
+        json_decref(out);
+        json_decref(wb);
+        free(p);
+    }
+
+    json_t *job = json_object_get(in, "job");
+    char job_uuid[40] = "";
+    if (job) {
+        p = xasprintf("/v1/employees/%s/jobs", emp_uuid);
+        json_t *out = NULL;
+        if (post_once(c, p, job, find_job, emp_uuid, &out, &e) != GUSTO_OK) {
+            h = add_hint("POST", p, job);
+            add_warning(warnings, "job", &e, h);
+            free(h);
+        } else {
+            snprintf(job_uuid, sizeof job_uuid, "%s",
+                     json_string_value(json_object_get(out, "uuid")) ?: "");
+        }
+        json_decref(out);
+        free(p);
+    }
+
+    json_t *comp = json_object_get(in, "compensation");
+    if (comp) {
+        if (!*job_uuid) {
+            err_clear(&e);
+            snprintf(e.message, sizeof e.message,
+                     "not created because the job was not created");
+            add_warning(warnings, "compensation", &e,
+                        "create the job first, then: gusto api POST "
+                        "/v1/jobs/JOB_UUID/compensations --data '...'");
+        } else {
+            p = xasprintf("/v1/jobs/%s/compensations", job_uuid);
+            json_t *out = NULL;
+            if (post_once(c, p, comp, find_comp, job_uuid, &out, &e) != GUSTO_OK) {
+                h = add_hint("POST", p, comp);
+                add_warning(warnings, "compensation", &e, h);
+                free(h);
+            }
+            json_decref(out);
+            free(p);
+        }
+    }
+    json_decref(in);
+
+    char *full = NULL;
+    gusto_error ge;
+    json_t *employee = NULL;
+    if (gusto_employee_get(c, emp_uuid, &full, &ge) == GUSTO_OK)
+        employee = json_loads(full, 0, NULL);
+    gusto_free(full);
+    if (!employee)
+        employee = json_pack("{s:s}", "uuid", emp_uuid);
+    json_t *res = json_pack("{s:o, s:o}", "employee", employee, "warnings", warnings);
+    *result = json_text(res);
+    size_t nw = json_array_size(warnings);
+    json_decref(res);
+    if (nw) {
+        err_set(err, GUSTO_EPARTIAL, "employee %s was created, but %zu part(s) were not",
+                emp_uuid, nw);
+        err_hint(err, "each warning gives the command that adds the missing part");
+        return GUSTO_EPARTIAL;
+    }
+    return GUSTO_OK;
+}
+
+/* ---- get -------------------------------------------------------------- */
+
+gusto_code gusto_employee_get(gusto_client *c, const char *uuid, char **result,
+                              gusto_error *err)
+{
+    err_clear(err);
+    *result = NULL;
+    gusto_code rc = check_uuid_arg(uuid, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    json_t *emp = NULL, *work = NULL;
+    rc = get1(c, "/v1/employees/%s?include=all_compensations,current_home_address", uuid,
+              &emp, err);
+    if (rc == GUSTO_ENOTFOUND)
+        return not_found_employee(err, uuid);
+    if (rc != GUSTO_OK)
+        return rc;
+    if (!json_is_object(emp)) {
+        json_decref(emp);
+        return err_set(err, GUSTO_EPROTOCOL, "employee %s: response is not an object", uuid);
+    }
+    rc = get1(c, "/v1/employees/%s/work_addresses", uuid, &work, err);
+    if (rc != GUSTO_OK) {
+        json_decref(emp);
+        return rc;
+    }
+    json_t *active = find_true(work, "active");
+    json_object_set(emp, "current_work_address", active ? active : json_null());
+    if (!json_object_get(emp, "current_home_address"))
+        json_object_set_new(emp, "current_home_address", json_null());
+    json_decref(work);
+    *result = json_text(emp);
+    json_decref(emp);
+    return *result ? GUSTO_OK : err_set(err, GUSTO_ENOMEM, "out of memory");
+}
+
+/* ---- update ----------------------------------------------------------- */
+
+/* Apply `want` (fields) to the object at get_path/put_path with its version.
+ * On 409, re-read: fields nobody else touched are sent again; a field that
+ * someone else changed to another value is a real conflict. */
+static gusto_code put_versioned(gusto_client *c, const char *path, const json_t *want,
+                                const char *what, gusto_error *err)
+{
+    json_t *base = NULL;
+    gusto_code rc = api_json(c, "GET", path, NULL, &base, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    int tries = c->max_retries > 2 ? c->max_retries : 2;
+    json_t *cur = json_incref(base);
+    for (int attempt = 0;; attempt++) {
+        json_t *body = json_deep_copy(want);
+        json_object_set(body, "version", json_object_get(cur, "version"));
+        json_t *out = NULL;
+        rc = api_json(c, "PUT", path, body, &out, err);
+        json_decref(body);
+        json_decref(out);
+        if (rc != GUSTO_ECONFLICT || attempt >= tries)
+            break;
+        json_decref(cur);
+        cur = NULL;
+        gusto_error e2;
+        if (api_json(c, "GET", path, NULL, &cur, &e2) != GUSTO_OK)
+            break;
+        char clash[256] = "";
+        size_t n = 0;
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)want, key, v) {
+            json_t *was = json_object_get(base, key), *now = json_object_get(cur, key);
+            bool moved = !(was && now ? json_equal(was, now) : was == now);
+            if (moved && !(now && json_equal(now, v)) && n < sizeof clash - 70)
+                n += (size_t)snprintf(clash + n, sizeof clash - n, "%s%s.%s", n ? ", " : "",
+                                      what, key);
+        }
+        if (n) {
+            err_set(err, GUSTO_ECONFLICT,
+                    "version conflict: someone else changed %s while this update ran", clash);
+            err_field(err, clash);
+            err_hint(err, "read the %s again (gusto employees get), decide which value "
+                          "wins, and update again", what);
+            err->http_status = 409;
+            break;
+        }
+    }
+    json_decref(cur);
+    json_decref(base);
+    return rc;
+}
+
+/* Fields of `changes` other than the nested objects. */
+static json_t *own_fields(const json_t *changes)
+{
+    json_t *o = json_deep_copy(changes);
+    json_object_del(o, "home_address");
+    json_object_del(o, "work_address");
+    json_object_del(o, "job");
+    json_object_del(o, "compensation");
+    return o;
+}
+
+gusto_code gusto_employee_update(gusto_client *c, const char *uuid, const char *changes_json,
+                                 char **result, gusto_error *err)
+{
+    err_clear(err);
+    *result = NULL;
+    gusto_code rc = check_uuid_arg(uuid, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    json_t *in;
+    if ((rc = parse_input(changes_json, &in, err)) != GUSTO_OK)
+        return rc;
+    rc = input_check(in, PART_EMPLOYEE_UPDATE, "", err);
+    static const struct { const char *key; enum part part; } parts[] = {
+        {"home_address", PART_HOME}, {"work_address", PART_WORK},
+        {"job", PART_JOB}, {"compensation", PART_COMP}};
+    for (size_t i = 0; rc == GUSTO_OK && i < 4; i++) {
+        json_t *p = json_object_get(in, parts[i].key);
+        /* Updates are partial: check types, not presence. */
+        if (p && json_is_object(p)) {
+            json_t *tmp = json_deep_copy(p);
+            rc = input_check(tmp, parts[i].part == PART_WORK ? PART_WORK : parts[i].part,
+                             parts[i].key, err);
+            if (rc == GUSTO_EINVAL && err && strstr(err->message, "is required")) {
+                err_clear(err);
+                rc = GUSTO_OK;
+            }
+            json_decref(tmp);
+        }
+    }
+    if (rc != GUSTO_OK) {
+        json_decref(in);
+        return rc;
+    }
+    char *p = NULL;
+    json_t *mine = own_fields(in);
+    const char *ssn = json_string_value(json_object_get(mine, "ssn"));
+    char digits[10];
+    if (ssn && input_ssn_digits(ssn, digits))
+        json_object_set_new(mine, "ssn", json_string(digits));
+    if (json_object_size(mine)) {
+        p = xasprintf("/v1/employees/%s", uuid);
+        rc = put_versioned(c, p, mine, "employee", err);
+        free(p);
+        if (rc == GUSTO_ENOTFOUND)
+            rc = not_found_employee(err, uuid);
+    } else {
+        json_t *probe = NULL;
+        rc = get1(c, "/v1/employees/%s", uuid, &probe, err);
+        json_decref(probe);
+        if (rc == GUSTO_ENOTFOUND)
+            rc = not_found_employee(err, uuid);
+    }
+    json_decref(mine);
+
+    /* Nested parts: the current home and work address, the primary job and
+     * its current compensation. */
+    json_t *home = json_object_get(in, "home_address");
+    if (rc == GUSTO_OK && home && json_object_size(home)) {
+        json_t *list = NULL;
+        rc = get1(c, "/v1/employees/%s/home_addresses", uuid, &list, err);
+        json_t *act = rc == GUSTO_OK ? find_true(list, "active") : NULL;
+        if (act) {
+            p = xasprintf("/v1/home_addresses/%s",
+                          json_string_value(json_object_get(act, "uuid")));
+            rc = put_versioned(c, p, home, "home_address", err);
+            free(p);
+        } else if (rc == GUSTO_OK) {
+            json_t *out = NULL;
+            p = xasprintf("/v1/employees/%s/home_addresses", uuid);
+            rc = post_once(c, p, home, find_home, uuid, &out, err);
+            json_decref(out);
+            free(p);
+        }
+        json_decref(list);
+    }
+    json_t *work = json_object_get(in, "work_address");
+    if (rc == GUSTO_OK && work && json_object_size(work)) {
+        json_t *wb = json_deep_copy(work);
+        const char *loc = json_string_value(json_object_get(work, "location"));
+        if (loc) {
+            const char *why;
+            char *lu = match_location(c, loc, &why, err);
+            json_object_del(wb, "location");
+            if (lu) {
+                json_object_set_new(wb, "location_uuid", json_string(lu));
+                free(lu);
+            } else {
+                rc = err_set(err, GUSTO_EINVAL, "work_address.location \"%.80s\": %s", loc, why);
+                err_field(err, "work_address.location");
+            }
+        }
+        json_t *list = NULL;
+        if (rc == GUSTO_OK)
+            rc = get1(c, "/v1/employees/%s/work_addresses", uuid, &list, err);
+        json_t *act = rc == GUSTO_OK ? find_true(list, "active") : NULL;
+        if (act) {
+            p = xasprintf("/v1/work_addresses/%s", json_string_value(json_object_get(act, "uuid")));
+            rc = put_versioned(c, p, wb, "work_address", err);
+            free(p);
+        } else if (rc == GUSTO_OK) {
+            json_t *out = NULL;
+            p = xasprintf("/v1/employees/%s/work_addresses", uuid);
+            rc = post_once(c, p, wb, find_work, uuid, &out, err);
+            json_decref(out);
+            free(p);
+        }
+        json_decref(list);
+        json_decref(wb);
+    }
+    json_t *job = json_object_get(in, "job");
+    json_t *comp = json_object_get(in, "compensation");
+    if (rc == GUSTO_OK && (job || comp)) {
+        json_t *jobs = NULL;
+        rc = get1(c, "/v1/employees/%s/jobs", uuid, &jobs, err);
+        json_t *primary = rc == GUSTO_OK ? find_true(jobs, "primary") : NULL;
+        if (rc == GUSTO_OK && !primary) {
+            rc = err_set(err, GUSTO_EINVAL, "employee %s has no job to update", uuid);
+            err_field(err, job ? "job" : "compensation");
+            err_hint(err, "create one with: gusto api POST /v1/employees/%s/jobs --data "
+                          "'{\"title\":\"...\",\"hire_date\":\"YYYY-MM-DD\"}'", uuid);
+        }
+        if (rc == GUSTO_OK && job && json_object_size(job)) {
+            p = xasprintf("/v1/jobs/%s", json_string_value(json_object_get(primary, "uuid")));
+            rc = put_versioned(c, p, job, "job", err);
+            free(p);
+        }
+        if (rc == GUSTO_OK && comp && json_object_size(comp)) {
+            const char *cu = json_string_value(json_object_get(primary,
+                                                               "current_compensation_uuid"));
+            if (cu) {
+                p = xasprintf("/v1/compensations/%s", cu);
+                rc = put_versioned(c, p, comp, "compensation", err);
+                free(p);
+            } else {
+                json_t *out = NULL;
+                const char *ju = json_string_value(json_object_get(primary, "uuid"));
+                p = xasprintf("/v1/jobs/%s/compensations", ju);
+                rc = post_once(c, p, comp, find_comp, ju, &out, err);
+                json_decref(out);
+                free(p);
+            }
+        }
+        json_decref(jobs);
+    }
+    json_decref(in);
+    if (rc != GUSTO_OK)
+        return rc;
+    return gusto_employee_get(c, uuid, result, err);
+}

@@ -1,0 +1,52 @@
+/* errors.c - gusto_strerror() from the one code table, and helpers that
+ * fill a caller's gusto_error (which may be NULL). */
+#include "lib/internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *gusto_strerror(gusto_code code)
+{
+    switch (code) {
+#define GUSTO_TEXT_(name, text) case name: return text;
+        GUSTO_CODES(GUSTO_TEXT_)
+#undef GUSTO_TEXT_
+    }
+    return "unknown error";
+}
+
+void err_clear(gusto_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof *err);
+}
+
+gusto_code err_set(gusto_error *err, gusto_code code, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err_clear(err);
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void err_field(gusto_error *err, const char *field)
+{
+    if (err)
+        snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+}
+
+void err_hint(gusto_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->hint, sizeof err->hint, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,332 @@
+/* input.c - checks the JSON a caller hands to create or update an employee,
+ * before anything is sent: unknown fields, wrong types, malformed dates,
+ * SSNs, states, zips, enums and money strings.  Each failure names the field
+ * by its path, e.g. "home_address.zip". */
+#include "lib/internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+enum kind { K_STR, K_STR_NULL, K_BOOL, K_BOOL_NULL, K_DATE, K_DATE_NULL, K_MONEY,
+            K_ENUM, K_SSN, K_EMAIL, K_STATE, K_ZIP, K_INITIAL, K_UUID, K_OBJECT, K_ARRAY };
+
+struct rule {
+    const char *name;
+    enum kind kind;
+    bool required;           /* on create */
+    const char *const *values;
+};
+
+static const char *const PAYMENT_UNITS[] = {"Hour", "Week", "Month", "Year", "Paycheck", NULL};
+static const char *const FLSA[] = {"Exempt", "Salaried Nonexempt", "Nonexempt", "Owner",
+                                   "Commission Only Exempt", "Commission Only Nonexempt",
+                                   NULL};
+
+static const struct rule EMPLOYEE[] = {
+    {"first_name", K_STR, true, NULL},       {"last_name", K_STR, true, NULL},
+    {"middle_initial", K_INITIAL, false, NULL},
+    {"preferred_first_name", K_STR_NULL, false, NULL},
+    {"email", K_EMAIL, false, NULL},         {"work_email", K_EMAIL, false, NULL},
+    {"date_of_birth", K_DATE, false, NULL},  {"ssn", K_SSN, false, NULL},
+    {"self_onboarding", K_BOOL, false, NULL},
+    {"home_address", K_OBJECT, false, NULL}, {"work_address", K_OBJECT, false, NULL},
+    {"job", K_OBJECT, false, NULL},          {"compensation", K_OBJECT, false, NULL},
+    {NULL, 0, false, NULL},
+};
+static const struct rule EMPLOYEE_UPDATE[] = {
+    {"first_name", K_STR, false, NULL},      {"last_name", K_STR, false, NULL},
+    {"middle_initial", K_INITIAL, false, NULL},
+    {"preferred_first_name", K_STR_NULL, false, NULL},
+    {"email", K_EMAIL, false, NULL},         {"work_email", K_EMAIL, false, NULL},
+    {"date_of_birth", K_DATE, false, NULL},  {"ssn", K_SSN, false, NULL},
+    {"two_percent_shareholder", K_BOOL, false, NULL},
+    {"home_address", K_OBJECT, false, NULL}, {"work_address", K_OBJECT, false, NULL},
+    {"job", K_OBJECT, false, NULL},          {"compensation", K_OBJECT, false, NULL},
+    {NULL, 0, false, NULL},
+};
+static const struct rule HOME[] = {
+    {"street_1", K_STR, true, NULL},          {"street_2", K_STR_NULL, false, NULL},
+    {"city", K_STR, true, NULL},              {"state", K_STATE, true, NULL},
+    {"zip", K_ZIP, true, NULL},               {"effective_date", K_DATE_NULL, false, NULL},
+    {"courtesy_withholding", K_BOOL, false, NULL},
+    {NULL, 0, false, NULL},
+};
+static const struct rule WORK[] = {
+    {"location_uuid", K_UUID, false, NULL},   {"location", K_STR, false, NULL},
+    {"effective_date", K_DATE, false, NULL},
+    {NULL, 0, false, NULL},
+};
+static const struct rule JOB[] = {
+    {"title", K_STR_NULL, true, NULL},        {"hire_date", K_DATE, true, NULL},
+    {"two_percent_shareholder", K_BOOL, false, NULL},
+    {"state_wc_covered", K_BOOL_NULL, false, NULL},
+    {"state_wc_class_code", K_STR_NULL, false, NULL},
+    {NULL, 0, false, NULL},
+};
+static const struct rule COMP[] = {
+    {"rate", K_MONEY, true, NULL},            {"payment_unit", K_ENUM, true, PAYMENT_UNITS},
+    {"flsa_status", K_ENUM, true, FLSA},      {"effective_date", K_DATE, false, NULL},
+    {"title", K_STR, false, NULL},            {"adjust_for_minimum_wage", K_BOOL, false, NULL},
+    {NULL, 0, false, NULL},
+};
+
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool is_date(const char *s)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4) ||
+        !digits(s + 5, 2) || !digits(s + 8, 2))
+        return false;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0');
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || m < 1 || m > 12 || d < 1)
+        return false;
+    int max = md[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+    return d <= max;
+}
+
+static bool is_money(const char *s)
+{
+    const char *p = s;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == 0 && p - s <= 20;
+}
+
+static bool is_uuid(const char *s)
+{
+    if (strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* An SSN is nine digits; "123-45-6789" is accepted and sent without dashes. */
+static bool ssn_digits(const char *s, char out[10])
+{
+    size_t n = 0;
+    size_t len = strlen(s);
+    if (len == 11 && (s[3] != '-' || s[6] != '-'))
+        return false;
+    if (len != 9 && len != 11)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (*p == '-')
+            continue;
+        if (!isdigit((unsigned char)*p) || n == 9)
+            return false;
+        out[n++] = *p;
+    }
+    out[n] = 0;
+    return n == 9;
+}
+
+static gusto_code fail(gusto_error *err, const char *prefix, const char *name,
+                       const char *fmt, const char *detail)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", name);
+    err_set(err, GUSTO_EINVAL, fmt, path, detail ? detail : "");
+    err_field(err, path);
+    return GUSTO_EINVAL;
+}
+
+static gusto_code check_rules(const json_t *obj, const struct rule *rules, bool creating,
+                              const char *prefix, gusto_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        const struct rule *r = NULL;
+        for (const struct rule *x = rules; x->name; x++)
+            if (strcmp(x->name, key) == 0)
+                r = x;
+        if (!r) {
+            char known[512] = "";
+            size_t n = 0;
+            for (const struct rule *x = rules; x->name && n < sizeof known - 40; x++)
+                n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "",
+                                      x->name);
+            return fail(err, prefix, key, "%s: unknown field; expected one of: %s", known);
+        }
+    }
+    for (const struct rule *r = rules; r->name; r++) {
+        v = json_object_get(obj, r->name);
+        if (!v) {
+            if (creating && r->required)
+                return fail(err, prefix, r->name, "%s is required%s", NULL);
+            continue;
+        }
+        bool nullable = r->kind == K_STR_NULL || r->kind == K_BOOL_NULL ||
+                        r->kind == K_DATE_NULL || r->kind == K_EMAIL;
+        if (json_is_null(v)) {
+            if (!nullable)
+                return fail(err, prefix, r->name, "%s cannot be null%s", NULL);
+            continue;
+        }
+        switch (r->kind) {
+        case K_BOOL: case K_BOOL_NULL:
+            if (!json_is_boolean(v))
+                return fail(err, prefix, r->name, "%s must be true or false%s", NULL);
+            continue;
+        case K_OBJECT:
+            if (!json_is_object(v))
+                return fail(err, prefix, r->name, "%s must be a JSON object%s", NULL);
+            continue;
+        case K_ARRAY:
+            if (!json_is_array(v))
+                return fail(err, prefix, r->name, "%s must be an array%s", NULL);
+            continue;
+        case K_MONEY:
+            if (json_is_number(v))
+                return fail(err, prefix, r->name,
+                            "%s must be a decimal string such as \"70000.00\", not a "
+                            "number%s", NULL);
+            break;
+        default:
+            break;
+        }
+        if (!json_is_string(v))
+            return fail(err, prefix, r->name, "%s must be a string%s", NULL);
+        const char *s = json_string_value(v);
+        char tmp[10];
+        switch (r->kind) {
+        case K_STR:
+            if (r->required && !*s)
+                return fail(err, prefix, r->name, "%s cannot be blank%s", NULL);
+            break;
+        case K_DATE: case K_DATE_NULL:
+            if (!is_date(s))
+                return fail(err, prefix, r->name,
+                            "%s must be a real date as YYYY-MM-DD, got \"%.40s\"", s);
+            break;
+        case K_MONEY:
+            if (!is_money(s))
+                return fail(err, prefix, r->name,
+                            "%s must be a decimal string such as \"70000.00\", got \"%.40s\"",
+                            s);
+            break;
+        case K_ENUM: {
+            bool ok = false;
+            for (int i = 0; r->values[i]; i++)
+                ok |= strcmp(r->values[i], s) == 0;
+            if (!ok) {
+                char allowed[256] = "";
+                size_t n = 0;
+                for (int i = 0; r->values[i]; i++)
+                    n += (size_t)snprintf(allowed + n, sizeof allowed - n, "%s%s",
+                                          i ? ", " : "", r->values[i]);
+                return fail(err, prefix, r->name, "%s must be one of: %s", allowed);
+            }
+            break;
+        }
+        case K_SSN:
+            /* Never echo the value: it is a secret. */
+            if (!ssn_digits(s, tmp))
+                return fail(err, prefix, r->name,
+                            "%s must be 9 digits (123456789 or 123-45-6789)%s", NULL);
+            break;
+        case K_EMAIL: {
+            const char *at = strchr(s, '@');
+            if (!at || at == s || !strchr(at, '.') || strchr(s, ' '))
+                return fail(err, prefix, r->name,
+                            "%s must be an email address, got \"%.60s\"", s);
+            break;
+        }
+        case K_STATE:
+            if (strlen(s) != 2 || !isupper((unsigned char)s[0]) ||
+                !isupper((unsigned char)s[1]))
+                return fail(err, prefix, r->name,
+                            "%s must be a two-letter state code such as CA, got \"%.20s\"", s);
+            break;
+        case K_ZIP: {
+            size_t n = strlen(s);
+            if (!((n == 5 && digits(s, 5)) ||
+                  (n == 10 && digits(s, 5) && s[5] == '-' && digits(s + 6, 4))))
+                return fail(err, prefix, r->name,
+                            "%s must be a US zip code, 12345 or 12345-6789, got \"%.20s\"", s);
+            break;
+        }
+        case K_INITIAL:
+            if (strlen(s) > 1)
+                return fail(err, prefix, r->name, "%s must be a single letter, got \"%.20s\"",
+                            s);
+            break;
+        case K_UUID:
+            if (!is_uuid(s))
+                return fail(err, prefix, r->name, "%s must be a UUID, got \"%.60s\"", s);
+            break;
+        default:
+            break;
+        }
+    }
+    return GUSTO_OK;
+}
+
+gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
+                       gusto_error *err)
+{
+    if (!json_is_object(obj)) {
+        err_set(err, GUSTO_EINVAL, "%s must be a JSON object", *prefix ? prefix : "input");
+        err_field(err, prefix);
+        return GUSTO_EINVAL;
+    }
+    bool creating = part == PART_EMPLOYEE || part == PART_HOME || part == PART_WORK ||
+                    part == PART_JOB || part == PART_COMP;
+    const struct rule *rules = part == PART_EMPLOYEE ? EMPLOYEE
+                               : part == PART_EMPLOYEE_UPDATE ? EMPLOYEE_UPDATE
+                               : part == PART_HOME ? HOME
+                               : part == PART_WORK ? WORK
+                               : part == PART_JOB ? JOB : COMP;
+    gusto_code rc = check_rules(obj, rules, creating, prefix, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    if (part == PART_EMPLOYEE) {
+        if (json_is_true(json_object_get(obj, "self_onboarding")) &&
+            !json_is_string(json_object_get(obj, "email")))
+            return fail(err, prefix, "email", "%s is required when self_onboarding is true%s",
+                        NULL);
+        const char *dob = json_string_value(json_object_get(obj, "date_of_birth"));
+        if (dob) {
+            char today[11];
+            time_t t = time(NULL);
+            struct tm tm;
+            localtime_r(&t, &tm);
+            strftime(today, sizeof today, "%Y-%m-%d", &tm);
+            if (strcmp(dob, today) > 0)
+                return fail(err, prefix, "date_of_birth", "%s cannot be in the future%s",
+                            NULL);
+        }
+    }
+    if (part == PART_WORK && creating && !json_object_get(obj, "location_uuid") &&
+        !json_object_get(obj, "location"))
+        return fail(err, prefix, "location_uuid",
+                    "%s is required (or give \"location\": a street, city or zip to match "
+                    "one of the company's locations)%s", NULL);
+    return GUSTO_OK;
+}
+
+bool input_ssn_digits(const char *s, char out[10]) { return ssn_digits(s, out); }

@@ -1,0 +1,98 @@
+/* internal.h - libgusto's private interfaces: the client struct, the HTTP
+ * transport (http.c), error filling (errors.c) and input checks (input.c). */
+#ifndef GUSTO_INTERNAL_H
+#define GUSTO_INTERNAL_H
+
+#include "gusto.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#define RL_SLOTS 60
+
+struct gusto_client {
+    CURL *curl;
+    struct curl_slist *headers_base;
+    char *base_url;          /* no trailing slash */
+    char *token;
+    char *company;           /* cached company UUID, or NULL */
+    char api_version[16];
+    const char *env_name;
+    long timeout_ms;
+    int max_retries;
+    long retry_base_ms;
+    int rate_limit;          /* <= 0: unlimited */
+    long rl_sec[RL_SLOTS];   /* sliding window in one-second buckets */
+    int rl_count[RL_SLOTS];
+    long server_reset_wait;  /* seconds to wait from X-RateLimit-Remaining: 0 */
+    gusto_trace_fn trace;
+    void *trace_ud;
+    unsigned long requests;
+    unsigned long long rng;  /* jitter */
+    bool loopback;
+};
+
+/* A response: status, body (NUL-terminated) and a few headers. */
+struct http_resp {
+    long status;
+    char *body;
+    size_t len, cap;
+    char request_id[96];
+    long retry_after;        /* seconds, -1 when absent */
+    long rl_remaining;       /* -1 when absent */
+    int total_pages;         /* X-Total-Pages, -1 when absent */
+    bool too_big;
+};
+
+void http_resp_free(struct http_resp *r);
+
+/* Route libcurl's debug output through the client's trace callback, with
+ * secrets redacted. */
+void http_trace_setup(gusto_client *c);
+
+/* Send one request with retries.  Returns GUSTO_OK when an HTTP response
+ * arrived (any status) and GUSTO_ENETWORK (err filled) when none did.
+ * `retry_post`: POSTs are retried only on 429 or when the connection was
+ * refused unless this is set. */
+gusto_code http_send(gusto_client *c, const char *method, const char *url_or_path,
+                     const char *body, struct http_resp *resp, gusto_error *err);
+
+/* Map a finished response to a code, filling err from Gusto's error body.
+ * 2xx: GUSTO_OK. */
+gusto_code http_status_code(gusto_client *c, const struct http_resp *resp,
+                            gusto_error *err);
+
+/* JSON convenience: send and parse.  *out receives the parsed body (a new
+ * reference, NULL for an empty body).  Non-2xx returns the error code. */
+gusto_code api_json(gusto_client *c, const char *method, const char *path,
+                    const json_t *body, json_t **out, gusto_error *err);
+
+/* errors.c */
+void err_clear(gusto_error *err);
+gusto_code err_set(gusto_error *err, gusto_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void err_field(gusto_error *err, const char *field);
+void err_hint(gusto_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* input.c: validate caller JSON against Gusto's field rules.  prefix is the
+ * path of the object ("" or "home_address").  Returns GUSTO_OK or
+ * GUSTO_EINVAL with err->field set. */
+enum part { PART_EMPLOYEE, PART_EMPLOYEE_UPDATE, PART_HOME, PART_WORK, PART_JOB, PART_COMP };
+gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
+                       gusto_error *err);
+
+/* Fill out with the nine digits of an SSN given as 123456789 or
+ * 123-45-6789; false when it is neither. */
+bool input_ssn_digits(const char *s, char out[10]);
+
+/* Percent-encode s for a query string into a malloc'd string. */
+char *url_escape(gusto_client *c, const char *s);
+
+/* A malloc'd printf. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Return JSON text for `j` (malloc'd, compact, keys in insertion order). */
+char *json_text(const json_t *j);
+
+#endif
