@@ -30,7 +30,7 @@ LIB_OBJ     = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_SRC     = $(wildcard src/cli/*.c)
 CLI_OBJ     = $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson)
-TEST_BINS   = $(BUILD)/tests/sandbox_test
+TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test
 VERSION     = 0.1.0
 
 all: $(BUILD)/gusto-sandbox $(BUILD)/libgusto.a $(BUILD)/libgusto.so $(BUILD)/gusto $(TEST_BINS)
@@ -59,6 +59,9 @@ $(BUILD)/gusto: $(CLI_OBJ) $(BUILD)/libgusto.a
 $(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
+$(BUILD)/tests/lib_test: $(BUILD)/tests/lib_test.o $(BUILD)/tests/testutil.o $(BUILD)/libgusto.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIB_LIBS)
+
 deps:
 	./scripts/deps.sh
 
@@ -78,12 +81,31 @@ lint:
 	@echo "lint: ok"
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 $(BUILD)/gusto-sandbox $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(BUILD)/gusto $(BUILD)/gusto-sandbox $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 include/gusto.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/libgusto.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libgusto.so $(DESTDIR)$(PREFIX)/lib/libgusto.so.$(VERSION)
+	ln -sf libgusto.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libgusto.so.0
+	ln -sf libgusto.so.0 $(DESTDIR)$(PREFIX)/lib/libgusto.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' gusto.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gusto.pc
+	install -m 644 man/gusto.1 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completions/gusto.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/gusto $(DESTDIR)$(PREFIX)/bin/gusto-sandbox \
+	    $(DESTDIR)$(PREFIX)/include/gusto.h $(DESTDIR)$(PREFIX)/lib/libgusto.* \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/gusto.pc \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto-sandbox.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test san demo lint install clean
+.PHONY: all deps test san demo lint install uninstall clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

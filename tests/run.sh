@@ -2,7 +2,7 @@
 # run.sh - the whole test suite, as `make test` and CI run it.
 #
 # Stages: build + lint; the C integration tests against gusto-sandbox; the
-# Node conformance test (every response checked against Gusto's OpenAPI
+# libgusto tests, the CLI tests and an install test; the Node conformance test (every response checked against Gusto's OpenAPI
 # schemas) and Gusto's official TypeScript SDK against the sandbox; then the
 # C tests again with AddressSanitizer + UBSan.  Every stage prints its own
 # "N passed, N failed"; this script adds them up and ends with the total.
@@ -42,6 +42,9 @@ build() {
 run_stage build build
 
 run_stage sandbox ./build/tests/sandbox_test
+run_stage libgusto ./build/tests/lib_test
+run_stage cli ./tests/cli_test.sh
+run_stage install ./tests/install_test.sh
 
 # npm ci once per run (it wipes node_modules), then each Node test.
 npm_ready=
@@ -59,13 +62,15 @@ run_stage conformance node_tests conformance.mjs
 run_stage sdk node_tests sdk.mjs
 
 san_build() {
-    make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/tests/sandbox_test &&
+    make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/tests/sandbox_test \
+        build-san/tests/lib_test &&
         echo "san-build: 1 passed, 0 failed"
 }
 run_stage san-build san_build
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_stage sandbox-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/sandbox_test
+run_stage libgusto-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/lib_test
 
 echo
 echo "$total_pass passed, $total_fail failed"

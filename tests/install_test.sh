@@ -1,0 +1,50 @@
+#!/bin/sh
+# install_test.sh - `make install` into a scratch prefix, then build the
+# example program against the installed library through pkg-config and list
+# the sandbox's employees with it: libgusto works on its own.
+set -u
+cd "$(dirname "$0")/.."
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { fail=$((fail + 1)); echo "not ok - $1"; }
+
+tmp=$(mktemp -d)
+sb_pid=
+trap '[ -n "$sb_pid" ] && kill $sb_pid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+prefix="$tmp/prefix"
+
+if make -s install PREFIX="$prefix" >"$tmp/install.log" 2>&1; then ok "make install"; else
+    bad "make install"; cat "$tmp/install.log"; fi
+for f in bin/gusto bin/gusto-sandbox include/gusto.h lib/libgusto.a lib/libgusto.so \
+         lib/pkgconfig/gusto.pc share/man/man1/gusto.1 share/man/man1/gusto-sandbox.1 \
+         share/bash-completion/completions/gusto; do
+    [ -e "$prefix/$f" ] && ok "installed $f" || bad "installed $f"
+done
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+flags=$(pkg-config --cflags --libs gusto 2>&1) && ok "pkg-config knows gusto" ||
+    bad "pkg-config knows gusto: $flags"
+# shellcheck disable=SC2086
+if cc -std=c11 -Wall -Wextra -Werror -o "$tmp/list_employees" examples/list_employees.c \
+       $flags 2>"$tmp/cc.log"; then ok "example builds against the installed library"
+else bad "example builds"; cat "$tmp/cc.log"; fi
+nm -D "$prefix/lib/libgusto.so" | grep -q ' T gusto_employees_list' &&
+    ok "libgusto.so exports gusto_employees_list" || bad "libgusto.so exports"
+nm -D "$prefix/lib/libgusto.so" | grep -q ' T http_send' &&
+    bad "libgusto.so hides internal symbols" || ok "libgusto.so hides internal symbols"
+
+build/gusto-sandbox --port 0 --seed demo --token inst-token --rate-limit 0 >"$tmp/sb.out" 2>&1 &
+sb_pid=$!
+i=0
+until grep -q '^listening on' "$tmp/sb.out" 2>/dev/null || [ $i -ge 100 ]; do
+    i=$((i + 1)); sleep 0.05; done
+base=$(sed -n 's/^listening on //p' "$tmp/sb.out")
+out=$(GUSTO_ACCESS_TOKEN=inst-token LD_LIBRARY_PATH="$prefix/lib" \
+      "$tmp/list_employees" "$base" 2>"$tmp/err")
+n=$(printf '%s\n' "$out" | grep -c .)
+[ "$n" -eq 50 ] && ok "example lists the 50 demo employees" ||
+    bad "example lists the 50 demo employees (got $n: $(cat "$tmp/err"))"
+grep -q '50 employees' "$tmp/err" && ok "example reports the count" || bad "example count"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

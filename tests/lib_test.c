@@ -1,0 +1,498 @@
+/* lib_test.c - libgusto against gusto-sandbox over real HTTP: every action's
+ * success and failure paths, nested partial failures, the conflict-aware
+ * update retry, injected faults and 429s survived, and redaction. */
+#include "gusto.h"
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN "lib-test-token-5ecret"
+
+static struct sandbox sb;
+
+/* tu_run stops every sandbox after each test, so each test starts its own. */
+static void up(void)
+{
+    sb_start(&sb, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", NULL);
+}
+static char trace_buf[1 << 16];
+static size_t trace_len;
+
+static void trace(void *ud, const char *line)
+{
+    (void)ud;
+    size_t n = strlen(line);
+    if (trace_len + n + 2 < sizeof trace_buf) {
+        memcpy(trace_buf + trace_len, line, n);
+        trace_len += n;
+        trace_buf[trace_len++] = '\n';
+        trace_buf[trace_len] = 0;
+    }
+}
+
+static gusto_client *client_for(struct sandbox *s, const char *token, bool traced)
+{
+    gusto_options o = {0};
+    o.base_url = s->base;
+    o.access_token = token;
+    o.retry_base_ms = 20;
+    o.rate_limit = -1;
+    if (traced) {
+        o.trace = trace;
+    }
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    CHECK(c != NULL, "client for %s: %s", s->base, c ? "" : err.message);
+    return c;
+}
+
+static int count_cb(void *ud, const char *json, size_t len)
+{
+    (void)json;
+    (void)len;
+    ++*(int *)ud;
+    return 0;
+}
+
+static int stop_cb(void *ud, const char *json, size_t len)
+{
+    (void)json;
+    (void)len;
+    return ++*(int *)ud == 3;
+}
+
+static void test_list(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    int n = 0;
+    size_t total = 0;
+    gusto_error err;
+    gusto_list_options o = {.per_page = 7};
+    CHECK_LONG(gusto_employees_list(c, &o, count_cb, &n, &total, &err), GUSTO_OK, "list rc");
+    CHECK_LONG(n, 50, "employees over 8 pages of 7");
+    CHECK_LONG((long)total, 50, "total reported");
+    CHECK_LONG((long)gusto_request_count(c), 1 + 8, "token_info + 8 pages");
+    n = 0;
+    o.terminated = 1;
+    gusto_employees_list(c, &o, count_cb, &n, NULL, &err);
+    CHECK_LONG(n, 3, "terminated only");
+    n = 0;
+    gusto_list_options s = {.search_term = "alice"};
+    gusto_employees_list(c, &s, count_cb, &n, NULL, &err);
+    CHECK_LONG(n, 1, "search alice");
+    n = 0;
+    CHECK_LONG(gusto_employees_list(c, NULL, stop_cb, &n, NULL, &err), GUSTO_ECANCELED,
+               "callback stops the listing");
+    gusto_list_options bad = {.include = "everything"};
+    CHECK_LONG(gusto_employees_list(c, &bad, count_cb, &n, NULL, &err), GUSTO_EINVALID_DATA,
+               "bad include is a 422");
+    CHECK_STR(err.field, "include", "422 names the parameter");
+    gusto_client_free(c);
+
+    gusto_client *nobody = client_for(&sb, "not-a-token", false);
+    CHECK_LONG(gusto_employees_list(nobody, NULL, count_cb, &n, NULL, &err), GUSTO_EAUTH,
+               "unknown token");
+    CHECK(strstr(err.hint, "token") != NULL, "auth hint: %s", err.hint);
+    gusto_client_free(nobody);
+}
+
+static const char *FULL =
+    "{\"first_name\":\"Grace\",\"last_name\":\"Hopper\",\"email\":\"grace@example.com\","
+    "\"ssn\":\"123-45-6789\",\"date_of_birth\":\"1986-12-09\","
+    "\"home_address\":{\"street_1\":\"1 Navy Way\",\"city\":\"Arlington\",\"state\":\"VA\","
+    "\"zip\":\"22202\"},"
+    "\"work_address\":{\"location\":\"Denver\"},"
+    "\"job\":{\"title\":\"Admiral\",\"hire_date\":\"2025-01-06\"},"
+    "\"compensation\":{\"rate\":\"185000.00\",\"payment_unit\":\"Year\","
+    "\"flsa_status\":\"Exempt\"}}";
+
+static char created_uuid[40];
+
+static void test_create_full_body(void)
+{
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    char *res = NULL;
+    gusto_error err;
+    CHECK_LONG(gusto_employee_create(c, FULL, &res, &err), GUSTO_OK, "full create");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK_LONG(jlen(j, "warnings"), 0, "no warnings");
+    CHECK_STR(jstr(j, "employee.first_name"), "Grace", "employee back");
+    CHECK_STR(jstr(j, "employee.current_home_address.city"), "Arlington", "home address");
+    CHECK_STR(jstr(j, "employee.current_work_address.city"), "Denver",
+              "work address picked by name");
+    CHECK_STR(jstr(j, "employee.jobs[0].title"), "Admiral", "job");
+    CHECK_STR(jstr(j, "employee.jobs[0].compensations[0].rate"), "185000.00",
+              "compensation, money kept a string");
+    CHECK(jget(j, "employee.has_ssn") && json_is_true(jget(j, "employee.has_ssn")),
+          "ssn with dashes was sent as digits");
+    CHECK(res && !strstr(res, "123456789") && !strstr(res, "6789\""), "ssn not echoed");
+    snprintf(created_uuid, sizeof created_uuid, "%s", jstr(j, "employee.uuid") ?: "");
+    json_decref(j);
+    gusto_free(res);
+    gusto_client_free(c);
+}
+
+static void test_create_full(void)
+{
+    up();
+    test_create_full_body();
+}
+
+static void test_create_partial(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    char *res = NULL;
+    gusto_error err;
+    const char *in =
+        "{\"first_name\":\"Part\",\"last_name\":\"Ial\","
+        "\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000000\"},"
+        "\"job\":{\"title\":\"Tester\",\"hire_date\":\"2025-02-03\"},"
+        "\"compensation\":{\"rate\":\"20.00\",\"payment_unit\":\"Hour\","
+        "\"flsa_status\":\"Owner\"}}";
+    CHECK_LONG(gusto_employee_create(c, in, &res, &err), GUSTO_EPARTIAL, "partial create");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK(jstr(j, "employee.uuid") != NULL, "employee exists");
+    CHECK_LONG(jlen(j, "warnings"), 2, "one warning per failed part");
+    CHECK_STR(jstr(j, "warnings[0].entity"), "work_address", "work address warning");
+    CHECK_LONG(jint(j, "warnings[0].status", 0), 422, "its status");
+    CHECK(strstr(jstr(j, "warnings[0].message") ?: "", "location_uuid") != NULL,
+          "message names the field: %s", jstr(j, "warnings[0].message"));
+    CHECK(strstr(jstr(j, "warnings[0].hint") ?: "", "gusto api POST /v1/employees/") != NULL,
+          "hint gives the command: %s", jstr(j, "warnings[0].hint"));
+    CHECK_STR(jstr(j, "warnings[1].entity"), "compensation", "compensation warning");
+    CHECK_STR(jstr(j, "employee.jobs[0].title"), "Tester", "the job still exists");
+    CHECK(strstr(err.message, "created") != NULL, "error says what happened: %s", err.message);
+    json_decref(j);
+    gusto_free(res);
+
+    /* An unmatched location name: warned, not guessed. */
+    res = NULL;
+    CHECK_LONG(gusto_employee_create(c,
+                                     "{\"first_name\":\"No\",\"last_name\":\"Where\","
+                                     "\"work_address\":{\"location\":\"Atlantis\"}}",
+                                     &res, &err),
+               GUSTO_EPARTIAL, "unknown location name");
+    j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK(strstr(jstr(j, "warnings[0].message") ?: "", "Atlantis") != NULL,
+          "names the location");
+    json_decref(j);
+    gusto_free(res);
+    gusto_client_free(c);
+}
+
+static void test_create_invalid(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    const char *company;
+    gusto_error err;
+    gusto_company_uuid(c, &company, &err);
+    unsigned long before = gusto_request_count(c);
+    static const struct {
+        const char *input, *field;
+    } cases[] = {
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"ssn\":\"12-34\"}", "ssn"},
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"shoe_size\":9}", "shoe_size"},
+        {"{\"first_name\":5,\"last_name\":\"B\"}", "first_name"},
+        {"{\"last_name\":\"B\"}", "first_name"},
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"date_of_birth\":\"1990-02-30\"}",
+         "date_of_birth"},
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"home_address\":{\"street_1\":\"x\","
+         "\"city\":\"y\",\"state\":\"California\",\"zip\":\"94107\"}}", "home_address.state"},
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"job\":{\"title\":\"x\","
+         "\"hire_date\":\"2025-01-01\"},\"compensation\":{\"rate\":70000,"
+         "\"payment_unit\":\"Year\",\"flsa_status\":\"Exempt\"}}", "compensation.rate"},
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"job\":{\"title\":\"x\","
+         "\"hire_date\":\"2025-01-01\"},\"compensation\":{\"rate\":\"1.00\","
+         "\"payment_unit\":\"Fortnight\",\"flsa_status\":\"Exempt\"}}",
+         "compensation.payment_unit"},
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"compensation\":{\"rate\":\"1.00\","
+         "\"payment_unit\":\"Year\",\"flsa_status\":\"Exempt\"}}", "compensation"},
+        {"{\"first_name\":\"A\",", "input"},
+        {"[1,2]", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *res = NULL;
+        gusto_code rc = gusto_employee_create(c, cases[i].input, &res, &err);
+        CHECK_LONG(rc, GUSTO_EINVAL, cases[i].input);
+        CHECK_STR(err.field, cases[i].field, "error names the field");
+        CHECK(res == NULL, "no result for refused input");
+        CHECK(!strstr(err.message, "12-34"), "ssn value not echoed in: %s", err.message);
+    }
+    CHECK_LONG((long)(gusto_request_count(c) - before), 0, "nothing was sent");
+    gusto_client_free(c);
+}
+
+static void test_get(void)
+{
+    up();
+    test_create_full_body();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    char *res = NULL;
+    gusto_error err;
+    CHECK_LONG(gusto_employee_get(c, created_uuid, &res, &err), GUSTO_OK, "get");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK_STR(jstr(j, "current_home_address.zip"), "22202", "home in result");
+    CHECK(jstr(j, "current_work_address.location_uuid") != NULL, "work in result");
+    CHECK_LONG(jlen(j, "jobs[0].compensations"), 1, "compensations in result");
+    json_decref(j);
+    gusto_free(res);
+    res = NULL;
+    CHECK_LONG(gusto_employee_get(c, "11111111-2222-4333-8444-555555555555", &res, &err),
+               GUSTO_ENOTFOUND, "unknown employee");
+    CHECK(strstr(err.message, "11111111-2222-4333-8444-555555555555") != NULL,
+          "not-found names the employee: %s", err.message);
+    CHECK(err.request_id[0] != 0, "request id kept");
+    CHECK_LONG(gusto_employee_get(c, "nope", &res, &err), GUSTO_EINVAL, "not a uuid");
+    gusto_client_free(c);
+}
+
+/* The trace callback of client A runs client B's update right before A's
+ * PUT goes out, so A's version is stale when it arrives. */
+static gusto_client *racer;
+static const char *race_changes;
+static bool raced;
+
+static void race_trace(void *ud, const char *line)
+{
+    (void)ud;
+    if (!raced && strncmp(line, "* PUT ", 6) == 0) {
+        raced = true;
+        char *res = NULL;
+        gusto_error e;
+        gusto_code rc = gusto_employee_update(racer, created_uuid, race_changes, &res, &e);
+        CHECK_LONG(rc, GUSTO_OK, "the racing update lands first");
+        gusto_free(res);
+    }
+}
+
+static void test_update(void)
+{
+    up();
+    test_create_full_body();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    char *res = NULL;
+    gusto_error err;
+    CHECK_LONG(gusto_employee_update(c, created_uuid,
+                                     "{\"preferred_first_name\":\"Amazing\","
+                                     "\"home_address\":{\"city\":\"Norfolk\",\"zip\":\"23511\"},"
+                                     "\"job\":{\"title\":\"Rear Admiral\"},"
+                                     "\"compensation\":{\"rate\":\"190000.00\"}}",
+                                     &res, &err),
+               GUSTO_OK, "update with nested parts");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK_STR(jstr(j, "preferred_first_name"), "Amazing", "employee field");
+    CHECK_STR(jstr(j, "current_home_address.city"), "Norfolk", "home field");
+    CHECK_STR(jstr(j, "jobs[0].title"), "Rear Admiral", "job field");
+    CHECK_STR(jstr(j, "jobs[0].rate"), "190000.00", "compensation field");
+    json_decref(j);
+    gusto_free(res);
+
+    /* A concurrent change to another field: re-read and retried. */
+    gusto_options o = {0};
+    o.base_url = sb.base;
+    o.access_token = TOKEN;
+    o.rate_limit = -1;
+    o.trace = race_trace;
+    gusto_client *a = gusto_client_new(&o, &err);
+    racer = c;
+    race_changes = "{\"last_name\":\"Hopper-Murray\"}";
+    raced = false;
+    res = NULL;
+    CHECK_LONG(gusto_employee_update(a, created_uuid, "{\"first_name\":\"Gracie\"}", &res, &err),
+               GUSTO_OK, "a 409 on an untouched field is retried");
+    j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK(raced, "the race happened");
+    CHECK_STR(jstr(j, "first_name"), "Gracie", "our change applied");
+    CHECK_STR(jstr(j, "last_name"), "Hopper-Murray", "their change kept");
+    json_decref(j);
+    gusto_free(res);
+
+    /* A concurrent change to the same field: a real conflict. */
+    race_changes = "{\"first_name\":\"Bee\"}";
+    raced = false;
+    res = NULL;
+    CHECK_LONG(gusto_employee_update(a, created_uuid, "{\"first_name\":\"Aye\"}", &res, &err),
+               GUSTO_ECONFLICT, "a collision is reported");
+    CHECK(strstr(err.field, "first_name") != NULL, "conflict names the field: %s", err.field);
+    CHECK_LONG(err.http_status, 409, "409 kept");
+    CHECK(strstr(err.message, "version") != NULL, "explains the version conflict");
+    gusto_client_free(a);
+
+    CHECK_LONG(gusto_employee_update(c, created_uuid, "{\"ssn\":\"12\"}", &res, &err),
+               GUSTO_EINVAL, "bad update input refused");
+    CHECK_STR(err.field, "ssn", "names ssn");
+    CHECK_LONG(gusto_employee_update(c, "11111111-2222-4333-8444-555555555555",
+                                     "{\"first_name\":\"X\"}", &res, &err),
+               GUSTO_ENOTFOUND, "update of unknown employee");
+    gusto_client_free(c);
+}
+
+static void test_time_off(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    char first[40] = "";
+    struct resp r = {0};
+    req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?page=1&per=1", sb.company);
+    snprintf(first, sizeof first, "%s", jstr(r.json, "[0].uuid") ?: "");
+    resp_free(&r);
+    char *res = NULL;
+    gusto_error err;
+    CHECK_LONG(gusto_time_off(c, first, "vacation", &res, &err), GUSTO_OK, "vacation");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK(jlen(j, "activities") > 1, "activities");
+    CHECK_LONG(jlen(j, "balances"), 1, "one vacation policy");
+    long n = jlen(j, "activities");
+    char path[64];
+    snprintf(path, sizeof path, "activities[%ld].balance", n - 1);
+    CHECK_STR(jstr(j, "balances[0].balance"), jstr(j, path), "balance = last activity's");
+    json_decref(j);
+    gusto_free(res);
+    res = NULL;
+    CHECK_LONG(gusto_time_off(c, first, NULL, &res, &err), GUSTO_OK, "all types");
+    j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK_LONG(jlen(j, "balances"), 2, "vacation and sick");
+    json_decref(j);
+    gusto_free(res);
+    CHECK_LONG(gusto_time_off(c, first, "holiday", &res, &err), GUSTO_EINVAL, "bad type");
+    CHECK_LONG(gusto_time_off(c, "11111111-2222-4333-8444-555555555555", "sick", &res, &err),
+               GUSTO_ENOTFOUND, "unknown employee");
+    gusto_client_free(c);
+}
+
+static void test_call_api(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    long status = 0;
+    char *out = NULL;
+    gusto_error err;
+    CHECK_LONG(gusto_request(c, "get", "/v1/companies/{company_uuid}", NULL, &status, &out,
+                             &err), GUSTO_OK, "company via placeholder");
+    CHECK_LONG(status, 200, "status");
+    CHECK(out && strstr(out, sb.company), "company uuid filled in");
+    gusto_free(out);
+    char url[160];
+    snprintf(url, sizeof url, "%s/v1/companies/{company_id}/locations", sb.base);
+    CHECK_LONG(gusto_request(c, "GET", url, NULL, &status, &out, &err), GUSTO_OK,
+               "absolute URL on our own host");
+    gusto_free(out);
+    CHECK_LONG(gusto_request(c, "GET", "https://evil.example.com/v1/token_info", NULL, &status,
+                             &out, &err), GUSTO_EINVAL, "absolute URL to another host refused");
+    CHECK_STR(err.field, "path", "names the path");
+    CHECK_LONG(gusto_request(c, "POST", "/v1/companies/{company_uuid}/locations", "{\"street_1\"",
+                             &status, &out, &err), GUSTO_EINVAL, "bad body refused");
+    CHECK_LONG(gusto_request(c, "FETCH", "/v1/token_info", NULL, &status, &out, &err),
+               GUSTO_EINVAL, "bad method refused");
+    out = NULL;
+    CHECK_LONG(gusto_request(c, "GET", "/v1/employees/nope", NULL, &status, &out, &err),
+               GUSTO_ENOTFOUND, "404 mapped");
+    CHECK_LONG(status, 404, "status kept");
+    CHECK_STR(err.category, "not_found", "Gusto's category");
+    gusto_free(out);
+    gusto_client_free(c);
+
+    gusto_options bad = {.base_url = "http://example.com", .access_token = "x"};
+    CHECK(gusto_client_new(&bad, &err) == NULL, "plain http to a remote host refused");
+    CHECK_STR(err.field, "base_url", "names base_url");
+}
+
+static void test_faults(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", "--faults",
+             "500:0.2,429:0.15,drop:0.1", "--fault-seed", "5", NULL);
+    gusto_client *c = client_for(&f, TOKEN, true);
+    int n = 0;
+    gusto_error err;
+    gusto_list_options o = {.per_page = 5};
+    gusto_code lrc = gusto_employees_list(c, &o, count_cb, &n, NULL, &err);
+    CHECK(lrc == GUSTO_OK, "listing survives 500s, 429s and drops: %s", err.message);
+    CHECK_LONG(n, 50, "every employee, once");
+    CHECK(gusto_request_count(c) > 11, "retries happened (%lu requests)", gusto_request_count(c));
+    CHECK(strstr(trace_buf, "(retry)") != NULL, "trace shows retries");
+    for (int i = 0; i < 5; i++) {
+        char in[256], *res = NULL;
+        snprintf(in, sizeof in,
+                 "{\"first_name\":\"Fault%d\",\"last_name\":\"Tolerant\","
+                 "\"job\":{\"title\":\"T\",\"hire_date\":\"2025-01-0%d\"}}", i, i + 1);
+        gusto_code rc = gusto_employee_create(c, in, &res, &err);
+        CHECK(rc == GUSTO_OK || rc == GUSTO_EPARTIAL, "create %d under faults: %s", i,
+              gusto_strerror(rc));
+        gusto_free(res);
+    }
+    gusto_client_free(c);
+    sb_stop(&f);
+    CHECK(strstr(trace_buf, TOKEN) == NULL, "the token never appears in the trace");
+    CHECK(strstr(trace_buf, "Authorization: [REDACTED]") != NULL,
+          "the Authorization header is traced redacted");
+}
+
+static void test_no_duplicates_under_faults(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--token", TOKEN, "--rate-limit", "0", "--faults", "500:0.3,drop:0.2",
+             "--fault-seed", "11", NULL);
+    gusto_client *c = client_for(&f, TOKEN, false);
+    gusto_error err;
+    int made = 0;
+    for (int i = 0; i < 8; i++) {
+        char in[200], *res = NULL;
+        snprintf(in, sizeof in, "{\"first_name\":\"Once%d\",\"last_name\":\"Only\"}", i);
+        gusto_code rc = gusto_employee_create(c, in, &res, &err);
+        made += rc == GUSTO_OK;
+        gusto_free(res);
+    }
+    gusto_client_free(c);
+    /* Read back through plain HTTP with faults still on: retry GETs. */
+    int found = -1;
+    for (int attempt = 0; attempt < 20 && found < 0; attempt++) {
+        struct resp r = {0};
+        if (req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?search_term=Only",
+                f.company) == 200)
+            found = (int)jlen(r.json, "");
+        resp_free(&r);
+    }
+    CHECK(found == made, "each created employee exists exactly once (%d created, %d found)",
+          made, found);
+    sb_stop(&f);
+}
+
+static void test_rate_limit_429(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", "--faults",
+             "429:0.5", "--fault-seed", "3", NULL);
+    gusto_client *c = client_for(&f, TOKEN, false);
+    char *res = NULL;
+    gusto_error err;
+    CHECK_LONG(gusto_employee_create(c, "{\"first_name\":\"Rate\",\"last_name\":\"Limited\"}",
+                                     &res, &err), GUSTO_OK, "POST retried after 429");
+    gusto_free(res);
+    gusto_client_free(c);
+    sb_stop(&f);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct test tests[] = {
+        {"list", test_list},
+        {"create_full", test_create_full},
+        {"create_partial", test_create_partial},
+        {"create_invalid", test_create_invalid},
+        {"get", test_get},
+        {"update", test_update},
+        {"time_off", test_time_off},
+        {"call_api", test_call_api},
+        {"faults", test_faults},
+        {"no_duplicates_under_faults", test_no_duplicates_under_faults},
+        {"rate_limit_429", test_rate_limit_429},
+    };
+    return tu_run(tests, sizeof tests / sizeof tests[0], argc, argv);
+}
