@@ -16,6 +16,8 @@ static struct sandbox sb;
 /* tu_run stops every sandbox after each test, so each test starts its own. */
 static void up(void)
 {
+    client_free(&sb.cl); /* the previous test's sandbox was killed by tu_run */
+    memset(&sb, 0, sizeof sb);
     sb_start(&sb, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", NULL);
 }
 static char trace_buf[1 << 16];
@@ -494,5 +496,7 @@ int main(int argc, char **argv)
         {"no_duplicates_under_faults", test_no_duplicates_under_faults},
         {"rate_limit_429", test_rate_limit_429},
     };
-    return tu_run(tests, sizeof tests / sizeof tests[0], argc, argv);
+    int rc = tu_run(tests, sizeof tests / sizeof tests[0], argc, argv);
+    client_free(&sb.cl);
+    return rc;
 }

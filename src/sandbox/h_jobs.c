@@ -433,6 +433,11 @@ int h_comp_delete(struct request *r)
     if (n <= 1)
         return reply_error(r, 422, "base", "invalid_operation",
                            "Cannot delete the only compensation of a job; update it instead");
+    char cur[37];
+    const char *cc = current_compensation_uuid(r->db, job, cur);
+    if (cc && strcmp(cc, uuid) == 0)
+        return reply_error(r, 422, "base", "invalid_operation",
+                           "Cannot delete the job's current compensation");
     static const char *sql = "DELETE FROM compensations WHERE uuid=?";
     st = db_stmt(r->db, sql);
     if (!st)

@@ -16,6 +16,7 @@ char SB_DEMO_COMPANY[SB_UUID_LEN + 1];
 char SB_OTHER_COMPANY[SB_UUID_LEN + 1];
 
 struct company_seed {
+    int nlocations;
     char locations[2][37];
     char departments[5][37];
     char vacation[37], sick[37];
@@ -188,6 +189,7 @@ static int seed_company(sqlite3 *db, uint64_t *rng, char *uuid, struct company_s
     int rc = put_company(db, uuid, name, slug, ein);
     rc |= put_location(db, cs->locations[0], uuid, "525 20th Street", NULL, "San Francisco",
                        "CA", "94107", "4155550123", true);
+    cs->nlocations = two_sites ? 2 : 1;
     if (two_sites)
         rc |= put_location(db, cs->locations[1], uuid, "1550 Wewatta Street", "Suite 200",
                            "Denver", "CO", "80202", "3035550188", false);
@@ -342,7 +344,7 @@ static int seed_person(sqlite3 *db, uint64_t *rng, const struct person *p, char 
         rc |= store_home_address(db, home, uuid, p->hire, hd);
     }
     json_decref(hd);
-    const char *loc = p->cs->locations[(p->idx % 3 == 2) ? 1 : 0];
+    const char *loc = p->cs->locations[(p->idx % 3 == 2) ? p->cs->nlocations - 1 : 0];
     rc |= store_work_address(db, work, uuid, p->hire, loc);
     if (p->terminate_on)
         rc |= store_termination(db, term, uuid, p->terminate_on);
@@ -388,8 +390,24 @@ static int seed_person(sqlite3 *db, uint64_t *rng, const struct person *p, char 
     return rc;
 }
 
+/* True the first time `key` is seen in this database: seeding a --data file
+ * again must change nothing, not even a version. */
+static bool first_time(sqlite3 *db, const char *key)
+{
+    static const char *sql = "INSERT OR IGNORE INTO meta(key, value) VALUES(?, 'done')";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return false;
+    db_bind_text(st, 1, key);
+    bool fresh = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1;
+    sqlite3_reset(st);
+    return fresh;
+}
+
 int seed_demo(sqlite3 *db)
 {
+    if (!first_time(db, "seed:demo"))
+        return 0;
     uint64_t rng = 0x64656d6f2d736565ULL;
     char today[11];
     today_ymd(today);
@@ -441,6 +459,10 @@ int seed_demo(sqlite3 *db)
 
 int seed_employees(sqlite3 *db, long n)
 {
+    char key[64];
+    snprintf(key, sizeof key, "seed:employees:%ld", n);
+    if (!first_time(db, key))
+        return 0;
     uint64_t rng = 0x7379737468657469ULL;
     int rc = 0;
     for (long i = 0; i < n && rc == 0; i++) {

@@ -1,0 +1,1380 @@
+/* sandbox_test.c - integration tests for gusto-sandbox, all over real HTTP
+ * on 127.0.0.1.  Each test starts its own sandbox (so counts and versions
+ * are known), stops it with SIGTERM and checks it exited cleanly.
+ *
+ * Run from the repository root: ./build/tests/sandbox_test [TEST...]
+ * GUSTO_SANDBOX overrides the binary (default build/gusto-sandbox). */
+#include "testutil.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Tokens registered on every standard sandbox. */
+#define T "T"            /* every scope, demo company */
+#define RO "ro"          /* employees:read only */
+#define OTH "oth"        /* every scope, the other company (Globex) */
+#define NOCOMP "nocomp"  /* employees and jobs, but no compensations:read */
+
+static const char *const STD_ARGS[] = {
+    "--seed", "demo", "--rate-limit", "0",
+    "--token", T,
+    "--token", RO ":employees:read",
+    "--token", OTH "@other",
+    "--token", NOCOMP ":employees:read,employees:write,jobs:read,jobs:write",
+    NULL};
+
+static const char *const NIL_UUID = "00000000-0000-4000-8000-000000000000";
+
+static struct sandbox SB;
+static struct resp R; /* reused by the tests; freed in down() */
+
+static void set_var_json(const char *name, const json_t *j, const char *path)
+{
+    const char *s = jstr(j, path);
+    tu_var(name, s ? s : "missing");
+}
+
+/* Learn the ids the tables refer to: {C} {E0}.. {J0} {L0} {OC} {OE0} {OL0}. */
+static bool load_ids(void)
+{
+    tu_var("C", SB.company);
+    req(&R, "GET", T, NULL, "/v1/companies/%s/employees", SB.company);
+    if (!CHECK(R.status == 200 && jlen(R.json, "") == 50,
+               "seed: demo company lists 50 employees (status %ld, %ld)", R.status,
+               jlen(R.json, "")))
+        return false;
+    static const int idx[] = {0, 1, 2, 3, 25, 40, 43, 45, 47, 48, 49};
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+        char name[8], path[32];
+        snprintf(name, sizeof name, "E%d", idx[i]);
+        snprintf(path, sizeof path, "[%d].uuid", idx[i]);
+        set_var_json(name, R.json, path);
+    }
+    set_var_json("J0", R.json, "[0].jobs[0].uuid");
+    set_var_json("J1", R.json, "[1].jobs[0].uuid");
+    set_var_json("K0", R.json, "[0].jobs[0].compensations[0].uuid");
+    req(&R, "GET", T, NULL, "/v1/companies/%s/locations", SB.company);
+    set_var_json("L0", R.json, "[0].uuid");
+    set_var_json("L1", R.json, "[1].uuid");
+    req(&R, "GET", OTH, NULL, "/v1/token_info");
+    set_var_json("OC", R.json, "resource.uuid");
+    req(&R, "GET", OTH, NULL, "/v1/companies/%s/employees", tu_getvar("OC"));
+    set_var_json("OE0", R.json, "[0].uuid");
+    req(&R, "GET", OTH, NULL, "/v1/companies/%s/locations", tu_getvar("OC"));
+    set_var_json("OL0", R.json, "[0].uuid");
+    req(&R, "GET", T, NULL, "/v1/employees/%s/home_addresses", tu_getvar("E0"));
+    set_var_json("H0", R.json, "[0].uuid");
+    req(&R, "GET", T, NULL, "/v1/employees/%s/work_addresses", tu_getvar("E0"));
+    set_var_json("W0", R.json, "[0].uuid");
+    return true;
+}
+
+static bool up(void)
+{
+    memset(&R, 0, sizeof R);
+    return sb_startv(&SB, STD_ARGS) && load_ids();
+}
+
+static void down(void)
+{
+    resp_free(&R);
+    sb_stop(&SB);
+}
+
+/* GET path and copy its "version" into out (empty when missing). */
+static const char *version_at(char out[64], const char *path)
+{
+    struct resp r = {0};
+    req(&r, "GET", T, NULL, "%s", path);
+    const char *v = jstr(r.json, "version");
+    snprintf(out, 64, "%s", v ? v : "");
+    resp_free(&r);
+    return out;
+}
+
+/* Expand a {VAR} template; four rotating buffers, so two may be used in one call. */
+static const char *P(const char *tmpl)
+{
+    static char bufs[4][512];
+    static int next;
+    char *b = bufs[next++ % 4];
+    return tu_expand(tmpl, b, sizeof bufs[0]);
+}
+
+static void today(char out[11])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- auth, headers, company ------------------------------------------------ */
+
+static const struct http_case AUTH_CASES[] = {
+    {"token_info", "GET", "/v1/token_info", T, NULL, 200,
+     {"resource.type=Company", "resource.uuid={C}", "resource_owner.type=CompanyAdmin",
+      "scope?", "@X-Gusto-API-Version=2025-06-15", "@x-request-id?", "!@X-RateLimit-Limit"}},
+    {"token_info, other company", "GET", "/v1/token_info", OTH, NULL, 200,
+     {"resource.uuid={OC}"}},
+    {"token_info, limited scopes", "GET", "/v1/token_info", RO, NULL, 200,
+     {"scope=employees:read public"}},
+    {"no token", "GET", "/v1/token_info", NULL, NULL, 401,
+     {"errors[0].error_key=base", "errors[0].category=invalid_token", "errors[0].message?",
+      "@WWW-Authenticate?", "@x-request-id?", "@X-Gusto-API-Version=2025-06-15"}},
+    {"unknown token", "GET", "/v1/companies/{C}/employees", "not-a-token", NULL, 401,
+     {"errors[0].category=invalid_token"}},
+    {"company", "GET", "/v1/companies/{C}", T, NULL, 200,
+     {"uuid={C}", "name=Acme Demo Co", "locations#=2", "locations[1].city=Denver"}},
+    {"other company's company", "GET", "/v1/companies/{OC}", T, NULL, 404,
+     {"errors[0].error_key=request", "errors[0].category=not_found", "@x-request-id?"}},
+    {"unknown company", "GET", "/v1/companies/00000000-0000-4000-8000-000000000000", T, NULL,
+     404, {"errors[0].category=not_found"}},
+    {"company, token lacks companies:read", "GET", "/v1/companies/{C}", RO, NULL, 403,
+     {"errors[0].error_key=base", "errors[0].category=missing_permissions"}},
+    {"unknown route", "GET", "/v1/no_such_thing", T, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"trailing slash", "GET", "/v1/token_info/", T, NULL, 200, {"resource.uuid={C}"}},
+};
+
+static void test_auth_and_headers(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(AUTH_CASES, NELEM(AUTH_CASES));
+
+    /* X-Gusto-API-Version: anything but 2025-06-15 is 406, even unauthenticated. */
+    static const struct {
+        const char *header, *token;
+        long status;
+    } vers[] = {
+        {"X-Gusto-API-Version: 2025-06-15", T, 200},
+        {"X-Gusto-API-Version: 2023", T, 406},
+        {"X-Gusto-API-Version: 2024-04-01", T, 406},
+        {"X-Gusto-API-Version: 2024-04-01", NULL, 406},
+    };
+    for (size_t i = 0; i < NELEM(vers); i++) {
+        const char *h[] = {vers[i].header, NULL};
+        http_req(&SB.cl, "GET", "/v1/token_info", vers[i].token, NULL, 0, h, &R);
+        CHECK_LONG(R.status, vers[i].status, vers[i].header);
+        if (vers[i].status == 406) {
+            CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_api_version",
+                      "406 category");
+            CHECK_EXPECT(&R, "@X-Gusto-API-Version=2025-06-15");
+        }
+    }
+
+    /* x-request-id is fresh on every response. */
+    char a[128] = "", b[128] = "";
+    req(&R, "GET", T, NULL, "/v1/token_info");
+    hget(R.headers, "x-request-id", a, sizeof a);
+    req(&R, "GET", T, NULL, "/v1/token_info");
+    hget(R.headers, "x-request-id", b, sizeof b);
+    CHECK(*a && *b && strcmp(a, b) != 0, "x-request-id differs between requests ('%s', '%s')",
+          a, b);
+
+    /* The lead's http() form. */
+    long status = 0;
+    char *headers = NULL;
+    json_t *json = NULL;
+    int rc = http("GET", "/v1/token_info", T, NULL, &status, &headers, &json);
+    CHECK(rc == 0 && status == 200 && hhas(headers, "x-request-id") &&
+              jstr(json, "resource.uuid") && strcmp(jstr(json, "resource.uuid"), SB.company) == 0,
+          "http() helper: status %ld", status);
+    free(headers);
+    json_decref(json);
+    down();
+}
+
+/* ---- locations -------------------------------------------------------------- */
+
+#define LOC_OK "\"street_1\":\"1 Main St\",\"city\":\"Austin\",\"state\":\"TX\",\"zip\":\"78701\""
+static const struct http_case LOCATION_CASES[] = {
+    {"list", "GET", "/v1/companies/{C}/locations", T, NULL, 200,
+     {"#=2", "[0].uuid={L0}", "[0].version?", "[0].company_uuid={C}", "[1].city=Denver",
+      "!@X-Page"}},
+    {"create", "POST", "/v1/companies/{C}/locations", T,
+     "{" LOC_OK ",\"phone_number\":\"5125550100\"}", 201,
+     {"street_1=1 Main St", "country=USA", "active=true", "mailing_address=false",
+      "company_uuid={C}", "version?", "uuid?"}},
+    {"create, no phone", "POST", "/v1/companies/{C}/locations", T, "{" LOC_OK "}", 422,
+     {"errors#=1", "errors[0].error_key=phone_number",
+      "errors[0].category=invalid_attribute_value"}},
+    {"create, bad state", "POST", "/v1/companies/{C}/locations", T,
+     "{\"street_1\":\"x\",\"city\":\"y\",\"state\":\"Texas\",\"zip\":\"78701\","
+     "\"phone_number\":\"5125550100\"}",
+     422, {"errors[0].error_key=state"}},
+    {"create, bad zip", "POST", "/v1/companies/{C}/locations", T,
+     "{\"street_1\":\"x\",\"city\":\"y\",\"state\":\"TX\",\"zip\":\"7870\","
+     "\"phone_number\":\"5125550100\"}",
+     422, {"errors[0].error_key=zip"}},
+    {"create, dashed phone", "POST", "/v1/companies/{C}/locations", T,
+     "{" LOC_OK ",\"phone_number\":\"512-555-0100\"}", 422, {"errors[0].error_key=phone_number"}},
+    {"create, wrong type", "POST", "/v1/companies/{C}/locations", T,
+     "{" LOC_OK ",\"phone_number\":\"5125550100\",\"mailing_address\":\"yes\"}", 422,
+     {"errors[0].error_key=mailing_address"}},
+    {"create, empty object: every required field", "POST", "/v1/companies/{C}/locations", T,
+     "{}", 422, {"errors#=5"}},
+    {"create, scope", "POST", "/v1/companies/{C}/locations", RO,
+     "{" LOC_OK ",\"phone_number\":\"5125550100\"}", 403,
+     {"errors[0].category=missing_permissions"}},
+    {"create, other company", "POST", "/v1/companies/{OC}/locations", T,
+     "{" LOC_OK ",\"phone_number\":\"5125550100\"}", 404, {"errors[0].category=not_found"}},
+    {"list after create", "GET", "/v1/companies/{C}/locations", T, NULL, 200,
+     {"#=3", "[2].city=Austin"}},
+    {"get", "GET", "/v1/locations/{L0}", T, NULL, 200,
+     {"uuid={L0}", "zip=94107", "city=San Francisco"}},
+    {"get unknown", "GET", "/v1/locations/00000000-0000-4000-8000-000000000000", T, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"get other company's", "GET", "/v1/locations/{OL0}", T, NULL, 404, {NULL}},
+    {"update, no version", "PUT", "/v1/locations/{L0}", T, "{\"city\":\"Oakland\"}", 422,
+     {"errors[0].error_key=version"}},
+    {"update unknown", "PUT", "/v1/locations/00000000-0000-4000-8000-000000000000", T,
+     "{\"version\":\"x\"}", 404, {NULL}},
+};
+
+static void test_locations(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(LOCATION_CASES, NELEM(LOCATION_CASES));
+
+    char v0[64], wv0[64], wv1[64], body[256];
+    version_at(v0, P("/v1/locations/{L0}"));
+    version_at(wv0, P("/v1/work_addresses/{W0}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"street_1\":\"600 Market St\"}", v0);
+    req(&R, "PUT", T, body, "%s", P("/v1/locations/{L0}"));
+    CHECK_LONG(R.status, 200, "location update");
+    CHECK_STR(jstr(R.json, "street_1"), "600 Market St", "updated street_1");
+    CHECK(jstr(R.json, "version") && strcmp(jstr(R.json, "version"), v0) != 0,
+          "location version changes on update");
+    req(&R, "PUT", T, body, "%s", P("/v1/locations/{L0}"));
+    CHECK_LONG(R.status, 409, "location update with the old version");
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_resource_version", "409 category");
+
+    /* A bad field with the current version: 422 and nothing changes. */
+    version_at(v0, P("/v1/locations/{L0}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"zip\":\"abcde\"}", v0);
+    req(&R, "PUT", T, body, "%s", P("/v1/locations/{L0}"));
+    CHECK_LONG(R.status, 422, "location update with a bad zip");
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "zip", "422 names zip");
+    char v1[64];
+    CHECK_STR(version_at(v1, P("/v1/locations/{L0}")), v0,
+              "a rejected update leaves the version alone");
+
+    /* Work addresses copy the location's address: they follow it. */
+    req(&R, "GET", T, NULL, "%s", P("/v1/work_addresses/{W0}"));
+    CHECK_STR(jstr(R.json, "street_1"), "600 Market St", "work address shows the new street");
+    version_at(wv1, P("/v1/work_addresses/{W0}"));
+    CHECK(strcmp(wv0, wv1) != 0, "work address version moves with its location");
+    down();
+}
+
+/* ---- employees --------------------------------------------------------------- */
+
+#define NEW_EMP "{\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"ssn\":\"123456789\"}"
+static const struct http_case EMPLOYEE_CASES[] = {
+    {"list", "GET", "/v1/companies/{C}/employees", T, NULL, 200,
+     {"#=50", "[0].uuid={E0}", "[0].first_name=Alice", "!@X-Page", "!@X-Total-Count"}},
+    {"terminated=true", "GET", "/v1/companies/{C}/employees?terminated=true", T, NULL, 200,
+     {"#=3"}},
+    {"terminated=false", "GET", "/v1/companies/{C}/employees?terminated=false", T, NULL, 200,
+     {"#=47"}},
+    {"onboarded=false", "GET", "/v1/companies/{C}/employees?onboarded=false", T, NULL, 200,
+     {"#=3", "[0].onboarded=false", "[0].uuid={E47}"}},
+    {"terminated=maybe", "GET", "/v1/companies/{C}/employees?terminated=maybe", T, NULL, 422,
+     {"errors[0].error_key=terminated", "errors[0].category=invalid_parameter"}},
+    {"uuids filter", "GET", "/v1/companies/{C}/employees?uuids={E0},{E1}", T, NULL, 200,
+     {"#=2", "[1].uuid={E1}"}},
+    {"location filter", "GET", "/v1/companies/{C}/employees?location_uuid={L1}", T, NULL, 200,
+     {"#=16", "[0].uuid={E2}"}},
+    {"list, other company", "GET", "/v1/companies/{OC}/employees", T, NULL, 404, {NULL}},
+    {"get", "GET", "/v1/employees/{E0}", T, NULL, 200,
+     {"uuid={E0}", "first_name=Alice", "last_name=Anderson", "company_uuid={C}",
+      "onboarded=true", "terminated=false", "jobs#=1", "version?"}},
+    {"get, terminated in the past", "GET", "/v1/employees/{E43}", T, NULL, 200,
+     {"terminated=true", "terminations#=1", "terminations[0].active=true"}},
+    {"get, termination scheduled", "GET", "/v1/employees/{E45}", T, NULL, 200,
+     {"terminated=false", "terminations[0].active=false"}},
+    {"get unknown", "GET", "/v1/employees/00000000-0000-4000-8000-000000000000", T, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"get, not a uuid", "GET", "/v1/employees/abc", T, NULL, 404, {NULL}},
+    {"create", "POST", "/v1/companies/{C}/employees", T, NEW_EMP, 201,
+     {"first_name=Ada", "onboarded=false", "onboarding_status=admin_onboarding_incomplete",
+      "company_uuid={C}", "jobs#=0", "version?", "has_ssn=true", "ssn="}},
+    {"create, self onboarding", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"Bo\",\"last_name\":\"Ek\",\"email\":\"bo@example.com\","
+     "\"self_onboarding\":true}",
+     201, {"onboarding_status=self_onboarding_pending_invite", "email=bo@example.com"}},
+    {"create, self onboarding without email", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"Bo\",\"last_name\":\"Ek\",\"self_onboarding\":true}", 422,
+     {"errors[0].error_key=email"}},
+    {"create, no first_name", "POST", "/v1/companies/{C}/employees", T,
+     "{\"last_name\":\"Lovelace\"}", 422,
+     {"errors#=1", "errors[0].error_key=first_name",
+      "errors[0].category=invalid_attribute_value"}},
+    {"create, blank first_name", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"\",\"last_name\":\"L\"}", 422, {"errors[0].error_key=first_name"}},
+    {"create, ssn with dashes", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"A\",\"last_name\":\"L\",\"ssn\":\"123-45-6789\"}", 422,
+     {"errors[0].error_key=ssn"}},
+    {"create, bad email", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"A\",\"last_name\":\"L\",\"email\":\"not-an-email\"}", 422,
+     {"errors[0].error_key=email"}},
+    {"create, birth in the future", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"A\",\"last_name\":\"L\",\"date_of_birth\":\"2999-01-01\"}", 422,
+     {"errors[0].error_key=date_of_birth"}},
+    {"create, impossible date", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"A\",\"last_name\":\"L\",\"date_of_birth\":\"1990-02-30\"}", 422,
+     {"errors[0].error_key=date_of_birth"}},
+    {"create, long middle initial", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"A\",\"last_name\":\"L\",\"middle_initial\":\"AB\"}", 422,
+     {"errors[0].error_key=middle_initial"}},
+    {"create, all errors at once", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":5,\"ssn\":\"1\"}", 422,
+     {"errors#=3", "errors[0].error_key=first_name", "errors[1].error_key=last_name",
+      "errors[2].error_key=ssn"}},
+    {"create, other company", "POST", "/v1/companies/{OC}/employees", T, NEW_EMP, 404, {NULL}},
+    {"create, read-only token", "POST", "/v1/companies/{C}/employees", RO, NEW_EMP, 403,
+     {"errors[0].category=missing_permissions"}},
+    {"delete onboarded", "DELETE", "/v1/employees/{E0}", T, NULL, 422,
+     {"errors[0].error_key=base", "errors[0].category=invalid_operation"}},
+    {"delete onboarding (seed)", "DELETE", "/v1/employees/{E47}", T, NULL, 204, {NULL}},
+    {"get deleted", "GET", "/v1/employees/{E47}", T, NULL, 404, {NULL}},
+    {"delete again", "DELETE", "/v1/employees/{E47}", T, NULL, 404, {NULL}},
+    {"onboarding list after", "GET", "/v1/companies/{C}/employees?onboarded=false", T, NULL,
+     200, {"#=4"}},
+};
+
+static void test_employees(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(EMPLOYEE_CASES, NELEM(EMPLOYEE_CASES));
+
+    /* Create, update (versioned), search, delete one employee end to end. */
+    req(&R, "POST", T, NEW_EMP, "/v1/companies/%s/employees", SB.company);
+    CHECK_LONG(R.status, 201, "create employee");
+    set_var_json("NEW", R.json, "uuid");
+    char v0[64], v1[64], body[512];
+    snprintf(v0, sizeof v0, "%s", jstr(R.json, "version") ? jstr(R.json, "version") : "");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}"));
+    CHECK(R.status == 200 && jstr(R.json, "last_name") &&
+              strcmp(jstr(R.json, "last_name"), "Lovelace") == 0,
+          "the new employee reads back (%ld)", R.status);
+
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"first_name\":\"Adeline\"}", v0);
+    req(&R, "PUT", T, body, "%s", P("/v1/employees/{NEW}"));
+    CHECK_LONG(R.status, 200, "update employee");
+    CHECK_STR(jstr(R.json, "first_name"), "Adeline", "updated first_name");
+    snprintf(v1, sizeof v1, "%s", jstr(R.json, "version") ? jstr(R.json, "version") : "");
+    CHECK(*v1 && strcmp(v0, v1) != 0, "employee version changes on update");
+    req(&R, "PUT", T, body, "%s", P("/v1/employees/{NEW}"));
+    CHECK_LONG(R.status, 409, "update with the old version");
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_resource_version", "409 category");
+    req(&R, "PUT", T, "{\"first_name\":\"X\"}", "%s", P("/v1/employees/{NEW}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "version") == 0,
+          "update without version: 422 version (got %ld)", R.status);
+
+    static const struct {
+        const char *field, *json;
+    } bad_updates[] = {
+        {"first_name", "\"first_name\":\"\""},
+        {"ssn", "\"ssn\":\"12345\""},
+        {"two_percent_shareholder", "\"two_percent_shareholder\":\"no\""},
+        {"date_of_birth", "\"date_of_birth\":\"yesterday\""},
+    };
+    for (size_t i = 0; i < NELEM(bad_updates); i++) {
+        snprintf(body, sizeof body, "{\"version\":\"%s\",%s}", v1, bad_updates[i].json);
+        req(&R, "PUT", T, body, "%s", P("/v1/employees/{NEW}"));
+        CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+                  strcmp(jstr(R.json, "errors[0].error_key"), bad_updates[i].field) == 0,
+              "bad update of %s: 422 naming it (got %ld %.200s)", bad_updates[i].field,
+              R.status, R.body);
+    }
+    char v2[64];
+    CHECK_STR(version_at(v2, P("/v1/employees/{NEW}")), v1,
+              "rejected updates leave the version alone");
+
+    req(&R, "GET", T, NULL, "/v1/companies/%s/employees?search_term=adeline", SB.company);
+    CHECK(R.status == 200 && jlen(R.json, "") == 1 && jstr(R.json, "[0].uuid") &&
+              strcmp(jstr(R.json, "[0].uuid"), tu_getvar("NEW")) == 0,
+          "search finds the renamed employee (%ld members)", jlen(R.json, ""));
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}/time_off_activities?time_off_type=vacation"));
+    CHECK(R.status == 200 && jlen(R.json, "") == 1 &&
+              jstr(R.json, "[0].event_type") &&
+              strcmp(jstr(R.json, "[0].event_type"), "TimeOffEvent::AddToPolicy") == 0,
+          "a new employee is enrolled in vacation (%ld, %.200s)", R.status, R.body);
+
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/employees/{NEW}"));
+    CHECK_LONG(R.status, 204, "delete the new (onboarding) employee");
+    CHECK(R.body_len == 0, "204 has no body (%zu bytes)", R.body_len);
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}"));
+    CHECK_LONG(R.status, 404, "deleted employee is gone");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}/time_off_activities?time_off_type=vacation"));
+    CHECK_LONG(R.status, 404, "deleted employee's time off is gone");
+    down();
+}
+
+/* ---- home and work addresses ---------------------------------------------- */
+
+#define HOME_OK "\"street_1\":\"1 Elm St\",\"city\":\"Reno\",\"state\":\"NV\",\"zip\":\"89501\""
+static const struct http_case HOME_CASES[] = {
+    {"list, with history", "GET", "/v1/employees/{E1}/home_addresses", T, NULL, 200,
+     {"#=2", "[0].active=false", "[1].active=true", "[1].employee_uuid={E1}", "[0].version?"}},
+    {"list, unknown employee", "GET",
+     "/v1/employees/00000000-0000-4000-8000-000000000000/home_addresses", T, NULL, 404, {NULL}},
+    {"get", "GET", "/v1/home_addresses/{H0}", T, NULL, 200,
+     {"uuid={H0}", "employee_uuid={E0}", "active=true", "country=USA"}},
+    {"get unknown", "GET", "/v1/home_addresses/00000000-0000-4000-8000-000000000000", T, NULL,
+     404, {NULL}},
+    {"create, no street", "POST", "/v1/employees/{E0}/home_addresses", T,
+     "{\"city\":\"Reno\",\"state\":\"NV\",\"zip\":\"89501\"}", 422,
+     {"errors#=1", "errors[0].error_key=street_1"}},
+    {"create, bad state", "POST", "/v1/employees/{E0}/home_addresses", T,
+     "{\"street_1\":\"1 Elm St\",\"city\":\"Reno\",\"state\":\"ZZ\",\"zip\":\"89501\"}", 422,
+     {"errors[0].error_key=state"}},
+    {"create, bad zip", "POST", "/v1/employees/{E0}/home_addresses", T,
+     "{\"street_1\":\"1 Elm St\",\"city\":\"Reno\",\"state\":\"NV\",\"zip\":\"8950\"}", 422,
+     {"errors[0].error_key=zip"}},
+    {"create, bad date", "POST", "/v1/employees/{E0}/home_addresses", T,
+     "{" HOME_OK ",\"effective_date\":\"2024-1-1\"}", 422,
+     {"errors[0].error_key=effective_date"}},
+    {"create, date taken", "POST", "/v1/employees/{E0}/home_addresses", T,
+     "{" HOME_OK ",\"effective_date\":\"2018-01-15\"}", 422,
+     {"errors[0].error_key=effective_date"}},
+    {"create, unknown employee", "POST",
+     "/v1/employees/00000000-0000-4000-8000-000000000000/home_addresses", T, "{" HOME_OK "}",
+     404, {NULL}},
+};
+
+#define WORK_CASES_LOC "\"location_uuid\":\"{L1}\""
+static const struct http_case WORK_CASES[] = {
+    {"list", "GET", "/v1/employees/{E0}/work_addresses", T, NULL, 200,
+     {"#=1", "[0].uuid={W0}", "[0].active=true", "[0].location_uuid={L0}",
+      "[0].city=San Francisco", "[0].version?"}},
+    {"get", "GET", "/v1/work_addresses/{W0}", T, NULL, 200,
+     {"uuid={W0}", "employee_uuid={E0}", "effective_date=2018-01-15"}},
+    {"get unknown", "GET", "/v1/work_addresses/00000000-0000-4000-8000-000000000000", T, NULL,
+     404, {NULL}},
+    {"create, no location", "POST", "/v1/employees/{E0}/work_addresses", T,
+     "{\"effective_date\":\"2099-01-01\"}", 422, {"errors[0].error_key=location_uuid"}},
+    {"create, unknown location", "POST", "/v1/employees/{E0}/work_addresses", T,
+     "{\"location_uuid\":\"00000000-0000-4000-8000-000000000000\"}", 422,
+     {"errors#=1", "errors[0].error_key=location_uuid",
+      "errors[0].category=invalid_attribute_value"}},
+    {"create, other company's location", "POST", "/v1/employees/{E0}/work_addresses", T,
+     "{\"location_uuid\":\"{OL0}\"}", 422, {"errors[0].error_key=location_uuid"}},
+    {"create, date taken", "POST", "/v1/employees/{E0}/work_addresses", T,
+     "{" WORK_CASES_LOC ",\"effective_date\":\"2018-01-15\"}", 422,
+     {"errors[0].error_key=effective_date"}},
+    {"create, scope", "POST", "/v1/employees/{E0}/work_addresses", NOCOMP,
+     "{" WORK_CASES_LOC "}", 403, {"errors[0].category=missing_permissions"}},
+    {"delete the active one", "DELETE", "/v1/work_addresses/{W0}", T, NULL, 422,
+     {"errors[0].error_key=base", "errors[0].category=invalid_operation"}},
+    {"delete unknown", "DELETE", "/v1/work_addresses/00000000-0000-4000-8000-000000000000", T,
+     NULL, 404, {NULL}},
+};
+
+static void test_home_addresses(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(HOME_CASES, NELEM(HOME_CASES));
+
+    char ev0[64], ev1[64], hv[64], body[512], d[11];
+    today(d);
+    version_at(ev0, P("/v1/employees/{E0}"));
+    req(&R, "POST", T, "{" HOME_OK "}", "%s", P("/v1/employees/{E0}/home_addresses"));
+    CHECK_LONG(R.status, 201, "create home address (effective today)");
+    CHECK_STR(jstr(R.json, "effective_date"), d, "effective_date defaults to today");
+    CHECK_STR(jtext(R.json, "active", hv, sizeof hv), "true", "the new address is active");
+    set_var_json("HN", R.json, "uuid");
+    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
+          "creating a home address changes the employee's version");
+    req(&R, "GET", T, NULL, "%s", P("/v1/home_addresses/{H0}"));
+    CHECK_STR(jtext(R.json, "active", hv, sizeof hv), "false", "the old address is inactive");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}?include=current_home_address"));
+    CHECK_STR(jstr(R.json, "current_home_address.uuid"), tu_getvar("HN"),
+              "current_home_address is the new one");
+
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/home_addresses/{HN}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].category") &&
+              strcmp(jstr(R.json, "errors[0].category"), "invalid_operation") == 0,
+          "deleting the active home address: 422 invalid_operation (got %ld)", R.status);
+
+    /* Update (versioned) */
+    version_at(hv, P("/v1/home_addresses/{HN}"));
+    version_at(ev0, P("/v1/employees/{E0}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"city\":\"Sparks\"}", hv);
+    req(&R, "PUT", T, body, "%s", P("/v1/home_addresses/{HN}"));
+    CHECK_LONG(R.status, 200, "update home address");
+    CHECK_STR(jstr(R.json, "city"), "Sparks", "updated city");
+    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
+          "updating a home address changes the employee's version");
+    req(&R, "PUT", T, body, "%s", P("/v1/home_addresses/{HN}"));
+    CHECK_LONG(R.status, 409, "update home address with the old version");
+    req(&R, "PUT", T, "{\"city\":\"Sparks\"}", "%s", P("/v1/home_addresses/{HN}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "version") == 0,
+          "update home address without version: 422 version (got %ld)", R.status);
+    version_at(hv, P("/v1/home_addresses/{HN}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"zip\":\"ABCDE\"}", hv);
+    req(&R, "PUT", T, body, "%s", P("/v1/home_addresses/{HN}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "zip") == 0,
+          "update home address with a bad zip: 422 zip (got %ld)", R.status);
+
+    /* Deleting an inactive one works. */
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/home_addresses/{H0}"));
+    CHECK_LONG(R.status, 204, "delete an inactive home address");
+    req(&R, "GET", T, NULL, "%s", P("/v1/home_addresses/{H0}"));
+    CHECK_LONG(R.status, 404, "deleted home address is gone");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}/home_addresses"));
+    CHECK_LONG(jlen(R.json, ""), 1, "one home address left");
+    down();
+}
+
+static void test_work_addresses(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(WORK_CASES, NELEM(WORK_CASES));
+
+    char ev0[64], ev1[64], wv[64], body[512];
+    version_at(ev0, P("/v1/employees/{E0}"));
+    req(&R, "POST", T, P("{\"location_uuid\":\"{L1}\",\"effective_date\":\"2099-01-01\"}"),
+        "%s", P("/v1/employees/{E0}/work_addresses"));
+    CHECK_LONG(R.status, 201, "create a future work address");
+    CHECK_STR(jstr(R.json, "city"), "Denver", "work address copies the location");
+    CHECK_STR(jtext(R.json, "active", wv, sizeof wv), "false",
+              "a future work address is not active");
+    set_var_json("WN", R.json, "uuid");
+    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
+          "creating a work address changes the employee's version");
+
+    version_at(wv, P("/v1/work_addresses/{WN}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"effective_date\":\"2098-06-01\"}", wv);
+    req(&R, "PUT", T, body, "%s", P("/v1/work_addresses/{WN}"));
+    CHECK_LONG(R.status, 200, "update work address");
+    CHECK_STR(jstr(R.json, "effective_date"), "2098-06-01", "updated effective_date");
+    req(&R, "PUT", T, body, "%s", P("/v1/work_addresses/{WN}"));
+    CHECK_LONG(R.status, 409, "update work address with the old version");
+    req(&R, "PUT", T, "{\"effective_date\":\"2098-07-01\"}", "%s", P("/v1/work_addresses/{WN}"));
+    CHECK_LONG(R.status, 422, "update work address without version");
+    version_at(wv, P("/v1/work_addresses/{WN}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"location_uuid\":\"%s\"}", wv, NIL_UUID);
+    req(&R, "PUT", T, body, "%s", P("/v1/work_addresses/{WN}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "location_uuid") == 0,
+          "update work address to an unknown location: 422 location_uuid (got %ld)",
+          R.status);
+
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/work_addresses/{WN}"));
+    CHECK_LONG(R.status, 204, "delete the future work address");
+    req(&R, "GET", T, NULL, "%s", P("/v1/work_addresses/{WN}"));
+    CHECK_LONG(R.status, 404, "deleted work address is gone");
+    down();
+}
+
+/* ---- jobs and compensations ---------------------------------------------- */
+
+#define COMP_OK "\"rate\":\"50.00\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\""
+static const struct http_case JOB_CASES[] = {
+    {"list", "GET", "/v1/employees/{E0}/jobs", T, NULL, 200,
+     {"#=1", "[0].uuid={J0}", "[0].primary=true", "[0].rate=62000.00", "[0].payment_unit=Year",
+      "[0].compensations#=1", "[0].version?", "!@X-Page"}},
+    {"list, all compensations", "GET", "/v1/employees/{E1}/jobs?include=all_compensations", T,
+     NULL, 200, {"[0].compensations#=2"}},
+    {"list, current compensation only", "GET", "/v1/employees/{E1}/jobs", T, NULL, 200,
+     {"[0].compensations#=1"}},
+    {"list, bad include", "GET", "/v1/employees/{E0}/jobs?include=everything", T, NULL, 422,
+     {"errors[0].error_key=include"}},
+    {"list, unknown employee", "GET",
+     "/v1/employees/00000000-0000-4000-8000-000000000000/jobs", T, NULL, 404, {NULL}},
+    {"get", "GET", "/v1/jobs/{J0}", T, NULL, 200,
+     {"uuid={J0}", "employee_uuid={E0}", "hire_date=2018-01-15", "title=Software Engineer"}},
+    {"get unknown", "GET", "/v1/jobs/00000000-0000-4000-8000-000000000000", T, NULL, 404,
+     {NULL}},
+    {"create, no hire_date", "POST", "/v1/employees/{E0}/jobs", T, "{\"title\":\"Consultant\"}",
+     422, {"errors#=1", "errors[0].error_key=hire_date"}},
+    {"create, bad hire_date", "POST", "/v1/employees/{E0}/jobs", T,
+     "{\"title\":\"Consultant\",\"hire_date\":\"03/01/2024\"}", 422,
+     {"errors[0].error_key=hire_date"}},
+    {"create, title not a string", "POST", "/v1/employees/{E0}/jobs", T,
+     "{\"title\":5,\"hire_date\":\"2024-03-01\"}", 422, {"errors[0].error_key=title"}},
+    {"create, read-only token", "POST", "/v1/employees/{E0}/jobs", RO,
+     "{\"title\":\"Consultant\",\"hire_date\":\"2024-03-01\"}", 403, {NULL}},
+    {"comps list", "GET", "/v1/jobs/{J0}/compensations", T, NULL, 200,
+     {"#=1", "[0].uuid={K0}", "[0].job_uuid={J0}", "[0].flsa_status=Exempt"}},
+    {"comps list, current only", "GET", "/v1/jobs/{J1}/compensations", T, NULL, 200, {"#=1"}},
+    {"comps list, all", "GET", "/v1/jobs/{J1}/compensations?include=all_compensations", T, NULL,
+     200, {"#=2"}},
+    {"comps list, unknown job", "GET",
+     "/v1/jobs/00000000-0000-4000-8000-000000000000/compensations", T, NULL, 404, {NULL}},
+    {"comp get", "GET", "/v1/compensations/{K0}", T, NULL, 200,
+     {"uuid={K0}", "rate=62000.00", "payment_unit=Year", "effective_date=2018-01-15"}},
+    {"comp get unknown", "GET", "/v1/compensations/00000000-0000-4000-8000-000000000000", T,
+     NULL, 404, {NULL}},
+    {"comp delete, the only one", "DELETE", "/v1/compensations/{K0}", T, NULL, 422,
+     {"errors[0].error_key=base", "errors[0].category=invalid_operation"}},
+    {"job delete unknown", "DELETE", "/v1/jobs/00000000-0000-4000-8000-000000000000", T, NULL,
+     404, {NULL}},
+};
+
+static const struct http_case COMP_BAD_CASES[] = {
+    {"comp create, unit", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"50.00\",\"payment_unit\":\"Fortnight\",\"flsa_status\":\"Nonexempt\"}", 422,
+     {"errors#=1", "errors[0].error_key=payment_unit",
+      "errors[0].category=invalid_attribute_value"}},
+    {"comp create, rate not money", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"fifty\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\"}", 422,
+     {"errors[0].error_key=rate"}},
+    {"comp create, rate a number", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":50,\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\"}", 422,
+     {"errors[0].error_key=rate"}},
+    {"comp create, no flsa_status", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"50.00\",\"payment_unit\":\"Hour\"}", 422,
+     {"errors[0].error_key=flsa_status"}},
+    {"comp create, owner paid hourly", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"50.00\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Owner\"}", 422,
+     {"errors[0].error_key=payment_unit"}},
+    {"comp create, unknown job", "POST",
+     "/v1/jobs/00000000-0000-4000-8000-000000000000/compensations", T, "{" COMP_OK "}", 404,
+     {NULL}},
+};
+
+static void test_jobs_and_compensations(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(JOB_CASES, NELEM(JOB_CASES));
+
+    char ev0[64], ev1[64], jv0[64], jv1[64], kv[64], body[512];
+    version_at(ev0, P("/v1/employees/{E0}"));
+    req(&R, "POST", T, "{\"title\":\"Consultant\",\"hire_date\":\"2024-03-01\"}", "%s",
+        P("/v1/employees/{E0}/jobs"));
+    CHECK_LONG(R.status, 201, "create job");
+    CHECK_STR(jtext(R.json, "primary", kv, sizeof kv), "false", "a second job is not primary");
+    CHECK_LONG(jlen(R.json, "compensations"), 0, "a new job has no compensations");
+    set_var_json("NJ", R.json, "uuid");
+    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
+          "creating a job changes the employee's version");
+
+    run_cases(COMP_BAD_CASES, NELEM(COMP_BAD_CASES));
+
+    /* First compensation starts on the hire date; it moves job + employee versions. */
+    version_at(jv0, P("/v1/jobs/{NJ}"));
+    version_at(ev0, P("/v1/employees/{E0}"));
+    req(&R, "POST", T, "{" COMP_OK "}", "%s", P("/v1/jobs/{NJ}/compensations"));
+    CHECK_LONG(R.status, 201, "create compensation");
+    CHECK_STR(jstr(R.json, "effective_date"), "2024-03-01",
+              "first compensation starts on the hire date");
+    CHECK_STR(jstr(R.json, "rate"), "50.00", "rate as sent");
+    set_var_json("NK", R.json, "uuid");
+    CHECK(strcmp(jv0, version_at(jv1, P("/v1/jobs/{NJ}"))) != 0,
+          "creating a compensation changes the job's version");
+    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
+          "creating a compensation changes the employee's version");
+    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2024-03-01\"}", "%s",
+        P("/v1/jobs/{NJ}/compensations"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "effective_date") == 0,
+          "a second compensation on the same date: 422 effective_date (got %ld)", R.status);
+    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}"));
+    CHECK_STR(jstr(R.json, "rate"), "50.00", "job shows its current rate");
+
+    /* Update the compensation. */
+    version_at(kv, P("/v1/compensations/{NK}"));
+    version_at(jv0, P("/v1/jobs/{NJ}"));
+    version_at(ev0, P("/v1/employees/{E0}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"55.25\"}", kv);
+    req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
+    CHECK_LONG(R.status, 200, "update compensation");
+    CHECK_STR(jstr(R.json, "rate"), "55.25", "updated rate");
+    CHECK(strcmp(jv0, version_at(jv1, P("/v1/jobs/{NJ}"))) != 0,
+          "updating a compensation changes the job's version");
+    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
+          "updating a compensation changes the employee's version");
+    req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
+    CHECK_LONG(R.status, 409, "update compensation with the old version");
+    req(&R, "PUT", T, "{\"rate\":\"1.00\"}", "%s", P("/v1/compensations/{NK}"));
+    CHECK_LONG(R.status, 422, "update compensation without version");
+    version_at(kv, P("/v1/compensations/{NK}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"payment_unit\":\"Day\"}", kv);
+    req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "payment_unit") == 0,
+          "update compensation with a bad unit: 422 payment_unit (got %ld)", R.status);
+
+    /* Deletes: the only one is refused; a second, future one can go. */
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK}"));
+    CHECK_LONG(R.status, 422, "deleting a job's only compensation");
+    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2099-01-01\"}", "%s",
+        P("/v1/jobs/{NJ}/compensations"));
+    CHECK_LONG(R.status, 201, "create a future compensation");
+    set_var_json("NK2", R.json, "uuid");
+    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}/compensations?include=all_compensations"));
+    CHECK_LONG(jlen(R.json, ""), 2, "job now has two compensations");
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK2}"));
+    CHECK_LONG(R.status, 204, "delete the future compensation");
+    /* docs/sandbox.md: the current compensation cannot be deleted. */
+    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2099-01-01\"}", "%s",
+        P("/v1/jobs/{NJ}/compensations"));
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK}"));
+    CHECK(R.status == 422, "deleting the current compensation (another exists): 422 as "
+                           "docs/sandbox.md says (got %ld)", R.status);
+
+    /* Job update and delete. */
+    version_at(jv0, P("/v1/jobs/{NJ}"));
+    version_at(ev0, P("/v1/employees/{E0}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"title\":\"Lead Consultant\"}", jv0);
+    req(&R, "PUT", T, body, "%s", P("/v1/jobs/{NJ}"));
+    CHECK_LONG(R.status, 200, "update job");
+    CHECK_STR(jstr(R.json, "title"), "Lead Consultant", "updated title");
+    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
+          "updating a job changes the employee's version");
+    req(&R, "PUT", T, body, "%s", P("/v1/jobs/{NJ}"));
+    CHECK_LONG(R.status, 409, "update job with the old version");
+    req(&R, "PUT", T, "{\"title\":\"X\"}", "%s", P("/v1/jobs/{NJ}"));
+    CHECK_LONG(R.status, 422, "update job without version");
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/jobs/{NJ}"));
+    CHECK_LONG(R.status, 204, "delete job");
+    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}"));
+    CHECK_LONG(R.status, 404, "deleted job is gone");
+    req(&R, "GET", T, NULL, "%s", P("/v1/compensations/{NK}"));
+    CHECK_LONG(R.status, 404, "a deleted job's compensations are gone");
+    down();
+}
+
+/* ---- time off -------------------------------------------------------------- */
+
+static const struct http_case TIME_OFF_CASES[] = {
+    {"vacation", "GET", "/v1/employees/{E0}/time_off_activities?time_off_type=vacation", T,
+     NULL, 200,
+     {"#=8", "[0].time_off_type=vacation", "[0].event_type=TimeOffEvent::AddToPolicy",
+      "[0].policy_name=Paid Time Off", "[1].event_type=TimeOffEvent::Accrual",
+      "[7].time_off_type=vacation", "[0].balance?", "[0].effective_time?"}},
+    {"sick", "GET", "/v1/employees/{E0}/time_off_activities?time_off_type=sick", T, NULL, 200,
+     {"#=7", "[0].time_off_type=sick", "[0].policy_name=Sick Leave", "[6].balance=24.0"}},
+    {"missing type", "GET", "/v1/employees/{E0}/time_off_activities", T, NULL, 422,
+     {"errors[0].error_key=time_off_type", "errors[0].category=invalid_parameter"}},
+    {"bad type", "GET", "/v1/employees/{E0}/time_off_activities?time_off_type=holiday", T, NULL,
+     422, {"errors[0].error_key=time_off_type"}},
+    {"unknown employee", "GET",
+     "/v1/employees/00000000-0000-4000-8000-000000000000/time_off_activities"
+     "?time_off_type=sick",
+     T, NULL, 404, {NULL}},
+    {"scope", "GET", "/v1/employees/{E0}/time_off_activities?time_off_type=sick", RO, NULL, 403,
+     {"errors[0].category=missing_permissions"}},
+    {"other company", "GET", "/v1/employees/{E0}/time_off_activities?time_off_type=sick", OTH,
+     NULL, 404, {NULL}},
+};
+
+static void test_time_off(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(TIME_OFF_CASES, NELEM(TIME_OFF_CASES));
+    /* The employee's vacation balance is the last activity's balance. */
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}/time_off_activities?time_off_type=vacation"));
+    char last[64];
+    snprintf(last, sizeof last, "%s", jstr(R.json, "[7].balance") ? jstr(R.json, "[7].balance") : "");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
+    CHECK_STR(jstr(R.json, "eligible_paid_time_off[0].accrual_balance"), last,
+              "vacation accrual_balance equals the last activity's balance");
+    down();
+}
+
+/* ---- versions and the 409 race ---------------------------------------------- */
+
+struct racer {
+    struct client cl;
+    pthread_barrier_t *bar;
+    char path[128];
+    char body[256];
+    long status;
+};
+
+static void *race_put(void *arg)
+{
+    struct racer *r = arg;
+    struct resp out = {0};
+    pthread_barrier_wait(r->bar);
+    http_req(&r->cl, "PUT", r->path, T, r->body, strlen(r->body), NULL, &out);
+    r->status = out.status;
+    resp_free(&out);
+    return NULL;
+}
+
+/* Two threads PUT with the same version at once: one 200, one 409. */
+static void race_once(const char *path, const char *field, int round)
+{
+    char v[64];
+    version_at(v, path);
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, 2);
+    struct racer rs[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&rs[i], 0, sizeof rs[i]);
+        client_init(&rs[i].cl, SB.base);
+        rs[i].bar = &bar;
+        snprintf(rs[i].path, sizeof rs[i].path, "%s", path);
+        snprintf(rs[i].body, sizeof rs[i].body, "{\"version\":\"%s\",\"%s\":\"Racer%c%d\"}", v,
+                 field, 'A' + i, round);
+    }
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, race_put, &rs[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&bar);
+    for (int i = 0; i < 2; i++)
+        client_free(&rs[i].cl);
+    long a = rs[0].status, b = rs[1].status;
+    CHECK((a == 200 && b == 409) || (a == 409 && b == 200),
+          "race %d on %s: want one 200 and one 409, got %ld and %ld", round, path, a, b);
+    int winner = a == 200 ? 0 : 1;
+    char want[32];
+    snprintf(want, sizeof want, "Racer%c%d", 'A' + winner, round);
+    req(&R, "GET", T, NULL, "%s", path);
+    CHECK_STR(jstr(R.json, field), want, "the winner's write is what reads back");
+}
+
+static void test_versions(void)
+{
+    if (!up())
+        { down(); return; }
+    char path[128], jpath[128];
+    snprintf(path, sizeof path, "%s", P("/v1/employees/{E0}"));
+    snprintf(jpath, sizeof jpath, "%s", P("/v1/jobs/{J0}"));
+    for (int round = 0; round < 4; round++)
+        race_once(path, "first_name", round);
+    race_once(jpath, "title", 9);
+
+    /* Sequential: two writers that read the same version. */
+    char v[64], body[256];
+    version_at(v, path);
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"last_name\":\"First\"}", v);
+    long s1 = req(&R, "PUT", T, body, "%s", path);
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"last_name\":\"Second\"}", v);
+    long s2 = req(&R, "PUT", T, body, "%s", path);
+    CHECK(s1 == 200 && s2 == 409, "same version twice: 200 then 409 (got %ld, %ld)", s1, s2);
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "base", "409 error_key");
+
+    /* A child write moves the parent employee's version: a stale PUT then fails. */
+    char ev[64], ev2[64], jv[64];
+    version_at(ev, path);
+    version_at(jv, jpath);
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"title\":\"Staff Engineer\"}", jv);
+    CHECK_LONG(req(&R, "PUT", T, body, "%s", jpath), 200, "PUT job");
+    version_at(ev2, path);
+    CHECK(*ev && *ev2 && strcmp(ev, ev2) != 0, "PUT job changes the employee's version");
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"first_name\":\"Stale\"}", ev);
+    CHECK_LONG(req(&R, "PUT", T, body, "%s", path), 409,
+               "employee PUT with the version read before the job write");
+    snprintf(body, sizeof body, "{\"version\":5,\"first_name\":\"Stale\"}");
+    CHECK_LONG(req(&R, "PUT", T, body, "%s", path), 422, "version that is not a string");
+    down();
+}
+
+/* ---- pagination -------------------------------------------------------------- */
+
+#define EMPS "/v1/companies/{C}/employees"
+static const struct http_case PAGE_CASES[] = {
+    {"per=1", "GET", EMPS "?per=1", T, NULL, 200,
+     {"#=1", "[0].uuid={E0}", "@X-Page=1", "@X-Per-Page=1", "@X-Total-Count=50",
+      "@X-Total-Pages=50"}},
+    {"per=1, last page", "GET", EMPS "?per=1&page=50", T, NULL, 200,
+     {"#=1", "[0].uuid={E49}", "@X-Page=50"}},
+    {"per=1, past the end", "GET", EMPS "?per=1&page=51", T, NULL, 200,
+     {"#=0", "@X-Total-Count=50"}},
+    {"per=100", "GET", EMPS "?per=100", T, NULL, 200,
+     {"#=50", "@X-Per-Page=100", "@X-Total-Pages=1"}},
+    {"per=101 is capped", "GET", EMPS "?per=101", T, NULL, 200, {"#=50", "@X-Per-Page=100"}},
+    {"per=1000 is capped", "GET", EMPS "?per=1000&page=1", T, NULL, 200,
+     {"#=50", "@X-Per-Page=100", "@X-Total-Pages=1"}},
+    {"last page partial", "GET", EMPS "?per=20&page=3", T, NULL, 200,
+     {"#=10", "[0].uuid={E40}", "@X-Page=3", "@X-Total-Pages=3"}},
+    {"page beyond end", "GET", EMPS "?per=20&page=4", T, NULL, 200,
+     {"#=0", "@X-Total-Pages=3"}},
+    {"page only: per defaults to 25", "GET", EMPS "?page=2", T, NULL, 200,
+     {"#=25", "[0].uuid={E25}", "@X-Per-Page=25", "@X-Page=2"}},
+    {"no page or per: no headers", "GET", EMPS, T, NULL, 200,
+     {"#=50", "!@X-Page", "!@X-Per-Page", "!@X-Total-Count", "!@X-Total-Pages"}},
+    {"filter and pages", "GET", EMPS "?terminated=true&per=2&page=2", T, NULL, 200,
+     {"#=1", "@X-Total-Count=3", "@X-Total-Pages=2"}},
+    {"page=0", "GET", EMPS "?page=0", T, NULL, 422,
+     {"errors[0].error_key=page", "errors[0].category=invalid_parameter"}},
+    {"page=abc", "GET", EMPS "?page=abc", T, NULL, 422, {"errors[0].error_key=page"}},
+    {"page=-1", "GET", EMPS "?page=-1", T, NULL, 422, {"errors[0].error_key=page"}},
+    {"page empty", "GET", EMPS "?page=", T, NULL, 422, {"errors[0].error_key=page"}},
+    {"per=0", "GET", EMPS "?per=0", T, NULL, 422, {"errors[0].error_key=per"}},
+    {"per=5x", "GET", EMPS "?per=5x", T, NULL, 422, {"errors[0].error_key=per"}},
+    {"locations per=1", "GET", "/v1/companies/{C}/locations?per=1", T, NULL, 200,
+     {"#=1", "[0].uuid={L0}", "@X-Total-Count=2", "@X-Total-Pages=2"}},
+    {"locations page 2", "GET", "/v1/companies/{C}/locations?per=1&page=2", T, NULL, 200,
+     {"#=1", "[0].uuid={L1}"}},
+    {"locations past the end", "GET", "/v1/companies/{C}/locations?per=1&page=3", T, NULL, 200,
+     {"#=0"}},
+    {"locations page=0", "GET", "/v1/companies/{C}/locations?page=0", T, NULL, 422,
+     {"errors[0].error_key=page"}},
+    {"jobs per=1", "GET", "/v1/employees/{E0}/jobs?per=1", T, NULL, 200,
+     {"#=1", "@X-Total-Count=1", "@X-Total-Pages=1"}},
+    {"jobs past the end", "GET", "/v1/employees/{E0}/jobs?page=2", T, NULL, 200, {"#=0"}},
+    {"jobs per=abc", "GET", "/v1/employees/{E0}/jobs?per=abc", T, NULL, 422,
+     {"errors[0].error_key=per"}},
+};
+
+static void test_pagination(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(PAGE_CASES, NELEM(PAGE_CASES));
+
+    /* Walking per=7 pages gives every employee once, in list order. */
+    struct resp all = {0};
+    req(&all, "GET", T, NULL, "/v1/companies/%s/employees", SB.company);
+    long seen = 0, mismatches = 0, pages = 0;
+    for (int page = 1; page <= 9; page++) {
+        req(&R, "GET", T, NULL, "/v1/companies/%s/employees?per=7&page=%d", SB.company, page);
+        long n = jlen(R.json, "");
+        if (n > 0)
+            pages++;
+        for (long i = 0; i < n; i++) {
+            char p1[32], p2[32];
+            snprintf(p1, sizeof p1, "[%ld].uuid", i);
+            snprintf(p2, sizeof p2, "[%ld].uuid", seen);
+            const char *a = jstr(R.json, p1), *b = jstr(all.json, p2);
+            if (!a || !b || strcmp(a, b) != 0)
+                mismatches++;
+            seen++;
+        }
+    }
+    CHECK(seen == 50 && mismatches == 0 && pages == 8,
+          "per=7 pages: %ld employees over %ld pages, %ld out of order", seen, pages,
+          mismatches);
+    resp_free(&all);
+    down();
+}
+
+/* ---- search, sort, include ---------------------------------------------------- */
+
+static const struct http_case QUERY_CASES[] = {
+    {"search, no match", "GET", EMPS "?search_term=zzqqxx", T, NULL, 200, {"#=0"}},
+    {"sort by created_at desc", "GET", EMPS "?sort_by=created_at:desc", T, NULL, 200,
+     {"#=50", "[0].uuid={E49}", "[49].uuid={E0}"}},
+    {"sort by unknown field", "GET", EMPS "?sort_by=salary", T, NULL, 422,
+     {"errors[0].error_key=sort_by", "errors[0].category=invalid_parameter"}},
+    {"sort by name:up", "GET", EMPS "?sort_by=name:up", T, NULL, 422,
+     {"errors[0].error_key=sort_by"}},
+    {"sort_by with search_term", "GET", EMPS "?sort_by=name&search_term=al", T, NULL, 422,
+     {"errors[0].error_key=sort_by"}},
+    {"no include", "GET", "/v1/employees/{E1}", T, NULL, 200,
+     {"!current_home_address", "!all_home_addresses", "!custom_fields",
+      "jobs[0].compensations#=1"}},
+    {"include current_home_address", "GET", "/v1/employees/{E1}?include=current_home_address",
+     T, NULL, 200,
+     {"current_home_address.uuid?", "current_home_address.active=true", "!all_home_addresses",
+      "!custom_fields"}},
+    {"include all_home_addresses", "GET", "/v1/employees/{E1}?include=all_home_addresses", T,
+     NULL, 200, {"all_home_addresses#=2", "!current_home_address"}},
+    {"include all_compensations", "GET", "/v1/employees/{E1}?include=all_compensations", T,
+     NULL, 200, {"jobs[0].compensations#=2", "!custom_fields"}},
+    {"include custom_fields", "GET", "/v1/employees/{E1}?include=custom_fields", T, NULL, 200,
+     {"custom_fields#=1", "custom_fields[0].name=employee_level", "!current_home_address"}},
+    {"include two", "GET", "/v1/employees/{E1}?include=current_home_address,custom_fields", T,
+     NULL, 200, {"current_home_address?", "custom_fields?", "!all_home_addresses"}},
+    {"include unknown", "GET", "/v1/employees/{E1}?include=salary", T, NULL, 422,
+     {"errors[0].error_key=include"}},
+    {"list include custom_fields", "GET", EMPS "?include=custom_fields&per=2", T, NULL, 200,
+     {"[0].custom_fields#=1", "[1].custom_fields?"}},
+    {"list without include", "GET", EMPS "?per=2", T, NULL, 200, {"![0].custom_fields"}},
+};
+
+/* Is the list sorted by "last first" (lower case), the way sort_by=name is? */
+static long unsorted_pairs(const json_t *list, bool desc)
+{
+    long bad = 0;
+    char prev[256] = "";
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const json_t *e = json_array_get(list, i);
+        char key[256];
+        snprintf(key, sizeof key, "%s %s", jstr(e, "last_name") ? jstr(e, "last_name") : "",
+                 jstr(e, "first_name") ? jstr(e, "first_name") : "");
+        for (char *p = key; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        if (i > 0) {
+            int c = strcmp(prev, key);
+            if (desc ? c < 0 : c > 0)
+                bad++;
+        }
+        snprintf(prev, sizeof prev, "%s", key);
+    }
+    return bad;
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+    return hay && strcasestr(hay, needle) != NULL;
+}
+
+static void test_search_sort_include(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(QUERY_CASES, NELEM(QUERY_CASES));
+
+    req(&R, "GET", T, NULL, "/v1/companies/%s/employees?search_term=ALI", SB.company);
+    long n = jlen(R.json, ""), misses = 0;
+    bool has_e0 = false;
+    for (long i = 0; i < n; i++) {
+        const json_t *e = json_array_get(R.json, (size_t)i);
+        if (!contains_ci(jstr(e, "first_name"), "ali") && !contains_ci(jstr(e, "last_name"), "ali") &&
+            !contains_ci(jstr(e, "preferred_first_name"), "ali"))
+            misses++;
+        if (jstr(e, "uuid") && strcmp(jstr(e, "uuid"), tu_getvar("E0")) == 0)
+            has_e0 = true;
+    }
+    CHECK(R.status == 200 && n >= 1 && misses == 0 && has_e0,
+          "search_term=ALI: %ld results, %ld without 'ali', Alice %s", n, misses,
+          has_e0 ? "found" : "missing");
+
+    req(&R, "GET", T, NULL, "/v1/companies/%s/employees?sort_by=name:desc", SB.company);
+    CHECK(R.status == 200 && jlen(R.json, "") == 50 && unsorted_pairs(R.json, true) == 0,
+          "sort_by=name:desc is sorted descending (%ld, %ld pairs out of order)", R.status,
+          unsorted_pairs(R.json, true));
+    CHECK(unsorted_pairs(R.json, false) > 0, "name:desc is not simply ascending");
+    req(&R, "GET", T, NULL, "/v1/companies/%s/employees?sort_by=name:asc", SB.company);
+    CHECK(R.status == 200 && unsorted_pairs(R.json, false) == 0,
+          "sort_by=name:asc is sorted ascending (%ld pairs out of order)",
+          unsorted_pairs(R.json, false));
+    down();
+}
+
+/* ---- scopes and company isolation ------------------------------------------------ */
+
+static const struct http_case ISOLATION_CASES[] = {
+    {"ro: list employees", "GET", EMPS, RO, NULL, 200, {"#=50"}},
+    {"ro: POST employee", "POST", EMPS, RO, NEW_EMP, 403,
+     {"errors[0].error_key=base", "errors[0].category=missing_permissions"}},
+    {"ro: PUT employee", "PUT", "/v1/employees/{E0}", RO, "{\"version\":\"x\"}", 403, {NULL}},
+    {"ro: DELETE employee", "DELETE", "/v1/employees/{E48}", RO, NULL, 403, {NULL}},
+    {"ro: locations", "GET", "/v1/companies/{C}/locations", RO, NULL, 403, {NULL}},
+    {"ro: jobs", "GET", "/v1/employees/{E0}/jobs", RO, NULL, 403, {NULL}},
+    {"other: demo employee", "GET", "/v1/employees/{E0}", OTH, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"other: demo company", "GET", "/v1/companies/{C}", OTH, NULL, 404, {NULL}},
+    {"other: demo employee list", "GET", EMPS, OTH, NULL, 404, {NULL}},
+    {"other: PUT demo employee", "PUT", "/v1/employees/{E0}", OTH, "{\"version\":\"x\"}", 404,
+     {NULL}},
+    {"other: DELETE demo onboarding employee", "DELETE", "/v1/employees/{E48}", OTH, NULL, 404,
+     {NULL}},
+    {"demo onboarding employee survives", "GET", "/v1/employees/{E48}", T, NULL, 200, {NULL}},
+    {"other: demo jobs", "GET", "/v1/employees/{E0}/jobs", OTH, NULL, 404, {NULL}},
+    {"other: demo job", "GET", "/v1/jobs/{J0}", OTH, NULL, 404, {NULL}},
+    {"other: demo compensation", "GET", "/v1/compensations/{K0}", OTH, NULL, 404, {NULL}},
+    {"other: demo home address", "GET", "/v1/home_addresses/{H0}", OTH, NULL, 404, {NULL}},
+    {"other: demo work address", "GET", "/v1/work_addresses/{W0}", OTH, NULL, 404, {NULL}},
+    {"other: demo location", "GET", "/v1/locations/{L0}", OTH, NULL, 404, {NULL}},
+    {"other: its own employees", "GET", "/v1/companies/{OC}/employees", OTH, NULL, 200,
+     {"#=5", "[0].company_uuid={OC}"}},
+    {"other: its own employee", "GET", "/v1/employees/{OE0}", OTH, NULL, 200,
+     {"company_uuid={OC}"}},
+    {"other: a demo location for its employee", "POST", "/v1/employees/{OE0}/work_addresses",
+     OTH, "{\"location_uuid\":\"{L0}\",\"effective_date\":\"2099-01-01\"}", 422,
+     {"errors[0].error_key=location_uuid"}},
+    {"demo: other company's employee", "GET", "/v1/employees/{OE0}", T, NULL, 404, {NULL}},
+    {"no compensations:read: jobs", "GET", "/v1/employees/{E0}/jobs", NOCOMP, NULL, 200,
+     {"#=1", "[0].uuid={J0}", "![0].rate", "![0].payment_unit", "![0].compensations",
+      "![0].current_compensation_uuid"}},
+    {"no compensations:read: job", "GET", "/v1/jobs/{J0}", NOCOMP, NULL, 200,
+     {"!rate", "!compensations"}},
+    {"no compensations:read: employee", "GET", "/v1/employees/{E0}?include=all_compensations",
+     NOCOMP, NULL, 200, {"jobs#=1", "!jobs[0].rate", "!jobs[0].compensations"}},
+    {"no compensations:read: compensations", "GET", "/v1/jobs/{J0}/compensations", NOCOMP,
+     NULL, 403, {"errors[0].category=missing_permissions"}},
+    {"with compensations:read: job", "GET", "/v1/jobs/{J0}", T, NULL, 200,
+     {"rate?", "compensations#=1"}},
+};
+
+static void test_isolation(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(ISOLATION_CASES, NELEM(ISOLATION_CASES));
+
+    /* None of Globex's employees shows up for the demo token, and every
+     * Globex work address points at a Globex location. */
+    struct resp locs = {0};
+    req(&R, "GET", OTH, NULL, "/v1/companies/%s/employees", tu_getvar("OC"));
+    req(&locs, "GET", OTH, NULL, "/v1/companies/%s/locations", tu_getvar("OC"));
+    long n = jlen(R.json, ""), leaked = 0, foreign = 0;
+    for (long i = 0; i < n; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "[%ld].uuid", i);
+        const char *emp = jstr(R.json, p);
+        struct resp w = {0};
+        if (req(&w, "GET", T, NULL, "/v1/employees/%s", emp ? emp : "x") != 404)
+            leaked++;
+        req(&w, "GET", OTH, NULL, "/v1/employees/%s/work_addresses", emp ? emp : "x");
+        const char *loc = jstr(w.json, "[0].location_uuid");
+        bool mine = false;
+        for (long k = 0; k < jlen(locs.json, ""); k++) {
+            const char *l = jstr(json_array_get(locs.json, (size_t)k), "uuid");
+            if (loc && l && strcmp(loc, l) == 0)
+                mine = true;
+        }
+        if (!mine) {
+            foreign++;
+            fprintf(stderr, "  Globex employee %s: work address location %s is not a Globex "
+                            "location (street_1 %s)\n",
+                    emp ? emp : "?", loc ? loc : "(none)",
+                    jstr(w.json, "[0].street_1") ? jstr(w.json, "[0].street_1") : "absent");
+        }
+        resp_free(&w);
+    }
+    CHECK(n == 5 && leaked == 0, "Globex's %ld employees are invisible to the demo token "
+                                 "(%ld visible)", n, leaked);
+    CHECK(foreign == 0, "every Globex work address is at a Globex location (%ld are not)",
+          foreign);
+    resp_free(&locs);
+    down();
+}
+
+/* ---- malformed and oversized bodies ------------------------------------------------ */
+
+static const struct http_case BODY_CASES[] = {
+    {"truncated JSON", "POST", EMPS, T, "{\"first_name\":", 400,
+     {"errors[0].error_key=request", "errors[0].category=invalid_request"}},
+    {"not JSON", "POST", EMPS, T, "first_name=Ada", 400, {"errors[0].category=invalid_request"}},
+    {"empty body", "POST", EMPS, T, "", 400, {"errors[0].category=invalid_request"}},
+    {"duplicate keys", "POST", EMPS, T,
+     "{\"first_name\":\"A\",\"first_name\":\"B\",\"last_name\":\"C\"}", 400, {NULL}},
+    {"array body", "POST", EMPS, T, "[1,2]", 422, {"errors[0].error_key=base"}},
+    {"first_name a number", "POST", EMPS, T, "{\"first_name\":5,\"last_name\":\"X\"}", 422,
+     {"errors#=1", "errors[0].error_key=first_name",
+      "errors[0].category=invalid_attribute_value"}},
+    {"boolean as a string", "POST", EMPS, T,
+     "{\"first_name\":\"A\",\"last_name\":\"B\",\"self_onboarding\":\"yes\"}", 422,
+     {"errors[0].error_key=self_onboarding"}},
+    {"null first_name", "POST", EMPS, T, "{\"first_name\":null,\"last_name\":\"B\"}", 422,
+     {"errors[0].error_key=first_name"}},
+    {"PUT truncated JSON", "PUT", "/v1/employees/{E0}", T, "{\"version\":", 400, {NULL}},
+    {"PUT array", "PUT", "/v1/employees/{E0}", T, "[]", 422, {"errors[0].error_key=base"}},
+    {"PUT empty", "PUT", "/v1/employees/{E0}", T, "", 400, {NULL}},
+};
+
+static void test_bad_bodies(void)
+{
+    if (!up())
+        { down(); return; }
+    run_cases(BODY_CASES, NELEM(BODY_CASES));
+    char path[128];
+    snprintf(path, sizeof path, "%s", P(EMPS));
+
+    /* A raw NUL inside a JSON string. */
+    static const char nul_body[] = "{\"first_name\":\"A\0B\",\"last_name\":\"C\"}";
+    http_req(&SB.cl, "POST", path, T, nul_body, sizeof nul_body - 1, NULL, &R);
+    CHECK_LONG(R.status, 400, "raw NUL in the body");
+
+    /* Size limit: exactly 1 MiB is read (and judged), 1 MiB + 1 and 2 MiB are 413. */
+    size_t mib = 1024 * 1024;
+    char *big = malloc(2 * mib + 1);
+    if (!CHECK(big != NULL, "malloc"))
+        { down(); return; }
+    static const char head[] = "{\"first_name\":\"";
+    static const char tail[] = "\"}";
+    size_t sizes[] = {mib, mib + 1, 2 * mib};
+    long want[] = {422, 413, 413};
+    for (int i = 0; i < 3; i++) {
+        size_t len = sizes[i];
+        memcpy(big, head, sizeof head - 1);
+        memset(big + sizeof head - 1, 'a', len - (sizeof head - 1) - (sizeof tail - 1));
+        memcpy(big + len - (sizeof tail - 1), tail, sizeof tail - 1);
+        big[len] = 0;
+        http_req(&SB.cl, "POST", path, T, big, len, NULL, &R);
+        CHECK(R.status == want[i], "a %zu-byte body: want %ld, got %ld (%.120s)", len,
+              want[i], R.status, R.body ? R.body : "");
+        if (want[i] == 413)
+            CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_request", "413 category");
+    }
+    free(big);
+
+    /* After all that the server still answers correctly. */
+    run_cases((const struct http_case[]){
+                  {"still serving: employee", "GET", "/v1/employees/{E0}", T, NULL, 200,
+                   {"first_name=Alice", "last_name=Anderson"}},
+                  {"still serving: list", "GET", EMPS, T, NULL, 200, {"#=50"}},
+              },
+              2);
+    down();
+}
+
+/* ---- rate limit ---------------------------------------------------------------------- */
+
+static void test_rate_limit(void)
+{
+    struct resp r = {0};
+    if (!sb_start(&SB, "--seed", "demo", "--token", T, "--token", "T2", "--rate-limit", "5",
+                  NULL))
+        return;
+    char v[64], want[8];
+    for (int i = 0; i < 5; i++) {
+        req(&r, "GET", T, NULL, "/v1/token_info");
+        CHECK(r.status == 200, "request %d of 5: 200 (got %ld)", i + 1, r.status);
+        snprintf(want, sizeof want, "%d", 4 - i);
+        CHECK_STR(hget(r.headers, "X-RateLimit-Remaining", v, sizeof v), want,
+                  "X-RateLimit-Remaining counts down");
+    }
+    CHECK_STR(hget(r.headers, "X-RateLimit-Limit", v, sizeof v), "5", "X-RateLimit-Limit");
+    req(&r, "GET", T, NULL, "/v1/token_info");
+    CHECK_LONG(r.status, 429, "the 6th request within 60 s");
+    CHECK_STR(hget(r.headers, "X-RateLimit-Remaining", v, sizeof v), "0",
+              "429: X-RateLimit-Remaining");
+    CHECK(hhas(r.headers, "X-RateLimit-Reset"), "429: X-RateLimit-Reset present");
+    const char *ra = hget(r.headers, "Retry-After", v, sizeof v);
+    char *end = NULL;
+    long secs = ra ? strtol(ra, &end, 10) : -1;
+    CHECK(ra && end && *end == 0 && secs >= 1 && secs <= 60,
+          "429: Retry-After is 1..60 seconds (got '%s')", ra ? ra : "(absent)");
+    CHECK_STR(jstr(r.json, "errors[0].category"), "rate_limit_exceeded", "429 category");
+    req(&r, "GET", "T2", NULL, "/v1/token_info");
+    CHECK_LONG(r.status, 200, "another grant has its own budget");
+    req(&r, "GET", NULL, NULL, "/v1/token_info");
+    CHECK_LONG(r.status, 401, "no token is still 401, not 429");
+    resp_free(&r);
+    sb_stop(&SB);
+}
+
+/* ---- fault injection -------------------------------------------------------------------- */
+
+#define FAULT_N 40
+
+static bool fault_run(const char *seed, long out[FAULT_N])
+{
+    struct resp r = {0};
+    if (!sb_start(&SB, "--seed", "demo", "--token", T, "--rate-limit", "0", "--faults",
+                  "500:0.3,429:0.2", "--fault-seed", seed, NULL))
+        return false;
+    for (int i = 0; i < FAULT_N; i++) {
+        req(&r, "GET", T, NULL, "/v1/token_info");
+        out[i] = r.status;
+    }
+    resp_free(&r);
+    sb_stop(&SB);
+    return true;
+}
+
+static void test_faults(void)
+{
+    long a[FAULT_N], b[FAULT_N], c[FAULT_N];
+    if (!fault_run("42", a) || !fault_run("42", b) || !fault_run("43", c))
+        return;
+    int n200 = 0, n500 = 0, n429 = 0, other = 0;
+    for (int i = 0; i < FAULT_N; i++) {
+        n200 += a[i] == 200;
+        n500 += a[i] == 500;
+        n429 += a[i] == 429;
+        other += a[i] != 200 && a[i] != 500 && a[i] != 429;
+    }
+    CHECK(memcmp(a, b, sizeof a) == 0, "same seed, same statuses");
+    CHECK(n200 > 0 && n500 > 0 && n429 > 0 && other == 0,
+          "seed 42: %d x 200, %d x 500, %d x 429, %d other", n200, n500, n429, other);
+    CHECK(memcmp(a, c, sizeof a) != 0, "a different seed gives a different sequence");
+}
+
+/* ---- persistence ------------------------------------------------------------------------ */
+
+static void test_persistence(void)
+{
+    char dir[] = "/tmp/gusto-sbtest-data-XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+        return;
+    char db[128];
+    snprintf(db, sizeof db, "%s/sandbox.db", dir);
+    const char *args[] = {"--seed", "demo", "--token", T, "--rate-limit", "0", "--data", db,
+                          NULL};
+    char uuid[64] = "", ver[64] = "", e0[64] = "", e43[64] = "", e43v[64] = "";
+    long vac_before = -1;
+    memset(&R, 0, sizeof R);
+    if (sb_startv(&SB, args)) {
+        req(&R, "POST", T, "{\"first_name\":\"Persist\",\"last_name\":\"Ence\"}",
+            "/v1/companies/%s/employees", SB.company);
+        CHECK_LONG(R.status, 201, "create before the crash");
+        snprintf(uuid, sizeof uuid, "%s", jstr(R.json, "uuid") ? jstr(R.json, "uuid") : "");
+        snprintf(ver, sizeof ver, "%s", jstr(R.json, "version") ? jstr(R.json, "version") : "");
+        req(&R, "GET", T, NULL, "/v1/companies/%s/employees?per=1", SB.company);
+        snprintf(e0, sizeof e0, "%s", jstr(R.json, "[0].uuid") ? jstr(R.json, "[0].uuid") : "");
+        req(&R, "GET", T, NULL, "/v1/companies/%s/employees?per=1&page=44", SB.company);
+        snprintf(e43, sizeof e43, "%s", jstr(R.json, "[0].uuid") ? jstr(R.json, "[0].uuid") : "");
+        snprintf(e43v, sizeof e43v, "%s",
+                 jstr(R.json, "[0].version") ? jstr(R.json, "[0].version") : "");
+        req(&R, "GET", T, NULL, "/v1/employees/%s/time_off_activities?time_off_type=vacation",
+            e0);
+        vac_before = jlen(R.json, "");
+        sb_kill(&SB); /* SIGKILL: no clean shutdown */
+    }
+    if (sb_startv(&SB, args)) {
+        req(&R, "GET", T, NULL, "/v1/employees/%s", uuid);
+        CHECK_LONG(R.status, 200, "the employee survives SIGKILL and restart");
+        CHECK_STR(jstr(R.json, "first_name"), "Persist", "its first_name");
+        CHECK_STR(jstr(R.json, "version"), ver, "its version");
+        req(&R, "GET", T, NULL, "/v1/companies/%s/employees", SB.company);
+        CHECK_LONG(jlen(R.json, ""), 51, "re-seeding the file adds no employees");
+        req(&R, "GET", T, NULL, "/v1/employees/%s/time_off_activities?time_off_type=vacation",
+            e0);
+        CHECK(vac_before > 0 && jlen(R.json, "") == vac_before,
+              "re-seeding the file adds no time-off activities (%ld before, %ld after)",
+              vac_before, jlen(R.json, ""));
+        req(&R, "GET", T, NULL, "/v1/employees/%s", e43);
+        CHECK(*e43v && jstr(R.json, "version") && strcmp(jstr(R.json, "version"), e43v) == 0,
+              "re-seeding leaves a terminated seed employee's version alone ('%s' before, "
+              "'%s' after)", e43v, jstr(R.json, "version") ? jstr(R.json, "version") : "");
+        resp_free(&R);
+        sb_stop(&SB);
+    }
+    resp_free(&R);
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < NELEM(suffixes); i++) {
+        char f[160];
+        snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static const struct test TESTS[] = {
+    {"auth_and_headers", test_auth_and_headers},
+    {"locations", test_locations},
+    {"employees", test_employees},
+    {"home_addresses", test_home_addresses},
+    {"work_addresses", test_work_addresses},
+    {"jobs_and_compensations", test_jobs_and_compensations},
+    {"time_off", test_time_off},
+    {"versions", test_versions},
+    {"pagination", test_pagination},
+    {"search_sort_include", test_search_sort_include},
+    {"isolation", test_isolation},
+    {"bad_bodies", test_bad_bodies},
+    {"rate_limit", test_rate_limit},
+    {"faults", test_faults},
+    {"persistence", test_persistence},
+};
+
+int main(int argc, char **argv)
+{
+    return tu_run(TESTS, NELEM(TESTS), argc, argv);
+}
