@@ -14,12 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STMT_CACHE 64
-
 struct conn {
     sqlite3 *db;
-    struct { const char *sql; sqlite3_stmt *st; } cache[STMT_CACHE];
-    int ncache;
+    struct cached { const char *sql; sqlite3_stmt *st; } *cache;
+    int ncache, capcache;
     struct conn *next;
 };
 
@@ -144,6 +142,7 @@ void db_shutdown(void)
         struct conn *c = pool_all[i];
         for (int j = 0; j < c->ncache; j++)
             sqlite3_finalize(c->cache[j].st);
+        free(c->cache);
         sqlite3_close(c->db);
         free(c);
     }
@@ -213,13 +212,23 @@ sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql)
                 sqlite3_errmsg(db), sql);
         return NULL;
     }
-    if (c && c->ncache < STMT_CACHE) {
+    if (c && c->ncache == c->capcache) {
+        int cap = c->capcache ? c->capcache * 2 : 64;
+        struct cached *nc = realloc(c->cache, (size_t)cap * sizeof *nc);
+        if (!nc) {
+            sqlite3_finalize(st);
+            return NULL;
+        }
+        c->cache = nc;
+        c->capcache = cap;
+    }
+    if (c) {
         c->cache[c->ncache].sql = sql;
         c->cache[c->ncache].st = st;
         c->ncache++;
     }
-    /* An uncached statement would leak; with STMT_CACHE above the number
-     * of distinct SQL strings in the sandbox this never happens. */
+    /* Every SQL string is a literal with a fixed address, so the cache
+     * holds one statement per call site and never grows past that. */
     return st;
 }
 
