@@ -29,7 +29,7 @@ LIB_SRC     = $(wildcard src/lib/*.c)
 LIB_OBJ     = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_SRC     = $(wildcard src/cli/*.c)
 CLI_OBJ     = $(CLI_SRC:%.c=$(BUILD)/%.o)
-LIB_LIBS    = $(shell pkg-config --libs libcurl jansson)
+LIB_LIBS    = $(shell pkg-config --libs libcurl jansson sqlite3 libcrypto)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test
 VERSION     = 0.1.0
 

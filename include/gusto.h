@@ -92,6 +92,11 @@ typedef struct gusto_options {
     long retry_base_ms;        /* first backoff; 0: 250 */
     gusto_trace_fn trace;      /* NULL: no trace */
     void *trace_userdata;
+    /* A stored connection (see "Connections" below) supplies base_url,
+     * company and tokens when access_token is NULL, and is refreshed ahead
+     * of expiry and on a 401.  store_path NULL: gusto_store_default_path(). */
+    const char *connection;    /* connection name; NULL: no stored connection */
+    const char *store_path;
 } gusto_options;
 
 /* Create a client.  Returns NULL on failure and fills err (a bad base_url,
@@ -205,6 +210,79 @@ gusto_code gusto_employee_update(gusto_client *client, const char *employee_uuid
  * after the policy's latest activity. */
 gusto_code gusto_time_off(gusto_client *client, const char *employee_uuid,
                           const char *type, char **result_json, gusto_error *err);
+
+/* ---- OAuth 2.0 and stored connections -------------------------------------
+ * Gusto apps sign in with the authorization code grant.  Refresh tokens are
+ * single use: each refresh returns a new pair.  Connections are kept in a
+ * SQLite file (mode 0600) with the tokens and client secret encrypted
+ * (AES-256-GCM) under a key from GUSTO_STORE_KEY (64 hex digits) or a key
+ * file beside the store (created, mode 0600, on first use).  A refresh holds
+ * the store's write lock, so N processes sharing a store refresh once. */
+
+typedef struct gusto_tokens {
+    char access_token[512];
+    char refresh_token[512];
+    char scope[1024];
+    long long expires_at;      /* unix time */
+} gusto_tokens;
+
+/* The URL to send the admin to.  Returns a malloc'd string (gusto_free()),
+ * or NULL for a bad base_url.  All arguments are percent-encoded. */
+char *gusto_authorize_url(const char *base_url, const char *client_id,
+                          const char *redirect_uri, const char *state);
+
+/* Exchange an authorization code (POST /oauth/token).  Errors carry
+ * Gusto's OAuth error and a hint naming the redirect URI used. */
+gusto_code gusto_oauth_exchange(const char *base_url, const char *client_id,
+                                const char *client_secret, const char *code,
+                                const char *redirect_uri, gusto_tokens *out,
+                                gusto_error *err);
+
+/* Use a refresh token once (POST /oauth/token).  On success *out holds the
+ * new pair; the old refresh token must no longer be used. */
+gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
+                               const char *client_secret, const char *refresh_token,
+                               gusto_tokens *out, gusto_error *err);
+
+/* A stored connection, without its secrets. */
+typedef struct gusto_connection {
+    char name[64];
+    char environment[16];      /* demo, production or custom */
+    char base_url[256];
+    char company_uuid[40];
+    char client_id[256];
+    char scope[1024];
+    long long expires_at;      /* access token expiry, unix time */
+    long long refreshed_at;    /* last refresh, unix time; 0 if never */
+    unsigned long refreshes;   /* how many refreshes this connection has had */
+} gusto_connection;
+
+/* $GUSTO_STORE, else $XDG_CONFIG_HOME/gusto/connections.db, else
+ * ~/.config/gusto/connections.db.  Static storage; not thread safe. */
+const char *gusto_store_default_path(void);
+
+/* Save (insert or replace) a connection with its secrets. */
+gusto_code gusto_connection_save(const char *store_path, const gusto_connection *conn,
+                                 const char *client_secret, const gusto_tokens *tokens,
+                                 gusto_error *err);
+
+/* Read a connection's public part.  name NULL: the only connection, or
+ * GUSTO_EINVAL when there are none or several. */
+gusto_code gusto_connection_get(const char *store_path, const char *name,
+                                gusto_connection *out, gusto_error *err);
+
+/* Call `each` for every stored connection; return non-zero to stop. */
+gusto_code gusto_connection_list(const char *store_path,
+                                 int (*each)(void *ud, const gusto_connection *conn),
+                                 void *ud, gusto_error *err);
+
+/* Forget a connection (GUSTO_ENOTFOUND when unknown). */
+gusto_code gusto_connection_remove(const char *store_path, const char *name,
+                                   gusto_error *err);
+
+/* Refresh the client's stored connection now, unless another thread or
+ * process already did since this client read it. */
+gusto_code gusto_client_refresh(gusto_client *client, gusto_error *err);
 
 #if defined(GUSTO_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

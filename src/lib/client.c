@@ -87,7 +87,17 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     if (!o)
         o = &zero;
     err_clear(err);
-    const char *base = o->base_url && *o->base_url ? o->base_url : GUSTO_DEMO_URL;
+    char stored_base[256];
+    bool use_conn = o->connection && !o->access_token;
+    if (use_conn && !(o->base_url && *o->base_url)) {
+        const char *name = *o->connection ? o->connection : NULL;
+        if (conn_base_url(o->store_path, name, stored_base, sizeof stored_base, err) !=
+            GUSTO_OK)
+            return NULL;
+    }
+    const char *base = o->base_url && *o->base_url ? o->base_url
+                       : use_conn                   ? stored_base
+                                                    : GUSTO_DEMO_URL;
     bool https = false, loopback = false;
     if (parse_base(base, &https, &loopback) != 0) {
         err_set(err, GUSTO_EINVAL, "base URL \"%.200s\" is not an http(s) URL", base);
@@ -167,6 +177,11 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
                      https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     http_trace_setup(c);
+    if (use_conn &&
+        conn_load(c, o->store_path, *o->connection ? o->connection : NULL, err) != GUSTO_OK) {
+        gusto_client_free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -185,6 +200,8 @@ void gusto_client_free(gusto_client *c)
     free(c->token);
     free(c->base_url);
     free(c->company);
+    free(c->conn_name);
+    free(c->store_path);
     free(c);
 }
 

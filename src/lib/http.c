@@ -228,6 +228,20 @@ static long backoff_ms(gusto_client *c, int attempt)
     return d / 2 + (long)(next_rand(c) % (unsigned long long)(d / 2 + 1));
 }
 
+/* Free the request's header list, wiping the one that holds the token. */
+static void drop_headers(struct curl_slist **hdrs, char **auth)
+{
+    curl_slist_free_all(*hdrs);
+    *hdrs = NULL;
+    if (*auth) {
+        volatile char *p = *auth;
+        while (*p)
+            *p++ = 0;
+        free(*auth);
+        *auth = NULL;
+    }
+}
+
 static bool idempotent(const char *method)
 {
     return strcmp(method, "GET") == 0 || strcmp(method, "PUT") == 0 ||
@@ -241,18 +255,24 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
                                       : xasprintf("%s", url_or_path);
     if (!url)
         return err_set(err, GUSTO_ENOMEM, "out of memory");
-    struct curl_slist *hdrs = NULL;
-    for (struct curl_slist *h = c->headers_base; h; h = h->next)
-        hdrs = curl_slist_append(hdrs, h->data);
-    if (body)
-        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-    char *auth = c->token ? xasprintf("Authorization: Bearer %s", c->token) : NULL;
-    if (auth)
-        hdrs = curl_slist_append(hdrs, auth);
-
     CURL *h = c->curl;
     gusto_code rc = GUSTO_ENETWORK;
+    struct curl_slist *hdrs = NULL;
+    char *auth = NULL;
+    bool refreshed = false;
     for (int attempt = 0;; attempt++) {
+        /* A stored connection is refreshed a minute ahead of expiry. */
+        if (c->conn_name && c->expires_at - 60 <= (long long)time(NULL) &&
+            (rc = conn_refresh(c, false, err)) != GUSTO_OK)
+            break;
+        drop_headers(&hdrs, &auth);
+        for (struct curl_slist *x = c->headers_base; x; x = x->next)
+            hdrs = curl_slist_append(hdrs, x->data);
+        if (body)
+            hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        auth = c->token ? xasprintf("Authorization: Bearer %s", c->token) : NULL;
+        if (auth)
+            hdrs = curl_slist_append(hdrs, auth);
         http_resp_free(resp);
         resp->retry_after = -1;
         resp->rl_remaining = -1;
@@ -321,6 +341,15 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
             c->trace(c->trace_ud, line);
         }
         long s = resp->status;
+        if (s == 401 && c->conn_name && !refreshed) {
+            /* Revoked or expired early: refresh once (single flight) and retry. */
+            refreshed = true;
+            gusto_error rerr;
+            if (conn_refresh(c, true, &rerr) == GUSTO_OK) {
+                attempt--;
+                continue;
+            }
+        }
         bool retryable = s == 429 || ((s == 500 || s == 502 || s == 503 || s == 504) &&
                                       idempotent(method));
         if (retryable && !last) {
@@ -334,14 +363,7 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
         rc = GUSTO_OK;
         break;
     }
-    curl_slist_free_all(hdrs);
-    if (auth) {
-        /* Do not leave the token in freed heap memory. */
-        volatile char *p = auth;
-        while (*p)
-            *p++ = 0;
-        free(auth);
-    }
+    drop_headers(&hdrs, &auth);
     free(url);
     return rc;
 }

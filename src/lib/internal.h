@@ -31,6 +31,11 @@ struct gusto_client {
     unsigned long requests;
     unsigned long long rng;  /* jitter */
     bool loopback;
+    /* a stored connection (connstore.c), or NULLs */
+    char *conn_name;
+    char *store_path;
+    long long conn_generation;
+    long long expires_at;
 };
 
 /* A response: status, body (NUL-terminated) and a few headers. */
@@ -67,6 +72,14 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp,
  * reference, NULL for an empty body).  Non-2xx returns the error code. */
 gusto_code api_json(gusto_client *c, const char *method, const char *path,
                     const json_t *body, json_t **out, gusto_error *err);
+
+/* connstore.c: load a stored connection into a client; refresh it under
+ * the store's write lock (force: even when not yet expiring). */
+gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
+                     gusto_error *err);
+gusto_code conn_base_url(const char *store_path, const char *name, char *out, size_t cap,
+                         gusto_error *err);
+gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err);
 
 /* errors.c */
 void err_clear(gusto_error *err);

@@ -1,0 +1,573 @@
+/* connstore.c - stored connections: a SQLite file (mode 0600) holding, per
+ * named connection, the environment, company and client id in clear, and
+ * the client secret and tokens sealed with AES-256-GCM.  Also the
+ * single-flight refresh that keeps N processes from locking each other out.
+ *
+ * Single flight: a refresh runs inside BEGIN IMMEDIATE on the store, so only
+ * one process at a time can refresh a connection.  Inside the lock it
+ * re-reads the row; when the generation moved, someone else refreshed and
+ * their tokens are adopted without calling Gusto.  The new pair is committed
+ * before the new access token is ever used; Gusto revokes the old refresh
+ * token only on that first use, so a crash between the two leaves the old,
+ * still valid refresh token in the store. */
+#include "lib/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEY_LEN 32
+#define NONCE_LEN 12
+#define TAG_LEN 16
+
+static const char SCHEMA[] =
+    "CREATE TABLE IF NOT EXISTS connections("
+    " name TEXT PRIMARY KEY, environment TEXT NOT NULL, base_url TEXT NOT NULL,"
+    " company_uuid TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',"
+    " expires_at INTEGER NOT NULL DEFAULT 0, refreshed_at INTEGER NOT NULL DEFAULT 0,"
+    " refreshes INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0,"
+    " secret BLOB, access BLOB, refresh BLOB)";
+
+const char *gusto_store_default_path(void)
+{
+    static char path[1024];
+    const char *env = getenv("GUSTO_STORE");
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s", env);
+        return path;
+    }
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(path, sizeof path, "%s/gusto/connections.db", xdg);
+    else
+        snprintf(path, sizeof path, "%s/.config/gusto/connections.db",
+                 home && *home ? home : ".");
+    return path;
+}
+
+/* mkdir -p of path's directory, mode 0700. */
+static void make_parent(const char *path)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return;
+    *slash = 0;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            mkdir(dir, 0700);
+            *p = '/';
+        }
+    }
+    mkdir(dir, 0700);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* The sealing key: GUSTO_STORE_KEY (64 hex digits), else STORE.key beside
+ * the store, created from the CSPRNG with mode 0600 on first use. */
+static gusto_code load_key(const char *store, unsigned char key[KEY_LEN], gusto_error *err)
+{
+    const char *env = getenv("GUSTO_STORE_KEY");
+    if (env && *env) {
+        if (strlen(env) != 2 * KEY_LEN)
+            goto badhex;
+        for (int i = 0; i < KEY_LEN; i++) {
+            int hi = hexval(env[2 * i]), lo = hexval(env[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                goto badhex;
+            key[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return GUSTO_OK;
+    }
+    char kpath[1100];
+    snprintf(kpath, sizeof kpath, "%s.key", store);
+    int fd = open(kpath, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        unsigned char fresh[KEY_LEN];
+        if (RAND_bytes(fresh, KEY_LEN) != 1)
+            return err_set(err, GUSTO_EINVAL, "cannot draw random bytes for the store key");
+        fd = open(kpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            bool ok = write(fd, fresh, KEY_LEN) == KEY_LEN && fsync(fd) == 0;
+            close(fd);
+            if (!ok) {
+                unlink(kpath);
+                return err_set(err, GUSTO_EINVAL, "cannot write the store key %s", kpath);
+            }
+        }
+        /* Whoever won the O_EXCL race wrote the key; read it back. */
+        fd = open(kpath, O_RDONLY | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return err_set(err, GUSTO_EINVAL, "cannot read the store key %s: %s", kpath,
+                       strerror(errno));
+    ssize_t n = read(fd, key, KEY_LEN);
+    close(fd);
+    if (n != KEY_LEN)
+        return err_set(err, GUSTO_EINVAL, "the store key %s is damaged (expected %d bytes)",
+                       kpath, KEY_LEN);
+    return GUSTO_OK;
+badhex:
+    err_set(err, GUSTO_EINVAL, "GUSTO_STORE_KEY must be 64 hex digits");
+    err_field(err, "GUSTO_STORE_KEY");
+    return GUSTO_EINVAL;
+}
+
+/* nonce || ciphertext || tag; aad binds the blob to its connection+field. */
+static unsigned char *seal(const unsigned char key[KEY_LEN], const char *aad, const char *plain,
+                           int *outlen)
+{
+    int plen = (int)strlen(plain);
+    unsigned char *out = malloc((size_t)plen + NONCE_LEN + TAG_LEN);
+    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    bool ok = out && x && RAND_bytes(out, NONCE_LEN) == 1 &&
+              EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, out) == 1 &&
+              EVP_EncryptUpdate(x, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+              EVP_EncryptUpdate(x, out + NONCE_LEN, &len, (const unsigned char *)plain, plen) == 1 &&
+              EVP_EncryptFinal_ex(x, out + NONCE_LEN + len, &fin) == 1 &&
+              EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
+                                  out + NONCE_LEN + len + fin) == 1;
+    EVP_CIPHER_CTX_free(x);
+    if (!ok) {
+        free(out);
+        return NULL;
+    }
+    *outlen = NONCE_LEN + len + fin + TAG_LEN;
+    return out;
+}
+
+static bool open_blob(const unsigned char key[KEY_LEN], const char *aad,
+                      const unsigned char *blob, int blen, char *out, size_t cap)
+{
+    if (!blob || blen < NONCE_LEN + TAG_LEN || (size_t)(blen - NONCE_LEN - TAG_LEN) >= cap)
+        return false;
+    int clen = blen - NONCE_LEN - TAG_LEN, len = 0, fin = 0;
+    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+    bool ok = x && EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, blob) == 1 &&
+              EVP_DecryptUpdate(x, NULL, &len, (const unsigned char *)aad, (int)strlen(aad)) == 1 &&
+              EVP_DecryptUpdate(x, (unsigned char *)out, &len, blob + NONCE_LEN, clen) == 1 &&
+              EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
+                                  (void *)(blob + NONCE_LEN + clen)) == 1 &&
+              EVP_DecryptFinal_ex(x, (unsigned char *)out + len, &fin) == 1;
+    EVP_CIPHER_CTX_free(x);
+    if (!ok)
+        return false;
+    out[len + fin] = 0;
+    return true;
+}
+
+static gusto_code store_open(const char *path, sqlite3 **db, gusto_error *err)
+{
+    if (!path)
+        path = gusto_store_default_path();
+    make_parent(path);
+    mode_t old = umask(077); /* the file and its -wal/-shm: owner only */
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                           SQLITE_OPEN_FULLMUTEX, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_busy_timeout(*db, 120000);
+        rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(*db, SCHEMA, NULL, NULL, NULL);
+    }
+    umask(old);
+    if (rc != SQLITE_OK) {
+        err_set(err, GUSTO_EINVAL, "cannot open the connection store %s: %s", path,
+                *db ? sqlite3_errmsg(*db) : "out of memory");
+        err_field(err, "store");
+        sqlite3_close(*db);
+        *db = NULL;
+        return GUSTO_EINVAL;
+    }
+    chmod(path, 0600);
+    return GUSTO_OK;
+}
+
+static void aad_for(char *out, size_t cap, const char *name, const char *field)
+{
+    snprintf(out, cap, "gusto-connect:%s:%s", name, field);
+}
+
+gusto_code gusto_connection_save(const char *store_path, const gusto_connection *conn,
+                                 const char *client_secret, const gusto_tokens *tokens,
+                                 gusto_error *err)
+{
+    err_clear(err);
+    if (!conn || !*conn->name || !tokens || !client_secret) {
+        err_set(err, GUSTO_EINVAL, "a connection needs a name, a client secret and tokens");
+        return GUSTO_EINVAL;
+    }
+    if (!store_path)
+        store_path = gusto_store_default_path();
+    unsigned char key[KEY_LEN];
+    gusto_code rc = load_key(store_path, key, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3 *db;
+    if ((rc = store_open(store_path, &db, err)) != GUSTO_OK)
+        return rc;
+    char aad[160];
+    int ls = 0, la = 0, lr = 0;
+    aad_for(aad, sizeof aad, conn->name, "secret");
+    unsigned char *s = seal(key, aad, client_secret, &ls);
+    aad_for(aad, sizeof aad, conn->name, "access");
+    unsigned char *a = seal(key, aad, tokens->access_token, &la);
+    aad_for(aad, sizeof aad, conn->name, "refresh");
+    unsigned char *r = seal(key, aad, tokens->refresh_token, &lr);
+    sqlite3_stmt *st = NULL;
+    const char *sql =
+        "INSERT INTO connections(name, environment, base_url, company_uuid, client_id, scope,"
+        " expires_at, refreshed_at, refreshes, generation, secret, access, refresh)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,0,0,1,?8,?9,?10)"
+        " ON CONFLICT(name) DO UPDATE SET environment=?2, base_url=?3, company_uuid=?4,"
+        " client_id=?5, scope=?6, expires_at=?7, generation=generation+1, secret=?8,"
+        " access=?9, refresh=?10";
+    if (!s || !a || !r || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = err_set(err, GUSTO_ENOMEM, "cannot save the connection");
+    } else {
+        sqlite3_bind_text(st, 1, conn->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, conn->environment, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, conn->base_url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, conn->company_uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, conn->client_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, tokens->scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, tokens->expires_at);
+        sqlite3_bind_blob(st, 8, s, ls, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 9, a, la, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 10, r, lr, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = err_set(err, GUSTO_EINVAL, "cannot save the connection: %s",
+                         sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    free(s);
+    free(a);
+    free(r);
+    sqlite3_close(db);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+static void row_to_conn(sqlite3_stmt *st, gusto_connection *c)
+{
+    memset(c, 0, sizeof *c);
+#define COL(i) ((const char *)sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
+    snprintf(c->name, sizeof c->name, "%s", COL(0));
+    snprintf(c->environment, sizeof c->environment, "%s", COL(1));
+    snprintf(c->base_url, sizeof c->base_url, "%s", COL(2));
+    snprintf(c->company_uuid, sizeof c->company_uuid, "%s", COL(3));
+    snprintf(c->client_id, sizeof c->client_id, "%s", COL(4));
+    snprintf(c->scope, sizeof c->scope, "%s", COL(5));
+#undef COL
+    c->expires_at = sqlite3_column_int64(st, 6);
+    c->refreshed_at = sqlite3_column_int64(st, 7);
+    c->refreshes = (unsigned long)sqlite3_column_int64(st, 8);
+}
+
+#define CONN_COLS "name, environment, base_url, company_uuid, client_id, scope, expires_at," \
+                  " refreshed_at, refreshes, generation, secret, access, refresh"
+
+/* Find the row for name (or the only row when name is NULL). */
+static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gusto_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *sql = name ? "SELECT " CONN_COLS " FROM connections WHERE name=?"
+                           : "SELECT " CONN_COLS " FROM connections LIMIT 2";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
+    if (name)
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        if (name) {
+            err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"", name);
+            err_hint(err, "run gusto connect, or gusto status to list connections");
+            return GUSTO_ENOTFOUND;
+        }
+        err_set(err, GUSTO_EAUTH, "no Gusto connection is stored and no token was given");
+        err_hint(err, "run gusto connect, or set GUSTO_ACCESS_TOKEN");
+        return GUSTO_EAUTH;
+    }
+    if (!name) {
+        sqlite3_stmt *probe = st;
+        if (sqlite3_step(probe) == SQLITE_ROW) {
+            sqlite3_finalize(st);
+            err_set(err, GUSTO_EINVAL, "several connections are stored; choose one");
+            err_field(err, "connection");
+            err_hint(err, "pass --connection NAME or set GUSTO_CONNECTION (gusto status "
+                          "lists them)");
+            return GUSTO_EINVAL;
+        }
+        sqlite3_reset(st);
+        sqlite3_step(st);
+    }
+    *out = st;
+    return GUSTO_OK;
+}
+
+gusto_code gusto_connection_get(const char *store_path, const char *name,
+                                gusto_connection *out, gusto_error *err)
+{
+    err_clear(err);
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    rc = find_row(db, name, &st, err);
+    if (rc == GUSTO_OK)
+        row_to_conn(st, out);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+gusto_code gusto_connection_list(const char *store_path,
+                                 int (*each)(void *ud, const gusto_connection *conn),
+                                 void *ud, gusto_error *err)
+{
+    err_clear(err);
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT " CONN_COLS " FROM connections ORDER BY name", -1, &st,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            gusto_connection c;
+            row_to_conn(st, &c);
+            if (each(ud, &c)) {
+                rc = GUSTO_ECANCELED;
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+gusto_code gusto_connection_remove(const char *store_path, const char *name, gusto_error *err)
+{
+    err_clear(err);
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "DELETE FROM connections WHERE name=?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+        if (sqlite3_changes(db) == 0) {
+            err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"",
+                    name ? name : "");
+            rc = GUSTO_ENOTFOUND;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Decrypt the three secrets of the current row of st. */
+static bool unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st, const char *name,
+                       char *secret, size_t scap, char *access, size_t acap, char *refresh,
+                       size_t rcap)
+{
+    char aad[160];
+    aad_for(aad, sizeof aad, name, "secret");
+    bool ok = open_blob(key, aad, sqlite3_column_blob(st, 10), sqlite3_column_bytes(st, 10),
+                        secret, scap);
+    aad_for(aad, sizeof aad, name, "access");
+    ok = ok && open_blob(key, aad, sqlite3_column_blob(st, 11), sqlite3_column_bytes(st, 11),
+                         access, acap);
+    aad_for(aad, sizeof aad, name, "refresh");
+    ok = ok && open_blob(key, aad, sqlite3_column_blob(st, 12), sqlite3_column_bytes(st, 12),
+                         refresh, rcap);
+    return ok;
+}
+
+/* Load the named (or only) connection into a new client's fields. */
+gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
+                     gusto_error *err)
+{
+    if (!store_path)
+        store_path = gusto_store_default_path();
+    unsigned char key[KEY_LEN];
+    gusto_code rc = load_key(store_path, key, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3 *db;
+    if ((rc = store_open(store_path, &db, err)) != GUSTO_OK) {
+        OPENSSL_cleanse(key, sizeof key);
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    rc = find_row(db, name, &st, err);
+    if (rc == GUSTO_OK) {
+        gusto_connection info;
+        row_to_conn(st, &info);
+        char secret[512], access[512], refresh[512];
+        if (!unseal_row(key, st, info.name, secret, sizeof secret, access, sizeof access,
+                        refresh, sizeof refresh)) {
+            rc = err_set(err, GUSTO_EAUTH,
+                         "the stored connection \"%s\" cannot be decrypted with this key",
+                         info.name);
+            err_hint(err, "use the GUSTO_STORE_KEY or key file it was saved with, or run "
+                          "gusto connect again");
+        } else {
+            free(c->token);
+            c->token = xasprintf("%s", access);
+            free(c->company);
+            c->company = xasprintf("%s", info.company_uuid);
+            c->conn_name = xasprintf("%s", info.name);
+            c->store_path = xasprintf("%s", store_path);
+            c->conn_generation = sqlite3_column_int64(st, 9);
+            c->expires_at = info.expires_at;
+            if (!c->token || !c->company || !c->conn_name || !c->store_path)
+                rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+        }
+        OPENSSL_cleanse(secret, sizeof secret);
+        OPENSSL_cleanse(access, sizeof access);
+        OPENSSL_cleanse(refresh, sizeof refresh);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+/* The base URL stored for a connection, to configure a client with. */
+gusto_code conn_base_url(const char *store_path, const char *name, char *out, size_t cap,
+                         gusto_error *err)
+{
+    gusto_connection info;
+    gusto_code rc = gusto_connection_get(store_path, name, &info, err);
+    if (rc == GUSTO_OK)
+        snprintf(out, cap, "%s", info.base_url);
+    return rc;
+}
+
+gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err)
+{
+    if (!c->conn_name)
+        return err_set(err, GUSTO_EAUTH, "this client has no stored connection to refresh");
+    unsigned char key[KEY_LEN];
+    gusto_code rc = load_key(c->store_path, key, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3 *db;
+    if ((rc = store_open(c->store_path, &db, err)) != GUSTO_OK) {
+        OPENSSL_cleanse(key, sizeof key);
+        return rc;
+    }
+    /* The write lock: one refresher at a time across threads and processes. */
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = err_set(err, GUSTO_EINVAL, "the connection store is locked: %s",
+                     sqlite3_errmsg(db));
+        sqlite3_close(db);
+        OPENSSL_cleanse(key, sizeof key);
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    char secret[512] = "", access[512] = "", refresh[512] = "";
+    rc = find_row(db, c->conn_name, &st, err);
+    gusto_connection info;
+    if (rc == GUSTO_OK) {
+        row_to_conn(st, &info);
+        if (!unseal_row(key, st, info.name, secret, sizeof secret, access, sizeof access,
+                        refresh, sizeof refresh))
+            rc = err_set(err, GUSTO_EAUTH, "the stored connection cannot be decrypted");
+    }
+    long long gen = st ? sqlite3_column_int64(st, 9) : 0;
+    sqlite3_finalize(st);
+    long long now = (long long)time(NULL);
+    bool someone_else = rc == GUSTO_OK && gen != c->conn_generation;
+    bool still_fresh = rc == GUSTO_OK && !force && info.expires_at - 60 > now;
+    if (rc == GUSTO_OK && (someone_else || still_fresh)) {
+        /* Another process refreshed (or nothing to do): adopt, no HTTP. */
+        free(c->token);
+        c->token = xasprintf("%s", access);
+        c->conn_generation = gen;
+        c->expires_at = info.expires_at;
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    } else if (rc == GUSTO_OK) {
+        gusto_tokens t;
+        if (c->trace)
+            c->trace(c->trace_ud, "* refreshing the access token (single flight)");
+        rc = gusto_oauth_refresh(info.base_url, info.client_id, secret, refresh, &t, err);
+        if (rc == GUSTO_OK) {
+            char aad[160];
+            int la = 0, lr = 0;
+            aad_for(aad, sizeof aad, info.name, "access");
+            unsigned char *a = seal(key, aad, t.access_token, &la);
+            aad_for(aad, sizeof aad, info.name, "refresh");
+            unsigned char *r = seal(key, aad, t.refresh_token[0] ? t.refresh_token : refresh,
+                                    &lr);
+            sqlite3_stmt *up = NULL;
+            const char *sql =
+                "UPDATE connections SET access=?, refresh=?, expires_at=?, scope=?,"
+                " refreshed_at=?, refreshes=refreshes+1, generation=generation+1 WHERE name=?";
+            bool ok = a && r && sqlite3_prepare_v2(db, sql, -1, &up, NULL) == SQLITE_OK;
+            if (ok) {
+                sqlite3_bind_blob(up, 1, a, la, SQLITE_STATIC);
+                sqlite3_bind_blob(up, 2, r, lr, SQLITE_STATIC);
+                sqlite3_bind_int64(up, 3, t.expires_at);
+                sqlite3_bind_text(up, 4, t.scope[0] ? t.scope : info.scope, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(up, 5, now);
+                sqlite3_bind_text(up, 6, info.name, -1, SQLITE_STATIC);
+                ok = sqlite3_step(up) == SQLITE_DONE;
+            }
+            sqlite3_finalize(up);
+            free(a);
+            free(r);
+            /* Commit before the new access token is ever used. */
+            ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+            if (ok) {
+                free(c->token);
+                c->token = xasprintf("%s", t.access_token);
+                c->conn_generation = gen + 1;
+                c->expires_at = t.expires_at;
+            } else {
+                rc = err_set(err, GUSTO_EINVAL, "refreshed, but could not save the new "
+                                                "tokens: %s", sqlite3_errmsg(db));
+            }
+            OPENSSL_cleanse(&t, sizeof t);
+        }
+    }
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(access, sizeof access);
+    OPENSSL_cleanse(refresh, sizeof refresh);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+gusto_code gusto_client_refresh(gusto_client *c, gusto_error *err)
+{
+    err_clear(err);
+    return conn_refresh(c, true, err);
+}

@@ -1,0 +1,154 @@
+/* oauth.c - Gusto's OAuth 2.0 endpoints from the client side: the authorize
+ * URL, the authorization-code exchange and the refresh-token grant, with
+ * errors that say what to do (expired code, redirect URI mismatch, revoked
+ * refresh token, wrong environment). */
+#include "lib/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+char *gusto_authorize_url(const char *base_url, const char *client_id,
+                          const char *redirect_uri, const char *state)
+{
+    gusto_options o = {.base_url = base_url};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    if (!c || !client_id || !redirect_uri) {
+        gusto_client_free(c);
+        return NULL;
+    }
+    char *id = url_escape(c, client_id);
+    char *ru = url_escape(c, redirect_uri);
+    char *st = url_escape(c, state ? state : "");
+    char *url = id && ru && st
+                    ? xasprintf("%s/oauth/authorize?client_id=%s&redirect_uri=%s"
+                                "&response_type=code&state=%s",
+                                c->base_url, id, ru, st)
+                    : NULL;
+    free(id);
+    free(ru);
+    free(st);
+    gusto_client_free(c);
+    return url;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* POST /oauth/token with a JSON body; fill *out on 200. */
+static gusto_code token_call(const char *base_url, json_t *body, bool is_refresh,
+                             const char *redirect_uri, gusto_tokens *out, gusto_error *err)
+{
+    err_clear(err);
+    memset(out, 0, sizeof *out);
+    /* A refresh is safe to repeat: Gusto revokes the old refresh token only
+     * once the new access token is used, which cannot have happened if the
+     * answer never arrived.  A code exchange is not repeated. */
+    gusto_options o = {.base_url = base_url, .max_retries = -1, .rate_limit = -1};
+    gusto_client *c = gusto_client_new(&o, err);
+    if (!c)
+        return err ? err->code : GUSTO_EINVAL;
+    char *text = json_text(body);
+    gusto_code rc = GUSTO_ENOMEM;
+    struct http_resp resp = {0};
+    for (int attempt = 0; text && attempt < (is_refresh ? 3 : 1); attempt++) {
+        rc = http_send(c, "POST", "/oauth/token", text, &resp, err);
+        if (rc != GUSTO_ENETWORK)
+            break;
+    }
+    if (text) {
+        volatile char *p = text; /* it holds the client secret */
+        while (*p)
+            *p++ = 0;
+        free(text);
+    }
+    if (rc != GUSTO_OK) {
+        http_resp_free(&resp);
+        gusto_client_free(c);
+        return rc;
+    }
+    json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+    if (resp.status == 200) {
+        const char *at = json_string_value(json_object_get(j, "access_token"));
+        json_t *exp = json_object_get(j, "expires_in");
+        if (!at || strlen(at) >= sizeof out->access_token) {
+            rc = err_set(err, GUSTO_EPROTOCOL, "the token response has no usable access_token");
+        } else {
+            copy(out->access_token, sizeof out->access_token, at);
+            copy(out->refresh_token, sizeof out->refresh_token,
+                 json_string_value(json_object_get(j, "refresh_token")));
+            copy(out->scope, sizeof out->scope, json_string_value(json_object_get(j, "scope")));
+            long long ttl = json_is_number(exp) ? (long long)json_number_value(exp) : 7200;
+            out->expires_at = (long long)time(NULL) + (ttl > 0 ? ttl : 7200);
+            rc = GUSTO_OK;
+        }
+    } else {
+        rc = http_status_code(c, &resp, err);
+        if (rc == GUSTO_OK)
+            rc = err_set(err, GUSTO_EPROTOCOL, "unexpected status %ld from /oauth/token",
+                         resp.status);
+        const char *oerr = json_string_value(json_object_get(j, "error"));
+        const char *desc = json_string_value(json_object_get(j, "error_description"));
+        if (err) {
+            err->code = rc = (resp.status == 400 || resp.status == 401) ? GUSTO_EAUTH : rc;
+            copy(err->category, sizeof err->category, oerr);
+            if (oerr)
+                snprintf(err->message, sizeof err->message, "%s%s%s", oerr, desc ? ": " : "",
+                         desc ? desc : "");
+            if (is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0)
+                err_hint(err, "the refresh token expired or was revoked; run gusto connect "
+                              "again");
+            else if (!is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0)
+                err_hint(err, "the code expired (codes last 10 minutes and work once) or the "
+                              "redirect URI differs from the app's; the redirect URI used was "
+                              "%.150s", redirect_uri ? redirect_uri : "(none)");
+            else if (oerr && strcmp(oerr, "invalid_client") == 0)
+                err_hint(err, "check the client id and secret; Demo and Production apps have "
+                              "different credentials (this was %s)", c->base_url);
+        }
+    }
+    json_decref(j);
+    http_resp_free(&resp);
+    gusto_client_free(c);
+    return rc;
+}
+
+gusto_code gusto_oauth_exchange(const char *base_url, const char *client_id,
+                                const char *client_secret, const char *code,
+                                const char *redirect_uri, gusto_tokens *out,
+                                gusto_error *err)
+{
+    if (!client_id || !client_secret || !code || !redirect_uri) {
+        err_set(err, GUSTO_EINVAL, "client_id, client_secret, code and redirect_uri are all "
+                                   "required");
+        return GUSTO_EINVAL;
+    }
+    json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s}", "client_id", client_id,
+                          "client_secret", client_secret, "code", code, "grant_type",
+                          "authorization_code", "redirect_uri", redirect_uri);
+    gusto_code rc = b ? token_call(base_url, b, false, redirect_uri, out, err)
+                      : err_set(err, GUSTO_ENOMEM, "out of memory");
+    json_decref(b);
+    return rc;
+}
+
+gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
+                               const char *client_secret, const char *refresh_token,
+                               gusto_tokens *out, gusto_error *err)
+{
+    if (!client_id || !client_secret || !refresh_token || !*refresh_token) {
+        err_set(err, GUSTO_EINVAL, "client_id, client_secret and refresh_token are required");
+        return GUSTO_EINVAL;
+    }
+    json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "client_id", client_id, "client_secret",
+                          client_secret, "grant_type", "refresh_token", "refresh_token",
+                          refresh_token);
+    gusto_code rc = b ? token_call(base_url, b, true, NULL, out, err)
+                      : err_set(err, GUSTO_ENOMEM, "out of memory");
+    json_decref(b);
+    return rc;
+}
