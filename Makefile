@@ -30,7 +30,7 @@ LIB_OBJ     = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_SRC     = $(wildcard src/cli/*.c)
 CLI_OBJ     = $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson sqlite3 libcrypto)
-TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test
+TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test
 VERSION     = 0.1.0
 
 all: $(BUILD)/gusto-sandbox $(BUILD)/libgusto.a $(BUILD)/libgusto.so $(BUILD)/gusto $(TEST_BINS)
@@ -57,6 +57,12 @@ $(BUILD)/gusto: $(CLI_OBJ) $(BUILD)/libgusto.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
+
+$(BUILD)/tests/batches_test: $(BUILD)/tests/batches_test.o $(BUILD)/tests/testutil.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
+
+$(BUILD)/tests/oauth_test: $(BUILD)/tests/oauth_test.o $(BUILD)/tests/testutil.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 $(BUILD)/tests/lib_test: $(BUILD)/tests/lib_test.o $(BUILD)/tests/testutil.o $(BUILD)/libgusto.a

@@ -69,7 +69,7 @@ int auth_check(struct request *r, const char *authorization)
         return unauthorized(r, "The access token is invalid.");
 
     static const char *sql =
-        "SELECT company_uuid, scopes, expires_at, grant_id, owner_uuid, revoked"
+        "SELECT company_uuid, scopes, expires_at, grant_id, owner_uuid, revoked, revokes"
         " FROM tokens WHERE token_hash = ?";
     char hash[65];
     sha256_hex(tok, hash);
@@ -78,20 +78,45 @@ int auth_check(struct request *r, const char *authorization)
         return reply_error(r, 500, "request", "internal_error",
                            "An unexpected error has occurred."), -1;
     db_bind_text(st, 1, hash);
-    if (sqlite3_step(st) != SQLITE_ROW)
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
         return unauthorized(r, "The access token is invalid.");
-    if (sqlite3_column_int(st, 5))
-        return unauthorized(r, "The access token was revoked.");
-    if (sqlite3_column_int64(st, 2) < (sqlite3_int64)time(NULL))
-        return unauthorized(r, "The access token expired. Refresh it with the refresh "
-                               "token.");
+    }
+    /* Reset before every early return: a statement left on a row keeps a
+     * read transaction open on the pooled connection and stalls writers. */
+    bool revoked = sqlite3_column_int(st, 5) != 0;
+    bool expired = sqlite3_column_int64(st, 2) < (sqlite3_int64)time(NULL);
+    if (revoked || expired) {
+        sqlite3_reset(st);
+        return unauthorized(r, revoked ? "The access token was revoked."
+                                       : "The access token expired. Refresh it with the "
+                                         "refresh token.");
+    }
     snprintf(r->auth.token_hash, sizeof r->auth.token_hash, "%s", hash);
     snprintf(r->auth.company_uuid, sizeof r->auth.company_uuid, "%s",
              db_col_text(st, 0));
     snprintf(r->auth.scopes, sizeof r->auth.scopes, "%s", db_col_text(st, 1));
     snprintf(r->auth.grant_id, sizeof r->auth.grant_id, "%s", db_col_text(st, 3));
     snprintf(r->auth.owner_uuid, sizeof r->auth.owner_uuid, "%s", db_col_text(st, 4));
+    char replaced[65];
+    snprintf(replaced, sizeof replaced, "%s", db_col_text(st, 6));
     sqlite3_reset(st);
+    if (*replaced) {
+        /* First use of a refreshed access token: now the refresh token it
+         * replaced is revoked, as Gusto documents. */
+        static const char *rev = "UPDATE oauth_refresh SET revoked=1 WHERE token_hash=?";
+        static const char *done = "UPDATE tokens SET revokes=NULL WHERE token_hash=?";
+        const char *sqls[2] = {rev, done};
+        const char *args[2] = {replaced, hash};
+        for (int i = 0; i < 2; i++) {
+            sqlite3_stmt *u = db_stmt(r->db, sqls[i]);
+            if (u) {
+                db_bind_text(u, 1, args[i]);
+                sqlite3_step(u);
+                sqlite3_reset(u);
+            }
+        }
+    }
     return 0;
 }
 

@@ -13,6 +13,8 @@
 struct sb_config sb_cfg = {
     .bind = "127.0.0.1",
     .rate_limit = 200,
+    .code_ttl = 600,
+    .access_ttl = 7200,
 };
 
 static void usage(FILE *f)
@@ -32,6 +34,13 @@ static void usage(FILE *f)
         "                       repeatable.  Without --token a full-scope token for\n"
         "                       the demo company is generated and printed.\n"
         "  --token-ttl SECONDS  lifetime of --token tokens (default: no expiry)\n"
+        "  --app ID:SECRET:URI[,URI...]\n"
+        "                       register an OAuth app (client id, client secret,\n"
+        "                       exact redirect URIs); repeatable\n"
+        "  --apps FILE          register the OAuth apps in FILE, a JSON array of\n"
+        "                       {client_id, client_secret, redirect_uris, scopes?, name?}\n"
+        "  --code-ttl SECONDS   lifetime of OAuth authorization codes (default 600)\n"
+        "  --access-ttl SECONDS lifetime of OAuth access tokens (default 7200)\n"
         "  --rate-limit N       requests per rolling 60 s per grant (default 200; 0 = off)\n"
         "  --faults SPEC        inject faults, e.g. 500:0.05,429:0.05,drop:0.02,delay:0.05@2000\n"
         "  --fault-seed N       seed for --faults, so a run repeats exactly (default 1)\n"
@@ -110,6 +119,10 @@ int main(int argc, char **argv)
         {"seed-employees", required_argument, NULL, 'n'},
         {"token", required_argument, NULL, 't'},
         {"token-ttl", required_argument, NULL, 'T'},
+        {"app", required_argument, NULL, 0xA01},
+        {"apps", required_argument, NULL, 0xA02},
+        {"code-ttl", required_argument, NULL, 0xA03},
+        {"access-ttl", required_argument, NULL, 0xA04},
         {"rate-limit", required_argument, NULL, 'r'},
         {"faults", required_argument, NULL, 'f'},
         {"fault-seed", required_argument, NULL, 'F'},
@@ -147,6 +160,21 @@ int main(int argc, char **argv)
             tokens[ntokens++] = optarg;
             break;
         case 'T': ttl = parse_long("--token-ttl", optarg, 1, 100L * 365 * 86400); break;
+        case 0xA01:
+        case 0xA02: {
+            char aerr[300];
+            if ((ch == 0xA01 ? oauth_app_arg(optarg, aerr, sizeof aerr)
+                             : oauth_apps_file(optarg, aerr, sizeof aerr)) != 0) {
+                fprintf(stderr, "gusto-sandbox: %s: %s\n", ch == 0xA01 ? "--app" : "--apps",
+                        aerr);
+                return 2;
+            }
+            break;
+        }
+        case 0xA03: sb_cfg.code_ttl = parse_long("--code-ttl", optarg, 1, 86400); break;
+        case 0xA04:
+            sb_cfg.access_ttl = parse_long("--access-ttl", optarg, 1, 100L * 365 * 86400);
+            break;
         case 'r': sb_cfg.rate_limit = (int)parse_long("--rate-limit", optarg, 0, 100000000); break;
         case 'f': sb_cfg.faults = optarg; break;
         case 'F':
@@ -175,6 +203,7 @@ int main(int argc, char **argv)
     sqlite3 *db = db_acquire();
     int rc = db_begin_write(db);
     rc |= seed_base(db);
+    rc |= oauth_init(db);
     if (sb_cfg.seed_demo)
         rc |= seed_demo(db);
     if (sb_cfg.seed_employees)
@@ -213,10 +242,16 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (batches_start(err, sizeof err) != 0) {
+        fprintf(stderr, "gusto-sandbox: %s\n", err);
+        db_shutdown();
+        return 1;
+    }
     unsigned port = 0;
     void *d = server_start(&port, err, sizeof err);
     if (!d) {
         fprintf(stderr, "gusto-sandbox: %s\n", err);
+        batches_shutdown();
         db_shutdown();
         return 1;
     }
@@ -229,7 +264,9 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     server_stop(d);
+    batches_shutdown();
     limits_shutdown();
+    oauth_shutdown();
     db_shutdown();
     fprintf(stderr, "gusto-sandbox: stopped by signal %d\n", sig);
     return 0;

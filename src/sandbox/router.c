@@ -6,6 +6,10 @@
 
 static const struct route ROUTES[] = {
     {"GET", "/v1/token_info", NULL, h_token_info, false},
+    /* OAuth: no bearer token; the handlers run their own transactions. */
+    {"GET", "/oauth/authorize", SB_PUBLIC, h_oauth_authorize_get, false},
+    {"POST", "/oauth/authorize", SB_PUBLIC, h_oauth_authorize_post, false},
+    {"POST", "/oauth/token", SB_PUBLIC, h_oauth_token, false},
     {"GET", "/v1/companies/:", "companies:read", h_company_get, false},
     {"GET", "/v1/companies/:/locations", "companies:read", h_locations_list, false},
     {"POST", "/v1/companies/:/locations", "companies:write", h_location_create, true},
@@ -43,6 +47,8 @@ static const struct route ROUTES[] = {
 
     {"GET", "/v1/employees/:/time_off_activities", "employee_time_off_activities:read",
      h_time_off_activities, false},
+    {"POST", "/v1/companies/:/people_batches", "people_batches:write", h_batch_create, true},
+    {"GET", "/v1/people_batches/:", "people_batches:read", h_batch_get, false},
 };
 
 /* Match pattern against path; ':' segments capture into r->params.  The

@@ -36,6 +36,8 @@ struct sb_config {
     bool log;                /* one line per request on stderr */
     const char *faults;      /* fault spec, see limits.c */
     uint64_t fault_seed;
+    long code_ttl;           /* OAuth authorization code lifetime, s (600) */
+    long access_ttl;         /* OAuth access token lifetime, s (7200) */
 };
 
 extern struct sb_config sb_cfg;
@@ -111,6 +113,9 @@ struct request {
         char value[64];
     } extra_headers[12];
     int nextra;
+    char *raw_reply;         /* malloc'd non-JSON body; wins over reply */
+    const char *content_type;  /* of raw_reply (a literal) */
+    char *location;          /* malloc'd Location header value, or NULL */
 };
 
 /* Start serving on sb_cfg.bind:sb_cfg.port; returns an opaque daemon and
@@ -258,6 +263,21 @@ int h_comp_delete(struct request *r);
 
 int h_time_off_activities(struct request *r);
 
+/* ---- OAuth 2.0 authorization-code grant (h_oauth.c) ------------------ */
+
+/* Route scope sentinel (compared by address): no bearer token, no rate
+ * limit, and the body is handed to the handler raw in body_text. */
+extern const char SB_PUBLIC[];
+/* --app CLIENT_ID:SECRET:URI[,URI...]; wipes the secret in spec.  And
+ * --apps FILE (JSON array).  Both return 0 or -1 with a message in err. */
+int oauth_app_arg(char *spec, char *err, size_t errlen);
+int oauth_apps_file(const char *path, char *err, size_t errlen);
+int oauth_init(sqlite3 *db);                /* create the OAuth tables */
+void oauth_shutdown(void);                  /* free the registered apps */
+int h_oauth_authorize_get(struct request *r);
+int h_oauth_authorize_post(struct request *r);
+int h_oauth_token(struct request *r);
+
 /* Shared handler helpers (h_company.c).  parse_paging returns false after
  * replying 422; *paginate is true when page or per was sent.
  * check_version returns -1 after replying 422 (no version) or 409 (stale). */
@@ -316,6 +336,22 @@ void touch_job(sqlite3 *db, const char *job_uuid);
 const char *current_home_address_uuid(sqlite3 *db, const char *emp, char out[37]);
 const char *current_work_address_uuid(sqlite3 *db, const char *emp, char out[37]);
 const char *current_compensation_uuid(sqlite3 *db, const char *job, char out[37]);
+
+/* ---- people batches (h_batches.c, batches.c) ------------------------ */
+
+#define SB_BATCH_MAX 10000   /* entries per people batch; more is a 422 */
+
+int h_batch_create(struct request *r);
+int h_batch_get(struct request *r);
+/* Finish batches a previous run left unfinished, then start the worker
+ * thread (with every signal blocked).  0, or -1 with a message in err. */
+int batches_start(char *err, size_t errlen);
+/* Stop and join the worker; batches it had not finished get their final
+ * status, their unprocessed entries failing with internal_error. */
+void batches_shutdown(void);
+/* Hand a batch, stored as pending in the caller's open transaction, to the
+ * worker; takes ownership of items (the request's batch array).  0 or -1. */
+int batches_enqueue(const char *batch_uuid, const char *company, json_t *items);
 
 /* ---- seed data (seed.c) --------------------------------------------- */
 

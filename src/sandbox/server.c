@@ -46,6 +46,8 @@ static void ctx_free(struct ctx *c)
     db_release(c->req.db);
     json_decref(c->req.json);
     json_decref(c->req.reply);
+    free(c->req.raw_reply);
+    free(c->req.location);
     free(c->buf);
     free(c);
 }
@@ -91,16 +93,18 @@ static void dispatch(struct ctx *c, struct MHD_Connection *conn)
         reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
         return;
     }
+    /* SB_PUBLIC routes (OAuth) take no bearer token and are not rate limited. */
+    bool pub = rt->scope == SB_PUBLIC;
     const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    if (auth_check(r, authz) != 0)
+    if (!pub && auth_check(r, authz) != 0)
         return;
-    if (!ratelimit_take(r)) {
+    if (!pub && !ratelimit_take(r)) {
         reply_error(r, 429, "base", "rate_limit_exceeded",
                     "Rate limit exceeded: %d requests per 60 seconds for this grant. "
                     "Retry after the time in Retry-After.", sb_cfg.rate_limit);
         return;
     }
-    if (rt->scope && !auth_has_scope(r, rt->scope)) {
+    if (rt->scope && !pub && !auth_has_scope(r, rt->scope)) {
         reply_error(r, 403, "base", "missing_permissions",
                     "This action requires the %s scope, which the access token lacks.",
                     rt->scope);
@@ -111,7 +115,11 @@ static void dispatch(struct ctx *c, struct MHD_Connection *conn)
                     "Request body is larger than %d bytes.", SB_MAX_BODY);
         return;
     }
-    if (body_allowed(r->method)) {
+    if (pub) {
+        /* The handler parses its own body (form or JSON). */
+        r->body_text = c->buf;
+        r->body_len = c->len;
+    } else if (body_allowed(r->method)) {
         if (c->len == 0) {
             reply_error(r, 400, "request", "invalid_request",
                         "Request body is empty; expected a JSON object.");
@@ -149,7 +157,11 @@ static enum MHD_Result send_reply(struct ctx *c, struct MHD_Connection *conn)
     struct request *r = &c->req;
     char *text = NULL;
     size_t len = 0;
-    if (r->reply) {
+    if (r->raw_reply) {
+        text = r->raw_reply;
+        r->raw_reply = NULL;
+        len = strlen(text);
+    } else if (r->reply) {
         text = json_dumps(r->reply, JSON_COMPACT | JSON_PRESERVE_ORDER);
         len = text ? strlen(text) : 0;
     }
@@ -164,7 +176,11 @@ static enum MHD_Result send_reply(struct ctx *c, struct MHD_Connection *conn)
     MHD_add_response_header(resp, "x-request-id", rid);
     MHD_add_response_header(resp, "X-Gusto-API-Version", SB_API_VERSION);
     if (text)
-        MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+        MHD_add_response_header(resp, "Content-Type",
+                                r->content_type ? r->content_type
+                                                : "application/json; charset=utf-8");
+    if (r->location)
+        MHD_add_response_header(resp, "Location", r->location);
     for (int i = 0; i < r->nextra; i++)
         MHD_add_response_header(resp, r->extra_headers[i].name, r->extra_headers[i].value);
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);

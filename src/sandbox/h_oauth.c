@@ -1,0 +1,1386 @@
+/* h_oauth.c - the sandbox side of Gusto's OAuth 2.0 authorization-code
+ * grant (NOTES.md section 1; RFC 6749):
+ *
+ *   GET  /oauth/authorize   the consent page (HTML), or a 400 error page
+ *   POST /oauth/authorize   Allow / Deny: 302 back to the app's redirect_uri
+ *   POST /oauth/token       authorization_code and refresh_token grants
+ *
+ * Apps come from --app / --apps and live in memory, read-only once the
+ * server runs.  Client secrets, form tokens, codes, access and refresh
+ * tokens are kept only as SHA-256 hashes.  Access tokens go into the
+ * tokens table that auth.c checks, so they work on every endpoint.
+ *
+ * The routes are SB_PUBLIC and not `write`: each handler runs its own
+ * BEGIN IMMEDIATE, because some outcomes that must stick (a consumed form,
+ * a code reuse that revokes its grant) are answered with a 302 or a 400.
+ *
+ * Nothing secret ever reaches an error message: descriptions name the
+ * parameter that is wrong, never its value. */
+#include "sandbox/sandbox.h"
+#include "sandbox/html.h"
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+const char SB_PUBLIC[] = "(public)";
+
+#define MAX_APPS 64
+#define MAX_URIS 16
+#define MAX_URI_LEN 1000
+#define MAX_STATE 1024
+#define FORM_TTL 1800            /* a consent page may sit open for 30 minutes */
+
+struct app {
+    char *client_id;
+    char *name;
+    char secret_hash[65];
+    char *uris[MAX_URIS];
+    int nuris;
+    char scopes[512];            /* space separated */
+};
+
+static struct app apps[MAX_APPS];
+static int napps;
+
+/* The sandbox's one signed-in admin, Jordan Blake: the primary payroll
+ * admin of both seeded companies and the resource_owner of OAuth tokens. */
+static const char ADMIN_UUID[] = "5a1d0c8e-3b7f-4e2a-9c61-0d4f2b8a7e13";
+static const char ADMIN_NAME[] = "Jordan Blake";
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void sha256_hex(const char *s, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* 32 random bytes as 43 base64url characters. */
+static int random_token(char out[44])
+{
+    static const char A[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char b[33] = {0};
+    if (RAND_bytes(b, 32) != 1)
+        return -1;
+    size_t o = 0;
+    for (size_t i = 0; i < 33; i += 3) {
+        unsigned v = (unsigned)b[i] << 16 | (unsigned)b[i + 1] << 8 | b[i + 2];
+        for (int k = 3; k >= 0 && o < 43; k--)
+            out[o++] = A[(v >> (6 * k)) & 63];
+    }
+    out[43] = 0;
+    return 0;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static const struct app *find_app(const char *client_id)
+{
+    for (int i = 0; i < napps; i++)
+        if (strcmp(apps[i].client_id, client_id) == 0)
+            return &apps[i];
+    return NULL;
+}
+
+static bool app_has_uri(const struct app *a, const char *uri)
+{
+    for (int i = 0; i < a->nuris; i++)
+        if (strcmp(a->uris[i], uri) == 0)
+            return true;
+    return false;
+}
+
+static bool secret_ok(const struct app *a, const char *secret)
+{
+    char h[65];
+    sha256_hex(secret, h);
+    return CRYPTO_memcmp(h, a->secret_hash, 64) == 0;
+}
+
+static bool scope_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == ':' || c == '.' || c == '-';
+}
+
+/* Is the n-byte word w one of the space-separated words of list? */
+static bool has_word(const char *list, const char *w, size_t n)
+{
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && strncmp(p, w, n) == 0)
+            return true;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return false;
+}
+
+/* Split a scope list on spaces, commas or '+', check each scope, drop
+ * repeats and join with single spaces.  When allowed is not NULL each scope
+ * must be in it.  Returns 0, -1 (bad scope, named in err) or -2 (too long). */
+static int norm_scopes(const char *in, const char *allowed, char out[512], char *err,
+                       size_t errlen)
+{
+    size_t o = 0;
+    out[0] = 0;
+    const char *p = in;
+    for (;;) {
+        while (*p == ' ' || *p == ',' || *p == '+')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, " ,+");
+        for (size_t i = 0; i < n; i++)
+            if (!scope_char(p[i])) {
+                snprintf(err, errlen, "a scope may hold only letters, digits and _ : . -");
+                return -1;
+            }
+        if (allowed && !has_word(allowed, p, n)) {
+            snprintf(err, errlen, "the scope %.*s is not available to this application",
+                     (int)(n > 80 ? 80 : n), p);
+            return -1;
+        }
+        if (!has_word(out, p, n)) {
+            if (o + n + 2 > 512) {
+                snprintf(err, errlen, "the scope list is longer than 511 characters");
+                return -2;
+            }
+            if (o)
+                out[o++] = ' ';
+            memcpy(out + o, p, n);
+            o += n;
+            out[o] = 0;
+        }
+        p += n;
+    }
+    if (!o) {
+        snprintf(err, errlen, "the scope list is empty");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- app registration ---------------------------------------------------- */
+
+static bool valid_client_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 200)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!(scope_char(*p) || *p == '~') || *p == ':')
+            return false;
+    return true;
+}
+
+/* An absolute URI with a scheme, no fragment, no spaces or controls. */
+static const char *check_uri(const char *u)
+{
+    size_t n = strlen(u);
+    if (n == 0)
+        return "a redirect URI is empty";
+    if (n > MAX_URI_LEN)
+        return "a redirect URI is longer than 1000 characters";
+    const char *c = strchr(u, ':');
+    if (!c || c == u || !((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z')))
+        return "a redirect URI must be absolute, e.g. http://127.0.0.1:8000/callback";
+    for (const char *p = u; p < c; p++)
+        if (!(scope_char(*p) || *p == '+') || *p == '_' || *p == ':')
+            return "a redirect URI has a malformed scheme";
+    if (!c[1])
+        return "a redirect URI has nothing after its scheme";
+    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return "a redirect URI may not hold spaces or control characters";
+    if (strchr(u, '#'))
+        return "a redirect URI may not have a #fragment (RFC 6749 3.1.2)";
+    return NULL;
+}
+
+static void app_free(struct app *a)
+{
+    free(a->client_id);
+    free(a->name);
+    for (int i = 0; i < a->nuris; i++)
+        free(a->uris[i]);
+    memset(a, 0, sizeof *a);
+}
+
+void oauth_shutdown(void)
+{
+    for (int i = 0; i < napps; i++)
+        app_free(&apps[i]);
+    napps = 0;
+}
+
+/* uris: an array of n strings.  scopes NULL: every scope. */
+static int add_app(const char *client_id, const char *secret, const char *const *uris,
+                   int n, const char *scopes, const char *name, char *err, size_t errlen)
+{
+    if (napps == MAX_APPS)
+        return snprintf(err, errlen, "at most %d apps", MAX_APPS), -1;
+    if (!valid_client_id(client_id))
+        return snprintf(err, errlen,
+                        "client_id must be 1-200 characters of letters, digits and _ . - ~"),
+               -1;
+    if (find_app(client_id))
+        return snprintf(err, errlen, "client_id %s is registered twice", client_id), -1;
+    if (!*secret || strlen(secret) > 512)
+        return snprintf(err, errlen, "the client secret of %s is empty or too long",
+                        client_id),
+               -1;
+    if (n <= 0 || n > MAX_URIS)
+        return snprintf(err, errlen, "%s needs 1 to %d redirect URIs", client_id, MAX_URIS),
+               -1;
+    for (int i = 0; i < n; i++) {
+        const char *why = check_uri(uris[i]);
+        if (why)
+            return snprintf(err, errlen, "%s: %s", client_id, why), -1;
+    }
+    if (name && (!*name || strlen(name) > 200))
+        return snprintf(err, errlen, "the name of %s is empty or too long", client_id), -1;
+    struct app a;
+    memset(&a, 0, sizeof a);
+    char why[160];
+    if (norm_scopes(scopes ? scopes : SB_ALL_SCOPES, NULL, a.scopes, why, sizeof why) != 0)
+        return snprintf(err, errlen, "scopes of %s: %s", client_id, why), -1;
+    a.client_id = xstrdup(client_id);
+    a.name = xstrdup(name ? name : client_id);
+    bool oom = !a.client_id || !a.name;
+    for (int i = 0; i < n && !oom; i++) {
+        a.uris[a.nuris] = xstrdup(uris[i]);
+        oom = !a.uris[a.nuris++];
+    }
+    if (oom) {
+        app_free(&a);
+        return snprintf(err, errlen, "out of memory"), -1;
+    }
+    sha256_hex(secret, a.secret_hash);
+    apps[napps++] = a;
+    return 0;
+}
+
+int oauth_app_arg(char *spec, char *err, size_t errlen)
+{
+    char *c1 = strchr(spec, ':');
+    char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2) {
+        snprintf(err, errlen, "expected CLIENT_ID:CLIENT_SECRET:REDIRECT_URI[,URI...]");
+        return -1;
+    }
+    size_t len = strlen(spec);
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return snprintf(err, errlen, "out of memory"), -1;
+    memcpy(buf, spec, len + 1);
+    char *id = buf, *secret = buf + (c1 - spec) + 1, *rest = buf + (c2 - spec) + 1;
+    secret[-1] = 0;
+    rest[-1] = 0;
+    const char *uris[MAX_URIS + 1];
+    int n = 0;
+    for (char *p = rest;; ) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = 0;
+        if (n <= MAX_URIS)
+            uris[n++] = p;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    int rc = add_app(id, secret, uris, n, NULL, NULL, err, errlen);
+    /* Keep the secret out of /proc/PID/cmdline from here on. */
+    OPENSSL_cleanse(buf, len);
+    free(buf);
+    for (char *p = spec + (c1 - spec) + 1; p < c2; p++)
+        *p = 'x';
+    return rc;
+}
+
+/* A JSON string or array of strings joined by spaces into out. */
+static int scopes_of(const json_t *v, char *out, size_t outlen)
+{
+    if (json_is_string(v)) {
+        snprintf(out, outlen, "%s", json_string_value(v));
+        return 0;
+    }
+    if (!json_is_array(v))
+        return -1;
+    size_t i, o = 0;
+    json_t *e;
+    out[0] = 0;
+    json_array_foreach(v, i, e) {
+        if (!json_is_string(e))
+            return -1;
+        int w = snprintf(out + o, outlen - o, "%s%s", o ? " " : "", json_string_value(e));
+        if (w < 0 || (size_t)w >= outlen - o)
+            return -1;
+        o += (size_t)w;
+    }
+    return 0;
+}
+
+int oauth_apps_file(const char *path, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        /* Line and column only: jansson's text may quote the file, secrets and all. */
+        if (je.line <= 0)
+            snprintf(err, errlen, "%s: cannot read it", path);
+        else
+            snprintf(err, errlen, "%s: not valid JSON near line %d column %d", path, je.line,
+                     je.column);
+        return -1;
+    }
+    int rc = 0;
+    if (!json_is_array(root)) {
+        snprintf(err, errlen, "%s: expected a JSON array of apps", path);
+        rc = -1;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(root, i, o) {
+        if (rc)
+            break;
+        const char *where = path;
+        if (!json_is_object(o)) {
+            snprintf(err, errlen, "%s: app %zu is not an object", where, i + 1);
+            rc = -1;
+            break;
+        }
+        const char *k;
+        json_t *v;
+        json_object_foreach(o, k, v) {
+            if (strcmp(k, "client_id") && strcmp(k, "client_secret") &&
+                strcmp(k, "redirect_uris") && strcmp(k, "scopes") && strcmp(k, "name")) {
+                snprintf(err, errlen, "%s: app %zu has an unknown key \"%.40s\"", where, i + 1,
+                         k);
+                rc = -1;
+                break;
+            }
+        }
+        if (rc)
+            break;
+        const char *id = json_string_value(json_object_get(o, "client_id"));
+        const char *secret = json_string_value(json_object_get(o, "client_secret"));
+        json_t *ru = json_object_get(o, "redirect_uris");
+        json_t *sc = json_object_get(o, "scopes");
+        json_t *nm = json_object_get(o, "name");
+        if (!id || !secret) {
+            snprintf(err, errlen, "%s: app %zu needs string client_id and client_secret",
+                     where, i + 1);
+            rc = -1;
+            break;
+        }
+        const char *uris[MAX_URIS];
+        int n = 0;
+        if (json_is_string(ru)) {
+            uris[n++] = json_string_value(ru);
+        } else if (json_is_array(ru) && json_array_size(ru) <= MAX_URIS) {
+            size_t j;
+            json_t *u;
+            json_array_foreach(ru, j, u) {
+                if (!json_is_string(u)) {
+                    n = -1;
+                    break;
+                }
+                uris[n++] = json_string_value(u);
+            }
+        } else {
+            n = -1;
+        }
+        if (n <= 0) {
+            snprintf(err, errlen,
+                     "%s: app %zu needs redirect_uris, an array of 1 to %d strings", where,
+                     i + 1, MAX_URIS);
+            rc = -1;
+            break;
+        }
+        char scopes[1024];
+        if (sc && scopes_of(sc, scopes, sizeof scopes) != 0) {
+            snprintf(err, errlen, "%s: app %zu: scopes must be a string or an array of "
+                                  "strings", where, i + 1);
+            rc = -1;
+            break;
+        }
+        if (nm && !json_is_string(nm)) {
+            snprintf(err, errlen, "%s: app %zu: name must be a string", where, i + 1);
+            rc = -1;
+            break;
+        }
+        char why[200];
+        if (add_app(id, secret, uris, n, sc ? scopes : NULL, json_string_value(nm), why,
+                    sizeof why) != 0) {
+            snprintf(err, errlen, "%s: app %zu: %s", where, i + 1, why);
+            rc = -1;
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
+int oauth_init(sqlite3 *db)
+{
+    return db_exec(
+        db,
+        "CREATE TABLE IF NOT EXISTS oauth_forms("
+        "  form_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,"
+        "  state TEXT, scope TEXT NOT NULL, expires_at INTEGER NOT NULL,"
+        "  used INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE IF NOT EXISTS oauth_codes("
+        "  code_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,"
+        "  company_uuid TEXT NOT NULL, scope TEXT NOT NULL, grant_id TEXT NOT NULL,"
+        "  expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE IF NOT EXISTS oauth_refresh("
+        "  token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, company_uuid TEXT NOT NULL,"
+        "  scope TEXT NOT NULL, grant_id TEXT NOT NULL, created_at INTEGER NOT NULL,"
+        "  revoked INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX IF NOT EXISTS oauth_refresh_grant ON oauth_refresh(grant_id);"
+        "CREATE INDEX IF NOT EXISTS tokens_grant ON tokens(grant_id);");
+}
+
+/* ---- responses ------------------------------------------------------------ */
+
+static int reply_raw(struct request *r, int status, char *text, const char *type)
+{
+    json_decref(r->reply);
+    r->reply = NULL;
+    free(r->raw_reply);
+    r->status = status;
+    r->raw_reply = text;
+    r->content_type = type;
+    if (!text)
+        return reply_error(r, 500, "request", "internal_error",
+                           "An unexpected error has occurred.");
+    return 0;
+}
+
+static const char STYLE[] =
+    "<style>"
+    "body{margin:0;background:#f3f4f6;color:#1f2937;"
+    "font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif}"
+    "main{max-width:30rem;margin:3rem auto;background:#fff;border-radius:10px;"
+    "padding:2rem;box-shadow:0 1px 4px rgba(0,0,0,.12)}"
+    "h1{font-size:1.3rem;margin:.25rem 0 1rem}"
+    ".who{color:#6b7280;font-size:.85rem;margin:0}"
+    ".muted{color:#6b7280;font-size:.85rem}"
+    "code{font-size:.85rem;background:#f3f4f6;padding:0 .25rem;border-radius:3px;"
+    "word-break:break-all}"
+    "ul{padding-left:1.25rem}"
+    "label{display:block;font-weight:600;margin:1.25rem 0 .35rem}"
+    "select{width:100%;padding:.45rem;font-size:1rem}"
+    ".actions{display:flex;gap:.75rem;margin-top:1.5rem}"
+    "button{flex:1;padding:.65rem;font-size:1rem;border-radius:6px;cursor:pointer;"
+    "border:1px solid #d1d5db;background:#fff}"
+    "button.allow{background:#0f766e;border-color:#0f766e;color:#fff}"
+    "</style>";
+
+static void page_head(struct hbuf *b, const char *title)
+{
+    hbuf_raw(b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n"
+                "<title>");
+    hbuf_esc(b, title);
+    hbuf_raw(b, " - Gusto sandbox</title>\n");
+    hbuf_raw(b, STYLE);
+    hbuf_raw(b, "\n</head>\n<body>\n<main>\n");
+}
+
+static void html_headers(struct request *r)
+{
+    req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "X-Frame-Options", "DENY");
+    req_add_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    req_add_header(r, "Referrer-Policy", "no-referrer");
+    req_add_header(r, "X-Content-Type-Options", "nosniff");
+}
+
+/* An HTML error page; never a redirect (the redirect_uri is not trusted). */
+static int html_error(struct request *r, int status, const char *title, const char *msg)
+{
+    struct hbuf b = {0};
+    page_head(&b, title);
+    hbuf_raw(&b, "<p class=\"who\">Gusto sandbox</p>\n<h1>");
+    hbuf_esc(&b, title);
+    hbuf_raw(&b, "</h1>\n<p>");
+    hbuf_esc(&b, msg);
+    hbuf_raw(&b, "</p>\n<p class=\"muted\">OAuth error; see docs/sandbox.md, section "
+                 "OAuth.</p>\n</main>\n</body>\n</html>\n");
+    html_headers(r);
+    return reply_raw(r, status, hbuf_take(&b), "text/html; charset=utf-8");
+}
+
+/* 302 to redirect_uri with the given parameters (NULL values skipped). */
+static int redirect_to(struct request *r, const char *uri, const char *k1, const char *v1,
+                       const char *k2, const char *v2, const char *k3, const char *v3)
+{
+    struct hbuf b = {0};
+    hbuf_raw(&b, uri);
+    const char *sep = strchr(uri, '?') ? "&" : "?";
+    size_t n = strlen(uri);
+    if (n && (uri[n - 1] == '?' || uri[n - 1] == '&'))
+        sep = "";
+    const char *kv[6] = {k1, v1, k2, v2, k3, v3};
+    for (int i = 0; i < 6; i += 2) {
+        if (!kv[i] || !kv[i + 1])
+            continue;
+        hbuf_raw(&b, sep);
+        hbuf_raw(&b, kv[i]);
+        hbuf_raw(&b, "=");
+        hbuf_url(&b, kv[i + 1]);
+        sep = "&";
+    }
+    char *loc = hbuf_take(&b);
+    if (!loc)
+        return reply_error(r, 500, "request", "internal_error",
+                           "An unexpected error has occurred.");
+    free(r->location);
+    r->location = loc;
+    req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "Referrer-Policy", "no-referrer");
+    return reply_empty(r, 302);
+}
+
+static int redirect_error(struct request *r, const char *uri, const char *error,
+                          const char *desc, const char *state)
+{
+    return redirect_to(r, uri, "error", error, "error_description", desc, "state", state);
+}
+
+/* RFC 6749 section 5.2 JSON error. */
+static int oauth_error(struct request *r, int status, const char *error, const char *fmt,
+                       ...) __attribute__((format(printf, 4, 5)));
+static int oauth_error(struct request *r, int status, const char *error, const char *fmt,
+                       ...)
+{
+    char desc[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "Pragma", "no-cache");
+    return reply_json(r, status, json_pack("{s:s, s:s}", "error", error,
+                                           "error_description", desc));
+}
+
+static int db_failed(struct request *r)
+{
+    db_rollback(r->db);
+    return reply_error(r, 500, "request", "internal_error",
+                       "An unexpected error has occurred.");
+}
+
+/* ---- request parameters --------------------------------------------------- */
+
+struct qcount {
+    const char *key;
+    int n;
+};
+
+static enum MHD_Result count_key(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct qcount *q = cls;
+    if (key && strcmp(key, q->key) == 0)
+        q->n++;
+    return MHD_YES;
+}
+
+/* The query parameter, NULL when absent; *dup when it was sent twice. */
+static const char *query1(struct request *r, const char *name, bool *dup)
+{
+    struct qcount q = {name, 0};
+    MHD_get_connection_values((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND,
+                              count_key, &q);
+    if (q.n > 1)
+        *dup = true;
+    return req_query(r, name);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode n bytes of x-www-form-urlencoded text; NULL when malformed. */
+static char *form_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int h1 = i + 1 < n ? hexval(s[i + 1]) : -1;
+            int h2 = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (h1 < 0 || h2 < 0 || (h1 == 0 && h2 == 0)) {
+                free(out);
+                return NULL;
+            }
+            c = (char)(h1 * 16 + h2);
+            i += 2;
+        }
+        out[o++] = c;
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* application/x-www-form-urlencoded into a JSON object of strings.  NULL
+ * when malformed or a parameter repeats (RFC 6749 section 3.2). */
+static json_t *form_parse(const char *s, size_t n, const char **why)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    size_t i = 0;
+    while (i < n) {
+        size_t e = i;
+        while (e < n && s[e] != '&')
+            e++;
+        if (e > i) {
+            size_t eq = i;
+            while (eq < e && s[eq] != '=')
+                eq++;
+            char *k = form_decode(s + i, eq - i);
+            char *v = form_decode(eq < e ? s + eq + 1 : "", eq < e ? e - eq - 1 : 0);
+            bool ok = k && v && *k;
+            if (!ok)
+                *why = "The request body is not valid application/x-www-form-urlencoded.";
+            else if (json_object_get(o, k)) {
+                *why = "A parameter was sent more than once.";
+                ok = false;
+            } else {
+                json_t *js = json_string(v);
+                ok = js && json_object_set_new(o, k, js) == 0;
+                if (!ok)
+                    *why = "A parameter is not valid UTF-8.";
+            }
+            free(k);
+            free(v);
+            if (!ok) {
+                json_decref(o);
+                return NULL;
+            }
+        }
+        i = e + 1;
+    }
+    return o;
+}
+
+/* The request body as a JSON object (form or JSON).  NULL with *why. */
+static json_t *body_params(struct request *r, bool form_only, const char **why)
+{
+    const char *ct = MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
+                                                 MHD_HEADER_KIND, "Content-Type");
+    const char *s = r->body_text ? r->body_text : "";
+    size_t n = r->body_text ? r->body_len : 0;
+    if (n == 0) {
+        *why = "The request body is empty.";
+        return NULL;
+    }
+    if (memchr(s, 0, n)) {
+        *why = "The request body holds a NUL byte.";
+        return NULL;
+    }
+    bool json;
+    if (ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+        json = false;
+    else if (ct && strncasecmp(ct, "application/json", 16) == 0)
+        json = true;
+    else if (ct && *ct) {
+        *why = form_only ? "Send the form as application/x-www-form-urlencoded."
+                         : "Send the parameters as application/json or "
+                           "application/x-www-form-urlencoded.";
+        return NULL;
+    } else {
+        size_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\n' || s[k] == '\r' || s[k] == '\t'))
+            k++;
+        json = k < n && s[k] == '{';
+    }
+    if (json && form_only) {
+        *why = "Send the form as application/x-www-form-urlencoded.";
+        return NULL;
+    }
+    if (!json)
+        return form_parse(s, n, why);
+    json_error_t je;
+    json_t *o = json_loadb(s, n, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        *why = "The request body is not a JSON object.";
+        return NULL;
+    }
+    return o;
+}
+
+/* A string parameter; NULL when absent.  *bad when present but not a
+ * non-empty string. */
+static const char *param(json_t *p, const char *name, bool *bad)
+{
+    json_t *v = json_object_get(p, name);
+    if (!v || json_is_null(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    if (!s || !*s) {
+        *bad = true;
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- the admin's companies --------------------------------------------- */
+
+struct company {
+    char uuid[SB_UUID_LEN + 1];
+    char name[128];
+};
+
+/* The companies the sandbox admin may grant: demo first, then other. */
+static int admin_companies(sqlite3 *db, struct company out[2])
+{
+    static const char *sql = "SELECT doc FROM companies WHERE uuid=?";
+    const char *ids[2] = {SB_DEMO_COMPANY, SB_OTHER_COMPANY};
+    int n = 0;
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(db, sql);
+        if (!st)
+            return -1;
+        db_bind_text(st, 1, ids[i]);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *d = db_col_json(st, 0);
+            const char *nm = json_string_value(json_object_get(d, "name"));
+            snprintf(out[n].uuid, sizeof out[n].uuid, "%s", ids[i]);
+            snprintf(out[n].name, sizeof out[n].name, "%s", nm ? nm : ids[i]);
+            json_decref(d);
+            n++;
+        }
+        sqlite3_reset(st);
+    }
+    return n;
+}
+
+/* ---- GET /oauth/authorize --------------------------------------------------- */
+
+static void hidden(struct hbuf *b, const char *name, const char *value)
+{
+    hbuf_raw(b, "<input type=\"hidden\" name=\"");
+    hbuf_raw(b, name);
+    hbuf_raw(b, "\" value=\"");
+    hbuf_esc(b, value);
+    hbuf_raw(b, "\">\n");
+}
+
+static char *consent_page(const struct app *a, const char *redirect_uri, const char *state,
+                          const char *scope, const char *form_token,
+                          const struct company *cs, int nc)
+{
+    struct hbuf b = {0};
+    char title[300];
+    snprintf(title, sizeof title, "Authorize %s", a->name);
+    page_head(&b, title);
+    hbuf_fmt(&b, "<p class=\"who\">Gusto sandbox &middot; signed in as %s</p>\n", ADMIN_NAME);
+    hbuf_raw(&b, "<h1><strong>");
+    hbuf_esc(&b, a->name);
+    hbuf_raw(&b, "</strong> wants to access your Gusto account</h1>\n"
+                 "<p class=\"muted\">Client ID <code>");
+    hbuf_esc(&b, a->client_id);
+    hbuf_raw(&b, "</code></p>\n<p>It asks for these permissions:</p>\n<ul>\n");
+    for (const char *p = scope; *p;) {
+        size_t n = strcspn(p, " ");
+        char one[128];
+        snprintf(one, sizeof one, "%.*s", (int)(n < 127 ? n : 127), p);
+        hbuf_raw(&b, "<li><code>");
+        hbuf_esc(&b, one);
+        hbuf_raw(&b, "</code></li>\n");
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    hbuf_raw(&b, "</ul>\n<form method=\"post\" action=\"/oauth/authorize\">\n");
+    hidden(&b, "client_id", a->client_id);
+    hidden(&b, "redirect_uri", redirect_uri);
+    hidden(&b, "response_type", "code");
+    if (state)
+        hidden(&b, "state", state);
+    hidden(&b, "scope", scope);
+    hidden(&b, "form_token", form_token);
+    if (nc > 1) {
+        hbuf_raw(&b, "<label for=\"company\">Company</label>\n"
+                     "<select id=\"company\" name=\"company\">\n");
+        for (int i = 0; i < nc; i++) {
+            hbuf_raw(&b, "<option value=\"");
+            hbuf_esc(&b, cs[i].uuid);
+            hbuf_raw(&b, i == 0 ? "\" selected>" : "\">");
+            hbuf_esc(&b, cs[i].name);
+            hbuf_raw(&b, "</option>\n");
+        }
+        hbuf_raw(&b, "</select>\n");
+    } else if (nc == 1) {
+        hidden(&b, "company", cs[0].uuid);
+        hbuf_raw(&b, "<p>Company: <strong>");
+        hbuf_esc(&b, cs[0].name);
+        hbuf_raw(&b, "</strong></p>\n");
+    }
+    hbuf_raw(&b, "<div class=\"actions\">\n"
+                 "<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\n"
+                 "<button type=\"submit\" name=\"decision\" value=\"allow\" "
+                 "class=\"allow\">Allow</button>\n</div>\n</form>\n"
+                 "<p class=\"muted\">Either way you return to <code>");
+    hbuf_esc(&b, redirect_uri);
+    hbuf_raw(&b, "</code></p>\n</main>\n</body>\n</html>\n");
+    return hbuf_take(&b);
+}
+
+int h_oauth_authorize_get(struct request *r)
+{
+    bool dup = false;
+    const char *client_id = query1(r, "client_id", &dup);
+    const char *redirect_uri = query1(r, "redirect_uri", &dup);
+    if (dup)
+        return html_error(r, 400, "Invalid authorization request",
+                          "client_id or redirect_uri was sent more than once.");
+    if (!client_id || !*client_id)
+        return html_error(r, 400, "Invalid authorization request",
+                          "The request has no client_id.");
+    const struct app *a = find_app(client_id);
+    if (!a)
+        return html_error(r, 400, "Unknown application",
+                          "No application is registered with this client_id.");
+    if (!redirect_uri || !*redirect_uri)
+        return html_error(r, 400, "Invalid authorization request",
+                          "The request has no redirect_uri.");
+    if (!app_has_uri(a, redirect_uri))
+        return html_error(r, 400, "Invalid redirect_uri",
+                          "The redirect_uri does not exactly match one registered for this "
+                          "application, so the sandbox will not send you there.");
+
+    /* From here on errors go back to the (registered) redirect_uri. */
+    const char *response_type = query1(r, "response_type", &dup);
+    const char *state = query1(r, "state", &dup);
+    const char *scope = query1(r, "scope", &dup);
+    if (dup)
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "A parameter was sent more than once.", NULL);
+    if (state && strlen(state) > MAX_STATE)
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "state is longer than 1024 characters.", NULL);
+    if (state && !*state)
+        state = NULL;
+    if (!response_type || !*response_type)
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "response_type is missing; use response_type=code.", state);
+    if (strcmp(response_type, "code") != 0)
+        return redirect_error(r, redirect_uri, "unsupported_response_type",
+                              "Only response_type=code is supported.", state);
+    char granted[512], why[160];
+    if (scope && *scope) {
+        if (norm_scopes(scope, a->scopes, granted, why, sizeof why) != 0)
+            return redirect_error(r, redirect_uri, "invalid_scope", why, state);
+    } else {
+        snprintf(granted, sizeof granted, "%s", a->scopes);
+    }
+
+    struct company cs[2];
+    int nc = admin_companies(r->db, cs);
+    if (nc <= 0)
+        return reply_error(r, 500, "request", "internal_error",
+                           "An unexpected error has occurred.");
+    char form[44], hash[65];
+    if (random_token(form) != 0)
+        return reply_error(r, 500, "request", "internal_error",
+                           "An unexpected error has occurred.");
+    sha256_hex(form, hash);
+    static const char *purge = "DELETE FROM oauth_forms WHERE expires_at < ?";
+    static const char *ins =
+        "INSERT INTO oauth_forms(form_hash, client_id, redirect_uri, state, scope,"
+        " expires_at) VALUES(?,?,?,?,?,?)";
+    sqlite3_int64 now = (sqlite3_int64)time(NULL);
+    if (db_begin_write(r->db) != 0)
+        return db_failed(r);
+    sqlite3_stmt *st = db_stmt(r->db, purge);
+    if (!st)
+        return db_failed(r);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_step(st);
+    sqlite3_reset(st);
+    st = db_stmt(r->db, ins);
+    if (!st)
+        return db_failed(r);
+    db_bind_text(st, 1, hash);
+    db_bind_text(st, 2, a->client_id);
+    db_bind_text(st, 3, redirect_uri);
+    db_bind_text(st, 4, state);
+    db_bind_text(st, 5, granted);
+    sqlite3_bind_int64(st, 6, now + FORM_TTL);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || db_commit(r->db) != 0)
+        return db_failed(r);
+
+    html_headers(r);
+    return reply_raw(r, 200, consent_page(a, redirect_uri, state, granted, form, cs, nc),
+                     "text/html; charset=utf-8");
+}
+
+/* ---- POST /oauth/authorize --------------------------------------------------- */
+
+static bool same(const char *a, const char *b)
+{
+    if (!a || !*a)
+        return !b || !*b;
+    return b && strcmp(a, b) == 0;
+}
+
+int h_oauth_authorize_post(struct request *r)
+{
+    const char *why = NULL;
+    json_t *p = body_params(r, true, &why);
+    if (!p)
+        return html_error(r, 400, "Invalid consent form", why);
+    bool bad = false;
+    const char *form = param(p, "form_token", &bad);
+    const char *decision = param(p, "decision", &bad);
+    const char *company = param(p, "company", &bad);
+    int ret;
+    if (!form) {
+        ret = html_error(r, 400, "Invalid consent form", "The form has no form_token.");
+        goto out;
+    }
+    char hash[65];
+    sha256_hex(form, hash);
+    static const char *sel =
+        "SELECT client_id, redirect_uri, state, scope, expires_at, used FROM oauth_forms"
+        " WHERE form_hash=?";
+    static const char *use = "UPDATE oauth_forms SET used=1 WHERE form_hash=?";
+    if (db_begin_write(r->db) != 0) {
+        ret = db_failed(r);
+        goto out;
+    }
+    sqlite3_stmt *st = db_stmt(r->db, sel);
+    if (!st) {
+        ret = db_failed(r);
+        goto out;
+    }
+    db_bind_text(st, 1, hash);
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 5) ||
+        sqlite3_column_int64(st, 4) < (sqlite3_int64)time(NULL)) {
+        sqlite3_reset(st);
+        db_rollback(r->db);
+        ret = html_error(r, 400, "Consent form expired",
+                         "This consent form is unknown, expired or was already used. "
+                         "Start the authorization again from the application.");
+        goto out;
+    }
+    char client_id[256], redirect_uri[MAX_URI_LEN + 1], state[MAX_STATE + 1], scope[512];
+    bool has_state = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    snprintf(client_id, sizeof client_id, "%s", db_col_text(st, 0));
+    snprintf(redirect_uri, sizeof redirect_uri, "%s", db_col_text(st, 1));
+    snprintf(state, sizeof state, "%s", db_col_text(st, 2));
+    snprintf(scope, sizeof scope, "%s", db_col_text(st, 3));
+    sqlite3_reset(st);
+    bool fp_bad = false;
+    if (!same(client_id, param(p, "client_id", &fp_bad)) ||
+        !same(redirect_uri, param(p, "redirect_uri", &fp_bad)) ||
+        !same(has_state ? state : NULL, param(p, "state", &fp_bad)) ||
+        !same(scope, param(p, "scope", &fp_bad)) || fp_bad) {
+        db_rollback(r->db);
+        ret = html_error(r, 400, "Invalid consent form",
+                         "The form's fields do not match the authorization request.");
+        goto out;
+    }
+    const struct app *a = find_app(client_id);
+    if (!a || !app_has_uri(a, redirect_uri)) {
+        db_rollback(r->db);
+        ret = html_error(r, 400, "Unknown application",
+                         "The application is no longer registered.");
+        goto out;
+    }
+    bool allow = decision && strcmp(decision, "allow") == 0;
+    bool deny = decision && strcmp(decision, "deny") == 0;
+    if (!allow && !deny) {
+        db_rollback(r->db);
+        ret = html_error(r, 400, "Invalid consent form",
+                         "decision must be allow or deny.");
+        goto out;
+    }
+    char cuuid[SB_UUID_LEN + 1] = "";
+    if (allow) {
+        struct company cs[2];
+        int nc = admin_companies(r->db, cs);
+        if (company && strcmp(company, "demo") == 0)
+            company = SB_DEMO_COMPANY;
+        else if (company && strcmp(company, "other") == 0)
+            company = SB_OTHER_COMPANY;
+        if (!company && nc == 1)
+            company = cs[0].uuid;
+        for (int i = 0; i < nc; i++)
+            if (company && strcmp(company, cs[i].uuid) == 0)
+                snprintf(cuuid, sizeof cuuid, "%.36s", cs[i].uuid);
+        if (!*cuuid) {
+            db_rollback(r->db);
+            ret = html_error(r, 400, "Choose a company",
+                             "company must be one of your companies.");
+            goto out;
+        }
+    }
+    /* The form is spent whatever the decision. */
+    st = db_stmt(r->db, use);
+    if (!st) {
+        ret = db_failed(r);
+        goto out;
+    }
+    db_bind_text(st, 1, hash);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        ret = db_failed(r);
+        goto out;
+    }
+    if (deny) {
+        if (db_commit(r->db) != 0) {
+            ret = db_failed(r);
+            goto out;
+        }
+        ret = redirect_error(r, redirect_uri, "access_denied",
+                             "The user denied the authorization request.",
+                             has_state ? state : NULL);
+        goto out;
+    }
+    char code[44], chash[65], grant[SB_UUID_LEN + 1];
+    if (random_token(code) != 0) {
+        ret = db_failed(r);
+        goto out;
+    }
+    sha256_hex(code, chash);
+    uuid_random(grant);
+    static const char *purge = "DELETE FROM oauth_codes WHERE expires_at < ?";
+    static const char *ins =
+        "INSERT INTO oauth_codes(code_hash, client_id, redirect_uri, company_uuid, scope,"
+        " grant_id, expires_at) VALUES(?,?,?,?,?,?,?)";
+    sqlite3_int64 now = (sqlite3_int64)time(NULL);
+    st = db_stmt(r->db, purge);
+    if (!st) {
+        ret = db_failed(r);
+        goto out;
+    }
+    /* Keep spent and expired codes a day, so a late reuse is still caught. */
+    sqlite3_bind_int64(st, 1, now - 86400);
+    sqlite3_step(st);
+    sqlite3_reset(st);
+    st = db_stmt(r->db, ins);
+    if (!st) {
+        ret = db_failed(r);
+        goto out;
+    }
+    db_bind_text(st, 1, chash);
+    db_bind_text(st, 2, client_id);
+    db_bind_text(st, 3, redirect_uri);
+    db_bind_text(st, 4, cuuid);
+    db_bind_text(st, 5, scope);
+    db_bind_text(st, 6, grant);
+    sqlite3_bind_int64(st, 7, now + sb_cfg.code_ttl);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || db_commit(r->db) != 0) {
+        ret = db_failed(r);
+        goto out;
+    }
+    ret = redirect_to(r, redirect_uri, "code", code, "state", has_state ? state : NULL, NULL,
+                      NULL);
+    OPENSSL_cleanse(code, sizeof code);
+out:
+    json_decref(p);
+    return ret;
+}
+
+/* ---- POST /oauth/token ----------------------------------------------------------- */
+
+/* New access + refresh token for the grant, inside the caller's transaction;
+ * fills the 200 body. */
+static int mint(struct request *r, const char *client_id, const char *company,
+                const char *scope, const char *grant, const char *revokes)
+{
+    /* `revokes`: the refresh token (hash) this pair replaces.  As Gusto
+     * documents, it is revoked on the first use of the new access token
+     * (auth.c), not now: a client that dies before storing the new pair can
+     * still refresh with the old one. */
+    static const char *tok =
+        "INSERT INTO tokens(token_hash, company_uuid, scopes, expires_at, grant_id,"
+        " owner_uuid, revokes) VALUES(?,?,?,?,?,?,?)";
+    static const char *ref =
+        "INSERT INTO oauth_refresh(token_hash, client_id, company_uuid, scope, grant_id,"
+        " created_at) VALUES(?,?,?,?,?,?)";
+    char access[44], refresh[44], ah[65], rh[65];
+    if (random_token(access) != 0 || random_token(refresh) != 0)
+        return -1;
+    sha256_hex(access, ah);
+    sha256_hex(refresh, rh);
+    sqlite3_int64 now = (sqlite3_int64)time(NULL);
+    sqlite3_stmt *st = db_stmt(r->db, tok);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, ah);
+    db_bind_text(st, 2, company);
+    db_bind_text(st, 3, scope);
+    sqlite3_bind_int64(st, 4, now + sb_cfg.access_ttl);
+    db_bind_text(st, 5, grant);
+    db_bind_text(st, 6, ADMIN_UUID);
+    db_bind_text(st, 7, revokes);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    st = db_stmt(r->db, ref);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, rh);
+    db_bind_text(st, 2, client_id);
+    db_bind_text(st, 3, company);
+    db_bind_text(st, 4, scope);
+    db_bind_text(st, 5, grant);
+    sqlite3_bind_int64(st, 6, now);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "Pragma", "no-cache");
+    reply_json(r, 200,
+               json_pack("{s:s, s:s, s:I, s:s, s:s, s:I}", "access_token", access,
+                         "token_type", "Bearer", "expires_in", (json_int_t)sb_cfg.access_ttl,
+                         "refresh_token", refresh, "scope", scope, "created_at",
+                         (json_int_t)now));
+    OPENSSL_cleanse(access, sizeof access);
+    OPENSSL_cleanse(refresh, sizeof refresh);
+    return r->reply ? 0 : -1;
+}
+
+static int revoke_grant(sqlite3 *db, const char *grant)
+{
+    static const char *t = "UPDATE tokens SET revoked=1 WHERE grant_id=?";
+    static const char *f = "UPDATE oauth_refresh SET revoked=1 WHERE grant_id=?";
+    const char *sqls[2] = {t, f};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(db, sqls[i]);
+        if (!st)
+            return -1;
+        db_bind_text(st, 1, grant);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+static int grant_code(struct request *r, const struct app *a, const char *code,
+                      const char *redirect_uri)
+{
+    static const char *sel =
+        "SELECT client_id, redirect_uri, company_uuid, scope, grant_id, expires_at, used"
+        " FROM oauth_codes WHERE code_hash=?";
+    static const char *use = "UPDATE oauth_codes SET used=1 WHERE code_hash=?";
+    char hash[65];
+    sha256_hex(code, hash);
+    if (db_begin_write(r->db) != 0)
+        return db_failed(r);
+    sqlite3_stmt *st = db_stmt(r->db, sel);
+    if (!st)
+        return db_failed(r);
+    db_bind_text(st, 1, hash);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant", "The authorization code is invalid.");
+    }
+    char client_id[256], uri[MAX_URI_LEN + 1], company[SB_UUID_LEN + 1], scope[512],
+        grant[SB_UUID_LEN + 1];
+    snprintf(client_id, sizeof client_id, "%s", db_col_text(st, 0));
+    snprintf(uri, sizeof uri, "%s", db_col_text(st, 1));
+    snprintf(company, sizeof company, "%s", db_col_text(st, 2));
+    snprintf(scope, sizeof scope, "%s", db_col_text(st, 3));
+    snprintf(grant, sizeof grant, "%s", db_col_text(st, 4));
+    sqlite3_int64 expires = sqlite3_column_int64(st, 5);
+    int used = sqlite3_column_int(st, 6);
+    sqlite3_reset(st);
+    if (strcmp(client_id, a->client_id) != 0) {
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant",
+                           "The authorization code was issued to another client.");
+    }
+    if (used) {
+        /* RFC 6749 section 4.1.2: a replayed code revokes what it issued. */
+        if (revoke_grant(r->db, grant) != 0 || db_commit(r->db) != 0)
+            return db_failed(r);
+        return oauth_error(r, 400, "invalid_grant",
+                           "The authorization code was already used; the tokens issued "
+                           "for it are now revoked.");
+    }
+    if (expires < (sqlite3_int64)time(NULL)) {
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant",
+                           "The authorization code expired (codes live %ld seconds).",
+                           sb_cfg.code_ttl);
+    }
+    if (strcmp(uri, redirect_uri) != 0) {
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant",
+                           "redirect_uri does not match the redirect_uri of the "
+                           "authorization request.");
+    }
+    st = db_stmt(r->db, use);
+    if (!st)
+        return db_failed(r);
+    db_bind_text(st, 1, hash);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE || mint(r, a->client_id, company, scope, grant, NULL) != 0 ||
+        db_commit(r->db) != 0)
+        return db_failed(r);
+    return 0;
+}
+
+static int grant_refresh(struct request *r, const struct app *a, const char *refresh)
+{
+    static const char *sel =
+        "SELECT client_id, company_uuid, scope, grant_id, revoked FROM oauth_refresh"
+        " WHERE token_hash=?";
+    char hash[65];
+    sha256_hex(refresh, hash);
+    if (db_begin_write(r->db) != 0)
+        return db_failed(r);
+    sqlite3_stmt *st = db_stmt(r->db, sel);
+    if (!st)
+        return db_failed(r);
+    db_bind_text(st, 1, hash);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant", "The refresh token is invalid.");
+    }
+    char client_id[256], company[SB_UUID_LEN + 1], scope[512], grant[SB_UUID_LEN + 1];
+    snprintf(client_id, sizeof client_id, "%s", db_col_text(st, 0));
+    snprintf(company, sizeof company, "%s", db_col_text(st, 1));
+    snprintf(scope, sizeof scope, "%s", db_col_text(st, 2));
+    snprintf(grant, sizeof grant, "%s", db_col_text(st, 3));
+    int revoked = sqlite3_column_int(st, 4);
+    sqlite3_reset(st);
+    if (strcmp(client_id, a->client_id) != 0) {
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant",
+                           "The refresh token was issued to another client.");
+    }
+    if (revoked) {
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant",
+                           "The refresh token was revoked: refresh tokens are single use, "
+                           "and this one was already exchanged or its grant revoked.");
+    }
+    if (mint(r, a->client_id, company, scope, grant, hash) != 0 ||
+        db_commit(r->db) != 0)
+        return db_failed(r);
+    return 0;
+}
+
+int h_oauth_token(struct request *r)
+{
+    if (req_query(r, "client_secret"))
+        return oauth_error(r, 400, "invalid_request",
+                           "client_secret must be sent in the request body, never in the "
+                           "URL query string.");
+    const char *why = NULL;
+    json_t *p = body_params(r, false, &why);
+    if (!p)
+        return oauth_error(r, 400, "invalid_request", "%s", why);
+    bool bad = false;
+    const char *grant_type = param(p, "grant_type", &bad);
+    const char *client_id = param(p, "client_id", &bad);
+    const char *secret = param(p, "client_secret", &bad);
+    const char *code = param(p, "code", &bad);
+    const char *redirect_uri = param(p, "redirect_uri", &bad);
+    const char *refresh = param(p, "refresh_token", &bad);
+    int ret;
+    if (bad) {
+        ret = oauth_error(r, 400, "invalid_request",
+                          "Every parameter must be a non-empty string.");
+        goto out;
+    }
+    if (!grant_type) {
+        ret = oauth_error(r, 400, "invalid_request", "Missing required parameter: grant_type.");
+        goto out;
+    }
+    bool is_code = strcmp(grant_type, "authorization_code") == 0;
+    bool is_refresh = strcmp(grant_type, "refresh_token") == 0;
+    if (!is_code && !is_refresh) {
+        ret = oauth_error(r, 400, "unsupported_grant_type",
+                          "grant_type must be authorization_code or refresh_token.");
+        goto out;
+    }
+    char missing[128] = "";
+    const char *need[4][2] = {{"client_id", client_id},
+                              {"client_secret", secret},
+                              {is_code ? "code" : "refresh_token", is_code ? code : refresh},
+                              {"redirect_uri", is_code ? redirect_uri : "-"}};
+    for (int i = 0; i < 4; i++)
+        if (!need[i][1]) {
+            size_t n = strlen(missing);
+            snprintf(missing + n, sizeof missing - n, "%s%s", n ? ", " : "", need[i][0]);
+        }
+    if (*missing) {
+        ret = oauth_error(r, 400, "invalid_request", "Missing required parameter(s): %s.",
+                          missing);
+        goto out;
+    }
+    const struct app *a = find_app(client_id);
+    if (!a || !secret_ok(a, secret)) {
+        ret = oauth_error(r, 401, "invalid_client",
+                          "Client authentication failed: unknown client_id or wrong "
+                          "client_secret.");
+        goto out;
+    }
+    if (is_refresh && redirect_uri && !app_has_uri(a, redirect_uri)) {
+        ret = oauth_error(r, 400, "invalid_grant",
+                          "redirect_uri is not one registered for this client.");
+        goto out;
+    }
+    ret = is_code ? grant_code(r, a, code, redirect_uri) : grant_refresh(r, a, refresh);
+out:
+    json_decref(p);
+    return ret;
+}
