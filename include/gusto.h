@@ -203,6 +203,10 @@ gusto_code gusto_employee_update(gusto_client *client, const char *employee_uuid
                                  const char *changes_json, char **result_json,
                                  gusto_error *err);
 
+/* Validate update input without sending anything: GUSTO_OK or GUSTO_EINVAL
+ * with err->field set ("home_address.zip"). */
+gusto_code gusto_employee_validate_update(const char *changes_json, gusto_error *err);
+
 /* ---- 5. Time off -----------------------------------------------------------
  * type: "vacation", "sick" or NULL for both.  *result_json receives
  * {"employee_uuid", "activities": [...], "balances": [{"policy_uuid",

@@ -175,10 +175,19 @@ static bool open_blob(const unsigned char key[KEY_LEN], const char *aad,
     return true;
 }
 
-static gusto_code store_open(const char *path, sqlite3 **db, gusto_error *err)
+/* Open the store; only a save creates it (create=true).  Reading a store
+ * that does not exist means nothing is connected. */
+static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
+                                  gusto_error *err)
 {
     if (!path)
         path = gusto_store_default_path();
+    *db = NULL;
+    if (!create && access(path, F_OK) != 0) {
+        err_set(err, GUSTO_EAUTH, "no Gusto connection is stored (no store at %s)", path);
+        err_hint(err, "run gusto connect, or set GUSTO_ACCESS_TOKEN");
+        return GUSTO_EAUTH;
+    }
     make_parent(path);
     mode_t old = umask(077); /* the file and its -wal/-shm: owner only */
     int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -202,6 +211,11 @@ static gusto_code store_open(const char *path, sqlite3 **db, gusto_error *err)
     return GUSTO_OK;
 }
 
+static gusto_code store_open(const char *path, sqlite3 **db, gusto_error *err)
+{
+    return store_open_mode(path, db, false, err);
+}
+
 static void aad_for(char *out, size_t cap, const char *name, const char *field)
 {
     snprintf(out, cap, "gusto-connect:%s:%s", name, field);
@@ -218,12 +232,13 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
     }
     if (!store_path)
         store_path = gusto_store_default_path();
+    make_parent(store_path);
     unsigned char key[KEY_LEN];
     gusto_code rc = load_key(store_path, key, err);
     if (rc != GUSTO_OK)
         return rc;
     sqlite3 *db;
-    if ((rc = store_open(store_path, &db, err)) != GUSTO_OK)
+    if ((rc = store_open_mode(store_path, &db, true, err)) != GUSTO_OK)
         return rc;
     char aad[160];
     int ls = 0, la = 0, lr = 0;
@@ -414,13 +429,13 @@ gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
 {
     if (!store_path)
         store_path = gusto_store_default_path();
-    unsigned char key[KEY_LEN];
-    gusto_code rc = load_key(store_path, key, err);
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
         return rc;
-    sqlite3 *db;
-    if ((rc = store_open(store_path, &db, err)) != GUSTO_OK) {
-        OPENSSL_cleanse(key, sizeof key);
+    unsigned char key[KEY_LEN];
+    if ((rc = load_key(store_path, key, err)) != GUSTO_OK) {
+        sqlite3_close(db);
         return rc;
     }
     sqlite3_stmt *st = NULL;

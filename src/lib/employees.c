@@ -338,14 +338,14 @@ static json_t *find_comp(gusto_client *c, const char *job, const json_t *body)
 
 static gusto_code validate_all(const json_t *in, gusto_error *err)
 {
-    gusto_code rc = input_check(in, PART_EMPLOYEE, "", err);
+    gusto_code rc = input_check(in, PART_EMPLOYEE, "", true, err);
     static const struct { const char *key; enum part part; } parts[] = {
         {"home_address", PART_HOME}, {"work_address", PART_WORK},
         {"job", PART_JOB}, {"compensation", PART_COMP}};
     for (size_t i = 0; rc == GUSTO_OK && i < sizeof parts / sizeof parts[0]; i++) {
         json_t *p = json_object_get(in, parts[i].key);
         if (p)
-            rc = input_check(p, parts[i].part, parts[i].key, err);
+            rc = input_check(p, parts[i].part, parts[i].key, true, err);
     }
     if (rc == GUSTO_OK && json_object_get(in, "compensation") && !json_object_get(in, "job")) {
         err_set(err, GUSTO_EINVAL, "compensation needs a job: add \"job\" with title and "
@@ -630,6 +630,32 @@ static json_t *own_fields(const json_t *changes)
     return o;
 }
 
+/* Updates are partial: types and formats are checked, presence is not. */
+static gusto_code validate_update(const json_t *in, gusto_error *err)
+{
+    gusto_code rc = input_check(in, PART_EMPLOYEE_UPDATE, "", false, err);
+    static const struct { const char *key; enum part part; } parts[] = {
+        {"home_address", PART_HOME}, {"work_address", PART_WORK},
+        {"job", PART_JOB}, {"compensation", PART_COMP}};
+    for (size_t i = 0; rc == GUSTO_OK && i < sizeof parts / sizeof parts[0]; i++) {
+        json_t *p = json_object_get(in, parts[i].key);
+        if (p)
+            rc = input_check(p, parts[i].part, parts[i].key, false, err);
+    }
+    return rc;
+}
+
+gusto_code gusto_employee_validate_update(const char *changes_json, gusto_error *err)
+{
+    err_clear(err);
+    json_t *in;
+    gusto_code rc = parse_input(changes_json, &in, err);
+    if (rc == GUSTO_OK)
+        rc = validate_update(in, err);
+    json_decref(in);
+    return rc;
+}
+
 gusto_code gusto_employee_update(gusto_client *c, const char *uuid, const char *changes_json,
                                  char **result, gusto_error *err)
 {
@@ -641,24 +667,7 @@ gusto_code gusto_employee_update(gusto_client *c, const char *uuid, const char *
     json_t *in;
     if ((rc = parse_input(changes_json, &in, err)) != GUSTO_OK)
         return rc;
-    rc = input_check(in, PART_EMPLOYEE_UPDATE, "", err);
-    static const struct { const char *key; enum part part; } parts[] = {
-        {"home_address", PART_HOME}, {"work_address", PART_WORK},
-        {"job", PART_JOB}, {"compensation", PART_COMP}};
-    for (size_t i = 0; rc == GUSTO_OK && i < 4; i++) {
-        json_t *p = json_object_get(in, parts[i].key);
-        /* Updates are partial: check types, not presence. */
-        if (p && json_is_object(p)) {
-            json_t *tmp = json_deep_copy(p);
-            rc = input_check(tmp, parts[i].part == PART_WORK ? PART_WORK : parts[i].part,
-                             parts[i].key, err);
-            if (rc == GUSTO_EINVAL && err && strstr(err->message, "is required")) {
-                err_clear(err);
-                rc = GUSTO_OK;
-            }
-            json_decref(tmp);
-        }
-    }
+    rc = validate_update(in, err);
     if (rc != GUSTO_OK) {
         json_decref(in);
         return rc;

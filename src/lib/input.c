@@ -287,15 +287,15 @@ static gusto_code check_rules(const json_t *obj, const struct rule *rules, bool 
 }
 
 gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
-                       gusto_error *err)
+                       bool creating, gusto_error *err)
 {
     if (!json_is_object(obj)) {
         err_set(err, GUSTO_EINVAL, "%s must be a JSON object", *prefix ? prefix : "input");
         err_field(err, prefix);
         return GUSTO_EINVAL;
     }
-    bool creating = part == PART_EMPLOYEE || part == PART_HOME || part == PART_WORK ||
-                    part == PART_JOB || part == PART_COMP;
+    if (part == PART_EMPLOYEE_UPDATE)
+        creating = false;
     const struct rule *rules = part == PART_EMPLOYEE ? EMPLOYEE
                                : part == PART_EMPLOYEE_UPDATE ? EMPLOYEE_UPDATE
                                : part == PART_HOME ? HOME

@@ -93,7 +93,7 @@ void err_hint(gusto_error *err, const char *fmt, ...) __attribute__((format(prin
  * GUSTO_EINVAL with err->field set. */
 enum part { PART_EMPLOYEE, PART_EMPLOYEE_UPDATE, PART_HOME, PART_WORK, PART_JOB, PART_COMP };
 gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
-                       gusto_error *err);
+                       bool creating, gusto_error *err);
 
 /* Fill out with the nine digits of an SSN given as 123456789 or
  * 123-45-6789; false when it is neither. */

@@ -72,8 +72,10 @@ static int parse_faults(const char *spec, char *err, size_t errlen)
         else if (strcmp(tok, "429") == 0) k = FAULT_429;
         else if (strcmp(tok, "drop") == 0) k = FAULT_DROP;
         else if (strcmp(tok, "delay") == 0) k = FAULT_DELAY;
+        else if (strcmp(tok, "lost") == 0) k = FAULT_LOST;
         else {
-            snprintf(err, errlen, "--faults: unknown kind '%s' (500, 429, drop, delay)", tok);
+            snprintf(err, errlen, "--faults: unknown kind '%s' (500, 429, drop, delay, lost)",
+                     tok);
             return -1;
         }
         char *end = NULL;

@@ -43,6 +43,7 @@ static void usage(FILE *f)
         "  --access-ttl SECONDS lifetime of OAuth access tokens (default 7200)\n"
         "  --rate-limit N       requests per rolling 60 s per grant (default 200; 0 = off)\n"
         "  --faults SPEC        inject faults, e.g. 500:0.05,429:0.05,drop:0.02,delay:0.05@2000\n"
+        "                       (lost:P carries a request out, then drops the answer)\n"
         "  --fault-seed N       seed for --faults, so a run repeats exactly (default 1)\n"
         "  --log                one line per request on stderr: method path status ms\n"
         "  -h, --help           this help\n"

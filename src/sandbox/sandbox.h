@@ -202,7 +202,9 @@ void limits_shutdown(void);
  * Returns false when the request must get 429. */
 bool ratelimit_take(struct request *r);
 
-enum fault { FAULT_NONE, FAULT_500, FAULT_429, FAULT_DROP, FAULT_DELAY };
+/* FAULT_LOST: the request is processed, then the connection closes with no
+ * response: the client cannot tell whether it took effect. */
+enum fault { FAULT_NONE, FAULT_500, FAULT_429, FAULT_DROP, FAULT_DELAY, FAULT_LOST };
 enum fault fault_next(int *delay_ms);
 
 /* ---- routing and handlers (router.c, h_*.c) ------------------------- */

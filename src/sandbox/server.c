@@ -259,6 +259,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     switch (fault_next(&delay)) {
     case FAULT_DROP:
         return MHD_NO; /* MHD closes the connection without a response */
+    case FAULT_LOST:
+        dispatch(c, conn); /* it happened; the answer never arrives */
+        return MHD_NO;
     case FAULT_DELAY: {
         struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);

@@ -1,0 +1,99 @@
+# gusto.bash - bash completion for the gusto command: commands, subcommands,
+# options and their values.  Source it, or install it as
+# /usr/share/bash-completion/completions/gusto.
+# shellcheck disable=SC2207  # COMPREPLY=($(compgen ...)) is the completion idiom
+
+_gusto()
+{
+    local cur prev
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+
+    local globals="--env --company --connection --store --token-stdin --api-version
+        --timeout --retries --rate-limit --json --verbose -v --quiet -q --help -h --version"
+    local global_valued="--env --company --connection --store --api-version --timeout
+        --retries --rate-limit"
+    local command_valued="--search --include --input --type --data --client-id --name
+        --redirect-uri --wait"
+
+    # Values of the option just typed.
+    case $prev in
+        --env)
+            COMPREPLY=($(compgen -W "demo production sandbox http://127.0.0.1:8080" -- "$cur"))
+            return ;;
+        --type)
+            COMPREPLY=($(compgen -W "vacation sick all" -- "$cur"))
+            return ;;
+        --include)
+            COMPREPLY=($(compgen -W "all_compensations all_home_addresses company_name
+                current_home_address custom_fields portal_invitations" -- "$cur"))
+            return ;;
+        --input)
+            COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "-" -- "$cur"))
+            compopt -o filenames 2>/dev/null
+            return ;;
+        --api-version)
+            COMPREPLY=($(compgen -W "2025-06-15" -- "$cur"))
+            return ;;
+        --store)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        --company|--timeout|--retries|--rate-limit|--search|--data|--connection|--client-id|--name|--redirect-uri|--wait)
+            return ;;
+    esac
+
+    # The command words typed so far, global options and values skipped.
+    local words=() i w skip=0
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
+        if ((skip)); then skip=0; continue; fi
+        case " $global_valued $command_valued " in
+            *" $w "*) skip=1; continue ;;
+        esac
+        [[ $w == -* ]] && continue
+        words+=("$w")
+    done
+
+    local opts=""
+    case "${words[0]}" in
+        "")
+            COMPREPLY=($(compgen -W "employees time-off api connect status disconnect help" -- "$cur"))
+            [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$globals" -- "$cur"))
+            return ;;
+        employees)
+            case "${words[1]}" in
+                "")
+                    if [[ $cur == -* ]]; then opts=""
+                    else COMPREPLY=($(compgen -W "list create get update" -- "$cur")); return
+                    fi ;;
+                list) opts="--search --terminated --active --include" ;;
+                create) opts="--input --dry-run" ;;
+                get) opts="" ;;
+                update) opts="--input --dry-run" ;;
+            esac ;;
+        time-off) opts="--type" ;;
+        connect) opts="--client-id --name --redirect-uri --client-secret-stdin --no-browser --wait" ;;
+        status|disconnect) opts="" ;;
+        api)
+            opts="--data --input"
+            if [[ $cur != -* ]]; then
+                case ${#words[@]} in
+                    1) COMPREPLY=($(compgen -W "GET POST PUT PATCH DELETE" -- "$cur")); return ;;
+                    2) COMPREPLY=($(compgen -W "/v1/token_info /v1/companies/{company_uuid}
+                        /v1/companies/{company_uuid}/employees
+                        /v1/companies/{company_uuid}/locations /v1/employees/
+                        /v1/home_addresses/ /v1/work_addresses/ /v1/jobs/
+                        /v1/compensations/ /v1/locations/" -- "$cur")); return ;;
+                esac
+            fi ;;
+        help)
+            COMPREPLY=($(compgen -W "employees time-off api help list create get update" \
+                -- "$cur"))
+            return ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts $globals" -- "$cur"))
+    fi
+}
+
+complete -F _gusto gusto

@@ -1,0 +1,465 @@
+/* cmd_connect.c - `gusto connect`, `gusto status` and `gusto disconnect`:
+ * the OAuth authorization-code flow through a loopback redirect listener,
+ * and the stored connections it produces. */
+#include "cli/cli.h"
+#include "cli/output.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SECRET_MAX 512
+#define DEFAULT_REDIRECT "http://127.0.0.1:8765/callback"
+
+/* What the redirect listener received. */
+struct callback {
+    pthread_mutex_t lock;
+    int wake[2];              /* pipe: the listener writes one byte when done */
+    bool done;
+    char path[64];            /* the path the listener answers on */
+    char state_want[65];
+    char code[512];
+    char error[128];
+    bool state_ok;
+};
+
+static const char PAGE_OK[] =
+    "<!doctype html><html><head><meta charset=utf-8><title>gusto connect</title></head>"
+    "<body style=\"font-family:sans-serif;margin:3em\"><h1>Connected</h1>"
+    "<p>gusto-connect received the authorization. You can close this window and return "
+    "to the terminal.</p></body></html>";
+static const char PAGE_FAIL[] =
+    "<!doctype html><html><head><meta charset=utf-8><title>gusto connect</title></head>"
+    "<body style=\"font-family:sans-serif;margin:3em\"><h1>Not connected</h1>"
+    "<p>The authorization did not complete; see the terminal for details.</p>"
+    "</body></html>";
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **ctx)
+{
+    (void)version;
+    (void)upload;
+    (void)upload_size;
+    struct callback *cb = cls;
+    if (!*ctx) { /* answer on the second call: keeps MHD's keep-alive sane */
+        *ctx = cb;
+        return MHD_YES;
+    }
+    bool ours = strcmp(method, "GET") == 0 && strcmp(url, cb->path) == 0;
+    bool ok = false;
+    pthread_mutex_lock(&cb->lock);
+    if (ours && !cb->done) {
+        const char *code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
+        const char *state = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
+        const char *error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
+        size_t want = strlen(cb->state_want);
+        /* Constant time: the state is the only thing tying this browser
+         * round trip to this process. */
+        cb->state_ok = state && strlen(state) == want &&
+                       CRYPTO_memcmp(state, cb->state_want, want) == 0;
+        snprintf(cb->code, sizeof cb->code, "%s", code && strlen(code) < sizeof cb->code ? code : "");
+        snprintf(cb->error, sizeof cb->error, "%s", error ? error : "");
+        ok = cb->state_ok && cb->code[0] && !cb->error[0];
+        cb->done = true;
+        if (write(cb->wake[1], "x", 1) < 0) {
+            /* the waiter also times out; nothing else to do */
+        }
+    }
+    pthread_mutex_unlock(&cb->lock);
+    const char *page = !ours ? "not found" : ok ? PAGE_OK : PAGE_FAIL;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(page), (void *)page,
+                                                             MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", ours ? "text/html; charset=utf-8" : "text/plain");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    enum MHD_Result ret = MHD_queue_response(conn, !ours ? 404 : ok ? 200 : 400, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Parse http://127.0.0.1:PORT/path (or localhost) into port and path. */
+static bool loopback_redirect(const char *uri, unsigned *port, char *path, size_t cap)
+{
+    const char *rest;
+    if (strncmp(uri, "http://127.0.0.1:", 17) == 0)
+        rest = uri + 17;
+    else if (strncmp(uri, "http://localhost:", 17) == 0)
+        rest = uri + 17;
+    else
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long p = strtol(rest, &end, 10);
+    if (errno || end == rest || p < 1 || p > 65535)
+        return false;
+    *port = (unsigned)p;
+    snprintf(path, cap, "%s", *end == '/' ? end : "/");
+    return strchr(path, '?') == NULL;
+}
+
+/* The client secret: GUSTO_CLIENT_SECRET, one line of stdin with
+ * --client-secret-stdin, or a prompt without echo.  Never argv. */
+static char *read_secret(bool from_stdin)
+{
+    const char *env = getenv("GUSTO_CLIENT_SECRET");
+    if (env && *env && !from_stdin)
+        return strdup(env);
+    struct termios saved, quiet;
+    bool tty = isatty(0) == 1 && tcgetattr(0, &saved) == 0;
+    if (!from_stdin && !tty)
+        return NULL;
+    if (tty) {
+        fputs("gusto: client secret: ", stderr);
+        fflush(stderr);
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(0, TCSAFLUSH, &quiet);
+    }
+    char *buf = calloc(1, SECRET_MAX + 2);
+    size_t n = 0;
+    int ch;
+    while (buf && (ch = getchar()) != EOF && ch != '\n' && n <= SECRET_MAX)
+        buf[n++] = (char)ch;
+    if (tty) {
+        tcsetattr(0, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
+    if (buf && (n == 0 || n > SECRET_MAX)) {
+        OPENSSL_cleanse(buf, SECRET_MAX + 2);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void free_secret(char *s)
+{
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
+}
+
+/* Try to open the URL in a browser; the URL is always printed as well. */
+static void open_browser(const char *url)
+{
+    if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("BROWSER"))
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+        }
+        const char *b = getenv("BROWSER");
+        if (b && *b)
+            execlp(b, b, url, (char *)NULL);
+        execlp("xdg-open", "xdg-open", url, (char *)NULL);
+        _exit(127);
+    }
+}
+
+int cmd_connect(struct cli *cli, int argc, char **argv)
+{
+    const char *client_id = NULL, *name = NULL, *redirect = NULL, *wait_s = NULL;
+    bool help = false, secret_stdin = false, no_browser = false;
+    const char *secret_argv = NULL;
+    struct cli_opt opts[] = {
+        {"--client-id", "ID", &client_id, NULL},
+        {"--name", "NAME", &name, NULL},
+        {"--redirect-uri", "URI", &redirect, NULL},
+        {"--wait", "SECONDS", &wait_s, NULL},
+        {"--client-secret-stdin", NULL, NULL, &secret_stdin},
+        {"--no-browser", NULL, NULL, &no_browser},
+        {"--client-secret", "SECRET", &secret_argv, NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    const char *pos[1];
+    int npos = 0;
+    int rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, "connect");
+    if (secret_argv)
+        return out_usage(cli, "--client-secret would put the secret on the command line, "
+                              "where other users can see it; set GUSTO_CLIENT_SECRET or use "
+                              "--client-secret-stdin");
+    if (!client_id || !*client_id)
+        client_id = getenv("GUSTO_CLIENT_ID");
+    if (!client_id || !*client_id)
+        return out_usage(cli, "connect needs --client-id ID (your Gusto app's client id)");
+    const char *base = cli_env_url(cli->env ? cli->env : "demo");
+    if (!base)
+        return out_usage(cli, "--env must be demo, production or an http(s) URL, got \"%s\"",
+                         cli->env);
+    if (!redirect)
+        redirect = getenv("GUSTO_REDIRECT_URI");
+    if (!redirect || !*redirect)
+        redirect = DEFAULT_REDIRECT;
+    unsigned port = 0;
+    char path[64];
+    if (!loopback_redirect(redirect, &port, path, sizeof path))
+        return out_usage(cli, "--redirect-uri must be http://127.0.0.1:PORT/PATH (a loopback "
+                              "address this command listens on), got \"%s\"", redirect);
+    long wait = 600;
+    if (wait_s) {
+        char *end = NULL;
+        wait = strtol(wait_s, &end, 10);
+        if (!end || *end || wait < 1 || wait > 3600)
+            return out_usage(cli, "--wait expects seconds from 1 to 3600, got \"%s\"", wait_s);
+    }
+    char *secret = read_secret(secret_stdin);
+    if (!secret)
+        return out_fail(cli, EXIT_USAGE, "usage", "no client secret was given",
+                        "client_secret",
+                        "set GUSTO_CLIENT_SECRET, pipe it with --client-secret-stdin, or run "
+                        "on a terminal to be prompted");
+
+    struct callback cb;
+    memset(&cb, 0, sizeof cb);
+    pthread_mutex_init(&cb.lock, NULL);
+    snprintf(cb.path, sizeof cb.path, "%s", path);
+    unsigned char raw[24];
+    if (RAND_bytes(raw, sizeof raw) != 1 || pipe(cb.wake) != 0) {
+        free_secret(secret);
+        return out_fail(cli, EXIT_GENERAL, "internal", "cannot set up the listener", NULL, NULL);
+    }
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(cb.state_want + 2 * i, 3, "%02x", raw[i]);
+
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &cb,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_END);
+    if (!d) {
+        close(cb.wake[0]);
+        close(cb.wake[1]);
+        free_secret(secret);
+        char msg[160];
+        snprintf(msg, sizeof msg, "cannot listen on 127.0.0.1:%u for the redirect", port);
+        return out_fail(cli, EXIT_GENERAL, "listener", msg, "redirect_uri",
+                        "free that port, or register another loopback redirect URI with your "
+                        "app and pass --redirect-uri");
+    }
+    char *url = gusto_authorize_url(base, client_id, redirect, cb.state_want);
+    fprintf(stderr, "gusto: open this URL to authorize %s (%s):\n  %s\n"
+                    "gusto: waiting for the redirect to %s ...\n",
+            client_id, base, url ? url : "?", redirect);
+    if (url && !no_browser)
+        open_browser(url);
+    gusto_free(url);
+
+    struct pollfd pfd = {.fd = cb.wake[0], .events = POLLIN};
+    int pr = poll(&pfd, 1, (int)(wait * 1000));
+    MHD_stop_daemon(d);
+    close(cb.wake[0]);
+    close(cb.wake[1]);
+    pthread_mutex_destroy(&cb.lock);
+    if (pr <= 0 || !cb.done) {
+        free_secret(secret);
+        return out_fail(cli, EXIT_AUTH, "timeout", "no authorization arrived in time", NULL,
+                        "run gusto connect again and finish the consent page sooner");
+    }
+    if (!cb.state_ok) {
+        free_secret(secret);
+        return out_fail(cli, EXIT_AUTH, "state_mismatch",
+                        "the redirect's state does not match this request; it may be forged "
+                        "or from an older attempt", "state",
+                        "run gusto connect again, and use only the URL it prints");
+    }
+    if (cb.error[0]) {
+        free_secret(secret);
+        char msg[200];
+        snprintf(msg, sizeof msg, "authorization was refused: %s", cb.error);
+        return out_fail(cli, EXIT_AUTH, cb.error, msg, NULL,
+                        strcmp(cb.error, "access_denied") == 0
+                            ? "the admin chose Deny; run gusto connect again to retry"
+                            : NULL);
+    }
+
+    gusto_tokens tokens;
+    gusto_error err;
+    gusto_code gc = gusto_oauth_exchange(base, client_id, secret, cb.code, redirect, &tokens, &err);
+    OPENSSL_cleanse(cb.code, sizeof cb.code);
+    if (gc != GUSTO_OK) {
+        free_secret(secret);
+        return out_error(cli, &err, NULL);
+    }
+    gusto_options o = {.base_url = base, .access_token = tokens.access_token};
+    gusto_client *c = gusto_client_new(&o, &err);
+    const char *company = NULL;
+    gc = c ? gusto_company_uuid(c, &company, &err) : err.code;
+    gusto_connection conn;
+    memset(&conn, 0, sizeof conn);
+    if (gc == GUSTO_OK) {
+        snprintf(conn.environment, sizeof conn.environment, "%s", gusto_client_environment(c));
+        snprintf(conn.base_url, sizeof conn.base_url, "%s", gusto_client_base_url(c));
+        snprintf(conn.company_uuid, sizeof conn.company_uuid, "%s", company);
+        snprintf(conn.client_id, sizeof conn.client_id, "%s", client_id);
+        if (name && *name)
+            snprintf(conn.name, sizeof conn.name, "%s", name);
+        else
+            snprintf(conn.name, sizeof conn.name, "%s-%.8s", conn.environment, company);
+        gc = gusto_connection_save(cli->store, &conn, secret, &tokens, &err);
+    }
+    gusto_client_free(c);
+    free_secret(secret);
+    OPENSSL_cleanse(&tokens, sizeof tokens);
+    if (gc != GUSTO_OK)
+        return out_error(cli, &err, NULL);
+    gusto_connection saved;
+    if (gusto_connection_get(cli->store, conn.name, &saved, &err) != GUSTO_OK)
+        return out_error(cli, &err, NULL);
+    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "name", saved.name,
+                             "environment", saved.environment, "base_url", saved.base_url,
+                             "company_uuid", saved.company_uuid, "scope", saved.scope,
+                             "expires_at", (json_int_t)saved.expires_at);
+    if (cli->json_out) {
+        out_ok_json(data);
+    } else {
+        printf("Connected to Gusto %s as connection \"%s\".\n", saved.environment, saved.name);
+        out_kv("company", saved.company_uuid);
+        out_kv("base url", saved.base_url);
+        out_kv("scope", saved.scope);
+    }
+    json_decref(data);
+    return EXIT_OK;
+}
+
+struct status_ctx {
+    struct cli *cli;
+    const char *only;
+    json_t *list;
+    int failures;
+    gusto_error last;
+};
+
+static int status_one(void *ud, const gusto_connection *conn)
+{
+    struct status_ctx *s = ud;
+    if (s->only && strcmp(s->only, conn->name) != 0)
+        return 0;
+    gusto_options o = {.connection = conn->name, .store_path = s->cli->store,
+                       .timeout_ms = s->cli->timeout_ms};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    long status = 0;
+    char *body = NULL;
+    gusto_code rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
+                      : err.code;
+    json_t *ti = rc == GUSTO_OK && body ? json_loads(body, 0, NULL) : NULL;
+    gusto_free(body);
+    const char *company = json_string_value(json_object_get(json_object_get(ti, "resource"),
+                                                            "uuid"));
+    bool valid = rc == GUSTO_OK && company && strcmp(company, conn->company_uuid) == 0;
+    gusto_connection now = *conn;
+    gusto_connection_get(s->cli->store, conn->name, &now, NULL);
+    json_t *o2 = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I}", "name", now.name,
+                           "environment", now.environment, "base_url", now.base_url,
+                           "company_uuid", now.company_uuid, "scope", now.scope, "valid",
+                           valid, "expires_at", (json_int_t)now.expires_at, "refreshes",
+                           (json_int_t)now.refreshes);
+    if (!valid) {
+        s->failures++;
+        s->last = err;
+        json_object_set_new(o2, "error", json_string(rc == GUSTO_OK
+                                                         ? "token_info names another company"
+                                                         : err.message));
+        if (err.hint[0])
+            json_object_set_new(o2, "hint", json_string(err.hint));
+    }
+    json_array_append_new(s->list, o2);
+    json_decref(ti);
+    gusto_client_free(c);
+    return 0;
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+    bool help = false;
+    const char *pos[1];
+    int npos = 0;
+    struct cli_opt opts[] = {{NULL, NULL, NULL, NULL}};
+    int rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, "status");
+    struct status_ctx s = {.cli = cli, .only = cli->connection, .list = json_array()};
+    gusto_error err;
+    if (gusto_connection_list(cli->store, status_one, &s, &err) != GUSTO_OK) {
+        json_decref(s.list);
+        return out_error(cli, &err, NULL);
+    }
+    if (json_array_size(s.list) == 0) {
+        json_decref(s.list);
+        if (cli->connection) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "no stored connection named \"%.60s\"", cli->connection);
+            return out_fail(cli, EXIT_AUTH, "not_connected", msg, "connection",
+                            "run gusto status without --connection to list them");
+        }
+        return out_fail(cli, EXIT_AUTH, "not_connected", "no Gusto connection is stored",
+                        NULL, "run gusto connect --env demo|production --client-id ID");
+    }
+    if (cli->json_out) {
+        out_ok_json(s.list);
+    } else {
+        size_t i;
+        json_t *c;
+        json_array_foreach(s.list, i, c) {
+            const char *env = json_string_value(json_object_get(c, "environment"));
+            printf("%s: Gusto %s, company %s — %s\n",
+                   json_string_value(json_object_get(c, "name")), env,
+                   json_string_value(json_object_get(c, "company_uuid")),
+                   json_is_true(json_object_get(c, "valid")) ? "connected" : "NOT valid");
+            out_kv("  base url", json_string_value(json_object_get(c, "base_url")));
+            out_kv("  error", json_string_value(json_object_get(c, "error")));
+            out_kv("  hint", json_string_value(json_object_get(c, "hint")));
+        }
+    }
+    json_decref(s.list);
+    return s.failures ? EXIT_AUTH : EXIT_OK;
+}
+
+int cmd_disconnect(struct cli *cli, int argc, char **argv)
+{
+    bool help = false;
+    const char *pos[1];
+    int npos = 0;
+    struct cli_opt opts[] = {{NULL, NULL, NULL, NULL}};
+    int rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, "disconnect");
+    gusto_connection conn;
+    gusto_error err;
+    if (gusto_connection_get(cli->store, cli->connection, &conn, &err) != GUSTO_OK)
+        return out_error(cli, &err, NULL);
+    if (gusto_connection_remove(cli->store, conn.name, &err) != GUSTO_OK)
+        return out_error(cli, &err, NULL);
+    json_t *data = json_pack("{s:s, s:b}", "name", conn.name, "removed", 1);
+    if (cli->json_out)
+        out_ok_json(data);
+    else
+        printf("Forgot connection \"%s\" (Gusto %s, company %s).\n", conn.name,
+               conn.environment, conn.company_uuid);
+    json_decref(data);
+    return EXIT_OK;
+}

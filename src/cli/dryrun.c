@@ -1,0 +1,228 @@
+/* dryrun.c - the requests `employees create|update --dry-run` would send,
+ * built from the input the way libgusto sends it, printed masked. */
+#include "cli/dryrun.h"
+#include "cli/input.h"
+#include "cli/output.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const PARTS[] = {"home_address", "work_address", "job", "compensation",
+                                    NULL};
+
+static void add(json_t *plan, const char *method, const char *path, json_t *body)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "method", json_string(method));
+    json_object_set_new(r, "path", json_string(path));
+    json_object_set_new(r, "body", body ? body : json_null());
+    json_array_append_new(plan, r);
+}
+
+/* The employee's own fields, the SSN as the nine digits the library sends. */
+static json_t *own_fields(const json_t *input)
+{
+    json_t *o = json_deep_copy(input);
+    for (int i = 0; PARTS[i]; i++)
+        json_object_del(o, PARTS[i]);
+    const char *ssn = json_string_value(json_object_get(o, "ssn"));
+    if (ssn) {
+        char d[10];
+        size_t n = 0;
+        for (const char *p = ssn; *p && n < 9; p++)
+            if (isdigit((unsigned char)*p))
+                d[n++] = *p;
+        d[n] = 0;
+        json_object_set_new(o, "ssn", json_string(d));
+    }
+    return o;
+}
+
+/* A work address body: "location" becomes the location_uuid it matches. */
+static json_t *work_body(const json_t *work, json_t *plan, const char *company_path)
+{
+    json_t *wb = json_deep_copy(work);
+    const char *loc = json_string_value(json_object_get(work, "location"));
+    if (loc) {
+        char note[200];
+        snprintf(note, sizeof note, "{location matching \"%.80s\"}", loc);
+        add(plan, "GET", company_path, NULL);
+        json_object_del(wb, "location");
+        json_object_set_new(wb, "location_uuid", json_string(note));
+    }
+    return wb;
+}
+
+json_t *dryrun_create_plan(const json_t *input, const char *company)
+{
+    json_t *plan = json_array();
+    char path[256], locs[256];
+    const char *co = company ? company : "{company_uuid}";
+    snprintf(path, sizeof path, "/v1/companies/%s/employees", co);
+    snprintf(locs, sizeof locs, "/v1/companies/%s/locations", co);
+    add(plan, "POST", path, own_fields(input));
+    const json_t *home = json_object_get(input, "home_address");
+    if (home)
+        add(plan, "POST", "/v1/employees/{employee_uuid}/home_addresses",
+            json_deep_copy(home));
+    const json_t *work = json_object_get(input, "work_address");
+    if (work) {
+        json_t *wb = work_body(work, plan, locs);
+        add(plan, "POST", "/v1/employees/{employee_uuid}/work_addresses", wb);
+    }
+    const json_t *job = json_object_get(input, "job");
+    if (job)
+        add(plan, "POST", "/v1/employees/{employee_uuid}/jobs", json_deep_copy(job));
+    const json_t *comp = json_object_get(input, "compensation");
+    if (comp)
+        add(plan, "POST", "/v1/jobs/{job_uuid}/compensations", json_deep_copy(comp));
+    return plan;
+}
+
+/* A PUT body as the library sends it: the changes plus the version it
+ * reads just before. */
+static json_t *versioned(const json_t *fields)
+{
+    json_t *b = json_deep_copy(fields);
+    json_object_set_new(b, "version", json_string("{current version}"));
+    return b;
+}
+
+json_t *dryrun_update_plan(const json_t *input, const char *uuid)
+{
+    json_t *plan = json_array();
+    char path[256], locs[256];
+    snprintf(locs, sizeof locs, "/v1/companies/{company_uuid}/locations");
+    json_t *mine = own_fields(input);
+    if (json_object_size(mine)) {
+        snprintf(path, sizeof path, "/v1/employees/%s", uuid);
+        add(plan, "PUT", path, versioned(mine));
+    }
+    json_decref(mine);
+    const json_t *home = json_object_get(input, "home_address");
+    if (json_object_size(home))
+        add(plan, "PUT", "/v1/home_addresses/{current home address}", versioned(home));
+    const json_t *work = json_object_get(input, "work_address");
+    if (json_object_size(work)) {
+        json_t *wb = work_body(work, plan, locs);
+        add(plan, "PUT", "/v1/work_addresses/{current work address}", versioned(wb));
+        json_decref(wb);
+    }
+    const json_t *job = json_object_get(input, "job");
+    if (json_object_size(job))
+        add(plan, "PUT", "/v1/jobs/{primary job}", versioned(job));
+    const json_t *comp = json_object_get(input, "compensation");
+    if (json_object_size(comp))
+        add(plan, "PUT", "/v1/compensations/{current compensation}", versioned(comp));
+    return plan;
+}
+
+/* libgusto has no public check for an update, so run its create check on a
+ * copy where every field an update may leave out is filled with a valid
+ * stand-in: what remains to fail is a wrong type or format.  Fields only an
+ * update takes are checked here. */
+gusto_code dryrun_validate_update(const json_t *input, gusto_error *err)
+{
+    static const struct { const char *part, *key, *value; } FILL[] = {
+        {NULL, "first_name", "x"},          {NULL, "last_name", "x"},
+        {"home_address", "street_1", "x"},  {"home_address", "city", "x"},
+        {"home_address", "state", "CA"},    {"home_address", "zip", "94107"},
+        {"job", "title", "x"},              {"job", "hire_date", "2000-01-01"},
+        {"compensation", "rate", "1.00"},   {"compensation", "payment_unit", "Hour"},
+        {"compensation", "flsa_status", "Nonexempt"},
+    };
+    memset(err, 0, sizeof *err);
+    const char *field = NULL;
+    if (json_object_get(input, "self_onboarding")) {
+        field = "self_onboarding";
+        snprintf(err->message, sizeof err->message, "self_onboarding cannot be changed by an "
+                                                    "update");
+    }
+    json_t *tps = json_object_get(input, "two_percent_shareholder");
+    if (!field && tps && !json_is_boolean(tps)) {
+        field = "two_percent_shareholder";
+        snprintf(err->message, sizeof err->message, "%s must be true or false", field);
+    }
+    for (int i = 0; !field && PARTS[i]; i++) {
+        json_t *p = json_object_get(input, PARTS[i]);
+        if (p && !json_is_object(p)) {
+            field = PARTS[i];
+            snprintf(err->message, sizeof err->message, "%s must be a JSON object", field);
+        }
+    }
+    if (field) {
+        err->code = GUSTO_EINVAL;
+        snprintf(err->field, sizeof err->field, "%s", field);
+        return GUSTO_EINVAL;
+    }
+    json_t *copy = json_deep_copy(input);
+    json_object_del(copy, "two_percent_shareholder");
+    if (json_object_get(copy, "compensation") && !json_object_get(copy, "job"))
+        json_object_set_new(copy, "job", json_object());
+    json_t *work = json_object_get(copy, "work_address");
+    if (work && !json_object_get(work, "location_uuid") && !json_object_get(work, "location"))
+        json_object_set_new(work, "location_uuid",
+                            json_string("00000000-0000-0000-0000-000000000000"));
+    for (size_t i = 0; i < sizeof FILL / sizeof FILL[0]; i++) {
+        json_t *o = FILL[i].part ? json_object_get(copy, FILL[i].part) : copy;
+        if (o && !json_object_get(o, FILL[i].key))
+            json_object_set_new(o, FILL[i].key, json_string(FILL[i].value));
+    }
+    char *text = json_dumps(copy, JSON_COMPACT);
+    json_decref(copy);
+    gusto_code rc = text ? gusto_employee_validate(text, err) : GUSTO_ENOMEM;
+    free(text);
+    return rc;
+}
+
+/* Print text line by line, each indented, sanitized. */
+static void indented(const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line - 1 ? n : sizeof line - 1),
+                 p);
+        fputs("    ", stdout);
+        out_text(stdout, line);
+        fputc('\n', stdout);
+        p += n + (nl ? 1 : 0);
+    }
+}
+
+int dryrun_print(struct cli *cli, json_t *plan)
+{
+    in_mask_secrets(plan);
+    if (cli->json_out) {
+        json_t *data = json_pack("{s:b, s:O}", "dry_run", 1, "requests", plan);
+        out_ok_json(data);
+        json_decref(data);
+        json_decref(plan);
+        return EXIT_OK;
+    }
+    size_t n = json_array_size(plan);
+    printf("Dry run: nothing was sent. %s %zu request%s would be:\n", n == 1 ? "This" : "These",
+           n, n == 1 ? "" : "s");
+    size_t i;
+    json_t *r;
+    json_array_foreach(plan, i, r) {
+        fputs("\n  ", stdout);
+        out_text(stdout, json_string_value(json_object_get(r, "method")));
+        fputc(' ', stdout);
+        out_text(stdout, json_string_value(json_object_get(r, "path")));
+        fputc('\n', stdout);
+        json_t *body = json_object_get(r, "body");
+        if (!json_is_null(body)) {
+            char *text = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            if (text)
+                indented(text);
+            free(text);
+        }
+    }
+    json_decref(plan);
+    return EXIT_OK;
+}

@@ -1,0 +1,243 @@
+/* help.c - the usage text of every command, for `gusto help [COMMAND]`
+ * and -h/--help. */
+#include "cli/cli.h"
+#include "cli/output.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GLOBAL_OPTIONS                                                                  \
+    "Global options (before or after the command):\n"                                  \
+    "  --env demo|production|sandbox|URL  Gusto Demo (default; sandbox is the same),\n"  \
+    "                            production, or a base URL such as\n"                     \
+    "                            http://127.0.0.1:8080 (plain http only to loopback)\n"   \
+    "  --company UUID            the company (default: the token's company)\n"           \
+    "  --connection NAME         a stored connection (default: the only one)\n"          \
+    "  --store PATH              the connection store (default\n"                         \
+    "                            ~/.config/gusto/connections.db)\n"                      \
+    "  --token-stdin             read the access token from the first line of stdin\n"   \
+    "  --api-version VERSION     X-Gusto-API-Version (default " GUSTO_API_VERSION ")\n"  \
+    "  --timeout SECONDS         per request (default 30)\n"                             \
+    "  --retries N               retries on 429, 5xx and network errors (default 4;\n"   \
+    "                            0: none)\n"                                              \
+    "  --rate-limit N            requests per minute (default 200; 0: no limit)\n"       \
+    "  --json                    JSON envelope even on a terminal\n"                     \
+    "  -v, --verbose             trace requests on stderr (secrets redacted)\n"          \
+    "  -q, --quiet               no warnings or summaries on stderr\n"                   \
+    "  -h, --help                this help;  --version  the version\n"
+
+#define EXIT_STATUS                                                                     \
+    "Exit status:\n"                                                                    \
+    "  0 success             4 API refused it (4xx: not found, conflict, invalid data,\n" \
+    "  1 general error         rate limited)\n"                                           \
+    "  2 usage error         5 API server error (5xx)\n"                                  \
+    "  3 auth (401/403)      6 network error or malformed response\n"                     \
+    "  7 invalid input, refused before anything was sent\n"                               \
+    "  8 partial success: the employee was created, some part was not\n"
+
+static const struct {
+    const char *name;
+    const char *text;
+} HELP[] = {
+    {"",
+     "Usage: gusto [OPTIONS] COMMAND [ARGS]\n"
+     "\n"
+     "Gusto's payroll API from the command line: employees and time off.\n"
+     "\n"
+     "Commands:\n"
+     "  employees list            list employees (streamed)\n"
+     "  employees create          create an employee with address, job and pay\n"
+     "  employees get UUID        show one employee\n"
+     "  employees update UUID     change an employee\n"
+     "  time-off UUID             time-off balances and activities\n"
+     "  api METHOD PATH           send any request to the API\n"
+     "  connect                   sign in with OAuth and store the connection\n"
+     "  status                    check the stored connections\n"
+     "  disconnect                forget a stored connection\n"
+     "  help [COMMAND]            help on a command\n"
+     "\n" GLOBAL_OPTIONS
+     "\n"
+     "Environment:\n"
+     "  GUSTO_ACCESS_TOKEN        the access token (never give it as an argument);\n"
+     "                            without it, the stored connection is used\n"
+     "  GUSTO_CONNECTION          the stored connection, like --connection\n"
+     "  GUSTO_STORE, GUSTO_STORE_KEY  the store's path and its 64-hex-digit key\n"
+     "  GUSTO_CLIENT_ID, GUSTO_CLIENT_SECRET  for gusto connect\n"
+     "  GUSTO_COMPANY_UUID        the company, like --company\n"
+     "  GUSTO_API_BASE_URL        a base URL, like --env URL\n"
+     "  GUSTO_ENV                 demo, production or sandbox, like --env\n"
+     "  (--env wins over GUSTO_API_BASE_URL, which wins over GUSTO_ENV)\n"
+     "\n"
+     "Output: when stdout is not a terminal, or with --json, every command prints one\n"
+     "JSON envelope: {\"ok\":true,\"data\":...} or {\"ok\":false,\"error\":{\"code\",\n"
+     "\"message\",\"details\",\"request_id\",\"hint\"}}.  On a terminal it prints tables,\n"
+     "and errors go to stderr.\n"
+     "\n" EXIT_STATUS},
+    {"employees",
+     "Usage: gusto employees list|create|get|update ...\n"
+     "\n"
+     "  employees list [--search TERM] [--terminated|--active] [--include LIST]\n"
+     "  employees create [--input FILE|-] [--dry-run]\n"
+     "  employees get UUID\n"
+     "  employees update UUID [--input FILE|-] [--dry-run]\n"
+     "\n"
+     "Run 'gusto help employees SUBCOMMAND' for details.\n"},
+    {"employees list",
+     "Usage: gusto employees list [--search TERM] [--terminated|--active]\n"
+     "                            [--include LIST]\n"
+     "\n"
+     "List the company's employees, every page, printing each as it arrives.\n"
+     "\n"
+     "Options:\n"
+     "  --search TERM     first, preferred or last name containing TERM\n"
+     "  --terminated      only terminated employees (and scheduled terminations)\n"
+     "  --active          only employees who are not terminated\n"
+     "  --include LIST    comma-separated extras: all_compensations,\n"
+     "                    all_home_addresses, company_name, current_home_address,\n"
+     "                    custom_fields, portal_invitations\n"
+     "\n"
+     "On a terminal: a table of uuid, name, title, department and status.\n"
+     "Otherwise: {\"ok\":true,\"data\":[EMPLOYEE,...]}.  Should the listing fail\n"
+     "half-way, the envelope ends with \"ok\":false and the error.\n"
+     "\n"
+     "Example:\n"
+     "  gusto employees list --search ada | jq -r '.data[].uuid'\n"},
+    {"employees create",
+     "Usage: gusto employees create [--input FILE|-] [--dry-run]\n"
+     "\n"
+     "Create an employee, then each part given: home_address, work_address, job and\n"
+     "compensation.  The input is a JSON object read from FILE, or from stdin\n"
+     "('-', or no --input when stdin is not a terminal).  Everything is checked\n"
+     "before anything is sent.\n"
+     "\n"
+     "Options:\n"
+     "  --input FILE|-    the JSON input\n"
+     "  --dry-run         check the input and print the requests that would be\n"
+     "                    sent (SSNs and account numbers masked); send nothing\n"
+     "\n"
+     "Input: {\"first_name\", \"last_name\", \"email\", \"date_of_birth\", \"ssn\", ...,\n"
+     "  \"home_address\": {\"street_1\", \"city\", \"state\", \"zip\"},\n"
+     "  \"work_address\": {\"location_uuid\"} or {\"location\": \"Denver\"},\n"
+     "  \"job\": {\"title\", \"hire_date\"},\n"
+     "  \"compensation\": {\"rate\": \"85000.00\", \"payment_unit\": \"Year\",\n"
+     "                   \"flsa_status\": \"Exempt\"}}\n"
+     "\n"
+     "Output: {\"ok\":true,\"data\":{\"employee\":{...},\"warnings\":[...]}}.  Exit 0 when\n"
+     "everything was created; 8 when the employee was created but a part was not\n"
+     "(each warning names the part, why, and the command that adds it); 7 when\n"
+     "the input is invalid and nothing was sent.\n"
+     "\n"
+     "Example:\n"
+     "  gusto employees create --input ada.json --dry-run\n"},
+    {"employees get",
+     "Usage: gusto employees get UUID\n"
+     "\n"
+     "Show an employee with the current home and work address and every job with\n"
+     "its compensations.  Exit 4 when there is no such employee.\n"},
+    {"employees update",
+     "Usage: gusto employees update UUID [--input FILE|-] [--dry-run]\n"
+     "\n"
+     "Change an employee.  The input holds the fields to change, and optionally\n"
+     "\"home_address\", \"work_address\", \"job\" and \"compensation\" objects with the\n"
+     "fields to change in the current address, the primary job and its current\n"
+     "compensation.  Versions are handled for you; when someone else changed the\n"
+     "same fields meanwhile, the update stops with exit 4 (version_conflict).\n"
+     "\n"
+     "Options:\n"
+     "  --input FILE|-    the JSON input (default: stdin when it is not a terminal)\n"
+     "  --dry-run         check the input and print the requests; send nothing\n"
+     "\n"
+     "Example:\n"
+     "  echo '{\"job\":{\"title\":\"CTO\"}}' | gusto employees update UUID\n"},
+    {"time-off",
+     "Usage: gusto time-off UUID [--type vacation|sick|all]\n"
+     "\n"
+     "An employee's time-off activities and, per policy, the balance after the\n"
+     "latest activity.\n"
+     "\n"
+     "Options:\n"
+     "  --type TYPE       vacation, sick or all (default all)\n"},
+    {"api",
+     "Usage: gusto api METHOD PATH [--data JSON | --input FILE|-]\n"
+     "\n"
+     "Send any request.  METHOD is GET, POST, PUT, PATCH or DELETE.  PATH starts\n"
+     "with / and may contain {company_uuid}, which is filled in.  An absolute URL\n"
+     "is refused unless it points at the --env base URL (exit 7): the token goes\n"
+     "nowhere else.\n"
+     "\n"
+     "Options:\n"
+     "  --data JSON       the request body\n"
+     "  --input FILE|-    the request body from a file or stdin\n"
+     "\n"
+     "On a terminal the response body is printed as it came; otherwise it is the\n"
+     "envelope's data.\n"
+     "\n"
+     "Example:\n"
+     "  gusto api GET '/v1/companies/{company_uuid}/locations'\n"},
+    {"connect",
+     "Usage: gusto connect --env demo|production|URL --client-id ID [--name NAME]\n"
+     "                     [--redirect-uri URI] [--client-secret-stdin] [--no-browser]\n"
+     "                     [--wait SECONDS]\n"
+     "\n"
+     "Sign in to Gusto with your app (OAuth 2.0 authorization code).  The command\n"
+     "prints the authorize URL (and opens a browser when it can), listens on the\n"
+     "loopback redirect URI, checks the state, exchanges the code, reads the\n"
+     "token's company and stores the connection, tokens encrypted.\n"
+     "\n"
+     "The client secret comes from GUSTO_CLIENT_SECRET, from stdin with\n"
+     "--client-secret-stdin, or from a prompt; never from the command line.\n"
+     "\n"
+     "Options:\n"
+     "  --client-id ID        your app's client id (or GUSTO_CLIENT_ID)\n"
+     "  --name NAME           the connection's name (default ENV-COMPANYPREFIX)\n"
+     "  --redirect-uri URI    registered with your app; must be\n"
+     "                        http://127.0.0.1:PORT/PATH (default\n"
+     "                        http://127.0.0.1:8765/callback)\n"
+     "  --client-secret-stdin read the secret from the first line of stdin\n"
+     "  --no-browser          only print the URL\n"
+     "  --wait SECONDS        how long to wait for the redirect (default 600)\n"
+     "\n"
+     "Example:\n"
+     "  GUSTO_CLIENT_SECRET=... gusto connect --env demo --client-id abc123\n"},
+    {"status",
+     "Usage: gusto status [--connection NAME]\n"
+     "\n"
+     "Check every stored connection (or one) against GET /v1/token_info, refreshing\n"
+     "its token when needed, and say which environment and company it is bound to.\n"
+     "Exit 3 when a connection no longer works.\n"},
+    {"disconnect",
+     "Usage: gusto disconnect [--connection NAME]\n"
+     "\n"
+     "Forget a stored connection (the only one when --connection is not given).\n"},
+    {"help",
+     "Usage: gusto help [COMMAND]\n"
+     "\n"
+     "Help on a command, e.g. 'gusto help employees create'.\n"},
+};
+
+bool cli_help_known(const char *command)
+{
+    for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++)
+        if (strcmp(HELP[i].name, command ? command : "") == 0)
+            return true;
+    return false;
+}
+
+int cli_help(struct cli *cli, const char *command)
+{
+    if (!command)
+        command = "";
+    for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++) {
+        if (strcmp(HELP[i].name, command) == 0) {
+            fputs(HELP[i].text, stdout);
+            if (*command && strcmp(command, "employees") != 0 && strcmp(command, "help") != 0)
+                fputs("\nGlobal options, environment and exit status: gusto --help\n",
+                      stdout);
+            return EXIT_OK;
+        }
+    }
+    cli->command = "";
+    return out_usage(cli, "no help for '%.60s': unknown command (expected employees, "
+                          "employees list|create|get|update, time-off, api, connect, status, "
+                          "disconnect or help)", command);
+}

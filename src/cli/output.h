@@ -1,0 +1,70 @@
+/* output.h - how the CLI shows things: JSON envelopes on stdout, tables and
+ * key-value blocks for a terminal, errors, warnings and exit statuses. */
+#ifndef GUSTO_CLI_OUTPUT_H
+#define GUSTO_CLI_OUTPUT_H
+
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* isatty() that treats errors as "not a terminal". */
+bool out_is_tty(int fd);
+
+/* The exit status for a library code (see cli.h); http_status refines
+ * GUSTO_EHTTP into 4xx or 5xx. */
+int out_exit_code(gusto_code code, long http_status);
+
+/* The snake_case name of a code: "not_found", "invalid_input", ... */
+const char *out_code_name(gusto_code code);
+
+/* {"ok":true,"data":DATA} and a newline on stdout.  `data_json` is JSON
+ * text printed as it is (trailing white space trimmed); NULL or empty
+ * prints null. */
+void out_ok_text(const char *data_json, size_t len);
+
+/* The same with a jansson value (not consumed). */
+void out_ok_json(const json_t *data);
+
+/* Report a library failure: the envelope on stdout in JSON mode, a
+ * readable block on stderr (also in JSON mode, unless --quiet).
+ * `response` is the raw error body of `gusto api`, or NULL; in JSON mode it
+ * goes under details.response, on a terminal each of its errors is listed.
+ * Returns the exit status. */
+int out_error(struct cli *cli, const gusto_error *err, const char *response);
+
+/* Report a failure in the middle of a streamed {"ok":true,"data":[ ...
+ * envelope: close the array, then "ok":false and the error, so a reader
+ * that keeps the last "ok" (jq, JSON.parse, Python) sees the failure.
+ * Returns the exit status. */
+int out_stream_error(struct cli *cli, const gusto_error *err);
+
+/* Report a failure found by the CLI itself.  field and hint may be NULL.
+ * Returns exit_code. */
+int out_fail(struct cli *cli, int exit_code, const char *code, const char *message,
+             const char *field, const char *hint);
+
+/* A usage error: names what was wrong; points at `gusto help COMMAND`.
+ * Returns EXIT_USAGE. */
+int out_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "gusto: warning: ..." on stderr unless --quiet. */
+void out_warn(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write s to f with control characters and invalid UTF-8 replaced by '?',
+ * so text from the server cannot drive the terminal. */
+void out_text(FILE *f, const char *s);
+
+/* Write s to f, sanitized, cut or padded to exactly `width` columns
+ * (counting one column per character); a cut ends in '~'. */
+void out_cell(FILE *f, const char *s, int width);
+
+/* "key:          value" on stdout, the key padded to 16 columns.  Nothing
+ * is printed when value is NULL or empty. */
+void out_kv(const char *key, const char *value);
+
+/* The string form of a scalar JSON value for a terminal (numbers and
+ * booleans spelled out) in buf; NULL for null, objects and arrays. */
+const char *out_scalar(const json_t *v, char *buf, size_t size);
+
+#endif

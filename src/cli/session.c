@@ -1,0 +1,175 @@
+/* session.c - turns the global options into a gusto_client: environment,
+ * access token (environment or stdin, never argv), trace to stderr. */
+#include "cli/cli.h"
+#include "cli/output.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define TOKEN_MAX 8192
+
+const char *cli_env_url(const char *env)
+{
+    if (!env)
+        return NULL;
+    if (strcasecmp(env, "demo") == 0 || strcasecmp(env, "sandbox") == 0)
+        return GUSTO_DEMO_URL;
+    if (strcasecmp(env, "production") == 0 || strcasecmp(env, "prod") == 0)
+        return GUSTO_PRODUCTION_URL;
+    if ((strncasecmp(env, "https://", 8) == 0 && env[8]) ||
+        (strncasecmp(env, "http://", 7) == 0 && env[7]))
+        return env;
+    return NULL;
+}
+
+bool cli_is_uuid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
+}
+
+static void wipe(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+}
+
+/* One line from stdin, without echo when stdin is a terminal. */
+static char *read_token_line(void)
+{
+    struct termios saved, quiet;
+    bool tty = isatty(0) == 1 && tcgetattr(0, &saved) == 0;
+    if (tty) {
+        fputs("gusto: access token: ", stderr);
+        fflush(stderr);
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(0, TCSAFLUSH, &quiet);
+    }
+    char *buf = malloc(TOKEN_MAX + 2);
+    size_t n = 0;
+    int ch = 0;
+    if (buf) {
+        /* With --token-stdin, stdin carries the token and nothing else. */
+        while ((ch = getchar()) != EOF && ch != '\n' && n <= TOKEN_MAX)
+            buf[n++] = (char)ch;
+        buf[n] = 0;
+    }
+    if (tty) {
+        tcsetattr(0, TCSAFLUSH, &saved);
+        fputc('\n', stderr);
+    }
+    if (buf && n > TOKEN_MAX) {
+        explicit_bzero(buf, n);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int cli_read_token(struct cli *cli)
+{
+    if (cli->token)
+        return 0;
+    if (cli->token_stdin) {
+        cli->token = read_token_line();
+        if (!cli->token)
+            return out_fail(cli, EXIT_AUTH, "authentication_failed",
+                            "--token-stdin: the token on stdin is longer than 8192 bytes",
+                            NULL, "pipe just the access token, on one line");
+    } else {
+        const char *env = getenv("GUSTO_ACCESS_TOKEN");
+        if (env && (cli->token = strdup(env)) == NULL)
+            return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+    }
+    if (!cli->token)
+        return 0;
+    /* Trim the white space a file or `echo` leaves around a token. */
+    size_t n = strlen(cli->token);
+    while (n > 0 && isspace((unsigned char)cli->token[n - 1]))
+        cli->token[--n] = 0;
+    size_t lead = strspn(cli->token, " \t");
+    if (lead)
+        memmove(cli->token, cli->token + lead, n - lead + 1);
+    for (const char *p = cli->token; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return out_fail(cli, EXIT_AUTH, "authentication_failed",
+                            "the access token contains a space or a control character",
+                            NULL, "check GUSTO_ACCESS_TOKEN or what is piped to --token-stdin");
+    return 0;
+}
+
+static void trace_line(void *userdata, const char *line)
+{
+    (void)userdata;
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
+    fputs("gusto: ", stderr);
+    out_text(stderr, buf);
+    fputc('\n', stderr);
+}
+
+gusto_client *cli_client(struct cli *cli, int *exit_code)
+{
+    *exit_code = 0;
+    if (cli->client)
+        return cli->client;
+    if ((*exit_code = cli_read_token(cli)) != 0)
+        return NULL;
+    if (cli->token_stdin && (!cli->token || !*cli->token)) {
+        *exit_code = out_fail(cli, EXIT_AUTH, "authentication_failed",
+                              "no access token: --token-stdin read an empty line", NULL,
+                              "pipe the token with --token-stdin, or use gusto connect");
+        return NULL;
+    }
+    /* No token given: the stored connection (gusto connect) supplies the
+     * environment, the company and tokens that refresh themselves. */
+    bool stored = !cli->token || !*cli->token;
+    gusto_options o = {
+        .base_url = cli_env_url(cli->env),
+        .access_token = stored ? NULL : cli->token,
+        .connection = stored ? (cli->connection ? cli->connection : "") : NULL,
+        .store_path = cli->store,
+        .company_uuid = cli->company,
+        .api_version = cli->api_version,
+        .timeout_ms = cli->timeout_ms,
+        .max_retries = cli->max_retries,
+        .rate_limit = cli->rate_limit,
+        .trace = cli->verbose ? trace_line : NULL,
+    };
+    gusto_error err;
+    cli->client = gusto_client_new(&o, &err);
+    if (!cli->client) {
+        if (stored && err.code == GUSTO_EAUTH && !err.hint[0])
+            snprintf(err.hint, sizeof err.hint,
+                     "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto connect");
+        int rc = out_error(cli, &err, NULL);
+        /* A client refused for its settings is a problem with the options. */
+        *exit_code = err.code == GUSTO_EINVAL && !stored ? EXIT_USAGE : rc;
+        return NULL;
+    }
+    return cli->client;
+}
+
+void cli_cleanup(struct cli *cli)
+{
+    gusto_client_free(cli->client);
+    cli->client = NULL;
+    wipe(cli->token);
+    free(cli->token);
+    cli->token = NULL;
+}
