@@ -44,6 +44,7 @@ run_stage build build
 run_stage sandbox ./build/tests/sandbox_test
 run_stage libgusto ./build/tests/lib_test
 run_stage oauth ./build/tests/oauth_test
+run_stage batches ./build/tests/batches_test
 run_stage cli ./tests/cli_test.sh
 run_stage install ./tests/install_test.sh
 
@@ -64,7 +65,8 @@ run_stage sdk node_tests sdk.mjs
 
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto \
-        build-san/tests/sandbox_test build-san/tests/lib_test build-san/tests/oauth_test &&
+        build-san/tests/sandbox_test build-san/tests/lib_test build-san/tests/oauth_test \
+        build-san/tests/batches_test &&
         echo "san-build: 1 passed, 0 failed"
 }
 run_stage san-build san_build
@@ -73,6 +75,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_stage sandbox-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/sandbox_test
 run_stage libgusto-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/lib_test
 run_stage oauth-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oauth_test
+run_stage batches-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/batches_test
 run_stage cli-asan env GUSTO=build-san/gusto GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/cli_test.sh
 

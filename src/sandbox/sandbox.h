@@ -21,6 +21,7 @@
 
 #define SB_API_VERSION "2025-06-15"
 #define SB_MAX_BODY (1024 * 1024)  /* request bodies above this get 413 */
+#define SB_MAX_BATCH_BODY (16 * 1024 * 1024) /* ... except a people batch */
 #define SB_MAX_PARAMS 8
 #define SB_UUID_LEN 36
 

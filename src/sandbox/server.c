@@ -17,6 +17,7 @@ struct ctx {
     struct request req;
     char *buf;
     size_t len, cap;
+    size_t max_body;
     bool too_large;
     bool started;
     struct timespec t0;
@@ -112,7 +113,7 @@ static void dispatch(struct ctx *c, struct MHD_Connection *conn)
     }
     if (c->too_large) {
         reply_error(r, 413, "request", "invalid_request",
-                    "Request body is larger than %d bytes.", SB_MAX_BODY);
+                    "Request body is larger than %zu bytes.", c->max_body);
         return;
     }
     if (pub) {
@@ -214,12 +215,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         c->req.path = url;
         c->req.conn = conn;
         *con_cls = c;
+        /* People batches carry up to 10,000 persons; everything else is small. */
+        size_t ul = strlen(url);
+        c->max_body = ul >= 15 && strcmp(url + ul - 15, "/people_batches") == 0
+                          ? SB_MAX_BATCH_BODY : SB_MAX_BODY;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      "Content-Length");
         if (cl) {
             char *end = NULL;
             unsigned long long n = strtoull(cl, &end, 10);
-            if (end && *end == 0 && n > SB_MAX_BODY)
+            if (end && *end == 0 && n > c->max_body)
                 c->too_large = true;
         }
         /* Queue nothing on the first call: MHD would drop keep-alive. */
@@ -227,7 +232,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     }
     if (*upload_size) {
         if (!c->too_large) {
-            if (c->len + *upload_size > SB_MAX_BODY) {
+            if (c->len + *upload_size > c->max_body) {
                 c->too_large = true;
                 free(c->buf);
                 c->buf = NULL;

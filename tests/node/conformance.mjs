@@ -131,6 +131,8 @@ const TEMPLATES = [
   "/v1/jobs/{job_id}/compensations",
   "/v1/compensations/{compensation_id}",
   "/v1/employees/{employee_uuid}/time_off_activities",
+  "/v1/companies/{company_id}/people_batches",
+  "/v1/people_batches/{people_batch_uuid}",
 ];
 const TEMPLATE_RES = TEMPLATES.map((t) => [
   t,
@@ -907,5 +909,139 @@ await runMain(async () => {
     if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
   }
   await rateLimitScenario();
+  await peopleBatchScenario();
 });
 void rateNote;
+
+// ---- people batches (appended) ---------------------------------------------
+
+/** Poll a batch until it is finished; every poll's body is checked. */
+async function pollBatch(label, uuid) {
+  for (let i = 0; i < 500; i++) {
+    const r = await call(`${label} poll`, "GET", `/v1/people_batches/${uuid}`, { expect: 200 });
+    const st = r.body && r.body.status;
+    if (["completed", "partial_success", "failed"].includes(st)) return r.body;
+    if (!["pending", "processing"].includes(st)) return r.body;
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  fail(`${label}: batch finishes`, `${uuid} still not finished after 500 polls`);
+  return null;
+}
+
+async function peopleBatchScenario() {
+  const OTHER = "conformance-other";
+  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:${LIMITED_SCOPES}`, `${OTHER}@other`] });
+  BASE = sb.base;
+  try {
+    const ti = await call("batches token_info", "GET", "/v1/token_info", { expect: 200 });
+    const company = ti.body && ti.body.resource && ti.body.resource.uuid;
+    const emps = await call("batches employees.list", "GET", `/v1/companies/${company}/employees${q({ page: 1, per: 1 })}`, { expect: 200 });
+    const dept = emps.body && emps.body[0] && emps.body[0].department_uuid;
+    const locs = await call("batches locations.list", "GET", `/v1/companies/${company}/locations`, { expect: 200 });
+    const loc = locs.body && locs.body[0] && locs.body[0].uuid;
+    const path = `/v1/companies/${company}/people_batches`;
+
+    // The guide's minimal example.
+    const minimal = {
+      idempotency_key: "bcfc9744-0ab3-4ef3-ab0d-e728255d659c", batch_action: "create",
+      batch: [{ entity_type: "employee", person: { external_id: "employee-abc-123", first_name: "Alice", last_name: "Smith" } }],
+    };
+    const c1 = await call("people_batches.create minimal", "POST", path, { body: minimal, expect: 201 });
+    check("people_batches.create: pending, echoes the key",
+      c1.body && c1.body.status === "pending" && c1.body.idempotency_key === minimal.idempotency_key && c1.body.batch_action === "create",
+      () => c1.text.slice(0, 300));
+    const b1 = c1.body && c1.body.uuid ? await pollBatch("people_batches.get minimal", c1.body.uuid) : null;
+    check("people_batches.get minimal: completed with one successful result",
+      b1 && b1.status === "completed" && b1.results.length === 1 && b1.results[0].status === "success" && b1.results[0].external_id === "employee-abc-123",
+      () => JSON.stringify(b1).slice(0, 400));
+    if (b1 && b1.results[0] && b1.results[0].employee_uuid) {
+      await call("batch employee employees.get", "GET", `/v1/employees/${b1.results[0].employee_uuid}`, { expect: 200 });
+    }
+
+    // Every part, two people, both split kinds.
+    const full = {
+      idempotency_key: "6f1f4c1e-7d0b-4d9e-9f57-3c2a1b0e9d8c", batch_action: "create",
+      batch: [
+        {
+          entity_type: "employee",
+          person: { external_id: "c-1", first_name: "Grace", last_name: "Hopper", email: "grace@example.com", ssn: "123-45-6789", middle_initial: "B" },
+          home_address: { street_1: "1 Navy Way", city: "Arlington", state: "VA", zip: "22202" },
+          work_address: { location_uuid: loc }, department: { department_uuid: dept },
+          job: { title: "Admiral", hire_date: "2024-03-01" },
+          compensation: { rate: "185000.00", payment_unit: "Year", flsa_status: "Exempt" },
+          bank_accounts: [
+            { name: "Main", account_type: "Checking", routing_number: "266905059", account_number: "5550001207", type: "Direct Deposit", split_by: "Amount", split_amount: "50000" },
+            { name: "Rest", account_type: "Savings", routing_number: "021000021", account_number: "7770008890", type: "Direct Deposit", split_by: "Amount", split_amount: null },
+          ],
+        },
+        {
+          entity_type: "employee",
+          person: { external_id: "c-2", first_name: "Kat", last_name: "Johnson" },
+          home_address: { street_1: "44 Orbit Road", city: "Hampton", state: "VA", zip: "23666", work_from_home: true },
+          job: { title: "Mathematician", hire_date: "2025-01-06" },
+          compensation: { rate: "48.50", payment_unit: "Hour", flsa_status: "Nonexempt" },
+          bank_accounts: [
+            { account_type: "Checking", routing_number: "266905059", account_number: "99994321", type: "Direct Deposit", split_by: "Percentage", split_amount: "60" },
+            { account_type: "Savings", routing_number: "021000021", account_number: "123450009", type: "Direct Deposit", split_by: "Percentage", split_amount: "40" },
+          ],
+        },
+      ],
+    };
+    const c2 = await call("people_batches.create full", "POST", path, { body: full, expect: 201 });
+    const b2 = c2.body && c2.body.uuid ? await pollBatch("people_batches.get full", c2.body.uuid) : null;
+    check("people_batches.get full: completed, two successes",
+      b2 && b2.status === "completed" && b2.processed_items === 2, () => JSON.stringify(b2).slice(0, 400));
+    check("people_batches.get full: no account number in the results",
+      b2 && !JSON.stringify(b2).includes("5550001207") && !JSON.stringify(b2).includes("99994321"), "an account number leaked");
+    const wfh = b2 && b2.results[1] && b2.results[1].employee_uuid;
+    if (wfh) {
+      const e2 = await call("batch wfh employee employees.get", "GET", `/v1/employees/${wfh}`, { expect: 200 });
+      check("batch employee with bank accounts: payment_method Direct Deposit",
+        e2.body && e2.body.payment_method === "Direct Deposit", () => e2.text.slice(0, 200));
+      const wa = await call("batch wfh work_addresses.list", "GET", `/v1/employees/${wfh}/work_addresses`, { expect: 200 });
+      const wl = wa.body && wa.body[0] && wa.body[0].location_uuid;
+      if (wl) await call("batch wfh locations.get", "GET", `/v1/locations/${wl}`, { expect: 200 });
+      await call("batch wfh home_addresses.list", "GET", `/v1/employees/${wfh}/home_addresses`, { expect: 200 });
+      await call("batch wfh jobs.list", "GET", `/v1/employees/${wfh}/jobs`, { expect: 200 });
+    }
+
+    // One person fails (a department of no company): partial_success.
+    const partial = {
+      idempotency_key: "0c5d0e52-5b44-4f0a-8a7e-2b9c1d3e4f50", batch_action: "create",
+      batch: [
+        { entity_type: "employee", person: { external_id: "p-ok", first_name: "Ok", last_name: "Person" } },
+        { entity_type: "employee", person: { external_id: "p-bad", first_name: "Bad", last_name: "Dept" }, department: { department_uuid: NO_SUCH } },
+      ],
+    };
+    const c3 = await call("people_batches.create partial", "POST", path, { body: partial, expect: 201 });
+    const b3 = c3.body && c3.body.uuid ? await pollBatch("people_batches.get partial", c3.body.uuid) : null;
+    check("people_batches.get partial: partial_success, the failure names its entry and field",
+      b3 && b3.status === "partial_success" && b3.results[1].status === "failed" &&
+      b3.results[1].errors[0].error_key === "batch[1].department.department_uuid",
+      () => JSON.stringify(b3).slice(0, 500));
+
+    // 409, 422, 404, 403.
+    const dup = await call("people_batches.create reused key", "POST", path, { body: minimal, expect: 409 });
+    check("409: metadata names the existing batch",
+      dup.body && dup.body.errors && dup.body.errors[0].metadata &&
+      dup.body.errors[0].metadata.entity_uuid === (c1.body && c1.body.uuid) && dup.body.errors[0].metadata.entity_type === "PeopleBatch",
+      () => dup.text.slice(0, 300));
+    const bad = await call("people_batches.create invalid", "POST", path, {
+      body: { idempotency_key: "9d9a4c1e-7d0b-4d9e-9f57-3c2a1b0e9d8c", batch_action: "create",
+        batch: [{ entity_type: "employee", person: { external_id: "x", first_name: "X" } }] },
+      expect: 422,
+    });
+    expectError("people_batches.create invalid", bad, { key: "batch[0].person.last_name", category: "invalid_attribute_value" });
+    await call("people_batches.create bad action", "POST", path, { body: { ...minimal, idempotency_key: "9d9a4c1e-7d0b-4d9e-9f57-3c2a1b0e9d8d", batch_action: "delete" }, expect: 422 });
+    await call("people_batches.create unknown company", "POST", `/v1/companies/${NO_SUCH}/people_batches`, { body: minimal, expect: 404 });
+    await call("people_batches.get unknown", "GET", `/v1/people_batches/${NO_SUCH}`, { expect: 404 });
+    if (c1.body && c1.body.uuid) {
+      await call("people_batches.get other company", "GET", `/v1/people_batches/${c1.body.uuid}`, { token: OTHER, expect: 404 });
+      await call("people_batches.get without people_batches:read", "GET", `/v1/people_batches/${c1.body.uuid}`, { token: LIMITED, expect: 403 });
+    }
+    await call("people_batches.create without people_batches:write", "POST", path, { token: LIMITED, body: minimal, expect: 403 });
+  } finally {
+    await stopSandbox(sb);
+    if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("batches sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
+  }
+}
