@@ -22,6 +22,9 @@ struct conn {
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The connection this thread last acquired: db_stmt() finds its cache
+ * without taking pool_lock (a request runs on one thread). */
+static _Thread_local struct conn *tl_conn;
 static struct conn *pool_free;
 static struct conn *pool_all[256];
 static int pool_count;
@@ -190,6 +193,7 @@ sqlite3 *db_acquire(void)
             pool_all[pool_count++] = c;
     }
     pthread_mutex_unlock(&pool_lock);
+    tl_conn = c;
     return c ? c->db : NULL;
 }
 
@@ -206,13 +210,18 @@ void db_release(sqlite3 *db)
         pool_free = c;
     }
     pthread_mutex_unlock(&pool_lock);
+    if (tl_conn == c)
+        tl_conn = NULL;
 }
 
 sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql)
 {
-    pthread_mutex_lock(&pool_lock);
-    struct conn *c = conn_of(db);
-    pthread_mutex_unlock(&pool_lock);
+    struct conn *c = tl_conn;
+    if (!c || c->db != db) {
+        pthread_mutex_lock(&pool_lock);
+        c = conn_of(db);
+        pthread_mutex_unlock(&pool_lock);
+    }
     if (c) {
         for (int i = 0; i < c->ncache; i++) {
             if (c->cache[i].sql == sql) {

@@ -464,8 +464,7 @@ static json_t *terminations(sqlite3 *db, const char *emp, bool *terminated)
 json_t *render_employee(sqlite3 *db, const char *uuid, const struct render_opts *o)
 {
     static const char *sql =
-        "SELECT company_uuid, rev, onboarded, onboarding_status, doc,"
-        " (SELECT doc FROM companies c WHERE c.uuid=employees.company_uuid)"
+        "SELECT company_uuid, rev, onboarded, onboarding_status, doc"
         " FROM employees WHERE uuid=?";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
@@ -481,8 +480,18 @@ json_t *render_employee(sqlite3 *db, const char *uuid, const struct render_opts 
     long rev = (long)sqlite3_column_int64(st, 1);
     bool onboarded = sqlite3_column_int(st, 2) != 0;
     json_t *doc = db_col_json(st, 4);
-    json_t *cdoc = db_col_json(st, 5);
     sqlite3_reset(st);
+    json_t *cdoc = NULL;
+    if (o->company_name) {
+        static const char *csql = "SELECT doc FROM companies WHERE uuid=?";
+        sqlite3_stmt *cs = db_stmt(db, csql);
+        if (cs) {
+            db_bind_text(cs, 1, company);
+            if (sqlite3_step(cs) == SQLITE_ROW)
+                cdoc = db_col_json(cs, 0);
+            sqlite3_reset(cs);
+        }
+    }
 
     json_t *e = json_object();
     put_str(e, "uuid", uuid);

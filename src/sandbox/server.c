@@ -139,7 +139,12 @@ static void dispatch(struct ctx *c, struct MHD_Connection *conn)
         reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
         return;
     }
+    /* A read runs in one transaction: one consistent snapshot, and one lock
+     * round trip instead of one per statement. */
+    bool read_tx = !rt->write && !pub && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == 0;
     rt->fn(r);
+    if (read_tx && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        db_rollback(r->db);
     if (rt->write) {
         if (r->status >= 200 && r->status < 300) {
             if (db_commit(r->db) != 0) {
