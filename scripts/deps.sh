@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev
 libsqlite3-dev libjansson-dev libssl-dev libpq-dev postgresql
-curl jq valgrind clang nodejs npm"
+curl jq valgrind clang nodejs npm chromium"
 
 missing=""
 for p in $PKGS; do

@@ -46,6 +46,7 @@ run_stage libgusto ./build/tests/lib_test
 run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
 run_stage cli ./tests/cli_test.sh
+run_stage connect ./tests/connect_test.sh
 run_stage install ./tests/install_test.sh
 
 # npm ci once per run (it wipes node_modules), then each Node test.
@@ -62,6 +63,7 @@ node_tests() {
 }
 run_stage conformance node_tests conformance.mjs
 run_stage sdk node_tests sdk.mjs
+run_stage browser node_tests browser.mjs
 
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto \

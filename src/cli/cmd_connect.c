@@ -1,6 +1,7 @@
 /* cmd_connect.c - `gusto connect`, `gusto status` and `gusto disconnect`:
  * the OAuth authorization-code flow through a loopback redirect listener,
  * and the stored connections it produces. */
+#include "cli/callback.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 
@@ -28,6 +29,7 @@ struct callback {
     pthread_mutex_t lock;
     int wake[2];              /* pipe: the listener writes one byte when done */
     bool done;
+    bool woken;
     char path[64];            /* the path the listener answers on */
     char state_want[65];
     char code[512];
@@ -46,6 +48,14 @@ static const char PAGE_FAIL[] =
     "<p>The authorization did not complete; see the terminal for details.</p>"
     "</body></html>";
 
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    callback_query_add(cls, key, value);
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **ctx)
@@ -62,21 +72,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bool ok = false;
     pthread_mutex_lock(&cb->lock);
     if (ours && !cb->done) {
-        const char *code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
-        const char *state = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
-        const char *error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
-        size_t want = strlen(cb->state_want);
-        /* Constant time: the state is the only thing tying this browser
-         * round trip to this process. */
-        cb->state_ok = state && strlen(state) == want &&
-                       CRYPTO_memcmp(state, cb->state_want, want) == 0;
-        snprintf(cb->code, sizeof cb->code, "%s", code && strlen(code) < sizeof cb->code ? code : "");
-        snprintf(cb->error, sizeof cb->error, "%s", error ? error : "");
+        /* MHD hands out decoded arguments only: rebuild the query and parse
+         * it with callback_parse() (callback.c, fuzzed by fuzz/). */
+        struct callback_query q = {0};
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+        struct callback_result res;
+        callback_parse(q.oom ? "" : q.text, cb->state_want, &res);
+        callback_query_free(&q);
+        cb->state_ok = res.state_ok;
+        snprintf(cb->code, sizeof cb->code, "%s", res.code);
+        snprintf(cb->error, sizeof cb->error, "%s", res.error);
+        OPENSSL_cleanse(&res, sizeof res);
         ok = cb->state_ok && cb->code[0] && !cb->error[0];
         cb->done = true;
-        if (write(cb->wake[1], "x", 1) < 0) {
-            /* the waiter also times out; nothing else to do */
-        }
+        /* The waiter is woken once this page has been sent (on_completed):
+         * stopping the listener earlier would cut the browser off. */
     }
     pthread_mutex_unlock(&cb->lock);
     const char *page = !ours ? "not found" : ok ? PAGE_OK : PAGE_FAIL;
@@ -89,6 +99,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ret = MHD_queue_response(conn, !ours ? 404 : ok ? 200 : 400, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)ctx;
+    (void)toe;
+    struct callback *cb = cls;
+    pthread_mutex_lock(&cb->lock);
+    bool wake = cb->done && !cb->woken;
+    cb->woken |= wake;
+    pthread_mutex_unlock(&cb->lock);
+    if (wake && write(cb->wake[1], "x", 1) < 0) {
+        /* the waiter also times out; nothing else to do */
+    }
 }
 
 /* Parse http://127.0.0.1:PORT/path (or localhost) into port and path. */
@@ -249,7 +275,7 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &cb,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_END);
+        (unsigned)30, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &cb, MHD_OPTION_END);
     if (!d) {
         close(cb.wake[0]);
         close(cb.wake[1]);
@@ -276,8 +302,13 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     pthread_mutex_destroy(&cb.lock);
     if (pr <= 0 || !cb.done) {
         free_secret(secret);
-        return out_fail(cli, EXIT_AUTH, "timeout", "no authorization arrived in time", NULL,
-                        "run gusto connect again and finish the consent page sooner");
+        char hint[400];
+        snprintf(hint, sizeof hint,
+                 "nothing came back to %s: that redirect URI must be registered with the "
+                 "app exactly (scheme, host, port and path); if it is, run gusto connect "
+                 "again and finish the consent page within --wait", redirect);
+        return out_fail(cli, EXIT_AUTH, "timeout", "no authorization arrived in time",
+                        "redirect_uri", hint);
     }
     if (!cb.state_ok) {
         free_secret(secret);

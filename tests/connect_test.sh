@@ -1,0 +1,522 @@
+#!/bin/sh
+# connect_test.sh - `gusto connect` end to end, driven with curl instead of a
+# browser: the happy path and where the client secret may (not) show up,
+# the store file, a wrong store key, disconnect; a forged or missing state,
+# a redirect URI the app did not register, a wrong client secret, an
+# expired code; 16 processes racing for one refresh; a refresh whose answer
+# is lost.
+#
+# Everything runs against gusto-sandbox processes on 127.0.0.1, with HOME
+# and GUSTO_STORE inside one mktemp directory.  Every process it starts is
+# killed on exit.  Needs curl and jq.  Environment: GUSTO (default
+# build/gusto), GUSTO_SANDBOX (default build/gusto-sandbox), KEEP=1 keeps
+# the temporary directory.  Prints "ok - NAME" / "not ok - NAME" and ends
+# with "N passed, N failed"; exits 1 when anything failed.
+# shellcheck disable=SC2016,SC2034,SC2317  # checks are eval'd: single quotes on purpose
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+GUSTO=${GUSTO:-build/gusto}
+SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
+case $GUSTO in /*) ;; *) GUSTO=$(pwd)/$GUSTO ;; esac
+case $SANDBOX in /*) ;; *) SANDBOX=$(pwd)/$SANDBOX ;; esac
+
+pass=0
+fail=0
+pids=""
+T=$(mktemp -d) || exit 1
+
+cleanup() {
+    for p in $pids; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $pids; do
+        wait "$p" 2>/dev/null
+    done
+    pids=""
+    if [ -n "${KEEP:-}" ]; then
+        echo "# files kept in $T"
+    else
+        rm -rf "$T"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Nothing from the machine leaks in: no token, no stored connection.
+export HOME="$T/home"
+mkdir -p "$HOME"
+export GUSTO_STORE="$T/store/connections.db"
+unset GUSTO_ACCESS_TOKEN GUSTO_CONNECTION GUSTO_STORE_KEY GUSTO_CLIENT_ID \
+    GUSTO_CLIENT_SECRET GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV \
+    GUSTO_REDIRECT_URI XDG_CONFIG_HOME DISPLAY WAYLAND_DISPLAY BROWSER
+# curl must never go through a proxy: everything here is 127.0.0.1.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export NO_PROXY='*'
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+# not_ok NAME [DETAIL]
+not_ok() {
+    fail=$((fail + 1))
+    echo "not ok - $1"
+    [ -n "${2:-}" ] && printf '%s\n' "$2" | head -c 600 | sed 's/^/#   /'
+    return 0
+}
+# check NAME DETAIL COMMAND...: passes when COMMAND succeeds.
+check() {
+    name=$1
+    detail=$2
+    shift 2
+    if "$@"; then ok "$name"; else not_ok "$name" "$detail"; fi
+}
+summary() {
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit $?
+}
+
+for tool in curl jq; do
+    if ! command -v $tool >/dev/null 2>&1; then
+        not_ok "$tool is installed (scripts/deps.sh)"
+        summary
+    fi
+done
+if [ ! -x "$GUSTO" ] || [ ! -x "$SANDBOX" ]; then
+    not_ok "$GUSTO and $SANDBOX are built (make)"
+    summary
+fi
+
+# ---- helpers ------------------------------------------------------------------
+
+track() { pids="$pids $1"; }
+untrack() {
+    rest=""
+    for p in $pids; do [ "$p" = "$1" ] || rest="$rest $p"; done
+    pids=$rest
+}
+# stop PID: SIGTERM, wait, forget.
+stop() {
+    kill "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    untrack "$1"
+}
+# reap PID: wait for it; sets RC.
+reap() {
+    wait "$1"
+    RC=$?
+    untrack "$1"
+}
+
+hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+
+# A TCP port on 127.0.0.1 that nobody listens on (curl: "couldn't connect").
+free_port() {
+    while :; do
+        # below Linux's ephemeral range, so --port 0 cannot take it meanwhile
+        fp=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000 ))
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$fp/"
+        [ $? -eq 7 ] && break
+    done
+    echo "$fp"
+}
+
+# start_sandbox TAG ARGS...: sets SB_URL, SB_PORT, SB_PID, SB_LOG, SB_COMPANY.
+start_sandbox() {
+    tag=$1
+    shift
+    SB_LOG="$T/$tag.log"
+    "$SANDBOX" --seed demo --rate-limit 0 --log "$@" >"$T/$tag.out" 2>"$SB_LOG" &
+    SB_PID=$!
+    track "$SB_PID"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^listening on ' "$T/$tag.out" 2>/dev/null; do
+        kill -0 "$SB_PID" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    SB_URL=$(sed -n 's/^listening on //p' "$T/$tag.out" | head -n 1)
+    SB_PORT=${SB_URL##*:}
+    SB_COMPANY=$(sed -n 's/^company: //p' "$T/$tag.out" | head -n 1)
+    if [ -z "$SB_URL" ]; then
+        not_ok "sandbox $tag starts" "$(cat "$SB_LOG")"
+        return 1
+    fi
+    return 0
+}
+
+# start_connect TAG CLIENT_ID REDIRECT_URI [ARGS...]: gusto connect in the
+# background, the secret from $CSECRET in GUSTO_CLIENT_SECRET (or, with
+# CSECRET_STDIN=FILE, --client-secret-stdin from that file).  Waits for the
+# authorize URL.  Sets C_PID, C_OUT, C_ERR, AUTH_URL, STATE.
+start_connect() {
+    tag=$1
+    cid=$2
+    redir=$3
+    shift 3
+    C_OUT="$T/$tag.cout"
+    C_ERR="$T/$tag.cerr"
+    if [ -n "${CSECRET_STDIN:-}" ]; then
+        "$GUSTO" connect --no-browser --env "$SB_URL" --client-id "$cid" \
+            --redirect-uri "$redir" --wait "${WAIT:-20}" --client-secret-stdin "$@" \
+            <"$CSECRET_STDIN" >"$C_OUT" 2>"$C_ERR" &
+    else
+        GUSTO_CLIENT_SECRET=$CSECRET "$GUSTO" connect --no-browser --env "$SB_URL" \
+            --client-id "$cid" --redirect-uri "$redir" --wait "${WAIT:-20}" "$@" \
+            </dev/null >"$C_OUT" 2>"$C_ERR" &
+    fi
+    C_PID=$!
+    track "$C_PID"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q 'waiting for the redirect' "$C_ERR" 2>/dev/null; do
+        kill -0 "$C_PID" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    AUTH_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*/oauth/authorize?[^ ]*' "$C_ERR" | head -n 1)
+    STATE=$(printf '%s' "$AUTH_URL" | sed -n 's/.*[?&]state=\([^&]*\).*/\1/p')
+    [ -n "$AUTH_URL" ]
+}
+
+# consent_get URL: the consent page into $T/consent.html; sets HTTP, PAGE_LOC.
+consent_get() {
+    r=$(curl -s -o "$T/consent.html" -w '%{http_code} %{redirect_url}' "$1")
+    HTTP=${r%% *}
+    PAGE_LOC=${r#* }
+}
+# option_uuid LABEL: the company option's value on the consent page.
+option_uuid() {
+    sed -n "s/.*<option value=\"\\([^\"]*\\)\"[^>]*>$1<.*/\\1/p" "$T/consent.html" | head -n 1
+}
+# consent_post DECISION COMPANY: submit the form as a browser would (every
+# hidden field, the company, the button); sets HTTP and LOCATION.
+consent_post() {
+    decision=$1
+    company=$2
+    fields=$(sed -n 's/.*<input type="hidden" name="\([^"]*\)" value="\([^"]*\)">.*/\1=\2/p' \
+        "$T/consent.html")
+    set --
+    while IFS= read -r kv; do
+        [ -n "$kv" ] && set -- "$@" --data-urlencode "$kv"
+    done <<EOF
+$fields
+EOF
+    r=$(curl -s -o "$T/post.html" -w '%{http_code} %{redirect_url}' "$@" \
+        --data-urlencode "company=$company" --data-urlencode "decision=$decision" \
+        "$SB_URL/oauth/authorize")
+    HTTP=${r%% *}
+    LOCATION=${r#* }
+}
+# callback URL: what the browser does with the redirect; sets CB_HTTP, page in $T/cb.html.
+callback() {
+    CB_HTTP=$(curl -s -o "$T/cb.html" -w '%{http_code}' --max-time 10 "$1")
+}
+# connect_allow TAG CLIENT_ID REDIRECT_URI COMPANY_LABEL [ARGS...]: a whole
+# Allow round trip; sets RC (the connect's exit status) and C_OUT.
+connect_allow() {
+    ca_tag=$1
+    ca_cid=$2
+    ca_redir=$3
+    ca_label=$4
+    shift 4
+    RC=99
+    start_connect "$ca_tag" "$ca_cid" "$ca_redir" "$@" || { stop "$C_PID"; return 1; }
+    consent_get "$AUTH_URL"
+    consent_post allow "$(option_uuid "$ca_label")"
+    callback "$LOCATION"
+    reap "$C_PID"
+}
+
+# g OUTFILE ARGS...: run gusto (stored connection); sets RC.
+g() {
+    g_out=$1
+    shift
+    "$GUSTO" "$@" </dev/null >"$g_out" 2>"$g_out.err"
+    RC=$?
+}
+jqe() { jq -e "$2" "$1" >/dev/null 2>&1; }
+count_token_posts() { grep -c "^POST /oauth/token $1" "$2"; }
+
+# ---- set-up -------------------------------------------------------------------
+
+SECRET="sec-$(hex 16)"
+WRONG_SECRET="wrong-$(hex 16)"
+P1=$(free_port)
+P2=$(free_port)
+while [ "$P2" = "$P1" ]; do P2=$(free_port); done
+R1="http://127.0.0.1:$P1/callback"
+R2="http://127.0.0.1:$P2/callback"
+APPS="$T/apps.json"
+(umask 077 && jq -n --arg s "$SECRET" --arg r1 "$R1" --arg r2 "$R2" '[
+    {client_id: "ct-app", client_secret: $s, redirect_uris: [$r1], name: "Connect Test"},
+    {client_id: "ct-other", client_secret: $s, redirect_uris: [$r2]}]' >"$APPS")
+
+start_sandbox main --port 0 --apps "$APPS" || summary
+ACME=$SB_COMPANY
+
+# ---- 1. happy path, and where the secret is not -------------------------------
+
+CSECRET=$SECRET
+if start_connect happy ct-app "$R1"; then ok "connect prints the authorize URL"; else
+    not_ok "connect prints the authorize URL" "$(cat "$C_ERR")"; fi
+check "the authorize URL carries client_id, the redirect URI and a random state" "$AUTH_URL" \
+    eval 'case $AUTH_URL in "$SB_URL/oauth/authorize?"*client_id=ct-app*) true;; *) false;; esac &&
+        printf "%s" "$AUTH_URL" | grep -q "redirect_uri=http%3A%2F%2F127.0.0.1%3A$P1%2Fcallback" &&
+        [ ${#STATE} -ge 32 ]'
+check "stderr names the redirect URI it listens on" "$(cat "$C_ERR")" \
+    grep -qF "waiting for the redirect to $R1" "$C_ERR"
+
+# While it waits: the secret is not on any command line.
+check "the secret is not in gusto's argv (/proc/PID/cmdline)" "" \
+    eval '[ -r "/proc/$C_PID/cmdline" ] && ! tr "\\0" " " <"/proc/$C_PID/cmdline" | grep -qF "$SECRET"'
+if command -v ps >/dev/null 2>&1; then
+    check "the secret is in no process's arguments (ps)" "" \
+        eval 'ps -eo args >"$T/ps.txt" && grep -qF -- "--client-id ct-app" "$T/ps.txt" && ! grep -qF "$SECRET" "$T/ps.txt"'
+fi
+
+# The listener ignores other paths (a browser asks for /favicon.ico).
+fav=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$P1/favicon.ico")
+check "the listener answers 404 on another path and keeps waiting" "got $fav" \
+    eval '[ "$fav" = 404 ] && kill -0 "$C_PID" 2>/dev/null'
+
+consent_get "$AUTH_URL"
+check "the consent page loads (200) and lists both companies" "HTTP $HTTP" \
+    eval '[ "$HTTP" = 200 ] && [ -n "$(option_uuid "Acme Demo Co")" ] && [ -n "$(option_uuid "Globex Other Inc")" ]'
+consent_post allow "$ACME"
+CODE=$(printf '%s' "$LOCATION" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+check "Allow redirects to the redirect URI with a code and the same state" "HTTP $HTTP -> $LOCATION" \
+    eval '[ "$HTTP" = 302 ] && case $LOCATION in "$R1?"*) true;; *) false;; esac &&
+        [ -n "$CODE" ] && printf "%s" "$LOCATION" | grep -q "[?&]state=$STATE\(&\|\$\)"'
+callback "$LOCATION"
+check "the listener answers the redirect with its \"Connected\" page" \
+    "HTTP $CB_HTTP: $(cat "$T/cb.html" 2>/dev/null)" \
+    eval '[ "$CB_HTTP" = 200 ] && grep -q "<h1>Connected</h1>" "$T/cb.html"'
+reap "$C_PID"
+check "connect exits 0 and reports the connection" "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".ok == true and .data.company_uuid == \"$ACME\" and
+        .data.base_url == \"$SB_URL\" and (.data.name | length > 0) and .data.expires_at > now"'
+check "the secret is in neither connect's stdout nor its stderr" "" \
+    eval '! grep -qF "$SECRET" "$C_OUT" "$C_ERR"'
+
+STORE=$GUSTO_STORE
+check "the store file is mode 0600" "$(ls -la "$T/store")" \
+    eval '[ "$(stat -c %a "$STORE")" = 600 ]'
+check "the store's directory is 0700 and its key file 0600" "$(ls -la "$T/store")" \
+    eval '[ "$(stat -c %a "$T/store")" = 700 ] && [ "$(stat -c %a "$STORE.key")" = 600 ]'
+check "the secret is not in the raw store (nor its -wal/-journal, nor under HOME)" "" \
+    eval '! grep -rqaF "$SECRET" "$T/store" "$HOME"'
+check "the sandbox log holds no secret, code or state" "" \
+    eval '[ -s "$SB_LOG" ] && ! grep -qF -e "$SECRET" -e "$CODE" -e "$STATE" "$SB_LOG"'
+
+g "$T/status1" status --json
+check "status: valid, bound to the demo company, no refresh yet" "exit $RC: $(cat "$T/status1")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/status1" ".ok and (.data | length == 1) and .data[0].valid == true and
+        .data[0].company_uuid == \"$ACME\" and .data[0].refreshes == 0"'
+check "status output holds no secret" "" eval '! grep -qF "$SECRET" "$T/status1" "$T/status1.err"'
+g "$T/emp1" employees list --json
+check "employees list works through the stored connection" "exit $RC: $(head -c 300 "$T/emp1")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/emp1" ".ok and (.data | length > 0) and all(.data[]; .company_uuid == \"$ACME\")"'
+
+# A wrong store key: clear failure, nothing printed that looks like a token.
+OTHER_KEY=$(hex 32)
+GUSTO_STORE_KEY=$OTHER_KEY "$GUSTO" status --json </dev/null >"$T/badkey" 2>"$T/badkey.err"
+RC=$?
+check "status with a wrong GUSTO_STORE_KEY: exit 3, says it cannot decrypt" \
+    "exit $RC: $(cat "$T/badkey" "$T/badkey.err")" \
+    eval '[ "$RC" = 3 ] && jqe "$T/badkey" "[.. | strings] | any(test(\"cannot be decrypted\"))"'
+check "the wrong-key failure hints at GUSTO_STORE_KEY" "$(cat "$T/badkey")" \
+    grep -q GUSTO_STORE_KEY "$T/badkey"
+GUSTO_STORE_KEY=$OTHER_KEY "$GUSTO" api GET /v1/token_info </dev/null >"$T/badkey2" 2>"$T/badkey2.err"
+RC=$?
+check "api with a wrong GUSTO_STORE_KEY: exit 3, nothing sent" "exit $RC: $(cat "$T/badkey2")" \
+    eval '[ "$RC" = 3 ] && jqe "$T/badkey2" ".ok == false and (.error.message | test(\"decrypt\"))"'
+GUSTO_STORE_KEY=abc123 "$GUSTO" status --json </dev/null >"$T/badkey3" 2>"$T/badkey3.err"
+RC=$?
+check "status with a malformed GUSTO_STORE_KEY fails and says 64 hex digits" \
+    "exit $RC: $(cat "$T/badkey3")" \
+    eval '[ "$RC" != 0 ] && grep -q "64 hex digits" "$T/badkey3"'
+
+# The secret on the command line is refused outright.
+"$GUSTO" connect --env "$SB_URL" --client-id ct-app --client-secret not-the-secret-x1 \
+    </dev/null >"$T/argv" 2>"$T/argv.err"
+RC=$?
+check "connect --client-secret is refused (exit 2) without echoing it" "exit $RC: $(cat "$T/argv")" \
+    eval '[ "$RC" = 2 ] && ! grep -qF not-the-secret-x1 "$T/argv" "$T/argv.err"'
+
+g "$T/disc" disconnect --json
+check "disconnect removes the connection" "exit $RC: $(cat "$T/disc" "$T/disc.err")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/disc" ".ok and .data.removed == true"'
+g "$T/status2" status --json
+check "status after disconnect: exit 3, not_connected" "exit $RC: $(cat "$T/status2")" \
+    eval '[ "$RC" = 3 ] && jqe "$T/status2" ".ok == false and .error.code == \"not_connected\""'
+g "$T/api2" api GET /v1/token_info
+check "api after disconnect: exit 3, no connection" "exit $RC: $(cat "$T/api2")" \
+    eval '[ "$RC" = 3 ] && jqe "$T/api2" ".ok == false"'
+
+# ---- 2. a forged or missing state -------------------------------------------------
+
+posts_before=$(count_token_posts "" "$SB_LOG")
+start_connect forged ct-app "$R1"
+forged=$(curl -s -o "$T/forged.html" -w '%{http_code}' --max-time 10 \
+    "http://127.0.0.1:$P1/callback?code=forged-code&state=$(hex 24)")
+reap "$C_PID"
+check "forged state: the listener answers 400 \"Not connected\"" "HTTP $forged" \
+    eval '[ "$forged" = 400 ] && grep -q "Not connected" "$T/forged.html"'
+check "forged state: connect exits 3 with state_mismatch" "exit $RC: $(cat "$C_OUT")" \
+    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".ok == false and .error.code == \"state_mismatch\""'
+start_connect nostate ct-app "$R1"
+curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$P1/callback?code=forged-code"
+reap "$C_PID"
+check "missing state: connect exits 3 with state_mismatch" "exit $RC: $(cat "$C_OUT")" \
+    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".error.code == \"state_mismatch\""'
+check "a forged redirect never reaches POST /oauth/token" "" \
+    eval '[ "$(count_token_posts "" "$SB_LOG")" = "$posts_before" ]'
+g "$T/status3" status --json
+check "nothing was stored by the forged attempts" "exit $RC: $(cat "$T/status3")" \
+    eval '[ "$RC" = 3 ] && jqe "$T/status3" ".error.code == \"not_connected\""'
+
+# ---- 3. a redirect URI the app did not register -----------------------------------
+
+# ct-other is registered with R2 only; the CLI listens on R1.
+WAIT=3
+start_connect wronguri ct-other "$R1"
+WAIT=20
+consent_get "$AUTH_URL"
+check "unregistered redirect URI: the sandbox answers 400 and does not redirect" \
+    "HTTP $HTTP, Location '$PAGE_LOC'" \
+    eval '[ "$HTTP" = 400 ] && [ -z "$PAGE_LOC" ] && grep -qi "redirect" "$T/consent.html"'
+reap "$C_PID"
+check "unregistered redirect URI: connect times out, exit 3" "exit $RC: $(cat "$C_OUT")" \
+    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".ok == false and .error.code == \"timeout\""'
+check "unregistered redirect URI: the timeout error names the redirect URI to register" \
+    "$(cat "$C_OUT")" \
+    eval 'jqe "$C_OUT" "(.error.message + \" \" + (.error.hint // \"\")) | contains(\"$R1\")"'
+
+# ---- 4. a wrong client secret -------------------------------------------------------
+
+CSECRET=$WRONG_SECRET
+connect_allow wrongsecret ct-app "$R1" "Acme Demo Co"
+CSECRET=$SECRET
+check "wrong secret: connect exits 3 with invalid_client" "exit $RC: $(cat "$C_OUT")" \
+    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".ok == false and (.error.message | test(\"invalid_client\"))"'
+check "wrong secret: the hint says to check the client id and secret" "$(cat "$C_OUT")" \
+    eval 'jqe "$C_OUT" ".error.hint | test(\"client id and secret\")"'
+check "wrong secret: neither secret is printed" "" \
+    eval '! grep -qF -e "$WRONG_SECRET" -e "$SECRET" "$C_OUT" "$C_ERR"'
+check "wrong secret: the sandbox refused it with 401" "" \
+    grep -q "^POST /oauth/token 401" "$SB_LOG"
+
+# ---- 5. an expired code ---------------------------------------------------------------
+
+start_sandbox expiry --port 0 --apps "$APPS" --code-ttl 1 || summary
+printf '%s\n' "$SECRET" >"$T/secret.txt"
+chmod 600 "$T/secret.txt"
+CSECRET_STDIN="$T/secret.txt"
+start_connect expired ct-app "$R1"
+CSECRET_STDIN=
+consent_get "$AUTH_URL"
+consent_post allow "$ACME"
+sleep 3 # the browser "takes" 3 s to follow the redirect: the 1 s code is dead
+callback "$LOCATION"
+reap "$C_PID"
+check "expired code: connect exits 3 with invalid_grant" "exit $RC: $(cat "$C_OUT")" \
+    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".ok == false and (.error.message | test(\"invalid_grant\"))"'
+check "expired code: the hint says the code expired and names the redirect URI" "$(cat "$C_OUT")" \
+    eval 'jqe "$C_OUT" ".error.hint | test(\"expired\") and contains(\"$R1\")"'
+check "expired code: the sandbox refused the exchange with 400" "" \
+    grep -q "^POST /oauth/token 400" "$SB_LOG"
+check "--client-secret-stdin: the secret is not printed" "" \
+    eval '! grep -qF "$SECRET" "$C_OUT" "$C_ERR" "$SB_LOG"'
+stop "$SB_PID"
+
+# ---- 6. 16 processes, one refresh -------------------------------------------------
+
+# Tokens live 66 s and the client refreshes 60 s ahead: 7 s after the
+# exchange every process finds the token due, and the next refresh would
+# only be due 6 s after this one.
+export GUSTO_STORE="$T/race/connections.db"
+start_sandbox race --port 0 --apps "$APPS" --access-ttl 66 || summary
+connect_allow race ct-app "$R1" "Globex Other Inc"
+GLOBEX=$(option_uuid "Globex Other Inc")
+check "race: connect to Globex exits 0" "exit $RC: $(cat "$C_OUT")" \
+    eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.company_uuid == \"$GLOBEX\""'
+sleep 7
+racers=""
+i=1
+while [ $i -le 16 ]; do
+    "$GUSTO" api GET /v1/token_info </dev/null >"$T/racer.$i" 2>"$T/racer.$i.err" &
+    racers="$racers $!"
+    track "$!"
+    i=$((i + 1))
+done
+good=0
+i=1
+for p in $racers; do
+    reap "$p"
+    if [ "$RC" = 0 ] && jqe "$T/racer.$i" ".ok and .data.resource.uuid == \"$GLOBEX\""; then
+        good=$((good + 1))
+    fi
+    i=$((i + 1))
+done
+check "race: all 16 processes exit 0 with Globex's token_info" \
+    "$good of 16; e.g. $(cat "$T/racer.1" "$T/racer.1.err")" [ "$good" = 16 ]
+posts=$(count_token_posts "" "$SB_LOG")
+check "race: exactly one POST /oauth/token after the code exchange" \
+    "$(grep '^POST /oauth/token' "$SB_LOG")" \
+    eval '[ "$posts" = 2 ] && [ "$(count_token_posts 200 "$SB_LOG")" = 2 ]'
+check "race: no 401 reached any process" "$(grep ' 401 ' "$SB_LOG")" \
+    eval '! grep -q "^GET /v1/token_info 401" "$SB_LOG"'
+g "$T/status4" status --json
+check "race: status says valid with refreshes == 1" "exit $RC: $(cat "$T/status4")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/status4" ".data[0].valid == true and .data[0].refreshes == 1"'
+stop "$SB_PID"
+
+# ---- 7. a refresh whose answer is lost -----------------------------------------------
+
+# Sandbox A: access tokens of 30 s, so the stored one is due for a refresh
+# at once.  Sandbox B, on the same --data file and port: every answer is
+# lost, so the refresh rotates the tokens there but the client never hears
+# of it.  Sandbox C, same file, no faults: the old refresh token must still
+# work, because the new access token was never used.
+export GUSTO_STORE="$T/lost/connections.db"
+DATA="$T/lost-sandbox.db"
+start_sandbox lostA --port 0 --data "$DATA" --apps "$APPS" --access-ttl 30 || summary
+LOST_PORT=$SB_PORT
+connect_allow lost ct-app "$R1" "Acme Demo Co"
+check "lost: connect exits 0" "exit $RC: $(cat "$C_OUT" "$C_ERR")" [ "$RC" = 0 ]
+stop "$SB_PID"
+
+start_sandbox lostB --port "$LOST_PORT" --data "$DATA" --apps "$APPS" --access-ttl 30 \
+    --faults lost:1 || summary
+g "$T/lost1" api GET /v1/token_info
+check "lost: with every answer lost, the call fails with a network error (exit 6)" \
+    "exit $RC: $(cat "$T/lost1")" [ "$RC" = 6 ]
+check "lost: the sandbox's --log shows the refresh it carried out" "$(cat "$SB_LOG")" \
+    eval '[ "$(count_token_posts "" "$SB_LOG")" -ge 1 ]'
+stop "$SB_PID"
+# Independent of the log: the refresh rotated, i.e. the sandbox minted new
+# refresh tokens (its oauth_refresh table holds one row per refresh token).
+if command -v sqlite3 >/dev/null 2>&1; then
+    rows=$(sqlite3 "$DATA" 'SELECT count(*) FROM oauth_refresh' 2>&1)
+    check "lost: the refresh reached the sandbox and rotated the tokens (--data file)" \
+        "oauth_refresh rows: $rows" eval '[ "$rows" -ge 2 ] 2>/dev/null'
+else
+    echo "# skip: sqlite3 is not installed, so the rotation is not read back from --data"
+fi
+
+start_sandbox lostC --port "$LOST_PORT" --data "$DATA" --apps "$APPS" || summary
+g "$T/lost2" status --json
+check "lost: after the restart, status succeeds (the old refresh token still works)" \
+    "exit $RC: $(cat "$T/lost2"); log: $(cat "$SB_LOG")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/lost2" ".data[0].valid == true and .data[0].company_uuid == \"$ACME\" and
+        .data[0].refreshes == 1"'
+g "$T/lost3" employees list --json
+check "lost: the store keeps working (employees list)" "exit $RC: $(head -c 300 "$T/lost3")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/lost3" ".ok and (.data | length > 0)"'
+g "$T/lost4" status --json
+check "lost: exactly one refresh, one POST /oauth/token 200 on the restarted sandbox" \
+    "$(cat "$T/lost4"); log: $(grep oauth "$SB_LOG")" \
+    eval 'jqe "$T/lost4" ".data[0].refreshes == 1" && [ "$(count_token_posts "" "$SB_LOG")" = 1 ] &&
+        [ "$(count_token_posts 200 "$SB_LOG")" = 1 ]'
+stop "$SB_PID"
+
+summary
