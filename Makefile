@@ -5,6 +5,8 @@
 #   make demo       install missing packages, build, start the sandbox, use it
 #   make san        build with AddressSanitizer + UBSan into build-san/
 #   make lint       refuse banned string functions
+#   make fuzz       libFuzzer on every parser, FUZZ_SECONDS (60) each; make soak: fault soak
+#   make bench      benchmarks against Gusto's SDK, Prism and a bare server (bench-quick: < 60 s)
 #   make install PREFIX=/usr/local
 
 PREFIX  ?= /usr/local
@@ -16,7 +18,8 @@ SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 PKGS    = libmicrohttpd sqlite3 jansson libcrypto
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
-           -Wno-format-nonliteral $(OPT) $(shell pkg-config --cflags $(PKGS))
+           -Wno-format-nonliteral $(OPT) $(shell pkg-config --cflags $(PKGS)) \
+           $(shell pkg-config --cflags libpq)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += $(SAN_FLAGS)
@@ -29,6 +32,10 @@ LIB_SRC     = $(wildcard src/lib/*.c)
 LIB_OBJ     = $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 CLI_SRC     = $(wildcard src/cli/*.c)
 CLI_OBJ     = $(CLI_SRC:%.c=$(BUILD)/%.o)
+# gusto sync / gusto profile: the mirror store (SQLite, PostgreSQL), engine, sinks.
+SYNC_SRC    = $(wildcard src/sync/*.c)
+SYNC_OBJ    = $(SYNC_SRC:%.c=$(BUILD)/%.o)
+SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson sqlite3 libcrypto)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test
 VERSION     = 0.1.0
@@ -53,8 +60,8 @@ $(BUILD)/libgusto.a: $(LIB_OBJ)
 $(BUILD)/libgusto.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libgusto.so.0 -o $@ $^ $(LIB_LIBS)
 
-$(BUILD)/gusto: $(CLI_OBJ) $(BUILD)/libgusto.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+$(BUILD)/gusto: $(CLI_OBJ) $(SYNC_OBJ) $(BUILD)/libgusto.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
@@ -80,9 +87,37 @@ san:
 demo: deps all
 	./scripts/demo.sh
 
+# make bench: bench/run.sh, results in docs/performance.md; bench-quick: the same, smaller, < 60 s
+BENCH_BINS = $(BUILD)/bench/client_bench $(BUILD)/bench/proc_time $(BUILD)/bench/bare_server
+
+$(BUILD)/bench/client_bench: $(BUILD)/bench/client_bench.o $(BUILD)/libgusto.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/proc_time: $(BUILD)/bench/proc_time.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/bench/bare_server: $(BUILD)/bench/bare_server.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: deps all $(BENCH_BINS)
+	./bench/run.sh
+
+bench-quick: deps all $(BENCH_BINS)
+	./bench/run.sh --quick
+
+# make fuzz: libFuzzer harnesses (clang) in build-fuzz/, each run FUZZ_SECONDS (60)
+fuzz:
+	./fuzz/run.sh
+
+# make soak: 2 x 1,000 employees through a sandbox injecting 10% faults (< 10 min)
+soak: all
+	./tests/soak.sh
+
+.PHONY: fuzz soak
+
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)\s*\(' \
-	    $$(find src include tests -name '*.c' -o -name '*.h') || \
+	    $$(find src include tests bench -name '*.c' -o -name '*.h') || \
 	    { echo "lint: banned function above" >&2; exit 1; }
 	@echo "lint: ok"
 
@@ -113,5 +148,5 @@ uninstall:
 clean:
 	rm -rf build build-san
 
-.PHONY: all deps test san demo lint install uninstall clean
+.PHONY: all deps test san demo lint bench bench-quick install uninstall clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

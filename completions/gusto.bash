@@ -14,7 +14,7 @@ _gusto()
     local global_valued="--env --company --connection --store --api-version --timeout
         --retries --rate-limit"
     local command_valued="--search --include --input --type --data --client-id --name
-        --redirect-uri --wait"
+        --redirect-uri --idempotency-key"
 
     # Values of the option just typed.
     case $prev in
@@ -38,8 +38,11 @@ _gusto()
         --store)
             COMPREPLY=($(compgen -f -- "$cur"))
             return ;;
-        --company|--timeout|--retries|--rate-limit|--search|--data|--connection|--client-id|--name|--redirect-uri|--wait)
+        --company|--timeout|--retries|--rate-limit|--search|--data|--connection|--client-id|--name|--redirect-uri|--idempotency-key)
             return ;;
+        --wait)
+            # connect --wait takes SECONDS; batch --wait is a flag
+            [[ " ${COMP_WORDS[*]} " == *" connect "* ]] && return ;;
     esac
 
     # The command words typed so far, global options and values skipped.
@@ -50,6 +53,7 @@ _gusto()
         case " $global_valued $command_valued " in
             *" $w "*) skip=1; continue ;;
         esac
+        [[ $w == --wait && ${words[0]} == connect ]] && { skip=1; continue; }
         [[ $w == -* ]] && continue
         words+=("$w")
     done
@@ -57,7 +61,7 @@ _gusto()
     local opts=""
     case "${words[0]}" in
         "")
-            COMPREPLY=($(compgen -W "employees time-off api connect status disconnect help" -- "$cur"))
+            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect help" -- "$cur"))
             [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$globals" -- "$cur"))
             return ;;
         employees)
@@ -70,6 +74,15 @@ _gusto()
                 create) opts="--input --dry-run" ;;
                 get) opts="" ;;
                 update) opts="--input --dry-run" ;;
+            esac ;;
+        batch)
+            case "${words[1]}" in
+                "")
+                    if [[ $cur == -* ]]; then opts=""
+                    else COMPREPLY=($(compgen -W "create status" -- "$cur")); return
+                    fi ;;
+                create) opts="--input --idempotency-key --wait --dry-run" ;;
+                status) opts="--wait" ;;
             esac ;;
         time-off) opts="--type" ;;
         connect) opts="--client-id --name --redirect-uri --client-secret-stdin --no-browser --wait" ;;
@@ -87,7 +100,7 @@ _gusto()
                 esac
             fi ;;
         help)
-            COMPREPLY=($(compgen -W "employees time-off api help list create get update" \
+            COMPREPLY=($(compgen -W "employees batch time-off api help list create get update status" \
                 -- "$cur"))
             return ;;
     esac

@@ -97,6 +97,11 @@ typedef struct gusto_options {
      * of expiry and on a 401.  store_path NULL: gusto_store_default_path(). */
     const char *connection;    /* connection name; NULL: no stored connection */
     const char *store_path;
+    /* Called each time the client is about to sleep for a rate limit: its
+     * own limiter (server 0) or a 429's Retry-After (server 1), wait_ms
+     * being the pause.  NULL: not called. */
+    void (*on_wait)(void *userdata, long wait_ms, int server);
+    void *wait_userdata;
 } gusto_options;
 
 /* Create a client.  Returns NULL on failure and fills err (a bad base_url,
@@ -287,6 +292,115 @@ gusto_code gusto_connection_remove(const char *store_path, const char *name,
 /* Refresh the client's stored connection now, unless another thread or
  * process already did since this client read it. */
 gusto_code gusto_client_refresh(gusto_client *client, gusto_error *err);
+
+/* ---- People batches (bulk onboarding) --------------------------------------
+ * POST /v1/companies/{company_id}/people_batches creates up to thousands of
+ * employees asynchronously; GET /v1/people_batches/{uuid} reports progress.
+ *
+ * entries_json is a JSON array of Gusto batch entries, in Gusto's fields:
+ *   {"entity_type": "employee" (may be left out: it is filled in),
+ *    "person": {external_id, first_name, last_name, middle_initial,
+ *               preferred_first_name, email, work_email,
+ *               ssn ("123-45-6789"), date_of_birth, self_onboarding},
+ *    "home_address": {street_1, street_2, city, state, zip, country,
+ *                     work_from_home},
+ *    "work_address": {location_uuid}, "department": {department_uuid},
+ *    "job": {title, hire_date, two_percent_shareholder, state_wc_covered,
+ *            state_wc_class_code},
+ *    "compensation": {rate, payment_unit, flsa_status},
+ *    "bank_accounts": [{name, account_type, routing_number, account_number,
+ *                       type: "Direct Deposit", split_by, split_amount}]}
+ *
+ * Every entry is checked before anything is sent, and every problem is
+ * reported, as JSON text: [{"row": N, "index": I, "field": "person.ssn",
+ * "message": "..."}], where index is the 0-based position in the array (or
+ * null for the request as a whole), row is index + 1, and field is the path
+ * inside the entry ("bank_accounts[1].split_amount"); a repeated
+ * external_id also carries "first_index".  Messages never repeat an SSN or
+ * account number. */
+
+/* One person of a batch's results. */
+typedef struct gusto_batch_person {
+    char *external_id;       /* as submitted; "" when Gusto gave none */
+    char status[24];         /* success, partial_success or failed */
+    long idx;                /* position in the submitted array; -1 when unknown */
+    char employee_uuid[40];  /* "" when no employee was created */
+    char *errors;            /* "error_key: message; ..." readable text, NULL if none */
+    char *errors_json;       /* Gusto's errors array as JSON text, NULL if none */
+} gusto_batch_person;
+
+/* A batch and its results so far.  Every pointer in it is owned by the
+ * struct: release with gusto_batch_free().  The calls below always leave
+ * *out initialised, so gusto_batch_free() is always safe after them (on
+ * failure it holds at most idempotency_key and errors_json); they overwrite
+ * *out without freeing it, so free a previous result before reusing it. */
+typedef struct gusto_batch {
+    char uuid[40];
+    char idempotency_key[40];
+    char status[24];         /* pending, processing, completed, partial_success or
+                                failed; Gusto's "success" is reported as completed */
+    char submitted_at[40];   /* "" when unknown */
+    char completed_at[40];   /* "" until final */
+    long submitted;          /* submitted_items; -1 while Gusto reports null */
+    long processed;          /* processed_items: people created */
+    long excluded;           /* excluded_items */
+    long failed;             /* results whose status is failed */
+    long partial;            /* results whose status is partial_success */
+    int finished;            /* 1 when status is completed, partial_success or failed */
+    int existing;            /* 1 when the key had been used already (409): this is
+                                the batch made with it, by an earlier call or an
+                                earlier attempt whose answer was lost */
+    size_t count;            /* entries in people: the results so far */
+    gusto_batch_person *people;
+    char *exclusions_json;   /* Gusto's exclusions array as JSON text, NULL if none */
+    char *errors_json;       /* on GUSTO_EINVAL (local checks) or GUSTO_EINVALID_DATA
+                                (Gusto's 422): every error as described above */
+} gusto_batch;
+
+/* Called by gusto_batch_wait() after each poll that did not find the batch
+ * finished; return non-zero to stop waiting (GUSTO_ECANCELED). */
+typedef int (*gusto_batch_progress_fn)(void *userdata, const gusto_batch *batch);
+
+/* Check entries without sending anything.  Returns GUSTO_OK, or
+ * GUSTO_EINVAL with err naming the first problem (and the count).
+ * *errors_json, when errors_json is not NULL, receives every problem as
+ * described above ("[]" when there is none); release it with gusto_free(). */
+gusto_code gusto_batch_validate(const char *entries_json, char **errors_json,
+                                gusto_error *err);
+
+/* A new random (version 4) UUID for an idempotency key, in out. */
+gusto_code gusto_batch_new_key(char out[37], gusto_error *err);
+
+/* Check the entries (GUSTO_EINVAL and out->errors_json when any is wrong:
+ * then nothing is sent) and submit them as one batch under idempotency_key
+ * (NULL: a new UUIDv4; see out->idempotency_key).  Keep the key until the
+ * batch is known: sending the same key again never creates a second batch.
+ * When the answer is lost (a network error or a 5xx), the same body with the
+ * same key is sent again, up to max_retries times; when the key was already
+ * used (409, from an earlier call or a lost answer), the existing batch
+ * (metadata.entity_uuid) is read and returned with out->existing = 1 and
+ * GUSTO_OK.  On success out holds the batch as Gusto reports it (usually
+ * pending, with no results yet).  Gusto's 422 returns GUSTO_EINVALID_DATA
+ * with every error in out->errors_json, rows mapped from its
+ * "batch[3].person.ssn" keys. */
+gusto_code gusto_batch_create(gusto_client *client, const char *entries_json,
+                              const char *idempotency_key, gusto_batch *out,
+                              gusto_error *err);
+
+/* Read a batch and its results (GET /v1/people_batches/{uuid}). */
+gusto_code gusto_batch_status(gusto_client *client, const char *batch_uuid,
+                              gusto_batch *out, gusto_error *err);
+
+/* Poll a batch until it is finished, with exponential backoff from 250 ms
+ * to 5 s between polls.  timeout_ms 0: no limit.  Returns GUSTO_OK when the
+ * batch finished or the time ran out (out->finished tells which), or the
+ * error of a failed poll.  progress may be NULL. */
+gusto_code gusto_batch_wait(gusto_client *client, const char *batch_uuid, long timeout_ms,
+                            gusto_batch_progress_fn progress, void *userdata,
+                            gusto_batch *out, gusto_error *err);
+
+/* Release what a gusto_batch holds and zero it; NULL is a harmless no-op. */
+void gusto_batch_free(gusto_batch *batch);
 
 #if defined(GUSTO_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

@@ -481,6 +481,225 @@ static void test_rate_limit_429(void)
     sb_stop(&f);
 }
 
+/* ---- people batches ------------------------------------------------------ */
+
+static const char *BATCH_ONE =
+    "[{\"person\":{\"external_id\":\"lib-1\",\"first_name\":\"Libby\",\"last_name\":\"Batch\"}}]";
+
+static void test_batch_validate(void)
+{
+    char *errs = NULL;
+    gusto_error err;
+    CHECK_LONG(gusto_batch_validate(BATCH_ONE, &errs, &err), GUSTO_OK, "a valid batch");
+    CHECK_STR(errs, "[]", "no problems");
+    gusto_free(errs);
+    static const char *bad =
+        "[{\"person\":{\"external_id\":\"a\",\"first_name\":\"A\"}},"
+        "{\"person\":{\"external_id\":\"b\",\"first_name\":\"B\",\"last_name\":\"B\","
+        "\"ssn\":\"123456789\"},\"compensation\":{\"rate\":\"1.00\",\"payment_unit\":\"Hour\","
+        "\"flsa_status\":\"Nonexempt\"}},"
+        "{\"person\":{\"external_id\":\"a\",\"first_name\":\"C\",\"last_name\":\"C\"},"
+        "\"bank_accounts\":[{\"account_type\":\"Checking\",\"routing_number\":\"266905059\","
+        "\"account_number\":\"12345678\",\"type\":\"Direct Deposit\",\"split_by\":\"Percentage\","
+        "\"split_amount\":\"60\"}]}]";
+    CHECK_LONG(gusto_batch_validate(bad, &errs, &err), GUSTO_EINVAL, "an invalid batch");
+    json_t *j = errs ? json_loads(errs, 0, NULL) : NULL;
+    char got[512] = "";
+    size_t n = 0, i;
+    json_t *e;
+    json_array_foreach(j, i, e)
+        n += (size_t)snprintf(got + n, sizeof got - n, "%lld %s|",
+                              (long long)json_integer_value(json_object_get(e, "row")),
+                              json_string_value(json_object_get(e, "field")));
+    CHECK_STR(got, "1 person.last_name|2 person.ssn|2 job|3 bank_accounts|3 person.external_id|",
+              "every problem, by row and field");
+    CHECK(errs && !strstr(errs, "123456789"), "the SSN is not echoed");
+    CHECK(strstr(err.message, "5 problems") != NULL, "err counts them: %s", err.message);
+    CHECK_STR(err.field, "person.last_name", "err names the first field");
+    json_decref(j);
+    gusto_free(errs);
+    CHECK_LONG(gusto_batch_validate("{\"person\":{}}", NULL, &err), GUSTO_EINVAL,
+               "an object is not an array of entries");
+    CHECK_LONG(gusto_batch_validate("[", NULL, &err), GUSTO_EINVAL, "malformed JSON");
+    char k1[37], k2[37];
+    CHECK_LONG(gusto_batch_new_key(k1, &err), GUSTO_OK, "new key");
+    gusto_batch_new_key(k2, &err);
+    CHECK(strlen(k1) == 36 && k1[14] == '4' && strchr("89ab", k1[19]) && strcmp(k1, k2) != 0,
+          "keys are distinct UUIDv4s (%s, %s)", k1, k2);
+}
+
+static void test_batch_create_wait(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    gusto_batch b;
+    gusto_error err;
+    CHECK_LONG(gusto_batch_create(c, BATCH_ONE, NULL, &b, &err), GUSTO_OK, "create");
+    CHECK(strlen(b.uuid) == 36 && strlen(b.idempotency_key) == 36 && !b.existing,
+          "uuid %s, generated key %s", b.uuid, b.idempotency_key);
+    char uuid[40], key[40];
+    snprintf(uuid, sizeof uuid, "%s", b.uuid);
+    snprintf(key, sizeof key, "%s", b.idempotency_key);
+    gusto_batch_free(&b);
+    CHECK_LONG(gusto_batch_wait(c, uuid, 10000, NULL, NULL, &b, &err), GUSTO_OK, "wait");
+    CHECK(b.finished, "finished");
+    CHECK_STR(b.status, "completed", "status");
+    CHECK_LONG((long)b.count, 1, "one result");
+    CHECK_LONG(b.submitted, 1, "submitted_items");
+    CHECK_LONG(b.processed, 1, "processed_items");
+    if (b.count == 1) {
+        CHECK_STR(b.people[0].external_id, "lib-1", "external_id");
+        CHECK_STR(b.people[0].status, "success", "person status");
+        CHECK_LONG(b.people[0].idx, 0, "idx");
+        CHECK(strlen(b.people[0].employee_uuid) == 36 && !b.people[0].errors,
+              "employee_uuid, no errors");
+    }
+    gusto_batch_free(&b);
+    /* The same key again: the existing batch, nobody created twice. */
+    unsigned long before = gusto_request_count(c);
+    CHECK_LONG(gusto_batch_create(c, BATCH_ONE, key, &b, &err), GUSTO_OK, "key reused: OK");
+    CHECK(b.existing && strcmp(b.uuid, uuid) == 0 && b.finished,
+          "409 resolved to the existing batch %s", b.uuid);
+    CHECK_LONG((long)(gusto_request_count(c) - before), 2, "one POST (409) and one GET");
+    gusto_batch_free(&b);
+    CHECK_LONG(gusto_batch_status(c, uuid, &b, &err), GUSTO_OK, "status");
+    CHECK_STR(b.status, "completed", "status again");
+    gusto_batch_free(&b);
+    struct resp r = {0};
+    req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?search_term=Batch", sb.company);
+    CHECK_LONG(jlen(r.json, ""), 1, "one employee made");
+    resp_free(&r);
+    CHECK_LONG(gusto_batch_status(c, "00000000-0000-4000-8000-000000000000", &b, &err),
+               GUSTO_ENOTFOUND, "unknown batch");
+    gusto_batch_free(&b);
+    CHECK_LONG(gusto_batch_status(c, "nope", &b, &err), GUSTO_EINVAL, "malformed uuid");
+    CHECK_STR(err.field, "batch_uuid", "names the argument");
+    gusto_batch_free(&b);
+    gusto_client_free(c);
+}
+
+static void test_batch_invalid_not_sent(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    gusto_batch b;
+    gusto_error err;
+    CHECK_LONG(gusto_batch_create(c, "[{\"person\":{\"external_id\":\"x\"}}]", NULL, &b, &err),
+               GUSTO_EINVAL, "invalid entries");
+    CHECK(b.errors_json && strstr(b.errors_json, "person.first_name") &&
+              strstr(b.errors_json, "person.last_name"),
+          "errors_json lists both: %s", b.errors_json ? b.errors_json : "(null)");
+    gusto_batch_free(&b);
+    CHECK_LONG(gusto_batch_create(c, BATCH_ONE, "not-a-uuid", &b, &err), GUSTO_EINVAL,
+               "a key that is not a UUID");
+    CHECK_STR(err.field, "idempotency_key", "names the key");
+    gusto_batch_free(&b);
+    CHECK_LONG((long)gusto_request_count(c), 0, "nothing was sent");
+    gusto_client_free(c);
+}
+
+static int progress_calls;
+static int on_batch_progress(void *ud, const gusto_batch *b)
+{
+    (void)ud;
+    (void)b;
+    progress_calls++;
+    return 0;
+}
+
+static void test_batch_partial(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    struct resp r = {0};
+    req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/locations", sb.company);
+    char in[1024];
+    snprintf(in, sizeof in,
+             "[{\"person\":{\"external_id\":\"good\",\"first_name\":\"G\",\"last_name\":\"Ood\"},"
+             "\"work_address\":{\"location_uuid\":\"%s\"}},"
+             "{\"person\":{\"external_id\":\"bad\",\"first_name\":\"B\",\"last_name\":\"Ad\"},"
+             "\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000001\"}}]",
+             jstr(r.json, "[0].uuid") ? jstr(r.json, "[0].uuid") : "");
+    resp_free(&r);
+    gusto_batch b;
+    gusto_error err;
+    CHECK_LONG(gusto_batch_create(c, in, NULL, &b, &err), GUSTO_OK, "create");
+    char uuid[40];
+    snprintf(uuid, sizeof uuid, "%s", b.uuid);
+    gusto_batch_free(&b);
+    progress_calls = 0;
+    CHECK_LONG(gusto_batch_wait(c, uuid, 10000, on_batch_progress, NULL, &b, &err), GUSTO_OK,
+               "wait");
+    CHECK_STR(b.status, "partial_success", "partial_success");
+    CHECK(b.failed == 1 && b.processed == 1 && b.count == 2, "one failed, one created");
+    if (b.count == 2) {
+        CHECK(strlen(b.people[0].employee_uuid) == 36, "the good one has an employee");
+        CHECK(!b.people[1].employee_uuid[0] && b.people[1].errors &&
+                  strncmp(b.people[1].errors, "work_address.location_uuid: ", 28) == 0,
+              "the bad one's errors, relative to the entry: %s",
+              b.people[1].errors ? b.people[1].errors : "(null)");
+        CHECK(b.people[1].errors_json && strstr(b.people[1].errors_json, "error_key"),
+              "and Gusto's errors as JSON");
+    }
+    gusto_batch_free(&b);
+    gusto_client_free(c);
+}
+
+/* A POST whose answer is lost is sent again with the same key; the 409 then
+ * names the batch the first one made. */
+static void test_batch_lost_answer(void)
+{
+    bool seen = false;
+    for (int seed = 1; seed <= 20 && !seen; seed++) {
+        char s[16];
+        snprintf(s, sizeof s, "%d", seed);
+        struct sandbox f = {0};
+        sb_start(&f, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", "--faults",
+                 "lost:0.5", "--fault-seed", s, NULL);
+        gusto_options o = {0};
+        o.base_url = f.base;
+        o.access_token = TOKEN;
+        o.company_uuid = f.company;
+        o.retry_base_ms = 20;
+        o.max_retries = 8;
+        o.rate_limit = -1;
+        o.trace = trace;
+        trace_len = 0;
+        trace_buf[0] = 0;
+        gusto_error err;
+        gusto_client *c = gusto_client_new(&o, &err);
+        gusto_batch b;
+        memset(&b, 0, sizeof b);
+        gusto_code rc = gusto_batch_create(
+            c, "[{\"person\":{\"external_id\":\"l1\",\"first_name\":\"A\",\"last_name\":"
+               "\"Lostlib\"}},{\"person\":{\"external_id\":\"l2\",\"first_name\":\"B\","
+               "\"last_name\":\"Lostlib\"}}]", NULL, &b, &err);
+        if (rc == GUSTO_OK && strstr(trace_buf, "answer lost")) {
+            seen = true;
+            CHECK(b.existing, "the re-send's 409 resolved to the batch (seed %d)", seed);
+            char uuid[40];
+            snprintf(uuid, sizeof uuid, "%s", b.uuid);
+            gusto_batch_free(&b);
+            CHECK_LONG(gusto_batch_wait(c, uuid, 10000, NULL, NULL, &b, &err), GUSTO_OK,
+                       "wait");
+            CHECK_STR(b.status, "completed", "completed");
+            int found = -1;
+            for (int a = 0; a < 20 && found < 0; a++) {
+                struct resp r = {0};
+                if (req(&r, "GET", TOKEN, NULL,
+                        "/v1/companies/%s/employees?search_term=Lostlib", f.company) == 200)
+                    found = (int)jlen(r.json, "");
+                resp_free(&r);
+            }
+            CHECK_LONG(found, 2, "each person created exactly once");
+        }
+        gusto_batch_free(&b);
+        gusto_client_free(c);
+        sb_stop(&f);
+    }
+    CHECK(seen, "some seed lost the POST's answer");
+}
+
 int main(int argc, char **argv)
 {
     static const struct test tests[] = {
@@ -495,6 +714,11 @@ int main(int argc, char **argv)
         {"faults", test_faults},
         {"no_duplicates_under_faults", test_no_duplicates_under_faults},
         {"rate_limit_429", test_rate_limit_429},
+        {"batch_validate", test_batch_validate},
+        {"batch_create_wait", test_batch_create_wait},
+        {"batch_invalid_not_sent", test_batch_invalid_not_sent},
+        {"batch_partial", test_batch_partial},
+        {"batch_lost_answer", test_batch_lost_answer},
     };
     int rc = tu_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     client_free(&sb.cl);

@@ -47,6 +47,7 @@ run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
 run_stage cli ./tests/cli_test.sh
 run_stage connect ./tests/connect_test.sh
+run_stage batch-cli ./tests/batch_cli_test.sh
 run_stage install ./tests/install_test.sh
 
 # npm ci once per run (it wipes node_modules), then each Node test.
@@ -80,6 +81,8 @@ run_stage oauth-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests
 run_stage batches-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/batches_test
 run_stage cli-asan env GUSTO=build-san/gusto GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/cli_test.sh
+run_stage batch-cli-asan env GUSTO=build-san/gusto GUSTO_SANDBOX=build-san/gusto-sandbox \
+    ./tests/batch_cli_test.sh
 
 echo
 echo "$total_pass passed, $total_fail failed"

@@ -9,7 +9,9 @@
 /* Every command option that takes a value, so the global pass in main.c
  * can step over the value without reading it as an option. */
 static const char *const VALUE_OPTIONS[] = {
-    "--search", "--include", "--input", "--type", "--data", NULL,
+    "--search", "--include", "--input", "--type", "--data", "--idempotency-key",
+    "--db", "--events", "--webhook", "--max-terminations", "--lease-ttl", "--worker",
+    "--connections", "--email", NULL,
 };
 
 bool cli_command_option_takes_value(const char *arg)

@@ -20,6 +20,7 @@ enum {
     EXIT_NETWORK = 6,
     EXIT_VALIDATION = 7,
     EXIT_PARTIAL = 8,
+    EXIT_CONFIRM = 9,        /* gusto sync: needs --confirm (mass termination) */
 };
 
 /* One run of the program.  Strings point into argv or the environment,
@@ -107,5 +108,9 @@ int cmd_api(struct cli *cli, int argc, char **argv);
 int cmd_connect(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_disconnect(struct cli *cli, int argc, char **argv);
+int cmd_sync(struct cli *cli, int argc, char **argv);
+int cmd_profile(struct cli *cli, int argc, char **argv);
+/* `gusto batch create|status` (cmd_batch.c): the subcommand is argv[0]. */
+int cmd_batch(struct cli *cli, int argc, char **argv);
 
 #endif

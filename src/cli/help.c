@@ -33,7 +33,8 @@
     "  2 usage error         5 API server error (5xx)\n"                                  \
     "  3 auth (401/403)      6 network error or malformed response\n"                     \
     "  7 invalid input, refused before anything was sent\n"                               \
-    "  8 partial success: the employee was created, some part was not\n"
+    "  8 partial success: the employee was created, some part was not; or a batch\n"  \
+    "    finished but some people were not created\n"
 
 static const struct {
     const char *name;
@@ -49,6 +50,8 @@ static const struct {
      "  employees create          create an employee with address, job and pay\n"
      "  employees get UUID        show one employee\n"
      "  employees update UUID     change an employee\n"
+     "  batch create --input FILE create many employees at once (JSON or CSV)\n"
+     "  batch status UUID         a people batch's progress and results\n"
      "  time-off UUID             time-off balances and activities\n"
      "  api METHOD PATH           send any request to the API\n"
      "  connect                   sign in with OAuth and store the connection\n"
@@ -149,6 +152,71 @@ static const struct {
      "\n"
      "Example:\n"
      "  echo '{\"job\":{\"title\":\"CTO\"}}' | gusto employees update UUID\n"},
+    {"batch",
+     "Usage: gusto batch create|status ...\n"
+     "\n"
+     "  batch create --input FILE|- [--idempotency-key UUID] [--wait] [--dry-run]\n"
+     "  batch status UUID [--wait]\n"
+     "\n"
+     "Run 'gusto help batch SUBCOMMAND' for details.\n"},
+    {"batch create",
+     "Usage: gusto batch create --input FILE|- [--idempotency-key UUID] [--wait]\n"
+     "                          [--dry-run]\n"
+     "\n"
+     "Create many employees in one people batch (Gusto's bulk onboarding).  Every\n"
+     "entry is checked first; if any is wrong nothing is sent, and every problem is\n"
+     "listed by row and field (exit 7).\n"
+     "\n"
+     "Input, detected by the .csv/.json name or else by the first character:\n"
+     "  JSON  an array of Gusto batch entries ({\"person\": {...}, \"home_address\",\n"
+     "        \"work_address\", \"department\", \"job\", \"compensation\",\n"
+     "        \"bank_accounts\": [...]}), or a whole request body with \"batch\" (and\n"
+     "        its idempotency_key).  Row N is the N-th entry.\n"
+     "  CSV   (RFC 4180) a header row of API field names as dotted paths, then one\n"
+     "        person per line; row numbers are line numbers (the header is line 1).\n"
+     "        person.external_id, person.first_name, person.last_name,\n"
+     "        person.middle_initial, person.preferred_first_name, person.email,\n"
+     "        person.work_email, person.ssn, person.date_of_birth,\n"
+     "        person.self_onboarding, home_address.street_1 (street_2, city, state,\n"
+     "        zip, country, work_from_home), work_address.location_uuid,\n"
+     "        department.department_uuid, job.title (hire_date,\n"
+     "        two_percent_shareholder, state_wc_covered, state_wc_class_code),\n"
+     "        compensation.rate (payment_unit, flsa_status), and per bank account N\n"
+     "        (0 to 9, in priority order) bank_accounts.N.routing_number\n"
+     "        (account_number, account_type, split_by, split_amount, name, type).\n"
+     "        An empty cell leaves the field out; booleans are true/false, yes/no or\n"
+     "        1/0.  A bank account with any value is sent; its type defaults to\n"
+     "        Direct Deposit and an empty split_amount is null (the remainder).\n"
+     "\n"
+     "No duplicates: the idempotency key is saved in FILE.idempotency-key (mode 0600,\n"
+     "with a hash of the input) before anything is sent.  Running the command again\n"
+     "with the same input reuses it, and Gusto answers with the batch already made,\n"
+     "so nobody is created twice; a changed input gets a new key (with a warning).\n"
+     "\n"
+     "Options:\n"
+     "  --input FILE|-          the entries (stdin's key is not saved: see the warning)\n"
+     "  --idempotency-key UUID  use this key (and save it) instead\n"
+     "  --wait                  poll until the batch is finished (backoff up to 5 s;\n"
+     "                          progress on stderr on a terminal), then list each\n"
+     "                          external_id with its employee_uuid or its errors\n"
+     "  --dry-run               check and print the request (SSNs and account numbers\n"
+     "                          masked); send nothing, save nothing\n"
+     "\n"
+     "Output: {\"ok\":true,\"data\":{\"uuid\",\"idempotency_key\",\"status\",\"existing\",\n"
+     "\"results\":[{\"row\",\"external_id\",\"status\",\"employee_uuid\",\"errors\"}],...}}.\n"
+     "Exit 0 when accepted (or finished with everyone created), 8 when the batch\n"
+     "finished but someone was not created, 7 for invalid input (error.details.errors\n"
+     "lists every problem: {\"row\",\"field\",\"message\"}), 4 when Gusto refused it.\n"
+     "\n"
+     "Example:\n"
+     "  gusto batch create --input new-hires.csv --wait\n"},
+    {"batch status",
+     "Usage: gusto batch status UUID [--wait]\n"
+     "\n"
+     "A people batch's status (pending, processing, completed, partial_success or\n"
+     "failed) and the result of each person so far; row is the entry's position.\n"
+     "With --wait, poll until it is finished.  Exit 8 when it finished with people\n"
+     "not created, 4 when there is no such batch.\n"},
     {"time-off",
      "Usage: gusto time-off UUID [--type vacation|sick|all]\n"
      "\n"
@@ -230,7 +298,8 @@ int cli_help(struct cli *cli, const char *command)
     for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++) {
         if (strcmp(HELP[i].name, command) == 0) {
             fputs(HELP[i].text, stdout);
-            if (*command && strcmp(command, "employees") != 0 && strcmp(command, "help") != 0)
+            if (*command && strcmp(command, "employees") != 0 && strcmp(command, "batch") != 0 &&
+                strcmp(command, "help") != 0)
                 fputs("\nGlobal options, environment and exit status: gusto --help\n",
                       stdout);
             return EXIT_OK;
@@ -238,6 +307,6 @@ int cli_help(struct cli *cli, const char *command)
     }
     cli->command = "";
     return out_usage(cli, "no help for '%.60s': unknown command (expected employees, "
-                          "employees list|create|get|update, time-off, api, connect, status, "
-                          "disconnect or help)", command);
+                          "employees list|create|get|update, batch create|status, time-off, api, "
+                          "connect, status, disconnect or help)", command);
 }

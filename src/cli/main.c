@@ -272,8 +272,8 @@ static int dispatch(struct cli *cli, int argc, char **argv)
 {
     cli->command = "";
     if (argc == 0)
-        return out_usage(cli, "no command given (expected employees, time-off, api, connect, "
-                              "status, disconnect or help)");
+        return out_usage(cli, "no command given (expected employees, batch, time-off, api, "
+                              "connect, status, disconnect, sync, profile or help)");
     const char *c = argv[0];
     if (strcmp(c, "help") == 0)
         return help(cli, argc - 1, argv + 1);
@@ -281,6 +281,8 @@ static int dispatch(struct cli *cli, int argc, char **argv)
         return help(cli, argc - 1, argv + 1);
     if (strcmp(c, "employees") == 0)
         return employees(cli, argc - 1, argv + 1);
+    if (strcmp(c, "batch") == 0)
+        return cmd_batch(cli, argc - 1, argv + 1);
     if (strcmp(c, "time-off") == 0) {
         cli->command = "time-off";
         return cmd_time_off(cli, argc - 1, argv + 1);
@@ -301,6 +303,14 @@ static int dispatch(struct cli *cli, int argc, char **argv)
         cli->command = "disconnect";
         return cmd_disconnect(cli, argc - 1, argv + 1);
     }
+    if (strcmp(c, "sync") == 0) {
+        cli->command = "sync";
+        return cmd_sync(cli, argc - 1, argv + 1);
+    }
+    if (strcmp(c, "profile") == 0) {
+        cli->command = "profile";
+        return cmd_profile(cli, argc - 1, argv + 1);
+    }
     if (c[0] == '-')
         return out_usage(cli, "unknown option '%.60s' (global options: --env, --company, "
                               "--api-version, --timeout, --retries, --rate-limit, "
@@ -310,8 +320,8 @@ static int dispatch(struct cli *cli, int argc, char **argv)
                        : strcmp(c, "timeoff") == 0 || strcmp(c, "time_off") == 0
                            ? " (did you mean 'time-off'?)"
                            : "";
-    return out_usage(cli, "unknown command '%.60s'%s (expected employees, time-off, api, "
-                          "connect, status, disconnect or help)", c, near);
+    return out_usage(cli, "unknown command '%.60s'%s (expected employees, batch, time-off, "
+                          "api, connect, status, disconnect, sync, profile or help)", c, near);
 }
 
 int main(int argc, char **argv)

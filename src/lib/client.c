@@ -144,6 +144,8 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     c->rate_limit = o->rate_limit == 0 ? 200 : o->rate_limit;
     c->trace = o->trace;
     c->trace_ud = o->trace_userdata;
+    c->on_wait = o->on_wait;
+    c->wait_ud = o->wait_userdata;
     c->loopback = loopback;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -223,10 +225,11 @@ gusto_code gusto_company_uuid(gusto_client *c, const char **out, gusto_error *er
     const char *type = json_string_value(json_object_get(res, "type"));
     const char *uuid = json_string_value(json_object_get(res, "uuid"));
     if (!type || strcmp(type, "Company") != 0 || !uuid) {
-        json_decref(ti);
+        /* type points into ti: free it only after the message is made. */
         rc = err_set(err, GUSTO_EINVAL,
                      "this token is not bound to a company (token_info resource type %s)",
                      type ? type : "missing");
+        json_decref(ti);
         err_hint(err, "pass --company UUID or set GUSTO_COMPANY_UUID");
         return rc;
     }

@@ -156,6 +156,34 @@ void http_trace_setup(gusto_client *c)
     curl_easy_setopt(c->curl, CURLOPT_VERBOSE, c->trace ? 1L : 0L);
 }
 
+http_fake_fn http_fake;
+void *http_fake_ud;
+
+/* The test hook's response, fed through the callbacks libcurl would call. */
+static CURLcode fake_perform(gusto_client *c, const char *method, const char *url,
+                             const char *body, struct http_resp *resp)
+{
+    struct http_canned k = {0};
+    if (!http_fake(http_fake_ud, method, url, body, &k))
+        return CURLE_RECV_ERROR;
+    const char *p = k.headers, *end = p ? p + k.headers_len : NULL;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        if (c->trace)
+            trace_block(c, '<', p, n);
+        on_header((char *)p, 1, n, resp);
+        p += n;
+    }
+    for (size_t off = 0; off < k.body_len; off += 16384) {
+        size_t n = k.body_len - off < 16384 ? k.body_len - off : 16384;
+        if (on_body((char *)k.body + off, 1, n, resp) != n)
+            return CURLE_WRITE_ERROR;
+    }
+    resp->status = k.status;
+    return CURLE_OK;
+}
+
 static void sleep_ms(long ms)
 {
     if (ms <= 0)
@@ -204,6 +232,8 @@ static void limiter_take(gusto_client *c)
                      c->rate_limit, wait);
             c->trace(c->trace_ud, line);
         }
+        if (c->on_wait)
+            c->on_wait(c->wait_ud, (wait > 0 ? wait : 1) * 1000, 0);
         sleep_ms((wait > 0 ? wait : 1) * 1000);
     }
 }
@@ -301,7 +331,8 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
         }
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        CURLcode cc = curl_easy_perform(h);
+        CURLcode cc = http_fake ? fake_perform(c, method, url, body, resp)
+                                : curl_easy_perform(h);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         c->requests++;
         bool last = attempt >= c->max_retries;
@@ -331,7 +362,8 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
                 err_hint(err, "check the network and the --env URL (%s)", c->base_url);
             break;
         }
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (!http_fake)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
         if (c->trace) {
             char line[160];
             long ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
@@ -357,6 +389,8 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
             if (s == 429 && resp->retry_after >= 0)
                 wait = (resp->retry_after > MAX_WAIT_S ? MAX_WAIT_S : resp->retry_after) *
                            1000L + (long)(next_rand(c) % 250);
+            if (s == 429 && c->on_wait)
+                c->on_wait(c->wait_ud, wait, 1);
             sleep_ms(wait);
             continue;
         }

@@ -28,6 +28,8 @@ struct gusto_client {
     long server_reset_wait;  /* seconds to wait from X-RateLimit-Remaining: 0 */
     gusto_trace_fn trace;
     void *trace_ud;
+    void (*on_wait)(void *userdata, long wait_ms, int server);
+    void *wait_ud;
     unsigned long requests;
     unsigned long long rng;  /* jitter */
     bool loopback;
@@ -51,6 +53,22 @@ struct http_resp {
 };
 
 void http_resp_free(struct http_resp *r);
+
+/* Test hook for fuzz/ (never set by the library): when http_fake is set,
+ * http_send() takes each response from it instead of the network, and
+ * feeds it through the same header and body parsing.  It fills *out and
+ * returns true, or returns false for "no response" (a network error). */
+struct http_canned {
+    long status;
+    const char *headers;     /* "Name: value\r\n" lines, as received */
+    size_t headers_len;
+    const char *body;
+    size_t body_len;
+};
+typedef bool (*http_fake_fn)(void *ud, const char *method, const char *url,
+                             const char *body, struct http_canned *out);
+extern http_fake_fn http_fake;
+extern void *http_fake_ud;
 
 /* Route libcurl's debug output through the client's trace callback, with
  * secrets redacted. */
@@ -98,6 +116,11 @@ gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
 /* Fill out with the nine digits of an SSN given as 123456789 or
  * 123-45-6789; false when it is neither. */
 bool input_ssn_digits(const char *s, char out[10]);
+
+/* batch_check.c: check a people batch's entries (a JSON array) against
+ * Gusto's rules; append every problem to `errors` as {"row", "index",
+ * "field", "message"}.  Returns the number of problems added. */
+size_t batch_check(const json_t *entries, json_t *errors);
 
 /* Percent-encode s for a query string into a malloc'd string. */
 char *url_escape(gusto_client *c, const char *s);

@@ -19,7 +19,6 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/html.h"
 
-#include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -595,29 +594,10 @@ static int db_failed(struct request *r)
 
 /* ---- request parameters --------------------------------------------------- */
 
-struct qcount {
-    const char *key;
-    int n;
-};
-
-static enum MHD_Result count_key(void *cls, enum MHD_ValueKind kind, const char *key,
-                                 const char *value)
-{
-    (void)kind;
-    (void)value;
-    struct qcount *q = cls;
-    if (key && strcmp(key, q->key) == 0)
-        q->n++;
-    return MHD_YES;
-}
-
 /* The query parameter, NULL when absent; *dup when it was sent twice. */
 static const char *query1(struct request *r, const char *name, bool *dup)
 {
-    struct qcount q = {name, 0};
-    MHD_get_connection_values((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND,
-                              count_key, &q);
-    if (q.n > 1)
+    if (req_query_count(r, name) > 1)
         *dup = true;
     return req_query(r, name);
 }
@@ -705,8 +685,7 @@ static json_t *form_parse(const char *s, size_t n, const char **why)
 /* The request body as a JSON object (form or JSON).  NULL with *why. */
 static json_t *body_params(struct request *r, bool form_only, const char **why)
 {
-    const char *ct = MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
-                                                 MHD_HEADER_KIND, "Content-Type");
+    const char *ct = req_header(r, "Content-Type");
     const char *s = r->body_text ? r->body_text : "";
     size_t n = r->body_text ? r->body_len : 0;
     if (n == 0) {

@@ -439,6 +439,11 @@ static json_t *terminations(sqlite3 *db, const char *emp, bool *terminated)
     today_ymd(today);
     json_t *arr = json_array();
     *terminated = false;
+    /* A rehire that has started ends the terminations dated before it. */
+    char rehire[11];
+    stored_date(db, "SELECT effective_date FROM rehires WHERE employee_uuid=?", emp, rehire);
+    if (strcmp(rehire, today) > 0)
+        rehire[0] = 0;
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return arr;
@@ -450,7 +455,7 @@ static json_t *terminations(sqlite3 *db, const char *emp, bool *terminated)
         bool run = sqlite3_column_int(st, 3) != 0;
         char v[33];
         version_of(uuid, (long)sqlite3_column_int64(st, 1), v);
-        *terminated |= active;
+        *terminated |= active && !(rehire[0] && strcmp(rehire, eff) > 0);
         json_array_append_new(
             arr, json_pack("{s:s, s:s, s:s, s:b, s:b, s:s, s:b}", "uuid", uuid, "version",
                            v, "employee_uuid", emp, "active", active, "cancelable",

@@ -47,6 +47,12 @@ static const struct route ROUTES[] = {
 
     {"GET", "/v1/employees/:/time_off_activities", "employee_time_off_activities:read",
      h_time_off_activities, false},
+    {"GET", "/v1/employees/:/terminations", "employments:read", h_terminations_list, false},
+    {"POST", "/v1/employees/:/terminations", "employments:write", h_termination_create, true},
+    {"DELETE", "/v1/employees/:/terminations", "employments:write", h_termination_delete,
+     true},
+    {"GET", "/v1/employees/:/rehire", "employments:read", h_rehire_get, false},
+    {"POST", "/v1/employees/:/rehire", "employments:write", h_rehire_create, true},
     {"POST", "/v1/companies/:/people_batches", "people_batches:write", h_batch_create, true},
     {"GET", "/v1/people_batches/:", "people_batches:read", h_batch_get, false},
 };

@@ -99,6 +99,13 @@ struct request {
     const char *path;
     char pathbuf[1024];      /* router's copy; params point into it */
     void *conn;              /* struct MHD_Connection *, for query lookups */
+    /* A request driven without libmicrohttpd (conn NULL: fuzz/, tests):
+     * the raw query string and a NULL-terminated name, value, ... list. */
+    const char *query;
+    const char *const *headers;
+    char *qbuf;              /* req_query()'s decoded copy of query */
+    const char *qkeys[32], *qvals[32];
+    int nq;
     char *body_text;         /* raw body, NUL-terminated */
     size_t body_len;
     json_t *json;            /* parsed body, NULL when none */
@@ -126,6 +133,17 @@ void server_stop(void *daemon);
 
 /* Query string value or NULL. */
 const char *req_query(struct request *r, const char *name);
+/* How many times the query holds `name`. */
+int req_query_count(struct request *r, const char *name);
+/* Request header value (case-insensitive name) or NULL. */
+const char *req_header(struct request *r, const char *name);
+/* The pipeline after faults: API version, routing, auth, rate limit, scope,
+ * body size, JSON, transaction, handler.  The outcome is r->status and
+ * r->reply.  body (len bytes, NUL-terminated) stays the caller's. */
+void request_run(struct request *r, char *body, size_t len, bool too_large,
+                 size_t max_body);
+/* Release what request_run() attached to r (not r itself). */
+void request_release(struct request *r);
 void req_add_header(struct request *r, const char *name, const char *value);
 
 /* ---- replies and errors (reply.c) ----------------------------------- */
@@ -265,6 +283,12 @@ int h_comp_update(struct request *r);
 int h_comp_delete(struct request *r);
 
 int h_time_off_activities(struct request *r);
+
+int h_terminations_list(struct request *r);
+int h_termination_create(struct request *r);
+int h_termination_delete(struct request *r);
+int h_rehire_get(struct request *r);
+int h_rehire_create(struct request *r);
 
 /* ---- OAuth 2.0 authorization-code grant (h_oauth.c) ------------------ */
 

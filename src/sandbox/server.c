@@ -23,10 +23,109 @@ struct ctx {
     struct timespec t0;
 };
 
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode s in place as libmicrohttpd does a query argument: '+' is a space,
+ * %XX a byte, a '%' without two hex digits stays as it is. */
+static void unescape(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (*p == '+') {
+            *o++ = ' ';
+        } else if (*p == '%' && hexdig(p[1]) >= 0 && hexdig(p[2]) >= 0) {
+            *o++ = (char)(hexdig(p[1]) * 16 + hexdig(p[2]));
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = 0;
+}
+
+/* Without a connection: split r->query once into qkeys/qvals (a key
+ * without '=' has a NULL value, as with libmicrohttpd). */
+static void parse_query(struct request *r)
+{
+    if (r->qbuf || !r->query)
+        return;
+    r->qbuf = strdup(r->query);
+    for (char *p = r->qbuf; p && *p && r->nq < (int)(sizeof r->qkeys / sizeof r->qkeys[0]);) {
+        char *amp = strchr(p, '&');
+        if (amp)
+            *amp = 0;
+        char *eq = strchr(p, '=');
+        if (eq)
+            *eq = 0;
+        unescape(p);
+        if (eq)
+            unescape(eq + 1);
+        r->qkeys[r->nq] = p;
+        r->qvals[r->nq++] = eq ? eq + 1 : NULL;
+        p = amp ? amp + 1 : NULL;
+    }
+}
+
 const char *req_query(struct request *r, const char *name)
 {
-    return MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
-                                       MHD_GET_ARGUMENT_KIND, name);
+    if (r->conn)
+        return MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
+                                           MHD_GET_ARGUMENT_KIND, name);
+    parse_query(r);
+    for (int i = 0; i < r->nq; i++)
+        if (strcmp(r->qkeys[i], name) == 0)
+            return r->qvals[i];
+    return NULL;
+}
+
+struct qcount {
+    const char *key;
+    int n;
+};
+
+static enum MHD_Result count_key(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct qcount *q = cls;
+    if (key && strcmp(key, q->key) == 0)
+        q->n++;
+    return MHD_YES;
+}
+
+int req_query_count(struct request *r, const char *name)
+{
+    struct qcount q = {name, 0};
+    if (r->conn) {
+        MHD_get_connection_values((struct MHD_Connection *)r->conn, MHD_GET_ARGUMENT_KIND,
+                                  count_key, &q);
+        return q.n;
+    }
+    parse_query(r);
+    for (int i = 0; i < r->nq; i++)
+        q.n += strcmp(r->qkeys[i], name) == 0;
+    return q.n;
+}
+
+const char *req_header(struct request *r, const char *name)
+{
+    if (r->conn)
+        return MHD_lookup_connection_value((struct MHD_Connection *)r->conn,
+                                           MHD_HEADER_KIND, name);
+    for (const char *const *h = r->headers; h && h[0] && h[1]; h += 2)
+        if (strcasecmp(h[0], name) == 0)
+            return h[1];
+    return NULL;
 }
 
 void req_add_header(struct request *r, const char *name, const char *value)
@@ -40,15 +139,24 @@ void req_add_header(struct request *r, const char *name, const char *value)
     r->nextra++;
 }
 
+void request_release(struct request *r)
+{
+    db_release(r->db);
+    json_decref(r->json);
+    json_decref(r->reply);
+    free(r->raw_reply);
+    free(r->location);
+    free(r->qbuf);
+    r->db = NULL;
+    r->json = r->reply = NULL;
+    r->raw_reply = r->location = r->qbuf = NULL;
+}
+
 static void ctx_free(struct ctx *c)
 {
     if (!c)
         return;
-    db_release(c->req.db);
-    json_decref(c->req.json);
-    json_decref(c->req.reply);
-    free(c->req.raw_reply);
-    free(c->req.location);
+    request_release(&c->req);
     free(c->buf);
     free(c);
 }
@@ -60,12 +168,9 @@ static bool body_allowed(const char *method)
 }
 
 /* Run the request through the pipeline; the outcome is r->status/r->reply. */
-static void dispatch(struct ctx *c, struct MHD_Connection *conn)
+void request_run(struct request *r, char *body, size_t len, bool too_large, size_t max_body)
 {
-    struct request *r = &c->req;
-
-    const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  "X-Gusto-API-Version");
+    const char *ver = req_header(r, "X-Gusto-API-Version");
     if (ver && strcmp(ver, SB_API_VERSION) != 0) {
         if (!valid_date(ver))
             reply_error(r, 406, "request", "invalid_api_version",
@@ -96,7 +201,7 @@ static void dispatch(struct ctx *c, struct MHD_Connection *conn)
     }
     /* SB_PUBLIC routes (OAuth) take no bearer token and are not rate limited. */
     bool pub = rt->scope == SB_PUBLIC;
-    const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *authz = req_header(r, "Authorization");
     if (!pub && auth_check(r, authz) != 0)
         return;
     if (!pub && !ratelimit_take(r)) {
@@ -111,23 +216,23 @@ static void dispatch(struct ctx *c, struct MHD_Connection *conn)
                     rt->scope);
         return;
     }
-    if (c->too_large) {
+    if (too_large) {
         reply_error(r, 413, "request", "invalid_request",
-                    "Request body is larger than %zu bytes.", c->max_body);
+                    "Request body is larger than %zu bytes.", max_body);
         return;
     }
     if (pub) {
         /* The handler parses its own body (form or JSON). */
-        r->body_text = c->buf;
-        r->body_len = c->len;
+        r->body_text = body;
+        r->body_len = len;
     } else if (body_allowed(r->method)) {
-        if (c->len == 0) {
+        if (len == 0) {
             reply_error(r, 400, "request", "invalid_request",
                         "Request body is empty; expected a JSON object.");
             return;
         }
         json_error_t jerr;
-        r->json = json_loadb(c->buf, c->len, JSON_REJECT_DUPLICATES, &jerr);
+        r->json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!r->json) {
             reply_error(r, 400, "request", "invalid_request",
                         "Request body is not valid JSON: %s at line %d column %d.",
@@ -156,6 +261,24 @@ static void dispatch(struct ctx *c, struct MHD_Connection *conn)
             db_rollback(r->db);
         }
     }
+}
+
+/* One --log line: method, path, status (or what became of the request),
+ * milliseconds.  The path only: queries may carry search terms, and no
+ * header or body is ever logged, so tokens cannot leak here. */
+static void log_line(struct ctx *c, const char *fate)
+{
+    if (!sb_cfg.log)
+        return;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 +
+                (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+    if (fate)
+        fprintf(stderr, "%s %s %d %s %.1fms\n", c->req.method, c->req.path, c->req.status,
+                fate, ms);
+    else
+        fprintf(stderr, "%s %s %d %.1fms\n", c->req.method, c->req.path, c->req.status, ms);
 }
 
 static enum MHD_Result send_reply(struct ctx *c, struct MHD_Connection *conn)
@@ -192,15 +315,7 @@ static enum MHD_Result send_reply(struct ctx *c, struct MHD_Connection *conn)
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
 
-    if (sb_cfg.log) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 +
-                    (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
-        /* The path only: queries may carry search terms, and no header is
-         * ever logged, so tokens cannot leak here. */
-        fprintf(stderr, "%s %s %d %.1fms\n", r->method, r->path, r->status, ms);
-    }
+    log_line(c, NULL);
     return ret;
 }
 
@@ -232,11 +347,20 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
             if (end && *end == 0 && n > c->max_body)
                 c->too_large = true;
         }
-        /* Queue nothing on the first call: MHD would drop keep-alive. */
-        return MHD_YES;
+        /* Queue nothing on the first call: MHD would drop keep-alive.  But
+         * a body declared too large is refused now, unread (no 100
+         * Continue), and MHD then closes the connection. */
+        if (!c->too_large)
+            return MHD_YES;
+        c->started = true;
+        request_run(&c->req, NULL, 0, true, c->max_body);
+        if (!c->req.status)
+            reply_error(&c->req, 500, "request", "internal_error",
+                        "An unexpected error has occurred.");
+        return send_reply(c, conn);
     }
     if (*upload_size) {
-        if (!c->too_large) {
+        if (!c->too_large && !c->started) {
             if (c->len + *upload_size > c->max_body) {
                 c->too_large = true;
                 free(c->buf);
@@ -268,14 +392,17 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     int delay = 0;
     switch (fault_next(&delay)) {
     case FAULT_DROP:
+        log_line(c, "dropped");
         return MHD_NO; /* MHD closes the connection without a response */
     case FAULT_LOST:
-        dispatch(c, conn); /* it happened; the answer never arrives */
+        /* it happened; the answer never arrives */
+        request_run(&c->req, c->buf, c->len, c->too_large, c->max_body);
+        log_line(c, "lost");
         return MHD_NO;
     case FAULT_DELAY: {
         struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
         nanosleep(&ts, NULL);
-        dispatch(c, conn);
+        request_run(&c->req, c->buf, c->len, c->too_large, c->max_body);
         break;
     }
     case FAULT_500:
@@ -288,7 +415,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
                     "Rate limit exceeded (injected fault). Retry after 1 second.");
         break;
     case FAULT_NONE:
-        dispatch(c, conn);
+        request_run(&c->req, c->buf, c->len, c->too_large, c->max_body);
         break;
     }
     if (!c->req.status)
@@ -307,11 +434,19 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages, marked so they are not mistaken for
+ * request lines.  Its note on a connection closed on purpose (a drop or
+ * lost fault) is expected, so it is left out. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    if (sb_cfg.log)
-        vfprintf(stderr, fmt, ap);
+    if (!sb_cfg.log)
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (strstr(msg, "Application reported internal error"))
+        return;
+    fprintf(stderr, "mhd: %s%s", msg, strchr(msg, '\n') ? "" : "\n");
 }
 
 void *server_start(unsigned *port_out, char *err, size_t errlen)
@@ -328,11 +463,11 @@ void *server_start(unsigned *port_out, char *err, size_t errlen)
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
             MHD_USE_ERROR_LOG,
         0, NULL, NULL, answer, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, or MHD warns */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_END);
     if (!d) {
         snprintf(err, errlen, "cannot listen on %s:%u (in use, or not allowed)",

@@ -1,0 +1,33 @@
+# fuzz.mk - builds the fuzz harnesses; read after the Makefile (make -f Makefile -f fuzz/fuzz.mk BUILD=DIR fuzz-bins): with FUZZ=1 they link libFuzzer (clang), otherwise fuzz/replay.c, which replays files (tests/fuzz_regress.sh).
+
+FUZZ_TARGETS   = input csv sandbox callback response
+SANDBOX_NOMAIN = $(filter-out $(BUILD)/src/sandbox/main.o,$(SANDBOX_OBJ))
+# Only the CLI files a harness needs, so new commands never break the link.
+CLI_INPUT      = $(addprefix $(BUILD)/src/cli/,input.o output.o dryrun.o)
+CLI_CSV        = $(addprefix $(BUILD)/src/cli/,csv.o batch_input.o session.o input.o output.o)
+ifeq ($(FUZZ),1)
+FUZZ_DRIVER    =
+FUZZ_LDFLAGS   = -fsanitize=fuzzer
+else
+FUZZ_DRIVER    = $(BUILD)/fuzz/replay.o
+FUZZ_LDFLAGS   =
+endif
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/input: $(BUILD)/fuzz/fuzz_input.o $(CLI_INPUT) $(BUILD)/libgusto.a $(FUZZ_DRIVER)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+$(BUILD)/fuzz/csv: $(BUILD)/fuzz/fuzz_csv.o $(CLI_CSV) $(BUILD)/libgusto.a $(FUZZ_DRIVER)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+$(BUILD)/fuzz/sandbox: $(BUILD)/fuzz/fuzz_sandbox.o $(SANDBOX_NOMAIN) $(FUZZ_DRIVER)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/callback: $(BUILD)/fuzz/fuzz_callback.o $(BUILD)/src/cli/callback.o $(FUZZ_DRIVER)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+.PHONY: fuzz-bins

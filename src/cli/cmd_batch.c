@@ -1,0 +1,568 @@
+/* cmd_batch.c - `gusto batch create|status`: bulk onboarding through Gusto's People Batches, with every input problem listed by row, an idempotency key kept beside the input so a re-run never creates anyone twice, and polling with progress. */
+#include "cli/batch_input.h"
+#include "cli/cli.h"
+#include "cli/input.h"
+#include "cli/output.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- reporting problems ------------------------------------------------------ */
+
+/* Every problem in `errors` ({"row","field","message"}): the envelope with
+ * details.errors in JSON mode, and a readable list on stderr.  Consumes
+ * errors.  Returns exit_code. */
+static int report_problems(struct cli *cli, json_t *errors, bool csv, const char *what,
+                           int exit_code, const char *code, long http_status,
+                           const char *intro)
+{
+    size_t n = json_array_size(errors);
+    /* distinct rows, for the summary */
+    size_t rows = 0;
+    long last = -2;
+    size_t i;
+    json_t *e;
+    json_array_foreach(errors, i, e) {
+        json_t *r = json_object_get(e, "row");
+        long row = json_is_integer(r) ? (long)json_integer_value(r) : -1;
+        if (row != last && row >= 0)
+            rows++;
+        last = row;
+    }
+    char msg[400];
+    if (rows)
+        snprintf(msg, sizeof msg, "%s%zu problem%s in %zu %s%s of %s; nothing was sent",
+                 intro ? intro : "", n, n == 1 ? "" : "s", rows, csv ? "line" : "row",
+                 rows == 1 ? "" : "s", what);
+    else
+        snprintf(msg, sizeof msg, "%s%zu problem%s in %s; nothing was sent", intro ? intro : "",
+                 n, n == 1 ? "" : "s", what);
+    const char *hint = csv ? "fix every listed line (line 1 is the header) and run the command "
+                             "again"
+                           : "fix every listed row (row N is the N-th entry) and run the "
+                             "command again";
+    json_t *first = json_array_get(errors, 0);
+    const char *ffield = json_string_value(json_object_get(first, "field"));
+    if (cli->json_out) {
+        json_t *details = json_object();
+        json_object_set_new(details, "http_status",
+                            http_status ? json_integer(http_status) : json_null());
+        json_object_set_new(details, "error_key", json_null());
+        json_object_set_new(details, "category", json_null());
+        json_object_set_new(details, "field", ffield && *ffield ? json_string(ffield)
+                                                                : json_null());
+        json_object_set(details, "errors", errors);
+        json_t *env = json_pack("{s:b, s:{s:s, s:s, s:o, s:n, s:s}}", "ok", 0, "error",
+                                "code", code, "message", msg, "details", details,
+                                "request_id", "hint", hint);
+        json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        fflush(stdout);
+        json_decref(env);
+    }
+    if (!cli->json_out || !cli->quiet) {
+        fputs("gusto: error: ", stderr);
+        out_text(stderr, msg);
+        fputc('\n', stderr);
+        json_array_foreach(errors, i, e) {
+            json_t *r = json_object_get(e, "row");
+            const char *f = json_string_value(json_object_get(e, "field"));
+            const char *m = json_string_value(json_object_get(e, "message"));
+            fputs("  ", stderr);
+            if (json_is_integer(r))
+                fprintf(stderr, "%s %" JSON_INTEGER_FORMAT, csv ? "line" : "row",
+                        json_integer_value(r));
+            if (f && *f) {
+                fputs(json_is_integer(r) ? ", " : "", stderr);
+                out_text(stderr, f);
+            }
+            fputs(": ", stderr);
+            out_text(stderr, m ? m : "");
+            fputc('\n', stderr);
+        }
+        fputs("  hint: ", stderr);
+        out_text(stderr, hint);
+        fputc('\n', stderr);
+    }
+    json_decref(errors);
+    return exit_code;
+}
+
+/* ---- showing a batch ------------------------------------------------------------ */
+
+static json_t *str_or_null(const char *s)
+{
+    json_t *j = s && *s ? json_string(s) : NULL;
+    return j ? j : json_null();
+}
+
+/* 0 when nothing went wrong (so far), 8 when the batch finished and some
+ * people were not (fully) created. */
+static int batch_exit(const gusto_batch *b)
+{
+    if (!b->finished)
+        return EXIT_OK;
+    bool bad = strcmp(b->status, "completed") != 0 || b->failed > 0 || b->partial > 0;
+    return bad ? EXIT_PARTIAL : EXIT_OK;
+}
+
+struct show {
+    const struct batch_input *in;   /* the input, for rows; NULL for status */
+    const char *key_file;           /* where the key was saved, or NULL */
+    const char *key_source;         /* "new", "saved", "option", "input", or NULL */
+};
+
+static json_t *batch_json(const gusto_batch *b, const struct show *s)
+{
+    json_t *results = json_array();
+    for (size_t i = 0; i < b->count; i++) {
+        const gusto_batch_person *p = &b->people[i];
+        size_t row = s->in ? batch_input_row(s->in, p->idx) : (size_t)(p->idx + 1);
+        json_t *errs = p->errors_json ? json_loads(p->errors_json, 0, NULL) : NULL;
+        json_array_append_new(
+            results, json_pack("{s:o, s:o, s:s, s:o, s:o}", "row",
+                               row ? json_integer((json_int_t)row) : json_null(),
+                               "external_id", str_or_null(p->external_id), "status",
+                               p->status, "employee_uuid", str_or_null(p->employee_uuid),
+                               "errors", errs ? errs : json_null()));
+    }
+    json_t *d = json_object();
+    json_object_set_new(d, "uuid", json_string(b->uuid));
+    json_object_set_new(d, "idempotency_key", str_or_null(b->idempotency_key));
+    json_object_set_new(d, "status", json_string(b->status));
+    json_object_set_new(d, "finished", json_boolean(b->finished));
+    json_object_set_new(d, "existing", json_boolean(b->existing));
+    json_object_set_new(d, "submitted_items",
+                        b->submitted >= 0 ? json_integer(b->submitted) : json_null());
+    json_object_set_new(d, "processed_items", json_integer(b->processed));
+    json_object_set_new(d, "excluded_items", json_integer(b->excluded));
+    json_object_set_new(d, "failed_items", json_integer(b->failed + b->partial));
+    json_object_set_new(d, "submitted_at", str_or_null(b->submitted_at));
+    json_object_set_new(d, "completed_at", str_or_null(b->completed_at));
+    if (s->key_source) {
+        json_object_set_new(d, "idempotency_key_source", json_string(s->key_source));
+        json_object_set_new(d, "idempotency_key_file", str_or_null(s->key_file));
+    }
+    json_t *ex = b->exclusions_json ? json_loads(b->exclusions_json, 0, NULL) : NULL;
+    json_object_set_new(d, "exclusions", ex ? ex : json_array());
+    json_object_set_new(d, "results", results);
+    return d;
+}
+
+/* Gusto's errors, one per line: "field: message", the field relative to
+ * the entry; nested errors are indented below their parent. */
+static void show_errors(const json_t *errs, int depth)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(errs, i, e) {
+        const char *key = json_string_value(json_object_get(e, "error_key"));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        if (!msg)
+            msg = json_string_value(json_object_get(e, "category"));
+        if (key && msg && strncmp(msg, key, strlen(key)) == 0 && msg[strlen(key)] == ' ')
+            msg += strlen(key) + 1;
+        if (key && strncmp(key, "batch[", 6) == 0 && strstr(key, "]."))
+            key = strstr(key, "].") + 2;
+        printf("%*s- ", 8 + 2 * depth, "");
+        if (key) {
+            out_text(stdout, key);
+            fputs(": ", stdout);
+        }
+        out_text(stdout, msg ? msg : "error");
+        fputc('\n', stdout);
+        const json_t *nested = json_object_get(e, "errors");
+        if (json_is_array(nested) && depth < 4)
+            show_errors(nested, depth + 1);
+    }
+}
+
+static void show_person_errors(const gusto_batch_person *p)
+{
+    json_t *errs = p->errors_json ? json_loads(p->errors_json, 0, NULL) : NULL;
+    if (json_is_array(errs)) {
+        show_errors(errs, 0);
+    } else if (p->errors) {
+        fputs("        - ", stdout);
+        out_text(stdout, p->errors);
+        fputc('\n', stdout);
+    }
+    json_decref(errs);
+}
+
+static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *s)
+{
+    int rc = batch_exit(b);
+    if (cli->json_out) {
+        json_t *d = batch_json(b, s);
+        out_ok_json(d);
+        json_decref(d);
+        return rc;
+    }
+    printf("Batch %s: %s", b->uuid, b->status);
+    if (b->finished || b->count)
+        printf(", %ld of %ld %s created", b->processed,
+               b->submitted >= 0 ? b->submitted : (long)b->count,
+               b->submitted == 1 ? "person" : "people");
+    if (b->failed + b->partial)
+        printf(", %ld not (fully) created", b->failed + b->partial);
+    fputs(".\n", stdout);
+    if (b->existing)
+        printf("The idempotency key was already used: this is the batch it created, so "
+               "nobody was created twice.\n");
+    if (b->idempotency_key[0]) {
+        printf("Idempotency key: %s", b->idempotency_key);
+        if (s->key_file)
+            printf(" (saved in %s)", s->key_file);
+        fputc('\n', stdout);
+    }
+    if (b->exclusions_json) {
+        fputs("Excluded by Gusto: ", stdout);
+        out_text(stdout, b->exclusions_json);
+        fputc('\n', stdout);
+    }
+    if (b->count) {
+        fputc('\n', stdout);
+        out_cell(stdout, s->in && s->in->csv ? "LINE" : "ROW", 6);
+        out_cell(stdout, "EXTERNAL_ID", 26);
+        out_cell(stdout, "STATUS", 17);
+        puts("EMPLOYEE_UUID");
+        for (size_t i = 0; i < b->count; i++) {
+            const gusto_batch_person *p = &b->people[i];
+            size_t row = s->in ? batch_input_row(s->in, p->idx) : (size_t)(p->idx + 1);
+            char r[24];
+            snprintf(r, sizeof r, "%zu", row);
+            out_cell(stdout, row ? r : "-", 6);
+            out_cell(stdout, p->external_id, 26);
+            out_cell(stdout, p->status, 17);
+            out_text(stdout, p->employee_uuid[0] ? p->employee_uuid : "-");
+            fputc('\n', stdout);
+            if (p->errors || p->errors_json)
+                show_person_errors(p);
+        }
+    }
+    if (!b->finished)
+        printf("\nFollow it with: gusto batch status %s --wait\n", b->uuid);
+    return rc;
+}
+
+/* ---- waiting ---------------------------------------------------------------- */
+
+struct progress {
+    bool on;
+    bool shown;
+};
+
+static int on_progress(void *ud, const gusto_batch *b)
+{
+    struct progress *p = ud;
+    if (!p->on)
+        return 0;
+    char total[32];
+    if (b->submitted >= 0)
+        snprintf(total, sizeof total, "%ld", b->submitted);
+    else
+        snprintf(total, sizeof total, "?");
+    fprintf(stderr, "\rgusto: batch %s: %-10s %zu of %s people processed ", b->uuid,
+            b->status, b->count, total);
+    fflush(stderr);
+    p->shown = true;
+    return 0;
+}
+
+static gusto_code wait_for(struct cli *cli, gusto_client *client, const char *uuid,
+                           gusto_batch *b, gusto_error *err)
+{
+    struct progress p = {.on = out_is_tty(2) && !cli->quiet};
+    gusto_batch_free(b);
+    gusto_code rc = gusto_batch_wait(client, uuid, 0, on_progress, &p, b, err);
+    if (p.shown)
+        fputs("\r\n", stderr);
+    return rc;
+}
+
+/* ---- create ------------------------------------------------------------------ */
+
+static int dry_run(struct cli *cli, json_t *entries, const char *key, const char *source,
+                   const char *key_file)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v1/companies/%s/people_batches",
+             cli->company ? cli->company : "{company_uuid}");
+    json_t *body = json_pack("{s:s, s:s, s:O}", "idempotency_key", key, "batch_action",
+                             "create", "batch", entries);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(body, "batch"), i, e) {
+        if (!json_object_get(e, "entity_type")) {
+            json_t *c = json_pack("{s:s}", "entity_type", "employee");
+            json_object_update(c, e);
+            json_array_set_new(json_object_get(body, "batch"), i, c);
+        }
+    }
+    in_mask_secrets(body);
+    size_t n = json_array_size(entries);
+    if (cli->json_out) {
+        json_t *data = json_pack("{s:b, s:I, s:s, s:s, s:o, s:[{s:s, s:s, s:o}]}", "dry_run", 1,
+                                 "people", (json_int_t)n, "idempotency_key", key,
+                                 "idempotency_key_source", source, "idempotency_key_file",
+                                 str_or_null(key_file), "requests", "method", "POST", "path",
+                                 path, "body", body);
+        out_ok_json(data);
+        json_decref(data);
+        return EXIT_OK;
+    }
+    printf("Dry run: every entry is valid and nothing was sent.  This request would be:\n\n"
+           "  POST %s\n  %zu %s, idempotency key %s (%s)\n", path, n,
+           n == 1 ? "person" : "people", key,
+           strcmp(source, "saved") == 0 ? "reused from the key file"
+           : strcmp(source, "option") == 0 ? "from --idempotency-key"
+           : strcmp(source, "input") == 0 ? "from the input"
+                                          : "new");
+    if (n <= 20) {
+        char *text = json_dumps(body, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (text) {
+            fputc('\n', stdout);
+            for (char *line = text; line && *line;) {
+                char *nl = strchr(line, '\n');
+                if (nl)
+                    *nl = 0;
+                fputs("    ", stdout);
+                out_text(stdout, line);
+                fputc('\n', stdout);
+                line = nl ? nl + 1 : NULL;
+            }
+        }
+        free(text);
+    } else {
+        printf("  (the body is not shown for more than 20 people; add --json to see it)\n");
+    }
+    json_decref(body);
+    return EXIT_OK;
+}
+
+/* Choose the idempotency key: --idempotency-key, then the input's own,
+ * then the key file when it was written for this very input, else new. */
+static int choose_key(struct cli *cli, const char *opt, const struct batch_input *in,
+                      const char *key_file, const char *hash, char key[40],
+                      const char **source)
+{
+    char saved[40], saved_hash[65];
+    bool have = key_file && batch_key_read(key_file, saved, saved_hash);
+    if (opt) {
+        snprintf(key, 40, "%s", opt);
+        *source = "option";
+    } else if (in->body_key[0]) {
+        snprintf(key, 40, "%s", in->body_key);
+        *source = "input";
+    } else if (have && strcmp(saved_hash, hash) == 0) {
+        snprintf(key, 40, "%s", saved);
+        *source = "saved";
+        out_warn(cli, "this input was sent before (or tried): reusing idempotency key %s "
+                      "from %s, so nobody is created twice", key, key_file);
+    } else {
+        gusto_error err;
+        if (gusto_batch_new_key(key, &err) != GUSTO_OK)
+            return out_error(cli, &err, NULL);
+        *source = "new";
+        if (have)
+            out_warn(cli, "the input changed since %s was written: it gets a new idempotency "
+                          "key %s (the old key %s belongs to the earlier input)", key_file,
+                     key, saved);
+    }
+    return 0;
+}
+
+static int batch_create(struct cli *cli, int argc, char **argv)
+{
+    const char *input = NULL, *key_opt = NULL;
+    bool wait = false, dry = false, help;
+    const struct cli_opt opts[] = {
+        {"--input", "FILE|-", &input, NULL},
+        {"--idempotency-key", "UUID", &key_opt, NULL},
+        {"--wait", NULL, NULL, &wait},
+        {"--dry-run", NULL, NULL, &dry},
+        {NULL, NULL, NULL, NULL},
+    };
+    const char *pos[1];
+    int npos, rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, cli->command);
+    if (key_opt && !cli_is_uuid(key_opt)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "--idempotency-key \"%.60s\" is not a UUID", key_opt);
+        return out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, "idempotency_key",
+                        "leave it out to get one (saved beside the input), or give a UUID");
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if ((rc = in_read(cli, input, &text, &len)) != 0)
+        return rc;
+    const char *path = input && strcmp(input, "-") != 0 ? input : NULL;
+    const char *what = path ? path : "stdin";
+    json_t *problems = json_array();
+    struct batch_input in;
+    if (!batch_input_parse(path, text, len, &in, problems)) {
+        explicit_bzero(text, len);
+        free(text);
+        bool csv = in.csv;
+        batch_input_free(&in);
+        return report_problems(cli, problems, csv, what, EXIT_VALIDATION, "invalid_input", 0,
+                               NULL);
+    }
+    char hash[65];
+    batch_input_hash(text, len, hash);
+    explicit_bzero(text, len); /* SSNs and account numbers */
+    free(text);
+    char *entries = json_dumps(in.entries, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *lib_errors = NULL;
+    gusto_error err;
+    gusto_code code = entries ? gusto_batch_validate(entries, &lib_errors, &err) : GUSTO_ENOMEM;
+    if (code != GUSTO_OK) {
+        json_t *le = lib_errors ? json_loads(lib_errors, 0, NULL) : NULL;
+        gusto_free(lib_errors);
+        if (entries)
+            explicit_bzero(entries, strlen(entries));
+        free(entries);
+        if (code == GUSTO_EINVAL && le) {
+            batch_input_map_errors(&in, le, problems);
+            bool csv = in.csv;
+            batch_input_free(&in);
+            return report_problems(cli, problems, csv, what, EXIT_VALIDATION,
+                                   "invalid_input", 0, NULL);
+        }
+        json_decref(le);
+        json_decref(problems);
+        batch_input_free(&in);
+        if (code == GUSTO_ENOMEM)
+            return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+        return out_error(cli, &err, NULL);
+    }
+    gusto_free(lib_errors);
+
+    char key[40];
+    const char *source = NULL;
+    char *key_file = path ? batch_key_path(path) : NULL;
+    gusto_batch b;
+    memset(&b, 0, sizeof b);
+    if ((rc = choose_key(cli, key_opt, &in, key_file, hash, key, &source)) != 0)
+        goto done;
+    if (dry) {
+        rc = dry_run(cli, in.entries, key, source, key_file);
+        goto done;
+    }
+    if (key_file && strcmp(source, "input") != 0 &&
+        batch_key_write(key_file, key, hash) != 0) {
+        /* Without the saved key a re-run after a crash could create people twice. */
+        char msg[600], hint[300];
+        snprintf(msg, sizeof msg, "cannot save the idempotency key in %.400s: %s", key_file,
+                 strerror(errno));
+        if (!key_opt) {
+            snprintf(hint, sizeof hint, "make the input's directory writable, or pass "
+                                        "--idempotency-key %s and keep it for a re-run", key);
+            rc = out_fail(cli, EXIT_GENERAL, "key_file", msg, "idempotency_key", hint);
+            goto done;
+        }
+        out_warn(cli, "%s; going on with --idempotency-key %s", msg, key);
+    }
+    if (!key_file && strcmp(source, "new") == 0)
+        out_warn(cli, "the input came from stdin, so its idempotency key %s is not saved; if "
+                      "this run is cut short, run it again with --idempotency-key %s", key,
+                 key);
+    gusto_client *client = cli_client(cli, &rc);
+    if (!client)
+        goto done;
+    code = gusto_batch_create(client, entries, key, &b, &err);
+    if ((code == GUSTO_EINVAL || code == GUSTO_EINVALID_DATA) && b.errors_json) {
+        json_t *le = json_loads(b.errors_json, 0, NULL);
+        batch_input_map_errors(&in, le, problems);
+        rc = report_problems(cli, problems, in.csv, what, out_exit_code(code, err.http_status),
+                             code == GUSTO_EINVAL ? "invalid_input" : "invalid_attribute_value",
+                             code == GUSTO_EINVAL ? 0 : err.http_status,
+                             code == GUSTO_EINVAL ? NULL : "Gusto refused the batch: ");
+        problems = NULL;
+    } else if (code != GUSTO_OK) {
+        if ((code == GUSTO_ENETWORK || code == GUSTO_ESERVER) && key_file)
+            snprintf(err.hint, sizeof err.hint,
+                     "the batch may exist: run the same command again; it reuses the key in "
+                     "%.150s, so nobody is created twice", key_file);
+        rc = out_error(cli, &err, NULL);
+    } else {
+        if (wait && !b.finished) {
+            char uuid[40];
+            snprintf(uuid, sizeof uuid, "%s", b.uuid);
+            int existing = b.existing;
+            code = wait_for(cli, client, uuid, &b, &err);
+            b.existing = existing;
+        }
+        if (code != GUSTO_OK) {
+            rc = out_error(cli, &err, NULL);
+        } else {
+            struct show sh = {&in, strcmp(source, "input") ? key_file : NULL, source};
+            rc = show_batch(cli, &b, &sh);
+        }
+    }
+done:
+    gusto_batch_free(&b);
+    if (entries)
+        explicit_bzero(entries, strlen(entries));
+    free(entries);
+    json_decref(problems);
+    free(key_file);
+    batch_input_free(&in);
+    return rc;
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+static int batch_status(struct cli *cli, int argc, char **argv)
+{
+    bool wait = false, help;
+    const struct cli_opt opts[] = {
+        {"--wait", NULL, NULL, &wait},
+        {NULL, NULL, NULL, NULL},
+    };
+    const char *pos[1];
+    int npos, rc = cli_args(cli, argc, argv, opts, pos, 1, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, cli->command);
+    if (npos == 0)
+        return out_usage(cli, "missing the batch's UUID: gusto batch status UUID [--wait]");
+    gusto_client *client = cli_client(cli, &rc);
+    if (!client)
+        return rc;
+    gusto_batch b;
+    memset(&b, 0, sizeof b);
+    gusto_error err;
+    gusto_code code = wait ? wait_for(cli, client, pos[0], &b, &err)
+                           : gusto_batch_status(client, pos[0], &b, &err);
+    if (code != GUSTO_OK)
+        rc = out_error(cli, &err, NULL);
+    else {
+        struct show s = {NULL, NULL, NULL};
+        rc = show_batch(cli, &b, &s);
+    }
+    gusto_batch_free(&b);
+    return rc;
+}
+
+int cmd_batch(struct cli *cli, int argc, char **argv)
+{
+    cli->command = "batch";
+    if (argc == 0)
+        return out_usage(cli, "'gusto batch' needs a subcommand: create or status");
+    if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0)
+        return cli_help(cli, "batch");
+    if (strcmp(argv[0], "create") == 0) {
+        cli->command = "batch create";
+        return batch_create(cli, argc - 1, argv + 1);
+    }
+    if (strcmp(argv[0], "status") == 0) {
+        cli->command = "batch status";
+        return batch_status(cli, argc - 1, argv + 1);
+    }
+    return out_usage(cli, "unknown subcommand 'batch %.60s' (expected create or status)",
+                     argv[0]);
+}

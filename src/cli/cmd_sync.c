@@ -1,0 +1,502 @@
+/* cmd_sync.c - `gusto sync`: mirror one or more companies into the
+ * directory store (src/sync) and report what changed; a thin layer that
+ * parses options, makes a client per company and prints the summary. */
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "sync/profile.h"
+#include "sync/progress.h"
+#include "sync/sink.h"
+#include "sync/store.h"
+#include "sync/sync.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_TARGETS 256
+
+struct target {
+    char connection[64];     /* "" for the token or the only connection */
+    char company[40];
+};
+
+struct collect {
+    struct target *t;
+    int n;
+};
+
+static int add_connection(void *ud, const gusto_connection *conn)
+{
+    struct collect *c = ud;
+    if (c->n >= MAX_TARGETS)
+        return 1;
+    snprintf(c->t[c->n].connection, sizeof c->t[c->n].connection, "%s", conn->name);
+    snprintf(c->t[c->n].company, sizeof c->t[c->n].company, "%s", conn->company_uuid);
+    c->n++;
+    return 0;
+}
+
+static void trace_line(void *userdata, const char *line)
+{
+    struct progress *p = userdata;
+    progress_clear(p);
+    fputs("gusto: ", stderr);
+    out_text(stderr, line);
+    size_t n = strlen(line);
+    if (!n || line[n - 1] != '\n')
+        fputc('\n', stderr);
+}
+
+/* A client for one target, with the progress bar's wait hook. */
+static gusto_client *make_client(struct cli *cli, const struct target *t, struct progress *p,
+                                 int *exit_code)
+{
+    *exit_code = 0;
+    bool stored = t->connection[0] != 0;
+    if (!stored) {
+        if ((*exit_code = cli_read_token(cli)) != 0)
+            return NULL;
+        stored = !cli->token || !*cli->token;
+    }
+    gusto_options o = {
+        .base_url = cli_env_url(cli->env),
+        .access_token = stored ? NULL : cli->token,
+        .connection = stored ? (t->connection[0] ? t->connection
+                                : cli->connection ? cli->connection : "")
+                             : NULL,
+        .store_path = cli->store,
+        .company_uuid = t->connection[0] ? t->company : cli->company,
+        .api_version = cli->api_version,
+        .timeout_ms = cli->timeout_ms,
+        .max_retries = cli->max_retries,
+        .rate_limit = cli->rate_limit,
+        .trace = cli->verbose ? trace_line : NULL,
+        .trace_userdata = p,
+        .on_wait = progress_wait,
+        .wait_userdata = p,
+    };
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    if (!c) {
+        if (stored && err.code == GUSTO_EAUTH && !err.hint[0])
+            snprintf(err.hint, sizeof err.hint,
+                     "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto connect");
+        *exit_code = out_error(cli, &err, NULL);
+    }
+    return c;
+}
+
+static bool parse_number(const char *s, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= min && v <= max))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* ---- the readable report --------------------------------------------------- */
+
+static void show_value(const json_t *v)
+{
+    char buf[64];
+    const char *s = out_scalar(v, buf, sizeof buf);
+    if (json_is_string(v)) {
+        fputc('"', stdout);
+        out_text(stdout, s);
+        fputc('"', stdout);
+    } else {
+        fputs(s ? s : "null", stdout);
+    }
+}
+
+static void show_event(const json_t *ev)
+{
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    const json_t *who = json_object_get(ev, "employee");
+    const char *mark = strcmp(type, "employee.created") == 0      ? "+ created   "
+                       : strcmp(type, "employee.terminated") == 0 ? "- terminated"
+                       : strcmp(type, "employee.rehired") == 0    ? "* rehired   "
+                                                                  : "~ updated   ";
+    printf("  %s ", mark);
+    out_text(stdout, json_string_value(json_object_get(who, "name")));
+    const char *we = json_string_value(json_object_get(who, "work_email"));
+    if (we) {
+        fputs(" <", stdout);
+        out_text(stdout, we);
+        fputc('>', stdout);
+    }
+    fputc('\n', stdout);
+    size_t i;
+    json_t *ch;
+    json_array_foreach(json_object_get(ev, "changes"), i, ch) {
+        if (i >= 12) {
+            printf("      ... and %zu more\n", json_array_size(json_object_get(ev, "changes")) - i);
+            break;
+        }
+        fputs("      ", stdout);
+        out_text(stdout, json_string_value(json_object_get(ch, "field")));
+        fputs(": ", stdout);
+        show_value(json_object_get(ch, "old"));
+        fputs(" -> ", stdout);
+        show_value(json_object_get(ch, "new"));
+        fputc('\n', stdout);
+    }
+}
+
+static void show_result(const struct sync_result *r, bool dry_run, FILE *f)
+{
+    fprintf(f, "%s%s%s (%s): %s", r->name[0] ? "" : "company ", r->name[0] ? r->name : "",
+            r->name[0] ? "" : r->company, r->company,
+            strcmp(r->status, "dry_run") == 0 ? "dry run, nothing written" : r->status);
+    if (strcmp(r->status, "synced") == 0 || strcmp(r->status, "unchanged") == 0)
+        fprintf(f, ", generation %lld", r->generation);
+    fputc('\n', f);
+    if (r->message[0]) {
+        fputs("  ", f);
+        out_text(f, r->message);
+        fputc('\n', f);
+    }
+    if (strcmp(r->status, "leased") == 0)
+        return;
+    fprintf(f, "  created %ld, updated %ld, terminated %ld, rehired %ld, unchanged %ld, "
+               "skipped %zu\n", r->created, r->updated, r->terminated, r->rehired,
+            r->unchanged, json_array_size(r->skipped));
+    size_t i;
+    json_t *s;
+    json_array_foreach(r->skipped, i, s) {
+        fputs("    skipped ", f);
+        const char *who = json_string_value(json_object_get(s, "employee_uuid"));
+        out_text(f, who ? who : "an entry");
+        fputs(": ", f);
+        out_text(f, json_string_value(json_object_get(s, "reason")));
+        fputc('\n', f);
+    }
+    fprintf(f, "  requests %lu (%lu for list pages, %lu per employee), %.3f per employee, "
+               "%zu employees in %.1f s", r->requests, r->list_requests,
+            r->employee_requests,
+            r->employees ? (double)r->requests / (double)r->employees : 0.0, r->employees,
+            (double)r->duration_ms / 1000.0);
+    if (r->waits)
+        fprintf(f, ", %u rate-limit waits (%.1f s)", r->waits, (double)r->wait_ms / 1000.0);
+    fputc('\n', f);
+    if (dry_run && f == stdout) {
+        json_t *ev;
+        json_array_foreach(r->events, i, ev)
+            show_event(ev);
+    }
+}
+
+/* ---- the command -------------------------------------------------------------- */
+
+int cmd_sync(struct cli *cli, int argc, char **argv)
+{
+    const char *db = NULL, *events = NULL, *webhook = NULL, *max_term = NULL,
+               *lease_ttl = NULL, *worker = NULL, *connections = NULL;
+    bool dry_run = false, confirm = false, all = false, no_progress = false, help;
+    const struct cli_opt opts[] = {
+        {"--db", "PATH|postgres://...", &db, NULL},
+        {"--events", "FILE|-", &events, NULL},
+        {"--webhook", "URL", &webhook, NULL},
+        {"--dry-run", NULL, NULL, &dry_run},
+        {"--confirm", NULL, NULL, &confirm},
+        {"--max-terminations", "PERCENT", &max_term, NULL},
+        {"--lease-ttl", "SECONDS", &lease_ttl, NULL},
+        {"--worker", "NAME", &worker, NULL},
+        {"--connections", "NAME,NAME", &connections, NULL},
+        {"--all-connections", NULL, NULL, &all},
+        {"--no-progress", NULL, NULL, &no_progress},
+        {NULL, NULL, NULL, NULL},
+    };
+    const char *pos[1];
+    int npos, rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, "sync");
+
+    struct sync_opts so = {.dry_run = dry_run, .confirm = confirm, .max_terminated_pct = 20,
+                           .lease_ttl_ms = 300000};
+    double v;
+    if (max_term && !parse_number(max_term, 0, 100, &so.max_terminated_pct))
+        return out_usage(cli, "--max-terminations '%.40s' is not a percentage from 0 to 100",
+                         max_term);
+    if (lease_ttl) {
+        if (!parse_number(lease_ttl, 1, 86400, &v))
+            return out_usage(cli, "--lease-ttl '%.40s' is not a number of seconds from 1 to "
+                                  "86400", lease_ttl);
+        so.lease_ttl_ms = (long)(v * 1000);
+    }
+    if (all && connections)
+        return out_usage(cli, "--all-connections and --connections are exclusive");
+    char worker_buf[128];
+    if (!worker) {
+        char host[64] = "host";
+        gethostname(host, sizeof host);
+        host[sizeof host - 1] = 0;
+        snprintf(worker_buf, sizeof worker_buf, "%s:%ld", host, (long)getpid());
+        worker = worker_buf;
+    }
+    so.worker = worker;
+    const char *secret = getenv("GUSTO_WEBHOOK_SECRET");
+    if (webhook && (!secret || !*secret))
+        return out_fail(cli, EXIT_USAGE, "usage",
+                        "--webhook needs the signing key in GUSTO_WEBHOOK_SECRET", NULL,
+                        "export GUSTO_WEBHOOK_SECRET=... (never pass it as an argument)");
+    char why[200];
+    if (webhook && !sink_url_allowed(webhook, why, sizeof why))
+        return out_usage(cli, "--webhook: %s", why);
+    if (events && dry_run)
+        out_warn(cli, "--dry-run delivers no events; --events is ignored");
+    if (webhook && dry_run)
+        out_warn(cli, "--dry-run delivers no events; --webhook is ignored");
+
+    /* The mirror. */
+    char target[1024], err[700];
+    if (mstore_target(db, !dry_run, target, sizeof target, err, sizeof err) != 0)
+        return out_fail(cli, EXIT_USAGE, "usage", err, "db", NULL);
+    if (sdb_is_postgres(target) && strchr(target + 13, '@') && strchr(target + 13, ':') &&
+        strchr(target + 13, ':') < strchr(target + 13, '@'))
+        out_warn(cli, "the --db URL carries a password, which other users can read in the "
+                      "process list; use PGPASSWORD or ~/.pgpass instead");
+    struct mstore *st = NULL;
+    if (dry_run && !sdb_is_postgres(target) && access(target, F_OK) != 0)
+        st = mstore_open(":memory:", false, err, sizeof err); /* nothing mirrored yet */
+    else
+        st = mstore_open(target, dry_run, err, sizeof err);
+    if (!st)
+        return out_fail(cli, EXIT_GENERAL, "store_error", err, "db",
+                        "check --db (a SQLite path or postgres://user@host/db)");
+
+    /* The companies. */
+    struct target targets[MAX_TARGETS];
+    struct collect col = {targets, 0};
+    memset(targets, 0, sizeof targets);
+    if (all) {
+        gusto_error gerr;
+        if (gusto_connection_list(cli->store, add_connection, &col, &gerr) != GUSTO_OK) {
+            mstore_close(st);
+            return out_error(cli, &gerr, NULL);
+        }
+        if (col.n == 0) {
+            mstore_close(st);
+            return out_fail(cli, EXIT_USAGE, "usage", "--all-connections: the connection "
+                            "store has no connections", NULL, "add one with gusto connect");
+        }
+    } else if (connections) {
+        const char *p = connections;
+        while (*p && col.n < MAX_TARGETS) {
+            size_t n = strcspn(p, ",");
+            if (n) {
+                char name[64];
+                snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), p);
+                gusto_connection conn;
+                gusto_error gerr;
+                if (gusto_connection_get(cli->store, name, &conn, &gerr) != GUSTO_OK) {
+                    mstore_close(st);
+                    return out_error(cli, &gerr, NULL);
+                }
+                add_connection(&col, &conn);
+            }
+            p += n + (p[n] == ',');
+        }
+    } else {
+        col.n = 1; /* the token's company, or the only connection */
+    }
+
+    struct progress prog = {.on = !no_progress && !cli->quiet && out_is_tty(2)};
+    struct sink *sinks[2] = {NULL, NULL};
+    int nsinks = 0;
+    if (!dry_run) {
+        const char *errs = NULL;
+        if (events && !(sinks[nsinks] = sink_file_open(events, err, sizeof err)))
+            errs = err;
+        else if (events)
+            nsinks++;
+        if (!errs && webhook && !(sinks[nsinks] = sink_webhook_open(webhook, secret, err,
+                                                                     sizeof err)))
+            errs = err;
+        else if (!errs && webhook)
+            nsinks++;
+        for (int i = 0; i < nsinks && !errs; i++)
+            if (sync_deliver_prepare(st, sinks[i], err, sizeof err) != 0)
+                errs = err;
+        if (errs) {
+            for (int i = 0; i < nsinks; i++)
+                sink_close(sinks[i]);
+            mstore_close(st);
+            return out_fail(cli, EXIT_GENERAL, "sink_error", errs, NULL, NULL);
+        }
+    }
+    bool events_on_stdout = events && strcmp(events, "-") == 0 && !dry_run;
+    so.keep_events = events_on_stdout;
+
+    json_t *companies = json_array();
+    int failed = 0, done = 0, refused = 0, exit_fail = EXIT_GENERAL, deliver_failed = 0;
+    long delivered = 0;
+    unsigned long all_requests = 0;
+    size_t all_employees = 0;
+    char delivery_error[600] = "";
+    struct sync_result *results = calloc((size_t)col.n, sizeof *results);
+    if (!results) {
+        mstore_close(st);
+        return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+    }
+    for (int i = 0; i < col.n; i++) {
+        struct sync_result *r = &results[i];
+        sync_result_init(r);
+        bool dup = false;
+        for (int k = 0; k < i && targets[i].company[0]; k++)
+            dup |= strcmp(targets[k].company, targets[i].company) == 0;
+        if (dup) {
+            snprintf(r->company, sizeof r->company, "%s", targets[i].company);
+            r->status = "duplicate";
+            continue;
+        }
+        int crc = 0;
+        gusto_client *client = make_client(cli, &targets[i], &prog, &crc);
+        if (!client) {
+            failed++;
+            exit_fail = crc;
+            snprintf(r->company, sizeof r->company, "%s", targets[i].company);
+            snprintf(r->message, sizeof r->message, "could not make a client for %s",
+                     targets[i].connection[0] ? targets[i].connection : "the token");
+            continue;
+        }
+        const char *company = targets[i].company;
+        if (!company[0]) {
+            gusto_error gerr;
+            if (gusto_company_uuid(client, &company, &gerr) != GUSTO_OK) {
+                r->err = gerr;
+                snprintf(r->message, sizeof r->message, "cannot tell the token's company: %s",
+                         gerr.message);
+                failed++;
+                exit_fail = out_exit_code(gerr.code, gerr.http_status);
+                all_requests += gusto_request_count(client);
+                gusto_client_free(client);
+                continue;
+            }
+        }
+        prog.label = NULL;
+        prog.have_last = false;
+        prog.waits = 0;
+        prog.wait_ms = 0;
+        int src = sync_company(st, client, company, &so, progress_update, &prog, r);
+        progress_clear(&prog);
+        r->waits = prog.waits;
+        r->wait_ms = prog.wait_ms;
+        all_requests += gusto_request_count(client);
+        if (src == 0) {
+            done++;
+            all_employees += r->employees;
+        } else if (strcmp(r->status, "refused") == 0) {
+            refused++;
+        } else if (strcmp(r->status, "leased") != 0) {
+            failed++;
+            exit_fail = r->err.code != GUSTO_OK ? out_exit_code(r->err.code,
+                                                                r->err.http_status)
+                                                : EXIT_GENERAL;
+        }
+        gusto_client_free(client);
+        if (src == 0 && !dry_run) {
+            for (int k = 0; k < nsinks; k++) {
+                long sent = 0;
+                char derr[500];
+                if (sync_deliver(st, sinks[k], r->events, &sent, derr, sizeof derr) != 0) {
+                    deliver_failed++;
+                    snprintf(delivery_error, sizeof delivery_error,
+                             "%s; the events stay in the mirror's log and are sent on the "
+                             "next run", derr);
+                }
+                delivered += sent;
+            }
+        }
+    }
+    for (int i = 0; i < nsinks; i++)
+        sink_close(sinks[i]);
+
+    json_t *data = json_object();
+    for (int i = 0; i < col.n; i++)
+        json_array_append_new(companies, sync_result_json(&results[i], dry_run));
+    char redacted[1024];
+    sdb_redact(target, redacted, sizeof redacted);
+    json_object_set_new(data, "db", json_string(dry_run && !sdb_is_postgres(target) &&
+                                                        access(target, F_OK) != 0
+                                                    ? "(none yet)" : redacted));
+    json_object_set_new(data, "dry_run", json_boolean(dry_run));
+    json_object_set_new(data, "worker", json_string(worker));
+    json_object_set_new(data, "companies", companies);
+    json_object_set_new(data, "requests", json_integer((json_int_t)all_requests));
+    json_object_set_new(data, "employees", json_integer((json_int_t)all_employees));
+    json_object_set_new(data, "requests_per_employee",
+                        json_real(all_employees ? (double)all_requests / (double)all_employees
+                                                : 0.0));
+    if (!dry_run)
+        json_object_set_new(data, "events_delivered", json_integer(delivered));
+    if (delivery_error[0])
+        json_object_set_new(data, "delivery_error", json_string(delivery_error));
+
+    int exit_code = EXIT_OK;
+    const char *code = NULL;
+    char message[700] = "";
+    const char *hint = NULL;
+    if (refused) {
+        exit_code = EXIT_CONFIRM;
+        code = "confirmation_required";
+        for (int i = 0; i < col.n; i++)
+            if (strcmp(results[i].status, "refused") == 0)
+                snprintf(message, sizeof message, "%s", results[i].message);
+        hint = "if the departures are real, run again with --confirm";
+    } else if (failed) {
+        exit_code = done ? EXIT_PARTIAL : exit_fail;
+        code = done ? "partial" : "sync_failed";
+        for (int i = 0; i < col.n; i++)
+            if (strcmp(results[i].status, "failed") == 0 && results[i].message[0])
+                snprintf(message, sizeof message, "%s%s", done ? "some companies failed: " : "",
+                         results[i].message);
+        hint = "the mirror keeps each failed company's previous snapshot; run gusto sync again";
+    } else if (deliver_failed) {
+        exit_code = EXIT_PARTIAL;
+        code = "delivery_failed";
+        snprintf(message, sizeof message, "%s", delivery_error);
+    }
+
+    /* With --events -, stdout carries the events and the summary goes to stderr. */
+    bool envelope = cli->json_out && !events_on_stdout;
+    if (envelope && exit_code == EXIT_OK) {
+        out_ok_json(data);
+    } else if (envelope) {
+        json_t *env = json_pack("{s:b, s:{s:s, s:s, s:O, s:n, s:s?}}", "ok", 0, "error", "code",
+                                code, "message", message, "details", data, "request_id",
+                                "hint", hint);
+        json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(env);
+    } else if (!(events_on_stdout && cli->quiet)) {
+        FILE *f = events_on_stdout ? stderr : stdout;
+        for (int i = 0; i < col.n; i++)
+            if (strcmp(results[i].status, "duplicate") != 0)
+                show_result(&results[i], dry_run, f);
+        if (col.n > 1)
+            fprintf(f, "total: %lu requests for %zu employees (%.3f per employee)\n",
+                    all_requests, all_employees,
+                    all_employees ? (double)all_requests / (double)all_employees : 0.0);
+        if (!dry_run && nsinks)
+            fprintf(f, "events delivered: %ld\n", delivered);
+    }
+    if (exit_code != EXIT_OK && message[0] && !(cli->json_out && cli->quiet)) {
+        fputs("gusto: error: ", stderr);
+        out_text(stderr, message);
+        fputc('\n', stderr);
+        if (hint)
+            fprintf(stderr, "hint: %s\n", hint);
+    }
+    json_decref(data);
+    for (int i = 0; i < col.n; i++)
+        sync_result_free(&results[i]);
+    free(results);
+    mstore_close(st);
+    return exit_code;
+}

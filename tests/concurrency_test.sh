@@ -1,0 +1,170 @@
+#!/bin/sh
+# concurrency_test.sh - 8 `gusto employees update` processes at once against one gusto-sandbox: on different fields of the same employees no update is lost; on the same field each update is either applied (exactly one successful PUT) or reported as a version conflict (exit 4, naming the field), and the final value is a winner's.
+#
+# Environment: GUSTO, GUSTO_SANDBOX (defaults build/...), ROUNDS (3).  Needs
+# jq.  Prints "ok - NAME" / "not ok - NAME" and ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/common.sh
+
+TOKEN=concurrency-token-31d9
+ROUNDS=${ROUNDS:-3}
+command -v jq >/dev/null 2>&1 || bail "jq is required"
+sb_start sb -- --seed demo --token "$TOKEN" --rate-limit 0 --log || bail "the sandbox did not start"
+export GUSTO_ACCESS_TOKEN=$TOKEN
+
+# gusto ARGS...: the CLI against the sandbox, JSON envelopes out.
+gusto() { "$GUSTO" --env "$URL" --json "$@"; }
+
+# Onboarded seed employees (they have every part), 3 for the first test and
+# 2 more for the second.
+gusto employees list --terminated=false >"$T/list.json" 2>/dev/null ||
+    gusto employees list >"$T/list.json" 2>/dev/null
+jq -r '[.data[] | select(.onboarded == true and .terminated == false)] | .[0:5][] | .uuid' \
+    "$T/list.json" >"$T/emps"
+[ "$(wc -l <"$T/emps")" -eq 5 ] || bail "could not find 5 onboarded employees"
+E1=$(sed -n 1p "$T/emps")
+E2=$(sed -n 2p "$T/emps")
+E3=$(sed -n 3p "$T/emps")
+E4=$(sed -n 4p "$T/emps")
+E5=$(sed -n 5p "$T/emps")
+
+# ---- 1. different fields ---------------------------------------------------------
+
+# change P R: the JSON process P sends in round R (one field each).
+change() {
+    case $1 in
+    1) echo "{\"preferred_first_name\": \"Pref-$2\"}" ;;
+    2) echo "{\"middle_initial\": \"$(echo ABCDEFGHIJ | cut -c"$2")\"}" ;;
+    3) echo "{\"work_email\": \"w$2@acme-demo.test\"}" ;;
+    4) echo "{\"email\": \"e$2@example.com\"}" ;;
+    5) echo "{\"home_address\": {\"street_2\": \"Apt $2\"}}" ;;
+    6) echo "{\"home_address\": {\"city\": \"City $2\"}}" ;;
+    7) echo "{\"job\": {\"title\": \"Title $2\"}}" ;;
+    8) echo "{\"compensation\": {\"rate\": \"7000$2.00\"}}" ;;
+    esac
+}
+# value P R: the jq path of P's field in `employees get` and the value expected.
+path_of() {
+    case $1 in
+    1) echo '.preferred_first_name' ;;
+    2) echo '.middle_initial' ;;
+    3) echo '.work_email' ;;
+    4) echo '.email' ;;
+    5) echo '.current_home_address.street_2' ;;
+    6) echo '.current_home_address.city' ;;
+    7) echo '([.jobs[] | select(.primary)][0] // .jobs[0]).title' ;;
+    8) echo '([.jobs[] | select(.primary)][0] // .jobs[0]).rate' ;;
+    esac
+}
+change_value() { change "$1" "$2" | jq -r '.. | scalars'; }
+
+# The writers wait for one start signal, then run their rounds.
+writer() {
+    p=$1
+    while [ ! -f "$T/go" ]; do sleep 0.01; done
+    r=1
+    while [ "$r" -le "$ROUNDS" ]; do
+        for e in $E1 $E2 $E3; do
+            change "$p" "$r" | gusto employees update "$e" >"$T/w$p.$r.$e.out" 2>"$T/w$p.$r.$e.err"
+            echo $? >"$T/w$p.$r.$e.rc"
+        done
+        r=$((r + 1))
+    done
+}
+rm -f "$T/go"
+pids=""
+for p in 1 2 3 4 5 6 7 8; do
+    writer "$p" &
+    pids="$pids $!"
+done
+t0=$(date +%s.%N)
+touch "$T/go"
+for p in $pids; do wait "$p"; done
+t1=$(date +%s.%N)
+
+total=$((8 * ROUNDS * 3))
+failed=0
+for f in "$T"/w*.rc; do
+    [ "$(cat "$f")" -eq 0 ] || failed=$((failed + 1))
+done
+if [ "$failed" -eq 0 ]; then
+    ok "different fields: all $total updates by 8 processes exited 0 ($(echo "$t1 - $t0" | bc) s)"
+else
+    first=$(grep -L -x 0 "$T"/w*.rc | head -1)
+    not_ok "different fields: $failed of $total updates failed" \
+        "$(cat "${first%.rc}.out" | head -c 400)"
+fi
+lost=0
+for e in $E1 $E2 $E3; do
+    gusto employees get "$e" >"$T/final.$e.json" 2>/dev/null
+    for p in 1 2 3 4 5 6 7 8; do
+        want=$(change_value "$p" "$ROUNDS")
+        got=$(jq -r ".data | $(path_of "$p")" "$T/final.$e.json")
+        if [ "$got" != "$want" ]; then
+            lost=$((lost + 1))
+            echo "#   $e field $(path_of "$p"): got '$got', want '$want'"
+        fi
+    done
+done
+check "different fields: every field holds its writer's last value on all 3 employees (lost: $lost of 24)" \
+    [ "$lost" -eq 0 ]
+
+# ---- 2. the same field ---------------------------------------------------------
+
+# same NAME EMPLOYEE PUT_PATH JQ_PATH TEMPLATE: 8 processes set one field at
+# once, each to its own value (TEMPLATE with @ replaced by the process).
+same() {
+    sname=$1 e=$2 put_path=$3 jq_path=$4 tmpl=$5 field=$6
+    rm -f "$T/go2"
+    before=$(grep -c "^PUT $put_path 200 " "$T/sb.log")
+    pids=""
+    for p in 1 2 3 4 5 6 7 8; do
+        (
+            while [ ! -f "$T/go2" ]; do sleep 0.005; done
+            echo "$tmpl" | sed "s/@/$p/g" | gusto employees update "$e" >"$T/s$p.out" 2>"$T/s$p.err"
+            echo $? >"$T/s$p.rc"
+        ) &
+        pids="$pids $!"
+    done
+    touch "$T/go2"
+    for p in $pids; do wait "$p"; done
+    after=$(grep -c "^PUT $put_path 200 " "$T/sb.log")
+    applied=0 conflicts=0 other=0 named=0
+    : >"$T/winners"
+    for p in 1 2 3 4 5 6 7 8; do
+        rc=$(cat "$T/s$p.rc")
+        if [ "$rc" -eq 0 ]; then
+            applied=$((applied + 1))
+            echo "$tmpl" | sed "s/@/$p/g" | jq -r '.. | scalars' >>"$T/winners"
+        elif [ "$rc" -eq 4 ] && jq -e '.ok == false' "$T/s$p.out" >/dev/null 2>&1; then
+            conflicts=$((conflicts + 1))
+            # The error names the colliding field.
+            if jq -e --arg f "$field" '(.error | tostring) | contains($f)' "$T/s$p.out" >/dev/null &&
+                grep -qi conflict "$T/s$p.out"; then
+                named=$((named + 1))
+            fi
+        else
+            other=$((other + 1))
+        fi
+    done
+    all=false
+    [ "$other" -eq 0 ] && [ "$applied" -ge 1 ] && [ $((applied + conflicts)) -eq 8 ] && all=true
+    check "same field ($sname): 8 updates = $applied applied + $conflicts conflicts, none failing otherwise" \
+        $all
+    check "same field ($sname): each conflict (exit 4) names $field ($named of $conflicts)" \
+        [ "$named" -eq "$conflicts" ]
+    check "same field ($sname): the sandbox took exactly one successful PUT per applied update ($((after - before)) for $applied)" \
+        [ $((after - before)) -eq "$applied" ]
+    final=$(gusto employees get "$e" 2>/dev/null | jq -r ".data | $jq_path")
+    check "same field ($sname): the final value '$final' is one an applied update wrote" \
+        grep -q -x -F -- "$final" "$T/winners"
+}
+
+same "employee.preferred_first_name" "$E4" "/v1/employees/$E4" '.preferred_first_name' \
+    '{"preferred_first_name": "Same-@"}' preferred_first_name
+JOB5=$(gusto employees get "$E5" 2>/dev/null | jq -r '([.data.jobs[] | select(.primary)][0] // .data.jobs[0]).uuid')
+same "job.title" "$E5" "/v1/jobs/$JOB5" '([.jobs[] | select(.primary)][0] // .jobs[0]).title' \
+    '{"job": {"title": "Same title @"}}' title
+
+finish
