@@ -162,52 +162,6 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-static bool is_date(const char *s)
-{
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = md[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= max;
-}
-
-static bool is_uuid(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return true;
-}
-
-static bool is_rate(const char *s)
-{
-    const char *p = s;
-    if (!isdigit((unsigned char)*p))
-        return false;
-    while (isdigit((unsigned char)*p))
-        p++;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char)*p))
-            return false;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    return *p == 0 && p - s <= 20;
-}
-
 static bool is_email(const char *s)
 {
     const char *at = strchr(s, '@');
@@ -287,11 +241,11 @@ static void check_value(struct ctx *x, const char *path, const struct rule *r, c
         break;
     case K_DATE:
     case K_DATE_NULL:
-        if (!is_date(s))
+        if (!input_is_date(s))
             add(x, path, "must be a real date as YYYY-MM-DD, got \"%.40s\"", s);
         break;
     case K_UUID:
-        if (!is_uuid(s))
+        if (!input_is_uuid(s))
             add(x, path, "must be a UUID, got \"%.60s\"", s);
         break;
     case K_ENUM:
@@ -352,7 +306,7 @@ static void check_value(struct ctx *x, const char *path, const struct rule *r, c
         break;
     }
     case K_RATE:
-        if (!is_rate(s))
+        if (!input_is_money(s))
             add(x, path, "must be a decimal string such as \"70000.00\", got \"%.30s\"", s);
         break;
     default:
@@ -496,7 +450,7 @@ static void check_entry(struct ctx *x, const json_t *e)
     } else {
         check_object(x, "person", person, PERSON);
         const char *dob = json_string_value(json_object_get(person, "date_of_birth"));
-        if (dob && is_date(dob) && strcmp(dob, x->today) > 0)
+        if (dob && input_is_date(dob) && strcmp(dob, x->today) > 0)
             add(x, "person.date_of_birth", "cannot be in the future");
         if (json_is_true(json_object_get(person, "self_onboarding")) &&
             !json_is_string(json_object_get(person, "email")))

@@ -110,23 +110,9 @@ static gusto_code not_found_employee(gusto_error *err, const char *uuid)
     return GUSTO_ENOTFOUND;
 }
 
-static bool valid_uuid_arg(const char *s)
-{
-    if (!s || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        char ch = s[i];
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-                                 (ch >= 'A' && ch <= 'F')))
-            return false;
-    }
-    return true;
-}
-
 static gusto_code check_uuid_arg(const char *uuid, gusto_error *err)
 {
-    if (valid_uuid_arg(uuid))
+    if (uuid && input_is_uuid(uuid))
         return GUSTO_OK;
     err_set(err, GUSTO_EINVAL, "employee UUID \"%.60s\" is not a UUID",
             uuid ? uuid : "(null)");

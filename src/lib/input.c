@@ -80,7 +80,7 @@ static bool digits(const char *s, size_t n)
     return true;
 }
 
-static bool is_date(const char *s)
+bool input_is_date(const char *s)
 {
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4) ||
         !digits(s + 5, 2) || !digits(s + 8, 2))
@@ -95,7 +95,7 @@ static bool is_date(const char *s)
     return d <= max;
 }
 
-static bool is_money(const char *s)
+bool input_is_money(const char *s)
 {
     const char *p = s;
     if (!isdigit((unsigned char)*p))
@@ -112,7 +112,7 @@ static bool is_money(const char *s)
     return *p == 0 && p - s <= 20;
 }
 
-static bool is_uuid(const char *s)
+bool input_is_uuid(const char *s)
 {
     if (strlen(s) != 36)
         return false;
@@ -219,12 +219,12 @@ static gusto_code check_rules(const json_t *obj, const struct rule *rules, bool 
                 return fail(err, prefix, r->name, "%s cannot be blank%s", NULL);
             break;
         case K_DATE: case K_DATE_NULL:
-            if (!is_date(s))
+            if (!input_is_date(s))
                 return fail(err, prefix, r->name,
                             "%s must be a real date as YYYY-MM-DD, got \"%.40s\"", s);
             break;
         case K_MONEY:
-            if (!is_money(s))
+            if (!input_is_money(s))
                 return fail(err, prefix, r->name,
                             "%s must be a decimal string such as \"70000.00\", got \"%.40s\"",
                             s);
@@ -276,7 +276,7 @@ static gusto_code check_rules(const json_t *obj, const struct rule *rules, bool 
                             s);
             break;
         case K_UUID:
-            if (!is_uuid(s))
+            if (!input_is_uuid(s))
                 return fail(err, prefix, r->name, "%s must be a UUID, got \"%.60s\"", s);
             break;
         default:

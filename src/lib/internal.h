@@ -113,6 +113,12 @@ enum part { PART_EMPLOYEE, PART_EMPLOYEE_UPDATE, PART_HOME, PART_WORK, PART_JOB,
 gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
                        bool creating, gusto_error *err);
 
+/* Strict formats shared by every input check: a real YYYY-MM-DD date, an
+ * 8-4-4-4-12 hex UUID, a decimal money string such as "70000.00". */
+bool input_is_date(const char *s);
+bool input_is_uuid(const char *s);
+bool input_is_money(const char *s);
+
 /* Fill out with the nine digits of an SSN given as 123456789 or
  * 123-45-6789; false when it is neither. */
 bool input_ssn_digits(const char *s, char out[10]);

@@ -10,7 +10,7 @@ gusto_code gusto_time_off(gusto_client *c, const char *uuid, const char *type,
 {
     err_clear(err);
     *result = NULL;
-    if (!uuid || strlen(uuid) != 36 || strspn(uuid, "0123456789abcdefABCDEF-") != 36) {
+    if (!uuid || !input_is_uuid(uuid)) {
         err_set(err, GUSTO_EINVAL, "employee UUID \"%.60s\" is not a UUID", uuid ? uuid : "");
         err_field(err, "employee_uuid");
         return GUSTO_EINVAL;
