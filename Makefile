@@ -35,9 +35,13 @@ CLI_OBJ     = $(CLI_SRC:%.c=$(BUILD)/%.o)
 # gusto sync / gusto profile: the mirror store (SQLite, PostgreSQL), engine, sinks.
 SYNC_SRC    = $(wildcard src/sync/*.c)
 SYNC_OBJ    = $(SYNC_SRC:%.c=$(BUILD)/%.o)
+# gusto serve: the HTTP service for workflow engines and Gusto webhooks.
+SERVE_SRC   = $(wildcard src/serve/*.c)
+SERVE_OBJ   = $(SERVE_SRC:%.c=$(BUILD)/%.o)
 SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson sqlite3 libcrypto)
-TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test
+TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test \
+              $(BUILD)/tests/hostile_test
 VERSION     = 0.1.0
 
 all: $(BUILD)/gusto-sandbox $(BUILD)/libgusto.a $(BUILD)/libgusto.so $(BUILD)/gusto $(TEST_BINS)
@@ -60,7 +64,7 @@ $(BUILD)/libgusto.a: $(LIB_OBJ)
 $(BUILD)/libgusto.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libgusto.so.0 -o $@ $^ $(LIB_LIBS)
 
-$(BUILD)/gusto: $(CLI_OBJ) $(SYNC_OBJ) $(BUILD)/libgusto.a
+$(BUILD)/gusto: $(CLI_OBJ) $(SYNC_OBJ) $(SERVE_OBJ) $(BUILD)/libgusto.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
@@ -70,6 +74,9 @@ $(BUILD)/tests/batches_test: $(BUILD)/tests/batches_test.o $(BUILD)/tests/testut
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 $(BUILD)/tests/oauth_test: $(BUILD)/tests/oauth_test.o $(BUILD)/tests/testutil.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
+
+$(BUILD)/tests/hostile_test: $(BUILD)/tests/hostile_test.o $(BUILD)/tests/testutil.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 $(BUILD)/tests/lib_test: $(BUILD)/tests/lib_test.o $(BUILD)/tests/testutil.o $(BUILD)/libgusto.a

@@ -11,15 +11,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Same threading as src/sandbox/server.c (MHD_USE_INTERNAL_POLLING_THREAD |
- * MHD_USE_THREAD_PER_CONNECTION), so the two differ only in the work done
- * per request. */
+/* By default the same threading as src/sandbox/server.c
+ * (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION), so the
+ * two differ only in the work done per request; that is the ceiling make
+ * bench uses.  --pool N (an epoll thread pool) exists only to measure what
+ * the threading mode itself costs (docs/performance.md). */
 
 static const char usage[] =
-    "usage: bare_server [--port N] [--get FILE] [--list FILE]\n"
+    "usage: bare_server [--port N] [--get FILE] [--list FILE] [--pool THREADS]\n"
     "Listens on 127.0.0.1.  A URL ending in /employees gets the --list body,\n"
     "any other URL the --get body (default {\"ok\":true}).  Prints\n"
-    "'listening on http://127.0.0.1:PORT' and runs until SIGINT or SIGTERM.\n";
+    "'listening on http://127.0.0.1:PORT' and runs until SIGINT or SIGTERM.\n"
+    "Threads: one per connection, as gusto-sandbox; --pool: an epoll pool.\n";
 
 struct body {
     char *data;
@@ -96,13 +99,21 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-    long port = 0;
+    long port = 0, pool = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
             char *end;
             errno = 0;
             port = strtol(argv[++i], &end, 10);
             if (errno || *end || port < 0 || port > 65535) {
+                fputs(usage, stderr);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--pool") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            pool = strtol(argv[++i], &end, 10);
+            if (errno || *end || pool < 1 || pool > 64) {
                 fputs(usage, stderr);
                 return 2;
             }
@@ -122,11 +133,21 @@ int main(int argc, char **argv)
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)2000, MHD_OPTION_END);
+    struct MHD_Daemon *d;
+    if (pool)
+        d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+                                 MHD_USE_ERROR_LOG,
+                             0, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR,
+                             (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)pool, MHD_OPTION_END);
+    else
+        d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                                 MHD_USE_ERROR_LOG,
+                             0, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR,
+                             (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
+                             (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+                             MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%ld\n", port);
         return 1;

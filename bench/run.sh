@@ -31,8 +31,8 @@ case ${1:-} in
 esac
 
 if [ $QUICK = 1 ]; then
-    N_LIST=2000 N_GET=200 N_CREATE=200 REPS=1 D_RUNS=3
-    WRK_DUR=2 WRK_WARM=0 N_BIG=20000 N_BULK=300 N_SYNC=1000
+    N_LIST=1000 N_GET=100 N_CREATE=100 REPS=1 D_RUNS=3
+    WRK_DUR=2 WRK_WARM=0 N_BIG=10000 N_BULK=300 N_SYNC=1000
 else
     N_LIST=10000 N_GET=1000 N_CREATE=1000 REPS=3 D_RUNS=7
     WRK_DUR=10 WRK_WARM=2 N_BIG=100000 N_BULK=10000 N_SYNC=10000
@@ -40,7 +40,8 @@ fi
 WRK_CONN=32
 WRK_THREADS=2
 
-log() { printf 'bench: %s\n' "$*" >&2; }
+T_START=$(date +%s)
+log() { printf 'bench [%3ss]: %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 TMP=$(mktemp -d /tmp/gusto-bench.XXXXXX) || die "mktemp failed"
@@ -72,6 +73,9 @@ kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
 
 # row NAME OURS THEIRS: one table row; the ratio is computed when printing.
 row() { printf '%s|%s|%s\n' "$1" "$2" "$3" >>"$ROWS"; }
+
+# one NAME VALUE: a row with one number and no comparison.
+one() { printf '%s|%s|=\n' "$1" "$2" >>"$ROWS"; }
 
 # note NAME TEXT: a table row with no numbers (skipped items, remarks).
 note() { printf '%s|%s|-\n' "$1" "$2" >>"$ROWS"; }
@@ -295,13 +299,46 @@ wrk_run() {
 }
 wv() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$WRK"; }
 
+# Prism: prism_start launches it, prism_wait waits for "Prism is listening".
+PRISM_OK=0
+PRISM_PID=""
+prism_start() {
+    [ -n "${GUSTO_SPEC:-}" ] && [ -f "$GUSTO_SPEC" ] || {
+        log "Gusto's OpenAPI spec not found (set GUSTO_SPEC): Prism is skipped"
+        return 1
+    }
+    PPORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+    PRISM_T0=$(now_ms)
+    # Prism's default log level (info) writes lines per request; the bench
+    # keeps it, as a user running `prism mock` would have it.
+    start prism node "$NODE_DIR/node_modules/@stoplight/prism-cli/dist/index.js" mock \
+        -h 127.0.0.1 -p "$PPORT" "$GUSTO_SPEC"
+    PRISM_PID=$LAST_PID
+}
+prism_wait() {
+    [ -n "$PRISM_PID" ] || return 1
+    if wait_for "$TMP/prism.out" 'Prism is listening' 120 "$PRISM_PID"; then
+        PRISM_START=$(($(now_ms) - PRISM_T0))
+        PRISM_OK=1
+        log "  Prism started in $PRISM_START ms"
+    else
+        log "Prism did not start: $(tail -n 3 "$TMP/prism.err")"
+        stop "$PRISM_PID"
+        PRISM_PID=""
+        return 1
+    fi
+}
+
 if [ $HAVE_WRK = 1 ]; then
+    # bench-quick starts Prism while the sandbox seeds, to save its ~5 s start.
+    [ $QUICK = 1 ] && prism_start
     log "2. servers: sandbox with $N_BIG employees"
     sandbox sbB --seed-employees "$N_BIG"
     B_PID=$SB_PID
     B_URL=$SB_URL
     B_CO=$SB_COMPANY
     B_START=$SB_START_MS
+    [ $QUICK = 1 ] && prism_wait
     "$BB/client_bench" uuids "$B_URL" "$TOKEN" "$B_CO" 1 "$TMP/uuidB.txt" >/dev/null
     UB=$(head -n 1 "$TMP/uuidB.txt")
     GET_PATH=/v1/employees/$UB
@@ -323,31 +360,16 @@ if [ $HAVE_WRK = 1 ]; then
     SB_HWM=$(hwm_kb "$B_PID")
     stop "$B_PID"
 
-    PRISM_OK=0
-    if [ -n "${GUSTO_SPEC:-}" ] && [ -f "$GUSTO_SPEC" ]; then
-        PPORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-        t0=$(now_ms)
-        # Prism's default log level (info) writes lines per request; the
-        # bench keeps it, as a user running `prism mock` would have it.
-        start prism node "$NODE_DIR/node_modules/@stoplight/prism-cli/dist/index.js" mock \
-            -h 127.0.0.1 -p "$PPORT" "$GUSTO_SPEC"
-        PRISM_PID=$LAST_PID
-        if wait_for "$TMP/prism.out" 'Prism is listening' 120 "$PRISM_PID"; then
-            PRISM_START=$(($(now_ms) - t0))
-            PRISM_OK=1
-            log "  Prism started in $PRISM_START ms; wrk ${WRK_DUR}s"
-            wrk_run prism.get "http://127.0.0.1:$PPORT$GET_PATH"
-            wrk_run prism.list "http://127.0.0.1:$PPORT$LIST_PATH"
-            PRISM_HWM=$(hwm_kb "$PRISM_PID")
-            curl -s -o "$TMP/prism-list.json" -H "Authorization: Bearer $TOKEN" \
-                "http://127.0.0.1:$PPORT$LIST_PATH"
-        else
-            log "Prism did not start: $(tail -n 3 "$TMP/prism.err")"
-        fi
-        stop "$PRISM_PID"
-    else
-        log "Gusto's OpenAPI spec not found (set GUSTO_SPEC): Prism is skipped"
+    [ $QUICK = 1 ] || { prism_start && prism_wait; }
+    if [ $PRISM_OK = 1 ]; then
+        log "  wrk ${WRK_DUR}s at $WRK_CONN connections: Prism"
+        wrk_run prism.get "http://127.0.0.1:$PPORT$GET_PATH"
+        wrk_run prism.list "http://127.0.0.1:$PPORT$LIST_PATH"
+        PRISM_HWM=$(hwm_kb "$PRISM_PID")
+        curl -s -o "$TMP/prism-list.json" -H "Authorization: Bearer $TOKEN" \
+            "http://127.0.0.1:$PPORT$LIST_PATH"
     fi
+    [ -n "$PRISM_PID" ] && stop "$PRISM_PID"
 
     for ep in get list; do
         case $ep in get) what="GET employee" ;; list) what="list per=100" ;; esac
@@ -417,12 +439,14 @@ if have_cmd batch; then
         target bulk_batch_vs_onebyone_wall "$(ratio "$BATCH_WALL" "$ONE_WALL")" "<=" 1
     else
         note "3 onboard $N_BULK with batches" "failed: $(head -c 200 "$TMP/batch.out")"
-        row "3 onboard $N_BULK one by one: wall ms, requests" "$ONE_WALL" "$ONE_REQ"
+        one "3 onboard $N_BULK one by one: wall ms" "$ONE_WALL"
+        one "3 onboard $N_BULK one by one: requests" "$ONE_REQ"
         target bulk_batch_vs_onebyone_wall n/a "<=" 1 "gusto batch create failed"
     fi
 else
     note "3 onboard $N_BULK with batches" "skipped (not built)"
-    row "3 onboard $N_BULK one by one: wall ms, requests" "$ONE_WALL" "$ONE_REQ"
+    one "3 onboard $N_BULK one by one: wall ms" "$ONE_WALL"
+    one "3 onboard $N_BULK one by one: requests" "$ONE_REQ"
     target bulk_batch_vs_onebyone_wall n/a "<=" 1 "skipped: gusto batch not built"
 fi
 stop "$SB_PID"
@@ -449,8 +473,10 @@ if have_cmd sync; then
         FULL_WALL=$S_WALL FULL_REQ=$S_REQ
         if sync_once; then
             RE_WALL=$S_WALL RE_REQ=$S_REQ
-            row "4 full sync $N_SYNC: wall ms, requests/employee" "$FULL_WALL" "$(ratio "$FULL_REQ" "$N_SYNC")"
-            row "4 unchanged re-sync: wall ms, requests/employee" "$RE_WALL" "$(ratio "$RE_REQ" "$N_SYNC")"
+            row "4 sync $N_SYNC: wall ms, re-sync vs full sync" "$RE_WALL" "$FULL_WALL"
+            row "4 sync $N_SYNC: requests, re-sync vs full sync" "$RE_REQ" "$FULL_REQ"
+            one "4 full sync: requests per employee" "$(ratio "$FULL_REQ" "$N_SYNC")"
+            one "4 unchanged re-sync: requests per employee" "$(ratio "$RE_REQ" "$N_SYNC")"
             target resync_requests_per_employee "$(ratio "$RE_REQ" "$N_SYNC")" "<=" 0.02
         else
             note "4 re-sync" "failed: $(head -c 200 "$TMP/sync.out")"
@@ -479,6 +505,7 @@ awk -F'|' '
         printf "%-" w "s  %12s  %12s  %10s\n", "name", "ours", "theirs", "ours/theirs"
         for (i = 1; i <= NR; i++) {
             if (b[i] == "-") { printf "%-" w "s  %s\n", name[i], a[i]; continue }
+            if (b[i] == "=") { printf "%-" w "s  %12s\n", name[i], a[i]; continue }
             r = (a[i] == "n/a" || b[i] == "n/a" || b[i] + 0 == 0) ? "n/a" : sprintf("%.4g", a[i] / b[i])
             printf "%-" w "s  %12s  %12s  %10s\n", name[i], a[i], b[i], r
         }

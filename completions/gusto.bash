@@ -14,7 +14,8 @@ _gusto()
     local global_valued="--env --company --connection --store --api-version --timeout
         --retries --rate-limit"
     local command_valued="--search --include --input --type --data --client-id --name
-        --redirect-uri --idempotency-key"
+        --redirect-uri --idempotency-key --db --events --webhook --max-terminations
+        --lease-ttl --worker --connections --email"
 
     # Values of the option just typed.
     case $prev in
@@ -35,8 +36,14 @@ _gusto()
         --api-version)
             COMPREPLY=($(compgen -W "2025-06-15" -- "$cur"))
             return ;;
-        --store)
+        --store|--db)
             COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        --events)
+            COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "-" -- "$cur"))
+            compopt -o filenames 2>/dev/null
+            return ;;
+        --webhook|--max-terminations|--lease-ttl|--worker|--connections|--email)
             return ;;
         --company|--timeout|--retries|--rate-limit|--search|--data|--connection|--client-id|--name|--redirect-uri|--idempotency-key)
             return ;;
@@ -61,7 +68,7 @@ _gusto()
     local opts=""
     case "${words[0]}" in
         "")
-            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect help" -- "$cur"))
+            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect sync profile help" -- "$cur"))
             [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$globals" -- "$cur"))
             return ;;
         employees)
@@ -87,6 +94,9 @@ _gusto()
         time-off) opts="--type" ;;
         connect) opts="--client-id --name --redirect-uri --client-secret-stdin --no-browser --wait" ;;
         status|disconnect) opts="" ;;
+        sync) opts="--db --events --webhook --dry-run --confirm --max-terminations
+            --all-connections --connections --worker --lease-ttl --no-progress" ;;
+        profile) opts="--email --db" ;;
         api)
             opts="--data --input"
             if [[ $cur != -* ]]; then
@@ -100,7 +110,8 @@ _gusto()
                 esac
             fi ;;
         help)
-            COMPREPLY=($(compgen -W "employees batch time-off api help list create get update status" \
+            COMPREPLY=($(compgen -W "employees batch time-off api help list create get update status
+                sync profile" \
                 -- "$cur"))
             return ;;
     esac

@@ -20,6 +20,14 @@ if ! command -v clang >/dev/null 2>&1; then
     echo "0 passed, 1 failed"
     exit 1
 fi
+mkdir -p "$B"
+printf '#include <stddef.h>\n#include <stdint.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' \
+    >"$B/probe.c"
+if ! clang -fsanitize=fuzzer -o "$B/probe" "$B/probe.c" >/dev/null 2>&1; then
+    echo "not ok - clang cannot link libFuzzer (apt-get install libclang-rt-14-dev)"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 bins=""
 for t in $TARGETS; do bins="$bins $B/fuzz/$t"; done
 # shellcheck disable=SC2086  # bins is a list

@@ -4,8 +4,8 @@
 set -eu
 
 PKGS="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev
-libsqlite3-dev libjansson-dev libssl-dev libpq-dev postgresql
-curl jq valgrind clang nodejs npm chromium"
+libsqlite3-dev libjansson-dev libssl-dev libpq-dev postgresql sqlite3
+curl jq valgrind clang openssl wrk nodejs npm chromium"
 
 missing=""
 for p in $PKGS; do

@@ -97,3 +97,15 @@ sb_stop() {
 rss_kb() {
     awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null
 }
+
+# sb_stop_check NAME PID: stop the sandbox started as NAME and check that it
+# exited 0 with no sanitizer report in its stderr.
+sb_stop_check() {
+    sb_stop "$2"
+    st=$?
+    if [ "$st" -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/$1.log"; then
+        ok "the sandbox stopped cleanly (exit 0, no sanitizer report)"
+    else
+        not_ok "the sandbox stopped with exit $st" "$(grep -m3 -E 'ERROR|runtime error' "$T/$1.log")"
+    fi
+}

@@ -167,4 +167,5 @@ JOB5=$(gusto employees get "$E5" 2>/dev/null | jq -r '([.data.jobs[] | select(.p
 same "job.title" "$E5" "/v1/jobs/$JOB5" '([.jobs[] | select(.primary)][0] // .jobs[0]).title' \
     '{"job": {"title": "Same title @"}}' title
 
+sb_stop_check sb "$SB_PID"
 finish

@@ -48,6 +48,8 @@ run_stage batches ./build/tests/batches_test
 run_stage cli ./tests/cli_test.sh
 run_stage connect ./tests/connect_test.sh
 run_stage batch-cli ./tests/batch_cli_test.sh
+run_stage serve ./tests/serve_test.sh
+run_stage sync ./tests/sync_test.sh
 run_stage install ./tests/install_test.sh
 
 # npm ci once per run (it wipes node_modules), then each Node test.

@@ -589,6 +589,9 @@ stop "$RPID"
 GUSTO_WEBHOOK_SECRET=$HOOK_SECRET gsync hookbad --webhook "http://example.com/hook"
 check "webhook: plain http to a host that is not loopback is refused (exit 2)" \
     eval '[ $RC = 2 ] && grep -q loopback "$ERR"'
+GUSTO_WEBHOOK_SECRET=$HOOK_SECRET gsync hookbad2 --webhook "http://127.0.0.1.example.com/hook"
+check "webhook: a host name that only starts with 127. is not loopback" \
+    eval '[ $RC = 2 ] && grep -q loopback "$ERR"'
 gsync hooknokey --webhook "http://127.0.0.1:$HOOK_PORT/hook"
 check "webhook: the key must come from GUSTO_WEBHOOK_SECRET" \
     eval '[ $RC = 2 ] && grep -q GUSTO_WEBHOOK_SECRET "$ERR"'

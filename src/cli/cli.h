@@ -112,5 +112,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_profile(struct cli *cli, int argc, char **argv);
 /* `gusto batch create|status` (cmd_batch.c): the subcommand is argv[0]. */
 int cmd_batch(struct cli *cli, int argc, char **argv);
+/* `gusto serve`, `gusto serve keys ...` (cmd_serve.c, src/serve/). */
+int cmd_serve(struct cli *cli, int argc, char **argv);
 
 #endif

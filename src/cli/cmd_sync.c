@@ -150,9 +150,14 @@ static void show_event(const json_t *ev)
 
 static void show_result(const struct sync_result *r, bool dry_run, FILE *f)
 {
-    fprintf(f, "%s%s%s (%s): %s", r->name[0] ? "" : "company ", r->name[0] ? r->name : "",
-            r->name[0] ? "" : r->company, r->company,
-            strcmp(r->status, "dry_run") == 0 ? "dry run, nothing written" : r->status);
+    if (r->name[0]) {
+        out_text(f, r->name);
+        fprintf(f, " (%s)", r->company);
+    } else {
+        fprintf(f, "company %s", r->company[0] ? r->company : "(unknown)");
+    }
+    fprintf(f, ": %s", strcmp(r->status, "dry_run") == 0 ? "dry run, nothing written"
+                                                          : r->status);
     if (strcmp(r->status, "synced") == 0 || strcmp(r->status, "unchanged") == 0)
         fprintf(f, ", generation %lld", r->generation);
     fputc('\n', f);
@@ -161,7 +166,7 @@ static void show_result(const struct sync_result *r, bool dry_run, FILE *f)
         out_text(f, r->message);
         fputc('\n', f);
     }
-    if (strcmp(r->status, "leased") == 0)
+    if (strcmp(r->status, "leased") == 0 || (!r->employees && !r->requests))
         return;
     fprintf(f, "  created %ld, updated %ld, terminated %ld, rehired %ld, unchanged %ld, "
                "skipped %zu\n", r->created, r->updated, r->terminated, r->rehired,
@@ -253,12 +258,24 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     if (webhook && dry_run)
         out_warn(cli, "--dry-run delivers no events; --webhook is ignored");
 
+    /* The token's company: its client first, so a missing token touches no store. */
+    struct progress prog = {.on = !no_progress && !cli->quiet && out_is_tty(2)};
+    gusto_client *first = NULL;
+    if (!all && !connections) {
+        struct target t0 = {{0}, {0}};
+        if (!(first = make_client(cli, &t0, &prog, &rc)))
+            return rc;
+    }
+
     /* The mirror. */
     char target[1024], err[700];
-    if (mstore_target(db, !dry_run, target, sizeof target, err, sizeof err) != 0)
+    if (mstore_target(db, !dry_run, target, sizeof target, err, sizeof err) != 0) {
+        gusto_client_free(first);
         return out_fail(cli, EXIT_USAGE, "usage", err, "db", NULL);
-    if (sdb_is_postgres(target) && strchr(target + 13, '@') && strchr(target + 13, ':') &&
-        strchr(target + 13, ':') < strchr(target + 13, '@'))
+    }
+    char redacted[1024];
+    sdb_redact(target, redacted, sizeof redacted);
+    if (db && strcmp(redacted, target) != 0)
         out_warn(cli, "the --db URL carries a password, which other users can read in the "
                       "process list; use PGPASSWORD or ~/.pgpass instead");
     struct mstore *st = NULL;
@@ -266,9 +283,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
         st = mstore_open(":memory:", false, err, sizeof err); /* nothing mirrored yet */
     else
         st = mstore_open(target, dry_run, err, sizeof err);
-    if (!st)
+    if (!st) {
+        gusto_client_free(first);
         return out_fail(cli, EXIT_GENERAL, "store_error", err, "db",
                         "check --db (a SQLite path or postgres://user@host/db)");
+    }
 
     /* The companies. */
     struct target targets[MAX_TARGETS];
@@ -278,10 +297,12 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
         gusto_error gerr;
         if (gusto_connection_list(cli->store, add_connection, &col, &gerr) != GUSTO_OK) {
             mstore_close(st);
+            gusto_client_free(first);
             return out_error(cli, &gerr, NULL);
         }
         if (col.n == 0) {
             mstore_close(st);
+            gusto_client_free(first);
             return out_fail(cli, EXIT_USAGE, "usage", "--all-connections: the connection "
                             "store has no connections", NULL, "add one with gusto connect");
         }
@@ -296,6 +317,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
                 gusto_error gerr;
                 if (gusto_connection_get(cli->store, name, &conn, &gerr) != GUSTO_OK) {
                     mstore_close(st);
+                    gusto_client_free(first);
                     return out_error(cli, &gerr, NULL);
                 }
                 add_connection(&col, &conn);
@@ -306,7 +328,6 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
         col.n = 1; /* the token's company, or the only connection */
     }
 
-    struct progress prog = {.on = !no_progress && !cli->quiet && out_is_tty(2)};
     struct sink *sinks[2] = {NULL, NULL};
     int nsinks = 0;
     if (!dry_run) {
@@ -327,6 +348,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
             for (int i = 0; i < nsinks; i++)
                 sink_close(sinks[i]);
             mstore_close(st);
+            gusto_client_free(first);
             return out_fail(cli, EXIT_GENERAL, "sink_error", errs, NULL, NULL);
         }
     }
@@ -342,6 +364,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     struct sync_result *results = calloc((size_t)col.n, sizeof *results);
     if (!results) {
         mstore_close(st);
+        gusto_client_free(first);
         return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
     }
     for (int i = 0; i < col.n; i++) {
@@ -356,7 +379,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
             continue;
         }
         int crc = 0;
-        gusto_client *client = make_client(cli, &targets[i], &prog, &crc);
+        gusto_client *client = first ? first : make_client(cli, &targets[i], &prog, &crc);
+        first = NULL;
         if (!client) {
             failed++;
             exit_fail = crc;
@@ -418,10 +442,13 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
         sink_close(sinks[i]);
 
     json_t *data = json_object();
-    for (int i = 0; i < col.n; i++)
-        json_array_append_new(companies, sync_result_json(&results[i], dry_run));
-    char redacted[1024];
-    sdb_redact(target, redacted, sizeof redacted);
+    for (int i = 0; i < col.n; i++) {
+        json_t *o = sync_result_json(&results[i], dry_run);
+        json_t *e = json_object_get(o, "error");
+        if (e) /* the CLI's code names, as in every other envelope */
+            json_object_set_new(e, "code", json_string(out_code_name(results[i].err.code)));
+        json_array_append_new(companies, o);
+    }
     json_object_set_new(data, "db", json_string(dry_run && !sdb_is_postgres(target) &&
                                                         access(target, F_OK) != 0
                                                     ? "(none yet)" : redacted));

@@ -307,6 +307,10 @@ static int dispatch(struct cli *cli, int argc, char **argv)
         cli->command = "sync";
         return cmd_sync(cli, argc - 1, argv + 1);
     }
+    if (strcmp(c, "serve") == 0) {
+        cli->command = "serve";
+        return cmd_serve(cli, argc - 1, argv + 1);
+    }
     if (strcmp(c, "profile") == 0) {
         cli->command = "profile";
         return cmd_profile(cli, argc - 1, argv + 1);

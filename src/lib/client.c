@@ -2,6 +2,7 @@
  * UUID from token_info, and gusto_request() (the "call API" action). */
 #include "lib/internal.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -76,8 +77,11 @@ static int parse_base(const char *url, bool *https, bool *loopback)
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)host[i]) && !strchr(".-:_", host[i]))
             return -1;
+    /* Loopback is localhost, ::1 or an IPv4 address in 127/8; a name that
+     * merely starts with "127." (127.0.0.1.example.com) is a remote host. */
+    struct in_addr a4;
     *loopback = strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-                strncmp(host, "127.", 4) == 0;
+                (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127);
     return 0;
 }
 
@@ -170,6 +174,10 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* never carry the token elsewhere */
+    /* Plain http is allowed only because it stays on this machine: never
+     * hand it (and the token in clear) to an http_proxy from the environment. */
+    if (loopback)
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);

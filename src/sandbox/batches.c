@@ -513,6 +513,7 @@ static void process_batch(sqlite3 *db, const struct job *j)
     /* The status, processed_items and completed_at follow from the result
      * rows; entries not reached (a stop, a database failure) fail. */
     finish_batches(db, j->uuid);
+    webhook_batch_finished(db, j->uuid, j->company);
 }
 
 /* ---- the worker and its queue ----------------------------------------- */

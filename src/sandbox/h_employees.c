@@ -292,6 +292,7 @@ int h_employee_create(struct request *r)
     char now[40];
     now_iso8601(now);
     enrol_time_off(r->db, company, uuid, now);
+    webhook_emit("Employee", "employee.created", company, uuid);
     struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read")};
     return reply_json(r, 201, render_employee(r->db, uuid, &o));
 }
@@ -344,6 +345,7 @@ int h_employee_update(struct request *r)
     json_decref(doc);
     if (rc)
         return reply_error(r, 500, "request", "internal_error", "database error");
+    webhook_emit("Employee", "employee.updated", r->auth.company_uuid, uuid);
     return reply_json(r, 200, render_employee(r->db, uuid, &o));
 }
 

@@ -137,6 +137,8 @@ int h_termination_create(struct request *r)
     if (sqlite3_step(st) == SQLITE_ROW)
         t = termination_json(st, today);
     sqlite3_reset(st);
+    if (t)
+        webhook_emit("Employee", "employee.terminated", r->auth.company_uuid, emp);
     return t ? reply_json(r, 201, t) : db_error(r);
 }
 

@@ -55,6 +55,15 @@ static const struct route ROUTES[] = {
     {"POST", "/v1/employees/:/rehire", "employments:write", h_rehire_create, true},
     {"POST", "/v1/companies/:/people_batches", "people_batches:write", h_batch_create, true},
     {"GET", "/v1/people_batches/:", "people_batches:read", h_batch_get, false},
+    /* Webhook subscriptions: any valid token (sandbox tokens carry no system scope). */
+    {"GET", "/v1/webhook_subscriptions", NULL, h_webhook_subs_list, false},
+    {"POST", "/v1/webhook_subscriptions", NULL, h_webhook_sub_create, false},
+    {"GET", "/v1/webhook_subscriptions/:", NULL, h_webhook_sub_get, false},
+    {"PUT", "/v1/webhook_subscriptions/:", NULL, h_webhook_sub_update, false},
+    {"DELETE", "/v1/webhook_subscriptions/:", NULL, h_webhook_sub_delete, false},
+    {"PUT", "/v1/webhook_subscriptions/:/verify", NULL, h_webhook_sub_verify, false},
+    {"GET", "/v1/webhook_subscriptions/:/request_verification_token", NULL,
+     h_webhook_sub_request_token, false},
 };
 
 /* Match pattern against path; ':' segments capture into r->params.  The

@@ -380,6 +380,22 @@ void batches_shutdown(void);
  * worker; takes ownership of items (the request's batch array).  0 or -1. */
 int batches_enqueue(const char *batch_uuid, const char *company, json_t *items);
 
+/* ---- webhook subscriptions and delivery (h_webhooks.c) --------------- */
+
+int h_webhook_subs_list(struct request *r);
+int h_webhook_sub_create(struct request *r);
+int h_webhook_sub_get(struct request *r);
+int h_webhook_sub_update(struct request *r);
+int h_webhook_sub_delete(struct request *r);
+int h_webhook_sub_verify(struct request *r);
+int h_webhook_sub_request_token(struct request *r);
+/* Queue a signed event for every verified subscription of `company` that
+ * takes entity_type ("Employee", "PeopleBatch"). */
+void webhook_emit(const char *entity_type, const char *event_type, const char *company,
+                  const char *entity_uuid);
+/* people_batch.completed or .failed for a finished batch. */
+void webhook_batch_finished(sqlite3 *db, const char *batch_uuid, const char *company);
+
 /* ---- seed data (seed.c) --------------------------------------------- */
 
 /* The fixed demo company exists in every sandbox. */

@@ -30,7 +30,9 @@ static void draw(struct progress *p, const char *note)
                           : i < (int)(frac * width + 0.5) ? '#' : '.';
     bar[width] = 0;
     char label[40];
-    snprintf(label, sizeof label, "%.36s", p->label ? p->label : s->company ? s->company : "");
+    snprintf(label, sizeof label, "%.36s", p->label ? p->label
+                                           : s->name && *s->name ? s->name
+                                           : s->company ? s->company : "");
     char fetch[48] = "";
     if (s->to_fetch)
         snprintf(fetch, sizeof fetch, ", fetched %zu/%zu", s->fetched, s->to_fetch);
@@ -68,7 +70,7 @@ void progress_wait(void *ud, long wait_ms, int server)
         return;
     char note[96];
     snprintf(note, sizeof note, "waiting %.1fs for the %s rate limit", (double)wait_ms / 1000.0,
-             server ? "server's" : "200/min");
+             server ? "server's" : "client's");
     draw(p, note);
 }
 

@@ -19,7 +19,7 @@ struct sdb *sdb_open(const char *target, bool readonly, char *err, size_t errlen
         return NULL;
     }
     if (sdb_is_postgres(target))
-        return sdb_pg_open(target, err, errlen);
+        return sdb_pg_open(target, readonly, err, errlen);
     return sdb_sqlite_open(target, readonly, err, errlen);
 }
 

@@ -22,8 +22,8 @@ enum sdb_kind { SDB_SQLITE, SDB_POSTGRES };
 
 /* Open `target`: "postgres://..." or "postgresql://..." (libpq), anything
  * else is a SQLite file path.  readonly: SQLite opens the file read-only
- * and fails when it does not exist (PostgreSQL is used as is).  Returns
- * NULL with a message in err. */
+ * and fails when it does not exist; a PostgreSQL session is made read-only
+ * (default_transaction_read_only).  Returns NULL with a message in err. */
 struct sdb *sdb_open(const char *target, bool readonly, char *err, size_t errlen);
 void sdb_close(struct sdb *db);
 enum sdb_kind sdb_kind(const struct sdb *db);

@@ -24,6 +24,6 @@ struct sdb {
 };
 
 struct sdb *sdb_sqlite_open(const char *path, bool readonly, char *err, size_t errlen);
-struct sdb *sdb_pg_open(const char *url, char *err, size_t errlen);
+struct sdb *sdb_pg_open(const char *url, bool readonly, char *err, size_t errlen);
 
 #endif

@@ -20,14 +20,27 @@ struct sdb_pg {
     int ncache;
 };
 
+/* libpq's messages span lines; keep them on one, trimmed. */
+static void one_line(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        char ch = *p == '\n' || *p == '\t' || *p == '\r' ? ' ' : *p;
+        if (ch == ' ' && (o == s || o[-1] == ' '))
+            continue;
+        *o++ = ch;
+    }
+    while (o > s && o[-1] == ' ')
+        o--;
+    *o = 0;
+}
+
 static void set_err(struct sdb_pg *p, const char *what, const PGresult *res)
 {
     const char *m = res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn);
     char msg[400];
     snprintf(msg, sizeof msg, "%s", m && *m ? m : "error");
-    size_t n = strlen(msg);
-    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-        msg[--n] = 0;
+    one_line(msg);
     snprintf(p->base.error, sizeof p->base.error, "%s: %s", what, msg);
 }
 
@@ -153,7 +166,7 @@ static void pg_close(struct sdb *db)
 static const struct sdb_ops OPS = {pg_exec, pg_script, pg_begin, pg_commit,
                                    pg_rollback, pg_now_ms, pg_close};
 
-struct sdb *sdb_pg_open(const char *url, char *err, size_t errlen)
+struct sdb *sdb_pg_open(const char *url, bool readonly, char *err, size_t errlen)
 {
     struct sdb_pg *p = calloc(1, sizeof *p);
     if (!p) {
@@ -167,14 +180,18 @@ struct sdb *sdb_pg_open(const char *url, char *err, size_t errlen)
         char msg[400] = "out of memory";
         if (p->conn)
             snprintf(msg, sizeof msg, "%s", PQerrorMessage(p->conn));
-        size_t n = strlen(msg);
-        while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-            msg[--n] = 0;
+        one_line(msg);
         snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
         PQfinish(p->conn);
         free(p);
         return NULL;
     }
     PQsetNoticeProcessor(p->conn, ignore_notice, NULL);
+    if (readonly && pg_script(&p->base, "SET default_transaction_read_only = on") != 0) {
+        snprintf(err, errlen, "%s", p->base.error);
+        PQfinish(p->conn);
+        free(p);
+        return NULL;
+    }
     return &p->base;
 }

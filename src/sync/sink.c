@@ -3,6 +3,7 @@
  * transient failures with exponential backoff. */
 #include "sync/sink.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,10 +53,14 @@ struct sink *sink_file_open(const char *path, char *err, size_t errlen)
     return s;
 }
 
+/* localhost, ::1 or an IPv4 address in 127/8 (not a name that merely starts
+ * with "127.", such as 127.0.0.1.example.com). */
 static bool loopback_host(const char *host)
 {
-    return strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-           strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+    struct in_addr a4;
+    return strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+           strcmp(host, "::1") == 0 ||
+           (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127);
 }
 
 bool sink_url_allowed(const char *url, char *why, size_t cap)

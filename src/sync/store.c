@@ -122,6 +122,12 @@ struct mstore *mstore_open(const char *target, bool readonly, char *err, size_t 
         }
         return st;
     }
+    /* Only create what is missing: a role that may write rows but not create
+     * tables can still sync into a store set up by another. */
+    char v[64] = "";
+    static const char *q = "SELECT value FROM gusto_meta WHERE key='schema_version'";
+    if (sdb_exec(st->db, q, 0, NULL, first_text, v, NULL) == 0 && v[0])
+        return st;
     if (create_schema(st) != 0) {
         snprintf(err, errlen, "cannot create the schema in %s: %s", st->target,
                  sdb_error(st->db));

@@ -105,6 +105,9 @@ struct pend {
     bool fetch;              /* needs GET .../work_addresses */
     bool removed;            /* gone from Gusto */
     bool skip;
+    const char *status;      /* active, onboarding, terminated or removed (static) */
+    char *work_email;        /* lower case, or NULL */
+    char *personal_email;
     /* decided in classify() */
     const char *type;        /* event type, NULL for a row-only write */
     char content_hash[65];
@@ -209,8 +212,63 @@ static bool is_in(const char *status)
 }
 
 /* Take one employee entry (from the list, or read alone). */
+static char *lower_dup(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    char *d = s ? strdup(s) : NULL;
+    for (char *p = d; p && *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return d;
+}
+
+/* Cache what the write needs from a profile, so it is parsed once. */
+static void note_profile(struct pend *d, const json_t *prof)
+{
+    const char *ps = profile_status(prof);
+    d->status = d->removed                      ? "removed"
+                : strcmp(ps, "terminated") == 0 ? "terminated"
+                : strcmp(ps, "onboarding") == 0 ? "onboarding"
+                                                : "active";
+    free(d->work_email);
+    free(d->personal_email);
+    d->work_email = lower_dup(json_object_get(prof, "work_email"));
+    d->personal_email = lower_dup(json_object_get(prof, "personal_email"));
+}
+
+/* The uuid of an entry without parsing it, when the text starts with it (as
+ * Gusto's employee objects do, and libgusto keeps their key order). */
+static bool quick_uuid(const char *text, size_t len, char out[40])
+{
+    static const char key[] = "{\"uuid\":\"";
+    size_t k = sizeof key - 1;
+    if (len < k + 37 || memcmp(text, key, k) != 0 || text[k + 36] != '"')
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        char ch = text[k + i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') ||
+              ch == '-'))
+            return false;
+    }
+    memcpy(out, text + k, 36);
+    out[36] = 0;
+    return true;
+}
+
 static int take_entry(struct ctx *c, const char *text, size_t len)
 {
+    char eh[65], quick[40];
+    sha256_hex(text, len, eh);
+    if (c->res->name[0] && quick_uuid(text, len, quick)) {
+        /* The common case, an unchanged entry, costs a hash and no parse. */
+        struct prev *q = map_get(&c->map, quick);
+        if (q && !q->seen && q->rev > 0 && strcmp(q->entry_hash, eh) == 0 &&
+            strcmp(q->status, "removed") != 0) {
+            q->seen = true;
+            c->res->unchanged++;
+            return 0;
+        }
+    }
     json_error_t je;
     json_t *e = json_loadb(text, len, 0, &je);
     const char *uuid = json_string_value(json_object_get(e, "uuid"));
@@ -224,8 +282,6 @@ static int take_entry(struct ctx *c, const char *text, size_t len)
         if (n)
             snprintf(c->res->name, sizeof c->res->name, "%s", n);
     }
-    char eh[65];
-    sha256_hex(text, len, eh);
     struct prev *p = map_get(&c->map, uuid);
     if (p && p->seen) {
         json_decref(e); /* listed twice (pages shifted): the first one counts */
@@ -236,7 +292,7 @@ static int take_entry(struct ctx *c, const char *text, size_t len)
         return -1;
     }
     p->seen = true;
-    if (p->rev > 0 && strcmp(p->entry_hash, eh) == 0) {
+    if (p->rev > 0 && strcmp(p->entry_hash, eh) == 0 && strcmp(p->status, "removed") != 0) {
         c->res->unchanged++;
         json_decref(e);
         return 0;
@@ -252,6 +308,7 @@ static int take_entry(struct ctx *c, const char *text, size_t len)
     snprintf(d->entry_hash, sizeof d->entry_hash, "%s", eh);
     d->fetch = profile_needs_work_address(e);
     d->profile = profile_canonical(prof);
+    note_profile(d, prof);
     json_decref(prof);
     json_decref(e);
     return d->profile ? 0 : -1;
@@ -432,6 +489,7 @@ static long classify(struct ctx *c)
                 prof = json_pack("{s:s}", "employee_uuid", p->uuid);
             json_object_set_new(prof, "employment_status", json_string("removed"));
             d->profile = profile_canonical(prof);
+            note_profile(d, prof);
             json_decref(prof);
             d->extra = p->extra ? strdup(p->extra) : NULL;
         }
@@ -453,11 +511,7 @@ static long classify(struct ctx *c)
         d->new_rev = p->rev + 1;
         if (!d->old_profile)
             d->old_profile = mstore_profile(c->st, c->company, p->uuid);
-        json_t *prof = json_loads(d->profile, 0, NULL);
-        const char *now = profile_status(prof);
-        if (d->removed)
-            now = "removed";
-        bool was_in = is_in(p->status), now_in = is_in(now);
+        bool was_in = is_in(p->status), now_in = is_in(d->status);
         if (was_in && !now_in) {
             d->type = "employee.terminated";
             c->res->terminated++;
@@ -469,7 +523,6 @@ static long classify(struct ctx *c)
             d->type = "employee.updated";
             c->res->updated++;
         }
-        json_decref(prof);
     }
     return departures;
 }
@@ -491,7 +544,7 @@ static json_t *make_event(struct ctx *c, const struct pend *d, long long generat
     json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "id", id, "type", d->type,
                            "company_uuid", c->company, "employee_uuid", d->prev->uuid,
                            "sequence", (json_int_t)d->new_rev, "generation",
-                           (json_int_t)generation, "occurred_at", when);
+                           (json_int_t)generation, "detected_at", when);
     json_t *who = json_object();
     json_object_set_new(who, "name", json_string(name));
     json_object_set(who, "work_email", json_object_get(d->removed && old ? old : prof,
@@ -513,13 +566,6 @@ static json_t *make_event(struct ctx *c, const struct pend *d, long long generat
     json_decref(prof);
     json_decref(old);
     return ev;
-}
-
-static void lower(char *s)
-{
-    for (; s && *s; s++)
-        if (*s >= 'A' && *s <= 'Z')
-            *s = (char)(*s - 'A' + 'a');
 }
 
 static int write_snapshot(struct ctx *c, long long employees, long long active,
@@ -548,21 +594,10 @@ static int write_snapshot(struct ctx *c, long long employees, long long active,
         struct pend *d = &c->pend[i];
         if (d->skip || !d->profile)
             continue;
-        json_t *prof = json_loads(d->profile, 0, NULL);
-        char *we = json_is_string(json_object_get(prof, "work_email"))
-                       ? strdup(json_string_value(json_object_get(prof, "work_email"))) : NULL;
-        char *pe = json_is_string(json_object_get(prof, "personal_email"))
-                       ? strdup(json_string_value(json_object_get(prof, "personal_email")))
-                       : NULL;
-        lower(we);
-        lower(pe);
-        const char *status = d->removed ? "removed" : profile_status(prof);
-        struct mput row = {d->prev->uuid, d->prev->rev, d->new_rev, status, d->content_hash,
-                           d->entry_hash, we, pe, d->profile, d->extra, gen, when};
+        struct mput row = {d->prev->uuid, d->prev->rev, d->new_rev, d->status, d->content_hash,
+                           d->entry_hash, d->work_email, d->personal_email, d->profile,
+                           d->extra, gen, when};
         rc = mstore_put(st, c->company, &row);
-        free(we);
-        free(pe);
-        json_decref(prof);
         if (rc < 0)
             goto db_fail;
         if (rc > 0) {
@@ -634,6 +669,8 @@ static void ctx_free(struct ctx *c)
         free(c->pend[i].profile);
         free(c->pend[i].extra);
         free(c->pend[i].old_profile);
+        free(c->pend[i].work_email);
+        free(c->pend[i].personal_email);
     }
     free(c->pend);
     map_free(&c->map);
@@ -649,6 +686,7 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
     snprintf(res->company, sizeof res->company, "%s", company);
     c.req0 = gusto_request_count(client);
     c.status.company = company;
+    c.status.name = res->name;
     int ret = -1;
 
     struct mcompany prevc;
@@ -730,12 +768,7 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
         struct pend *d = &c.pend[i];
         if (d->skip || !d->profile)
             continue;
-        json_t *prof = json_loads(d->profile, 0, NULL);
-        d->prev->final = d->removed ? "removed" : profile_status(prof) == NULL ? "active"
-                         : strcmp(profile_status(prof), "terminated") == 0 ? "terminated"
-                         : strcmp(profile_status(prof), "onboarding") == 0 ? "onboarding"
-                                                                          : "active";
-        json_decref(prof);
+        d->prev->final = d->status;
         changed |= d->type != NULL;
     }
     long long active_after = 0, employees = 0;

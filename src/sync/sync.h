@@ -37,6 +37,7 @@ struct sync_opts {
 /* What a progress display needs; updated as the sync goes. */
 struct sync_status {
     const char *company;
+    const char *name;        /* the company's name once known, else "" */
     const char *phase;       /* "lease", "list", "fetch", "write", "deliver" */
     size_t employees;        /* list entries read */
     size_t expected;         /* employees in the previous snapshot (0: unknown) */

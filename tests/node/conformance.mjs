@@ -133,6 +133,8 @@ const TEMPLATES = [
   "/v1/employees/{employee_uuid}/time_off_activities",
   "/v1/companies/{company_id}/people_batches",
   "/v1/people_batches/{people_batch_uuid}",
+  "/v1/employees/{employee_id}/terminations",
+  "/v1/employees/{employee_id}/rehire",
 ];
 const TEMPLATE_RES = TEMPLATES.map((t) => [
   t,
@@ -910,6 +912,7 @@ await runMain(async () => {
   }
   await rateLimitScenario();
   await peopleBatchScenario();
+  await terminationScenario();
 });
 void rateNote;
 
@@ -1043,5 +1046,48 @@ async function peopleBatchScenario() {
   } finally {
     await stopSandbox(sb);
     if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("batches sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
+  }
+}
+
+// ---- terminations and rehires (appended) -----------------------------------
+
+async function terminationScenario() {
+  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:${LIMITED_SCOPES}`] });
+  BASE = sb.base;
+  try {
+    const info = await call("terminations: token_info", "GET", "/v1/token_info", { expect: 200 });
+    const C = info.body && info.body.resource && info.body.resource.uuid;
+    const list = await call("terminations: employees", "GET", `/v1/companies/${C}/employees`, { expect: 200 });
+    const all = Array.isArray(list.body) ? list.body : [];
+    const E = (all.find((e) => e.onboarded && !e.terminated && e.terminations.length === 0) || {}).uuid;
+    const O = (all.find((e) => !e.onboarded) || {}).uuid;
+    const locs = await call("terminations: locations", "GET", `/v1/companies/${C}/locations`, { expect: 200 });
+    const L = locs.body && locs.body[0] && locs.body[0].uuid;
+    const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+    const T = `/v1/employees/${E}/terminations`;
+    await call("terminations.list none", "GET", T, { expect: 200 });
+    const t1 = await call("terminations.create", "POST", T, { body: { effective_date: day(-1) }, expect: 201 });
+    check("terminations.create: active, not cancelable", t1.body && t1.body.active === true && t1.body.cancelable === false,
+      () => t1.text.slice(0, 300));
+    await call("terminations.create twice", "POST", T, { body: { effective_date: day(0) }, expect: 422 });
+    await call("terminations.create onboarding", "POST", `/v1/employees/${O}/terminations`, { body: { effective_date: day(0) }, expect: 422 });
+    await call("terminations.create no date", "POST", T, { body: { run_termination_payroll: true }, expect: 422 });
+    await call("terminations.create unknown", "POST", `/v1/employees/${NO_SUCH}/terminations`, { body: { effective_date: day(0) }, expect: 404 });
+    await call("terminations.delete in effect", "DELETE", T, { expect: 422 });
+    await call("terminations.list", "GET", T, { expect: 200 });
+    await call("rehire.get none", "GET", `/v1/employees/${E}/rehire`, { expect: 204 });
+    const rh = { effective_date: day(0), file_new_hire_report: true, work_location_uuid: L, employment_status: "full_time" };
+    await call("rehire.create", "POST", `/v1/employees/${E}/rehire`, { body: rh, expect: 201 });
+    await call("rehire.get", "GET", `/v1/employees/${E}/rehire`, { expect: 200 });
+    await call("rehire.create not terminated", "POST", `/v1/employees/${E}/rehire`, { body: rh, expect: 422 });
+    await call("rehire.create missing fields", "POST", `/v1/employees/${O}/rehire`, { body: {}, expect: 422 });
+    const t2 = await call("terminations.create scheduled", "POST", T, { body: { effective_date: day(10) }, expect: 201 });
+    check("terminations.create scheduled: cancelable", t2.body && t2.body.active === false && t2.body.cancelable === true,
+      () => t2.text.slice(0, 300));
+    await call("terminations.delete scheduled", "DELETE", T, { expect: 204 });
+    await call("terminations.list without employments:read", "GET", T, { token: LIMITED, expect: 403 });
+  } finally {
+    await stopSandbox(sb);
+    if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("terminations sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
   }
 }

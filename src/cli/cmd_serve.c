@@ -1,0 +1,201 @@
+/* cmd_serve.c - `gusto serve` (the HTTP service, src/serve/), `gusto serve keys add|list|remove` (API keys, stored hashed) and `gusto serve connections add` (a stored connection from an access token). */
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "serve/serve.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char USAGE[] =
+    "Usage: gusto serve [--config FILE] [--port N] [--bind ADDR]\n"
+    "       gusto serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
+    "       gusto serve keys list|remove NAME [--config FILE]\n"
+    "       gusto serve connections add NAME --base-url URL [--company UUID]\n"
+    "\n"
+    "A long-running HTTP service on libgusto for workflow engines and Gusto webhooks:\n"
+    "  POST /actions/{name}   list-employees, create-employee, get-employee,\n"
+    "                         update-employee, get-time-off-activities, call-api,\n"
+    "                         create-people-batch, get-people-batch\n"
+    "  GET  /actions          every action with its input and output JSON Schema\n"
+    "  POST /webhooks/gusto   Gusto's webhooks (handshake, X-Gusto-Signature, de-dup)\n"
+    "  GET  /webhooks/queue   employee syncs started by webhooks\n"
+    "  GET  /healthz, GET /metrics\n"
+    "Callers authenticate with Authorization: Bearer KEY (or X-API-Key) and pick a\n"
+    "granted stored connection with a \"connection\" field or X-Gusto-Connection.\n"
+    "See docs/serve.md.  `connections add` reads the token from GUSTO_ACCESS_TOKEN\n"
+    "or --token-stdin.\n";
+
+static int load(struct cli *cli, const char *config, struct serve_config *c)
+{
+    char err[600];
+    if (serve_config_load(c, config, err, sizeof err) != 0)
+        return out_fail(cli, EXIT_USAGE, "usage", err, "config", NULL);
+    if (cli->store)
+        snprintf(c->store, sizeof c->store, "%s", cli->store);
+    return 0;
+}
+
+static int keys(struct cli *cli, int argc, char **argv)
+{
+    const char *config = NULL, *grant = NULL;
+    bool help;
+    const struct cli_opt opts[] = {
+        {"--config", "FILE", &config, NULL},
+        {"--grant", "CONNECTIONS", &grant, NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    const char *pos[2];
+    int npos, rc = cli_args(cli, argc, argv, opts, pos, 2, &npos, &help);
+    if (rc || help) {
+        if (help)
+            fputs(USAGE, stdout);
+        return rc;
+    }
+    if (npos < 1)
+        return out_usage(cli, "'gusto serve keys' needs add, list or remove");
+    struct serve_config c;
+    if ((rc = load(cli, config, &c)) != 0)
+        return rc;
+    char err[600];
+    if (serve_db_open(c.db, err, sizeof err) != 0)
+        return out_fail(cli, EXIT_GENERAL, "store_error", err, "db", NULL);
+    if (strcmp(pos[0], "list") == 0) {
+        json_t *l = serve_key_list();
+        out_ok_json(l);
+        json_decref(l);
+    } else if (strcmp(pos[0], "add") == 0 || strcmp(pos[0], "remove") == 0) {
+        if (npos < 2 || strlen(pos[1]) > 100)
+            rc = out_usage(cli, "missing the key's NAME: gusto serve keys %s NAME", pos[0]);
+        else if (pos[0][0] == 'r')
+            rc = serve_key_remove(pos[1]) == 0
+                     ? (out_ok_text("{\"removed\":true}", 16), EXIT_OK)
+                     : out_fail(cli, EXIT_API_CLIENT, "not_found", "no key by that name",
+                                NULL, NULL);
+        else if (!grant)
+            rc = out_usage(cli, "--grant CONNECTION[,CONNECTION] is required ('*' grants all)");
+        else {
+            char key[80];
+            if (serve_key_add(pos[1], grant, key, sizeof key, err, sizeof err) != 0) {
+                rc = out_fail(cli, EXIT_GENERAL, "store_error", err, NULL, NULL);
+            } else {
+                json_t *d = json_pack("{s:s, s:s, s:o, s:s}", "name", pos[1], "key", key,
+                                      "grants", serve_key_grants(pos[1]), "note",
+                                      "shown once; only its SHA-256 is stored");
+                out_ok_json(d);
+                json_decref(d);
+                OPENSSL_cleanse(key, sizeof key);
+            }
+        }
+    } else {
+        rc = out_usage(cli, "unknown 'gusto serve keys %.40s' (expected add, list or remove)",
+                       pos[0]);
+    }
+    serve_db_close();
+    return rc;
+}
+
+static int connections(struct cli *cli, int argc, char **argv)
+{
+    const char *base = NULL, *company = NULL;
+    bool help;
+    const struct cli_opt opts[] = {
+        {"--base-url", "URL", &base, NULL},
+        {"--company", "UUID", &company, NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    const char *pos[2];
+    int npos, rc = cli_args(cli, argc, argv, opts, pos, 2, &npos, &help);
+    if (rc || help) {
+        if (help)
+            fputs(USAGE, stdout);
+        return rc;
+    }
+    if (npos < 2 || strcmp(pos[0], "add") != 0)
+        return out_usage(cli, "expected: gusto serve connections add NAME --base-url URL");
+    if (!base && cli->env)
+        base = cli_env_url(cli->env);
+    if (!base)
+        return out_usage(cli, "--base-url URL is required");
+    if ((rc = cli_read_token(cli)) != 0)
+        return rc;
+    if (!cli->token || !*cli->token)
+        return out_usage(cli, "no token: set GUSTO_ACCESS_TOKEN or use --token-stdin");
+    gusto_connection conn = {0};
+    snprintf(conn.name, sizeof conn.name, "%s", pos[1]);
+    snprintf(conn.environment, sizeof conn.environment, "custom");
+    snprintf(conn.base_url, sizeof conn.base_url, "%s", base);
+    snprintf(conn.client_id, sizeof conn.client_id, "direct-token");
+    conn.expires_at = (long long)time(NULL) + 10LL * 365 * 86400;
+    gusto_tokens t = {0};
+    snprintf(t.access_token, sizeof t.access_token, "%s", cli->token);
+    t.expires_at = conn.expires_at;
+    gusto_error e;
+    if (!company) {
+        gusto_options o = {.base_url = base, .access_token = cli->token};
+        gusto_client *c = gusto_client_new(&o, &e);
+        const char *cu = NULL;
+        if (!c || gusto_company_uuid(c, &cu, &e) != GUSTO_OK) {
+            gusto_client_free(c);
+            OPENSSL_cleanse(&t, sizeof t);
+            return out_error(cli, &e, NULL);
+        }
+        snprintf(conn.company_uuid, sizeof conn.company_uuid, "%s", cu);
+        gusto_client_free(c);
+    } else {
+        snprintf(conn.company_uuid, sizeof conn.company_uuid, "%s", company);
+    }
+    gusto_code code = gusto_connection_save(cli->store, &conn, "", &t, &e);
+    OPENSSL_cleanse(&t, sizeof t);
+    if (code != GUSTO_OK)
+        return out_error(cli, &e, NULL);
+    json_t *d = json_pack("{s:s, s:s, s:s}", "name", conn.name, "base_url", conn.base_url,
+                          "company_uuid", conn.company_uuid);
+    out_ok_json(d);
+    json_decref(d);
+    return EXIT_OK;
+}
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+    if (argc > 0 && strcmp(argv[0], "keys") == 0) {
+        cli->command = "serve keys";
+        return keys(cli, argc - 1, argv + 1);
+    }
+    if (argc > 0 && strcmp(argv[0], "connections") == 0) {
+        cli->command = "serve connections";
+        return connections(cli, argc - 1, argv + 1);
+    }
+    const char *config = NULL, *port = NULL, *bind = NULL;
+    bool help;
+    const struct cli_opt opts[] = {
+        {"--config", "FILE", &config, NULL},
+        {"--port", "N", &port, NULL},
+        {"--bind", "ADDR", &bind, NULL},
+        {NULL, NULL, NULL, NULL},
+    };
+    const char *pos[1];
+    int npos, rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
+    if (rc || help) {
+        if (help)
+            fputs(USAGE, stdout);
+        return rc;
+    }
+    static struct serve_config c;
+    if ((rc = load(cli, config, &c)) != 0)
+        return rc;
+    if (port) {
+        char *end;
+        long p = strtol(port, &end, 10);
+        if (*end || p < 0 || p > 65535)
+            return out_usage(cli, "--port '%.20s' is not a port (0 picks a free one)", port);
+        c.port = (unsigned)p;
+    }
+    if (bind)
+        snprintf(c.bind, sizeof c.bind, "%s", bind);
+    if (cli->quiet)
+        c.quiet = true;
+    return serve_run(&c);
+}

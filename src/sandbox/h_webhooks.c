@@ -1,0 +1,472 @@
+/* h_webhooks.c - Gusto's webhook subscriptions (create, list, get, update, delete, the verification-token handshake) and the delivery thread that POSTs signed events, with retries and backoff, to loopback URLs only. */
+#include "sandbox/sandbox.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Subscriptions live in memory: a restart (even with --data) forgets them. */
+#define MAX_SUBS 32
+#define MAX_ATTEMPTS 6
+
+struct sub {
+    bool used;
+    char uuid[SB_UUID_LEN + 1];
+    char company[SB_UUID_LEN + 1];   /* the creating token's company: events of it only */
+    char url[512];
+    char token[65];                  /* the verification token, also the signing key */
+    char status[16];                 /* pending, verified */
+    unsigned types;                  /* bit per SUB_TYPES entry */
+};
+
+static const char *const SUB_TYPES[] = {
+    "BankAccount", "Company", "CompanyBenefit", "Contractor", "ContractorPayment", "Employee",
+    "EmployeeBenefit", "EmployeeJobCompensation", "ExternalPayroll", "Form", "Location",
+    "Notification", "Payroll", "PayrollSync", "PaySchedule", "PeopleBatch", "Signatory", NULL};
+
+struct delivery {
+    struct delivery *next;
+    char sub_uuid[SB_UUID_LEN + 1];
+    char *body;
+    bool signed_;                    /* an event (signed); else the handshake POST */
+    int attempt;
+    long long due_ms;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static struct sub subs[MAX_SUBS];
+static struct delivery *queue;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static uint64_t fault_rng = 0x9e3779b97f4a7c15ULL;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long retry_base_ms(void)
+{
+    const char *v = getenv("GUSTO_SANDBOX_WEBHOOK_RETRY_MS");
+    long n = v ? strtol(v, NULL, 10) : 0;
+    return n > 0 && n < 600000 ? n : 1000;
+}
+
+/* ---- a minimal HTTP/1.1 POST to a loopback URL -------------------------- */
+
+/* Returns the response status, or -1 when the URL is not loopback http or
+ * the delivery failed (refused, timed out after Gusto's 10 s). */
+static int post_loopback(const char *url, const char *body, const char *signature)
+{
+    const char *p = NULL;
+    if (strncmp(url, "http://127.0.0.1:", 17) == 0)
+        p = url + 17;
+    else if (strncmp(url, "http://localhost:", 17) == 0)
+        p = url + 17;
+    if (!p)
+        return -1;
+    char *end;
+    long port = strtol(p, &end, 10);
+    if (port <= 0 || port > 65535 || (*end && *end != '/'))
+        return -1;
+    const char *path = *end ? end : "/";
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    size_t blen = strlen(body);
+    char head[1024];
+    int hn = snprintf(head, sizeof head,
+                      "POST %.400s HTTP/1.1\r\nHost: 127.0.0.1:%ld\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                      "User-Agent: gusto-sandbox-webhooks\r\nConnection: close\r\n"
+                      "%s%s%s\r\n",
+                      path, port, blen, signature ? "X-Gusto-Signature: " : "",
+                      signature ? signature : "", signature ? "\r\n" : "");
+    int status = -1;
+    if (hn > 0 && (size_t)hn < sizeof head && write(fd, head, (size_t)hn) == hn &&
+        write(fd, body, blen) == (ssize_t)blen) {
+        char buf[256];
+        size_t got = 0;
+        while (got < sizeof buf - 1) {
+            ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+            if (memchr(buf, '\n', got))
+                break;
+        }
+        buf[got] = 0;
+        if (strncmp(buf, "HTTP/1.", 7) == 0 && got > 12)
+            status = (int)strtol(buf + 9, NULL, 10);
+    }
+    close(fd);
+    return status;
+}
+
+static void sign_hex(const char *key, const char *body, char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)body, strlen(body),
+         mac, &len);
+    for (unsigned i = 0; i < len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    out[64] = 0;
+}
+
+/* ---- the queue and the delivery thread ----------------------------------- */
+
+static void enqueue_locked(const char *sub_uuid, const char *body, bool signed_, long delay)
+{
+    struct delivery *d = calloc(1, sizeof *d);
+    if (!d)
+        return;
+    d->body = strdup(body);
+    if (!d->body) {
+        free(d);
+        return;
+    }
+    snprintf(d->sub_uuid, sizeof d->sub_uuid, "%s", sub_uuid);
+    d->signed_ = signed_;
+    d->due_ms = now_ms() + delay;
+    d->next = queue;
+    queue = d;
+    pthread_cond_signal(&cond);
+}
+
+static struct sub *find_locked(const char *uuid)
+{
+    for (int i = 0; i < MAX_SUBS; i++)
+        if (subs[i].used && strcmp(subs[i].uuid, uuid) == 0)
+            return &subs[i];
+    return NULL;
+}
+
+static void *deliver_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        struct delivery **best = NULL;
+        for (struct delivery **pp = &queue; *pp; pp = &(*pp)->next)
+            if (!best || (*pp)->due_ms < (*best)->due_ms)
+                best = pp;
+        if (!best) {
+            pthread_cond_wait(&cond, &lock);
+            continue;
+        }
+        long long wait = (*best)->due_ms - now_ms();
+        if (wait > 0) {
+            struct timespec ts;
+            long long due = (*best)->due_ms;
+            ts.tv_sec = (time_t)(due / 1000);
+            ts.tv_nsec = (long)(due % 1000) * 1000000;
+            pthread_cond_timedwait(&cond, &lock, &ts);
+            continue;
+        }
+        struct delivery *d = *best;
+        *best = d->next;
+        struct sub *s = find_locked(d->sub_uuid);
+        if (!s || (d->signed_ && strcmp(s->status, "verified") != 0)) {
+            free(d->body);
+            free(d);
+            continue;
+        }
+        char url[512], sig[65];
+        snprintf(url, sizeof url, "%s", s->url);
+        if (d->signed_)
+            sign_hex(s->token, d->body, sig);
+        pthread_mutex_unlock(&lock);
+        int status = post_loopback(url, d->body, d->signed_ ? sig : NULL);
+        if (sb_cfg.log)
+            fprintf(stderr, "webhook POST %s %d attempt %d\n", url, status, d->attempt + 1);
+        pthread_mutex_lock(&lock);
+        if ((status < 200 || status > 299) && ++d->attempt < MAX_ATTEMPTS) {
+            /* Backoff: base, 2 x base, 4 x base, ... */
+            d->due_ms = now_ms() + retry_base_ms() * (1L << (d->attempt - 1));
+            d->next = queue;
+            queue = d;
+        } else {
+            free(d->body);
+            free(d);
+        }
+    }
+    return NULL;
+}
+
+static void start_thread(void)
+{
+    pthread_t t;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_create(&t, NULL, deliver_main, NULL) == 0)
+        pthread_detach(t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static unsigned type_bit(const char *type)
+{
+    for (unsigned i = 0; SUB_TYPES[i]; i++)
+        if (strcmp(SUB_TYPES[i], type) == 0)
+            return 1u << i;
+    return 0;
+}
+
+void webhook_emit(const char *entity_type, const char *event_type, const char *company,
+                  const char *entity_uuid)
+{
+    unsigned bit = type_bit(entity_type);
+    char uuid[SB_UUID_LEN + 1];
+    uuid_random(uuid);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "uuid", uuid, "event_type",
+                           event_type, "resource_type", "Company", "resource_uuid", company,
+                           "entity_type", entity_type, "entity_uuid", entity_uuid,
+                           "timestamp", (json_int_t)time(NULL));
+    if (!ev)
+        return;
+    if (strcmp(entity_type, "PeopleBatch") == 0)
+        json_object_set_new(ev, "references", json_pack("{s:s}", "batch_uuid", entity_uuid));
+    char *body = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(ev);
+    if (!body)
+        return;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < MAX_SUBS; i++) {
+        struct sub *s = &subs[i];
+        if (!s->used || !(s->types & bit) || strcmp(s->status, "verified") != 0 ||
+            strcmp(s->company, company) != 0)
+            continue;
+        long delay = 0;
+        if (sb_cfg.faults && *sb_cfg.faults) {
+            /* As Gusto warns: an event may come twice, or after a later one. */
+            uint64_t roll = splitmix64(&fault_rng) % 100;
+            if (roll < 15)
+                enqueue_locked(s->uuid, body, true, 150);
+            else if (roll < 30)
+                delay = 400;
+        }
+        enqueue_locked(s->uuid, body, true, delay);
+    }
+    pthread_mutex_unlock(&lock);
+    free(body);
+}
+
+void webhook_batch_finished(sqlite3 *db, const char *batch_uuid, const char *company)
+{
+    static const char *q = "SELECT status FROM people_batches WHERE uuid=?";
+    sqlite3_stmt *st = db_stmt(db, q);
+    if (!st)
+        return;
+    db_bind_text(st, 1, batch_uuid);
+    char status[24] = "";
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(status, sizeof status, "%s", db_col_text(st, 0));
+    sqlite3_reset(st);
+    if (*status)
+        webhook_emit("PeopleBatch",
+                     strcmp(status, "failed") == 0 ? "people_batch.failed"
+                                                   : "people_batch.completed",
+                     company, batch_uuid);
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static json_t *sub_json(const struct sub *s)
+{
+    json_t *types = json_array();
+    for (unsigned i = 0; SUB_TYPES[i]; i++)
+        if (s->types & (1u << i))
+            json_array_append_new(types, json_string(SUB_TYPES[i]));
+    return json_pack("{s:s, s:s, s:s, s:o}", "uuid", s->uuid, "url", s->url, "status",
+                     s->status, "subscription_types", types);
+}
+
+/* Parse subscription_types; replies 422 and returns false when bad. */
+static bool parse_types(struct request *r, unsigned *out)
+{
+    json_t *t = json_object_get(r->json, "subscription_types");
+    *out = 0;
+    if (!json_is_array(t) || json_array_size(t) == 0) {
+        reply_error(r, 422, "subscription_types", "invalid_attribute_value",
+                    "subscription_types must be a non-empty array");
+        return false;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(t, i, v) {
+        unsigned bit = json_is_string(v) ? type_bit(json_string_value(v)) : 0;
+        if (!bit) {
+            reply_error(r, 422, "subscription_types", "invalid_attribute_value",
+                        "subscription_types[%zu] is not a known subscription type", i);
+            return false;
+        }
+        *out |= bit;
+    }
+    return true;
+}
+
+static void send_token_locked(const struct sub *s)
+{
+    json_t *b = json_pack("{s:s, s:s}", "verification_token", s->token,
+                          "webhook_subscription_uuid", s->uuid);
+    char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    json_decref(b);
+    if (text)
+        enqueue_locked(s->uuid, text, false, 0);
+    free(text);
+}
+
+int h_webhook_subs_list(struct request *r)
+{
+    json_t *arr = json_array();
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < MAX_SUBS; i++)
+        if (subs[i].used && strcmp(subs[i].company, r->auth.company_uuid) == 0)
+            json_array_append_new(arr, sub_json(&subs[i]));
+    pthread_mutex_unlock(&lock);
+    return reply_json(r, 200, arr);
+}
+
+int h_webhook_sub_create(struct request *r)
+{
+    const char *url = json_string_value(json_object_get(r->json, "url"));
+    if (!url || strlen(url) >= sizeof subs[0].url ||
+        (strncmp(url, "http://127.0.0.1:", 17) != 0 && strncmp(url, "http://localhost:", 17) != 0))
+        return reply_error(r, 422, "url", "invalid_attribute_value",
+                           "url must be an http://127.0.0.1:PORT/ URL (the sandbox delivers "
+                           "to loopback only)");
+    unsigned types;
+    if (!parse_types(r, &types))
+        return 0;
+    pthread_once(&once, start_thread);
+    pthread_mutex_lock(&lock);
+    struct sub *s = NULL;
+    for (int i = 0; i < MAX_SUBS && !s; i++)
+        if (!subs[i].used)
+            s = &subs[i];
+    if (!s) {
+        pthread_mutex_unlock(&lock);
+        return reply_error(r, 422, "base", "invalid_operation", "too many subscriptions");
+    }
+    memset(s, 0, sizeof *s);
+    s->used = true;
+    uuid_random(s->uuid);
+    snprintf(s->company, sizeof s->company, "%s", r->auth.company_uuid);
+    snprintf(s->url, sizeof s->url, "%s", url);
+    unsigned char rnd[32];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+        s->used = false;
+        pthread_mutex_unlock(&lock);
+        return reply_error(r, 500, "request", "internal_error", "no randomness");
+    }
+    for (int i = 0; i < 32; i++)
+        snprintf(s->token + 2 * i, 3, "%02x", rnd[i]);
+    snprintf(s->status, sizeof s->status, "pending");
+    s->types = types;
+    send_token_locked(s);
+    json_t *out = sub_json(s);
+    pthread_mutex_unlock(&lock);
+    return reply_json(r, 201, out);
+}
+
+/* The subscription in params[0] visible to the caller, with the lock held;
+ * NULL (lock released, 404 sent) otherwise. */
+static struct sub *lookup(struct request *r)
+{
+    pthread_mutex_lock(&lock);
+    struct sub *s = find_locked(r->params[0]);
+    if (!s || strcmp(s->company, r->auth.company_uuid) != 0) {
+        pthread_mutex_unlock(&lock);
+        reply_not_found(r);
+        return NULL;
+    }
+    return s;
+}
+
+int h_webhook_sub_get(struct request *r)
+{
+    struct sub *s = lookup(r);
+    if (!s)
+        return 0;
+    json_t *out = sub_json(s);
+    pthread_mutex_unlock(&lock);
+    return reply_json(r, 200, out);
+}
+
+int h_webhook_sub_update(struct request *r)
+{
+    unsigned types;
+    if (!parse_types(r, &types))
+        return 0;
+    struct sub *s = lookup(r);
+    if (!s)
+        return 0;
+    s->types = types;
+    json_t *out = sub_json(s);
+    pthread_mutex_unlock(&lock);
+    return reply_json(r, 200, out);
+}
+
+int h_webhook_sub_delete(struct request *r)
+{
+    struct sub *s = lookup(r);
+    if (!s)
+        return 0;
+    s->used = false;
+    pthread_mutex_unlock(&lock);
+    return reply_empty(r, 204);
+}
+
+int h_webhook_sub_verify(struct request *r)
+{
+    const char *tok = json_string_value(json_object_get(r->json, "verification_token"));
+    struct sub *s = lookup(r);
+    if (!s)
+        return 0;
+    if (!tok || strlen(tok) != strlen(s->token) ||
+        CRYPTO_memcmp(tok, s->token, strlen(s->token)) != 0) {
+        pthread_mutex_unlock(&lock);
+        return reply_error(r, 422, "verification_token", "invalid_attribute_value",
+                           "verification_token does not match");
+    }
+    snprintf(s->status, sizeof s->status, "verified");
+    json_t *out = sub_json(s);
+    pthread_mutex_unlock(&lock);
+    return reply_json(r, 200, out);
+}
+
+int h_webhook_sub_request_token(struct request *r)
+{
+    struct sub *s = lookup(r);
+    if (!s)
+        return 0;
+    send_token_locked(s);
+    json_t *out = json_pack("{s:s}", "webhook_subscription_uuid", s->uuid);
+    pthread_mutex_unlock(&lock);
+    return reply_json(r, 200, out);
+}

@@ -1,0 +1,541 @@
+/* actions.c - gusto serve's actions: the table of names, their JSON Schemas, running each on libgusto with the caller's connection, the CLI's envelopes, HTTP statuses a workflow engine can branch on, and masking for the audit log. */
+#include "serve/serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- results ---------------------------------------------------------- */
+
+static const char *code_name(gusto_code code)
+{
+    switch (code) {
+    case GUSTO_OK: return "ok";
+    case GUSTO_EINVAL: return "invalid_input";
+    case GUSTO_ENOMEM: return "out_of_memory";
+    case GUSTO_ENETWORK: return "network_error";
+    case GUSTO_EAUTH: return "authentication_failed";
+    case GUSTO_EFORBIDDEN: return "permission_denied";
+    case GUSTO_ENOTFOUND: return "not_found";
+    case GUSTO_ECONFLICT: return "version_conflict";
+    case GUSTO_EINVALID_DATA: return "invalid_data";
+    case GUSTO_ERATELIMIT: return "rate_limited";
+    case GUSTO_ESERVER: return "server_error";
+    case GUSTO_EHTTP: return "unexpected_http_status";
+    case GUSTO_EPROTOCOL: return "malformed_response";
+    case GUSTO_EPARTIAL: return "partially_completed";
+    case GUSTO_ECANCELED: return "canceled";
+    }
+    return "error";
+}
+
+/* The HTTP status for a library outcome.  4xx: the input or the employee
+ * is at fault (do not retry as is); 502/503/504: Gusto or the network
+ * (retry later); 207: done with warnings. */
+static int http_of(gusto_code code, long upstream)
+{
+    switch (code) {
+    case GUSTO_OK: return 200;
+    case GUSTO_EPARTIAL: return 207;
+    case GUSTO_EINVAL: return 400;
+    case GUSTO_EINVALID_DATA: return 422;
+    case GUSTO_ENOTFOUND: return 404;
+    case GUSTO_ECONFLICT: return 409;
+    case GUSTO_ERATELIMIT: return 429;
+    case GUSTO_EAUTH:
+    case GUSTO_EFORBIDDEN: return 502;   /* the stored connection was refused by Gusto */
+    case GUSTO_EHTTP: return upstream >= 400 && upstream < 500 ? (int)upstream : 502;
+    case GUSTO_ENETWORK: return 504;
+    case GUSTO_ESERVER:
+    case GUSTO_EPROTOCOL: return 502;
+    case GUSTO_ENOMEM:
+    case GUSTO_ECANCELED: break;
+    }
+    return 500;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *ok_env(json_t *data)
+{
+    return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
+}
+
+/* The CLI's error envelope for a library failure. */
+static void fail_lib(struct action_ctx *x, const gusto_error *e, json_t *response)
+{
+    const char *code = *e->category ? e->category : code_name(e->code);
+    json_t *details = json_pack("{s:o, s:o, s:o, s:o}", "http_status",
+                                e->http_status > 0 ? json_integer(e->http_status) : json_null(),
+                                "error_key", str_or_null(e->error_key), "category",
+                                str_or_null(e->category), "field", str_or_null(e->field));
+    if (response)
+        json_object_set_new(details, "response", response);
+    json_t *msg = json_string(*e->message ? e->message : gusto_strerror(e->code));
+    x->envelope = json_pack("{s:b, s:{s:s, s:o, s:o, s:o, s:o}}", "ok", 0, "error", "code",
+                            code, "message", msg ? msg : json_string("(not UTF-8)"), "details",
+                            details, "request_id", str_or_null(e->request_id), "hint",
+                            str_or_null(e->hint));
+    x->http_status = http_of(e->code, e->http_status);
+    snprintf(x->error_code, sizeof x->error_code, "%s", code_name(e->code));
+    snprintf(x->gusto_request_id, sizeof x->gusto_request_id, "%s", e->request_id);
+    metrics_error(code_name(e->code));
+}
+
+static void fail(struct action_ctx *x, int status, const char *code, const char *message,
+                 const char *field)
+{
+    x->envelope = json_pack("{s:b, s:{s:s, s:s, s:{s:n, s:n, s:n, s:o}, s:n, s:n}}", "ok", 0,
+                            "error", "code", code, "message", message, "details",
+                            "http_status", "error_key", "category", "field", str_or_null(field),
+                            "request_id", "hint");
+    x->http_status = status;
+    snprintf(x->error_code, sizeof x->error_code, "%s", code);
+    metrics_error(code);
+}
+
+static void on_wait(void *ud, long wait_ms, int server)
+{
+    (void)server;
+    struct action_ctx *x = ud;
+    x->waits++;
+    x->wait_ms += wait_ms;
+    metrics_wait(wait_ms);
+}
+
+static gusto_client *client_for(struct action_ctx *x)
+{
+    gusto_options o = {
+        .connection = x->connection,
+        .store_path = x->cfg->store[0] ? x->cfg->store : NULL,
+        .timeout_ms = x->cfg->timeout_ms,
+        .on_wait = on_wait,
+        .wait_userdata = x,
+    };
+    gusto_error e;
+    gusto_client *c = gusto_client_new(&o, &e);
+    if (!c)
+        fail_lib(x, &e, NULL);
+    return c;
+}
+
+static const char *str_in(const struct action_ctx *x, const char *k)
+{
+    return json_string_value(json_object_get(x->input, k));
+}
+
+static bool need_str(struct action_ctx *x, const char *k, const char **out)
+{
+    *out = str_in(x, k);
+    if (*out && **out)
+        return true;
+    char msg[160];
+    snprintf(msg, sizeof msg, "\"%s\" is required (a string)", k);
+    fail(x, 400, "invalid_input", msg, k);
+    return false;
+}
+
+static json_t *parse_result(char *text)
+{
+    json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    if (text)
+        explicit_bzero(text, strlen(text));
+    gusto_free(text);
+    return j;
+}
+
+/* ---- the actions ------------------------------------------------------ */
+
+static int collect(void *ud, const char *json, size_t len)
+{
+    json_t *e = json_loadb(json, len, 0, NULL);
+    if (e)
+        json_array_append_new(ud, e);
+    return 0;
+}
+
+static void a_list(struct action_ctx *x, gusto_client *c)
+{
+    bool term = json_is_true(json_object_get(x->input, "terminated"));
+    bool act = json_is_true(json_object_get(x->input, "active"));
+    if (term && act) {
+        fail(x, 400, "invalid_input", "\"terminated\" and \"active\" exclude each other",
+             "terminated");
+        return;
+    }
+    gusto_list_options lo = {.search_term = str_in(x, "search"),
+                             .terminated = term ? 1 : act ? 2 : 0,
+                             .include = str_in(x, "include")};
+    json_t *arr = json_array();
+    gusto_error e;
+    if (gusto_employees_list(c, &lo, collect, arr, NULL, &e) != GUSTO_OK) {
+        json_decref(arr);
+        fail_lib(x, &e, NULL);
+        return;
+    }
+    x->envelope = ok_env(arr);
+    x->http_status = 200;
+}
+
+/* The input minus the service's own fields, as JSON text. */
+static char *payload_text(struct action_ctx *x, const char *inner)
+{
+    json_t *src = inner ? json_object_get(x->input, inner) : NULL;
+    json_t *copy = json_is_object(src) ? json_deep_copy(src) : json_deep_copy(x->input);
+    json_object_del(copy, "connection");
+    json_object_del(copy, "employee_uuid");
+    char *t = json_dumps(copy, JSON_COMPACT);
+    json_decref(copy);
+    return t;
+}
+
+static void employee_uuid_of(struct action_ctx *x, const json_t *emp)
+{
+    const char *u = json_string_value(json_object_get(emp, "uuid"));
+    if (u)
+        snprintf(x->employee, sizeof x->employee, "%s", u);
+}
+
+static void a_create(struct action_ctx *x, gusto_client *c)
+{
+    char *text = payload_text(x, "employee");
+    char *result = NULL;
+    gusto_error e;
+    gusto_code code = text ? gusto_employee_create(c, text, &result, &e) : GUSTO_ENOMEM;
+    if (text) {
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
+    if (code != GUSTO_OK && code != GUSTO_EPARTIAL) {
+        gusto_free(result);
+        if (!text)
+            fail(x, 500, "out_of_memory", "out of memory", NULL);
+        else
+            fail_lib(x, &e, NULL);
+        return;
+    }
+    json_t *res = parse_result(result);
+    employee_uuid_of(x, json_object_get(res, "employee"));
+    x->envelope = ok_env(res);
+    x->http_status = code == GUSTO_OK ? 201 : 207;
+    if (code == GUSTO_EPARTIAL) {
+        json_object_set_new(x->envelope, "partial", json_true());
+        snprintf(x->error_code, sizeof x->error_code, "partially_completed");
+    }
+}
+
+static void a_get(struct action_ctx *x, gusto_client *c)
+{
+    const char *uuid;
+    if (!need_str(x, "employee_uuid", &uuid))
+        return;
+    snprintf(x->employee, sizeof x->employee, "%.39s", uuid);
+    char *result = NULL;
+    gusto_error e;
+    if (gusto_employee_get(c, uuid, &result, &e) != GUSTO_OK) {
+        gusto_free(result);
+        fail_lib(x, &e, NULL);
+        return;
+    }
+    x->envelope = ok_env(parse_result(result));
+    x->http_status = 200;
+}
+
+static void a_update(struct action_ctx *x, gusto_client *c)
+{
+    const char *uuid;
+    if (!need_str(x, "employee_uuid", &uuid))
+        return;
+    snprintf(x->employee, sizeof x->employee, "%.39s", uuid);
+    char *text = payload_text(x, "changes");
+    char *result = NULL;
+    gusto_error e;
+    gusto_code code = text ? gusto_employee_update(c, uuid, text, &result, &e) : GUSTO_ENOMEM;
+    if (text) {
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
+    if (code != GUSTO_OK) {
+        gusto_free(result);
+        if (!text)
+            fail(x, 500, "out_of_memory", "out of memory", NULL);
+        else
+            fail_lib(x, &e, NULL);
+        return;
+    }
+    x->envelope = ok_env(parse_result(result));
+    x->http_status = 200;
+}
+
+static void a_time_off(struct action_ctx *x, gusto_client *c)
+{
+    const char *uuid, *type = str_in(x, "type");
+    if (!need_str(x, "employee_uuid", &uuid))
+        return;
+    snprintf(x->employee, sizeof x->employee, "%.39s", uuid);
+    if (type && strcmp(type, "vacation") && strcmp(type, "sick") && strcmp(type, "all")) {
+        fail(x, 400, "invalid_input", "\"type\" is not vacation, sick or all", "type");
+        return;
+    }
+    if (type && strcmp(type, "all") == 0)
+        type = NULL;
+    char *result = NULL;
+    gusto_error e;
+    if (gusto_time_off(c, uuid, type, &result, &e) != GUSTO_OK) {
+        gusto_free(result);
+        fail_lib(x, &e, NULL);
+        return;
+    }
+    x->envelope = ok_env(parse_result(result));
+    x->http_status = 200;
+}
+
+static void a_call_api(struct action_ctx *x, gusto_client *c)
+{
+    const char *method, *path;
+    if (!need_str(x, "method", &method) || !need_str(x, "path", &path))
+        return;
+    json_t *b = json_object_get(x->input, "body");
+    char *body = b && !json_is_null(b) ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    long status = 0;
+    char *out = NULL;
+    gusto_error e;
+    gusto_code code = gusto_request(c, method, path, body, &status, &out, &e);
+    if (body) {
+        explicit_bzero(body, strlen(body));
+        free(body);
+    }
+    json_t *j = out && *out ? json_loads(out, JSON_DECODE_ANY, NULL) : NULL;
+    if (!j && out && *out)
+        j = json_string(out);
+    gusto_free(out);
+    if (code != GUSTO_OK) {
+        fail_lib(x, &e, j);
+        return;
+    }
+    x->envelope = ok_env(j);
+    json_object_set_new(x->envelope, "http_status", json_integer(status));
+    x->http_status = 200;
+}
+
+static json_t *batch_json(const gusto_batch *b)
+{
+    json_t *results = json_array();
+    for (size_t i = 0; i < b->count; i++) {
+        const gusto_batch_person *p = &b->people[i];
+        json_t *errs = p->errors_json ? json_loads(p->errors_json, 0, NULL) : NULL;
+        json_array_append_new(
+            results, json_pack("{s:o, s:o, s:s, s:o, s:o}", "row",
+                               p->idx >= 0 ? json_integer(p->idx + 1) : json_null(),
+                               "external_id", str_or_null(p->external_id), "status",
+                               p->status, "employee_uuid", str_or_null(p->employee_uuid),
+                               "errors", errs ? errs : json_null()));
+    }
+    json_t *ex = b->exclusions_json ? json_loads(b->exclusions_json, 0, NULL) : NULL;
+    return json_pack(
+        "{s:s, s:o, s:s, s:b, s:b, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "uuid", b->uuid,
+        "idempotency_key", str_or_null(b->idempotency_key), "status", b->status, "finished",
+        b->finished, "existing", b->existing, "submitted_items",
+        b->submitted >= 0 ? json_integer(b->submitted) : json_null(), "processed_items",
+        (json_int_t)b->processed, "excluded_items", (json_int_t)b->excluded, "failed_items",
+        (json_int_t)(b->failed + b->partial), "submitted_at", str_or_null(b->submitted_at),
+        "completed_at", str_or_null(b->completed_at), "exclusions", ex ? ex : json_array(),
+        "results", results);
+}
+
+static void a_batch_create(struct action_ctx *x, gusto_client *c)
+{
+    json_t *entries = json_object_get(x->input, "entries");
+    if (!json_is_array(entries)) {
+        fail(x, 400, "invalid_input", "\"entries\" is required (an array of batch entries)",
+             "entries");
+        return;
+    }
+    char *text = json_dumps(entries, JSON_COMPACT);
+    gusto_batch b;
+    gusto_error e;
+    gusto_code code = gusto_batch_create(c, text ? text : "[]", str_in(x, "idempotency_key"),
+                                         &b, &e);
+    if (text) {
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
+    if (code != GUSTO_OK) {
+        json_t *errs = b.errors_json ? json_loads(b.errors_json, 0, NULL) : NULL;
+        fail_lib(x, &e, NULL);
+        if (errs)
+            json_object_set_new(json_object_get(json_object_get(x->envelope, "error"), "details"),
+                                "errors", errs);
+        if (code == GUSTO_EINVAL)
+            x->http_status = 422;
+    } else {
+        x->envelope = ok_env(batch_json(&b));
+        x->http_status = b.existing ? 200 : 202;
+    }
+    gusto_batch_free(&b);
+}
+
+static void a_batch_get(struct action_ctx *x, gusto_client *c)
+{
+    const char *uuid;
+    if (!need_str(x, "batch_uuid", &uuid))
+        return;
+    gusto_batch b;
+    gusto_error e;
+    if (gusto_batch_status(c, uuid, &b, &e) != GUSTO_OK)
+        fail_lib(x, &e, NULL);
+    else {
+        x->envelope = ok_env(batch_json(&b));
+        x->http_status = 200;
+    }
+    gusto_batch_free(&b);
+}
+
+/* ---- the table -------------------------------------------------------- */
+
+#define S_UUID "{\"type\":\"string\",\"pattern\":\"^[0-9a-f-]{36}$\"}"
+#define S_CONN "\"connection\":{\"type\":\"string\",\"description\":\"stored connection; or the X-Gusto-Connection header\"}"
+#define S_ADDR "{\"type\":\"object\",\"properties\":{\"street_1\":{\"type\":\"string\"},\"street_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"zip\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\",\"format\":\"date\"}}}"
+#define S_EMPFIELDS "\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"middle_initial\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"work_email\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"ssn\":{\"type\":\"string\",\"writeOnly\":true},\"home_address\":" S_ADDR ",\"work_address\":{\"type\":\"object\",\"properties\":{\"location_uuid\":{\"type\":\"string\"},\"location\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\"}}},\"job\":{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\"},\"hire_date\":{\"type\":\"string\",\"format\":\"date\"}}},\"compensation\":{\"type\":\"object\",\"properties\":{\"rate\":{\"type\":\"string\"},\"payment_unit\":{\"type\":\"string\"},\"flsa_status\":{\"type\":\"string\"}}}"
+#define S_ERR "{\"type\":\"object\",\"required\":[\"ok\",\"error\"],\"properties\":{\"ok\":{\"const\":false},\"error\":{\"type\":\"object\",\"required\":[\"code\",\"message\"],\"properties\":{\"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},\"details\":{\"type\":\"object\"},\"request_id\":{\"type\":[\"string\",\"null\"]},\"hint\":{\"type\":[\"string\",\"null\"]}}}}}"
+#define S_OK(data) "{\"type\":\"object\",\"required\":[\"ok\",\"data\"],\"properties\":{\"ok\":{\"const\":true},\"data\":" data "}}"
+#define S_EMP "{\"type\":\"object\",\"properties\":{\"uuid\":" S_UUID ",\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"version\":{\"type\":\"string\"},\"current_home_address\":{\"type\":[\"object\",\"null\"]},\"current_work_address\":{\"type\":[\"object\",\"null\"]},\"jobs\":{\"type\":\"array\"}}}"
+#define S_WARN "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"entity\":{\"type\":\"string\"},\"status\":{\"type\":\"integer\"},\"message\":{\"type\":\"string\"},\"hint\":{\"type\":\"string\"}}}}"
+#define S_BATCH "{\"type\":\"object\",\"required\":[\"uuid\",\"status\",\"finished\"],\"properties\":{\"uuid\":" S_UUID ",\"idempotency_key\":{\"type\":[\"string\",\"null\"]},\"status\":{\"enum\":[\"pending\",\"processing\",\"completed\",\"partial_success\",\"failed\"]},\"finished\":{\"type\":\"boolean\"},\"existing\":{\"type\":\"boolean\"},\"submitted_items\":{\"type\":[\"integer\",\"null\"]},\"processed_items\":{\"type\":\"integer\"},\"failed_items\":{\"type\":\"integer\"},\"results\":{\"type\":\"array\"}}}"
+
+struct action {
+    const char *name;
+    const char *description;
+    void (*fn)(struct action_ctx *, gusto_client *);
+    const char *input;
+    const char *output;
+    const char *statuses;
+};
+
+static const struct action ACTIONS[] = {
+    {"list-employees", "Every employee of the company (all pages).", a_list,
+     "{\"type\":\"object\",\"properties\":{" S_CONN ",\"search\":{\"type\":\"string\"},\"terminated\":{\"type\":\"boolean\"},\"active\":{\"type\":\"boolean\"},\"include\":{\"type\":\"string\"}},\"additionalProperties\":false}",
+     S_OK("{\"type\":\"array\",\"items\":" S_EMP "}"), "200 400 403 502 504"},
+    {"create-employee", "Onboard an employee with its nested parts; warnings name parts that failed.",
+     a_create,
+     "{\"type\":\"object\",\"required\":[\"first_name\",\"last_name\"],\"properties\":{" S_CONN "," S_EMPFIELDS "}}",
+     S_OK("{\"type\":\"object\",\"required\":[\"employee\",\"warnings\"],\"properties\":{\"employee\":" S_EMP ",\"warnings\":" S_WARN "}}"),
+     "201 207(partial: warnings) 400 422 502 504"},
+    {"get-employee", "An employee with current addresses, jobs and compensations.", a_get,
+     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID "}}",
+     S_OK(S_EMP), "200 400 404 502 504"},
+    {"update-employee", "Change an employee and its nested parts (versions handled).", a_update,
+     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"changes\":{\"type\":\"object\",\"properties\":{" S_EMPFIELDS "}}," S_EMPFIELDS "}}",
+     S_OK(S_EMP), "200 400 404 409 422 502 504"},
+    {"get-time-off-activities", "Time-off activities and balances of an employee.", a_time_off,
+     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"type\":{\"enum\":[\"vacation\",\"sick\",\"all\"]}}}",
+     S_OK("{\"type\":\"object\",\"properties\":{\"employee_uuid\":" S_UUID ",\"activities\":{\"type\":\"array\"},\"balances\":{\"type\":\"array\"}}}"),
+     "200 400 404 502 504"},
+    {"call-api", "Any Gusto API request; {company_uuid} in the path is filled in.", a_call_api,
+     "{\"type\":\"object\",\"required\":[\"method\",\"path\"],\"properties\":{" S_CONN ",\"method\":{\"enum\":[\"GET\",\"POST\",\"PUT\",\"PATCH\",\"DELETE\"]},\"path\":{\"type\":\"string\",\"pattern\":\"^/\"},\"body\":{}}}",
+     "{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"const\":true},\"http_status\":{\"type\":\"integer\"},\"data\":{}}}",
+     "200 400 404 409 422 429 502 504 (Gusto's 4xx passed through)"},
+    {"create-people-batch", "Submit a people batch (bulk onboarding); idempotent by key.",
+     a_batch_create,
+     "{\"type\":\"object\",\"required\":[\"entries\"],\"properties\":{" S_CONN ",\"idempotency_key\":" S_UUID ",\"entries\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"person\":{\"type\":\"object\"},\"home_address\":{\"type\":\"object\"},\"work_address\":{\"type\":\"object\"},\"job\":{\"type\":\"object\"},\"compensation\":{\"type\":\"object\"},\"bank_accounts\":{\"type\":\"array\"}}}}}}",
+     S_OK(S_BATCH), "202 200(existing key) 400 422 502 504"},
+    {"get-people-batch", "A people batch's status and per-person results.", a_batch_get,
+     "{\"type\":\"object\",\"required\":[\"batch_uuid\"],\"properties\":{" S_CONN ",\"batch_uuid\":" S_UUID "}}",
+     S_OK(S_BATCH), "200 400 404 502 504"},
+};
+#define NACTIONS (sizeof ACTIONS / sizeof ACTIONS[0])
+
+bool action_known(const char *name)
+{
+    for (size_t i = 0; i < NACTIONS; i++)
+        if (strcmp(ACTIONS[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+void action_run(const char *name, struct action_ctx *x)
+{
+    for (size_t i = 0; i < NACTIONS; i++) {
+        if (strcmp(ACTIONS[i].name, name) != 0)
+            continue;
+        gusto_client *c = client_for(x);
+        if (!c)
+            return;
+        ACTIONS[i].fn(x, c);
+        gusto_client_free(c);
+        return;
+    }
+    fail(x, 404, "unknown_action", "no such action (GET /actions lists them)", NULL);
+}
+
+json_t *actions_describe(void)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < NACTIONS; i++) {
+        json_error_t je;
+        json_t *in = json_loads(ACTIONS[i].input, 0, &je);
+        json_t *out = json_loads(ACTIONS[i].output, 0, &je);
+        json_t *err = json_loads(S_ERR, 0, &je);
+        char path[96];
+        snprintf(path, sizeof path, "/actions/%s", ACTIONS[i].name);
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "name", ACTIONS[i].name,
+                           "method", "POST", "path", path, "description",
+                           ACTIONS[i].description, "input_schema", in ? in : json_null(),
+                           "output_schema", out ? out : json_null(), "error_schema",
+                           err ? err : json_null(), "statuses", ACTIONS[i].statuses));
+    }
+    return arr;
+}
+
+/* ---- masking ---------------------------------------------------------- */
+
+static bool secret_key(const char *k)
+{
+    static const char *const KEYS[] = {"ssn", "account_number", "routing_number",
+                                       "date_of_birth", "password", "token", "access_token",
+                                       "refresh_token", "client_secret", "secret",
+                                       "verification_token", "api_key", "authorization", NULL};
+    for (int i = 0; KEYS[i]; i++)
+        if (strcasecmp(k, KEYS[i]) == 0)
+            return true;
+    return false;
+}
+
+json_t *mask_json(const json_t *v)
+{
+    if (json_is_object(v)) {
+        json_t *o = json_object();
+        const char *k;
+        json_t *val;
+        json_object_foreach((json_t *)v, k, val) {
+            if (secret_key(k) && !json_is_null(val)) {
+                const char *s = json_string_value(val);
+                size_t n = s ? strlen(s) : 0;
+                char m[32];
+                /* The last 4 digits of an SSN or account number stay, as on a pay stub. */
+                if (s && n > 4 && (strcasecmp(k, "ssn") == 0 || strstr(k, "account_number")))
+                    snprintf(m, sizeof m, "***%s", s + n - 4);
+                else
+                    snprintf(m, sizeof m, "***");
+                json_object_set_new(o, k, json_string(m));
+            } else {
+                json_object_set_new(o, k, mask_json(val));
+            }
+        }
+        return o;
+    }
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *val;
+        json_array_foreach(v, i, val)
+            json_array_append_new(a, mask_json(val));
+        return a;
+    }
+    return json_deep_copy(v);
+}

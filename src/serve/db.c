@@ -1,0 +1,322 @@
+/* db.c - gusto serve's own SQLite file: API keys (SHA-256 hashes only) and their grants, webhook event ids for de-duplication, verification tokens and the employee sync queue. */
+#include "serve/serve.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static sqlite3 *db;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char SCHEMA[] =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS api_keys(name TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grants(key_name TEXT NOT NULL, connection TEXT NOT NULL,"
+    " PRIMARY KEY(key_name, connection));"
+    "CREATE TABLE IF NOT EXISTS webhook_events(uuid TEXT PRIMARY KEY, event_type TEXT,"
+    " company TEXT, entity_uuid TEXT, received_at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS webhook_tokens(subscription TEXT NOT NULL,"
+    " token TEXT NOT NULL, received_at INTEGER NOT NULL, verified INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(subscription, token));"
+    "CREATE TABLE IF NOT EXISTS sync_queue(id INTEGER PRIMARY KEY, event_uuid TEXT,"
+    " company TEXT, employee_uuid TEXT, status TEXT NOT NULL DEFAULT 'pending',"
+    " detail TEXT, queued_at INTEGER NOT NULL, done_at INTEGER);";
+
+int serve_db_open(const char *path, char *err, size_t errlen)
+{
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                       SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        db = NULL;
+        return -1;
+    }
+    chmod(path, 0600);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void serve_db_close(void)
+{
+    sqlite3_close(db);
+    db = NULL;
+}
+
+static void sha256_hex(const char *s, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static sqlite3_stmt *prep(const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+static int exec1(const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st = prep(sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+    if (b)
+        sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int serve_key_add(const char *name, const char *grants, char *key_out, size_t cap,
+                  char *err, size_t errlen)
+{
+    unsigned char rnd[24];
+    if (cap < 53 || RAND_bytes(rnd, sizeof rnd) != 1) {
+        snprintf(err, errlen, "no randomness for a key");
+        return -1;
+    }
+    memcpy(key_out, "gsk_", 4);
+    for (int i = 0; i < 24; i++)
+        snprintf(key_out + 4 + 2 * i, 3, "%02x", rnd[i]);
+    char hash[65];
+    sha256_hex(key_out, hash);
+    pthread_mutex_lock(&lock);
+    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int rc = exec1("DELETE FROM grants WHERE key_name=?", name, NULL);
+    sqlite3_stmt *st = rc ? NULL
+                          : prep("INSERT OR REPLACE INTO api_keys(name, hash, created_at)"
+                                 " VALUES (?, ?, ?)");
+    if (st) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(st);
+    } else {
+        rc = -1;
+    }
+    const char *p = grants ? grants : "";
+    while (rc == 0 && *p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n > 0 && n < 64) {
+            char one[64];
+            snprintf(one, sizeof one, "%.*s", (int)n, p);
+            rc = exec1("INSERT OR IGNORE INTO grants(key_name, connection) VALUES (?, ?)",
+                       name, one);
+        }
+        p += n + (comma ? 1 : 0);
+    }
+    sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&lock);
+    if (rc)
+        snprintf(err, errlen, "cannot store the key: %s", sqlite3_errmsg(db));
+    return rc;
+}
+
+int serve_key_remove(const char *name)
+{
+    exec1("DELETE FROM grants WHERE key_name=?", name, NULL);
+    sqlite3_stmt *st = prep("DELETE FROM api_keys WHERE name=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    return sqlite3_changes(db) > 0 ? 0 : -1;
+}
+
+json_t *serve_key_grants(const char *name)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *st = prep("SELECT connection FROM grants WHERE key_name=? ORDER BY 1");
+    if (!st)
+        return arr;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    return arr;
+}
+
+json_t *serve_key_list(void)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *st = prep("SELECT name, created_at FROM api_keys ORDER BY name");
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        json_array_append_new(arr, json_pack("{s:s, s:I, s:o}", "name", n, "created_at",
+                                             (json_int_t)sqlite3_column_int64(st, 1),
+                                             "grants", serve_key_grants(n)));
+    }
+    sqlite3_finalize(st);
+    return arr;
+}
+
+int serve_key_check(const char *key, char *name, size_t cap)
+{
+    char hash[65];
+    sha256_hex(key, hash);
+    /* The lookup is by hash: the key itself is never stored or compared. */
+    sqlite3_stmt *st = prep("SELECT name FROM api_keys WHERE hash=?");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(name, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+bool serve_key_granted(const char *name, const char *connection)
+{
+    sqlite3_stmt *st = prep("SELECT 1 FROM grants WHERE key_name=? AND"
+                            " (connection=? OR connection='*')");
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, connection, -1, SQLITE_TRANSIENT);
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return ok;
+}
+
+int serve_event_record(const char *uuid, const char *type, const char *company,
+                       const char *entity)
+{
+    sqlite3_stmt *st = prep("INSERT OR IGNORE INTO webhook_events(uuid, event_type, company,"
+                            " entity_uuid, received_at) VALUES (?, ?, ?, ?, ?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, company, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, entity, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+    pthread_mutex_lock(&lock);
+    int rc = sqlite3_step(st);
+    int changed = sqlite3_changes(db);
+    pthread_mutex_unlock(&lock);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    return changed > 0 ? 1 : 0;
+}
+
+int serve_token_save(const char *subscription, const char *token)
+{
+    /* Keyed by (subscription, token): a forged handshake cannot replace a
+     * verified token, and stays unverified, so it never signs anything. */
+    sqlite3_stmt *st = prep("INSERT OR IGNORE INTO webhook_tokens(subscription, token,"
+                            " received_at) VALUES (?, ?, ?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, subscription, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, token, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+json_t *serve_tokens(void)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *st = prep("SELECT token FROM webhook_tokens WHERE verified=1"
+                            " ORDER BY received_at DESC");
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
+    sqlite3_finalize(st);
+    return arr;
+}
+
+int serve_token_verified(const char *subscription, const char *token)
+{
+    return exec1("UPDATE webhook_tokens SET verified=1 WHERE subscription=? AND token=?",
+                 subscription, token);
+}
+
+int serve_queue_add(const char *event, const char *company, const char *employee)
+{
+    sqlite3_stmt *st = prep("INSERT INTO sync_queue(event_uuid, company, employee_uuid,"
+                            " queued_at) VALUES (?, ?, ?, ?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, event, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, company, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, employee, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int serve_queue_take(long long *id, char company[40], char employee[40])
+{
+    sqlite3_stmt *st = prep("SELECT id, company, employee_uuid FROM sync_queue"
+                            " WHERE status='pending' ORDER BY id LIMIT 1");
+    int found = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(company, 40, "%s", (const char *)(sqlite3_column_text(st, 1) ?: (const unsigned char *)""));
+        snprintf(employee, 40, "%s", (const char *)(sqlite3_column_text(st, 2) ?: (const unsigned char *)""));
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+void serve_queue_done(long long id, const char *status, const char *detail)
+{
+    sqlite3_stmt *st = prep("UPDATE sync_queue SET status=?, detail=?, done_at=? WHERE id=?");
+    if (!st)
+        return;
+    sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, detail, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+    sqlite3_bind_int64(st, 4, id);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+}
+
+json_t *serve_queue_list(void)
+{
+    json_t *arr = json_array();
+    sqlite3_stmt *st = prep("SELECT id, event_uuid, company, employee_uuid, status, detail"
+                            " FROM sync_queue ORDER BY id DESC LIMIT 200");
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        json_t *o = json_object();
+        static const char *cols[] = {"id", "event_uuid", "company", "employee_uuid", "status",
+                                     "detail"};
+        json_object_set_new(o, cols[0], json_integer(sqlite3_column_int64(st, 0)));
+        for (int i = 1; i < 6; i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            json_object_set_new(o, cols[i], t ? json_string((const char *)t) : json_null());
+        }
+        json_array_append_new(arr, o);
+    }
+    sqlite3_finalize(st);
+    return arr;
+}

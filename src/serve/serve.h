@@ -1,0 +1,107 @@
+/* serve.h - `gusto serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the webhook receiver and sync worker (webhook.c). */
+#ifndef GUSTO_SERVE_H
+#define GUSTO_SERVE_H
+
+#include "gusto.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Configuration: the JSON file (--config), then environment variables. */
+struct serve_config {
+    char bind[64];               /* "bind"; GUSTO_SERVE_BIND; default 127.0.0.1 */
+    unsigned port;               /* "port"; GUSTO_SERVE_PORT; default 8091; 0 any */
+    char db[512];                /* "db": keys, grants, webhook events; GUSTO_SERVE_DB */
+    char store[512];             /* "store": connections; "" = the library's default */
+    char audit_log[512];         /* "audit_log": JSONL path; "" = <db>.audit.jsonl */
+    char webhook_token[256];     /* GUSTO_SERVE_WEBHOOK_TOKEN (or "webhook_token") */
+    char webhook_connection[64]; /* "webhook_connection": verifies handshakes, syncs */
+    char mirror[512];            /* "mirror": sync store for webhook-started syncs */
+    bool auto_verify;            /* "auto_verify" (default true): answer the handshake
+                                    with PUT .../verify through webhook_connection */
+    long grace_ms;               /* "shutdown_grace_ms" (default 20000) */
+    long timeout_ms;             /* "gusto_timeout_ms" per Gusto request (default 8000) */
+    bool quiet;                  /* no request-log lines */
+};
+
+/* Load defaults, the file (path may be NULL) and the environment.  0, or -1
+ * with a message in err. */
+int serve_config_load(struct serve_config *c, const char *path, char *err, size_t errlen);
+
+/* Run until SIGINT/SIGTERM, then finish the calls in flight.  Prints
+ * "listening on http://ADDR:PORT" on stdout first.  Returns an exit status. */
+int serve_run(const struct serve_config *c);
+
+/* ---- db.c ---------------------------------------------------------------- */
+
+int serve_db_open(const char *path, char *err, size_t errlen);
+void serve_db_close(void);
+/* A new key for `name` granted `grants` (comma separated connection names,
+ * "*" = all); the key text in key_out (shown once).  0 or -1. */
+int serve_key_add(const char *name, const char *grants, char *key_out, size_t cap,
+                  char *err, size_t errlen);
+int serve_key_remove(const char *name);
+/* Every key (name, created, grants) as a JSON array (new reference). */
+json_t *serve_key_list(void);
+/* The caller of an API key: 0 with its name, -1 when unknown. */
+int serve_key_check(const char *key, char *name, size_t cap);
+bool serve_key_granted(const char *name, const char *connection);
+/* The caller's granted connections (JSON array of names; "*" possible). */
+json_t *serve_key_grants(const char *name);
+/* Record a webhook event uuid: 1 new, 0 duplicate, -1 error. */
+int serve_event_record(const char *uuid, const char *type, const char *company,
+                       const char *entity);
+/* Verification tokens received through handshakes. */
+int serve_token_save(const char *subscription, const char *token);
+/* Only tokens Gusto confirmed (PUT .../verify succeeded) sign events. */
+int serve_token_verified(const char *subscription, const char *token);
+json_t *serve_tokens(void);          /* array of verified token strings */
+/* Sync queue. */
+int serve_queue_add(const char *event, const char *company, const char *employee);
+/* Take the oldest pending entry; 1 with company/employee/id set, 0 none. */
+int serve_queue_take(long long *id, char company[40], char employee[40]);
+void serve_queue_done(long long id, const char *status, const char *detail);
+/* Queue rows as JSON (for GET /webhooks/queue). */
+json_t *serve_queue_list(void);
+
+/* ---- actions.c ------------------------------------------------------------ */
+
+struct action_ctx {
+    const struct serve_config *cfg;
+    const char *caller;
+    const char *connection;      /* chosen and granted */
+    json_t *input;               /* body without "connection" (borrowed) */
+    /* out */
+    int http_status;
+    json_t *envelope;            /* {"ok":..., "data" | "error"} (owned) */
+    char employee[40];           /* for the audit log */
+    char gusto_request_id[96];
+    char error_code[48];
+    unsigned waits;              /* rate-limit pauses */
+    long wait_ms;
+};
+
+/* Is `name` an action?  */
+bool action_known(const char *name);
+/* Run the action; fills ctx's out fields. */
+void action_run(const char *name, struct action_ctx *ctx);
+/* GET /actions: every action with its input and output JSON Schema. */
+json_t *actions_describe(void);
+/* A copy of v with secrets masked (ssn, account numbers, tokens, ...). */
+json_t *mask_json(const json_t *v);
+
+/* ---- server.c: metrics -------------------------------------------------- */
+
+void metrics_wait(long wait_ms);
+void metrics_error(const char *category);
+
+/* ---- webhook.c ------------------------------------------------------------ */
+
+/* POST /webhooks/gusto.  Returns the HTTP status; *reply set (owned). */
+int webhook_receive(const struct serve_config *c, const char *body, size_t len,
+                    const char *signature, json_t **reply);
+int webhook_worker_start(const struct serve_config *c);
+void webhook_worker_stop(void);
+
+#endif

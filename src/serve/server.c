@@ -1,0 +1,667 @@
+/* server.c - gusto serve's HTTP side on libmicrohttpd: routing, API-key auth and grants, the audit log (JSONL, masked), one request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
+#include "serve/serve.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <openssl/rand.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_BODY (1024 * 1024)
+
+/* ---- configuration ---------------------------------------------------- */
+
+static void copy_str(char *dst, size_t cap, const json_t *v)
+{
+    if (json_is_string(v))
+        snprintf(dst, cap, "%s", json_string_value(v));
+}
+
+int serve_config_load(struct serve_config *c, const char *path, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->bind, sizeof c->bind, "127.0.0.1");
+    c->port = 8091;
+    c->auto_verify = true;
+    c->grace_ms = 20000;
+    c->timeout_ms = 8000;
+    if (path) {
+        json_error_t je;
+        json_t *j = json_load_file(path, 0, &je);
+        if (!json_is_object(j)) {
+            snprintf(err, errlen, "%s:%d: %s", path, je.line, j ? "not an object" : je.text);
+            json_decref(j);
+            return -1;
+        }
+        copy_str(c->bind, sizeof c->bind, json_object_get(j, "bind"));
+        if (json_is_integer(json_object_get(j, "port")))
+            c->port = (unsigned)json_integer_value(json_object_get(j, "port"));
+        copy_str(c->db, sizeof c->db, json_object_get(j, "db"));
+        copy_str(c->store, sizeof c->store, json_object_get(j, "store"));
+        copy_str(c->audit_log, sizeof c->audit_log, json_object_get(j, "audit_log"));
+        copy_str(c->webhook_token, sizeof c->webhook_token, json_object_get(j, "webhook_token"));
+        copy_str(c->webhook_connection, sizeof c->webhook_connection,
+                 json_object_get(j, "webhook_connection"));
+        copy_str(c->mirror, sizeof c->mirror, json_object_get(j, "mirror"));
+        if (json_is_boolean(json_object_get(j, "auto_verify")))
+            c->auto_verify = json_is_true(json_object_get(j, "auto_verify"));
+        if (json_is_integer(json_object_get(j, "shutdown_grace_ms")))
+            c->grace_ms = (long)json_integer_value(json_object_get(j, "shutdown_grace_ms"));
+        if (json_is_integer(json_object_get(j, "gusto_timeout_ms")))
+            c->timeout_ms = (long)json_integer_value(json_object_get(j, "gusto_timeout_ms"));
+        if (json_is_true(json_object_get(j, "quiet")))
+            c->quiet = true;
+        json_decref(j);
+    }
+    const char *v;
+    if ((v = getenv("GUSTO_SERVE_BIND")) && *v)
+        snprintf(c->bind, sizeof c->bind, "%s", v);
+    if ((v = getenv("GUSTO_SERVE_PORT")) && *v) {
+        char *end;
+        long p = strtol(v, &end, 10);
+        if (*end || p < 0 || p > 65535) {
+            snprintf(err, errlen, "GUSTO_SERVE_PORT '%.20s' is not a port", v);
+            return -1;
+        }
+        c->port = (unsigned)p;
+    }
+    if ((v = getenv("GUSTO_SERVE_DB")) && *v)
+        snprintf(c->db, sizeof c->db, "%s", v);
+    if ((v = getenv("GUSTO_SERVE_WEBHOOK_TOKEN")) && *v)
+        snprintf(c->webhook_token, sizeof c->webhook_token, "%s", v);
+    if ((v = getenv("GUSTO_SERVE_MIRROR")) && *v)
+        snprintf(c->mirror, sizeof c->mirror, "%s", v);
+    if (!c->store[0] && (v = getenv("GUSTO_STORE")) && *v)
+        snprintf(c->store, sizeof c->store, "%s", v);
+    if (!c->db[0]) {
+        const char *store = c->store[0] ? c->store : gusto_store_default_path();
+        const char *slash = strrchr(store, '/');
+        snprintf(c->db, sizeof c->db, "%.*sserve.db", slash ? (int)(slash - store + 1) : 0,
+                 store);
+    }
+    if (!c->audit_log[0])
+        snprintf(c->audit_log, sizeof c->audit_log, "%.490s.audit.jsonl", c->db);
+    return 0;
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+#define NBUCKETS 8
+static const double BUCKETS[NBUCKETS] = {0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+
+struct series {
+    char route[48];
+    int status;
+    unsigned long count;
+    double sum;
+    unsigned long bucket[NBUCKETS];
+};
+
+static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;
+static struct series series[96];
+static int nseries;
+static struct { char name[48]; unsigned long n; } errors_by[32];
+static int nerrors;
+static unsigned long waits, wait_ms_total, webhooks[4];
+static long in_flight;
+static time_t started;
+
+void metrics_wait(long wait_ms)
+{
+    pthread_mutex_lock(&mlock);
+    waits++;
+    wait_ms_total += (unsigned long)(wait_ms > 0 ? wait_ms : 0);
+    pthread_mutex_unlock(&mlock);
+}
+
+void metrics_error(const char *category)
+{
+    pthread_mutex_lock(&mlock);
+    int i;
+    for (i = 0; i < nerrors; i++)
+        if (strcmp(errors_by[i].name, category) == 0)
+            break;
+    if (i == nerrors && nerrors < 32)
+        snprintf(errors_by[nerrors++].name, sizeof errors_by[0].name, "%s", category);
+    if (i < 32)
+        errors_by[i].n++;
+    pthread_mutex_unlock(&mlock);
+}
+
+static void metrics_request(const char *route, int status, double secs)
+{
+    pthread_mutex_lock(&mlock);
+    int i;
+    for (i = 0; i < nseries; i++)
+        if (series[i].status == status && strcmp(series[i].route, route) == 0)
+            break;
+    if (i == nseries && nseries < 96) {
+        snprintf(series[i].route, sizeof series[i].route, "%s", route);
+        series[i].status = status;
+        nseries++;
+    }
+    if (i < 96) {
+        series[i].count++;
+        series[i].sum += secs;
+        for (int b = 0; b < NBUCKETS; b++)
+            if (secs <= BUCKETS[b])
+                series[i].bucket[b]++;
+    }
+    pthread_mutex_unlock(&mlock);
+}
+
+static char *metrics_text(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    pthread_mutex_lock(&mlock);
+    fputs("# TYPE gusto_serve_requests_total counter\n", f);
+    for (int i = 0; i < nseries; i++)
+        fprintf(f, "gusto_serve_requests_total{route=\"%s\",status=\"%d\"} %lu\n",
+                series[i].route, series[i].status, series[i].count);
+    fputs("# TYPE gusto_serve_request_seconds histogram\n", f);
+    for (int i = 0; i < nseries; i++) {
+        for (int b = 0; b < NBUCKETS; b++)
+            fprintf(f, "gusto_serve_request_seconds_bucket{route=\"%s\",status=\"%d\",le=\"%g\"} %lu\n",
+                    series[i].route, series[i].status, BUCKETS[b], series[i].bucket[b]);
+        fprintf(f, "gusto_serve_request_seconds_bucket{route=\"%s\",status=\"%d\",le=\"+Inf\"} %lu\n",
+                series[i].route, series[i].status, series[i].count);
+        fprintf(f, "gusto_serve_request_seconds_sum{route=\"%s\",status=\"%d\"} %.6f\n",
+                series[i].route, series[i].status, series[i].sum);
+        fprintf(f, "gusto_serve_request_seconds_count{route=\"%s\",status=\"%d\"} %lu\n",
+                series[i].route, series[i].status, series[i].count);
+    }
+    fputs("# TYPE gusto_serve_errors_total counter\n", f);
+    for (int i = 0; i < nerrors; i++)
+        fprintf(f, "gusto_serve_errors_total{category=\"%s\"} %lu\n", errors_by[i].name,
+                errors_by[i].n);
+    fprintf(f, "# TYPE gusto_serve_rate_limit_waits_total counter\n"
+               "gusto_serve_rate_limit_waits_total %lu\n"
+               "# TYPE gusto_serve_rate_limit_wait_seconds_total counter\n"
+               "gusto_serve_rate_limit_wait_seconds_total %.3f\n",
+            waits, wait_ms_total / 1000.0);
+    static const char *const WH[] = {"accepted", "duplicate", "bad_signature", "handshake"};
+    fputs("# TYPE gusto_serve_webhooks_total counter\n", f);
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "gusto_serve_webhooks_total{result=\"%s\"} %lu\n", WH[i], webhooks[i]);
+    fprintf(f, "# TYPE gusto_serve_in_flight gauge\ngusto_serve_in_flight %ld\n", in_flight);
+    pthread_mutex_unlock(&mlock);
+    fclose(f);
+    return buf;
+}
+
+/* ---- audit log -------------------------------------------------------- */
+
+static pthread_mutex_t alock = PTHREAD_MUTEX_INITIALIZER;
+static FILE *audit;
+
+static void audit_write(const char *rid, const char *caller, const char *action,
+                        const char *connection, const struct action_ctx *x, int status,
+                        const char *outcome, const json_t *input, double secs)
+{
+    json_t *line = json_pack(
+        "{s:I, s:s, s:o, s:o, s:o, s:o, s:s, s:i, s:o, s:o, s:I}", "time",
+        (json_int_t)time(NULL), "request_id", rid,
+        "caller", caller && *caller ? json_string(caller) : json_null(),
+        "action", action ? json_string(action) : json_null(),
+        "connection", connection ? json_string(connection) : json_null(),
+        "employee_uuid", x && x->employee[0] ? json_string(x->employee) : json_null(),
+        "outcome", outcome, "http_status", status,
+        "error_code", x && x->error_code[0] ? json_string(x->error_code) : json_null(),
+        "gusto_request_id", x && x->gusto_request_id[0] ? json_string(x->gusto_request_id)
+                                                        : json_null(),
+        "duration_ms", (json_int_t)(secs * 1000));
+    if (input)
+        json_object_set_new(line, "input", mask_json(input));
+    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(line);
+    pthread_mutex_lock(&alock);
+    if (audit && text) {
+        fputs(text, audit);
+        fputc('\n', audit);
+        fflush(audit);
+    }
+    pthread_mutex_unlock(&alock);
+    free(text);
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static const struct serve_config *cfg;
+
+struct req {
+    char *body;
+    size_t len;
+    bool too_large;
+    bool counted;
+    struct timespec t0;
+};
+
+static double since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *ctype,
+                                 char *text, const char *rid)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), text,
+                                                             MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", ctype);
+    if (rid)
+        MHD_add_response_header(r, "X-Request-Id", rid);
+    if (status == 401)
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"gusto serve\"");
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *body,
+                                 const char *rid)
+{
+    if (rid && json_is_object(body))
+        json_object_set_new(body, "request_id", json_string(rid));
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    if (!text)
+        text = strdup("{\"ok\":false,\"error\":{\"code\":\"internal\"}}");
+    size_t n = strlen(text);
+    char *t2 = realloc(text, n + 2);
+    if (t2) {
+        t2[n] = '\n';
+        t2[n + 1] = 0;
+        text = t2;
+    }
+    return send_text(conn, status, "application/json", text, rid);
+}
+
+static json_t *err_env(const char *code, const char *message)
+{
+    return json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code", code, "message",
+                     message);
+}
+
+static void log_line(const char *rid, const char *method, const char *path, int status,
+                     double secs, const char *caller, const char *extra)
+{
+    if (cfg->quiet)
+        return;
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* Paths carry no secrets; headers, keys and bodies are never logged. */
+    fprintf(stderr, "%s %s %s %.200s %d %.1fms caller=%s%s%s\n", ts, rid, method, path, status,
+            secs * 1000, caller && *caller ? caller : "-", extra ? " " : "", extra ? extra : "");
+}
+
+/* The caller of the request's API key, or NULL. */
+static bool authenticate(struct MHD_Connection *conn, char *caller, size_t cap)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *key = NULL;
+    if (h && strncasecmp(h, "Bearer ", 7) == 0)
+        key = h + 7;
+    if (!key)
+        key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
+    if (!key || !*key || strlen(key) > 200)
+        return false;
+    return serve_key_check(key, caller, cap) == 0;
+}
+
+struct conn_pick {
+    char name[64];
+    int n;
+};
+
+static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, const char *name,
+                                 const char *rid, const char *caller)
+{
+    struct action_ctx x = {.cfg = cfg, .caller = caller};
+    json_t *input = NULL;
+    const char *outcome = "error";
+    char conn_name[64] = "";
+    int status;
+    json_t *reply;
+    if (!action_known(name)) {
+        status = 404;
+        reply = err_env("unknown_action", "no such action; GET /actions lists them");
+        goto done;
+    }
+    if (q->too_large) {
+        status = 413;
+        reply = err_env("too_large", "the request body is over 1 MB");
+        goto done;
+    }
+    json_error_t je;
+    input = q->len ? json_loadb(q->body, q->len, 0, &je) : json_object();
+    if (!json_is_object(input)) {
+        status = 400;
+        reply = err_env("invalid_json", "the body must be a JSON object");
+        goto done;
+    }
+    const char *cn = json_string_value(json_object_get(input, "connection"));
+    if (!cn)
+        cn = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Gusto-Connection");
+    if (!cn || !*cn) {
+        json_t *g = serve_key_grants(caller);
+        if (json_array_size(g) == 1 &&
+            strcmp(json_string_value(json_array_get(g, 0)), "*") != 0)
+            snprintf(conn_name, sizeof conn_name, "%s", json_string_value(json_array_get(g, 0)));
+        json_decref(g);
+        if (!conn_name[0]) {
+            status = 400;
+            reply = err_env("connection_required",
+                            "name the connection: a \"connection\" field or an "
+                            "X-Gusto-Connection header");
+            goto done;
+        }
+    } else {
+        snprintf(conn_name, sizeof conn_name, "%.63s", cn);
+    }
+    if (!serve_key_granted(caller, conn_name)) {
+        status = 403;
+        reply = err_env("forbidden_connection",
+                        "this API key has no grant for that connection");
+        goto done;
+    }
+    gusto_connection info;
+    gusto_error ge;
+    gusto_code gc = gusto_connection_get(cfg->store[0] ? cfg->store : NULL, conn_name, &info,
+                                         &ge);
+    if (gc == GUSTO_ENOTFOUND) {
+        status = 404;
+        reply = err_env("unknown_connection", "no stored connection by that name");
+        goto done;
+    }
+    if (gc != GUSTO_OK) {
+        status = 503;
+        reply = err_env("store_unavailable", "the connection store cannot be read now; retry");
+        goto done;
+    }
+    json_object_del(input, "connection");
+    x.connection = conn_name;
+    x.input = input;
+    action_run(name, &x);
+    status = x.http_status ? x.http_status : 500;
+    reply = x.envelope ? x.envelope : err_env("internal", "no result");
+    outcome = status < 300 ? "ok" : status == 207 ? "partial" : "error";
+    if (status == 207)
+        outcome = "partial";
+done:
+    {
+        double secs = since(&q->t0);
+        if (!x.error_code[0] && status >= 300) {
+            const char *ec = json_string_value(
+                json_object_get(json_object_get(reply, "error"), "code"));
+            snprintf(x.error_code, sizeof x.error_code, "%s", ec ? ec : "error");
+            if (!x.envelope)
+                metrics_error(x.error_code);
+        }
+        char route[64];
+        snprintf(route, sizeof route, "action:%s", action_known(name) ? name : "unknown");
+        metrics_request(route, status, secs);
+        audit_write(rid, caller, name, conn_name[0] ? conn_name : NULL, &x, status, outcome,
+                    input, secs);
+        char extra[160];
+        snprintf(extra, sizeof extra, "action=%.60s connection=%.60s", name,
+                 conn_name[0] ? conn_name : "-");
+        log_line(rid, "POST", "/actions", status, secs, caller, extra);
+    }
+    json_decref(input);
+    return send_json(conn, status, reply, rid);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct req *q = *con_cls;
+    if (!q) {
+        q = calloc(1, sizeof *q);
+        if (!q)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &q->t0);
+        pthread_mutex_lock(&mlock);
+        in_flight++;
+        pthread_mutex_unlock(&mlock);
+        q->counted = true;
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (q->len + *upload_size > MAX_BODY) {
+            q->too_large = true;
+        } else {
+            char *nb = realloc(q->body, q->len + *upload_size + 1);
+            if (!nb)
+                return MHD_NO;
+            q->body = nb;
+            memcpy(q->body + q->len, upload, *upload_size);
+            q->len += *upload_size;
+            q->body[q->len] = 0;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    char rid[40];
+    unsigned char rnd[12];
+    RAND_bytes(rnd, sizeof rnd);
+    memcpy(rid, "req_", 4);
+    for (int i = 0; i < 12; i++)
+        snprintf(rid + 4 + 2 * i, 3, "%02x", rnd[i]);
+
+    bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (get && strcmp(url, "/healthz") == 0) {
+        pthread_mutex_lock(&mlock);
+        long n = in_flight;
+        pthread_mutex_unlock(&mlock);
+        metrics_request("healthz", 200, since(&q->t0));
+        return send_json(conn, 200,
+                         json_pack("{s:b, s:s, s:I, s:I}", "ok", 1, "status", "ok", "in_flight",
+                                   (json_int_t)n, "uptime_s",
+                                   (json_int_t)(time(NULL) - started)),
+                         rid);
+    }
+    if (get && strcmp(url, "/metrics") == 0) {
+        metrics_request("metrics", 200, since(&q->t0));
+        char *m = metrics_text();
+        return send_text(conn, 200, "text/plain; version=0.0.4", m ? m : strdup(""), rid);
+    }
+    if (post && strcmp(url, "/webhooks/gusto") == 0) {
+        json_t *reply = NULL;
+        const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                      "X-Gusto-Signature");
+        int st = q->too_large ? 413 : webhook_receive(cfg, q->body ? q->body : "", q->len, sig,
+                                                      &reply);
+        if (!reply)
+            reply = err_env("too_large", "the request body is over 1 MB");
+        pthread_mutex_lock(&mlock);
+        const char *res = json_string_value(json_object_get(reply, "result"));
+        if (res) {
+            int k = strcmp(res, "accepted") == 0        ? 0
+                    : strcmp(res, "duplicate") == 0     ? 1
+                    : strcmp(res, "bad_signature") == 0 ? 2
+                    : strcmp(res, "handshake") == 0     ? 3
+                                                         : -1;
+            if (k >= 0)
+                webhooks[k]++;
+        }
+        pthread_mutex_unlock(&mlock);
+        double secs = since(&q->t0);
+        metrics_request("webhook", st, secs);
+        char extra[96];
+        snprintf(extra, sizeof extra, "webhook=%s", res ? res : "error");
+        log_line(rid, method, url, st, secs, "gusto", extra);
+        return send_json(conn, st, reply, rid);
+    }
+    char caller[128] = "";
+    bool authed = authenticate(conn, caller, sizeof caller);
+    bool known = (get && (strcmp(url, "/actions") == 0 || strcmp(url, "/webhooks/queue") == 0)) ||
+                 (post && strncmp(url, "/actions/", 9) == 0);
+    if (!known) {
+        metrics_request("other", 404, since(&q->t0));
+        log_line(rid, method, url, 404, since(&q->t0), NULL, NULL);
+        return send_json(conn, 404, err_env("not_found", "no such endpoint"), rid);
+    }
+    if (!authed) {
+        double secs = since(&q->t0);
+        metrics_request("unauthorized", 401, secs);
+        metrics_error("unauthorized");
+        audit_write(rid, NULL, strncmp(url, "/actions/", 9) == 0 ? url + 9 : NULL, NULL, NULL,
+                    401, "unauthorized", NULL, secs);
+        log_line(rid, method, url, 401, secs, NULL, NULL);
+        return send_json(conn, 401,
+                         err_env("unauthorized", "a valid API key is required: "
+                                                 "Authorization: Bearer KEY or X-API-Key"),
+                         rid);
+    }
+    if (get && strcmp(url, "/actions") == 0) {
+        metrics_request("actions", 200, since(&q->t0));
+        log_line(rid, method, url, 200, since(&q->t0), caller, NULL);
+        return send_json(conn, 200,
+                         json_pack("{s:b, s:{s:o, s:o}}", "ok", 1, "data", "actions",
+                                   actions_describe(), "connections", serve_key_grants(caller)),
+                         rid);
+    }
+    if (get) {
+        metrics_request("webhook_queue", 200, since(&q->t0));
+        log_line(rid, method, url, 200, since(&q->t0), caller, NULL);
+        return send_json(conn, 200, json_pack("{s:b, s:o}", "ok", 1, "data", serve_queue_list()),
+                         rid);
+    }
+    return do_action(conn, q, url + 9, rid, caller);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct req *q = *con_cls;
+    if (!q)
+        return;
+    if (q->counted) {
+        pthread_mutex_lock(&mlock);
+        in_flight--;
+        pthread_mutex_unlock(&mlock);
+    }
+    free(q->body);
+    free(q);
+    *con_cls = NULL;
+}
+
+/* ---- run -------------------------------------------------------------- */
+
+static int stop_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    char c = 1;
+    if (write(stop_pipe[1], &c, 1) < 0) {
+        /* nothing to do in a signal handler */
+    }
+}
+
+int serve_run(const struct serve_config *c)
+{
+    cfg = c;
+    started = time(NULL);
+    char err[512];
+    if (serve_db_open(c->db, err, sizeof err) != 0) {
+        fprintf(stderr, "gusto serve: %s\n", err);
+        return 1;
+    }
+    audit = fopen(c->audit_log, "a");
+    if (!audit) {
+        fprintf(stderr, "gusto serve: cannot open the audit log %s: %s\n", c->audit_log,
+                strerror(errno));
+        serve_db_close();
+        return 1;
+    }
+    chmod(c->audit_log, 0600);
+    if (pipe(stop_pipe) != 0) {
+        fclose(audit);
+        serve_db_close();
+        return 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
+    if (inet_pton(AF_INET, c->bind, &addr.sin_addr) != 1) {
+        fprintf(stderr, "gusto serve: bind address '%s' is not an IPv4 address\n", c->bind);
+        return 1;
+    }
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+            MHD_USE_ERROR_LOG,
+        (uint16_t)c->port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)2048, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)1024, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "gusto serve: cannot listen on %s:%u\n", c->bind, c->port);
+        fclose(audit);
+        serve_db_close();
+        return 1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = di ? di->port : c->port;
+    webhook_worker_start(c);
+    printf("listening on http://%s:%u\n", c->bind, port);
+    fflush(stdout);
+
+    struct pollfd pfd = {.fd = stop_pipe[0], .events = POLLIN};
+    while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+        ;
+    /* Graceful: stop accepting, let the calls in flight finish. */
+    MHD_socket ls = MHD_quiesce_daemon(d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    fprintf(stderr, "gusto serve: stopping; finishing calls in flight\n");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pthread_mutex_lock(&mlock);
+        long n = in_flight;
+        pthread_mutex_unlock(&mlock);
+        if (n <= 0 || since(&t0) * 1000 > c->grace_ms)
+            break;
+        usleep(20000);
+    }
+    MHD_stop_daemon(d);
+    webhook_worker_stop();
+    fclose(audit);
+    audit = NULL;
+    serve_db_close();
+    close(stop_pipe[0]);
+    close(stop_pipe[1]);
+    fprintf(stderr, "gusto serve: stopped\n");
+    return 0;
+}

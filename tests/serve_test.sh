@@ -1,0 +1,335 @@
+#!/bin/sh
+# serve_test.sh - `gusto serve` over real HTTP against gusto-sandbox: every action, auth failures and isolation between callers, the audit and request logs (masked), Gusto webhooks (subscription handshake, good and bad signature, duplicate, the resulting mirror sync, people_batch events), 200 concurrent calls, metrics and a graceful shutdown.
+#
+# Everything runs on 127.0.0.1 in one mktemp directory; every process it
+# starts is killed on exit.  Needs curl, jq, openssl and sqlite3.
+# Environment: GUSTO (build/gusto), GUSTO_SANDBOX (build/gusto-sandbox),
+# KEEP=1 keeps the directory.  Prints "ok - NAME" / "not ok - NAME" and
+# ends with "N passed, N failed"; exits 1 when anything failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+GUSTO=${GUSTO:-build/gusto}
+SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
+case $GUSTO in /*) ;; *) GUSTO=$(pwd)/$GUSTO ;; esac
+case $SANDBOX in /*) ;; *) SANDBOX=$(pwd)/$SANDBOX ;; esac
+
+pass=0
+fail=0
+pids=""
+T=$(mktemp -d) || exit 1
+
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null; done
+    for p in $pids; do wait "$p" 2>/dev/null; done
+    pids=""
+    if [ -n "${KEEP:-}" ]; then echo "# files kept in $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+export HOME="$T/home"
+mkdir -p "$HOME"
+export GUSTO_STORE="$T/connections.db"
+unset GUSTO_ACCESS_TOKEN GUSTO_CONNECTION GUSTO_STORE_KEY GUSTO_COMPANY_UUID \
+    GUSTO_API_BASE_URL GUSTO_ENV XDG_CONFIG_HOME GUSTO_SERVE_PORT GUSTO_SERVE_DB \
+    GUSTO_SERVE_MIRROR GUSTO_SERVE_BIND
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
+export NO_PROXY='*'
+export GUSTO_SANDBOX_WEBHOOK_RETRY_MS=200
+export GUSTO_SERVE_WEBHOOK_TOKEN=test-webhook-secret
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() {
+    fail=$((fail + 1))
+    echo "not ok - $1"
+    [ $# -gt 1 ] && printf '%s\n' "$2" | head -c 1500 | sed 's/^/#   /'
+    return 0
+}
+# check NAME COND [DETAIL]
+check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-}"; fi; }
+
+# start_sandbox OUTFILE ARGS...: start, wait for the first line; sets sb_pid sb_url
+start_sandbox() {
+    out=$1; shift
+    "$SANDBOX" --port 0 "$@" >"$out" 2>"$out.err" &
+    sb_pid=$!
+    pids="$pids $sb_pid"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^company:' "$out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    sb_url=$(sed -n 's/^listening on //p' "$out")
+}
+
+start_serve() {
+    "$GUSTO" serve --config "$T/serve.json" "$@" >"$T/serve.out" 2>>"$T/serve.err" &
+    sv_pid=$!
+    pids="$pids $sv_pid"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^listening on' "$T/serve.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    S=$(sed -n 's/^listening on //p' "$T/serve.out")
+}
+
+# act KEY ACTION JSON [CURL ARGS...]: body in $T/r.json, status in $code
+act() {
+    key=$1; action=$2; body=$3; shift 3
+    code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
+        -H 'Content-Type: application/json' "$@" -X POST --data "$body" "$S/actions/$action")
+}
+j() { jq -r "$1" "$T/r.json" 2>/dev/null; }
+sign() { printf %s "$1" | openssl dgst -sha256 -hmac "$2" | sed 's/^.*= //'; }
+
+# ---- set up: a sandbox, two stored connections, two callers -------------
+
+start_sandbox "$T/sb.out" --seed demo --token tokA --token tokB@other --rate-limit 0 --log
+[ -n "$sb_url" ] || { not_ok "sandbox starts" "$(cat "$T/sb.out.err")"; echo "$pass passed, $fail failed"; exit 1; }
+GUSTO_ACCESS_TOKEN=tokA "$GUSTO" serve connections add acme --base-url "$sb_url" --json >"$T/c1" 2>&1
+GUSTO_ACCESS_TOKEN=tokB "$GUSTO" serve connections add globex --base-url "$sb_url" --json >"$T/c2" 2>&1
+check "connections stored" '[ "$(jq -r .ok "$T/c1")" = true ] && [ "$(jq -r .ok "$T/c2")" = true ]' "$(cat "$T/c1" "$T/c2")"
+ACME=$(jq -r .data.company_uuid "$T/c1")
+
+cat >"$T/serve.json" <<EOF
+{"port": 0, "db": "$T/serve.db", "audit_log": "$T/audit.jsonl",
+ "webhook_connection": "acme", "mirror": "$T/mirror.db", "shutdown_grace_ms": 10000}
+EOF
+"$GUSTO" serve keys add alice --grant acme --config "$T/serve.json" --json >"$T/k1" 2>&1
+"$GUSTO" serve keys add bob --grant globex --config "$T/serve.json" --json >"$T/k2" 2>&1
+KA=$(jq -r .data.key "$T/k1")
+KB=$(jq -r .data.key "$T/k2")
+check "keys add prints a key once" 'case $KA in gsk_*) true ;; *) false ;; esac && [ "$KA" != "$KB" ]' "$(cat "$T/k1")"
+check "keys are stored hashed" '! sqlite3 "$T/serve.db" .dump | grep -q "$KA" && sqlite3 "$T/serve.db" "select hash from api_keys" | grep -qE "^[0-9a-f]{64}$"'
+
+start_serve
+[ -n "$S" ] || { not_ok "serve starts" "$(cat "$T/serve.err")"; echo "$pass passed, $fail failed"; exit 1; }
+ok "serve starts"
+
+# ---- health, catalogue, auth ---------------------------------------------
+
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' "$S/healthz")
+check "GET /healthz" '[ "$code" = 200 ] && [ "$(j .status)" = ok ]'
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' "$S/actions")
+check "no API key: 401" '[ "$code" = 401 ] && [ "$(j .error.code)" = unauthorized ]'
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "Authorization: Bearer gsk_wrong" "$S/actions")
+check "wrong API key: 401" '[ "$code" = 401 ]'
+act gsk_wrong list-employees '{}'
+check "wrong API key on an action: 401" '[ "$code" = 401 ]'
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-API-Key: $KA" "$S/actions")
+check "GET /actions lists 8 actions with schemas" '[ "$code" = 200 ] && [ "$(j ".data.actions|length")" = 8 ] && [ "$(j "[.data.actions[]|select(.input_schema.type==\"object\" and .output_schema.type==\"object\")]|length")" = 8 ]' "$(head -c 400 "$T/r.json")"
+
+# ---- each action ----------------------------------------------------------
+
+act "$KA" list-employees '{}'
+check "list-employees" '[ "$code" = 200 ] && [ "$(j .ok)" = true ] && [ "$(j ".data|length")" -gt 40 ]' "$code $(head -c 300 "$T/r.json")"
+act "$KA" create-employee '{"first_name":"Ada","last_name":"Lovelace","ssn":"123-45-6789","email":"ada.serve@example.com","home_address":{"street_1":"12 St James Sq","city":"Austin","state":"TX","zip":"78701"},"work_address":{"location":"Denver"},"job":{"title":"Analyst","hire_date":"2025-03-01"},"compensation":{"rate":"98000.00","payment_unit":"Year","flsa_status":"Exempt"}}'
+EMP=$(j .data.employee.uuid)
+check "create-employee: 201 with no warnings" '[ "$code" = 201 ] && [ "$(j ".data.warnings|length")" = 0 ] && [ -n "$EMP" ]' "$code $(head -c 600 "$T/r.json")"
+act "$KA" create-employee '{"first_name":"Partial","last_name":"Person","work_address":{"location":"Atlantis"}}'
+check "create-employee with a failed part: 207 and a warning" '[ "$code" = 207 ] && [ "$(j .ok)" = true ] && [ "$(j ".data.warnings[0].entity")" = work_address ]' "$code $(head -c 600 "$T/r.json")"
+act "$KA" create-employee '{"first_name":"NoLast"}'
+check "create-employee, invalid input: 400" '[ "$code" = 400 ] && [ "$(j .ok)" = false ] && [ -n "$(j .error.message)" ]' "$code $(cat "$T/r.json")"
+act "$KA" get-employee "{\"employee_uuid\":\"$EMP\"}"
+check "get-employee" '[ "$code" = 200 ] && [ "$(j .data.uuid)" = "$EMP" ] && [ "$(j .data.current_home_address.city)" = Austin ]' "$code $(head -c 400 "$T/r.json")"
+act "$KA" get-employee '{"employee_uuid":"00000000-0000-4000-8000-000000000000"}'
+check "get-employee, unknown: 404" '[ "$code" = 404 ] && [ "$(j .ok)" = false ]' "$code $(cat "$T/r.json")"
+act "$KA" get-employee '{}'
+check "get-employee, no uuid: 400" '[ "$code" = 400 ]'
+act "$KA" update-employee "{\"employee_uuid\":\"$EMP\",\"preferred_first_name\":\"Countess\",\"job\":{\"title\":\"Lead Analyst\"}}"
+check "update-employee" '[ "$code" = 200 ] && [ "$(j .data.preferred_first_name)" = Countess ]' "$code $(head -c 400 "$T/r.json")"
+SEEDED=$(curl -s -H "Authorization: Bearer $KA" -X POST --data '{}' "$S/actions/list-employees" | jq -r '.data[0].uuid')
+act "$KA" get-time-off-activities "{\"employee_uuid\":\"$SEEDED\",\"type\":\"vacation\"}"
+check "get-time-off-activities" '[ "$code" = 200 ] && [ "$(j ".data.balances|type")" = array ] && [ "$(j ".data.activities|length")" -gt 0 ]' "$code $(head -c 400 "$T/r.json")"
+act "$KA" call-api '{"method":"GET","path":"/v1/companies/{company_uuid}"}'
+check "call-api" '[ "$code" = 200 ] && [ "$(j .http_status)" = 200 ] && [ "$(j .data.uuid)" = "$ACME" ]' "$code $(head -c 300 "$T/r.json")"
+act "$KA" call-api '{"method":"GET","path":"/v1/employees/00000000-0000-4000-8000-000000000000"}'
+check "call-api, Gusto 404 passed through" '[ "$code" = 404 ] && [ "$(j .ok)" = false ]'
+act "$KA" create-people-batch '{"entries":[{"person":{"first_name":"Bat","last_name":"One","external_id":"b1"}},{"person":{"first_name":"Bat","last_name":"Two","external_id":"b2"}}]}'
+BATCH=$(j .data.uuid)
+check "create-people-batch: 202" '[ "$code" = 202 ] && [ -n "$BATCH" ] && [ "$BATCH" != null ]' "$code $(head -c 600 "$T/r.json")"
+i=0
+while [ $i -lt 50 ]; do
+    act "$KA" get-people-batch "{\"batch_uuid\":\"$BATCH\"}"
+    [ "$(j .data.finished)" = true ] && break
+    sleep 0.2; i=$((i + 1))
+done
+check "get-people-batch: completed" '[ "$code" = 200 ] && [ "$(j .data.status)" = completed ] && [ "$(j ".data.results|length")" = 2 ]' "$code $(head -c 600 "$T/r.json")"
+act "$KA" no-such-action '{}'
+check "unknown action: 404" '[ "$code" = 404 ]'
+act "$KA" list-employees 'not json'
+check "malformed body: 400" '[ "$code" = 400 ] && [ "$(j .error.code)" = invalid_json ]'
+
+# ---- isolation between callers --------------------------------------------
+
+act "$KA" list-employees '{"connection":"globex"}'
+check "alice cannot use globex (body field): 403" '[ "$code" = 403 ] && [ "$(j .error.code)" = forbidden_connection ]'
+act "$KA" list-employees '{}' -H 'X-Gusto-Connection: globex'
+check "alice cannot use globex (header): 403" '[ "$code" = 403 ]'
+act "$KB" list-employees '{}' -H 'X-Gusto-Connection: globex'
+check "bob sees only globex's employees" '[ "$code" = 200 ] && [ "$(j ".data|length")" -ge 1 ] && ! grep -q "$EMP" "$T/r.json" && [ "$(j "[.data[]|select(.company_uuid==\"$ACME\")]|length")" = 0 ]' "$code $(head -c 300 "$T/r.json")"
+act "$KB" get-employee "{\"employee_uuid\":\"$EMP\"}"
+check "bob cannot read acme's employee" '[ "$code" = 404 ] || [ "$code" = 403 ]' "$code"
+act "$KB" get-employee "{\"employee_uuid\":\"$EMP\",\"connection\":\"acme\"}"
+check "bob cannot name acme: 403" '[ "$code" = 403 ]'
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-API-Key: $KB" "$S/actions")
+check "bob's catalogue shows only his grants" '[ "$(jq -c .data.connections "$T/r.json")" = "[\"globex\"]" ]' "$(cat "$T/r.json" | head -c 300)"
+
+# ---- audit and request logs -----------------------------------------------
+
+check "audit: who, action, employee, outcome, request id" \
+    'jq -s -e "map(select(.caller==\"alice\" and .action==\"update-employee\" and .employee_uuid==\"$EMP\" and .outcome==\"ok\" and (.request_id|startswith(\"req_\"))))|length > 0" "$T/audit.jsonl" >/dev/null'
+check "audit: failures recorded (403, 401)" \
+    'jq -s -e "map(select(.caller==\"bob\" and .http_status==403))|length > 0" "$T/audit.jsonl" >/dev/null && jq -s -e "map(select(.outcome==\"unauthorized\"))|length > 0" "$T/audit.jsonl" >/dev/null'
+check "audit: SSN masked" '! grep -q "123-45-6789" "$T/audit.jsonl" && grep -q "\*\*\*6789" "$T/audit.jsonl"'
+check "no API key or SSN in any log" '! grep -q -e "$KA" -e "$KB" -e "123-45-6789" "$T/audit.jsonl" "$T/serve.err"'
+check "one request-log line per call" '[ "$(grep -c " POST /actions " "$T/serve.err")" -ge 20 ] && grep -q "caller=alice action=create-employee connection=acme" "$T/serve.err"'
+
+# ---- webhooks -----------------------------------------------------------
+
+act "$KA" call-api "{\"method\":\"POST\",\"path\":\"/v1/webhook_subscriptions\",\"body\":{\"url\":\"$S/webhooks/gusto\",\"subscription_types\":[\"Employee\",\"PeopleBatch\"]}}"
+SUB=$(j .data.uuid)
+check "webhook subscription created (pending)" '[ "$code" = 200 ] && [ "$(j .data.status)" = pending ]' "$code $(cat "$T/r.json")"
+i=0
+while [ $i -lt 50 ]; do
+    act "$KA" call-api "{\"method\":\"GET\",\"path\":\"/v1/webhook_subscriptions/$SUB\"}"
+    [ "$(j .data.status)" = verified ] && break
+    sleep 0.2; i=$((i + 1))
+done
+check "verification handshake: subscription verified" '[ "$(j .data.status)" = verified ]' "$(cat "$T/r.json"; tail -5 "$T/serve.err")"
+
+act "$KA" create-employee '{"first_name":"Grace","last_name":"Hopper","email":"grace.serve@example.com"}'
+GRACE=$(j .data.employee.uuid)
+i=0
+while [ $i -lt 100 ]; do
+    curl -s -H "X-API-Key: $KA" "$S/webhooks/queue" >"$T/q.json"
+    [ "$(jq -r "[.data[]|select(.employee_uuid==\"$GRACE\" and .status==\"synced\")]|length" "$T/q.json")" -ge 1 ] && break
+    sleep 0.1; i=$((i + 1))
+done
+check "employee.created delivered, sync done within 10 s" '[ "$(jq -r "[.data[]|select(.employee_uuid==\"$GRACE\" and .status==\"synced\")]|length" "$T/q.json")" -ge 1 ]' "$(cat "$T/q.json")"
+"$GUSTO" profile --email grace.serve@example.com --db "$T/mirror.db" --json >"$T/p.json" 2>&1
+check "the mirror has the new employee" '[ "$(jq -r .data.employee_uuid "$T/p.json")" = "$GRACE" ]' "$(head -c 300 "$T/p.json")"
+
+# A hand-made event, signed with GUSTO_SERVE_WEBHOOK_TOKEN.
+EV_UUID=11111111-2222-4333-8444-555555555555
+BODY="{\"uuid\":\"$EV_UUID\",\"event_type\":\"employee.updated\",\"resource_type\":\"Company\",\"resource_uuid\":\"$ACME\",\"entity_type\":\"Employee\",\"entity_uuid\":\"$EMP\",\"timestamp\":1700000000}"
+SIG=$(sign "$BODY" "$GUSTO_SERVE_WEBHOOK_TOKEN")
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $SIG" --data "$BODY" "$S/webhooks/gusto")
+check "webhook, good signature: 200 accepted, sync queued" '[ "$code" = 200 ] && [ "$(j .result)" = accepted ] && [ "$(j .sync_queued)" = true ]' "$code $(cat "$T/r.json")"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $SIG" --data "$BODY" "$S/webhooks/gusto")
+check "webhook, duplicate uuid: dropped" '[ "$code" = 200 ] && [ "$(j .result)" = duplicate ]' "$code $(cat "$T/r.json")"
+BAD=$(sign "$BODY" wrong-secret)
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $BAD" --data "$(echo "$BODY" | sed 's/1111/2222/')" "$S/webhooks/gusto")
+check "webhook, bad signature: 401" '[ "$code" = 401 ] && [ "$(j .result)" = bad_signature ]' "$code $(cat "$T/r.json")"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' --data "$BODY" "$S/webhooks/gusto")
+check "webhook, no signature: 401" '[ "$code" = 401 ]'
+curl -s -o /dev/null --data "{\"verification_token\":\"forged\",\"webhook_subscription_uuid\":\"$SUB\"}" "$S/webhooks/gusto"
+sleep 0.5
+FORGED=$(echo "$BODY" | sed 's/1111/4444/')
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $(sign "$FORGED" forged)" --data "$FORGED" "$S/webhooks/gusto")
+check "webhook, token from a forged handshake signs nothing: 401" '[ "$code" = 401 ]' "$code $(cat "$T/r.json")"
+TAMPER=$(echo "$BODY" | sed 's/employee.updated/employee.terminated/; s/1111/3333/')
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $SIG" --data "$TAMPER" "$S/webhooks/gusto")
+check "webhook, body changed after signing: 401" '[ "$code" = 401 ]'
+i=0
+while [ $i -lt 100 ]; do
+    curl -s -H "X-API-Key: $KA" "$S/webhooks/queue" >"$T/q.json"
+    [ "$(jq -r "[.data[]|select(.event_uuid==\"$EV_UUID\" and .status==\"synced\")]|length" "$T/q.json")" = 1 ] && break
+    sleep 0.1; i=$((i + 1))
+done
+check "the signed event's sync ran once" '[ "$(jq -r "[.data[]|select(.event_uuid==\"$EV_UUID\")]|length" "$T/q.json")" = 1 ] && [ "$(jq -r "[.data[]|select(.event_uuid==\"$EV_UUID\")][0].status" "$T/q.json")" = synced ]' "$(cat "$T/q.json")"
+# Events from the sandbox: update, termination, a people batch.
+act "$KA" update-employee "{\"employee_uuid\":\"$GRACE\",\"preferred_first_name\":\"Amazing\"}"
+act "$KA" call-api "{\"method\":\"POST\",\"path\":\"/v1/employees/$SEEDED/terminations\",\"body\":{\"effective_date\":\"2026-12-31\"}}"
+act "$KA" create-people-batch '{"entries":[{"person":{"first_name":"Hook","last_name":"Batch","external_id":"h1"}}]}'
+i=0
+while [ $i -lt 100 ]; do
+    n=$(sqlite3 "$T/serve.db" "select count(distinct event_type) from webhook_events where event_type in ('employee.created','employee.updated','employee.terminated','people_batch.completed')")
+    [ "$n" = 4 ] && break
+    sleep 0.1; i=$((i + 1))
+done
+check "sandbox delivers employee.created/updated/terminated and people_batch.completed" '[ "$n" = 4 ]' "$(sqlite3 "$T/serve.db" "select event_type, count(*) from webhook_events group by 1")"
+
+# ---- --faults: the sandbox sends some events twice or late; each is handled once
+
+start_sandbox "$T/faulty.out" --token tokF --rate-limit 0 --faults delay:0.001@1 --log
+F=$sb_url
+GUSTO_ACCESS_TOKEN=tokF "$GUSTO" serve connections add faulty --base-url "$F" --json >/dev/null 2>&1
+curl -s -o "$T/r.json" -H "Authorization: Bearer tokF" -H 'Content-Type: application/json' \
+    --data "{\"url\":\"$S/webhooks/gusto\",\"subscription_types\":[\"Employee\"]}" "$F/v1/webhook_subscriptions"
+FSUB=$(j .uuid)
+i=0
+while [ $i -lt 50 ]; do
+    [ "$(curl -s -H "Authorization: Bearer tokF" "$F/v1/webhook_subscriptions/$FSUB" | jq -r .status)" = verified ] && break
+    sleep 0.2; i=$((i + 1))
+done
+check "faulty sandbox: subscription verified through the matching connection" '[ $i -lt 50 ]' "$(tail -3 "$T/serve.err")"
+before=$(sqlite3 "$T/serve.db" "select count(*) from webhook_events where event_type='employee.created'")
+for n in $(seq 1 20); do
+    curl -s -o /dev/null -H "Authorization: Bearer tokF" -H 'Content-Type: application/json' \
+        --data "{\"first_name\":\"Fault$n\",\"last_name\":\"Test\"}" "$F/v1/companies/$ACME/employees"
+done
+i=0
+while [ $i -lt 100 ]; do
+    after=$(sqlite3 "$T/serve.db" "select count(*) from webhook_events where event_type='employee.created'")
+    [ $((after - before)) -ge 20 ] && break
+    sleep 0.1; i=$((i + 1))
+done
+sleep 1
+after=$(sqlite3 "$T/serve.db" "select count(*) from webhook_events where event_type='employee.created'")
+posts=$(grep -c "^webhook POST .* 200 " "$T/faulty.out.err")
+dups=$(curl -s "$S/metrics" | sed -n 's/^gusto_serve_webhooks_total{result="duplicate"} //p')
+check "faults: duplicates delivered and dropped, every event recorded once" '[ $((after - before)) = 20 ] && [ "$posts" -gt 21 ] && [ "$dups" -gt 1 ]' "events $((after - before)), posts $posts, duplicates $dups"
+
+# ---- 200 concurrent calls ---------------------------------------------------
+
+mkdir -p "$T/conc"
+export KA S EMP T
+seq 1 200 | xargs -P 100 -I{} sh -c 'curl -s -o "$T/conc/{}.json" -w "%{http_code}\n" -H "Authorization: Bearer $KA" -X POST --data "{\"employee_uuid\":\"$EMP\"}" "$S/actions/get-employee" > "$T/conc/{}.code"'
+good=0
+for f in "$T"/conc/*.json; do
+    [ "$(jq -r .data.uuid "$f" 2>/dev/null)" = "$EMP" ] && [ "$(cat "${f%.json}.code")" = 200 ] && good=$((good + 1))
+done
+[ "$good" = 200 ] || { ls "$T/conc" | wc -l; grep -h -o '"code":"[a-z_]*"' "$T"/conc/*.json | sort | uniq -c; }
+check "200 concurrent action calls, all answered correctly" '[ "$good" = 200 ]' "$good of 200 correct; $(cat "$T"/conc/*.code | sort | uniq -c | tr '\n' ' ')"
+
+# ---- metrics ------------------------------------------------------------------
+
+curl -s "$S/metrics" >"$T/m.txt"
+check "metrics: request counts and latencies" 'grep -qE "^gusto_serve_requests_total\{route=\"action:get-employee\",status=\"200\"\} [0-9]+" "$T/m.txt" && grep -q "^gusto_serve_request_seconds_bucket" "$T/m.txt" && [ "$(sed -n "s/^gusto_serve_requests_total{route=\"action:get-employee\",status=\"200\"} //p" "$T/m.txt")" -ge 201 ]' "$(head -20 "$T/m.txt")"
+check "metrics: rate-limit waits and errors by category" 'grep -q "^gusto_serve_rate_limit_waits_total " "$T/m.txt" && grep -q "^gusto_serve_errors_total{category=\"not_found\"}" "$T/m.txt" && grep -qE "^gusto_serve_webhooks_total\{result=\"duplicate\"\} [1-9]" "$T/m.txt"' "$(grep -E "errors|waits|webhooks" "$T/m.txt")"
+
+# ---- graceful shutdown: a slow call in flight finishes ----------------------
+
+start_sandbox "$T/slow.out" --token tokS --rate-limit 0 --faults delay:1@1500
+GUSTO_ACCESS_TOKEN=tokS "$GUSTO" serve connections add slow --base-url "$sb_url" --json >/dev/null 2>&1
+"$GUSTO" serve keys add carol --grant slow --config "$T/serve.json" --json >"$T/k3" 2>&1
+KC=$(jq -r .data.key "$T/k3")
+curl -s -o "$T/slow.json" -w '%{http_code}' -H "Authorization: Bearer $KC" -X POST \
+    --data '{"method":"GET","path":"/v1/companies/{company_uuid}"}' "$S/actions/call-api" >"$T/slow.code" &
+cpid=$!
+i=0
+while [ $i -lt 100 ] && [ "$(curl -s "$S/healthz" | jq -r .in_flight)" -lt 2 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM "$sv_pid"
+wait "$cpid"
+wait "$sv_pid"
+rc=$?
+check "graceful shutdown finishes the call in flight" '[ "$(cat "$T/slow.code")" = 200 ] && [ "$(jq -r .ok "$T/slow.json")" = true ] && [ "$rc" = 0 ]' "code $(cat "$T/slow.code") rc $rc $(tail -3 "$T/serve.err")"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$S/healthz")
+check "after shutdown nothing listens" '[ "$code" = 000 ]'
+
+# ---- retries: an event sent while serve is down arrives after its restart ----
+
+PORT=${S##*:}
+curl -s -o "$T/r.json" -H "Authorization: Bearer tokA" -H 'Content-Type: application/json' \
+    --data '{"first_name":"Retry","last_name":"Person","email":"retry.serve@example.com"}' \
+    "$(sed -n 's/^listening on //p' "$T/sb.out")/v1/companies/$ACME/employees"
+RETRY=$(j .uuid)
+sleep 0.5
+start_serve --port "$PORT"
+i=0
+while [ $i -lt 100 ]; do
+    curl -s -H "X-API-Key: $KA" "$S/webhooks/queue" >"$T/q.json"
+    [ "$(jq -r "[.data[]|select(.employee_uuid==\"$RETRY\" and .status==\"synced\")]|length" "$T/q.json")" -ge 1 ] && break
+    sleep 0.1; i=$((i + 1))
+done
+check "webhook retried with backoff after a failed delivery" '[ "$(jq -r "[.data[]|select(.employee_uuid==\"$RETRY\" and .status==\"synced\")]|length" "$T/q.json")" -ge 1 ] && grep -q "webhook POST .* -1 attempt 1" "$T/sb.out.err"' "$(grep "webhook POST" "$T/sb.out.err" | tail -4)"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,87 @@
+#!/bin/sh
+# valgrind.sh - valgrind memcheck over the gusto CLI's main paths (list, create, dry run, get, update, time-off, api, batch, error paths, --verbose) and over gusto-sandbox serving that session: no memory errors and no definite leaks.
+#
+# Each CLI run is one check; the sandbox, run under valgrind for the whole
+# session and stopped with SIGTERM, is one more.  valgrind exits 9 on an
+# error or a definite leak.  Environment: GUSTO, GUSTO_SANDBOX.  Needs
+# valgrind and jq.  Prints "ok - NAME" / "not ok - NAME" and ends with
+# "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. tests/common.sh
+
+TOKEN=valgrind-token-0c7e
+command -v valgrind >/dev/null 2>&1 || bail "valgrind is required (apt-get install valgrind)"
+command -v jq >/dev/null 2>&1 || bail "jq is required"
+VG="valgrind --quiet --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-origins=yes"
+
+# The sandbox under valgrind for the whole session: every request below is
+# served by it.  Its log holds the report.
+# shellcheck disable=SC2086  # VG is a word list
+sb_start sb $VG --log-file="$T/sandbox.vg" -- --seed demo --token "$TOKEN" --rate-limit 0 ||
+    bail "the sandbox did not start under valgrind: $(head -c 300 "$T/sb.log")"
+SBVG=$SB_PID
+export GUSTO_ACCESS_TOKEN=$TOKEN
+
+n=0
+# vg NAME WANT_EXIT ARGS...: gusto under valgrind; passes when it exits
+# WANT_EXIT (so not 9) and valgrind reported nothing.  stdin from $STDIN.
+vg() {
+    name=$1 want=$2
+    shift 2
+    n=$((n + 1))
+    # shellcheck disable=SC2086  # VG is a word list
+    $VG --log-file="$T/cli.$n.vg" "$GUSTO" --env "$URL" "$@" <"${STDIN:-/dev/null}" \
+        >"$T/cli.$n.out" 2>"$T/cli.$n.err"
+    rc=$?
+    if [ "$rc" -eq "$want" ] && [ ! -s "$T/cli.$n.vg" ]; then
+        ok "gusto $name: exit $rc, no memcheck errors, no definite leaks"
+    else
+        not_ok "gusto $name: exit $rc (want $want)" "$(head -c 600 "$T/cli.$n.vg")" \
+            "$(head -c 300 "$T/cli.$n.out")"
+    fi
+}
+
+cat >"$T/ada.json" <<'EOF'
+{"first_name": "Ada", "last_name": "Valgrind", "email": "ada.vg@example.com",
+ "ssn": "123-45-6789", "date_of_birth": "1985-12-10",
+ "home_address": {"street_1": "12 St James Sq", "city": "Austin", "state": "TX", "zip": "78701"},
+ "work_address": {"location": "Denver"},
+ "job": {"title": "Analyst", "hire_date": "2025-03-01"},
+ "compensation": {"rate": "98000.00", "payment_unit": "Year", "flsa_status": "Exempt"}}
+EOF
+vg "employees list" 0 employees list
+vg "employees list --search --terminated" 0 employees list --search an --terminated
+vg "employees create --dry-run" 0 employees create --input "$T/ada.json" --dry-run
+vg "employees create (every part)" 0 employees create --input "$T/ada.json"
+E=$(jq -r '.data.employee.uuid' "$T/cli.$n.out")
+vg "employees get" 0 employees get "$E"
+echo '{"preferred_first_name": "Countess", "home_address": {"zip": "78702"}, "job": {"title": "Lead"}, "compensation": {"rate": "105000.00"}}' >"$T/upd.json"
+STDIN=$T/upd.json vg "employees update (stdin, every part)" 0 employees update "$E"
+vg "time-off" 0 time-off "$E" --type vacation
+vg "api GET" 0 api GET '/v1/companies/{company_uuid}/locations'
+LOC=$(jq -r '.data[0].uuid' "$T/cli.$n.out")
+VER=$(jq -r '.data[0].version' "$T/cli.$n.out")
+vg "api PUT --data" 0 api PUT "/v1/locations/$LOC" --data "{\"version\": \"$VER\", \"phone_number\": \"4155550199\"}"
+vg "--verbose trace" 0 --verbose employees get "$E"
+cat >"$T/people.csv" <<EOF
+person.external_id,person.first_name,person.last_name,person.ssn,job.title,job.hire_date,compensation.rate,compensation.payment_unit,compensation.flsa_status,bank_accounts.0.routing_number,bank_accounts.0.account_number,bank_accounts.0.account_type,bank_accounts.0.split_by,bank_accounts.0.split_amount
+vg-1,Grace,Hopper,111-22-3333,Admiral,2025-01-02,50.00,Hour,Nonexempt,123456789,987654321,Checking,Percentage,100
+vg-2,Alan,Turing,,Fellow,2025-01-03,90000.00,Year,Exempt,,,,,
+EOF
+vg "batch create --wait (CSV)" 0 batch create --input "$T/people.csv" --wait
+vg "error: unknown employee (404)" 4 employees get 00000000-0000-4000-8000-000000000000
+echo '{"first_name": "A", "ssn": "12-34"}' >"$T/bad.json"
+vg "error: invalid input (exit 7)" 7 employees create --input "$T/bad.json"
+GUSTO_ACCESS_TOKEN=wrong-token vg "error: bad token (exit 3)" 3 employees list
+vg "error: usage (exit 2)" 2 employees frobnicate
+
+sb_stop "$SBVG"
+st=$?
+if [ "$st" -eq 0 ] && ! grep -q -E 'definitely lost: [1-9]|ERROR SUMMARY: [1-9]|Invalid (read|write)|uninitialised' "$T/sandbox.vg"; then
+    ok "gusto-sandbox served the session under valgrind: exit 0, no memcheck errors, no definite leaks"
+else
+    not_ok "gusto-sandbox under valgrind: exit $st" "$(head -c 1200 "$T/sandbox.vg")"
+fi
+
+finish
