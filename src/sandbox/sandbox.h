@@ -22,6 +22,10 @@
 #define SB_API_VERSION "2025-06-15"
 #define SB_MAX_BODY (1024 * 1024)  /* request bodies above this get 413 */
 #define SB_MAX_BATCH_BODY (16 * 1024 * 1024) /* ... except a people batch */
+/* A too-large body up to this size is read and discarded before the 413,
+ * so clients that send without "Expect: 100-continue" see the answer
+ * instead of a reset; above it the sandbox answers at once and closes. */
+#define SB_DRAIN_MAX (64ull * 1024 * 1024)
 #define SB_MAX_PARAMS 8
 #define SB_UUID_LEN 36
 

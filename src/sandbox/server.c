@@ -335,6 +335,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         c->req.path = url;
         c->req.conn = conn;
         *con_cls = c;
+        bool refuse_now = false;
         /* People batches carry up to 10,000 persons; everything else is small. */
         size_t ul = strlen(url);
         c->max_body = ul >= 15 && strcmp(url + ul - 15, "/people_batches") == 0
@@ -344,13 +345,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         if (cl) {
             char *end = NULL;
             unsigned long long n = strtoull(cl, &end, 10);
-            if (end && *end == 0 && n > c->max_body)
+            if (end && *end == 0 && n > c->max_body) {
                 c->too_large = true;
+                refuse_now = n > SB_DRAIN_MAX;
+            }
         }
-        /* Queue nothing on the first call: MHD would drop keep-alive.  But
-         * a body declared too large is refused now, unread (no 100
+        /* Queue nothing on the first call: MHD would drop keep-alive.  A
+         * body declared too large is drained (see SB_DRAIN_MAX) and then
+         * refused; only an absurd one is refused now, unread (no 100
          * Continue), and MHD then closes the connection. */
-        if (!c->too_large)
+        if (!refuse_now)
             return MHD_YES;
         c->started = true;
         request_run(&c->req, NULL, 0, true, c->max_body);
