@@ -244,6 +244,15 @@ while [ $i -lt 100 ]; do
     [ "$n" = 4 ] && break
     sleep 0.1; i=$((i + 1))
 done
+i=0
+while [ $i -lt 100 ]; do
+    "$GUSTO" profile --email grace.serve@example.com --db "$T/mirror.db" --json >"$T/p.json" 2>&1
+    grep -q Amazing "$T/p.json" && break
+    sleep 0.1; i=$((i + 1))
+done
+check "employee.updated: the mirror has the change within 10 s" 'grep -q Amazing "$T/p.json"' "$(head -c 400 "$T/p.json")"
+curl -s -H "X-API-Key: $KA" "$S/webhooks/queue" >"$T/q.json"
+check "an employee event syncs that employee alone (at most 2 requests)" '[ "$(jq -r "[.data[]|select(.employee_uuid==\"$GRACE\" and .status==\"synced\")|.detail|select(test(\"employees read 1, requests [12]\\\\b\"))]|length" "$T/q.json")" -ge 1 ]' "$(jq -c "[.data[]|select(.employee_uuid==\"$GRACE\")]" "$T/q.json")"
 check "sandbox delivers employee.created/updated/terminated and people_batch.completed" '[ "$n" = 4 ]' "$(sqlite3 "$T/serve.db" "select event_type, count(*) from webhook_events group by 1")"
 
 # ---- --faults: the sandbox sends some events twice or late; each is handled once

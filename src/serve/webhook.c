@@ -1,4 +1,4 @@
-/* webhook.c - gusto serve's Gusto webhook receiver (the verification-token handshake, X-Gusto-Signature checked in constant time, duplicates dropped by event uuid) and the worker that syncs an employee's company into the mirror when an employee event arrives. */
+/* webhook.c - gusto serve's Gusto webhook receiver (the verification-token handshake, X-Gusto-Signature checked in constant time, duplicates dropped by event uuid) and the worker that syncs the employee into the mirror when an employee event arrives. */
 #include "serve/serve.h"
 #include "sync/store.h"
 #include "sync/sync.h"
@@ -228,7 +228,6 @@ static int find_conn(void *ud, const gusto_connection *conn)
 
 static void sync_one(long long id, const char *company, const char *employee)
 {
-    (void)employee;
     const char *store = wcfg->store[0] ? wcfg->store : NULL;
     struct find f = {.company = company};
     gusto_error e;
@@ -261,17 +260,19 @@ static void sync_one(long long id, const char *company, const char *employee)
         serve_queue_done(id, "failed", e.message);
         return;
     }
-    /* libgusto's sync has no per-employee entry point: a company sync reads
-     * every list page but fetches and writes only what changed. */
+    /* An employee event syncs that employee alone (one or two requests);
+     * an event without one syncs the company. */
     struct sync_opts so = {.max_terminated_pct = 20, .lease_ttl_ms = 300000,
                            .worker = "gusto-serve"};
     struct sync_result res;
     sync_result_init(&res);
-    int rc = sync_company(st, c, company, &so, NULL, NULL, &res);
+    int rc = employee && *employee ? sync_employee(st, c, company, employee, &so, &res)
+                                   : sync_company(st, c, company, &so, NULL, NULL, &res);
     char detail[700];
-    snprintf(detail, sizeof detail, "%s: created %ld, updated %ld, terminated %ld%s%s",
+    snprintf(detail, sizeof detail,
+             "%s: created %ld, updated %ld, terminated %ld, employees read %zu, requests %lu%s%s",
              res.status ? res.status : "?", res.created, res.updated, res.terminated,
-             res.message[0] ? "; " : "", res.message);
+             res.employees, res.requests, res.message[0] ? "; " : "", res.message);
     serve_queue_done(id, rc == 0 ? "synced" : "failed", detail);
     sync_result_free(&res);
     gusto_client_free(c);

@@ -676,9 +676,11 @@ static void ctx_free(struct ctx *c)
     map_free(&c->map);
 }
 
-int sync_company(struct mstore *st, gusto_client *client, const char *company,
-                 const struct sync_opts *o, sync_progress_fn progress, void *ud,
-                 struct sync_result *res)
+/* The one body of sync_company() and sync_employee(): `only` NULL reads the
+ * list pages, else just that employee (every other row stays as stored). */
+static int run_sync(struct mstore *st, gusto_client *client, const char *company,
+                    const char *only, const struct sync_opts *o, sync_progress_fn progress,
+                    void *ud, struct sync_result *res)
 {
     struct ctx c = {.st = st, .client = client, .company = company, .o = o,
                     .progress = progress, .ud = ud, .res = res};
@@ -736,24 +738,52 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
             active_before++;
     res->active_before = active_before;
 
-    /* 1. The list pages: the only requests an unchanged company costs. */
-    report(&c, "list");
-    gusto_list_options lo = {.include = SYNC_LIST_INCLUDE, .per_page = SYNC_PER_PAGE};
-    gusto_error err;
-    size_t total = 0;
-    gusto_code rc = gusto_employees_list(client, &lo, on_entry, &c, &total, &err);
-    res->list_requests = gusto_request_count(client) - c.req0;
-    res->employees = c.status.employees;
-    if (rc != GUSTO_OK) {
-        if (!res->message[0]) {
-            res->err = err;
-            snprintf(res->message, sizeof res->message,
-                     "reading the employee list failed: %s; nothing was written", err.message);
+    if (only) {
+        /* One employee (a webhook said it changed): the others keep their
+         * stored rows, so they count as seen. */
+        for (size_t i = 0; i < c.map.cap; i++)
+            if (c.map.slots[i])
+                c.map.slots[i]->seen = true;
+        report(&c, "fetch");
+        int r = read_one(&c, only);
+        res->employees = 1;
+        if (r < 0) {
+            if (!res->message[0])
+                snprintf(res->message, sizeof res->message,
+                         "reading employee %s failed: %s; nothing was written", only,
+                         res->err.message[0] ? res->err.message : "out of memory");
+            goto out;
         }
-        goto out;
+        struct prev *p = map_get(&c.map, only);
+        if (r == 1 && p && p->rev > 0 && strcmp(p->status, "removed") != 0) {
+            struct pend *d = pend_add(&c);
+            if (!d)
+                goto out;
+            d->prev = p;
+            d->removed = true;
+            snprintf(d->entry_hash, sizeof d->entry_hash, "%s", p->entry_hash);
+        }
+    } else {
+        /* 1. The list pages: the only requests an unchanged company costs. */
+        report(&c, "list");
+        gusto_list_options lo = {.include = SYNC_LIST_INCLUDE, .per_page = SYNC_PER_PAGE};
+        gusto_error err;
+        size_t total = 0;
+        gusto_code rc = gusto_employees_list(client, &lo, on_entry, &c, &total, &err);
+        res->list_requests = gusto_request_count(client) - c.req0;
+        res->employees = c.status.employees;
+        if (rc != GUSTO_OK) {
+            if (!res->message[0]) {
+                res->err = err;
+                snprintf(res->message, sizeof res->message,
+                         "reading the employee list failed: %s; nothing was written",
+                         err.message);
+            }
+            goto out;
+        }
     }
     /* 2. Per employee: departures to confirm, parts the list lacks. */
-    if (check_missing(&c) != 0 || fetch_parts(&c) != 0) {
+    if ((!only && check_missing(&c) != 0) || fetch_parts(&c) != 0) {
         if (!res->message[0])
             snprintf(res->message, sizeof res->message,
                      "reading an employee failed: %s; nothing was written",
@@ -824,6 +854,19 @@ out:
     res->duration_ms = mono_ms() - t0;
     ctx_free(&c);
     return ret;
+}
+
+int sync_company(struct mstore *st, gusto_client *client, const char *company,
+                 const struct sync_opts *o, sync_progress_fn progress, void *ud,
+                 struct sync_result *res)
+{
+    return run_sync(st, client, company, NULL, o, progress, ud, res);
+}
+
+int sync_employee(struct mstore *st, gusto_client *client, const char *company,
+                  const char *employee, const struct sync_opts *o, struct sync_result *res)
+{
+    return run_sync(st, client, company, employee, o, NULL, NULL, res);
 }
 
 json_t *sync_result_json(const struct sync_result *r, bool with_events)

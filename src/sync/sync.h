@@ -80,6 +80,14 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
                  const struct sync_opts *o, sync_progress_fn progress, void *ud,
                  struct sync_result *res);
 
+/* Sync one employee of a company (a webhook said it changed): one GET of
+ * the employee (plus its work addresses when it changed), the same change
+ * detection, events and one-transaction write as a company sync; the other
+ * employees' rows are left as stored.  An employee Gusto no longer has is
+ * recorded as removed.  Returns as sync_company(). */
+int sync_employee(struct mstore *st, gusto_client *client, const char *company,
+                  const char *employee, const struct sync_opts *o, struct sync_result *res);
+
 /* The result as JSON (for the envelope).  New reference. */
 json_t *sync_result_json(const struct sync_result *r, bool with_events);
 
