@@ -15,7 +15,8 @@ _gusto()
         --retries --rate-limit"
     local command_valued="--search --include --input --type --data --client-id --name
         --redirect-uri --idempotency-key --db --events --webhook --max-terminations
-        --lease-ttl --worker --connections --email"
+        --lease-ttl --worker --connections --email --config --port --bind --grant
+        --base-url"
 
     # Values of the option just typed.
     case $prev in
@@ -68,7 +69,7 @@ _gusto()
     local opts=""
     case "${words[0]}" in
         "")
-            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect sync profile help" -- "$cur"))
+            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect sync profile serve help" -- "$cur"))
             [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$globals" -- "$cur"))
             return ;;
         employees)
@@ -97,6 +98,19 @@ _gusto()
         sync) opts="--db --events --webhook --dry-run --confirm --max-terminations
             --all-connections --connections --worker --lease-ttl --no-progress" ;;
         profile) opts="--email --db" ;;
+        serve)
+            case "${words[1]}" in
+                "")
+                    if [[ $cur == -* ]]; then opts="--config --port --bind"
+                    else COMPREPLY=($(compgen -W "keys connections" -- "$cur")); return
+                    fi ;;
+                keys)
+                    if [[ ${#words[@]} == 2 && $cur != -* ]]; then
+                        COMPREPLY=($(compgen -W "add list remove" -- "$cur")); return
+                    fi
+                    opts="--grant --config" ;;
+                connections) opts="--base-url --company --token-stdin" ;;
+            esac ;;
         api)
             opts="--data --input"
             if [[ $cur != -* ]]; then
@@ -111,7 +125,7 @@ _gusto()
             fi ;;
         help)
             COMPREPLY=($(compgen -W "employees batch time-off api help list create get update status
-                sync profile" \
+                sync profile serve" \
                 -- "$cur"))
             return ;;
     esac

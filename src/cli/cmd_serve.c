@@ -9,24 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char USAGE[] =
-    "Usage: gusto serve [--config FILE] [--port N] [--bind ADDR]\n"
-    "       gusto serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
-    "       gusto serve keys list|remove NAME [--config FILE]\n"
-    "       gusto serve connections add NAME --base-url URL [--company UUID]\n"
-    "\n"
-    "A long-running HTTP service on libgusto for workflow engines and Gusto webhooks:\n"
-    "  POST /actions/{name}   list-employees, create-employee, get-employee,\n"
-    "                         update-employee, get-time-off-activities, call-api,\n"
-    "                         create-people-batch, get-people-batch\n"
-    "  GET  /actions          every action with its input and output JSON Schema\n"
-    "  POST /webhooks/gusto   Gusto's webhooks (handshake, X-Gusto-Signature, de-dup)\n"
-    "  GET  /webhooks/queue   employee syncs started by webhooks\n"
-    "  GET  /healthz, GET /metrics\n"
-    "Callers authenticate with Authorization: Bearer KEY (or X-API-Key) and pick a\n"
-    "granted stored connection with a \"connection\" field or X-Gusto-Connection.\n"
-    "See docs/serve.md.  `connections add` reads the token from GUSTO_ACCESS_TOKEN\n"
-    "or --token-stdin.\n";
 
 static int load(struct cli *cli, const char *config, struct serve_config *c)
 {
@@ -51,7 +33,7 @@ static int keys(struct cli *cli, int argc, char **argv)
     int npos, rc = cli_args(cli, argc, argv, opts, pos, 2, &npos, &help);
     if (rc || help) {
         if (help)
-            fputs(USAGE, stdout);
+            cli_help(cli, "serve");
         return rc;
     }
     if (npos < 1)
@@ -110,7 +92,7 @@ static int connections(struct cli *cli, int argc, char **argv)
     int npos, rc = cli_args(cli, argc, argv, opts, pos, 2, &npos, &help);
     if (rc || help) {
         if (help)
-            fputs(USAGE, stdout);
+            cli_help(cli, "serve");
         return rc;
     }
     if (npos < 2 || strcmp(pos[0], "add") != 0)
@@ -180,7 +162,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     int npos, rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
     if (rc || help) {
         if (help)
-            fputs(USAGE, stdout);
+            cli_help(cli, "serve");
         return rc;
     }
     static struct serve_config c;

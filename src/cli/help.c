@@ -60,6 +60,7 @@ static const struct {
      "  disconnect                forget a stored connection\n"
      "  sync                      mirror companies' employees into a directory store\n"
      "  profile --email ADDRESS   an employee's profile from the mirror\n"
+     "  serve                     the connector as an HTTP service, and webhooks\n"
      "  help [COMMAND]            help on a command\n"
      "\n" GLOBAL_OPTIONS
      "\n"
@@ -352,6 +353,39 @@ static const struct {
      "per policy, and how fresh the data is (freshness.synced_at, age_seconds; stale\n"
      "after a day).  Pay and home address are not shown.  JSON when piped or with\n"
      "--json, a card on a terminal.  Exit 4 when no employee has the address.\n"},
+    {"serve",
+     "Usage: gusto serve [--config FILE] [--port N] [--bind ADDR] [--quiet]\n"
+     "       gusto serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
+     "       gusto serve keys list|remove NAME [--config FILE]\n"
+     "       gusto serve connections add NAME --base-url URL [--company UUID]\n"
+     "\n"
+     "A long-running HTTP service on libgusto for workflow engines and Gusto webhooks:\n"
+     "  POST /actions/{name}   list-employees, create-employee, get-employee,\n"
+     "                         update-employee, get-time-off-activities, call-api,\n"
+     "                         create-people-batch, get-people-batch\n"
+     "  GET  /actions          every action with its input and output JSON Schema\n"
+     "  POST /webhooks/gusto   Gusto's webhooks (handshake, X-Gusto-Signature, de-dup);\n"
+     "                         an employee event syncs that employee into the mirror\n"
+     "  GET  /webhooks/queue   employee syncs started by webhooks\n"
+     "  GET  /healthz, GET /metrics\n"
+     "\n"
+     "Callers authenticate with Authorization: Bearer KEY (or X-API-Key) and pick a\n"
+     "granted stored connection with a \"connection\" field or X-Gusto-Connection.\n"
+     "`keys add` prints the new key once; only its hash is stored.\n"
+     "`connections add` reads the token from GUSTO_ACCESS_TOKEN or --token-stdin.\n"
+     "\n"
+     "Configuration (a JSON file, --config; the environment wins over it):\n"
+     "  GUSTO_SERVE_BIND, GUSTO_SERVE_PORT   where to listen (127.0.0.1:8091)\n"
+     "  GUSTO_SERVE_DB                       keys, grants, webhook events, sync queue\n"
+     "  GUSTO_SERVE_WEBHOOK_TOKEN            the webhook verification token\n"
+     "  GUSTO_SERVE_MIRROR                   the sync mirror webhooks update\n"
+     "  GUSTO_STORE                          the connection store\n"
+     "SIGINT or SIGTERM stops accepting calls and finishes those in flight.\n"
+     "Every key, defaults and the audit log: docs/serve.md.\n"
+     "\n"
+     "Example:\n"
+     "  gusto serve keys add servicedesk --grant acme\n"
+     "  GUSTO_SERVE_MIRROR=/var/lib/gusto/mirror.db gusto serve --port 8091\n"},
     {"help",
      "Usage: gusto help [COMMAND]\n"
      "\n"
@@ -383,5 +417,5 @@ int cli_help(struct cli *cli, const char *command)
     cli->command = "";
     return out_usage(cli, "no help for '%.60s': unknown command (expected employees, "
                           "employees list|create|get|update, batch create|status, time-off, api, "
-                          "connect, status, disconnect or help)", command);
+                          "connect, status, disconnect, sync, profile, serve or help)", command);
 }
