@@ -581,7 +581,13 @@ static void test_code_errors(void)
     oauth_err(&r, 400, "unsupported_grant_type", "grant_type=password");
     token_json(&r, "{\"grant_type\":\"system_access\",\"client_id\":\"" CID "\","
                    "\"client_secret\":\"" SECRET "\"}");
-    oauth_err(&r, 400, "unsupported_grant_type", "grant_type=system_access");
+    CHECK(r.status == 200 && r.json && jstr(r.json, "access_token") &&
+              !jstr(r.json, "refresh_token") && jstr(r.json, "token_type"),
+          "grant_type=system_access: a system token without a refresh token, got %ld %.200s",
+          r.status, r.body ? r.body : "");
+    token_json(&r, "{\"grant_type\":\"system_access\",\"client_id\":\"" CID "\","
+                   "\"client_secret\":\"wrong\"}");
+    oauth_err(&r, 401, "invalid_client", "grant_type=system_access, wrong secret");
     token_json(&r, "{\"grant_type\":7}");
     oauth_err(&r, 400, "invalid_request", "a number for grant_type");
     token_json(&r, "not json");

@@ -21,6 +21,11 @@ static const struct field LOCATION_FIELDS[] = {
 
 int h_token_info(struct request *r)
 {
+    if (AUTH_IS_SYSTEM(r))
+        return reply_json(r, 200,
+                          json_pack("{s:s, s:{s:s, s:s}, s:n}", "scope", r->auth.scopes,
+                                    "resource", "type", "Oauth::Application", "uuid",
+                                    r->auth.owner_uuid, "resource_owner"));
     return reply_json(r, 200,
                       json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}}", "scope", r->auth.scopes,
                                 "resource", "type", "Company", "uuid", r->auth.company_uuid,

@@ -92,6 +92,23 @@ static char *xstrdup(const char *s)
     return p;
 }
 
+void sb_app_uuid(const char *client_id, char out[SB_UUID_LEN + 1])
+{
+    /* Stable per app: a version-4-shaped UUID from the SHA-256 of its id. */
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(client_id, strlen(client_id), md, &n, EVP_sha256(), NULL);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x40);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        snprintf(o, 3, "%02x", md[i]);
+        o += 2;
+    }
+}
+
 static const struct app *find_app(const char *client_id)
 {
     for (int i = 0; i < napps; i++)
@@ -1170,6 +1187,47 @@ static int mint(struct request *r, const char *client_id, const char *company,
     return r->reply ? 0 : -1;
 }
 
+/* grant_type=system_access: a system-level token for the app itself (no
+ * company, no refresh token), for the partner endpoints such as webhook
+ * subscriptions.  Its grant id is "system:CLIENT_ID" and its owner column
+ * holds the app's uuid (token_info's Oauth::Application resource). */
+static int grant_system(struct request *r, const struct app *a)
+{
+    static const char *tok =
+        "INSERT INTO tokens(token_hash, company_uuid, scopes, expires_at, grant_id,"
+        " owner_uuid) VALUES(?,'',?,?,?,?)";
+    char access[44], ah[65], grant[80], app_uuid[SB_UUID_LEN + 1];
+    if (random_token(access) != 0)
+        return reply_error(r, 500, "request", "internal_error", "no randomness");
+    sha256_hex(access, ah);
+    sb_app_uuid(a->client_id, app_uuid);
+    snprintf(grant, sizeof grant, "system:%.60s", a->client_id);
+    sqlite3_int64 now = (sqlite3_int64)time(NULL);
+    if (db_begin_write(r->db) != 0)
+        return db_failed(r);
+    sqlite3_stmt *st = db_stmt(r->db, tok);
+    int rc = SQLITE_ERROR;
+    if (st) {
+        db_bind_text(st, 1, ah);
+        db_bind_text(st, 2, SB_SYSTEM_SCOPES);
+        sqlite3_bind_int64(st, 3, now + sb_cfg.access_ttl);
+        db_bind_text(st, 4, grant);
+        db_bind_text(st, 5, app_uuid);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    if (rc != SQLITE_DONE || db_commit(r->db) != 0)
+        return db_failed(r);
+    req_add_header(r, "Cache-Control", "no-store");
+    req_add_header(r, "Pragma", "no-cache");
+    reply_json(r, 200,
+               json_pack("{s:s, s:s, s:I, s:I}", "access_token", access, "token_type",
+                         "Bearer", "created_at", (json_int_t)now, "expires_in",
+                         (json_int_t)sb_cfg.access_ttl));
+    OPENSSL_cleanse(access, sizeof access);
+    return r->reply ? 0 : -1;
+}
+
 static int revoke_grant(sqlite3 *db, const char *grant)
 {
     static const char *t = "UPDATE tokens SET revoked=1 WHERE grant_id=?";
@@ -1326,9 +1384,24 @@ int h_oauth_token(struct request *r)
     }
     bool is_code = strcmp(grant_type, "authorization_code") == 0;
     bool is_refresh = strcmp(grant_type, "refresh_token") == 0;
-    if (!is_code && !is_refresh) {
+    bool is_system = strcmp(grant_type, "system_access") == 0;
+    if (!is_code && !is_refresh && !is_system) {
         ret = oauth_error(r, 400, "unsupported_grant_type",
-                          "grant_type must be authorization_code or refresh_token.");
+                          "grant_type must be authorization_code, refresh_token or "
+                          "system_access.");
+        goto out;
+    }
+    if (is_system) {
+        const struct app *sa = client_id && secret ? find_app(client_id) : NULL;
+        if (!client_id || !secret)
+            ret = oauth_error(r, 400, "invalid_request",
+                              "Missing required parameter(s): client_id, client_secret.");
+        else if (!sa || !secret_ok(sa, secret))
+            ret = oauth_error(r, 401, "invalid_client",
+                              "Client authentication failed: unknown client_id or wrong "
+                              "client_secret.");
+        else
+            ret = grant_system(r, sa);
         goto out;
     }
     char missing[128] = "";

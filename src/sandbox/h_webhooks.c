@@ -25,7 +25,9 @@
 struct sub {
     bool used;
     char uuid[SB_UUID_LEN + 1];
-    char company[SB_UUID_LEN + 1];   /* the creating token's company: events of it only */
+    char company[SB_UUID_LEN + 1];   /* the creating token's company: events of it only;
+                                        "" when a system token made it: every company's */
+    char owner[80];                  /* who sees it: the company, or "system:CLIENT_ID" */
     char url[512];
     char token[65];                  /* the verification token, also the signing key */
     char status[16];                 /* pending, verified */
@@ -52,6 +54,8 @@ static struct sub subs[MAX_SUBS];
 static struct delivery *queue;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static uint64_t fault_rng = 0x9e3779b97f4a7c15ULL;
+
+static long long last_ok_ms, last_fail_ms; /* deliveries, for the health check */
 
 static long long now_ms(void)
 {
@@ -205,6 +209,7 @@ static void *deliver_main(void *arg)
         if (sb_cfg.log)
             fprintf(stderr, "webhook POST %s %d attempt %d\n", url, status, d->attempt + 1);
         pthread_mutex_lock(&lock);
+        *(status >= 200 && status <= 299 ? &last_ok_ms : &last_fail_ms) = now_ms();
         if ((status < 200 || status > 299) && ++d->attempt < MAX_ATTEMPTS) {
             /* Backoff: base, 2 x base, 4 x base, ... */
             d->due_ms = now_ms() + retry_base_ms() * (1L << (d->attempt - 1));
@@ -259,7 +264,7 @@ void webhook_emit(const char *entity_type, const char *event_type, const char *c
     for (int i = 0; i < MAX_SUBS; i++) {
         struct sub *s = &subs[i];
         if (!s->used || !(s->types & bit) || strcmp(s->status, "verified") != 0 ||
-            strcmp(s->company, company) != 0)
+            (s->company[0] && strcmp(s->company, company) != 0))
             continue;
         long delay = 0;
         if (sb_cfg.faults && *sb_cfg.faults) {
@@ -295,6 +300,24 @@ void webhook_batch_finished(sqlite3 *db, const char *batch_uuid, const char *com
 }
 
 /* ---- handlers ------------------------------------------------------------ */
+
+/* Who owns what the caller creates and sees: its company, or for a system
+ * token its app.  System tokens need the webhook_subscriptions scopes; a
+ * company token is let through (a sandbox convenience, docs/sandbox.md). */
+static const char *caller(const struct request *r)
+{
+    return AUTH_IS_SYSTEM(r) ? r->auth.grant_id : r->auth.company_uuid;
+}
+
+static bool allowed(struct request *r, bool write)
+{
+    if (!AUTH_IS_SYSTEM(r) ||
+        auth_has_scope(r, write ? "webhook_subscriptions:write" : "webhook_subscriptions:read"))
+        return true;
+    reply_error(r, 403, "base", "forbidden",
+                "This token lacks the webhook_subscriptions:%s scope.", write ? "write" : "read");
+    return false;
+}
 
 static json_t *sub_json(const struct sub *s)
 {
@@ -343,10 +366,12 @@ static void send_token_locked(const struct sub *s)
 
 int h_webhook_subs_list(struct request *r)
 {
+    if (!allowed(r, false))
+        return 0;
     json_t *arr = json_array();
     pthread_mutex_lock(&lock);
     for (int i = 0; i < MAX_SUBS; i++)
-        if (subs[i].used && strcmp(subs[i].company, r->auth.company_uuid) == 0)
+        if (subs[i].used && strcmp(subs[i].owner, caller(r)) == 0)
             json_array_append_new(arr, sub_json(&subs[i]));
     pthread_mutex_unlock(&lock);
     return reply_json(r, 200, arr);
@@ -354,6 +379,8 @@ int h_webhook_subs_list(struct request *r)
 
 int h_webhook_sub_create(struct request *r)
 {
+    if (!allowed(r, true))
+        return 0;
     const char *url = json_string_value(json_object_get(r->json, "url"));
     if (!url || strlen(url) >= sizeof subs[0].url ||
         (strncmp(url, "http://127.0.0.1:", 17) != 0 && strncmp(url, "http://localhost:", 17) != 0))
@@ -377,6 +404,7 @@ int h_webhook_sub_create(struct request *r)
     s->used = true;
     uuid_random(s->uuid);
     snprintf(s->company, sizeof s->company, "%s", r->auth.company_uuid);
+    snprintf(s->owner, sizeof s->owner, "%s", caller(r));
     snprintf(s->url, sizeof s->url, "%s", url);
     unsigned char rnd[32];
     if (RAND_bytes(rnd, sizeof rnd) != 1) {
@@ -396,11 +424,13 @@ int h_webhook_sub_create(struct request *r)
 
 /* The subscription in params[0] visible to the caller, with the lock held;
  * NULL (lock released, 404 sent) otherwise. */
-static struct sub *lookup(struct request *r)
+static struct sub *lookup(struct request *r, bool write)
 {
+    if (!allowed(r, write))
+        return NULL;
     pthread_mutex_lock(&lock);
     struct sub *s = find_locked(r->params[0]);
-    if (!s || strcmp(s->company, r->auth.company_uuid) != 0) {
+    if (!s || strcmp(s->owner, caller(r)) != 0) {
         pthread_mutex_unlock(&lock);
         reply_not_found(r);
         return NULL;
@@ -410,7 +440,7 @@ static struct sub *lookup(struct request *r)
 
 int h_webhook_sub_get(struct request *r)
 {
-    struct sub *s = lookup(r);
+    struct sub *s = lookup(r, false);
     if (!s)
         return 0;
     json_t *out = sub_json(s);
@@ -423,7 +453,7 @@ int h_webhook_sub_update(struct request *r)
     unsigned types;
     if (!parse_types(r, &types))
         return 0;
-    struct sub *s = lookup(r);
+    struct sub *s = lookup(r, true);
     if (!s)
         return 0;
     s->types = types;
@@ -434,7 +464,7 @@ int h_webhook_sub_update(struct request *r)
 
 int h_webhook_sub_delete(struct request *r)
 {
-    struct sub *s = lookup(r);
+    struct sub *s = lookup(r, true);
     if (!s)
         return 0;
     s->used = false;
@@ -445,7 +475,7 @@ int h_webhook_sub_delete(struct request *r)
 int h_webhook_sub_verify(struct request *r)
 {
     const char *tok = json_string_value(json_object_get(r->json, "verification_token"));
-    struct sub *s = lookup(r);
+    struct sub *s = lookup(r, true);
     if (!s)
         return 0;
     if (!tok || strlen(tok) != strlen(s->token) ||
@@ -462,11 +492,35 @@ int h_webhook_sub_verify(struct request *r)
 
 int h_webhook_sub_request_token(struct request *r)
 {
-    struct sub *s = lookup(r);
+    struct sub *s = lookup(r, true);
     if (!s)
         return 0;
     send_token_locked(s);
     json_t *out = json_pack("{s:s}", "webhook_subscription_uuid", s->uuid);
     pthread_mutex_unlock(&lock);
     return reply_json(r, 200, out);
+}
+
+/* GET /v1/webhooks/health_check: healthy when a delivery succeeded in the
+ * last ten minutes and none failed after it, unhealthy when the latest one
+ * failed, unknown without deliveries. */
+int h_webhooks_health(struct request *r)
+{
+    if (!allowed(r, false))
+        return 0;
+    pthread_mutex_lock(&lock);
+    long long ok = last_ok_ms, fail = last_fail_ms;
+    pthread_mutex_unlock(&lock);
+    long long now = now_ms(), recent = now - 10 * 60 * 1000;
+    const char *status = ok < recent && fail < recent ? "unknown"
+                         : fail > ok                  ? "unhealthy"
+                                                      : "healthy";
+    char when[64];
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now % 1000));
+    return reply_json(r, 200,
+                      json_pack("{s:s, s:s}", "status", status, "last_checked_at", when));
 }

@@ -55,7 +55,8 @@ static const struct route ROUTES[] = {
     {"POST", "/v1/employees/:/rehire", "employments:write", h_rehire_create, true},
     {"POST", "/v1/companies/:/people_batches", "people_batches:write", h_batch_create, true},
     {"GET", "/v1/people_batches/:", "people_batches:read", h_batch_get, false},
-    /* Webhook subscriptions: any valid token (sandbox tokens carry no system scope). */
+    /* Webhooks: a system access token with the webhook_subscriptions scopes
+     * or, as a sandbox convenience, a company token (h_webhooks.c). */
     {"GET", "/v1/webhook_subscriptions", NULL, h_webhook_subs_list, false},
     {"POST", "/v1/webhook_subscriptions", NULL, h_webhook_sub_create, false},
     {"GET", "/v1/webhook_subscriptions/:", NULL, h_webhook_sub_get, false},
@@ -64,6 +65,7 @@ static const struct route ROUTES[] = {
     {"PUT", "/v1/webhook_subscriptions/:/verify", NULL, h_webhook_sub_verify, false},
     {"GET", "/v1/webhook_subscriptions/:/request_verification_token", NULL,
      h_webhook_sub_request_token, false},
+    {"GET", "/v1/webhooks/health_check", NULL, h_webhooks_health, false},
 };
 
 /* Match pattern against path; ':' segments capture into r->params.  The

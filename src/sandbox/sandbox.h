@@ -296,6 +296,13 @@ int h_rehire_create(struct request *r);
 
 /* ---- OAuth 2.0 authorization-code grant (h_oauth.c) ------------------ */
 
+/* A system access token's scopes (grant_type=system_access). */
+#define SB_SYSTEM_SCOPES "webhook_subscriptions:read webhook_subscriptions:write"
+/* The app's stable uuid (token_info of a system token). */
+void sb_app_uuid(const char *client_id, char out[SB_UUID_LEN + 1]);
+/* True for a system-level token (no company). */
+#define AUTH_IS_SYSTEM(r) ((r)->auth.company_uuid[0] == 0)
+
 /* Route scope sentinel (compared by address): no bearer token, no rate
  * limit, and the body is handed to the handler raw in body_text. */
 extern const char SB_PUBLIC[];
@@ -393,6 +400,7 @@ int h_webhook_sub_update(struct request *r);
 int h_webhook_sub_delete(struct request *r);
 int h_webhook_sub_verify(struct request *r);
 int h_webhook_sub_request_token(struct request *r);
+int h_webhooks_health(struct request *r);
 /* Queue a signed event for every verified subscription of `company` that
  * takes entity_type ("Employee", "PeopleBatch"). */
 void webhook_emit(const char *entity_type, const char *event_type, const char *company,

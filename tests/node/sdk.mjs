@@ -280,10 +280,82 @@ async function scenario(base) {
   }
 }
 
+// A partner's system access token (grant_type=system_access) and the
+// webhook endpoints that need it, with a loopback receiver for the handshake.
+async function systemScenario(base, companyId) {
+  const http = await import("node:http");
+  const got = [];
+  const server = http.createServer((req, res) => {
+    let b = "";
+    req.on("data", (c) => { b += c; });
+    req.on("end", () => { got.push(b); res.writeHead(200).end("{}"); });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const hookUrl = `http://127.0.0.1:${server.address().port}/hooks`;
+  try {
+    const anon = new GustoEmbedded({ serverURL: base, timeoutMs: 10000 });
+    await stepThrows("introspection.oauthAccessToken system_access, wrong secret -> 401",
+      () => anon.introspection.oauthAccessToken({ requestBody: { clientId: "sdk-app", clientSecret: "nope", grantType: "system_access" } }), 401);
+    const tok = await step("introspection.oauthAccessToken system_access: a token, no refresh token",
+      () => anon.introspection.oauthAccessToken({ requestBody: { clientId: "sdk-app", clientSecret: "sdk-app-secret", grantType: "system_access" } }),
+      (r) => (r.authentication && r.authentication.accessToken && r.authentication.expiresIn > 0 && !r.authentication.refreshToken
+        ? true : JSON.stringify(r.authentication)));
+    const sys = tok && tok.authentication && tok.authentication.accessToken;
+    if (!sys) return;
+    const sysClient = new GustoEmbedded({ serverURL: base, companyAccessAuth: sys, timeoutMs: 10000 });
+    await step("introspection.getInfo: system token is an Oauth::Application", () => sysClient.introspection.getInfo({}),
+      (r) => (r.tokenInfo && r.tokenInfo.resource && r.tokenInfo.resource.type === "Oauth::Application" && r.tokenInfo.resourceOwner == null
+        ? true : JSON.stringify(r.tokenInfo)));
+    await stepThrows("system token cannot read a company's employees -> 403",
+      () => sysClient.employees.list({ companyId }), 403);
+    const security = { systemAccessAuth: sys };
+    const sub = await step("webhooks.createSubscription (system token): pending",
+      () => anon.webhooks.createSubscription(security, { requestBody: { url: hookUrl, subscriptionTypes: ["Employee"] } }),
+      (r) => (r.webhookSubscription && r.webhookSubscription.status === "pending" ? true : JSON.stringify(r.webhookSubscription)));
+    const uuid = sub && sub.webhookSubscription && sub.webhookSubscription.uuid;
+    if (!uuid) return;
+    for (let i = 0; i < 50 && !got.some((b) => b.includes("verification_token")); i++) await new Promise((ok) => setTimeout(ok, 100));
+    const hs = got.map((b) => { try { return JSON.parse(b); } catch { return {}; } }).find((b) => b.verification_token);
+    check("webhook handshake POSTed the verification token to the subscriber", !!hs && hs.webhook_subscription_uuid === uuid, JSON.stringify(got).slice(0, 300));
+    if (hs) {
+      await step("webhooks.verify with the token: verified",
+        () => anon.webhooks.verify(security, { webhookSubscriptionUuid: uuid, requestBody: { verificationToken: hs.verification_token } }),
+        (r) => (r.webhookSubscription && r.webhookSubscription.status === "verified" ? true : JSON.stringify(r.webhookSubscription)));
+    }
+    await step("webhooks.listSubscriptions (system token) has it", () => anon.webhooks.listSubscriptions(security, {}),
+      (r) => (Array.isArray(r.webhookSubscriptions) && r.webhookSubscriptions.some((w) => w.uuid === uuid) ? true : JSON.stringify(r.webhookSubscriptions)));
+    await step("webhooks.getSubscription", () => anon.webhooks.getSubscription(security, { webhookSubscriptionUuid: uuid }),
+      (r) => (r.webhookSubscription && r.webhookSubscription.uuid === uuid ? true : "wrong subscription"));
+    await step("webhooks.updateSubscription: types change", () => anon.webhooks.updateSubscription(security, { webhookSubscriptionUuid: uuid, requestBody: { subscriptionTypes: ["Employee", "Company"] } }),
+      (r) => (r.webhookSubscription && r.webhookSubscription.subscriptionTypes.length === 2 ? true : JSON.stringify(r.webhookSubscription)));
+    // An event for the company reaches the app's subscription.
+    const company = new GustoEmbedded({ serverURL: base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
+    const made = await step("employees.create fires employee.created", () => company.employees.create({ companyId, requestBody: { firstName: "Hook", lastName: "Sdk" } }),
+      (r) => (r.employee ? true : "no employee"));
+    const emp = made && made.employee && made.employee.uuid;
+    for (let i = 0; i < 50 && !got.some((b) => emp && b.includes(emp)); i++) await new Promise((ok) => setTimeout(ok, 100));
+    const ev = got.map((b) => { try { return JSON.parse(b); } catch { return {}; } }).find((b) => b.entity_uuid === emp);
+    check("the system subscription receives the company's employee.created", !!ev && ev.event_type === "employee.created" && ev.resource_uuid === companyId, JSON.stringify(got).slice(-300));
+    await step("webhooks.getV1WebhooksHealthCheck: healthy after a delivery", () => anon.webhooks.getV1WebhooksHealthCheck(security, {}),
+      (r) => (r.webhooksHealthCheckStatus && r.webhooksHealthCheckStatus.status === "healthy" ? true : JSON.stringify(r)));
+    await stepThrows("webhooks.getSubscription with no token -> 401",
+      () => anon.webhooks.getSubscription({ systemAccessAuth: "" }, { webhookSubscriptionUuid: uuid }), 401);
+    await stepThrows("the company token does not see the app's subscription -> 404",
+      () => anon.webhooks.getSubscription({ systemAccessAuth: TOKEN }, { webhookSubscriptionUuid: uuid }), 404);
+    await step("webhooks.deleteSubscription", () => anon.webhooks.deleteSubscription(security, { webhookSubscriptionUuid: uuid }), () => true);
+  } finally {
+    server.close();
+  }
+}
+
 await runMain(async () => {
-  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:companies:read,employees:read`] });
+  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:companies:read,employees:read`],
+    extraArgs: ["--app", "sdk-app:sdk-app-secret:http://127.0.0.1:9/callback"] });
   try {
     await scenario(sb.base);
+    const gusto = new GustoEmbedded({ serverURL: sb.base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
+    const ti = await gusto.introspection.getInfo({});
+    await systemScenario(sb.base, ti.tokenInfo.resource.uuid);
   } finally {
     await stopSandbox(sb);
   }
