@@ -55,7 +55,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -DGUSTO_BUILDING -MMD -MP -c -o $@ $<
 
 $(BUILD)/gusto-sandbox: $(SANDBOX_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 $(BUILD)/libgusto.a: $(LIB_OBJ)
 	rm -f $@

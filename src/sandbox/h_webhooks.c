@@ -1,9 +1,8 @@
-/* h_webhooks.c - Gusto's webhook subscriptions (create, list, get, update, delete, the verification-token handshake) and the delivery thread that POSTs signed events, with retries and backoff, to loopback URLs only. */
+/* h_webhooks.c - Gusto's webhook subscriptions (create, list, get, update, delete, the verification-token handshake) and the delivery thread that POSTs signed events (libcurl), with retries and backoff, to loopback URLs only. */
 #include "sandbox/sandbox.h"
 
-#include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
@@ -13,10 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Subscriptions live in memory: a restart (even with --data) forgets them. */
 #define MAX_SUBS 32
@@ -71,16 +67,21 @@ static long retry_base_ms(void)
     return n > 0 && n < 600000 ? n : 1000;
 }
 
-/* ---- a minimal HTTP/1.1 POST to a loopback URL -------------------------- */
+/* ---- one POST to a loopback URL, through libcurl ------------------------ */
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return size * n;
+}
 
 /* Returns the response status, or -1 when the URL is not loopback http or
- * the delivery failed (refused, timed out after Gusto's 10 s). */
+ * the delivery failed (refused, or no answer within Gusto's 10 s). */
 static int post_loopback(const char *url, const char *body, const char *signature)
 {
     const char *p = NULL;
-    if (strncmp(url, "http://127.0.0.1:", 17) == 0)
-        p = url + 17;
-    else if (strncmp(url, "http://localhost:", 17) == 0)
+    if (strncmp(url, "http://127.0.0.1:", 17) == 0 || strncmp(url, "http://localhost:", 17) == 0)
         p = url + 17;
     if (!p)
         return -1;
@@ -88,47 +89,36 @@ static int post_loopback(const char *url, const char *body, const char *signatur
     long port = strtol(p, &end, 10);
     if (port <= 0 || port > 65535 || (*end && *end != '/'))
         return -1;
-    const char *path = *end ? end : "/";
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
+    CURL *h = curl_easy_init();
+    if (!h)
         return -1;
-    struct timeval tv = {.tv_sec = 10};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
+    /* "localhost" goes to 127.0.0.1 too, never through a resolver or proxy. */
+    char pin[64], sighdr[100];
+    snprintf(pin, sizeof pin, "localhost:%ld:127.0.0.1", port);
+    struct curl_slist *resolve = curl_slist_append(NULL, pin);
+    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    if (signature) {
+        snprintf(sighdr, sizeof sighdr, "X-Gusto-Signature: %s", signature);
+        hdrs = curl_slist_append(hdrs, sighdr);
     }
-    size_t blen = strlen(body);
-    char head[1024];
-    int hn = snprintf(head, sizeof head,
-                      "POST %.400s HTTP/1.1\r\nHost: 127.0.0.1:%ld\r\n"
-                      "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                      "User-Agent: gusto-sandbox-webhooks\r\nConnection: close\r\n"
-                      "%s%s%s\r\n",
-                      path, port, blen, signature ? "X-Gusto-Signature: " : "",
-                      signature ? signature : "", signature ? "\r\n" : "");
-    int status = -1;
-    if (hn > 0 && (size_t)hn < sizeof head && write(fd, head, (size_t)hn) == hn &&
-        write(fd, body, blen) == (ssize_t)blen) {
-        char buf[256];
-        size_t got = 0;
-        while (got < sizeof buf - 1) {
-            ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-            if (memchr(buf, '\n', got))
-                break;
-        }
-        buf[got] = 0;
-        if (strncmp(buf, "HTTP/1.", 7) == 0 && got > 12)
-            status = (int)strtol(buf + 9, NULL, 10);
-    }
-    close(fd);
-    return status;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "gusto-sandbox-webhooks");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    long status = -1;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    curl_slist_free_all(resolve);
+    return status > 0 ? (int)status : -1;
 }
 
 static void sign_hex(const char *key, const char *body, char out[65])

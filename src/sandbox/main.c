@@ -2,6 +2,8 @@
  * line and clean shutdown on SIGINT/SIGTERM. */
 #include "sandbox/sandbox.h"
 
+#include <curl/curl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -248,6 +250,7 @@ int main(int argc, char **argv)
         db_shutdown();
         return 1;
     }
+    curl_global_init(CURL_GLOBAL_DEFAULT); /* before any thread: webhook deliveries */
     unsigned port = 0;
     void *d = server_start(&port, err, sizeof err);
     if (!d) {
