@@ -272,6 +272,32 @@ async function scenario(base) {
       }
       await stepThrows("jobsAndCompensations.getJob unknown -> 404", () => gusto.jobsAndCompensations.getJob({ jobId: NO_SUCH }), 404, "NotFoundErrorObject");
     }
+    // Terminations and rehire (employeeEmployments), on a seeded active employee.
+    await stepThrows("employeeEmployments.createTermination of an onboarding employee -> 422",
+      () => gusto.employeeEmployments.createTermination({ employeeId: emp.uuid, requestBody: { effectiveDate: todayYMD() } }), 422);
+    const act = await step("employees.list: an onboarded, active employee to terminate", () => gusto.employees.list({ companyId, terminated: false }),
+      (r) => (Array.isArray(r.showEmployees) && r.showEmployees.some((e) => e.onboarded && !e.terminated) ? true : "none"));
+    const leaver = act && act.showEmployees && act.showEmployees.filter((e) => e.onboarded && !e.terminated).pop();
+    const lid = leaver && leaver.uuid;
+    if (lid) {
+      const past = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+      await step("employeeEmployments.createTermination (yesterday)", () => gusto.employeeEmployments.createTermination({ employeeId: lid, requestBody: { effectiveDate: past } }),
+        (r) => (r.termination && r.termination.employeeUuid === lid && r.termination.active === true ? true : JSON.stringify(r.termination)));
+      await step("employeeEmployments.getTerminations lists it", () => gusto.employeeEmployments.getTerminations({ employeeId: lid }),
+        (r) => (Array.isArray(r.terminations) && r.terminations.length === 1 ? true : JSON.stringify(r).slice(0, 300)));
+      await step("employees.get: terminated", () => gusto.employees.get({ employeeId: lid }),
+        (r) => (r.employee && r.employee.terminated === true ? true : `terminated=${r.employee && r.employee.terminated}`));
+      await stepThrows("employeeEmployments.createTermination twice -> 422",
+        () => gusto.employeeEmployments.createTermination({ employeeId: lid, requestBody: { effectiveDate: past } }), 422);
+      const locs = await gusto.locations.get({ companyId });
+      const loc = locs.companyAddressList ? locs.companyAddressList[0] : (locs.locationList || [])[0];
+      if (loc) {
+        await step("employeeEmployments.createRehire", () => gusto.employeeEmployments.createRehire({ employeeId: lid, rehireBody: { effectiveDate: todayYMD(), fileNewHireReport: false, workLocationUuid: loc.uuid } }),
+          (r) => (r.rehire && r.rehire.employeeUuid === lid ? true : JSON.stringify(r.rehire)));
+        await step("employeeEmployments.getRehire", () => gusto.employeeEmployments.getRehire({ employeeId: lid }),
+          (r) => (r.rehire && r.rehire.effectiveDate ? true : JSON.stringify(r.rehire)));
+      }
+    }
     const tmp = await step("employees.create (to delete)", () => gusto.employees.create({ companyId, requestBody: { firstName: "Tmp", lastName: "Sdk" } }),
       (r) => (r.employee ? true : "no employee"));
     if (tmp && tmp.employee) {
