@@ -96,19 +96,24 @@ http_proxy=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127
 rc=$?
 check "plain http to loopback never goes through an http_proxy from the environment (exit $rc)" \
     [ "$rc" -eq 0 ]
-g --env http://192.0.2.1:8080 employees list
+# These two name hosts that are not loopback.  They run in a network
+# namespace of their own when one can be made, so even a regression sends
+# nothing off this machine; without one, the address is TEST-NET-1 and the
+# name is under .test, which never resolve to a real host.
+NS=
+unshare -n true 2>/dev/null && NS="unshare -n"
+n=$((n + 1))
+$NS env GUSTO_ACCESS_TOKEN="$TOKEN" "$GUSTO" --env http://192.0.2.1:8080 --retries 0 --timeout 2 \
+    employees list >"$T/o.$n" 2>"$T/e.$n"
+rc=$?
 check "http:// to a host that is not loopback is refused before sending (exit $rc)" \
-    eval '[ "$rc" -eq 2 ] && grep -q base_url "$out"'
-if unshare -n true 2>/dev/null; then
-    n=$((n + 1))
-    unshare -n env GUSTO_ACCESS_TOKEN="$TOKEN" "$GUSTO" --env http://127.0.0.1.example.test:8080 \
-        --retries 0 --timeout 2 employees list >"$T/o.$n" 2>"$T/e.$n"
-    rc=$?
-    check "http://127.0.0.1.example.test (a name that starts like loopback) is refused (exit $rc)" \
-        eval '[ "$rc" -eq 2 ] && grep -q base_url "$T/o.$n"'
-else
-    ok "http://127.0.0.1.example.test is refused # SKIP no network namespace (unshare -n)"
-fi
+    eval '[ "$rc" -eq 2 ] && grep -q base_url "$T/o.$n"'
+n=$((n + 1))
+$NS env GUSTO_ACCESS_TOKEN="$TOKEN" "$GUSTO" --env http://127.0.0.1.example.test:8080 \
+    --retries 0 --timeout 2 employees list >"$T/o.$n" 2>"$T/e.$n"
+rc=$?
+check "http://127.0.0.1.example.test (a name that starts like loopback) is refused (exit $rc)" \
+    eval '[ "$rc" -eq 2 ] && grep -q base_url "$T/o.$n"'
 
 # ---- 3. the sandbox: company isolation and scopes ---------------------------------
 
@@ -116,6 +121,7 @@ E=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/companies/$COMPANY/employ
     jq -r '.[0].uuid')
 JOB=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/employees/$E/jobs" | jq -r '.[0].uuid')
 HOME_UUID=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/employees/$E/home_addresses" | jq -r '.[0].uuid')
+NAME0=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/employees/$E" | jq -r .first_name)
 OTHER_CO=$(curl -s -H "Authorization: Bearer $OTHER" "$URL/v1/token_info" | jq -r '.resource.uuid')
 check "isolation: the other company's token_info names another company" \
     eval '[ -n "$OTHER_CO" ] && [ "$OTHER_CO" != "$COMPANY" ] && [ "$OTHER_CO" != null ]'
@@ -140,8 +146,9 @@ st=$(c POST "/v1/companies/$COMPANY/employees" "$OTHER" '{"first_name":"M","last
 [ "$st" = 404 ] || iso="$iso [POST employee -> $st]"
 check "isolation: another company's token gets 404 on 12 reads and writes of this company's data${iso:+:$iso}" \
     [ -z "$iso" ]
-check "isolation: nothing was changed through the other company's token" \
-    eval '[ "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/employees/$E" | jq -r .first_name)" != Mallory ]'
+NAME1=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/employees/$E" | jq -r .first_name)
+check "isolation: nothing was changed through the other company's token (first_name '$NAME0' before, '$NAME1' after)" \
+    eval '[ -n "$NAME0" ] && [ "$NAME0" != null ] && [ "$NAME1" = "$NAME0" ]'
 sc=""
 for req in "PUT /v1/employees/$E" "POST /v1/companies/$COMPANY/employees" "POST /v1/employees/$E/jobs" \
     "PUT /v1/jobs/$JOB" "POST /v1/companies/$COMPANY/people_batches"; do
@@ -154,9 +161,12 @@ for req in "GET /v1/employees/$E/jobs" "GET /v1/jobs/$JOB/compensations" "GET /v
 done
 check "scopes: a token with employees:read and companies:read gets 403 (missing_permissions) on 8 calls outside them${sc:+:$sc}" \
     [ -z "$sc" ]
+st=$(c GET "/v1/employees/$E?include=all_compensations" "$TOKEN")
+pay=$(jq "[.. | objects | select(has(\"rate\"))] | length" "$T/curl.out")
 st=$(c GET "/v1/employees/$E?include=all_compensations" "$RO")
-check "scopes: without compensations:read an employee shows no pay ($st)" \
-    eval '[ "$st" = 200 ] && [ "$(jq "[.. | objects | select(has(\"rate\"))] | length" "$T/curl.out")" = 0 ]'
+nopay=$(jq "[.. | objects | select(has(\"rate\"))] | length" "$T/curl.out")
+check "scopes: without compensations:read an employee shows no pay ($st; $nopay rates, against $pay with the full token)" \
+    eval '[ "$st" = 200 ] && [ "$pay" -gt 0 ] && [ "$nopay" = 0 ]'
 st=$(curl -s -D "$T/h401" -o /dev/null -w '%{http_code}' -H "Authorization: Bearer not-a-token" "$URL/v1/token_info")
 check "auth: an unknown token gets 401 with WWW-Authenticate ($st)" \
     eval '[ "$st" = 401 ] && grep -qi "^WWW-Authenticate: Bearer" "$T/h401"'
@@ -189,7 +199,8 @@ g employees create --input "$T/bad.json"
 check "masking: an invalid SSN is refused (exit 7) without repeating it" \
     eval '[ "$rc" -eq 7 ] && ! grep -qF "$SSN_DIGITS" "$out" "$err"'
 g api POST "/v1/companies/$COMPANY/employees" --data "{\"first_name\":\"Api\",\"last_name\":\"Mask\",\"ssn\":\"$SSN_DIGITS\"}"
-check "masking: api POST with an SSN: the answer holds none (exit $rc)" [ "$rc" -eq 0 ]
+check "masking: api POST with an SSN: the answer holds none (exit $rc)" \
+    eval '[ "$rc" -eq 0 ] && jq -e ".data.has_ssn == true" "$out" >/dev/null && ! grep -qE "$SSN_DIGITS|$SSN" "$out" "$err"'
 cat >"$T/people.csv" <<EOF
 person.external_id,person.first_name,person.last_name,person.ssn,job.title,job.hire_date,compensation.rate,compensation.payment_unit,compensation.flsa_status,bank_accounts.0.routing_number,bank_accounts.0.account_number,bank_accounts.0.account_type,bank_accounts.0.split_by,bank_accounts.0.split_amount
 sec-1,Grace,Mask,$SSN,Admiral,2025-01-02,50.00,Hour,Nonexempt,123456789,$ACCT,Checking,Percentage,100
