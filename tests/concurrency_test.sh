@@ -84,6 +84,11 @@ for p in $pids; do wait "$p"; done
 t1=$(date +%s.%N)
 
 total=$((8 * ROUNDS * 3))
+# The writers really collided: the sandbox refused stale versions (409) and
+# the CLI re-read and re-applied.  Without collisions nothing was tested.
+c409=$(grep -c '^PUT .* 409 ' "$T/sb.log")
+check "different fields: the writers collided ($c409 PUTs answered 409 and were re-applied)" \
+    [ "$c409" -gt 0 ]
 failed=0
 for f in "$T"/w*.rc; do
     [ "$(cat "$f")" -eq 0 ] || failed=$((failed + 1))
