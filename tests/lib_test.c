@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOKEN "lib-test-token-5ecret"
 
@@ -466,6 +467,54 @@ static void test_no_duplicates_under_faults(void)
     sb_stop(&f);
 }
 
+/* A POST carried out whose answer is lost (the connection closes without
+ * one) on a reused keep-alive connection: libcurl must not send it again by
+ * itself ("Connection died, retrying a fresh connect"); libgusto looks
+ * before it sends again.  Found by `make soak`. */
+static void test_no_duplicates_lost_answers(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--token", TOKEN, "--rate-limit", "0", "--faults", "lost:0.3",
+             "--fault-seed", "5", "--log", NULL);
+    gusto_options o = {0};
+    o.base_url = f.base;
+    o.access_token = TOKEN;
+    o.company_uuid = f.company;
+    o.retry_base_ms = 20;
+    o.max_retries = 8;
+    o.rate_limit = -1;
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    int made = 0;
+    for (int i = 0; c && i < 12; i++) {
+        char in[200], *res = NULL;
+        snprintf(in, sizeof in, "{\"first_name\":\"Lost%d\",\"last_name\":\"Answer\"}", i);
+        made += gusto_employee_create(c, in, &res, &err) == GUSTO_OK;
+        gusto_free(res);
+    }
+    gusto_client_free(c);
+    int found = -1;
+    for (int attempt = 0; attempt < 20 && found < 0; attempt++) {
+        struct resp r = {0};
+        if (req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?search_term=Answer",
+                f.company) == 200)
+            found = (int)jlen(r.json, "");
+        resp_free(&r);
+    }
+    /* The sandbox's log: how many employee POSTs were carried out unanswered. */
+    char log[1 << 15];
+    ssize_t n = f.err_fd >= 0 ? pread(f.err_fd, log, sizeof log - 1, 0) : -1;
+    log[n > 0 ? n : 0] = 0;
+    int lost = 0;
+    for (char *p = log; (p = strstr(p, "/employees 201 lost")) != NULL; p++)
+        lost++;
+    CHECK(lost > 0, "some employee POST was carried out and its answer lost (%d)", lost);
+    CHECK(made == 12 && found == made,
+          "each employee exists exactly once (%d created, %d found, %d answers lost)", made,
+          found, lost);
+    sb_stop(&f);
+}
+
 static void test_rate_limit_429(void)
 {
     struct sandbox f = {0};
@@ -713,6 +762,7 @@ int main(int argc, char **argv)
         {"call_api", test_call_api},
         {"faults", test_faults},
         {"no_duplicates_under_faults", test_no_duplicates_under_faults},
+        {"no_duplicates_lost_answers", test_no_duplicates_lost_answers},
         {"rate_limit_429", test_rate_limit_429},
         {"batch_validate", test_batch_validate},
         {"batch_create_wait", test_batch_create_wait},
