@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh - `make fuzz`: builds the libFuzzer harnesses with clang into build-fuzz/ and runs each for FUZZ_SECONDS (default 60) from fuzz/corpus/TARGET; an input that crashes is saved in tests/fuzz-regressions/TARGET/, where it is a regression test.
 #
-# FUZZ_TARGETS limits the targets ("input csv sandbox callback response").
+# FUZZ_TARGETS limits the targets ("input csv sandbox callback response serve").
 # The working corpus grows in build-fuzz/corpus/TARGET; the committed seeds
 # in fuzz/corpus/ are only read.  A crash, leak, timeout or out-of-memory
 # input lands in tests/fuzz-regressions/TARGET/ (crash-SHA1, leak-SHA1, ...)
@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 SECS=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-input csv sandbox callback response}
+TARGETS=${FUZZ_TARGETS:-input csv sandbox callback response serve}
 B=build-fuzz
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
