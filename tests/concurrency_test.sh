@@ -94,7 +94,7 @@ for f in "$T"/w*.rc; do
     [ "$(cat "$f")" -eq 0 ] || failed=$((failed + 1))
 done
 if [ "$failed" -eq 0 ]; then
-    ok "different fields: all $total updates by 8 processes exited 0 ($(echo "$t1 - $t0" | bc) s)"
+    ok "different fields: all $total updates by 8 processes exited 0 ($(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s)"
 else
     first=$(grep -L -x 0 "$T"/w*.rc | head -1)
     not_ok "different fields: $failed of $total updates failed" \
