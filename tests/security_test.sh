@@ -2,10 +2,11 @@
 # security_test.sh - backs docs/security.md: secrets stay out of argv, logs, traces and files; TLS is always verified and plain http:// only reaches loopback; the sandbox isolates companies and enforces scopes; SSNs and bank account numbers are masked in every output.
 #
 # Everything runs on 127.0.0.1 (a TLS server from `openssl s_server` with a
-# self-signed certificate, and gusto-sandbox).  The check for a host that
-# only looks like loopback runs in a network namespace of its own
-# (`unshare -n`), so even a regression could send nothing.  Environment:
-# GUSTO, GUSTO_SANDBOX.  Needs jq and openssl.  Prints "ok - NAME" /
+# self-signed certificate, a Node server that redirects, and gusto-sandbox).
+# The checks of hosts that are not loopback run in a network namespace of
+# their own (`unshare -n`), so even a regression could send nothing.
+# Environment:
+# GUSTO, GUSTO_SANDBOX.  Needs jq, openssl and node.  Prints "ok - NAME" /
 # "not ok - NAME" and ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -19,6 +20,7 @@ SSN_DIGITS=517293846
 ACCT=000987654321
 command -v jq >/dev/null 2>&1 || bail "jq is required"
 command -v openssl >/dev/null 2>&1 || bail "openssl is required"
+command -v node >/dev/null 2>&1 || bail "node is required (scripts/deps.sh)"
 
 sb_start sb -- --seed demo --data "$T/sandbox.db" --token "$TOKEN" \
     --token "$RO:employees:read,companies:read" --token "$OTHER@other" --rate-limit 0 --log ||
@@ -115,8 +117,46 @@ rc=$?
 check "http://127.0.0.1.example.test (a name that starts like loopback) is refused (exit $rc)" \
     eval '[ "$rc" -eq 2 ] && grep -q base_url "$T/o.$n"'
 
+# A server that answers every request with a redirect to a second one: the
+# client must not follow it (the token would go along).  Node is what
+# scripts/deps.sh installs for the SDK tests.
+cat >"$T/redirect.js" <<'EOF'
+const http = require('http'), fs = require('fs');
+const log = process.argv[2];
+const note = (who, q) => fs.appendFileSync(log,
+    `${who} ${q.method} ${q.url} ${q.headers.authorization ? 'with-auth' : 'no-auth'}\n`);
+const b = http.createServer((q, r) => { note('B', q); r.end('{}'); });
+b.listen(0, '127.0.0.1', () => {
+    const a = http.createServer((q, r) => {
+        note('A', q);
+        r.writeHead(302, {Location: `http://127.0.0.1:${b.address().port}/v1/token_info`});
+        r.end();
+    });
+    a.listen(0, '127.0.0.1', () => console.log(a.address().port));
+});
+EOF
+: >"$T/redirect.log"
+node "$T/redirect.js" "$T/redirect.log" >"$T/redirect.port" 2>"$T/redirect.err" &
+sb_pids="$sb_pids $!"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    [ -s "$T/redirect.port" ] && break
+    sleep 0.1
+done
+RPORT=$(cat "$T/redirect.port")
+n=$((n + 1))
+GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" --env "http://127.0.0.1:${RPORT:-9}" --retries 0 --timeout 5 \
+    api GET /v1/token_info >"$T/o.$n" 2>"$T/e.$n"
+rc=$?
+check "redirects: a 302 is not followed (exit $rc): the first server got the request, the host it names nothing" \
+    eval 'grep -q "^A GET /v1/token_info with-auth" "$T/redirect.log" && ! grep -q "^B " "$T/redirect.log" && [ "$rc" -ne 0 ]'
+
 # ---- 3. the sandbox: company isolation and scopes ---------------------------------
 
+# Started without --bind, the sandbox listens on 127.0.0.1 only: its port
+# in /proc/net/tcp is bound to 0100007F (127.0.0.1), never to 00000000.
+SBPORT=$(printf '%04X' "${URL##*:}")
+check "the sandbox listens on 127.0.0.1 only by default (port ${URL##*:})" \
+    eval 'grep -qE "^ *[0-9]+: 0100007F:$SBPORT 00000000:0000 0A" /proc/net/tcp && ! grep -qE "^ *[0-9]+: 00000000:$SBPORT " /proc/net/tcp'
 E=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/companies/$COMPANY/employees?per=1&page=2" |
     jq -r '.[0].uuid')
 JOB=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/employees/$E/jobs" | jq -r '.[0].uuid')
