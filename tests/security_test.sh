@@ -248,6 +248,19 @@ EOF
 g batch create --input "$T/people.csv" --dry-run
 check "masking: batch create --dry-run masks the SSN and the account number" \
     eval 'grep -q "\*\*\*-\*\*-3846" "$out" && grep -q "\*\*\*\*4321" "$out"'
+# The terminal form (plans and tables, not JSON), through a pty from
+# script(1); these outputs are in the final scans too.
+n=$((n + 1))
+script -qec "'$GUSTO' --env '$URL' employees create --input '$T/emp.json' --dry-run" /dev/null \
+    >"$T/o.$n" 2>"$T/e.$n"
+tty1=$n
+n=$((n + 1))
+script -qec "'$GUSTO' --env '$URL' batch create --input '$T/people.csv' --dry-run" /dev/null \
+    >"$T/o.$n" 2>"$T/e.$n"
+check "masking: on a terminal, both dry runs show ***-**-3846 and ****4321, never the numbers" \
+    eval 'grep -q "Dry run" "$T/o.$tty1" && grep -q "\*\*\*-\*\*-3846" "$T/o.$tty1" &&
+          grep -q "\*\*\*-\*\*-3846" "$T/o.$n" && grep -q "\*\*\*\*4321" "$T/o.$n" &&
+          ! grep -qE "$SSN_DIGITS|$SSN|$ACCT" "$T/o.$tty1" "$T/o.$n"'
 g --verbose batch create --input "$T/people.csv" --wait
 check "masking: batch create --wait (--verbose) succeeds (exit $rc)" [ "$rc" -eq 0 ]
 sed "s/$ACCT/${ACCT}99999999/" "$T/people.csv" >"$T/bad.csv"
