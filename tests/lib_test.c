@@ -515,6 +515,82 @@ static void test_no_duplicates_lost_answers(void)
     sb_stop(&f);
 }
 
+/* With no retries at all, a lost answer and a look that fails too: the
+ * POST is not sent again while libgusto cannot tell whether it worked, and
+ * every warning names a part that is really missing.  Found by make soak
+ * (with --retries 0). */
+static void test_lost_answers_no_retries(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--token", TOKEN, "--rate-limit", "0", "--faults", "lost:0.25,drop:0.15",
+             "--fault-seed", "7", NULL);
+    gusto_options o = {0};
+    o.base_url = f.base;
+    o.access_token = TOKEN;
+    o.company_uuid = f.company;
+    o.retry_base_ms = 5;
+    o.max_retries = -1; /* none */
+    o.rate_limit = -1;
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    enum { N = 16 };
+    int made = 0, warned = 0, wrong = 0, dup = 0;
+    for (int i = 0; c && i < N; i++) {
+        char in[400], *res = NULL;
+        snprintf(in, sizeof in,
+                 "{\"first_name\":\"Look%d\",\"last_name\":\"Before\","
+                 "\"home_address\":{\"street_1\":\"%d Look St\",\"city\":\"Austin\","
+                 "\"state\":\"TX\",\"zip\":\"78701\"}}", i, i);
+        if (gusto_employee_create(c, in, &res, &err) != GUSTO_OK) {
+            gusto_free(res);
+            continue;
+        }
+        made++;
+        json_t *j = json_loads(res, 0, NULL);
+        gusto_free(res);
+        const char *uuid = jstr(j, "employee.uuid");
+        bool home_warned = false;
+        for (long w = 0; w < jlen(j, "warnings"); w++) {
+            char path[40];
+            snprintf(path, sizeof path, "warnings[%ld].entity", w);
+            home_warned |= jstr(j, path) && strcmp(jstr(j, path), "home_address") == 0;
+        }
+        /* Read back, retrying through the faults. */
+        long homes = -1, same = -1;
+        for (int a = 0; a < 30 && uuid && homes < 0; a++) {
+            struct resp r = {0};
+            if (req(&r, "GET", TOKEN, NULL, "/v1/employees/%s/home_addresses", uuid) == 200)
+                homes = jlen(r.json, "");
+            resp_free(&r);
+        }
+        for (int a = 0; a < 30 && same < 0; a++) {
+            struct resp r = {0};
+            if (req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?search_term=Look%d",
+                    f.company, i) == 200) {
+                same = 0;
+                for (long k = 0; k < jlen(r.json, ""); k++) {
+                    char path[40];
+                    snprintf(path, sizeof path, "[%ld].first_name", k);
+                    char want[16];
+                    snprintf(want, sizeof want, "Look%d", i);
+                    same += jstr(r.json, path) && strcmp(jstr(r.json, path), want) == 0;
+                }
+            }
+            resp_free(&r);
+        }
+        warned += home_warned;
+        wrong += home_warned ? homes != 0 : homes != 1;
+        dup += same != 1;
+        json_decref(j);
+    }
+    gusto_client_free(c);
+    CHECK(made > 0, "some creates succeeded (%d of %d)", made, N);
+    CHECK(dup == 0, "each created employee exists exactly once (%d of %d not)", dup, made);
+    CHECK(wrong == 0, "a home address warned about is missing, one not warned about is there "
+          "(%d wrong; %d warnings)", wrong, warned);
+    sb_stop(&f);
+}
+
 static void test_rate_limit_429(void)
 {
     struct sandbox f = {0};
@@ -763,6 +839,7 @@ int main(int argc, char **argv)
         {"faults", test_faults},
         {"no_duplicates_under_faults", test_no_duplicates_under_faults},
         {"no_duplicates_lost_answers", test_no_duplicates_lost_answers},
+        {"lost_answers_no_retries", test_lost_answers_no_retries},
         {"rate_limit_429", test_rate_limit_429},
         {"batch_validate", test_batch_validate},
         {"batch_create_wait", test_batch_create_wait},
