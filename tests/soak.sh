@@ -1,10 +1,11 @@
 #!/bin/sh
 # soak.sh - `make soak`: onboards 1,000 employees with every nested part one by one (gusto employees create, 8 at a time), then 1,000 through people batches (gusto batch create --wait), each phase against its own gusto-sandbox injecting 10% faults (500s, 429s, dropped connections, lost answers, 2 s stalls); audits each sandbox restarted without faults on the same data.
 #
-# The driver acts as a careful operator.  A create that ends with a server
-# or network error (exit 5/6) left its outcome unknown: the driver looks the
-# employee up by email before it runs the command again, and adopts it when
-# it is there.  A partial create (exit 8) has each of its warnings checked
+# A quarter of the one-by-one creates run with --retries 0, so faults turn
+# into partial creates and unknown outcomes.  The driver acts as a careful
+# operator.  A create that ends with a server or network error (exit 5/6)
+# left its outcome unknown: the driver looks the employee up by email before
+# it runs the command again, and adopts it when it is there.  A partial create (exit 8) has each of its warnings checked
 # against the sandbox (the part must really be missing), then repaired with
 # a POST of that part.  The audit, on a fault-free restart of each phase's
 # --data file, checks that the company holds exactly that phase's 1,000
@@ -41,15 +42,27 @@ find_one() {
 # ---- worker mode: one employee, one by one -----------------------------------------
 # soak.sh --one I: create employee I from $T/in/I.json.  On exit 5/6 look it
 # up first and adopt it ($T/adopt/I) when it exists, else run the create
-# again.  On exit 8 its warnings go to $T/warn/I.  The final exit status of
+# again; after a 429 (exit 4) run it again a second later.  On exit 8 its warnings go to $T/warn/I.  The final exit status of
 # the create (or "adopted") goes to $T/rc/I.
 if [ "${1:-}" = --one ]; then
     i=$2
+    # A quarter of the creates run with --retries 0, so that faults become
+    # warnings (and unknown outcomes) the driver must check and repair.
+    retries=
+    [ $((i % 4)) -eq 0 ] && retries="--retries 0"
     tries=0
     while :; do
         tries=$((tries + 1))
-        gq employees create --input "$T/in/$i.json" >"$T/res/$i" 2>"$T/err/$i"
+        # shellcheck disable=SC2086  # retries is an optional pair of words
+        gq $retries employees create --input "$T/in/$i.json" >"$T/res/$i" 2>"$T/err/$i"
         rc=$?
+        # A 429 (exit 4) was refused, not carried out: wait and run again.
+        if [ "$rc" -eq 4 ] && [ "$tries" -lt 10 ] &&
+            jq -e '.error.details.http_status == 429' "$T/res/$i" >/dev/null 2>&1; then
+            echo "$i 429" >>"$T/reruns"
+            sleep 1
+            continue
+        fi
         case $rc in
         5 | 6) ;;
         *) break ;;
@@ -204,7 +217,8 @@ for f in "$T"/rc/*; do
     esac
 done
 reruns=$(wc -l <"$T/reruns" | tr -d ' ')
-check "one: $N creates in ${P1}s: $complete complete, $partial partial (exit 8), $adopted found after an unknown outcome, $failed failed; $reruns exits 5/6" \
+r429=$(grep -c ' 429$' "$T/reruns")
+check "one: $N creates in ${P1}s: $complete complete, $partial partial (exit 8), $adopted found after an unknown outcome, $failed failed; run again after $r429 429s and $((reruns - r429)) exits 5/6" \
     eval '[ "$failed" -eq 0 ] && [ $((complete + partial + adopted)) -eq "$N" ]'
 
 # A part's state in an `employees get` envelope: true (there), false.
@@ -292,6 +306,10 @@ while read -r i uuid entity; do
         if [ "$frc" -eq 0 ]; then
             fixed=true
             break
+        fi
+        if [ "$frc" -eq 4 ] && grep -q '"http_status":429' "$T/fix.out"; then
+            sleep 1
+            continue
         fi
         [ "$frc" -eq 5 ] || [ "$frc" -eq 6 ] || break
         have=$(gq api GET "$path" 2>/dev/null | jq -r '.data | length')
