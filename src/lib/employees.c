@@ -593,6 +593,12 @@ gusto_code gusto_employee_get(gusto_client *c, const char *uuid, char **result,
 /* Apply `want` (fields) to the object at get_path/put_path with its version.
  * On 409, re-read: fields nobody else touched are sent again; a field that
  * someone else changed to another value is a real conflict. */
+/* Re-applies after 409s caused by changes to other fields.  Each such 409
+ * means another writer got through, so the writers as a whole progress;
+ * the budget only has to outlast a burst of them (8 processes on one
+ * employee lose 5 in a row now and then).  With --retries 0: 2. */
+#define CONFLICT_REAPPLY 24
+
 static gusto_code put_versioned(gusto_client *c, const char *path, const json_t *want,
                                 const char *what, gusto_error *err)
 {
@@ -600,9 +606,17 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
     gusto_code rc = api_json(c, "GET", path, NULL, &base, err);
     if (rc != GUSTO_OK)
         return rc;
-    int tries = c->max_retries > 2 ? c->max_retries : 2;
+    int tries = c->max_retries > 0 ? CONFLICT_REAPPLY : 2;
     json_t *cur = json_incref(base);
     for (int attempt = 0;; attempt++) {
+        if (attempt > 1) {
+            /* Spread the writers that keep colliding: a random pause up to
+             * a tenth of the retry base per attempt (at most 5). */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long span = c->retry_base_ms / 10 * (attempt < 5 ? attempt : 5) + 1;
+            pause_ms((long)((unsigned long)now.tv_nsec % (unsigned long)span));
+        }
         json_t *body = json_deep_copy(want);
         json_object_set(body, "version", json_object_get(cur, "version"));
         json_t *out = NULL;
