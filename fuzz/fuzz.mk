@@ -21,8 +21,9 @@ $(BUILD)/fuzz/input: $(BUILD)/fuzz/fuzz_input.o $(CLI_INPUT) $(BUILD)/libgusto.a
 $(BUILD)/fuzz/csv: $(BUILD)/fuzz/fuzz_csv.o $(CLI_CSV) $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
 
+# libcurl: the sandbox delivers webhooks with it.
 $(BUILD)/fuzz/sandbox: $(BUILD)/fuzz/fuzz_sandbox.o $(SANDBOX_NOMAIN) $(FUZZ_DRIVER)
-	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 $(BUILD)/fuzz/callback: $(BUILD)/fuzz/fuzz_callback.o $(BUILD)/src/cli/callback.o $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
