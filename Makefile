@@ -5,7 +5,9 @@
 #   make demo       install missing packages, build, start the sandbox, use it
 #   make san        build with AddressSanitizer + UBSan into build-san/
 #   make lint       refuse banned string functions
-#   make fuzz       libFuzzer on every parser, FUZZ_SECONDS (60) each; make soak: fault soak
+#   make fuzz       libFuzzer (clang) on every parser, FUZZ_SECONDS (60) each; crashes
+#                   land in tests/fuzz-regressions/TARGET/, replayed by make test
+#   make soak       2 x 1,000 employees through a sandbox injecting 10% faults
 #   make bench      benchmarks against Gusto's SDK, Prism and a bare server (bench-quick: < 60 s)
 #   make install PREFIX=/usr/local
 
@@ -112,19 +114,20 @@ bench: deps all $(BENCH_BINS)
 bench-quick: deps all $(BENCH_BINS)
 	./bench/run.sh --quick
 
-# make fuzz: libFuzzer harnesses (clang) in build-fuzz/, each run FUZZ_SECONDS (60)
-fuzz:
+# make fuzz: libFuzzer harnesses (clang) in build-fuzz/, each run FUZZ_SECONDS (60);
+# FUZZ_TARGETS="input csv sandbox callback response serve" picks some.
+fuzz: deps
 	./fuzz/run.sh
 
 # make soak: 2 x 1,000 employees through a sandbox injecting 10% faults (< 10 min)
-soak: all
+soak: deps all
 	./tests/soak.sh
 
 .PHONY: fuzz soak
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)\s*\(' \
-	    $$(find src include tests bench -name '*.c' -o -name '*.h') || \
+	    $$(find src include tests bench fuzz -name '*.c' -o -name '*.h') || \
 	    { echo "lint: banned function above" >&2; exit 1; }
 	@echo "lint: ok"
 
@@ -153,7 +156,7 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all deps test san demo lint bench bench-quick install uninstall clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

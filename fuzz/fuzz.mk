@@ -1,6 +1,6 @@
-# fuzz.mk - builds the fuzz harnesses; read after the Makefile (make -f Makefile -f fuzz/fuzz.mk BUILD=DIR fuzz-bins): with FUZZ=1 they link libFuzzer (clang), otherwise fuzz/replay.c, which replays files (tests/fuzz_regress.sh).
+# fuzz.mk - builds the fuzz harnesses (input csv sandbox callback response serve); read after the Makefile (make -f Makefile -f fuzz/fuzz.mk BUILD=DIR fuzz-bins): with FUZZ=1 they link libFuzzer (clang), otherwise fuzz/replay.c, which replays files (tests/fuzz_regress.sh).
 
-FUZZ_TARGETS   = input csv sandbox callback response
+FUZZ_TARGETS   = input csv sandbox callback response serve
 SANDBOX_NOMAIN = $(filter-out $(BUILD)/src/sandbox/main.o,$(SANDBOX_OBJ))
 # Only the CLI files a harness needs, so new commands never break the link.
 CLI_INPUT      = $(addprefix $(BUILD)/src/cli/,input.o output.o dryrun.o)
@@ -21,13 +21,19 @@ $(BUILD)/fuzz/input: $(BUILD)/fuzz/fuzz_input.o $(CLI_INPUT) $(BUILD)/libgusto.a
 $(BUILD)/fuzz/csv: $(BUILD)/fuzz/fuzz_csv.o $(CLI_CSV) $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
 
+# libcurl: the sandbox delivers webhooks with it.
 $(BUILD)/fuzz/sandbox: $(BUILD)/fuzz/fuzz_sandbox.o $(SANDBOX_NOMAIN) $(FUZZ_DRIVER)
-	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 $(BUILD)/fuzz/callback: $(BUILD)/fuzz/fuzz_callback.o $(BUILD)/src/cli/callback.o $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+# gusto serve's webhook receiver, --config and masking; its state and sync
+# code come along.
+$(BUILD)/fuzz/serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_OBJ) $(SYNC_OBJ) $(BUILD)/libgusto.a $(FUZZ_DRIVER)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
 
 .PHONY: fuzz-bins

@@ -1,17 +1,18 @@
 #!/bin/sh
-# run.sh - `make fuzz`: builds the libFuzzer harnesses with clang into build-fuzz/ and runs each for FUZZ_SECONDS (default 60) from fuzz/corpus/TARGET; crashes are saved in fuzz/crashes/TARGET/.
+# run.sh - `make fuzz`: builds the libFuzzer harnesses with clang into build-fuzz/ and runs each for FUZZ_SECONDS (default 60) from fuzz/corpus/TARGET; an input that crashes is saved in tests/fuzz-regressions/TARGET/, where it is a regression test.
 #
-# FUZZ_TARGETS limits the targets ("input csv sandbox callback response").
+# FUZZ_TARGETS limits the targets ("input csv sandbox callback response serve").
 # The working corpus grows in build-fuzz/corpus/TARGET; the committed seeds
-# in fuzz/corpus/ are only read.  A crash file becomes a regression test by
-# moving it to tests/fuzz-regressions/TARGET/ (tests/fuzz_regress.sh
-# replays it on every make test).  Prints "ok -"/"not ok -" per target and
-# ends with "N passed, N failed".
+# in fuzz/corpus/ are only read.  A crash, leak, timeout or out-of-memory
+# input lands in tests/fuzz-regressions/TARGET/ (crash-SHA1, leak-SHA1, ...)
+# and tests/fuzz_regress.sh replays it on every make test, so it fails until
+# it is fixed; rename it to say what it was.  Prints "ok -"/"not ok -" per
+# target with its runs and coverage, and ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 SECS=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-input csv sandbox callback response}
+TARGETS=${FUZZ_TARGETS:-input csv sandbox callback response serve}
 B=build-fuzz
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 
@@ -43,7 +44,8 @@ fail=0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in $TARGETS; do
-    mkdir -p "$B/corpus/$t" "fuzz/crashes/$t" "fuzz/corpus/$t"
+    art=tests/fuzz-regressions/$t
+    mkdir -p "$B/corpus/$t" "$art" "fuzz/corpus/$t"
     dict=
     [ -f "fuzz/$t.dict" ] && dict="-dict=fuzz/$t.dict"
     log=$B/$t.log
@@ -51,7 +53,7 @@ for t in $TARGETS; do
     [ "$t" = response ] && maxlen=32768 # a seed is a whole conversation
     # shellcheck disable=SC2086  # dict is one optional word
     "$B/fuzz/$t" -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -max_len=$maxlen \
-        -print_final_stats=1 -artifact_prefix="fuzz/crashes/$t/" $dict \
+        -print_final_stats=1 -artifact_prefix="$art/" $dict \
         "$B/corpus/$t" "fuzz/corpus/$t" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -62,10 +64,10 @@ for t in $TARGETS; do
         echo "ok - fuzz $t: ${execs:-?} runs in ${SECS}s, coverage ${cov:-?} edges, corpus $units, no crash"
     else
         fail=$((fail + 1))
-        crash=$(grep -oE "fuzz/crashes/$t/[^ ]+" "$log" | tail -1)
+        crash=$(grep -oE "$art/[^ ]+" "$log" | tail -1)
         echo "not ok - fuzz $t: exit $rc after ${execs:-?} runs; input saved as ${crash:-?}"
         grep -E 'ERROR|SUMMARY|fuzz_[a-z]+: |#[0-9]+ 0x' "$log" | head -12 | sed 's/^/#   /'
-        echo "#   replay: $B/fuzz/$t ${crash:-CRASHFILE}; keep it as a test: mv it to tests/fuzz-regressions/$t/"
+        echo "#   replay: $B/fuzz/$t ${crash:-CRASHFILE}; tests/fuzz_regress.sh replays it until fixed"
     fi
 done
 echo "$pass passed, $fail failed"

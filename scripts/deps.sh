@@ -1,11 +1,13 @@
 #!/bin/sh
 # deps.sh - install the Debian 12 packages gusto-connect builds and tests with.
 # Idempotent: installs only what is missing, so a warm machine pays nothing.
+# clang and libclang-rt-14-dev (libFuzzer's runtime, only a Recommends of
+# clang) are for `make fuzz`; valgrind, openssl and sqlite3 for make test.
 set -eu
 
 PKGS="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev
 libsqlite3-dev libjansson-dev libssl-dev libpq-dev postgresql sqlite3
-curl jq valgrind clang openssl wrk nodejs npm chromium"
+curl jq valgrind clang libclang-rt-14-dev openssl wrk nodejs npm chromium"
 
 missing=""
 for p in $PKGS; do

@@ -1,5 +1,5 @@
 #!/bin/sh
-# concurrency_test.sh - 8 `gusto employees update` processes at once against one gusto-sandbox: on different fields of the same employees no update is lost; on the same field each update is either applied (exactly one successful PUT) or reported as a version conflict (exit 4, naming the field), and the final value is a winner's.
+# concurrency_test.sh - 8 `gusto employees update` processes at once against one gusto-sandbox: on different fields of the same employees no update is lost; on the same field each update is either applied (exactly one successful PUT) or reported as a version conflict (exit 4, naming the field), and the final value is a winner's; both checked to have really collided.
 #
 # Environment: GUSTO, GUSTO_SANDBOX (defaults build/...), ROUNDS (3).  Needs
 # jq.  Prints "ok - NAME" / "not ok - NAME" and ends with "N passed, N failed".
@@ -15,6 +15,18 @@ export GUSTO_ACCESS_TOKEN=$TOKEN
 
 # gusto ARGS...: the CLI against the sandbox, JSON envelopes out.
 gusto() { "$GUSTO" --env "$URL" --json "$@"; }
+
+# A start gate: writers block opening the FIFO for reading, and open_gate
+# releases them all at the same instant (polling a file would let them
+# trickle out one by one and never collide).  The gate stays open (fd 9)
+# until close_gate, so a writer that comes late passes too.
+mkfifo "$T/gate" || bail "cannot make a FIFO"
+wait_gate() { : <"$T/gate"; }
+open_gate() {
+    sleep 0.2 # every writer is blocked on the gate by now
+    exec 9>"$T/gate"
+}
+close_gate() { exec 9>&-; }
 
 # Onboarded seed employees (they have every part), 3 for the first test and
 # 2 more for the second.
@@ -62,7 +74,7 @@ change_value() { change "$1" "$2" | jq -r '.. | scalars'; }
 # The writers wait for one start signal, then run their rounds.
 writer() {
     p=$1
-    while [ ! -f "$T/go" ]; do sleep 0.01; done
+    wait_gate
     r=1
     while [ "$r" -le "$ROUNDS" ]; do
         for e in $E1 $E2 $E3; do
@@ -72,24 +84,29 @@ writer() {
         r=$((r + 1))
     done
 }
-rm -f "$T/go"
 pids=""
 for p in 1 2 3 4 5 6 7 8; do
     writer "$p" &
     pids="$pids $!"
 done
+open_gate
 t0=$(date +%s.%N)
-touch "$T/go"
 for p in $pids; do wait "$p"; done
 t1=$(date +%s.%N)
+close_gate
 
 total=$((8 * ROUNDS * 3))
+# The writers really collided: the sandbox refused stale versions (409) and
+# the CLI re-read and re-applied.  Without collisions nothing was tested.
+c409=$(grep -c '^PUT .* 409 ' "$T/sb.log")
+check "different fields: the writers collided ($c409 PUTs answered 409 and were re-applied)" \
+    [ "$c409" -gt 0 ]
 failed=0
 for f in "$T"/w*.rc; do
     [ "$(cat "$f")" -eq 0 ] || failed=$((failed + 1))
 done
 if [ "$failed" -eq 0 ]; then
-    ok "different fields: all $total updates by 8 processes exited 0 ($(echo "$t1 - $t0" | bc) s)"
+    ok "different fields: all $total updates by 8 processes exited 0 ($(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}') s)"
 else
     first=$(grep -L -x 0 "$T"/w*.rc | head -1)
     not_ok "different fields: $failed of $total updates failed" \
@@ -112,53 +129,70 @@ check "different fields: every field holds its writer's last value on all 3 empl
 
 # ---- 2. the same field ---------------------------------------------------------
 
-# same NAME EMPLOYEE PUT_PATH JQ_PATH TEMPLATE: 8 processes set one field at
-# once, each to its own value (TEMPLATE with @ replaced by the process).
+# same NAME EMPLOYEE PUT_PATH JQ_PATH TEMPLATE FIELD: 8 processes set one field
+# at once, each to its own value (TEMPLATE with @ replaced by the process
+# and the round).  Rounds repeat (up to 5) until the writers have collided
+# at least once, so the conflict path is always exercised; every round must
+# hold on its own.
 same() {
     sname=$1 e=$2 put_path=$3 jq_path=$4 tmpl=$5 field=$6
-    rm -f "$T/go2"
-    before=$(grep -c "^PUT $put_path 200 " "$T/sb.log")
-    pids=""
-    for p in 1 2 3 4 5 6 7 8; do
-        (
-            while [ ! -f "$T/go2" ]; do sleep 0.005; done
-            echo "$tmpl" | sed "s/@/$p/g" | gusto employees update "$e" >"$T/s$p.out" 2>"$T/s$p.err"
-            echo $? >"$T/s$p.rc"
-        ) &
-        pids="$pids $!"
-    done
-    touch "$T/go2"
-    for p in $pids; do wait "$p"; done
-    after=$(grep -c "^PUT $put_path 200 " "$T/sb.log")
-    applied=0 conflicts=0 other=0 named=0
-    : >"$T/winners"
-    for p in 1 2 3 4 5 6 7 8; do
-        rc=$(cat "$T/s$p.rc")
-        if [ "$rc" -eq 0 ]; then
-            applied=$((applied + 1))
-            echo "$tmpl" | sed "s/@/$p/g" | jq -r '.. | scalars' >>"$T/winners"
-        elif [ "$rc" -eq 4 ] && jq -e '.ok == false' "$T/s$p.out" >/dev/null 2>&1; then
-            conflicts=$((conflicts + 1))
-            # The error names the colliding field.
-            if jq -e --arg f "$field" '(.error | tostring) | contains($f)' "$T/s$p.out" >/dev/null &&
-                grep -qi conflict "$T/s$p.out"; then
-                named=$((named + 1))
+    applied=0 conflicts=0 other=0 named=0 puts=0 badfinal=0 round=0
+    while [ "$round" -lt 5 ] && { [ "$round" -eq 0 ] || [ "$conflicts" -eq 0 ]; }; do
+        round=$((round + 1))
+        before=$(grep -c "^PUT $put_path 200 " "$T/sb.log")
+        pids=""
+        for p in 1 2 3 4 5 6 7 8; do
+            (
+                wait_gate
+                echo "$tmpl" | sed "s/@/$p-r$round/g" | gusto employees update "$e" \
+                    >"$T/s$p.out" 2>"$T/s$p.err"
+                echo $? >"$T/s$p.rc"
+            ) &
+            pids="$pids $!"
+        done
+        open_gate
+        for p in $pids; do wait "$p"; done
+        close_gate
+        after=$(grep -c "^PUT $put_path 200 " "$T/sb.log")
+        puts=$((puts + after - before))
+        : >"$T/winners"
+        for p in 1 2 3 4 5 6 7 8; do
+            rc=$(cat "$T/s$p.rc")
+            if [ "$rc" -eq 0 ]; then
+                applied=$((applied + 1))
+                echo "$tmpl" | sed "s/@/$p-r$round/g" | jq -r '.. | scalars' >>"$T/winners"
+            elif [ "$rc" -eq 4 ] && jq -e '.ok == false' "$T/s$p.out" >/dev/null 2>&1; then
+                conflicts=$((conflicts + 1))
+                # The error names the colliding field.
+                if jq -e --arg f "$field" '(.error | tostring) | contains($f)' "$T/s$p.out" >/dev/null &&
+                    grep -qi conflict "$T/s$p.out"; then
+                    named=$((named + 1))
+                fi
+            else
+                other=$((other + 1))
+                echo "#   round $round, process $p: exit $rc: $(head -c 300 "$T/s$p.out")"
             fi
-        else
-            other=$((other + 1))
+        done
+        final=$(gusto employees get "$e" 2>/dev/null | jq -r ".data | $jq_path")
+        if ! grep -q -x -F -- "$final" "$T/winners"; then
+            badfinal=$((badfinal + 1))
+            echo "#   round $round: the final value '$final' is no applied update's"
         fi
     done
+    n=$((8 * round))
     all=false
-    [ "$other" -eq 0 ] && [ "$applied" -ge 1 ] && [ $((applied + conflicts)) -eq 8 ] && all=true
-    check "same field ($sname): 8 updates = $applied applied + $conflicts conflicts, none failing otherwise" \
+    [ "$other" -eq 0 ] && [ "$applied" -ge "$round" ] && [ $((applied + conflicts)) -eq "$n" ] &&
+        all=true
+    check "same field ($sname): $n updates in $round rounds = $applied applied + $conflicts conflicts, none failing otherwise" \
         $all
+    check "same field ($sname): the writers collided ($conflicts conflicts in $round rounds)" \
+        [ "$conflicts" -gt 0 ]
     check "same field ($sname): each conflict (exit 4) names $field ($named of $conflicts)" \
         [ "$named" -eq "$conflicts" ]
-    check "same field ($sname): the sandbox took exactly one successful PUT per applied update ($((after - before)) for $applied)" \
-        [ $((after - before)) -eq "$applied" ]
-    final=$(gusto employees get "$e" 2>/dev/null | jq -r ".data | $jq_path")
-    check "same field ($sname): the final value '$final' is one an applied update wrote" \
-        grep -q -x -F -- "$final" "$T/winners"
+    check "same field ($sname): the sandbox took exactly one successful PUT per applied update ($puts for $applied)" \
+        [ "$puts" -eq "$applied" ]
+    check "same field ($sname): after each round the value is one an applied update wrote ($badfinal rounds not)" \
+        [ "$badfinal" -eq 0 ]
 }
 
 same "employee.preferred_first_name" "$E4" "/v1/employees/$E4" '.preferred_first_name' \

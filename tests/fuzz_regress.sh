@@ -1,15 +1,16 @@
 #!/bin/sh
 # fuzz_regress.sh - replays every input the fuzzers ever crashed on (tests/fuzz-regressions/TARGET/) and the seed corpora (fuzz/corpus/TARGET/) through the fuzz harnesses, built with AddressSanitizer + UBSan and a plain main() (fuzz/replay.c) in build-san/.
 #
-# A crash found by `make fuzz` becomes a test by moving the file from
-# fuzz/crashes/TARGET/ to tests/fuzz-regressions/TARGET/ with a name that
-# says what it was.  Needs no clang: the harnesses build with cc.  Prints
+# `make fuzz` (fuzz/run.sh) saves every input that crashed a harness in
+# tests/fuzz-regressions/TARGET/, so it is replayed here from then on; once
+# fixed, the file is renamed to say what it was.  Needs no clang: the
+# harnesses build with cc.  Prints
 # "ok - NAME" / "not ok - NAME" and ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
 B=${FUZZ_REGRESS_BUILD:-build-san}
-TARGETS="input csv sandbox callback response"
+TARGETS="input csv sandbox callback response serve"
 pass=0
 fail=0
 log=$(mktemp) || exit 1

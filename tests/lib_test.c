@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOKEN "lib-test-token-5ecret"
 
@@ -466,6 +467,130 @@ static void test_no_duplicates_under_faults(void)
     sb_stop(&f);
 }
 
+/* A POST carried out whose answer is lost (the connection closes without
+ * one) on a reused keep-alive connection: libcurl must not send it again by
+ * itself ("Connection died, retrying a fresh connect"); libgusto looks
+ * before it sends again.  Found by `make soak`. */
+static void test_no_duplicates_lost_answers(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--token", TOKEN, "--rate-limit", "0", "--faults", "lost:0.3",
+             "--fault-seed", "5", "--log", NULL);
+    gusto_options o = {0};
+    o.base_url = f.base;
+    o.access_token = TOKEN;
+    o.company_uuid = f.company;
+    o.retry_base_ms = 20;
+    o.max_retries = 8;
+    o.rate_limit = -1;
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    int made = 0;
+    for (int i = 0; c && i < 12; i++) {
+        char in[200], *res = NULL;
+        snprintf(in, sizeof in, "{\"first_name\":\"Lost%d\",\"last_name\":\"Answer\"}", i);
+        made += gusto_employee_create(c, in, &res, &err) == GUSTO_OK;
+        gusto_free(res);
+    }
+    gusto_client_free(c);
+    int found = -1;
+    for (int attempt = 0; attempt < 20 && found < 0; attempt++) {
+        struct resp r = {0};
+        if (req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?search_term=Answer",
+                f.company) == 200)
+            found = (int)jlen(r.json, "");
+        resp_free(&r);
+    }
+    /* The sandbox's log: how many employee POSTs were carried out unanswered. */
+    char log[1 << 15];
+    ssize_t n = f.err_fd >= 0 ? pread(f.err_fd, log, sizeof log - 1, 0) : -1;
+    log[n > 0 ? n : 0] = 0;
+    int lost = 0;
+    for (char *p = log; (p = strstr(p, "/employees 201 lost")) != NULL; p++)
+        lost++;
+    CHECK(lost > 0, "some employee POST was carried out and its answer lost (%d)", lost);
+    CHECK(made == 12 && found == made,
+          "each employee exists exactly once (%d created, %d found, %d answers lost)", made,
+          found, lost);
+    sb_stop(&f);
+}
+
+/* With no retries at all, a lost answer and a look that fails too: the
+ * POST is not sent again while libgusto cannot tell whether it worked, and
+ * every warning names a part that is really missing.  Found by make soak
+ * (with --retries 0). */
+static void test_lost_answers_no_retries(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--token", TOKEN, "--rate-limit", "0", "--faults", "lost:0.25,drop:0.15",
+             "--fault-seed", "7", NULL);
+    gusto_options o = {0};
+    o.base_url = f.base;
+    o.access_token = TOKEN;
+    o.company_uuid = f.company;
+    o.retry_base_ms = 5;
+    o.max_retries = -1; /* none */
+    o.rate_limit = -1;
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    enum { N = 16 };
+    int made = 0, warned = 0, wrong = 0, dup = 0;
+    for (int i = 0; c && i < N; i++) {
+        char in[400], *res = NULL;
+        snprintf(in, sizeof in,
+                 "{\"first_name\":\"Look%d\",\"last_name\":\"Before\","
+                 "\"home_address\":{\"street_1\":\"%d Look St\",\"city\":\"Austin\","
+                 "\"state\":\"TX\",\"zip\":\"78701\"}}", i, i);
+        if (gusto_employee_create(c, in, &res, &err) != GUSTO_OK) {
+            gusto_free(res);
+            continue;
+        }
+        made++;
+        json_t *j = json_loads(res, 0, NULL);
+        gusto_free(res);
+        const char *uuid = jstr(j, "employee.uuid");
+        bool home_warned = false;
+        for (long w = 0; w < jlen(j, "warnings"); w++) {
+            char path[40];
+            snprintf(path, sizeof path, "warnings[%ld].entity", w);
+            home_warned |= jstr(j, path) && strcmp(jstr(j, path), "home_address") == 0;
+        }
+        /* Read back, retrying through the faults. */
+        long homes = -1, same = -1;
+        for (int a = 0; a < 30 && uuid && homes < 0; a++) {
+            struct resp r = {0};
+            if (req(&r, "GET", TOKEN, NULL, "/v1/employees/%s/home_addresses", uuid) == 200)
+                homes = jlen(r.json, "");
+            resp_free(&r);
+        }
+        for (int a = 0; a < 30 && same < 0; a++) {
+            struct resp r = {0};
+            if (req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?search_term=Look%d",
+                    f.company, i) == 200) {
+                same = 0;
+                for (long k = 0; k < jlen(r.json, ""); k++) {
+                    char path[40];
+                    snprintf(path, sizeof path, "[%ld].first_name", k);
+                    char want[16];
+                    snprintf(want, sizeof want, "Look%d", i);
+                    same += jstr(r.json, path) && strcmp(jstr(r.json, path), want) == 0;
+                }
+            }
+            resp_free(&r);
+        }
+        warned += home_warned;
+        wrong += home_warned ? homes != 0 : homes != 1;
+        dup += same != 1;
+        json_decref(j);
+    }
+    gusto_client_free(c);
+    CHECK(made > 0, "some creates succeeded (%d of %d)", made, N);
+    CHECK(dup == 0, "each created employee exists exactly once (%d of %d not)", dup, made);
+    CHECK(wrong == 0, "a home address warned about is missing, one not warned about is there "
+          "(%d wrong; %d warnings)", wrong, warned);
+    sb_stop(&f);
+}
+
 static void test_rate_limit_429(void)
 {
     struct sandbox f = {0};
@@ -713,6 +838,8 @@ int main(int argc, char **argv)
         {"call_api", test_call_api},
         {"faults", test_faults},
         {"no_duplicates_under_faults", test_no_duplicates_under_faults},
+        {"no_duplicates_lost_answers", test_no_duplicates_lost_answers},
+        {"lost_answers_no_retries", test_lost_answers_no_retries},
         {"rate_limit_429", test_rate_limit_429},
         {"batch_validate", test_batch_validate},
         {"batch_create_wait", test_batch_create_wait},

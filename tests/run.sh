@@ -2,10 +2,15 @@
 # run.sh - the whole test suite, as `make test` and CI run it.
 #
 # Stages: build + lint; the C integration tests against gusto-sandbox; the
-# libgusto tests, the CLI tests and an install test; the Node conformance test (every response checked against Gusto's OpenAPI
-# schemas) and Gusto's official TypeScript SDK against the sandbox; then the
-# C tests again with AddressSanitizer + UBSan.  Every stage prints its own
-# "N passed, N failed"; this script adds them up and ends with the total.
+# libgusto tests, the CLI tests and an install test; the security review's
+# tests, 8 concurrent writers, the sandbox under 10,000 malformed requests
+# (hostile) and valgrind memcheck; the Node conformance test (every response
+# checked against Gusto's OpenAPI schemas) and Gusto's official TypeScript
+# SDK against the sandbox; then the C tests again with AddressSanitizer +
+# UBSan, and every fuzzing crash and seed replayed under them
+# (fuzz-regress).  Every stage prints its own "N passed, N failed"; this
+# script adds them up and ends with the total.  `make fuzz` and `make soak`
+# are longer and run on their own.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -51,6 +56,10 @@ run_stage batch-cli ./tests/batch_cli_test.sh
 run_stage serve ./tests/serve_test.sh
 run_stage sync ./tests/sync_test.sh
 run_stage install ./tests/install_test.sh
+run_stage security ./tests/security_test.sh
+run_stage concurrency ./tests/concurrency_test.sh
+run_stage hostile ./build/tests/hostile_test
+run_stage valgrind ./tests/valgrind.sh
 
 # npm ci once per run (it wipes node_modules), then each Node test.
 npm_ready=
@@ -71,7 +80,7 @@ run_stage browser node_tests browser.mjs
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto \
         build-san/tests/sandbox_test build-san/tests/lib_test build-san/tests/oauth_test \
-        build-san/tests/batches_test &&
+        build-san/tests/batches_test build-san/tests/hostile_test &&
         echo "san-build: 1 passed, 0 failed"
 }
 run_stage san-build san_build
@@ -85,6 +94,10 @@ run_stage cli-asan env GUSTO=build-san/gusto GUSTO_SANDBOX=build-san/gusto-sandb
     ./tests/cli_test.sh
 run_stage batch-cli-asan env GUSTO=build-san/gusto GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/batch_cli_test.sh
+# RSS says nothing under ASan's quarantine: the memory bound is checked above.
+run_stage hostile-asan env GUSTO_SANDBOX=build-san/gusto-sandbox HOSTILE_SKIP_RSS=1 \
+    ./build-san/tests/hostile_test
+run_stage fuzz-regress ./tests/fuzz_regress.sh
 
 echo
 echo "$total_pass passed, $total_fail failed"

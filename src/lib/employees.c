@@ -3,10 +3,12 @@
  * with automatic versions and conflict-aware retries. */
 #include "lib/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ---- list ------------------------------------------------------------- */
 
@@ -236,38 +238,68 @@ static bool same_fields(const json_t *want, const json_t *have, const char *cons
     return true;
 }
 
-/* POST that never blindly repeats: when the outcome is unknown (no
- * response, or a 5xx), re-read with `find` and, only when the object is not
- * there, send once more. */
-typedef json_t *(*find_fn)(gusto_client *c, const char *parent, const json_t *body);
+/* A look for the object a POST may have made: the object (new reference),
+ * or NULL with *unsure set when the look itself failed (so "not there" is
+ * not known). */
+typedef json_t *(*find_fn)(gusto_client *c, const char *parent, const json_t *body,
+                           bool *unsure);
 
+/* Looks before a POST is sent again: up to this many, while looking fails. */
+#define POST_LOOKS 5
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+/* POST that never blindly repeats.  When the outcome is unknown (no
+ * response, or a 5xx), it looks with `find`, again while looking fails, and
+ * sends once more only when the object is surely not there (3 sends at
+ * most).  It also looks after the last send, and after a re-send refused
+ * (a 409 or 422 "already exists"): an earlier send may have been carried
+ * out.  So a failure it returns means the object is not there, unless the
+ * looks kept failing too. */
 static gusto_code post_once(gusto_client *c, const char *path, const json_t *body,
                             find_fn find, const char *parent, json_t **out,
                             gusto_error *err)
 {
+    bool sent_unknown = false;
     for (int attempt = 0;; attempt++) {
         gusto_code rc = api_json(c, "POST", path, body, out, err);
         bool unknown = rc == GUSTO_ENETWORK || rc == GUSTO_ESERVER;
-        if (!unknown || !find || attempt >= 2)
+        if (!find || rc == GUSTO_OK || (!unknown && !sent_unknown))
             return rc;
-        json_t *existing = find(c, parent, body);
-        if (existing) {
-            *out = existing;
-            err_clear(err);
-            return GUSTO_OK;
+        sent_unknown = true;
+        bool unsure = true;
+        for (int look = 0; look < POST_LOOKS && unsure; look++) {
+            if (look)
+                pause_ms(c->retry_base_ms * look);
+            unsure = false;
+            json_t *existing = find(c, parent, body, &unsure);
+            if (existing) {
+                *out = existing;
+                err_clear(err);
+                return GUSTO_OK;
+            }
         }
+        if (unsure || !unknown || attempt >= 2)
+            return rc;
     }
 }
 
 static json_t *find_in_list(gusto_client *c, char *path, const json_t *body,
-                            const char *const *keys)
+                            const char *const *keys, bool *unsure)
 {
     json_t *list = NULL;
     gusto_error e;
     gusto_code rc = path ? api_json(c, "GET", path, NULL, &list, &e) : GUSTO_ENOMEM;
     free(path);
-    if (rc != GUSTO_OK)
+    if (rc != GUSTO_OK) {
+        *unsure = true;
         return NULL;
+    }
     json_t *hit = NULL;
     size_t i;
     json_t *x;
@@ -281,43 +313,48 @@ static json_t *find_in_list(gusto_client *c, char *path, const json_t *body,
     return hit;
 }
 
-static json_t *find_employee(gusto_client *c, const char *company, const json_t *body)
+static json_t *find_employee(gusto_client *c, const char *company, const json_t *body,
+                             bool *unsure)
 {
     static const char *const keys[] = {"first_name", "last_name", "email", "work_email",
                                        "date_of_birth", NULL};
     const char *last = json_string_value(json_object_get(body, "last_name"));
     char *q = last ? url_escape(c, last) : NULL;
     json_t *hit = q ? find_in_list(c, xasprintf("/v1/companies/%s/employees?search_term=%s",
-                                                company, q), body, keys)
+                                                company, q), body, keys, unsure)
                     : NULL;
+    if (last && !q)
+        *unsure = true;
     free(q);
     return hit;
 }
 
-static json_t *find_home(gusto_client *c, const char *emp, const json_t *body)
+static json_t *find_home(gusto_client *c, const char *emp, const json_t *body, bool *unsure)
 {
     static const char *const keys[] = {"street_1", "city", "zip", "effective_date", NULL};
-    return find_in_list(c, xasprintf("/v1/employees/%s/home_addresses", emp), body, keys);
+    return find_in_list(c, xasprintf("/v1/employees/%s/home_addresses", emp), body, keys,
+                        unsure);
 }
 
-static json_t *find_work(gusto_client *c, const char *emp, const json_t *body)
+static json_t *find_work(gusto_client *c, const char *emp, const json_t *body, bool *unsure)
 {
     static const char *const keys[] = {"location_uuid", "effective_date", NULL};
-    return find_in_list(c, xasprintf("/v1/employees/%s/work_addresses", emp), body, keys);
+    return find_in_list(c, xasprintf("/v1/employees/%s/work_addresses", emp), body, keys,
+                        unsure);
 }
 
-static json_t *find_job(gusto_client *c, const char *emp, const json_t *body)
+static json_t *find_job(gusto_client *c, const char *emp, const json_t *body, bool *unsure)
 {
     static const char *const keys[] = {"title", "hire_date", NULL};
-    return find_in_list(c, xasprintf("/v1/employees/%s/jobs", emp), body, keys);
+    return find_in_list(c, xasprintf("/v1/employees/%s/jobs", emp), body, keys, unsure);
 }
 
-static json_t *find_comp(gusto_client *c, const char *job, const json_t *body)
+static json_t *find_comp(gusto_client *c, const char *job, const json_t *body, bool *unsure)
 {
     static const char *const keys[] = {"rate", "payment_unit", "flsa_status",
                                        "effective_date", NULL};
     return find_in_list(c, xasprintf("/v1/jobs/%s/compensations?include=all_compensations",
-                                     job), body, keys);
+                                     job), body, keys, unsure);
 }
 
 /* ---- validate / create ------------------------------------------------ */
@@ -556,6 +593,12 @@ gusto_code gusto_employee_get(gusto_client *c, const char *uuid, char **result,
 /* Apply `want` (fields) to the object at get_path/put_path with its version.
  * On 409, re-read: fields nobody else touched are sent again; a field that
  * someone else changed to another value is a real conflict. */
+/* Re-applies after 409s caused by changes to other fields.  Each such 409
+ * means another writer got through, so the writers as a whole progress;
+ * the budget only has to outlast a burst of them (8 processes on one
+ * employee lose 5 in a row now and then).  With --retries 0: 2. */
+#define CONFLICT_REAPPLY 24
+
 static gusto_code put_versioned(gusto_client *c, const char *path, const json_t *want,
                                 const char *what, gusto_error *err)
 {
@@ -563,9 +606,17 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
     gusto_code rc = api_json(c, "GET", path, NULL, &base, err);
     if (rc != GUSTO_OK)
         return rc;
-    int tries = c->max_retries > 2 ? c->max_retries : 2;
+    int tries = c->max_retries > 0 ? CONFLICT_REAPPLY : 2;
     json_t *cur = json_incref(base);
     for (int attempt = 0;; attempt++) {
+        if (attempt > 1) {
+            /* Spread the writers that keep colliding: a random pause up to
+             * a tenth of the retry base per attempt (at most 5). */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long span = c->retry_base_ms / 10 * (attempt < 5 ? attempt : 5) + 1;
+            pause_ms((long)((unsigned long)now.tv_nsec % (unsigned long)span));
+        }
         json_t *body = json_deep_copy(want);
         json_object_set(body, "version", json_object_get(cur, "version"));
         json_t *out = NULL;

@@ -278,6 +278,29 @@ static bool idempotent(const char *method)
            strcmp(method, "DELETE") == 0 || strcmp(method, "HEAD") == 0;
 }
 
+/* The body of a POST goes to libcurl through this read callback, with no
+ * seek callback, so libcurl cannot rewind it.  Otherwise, when a reused
+ * keep-alive connection dies before the first byte of the answer, libcurl
+ * sends the same POST again on a fresh connection by itself ("Connection
+ * died, retrying a fresh connect"): a request the server carried out (its
+ * answer lost) would be carried out twice.  With no rewind the transfer
+ * fails instead (CURLE_SEND_FAIL_REWIND), and the caller decides, after
+ * looking (post_once() in employees.c). */
+struct body_reader {
+    const char *p;
+    size_t left;
+};
+
+static size_t read_body(char *buf, size_t size, size_t n, void *ud)
+{
+    struct body_reader *b = ud;
+    size_t k = size * n < b->left ? size * n : b->left;
+    memcpy(buf, b->p, k);
+    b->p += k;
+    b->left -= k;
+    return k;
+}
+
 gusto_code http_send(gusto_client *c, const char *method, const char *url_or_path,
                      const char *body, struct http_resp *resp, gusto_error *err)
 {
@@ -315,9 +338,21 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+        struct body_reader rd = {body ? body : "", body ? strlen(body) : 0};
+        /* A POST without a body has nothing to rewind: only a connection
+         * of its own keeps libcurl from sending it twice (see read_body). */
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT,
+                         !idempotent(method) && rd.left == 0 ? 1L : 0L);
         if (strcmp(method, "GET") == 0) {
             curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+        } else if (!idempotent(method)) {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+            curl_easy_setopt(h, CURLOPT_POST, 1L);
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
+            curl_easy_setopt(h, CURLOPT_READDATA, &rd);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rd.left);
         } else {
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
             curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
