@@ -72,8 +72,17 @@ int auth_check(struct request *r, const char *authorization)
     static const char *sql =
         "SELECT company_uuid, scopes, expires_at, grant_id, owner_uuid, revoked, revokes"
         " FROM tokens WHERE token_hash = ?";
+    /* A connection sends the same token again and again: keep this
+     * thread's last token and its hash (a pure function of the token). */
+    static _Thread_local char last_tok[513], last_hash[65];
     char hash[65];
-    sha256_hex(tok, hash);
+    if (*last_hash && strcmp(tok, last_tok) == 0) {
+        memcpy(hash, last_hash, sizeof hash);
+    } else {
+        sha256_hex(tok, hash);
+        snprintf(last_tok, sizeof last_tok, "%s", tok);
+        memcpy(last_hash, hash, sizeof hash);
+    }
     sqlite3_stmt *st = db_stmt(r->db, sql);
     if (!st)
         return reply_error(r, 500, "request", "internal_error",

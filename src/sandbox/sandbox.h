@@ -65,6 +65,9 @@ int db_exec(sqlite3 *db, const char *sql);      /* 0 or -1 */
 int db_begin_write(sqlite3 *db);                /* BEGIN IMMEDIATE */
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
+/* A read transaction (BEGIN ... COMMIT) whose failures are not logged. */
+int db_begin_read(sqlite3 *db);
+int db_commit_read(sqlite3 *db);
 
 /* Bind helpers: index is 1-based as in SQLite.  NULL text binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);
@@ -77,6 +80,9 @@ const char *db_col_text(sqlite3_stmt *st, int col); /* "" for NULL */
 /* ---- ids, versions and time (util.c) -------------------------------- */
 
 void uuid_random(char out[SB_UUID_LEN + 1]);
+/* A random UUID for x-request-id: a per-thread PRNG seeded once from
+ * RAND_bytes, so not for anything a client could guess to its advantage. */
+void uuid_request_id(char out[SB_UUID_LEN + 1]);
 /* Deterministic UUIDs for seed data: same seed, same ids. */
 void uuid_seeded(uint64_t *state, char out[SB_UUID_LEN + 1]);
 /* Opaque 32-hex version for (uuid, revision). */

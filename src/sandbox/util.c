@@ -32,6 +32,20 @@ void uuid_random(char out[SB_UUID_LEN + 1])
     uuid_format(b, out);
 }
 
+void uuid_request_id(char out[SB_UUID_LEN + 1])
+{
+    /* RAND_bytes for every response cost ~4% of a GET; a request id only
+     * has to be unique, so each thread seeds a splitmix64 stream once. */
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        if (RAND_bytes((unsigned char *)&state, sizeof state) != 1)
+            state = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&state;
+        seeded = true;
+    }
+    uuid_seeded(&state, out);
+}
+
 uint64_t splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
