@@ -9,6 +9,7 @@
 #include "sandbox/sandbox.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 struct conn {
     sqlite3 *db;
+    bool dirty;              /* committed a write not yet settled */
     struct cached { const char *sql; sqlite3_stmt *st; } *cache;
     int ncache, capcache;
     struct conn *next;
@@ -103,6 +105,31 @@ static const char SCHEMA[] =
     "  DELETE FROM bank_accounts WHERE employee_uuid=old.uuid; END;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
+/* The database generation: it moves twice for every committed write, once
+ * in SQLite's commit hook (before the commit) and once when the connection
+ * settles (after it).  A reader that read generation g before its snapshot
+ * began, and finds it unchanged, saw every write acknowledged before g;
+ * rcache.c keys rendered text on it. */
+static atomic_uint_fast64_t generation = 1;
+
+uint64_t db_generation(void) { return (uint64_t)atomic_load(&generation); }
+
+static int on_commit(void *arg)
+{
+    struct conn *c = arg;
+    c->dirty = true;
+    atomic_fetch_add(&generation, 1);
+    return 0;
+}
+
+static void settle(struct conn *c)
+{
+    if (c && c->dirty && sqlite3_get_autocommit(c->db)) {
+        c->dirty = false;
+        atomic_fetch_add(&generation, 1);
+    }
+}
+
 static struct conn *conn_open(void)
 {
     struct conn *c = calloc(1, sizeof *c);
@@ -116,6 +143,7 @@ static struct conn *conn_open(void)
         return NULL;
     }
     sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_commit_hook(c->db, on_commit, c);
     if (db_is_file) {
         db_exec(c->db, "PRAGMA journal_mode=WAL");
         /* NORMAL in WAL mode: a commit is in the OS before we answer, so a
@@ -179,6 +207,7 @@ void db_shutdown(void)
     pool_count = 0;
     pool_free = NULL;
     pthread_mutex_unlock(&pool_lock);
+    rcache_clear();
 }
 
 static struct conn *conn_of(sqlite3 *db)
@@ -213,6 +242,7 @@ void db_release(sqlite3 *db)
     db_rollback(db);
     pthread_mutex_lock(&pool_lock);
     struct conn *c = conn_of(db);
+    settle(c);
     if (c) {
         c->next = pool_free;
         pool_free = c;
@@ -222,7 +252,7 @@ void db_release(sqlite3 *db)
         tl_conn = NULL;
 }
 
-sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql)
+static struct conn *conn_find(sqlite3 *db)
 {
     struct conn *c = tl_conn;
     if (!c || c->db != db) {
@@ -230,6 +260,20 @@ sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql)
         c = conn_of(db);
         pthread_mutex_unlock(&pool_lock);
     }
+    return c;
+}
+
+void db_settle(sqlite3 *db)
+{
+    if (db)
+        settle(conn_find(db));
+}
+
+sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql)
+{
+    struct conn *c = conn_find(db);
+    /* An autocommit write committed inside its sqlite3_step(). */
+    settle(c);
     if (c) {
         for (int i = 0; i < c->ncache; i++) {
             if (c->cache[i].sql == sql) {
@@ -270,7 +314,11 @@ sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql)
 int db_exec(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    /* Not conn_find(): conn_open() runs this under pool_lock. */
+    if (tl_conn && tl_conn->db == db)
+        settle(tl_conn);
+    if (rc != SQLITE_OK) {
         fprintf(stderr, "gusto-sandbox: SQL error: %s\n", msg ? msg : "?");
         sqlite3_free(msg);
         return -1;
@@ -292,6 +340,7 @@ static int run_cached(sqlite3 *db, const char *sql, bool quiet)
         return -1;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
+    settle(conn_find(db));
     if (rc != SQLITE_DONE) {
         if (!quiet)
             fprintf(stderr, "gusto-sandbox: SQL error: %s\n", sqlite3_errmsg(db));

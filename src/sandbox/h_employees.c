@@ -144,6 +144,9 @@ bad:
 
 int h_employees_list(struct request *r)
 {
+    /* Read before the first statement of this read transaction: see
+     * db_generation(). */
+    uint64_t gen = db_generation();
     const char *company = r->params[0];
     if (!own_company(r, company))
         return reply_not_found(r);
@@ -232,18 +235,45 @@ int h_employees_list(struct request *r)
         json_array_append_new(ids, json_string(db_col_text(st, 0)));
     sqlite3_finalize(st);
 
-    json_t *out = json_array();
+    /* The page is spliced from each employee's compact text, cached or
+     * rendered now: the same bytes json_dumps would make of the array. */
+    struct sbuf out = {0};
+    sbuf_add(&out, "[", 1);
+    unsigned key = rcache_opts_key(&o);
     size_t i;
     json_t *id;
+    bool first = true;
     json_array_foreach(ids, i, id) {
-        json_t *e = render_employee(r->db, json_string_value(id), &o);
-        if (e)
-            json_array_append_new(out, e);
+        const char *uuid = json_string_value(id);
+        size_t mark = out.len;
+        if (!first)
+            sbuf_add(&out, ",", 1);
+        if (rcache_get(uuid, key, gen, today, &out, NULL)) {
+            first = false;
+            continue;
+        }
+        json_t *e = render_employee(r->db, uuid, &o);
+        char *text = e ? json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(e);
+        if (!text) {
+            out.len = mark; /* a row that vanished, as before: left out */
+            continue;
+        }
+        size_t len = strlen(text);
+        sbuf_add(&out, text, len);
+        rcache_put(uuid, key, gen, today, company, text, len);
+        free(text);
+        first = false;
     }
     json_decref(ids);
+    sbuf_add(&out, "]", 1);
+    if (out.oom) {
+        free(out.p);
+        return reply_error(r, 500, "request", "internal_error", "out of memory");
+    }
     if (paginate)
         paging_headers(r, page, per, total);
-    return reply_json(r, 200, out);
+    return reply_text(r, 200, out.p);
 }
 
 int h_employee_create(struct request *r)
@@ -299,13 +329,36 @@ int h_employee_create(struct request *r)
 
 int h_employee_get(struct request *r)
 {
-    if (!own_employee(r, r->params[0]))
-        return reply_not_found(r);
+    uint64_t gen = db_generation(); /* before this transaction's first read */
+    const char *uuid = r->params[0];
     struct render_opts o;
-    if (!parse_include(r, &o))
+    /* A bad include is a 422, unless the employee is not the caller's (404):
+     * the 404 below replaces the 422 reply. */
+    bool include_ok = parse_include(r, &o);
+    char today[11], company[SB_UUID_LEN + 1];
+    today_ymd(today);
+    unsigned key = rcache_opts_key(&o);
+    struct sbuf out = {0};
+    if (include_ok && rcache_get(uuid, key, gen, today, &out, company)) {
+        if (out.oom || !own_company(r, company)) {
+            free(out.p);
+            return reply_not_found(r);
+        }
+        return reply_text(r, 200, out.p);
+    }
+    if (!own_employee(r, uuid))
+        return reply_not_found(r);
+    if (!include_ok)
         return 0;
-    json_t *e = render_employee(r->db, r->params[0], &o);
-    return e ? reply_json(r, 200, e) : reply_not_found(r);
+    json_t *e = render_employee(r->db, uuid, &o);
+    if (!e)
+        return reply_not_found(r);
+    char *text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(e);
+    if (!text)
+        return reply_error(r, 500, "request", "internal_error", "out of memory");
+    rcache_put(uuid, key, gen, today, r->auth.company_uuid, text, strlen(text));
+    return reply_text(r, 200, text);
 }
 
 int h_employee_update(struct request *r)

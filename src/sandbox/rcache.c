@@ -1,0 +1,167 @@
+/* rcache.c - a cache of rendered employee JSON: the compact text of one
+ * employee, keyed by its uuid and the render options, valid for one database
+ * generation (db_generation(): it moves on every committed write to any
+ * table) and one calendar day (the "current" rules depend on today).
+ *
+ * Rendering an employee takes about 20 SQLite statements and a JSON parse
+ * of every stored document; a hit is a copy of the text.  Invalidation is
+ * global on purpose: a write to a job, a compensation, an address, a
+ * location, a time-off balance or the company changes what an employee
+ * renders to, and a generation per database catches all of them without a
+ * dependency map.  The table is direct-mapped (a colliding put replaces the
+ * slot) and its text is capped in total, so memory stays bounded whatever
+ * the number of employees. */
+#include "sandbox/sandbox.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS 16384                     /* power of two */
+#define LOCKS 256                       /* slot i is guarded by lock i % LOCKS */
+#define MAX_BYTES (64u * 1024 * 1024)   /* all cached text together */
+#define MAX_TEXT (256u * 1024)          /* larger renders are not kept */
+
+struct slot {
+    char uuid[SB_UUID_LEN + 1];
+    char company[SB_UUID_LEN + 1];
+    char day[11];
+    unsigned opts;
+    uint64_t gen;
+    char *text;                         /* malloc'd, len bytes, no NUL */
+    size_t len;
+};
+
+static struct slot slots[SLOTS];
+static pthread_mutex_t locks[LOCKS];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static atomic_size_t total_bytes;
+
+static void init_locks(void)
+{
+    for (int i = 0; i < LOCKS; i++)
+        pthread_mutex_init(&locks[i], NULL);
+}
+
+unsigned rcache_opts_key(const struct render_opts *o)
+{
+    return (unsigned)o->comp_scope | (unsigned)o->all_compensations << 1 |
+           (unsigned)o->all_home_addresses << 2 | (unsigned)o->current_home_address << 3 |
+           (unsigned)o->company_name << 4 | (unsigned)o->custom_fields << 5 |
+           (unsigned)o->portal_invitations << 6;
+}
+
+static size_t slot_of(const char *uuid, unsigned opts)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = uuid; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ opts) * 16777619u;
+    return h & (SLOTS - 1);
+}
+
+static bool slot_matches(const struct slot *s, const char *uuid, unsigned opts, uint64_t gen,
+                         const char *day)
+{
+    return s->text && s->gen == gen && s->opts == opts && strcmp(s->uuid, uuid) == 0 &&
+           strcmp(s->day, day) == 0;
+}
+
+bool rcache_get(const char *uuid, unsigned opts, uint64_t gen, const char *day,
+                struct sbuf *out, char company[SB_UUID_LEN + 1])
+{
+    pthread_once(&once, init_locks);
+    size_t i = slot_of(uuid, opts);
+    pthread_mutex_t *l = &locks[i % LOCKS];
+    pthread_mutex_lock(l);
+    struct slot *s = &slots[i];
+    bool hit = slot_matches(s, uuid, opts, gen, day);
+    if (hit) {
+        if (company)
+            memcpy(company, s->company, sizeof s->company);
+        if (out)
+            sbuf_add(out, s->text, s->len);
+    }
+    pthread_mutex_unlock(l);
+    return hit;
+}
+
+void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
+                const char *company, const char *text, size_t len)
+{
+    if (strlen(uuid) > SB_UUID_LEN || strlen(company) > SB_UUID_LEN || strlen(day) > 10 ||
+        len > MAX_TEXT)
+        return;
+    pthread_once(&once, init_locks);
+    char *copy = malloc(len ? len : 1);
+    if (!copy)
+        return;
+    memcpy(copy, text, len);
+    size_t i = slot_of(uuid, opts);
+    pthread_mutex_t *l = &locks[i % LOCKS];
+    pthread_mutex_lock(l);
+    struct slot *s = &slots[i];
+    char *old = s->text;
+    size_t old_len = old ? s->len : 0;
+    /* Never replace a newer generation's text with an older one, and stay
+     * under the cap (replacing a slot frees its text first). */
+    if ((old && s->gen > gen) || atomic_load(&total_bytes) - old_len + len > MAX_BYTES) {
+        pthread_mutex_unlock(l);
+        free(copy);
+        return;
+    }
+    memcpy(s->uuid, uuid, strlen(uuid) + 1);
+    memcpy(s->company, company, strlen(company) + 1);
+    memcpy(s->day, day, strlen(day) + 1);
+    s->opts = opts;
+    s->gen = gen;
+    s->text = copy;
+    s->len = len;
+    atomic_fetch_add(&total_bytes, len);
+    atomic_fetch_sub(&total_bytes, old_len);
+    pthread_mutex_unlock(l);
+    free(old);
+}
+
+void rcache_clear(void)
+{
+    pthread_once(&once, init_locks);
+    for (size_t i = 0; i < SLOTS; i++) {
+        pthread_mutex_t *l = &locks[i % LOCKS];
+        pthread_mutex_lock(l);
+        free(slots[i].text);
+        slots[i].text = NULL;
+        slots[i].len = 0;
+        pthread_mutex_unlock(l);
+    }
+    atomic_store(&total_bytes, 0);
+}
+
+/* ---- growable text buffer ------------------------------------------------ */
+
+void sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1) {
+            if (cap > SIZE_MAX / 2) {
+                b->oom = true;
+                return;
+            }
+            cap *= 2;
+        }
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
