@@ -2,6 +2,7 @@
  * with nested parts and warnings, get as one composed result, and update
  * with automatic versions and conflict-aware retries. */
 #include "lib/internal.h"
+#include "lib/jscan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,37 +53,46 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
         free(path);
         if (rc == GUSTO_OK)
             rc = http_status_code(c, &resp, err);
-        json_t *arr = NULL;
+        /* No tree: the scanner validates the page as jansson would and
+         * hands out each employee's bytes (NUL-terminated in place for the
+         * callback).  An element not in compact form is parsed and printed
+         * compact, so callers see the same text as before. */
+        struct jscan_item *items = NULL;
+        size_t count = 0;
         if (rc == GUSTO_OK) {
-            json_error_t je;
-            arr = json_loadb(resp.body ? resp.body : "", resp.len, 0, &je);
-            if (!json_is_array(arr))
+            char why[80];
+            if (jscan_array(resp.body ? resp.body : "", resp.len, &items, &count, why,
+                            sizeof why) != 0)
                 rc = err_set(err, GUSTO_EPROTOCOL,
                              "employee list page %d is not a JSON array", page);
         }
         int total_pages = resp.total_pages;
-        http_resp_free(&resp);
-        if (rc != GUSTO_OK) {
-            json_decref(arr);
-            break;
-        }
-        size_t i, count = json_array_size(arr);
-        json_t *e;
-        json_array_foreach(arr, i, e) {
-            char *text = json_text(e);
-            if (!text) {
-                rc = err_set(err, GUSTO_ENOMEM, "out of memory");
-                break;
+        for (size_t i = 0; rc == GUSTO_OK && i < count; i++) {
+            char *at = resp.body + items[i].off;
+            size_t len = items[i].len;
+            int stop;
+            if (items[i].canonical) {
+                char saved = at[len]; /* ',' ']' or whitespace: the body goes on */
+                at[len] = 0;
+                stop = each(ud, at, len);
+                at[len] = saved;
+            } else {
+                json_t *e = json_loadb(at, len, JSON_DECODE_ANY, NULL);
+                char *text = e ? json_text(e) : NULL;
+                json_decref(e);
+                if (!text) {
+                    rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+                    break;
+                }
+                stop = each(ud, text, strlen(text));
+                free(text);
             }
-            int stop = each(ud, text, strlen(text));
-            free(text);
             n++;
-            if (stop) {
+            if (stop)
                 rc = err_set(err, GUSTO_ECANCELED, "listing stopped by the callback");
-                break;
-            }
         }
-        json_decref(arr);
+        free(items);
+        http_resp_free(&resp);
         if (rc != GUSTO_OK)
             break;
         /* Trust X-Total-Pages when sent; otherwise a short page is the last. */

@@ -8,8 +8,9 @@
  * global on purpose: a write to a job, a compensation, an address, a
  * location, a time-off balance or the company changes what an employee
  * renders to, and a generation per database catches all of them without a
- * dependency map.  The table is direct-mapped (a colliding put replaces the
- * slot) and its text is capped in total, so memory stays bounded whatever
+ * dependency map.  The table is 4-way set associative (a put into a full
+ * set replaces an entry of an older generation, else the least recently
+ * used) and its text is capped in total, so memory stays bounded whatever
  * the number of employees. */
 #include "sandbox/sandbox.h"
 
@@ -18,8 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLOTS 16384                     /* power of two */
-#define LOCKS 256                       /* slot i is guarded by lock i % LOCKS */
+#define SETS 8192                       /* power of two */
+#define WAYS 4
+#define LOCKS 256                       /* set i is guarded by lock i % LOCKS */
 #define MAX_BYTES (64u * 1024 * 1024)   /* all cached text together */
 #define MAX_TEXT (256u * 1024)          /* larger renders are not kept */
 
@@ -31,9 +33,11 @@ struct slot {
     uint64_t gen;
     char *text;                         /* malloc'd, len bytes, no NUL */
     size_t len;
+    uint64_t used;                      /* tick of the last get or put */
 };
 
-static struct slot slots[SLOTS];
+static struct slot slots[SETS][WAYS];
+static atomic_uint_fast64_t tick;
 static pthread_mutex_t locks[LOCKS];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static atomic_size_t total_bytes;
@@ -52,13 +56,13 @@ unsigned rcache_opts_key(const struct render_opts *o)
            (unsigned)o->portal_invitations << 6;
 }
 
-static size_t slot_of(const char *uuid, unsigned opts)
+static size_t set_of(const char *uuid, unsigned opts)
 {
     uint32_t h = 2166136261u;
     for (const char *p = uuid; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
     h = (h ^ opts) * 16777619u;
-    return h & (SLOTS - 1);
+    return h & (SETS - 1);
 }
 
 static bool slot_matches(const struct slot *s, const char *uuid, unsigned opts, uint64_t gen,
@@ -72,12 +76,16 @@ bool rcache_get(const char *uuid, unsigned opts, uint64_t gen, const char *day,
                 struct sbuf *out, char company[SB_UUID_LEN + 1])
 {
     pthread_once(&once, init_locks);
-    size_t i = slot_of(uuid, opts);
+    size_t i = set_of(uuid, opts);
     pthread_mutex_t *l = &locks[i % LOCKS];
+    bool hit = false;
     pthread_mutex_lock(l);
-    struct slot *s = &slots[i];
-    bool hit = slot_matches(s, uuid, opts, gen, day);
-    if (hit) {
+    for (int w = 0; w < WAYS && !hit; w++) {
+        struct slot *s = &slots[i][w];
+        if (!slot_matches(s, uuid, opts, gen, day))
+            continue;
+        hit = true;
+        s->used = atomic_fetch_add(&tick, 1);
         if (company)
             memcpy(company, s->company, sizeof s->company);
         if (out)
@@ -98,10 +106,28 @@ void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
     if (!copy)
         return;
     memcpy(copy, text, len);
-    size_t i = slot_of(uuid, opts);
+    size_t i = set_of(uuid, opts);
     pthread_mutex_t *l = &locks[i % LOCKS];
     pthread_mutex_lock(l);
-    struct slot *s = &slots[i];
+    /* The way to use: this key's own, else an empty one, else the oldest
+     * generation's, else the least recently used. */
+    struct slot *s = NULL;
+    for (int w = 0; w < WAYS && !s; w++) {
+        struct slot *c = &slots[i][w];
+        if (c->text && c->opts == opts && strcmp(c->uuid, uuid) == 0)
+            s = c;
+    }
+    for (int w = 0; w < WAYS && !s; w++)
+        if (!slots[i][w].text)
+            s = &slots[i][w];
+    if (!s) {
+        s = &slots[i][0];
+        for (int w = 1; w < WAYS; w++) {
+            struct slot *c = &slots[i][w];
+            if (c->gen < s->gen || (c->gen == s->gen && c->used < s->used))
+                s = c;
+        }
+    }
     char *old = s->text;
     size_t old_len = old ? s->len : 0;
     /* Never replace a newer generation's text with an older one, and stay
@@ -118,6 +144,7 @@ void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
     s->gen = gen;
     s->text = copy;
     s->len = len;
+    s->used = atomic_fetch_add(&tick, 1);
     atomic_fetch_add(&total_bytes, len);
     atomic_fetch_sub(&total_bytes, old_len);
     pthread_mutex_unlock(l);
@@ -127,12 +154,14 @@ void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
 void rcache_clear(void)
 {
     pthread_once(&once, init_locks);
-    for (size_t i = 0; i < SLOTS; i++) {
+    for (size_t i = 0; i < SETS; i++) {
         pthread_mutex_t *l = &locks[i % LOCKS];
         pthread_mutex_lock(l);
-        free(slots[i].text);
-        slots[i].text = NULL;
-        slots[i].len = 0;
+        for (int w = 0; w < WAYS; w++) {
+            free(slots[i][w].text);
+            slots[i][w].text = NULL;
+            slots[i][w].len = 0;
+        }
         pthread_mutex_unlock(l);
     }
     atomic_store(&total_bytes, 0);
