@@ -1,6 +1,6 @@
 # fuzz.mk - builds the fuzz harnesses; read after the Makefile (make -f Makefile -f fuzz/fuzz.mk BUILD=DIR fuzz-bins): with FUZZ=1 they link libFuzzer (clang), otherwise fuzz/replay.c, which replays files (tests/fuzz_regress.sh).
 
-FUZZ_TARGETS   = input csv sandbox callback response
+FUZZ_TARGETS   = input csv sandbox callback response jscan
 SANDBOX_NOMAIN = $(filter-out $(BUILD)/src/sandbox/main.o,$(SANDBOX_OBJ))
 # Only the CLI files a harness needs, so new commands never break the link.
 CLI_INPUT      = $(addprefix $(BUILD)/src/cli/,input.o output.o dryrun.o)
@@ -28,6 +28,9 @@ $(BUILD)/fuzz/callback: $(BUILD)/fuzz/fuzz_callback.o $(BUILD)/src/cli/callback.
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
+
+$(BUILD)/fuzz/jscan: $(BUILD)/fuzz/fuzz_jscan.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
 
 .PHONY: fuzz-bins

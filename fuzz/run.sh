@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh - `make fuzz`: builds the libFuzzer harnesses with clang into build-fuzz/ and runs each for FUZZ_SECONDS (default 60) from fuzz/corpus/TARGET; crashes are saved in fuzz/crashes/TARGET/.
 #
-# FUZZ_TARGETS limits the targets ("input csv sandbox callback response").
+# FUZZ_TARGETS limits the targets ("input csv sandbox callback response jscan").
 # The working corpus grows in build-fuzz/corpus/TARGET; the committed seeds
 # in fuzz/corpus/ are only read.  A crash file becomes a regression test by
 # moving it to tests/fuzz-regressions/TARGET/ (tests/fuzz_regress.sh
@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 SECS=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-input csv sandbox callback response}
+TARGETS=${FUZZ_TARGETS:-input csv sandbox callback response jscan}
 B=build-fuzz
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 

@@ -9,7 +9,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 B=${FUZZ_REGRESS_BUILD:-build-san}
-TARGETS="input csv sandbox callback response"
+TARGETS="input csv sandbox callback response jscan"
 pass=0
 fail=0
 log=$(mktemp) || exit 1
