@@ -309,8 +309,12 @@ int h_employees_list(struct request *r)
     /* The page is spliced from each employee's compact text, cached or
      * rendered now: the same bytes json_dumps would make of the array. */
     struct sbuf out = {0};
+    sbuf_reserve(&out, json_array_size(ids) * 3072 + 2);
     sbuf_add(&out, "[", 1);
     unsigned key = rcache_opts_key(&o);
+    /* A list is a read: locations can be rendered once for the page. */
+    struct render_memo memo = {0};
+    o.memo = &memo;
     size_t i;
     json_t *id;
     bool first = true;
@@ -337,6 +341,7 @@ int h_employees_list(struct request *r)
         first = false;
     }
     json_decref(ids);
+    render_memo_free(&memo);
     sbuf_add(&out, "]", 1);
     if (out.oom) {
         free(out.p);

@@ -169,6 +169,21 @@ void rcache_clear(void)
 
 /* ---- growable text buffer ------------------------------------------------ */
 
+void sbuf_reserve(struct sbuf *b, size_t n)
+{
+    if (b->oom || n <= b->cap)
+        return;
+    char *p = realloc(b->p, n);
+    if (!p) {
+        b->oom = true;
+        return;
+    }
+    if (!b->p)
+        p[0] = 0;
+    b->p = p;
+    b->cap = n;
+}
+
 void sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
     if (b->oom)

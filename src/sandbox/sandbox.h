@@ -355,7 +355,20 @@ json_t *store_load(sqlite3 *db, const char *table, const char *uuid, long *rev);
 
 /* ---- rendering (render.c) ------------------------------------------- */
 
+/* Locations rendered once per read request: every employee's job embeds
+ * its work location, and a company has few.  Only for a request that
+ * writes nothing (a write could change a location between two uses). */
+struct render_memo {
+    int n;
+    struct {
+        char uuid[SB_UUID_LEN + 1];
+        json_t *location;    /* owned */
+    } loc[8];
+};
+void render_memo_free(struct render_memo *m);
+
 struct render_opts {
+    struct render_memo *memo;  /* NULL: none */
     bool comp_scope;         /* token has compensations:read */
     bool all_compensations;
     bool all_home_addresses;
@@ -393,6 +406,7 @@ struct sbuf {
     bool oom;
 };
 void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_reserve(struct sbuf *b, size_t n);  /* capacity for n bytes */
 
 unsigned rcache_opts_key(const struct render_opts *o);
 /* On a hit (same uuid, options, generation and day) append the text to out
