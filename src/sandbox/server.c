@@ -261,6 +261,9 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
             db_rollback(r->db);
         }
     }
+    /* A write the handler committed itself (OAuth) moves the database
+     * generation before the answer leaves, so no cache outlives it. */
+    db_settle(r->db);
 }
 
 /* One --log line: method, path, status (or what became of the request),
