@@ -309,7 +309,10 @@ int h_employees_list(struct request *r)
     /* The page is spliced from each employee's compact text, cached or
      * rendered now: the same bytes json_dumps would make of the array. */
     struct sbuf out = {0};
-    sbuf_reserve(&out, json_array_size(ids) * 3072 + 2);
+    /* About 3 KB an employee; an unpaginated list of a large company grows
+     * past the 8 MB reserved, as any sbuf does. */
+    size_t guess = json_array_size(ids) * 3072 + 2;
+    sbuf_reserve(&out, guess < 8u * 1024 * 1024 ? guess : 8u * 1024 * 1024);
     sbuf_add(&out, "[", 1);
     unsigned key = rcache_opts_key(&o);
     /* A list is a read: locations can be rendered once for the page. */
