@@ -17,17 +17,24 @@
 
 struct conn {
     sqlite3 *db;
+    atomic_bool busy;        /* held by a request (or the batch worker) */
     bool dirty;              /* committed a write not yet settled */
     struct cached { const char *sql; sqlite3_stmt *st; } *cache;
     int ncache, capcache;
-    struct conn *next;
 };
 
+/* pool_lock guards pool_all/pool_count (which only grow until
+ * db_shutdown); a connection is taken by setting its busy flag. */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-/* The connection this thread last acquired: db_stmt() finds its cache
- * without taking pool_lock (a request runs on one thread). */
+/* The connection this thread holds: db_stmt() finds its cache without
+ * taking pool_lock (a request runs on one thread). */
 static _Thread_local struct conn *tl_conn;
-static struct conn *pool_free;
+/* The one it held last, tried first: a keep-alive connection's thread
+ * then never takes pool_lock (it was the sandbox's busiest lock).  Valid
+ * only while pool_epoch is unchanged (db_shutdown frees connections). */
+static _Thread_local struct conn *tl_last;
+static _Thread_local unsigned tl_last_epoch;
+static atomic_uint pool_epoch = 1;
 static struct conn *pool_all[256];
 static int pool_count;
 static char db_uri[512];
@@ -188,8 +195,6 @@ int db_init(const char *data_path, char *err, size_t errlen)
         return -1;
     }
     pool_all[pool_count++] = c;
-    c->next = pool_free;
-    pool_free = c;
     return 0;
 }
 
@@ -205,7 +210,7 @@ void db_shutdown(void)
         free(c);
     }
     pool_count = 0;
-    pool_free = NULL;
+    atomic_fetch_add(&pool_epoch, 1);
     pthread_mutex_unlock(&pool_lock);
     rcache_clear();
 }
@@ -219,19 +224,35 @@ static struct conn *conn_of(sqlite3 *db)
     return NULL;
 }
 
+static struct conn *conn_find(sqlite3 *db);
+
+static bool claim(struct conn *c)
+{
+    bool expected = false;
+    return atomic_compare_exchange_strong(&c->busy, &expected, true);
+}
+
 sqlite3 *db_acquire(void)
 {
-    pthread_mutex_lock(&pool_lock);
-    struct conn *c = pool_free;
-    if (c) {
-        pool_free = c->next;
-    } else if (pool_count < (int)(sizeof pool_all / sizeof pool_all[0])) {
-        c = conn_open();
-        if (c)
-            pool_all[pool_count++] = c;
+    struct conn *c = tl_last;
+    if (!c || tl_last_epoch != atomic_load(&pool_epoch) || !claim(c)) {
+        c = NULL;
+        pthread_mutex_lock(&pool_lock);
+        for (int i = 0; i < pool_count && !c; i++)
+            if (claim(pool_all[i]))
+                c = pool_all[i];
+        if (!c && pool_count < (int)(sizeof pool_all / sizeof pool_all[0])) {
+            c = conn_open();
+            if (c) {
+                atomic_store(&c->busy, true);
+                pool_all[pool_count++] = c;
+            }
+        }
+        tl_last_epoch = atomic_load(&pool_epoch);
+        pthread_mutex_unlock(&pool_lock);
     }
-    pthread_mutex_unlock(&pool_lock);
     tl_conn = c;
+    tl_last = c;
     return c ? c->db : NULL;
 }
 
@@ -240,16 +261,12 @@ void db_release(sqlite3 *db)
     if (!db)
         return;
     db_rollback(db);
-    pthread_mutex_lock(&pool_lock);
-    struct conn *c = conn_of(db);
+    struct conn *c = conn_find(db);
     settle(c);
-    if (c) {
-        c->next = pool_free;
-        pool_free = c;
-    }
-    pthread_mutex_unlock(&pool_lock);
     if (tl_conn == c)
         tl_conn = NULL;
+    if (c)
+        atomic_store(&c->busy, false);
 }
 
 static struct conn *conn_find(sqlite3 *db)

@@ -22,6 +22,9 @@
 #define SETS 8192                       /* power of two */
 #define WAYS 4
 #define LOCKS 256                       /* set i is guarded by lock i % LOCKS */
+/* The locks are read-write: a get (every GET employee, all of them on the
+ * same set when a benchmark asks for one employee) only reads, so gets
+ * never wait for each other. */
 #define MAX_BYTES (64u * 1024 * 1024)   /* all cached text together */
 #define MAX_TEXT (256u * 1024)          /* larger renders are not kept */
 
@@ -33,19 +36,24 @@ struct slot {
     uint64_t gen;
     char *text;                         /* malloc'd, len bytes, no NUL */
     size_t len;
-    uint64_t used;                      /* tick of the last get or put */
+    atomic_uint_fast64_t used;          /* tick of the last get or put */
 };
 
 static struct slot slots[SETS][WAYS];
 static atomic_uint_fast64_t tick;
-static pthread_mutex_t locks[LOCKS];
+static pthread_rwlock_t locks[LOCKS];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static atomic_size_t total_bytes;
 
 static void init_locks(void)
 {
+    /* Writer-preferring: a steady stream of gets must not keep a put out. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     for (int i = 0; i < LOCKS; i++)
-        pthread_mutex_init(&locks[i], NULL);
+        pthread_rwlock_init(&locks[i], &attr);
+    pthread_rwlockattr_destroy(&attr);
 }
 
 unsigned rcache_opts_key(const struct render_opts *o)
@@ -77,21 +85,21 @@ bool rcache_get(const char *uuid, unsigned opts, uint64_t gen, const char *day,
 {
     pthread_once(&once, init_locks);
     size_t i = set_of(uuid, opts);
-    pthread_mutex_t *l = &locks[i % LOCKS];
+    pthread_rwlock_t *l = &locks[i % LOCKS];
     bool hit = false;
-    pthread_mutex_lock(l);
+    pthread_rwlock_rdlock(l);
     for (int w = 0; w < WAYS && !hit; w++) {
         struct slot *s = &slots[i][w];
         if (!slot_matches(s, uuid, opts, gen, day))
             continue;
         hit = true;
-        s->used = atomic_fetch_add(&tick, 1);
+        atomic_store(&s->used, atomic_fetch_add(&tick, 1));
         if (company)
             memcpy(company, s->company, sizeof s->company);
         if (out)
             sbuf_add(out, s->text, s->len);
     }
-    pthread_mutex_unlock(l);
+    pthread_rwlock_unlock(l);
     return hit;
 }
 
@@ -107,8 +115,8 @@ void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
         return;
     memcpy(copy, text, len);
     size_t i = set_of(uuid, opts);
-    pthread_mutex_t *l = &locks[i % LOCKS];
-    pthread_mutex_lock(l);
+    pthread_rwlock_t *l = &locks[i % LOCKS];
+    pthread_rwlock_wrlock(l);
     /* The way to use: this key's own, else an empty one, else the oldest
      * generation's, else the least recently used. */
     struct slot *s = NULL;
@@ -124,7 +132,8 @@ void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
         s = &slots[i][0];
         for (int w = 1; w < WAYS; w++) {
             struct slot *c = &slots[i][w];
-            if (c->gen < s->gen || (c->gen == s->gen && c->used < s->used))
+            if (c->gen < s->gen ||
+                (c->gen == s->gen && atomic_load(&c->used) < atomic_load(&s->used)))
                 s = c;
         }
     }
@@ -133,7 +142,7 @@ void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
     /* Never replace a newer generation's text with an older one, and stay
      * under the cap (replacing a slot frees its text first). */
     if ((old && s->gen > gen) || atomic_load(&total_bytes) - old_len + len > MAX_BYTES) {
-        pthread_mutex_unlock(l);
+        pthread_rwlock_unlock(l);
         free(copy);
         return;
     }
@@ -144,10 +153,10 @@ void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
     s->gen = gen;
     s->text = copy;
     s->len = len;
-    s->used = atomic_fetch_add(&tick, 1);
+    atomic_store(&s->used, atomic_fetch_add(&tick, 1));
     atomic_fetch_add(&total_bytes, len);
     atomic_fetch_sub(&total_bytes, old_len);
-    pthread_mutex_unlock(l);
+    pthread_rwlock_unlock(l);
     free(old);
 }
 
@@ -155,14 +164,14 @@ void rcache_clear(void)
 {
     pthread_once(&once, init_locks);
     for (size_t i = 0; i < SETS; i++) {
-        pthread_mutex_t *l = &locks[i % LOCKS];
-        pthread_mutex_lock(l);
+        pthread_rwlock_t *l = &locks[i % LOCKS];
+        pthread_rwlock_wrlock(l);
         for (int w = 0; w < WAYS; w++) {
             free(slots[i][w].text);
             slots[i][w].text = NULL;
             slots[i][w].len = 0;
         }
-        pthread_mutex_unlock(l);
+        pthread_rwlock_unlock(l);
     }
     atomic_store(&total_bytes, 0);
 }

@@ -78,10 +78,18 @@ void version_of(const char *uuid, long rev, char out[33])
 
 void today_ymd(char out[11])
 {
+    /* localtime_r takes glibc's process-wide time-zone lock; every request
+     * asks, so each thread keeps the answer for the current second. */
+    static _Thread_local time_t last;
+    static _Thread_local char day[11];
     time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    if (t != last || !day[0]) {
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        last = t;
+    }
+    memcpy(out, day, sizeof day);
 }
 
 void now_iso8601(char out[40])
