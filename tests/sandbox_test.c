@@ -1356,6 +1356,107 @@ static void test_persistence(void)
 
 /* ---- main ---------------------------------------------------------------------------------- */
 
+
+/* ---- the rendered-employee cache ---------------------------------------------- */
+
+/* PUT body {"version": <current version of path>, extra...}; returns the status. */
+static long put_versioned(const char *path, const char *fields)
+{
+    char v[64], body[512];
+    version_at(v, path);
+    snprintf(body, sizeof body, "{\"version\":\"%s\",%s}", v, fields);
+    return req(&R, "PUT", T, body, "%s", path);
+}
+
+/* GET the employee and the first list page (both cached after the first
+ * time) and check one value in each. */
+static void check_both(const char *epath, const char *lpath, const char *expect_e,
+                       const char *expect_l, const char *what)
+{
+    struct resp e = {0}, l = {0};
+    req(&e, "GET", T, NULL, "%s", epath);
+    req(&l, "GET", T, NULL, "%s", lpath);
+    char name[160];
+    snprintf(name, sizeof name, "%s (GET employee)", what);
+    check_expect(&e, expect_e, name, __FILE__, __LINE__);
+    snprintf(name, sizeof name, "%s (list)", what);
+    check_expect(&l, expect_l, name, __FILE__, __LINE__);
+    resp_free(&e);
+    resp_free(&l);
+}
+
+static void test_render_cache(void)
+{
+    if (!up())
+        { down(); return; }
+    char epath[128], lpath[128];
+    snprintf(epath, sizeof epath, "%s", P("/v1/employees/{E0}"));
+    snprintf(lpath, sizeof lpath, "%s", P("/v1/companies/{C}/employees?page=1&per=5"));
+
+    /* The same bytes every time, from the cache or not. */
+    struct resp a = {0}, b = {0};
+    req(&a, "GET", T, NULL, "%s", epath);
+    req(&b, "GET", T, NULL, "%s", epath);
+    CHECK(a.status == 200 && a.body && b.body && strcmp(a.body, b.body) == 0,
+          "a second GET employee returns the same body");
+    req(&b, "GET", T, NULL, "%s", lpath);
+    CHECK(b.status == 200 && jget(b.json, "[0]") && json_equal(jget(b.json, "[0]"), a.json),
+          "the list renders the employee as GET does");
+    resp_free(&b);
+    resp_free(&a);
+
+    /* Every kind of child write shows at once in both. */
+    check_both(epath, lpath, "jobs[0].title?", "[0].jobs[0].title?", "warm up");
+    CHECK_LONG(put_versioned(P("/v1/jobs/{J0}"), "\"title\":\"Cache Checker\""), 200, "PUT job");
+    check_both(epath, lpath, "jobs[0].title=Cache Checker", "[0].jobs[0].title=Cache Checker",
+               "job title");
+    CHECK_LONG(put_versioned(P("/v1/compensations/{K0}"), "\"rate\":\"123456.00\""), 200,
+               "PUT compensation");
+    check_both(epath, lpath, "jobs[0].rate=123456.00", "[0].jobs[0].rate=123456.00",
+               "compensation rate");
+    req(&R, "GET", T, NULL, "%s", epath);
+    char loc[64], lp[128];
+    snprintf(loc, sizeof loc, "%s", jstr(R.json, "jobs[0].location_uuid") ?
+             jstr(R.json, "jobs[0].location_uuid") : "none");
+    snprintf(lp, sizeof lp, "/v1/locations/%s", loc);
+    CHECK_LONG(put_versioned(lp, "\"street_1\":\"9 Cache Way\""), 200, "PUT location");
+    check_both(epath, lpath, "jobs[0].location.street_1=9 Cache Way",
+               "[0].jobs[0].location.street_1=9 Cache Way", "location street");
+    CHECK_LONG(put_versioned(epath, "\"first_name\":\"Cachet\""), 200, "PUT employee");
+    check_both(epath, lpath, "first_name=Cachet", "[0].first_name=Cachet", "first name");
+
+    char inc[160];
+    snprintf(inc, sizeof inc, "%s?include=all_home_addresses", epath);
+    req(&R, "GET", T, NULL, "%s", inc);
+    long homes = jlen(R.json, "all_home_addresses");
+    req(&R, "POST", T, "{" HOME_OK ",\"effective_date\":\"2099-03-01\"}", "%s",
+        P("/v1/employees/{E0}/home_addresses"));
+    CHECK_LONG(R.status, 201, "POST home address");
+    req(&R, "GET", T, NULL, "%s", inc);
+    CHECK_LONG(jlen(R.json, "all_home_addresses"), homes + 1,
+               "a new home address shows in all_home_addresses");
+
+    /* Options and tokens are part of the key. */
+    req(&R, "GET", NOCOMP, NULL, "%s", epath);
+    CHECK(R.status == 200 && !jget(R.json, "jobs[0].compensations"),
+          "without compensations:read there are no compensations, after a cached GET");
+    req(&R, "GET", T, NULL, "%s", epath);
+    CHECK(jget(R.json, "jobs[0].compensations") != NULL, "and with it they are back");
+    req(&R, "GET", OTH, NULL, "%s", epath);
+    CHECK_LONG(R.status, 404, "another company's token: 404 after a cached GET");
+    req(&R, "GET", OTH, NULL, "%s?include=nonsense", epath);
+    CHECK_LONG(R.status, 404, "another company's token and a bad include: 404");
+    req(&R, "GET", T, NULL, "%s?include=nonsense", epath);
+    CHECK_LONG(R.status, 422, "a bad include: 422");
+
+    /* Terminating (a write on another table) shows too. */
+    req(&R, "POST", T, "{\"effective_date\":\"2020-01-01\"}", "%s",
+        P("/v1/employees/{E0}/terminations"));
+    CHECK_LONG(R.status, 201, "POST termination");
+    check_both(epath, lpath, "terminated=true", "[0].terminated=true", "termination");
+    down();
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -1365,6 +1466,7 @@ static const struct test TESTS[] = {
     {"jobs_and_compensations", test_jobs_and_compensations},
     {"time_off", test_time_off},
     {"versions", test_versions},
+    {"render_cache", test_render_cache},
     {"pagination", test_pagination},
     {"search_sort_include", test_search_sort_include},
     {"isolation", test_isolation},

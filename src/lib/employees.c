@@ -12,6 +12,67 @@
 
 /* ---- list ------------------------------------------------------------- */
 
+/* Where each element of a list page lies, found by jansson itself: each
+ * element is decoded with JSON_DISABLE_EOF_CHECK, which stops at its end
+ * and reports the bytes it read in error.position.  The whole page is
+ * checked before any element is handed out, and the callback then gets the
+ * element's own bytes, with no second serialisation.  0, or -1 when the
+ * page is not a JSON array (*items is then NULL). */
+struct span {
+    size_t off, len;
+};
+
+static size_t skip_ws(const char *b, size_t i, size_t len)
+{
+    while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+        i++;
+    return i;
+}
+
+static int page_spans(const char *b, size_t len, struct span **items, size_t *n)
+{
+    *items = NULL;
+    *n = 0;
+    size_t cap = 0, i = skip_ws(b, 0, len);
+    if (i >= len || b[i] != '[')
+        return -1;
+    i = skip_ws(b, i + 1, len);
+    bool first = true;
+    while (i < len && b[i] != ']') {
+        if (!first) {
+            if (b[i] != ',')
+                goto bad;
+            i = skip_ws(b, i + 1, len);
+        }
+        first = false;
+        json_error_t je;
+        json_t *e = json_loadb(b + i, len - i, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &je);
+        if (!e || je.position <= 0 || (size_t)je.position > len - i) {
+            json_decref(e);
+            goto bad;
+        }
+        json_decref(e);
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 128;
+            struct span *grown = realloc(*items, ncap * sizeof *grown);
+            if (!grown)
+                goto bad;
+            *items = grown;
+            cap = ncap;
+        }
+        (*items)[(*n)++] = (struct span){i, (size_t)je.position};
+        i = skip_ws(b, i + (size_t)je.position, len);
+    }
+    if (i >= len || skip_ws(b, i + 1, len) != len)
+        goto bad; /* no closing bracket, or text after it */
+    return 0;
+bad:
+    free(*items);
+    *items = NULL;
+    *n = 0;
+    return -1;
+}
+
 gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
                                 gusto_item_fn each, void *ud, size_t *total,
                                 gusto_error *err)
@@ -54,37 +115,40 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
         free(path);
         if (rc == GUSTO_OK)
             rc = http_status_code(c, &resp, err);
-        json_t *arr = NULL;
-        if (rc == GUSTO_OK) {
-            json_error_t je;
-            arr = json_loadb(resp.body ? resp.body : "", resp.len, 0, &je);
-            if (!json_is_array(arr))
-                rc = err_set(err, GUSTO_EPROTOCOL,
-                             "employee list page %d is not a JSON array", page);
-        }
+        struct span *items = NULL;
+        size_t count = 0;
+        if (rc == GUSTO_OK && page_spans(resp.body ? resp.body : "", resp.len, &items,
+                                         &count) != 0)
+            rc = err_set(err, GUSTO_EPROTOCOL, "employee list page %d is not a JSON array",
+                         page);
         int total_pages = resp.total_pages;
-        http_resp_free(&resp);
-        if (rc != GUSTO_OK) {
-            json_decref(arr);
-            break;
-        }
-        size_t i, count = json_array_size(arr);
-        json_t *e;
-        json_array_foreach(arr, i, e) {
-            char *text = json_text(e);
-            if (!text) {
-                rc = err_set(err, GUSTO_ENOMEM, "out of memory");
-                break;
+        for (size_t i = 0; rc == GUSTO_OK && i < count; i++) {
+            char *at = resp.body + items[i].off;
+            size_t len = items[i].len;
+            int stop;
+            if (!memchr(at, '\n', len)) {
+                char saved = at[len]; /* ',' ']' or whitespace: the body goes on */
+                at[len] = 0;
+                stop = each(ud, at, len);
+                at[len] = saved;
+            } else {
+                /* Pretty-printed: hand out one line, as jansson prints it. */
+                json_t *e = json_loadb(at, len, JSON_DECODE_ANY, NULL);
+                char *text = e ? json_text(e) : NULL;
+                json_decref(e);
+                if (!text) {
+                    rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+                    break;
+                }
+                stop = each(ud, text, strlen(text));
+                free(text);
             }
-            int stop = each(ud, text, strlen(text));
-            free(text);
             n++;
-            if (stop) {
+            if (stop)
                 rc = err_set(err, GUSTO_ECANCELED, "listing stopped by the callback");
-                break;
-            }
         }
-        json_decref(arr);
+        free(items);
+        http_resp_free(&resp);
         if (rc != GUSTO_OK)
             break;
         /* Trust X-Total-Pages when sent; otherwise a short page is the last. */

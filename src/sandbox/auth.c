@@ -72,8 +72,34 @@ int auth_check(struct request *r, const char *authorization)
     static const char *sql =
         "SELECT company_uuid, scopes, expires_at, grant_id, owner_uuid, revoked, revokes"
         " FROM tokens WHERE token_hash = ?";
+    /* A connection sends the same token again and again: keep this
+     * thread's last token and its hash (a pure function of the token). */
+    static _Thread_local char last_tok[513], last_hash[65];
     char hash[65];
-    sha256_hex(tok, hash);
+    if (*last_hash && strcmp(tok, last_tok) == 0) {
+        memcpy(hash, last_hash, sizeof hash);
+    } else {
+        sha256_hex(tok, hash);
+        snprintf(last_tok, sizeof last_tok, "%s", tok);
+        memcpy(last_hash, hash, sizeof hash);
+    }
+    /* And the row it found, while the database generation (which moves on
+     * every committed write, revocations included) is unchanged: a cached
+     * GET then reads nothing from SQLite.  Expiry is checked each time. */
+    static _Thread_local struct {
+        char hash[65];
+        uint64_t gen;
+        long long expires_at;
+        struct auth auth;
+    } last_ok;
+    uint64_t gen = db_generation(); /* before the SELECT below */
+    if (last_ok.gen == gen && strcmp(last_ok.hash, hash) == 0) {
+        if (last_ok.expires_at < (long long)time(NULL))
+            return unauthorized(r, "The access token expired. Refresh it with the "
+                                   "refresh token.");
+        r->auth = last_ok.auth;
+        return 0;
+    }
     sqlite3_stmt *st = db_stmt(r->db, sql);
     if (!st)
         return reply_error(r, 500, "request", "internal_error",
@@ -101,7 +127,14 @@ int auth_check(struct request *r, const char *authorization)
     snprintf(r->auth.owner_uuid, sizeof r->auth.owner_uuid, "%s", db_col_text(st, 4));
     char replaced[65];
     snprintf(replaced, sizeof replaced, "%s", db_col_text(st, 6));
+    long long expires_at = (long long)sqlite3_column_int64(st, 2);
     sqlite3_reset(st);
+    if (!*replaced) {
+        memcpy(last_ok.hash, hash, sizeof hash);
+        last_ok.gen = gen;
+        last_ok.expires_at = expires_at;
+        last_ok.auth = r->auth;
+    }
     if (*replaced) {
         /* First use of a refreshed access token: now the refresh token it
          * replaced is revoked, as Gusto documents. */

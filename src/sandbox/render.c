@@ -163,6 +163,31 @@ json_t *render_location(sqlite3 *db, const char *uuid)
     return o;
 }
 
+void render_memo_free(struct render_memo *m)
+{
+    for (int i = 0; m && i < m->n; i++)
+        json_decref(m->loc[i].location);
+    if (m)
+        m->n = 0;
+}
+
+/* render_location through the request's memo: a new reference or NULL. */
+static json_t *memo_location(struct render_memo *m, sqlite3 *db, const char *uuid)
+{
+    if (!m || strlen(uuid) > SB_UUID_LEN)
+        return render_location(db, uuid);
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->loc[i].uuid, uuid) == 0)
+            return json_incref(m->loc[i].location);
+    json_t *l = render_location(db, uuid);
+    if (l && m->n < (int)(sizeof m->loc / sizeof m->loc[0])) {
+        memcpy(m->loc[m->n].uuid, uuid, strlen(uuid) + 1);
+        m->loc[m->n].location = json_incref(l);
+        m->n++;
+    }
+    return l;
+}
+
 static json_t *address_fields(const json_t *doc, json_t *o)
 {
     static const char *keys[] = {"street_1", "street_2", "city", "state", "zip", "country"};
@@ -359,7 +384,7 @@ json_t *render_job(sqlite3 *db, const char *uuid, const struct render_opts *o)
                 snprintf(loc, sizeof loc, "%s", db_col_text(ls, 0));
                 sqlite3_reset(ls);
                 put_str(j, "location_uuid", loc);
-                json_t *l = render_location(db, loc);
+                json_t *l = memo_location(o->memo, db, loc);
                 if (l)
                     json_object_set_new(j, "location", l);
             } else {

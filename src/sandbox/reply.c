@@ -3,12 +3,28 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int reply_json(struct request *r, int status, json_t *body)
 {
     json_decref(r->reply);
+    /* The last reply wins, whichever kind the earlier one was. */
+    free(r->raw_reply);
+    r->raw_reply = NULL;
+    r->content_type = NULL;
     r->status = status;
     r->reply = body;
+    return 0;
+}
+
+int reply_text(struct request *r, int status, char *json_text)
+{
+    json_decref(r->reply);
+    r->reply = NULL;
+    free(r->raw_reply);
+    r->status = status;
+    r->raw_reply = json_text;
+    r->content_type = NULL;
     return 0;
 }
 

@@ -65,6 +65,15 @@ int db_exec(sqlite3 *db, const char *sql);      /* 0 or -1 */
 int db_begin_write(sqlite3 *db);                /* BEGIN IMMEDIATE */
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
+/* The database generation: moves on every committed write (any table, any
+ * connection).  db_settle() finishes the move for a connection whose last
+ * write committed; every commit path here calls it, and the server calls it
+ * before it answers. */
+uint64_t db_generation(void);
+void db_settle(sqlite3 *db);
+/* A read transaction (BEGIN ... COMMIT) whose failures are not logged. */
+int db_begin_read(sqlite3 *db);
+int db_commit_read(sqlite3 *db);
 
 /* Bind helpers: index is 1-based as in SQLite.  NULL text binds SQL NULL. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *s);
@@ -77,6 +86,9 @@ const char *db_col_text(sqlite3_stmt *st, int col); /* "" for NULL */
 /* ---- ids, versions and time (util.c) -------------------------------- */
 
 void uuid_random(char out[SB_UUID_LEN + 1]);
+/* A random UUID for x-request-id: a per-thread PRNG seeded once from
+ * RAND_bytes, so not for anything a client could guess to its advantage. */
+void uuid_request_id(char out[SB_UUID_LEN + 1]);
 /* Deterministic UUIDs for seed data: same seed, same ids. */
 void uuid_seeded(uint64_t *state, char out[SB_UUID_LEN + 1]);
 /* Opaque 32-hex version for (uuid, revision). */
@@ -156,6 +168,8 @@ void req_add_header(struct request *r, const char *name, const char *value);
  * `return reply_error(...)`. */
 int reply_json(struct request *r, int status, json_t *body);  /* steals body */
 int reply_empty(struct request *r, int status);
+/* A JSON body already serialised (malloc'd, NUL-terminated; stolen). */
+int reply_text(struct request *r, int status, char *json_text);
 int reply_error(struct request *r, int status, const char *key,
                 const char *category, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -348,7 +362,20 @@ json_t *store_load(sqlite3 *db, const char *table, const char *uuid, long *rev);
 
 /* ---- rendering (render.c) ------------------------------------------- */
 
+/* Locations rendered once per read request: every employee's job embeds
+ * its work location, and a company has few.  Only for a request that
+ * writes nothing (a write could change a location between two uses). */
+struct render_memo {
+    int n;
+    struct {
+        char uuid[SB_UUID_LEN + 1];
+        json_t *location;    /* owned */
+    } loc[8];
+};
+void render_memo_free(struct render_memo *m);
+
 struct render_opts {
+    struct render_memo *memo;  /* NULL: none */
     bool comp_scope;         /* token has compensations:read */
     bool all_compensations;
     bool all_home_addresses;
@@ -374,6 +401,31 @@ void touch_job(sqlite3 *db, const char *job_uuid);
 const char *current_home_address_uuid(sqlite3 *db, const char *emp, char out[37]);
 const char *current_work_address_uuid(sqlite3 *db, const char *emp, char out[37]);
 const char *current_compensation_uuid(sqlite3 *db, const char *job, char out[37]);
+
+/* ---- rendered-employee cache (rcache.c) ------------------------------ */
+
+/* A growable text buffer; oom is set (and further adds ignored) when an
+ * allocation fails.  p is malloc'd and NUL-terminated once anything was
+ * added; the owner frees it. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+void sbuf_add(struct sbuf *b, const char *s, size_t n);
+void sbuf_reserve(struct sbuf *b, size_t n);  /* capacity for n bytes */
+
+unsigned rcache_opts_key(const struct render_opts *o);
+/* On a hit (same uuid, options, generation and day) append the text to out
+ * (when not NULL), copy the employee's company uuid to company (when not
+ * NULL) and return true.  Thread-safe. */
+bool rcache_get(const char *uuid, unsigned opts, uint64_t gen, const char *day,
+                struct sbuf *out, char company[SB_UUID_LEN + 1]);
+/* Keep len bytes of text for (uuid, opts), rendered from a snapshot taken
+ * at generation gen or later on day `day`.  Thread-safe; may keep nothing. */
+void rcache_put(const char *uuid, unsigned opts, uint64_t gen, const char *day,
+                const char *company, const char *text, size_t len);
+void rcache_clear(void);
 
 /* ---- people batches (h_batches.c, batches.c) ------------------------ */
 

@@ -246,9 +246,9 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
     }
     /* A read runs in one transaction: one consistent snapshot, and one lock
      * round trip instead of one per statement. */
-    bool read_tx = !rt->write && !pub && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == 0;
+    bool read_tx = !rt->write && !pub && db_begin_read(r->db) == 0;
     rt->fn(r);
-    if (read_tx && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (read_tx && db_commit_read(r->db) != 0)
         db_rollback(r->db);
     if (rt->write) {
         if (r->status >= 200 && r->status < 300) {
@@ -261,6 +261,9 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
             db_rollback(r->db);
         }
     }
+    /* A write the handler committed itself (OAuth) moves the database
+     * generation before the answer leaves, so no cache outlives it. */
+    db_settle(r->db);
 }
 
 /* One --log line: method, path, status (or what became of the request),
@@ -301,7 +304,7 @@ static enum MHD_Result send_reply(struct ctx *c, struct MHD_Connection *conn)
         return MHD_NO;
     }
     char rid[SB_UUID_LEN + 1];
-    uuid_random(rid);
+    uuid_request_id(rid);
     MHD_add_response_header(resp, "x-request-id", rid);
     MHD_add_response_header(resp, "X-Gusto-API-Version", SB_API_VERSION);
     if (text)

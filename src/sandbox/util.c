@@ -32,6 +32,20 @@ void uuid_random(char out[SB_UUID_LEN + 1])
     uuid_format(b, out);
 }
 
+void uuid_request_id(char out[SB_UUID_LEN + 1])
+{
+    /* RAND_bytes for every response cost ~4% of a GET; a request id only
+     * has to be unique, so each thread seeds a splitmix64 stream once. */
+    static _Thread_local uint64_t state;
+    static _Thread_local bool seeded;
+    if (!seeded) {
+        if (RAND_bytes((unsigned char *)&state, sizeof state) != 1)
+            state = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&state;
+        seeded = true;
+    }
+    uuid_seeded(&state, out);
+}
+
 uint64_t splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -64,10 +78,18 @@ void version_of(const char *uuid, long rev, char out[33])
 
 void today_ymd(char out[11])
 {
+    /* localtime_r takes glibc's process-wide time-zone lock; every request
+     * asks, so each thread keeps the answer for the current second. */
+    static _Thread_local time_t last;
+    static _Thread_local char day[11];
     time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
+    if (t != last || !day[0]) {
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
+        last = t;
+    }
+    memcpy(out, day, sizeof day);
 }
 
 void now_iso8601(char out[40])
