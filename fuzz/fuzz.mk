@@ -33,7 +33,7 @@ $(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ
 
 # gusto serve's webhook receiver, --config and masking; its state and sync
 # code come along.
-$(BUILD)/fuzz/serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_OBJ) $(SYNC_OBJ) $(BUILD)/libgusto.a $(FUZZ_DRIVER)
+$(BUILD)/fuzz/serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_OBJ) $(SYNC_OBJ) $(BUILD)/src/cli/output.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
 
 .PHONY: fuzz-bins

@@ -1,34 +1,14 @@
 /* actions.c - gusto serve's actions: the table of names, their JSON Schemas, running each on libgusto with the caller's connection, the CLI's envelopes, HTTP statuses a workflow engine can branch on, and masking for the audit log. */
 #include "serve/serve.h"
 
+#include "cli/output.h" /* out_code_name: the same error codes as the CLI's envelopes */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* ---- results ---------------------------------------------------------- */
-
-static const char *code_name(gusto_code code)
-{
-    switch (code) {
-    case GUSTO_OK: return "ok";
-    case GUSTO_EINVAL: return "invalid_input";
-    case GUSTO_ENOMEM: return "out_of_memory";
-    case GUSTO_ENETWORK: return "network_error";
-    case GUSTO_EAUTH: return "authentication_failed";
-    case GUSTO_EFORBIDDEN: return "permission_denied";
-    case GUSTO_ENOTFOUND: return "not_found";
-    case GUSTO_ECONFLICT: return "version_conflict";
-    case GUSTO_EINVALID_DATA: return "invalid_data";
-    case GUSTO_ERATELIMIT: return "rate_limited";
-    case GUSTO_ESERVER: return "server_error";
-    case GUSTO_EHTTP: return "unexpected_http_status";
-    case GUSTO_EPROTOCOL: return "malformed_response";
-    case GUSTO_EPARTIAL: return "partially_completed";
-    case GUSTO_ECANCELED: return "canceled";
-    }
-    return "error";
-}
 
 /* The HTTP status for a library outcome.  4xx: the input or the employee
  * is at fault (do not retry as is); 502/503/504: Gusto or the network
@@ -68,7 +48,7 @@ static json_t *ok_env(json_t *data)
 /* The CLI's error envelope for a library failure. */
 static void fail_lib(struct action_ctx *x, const gusto_error *e, json_t *response)
 {
-    const char *code = *e->category ? e->category : code_name(e->code);
+    const char *code = *e->category ? e->category : out_code_name(e->code);
     json_t *details = json_pack("{s:o, s:o, s:o, s:o}", "http_status",
                                 e->http_status > 0 ? json_integer(e->http_status) : json_null(),
                                 "error_key", str_or_null(e->error_key), "category",
@@ -81,9 +61,9 @@ static void fail_lib(struct action_ctx *x, const gusto_error *e, json_t *respons
                             details, "request_id", str_or_null(e->request_id), "hint",
                             str_or_null(e->hint));
     x->http_status = http_of(e->code, e->http_status);
-    snprintf(x->error_code, sizeof x->error_code, "%s", code_name(e->code));
+    snprintf(x->error_code, sizeof x->error_code, "%s", out_code_name(e->code));
     snprintf(x->gusto_request_id, sizeof x->gusto_request_id, "%s", e->request_id);
-    metrics_error(code_name(e->code));
+    metrics_error(out_code_name(e->code));
 }
 
 static void fail(struct action_ctx *x, int status, const char *code, const char *message,
