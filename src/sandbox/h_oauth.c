@@ -1129,6 +1129,30 @@ out:
 
 /* New access + refresh token for the grant, inside the caller's transaction;
  * fills the 200 body. */
+/* Store a new access token (its hash) for the tokens table auth.c checks.
+ * 0, or -1 on a database error. */
+static int store_access(struct request *r, const char *hash, const char *company,
+                        const char *scope, sqlite3_int64 expires_at, const char *grant,
+                        const char *owner, const char *revokes)
+{
+    static const char *tok =
+        "INSERT INTO tokens(token_hash, company_uuid, scopes, expires_at, grant_id,"
+        " owner_uuid, revokes) VALUES(?,?,?,?,?,?,?)";
+    sqlite3_stmt *st = db_stmt(r->db, tok);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, hash);
+    db_bind_text(st, 2, company);
+    db_bind_text(st, 3, scope);
+    sqlite3_bind_int64(st, 4, expires_at);
+    db_bind_text(st, 5, grant);
+    db_bind_text(st, 6, owner);
+    db_bind_text(st, 7, revokes);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 static int mint(struct request *r, const char *client_id, const char *company,
                 const char *scope, const char *grant, const char *revokes)
 {
@@ -1136,9 +1160,6 @@ static int mint(struct request *r, const char *client_id, const char *company,
      * documents, it is revoked on the first use of the new access token
      * (auth.c), not now: a client that dies before storing the new pair can
      * still refresh with the old one. */
-    static const char *tok =
-        "INSERT INTO tokens(token_hash, company_uuid, scopes, expires_at, grant_id,"
-        " owner_uuid, revokes) VALUES(?,?,?,?,?,?,?)";
     static const char *ref =
         "INSERT INTO oauth_refresh(token_hash, client_id, company_uuid, scope, grant_id,"
         " created_at) VALUES(?,?,?,?,?,?)";
@@ -1148,21 +1169,10 @@ static int mint(struct request *r, const char *client_id, const char *company,
     sha256_hex(access, ah);
     sha256_hex(refresh, rh);
     sqlite3_int64 now = (sqlite3_int64)time(NULL);
-    sqlite3_stmt *st = db_stmt(r->db, tok);
-    if (!st)
+    if (store_access(r, ah, company, scope, now + sb_cfg.access_ttl, grant, ADMIN_UUID,
+                     revokes) != 0)
         return -1;
-    db_bind_text(st, 1, ah);
-    db_bind_text(st, 2, company);
-    db_bind_text(st, 3, scope);
-    sqlite3_bind_int64(st, 4, now + sb_cfg.access_ttl);
-    db_bind_text(st, 5, grant);
-    db_bind_text(st, 6, ADMIN_UUID);
-    db_bind_text(st, 7, revokes);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    st = db_stmt(r->db, ref);
+    sqlite3_stmt *st = db_stmt(r->db, ref);
     if (!st)
         return -1;
     db_bind_text(st, 1, rh);
@@ -1171,7 +1181,7 @@ static int mint(struct request *r, const char *client_id, const char *company,
     db_bind_text(st, 4, scope);
     db_bind_text(st, 5, grant);
     sqlite3_bind_int64(st, 6, now);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return -1;
@@ -1193,9 +1203,6 @@ static int mint(struct request *r, const char *client_id, const char *company,
  * holds the app's uuid (token_info's Oauth::Application resource). */
 static int grant_system(struct request *r, const struct app *a)
 {
-    static const char *tok =
-        "INSERT INTO tokens(token_hash, company_uuid, scopes, expires_at, grant_id,"
-        " owner_uuid) VALUES(?,'',?,?,?,?)";
     char access[44], ah[65], grant[80], app_uuid[SB_UUID_LEN + 1];
     if (random_token(access) != 0)
         return reply_error(r, 500, "request", "internal_error", "no randomness");
@@ -1203,20 +1210,10 @@ static int grant_system(struct request *r, const struct app *a)
     sb_app_uuid(a->client_id, app_uuid);
     snprintf(grant, sizeof grant, "system:%.60s", a->client_id);
     sqlite3_int64 now = (sqlite3_int64)time(NULL);
-    if (db_begin_write(r->db) != 0)
-        return db_failed(r);
-    sqlite3_stmt *st = db_stmt(r->db, tok);
-    int rc = SQLITE_ERROR;
-    if (st) {
-        db_bind_text(st, 1, ah);
-        db_bind_text(st, 2, SB_SYSTEM_SCOPES);
-        sqlite3_bind_int64(st, 3, now + sb_cfg.access_ttl);
-        db_bind_text(st, 4, grant);
-        db_bind_text(st, 5, app_uuid);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    if (rc != SQLITE_DONE || db_commit(r->db) != 0)
+    if (db_begin_write(r->db) != 0 ||
+        store_access(r, ah, "", SB_SYSTEM_SCOPES, now + sb_cfg.access_ttl, grant, app_uuid,
+                     NULL) != 0 ||
+        db_commit(r->db) != 0)
         return db_failed(r);
     req_add_header(r, "Cache-Control", "no-store");
     req_add_header(r, "Pragma", "no-cache");
