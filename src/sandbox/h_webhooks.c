@@ -505,12 +505,8 @@ int h_webhooks_health(struct request *r)
     const char *status = ok < recent && fail < recent ? "unknown"
                          : fail > ok                  ? "unhealthy"
                                                       : "healthy";
-    char when[64];
-    time_t secs = (time_t)(now / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now % 1000));
+    char when[40];
+    now_iso8601(when);
     return reply_json(r, 200,
                       json_pack("{s:s, s:s}", "status", status, "last_checked_at", when));
 }
