@@ -41,7 +41,7 @@ SYNC_OBJ    = $(SYNC_SRC:%.c=$(BUILD)/%.o)
 SERVE_SRC   = $(wildcard src/serve/*.c)
 SERVE_OBJ   = $(SERVE_SRC:%.c=$(BUILD)/%.o)
 SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
-LIB_LIBS    = $(shell pkg-config --libs libcurl jansson sqlite3 libcrypto)
+LIB_LIBS    = $(shell pkg-config --libs libcurl jansson yajl sqlite3 libcrypto)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test \
               $(BUILD)/tests/hostile_test
 VERSION     = 0.1.0
@@ -97,13 +97,17 @@ demo: deps all
 	./scripts/demo.sh
 
 # make bench: bench/run.sh, results in docs/performance.md; bench-quick: the same, smaller, < 60 s
-BENCH_BINS = $(BUILD)/bench/client_bench $(BUILD)/bench/proc_time $(BUILD)/bench/bare_server
+BENCH_BINS = $(BUILD)/bench/client_bench $(BUILD)/bench/proc_time $(BUILD)/bench/bare_server \
+             $(BUILD)/bench/curl_once
 
 $(BUILD)/bench/client_bench: $(BUILD)/bench/client_bench.o $(BUILD)/libgusto.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
 
 $(BUILD)/bench/proc_time: $(BUILD)/bench/proc_time.o
 	$(CC) $(LDFLAGS) -o $@ $^
+
+$(BUILD)/bench/curl_once: $(BUILD)/bench/curl_once.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcurl)
 
 $(BUILD)/bench/bare_server: $(BUILD)/bench/bare_server.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -4,7 +4,10 @@
 #include "gusto.h"
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +104,117 @@ static void test_list(void)
                "unknown token");
     CHECK(strstr(err.hint, "token") != NULL, "auth hint: %s", err.hint);
     gusto_client_free(nobody);
+}
+
+
+/* ---- list pages of every shape, from a server that answers one body ---- */
+
+static const char *page_body; /* what the server answers to any request */
+
+static enum MHD_Result page_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version,
+                                   const char *upload, size_t *upload_len, void **state)
+{
+    (void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_len;
+    if (!*state) { /* first call: headers only */
+        *state = conn;
+        return MHD_YES;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        strlen(page_body), (void *)page_body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static char joined[4096];
+
+static int join_cb(void *ud, const char *json, size_t len)
+{
+    (void)ud;
+    size_t at = strlen(joined);
+    CHECK(strlen(json) == len, "element is NUL-terminated at its length");
+    if (at + len + 2 < sizeof joined) {
+        memcpy(joined + at, json, len);
+        joined[at + len] = '|';
+        joined[at + len + 1] = 0;
+    }
+    return 0;
+}
+
+/* Each page is checked whole before any element is handed out; an element
+ * is handed out as its own bytes, a pretty-printed one as one line. */
+static void test_list_page_shapes(void)
+{
+    static const struct {
+        const char *body, *want; /* want NULL: GUSTO_EPROTOCOL */
+    } cases[] = {
+        {"[]", ""},
+        {" \r\n[ ]\n", ""},
+        {"[{\"a\":1}]", "{\"a\":1}|"},
+        {"[{\"a\":1},{\"b\":[1,{\"c\":\"]}\"}]}]", "{\"a\":1}|{\"b\":[1,{\"c\":\"]}\"}]}|"},
+        {"[ {} ,\n{\"x\":null}\t]  ", "{}|{\"x\":null}|"},
+        {"[\n  {\n    \"a\": [1, 2]\n  }\n]", "{\"a\":[1,2]}|"},
+        {"[{\"s\":\"caf\xc3\xa9 \\u00e9\"}]", "{\"s\":\"caf\xc3\xa9 \\u00e9\"}|"},
+        {"", NULL},
+        {"   ", NULL},
+        {"{\"a\":[]}", NULL},
+        {"\"[]\"", NULL},
+        {"[1]", NULL},
+        {"[{},1]", NULL},
+        {"[1,{}]", NULL},
+        {"[{},[]]", NULL},
+        {"[[{}]]", NULL},
+        {"[null]", NULL},
+        {"[{}", NULL},
+        {"[{}]]", NULL},
+        {"[{}]x", NULL},
+        {"[{}] []", NULL},
+        {"[{},]", NULL},
+        {"[,{}]", NULL},
+        {"[{}{}]", NULL},
+        {"[{},,{}]", NULL},
+        {"[{\"a\":1,}]", NULL},
+        {"[{\"a\" 1}]", NULL},
+        {"[{\"a\":\"\xff\"}]", NULL},
+        {"[{\"a\":\"\\x\"}]", NULL},
+        {"[{\"a\":01}]", NULL},
+        {"[{/* c */}]", NULL},
+        {"\v[]", NULL},
+        {"[{\f}]", NULL},
+        {"[{\"a\":\"\t\"}]", NULL},
+    };
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, page_answer, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    CHECK(d != NULL, "page server starts");
+    if (!d)
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1,
+                       .company_uuid = "11111111-2222-4333-8444-555555555555"};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    CHECK(c != NULL, "client for the page server");
+    for (size_t i = 0; c && i < sizeof cases / sizeof cases[0]; i++) {
+        page_body = cases[i].body;
+        joined[0] = 0;
+        gusto_code rc = gusto_employees_list(c, NULL, join_cb, NULL, NULL, &err);
+        if (cases[i].want) {
+            CHECK_LONG(rc, GUSTO_OK, cases[i].body);
+            CHECK_STR(joined, cases[i].want, cases[i].body);
+        } else {
+            CHECK_LONG(rc, GUSTO_EPROTOCOL, cases[i].body);
+            CHECK_STR(joined, "", "nothing handed out before the page is checked");
+        }
+    }
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
 }
 
 static const char *FULL =
@@ -829,6 +943,7 @@ int main(int argc, char **argv)
 {
     static const struct test tests[] = {
         {"list", test_list},
+        {"list_page_shapes", test_list_page_shapes},
         {"create_full", test_create_full},
         {"create_partial", test_create_partial},
         {"create_invalid", test_create_invalid},
