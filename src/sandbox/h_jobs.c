@@ -387,33 +387,11 @@ int h_comp_update(struct request *r)
         json_decref(doc);
         return reply_errlist(r, &e);
     }
-    char old_date[11];
-    stored_date(r->db, "SELECT effective_date FROM compensations WHERE uuid=?", uuid, old_date);
-    json_object_set_new(doc, "effective_date", json_string(old_date));
-    bool changed = apply_fields(doc, r->json, COMP_FIELDS);
-    json_object_del(doc, "effective_date");
-    if (!changed) {
-        json_decref(doc);
-        return reply_json(r, 200, render_compensation(r->db, uuid));
-    }
-    char *text = db_json_text(doc);
-    json_decref(doc);
-    static const char *sql =
-        "UPDATE compensations SET rev=rev+1, doc=?, effective_date=coalesce(?,effective_date)"
-        " WHERE uuid=?";
-    sqlite3_stmt *st = db_stmt(r->db, sql);
-    int rc = SQLITE_ERROR;
-    if (st && text) {
-        db_bind_text(st, 1, text);
-        db_bind_text(st, 2, d);
-        db_bind_text(st, 3, uuid);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    free(text);
-    if (rc != SQLITE_DONE)
+    int w = store_update_dated(r->db, DATED_COMPENSATION, uuid, doc, r->json, COMP_FIELDS, d);
+    if (w < 0)
         return db_error(r);
-    touch_job(r->db, job);
+    if (w > 0)
+        touch_job(r->db, job);
     return reply_json(r, 200, render_compensation(r->db, uuid));
 }
 

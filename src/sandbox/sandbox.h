@@ -210,6 +210,13 @@ bool validate_body(struct request *r, const struct field *fields, bool creating,
 bool apply_fields(json_t *doc, const json_t *body, const struct field *fields);
 /* The stored effective_date of a row in `table` (a fixed table name). */
 void stored_date(sqlite3 *db, const char *sql, const char *uuid, char out[11]);
+/* The PUT of an effective-dated document: `body`'s FIELDS applied to doc
+ * (which it takes), and the row written back only when a value or the
+ * effective date (new_date, NULL: unchanged) really changed.  1 written,
+ * 0 nothing changed, -1 database error. */
+enum dated_table { DATED_HOME, DATED_COMPENSATION };
+int store_update_dated(sqlite3 *db, enum dated_table t, const char *uuid, json_t *doc,
+                       const json_t *body, const struct field *fields, const char *new_date);
 
 const char *check_ssn(const char *v);
 const char *check_state(const char *v);

@@ -304,3 +304,41 @@ void stored_date(sqlite3 *db, const char *sql, const char *uuid, char out[11])
         snprintf(out, 11, "%s", db_col_text(st, 0));
     sqlite3_reset(st);
 }
+
+int store_update_dated(sqlite3 *db, enum dated_table t, const char *uuid, json_t *doc,
+                       const json_t *body, const struct field *fields, const char *new_date)
+{
+    static const struct {
+        const char *date, *update;
+    } sql[] = {
+        [DATED_HOME] = {"SELECT effective_date FROM home_addresses WHERE uuid=?",
+                        "UPDATE home_addresses SET rev=rev+1, doc=?,"
+                        " effective_date=coalesce(?,effective_date) WHERE uuid=?"},
+        [DATED_COMPENSATION] = {"SELECT effective_date FROM compensations WHERE uuid=?",
+                                "UPDATE compensations SET rev=rev+1, doc=?,"
+                                " effective_date=coalesce(?,effective_date) WHERE uuid=?"},
+    };
+    /* The stored date goes into the document only for the comparison. */
+    char old_date[11];
+    stored_date(db, sql[t].date, uuid, old_date);
+    json_object_set_new(doc, "effective_date", json_string(old_date));
+    bool changed = apply_fields(doc, body, fields);
+    json_object_del(doc, "effective_date");
+    if (!changed) {
+        json_decref(doc);
+        return 0;
+    }
+    char *text = db_json_text(doc);
+    json_decref(doc);
+    sqlite3_stmt *st = db_stmt(db, sql[t].update);
+    int rc = SQLITE_ERROR;
+    if (st && text) {
+        db_bind_text(st, 1, text);
+        db_bind_text(st, 2, new_date);
+        db_bind_text(st, 3, uuid);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    free(text);
+    return rc == SQLITE_DONE ? 1 : -1;
+}
