@@ -185,8 +185,18 @@ gusto_code gusto_employee_create(gusto_client *client, const char *input_json,
                                  char **result_json, gusto_error *err);
 
 /* Validate a create input without sending anything.  GUSTO_OK or
- * GUSTO_EINVAL with err->field set. */
+ * GUSTO_EINVAL with err->field naming the first problem; when there are
+ * more, err->message ends with their count: "(and 2 more problems)". */
 gusto_code gusto_employee_validate(const char *input_json, gusto_error *err);
+
+/* Every problem of an input, not only the first: a create input
+ * (update = 0) or an update input (update = 1), checked as
+ * gusto_employee_validate() or gusto_employee_validate_update() do.
+ * *problems_json, when problems_json is not NULL, receives a JSON array of
+ * {"field", "message"}, one per problem ("[]" when there is none); release
+ * it with gusto_free(). */
+gusto_code gusto_employee_check(const char *input_json, int update, char **problems_json,
+                                gusto_error *err);
 
 /* ---- 3. Get employee ------------------------------------------------------
  * *result_json receives the employee with its current home address
@@ -209,7 +219,8 @@ gusto_code gusto_employee_update(gusto_client *client, const char *employee_uuid
                                  gusto_error *err);
 
 /* Validate update input without sending anything: GUSTO_OK or GUSTO_EINVAL
- * with err->field set ("home_address.zip"). */
+ * with err->field naming the first problem ("home_address.zip") and the
+ * count of the others at the end of err->message. */
 gusto_code gusto_employee_validate_update(const char *changes_json, gusto_error *err);
 
 /* ---- 5. Time off -----------------------------------------------------------

@@ -293,6 +293,17 @@ g employees create --input "$tmp/unknown.json"
 check "create with an unknown field exits 7" expect 7 '.error.details.field == "favourite_colour"'
 g employees create --input "$tmp/badssn.json" --dry-run
 check "create --dry-run with a bad ssn exits 7" expect 7 '.error.details.field == "ssn"'
+# Every bad field at once, not one per try.
+write multi.json '{"first_name":"","last_name":"X","email":"ada-at-example","home_address":{"street_1":"1 A","city":"B","state":"ZZ","zip":"9410"}}'
+g employees create --input "$tmp/multi.json"
+check "create lists every problem (exit 7)" expect 7 '[.error.details.errors[].field] == ["first_name","email","home_address.state","home_address.zip"]'
+check "create names the first problem and the count" json '.error.details.field == "first_name" and (.error.message | endswith("(and 3 more problems)"))'
+check "create prints each problem on stderr" eval 'stderr_has "  - email must be an email address" && stderr_has "  - home_address.zip must be a US zip code"'
+g employees create --input "$tmp/multi.json" --dry-run
+check "create --dry-run lists every problem too" expect 7 '.error.details.errors | length == 4'
+write updmulti.json '{"date_of_birth":"1990-02-30","home_address":{"state":"California"}}'
+g employees update "$ADA" --input "$tmp/updmulti.json"
+check "update lists every problem (exit 7)" expect 7 '[.error.details.errors[].field] == ["date_of_birth","home_address.state"]'
 g employees create --input "$tmp/does-not-exist.json"
 check "create with a missing file exits 2" eval 'exit_is 2 && stderr_has "does-not-exist"'
 check "refused input sent nothing" eval '[ "$(requests_sent)" = "$sent" ]'

@@ -331,7 +331,7 @@ static void test_create_invalid(void)
         {"{\"first_name\":\"A\",\"last_name\":\"B\",\"compensation\":{\"rate\":\"1.00\","
          "\"payment_unit\":\"Year\",\"flsa_status\":\"Exempt\"}}", "compensation"},
         {"{\"first_name\":\"A\",", "input"},
-        {"[1,2]", ""},
+        {"[1,2]", "input"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *res = NULL;
@@ -343,6 +343,76 @@ static void test_create_invalid(void)
     }
     CHECK_LONG((long)(gusto_request_count(c) - before), 0, "nothing was sent");
     gusto_client_free(c);
+}
+
+/* Every problem of an input, not only the first, with no server at all. */
+static void test_check_all_problems(void)
+{
+    gusto_error err;
+    char *problems = NULL;
+    const char *bad =
+        "{\"first_name\":\"\",\"last_name\":\"B\",\"ssn\":\"12-34\","
+        "\"email\":\"nope\",\"home_address\":{\"street_1\":\"1 A\",\"city\":\"C\","
+        "\"state\":\"ZZ\",\"zip\":\"1\"},\"compensation\":{\"rate\":\"1.00\","
+        "\"payment_unit\":\"Year\",\"flsa_status\":\"Exempt\"}}";
+    CHECK_LONG(gusto_employee_check(bad, 0, &problems, &err), GUSTO_EINVAL, "bad create input");
+    json_t *list = problems ? json_loads(problems, 0, NULL) : NULL;
+    static const char *const want[] = {"first_name", "email", "ssn", "home_address.state",
+                                       "home_address.zip", "compensation"};
+    CHECK(json_array_size(list) == 6, "one problem per bad field: %s",
+          problems ? problems : "(null)");
+    for (size_t i = 0; i < 6 && i < json_array_size(list); i++)
+        CHECK_STR(json_string_value(json_object_get(json_array_get(list, i), "field")), want[i],
+                  "problem field, in input order");
+    CHECK_STR(err.field, "first_name", "err names the first problem");
+    CHECK(strstr(err.message, "(and 5 more problems)") != NULL, "count in the message: %s",
+          err.message);
+    CHECK(problems && !strstr(problems, "12-34"), "the SSN is not echoed");
+    json_decref(list);
+    gusto_free(problems);
+
+    gusto_error one;
+    CHECK_LONG(gusto_employee_validate(bad, &one), GUSTO_EINVAL, "validate agrees");
+    CHECK_STR(one.message, err.message, "validate reports the same first problem and count");
+
+    CHECK_LONG(gusto_employee_check("{\"first_name\":\"A\",\"last_name\":\"B\"}", 0,
+                                    &problems, &err), GUSTO_OK, "good create input");
+    CHECK_STR(problems, "[]", "no problems");
+    gusto_free(problems);
+
+    const char *upd = "{\"date_of_birth\":\"1990-02-30\",\"self_onboarding\":true,"
+                      "\"job\":{\"hire_date\":\"soon\"}}";
+    CHECK_LONG(gusto_employee_check(upd, 1, &problems, &err), GUSTO_EINVAL, "bad update");
+    list = problems ? json_loads(problems, 0, NULL) : NULL;
+    CHECK(json_array_size(list) == 3, "three update problems: %s",
+          problems ? problems : "(null)");
+    json_decref(list);
+    gusto_free(problems);
+    CHECK_LONG(gusto_employee_check("{\"last_name\":\"B\"}", 1, NULL, &err), GUSTO_OK,
+               "an update needs no first_name");
+
+    CHECK_LONG(gusto_employee_check("{\"first_name\":", 0, &problems, &err), GUSTO_EINVAL,
+               "not JSON");
+    list = problems ? json_loads(problems, 0, NULL) : NULL;
+    CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "field")), "input",
+              "not JSON: one problem, the input");
+    json_decref(list);
+    gusto_free(problems);
+
+    /* A long value quoted in a message is cut on a character boundary. */
+    char longdate[300];
+    int at = snprintf(longdate, sizeof longdate,
+                      "{\"first_name\":\"A\",\"last_name\":\"B\",\"date_of_birth\":\"");
+    for (int i = 0; i < 30; i++) /* the euro sign: 3 bytes in UTF-8 */
+        at += snprintf(longdate + at, sizeof longdate - (size_t)at, "\\u20ac");
+    snprintf(longdate + at, sizeof longdate - (size_t)at, "\"}");
+    CHECK_LONG(gusto_employee_check(longdate, 0, &problems, &err), GUSTO_EINVAL, "long value");
+    list = problems ? json_loads(problems, 0, NULL) : NULL;
+    CHECK(list != NULL, "problems are valid JSON (UTF-8) after cutting: %s",
+          problems ? problems : "(null)");
+    CHECK(problems && strstr(problems, "...") != NULL, "a cut value ends with ...");
+    json_decref(list);
+    gusto_free(problems);
 }
 
 static void test_get(void)
@@ -947,6 +1017,7 @@ int main(int argc, char **argv)
         {"create_full", test_create_full},
         {"create_partial", test_create_partial},
         {"create_invalid", test_create_invalid},
+        {"check_all_problems", test_check_all_problems},
         {"get", test_get},
         {"update", test_update},
         {"time_off", test_time_off},

@@ -146,6 +146,19 @@ static int read_object(struct cli *cli, const char *path, char **text, json_t **
     return rc;
 }
 
+/* Every problem of a create (update = 0) or update input, before anything
+ * is sent: 0, or the exit status after reporting them all. */
+static int check_input(struct cli *cli, const char *text, int update)
+{
+    gusto_error err;
+    char *problems = NULL;
+    int rc = 0;
+    if (gusto_employee_check(text, update, &problems, &err) != GUSTO_OK)
+        rc = out_problems(cli, &err, problems);
+    gusto_free(problems);
+    return rc;
+}
+
 int cmd_employees_create(struct cli *cli, int argc, char **argv)
 {
     const char *input = NULL;
@@ -164,12 +177,11 @@ int cmd_employees_create(struct cli *cli, int argc, char **argv)
     if ((rc = read_object(cli, input, &text, &obj)) != 0)
         return rc;
     gusto_error err;
-    if (dry_run) {
-        if (gusto_employee_validate(text, &err) != GUSTO_OK)
-            rc = out_error(cli, &err, NULL);
-        else
+    if ((rc = check_input(cli, text, 0)) != 0 || dry_run) {
+        if (rc == 0)
             rc = dryrun_print(cli, dryrun_create_plan(obj, cli->company));
         json_decref(obj);
+        explicit_bzero(text, strlen(text));
         free(text);
         return rc;
     }
@@ -232,18 +244,17 @@ int cmd_employees_update(struct cli *cli, int argc, char **argv)
     if ((rc = read_object(cli, input, &text, &obj)) != 0)
         return rc;
     gusto_error err;
-    if (dry_run) {
-        if (!cli_is_uuid(uuid)) {
+    if ((rc = check_input(cli, text, 1)) != 0 || dry_run) {
+        if (rc == 0 && !cli_is_uuid(uuid)) {
             char msg[200];
             snprintf(msg, sizeof msg, "employee UUID \"%.60s\" is not a UUID", uuid);
             rc = out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, "employee_uuid",
                           "find the UUID with: gusto employees list --search NAME");
-        } else if (dryrun_validate_update(obj, &err) != GUSTO_OK) {
-            rc = out_error(cli, &err, NULL);
-        } else {
+        } else if (rc == 0) {
             rc = dryrun_print(cli, dryrun_update_plan(obj, uuid));
         }
         json_decref(obj);
+        explicit_bzero(text, strlen(text));
         free(text);
         return rc;
     }

@@ -119,64 +119,6 @@ json_t *dryrun_update_plan(const json_t *input, const char *uuid)
     return plan;
 }
 
-/* libgusto has no public check for an update, so run its create check on a
- * copy where every field an update may leave out is filled with a valid
- * stand-in: what remains to fail is a wrong type or format.  Fields only an
- * update takes are checked here. */
-gusto_code dryrun_validate_update(const json_t *input, gusto_error *err)
-{
-    static const struct { const char *part, *key, *value; } FILL[] = {
-        {NULL, "first_name", "x"},          {NULL, "last_name", "x"},
-        {"home_address", "street_1", "x"},  {"home_address", "city", "x"},
-        {"home_address", "state", "CA"},    {"home_address", "zip", "94107"},
-        {"job", "title", "x"},              {"job", "hire_date", "2000-01-01"},
-        {"compensation", "rate", "1.00"},   {"compensation", "payment_unit", "Hour"},
-        {"compensation", "flsa_status", "Nonexempt"},
-    };
-    memset(err, 0, sizeof *err);
-    const char *field = NULL;
-    if (json_object_get(input, "self_onboarding")) {
-        field = "self_onboarding";
-        snprintf(err->message, sizeof err->message, "self_onboarding cannot be changed by an "
-                                                    "update");
-    }
-    json_t *tps = json_object_get(input, "two_percent_shareholder");
-    if (!field && tps && !json_is_boolean(tps)) {
-        field = "two_percent_shareholder";
-        snprintf(err->message, sizeof err->message, "%s must be true or false", field);
-    }
-    for (int i = 0; !field && PARTS[i]; i++) {
-        json_t *p = json_object_get(input, PARTS[i]);
-        if (p && !json_is_object(p)) {
-            field = PARTS[i];
-            snprintf(err->message, sizeof err->message, "%s must be a JSON object", field);
-        }
-    }
-    if (field) {
-        err->code = GUSTO_EINVAL;
-        snprintf(err->field, sizeof err->field, "%s", field);
-        return GUSTO_EINVAL;
-    }
-    json_t *copy = json_deep_copy(input);
-    json_object_del(copy, "two_percent_shareholder");
-    if (json_object_get(copy, "compensation") && !json_object_get(copy, "job"))
-        json_object_set_new(copy, "job", json_object());
-    json_t *work = json_object_get(copy, "work_address");
-    if (work && !json_object_get(work, "location_uuid") && !json_object_get(work, "location"))
-        json_object_set_new(work, "location_uuid",
-                            json_string("00000000-0000-0000-0000-000000000000"));
-    for (size_t i = 0; i < sizeof FILL / sizeof FILL[0]; i++) {
-        json_t *o = FILL[i].part ? json_object_get(copy, FILL[i].part) : copy;
-        if (o && !json_object_get(o, FILL[i].key))
-            json_object_set_new(o, FILL[i].key, json_string(FILL[i].value));
-    }
-    char *text = json_dumps(copy, JSON_COMPACT);
-    json_decref(copy);
-    gusto_code rc = text ? gusto_employee_validate(text, err) : GUSTO_ENOMEM;
-    free(text);
-    return rc;
-}
-
 /* Print text line by line, each indented, sanitized. */
 static void indented(const char *text)
 {

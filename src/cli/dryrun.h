@@ -15,10 +15,6 @@ json_t *dryrun_create_plan(const json_t *input, const char *company);
 /* The same for gusto_employee_update() of `employee_uuid`. */
 json_t *dryrun_update_plan(const json_t *input, const char *employee_uuid);
 
-/* Check an update's fields without sending: GUSTO_OK or GUSTO_EINVAL with
- * err->field naming the path. */
-gusto_code dryrun_validate_update(const json_t *input, gusto_error *err);
-
 /* Print a plan: {"ok":true,"data":{"dry_run":true,"requests":[...]}} in JSON
  * mode, else one request per paragraph.  Secrets are masked.  Consumes
  * `plan`.  Returns 0. */

@@ -93,7 +93,8 @@ static json_t *str_or_null(const char *s)
 
 static json_t *error_object(const char *code, const char *message, long http_status,
                             const char *error_key, const char *category, const char *field,
-                            const char *request_id, const char *hint, json_t *response)
+                            const char *request_id, const char *hint, json_t *response,
+                            json_t *problems)
 {
     json_t *details = json_object();
     json_object_set_new(details, "http_status",
@@ -103,6 +104,8 @@ static json_t *error_object(const char *code, const char *message, long http_sta
     json_object_set_new(details, "field", str_or_null(field));
     if (response)
         json_object_set(details, "response", response);
+    if (problems)
+        json_object_set(details, "errors", problems);
     json_t *error = json_object();
     json_object_set_new(error, "code", json_string(code));
     /* json_string refuses invalid UTF-8; a message is never worth losing. */
@@ -116,13 +119,14 @@ static json_t *error_object(const char *code, const char *message, long http_sta
 
 static void print_envelope(const char *code, const char *message, long http_status,
                            const char *error_key, const char *category, const char *field,
-                           const char *request_id, const char *hint, json_t *response)
+                           const char *request_id, const char *hint, json_t *response,
+                           json_t *problems)
 {
     json_t *env = json_object();
     json_object_set_new(env, "ok", json_false());
     json_object_set_new(env, "error", error_object(code, message, http_status, error_key,
                                                    category, field, request_id, hint,
-                                                   response));
+                                                   response, problems));
     json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     fflush(stdout);
@@ -186,7 +190,7 @@ int out_error(struct cli *cli, const gusto_error *err, const char *response)
     if (cli->json_out)
         print_envelope(*err->category ? err->category : out_code_name(err->code), message,
                        err->http_status, err->error_key, err->category, err->field,
-                       err->request_id, err->hint, body);
+                       err->request_id, err->hint, body, NULL);
     if (!cli->json_out || !cli->quiet) {
         print_readable(message, err->field, err->hint, err->request_id);
         if (json_is_object(body))
@@ -196,11 +200,35 @@ int out_error(struct cli *cli, const gusto_error *err, const char *response)
     return rc;
 }
 
+int out_problems(struct cli *cli, const gusto_error *err, const char *problems_json)
+{
+    json_t *list = problems_json ? json_loads(problems_json, 0, NULL) : NULL;
+    if (!json_is_array(list) || json_array_size(list) < 2) {
+        json_decref(list);
+        return out_error(cli, err, NULL);
+    }
+    if (cli->json_out)
+        print_envelope(out_code_name(err->code), err->message, 0, NULL, NULL, err->field,
+                       NULL, err->hint, NULL, list);
+    if (!cli->json_out || !cli->quiet) {
+        print_readable(err->message, err->field, err->hint, NULL);
+        size_t i;
+        const json_t *e;
+        json_array_foreach(list, i, e) {
+            fputs("  - ", stderr);
+            out_text(stderr, json_string_value(json_object_get(e, "message")) ?: "?");
+            fputc('\n', stderr);
+        }
+    }
+    json_decref(list);
+    return out_exit_code(err->code, 0);
+}
+
 int out_fail(struct cli *cli, int exit_code, const char *code, const char *message,
              const char *field, const char *hint)
 {
     if (cli->json_out)
-        print_envelope(code, message, 0, NULL, NULL, field, NULL, hint, NULL);
+        print_envelope(code, message, 0, NULL, NULL, field, NULL, hint, NULL, NULL);
     if (!cli->json_out || !cli->quiet)
         print_readable(message, field, hint, NULL);
     return exit_code;
@@ -216,7 +244,7 @@ int out_usage(struct cli *cli, const char *fmt, ...)
     snprintf(hint, sizeof hint, "run 'gusto help%s%s' for usage",
              cli->command && *cli->command ? " " : "", cli->command ? cli->command : "");
     if (cli->json_out)
-        print_envelope("usage", msg, 0, NULL, NULL, NULL, NULL, hint, NULL);
+        print_envelope("usage", msg, 0, NULL, NULL, NULL, NULL, hint, NULL, NULL);
     /* A usage error is for a person even when stdout is piped. */
     fputs("gusto: error: ", stderr);
     out_text(stderr, msg);
@@ -361,7 +389,7 @@ int out_stream_error(struct cli *cli, const gusto_error *err)
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
     json_t *e = error_object(*err->category ? err->category : out_code_name(err->code),
                              message, err->http_status, err->error_key, err->category,
-                             err->field, err->request_id, err->hint, NULL);
+                             err->field, err->request_id, err->hint, NULL, NULL);
     fputs("],\"ok\":false,\"error\":", stdout);
     json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputs("}\n", stdout);

@@ -39,6 +39,13 @@ int out_error(struct cli *cli, const gusto_error *err, const char *response);
  * Returns the exit status. */
 int out_stream_error(struct cli *cli, const gusto_error *err);
 
+/* Report an input that failed libgusto's checks: err names the first
+ * problem; problems_json (from gusto_employee_check) lists every one, under
+ * details.errors in JSON mode (as `gusto batch` does) and one per line on a
+ * terminal.  Returns the
+ * exit status. */
+int out_problems(struct cli *cli, const gusto_error *err, const char *problems_json);
+
 /* Report a failure found by the CLI itself.  field and hint may be NULL.
  * Returns exit_code. */
 int out_fail(struct cli *cli, int exit_code, const char *code, const char *message,

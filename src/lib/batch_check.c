@@ -45,12 +45,6 @@ static const char *const FLSA[] = {"Exempt", "Salaried Nonexempt", "Nonexempt", 
 static const char *const ACCOUNT_TYPES[] = {"Checking", "Savings", NULL};
 static const char *const DEPOSIT_TYPES[] = {"Direct Deposit", NULL};
 static const char *const SPLIT_BY[] = {"Amount", "Percentage", NULL};
-static const char *const US_STATES[] = {
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
-    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
-    "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
-    "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR", "GU", "VI", NULL};
-
 /* The parts of an entry other than person and bank_accounts. */
 static const struct rule PERSON[] = {
     {"external_id", K_EXTERNAL_ID, true, NULL},
@@ -272,7 +266,7 @@ static void check_value(struct ctx *x, const char *path, const struct rule *r, c
             add(x, path, "must be exactly 1 character, got \"%.20s\"", s);
         break;
     case K_STATE:
-        if (!in_list(s, US_STATES))
+        if (!input_is_state(s))
             add(x, path, "must be a two-letter US state code such as CA, got \"%.20s\"", s);
         break;
     case K_ZIP: {

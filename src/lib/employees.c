@@ -488,23 +488,69 @@ static json_t *find_comp(gusto_client *c, const char *job, const json_t *body, b
 
 /* ---- validate / create ------------------------------------------------ */
 
-static gusto_code validate_all(const json_t *in, gusto_error *err)
+/* Every problem of a create input (creating) or an update input (types and
+ * formats only: an update is partial) into p. */
+static void check_input(const json_t *in, bool creating, struct input_problems *p)
 {
-    gusto_code rc = input_check(in, PART_EMPLOYEE, "", true, err);
     static const struct { const char *key; enum part part; } parts[] = {
         {"home_address", PART_HOME}, {"work_address", PART_WORK},
         {"job", PART_JOB}, {"compensation", PART_COMP}};
-    for (size_t i = 0; rc == GUSTO_OK && i < sizeof parts / sizeof parts[0]; i++) {
-        json_t *p = json_object_get(in, parts[i].key);
-        if (p)
-            rc = input_check(p, parts[i].part, parts[i].key, true, err);
+    input_check(in, creating ? PART_EMPLOYEE : PART_EMPLOYEE_UPDATE, "", creating, p);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        json_t *part = json_object_get(in, parts[i].key);
+        if (part)
+            input_check(part, parts[i].part, parts[i].key, creating, p);
     }
-    if (rc == GUSTO_OK && json_object_get(in, "compensation") && !json_object_get(in, "job")) {
-        err_set(err, GUSTO_EINVAL, "compensation needs a job: add \"job\" with title and "
-                                   "hire_date");
-        err_field(err, "compensation");
-        rc = GUSTO_EINVAL;
+    if (creating && json_object_get(in, "compensation") && !json_object_get(in, "job"))
+        input_problem(p, "compensation",
+                      "compensation needs a job: add \"job\" with title and hire_date");
+}
+
+/* GUSTO_OK, or GUSTO_EINVAL with err naming the first problem and, in its
+ * message, how many others there are. */
+static gusto_code input_verdict(const struct input_problems *p, gusto_error *err)
+{
+    if (p->count == 0)
+        return GUSTO_OK;
+    if (p->count > 1) {
+        size_t n = strlen(err->message);
+        snprintf(err->message + n, sizeof err->message - n, " (and %zu more problem%s)",
+                 p->count - 1, p->count > 2 ? "s" : "");
     }
+    return GUSTO_EINVAL;
+}
+
+static gusto_code validate_all(const json_t *in, gusto_error *err)
+{
+    struct input_problems p = {.err = err};
+    check_input(in, true, &p);
+    return input_verdict(&p, err);
+}
+
+gusto_code gusto_employee_check(const char *input_json, int update, char **problems_json,
+                                gusto_error *err)
+{
+    err_clear(err);
+    if (problems_json)
+        *problems_json = NULL;
+    json_t *in;
+    struct input_problems p = {.err = err, .list = problems_json ? json_array() : NULL};
+    gusto_code rc = parse_input(input_json, &in, err);
+    if (rc == GUSTO_OK) {
+        check_input(in, !update, &p);
+        rc = input_verdict(&p, err);
+    } else if (p.list) { /* not JSON: the one problem */
+        json_t *one = json_pack("{s:s, s:s}", "field", err->field, "message", err->message);
+        if (!one || json_array_append_new(p.list, one) != 0)
+            p.oom = true;
+    }
+    json_decref(in);
+    if (problems_json) {
+        *problems_json = p.list && !p.oom ? json_text(p.list) : NULL;
+        if (!*problems_json)
+            rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+    }
+    json_decref(p.list);
     return rc;
 }
 
@@ -796,19 +842,11 @@ static json_t *own_fields(const json_t *changes)
     return o;
 }
 
-/* Updates are partial: types and formats are checked, presence is not. */
 static gusto_code validate_update(const json_t *in, gusto_error *err)
 {
-    gusto_code rc = input_check(in, PART_EMPLOYEE_UPDATE, "", false, err);
-    static const struct { const char *key; enum part part; } parts[] = {
-        {"home_address", PART_HOME}, {"work_address", PART_WORK},
-        {"job", PART_JOB}, {"compensation", PART_COMP}};
-    for (size_t i = 0; rc == GUSTO_OK && i < sizeof parts / sizeof parts[0]; i++) {
-        json_t *p = json_object_get(in, parts[i].key);
-        if (p)
-            rc = input_check(p, parts[i].part, parts[i].key, false, err);
-    }
-    return rc;
+    struct input_problems p = {.err = err};
+    check_input(in, false, &p);
+    return input_verdict(&p, err);
 }
 
 gusto_code gusto_employee_validate_update(const char *changes_json, gusto_error *err)

@@ -72,6 +72,13 @@ static const struct rule COMP[] = {
     {NULL, 0, false, NULL},
 };
 
+/* The states, DC and the territories Gusto takes in an address. */
+static const char *const US_STATES[] = {
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+    "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+    "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR", "GU", "VI", NULL};
+
 static bool digits(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -112,6 +119,14 @@ bool input_is_money(const char *s)
     return *p == 0 && p - s <= 20;
 }
 
+bool input_is_state(const char *s)
+{
+    for (int i = 0; US_STATES[i]; i++)
+        if (strcmp(US_STATES[i], s) == 0)
+            return true;
+    return false;
+}
+
 bool input_is_uuid(const char *s)
 {
     if (strlen(s) != 36)
@@ -144,18 +159,168 @@ static bool ssn_digits(const char *s, char out[10])
     return n == 9;
 }
 
-static gusto_code fail(gusto_error *err, const char *prefix, const char *name,
-                       const char *fmt, const char *detail)
+/* Record one problem: the first goes into p->err, every one into p->list. */
+void input_problem(struct input_problems *p, const char *field, const char *message)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", name);
-    err_set(err, GUSTO_EINVAL, fmt, path, detail ? detail : "");
-    err_field(err, path);
-    return GUSTO_EINVAL;
+    if (p->count++ == 0) {
+        err_set(p->err, GUSTO_EINVAL, "%s", message);
+        err_field(p->err, field);
+    }
+    if (p->list) {
+        json_t *one = json_pack("{s:s, s:s}", "field", field, "message", message);
+        if (!one || json_array_append_new(p->list, one) != 0)
+            p->oom = true;
+    }
 }
 
-static gusto_code check_rules(const json_t *obj, const struct rule *rules, bool creating,
-                              const char *prefix, gusto_error *err)
+/* A problem of the field prefix.name; fmt gets the path, then detail.
+ * Returns false, for "return fail(...)" in a check. */
+static bool fail(struct input_problems *p, const char *prefix, const char *name,
+                 const char *fmt, const char *detail)
+{
+    char path[128], msg[512];
+    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", name);
+    snprintf(msg, sizeof msg, fmt, path, detail ? detail : "");
+    input_problem(p, path, msg);
+    return false;
+}
+
+/* The start of a value for a message: at most CLIP_MAX bytes, cut on a
+ * UTF-8 character boundary (s is valid UTF-8: jansson decoded it), with
+ * "..." when cut. */
+enum { CLIP_MAX = 40 };
+static const char *clip(const char *s, char out[CLIP_MAX + 4])
+{
+    size_t n = strlen(s);
+    if (n <= CLIP_MAX)
+        return s;
+    n = CLIP_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* s[n] continues a character: cut before that character */
+    memcpy(out, s, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
+/* One field against its rule: true when it passes (at most one problem
+ * is recorded per field). */
+static bool check_field(const json_t *obj, const struct rule *r, bool creating,
+                        const char *prefix, struct input_problems *p)
+{
+    const json_t *v = json_object_get(obj, r->name);
+    if (!v) {
+        if (creating && r->required)
+            return fail(p, prefix, r->name, "%s is required%s", NULL);
+        return true;
+    }
+    bool nullable = r->kind == K_STR_NULL || r->kind == K_BOOL_NULL ||
+                    r->kind == K_DATE_NULL || r->kind == K_EMAIL;
+    if (json_is_null(v)) {
+        if (!nullable)
+            return fail(p, prefix, r->name, "%s cannot be null%s", NULL);
+        return true;
+    }
+    switch (r->kind) {
+    case K_BOOL: case K_BOOL_NULL:
+        if (!json_is_boolean(v))
+            return fail(p, prefix, r->name, "%s must be true or false%s", NULL);
+        return true;
+    case K_OBJECT:
+        if (!json_is_object(v))
+            return fail(p, prefix, r->name, "%s must be a JSON object%s", NULL);
+        return true;
+    case K_ARRAY:
+        if (!json_is_array(v))
+            return fail(p, prefix, r->name, "%s must be an array%s", NULL);
+        return true;
+    case K_MONEY:
+        if (json_is_number(v))
+            return fail(p, prefix, r->name,
+                        "%s must be a decimal string such as \"70000.00\", not a "
+                        "number%s", NULL);
+        break;
+    default:
+        break;
+    }
+    if (!json_is_string(v))
+        return fail(p, prefix, r->name, "%s must be a string%s", NULL);
+    const char *s = json_string_value(v);
+    char tmp[10], shown[CLIP_MAX + 4];
+    switch (r->kind) {
+    case K_STR:
+        if (r->required && !*s)
+            return fail(p, prefix, r->name, "%s cannot be blank%s", NULL);
+        break;
+    case K_DATE: case K_DATE_NULL:
+        if (!input_is_date(s))
+            return fail(p, prefix, r->name,
+                        "%s must be a real date as YYYY-MM-DD, got \"%s\"", clip(s, shown));
+        break;
+    case K_MONEY:
+        if (!input_is_money(s))
+            return fail(p, prefix, r->name,
+                        "%s must be a decimal string such as \"70000.00\", got \"%s\"",
+                        clip(s, shown));
+        break;
+    case K_ENUM: {
+        bool ok = false;
+        for (int i = 0; r->values[i]; i++)
+            ok |= strcmp(r->values[i], s) == 0;
+        if (!ok) {
+            char allowed[256] = "";
+            size_t n = 0;
+            for (int i = 0; r->values[i]; i++)
+                n += (size_t)snprintf(allowed + n, sizeof allowed - n, "%s%s",
+                                      i ? ", " : "", r->values[i]);
+            return fail(p, prefix, r->name, "%s must be one of: %s", allowed);
+        }
+        break;
+    }
+    case K_SSN:
+        /* Never echo the value: it is a secret. */
+        if (!ssn_digits(s, tmp))
+            return fail(p, prefix, r->name,
+                        "%s must be 9 digits (123456789 or 123-45-6789)%s", NULL);
+        break;
+    case K_EMAIL: {
+        const char *at = strchr(s, '@');
+        if (!at || at == s || !strchr(at, '.') || strchr(s, ' '))
+            return fail(p, prefix, r->name,
+                        "%s must be an email address, got \"%s\"", clip(s, shown));
+        break;
+    }
+    case K_STATE:
+        if (!input_is_state(s))
+            return fail(p, prefix, r->name,
+                        "%s must be a two-letter US state code such as CA, got \"%s\"",
+                        clip(s, shown));
+        break;
+    case K_ZIP: {
+        size_t n = strlen(s);
+        if (!((n == 5 && digits(s, 5)) ||
+              (n == 10 && digits(s, 5) && s[5] == '-' && digits(s + 6, 4))))
+            return fail(p, prefix, r->name,
+                        "%s must be a US zip code, 12345 or 12345-6789, got \"%s\"",
+                        clip(s, shown));
+        break;
+    }
+    case K_INITIAL:
+        if (strlen(s) > 1)
+            return fail(p, prefix, r->name, "%s must be a single letter, got \"%s\"",
+                        clip(s, shown));
+        break;
+    case K_UUID:
+        if (!input_is_uuid(s))
+            return fail(p, prefix, r->name, "%s must be a UUID, got \"%s\"", clip(s, shown));
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+static void check_rules(const json_t *obj, const struct rule *rules, bool creating,
+                        const char *prefix, struct input_problems *p)
 {
     const char *key;
     json_t *v;
@@ -170,129 +335,19 @@ static gusto_code check_rules(const json_t *obj, const struct rule *rules, bool 
             for (const struct rule *x = rules; x->name && n < sizeof known - 40; x++)
                 n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "",
                                       x->name);
-            return fail(err, prefix, key, "%s: unknown field; expected one of: %s", known);
+            fail(p, prefix, key, "%s: unknown field; expected one of: %s", known);
         }
     }
-    for (const struct rule *r = rules; r->name; r++) {
-        v = json_object_get(obj, r->name);
-        if (!v) {
-            if (creating && r->required)
-                return fail(err, prefix, r->name, "%s is required%s", NULL);
-            continue;
-        }
-        bool nullable = r->kind == K_STR_NULL || r->kind == K_BOOL_NULL ||
-                        r->kind == K_DATE_NULL || r->kind == K_EMAIL;
-        if (json_is_null(v)) {
-            if (!nullable)
-                return fail(err, prefix, r->name, "%s cannot be null%s", NULL);
-            continue;
-        }
-        switch (r->kind) {
-        case K_BOOL: case K_BOOL_NULL:
-            if (!json_is_boolean(v))
-                return fail(err, prefix, r->name, "%s must be true or false%s", NULL);
-            continue;
-        case K_OBJECT:
-            if (!json_is_object(v))
-                return fail(err, prefix, r->name, "%s must be a JSON object%s", NULL);
-            continue;
-        case K_ARRAY:
-            if (!json_is_array(v))
-                return fail(err, prefix, r->name, "%s must be an array%s", NULL);
-            continue;
-        case K_MONEY:
-            if (json_is_number(v))
-                return fail(err, prefix, r->name,
-                            "%s must be a decimal string such as \"70000.00\", not a "
-                            "number%s", NULL);
-            break;
-        default:
-            break;
-        }
-        if (!json_is_string(v))
-            return fail(err, prefix, r->name, "%s must be a string%s", NULL);
-        const char *s = json_string_value(v);
-        char tmp[10];
-        switch (r->kind) {
-        case K_STR:
-            if (r->required && !*s)
-                return fail(err, prefix, r->name, "%s cannot be blank%s", NULL);
-            break;
-        case K_DATE: case K_DATE_NULL:
-            if (!input_is_date(s))
-                return fail(err, prefix, r->name,
-                            "%s must be a real date as YYYY-MM-DD, got \"%.40s\"", s);
-            break;
-        case K_MONEY:
-            if (!input_is_money(s))
-                return fail(err, prefix, r->name,
-                            "%s must be a decimal string such as \"70000.00\", got \"%.40s\"",
-                            s);
-            break;
-        case K_ENUM: {
-            bool ok = false;
-            for (int i = 0; r->values[i]; i++)
-                ok |= strcmp(r->values[i], s) == 0;
-            if (!ok) {
-                char allowed[256] = "";
-                size_t n = 0;
-                for (int i = 0; r->values[i]; i++)
-                    n += (size_t)snprintf(allowed + n, sizeof allowed - n, "%s%s",
-                                          i ? ", " : "", r->values[i]);
-                return fail(err, prefix, r->name, "%s must be one of: %s", allowed);
-            }
-            break;
-        }
-        case K_SSN:
-            /* Never echo the value: it is a secret. */
-            if (!ssn_digits(s, tmp))
-                return fail(err, prefix, r->name,
-                            "%s must be 9 digits (123456789 or 123-45-6789)%s", NULL);
-            break;
-        case K_EMAIL: {
-            const char *at = strchr(s, '@');
-            if (!at || at == s || !strchr(at, '.') || strchr(s, ' '))
-                return fail(err, prefix, r->name,
-                            "%s must be an email address, got \"%.60s\"", s);
-            break;
-        }
-        case K_STATE:
-            if (strlen(s) != 2 || !isupper((unsigned char)s[0]) ||
-                !isupper((unsigned char)s[1]))
-                return fail(err, prefix, r->name,
-                            "%s must be a two-letter state code such as CA, got \"%.20s\"", s);
-            break;
-        case K_ZIP: {
-            size_t n = strlen(s);
-            if (!((n == 5 && digits(s, 5)) ||
-                  (n == 10 && digits(s, 5) && s[5] == '-' && digits(s + 6, 4))))
-                return fail(err, prefix, r->name,
-                            "%s must be a US zip code, 12345 or 12345-6789, got \"%.20s\"", s);
-            break;
-        }
-        case K_INITIAL:
-            if (strlen(s) > 1)
-                return fail(err, prefix, r->name, "%s must be a single letter, got \"%.20s\"",
-                            s);
-            break;
-        case K_UUID:
-            if (!input_is_uuid(s))
-                return fail(err, prefix, r->name, "%s must be a UUID, got \"%.60s\"", s);
-            break;
-        default:
-            break;
-        }
-    }
-    return GUSTO_OK;
+    for (const struct rule *r = rules; r->name; r++)
+        check_field(obj, r, creating, prefix, p);
 }
 
-gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
-                       bool creating, gusto_error *err)
+void input_check(const json_t *obj, enum part part, const char *prefix, bool creating,
+                 struct input_problems *p)
 {
     if (!json_is_object(obj)) {
-        err_set(err, GUSTO_EINVAL, "%s must be a JSON object", *prefix ? prefix : "input");
-        err_field(err, prefix);
-        return GUSTO_EINVAL;
+        fail(p, "", *prefix ? prefix : "input", "%s must be a JSON object%s", NULL);
+        return;
     }
     if (part == PART_EMPLOYEE_UPDATE)
         creating = false;
@@ -301,32 +356,27 @@ gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
                                : part == PART_HOME ? HOME
                                : part == PART_WORK ? WORK
                                : part == PART_JOB ? JOB : COMP;
-    gusto_code rc = check_rules(obj, rules, creating, prefix, err);
-    if (rc != GUSTO_OK)
-        return rc;
+    check_rules(obj, rules, creating, prefix, p);
     if (part == PART_EMPLOYEE) {
         if (json_is_true(json_object_get(obj, "self_onboarding")) &&
             !json_is_string(json_object_get(obj, "email")))
-            return fail(err, prefix, "email", "%s is required when self_onboarding is true%s",
-                        NULL);
+            fail(p, prefix, "email", "%s is required when self_onboarding is true%s", NULL);
         const char *dob = json_string_value(json_object_get(obj, "date_of_birth"));
-        if (dob) {
+        if (dob && input_is_date(dob)) {
             char today[11];
             time_t t = time(NULL);
             struct tm tm;
             localtime_r(&t, &tm);
             strftime(today, sizeof today, "%Y-%m-%d", &tm);
             if (strcmp(dob, today) > 0)
-                return fail(err, prefix, "date_of_birth", "%s cannot be in the future%s",
-                            NULL);
+                fail(p, prefix, "date_of_birth", "%s cannot be in the future%s", NULL);
         }
     }
     if (part == PART_WORK && creating && !json_object_get(obj, "location_uuid") &&
         !json_object_get(obj, "location"))
-        return fail(err, prefix, "location_uuid",
-                    "%s is required (or give \"location\": a street, city or zip to match "
-                    "one of the company's locations)%s", NULL);
-    return GUSTO_OK;
+        fail(p, prefix, "location_uuid",
+             "%s is required (or give \"location\": a street, city or zip to match "
+             "one of the company's locations)%s", NULL);
 }
 
 bool input_ssn_digits(const char *s, char out[10]) { return ssn_digits(s, out); }

@@ -107,16 +107,27 @@ void err_field(gusto_error *err, const char *field);
 void err_hint(gusto_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* input.c: validate caller JSON against Gusto's field rules.  prefix is the
- * path of the object ("" or "home_address").  Returns GUSTO_OK or
- * GUSTO_EINVAL with err->field set. */
+ * path of the object ("" or "home_address").  Every problem is counted; the
+ * first is set in err (GUSTO_EINVAL, err->field its path), and each is
+ * appended to list, when not NULL, as {"field", "message"}. */
 enum part { PART_EMPLOYEE, PART_EMPLOYEE_UPDATE, PART_HOME, PART_WORK, PART_JOB, PART_COMP };
-gusto_code input_check(const json_t *obj, enum part part, const char *prefix,
-                       bool creating, gusto_error *err);
+struct input_problems {
+    gusto_error *err;
+    json_t *list;
+    size_t count;
+    bool oom; /* a problem could not be appended to list */
+};
+void input_check(const json_t *obj, enum part part, const char *prefix, bool creating,
+                 struct input_problems *p);
+/* A problem found outside the field rules; message already names field. */
+void input_problem(struct input_problems *p, const char *field, const char *message);
 
 /* Strict formats shared by every input check: a real YYYY-MM-DD date, an
- * 8-4-4-4-12 hex UUID, a decimal money string such as "70000.00". */
+ * 8-4-4-4-12 hex UUID, a decimal money string such as "70000.00", a US
+ * state code. */
 bool input_is_date(const char *s);
 bool input_is_uuid(const char *s);
+bool input_is_state(const char *s); /* a state, DC or territory: "CA" */
 bool input_is_money(const char *s);
 
 /* Fill out with the nine digits of an SSN given as 123456789 or
