@@ -5,7 +5,6 @@
  * rate limiter counts per grant). */
 #include "sandbox/sandbox.h"
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -17,15 +16,6 @@ const char *const SB_ALL_SCOPES =
     "employee_time_off_activities:read time_off_policies:read time_off_requests:read "
     "people_batches:read people_batches:write company_admin:read signatories:read "
     "employments:read employments:write";
-
-static void sha256_hex(const char *s, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
 
 int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
                    const char *scopes, long ttl_seconds)

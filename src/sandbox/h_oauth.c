@@ -56,15 +56,6 @@ static const char ADMIN_NAME[] = "Jordan Blake";
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void sha256_hex(const char *s, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* 32 random bytes as 43 base64url characters. */
 static int random_token(char out[44])
 {

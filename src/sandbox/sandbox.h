@@ -99,6 +99,9 @@ bool valid_date(const char *s);                 /* strict YYYY-MM-DD */
 bool valid_uuid(const char *s);
 bool all_digits(const char *s, size_t n);
 uint64_t splitmix64(uint64_t *state);
+/* SHA-256 of a NUL-terminated secret, as 64 hex digits: how tokens, codes
+ * and client secrets are stored. */
+void sha256_hex(const char *s, char out[65]);
 
 /* ---- requests (server.c) -------------------------------------------- */
 
