@@ -126,6 +126,8 @@ act "$KA" create-employee '{"first_name":"Partial","last_name":"Person","work_ad
 check "create-employee with a failed part: 207 and a warning" '[ "$code" = 207 ] && [ "$(j .ok)" = true ] && [ "$(j ".data.warnings[0].entity")" = work_address ]' "$code $(head -c 600 "$T/r.json")"
 act "$KA" create-employee '{"first_name":"NoLast"}'
 check "create-employee, invalid input: 400" '[ "$code" = 400 ] && [ "$(j .ok)" = false ] && [ -n "$(j .error.message)" ]' "$code $(cat "$T/r.json")"
+act "$KA" create-employee '{"first_name":"","last_name":"X","home_address":{"street_1":"1 A","city":"B","state":"ZZ","zip":"1"}}'
+check "create-employee lists every problem" '[ "$code" = 400 ] && [ "$(j "[.error.details.errors[].field]|join(\",\")")" = "first_name,home_address.state,home_address.zip" ]' "$code $(cat "$T/r.json")"
 act "$KA" get-employee "{\"employee_uuid\":\"$EMP\"}"
 check "get-employee" '[ "$code" = 200 ] && [ "$(j .data.uuid)" = "$EMP" ] && [ "$(j .data.current_home_address.city)" = Austin ]' "$code $(head -c 400 "$T/r.json")"
 act "$KA" get-employee '{"employee_uuid":"00000000-0000-4000-8000-000000000000"}'

@@ -180,12 +180,34 @@ static void employee_uuid_of(struct action_ctx *x, const json_t *emp)
         snprintf(x->employee, sizeof x->employee, "%s", u);
 }
 
+/* Every problem of a create (update = 0) or update input, before anything
+ * is sent: true when there is none, else the envelope names the first and
+ * lists them all under details.errors, as the CLI does. */
+static bool input_ok(struct action_ctx *x, const char *text, int update)
+{
+    gusto_error e;
+    char *problems = NULL;
+    gusto_code code = gusto_employee_check(text, update, &problems, &e);
+    if (code != GUSTO_OK) {
+        fail_lib(x, &e, NULL);
+        json_t *list = problems ? json_loads(problems, 0, NULL) : NULL;
+        json_t *details = json_object_get(json_object_get(x->envelope, "error"), "details");
+        if (list && details)
+            json_object_set(details, "errors", list);
+        json_decref(list);
+    }
+    gusto_free(problems);
+    return code == GUSTO_OK;
+}
+
 static void a_create(struct action_ctx *x, gusto_client *c)
 {
     char *text = payload_text(x, "employee");
     char *result = NULL;
     gusto_error e;
-    gusto_code code = text ? gusto_employee_create(c, text, &result, &e) : GUSTO_ENOMEM;
+    gusto_code code = !text ? GUSTO_ENOMEM
+                      : input_ok(x, text, 0) ? gusto_employee_create(c, text, &result, &e)
+                                             : GUSTO_EINVAL;
     if (text) {
         explicit_bzero(text, strlen(text));
         free(text);
@@ -194,7 +216,7 @@ static void a_create(struct action_ctx *x, gusto_client *c)
         gusto_free(result);
         if (!text)
             fail(x, 500, "out_of_memory", "out of memory", NULL);
-        else
+        else if (!x->envelope) /* input_ok() reported the input's problems */
             fail_lib(x, &e, NULL);
         return;
     }
@@ -234,7 +256,9 @@ static void a_update(struct action_ctx *x, gusto_client *c)
     char *text = payload_text(x, "changes");
     char *result = NULL;
     gusto_error e;
-    gusto_code code = text ? gusto_employee_update(c, uuid, text, &result, &e) : GUSTO_ENOMEM;
+    gusto_code code = !text ? GUSTO_ENOMEM
+                      : input_ok(x, text, 1) ? gusto_employee_update(c, uuid, text, &result, &e)
+                                             : GUSTO_EINVAL;
     if (text) {
         explicit_bzero(text, strlen(text));
         free(text);
@@ -243,7 +267,7 @@ static void a_update(struct action_ctx *x, gusto_client *c)
         gusto_free(result);
         if (!text)
             fail(x, 500, "out_of_memory", "out of memory", NULL);
-        else
+        else if (!x->envelope) /* input_ok() reported the input's problems */
             fail_lib(x, &e, NULL);
         return;
     }
