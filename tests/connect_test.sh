@@ -88,18 +88,8 @@ fi
 
 # ---- helpers ------------------------------------------------------------------
 
-track() { pids="$pids $1"; }
-untrack() {
-    rest=""
-    for p in $pids; do [ "$p" = "$1" ] || rest="$rest $p"; done
-    pids=$rest
-}
-# stop PID: SIGTERM, wait, forget.
-stop() {
-    kill "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-    untrack "$1"
-}
+# track, untrack, stop, free_port
+. tests/procs.sh
 # reap PID: wait for it; sets RC.
 reap() {
     wait "$1"
@@ -108,17 +98,6 @@ reap() {
 }
 
 hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
-
-# A TCP port on 127.0.0.1 that nobody listens on (curl: "couldn't connect").
-free_port() {
-    while :; do
-        # below Linux's ephemeral range, so --port 0 cannot take it meanwhile
-        fp=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000 ))
-        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$fp/"
-        [ $? -eq 7 ] && break
-    done
-    echo "$fp"
-}
 
 # start_sandbox TAG ARGS...: sets SB_URL, SB_PORT, SB_PID, SB_LOG, SB_COMPANY.
 start_sandbox() {

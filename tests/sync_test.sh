@@ -108,27 +108,8 @@ fi
 
 # ---- helpers --------------------------------------------------------------------
 
-track() { pids="$pids $1"; }
-untrack() {
-    rest=""
-    for p in $pids; do [ "$p" = "$1" ] || rest="$rest $p"; done
-    pids=$rest
-}
-stop() {
-    kill "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-    untrack "$1"
-}
-
-# A TCP port on 127.0.0.1 that nobody listens on.
-free_port() {
-    while :; do
-        fp=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000 ))
-        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$fp/"
-        [ $? -eq 7 ] && break
-    done
-    echo "$fp"
-}
+# track, untrack, stop, free_port
+. tests/procs.sh
 
 TOKEN=sync-test-token-5d1e
 OTHER_TOKEN=sync-test-other-9a2c
