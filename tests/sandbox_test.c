@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -796,6 +797,173 @@ static void test_time_off(void)
     down();
 }
 
+/* ---- time off policies ------------------------------------------------------ */
+
+static const struct http_case POLICY_CASES[] = {
+    {"list", "GET", "/v1/companies/{C}/time_off_policies", T, NULL, 200,
+     {"#=2", "[0].name=Paid Time Off", "[0].policy_type=vacation", "[0].is_active=true",
+      "[0].employees#=50", "[1].policy_type=sick", "[0].version?", "[0].policy_reset_date=01-01"}},
+    {"list, other company", "GET", "/v1/companies/{C}/time_off_policies", OTH, NULL, 404,
+     {NULL}},
+    {"list, no time_off_policies:read", "GET", "/v1/companies/{C}/time_off_policies", RO, NULL,
+     403, {"errors[0].category=missing_permissions"}},
+    {"get", "GET", "/v1/time_off_policies/{P0}", T, NULL, 200,
+     {"uuid={P0}", "company_uuid={C}", "accrual_method=per_hour_worked", "accrual_rate=6.67",
+      "paid_out_on_termination=true", "complete=true", "employees#=50", "employees[0].balance?"}},
+    {"get, unknown", "GET", "/v1/time_off_policies/00000000-0000-4000-8000-000000000000", T,
+     NULL, 404, {NULL}},
+    {"get, other company", "GET", "/v1/time_off_policies/{P0}", OTH, NULL, 404, {NULL}},
+    {"create, nothing", "POST", "/v1/companies/{C}/time_off_policies", T, "{}", 422,
+     {"errors#=3", "errors[0].error_key=name", "errors[1].error_key=policy_type",
+      "errors[2].error_key=accrual_method"}},
+    {"create, bad values", "POST", "/v1/companies/{C}/time_off_policies", T,
+     "{\"name\":\"X\",\"policy_type\":\"holiday\",\"accrual_method\":\"per_week\","
+     "\"accrual_rate\":40,\"accrual_waiting_period_days\":-1,\"policy_reset_date\":\"13-01\"}",
+     422,
+     {"errors#=5", "errors[0].error_key=policy_type", "errors[1].error_key=accrual_method",
+      "errors[2].error_key=accrual_rate", "errors[3].error_key=accrual_waiting_period_days",
+      "errors[4].error_key=policy_reset_date"}},
+    {"create, unlimited with a rate", "POST", "/v1/companies/{C}/time_off_policies", T,
+     "{\"name\":\"X\",\"policy_type\":\"vacation\",\"accrual_method\":\"unlimited\","
+     "\"accrual_rate\":\"8.0\"}",
+     422, {"errors[0].error_key=accrual_rate"}},
+    {"create, other company", "POST", "/v1/companies/{C}/time_off_policies", OTH,
+     "{\"name\":\"X\",\"policy_type\":\"vacation\",\"accrual_method\":\"unlimited\"}", 404,
+     {NULL}},
+};
+
+/* The policy in R, as a Time-Off-Policy: how many employees, and the
+ * balance of the first. */
+static void policy_has(long employees, const char *balance0, const char *what)
+{
+    CHECK(R.status == 200, "%s: status %ld", what, R.status);
+    CHECK_LONG(jlen(R.json, "employees"), employees, what);
+    if (balance0)
+        CHECK_STR(jstr(R.json, "employees[0].balance"), balance0, what);
+}
+
+static void test_time_off_policies(void)
+{
+    if (!up())
+        { down(); return; }
+    req(&R, "GET", T, NULL, "%s", P("/v1/companies/{C}/time_off_policies"));
+    set_var_json("P0", R.json, "[0].uuid");
+    set_var_json("P1", R.json, "[1].uuid");
+    run_cases(POLICY_CASES, NELEM(POLICY_CASES));
+
+    /* Create, then update with versions. */
+    req(&R, "POST", T,
+        "{\"name\":\"Floating\",\"policy_type\":\"vacation\","
+        "\"accrual_method\":\"per_calendar_year\",\"accrual_rate\":\"40.0\"}",
+        "%s", P("/v1/companies/{C}/time_off_policies"));
+    CHECK_LONG(R.status, 201, "create: 201");
+    CHECK_STR(jtext(R.json, "complete", (char[16]){0}, 16), "true", "a rate makes it complete");
+    CHECK_LONG(jlen(R.json, "employees"), 0, "a new policy has nobody");
+    set_var_json("NP", R.json, "uuid");
+    char v1[64];
+    snprintf(v1, sizeof v1, "%s", jstr(R.json, "version") ? jstr(R.json, "version") : "");
+    req(&R, "GET", T, NULL, "%s", P("/v1/companies/{C}/time_off_policies"));
+    CHECK_LONG(jlen(R.json, ""), 3, "the list has the new policy");
+    req(&R, "PUT", T, "{\"name\":\"x\"}", "%s", P("/v1/time_off_policies/{NP}"));
+    CHECK_LONG(R.status, 422, "update without a version: 422");
+    req(&R, "PUT", T, "{\"version\":\"0123456789abcdef0123456789abcdef\",\"name\":\"x\"}", "%s",
+        P("/v1/time_off_policies/{NP}"));
+    CHECK_LONG(R.status, 409, "update with a stale version: 409");
+    char body[256];
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"name\":\"Floating Holiday\","
+             "\"max_hours\":\"16.0\"}", v1);
+    req(&R, "PUT", T, body, "%s", P("/v1/time_off_policies/{NP}"));
+    CHECK_LONG(R.status, 200, "update: 200");
+    CHECK_STR(jstr(R.json, "name"), "Floating Holiday", "the name changed");
+    CHECK_STR(jstr(R.json, "max_hours"), "16.0", "max_hours changed");
+    CHECK(jstr(R.json, "version") && strcmp(jstr(R.json, "version"), v1) != 0,
+          "the version moved");
+    req(&R, "PUT", OTH, body, "%s", P("/v1/time_off_policies/{NP}"));
+    CHECK_LONG(R.status, 404, "another company's update: 404");
+
+    /* Employees: add, balance, remove. */
+    req(&R, "PUT", T, "{\"employees\":[]}", "%s", P("/v1/time_off_policies/{NP}/add_employees"));
+    CHECK_LONG(R.status, 422, "add nobody: 422");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"8\"},"
+                        "{\"uuid\":\"00000000-0000-4000-8000-000000000000\"}]}"),
+        "%s", P("/v1/time_off_policies/{NP}/add_employees"));
+    CHECK_LONG(R.status, 422, "an unknown employee: 422, and nobody is added");
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "employees", "the error names employees");
+    req(&R, "GET", T, NULL, "%s", P("/v1/time_off_policies/{NP}"));
+    policy_has(0, NULL, "after the refused add, nobody is on it");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"8\"}]}"), "%s",
+        P("/v1/time_off_policies/{NP}/add_employees"));
+    policy_has(1, "8.0", "add with a starting balance");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
+    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 3, "the employee shows three policies");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"12.5\"}]}"), "%s",
+        P("/v1/time_off_policies/{NP}/balance"));
+    policy_has(1, "12.5", "balance update");
+    req(&R, "GET", T, NULL, "%s",
+        P("/v1/employees/{E0}/time_off_activities?time_off_type=vacation"));
+    long last = jlen(R.json, "") - 1;
+    char path[64];
+    snprintf(path, sizeof path, "[%ld].balance_change", last);
+    CHECK_STR(jstr(R.json, path), "4.5", "the activity records the change");
+    snprintf(path, sizeof path, "[%ld].policy_name", last);
+    CHECK_STR(jstr(R.json, path), "Floating Holiday", "the activity names the policy");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\",\"balance\":\"1.0\"}]}"), "%s",
+        P("/v1/time_off_policies/{NP}/balance"));
+    CHECK_LONG(R.status, 422, "balance of someone not on the policy: 422");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
+        P("/v1/time_off_policies/{NP}/remove_employees"));
+    policy_has(0, NULL, "remove");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
+    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 2, "the employee is off it again");
+
+    /* Employees need a job. */
+    req(&R, "POST", T, "{\"first_name\":\"Nojob\",\"last_name\":\"Person\"}", "%s",
+        P("/v1/companies/{C}/employees"));
+    set_var_json("NJ", R.json, "uuid");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{NJ}\"}]}"), "%s",
+        P("/v1/time_off_policies/{NP}/add_employees"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].message") &&
+              strstr(jstr(R.json, "errors[0].message"), "job"),
+          "an employee without a job: 422 that says so (status %ld)", R.status);
+
+    /* Unlimited policies have no balances. */
+    req(&R, "POST", T,
+        "{\"name\":\"Unlimited PTO\",\"policy_type\":\"vacation\",\"accrual_method\":"
+        "\"unlimited\"}",
+        "%s", P("/v1/companies/{C}/time_off_policies"));
+    CHECK_LONG(R.status, 201, "create unlimited: 201");
+    CHECK(json_is_null(jget(R.json, "accrual_rate")), "unlimited: accrual_rate is null");
+    set_var_json("UP", R.json, "uuid");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\",\"balance\":\"5.0\"}]}"), "%s",
+        P("/v1/time_off_policies/{UP}/add_employees"));
+    CHECK_LONG(R.status, 422, "unlimited: no starting balance");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\"}]}"), "%s",
+        P("/v1/time_off_policies/{UP}/add_employees"));
+    policy_has(1, "0.0", "unlimited: add without a balance");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\",\"balance\":\"5.0\"}]}"), "%s",
+        P("/v1/time_off_policies/{UP}/balance"));
+    CHECK_LONG(R.status, 422, "unlimited: no balance update");
+
+    /* Deactivate: everyone off, version null, no more changes. */
+    req(&R, "PUT", T, NULL, "%s", P("/v1/time_off_policies/{P0}/deactivate"));
+    CHECK_LONG(R.status, 200, "deactivate with no body: 200");
+    CHECK_STR(jtext(R.json, "is_active", (char[16]){0}, 16), "false", "is_active false");
+    CHECK(json_is_null(jget(R.json, "version")), "a deactivated policy's version is null");
+    CHECK_LONG(jlen(R.json, "employees"), 0, "nobody is on a deactivated policy");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
+    CHECK_STR(jstr(R.json, "eligible_paid_time_off[0].policy_name"), "Sick Leave",
+              "the employee keeps only the sick policy");
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"name\":\"x\"}", v1);
+    req(&R, "PUT", T, body, "%s", P("/v1/time_off_policies/{P0}"));
+    CHECK_LONG(R.status, 422, "update a deactivated policy: 422");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P0}/add_employees"));
+    CHECK_LONG(R.status, 422, "add to a deactivated policy: 422");
+    req(&R, "PUT", RO, NULL, "%s", P("/v1/time_off_policies/{P1}/deactivate"));
+    CHECK_LONG(R.status, 403, "deactivate needs time_off_policies:write");
+    down();
+}
+
 /* ---- versions and the 409 race ---------------------------------------------- */
 
 struct racer {
@@ -1296,6 +1464,51 @@ static void test_faults(void)
 
 /* ---- persistence ------------------------------------------------------------------------ */
 
+/* A --data file written before time_off_policies had rev, active and doc:
+ * the sandbox adds the columns, and the policies work. */
+static void test_old_data_file(void)
+{
+    char dir[] = "/tmp/gusto-sbtest-old-XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+        return;
+    char db[128];
+    snprintf(db, sizeof db, "%s/old.db", dir);
+    sqlite3 *h = NULL;
+    bool made = sqlite3_open(db, &h) == SQLITE_OK &&
+                sqlite3_exec(h, "CREATE TABLE time_off_policies(uuid TEXT PRIMARY KEY,"
+                                " company_uuid TEXT NOT NULL, name TEXT NOT NULL,"
+                                " policy_type TEXT NOT NULL, accrual_rate TEXT NOT NULL,"
+                                " paid_out INTEGER NOT NULL)", NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(h);
+    CHECK(made, "an old-shaped time_off_policies table");
+    const char *args[] = {"--seed", "demo", "--token", T, "--rate-limit", "0", "--data", db,
+                          NULL};
+    memset(&R, 0, sizeof R);
+    bool started = made && sb_startv(&SB, args);
+    CHECK(started, "the sandbox starts on the old file");
+    if (started) {
+        req(&R, "GET", T, NULL, "/v1/companies/%s/time_off_policies", SB.company);
+        CHECK(R.status == 200 && jlen(R.json, "") == 2 && jstr(R.json, "[0].version"),
+              "the old file's policies list, with versions (status %ld)", R.status);
+        char path[128], body[160];
+        snprintf(path, sizeof path, "/v1/time_off_policies/%s",
+                 jstr(R.json, "[0].uuid") ? jstr(R.json, "[0].uuid") : "none");
+        snprintf(body, sizeof body, "{\"version\":\"%s\",\"max_hours\":\"99.0\"}",
+                 jstr(R.json, "[0].version") ? jstr(R.json, "[0].version") : "");
+        req(&R, "PUT", T, body, "%s", path);
+        CHECK_STR(jstr(R.json, "max_hours"), "99.0", "an update is stored in the added column");
+        sb_stop(&SB);
+    }
+    resp_free(&R);
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < NELEM(suffixes); i++) {
+        char f[160];
+        snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
 static void test_persistence(void)
 {
     char dir[] = "/tmp/gusto-sbtest-data-XXXXXX";
@@ -1465,6 +1678,8 @@ static const struct test TESTS[] = {
     {"work_addresses", test_work_addresses},
     {"jobs_and_compensations", test_jobs_and_compensations},
     {"time_off", test_time_off},
+    {"time_off_policies", test_time_off_policies},
+    {"old_data_file", test_old_data_file},
     {"versions", test_versions},
     {"render_cache", test_render_cache},
     {"pagination", test_pagination},

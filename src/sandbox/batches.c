@@ -421,9 +421,6 @@ static void load_company(sqlite3 *db, const char *company, struct company_info *
         "SELECT json_extract(doc,'$.phone_number') FROM locations WHERE company_uuid=?"
         " AND json_extract(doc,'$.phone_number') IS NOT NULL"
         " ORDER BY json_extract(doc,'$.mailing_address') DESC, seq LIMIT 1";
-    static const char *policy_sql =
-        "SELECT uuid, policy_type FROM time_off_policies WHERE company_uuid=? ORDER BY"
-        " policy_type DESC";
     memset(ci, 0, sizeof *ci);
     sqlite3_stmt *st = db_stmt(db, type_sql);
     if (st) {
@@ -439,17 +436,7 @@ static void load_company(sqlite3 *db, const char *company, struct company_info *
             snprintf(ci->phone, sizeof ci->phone, "%s", db_col_text(st, 0));
         sqlite3_reset(st);
     }
-    st = db_stmt(db, policy_sql);
-    if (st) {
-        db_bind_text(st, 1, company);
-        while (ci->npolicies < 2 && sqlite3_step(st) == SQLITE_ROW) {
-            snprintf(ci->policy[ci->npolicies], sizeof ci->policy[0], "%s", db_col_text(st, 0));
-            snprintf(ci->policy_type[ci->npolicies], sizeof ci->policy_type[0], "%s",
-                     db_col_text(st, 1));
-            ci->npolicies++;
-        }
-        sqlite3_reset(st);
-    }
+    ci->npolicies = default_policies(db, company, ci->policy, ci->policy_type);
 }
 
 static void process_batch(sqlite3 *db, const struct job *j)

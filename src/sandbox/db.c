@@ -86,12 +86,15 @@ static const char SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS comps_job ON compensations(job_uuid, effective_date);"
     "CREATE TABLE IF NOT EXISTS time_off_policies("
     "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, name TEXT NOT NULL,"
-    "  policy_type TEXT NOT NULL, accrual_rate TEXT NOT NULL, paid_out INTEGER NOT NULL);"
+    "  policy_type TEXT NOT NULL, accrual_rate TEXT NOT NULL, paid_out INTEGER NOT NULL,"
+    "  rev INTEGER NOT NULL DEFAULT 1, active INTEGER NOT NULL DEFAULT 1,"
+    "  doc TEXT NOT NULL DEFAULT '{}');"
     "CREATE TABLE IF NOT EXISTS time_off_activities("
     "  id INTEGER PRIMARY KEY, employee_uuid TEXT NOT NULL, policy_uuid TEXT NOT NULL,"
     "  time_off_type TEXT NOT NULL, event_type TEXT NOT NULL, event_description TEXT,"
     "  effective_time TEXT NOT NULL, balance TEXT NOT NULL, balance_change TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS tao_emp ON time_off_activities(employee_uuid, time_off_type, id);"
+    "CREATE INDEX IF NOT EXISTS tao_policy ON time_off_activities(policy_uuid, employee_uuid, id);"
     "CREATE TABLE IF NOT EXISTS people_batches("
     "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL,"
     "  idempotency_key TEXT NOT NULL COLLATE NOCASE, batch_action TEXT NOT NULL,"
@@ -161,6 +164,36 @@ static struct conn *conn_open(void)
     return c;
 }
 
+
+/* Columns added to tables after a release: a --data file written by an
+ * older sandbox gets them here (SQLite has no ADD COLUMN IF NOT EXISTS, so
+ * each is added only when PRAGMA table_info does not list it). */
+static int add_columns(sqlite3 *db)
+{
+    static const struct { const char *table, *column, *decl; } ADDED[] = {
+        {"time_off_policies", "rev", "INTEGER NOT NULL DEFAULT 1"},
+        {"time_off_policies", "active", "INTEGER NOT NULL DEFAULT 1"},
+        {"time_off_policies", "doc", "TEXT NOT NULL DEFAULT '{}'"},
+    };
+    for (size_t i = 0; i < sizeof ADDED / sizeof ADDED[0]; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s') WHERE name='%s'",
+                 ADDED[i].table, ADDED[i].column);
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            return -1;
+        bool present = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (present)
+            continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", ADDED[i].table,
+                 ADDED[i].column, ADDED[i].decl);
+        if (db_exec(db, sql) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int db_init(const char *data_path, char *err, size_t errlen)
 {
     /* SQLite's memory statistics take one process-wide mutex on every
@@ -188,7 +221,7 @@ int db_init(const char *data_path, char *err, size_t errlen)
                  data_path ? data_path : "(memory)");
         return -1;
     }
-    if (db_exec(c->db, SCHEMA) != 0) {
+    if (db_exec(c->db, SCHEMA) != 0 || add_columns(c->db) != 0) {
         snprintf(err, errlen, "cannot create schema: %s", sqlite3_errmsg(c->db));
         sqlite3_close(c->db);
         free(c);

@@ -24,11 +24,6 @@ static const struct field WORK_FIELDS[] = {
     {NULL, 0, false, NULL, NULL},
 };
 
-static int db_error(struct request *r)
-{
-    return reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
-}
-
 /* The employee that owns a child row, or "" when there is none. */
 static void owner_of(sqlite3 *db, const char *sql, const char *uuid, char out[37])
 {

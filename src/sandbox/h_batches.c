@@ -187,19 +187,6 @@ static void ferr(struct errlist *e, const char *at, const char *name, const char
     errlist_add(e, key, "invalid_attribute_value", "%s %s", key, msg);
 }
 
-static const char *type_name(enum ftype t)
-{
-    switch (t) {
-    case F_STRING: case F_STRING_NULL: case F_ENUM: return "a string";
-    case F_BOOL: case F_BOOL_NULL: return "true or false";
-    case F_DATE: case F_DATE_NULL: return "a date as YYYY-MM-DD";
-    case F_MONEY: return "a decimal string such as \"70000.00\"";
-    case F_ARRAY: return "an array";
-    case F_UUID: return "a UUID string";
-    }
-    return "a value";
-}
-
 /* Check obj (the value at path `at`) against a field table; obj must be an
  * object.  Unknown keys are ignored, as elsewhere in the sandbox. */
 static void check_fields(const json_t *obj, const char *at, const struct field *fields,
@@ -216,12 +203,12 @@ static void check_fields(const json_t *obj, const char *at, const struct field *
         }
         if (json_is_null(v)) {
             if (!nullable || f->required)
-                ferr(e, at, f->name, "cannot be null; expected %s", type_name(f->type));
+                ferr(e, at, f->name, "cannot be null; expected %s", ftype_name(f->type));
             continue;
         }
         bool is_bool = f->type == F_BOOL || f->type == F_BOOL_NULL;
         if (is_bool ? !json_is_boolean(v) : !json_is_string(v)) {
-            ferr(e, at, f->name, "must be %s", type_name(f->type));
+            ferr(e, at, f->name, "must be %s", ftype_name(f->type));
             continue;
         }
         if (is_bool)
@@ -443,11 +430,6 @@ static void cap_errors(struct errlist *e)
 }
 
 /* ---- handlers ---------------------------------------------------------- */
-
-static int db_error(struct request *r)
-{
-    return reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
-}
 
 /* The batch this company already created with that key, or "". */
 static void existing_batch(sqlite3 *db, const char *company, const char *key, char out[37])

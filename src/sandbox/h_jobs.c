@@ -27,11 +27,6 @@ static const struct field COMP_FIELDS[] = {
     {NULL, 0, false, NULL, NULL},
 };
 
-static int db_error(struct request *r)
-{
-    return reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
-}
-
 static struct render_opts opts_for(struct request *r)
 {
     struct render_opts o = {0};

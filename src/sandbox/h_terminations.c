@@ -25,11 +25,6 @@ static const struct field REHIRE_FIELDS[] = {
     {NULL, 0, false, NULL, NULL},
 };
 
-static int db_error(struct request *r)
-{
-    return reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
-}
-
 static json_t *termination_json(sqlite3_stmt *st, const char *today)
 {
     const char *uuid = db_col_text(st, 0);

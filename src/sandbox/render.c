@@ -426,11 +426,17 @@ static json_t *embedded_home_address(sqlite3 *db, const char *uuid)
 
 static json_t *paid_time_off(sqlite3 *db, const char *company, const char *emp)
 {
+    /* The active policies the employee is on: the latest activity is not a
+     * removal (h_timeoff_policies.c). */
     static const char *sql =
-        "SELECT p.uuid, p.name, p.policy_type, p.accrual_rate, p.paid_out,"
-        " (SELECT balance FROM time_off_activities a WHERE a.employee_uuid=?1"
-        "  AND a.policy_uuid=p.uuid ORDER BY a.id DESC LIMIT 1)"
-        " FROM time_off_policies p WHERE p.company_uuid=?2 ORDER BY p.policy_type DESC";
+        "SELECT p.uuid, p.name, p.policy_type, p.accrual_rate, p.paid_out, a.balance,"
+        " coalesce(json_extract(p.doc, '$.accrual_method'), 'per_hour_worked')"
+        " FROM time_off_policies p JOIN time_off_activities a ON a.id ="
+        "  (SELECT max(b.id) FROM time_off_activities b"
+        "   WHERE b.policy_uuid=p.uuid AND b.employee_uuid=?1)"
+        " WHERE p.company_uuid=?2 AND p.active"
+        "  AND a.event_type <> 'TimeOffEvent::RemoveFromPolicy'"
+        " ORDER BY p.policy_type DESC, p.rowid";
     json_t *arr = json_array();
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
@@ -438,18 +444,17 @@ static json_t *paid_time_off(sqlite3 *db, const char *company, const char *emp)
     db_bind_text(st, 1, emp);
     db_bind_text(st, 2, company);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (sqlite3_column_type(st, 5) == SQLITE_NULL)
-            continue; /* not enrolled */
         bool vacation = strcmp(db_col_text(st, 2), "vacation") == 0;
+        const char *rate = db_col_text(st, 3);
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:b}", "name",
+            arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:n, s:b}", "name",
                            vacation ? "Vacation Hours" : "Sick Hours", "policy_name",
                            db_col_text(st, 1), "policy_uuid", db_col_text(st, 0),
-                           "accrual_unit", "Hour", "accrual_rate", db_col_text(st, 3),
-                           "accrual_method", "per_hour_worked", "accrual_period", "Year",
-                           "accrual_balance", db_col_text(st, 5),
-                           "maximum_accrual_balance", "paid_at_termination",
-                           sqlite3_column_int(st, 4)));
+                           "accrual_unit", "Hour", "accrual_rate",
+                           *rate ? json_string(rate) : json_null(), "accrual_method",
+                           db_col_text(st, 6), "accrual_period", "Year", "accrual_balance",
+                           db_col_text(st, 5), "maximum_accrual_balance",
+                           "paid_at_termination", sqlite3_column_int(st, 4)));
     }
     sqlite3_reset(st);
     return arr;

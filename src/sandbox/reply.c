@@ -82,3 +82,8 @@ int reply_errlist(struct request *r, struct errlist *e)
     e->errors = NULL;
     return reply_json(r, 422, json_pack("{s:o}", "errors", errs));
 }
+
+int db_error(struct request *r)
+{
+    return reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
+}

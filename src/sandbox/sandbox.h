@@ -177,6 +177,7 @@ int reply_error(struct request *r, int status, const char *key,
                 const char *category, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 int reply_not_found(struct request *r);
+int db_error(struct request *r); /* 500, for a failed statement */
 int reply_conflict(struct request *r);
 
 /* A list of field errors collected before replying with 422. */
@@ -191,7 +192,9 @@ int reply_errlist(struct request *r, struct errlist *e);  /* 422, frees e */
 
 enum ftype {
     F_STRING, F_STRING_NULL, F_BOOL, F_BOOL_NULL, F_DATE, F_DATE_NULL,
-    F_ENUM, F_MONEY, F_ARRAY, F_UUID
+    F_ENUM, F_MONEY, F_ARRAY, F_UUID,
+    F_DECIMAL_NULL,          /* a decimal string such as "40.0", or null */
+    F_INT_NULL               /* a whole number >= 0, or null */
 };
 
 struct field {
@@ -202,6 +205,9 @@ struct field {
     /* extra check: returns NULL when fine, else a message */
     const char *(*check)(const char *value);
 };
+
+/* What a field of type t must be, for messages: "a string". */
+const char *ftype_name(enum ftype t);
 
 /* Check r->json against a field table.  Unknown fields are ignored, as
  * Gusto's Rails API ignores unpermitted parameters.  creating=true enforces
@@ -221,6 +227,8 @@ enum dated_table { DATED_HOME, DATED_COMPENSATION };
 int store_update_dated(sqlite3 *db, enum dated_table t, const char *uuid, json_t *doc,
                        const json_t *body, const struct field *fields, const char *new_date);
 
+const char *check_month_day(const char *v);  /* "MM-DD", a day that exists */
+bool valid_decimal(const char *s);          /* "40", "6.67": what F_MONEY takes */
 const char *check_ssn(const char *v);
 const char *check_state(const char *v);
 const char *check_zip(const char *v);
@@ -263,8 +271,10 @@ struct route {
     const char *pattern;     /* "/v1/employees/:/jobs" - ':' is a parameter */
     const char *scope;       /* required scope, NULL = any valid token */
     handler_fn fn;
-    bool write;              /* runs inside BEGIN IMMEDIATE */
+    unsigned flags;          /* RT_WRITE, RT_BODYLESS */
 };
+#define RT_WRITE 1u          /* runs inside BEGIN IMMEDIATE */
+#define RT_BODYLESS 2u       /* a PUT or POST that takes no body: none is fine */
 
 /* Find the route; fills r->params.  Returns NULL and sets *method_ok=false
  * when no path matched, or *method_ok=false/true to tell 404 from 405. */
@@ -311,6 +321,14 @@ int h_comp_update(struct request *r);
 int h_comp_delete(struct request *r);
 
 int h_time_off_activities(struct request *r);
+int h_time_off_policies_list(struct request *r);   /* h_timeoff_policies.c */
+int h_time_off_policy_create(struct request *r);
+int h_time_off_policy_get(struct request *r);
+int h_time_off_policy_update(struct request *r);
+int h_time_off_policy_add_employees(struct request *r);
+int h_time_off_policy_remove_employees(struct request *r);
+int h_time_off_policy_balance(struct request *r);
+int h_time_off_policy_deactivate(struct request *r);
 
 int h_terminations_list(struct request *r);
 int h_termination_create(struct request *r);
@@ -478,7 +496,11 @@ extern char SB_OTHER_COMPANY[SB_UUID_LEN + 1];
 int seed_base(sqlite3 *db);                 /* companies, locations, policies */
 int seed_demo(sqlite3 *db);                 /* ~50 employees with history */
 int seed_employees(sqlite3 *db, long n);    /* n synthetic employees, fast */
-/* Enrol a new employee in the company's active time-off policies. */
+/* The policies a new employee is put on: the company's first active
+ * vacation policy and first active sick policy.  Returns how many (0-2). */
+int default_policies(sqlite3 *db, const char *company, char uuid[2][SB_UUID_LEN + 1],
+                     char type[2][16]);
+/* Put a new employee on the default_policies() with a zero balance. */
 void enrol_time_off(sqlite3 *db, const char *company, const char *emp,
                     const char *when_iso);
 

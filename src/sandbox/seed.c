@@ -140,12 +140,15 @@ static int put_location(sqlite3 *db, const char *uuid, const char *company,
     return rc;
 }
 
+/* A policy as Gusto shows one a company set up in its web app: accrual per
+ * hour worked, reset on January 1.  doc holds the settings that have no
+ * column (h_timeoff_policies.c). */
 static int put_policy(sqlite3 *db, const char *uuid, const char *company, const char *name,
-                      const char *type, const char *rate)
+                      const char *type, const char *rate, const char *doc)
 {
     static const char *sql =
         "INSERT OR IGNORE INTO time_off_policies(uuid, company_uuid, name, policy_type,"
-        " accrual_rate, paid_out) VALUES(?,?,?,?,?,?)";
+        " accrual_rate, paid_out, doc) VALUES(?,?,?,?,?,?,?)";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return -1;
@@ -155,6 +158,7 @@ static int put_policy(sqlite3 *db, const char *uuid, const char *company, const 
     db_bind_text(st, 4, type);
     db_bind_text(st, 5, rate);
     sqlite3_bind_int(st, 6, strcmp(type, "vacation") == 0);
+    db_bind_text(st, 7, doc);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_reset(st);
     return rc;
@@ -195,8 +199,16 @@ static int seed_company(sqlite3 *db, uint64_t *rng, char *uuid, struct company_s
                            "Denver", "CO", "80202", "3035550188", false);
     for (int i = 0; i < 5; i++)
         rc |= put_department(db, cs->departments[i], uuid, DEPARTMENTS[i]);
-    rc |= put_policy(db, cs->vacation, uuid, "Paid Time Off", "vacation", "6.67");
-    rc |= put_policy(db, cs->sick, uuid, "Sick Leave", "sick", "4.0");
+    rc |= put_policy(db, cs->vacation, uuid, "Paid Time Off", "vacation", "6.67",
+                     "{\"accrual_method\":\"per_hour_worked\",\"accrual_rate_unit\":\"80.0\","
+                     "\"accrual_waiting_period_days\":0,\"carryover_limit_hours\":\"40.0\","
+                     "\"max_accrual_hours_per_year\":\"80.0\",\"max_hours\":\"120.0\","
+                     "\"policy_reset_date\":\"01-01\",\"complete\":true}");
+    rc |= put_policy(db, cs->sick, uuid, "Sick Leave", "sick", "4.0",
+                     "{\"accrual_method\":\"per_hour_worked\",\"accrual_rate_unit\":\"80.0\","
+                     "\"accrual_waiting_period_days\":90,\"carryover_limit_hours\":\"40.0\","
+                     "\"max_accrual_hours_per_year\":\"40.0\",\"max_hours\":\"80.0\","
+                     "\"policy_reset_date\":\"01-01\",\"complete\":true}");
     return rc;
 }
 
@@ -211,23 +223,34 @@ int seed_base(sqlite3 *db)
     return rc;
 }
 
-void enrol_time_off(sqlite3 *db, const char *company, const char *emp, const char *when)
+int default_policies(sqlite3 *db, const char *company, char uuid[2][SB_UUID_LEN + 1],
+                     char type[2][16])
 {
+    /* The company's first active vacation policy and first sick policy (the
+     * seeded ones, unless deactivated): one of each, as the demo data has. */
     static const char *sql =
-        "SELECT uuid, policy_type FROM time_off_policies WHERE company_uuid=? ORDER BY"
-        " policy_type DESC";
+        "SELECT uuid, policy_type FROM time_off_policies p WHERE company_uuid=?1 AND active"
+        " AND rowid = (SELECT min(rowid) FROM time_off_policies q WHERE q.company_uuid=?1"
+        "  AND q.active AND q.policy_type=p.policy_type)"
+        " ORDER BY policy_type DESC";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
-        return;
+        return 0;
     db_bind_text(st, 1, company);
-    char pol[2][37], type[2][16];
     int n = 0;
     while (n < 2 && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(pol[n], sizeof pol[n], "%s", db_col_text(st, 0));
-        snprintf(type[n], sizeof type[n], "%s", db_col_text(st, 1));
+        snprintf(uuid[n], SB_UUID_LEN + 1, "%s", db_col_text(st, 0));
+        snprintf(type[n], 16, "%s", db_col_text(st, 1));
         n++;
     }
     sqlite3_reset(st);
+    return n;
+}
+
+void enrol_time_off(sqlite3 *db, const char *company, const char *emp, const char *when)
+{
+    char pol[2][SB_UUID_LEN + 1], type[2][16];
+    int n = default_policies(db, company, pol, type);
     for (int i = 0; i < n; i++)
         store_time_off(db, emp, pol[i], type[i], "TimeOffEvent::AddToPolicy",
                        "Added to policy", when, "0.0", "0.0");

@@ -225,7 +225,7 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
         /* The handler parses its own body (form or JSON). */
         r->body_text = body;
         r->body_len = len;
-    } else if (body_allowed(r->method)) {
+    } else if (body_allowed(r->method) && !((rt->flags & RT_BODYLESS) && len == 0)) {
         if (len == 0) {
             reply_error(r, 400, "request", "invalid_request",
                         "Request body is empty; expected a JSON object.");
@@ -240,17 +240,17 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
             return;
         }
     }
-    if (rt->write && db_begin_write(r->db) != 0) {
+    if ((rt->flags & RT_WRITE) && db_begin_write(r->db) != 0) {
         reply_error(r, 500, "request", "internal_error", "An unexpected error has occurred.");
         return;
     }
     /* A read runs in one transaction: one consistent snapshot, and one lock
      * round trip instead of one per statement. */
-    bool read_tx = !rt->write && !pub && db_begin_read(r->db) == 0;
+    bool read_tx = !(rt->flags & RT_WRITE) && !pub && db_begin_read(r->db) == 0;
     rt->fn(r);
     if (read_tx && db_commit_read(r->db) != 0)
         db_rollback(r->db);
-    if (rt->write) {
+    if (rt->flags & RT_WRITE) {
         if (r->status >= 200 && r->status < 300) {
             if (db_commit(r->db) != 0) {
                 db_rollback(r->db);

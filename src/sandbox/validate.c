@@ -61,12 +61,26 @@ const char *check_email(const char *v)
     return NULL;
 }
 
+const char *check_month_day(const char *v)
+{
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool shape = strlen(v) == 5 && v[2] == '-';
+    for (int i = 0; shape && i < 5; i++)
+        shape = i == 2 || isdigit((unsigned char)v[i]);
+    if (!shape)
+        return "must be a month and day as MM-DD, such as 01-01";
+    int m = (v[0] - '0') * 10 + (v[1] - '0'), d = (v[3] - '0') * 10 + (v[4] - '0');
+    if (m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return "must be a month and day that exist, such as 01-01";
+    return NULL;
+}
+
 const char *check_initial(const char *v)
 {
     return strlen(v) <= 1 ? NULL : "must be at most 1 character";
 }
 
-static bool valid_money(const char *s)
+bool valid_decimal(const char *s)
 {
     /* Gusto sends and accepts decimal strings such as "70000.00". */
     if (!*s)
@@ -86,7 +100,7 @@ static bool valid_money(const char *s)
     return *p == 0 && (p - s) <= 20;
 }
 
-static const char *type_name(enum ftype t)
+const char *ftype_name(enum ftype t)
 {
     switch (t) {
     case F_STRING: case F_STRING_NULL: case F_ENUM: return "a string";
@@ -95,13 +109,16 @@ static const char *type_name(enum ftype t)
     case F_MONEY: return "a decimal string such as \"70000.00\"";
     case F_ARRAY: return "an array";
     case F_UUID: return "a UUID string";
+    case F_DECIMAL_NULL: return "a decimal string such as \"40.0\", or null";
+    case F_INT_NULL: return "a whole number, or null";
     }
     return "a value";
 }
 
 static bool nullable(enum ftype t)
 {
-    return t == F_STRING_NULL || t == F_BOOL_NULL || t == F_DATE_NULL;
+    return t == F_STRING_NULL || t == F_BOOL_NULL || t == F_DATE_NULL ||
+           t == F_DECIMAL_NULL || t == F_INT_NULL;
 }
 
 bool validate_body(struct request *r, const struct field *fields, bool creating,
@@ -125,7 +142,7 @@ bool validate_body(struct request *r, const struct field *fields, bool creating,
             if (!nullable(f->type) || (creating && f->required))
                 errlist_add(e, f->name, "invalid_attribute_value",
                             "%s cannot be null; expected %s", f->name,
-                            type_name(f->type));
+                            ftype_name(f->type));
             continue;
         }
         bool ok = true;
@@ -137,6 +154,9 @@ bool validate_body(struct request *r, const struct field *fields, bool creating,
         case F_ARRAY:
             ok = json_is_array(v);
             break;
+        case F_INT_NULL:
+            ok = json_is_integer(v) && json_integer_value(v) >= 0;
+            break;
         default:
             ok = json_is_string(v);
             if (ok)
@@ -144,7 +164,7 @@ bool validate_body(struct request *r, const struct field *fields, bool creating,
         }
         if (!ok) {
             errlist_add(e, f->name, "invalid_attribute_value", "%s must be %s", f->name,
-                        type_name(f->type));
+                        ftype_name(f->type));
             continue;
         }
         if (!s)
@@ -152,7 +172,7 @@ bool validate_body(struct request *r, const struct field *fields, bool creating,
         if ((f->type == F_DATE || f->type == F_DATE_NULL) && !valid_date(s)) {
             errlist_add(e, f->name, "invalid_attribute_value",
                         "%s must be a valid date as YYYY-MM-DD, got \"%.40s\"", f->name, s);
-        } else if (f->type == F_MONEY && !valid_money(s)) {
+        } else if ((f->type == F_MONEY || f->type == F_DECIMAL_NULL) && !valid_decimal(s)) {
             errlist_add(e, f->name, "invalid_attribute_value",
                         "%s must be a decimal string such as \"70000.00\", got \"%.40s\"",
                         f->name, s);

@@ -135,6 +135,12 @@ const TEMPLATES = [
   "/v1/people_batches/{people_batch_uuid}",
   "/v1/employees/{employee_id}/terminations",
   "/v1/employees/{employee_id}/rehire",
+  "/v1/companies/{company_uuid}/time_off_policies",
+  "/v1/time_off_policies/{time_off_policy_uuid}",
+  "/v1/time_off_policies/{time_off_policy_uuid}/add_employees",
+  "/v1/time_off_policies/{time_off_policy_uuid}/remove_employees",
+  "/v1/time_off_policies/{time_off_policy_uuid}/balance",
+  "/v1/time_off_policies/{time_off_policy_uuid}/deactivate",
 ];
 const TEMPLATE_RES = TEMPLATES.map((t) => [
   t,
@@ -913,6 +919,7 @@ await runMain(async () => {
   await rateLimitScenario();
   await peopleBatchScenario();
   await terminationScenario();
+  await timeOffPolicyScenario();
 });
 void rateNote;
 
@@ -1089,5 +1096,55 @@ async function terminationScenario() {
   } finally {
     await stopSandbox(sb);
     if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("terminations sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
+  }
+}
+
+// Time Off Policies: every operation, each response checked against the spec.
+async function timeOffPolicyScenario() {
+  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:${LIMITED_SCOPES}`] });
+  BASE = sb.base;
+  try {
+    const info = await call("time off policies: token_info", "GET", "/v1/token_info", { expect: 200 });
+    const C = info.body && info.body.resource && info.body.resource.uuid;
+    const list = await call("time_off_policies.getAll", "GET", `/v1/companies/${C}/time_off_policies`, { expect: 200 });
+    const seeded = Array.isArray(list.body) ? list.body : [];
+    check("time_off_policies.getAll: the seeded vacation and sick policies, with employees",
+      seeded.length === 2 && seeded[0].policy_type === "vacation" && seeded[1].policy_type === "sick" &&
+        seeded[0].employees.length > 0, () => list.text.slice(0, 300));
+    const P = seeded[0] && seeded[0].uuid;
+    await call("time_off_policies.get", "GET", `/v1/time_off_policies/${P}`, { expect: 200 });
+    await call("time_off_policies.get unknown", "GET", `/v1/time_off_policies/${NO_SUCH}`, { expect: 404 });
+    await call("time_off_policies.getAll without time_off_policies:read", "GET",
+      `/v1/companies/${C}/time_off_policies`, { token: LIMITED, expect: 403 });
+    const bad = await call("time_off_policies.create no name", "POST", `/v1/companies/${C}/time_off_policies`,
+      { body: { policy_type: "vacation", accrual_method: "per_pay_period" }, expect: 422 });
+    expectError("time_off_policies.create no name", bad, { key: "name" });
+    const made = await call("time_off_policies.create", "POST", `/v1/companies/${C}/time_off_policies`,
+      { body: { name: "Conformance PTO", policy_type: "vacation", accrual_method: "per_pay_period",
+        accrual_rate: "4.0", paid_out_on_termination: true, policy_reset_date: "01-01" }, expect: 201 });
+    const N = made.body && made.body.uuid;
+    const upd = await call("time_off_policies.update", "PUT", `/v1/time_off_policies/${N}`,
+      { body: { version: made.body && made.body.version, max_hours: "80.0" }, expect: 200 });
+    await call("time_off_policies.update stale", "PUT", `/v1/time_off_policies/${N}`,
+      { body: { version: made.body && made.body.version, max_hours: "81.0" }, expect: 409 });
+    await noopPut("time_off_policies.update", `/v1/time_off_policies/${N}`, upd.body, ["name", "max_hours"]);
+    const emps = await call("time off policies: employees", "GET", `/v1/companies/${C}/employees`, { expect: 200, validateBody: false });
+    const E = ((emps.body || []).find((e) => e.jobs && e.jobs.length) || {}).uuid;
+    const add = await call("time_off_policies.addEmployees", "PUT", `/v1/time_off_policies/${N}/add_employees`,
+      { body: { employees: [{ uuid: E, balance: "10.0" }] }, expect: 200 });
+    check("time_off_policies.addEmployees: the employee with the starting balance",
+      add.body && add.body.employees.length === 1 && add.body.employees[0].balance === "10.0", () => add.text.slice(0, 300));
+    await call("time_off_policies.addEmployees none", "PUT", `/v1/time_off_policies/${N}/add_employees`,
+      { body: { employees: [] }, expect: 422 });
+    await call("time_off_policies.updateBalance", "PUT", `/v1/time_off_policies/${N}/balance`,
+      { body: { employees: [{ uuid: E, balance: "6.5" }] }, expect: 200 });
+    await call("time_off_policies.removeEmployees", "PUT", `/v1/time_off_policies/${N}/remove_employees`,
+      { body: { employees: [{ uuid: E }] }, expect: 200 });
+    const off = await call("time_off_policies.deactivate", "PUT", `/v1/time_off_policies/${N}/deactivate`, { expect: 200 });
+    check("time_off_policies.deactivate: inactive, version null",
+      off.body && off.body.is_active === false && off.body.version === null, () => off.text.slice(0, 300));
+  } finally {
+    await stopSandbox(sb);
+    if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("time off policies sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
   }
 }

@@ -374,6 +374,49 @@ async function systemScenario(base, companyId) {
   }
 }
 
+// Time Off Policies through the SDK: every operation, each answer parsed
+// by the SDK's own schemas.
+async function timeOffPolicyScenario(gusto, companyUuid) {
+  const all = await step("timeOffPolicies.getAll", () => gusto.timeOffPolicies.getAll({ companyUuid }),
+    (r) => (Array.isArray(r.timeOffPolicies) && r.timeOffPolicies.length >= 2 &&
+      r.timeOffPolicies.some((p) => p.policyType === "vacation" && p.employees.length > 0) ? true : JSON.stringify(r.timeOffPolicies).slice(0, 300)));
+  const seeded = all && all.timeOffPolicies[0];
+  if (seeded) {
+    await step("timeOffPolicies.get", () => gusto.timeOffPolicies.get({ timeOffPolicyUuid: seeded.uuid }),
+      (r) => (r.timeOffPolicy && r.timeOffPolicy.uuid === seeded.uuid && r.timeOffPolicy.isActive === true ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  }
+  await stepThrows("timeOffPolicies.get unknown -> 404", () => gusto.timeOffPolicies.get({ timeOffPolicyUuid: NO_SUCH }), 404);
+  const made = await step("timeOffPolicies.create", () => gusto.timeOffPolicies.create({ companyUuid,
+    timeOffPolicyRequest: { name: "SDK Sick", policyType: "sick", accrualMethod: "per_hour_paid", accrualRate: "1.0", accrualRateUnit: "30.0" } }),
+  (r) => (r.timeOffPolicy && r.timeOffPolicy.name === "SDK Sick" && r.timeOffPolicy.employees.length === 0 && r.timeOffPolicy.version ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  const pol = made && made.timeOffPolicy;
+  if (!pol) return;
+  const up = await step("timeOffPolicies.update: max_hours, version moves", () => gusto.timeOffPolicies.update({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { version: pol.version, maxHours: "40.0" } }),
+  (r) => (r.timeOffPolicy && r.timeOffPolicy.maxHours === "40.0" && r.timeOffPolicy.version !== pol.version ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  void up;
+  await stepThrows("timeOffPolicies.update stale version -> 409", () => gusto.timeOffPolicies.update({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { version: pol.version, maxHours: "41.0" } }), 409);
+  const emps = await gusto.employees.list({ companyId: companyUuid, terminated: false });
+  const emp = (emps.showEmployees || []).find((e) => e.jobs && e.jobs.length);
+  if (!emp) return fail("timeOffPolicies: an employee with a job", "none");
+  await step("timeOffPolicies.addEmployees", () => gusto.timeOffPolicies.addEmployees({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { employees: [{ uuid: emp.uuid, balance: "3.0" }] } }),
+  (r) => (r.timeOffPolicy && r.timeOffPolicy.employees.length === 1 && r.timeOffPolicy.employees[0].balance === "3.0" ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  await step("timeOffPolicies.updateBalance", () => gusto.timeOffPolicies.updateBalance({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { employees: [{ uuid: emp.uuid, balance: "5.5" }] } }),
+  (r) => (r.timeOffPolicy && r.timeOffPolicy.employees[0].balance === "5.5" ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  await step("employees.get: the new policy's balance in eligible_paid_time_off", () => gusto.employees.get({ employeeId: emp.uuid }),
+    (r) => ((r.employee.eligiblePaidTimeOff || []).some((p) => p.policyUuid === pol.uuid && p.accrualBalance === "5.5") ? true : JSON.stringify(r.employee.eligiblePaidTimeOff).slice(0, 300)));
+  await step("timeOffPolicies.removeEmployees", () => gusto.timeOffPolicies.removeEmployees({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { employees: [{ uuid: emp.uuid }] } }),
+  (r) => (r.timeOffPolicy && r.timeOffPolicy.employees.length === 0 ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  await stepThrows("timeOffPolicies.addEmployees with none -> 422", () => gusto.timeOffPolicies.addEmployees({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { employees: [] } }), 422);
+  await step("timeOffPolicies.deactivate", () => gusto.timeOffPolicies.deactivate({ timeOffPolicyUuid: pol.uuid }),
+    (r) => (r.timeOffPolicy && r.timeOffPolicy.isActive === false && r.timeOffPolicy.version === null ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+}
+
 await runMain(async () => {
   const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:companies:read,employees:read`],
     extraArgs: ["--app", "sdk-app:sdk-app-secret:http://127.0.0.1:9/callback"] });
@@ -382,6 +425,7 @@ await runMain(async () => {
     const gusto = new GustoEmbedded({ serverURL: sb.base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
     const ti = await gusto.introspection.getInfo({});
     await systemScenario(sb.base, ti.tokenInfo.resource.uuid);
+    await timeOffPolicyScenario(gusto, ti.tokenInfo.resource.uuid);
   } finally {
     await stopSandbox(sb);
   }
