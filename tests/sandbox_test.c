@@ -1464,6 +1464,18 @@ static void test_faults(void)
 
 /* ---- persistence ------------------------------------------------------------------------ */
 
+/* Remove a --data file, its WAL companions and its directory. */
+static void remove_data_file(const char *db, const char *dir)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < NELEM(suffixes); i++) {
+        char f[160];
+        snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
 /* A --data file written before time_off_policies had rev, active and doc:
  * the sandbox adds the columns, and the policies work. */
 static void test_old_data_file(void)
@@ -1500,13 +1512,7 @@ static void test_old_data_file(void)
         sb_stop(&SB);
     }
     resp_free(&R);
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < NELEM(suffixes); i++) {
-        char f[160];
-        snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
-        unlink(f);
-    }
-    rmdir(dir);
+    remove_data_file(db, dir);
 }
 
 static void test_persistence(void)
@@ -1558,13 +1564,7 @@ static void test_persistence(void)
         sb_stop(&SB);
     }
     resp_free(&R);
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < NELEM(suffixes); i++) {
-        char f[160];
-        snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
-        unlink(f);
-    }
-    rmdir(dir);
+    remove_data_file(db, dir);
 }
 
 /* ---- main ---------------------------------------------------------------------------------- */
