@@ -182,6 +182,8 @@ static void test_list_page_shapes(void)
         {"[{\"a\":01}]", NULL},
         {"[{/* c */}]", NULL},
         {"\v[]", NULL},
+        {"[{\n  \"a\": \"\\udc00\"\n}]", NULL}, /* pretty, and jansson refuses it */
+        {"[{\"a\":\"\\udc00\"}]", "{\"a\":\"\\udc00\"}|"}, /* compact: as sent */
         {"[{\f}]", NULL},
         {"[{\"a\":\"\t\"}]", NULL},
     };

@@ -197,12 +197,17 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
                 stop = each(ud, at, len);
                 at[len] = saved;
             } else {
-                /* Pretty-printed: hand out one line, as jansson prints it. */
+                /* Pretty-printed: hand out one line, as jansson prints it.
+                 * jansson refuses a little that yajl takes (an unpaired
+                 * surrogate escape, an integer beyond 64 bits). */
                 json_t *e = json_loadb(at, len, JSON_DECODE_ANY, NULL);
                 char *text = e ? json_text(e) : NULL;
                 json_decref(e);
                 if (!text) {
-                    rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+                    rc = e ? err_set(err, GUSTO_ENOMEM, "out of memory")
+                           : err_set(err, GUSTO_EPROTOCOL,
+                                     "employee list page %d: element %zu cannot be decoded",
+                                     page, i + 1);
                     break;
                 }
                 stop = each(ud, text, strlen(text));
