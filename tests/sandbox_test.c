@@ -964,6 +964,91 @@ static void test_time_off_policies(void)
     down();
 }
 
+/* ---- departments ------------------------------------------------------------ */
+
+static const struct http_case DEPARTMENT_CASES[] = {
+    {"list", "GET", "/v1/companies/{C}/departments", T, NULL, 200,
+     {"#=5", "[0].title=Engineering", "[0].employees#=10", "[0].contractors#=0",
+      "[0].version?", "[0].company_uuid={C}"}},
+    {"list, other company", "GET", "/v1/companies/{C}/departments", OTH, NULL, 404, {NULL}},
+    {"list, no departments:read", "GET", "/v1/companies/{C}/departments", RO, NULL, 403,
+     {"errors[0].category=missing_permissions"}},
+    {"get", "GET", "/v1/departments/{D0}", T, NULL, 200, {"uuid={D0}", "employees#=10"}},
+    {"get, unknown", "GET", "/v1/departments/00000000-0000-4000-8000-000000000000", T, NULL,
+     404, {NULL}},
+    {"get, other company", "GET", "/v1/departments/{D0}", OTH, NULL, 404, {NULL}},
+    {"create without a title", "POST", "/v1/companies/{C}/departments", T, "{}", 422,
+     {"errors[0].error_key=title"}},
+    {"delete with people", "DELETE", "/v1/departments/{D0}", T, NULL, 422,
+     {"errors[0].category=invalid_operation"}},
+};
+
+static void test_departments(void)
+{
+    if (!up())
+        { down(); return; }
+    req(&R, "GET", T, NULL, "%s", P("/v1/companies/{C}/departments"));
+    set_var_json("D0", R.json, "[0].uuid");
+    run_cases(DEPARTMENT_CASES, NELEM(DEPARTMENT_CASES));
+
+    /* A rename shows on the members, without moving their versions. */
+    req(&R, "GET", T, NULL, "%s", P("/v1/departments/{D0}"));
+    set_var_json("DE", R.json, "employees[0].uuid");
+    char v[64], ev[64], body[256];
+    snprintf(v, sizeof v, "%s", jstr(R.json, "version") ? jstr(R.json, "version") : "");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{DE}"));
+    snprintf(ev, sizeof ev, "%s", jstr(R.json, "version") ? jstr(R.json, "version") : "");
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"title\":\"R&D\"}", v);
+    req(&R, "PUT", T, body, "%s", P("/v1/departments/{D0}"));
+    CHECK_STR(jstr(R.json, "title"), "R&D", "rename");
+    req(&R, "PUT", T, body, "%s", P("/v1/departments/{D0}"));
+    CHECK_LONG(R.status, 409, "rename with the old version: 409");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{DE}"));
+    CHECK_STR(jstr(R.json, "department"), "R&D", "the member shows the new title");
+    CHECK_STR(jstr(R.json, "version"), ev, "the member's version did not move");
+
+    /* Move someone to a new department, then out of it, then delete it. */
+    req(&R, "POST", T, "{\"title\":\"Field Ops\"}", "%s", P("/v1/companies/{C}/departments"));
+    CHECK_LONG(R.status, 201, "create: 201");
+    CHECK_LONG(jlen(R.json, "employees"), 0, "a new department is empty");
+    set_var_json("DN", R.json, "uuid");
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"employees\":[{\"uuid\":\"%s\"}]}",
+             jstr(R.json, "version") ? jstr(R.json, "version") : "", tu_getvar("DE"));
+    req(&R, "PUT", T, "{\"employees\":[]}", "%s", P("/v1/departments/{DN}/add"));
+    CHECK_LONG(R.status, 422, "add without a version: 422");
+    req(&R, "PUT", T, body, "%s", P("/v1/departments/{DN}/add"));
+    CHECK_LONG(jlen(R.json, "employees"), 1, "add: the employee is in it");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{DE}"));
+    CHECK_STR(jstr(R.json, "department_uuid"), tu_getvar("DN"), "the employee's department");
+    CHECK_STR(jstr(R.json, "department"), "Field Ops", "and its title");
+    CHECK(jstr(R.json, "version") && strcmp(jstr(R.json, "version"), ev) != 0,
+          "moving an employee moves their version");
+    req(&R, "GET", T, NULL, "%s", P("/v1/departments/{D0}"));
+    CHECK_LONG(jlen(R.json, "employees"), 9, "the old department lost them");
+    req(&R, "GET", T, NULL, "%s", P("/v1/departments/{DN}"));
+    snprintf(body, sizeof body,
+             "{\"version\":\"%s\",\"employees\":[{\"uuid\":\"%s\"}],"
+             "\"contractors\":[{\"uuid\":\"%s\"}]}",
+             jstr(R.json, "version") ? jstr(R.json, "version") : "", tu_getvar("DE"), NIL_UUID);
+    req(&R, "PUT", T, body, "%s", P("/v1/departments/{DN}/remove"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "contractors") == 0,
+          "an unknown contractor: 422 naming contractors (status %ld)", R.status);
+    req(&R, "GET", T, NULL, "%s", P("/v1/departments/{DN}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"employees\":[{\"uuid\":\"%s\"}]}",
+             jstr(R.json, "version") ? jstr(R.json, "version") : "", tu_getvar("DE"));
+    req(&R, "PUT", T, body, "%s", P("/v1/departments/{DN}/remove"));
+    CHECK_LONG(jlen(R.json, "employees"), 0, "remove");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{DE}"));
+    CHECK(json_is_null(jget(R.json, "department_uuid")) && json_is_null(jget(R.json, "department")),
+          "the employee has no department");
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/departments/{DN}"));
+    CHECK_LONG(R.status, 204, "delete an empty department: 204");
+    req(&R, "GET", T, NULL, "%s", P("/v1/departments/{DN}"));
+    CHECK_LONG(R.status, 404, "and it is gone");
+    down();
+}
+
 /* ---- versions and the 409 race ---------------------------------------------- */
 
 struct racer {
@@ -1679,6 +1764,7 @@ static const struct test TESTS[] = {
     {"jobs_and_compensations", test_jobs_and_compensations},
     {"time_off", test_time_off},
     {"time_off_policies", test_time_off_policies},
+    {"departments", test_departments},
     {"old_data_file", test_old_data_file},
     {"versions", test_versions},
     {"render_cache", test_render_cache},

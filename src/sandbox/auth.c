@@ -14,7 +14,7 @@ const char *const SB_ALL_SCOPES =
     "public companies:read companies:write employees:read employees:write "
     "employees:manage jobs:read jobs:write compensations:read compensations:write "
     "employee_time_off_activities:read time_off_policies:read time_off_policies:write "
-    "time_off_requests:read "
+    "time_off_requests:read departments:read departments:write "
     "people_batches:read people_batches:write company_admin:read signatories:read "
     "employments:read employments:write";
 

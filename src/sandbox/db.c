@@ -53,7 +53,8 @@ static const char SCHEMA[] =
     "  doc TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS locations_company ON locations(company_uuid, seq);"
     "CREATE TABLE IF NOT EXISTS departments("
-    "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, title TEXT NOT NULL);"
+    "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, title TEXT NOT NULL,"
+    "  rev INTEGER NOT NULL DEFAULT 1);"
     "CREATE TABLE IF NOT EXISTS employees("
     "  uuid TEXT PRIMARY KEY, company_uuid TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1,"
     "  seq INTEGER NOT NULL, created_at TEXT NOT NULL, sort_name TEXT NOT NULL,"
@@ -171,6 +172,7 @@ static struct conn *conn_open(void)
 static int add_columns(sqlite3 *db)
 {
     static const struct { const char *table, *column, *decl; } ADDED[] = {
+        {"departments", "rev", "INTEGER NOT NULL DEFAULT 1"},
         {"time_off_policies", "rev", "INTEGER NOT NULL DEFAULT 1"},
         {"time_off_policies", "active", "INTEGER NOT NULL DEFAULT 1"},
         {"time_off_policies", "doc", "TEXT NOT NULL DEFAULT '{}'"},

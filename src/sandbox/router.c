@@ -16,6 +16,15 @@ static const struct route ROUTES[] = {
     {"GET", "/v1/locations/:", "companies:read", h_location_get, 0},
     {"PUT", "/v1/locations/:", "companies:write", h_location_update, RT_WRITE},
 
+    {"GET", "/v1/companies/:/departments", "departments:read", h_departments_list, 0},
+    {"POST", "/v1/companies/:/departments", "departments:write", h_department_create,
+     RT_WRITE},
+    {"GET", "/v1/departments/:", "departments:read", h_department_get, 0},
+    {"PUT", "/v1/departments/:", "departments:write", h_department_update, RT_WRITE},
+    {"DELETE", "/v1/departments/:", "departments:write", h_department_delete, RT_WRITE},
+    {"PUT", "/v1/departments/:/add", "departments:write", h_department_add, RT_WRITE},
+    {"PUT", "/v1/departments/:/remove", "departments:write", h_department_remove, RT_WRITE},
+
     {"GET", "/v1/companies/:/employees", "employees:read", h_employees_list, 0},
     {"POST", "/v1/companies/:/employees", "employees:manage", h_employee_create, RT_WRITE},
     {"GET", "/v1/employees/:", "employees:read", h_employee_get, 0},

@@ -321,6 +321,13 @@ int h_comp_update(struct request *r);
 int h_comp_delete(struct request *r);
 
 int h_time_off_activities(struct request *r);
+int h_departments_list(struct request *r);         /* h_departments.c */
+int h_department_create(struct request *r);
+int h_department_get(struct request *r);
+int h_department_update(struct request *r);
+int h_department_delete(struct request *r);
+int h_department_add(struct request *r);
+int h_department_remove(struct request *r);
 int h_time_off_policies_list(struct request *r);   /* h_timeoff_policies.c */
 int h_time_off_policy_create(struct request *r);
 int h_time_off_policy_get(struct request *r);

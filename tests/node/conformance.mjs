@@ -135,6 +135,10 @@ const TEMPLATES = [
   "/v1/people_batches/{people_batch_uuid}",
   "/v1/employees/{employee_id}/terminations",
   "/v1/employees/{employee_id}/rehire",
+  "/v1/companies/{company_uuid}/departments",
+  "/v1/departments/{department_uuid}",
+  "/v1/departments/{department_uuid}/add",
+  "/v1/departments/{department_uuid}/remove",
   "/v1/companies/{company_uuid}/time_off_policies",
   "/v1/time_off_policies/{time_off_policy_uuid}",
   "/v1/time_off_policies/{time_off_policy_uuid}/add_employees",
@@ -920,6 +924,7 @@ await runMain(async () => {
   await peopleBatchScenario();
   await terminationScenario();
   await timeOffPolicyScenario();
+  await departmentScenario();
 });
 void rateNote;
 
@@ -1146,5 +1151,38 @@ async function timeOffPolicyScenario() {
   } finally {
     await stopSandbox(sb);
     if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("time off policies sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
+  }
+}
+
+// Departments: every operation, each response checked against the spec.
+async function departmentScenario() {
+  const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:${LIMITED_SCOPES}`] });
+  BASE = sb.base;
+  try {
+    const info = await call("departments: token_info", "GET", "/v1/token_info", { expect: 200 });
+    const C = info.body && info.body.resource && info.body.resource.uuid;
+    const list = await call("departments.getAll", "GET", `/v1/companies/${C}/departments`, { expect: 200 });
+    const seeded = Array.isArray(list.body) ? list.body : [];
+    check("departments.getAll: five seeded departments with their employees",
+      seeded.length === 5 && seeded.every((d) => d.employees.length > 0 && d.contractors.length === 0), () => list.text.slice(0, 300));
+    await call("departments.get", "GET", `/v1/departments/${seeded[0] && seeded[0].uuid}`, { expect: 200 });
+    await call("departments.get unknown", "GET", `/v1/departments/${NO_SUCH}`, { expect: 404 });
+    await call("departments.getAll without departments:read", "GET", `/v1/companies/${C}/departments`, { token: LIMITED, expect: 403 });
+    const bad = await call("departments.create no title", "POST", `/v1/companies/${C}/departments`, { body: {}, expect: 422 });
+    expectError("departments.create no title", bad, { key: "title" });
+    const made = await call("departments.create", "POST", `/v1/companies/${C}/departments`, { body: { title: "Conformance" }, expect: 201 });
+    const D = made.body && made.body.uuid;
+    const up = await call("departments.update", "PUT", `/v1/departments/${D}`, { body: { version: made.body && made.body.version, title: "Conformance 2" }, expect: 200 });
+    await call("departments.update stale", "PUT", `/v1/departments/${D}`, { body: { version: made.body && made.body.version, title: "x" }, expect: 409 });
+    const E = seeded[0] && seeded[0].employees[0].uuid;
+    const add = await call("departments.addPeople", "PUT", `/v1/departments/${D}/add`,
+      { body: { version: up.body && up.body.version, employees: [{ uuid: E }] }, expect: 200 });
+    await call("departments.delete with people", "DELETE", `/v1/departments/${D}`, { expect: 422 });
+    await call("departments.removePeople", "PUT", `/v1/departments/${D}/remove`,
+      { body: { version: add.body && add.body.version, employees: [{ uuid: E }] }, expect: 200 });
+    await call("departments.delete", "DELETE", `/v1/departments/${D}`, { expect: 204 });
+  } finally {
+    await stopSandbox(sb);
+    if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("departments sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
   }
 }

@@ -417,6 +417,40 @@ async function timeOffPolicyScenario(gusto, companyUuid) {
     (r) => (r.timeOffPolicy && r.timeOffPolicy.isActive === false && r.timeOffPolicy.version === null ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
 }
 
+// Departments through the SDK: every operation, each answer parsed by the
+// SDK's own schemas.
+async function departmentScenario(gusto, companyUuid) {
+  const all = await step("departments.getAll", () => gusto.departments.getAll({ companyUuid }),
+    (r) => (Array.isArray(r.departmentList) && r.departmentList.length >= 5 && r.departmentList[0].employees.length > 0 ? true : JSON.stringify(r.departmentList).slice(0, 300)));
+  const first = all && all.departmentList[0];
+  if (first) {
+    await step("departments.get", () => gusto.departments.get({ departmentUuid: first.uuid }),
+      (r) => (r.department && r.department.uuid === first.uuid && Array.isArray(r.department.contractors) ? true : JSON.stringify(r.department).slice(0, 300)));
+  }
+  await stepThrows("departments.get unknown -> 404", () => gusto.departments.get({ departmentUuid: NO_SUCH }), 404);
+  const made = await step("departments.create", () => gusto.departments.create({ companyUuid, departmentCreateRequestBody: { title: "SDK Dept" } }),
+    (r) => (r.department && r.department.title === "SDK Dept" && r.department.employees.length === 0 && r.department.version ? true : JSON.stringify(r.department)));
+  const dep = made && made.department;
+  if (!dep) return;
+  const up = await step("departments.update: title, version moves", () => gusto.departments.update({ departmentUuid: dep.uuid,
+    departmentUpdateRequestBody: { version: dep.version, title: "SDK Department" } }),
+  (r) => (r.department && r.department.title === "SDK Department" && r.department.version !== dep.version ? true : JSON.stringify(r.department)));
+  await stepThrows("departments.update stale version -> 409", () => gusto.departments.update({ departmentUuid: dep.uuid,
+    departmentUpdateRequestBody: { version: dep.version, title: "Stale" } }), 409);
+  const emp = first && first.employees[0] && first.employees[0].uuid;
+  const added = up && up.department && await step("departments.addPeople", () => gusto.departments.addPeople({ departmentUuid: dep.uuid,
+    departmentPeopleRequestBody: { version: up.department.version, employees: [{ uuid: emp }] } }),
+  (r) => (r.department && r.department.employees.length === 1 ? true : JSON.stringify(r.department)));
+  await step("employees.get: the employee is in the new department", () => gusto.employees.get({ employeeId: emp }),
+    (r) => (r.employee && r.employee.departmentUuid === dep.uuid && r.employee.department === "SDK Department" ? true : JSON.stringify({ d: r.employee.department, u: r.employee.departmentUuid })));
+  if (added && added.department) {
+    await step("departments.removePeople", () => gusto.departments.removePeople({ departmentUuid: dep.uuid,
+      departmentPeopleRequestBody: { version: added.department.version, employees: [{ uuid: emp }] } }),
+    (r) => (r.department && r.department.employees.length === 0 ? true : JSON.stringify(r.department)));
+  }
+  await step("departments.delete", () => gusto.departments.delete({ departmentUuid: dep.uuid }), () => true);
+}
+
 await runMain(async () => {
   const sb = await startSandbox({ tokens: [TOKEN, `${LIMITED}:companies:read,employees:read`],
     extraArgs: ["--app", "sdk-app:sdk-app-secret:http://127.0.0.1:9/callback"] });
@@ -426,6 +460,7 @@ await runMain(async () => {
     const ti = await gusto.introspection.getInfo({});
     await systemScenario(sb.base, ti.tokenInfo.resource.uuid);
     await timeOffPolicyScenario(gusto, ti.tokenInfo.resource.uuid);
+    await departmentScenario(gusto, ti.tokenInfo.resource.uuid);
   } finally {
     await stopSandbox(sb);
   }
