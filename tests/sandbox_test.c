@@ -981,6 +981,20 @@ static const struct http_case DEPARTMENT_CASES[] = {
      {"errors[0].error_key=title"}},
     {"delete with people", "DELETE", "/v1/departments/{D0}", T, NULL, 422,
      {"errors[0].category=invalid_operation"}},
+    {"company custom fields", "GET", "/v1/companies/{C}/custom_fields", T, NULL, 200,
+     {"custom_fields#=1", "custom_fields[0].name=employee_level",
+      "custom_fields[0].type=text", "custom_fields[0].uuid?", "!custom_fields[0].value"}},
+    {"company custom fields, other company", "GET", "/v1/companies/{C}/custom_fields", OTH,
+     NULL, 404, {NULL}},
+    {"employee custom fields", "GET", "/v1/employees/{E0}/custom_fields", T, NULL, 200,
+     {"custom_fields#=1", "custom_fields[0].name=employee_level", "custom_fields[0].value=3",
+      "custom_fields[0].company_custom_field_id?"}},
+    {"employee custom fields, page 2", "GET", "/v1/employees/{E0}/custom_fields?page=2&per=1",
+     T, NULL, 200, {"custom_fields#=0", "@X-Total-Count=1"}},
+    {"employee custom fields, bad per", "GET", "/v1/employees/{E0}/custom_fields?per=x", T,
+     NULL, 422, {"errors[0].error_key=per"}},
+    {"employee custom fields, other company", "GET", "/v1/employees/{E0}/custom_fields", OTH,
+     NULL, 404, {NULL}},
 };
 
 static void test_departments(void)

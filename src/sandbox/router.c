@@ -16,6 +16,8 @@ static const struct route ROUTES[] = {
     {"GET", "/v1/locations/:", "companies:read", h_location_get, 0},
     {"PUT", "/v1/locations/:", "companies:write", h_location_update, RT_WRITE},
 
+    {"GET", "/v1/companies/:/custom_fields", "companies:read", h_company_custom_fields, 0},
+    {"GET", "/v1/employees/:/custom_fields", "employees:read", h_employee_custom_fields, 0},
     {"GET", "/v1/companies/:/departments", "departments:read", h_departments_list, 0},
     {"POST", "/v1/companies/:/departments", "departments:write", h_department_create,
      RT_WRITE},

@@ -321,6 +321,8 @@ int h_comp_update(struct request *r);
 int h_comp_delete(struct request *r);
 
 int h_time_off_activities(struct request *r);
+int h_company_custom_fields(struct request *r);    /* h_custom_fields.c */
+int h_employee_custom_fields(struct request *r);
 int h_departments_list(struct request *r);         /* h_departments.c */
 int h_department_create(struct request *r);
 int h_department_get(struct request *r);

@@ -135,6 +135,8 @@ const TEMPLATES = [
   "/v1/people_batches/{people_batch_uuid}",
   "/v1/employees/{employee_id}/terminations",
   "/v1/employees/{employee_id}/rehire",
+  "/v1/companies/{company_id}/custom_fields",
+  "/v1/employees/{employee_id}/custom_fields",
   "/v1/companies/{company_uuid}/departments",
   "/v1/departments/{department_uuid}",
   "/v1/departments/{department_uuid}/add",
@@ -1167,6 +1169,10 @@ async function departmentScenario() {
       seeded.length === 5 && seeded.every((d) => d.employees.length > 0 && d.contractors.length === 0), () => list.text.slice(0, 300));
     await call("departments.get", "GET", `/v1/departments/${seeded[0] && seeded[0].uuid}`, { expect: 200 });
     await call("departments.get unknown", "GET", `/v1/departments/${NO_SUCH}`, { expect: 404 });
+    await call("companies.getCustomFields", "GET", `/v1/companies/${C}/custom_fields`, { expect: 200 });
+    const E0 = seeded[0] && seeded[0].employees[0].uuid;
+    await call("employees.getCustomFields", "GET", `/v1/employees/${E0}/custom_fields`, { expect: 200 });
+    await call("employees.getCustomFields page 2", "GET", `/v1/employees/${E0}/custom_fields?page=2&per=1`, { expect: 200 });
     await call("departments.getAll without departments:read", "GET", `/v1/companies/${C}/departments`, { token: LIMITED, expect: 403 });
     const bad = await call("departments.create no title", "POST", `/v1/companies/${C}/departments`, { body: {}, expect: 422 });
     expectError("departments.create no title", bad, { key: "title" });

@@ -428,6 +428,11 @@ async function departmentScenario(gusto, companyUuid) {
       (r) => (r.department && r.department.uuid === first.uuid && Array.isArray(r.department.contractors) ? true : JSON.stringify(r.department).slice(0, 300)));
   }
   await stepThrows("departments.get unknown -> 404", () => gusto.departments.get({ departmentUuid: NO_SUCH }), 404);
+  await step("companies.getCustomFields", () => gusto.companies.getCustomFields({ companyId: companyUuid }),
+    (r) => (r.companyCustomFieldList && r.companyCustomFieldList.customFields.some((f) => f.name === "employee_level") ? true : JSON.stringify(r.companyCustomFieldList)));
+  const someone = first && first.employees[0] && first.employees[0].uuid;
+  await step("employees.getCustomFields", () => gusto.employees.getCustomFields({ employeeId: someone }),
+    (r) => (r.employeeCustomFieldList && r.employeeCustomFieldList.customFields.length === 1 && typeof r.employeeCustomFieldList.customFields[0].value === "string" ? true : JSON.stringify(r.employeeCustomFieldList)));
   const made = await step("departments.create", () => gusto.departments.create({ companyUuid, departmentCreateRequestBody: { title: "SDK Dept" } }),
     (r) => (r.department && r.department.title === "SDK Dept" && r.department.employees.length === 0 && r.department.version ? true : JSON.stringify(r.department)));
   const dep = made && made.department;
