@@ -125,6 +125,27 @@ void paging_headers(struct request *r, long page, long per, long total)
     req_add_header(r, "X-Total-Pages", v);
 }
 
+/* Step st (prepared and bound; its first column a uuid), reset it, then
+ * render each uuid: the uuids are read first, so render may use the
+ * statement cache itself.  A uuid that renders to NULL is left out. */
+json_t *render_each(sqlite3 *db, sqlite3_stmt *st, json_t *(*render)(sqlite3 *, const char *))
+{
+    json_t *uuids = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(uuids, json_string(db_col_text(st, 0)));
+    sqlite3_reset(st);
+    json_t *out = json_array();
+    size_t i;
+    json_t *u;
+    json_array_foreach(uuids, i, u) {
+        json_t *one = render(db, json_string_value(u));
+        if (one)
+            json_array_append_new(out, one);
+    }
+    json_decref(uuids);
+    return out;
+}
+
 int h_locations_list(struct request *r)
 {
     if (!own_company(r, r->params[0]))
@@ -148,19 +169,7 @@ int h_locations_list(struct request *r)
     db_bind_text(st, 1, r->params[0]);
     sqlite3_bind_int64(st, 2, paginate ? per : -1);
     sqlite3_bind_int64(st, 3, paginate ? (page - 1) * per : 0);
-    json_t *ids = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(ids, json_string(db_col_text(st, 0)));
-    sqlite3_reset(st);
-    json_t *out = json_array();
-    size_t i;
-    json_t *id;
-    json_array_foreach(ids, i, id) {
-        json_t *l = render_location(r->db, json_string_value(id));
-        if (l)
-            json_array_append_new(out, l);
-    }
-    json_decref(ids);
+    json_t *out = render_each(r->db, st, render_location);
     if (paginate)
         paging_headers(r, page, per, total);
     return reply_json(r, 200, out);

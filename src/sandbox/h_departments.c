@@ -107,20 +107,7 @@ int h_departments_list(struct request *r)
     if (!st)
         return db_error(r);
     db_bind_text(st, 1, r->params[0]);
-    json_t *uuids = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(uuids, json_string(db_col_text(st, 0)));
-    sqlite3_reset(st);
-    json_t *out = json_array();
-    size_t i;
-    json_t *u;
-    json_array_foreach(uuids, i, u) {
-        json_t *one = render_department(r->db, json_string_value(u));
-        if (one)
-            json_array_append_new(out, one);
-    }
-    json_decref(uuids);
-    return reply_json(r, 200, out);
+    return reply_json(r, 200, render_each(r->db, st, render_department));
 }
 
 int h_department_create(struct request *r)
@@ -184,8 +171,10 @@ int h_department_update(struct request *r)
         db_bind_text(st, 2, uuid);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
-        bool renamed = rc == SQLITE_DONE && sqlite3_changes(r->db) > 0;
-        if (rc == SQLITE_DONE && renamed && (st = db_stmt(r->db, esql)) != NULL) {
+        if (rc == SQLITE_DONE && sqlite3_changes(r->db) > 0) { /* renamed */
+            st = db_stmt(r->db, esql);
+            if (!st)
+                return db_error(r);
             db_bind_text(st, 1, title);
             db_bind_text(st, 2, d.company);
             db_bind_text(st, 3, uuid);

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #define EV_ADD "TimeOffEvent::AddToPolicy"
-#define EV_REMOVE "TimeOffEvent::RemoveFromPolicy"
 #define EV_BALANCE "TimeOffEvent::BalanceUpdate"
 
 static const char *const POLICY_TYPES[] = {"vacation", "sick", NULL};
@@ -96,7 +95,7 @@ static json_t *policy_employees(sqlite3 *db, const char *uuid)
 {
     static const char *sql =
         "SELECT a.employee_uuid, a.balance FROM time_off_activities a"
-        " WHERE a.policy_uuid=?1 AND a.event_type <> '" EV_REMOVE "' AND a.id ="
+        " WHERE a.policy_uuid=?1 AND a.event_type <> '" SB_EV_REMOVE "' AND a.id ="
         " (SELECT max(b.id) FROM time_off_activities b"
         "  WHERE b.policy_uuid=?1 AND b.employee_uuid=a.employee_uuid)"
         " ORDER BY a.employee_uuid";
@@ -112,34 +111,41 @@ static json_t *policy_employees(sqlite3 *db, const char *uuid)
     return arr;
 }
 
+/* The Time-Off-Policy of a loaded policy. */
+static json_t *policy_json(sqlite3 *db, const char *uuid, const struct policy *p)
+{
+    static const char *const nullable[] = {
+        "accrual_rate", "accrual_rate_unit", "accrual_waiting_period_days",
+        "carryover_limit_hours", "max_accrual_hours_per_year", "max_hours",
+        "policy_reset_date"};
+    json_t *o = json_pack("{s:s, s:s}", "uuid", uuid, "company_uuid", p->company);
+    json_object_set(o, "name", json_object_get(p->doc, "name"));
+    json_object_set(o, "policy_type", json_object_get(p->doc, "policy_type"));
+    json_object_set(o, "accrual_method", json_object_get(p->doc, "accrual_method"));
+    for (size_t i = 0; i < sizeof nullable / sizeof nullable[0]; i++) {
+        json_t *v = json_object_get(p->doc, nullable[i]);
+        json_object_set(o, nullable[i], v ? v : json_null());
+        if (i == 1) /* the spec's order: paid_out_on_termination follows the unit */
+            json_object_set(o, "paid_out_on_termination",
+                            json_object_get(p->doc, "paid_out_on_termination"));
+    }
+    json_t *complete = json_object_get(p->doc, "complete");
+    json_object_set(o, "complete", complete ? complete : json_true());
+    char version[33];
+    version_of(uuid, p->rev, version);
+    json_object_set_new(o, "version", p->active ? json_string(version) : json_null());
+    json_object_set_new(o, "is_active", json_boolean(p->active));
+    json_object_set_new(o, "employees", policy_employees(db, uuid));
+    return o;
+}
+
 /* A Time-Off-Policy, or NULL when there is no such policy. */
 static json_t *render_policy(sqlite3 *db, const char *uuid)
 {
     struct policy p;
     if (!load_policy(db, uuid, &p))
         return NULL;
-    static const char *const nullable[] = {
-        "accrual_rate", "accrual_rate_unit", "accrual_waiting_period_days",
-        "carryover_limit_hours", "max_accrual_hours_per_year", "max_hours",
-        "policy_reset_date"};
-    json_t *o = json_pack("{s:s, s:s}", "uuid", uuid, "company_uuid", p.company);
-    json_object_set(o, "name", json_object_get(p.doc, "name"));
-    json_object_set(o, "policy_type", json_object_get(p.doc, "policy_type"));
-    json_object_set(o, "accrual_method", json_object_get(p.doc, "accrual_method"));
-    for (size_t i = 0; i < sizeof nullable / sizeof nullable[0]; i++) {
-        json_t *v = json_object_get(p.doc, nullable[i]);
-        json_object_set(o, nullable[i], v ? v : json_null());
-        if (i == 1) /* the spec's order: paid_out_on_termination follows the unit */
-            json_object_set(o, "paid_out_on_termination",
-                            json_object_get(p.doc, "paid_out_on_termination"));
-    }
-    json_t *complete = json_object_get(p.doc, "complete");
-    json_object_set(o, "complete", complete ? complete : json_true());
-    char version[33];
-    version_of(uuid, p.rev, version);
-    json_object_set_new(o, "version", p.active ? json_string(version) : json_null());
-    json_object_set_new(o, "is_active", json_boolean(p.active));
-    json_object_set_new(o, "employees", policy_employees(db, uuid));
+    json_t *o = policy_json(db, uuid, &p);
     json_decref(p.doc);
     return o;
 }
@@ -166,20 +172,7 @@ int h_time_off_policies_list(struct request *r)
     if (!st)
         return db_error(r);
     db_bind_text(st, 1, r->params[0]);
-    json_t *uuids = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(uuids, json_string(db_col_text(st, 0)));
-    sqlite3_reset(st);
-    json_t *out = json_array();
-    size_t i;
-    json_t *u;
-    json_array_foreach(uuids, i, u) {
-        json_t *one = render_policy(r->db, json_string_value(u));
-        if (one)
-            json_array_append_new(out, one);
-    }
-    json_decref(uuids);
-    return reply_json(r, 200, out);
+    return reply_json(r, 200, render_each(r->db, st, render_policy));
 }
 
 int h_time_off_policy_get(struct request *r)
@@ -187,8 +180,9 @@ int h_time_off_policy_get(struct request *r)
     struct policy p;
     if (!own_policy(r, &p))
         return 0;
+    json_t *o = policy_json(r->db, r->params[0], &p);
     json_decref(p.doc);
-    return reply_json(r, 200, render_policy(r->db, r->params[0]));
+    return reply_json(r, 200, o);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -332,7 +326,7 @@ static bool on_policy(sqlite3 *db, const char *policy, const char *emp, char bal
         return false;
     db_bind_text(st, 1, policy);
     db_bind_text(st, 2, emp);
-    bool on = sqlite3_step(st) == SQLITE_ROW && strcmp(db_col_text(st, 0), EV_REMOVE) != 0;
+    bool on = sqlite3_step(st) == SQLITE_ROW && strcmp(db_col_text(st, 0), SB_EV_REMOVE) != 0;
     if (on)
         snprintf(balance, 32, "%s", db_col_text(st, 1));
     sqlite3_reset(st);
@@ -447,9 +441,10 @@ static int roster(struct request *r, enum roster_op op)
         goto out;
     }
     bool changed = false;
+    const json_t *list = json_object_get(r->json, "employees");
     size_t i;
     const json_t *x;
-    json_array_foreach(json_object_get(r->json, "employees"), i, x) {
+    json_array_foreach(list, i, x) {
         const char *emp = json_string_value(json_object_get(x, "uuid"));
         const char *bal = json_string_value(json_object_get(x, "balance"));
         char old[32];
@@ -458,7 +453,7 @@ static int roster(struct request *r, enum roster_op op)
         if (op == ROSTER_ADD && !on)
             w = record(r, &p, emp, EV_ADD, "Added to policy", "0.0", bal ? bal : "0.0");
         else if (op == ROSTER_REMOVE && on)
-            w = record(r, &p, emp, EV_REMOVE, "Removed from policy", old, "0.0");
+            w = record(r, &p, emp, SB_EV_REMOVE, "Removed from policy", old, "0.0");
         else if (op == ROSTER_BALANCE)
             w = record(r, &p, emp, EV_BALANCE, "Balance updated", old, bal);
         else
@@ -497,7 +492,7 @@ int h_time_off_policy_deactivate(struct request *r)
         json_t *x;
         json_array_foreach(emps, i, x) {
             if (rc == 0)
-                rc = record(r, &p, json_string_value(json_object_get(x, "uuid")), EV_REMOVE,
+                rc = record(r, &p, json_string_value(json_object_get(x, "uuid")), SB_EV_REMOVE,
                             "Policy deactivated",
                             json_string_value(json_object_get(x, "balance")), "0.0");
         }

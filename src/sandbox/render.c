@@ -435,7 +435,7 @@ static json_t *paid_time_off(sqlite3 *db, const char *company, const char *emp)
         "  (SELECT max(b.id) FROM time_off_activities b"
         "   WHERE b.policy_uuid=p.uuid AND b.employee_uuid=?1)"
         " WHERE p.company_uuid=?2 AND p.active"
-        "  AND a.event_type <> 'TimeOffEvent::RemoveFromPolicy'"
+        "  AND a.event_type <> '" SB_EV_REMOVE "'"
         " ORDER BY p.policy_type DESC, p.rowid";
     json_t *arr = json_array();
     sqlite3_stmt *st = db_stmt(db, sql);

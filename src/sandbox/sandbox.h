@@ -330,6 +330,9 @@ int h_department_update(struct request *r);
 int h_department_delete(struct request *r);
 int h_department_add(struct request *r);
 int h_department_remove(struct request *r);
+/* The time-off activity that takes an employee off a policy: their latest
+ * activity for a policy being this one means they are not on it. */
+#define SB_EV_REMOVE "TimeOffEvent::RemoveFromPolicy"
 int h_time_off_policies_list(struct request *r);   /* h_timeoff_policies.c */
 int h_time_off_policy_create(struct request *r);
 int h_time_off_policy_get(struct request *r);
@@ -373,6 +376,8 @@ int h_oauth_token(struct request *r);
 bool parse_paging(struct request *r, long *page, long *per, bool *paginate);
 void paging_headers(struct request *r, long page, long per, long total);
 int check_version(struct request *r, const char *uuid, long rev);
+/* The rendering of each uuid a bound statement returns (first column). */
+json_t *render_each(sqlite3 *db, sqlite3_stmt *st, json_t *(*render)(sqlite3 *, const char *));
 
 /* ---- row writes shared by handlers and seeding (store.c) ------------- */
 
