@@ -24,14 +24,15 @@
 #include <time.h>
 
 /* A chunk holds the write lock for about CHUNK_MS, then the worker sleeps
- * GAP_MS.  SQLite's busy handler retries a blocked request 1, 3, 8, 18 and
- * 33 ms after its first try, so with these values a request that arrives
- * during a chunk always gets the database in the gap that follows it: a
- * large batch never starves polls or other writes (the in-memory database
- * blocks readers while a write transaction is open). */
+ * GAP_MS, longer while a request is still waiting for the database (up to
+ * GAP_MAX_MS).  A blocked request tries again every millisecond (db.c), so
+ * it gets the database in the gap that follows the chunk it met, even on a
+ * loaded machine: a large batch never starves polls or other writes (the
+ * in-memory database blocks readers while a write transaction is open). */
 #define CHUNK_PEOPLE 2000
 #define CHUNK_MS 33
 #define GAP_MS 15
+#define GAP_MAX_MS 250
 
 struct job {
     struct job *next;
@@ -468,8 +469,10 @@ static void process_batch(sqlite3 *db, const struct job *j)
     char today[11], now[40];
     while (i < n && !atomic_load(&stopping)) {
         if (i > 0) {
-            struct timespec gap = {0, GAP_MS * 1000000L};
+            struct timespec gap = {0, GAP_MS * 1000000L}, ms = {0, 1000000L};
             nanosleep(&gap, NULL);
+            for (int waited = GAP_MS; waited < GAP_MAX_MS && db_someone_waiting(); waited++)
+                nanosleep(&ms, NULL);
         }
         if (db_begin_write(db) != 0)
             break;

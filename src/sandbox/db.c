@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct conn {
@@ -141,6 +142,39 @@ static void settle(struct conn *c)
     }
 }
 
+/* Waiting for the database.  SQLite's own busy timeout sleeps longer and
+ * longer between tries (25, 50, then 100 ms), so a request blocked by the
+ * people-batch worker could sleep through every gap the worker leaves
+ * between its chunks and wait for the whole batch.  This handler tries
+ * again every millisecond, for at least BUSY_LIMIT_MS in all, and stamps
+ * each try, so the worker holds its gap open while anyone is waiting
+ * (db_someone_waiting). */
+#define BUSY_LIMIT_MS 10000
+static _Atomic long long last_wait_ms;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int busy_retry(void *ud, int tries)
+{
+    (void)ud;
+    if (tries >= BUSY_LIMIT_MS)
+        return 0; /* each try slept at least 1 ms: the limit has passed */
+    atomic_store(&last_wait_ms, mono_ms());
+    struct timespec ms = {0, 1000000L};
+    nanosleep(&ms, NULL);
+    return 1;
+}
+
+bool db_someone_waiting(void)
+{
+    return mono_ms() - atomic_load(&last_wait_ms) <= 2;
+}
+
 static struct conn *conn_open(void)
 {
     struct conn *c = calloc(1, sizeof *c);
@@ -153,7 +187,7 @@ static struct conn *conn_open(void)
         free(c);
         return NULL;
     }
-    sqlite3_busy_timeout(c->db, 10000);
+    sqlite3_busy_handler(c->db, busy_retry, NULL);
     sqlite3_commit_hook(c->db, on_commit, c);
     if (db_is_file) {
         db_exec(c->db, "PRAGMA journal_mode=WAL");

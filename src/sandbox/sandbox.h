@@ -80,6 +80,9 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *s);
 
 /* Store a JSON document as text. */
 char *db_json_text(const json_t *doc);          /* malloc'd compact JSON */
+/* True while some connection is retrying a locked database (within the last
+ * 2 ms): the people-batch worker keeps its gap between chunks open. */
+bool db_someone_waiting(void);
 json_t *db_col_json(sqlite3_stmt *st, int col); /* new reference or NULL */
 const char *db_col_text(sqlite3_stmt *st, int col); /* "" for NULL */
 
