@@ -132,6 +132,9 @@ struct request {
     size_t body_len;
     json_t *json;            /* parsed body, NULL when none */
     struct auth auth;
+    /* The API version this request is served at (YYYY-MM-DD): the
+     * X-Gusto-API-Version header once accepted, else the default. */
+    char api_version[11];
     const char *params[SB_MAX_PARAMS];  /* path parameters, in order */
     int nparams;
     sqlite3 *db;
@@ -164,6 +167,9 @@ const char *req_header(struct request *r, const char *name);
  * r->reply.  body (len bytes, NUL-terminated) stays the caller's. */
 void request_run(struct request *r, char *body, size_t len, bool too_large,
                  size_t max_body);
+/* True when the request is served at API version `v` (YYYY-MM-DD) or a
+ * later one: how a handler switches on a version's documented change. */
+bool req_version_ge(const struct request *r, const char *v);
 /* Release what request_run() attached to r (not r itself). */
 void request_release(struct request *r);
 void req_add_header(struct request *r, const char *name, const char *value);

@@ -167,6 +167,11 @@ static bool body_allowed(const char *method)
            strcmp(method, "PATCH") == 0;
 }
 
+bool req_version_ge(const struct request *r, const char *v)
+{
+    return strcmp(r->api_version, v) >= 0;
+}
+
 /* Run the request through the pipeline; the outcome is r->status/r->reply. */
 void request_run(struct request *r, char *body, size_t len, bool too_large, size_t max_body)
 {
@@ -181,6 +186,7 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
                         SB_API_VERSION);
         return;
     }
+    snprintf(r->api_version, sizeof r->api_version, "%s", SB_API_VERSION);
 
     bool path_matched;
     const struct route *rt = route_find(r, &path_matched);
