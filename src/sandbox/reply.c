@@ -76,10 +76,25 @@ void errlist_add(struct errlist *e, const char *key, const char *category,
     va_end(ap);
 }
 
+void req_entity(struct request *r, const char *type, const char *uuid)
+{
+    r->entity_type = type;
+    snprintf(r->entity_uuid, sizeof r->entity_uuid, "%s", uuid ? uuid : "");
+}
+
 int reply_errlist(struct request *r, struct errlist *e)
 {
     json_t *errs = e->errors ? e->errors : json_array();
     e->errors = NULL;
+    size_t i;
+    json_t *it;
+    json_array_foreach(errs, i, it) {
+        if (r->entity_type && !json_object_get(it, "metadata"))
+            json_object_set_new(it, "metadata",
+                                json_pack("{s:s, s:s?}", "entity_type", r->entity_type,
+                                          "entity_uuid",
+                                          *r->entity_uuid ? r->entity_uuid : NULL));
+    }
     return reply_json(r, 422, json_pack("{s:o}", "errors", errs));
 }
 

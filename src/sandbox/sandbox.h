@@ -135,6 +135,10 @@ struct request {
     /* The API version this request is served at (YYYY-MM-DD): the
      * X-Gusto-API-Version header once accepted, else the default. */
     char api_version[11];
+    /* The resource a 422 is about (req_entity()): its errors carry
+     * metadata {entity_type, entity_uuid}.  entity_type is a literal. */
+    const char *entity_type;
+    char entity_uuid[SB_UUID_LEN + 1];
     const char *params[SB_MAX_PARAMS];  /* path parameters, in order */
     int nparams;
     sqlite3 *db;
@@ -195,7 +199,12 @@ struct errlist {
 };
 void errlist_add(struct errlist *e, const char *key, const char *category,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-int reply_errlist(struct request *r, struct errlist *e);  /* 422, frees e */
+/* 422, frees e.  Each error gets metadata {entity_type, entity_uuid} of the
+ * request's entity (req_entity()) when it has none of its own. */
+int reply_errlist(struct request *r, struct errlist *e);
+/* Name the resource a 422 of this request is about: type as Gusto spells
+ * it ("Employee", "Job", "Compensation", ...; a literal), uuid or NULL. */
+void req_entity(struct request *r, const char *type, const char *uuid);
 
 /* ---- body validation (validate.c) ----------------------------------- */
 
