@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -124,14 +125,14 @@ static void today(char out[11])
 static const struct http_case AUTH_CASES[] = {
     {"token_info", "GET", "/v1/token_info", T, NULL, 200,
      {"resource.type=Company", "resource.uuid={C}", "resource_owner.type=CompanyAdmin",
-      "scope?", "@X-Gusto-API-Version=2025-06-15", "@x-request-id?", "!@X-RateLimit-Limit"}},
+      "scope?", "@X-Gusto-API-Version=2026-12-01", "@x-request-id?", "!@X-RateLimit-Limit"}},
     {"token_info, other company", "GET", "/v1/token_info", OTH, NULL, 200,
      {"resource.uuid={OC}"}},
     {"token_info, limited scopes", "GET", "/v1/token_info", RO, NULL, 200,
      {"scope=employees:read public"}},
     {"no token", "GET", "/v1/token_info", NULL, NULL, 401,
      {"errors[0].error_key=base", "errors[0].category=invalid_token", "errors[0].message?",
-      "@WWW-Authenticate?", "@x-request-id?", "@X-Gusto-API-Version=2025-06-15"}},
+      "@WWW-Authenticate?", "@x-request-id?", "@X-Gusto-API-Version=2026-12-01"}},
     {"unknown token", "GET", "/v1/companies/{C}/employees", "not-a-token", NULL, 401,
      {"errors[0].category=invalid_token"}},
     {"company", "GET", "/v1/companies/{C}", T, NULL, 200,
@@ -153,15 +154,20 @@ static void test_auth_and_headers(void)
         { down(); return; }
     run_cases(AUTH_CASES, NELEM(AUTH_CASES));
 
-    /* X-Gusto-API-Version: anything but 2025-06-15 is 406, even unauthenticated. */
+    /* X-Gusto-API-Version: a version Gusto serves today is echoed; a
+     * malformed, retired (2025-06-15: sunset 2026-11-17) or unknown one is
+     * 406, even unauthenticated, and the 406 names no version. */
     static const struct {
         const char *header, *token;
         long status;
     } vers[] = {
-        {"X-Gusto-API-Version: 2025-06-15", T, 200},
+        {"X-Gusto-API-Version: 2026-12-01", T, 200},
+        {"X-Gusto-API-Version: 2025-11-15", T, 200},
         {"X-Gusto-API-Version: 2023", T, 406},
         {"X-Gusto-API-Version: 2024-04-01", T, 406},
-        {"X-Gusto-API-Version: 2024-04-01", NULL, 406},
+        {"X-Gusto-API-Version: 2025-06-15", T, 406},
+        {"X-Gusto-API-Version: 2026-03-01", T, 406},
+        {"X-Gusto-API-Version: 2025-06-15", NULL, 406},
     };
     for (size_t i = 0; i < NELEM(vers); i++) {
         const char *h[] = {vers[i].header, NULL};
@@ -170,7 +176,12 @@ static void test_auth_and_headers(void)
         if (vers[i].status == 406) {
             CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_api_version",
                       "406 category");
-            CHECK_EXPECT(&R, "@X-Gusto-API-Version=2025-06-15");
+            CHECK_EXPECT(&R, "!@X-Gusto-API-Version");
+        } else {
+            char want[64];
+            snprintf(want, sizeof want, "@X-Gusto-API-Version=%s",
+                     vers[i].header + strlen("X-Gusto-API-Version: "));
+            CHECK_EXPECT(&R, want);
         }
     }
 
@@ -1769,6 +1780,197 @@ static void test_render_cache(void)
     down();
 }
 
+
+/* ---- API versions (data/api-versions.json) --------------------------------- */
+
+/* A standard sandbox on date `today`, with --default-version `defver`
+ * (NULL: none). */
+static bool up_at(const char *today, const char *defver)
+{
+    static const char *args[NELEM(STD_ARGS) + 4];
+    size_t n = 0;
+    for (; STD_ARGS[n]; n++)
+        args[n] = STD_ARGS[n];
+    args[n++] = "--today";
+    args[n++] = today;
+    if (defver) {
+        args[n++] = "--default-version";
+        args[n++] = defver;
+    }
+    args[n] = NULL;
+    memset(&R, 0, sizeof R);
+    return sb_startv(&SB, args) && load_ids();
+}
+
+/* One request with token T at API version ver (NULL: no header). */
+static long vreq(const char *ver, const char *method, const char *path, const char *body)
+{
+    char h[64];
+    snprintf(h, sizeof h, "X-Gusto-API-Version: %s", ver ? ver : "");
+    const char *hs[] = {h, NULL};
+    return http_req(&SB.cl, method, P(path), T, body, body ? strlen(body) : 0,
+                    ver ? hs : NULL, &R);
+}
+
+/* The response was served at version want (its X-Gusto-API-Version). */
+static void served_at(const char *want, const char *what)
+{
+    char got[32] = "";
+    hget(R.headers, "X-Gusto-API-Version", got, sizeof got);
+    CHECK(R.status / 100 == 2 && strcmp(got, want) == 0, "%s: status %ld, served at '%s', want %s",
+          what, R.status, got, want);
+}
+
+/* The response is Gusto's 406 for a version, naming no version served. */
+static void refused(const char *what)
+{
+    CHECK(R.status == 406 && strcmp(jstr(R.json, "errors[0].category") ?: "",
+                                    "invalid_api_version") == 0 &&
+              !hhas(R.headers, "X-Gusto-API-Version"),
+          "%s: status %ld, body %.200s", what, R.status, R.body ? R.body : "");
+}
+
+/* Each home address object at `path` (an array, or one object when
+ * `one`) has the pre-2025-11-15 fields (legacy) or none of them. */
+static void home_shape(const char *path, bool one, bool legacy, const char *what)
+{
+    json_t *a = jget(R.json, path);
+    size_t n = one ? (a ? 1 : 0) : json_array_size(a);
+    CHECK(n > 0, "%s: %s present", what, path);
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = one ? a : json_array_get(a, i);
+        json_t *id = json_object_get(h, "id"), *from = json_object_get(h, "effective_from");
+        json_t *to = json_object_get(h, "effective_to");
+        if (!legacy) {
+            CHECK(!id && !from && !to, "%s: [%zu] has no id/effective_from/effective_to",
+                  what, i);
+            continue;
+        }
+        const char *next = !one && i + 1 < n ? json_string_value(json_object_get(
+                                                   json_array_get(a, i + 1), "effective_date"))
+                                             : NULL;
+        CHECK(json_is_integer(id) && json_integer_value(id) > 0 &&
+                  json_equal(from, json_object_get(h, "effective_date")) &&
+                  (one || (next ? json_is_string(to) && strcmp(json_string_value(to), next) == 0
+                                : json_is_null(to))),
+              "%s: [%zu] has id, effective_from = effective_date, effective_to", what, i);
+    }
+}
+
+static int run_sandbox_status(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    const char *bin = getenv("GUSTO_SANDBOX");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --port 0 %s %s %s %s </dev/null >/dev/null 2>&1",
+             bin && *bin ? bin : "build/gusto-sandbox", a1, a2, a3, a4);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_api_versions(void)
+{
+    /* 2026-11-16: 2025-06-15 (sunset 2026-11-17) is still served, 2026-12-01
+     * is not released: the newest served, 2026-06-15, is the default. */
+    if (!up_at("2026-11-16", NULL))
+        { down(); return; }
+    vreq(NULL, "GET", "/v1/token_info", NULL);
+    served_at("2026-06-15", "11-16, no header: the newest version served that day");
+    vreq("2025-06-15", "GET", "/v1/token_info", NULL);
+    served_at("2025-06-15", "11-16: 2025-06-15 served the day before its sunset");
+    vreq("2026-12-01", "GET", "/v1/token_info", NULL);
+    refused("11-16: 2026-12-01 is in the future");
+    CHECK(R.body && strstr(R.body, "in the future") &&
+              strstr(R.body, "2025-06-15, 2025-11-15, 2026-02-01, 2026-06-15"),
+          "11-16: the 406 says why and lists the versions served: %s", R.body ? R.body : "");
+
+    /* 2025-11-15 removed id/effective_from/effective_to from the employee's
+     * home addresses; each version's rendering is cached on its own. */
+    const char *emp = "/v1/employees/{E1}?include=all_home_addresses,current_home_address";
+    vreq("2025-06-15", "GET", emp, NULL);
+    served_at("2025-06-15", "employee at 2025-06-15");
+    home_shape("all_home_addresses", false, true, "2025-06-15 all_home_addresses");
+    home_shape("current_home_address", true, true, "2025-06-15 current_home_address");
+    CHECK(jlen(R.json, "all_home_addresses") >= 2, "E1 has an address history (%ld)",
+          jlen(R.json, "all_home_addresses"));
+    vreq("2025-11-15", "GET", emp, NULL);
+    home_shape("all_home_addresses", false, false, "2025-11-15 all_home_addresses");
+    home_shape("current_home_address", true, false, "2025-11-15 current_home_address");
+    vreq("2025-06-15", "GET", emp, NULL); /* cached now: still its own shape */
+    home_shape("all_home_addresses", false, true, "2025-06-15 again (cache)");
+    vreq("2026-06-15", "GET", "/v1/companies/{C}/employees?include=current_home_address", NULL);
+    home_shape("[0].current_home_address", true, false, "list at 2026-06-15");
+    vreq("2025-06-15", "GET", "/v1/companies/{C}/employees?include=current_home_address", NULL);
+    home_shape("[0].current_home_address", true, true, "list at 2025-06-15");
+
+    /* 2026-02-01: email is required with self_onboarding. */
+    const char *self = "{\"first_name\":\"Vi\",\"last_name\":\"Self\",\"self_onboarding\":true}";
+    vreq("2026-02-01", "POST", "/v1/companies/{C}/employees", self);
+    CHECK(R.status == 422 && strcmp(jstr(R.json, "errors[0].error_key") ?: "", "email") == 0,
+          "2026-02-01: self_onboarding without email is 422 naming email (%ld)", R.status);
+    vreq("2025-11-15", "POST", "/v1/companies/{C}/employees", self);
+    CHECK_LONG(R.status, 201, "2025-11-15: self_onboarding without email is accepted");
+
+    /* Before 2025-11-15 a per_anniversary_year policy refused a carryover limit. */
+    const char *anniv = "{\"name\":\"Anniversary\",\"policy_type\":\"vacation\","
+                        "\"accrual_method\":\"per_anniversary_year\",\"accrual_rate\":\"40.0\","
+                        "\"carryover_limit_hours\":\"8.0\"}";
+    vreq("2025-06-15", "POST", "/v1/companies/{C}/time_off_policies", anniv);
+    CHECK(R.status == 422 &&
+              strcmp(jstr(R.json, "errors[0].error_key") ?: "", "carryover_limit_hours") == 0,
+          "2025-06-15: carryover_limit_hours on per_anniversary_year is 422 (%ld)", R.status);
+    vreq("2025-11-15", "POST", "/v1/companies/{C}/time_off_policies", anniv);
+    CHECK_LONG(R.status, 201, "2025-11-15: carryover_limit_hours on per_anniversary_year");
+
+    /* --today is the handlers' today too: a birth date after it is refused. */
+    vreq(NULL, "POST", "/v1/companies/{C}/employees",
+         "{\"first_name\":\"Al\",\"last_name\":\"Late\",\"date_of_birth\":\"2026-11-17\"}");
+    CHECK(R.status == 422 &&
+              strcmp(jstr(R.json, "errors[0].error_key") ?: "", "date_of_birth") == 0,
+          "born the day after --today: 422 (%ld)", R.status);
+    vreq(NULL, "POST", "/v1/companies/{C}/employees",
+         "{\"first_name\":\"Al\",\"last_name\":\"Now\",\"date_of_birth\":\"2026-11-16\"}");
+    CHECK_LONG(R.status, 201, "born on --today: accepted");
+    CHECK(strncmp(jstr(R.json, "created_at") ?: "?", "2026-11-16", 10) == 0 ||
+              !jget(R.json, "created_at"),
+          "timestamps fall on --today (%s)", jstr(R.json, "created_at") ?: "none");
+    down();
+
+    /* 2026-11-17 is 2025-06-15's final sunset: still served that day. */
+    if (!up_at("2026-11-17", NULL))
+        { down(); return; }
+    vreq("2025-06-15", "GET", "/v1/token_info", NULL);
+    served_at("2025-06-15", "11-17: served on its final sunset day");
+    down();
+
+    /* 2026-11-18: retired. */
+    if (!up_at("2026-11-18", NULL))
+        { down(); return; }
+    vreq("2025-06-15", "GET", "/v1/token_info", NULL);
+    refused("11-18: 2025-06-15 is retired");
+    CHECK(R.body && strstr(R.body, "retired") &&
+              strstr(R.body, "versions served on 2026-11-18: 2025-11-15, 2026-02-01, 2026-06-15)"),
+          "11-18: the 406 lists the versions served: %s", R.body ? R.body : "");
+    vreq("2025-11-15", "GET", "/v1/token_info", NULL);
+    served_at("2025-11-15", "11-18: 2025-11-15 served (positive control)");
+    down();
+
+    /* --default-version: the app's default, used without a header. */
+    if (!up_at("2026-12-03", "2025-11-15"))
+        { down(); return; }
+    vreq(NULL, "GET", "/v1/token_info", NULL);
+    served_at("2025-11-15", "no header: --default-version");
+    vreq(NULL, "POST", "/v1/companies/{C}/employees", self);
+    CHECK_LONG(R.status, 201, "no header at default 2025-11-15: its rules (email optional)");
+    vreq("2026-12-01", "GET", "/v1/token_info", NULL);
+    served_at("2026-12-01", "12-03: 2026-12-01 served");
+    down();
+
+    CHECK_LONG(run_sandbox_status("--today", "2026-12-03", "--default-version", "2025-06-15"),
+               2, "--default-version of a retired version: exit 2");
+    CHECK_LONG(run_sandbox_status("--today", "2026-13-01", "", ""), 2, "--today not a date: exit 2");
+    CHECK_LONG(run_sandbox_status("--help", "", "", ""), 0, "--help: exit 0 (control)");
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -1781,6 +1983,7 @@ static const struct test TESTS[] = {
     {"departments", test_departments},
     {"old_data_file", test_old_data_file},
     {"versions", test_versions},
+    {"api_versions", test_api_versions},
     {"render_cache", test_render_cache},
     {"pagination", test_pagination},
     {"search_sort_include", test_search_sort_include},
