@@ -358,8 +358,8 @@ static const char *const BROKEN[] = {
     /* near-misses of the versions the sandbox serves (a table look-up) */
     "GET /v1/token_info HTTP/1.1\r\nHost: x\r\nX-Gusto-API-Version: 2026-12-01x\r\n"
     "Authorization: Bearer " TOKEN "\r\n\r\n",
-    "GET /v1/token_info HTTP/1.1\r\nHost: x\r\nX-Gusto-API-Version: 2026-12-01\r\n"
-    "X-Gusto-API-Version: 1900-01-01\r\nAuthorization: Bearer " TOKEN "\r\n\r\n",
+    "GET /v1/token_info HTTP/1.1\r\nHost: x\r\nX-Gusto-API-Version: 1900-01-01\r\n"
+    "Authorization: Bearer " TOKEN "\r\n\r\n",
     "GET /v1/token_info HTTP/1.1\r\nHost: x\r\nX-Gusto-API-Version: 0000-00-00\r\n\r\n",
     "DELETE /v1/companies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " TOKEN "\r\n\r\n",
     "G\x01T / HTTP/1.1\r\nHost: x\r\n\r\n",
