@@ -15,6 +15,20 @@
 
 #define TOKEN "lib-test-token-5ecret"
 
+/* Every client of this file is made here: GUSTO_API_VERSION, when set,
+ * pins the API version of those that name none, so tests/run.sh runs the
+ * whole file again at another version.  The version tests below call
+ * gusto_client_new() itself. */
+static gusto_client *versioned_client(const gusto_options *o, gusto_error *err)
+{
+    gusto_options v = *o;
+    const char *env = getenv("GUSTO_API_VERSION");
+    if (!v.api_version && env && *env)
+        v.api_version = env;
+    return (gusto_client_new)(&v, err);
+}
+#define gusto_client_new(o, e) versioned_client((o), (e))
+
 static struct sandbox sb;
 
 /* tu_run stops every sandbox after each test, so each test starts its own. */
@@ -1011,9 +1025,168 @@ static void test_batch_lost_answer(void)
     CHECK(seen, "some seed lost the POST's answer");
 }
 
+
+/* ---- API versions ------------------------------------------------------- */
+
+/* GUSTO_API_VERSION is the newest version data/api-versions.json says has
+ * its changes documented (read here with jansson, not through libgusto). */
+static void test_api_version_default(void)
+{
+    json_error_t je;
+    json_t *root = json_load_file("data/api-versions.json", 0, &je);
+    CHECK(root != NULL, "data/api-versions.json parses (%s)", root ? "" : je.text);
+    const char *newest = NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(root, "versions"), i, v)
+        if (json_is_true(json_object_get(v, "changes_documented"))) {
+            const char *name = json_string_value(json_object_get(v, "version"));
+            if (name && (!newest || strcmp(name, newest) > 0))
+                newest = name;
+        }
+    CHECK_STR(GUSTO_API_VERSION, newest ? newest : "(none)",
+              "GUSTO_API_VERSION is the newest documented version");
+    /* Every version the file lists is one libgusto knows. */
+    json_array_foreach(json_object_get(root, "versions"), i, v) {
+        gusto_api_version_info info;
+        const char *name = json_string_value(json_object_get(v, "version"));
+        CHECK(gusto_api_version_lookup(name, "2026-12-03", &info, NULL) == GUSTO_OK,
+              "libgusto knows %s", name ? name : "?");
+    }
+    json_decref(root);
+
+    gusto_options o = {.base_url = "http://127.0.0.1:9", .today = "2026-12-03"};
+    gusto_error err;
+    gusto_client *c = (gusto_client_new)(&o, &err);
+    CHECK(c && strcmp(gusto_client_api_version(c), GUSTO_API_VERSION) == 0,
+          "no api_version: the default %s", GUSTO_API_VERSION);
+    gusto_client_free(c);
+    /* On a day before 2026-12-01 the default is the newest served then. */
+    o.today = "2026-11-16";
+    c = (gusto_client_new)(&o, &err);
+    CHECK(c && strcmp(gusto_client_api_version(c), "2026-06-15") == 0,
+          "today 2026-11-16: the default is 2026-06-15 (%s)", c ? gusto_client_api_version(c) : err.message);
+    gusto_client_free(c);
+}
+
+/* How many lines of the sandbox's --log name `what`. */
+static int log_count(struct sandbox *s, const char *what)
+{
+    char buf[1 << 15];
+    ssize_t n = pread(s->err_fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = 0;
+    int count = 0;
+    for (const char *p = buf; (p = strstr(p, what)) != NULL; p += strlen(what))
+        count++;
+    return count;
+}
+
+/* A version Gusto does not accept today is refused before anything is
+ * sent; an accepted one reaches the sandbox, which serves it. */
+static void test_api_version_refused(void)
+{
+    client_free(&sb.cl);
+    memset(&sb, 0, sizeof sb);
+    if (!sb_start(&sb, "--token", TOKEN, "--rate-limit", "0", "--log", "--today", "2026-12-03",
+                  NULL))
+        return;
+    static const struct {
+        const char *version, *today, *field, *says;
+    } bad[] = {
+        {"2025-06-15", "2026-12-03", "api_version", "was retired"},
+        {"2024-04-01", "2026-12-03", "api_version", "was retired"},
+        {"2026-03-01", "2026-12-03", "api_version", "is not a Gusto API version"},
+        {"2026-12-01", "2026-11-30", "api_version", "is not released yet"},
+        {"2026-1-1", "2026-12-03", "api_version", "is not a version"},
+        {"2026-12-01", "2026-02-30", "today", "not a date"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        gusto_options o = {.base_url = sb.base, .access_token = TOKEN,
+                           .company_uuid = sb.company, .api_version = bad[i].version,
+                           .today = bad[i].today};
+        gusto_error err;
+        gusto_client *c = (gusto_client_new)(&o, &err);
+        CHECK(!c && err.code == GUSTO_EINVAL && strcmp(err.field, bad[i].field) == 0 &&
+                  strstr(err.message, bad[i].says),
+              "%s on %s refused: %s (field %s)", bad[i].version, bad[i].today, err.message,
+              err.field);
+        gusto_client_free(c);
+    }
+    gusto_error err;
+    gusto_options o = {.base_url = sb.base, .access_token = TOKEN, .api_version = "2025-06-15",
+                       .today = "2026-12-03"};
+    (gusto_client_new)(&o, &err);
+    CHECK(strstr(err.message, "Gusto accepts 2025-11-15, 2026-02-01, 2026-06-15, 2026-12-01"),
+          "the refusal lists the versions accepted that day: %s", err.message);
+    CHECK_LONG(log_count(&sb, "/v1/token_info"), 0, "nothing reached the sandbox");
+
+    /* Positive control: an accepted version is sent, and served. */
+    o.api_version = "2026-06-15";
+    o.trace = trace;
+    trace_len = 0;
+    trace_buf[0] = 0;
+    gusto_client *c = (gusto_client_new)(&o, &err);
+    const char *company = NULL;
+    CHECK(c && gusto_company_uuid(c, &company, &err) == GUSTO_OK && gusto_request_count(c) == 1,
+          "2026-06-15: token_info answered (%s)", c ? err.message : "no client");
+    CHECK(strstr(trace_buf, "X-Gusto-API-Version: 2026-06-15") != NULL,
+          "the request carried X-Gusto-API-Version: 2026-06-15");
+    CHECK_LONG(log_count(&sb, "/v1/token_info 200"), 1, "one request reached the sandbox");
+    gusto_api_version_info info;
+    gusto_client_api_version_info(c, &info);
+    CHECK(info.status == GUSTO_API_DEPRECATED && strcmp(info.sunset, "2027-12-01") == 0 &&
+              info.days_to_sunset == 363,
+          "2026-06-15 on 2026-12-03: deprecated, sunset 2027-12-01 in 363 days (%s, %s, %ld)",
+          info.status_name, info.sunset, info.days_to_sunset);
+    gusto_client_free(c);
+}
+
+/* The calendar of Gusto's table, as gusto_api_version_lookup() tells it. */
+static void test_api_version_lookup(void)
+{
+    static const struct {
+        const char *version, *today;
+        gusto_api_status status;
+        long days;
+    } cases[] = {
+        {"2026-12-01", "2026-12-03", GUSTO_API_STABLE, -1},
+        {"2026-12-01", "2026-11-30", GUSTO_API_FUTURE, -1},
+        {"2026-06-15", "2026-11-30", GUSTO_API_STABLE, 366},
+        {"2026-06-15", "2026-12-01", GUSTO_API_DEPRECATED, 365},
+        {"2026-02-01", "2026-12-03", GUSTO_API_LIMITED, 194},
+        {"2025-11-15", "2026-12-03", GUSTO_API_LIMITED, 60},
+        {"2025-06-15", "2026-11-17", GUSTO_API_LIMITED, 0},
+        {"2025-06-15", "2026-11-18", GUSTO_API_RETIRED, -1},
+        {"2024-04-01", "2026-12-03", GUSTO_API_RETIRED, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gusto_api_version_info v;
+        gusto_code rc = gusto_api_version_lookup(cases[i].version, cases[i].today, &v, NULL);
+        CHECK(rc == GUSTO_OK && v.status == cases[i].status &&
+                  (cases[i].days < 0 || v.days_to_sunset == cases[i].days),
+              "%s on %s: %s, %ld days to sunset", cases[i].version, cases[i].today,
+              v.status_name, v.days_to_sunset);
+    }
+    gusto_api_version_info v;
+    gusto_error err;
+    CHECK(gusto_api_version_lookup("2026-03-01", NULL, &v, &err) == GUSTO_EINVAL &&
+              v.status == GUSTO_API_UNKNOWN && strcmp(err.field, "version") == 0,
+          "an unknown version: GUSTO_EINVAL, field version");
+    char buf[128];
+    CHECK(gusto_api_versions_accepted("2026-11-18", buf, sizeof buf) == 3 &&
+              strcmp(buf, "2025-11-15, 2026-02-01, 2026-06-15") == 0,
+          "accepted on 2026-11-18: %s", buf);
+    CHECK(gusto_api_versions_accepted("2026-11-17", buf, sizeof buf) == 4 &&
+              strncmp(buf, "2025-06-15, ", 12) == 0,
+          "accepted on 2026-11-17 (2025-06-15's last day): %s", buf);
+}
+
 int main(int argc, char **argv)
 {
     static const struct test tests[] = {
+        {"api_version_default", test_api_version_default},
+        {"api_version_refused", test_api_version_refused},
+        {"api_version_lookup", test_api_version_lookup},
         {"list", test_list},
         {"list_page_shapes", test_list_page_shapes},
         {"create_full", test_create_full},
