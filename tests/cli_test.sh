@@ -454,6 +454,80 @@ else
     echo "# script(1) not usable: terminal checks skipped"
 fi
 
+# ---- API versions ------------------------------------------------------------
+# A second sandbox on a pinned date (2026-12-03) and the CLI's version checks
+# on the same date (GUSTO_TODAY), so these hold whatever the calendar says.
+# Each command names its version (GUSTO_API_VERSION= unsets the stage's pin).
+"$SANDBOX" --port 0 --token "$TOKEN" --rate-limit 0 --log --today 2026-12-03 \
+    >"$tmp/vsandbox.out" 2>"$tmp/vsandbox.log" &
+fpid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^listening on ' "$tmp/vsandbox.out" 2>/dev/null; do
+    sleep 0.1 2>/dev/null || sleep 1
+    i=$((i + 1))
+done
+VURL=$(sed -n 's/^listening on //p' "$tmp/vsandbox.out" | head -n 1)
+vsent() { wc -l <"$tmp/vsandbox.log" | tr -d ' '; }
+# v VERSION-ENV ARGS...: gusto against the pinned sandbox, GUSTO_API_VERSION=$1.
+v() {
+    n=$((n + 1))
+    out=$tmp/out.$n
+    err=$tmp/err.$n
+    venv=$1
+    shift
+    GUSTO_API_VERSION=$venv GUSTO_TODAY=2026-12-03 GUSTO_ACCESS_TOKEN=$TOKEN \
+        "$GUSTO" --env "$VURL" "$@" </dev/null >"$out" 2>"$err"
+    rc=$?
+}
+warnings() { grep -c "warning: Gusto API version" "$err"; }
+ACCEPTED="2025-11-15, 2026-02-01, 2026-06-15, 2026-12-01"
+
+before=$(vsent)
+v "" --api-version 2025-06-15 api GET /v1/token_info
+check "--api-version 2025-06-15 (retired) exits 2 naming api_version" \
+    expect 2 '.ok == false and .error.details.field == "api_version"'
+check "the refusal names the versions Gusto accepts today" \
+    eval 'stderr_has "$ACCEPTED" && jq -e ".error.message | contains(\"$ACCEPTED\")" "$out" >/dev/null'
+check "the refusal says how to choose one" stderr_has "GUSTO_API_VERSION"
+v 2025-06-15 api GET /v1/token_info
+check "GUSTO_API_VERSION=2025-06-15 is refused too (exit 2)" expect 2 '.error.details.field == "api_version"'
+v "" --api-version 2026-03-01 api GET /v1/token_info
+check "an unknown version exits 2" eval 'exit_is 2 && stderr_has "is not a Gusto API version"'
+v "" --api-version latest api GET /v1/token_info
+check "a malformed version exits 2" eval 'exit_is 2 && stderr_has "api_version"'
+check "nothing reached the sandbox for a refused version" eval '[ "$(vsent)" = "$before" ]'
+
+v 2025-06-15 --api-version 2026-06-15 api GET /v1/token_info
+check "--api-version wins over GUSTO_API_VERSION and is sent (positive control)" \
+    eval 'exit_is 0 && [ "$(vsent)" = "$((before + 1))" ]'
+check "2026-06-15 (deprecated since 2026-12-01) warns once on stderr" \
+    eval '[ "$(warnings)" = 1 ] && stderr_has "2026-06-15 is deprecated" && stderr_has "after 2027-12-01"'
+check "the warning stays off stdout: it is one JSON document" \
+    eval 'json ".ok == true" && ! stdout_has "warning"'
+v 2026-06-15 --quiet api GET /v1/token_info
+check "--quiet: no warning" eval 'exit_is 0 && [ "$(warnings)" = 0 ]'
+v 2025-11-15 employees list
+check "2025-11-15 (limited support, sunset in 60 days) warns" \
+    eval 'exit_is 0 && [ "$(warnings)" = 1 ] && stderr_has "limited support" && stderr_has "(60 days)"'
+v "" employees list
+check "the default version (2026-12-01, stable) does not warn" \
+    eval 'exit_is 0 && [ "$(warnings)" = 0 ] && json ".ok == true"'
+check "the default version is sent and served" \
+    eval 'tail -n 1 "$tmp/vsandbox.log" | grep -q "^GET /v1/companies/.*/employees 200"'
+n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+GUSTO_API_VERSION= GUSTO_TODAY=2026-13-45 GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" --env "$VURL" \
+    employees list </dev/null >"$out" 2>"$err"
+rc=$?
+check "GUSTO_TODAY that is not a date exits 2 naming today" expect 2 '.error.details.field == "today"'
+raw --help
+check "--help names GUSTO_API_VERSION and the default version" \
+    eval 'stdout_has GUSTO_API_VERSION && stdout_has "default"'
+raw --version
+check "--version names the default API version" stdout_has "Gusto API 2026-12-01"
+kill "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null
+fpid=
+
 # ---- secrets, last: over everything gusto printed -----------------------------------------
 
 check "no output ever contains the token" eval '! grep -l -e "$TOKEN" "$tmp"/out.* "$tmp"/err.* >/dev/null 2>&1'

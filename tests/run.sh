@@ -2,7 +2,8 @@
 # run.sh - the whole test suite, as `make test` and CI run it.
 #
 # Stages: build + lint; the C integration tests against gusto-sandbox; the
-# libgusto tests, the CLI tests and an install test; the security review's
+# libgusto tests and the CLI tests (at the default API version and again
+# pinned to 2026-06-15) and an install test; the security review's
 # tests, 8 concurrent writers, the sandbox under 10,000 malformed requests
 # (hostile) and valgrind memcheck; the Node conformance test (every response
 # checked against Gusto's OpenAPI schemas) and Gusto's official TypeScript
@@ -51,6 +52,10 @@ run_stage libgusto ./build/tests/lib_test
 run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
 run_stage cli ./tests/cli_test.sh
+# The client's tests again at the previous version, so the two newest
+# versions Gusto serves are both exercised (default: GUSTO_API_VERSION 2026-12-01).
+run_stage libgusto-2026-06-15 env GUSTO_API_VERSION=2026-06-15 ./build/tests/lib_test
+run_stage cli-2026-06-15 env GUSTO_API_VERSION=2026-06-15 ./tests/cli_test.sh
 run_stage connect ./tests/connect_test.sh
 run_stage batch-cli ./tests/batch_cli_test.sh
 run_stage serve ./tests/serve_test.sh
