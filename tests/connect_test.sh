@@ -291,6 +291,17 @@ check "status: valid, bound to the demo company, no refresh yet" "exit $RC: $(ca
     eval '[ "$RC" = 0 ] && jqe "$T/status1" ".ok and (.data | length == 1) and .data[0].valid == true and
         .data[0].company_uuid == \"$ACME\" and .data[0].refreshes == 0"'
 check "status output holds no secret" "" eval '! grep -qF "$SECRET" "$T/status1" "$T/status1.err"'
+GUSTO_API_VERSION= GUSTO_TODAY=2026-12-03 g "$T/status1v" status --json
+check "status shows the API version in use: 2026-12-01, stable, no sunset set" \
+    "exit $RC: $(cat "$T/status1v")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/status1v" ".data[0].api_version | .version == \"2026-12-01\" and
+        .status == \"stable\" and .sunset == null" && ! grep -q warning "$T/status1v.err"'
+GUSTO_API_VERSION=2026-06-15 GUSTO_TODAY=2026-12-03 g "$T/status1d" status --json
+check "status at 2026-06-15: deprecated, sunset 2027-12-01, and one warning on stderr" \
+    "exit $RC: $(cat "$T/status1d") $(cat "$T/status1d.err")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/status1d" ".data[0].api_version | .version == \"2026-06-15\" and
+        .status == \"deprecated\" and .sunset == \"2027-12-01\" and .days_to_sunset == 363" &&
+        [ "$(grep -c "warning: Gusto API version 2026-06-15" "$T/status1d.err")" = 1 ]'
 g "$T/emp1" employees list --json
 check "employees list works through the stored connection" "exit $RC: $(head -c 300 "$T/emp1")" \
     eval '[ "$RC" = 0 ] && jqe "$T/emp1" ".ok and (.data | length > 0) and all(.data[]; .company_uuid == \"$ACME\")"'
