@@ -21,7 +21,7 @@ TOKEN=bench-token
 # gusto reads its token from the environment, never from argv.
 GUSTO_ACCESS_TOKEN=$TOKEN
 export GUSTO_ACCESS_TOKEN
-API_VERSION=2025-06-15
+API_VERSION=2026-12-01  # GUSTO_API_VERSION, what libgusto sends by default
 
 QUICK=0
 case ${1:-} in

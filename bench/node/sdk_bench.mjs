@@ -21,10 +21,19 @@ if (!form || !mode || !base || !token || !companyId) {
 }
 
 const { RFCDate } = await import("@gusto/embedded-api/types/rfcdate.js");
+// SDK 0.16.0 sends X-Gusto-API-Version 2025-06-15, retired by Gusto: its
+// documented beforeRequest hook sends the version libgusto sends.
+const { HTTPClient } = await import("@gusto/embedded-api/lib/http.js");
+const httpClient = new HTTPClient();
+httpClient.addHook("beforeRequest", (request) => {
+  const next = new Request(request);
+  next.headers.set("X-Gusto-API-Version", process.env.API_VERSION || "2026-12-01");
+  return next;
+});
 let api;
 if (form === "sdk") {
   const { GustoEmbedded } = await import("@gusto/embedded-api");
-  const g = new GustoEmbedded({ serverURL: base, companyAccessAuth: token });
+  const g = new GustoEmbedded({ serverURL: base, companyAccessAuth: token, httpClient });
   api = {
     list: (r) => g.employees.list(r),
     get: (r) => g.employees.get(r),
@@ -35,7 +44,7 @@ if (form === "sdk") {
   };
 } else if (form === "func") {
   const { GustoEmbeddedCore } = await import("@gusto/embedded-api/core.js");
-  const core = new GustoEmbeddedCore({ serverURL: base, companyAccessAuth: token });
+  const core = new GustoEmbeddedCore({ serverURL: base, companyAccessAuth: token, httpClient });
   const fn = async (path, name) => (await import(`@gusto/embedded-api/funcs/${path}.js`))[name];
   const unwrap = (f) => async (r) => {
     const res = await f(core, r);

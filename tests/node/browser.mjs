@@ -258,6 +258,9 @@ async function main() {
         c && c.valid === true && uuid && c.company_uuid === uuid && c.refreshes === 0,
         () => JSON.stringify(c || list));
     }
+    check("status: shows the API version in use (2026-12-01) with its status",
+      list.length === 2 && list.every((c) => c.api_version && c.api_version.version === "2026-12-01" &&
+        typeof c.api_version.status === "string"), () => JSON.stringify(list.map((c) => c.api_version)));
     check("status: no secret or token in its output",
       !st.stdout.includes(secret) && !/access_token|refresh_token/.test(st.stdout), st.stdout);
 

@@ -318,7 +318,8 @@ async function scenario() {
     () => `scope=${ti.body.scope}`);
 
   const api = ti.headers.get("x-gusto-api-version");
-  check("response echoes X-Gusto-API-Version 2025-06-15", api === "2025-06-15", `got ${api}`);
+  // No header: the sandbox's default, the newest version served (2026-12-01).
+  check("response echoes X-Gusto-API-Version 2026-12-01", api === "2026-12-01", `got ${api}`);
 
   const co = await call("company.get", "GET", `/v1/companies/${company}`, { expect: 200 });
   check("company.get: uuid matches token resource", co.body && co.body.uuid === company, () => JSON.stringify(co.body).slice(0, 200));
@@ -866,7 +867,12 @@ async function scenario() {
   const v406 = await call("bad X-Gusto-API-Version", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2023" }, expect: 406 });
   expectError("bad X-Gusto-API-Version", v406, { category: "invalid_api_version" });
   await call("future X-Gusto-API-Version", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2099-01-01" }, expect: 406 });
-  await call("explicit X-Gusto-API-Version 2025-06-15", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2025-06-15" }, expect: 200 });
+  for (const v of ["2025-11-15", "2026-02-01", "2026-06-15", "2026-12-01"]) {
+    const r = await call(`explicit X-Gusto-API-Version ${v}`, "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": v }, expect: 200 });
+    check(`X-Gusto-API-Version ${v} is echoed`, r.headers.get("x-gusto-api-version") === v, `got ${r.headers.get("x-gusto-api-version")}`);
+  }
+  const retired = await call("retired X-Gusto-API-Version 2025-06-15", "GET", `/v1/companies/${company}`, { headers: { "X-Gusto-API-Version": "2025-06-15" }, expect: 406 });
+  expectError("retired X-Gusto-API-Version", retired, { category: "invalid_api_version" });
 
   // ---- unknown route
   // garbage query params must not cause 5xx
@@ -880,7 +886,7 @@ async function scenario() {
   await call("employees.create 1.1 MiB body", "POST", `/v1/companies/${company}/employees`,
     { body: JSON.stringify({ first_name: "Big", last_name: big }), expect: 413 });
   const ur = await call("unknown route", "GET", `/v1/no_such_thing`, { expect: 404 });
-  check("error responses also carry X-Gusto-API-Version", ur.headers.get("x-gusto-api-version") === "2025-06-15",
+  check("error responses also carry X-Gusto-API-Version", ur.headers.get("x-gusto-api-version") === "2026-12-01",
     `got ${ur.headers.get("x-gusto-api-version")}`);
   await call("unrouted method", "DELETE", `/v1/locations/${NO_SUCH}`, { expect: [404, 405] });
   await call("trailing slash tolerated", "GET", `/v1/companies/${company}/`, { expect: 200, validateBody: false });

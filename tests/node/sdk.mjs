@@ -6,10 +6,33 @@
 //
 //   node tests/node/sdk.mjs
 import { GustoEmbedded } from "@gusto/embedded-api";
+import { HTTPClient } from "@gusto/embedded-api/lib/http.js";
 import { RFCDate } from "@gusto/embedded-api/types/rfcdate.js";
 import {
   startSandbox, stopSandbox, pass, fail, check, runMain, todayYMD,
 } from "./lib.mjs";
+
+// The SDK 0.16.0 sends X-Gusto-API-Version: 2025-06-15 on every call (each
+// operation's header defaults to it, and its enum allows nothing else),
+// which Gusto retired after 2026-11-17: as published it gets 406 from Gusto
+// and from the sandbox.  No newer 0.x release exists (1.0.0 is another
+// client altogether), so the calls go through the SDK's documented
+// HTTPClient "beforeRequest" hook (README, "Custom HTTP Client"), which sets
+// the version libgusto sends by default.
+const API_VERSION = "2026-12-01";
+function versionedHttp() {
+  const http = new HTTPClient();
+  http.addHook("beforeRequest", (request) => {
+    const next = new Request(request);
+    next.headers.set("X-Gusto-API-Version", API_VERSION);
+    return next;
+  });
+  return http;
+}
+// new GustoEmbedded with the version hook.
+function sdk(opts) {
+  return new GustoEmbedded({ ...opts, httpClient: versionedHttp() });
+}
 
 const TOKEN = "sdk-token";
 const LIMITED = "sdk-limited";
@@ -77,13 +100,21 @@ const hdr = (res, n) => res && res.httpMeta && res.httpMeta.response.headers.get
 const same = (d, s) => (d instanceof RFCDate ? d.toString() : d) === s;
 
 async function scenario(base) {
-  const gusto = new GustoEmbedded({ serverURL: base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
-  const limited = new GustoEmbedded({ serverURL: base, companyAccessAuth: LIMITED, timeoutMs: 10000 });
+  // As published: its default version is retired, so Gusto's 406.
+  const plain = new GustoEmbedded({ serverURL: base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
+  await stepThrows("SDK as published (2025-06-15, retired): 406", () => plain.introspection.getInfo({}), 406);
+  const echo = await fetch(`${base}/v1/token_info`, { headers: { Authorization: `Bearer ${TOKEN}`, "X-Gusto-API-Version": API_VERSION } });
+  check(`the sandbox serves the hook's version ${API_VERSION}`, echo.headers.get("x-gusto-api-version") === API_VERSION,
+    `got ${echo.headers.get("x-gusto-api-version")}`);
+  const gusto = sdk({ serverURL: base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
+  const limited = sdk({ serverURL: base, companyAccessAuth: LIMITED, timeoutMs: 10000 });
 
   const ti = await step("introspection.getInfo: company token", () => gusto.introspection.getInfo({}),
     (r) => (r.tokenInfo && r.tokenInfo.resource && r.tokenInfo.resource.type === "Company" && r.tokenInfo.resource.uuid ? true : "no Company resource"));
   const companyId = ti && ti.tokenInfo && ti.tokenInfo.resource && ti.tokenInfo.resource.uuid;
   if (!companyId) throw new Error("cannot continue without a company uuid");
+  check(`SDK calls are served at ${API_VERSION} (the hook's header)`, hdr(ti, "x-gusto-api-version") === API_VERSION,
+    `got ${hdr(ti, "x-gusto-api-version")}`);
 
   await step("companies.get", () => gusto.companies.get({ companyId }),
     (r) => (r.company && r.company.uuid === companyId && typeof r.company.name === "string" ? true : `company=${JSON.stringify(r.company)}`));
@@ -319,7 +350,7 @@ async function systemScenario(base, companyId) {
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   const hookUrl = `http://127.0.0.1:${server.address().port}/hooks`;
   try {
-    const anon = new GustoEmbedded({ serverURL: base, timeoutMs: 10000 });
+    const anon = sdk({ serverURL: base, timeoutMs: 10000 });
     await stepThrows("introspection.oauthAccessToken system_access, wrong secret -> 401",
       () => anon.introspection.oauthAccessToken({ requestBody: { clientId: "sdk-app", clientSecret: "nope", grantType: "system_access" } }), 401);
     const tok = await step("introspection.oauthAccessToken system_access: a token, no refresh token",
@@ -328,7 +359,7 @@ async function systemScenario(base, companyId) {
         ? true : JSON.stringify(r.authentication)));
     const sys = tok && tok.authentication && tok.authentication.accessToken;
     if (!sys) return;
-    const sysClient = new GustoEmbedded({ serverURL: base, companyAccessAuth: sys, timeoutMs: 10000 });
+    const sysClient = sdk({ serverURL: base, companyAccessAuth: sys, timeoutMs: 10000 });
     await step("introspection.getInfo: system token is an Oauth::Application", () => sysClient.introspection.getInfo({}),
       (r) => (r.tokenInfo && r.tokenInfo.resource && r.tokenInfo.resource.type === "Oauth::Application" && r.tokenInfo.resourceOwner == null
         ? true : JSON.stringify(r.tokenInfo)));
@@ -355,7 +386,7 @@ async function systemScenario(base, companyId) {
     await step("webhooks.updateSubscription: types change", () => anon.webhooks.updateSubscription(security, { webhookSubscriptionUuid: uuid, requestBody: { subscriptionTypes: ["Employee", "Company"] } }),
       (r) => (r.webhookSubscription && r.webhookSubscription.subscriptionTypes.length === 2 ? true : JSON.stringify(r.webhookSubscription)));
     // An event for the company reaches the app's subscription.
-    const company = new GustoEmbedded({ serverURL: base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
+    const company = sdk({ serverURL: base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
     const made = await step("employees.create fires employee.created", () => company.employees.create({ companyId, requestBody: { firstName: "Hook", lastName: "Sdk" } }),
       (r) => (r.employee ? true : "no employee"));
     const emp = made && made.employee && made.employee.uuid;
@@ -461,7 +492,7 @@ await runMain(async () => {
     extraArgs: ["--app", "sdk-app:sdk-app-secret:http://127.0.0.1:9/callback"] });
   try {
     await scenario(sb.base);
-    const gusto = new GustoEmbedded({ serverURL: sb.base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
+    const gusto = sdk({ serverURL: sb.base, companyAccessAuth: TOKEN, timeoutMs: 10000 });
     const ti = await gusto.introspection.getInfo({});
     await systemScenario(sb.base, ti.tokenInfo.resource.uuid);
     await timeOffPolicyScenario(gusto, ti.tokenInfo.resource.uuid);
