@@ -35,7 +35,7 @@ _gusto()
             compopt -o filenames 2>/dev/null
             return ;;
         --api-version)
-            COMPREPLY=($(compgen -W "2025-06-15" -- "$cur"))
+            COMPREPLY=($(compgen -W "2025-11-15 2026-02-01 2026-06-15 2026-12-01" -- "$cur"))
             return ;;
         --store|--db)
             COMPREPLY=($(compgen -f -- "$cur"))
