@@ -48,6 +48,9 @@ static void usage(FILE *f)
         "                       (lost:P carries a request out, then drops the answer)\n"
         "  --fault-seed N       seed for --faults, so a run repeats exactly (default 1)\n"
         "  --log                one line per request on stderr: method path status ms\n"
+        "  --webhook-backoff-ms N\n"
+        "                       first wait before a failed webhook delivery is retried\n"
+        "                       (doubled each time, up to 16 retries; default 1000)\n"
         "  -h, --help           this help\n"
         "\n"
         "The first line on stdout is 'listening on http://ADDR:PORT'.\n"
@@ -130,6 +133,7 @@ int main(int argc, char **argv)
         {"faults", required_argument, NULL, 'f'},
         {"fault-seed", required_argument, NULL, 'F'},
         {"log", no_argument, NULL, 'l'},
+        {"webhook-backoff-ms", required_argument, NULL, 0xB01},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -184,6 +188,9 @@ int main(int argc, char **argv)
             sb_cfg.fault_seed = (uint64_t)parse_long("--fault-seed", optarg, 0, 0x7fffffffffffffffL);
             break;
         case 'l': sb_cfg.log = true; break;
+        case 0xB01:
+            sb_cfg.webhook_backoff_ms = parse_long("--webhook-backoff-ms", optarg, 1, 3600000);
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
