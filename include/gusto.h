@@ -70,6 +70,8 @@ typedef struct gusto_error {
     char field[128];      /* the input field at fault, as a path: "home_address.zip" */
     char request_id[96];  /* x-request-id of the failing response */
     char hint[256];       /* what to do about it */
+    char scope[64];       /* a 403's missing OAuth scope, from Gusto's
+                             metadata.missing_scope_name; "" otherwise */
 } gusto_error;
 
 typedef struct gusto_client gusto_client;
