@@ -62,11 +62,11 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The first retry's wait: --webhook-backoff-ms, else the older
+/* The first retry's wait: --webhook-backoff-ms (0: retry at once), else the older
  * GUSTO_SANDBOX_WEBHOOK_RETRY_MS variable, else 1 s. */
 static long retry_base_ms(void)
 {
-    if (sb_cfg.webhook_backoff_ms > 0)
+    if (sb_cfg.webhook_backoff_ms >= 0)
         return sb_cfg.webhook_backoff_ms;
     const char *v = getenv("GUSTO_SANDBOX_WEBHOOK_RETRY_MS");
     char *end = NULL;

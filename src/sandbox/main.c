@@ -50,7 +50,8 @@ static void usage(FILE *f)
         "  --log                one line per request on stderr: method path status ms\n"
         "  --webhook-backoff-ms N\n"
         "                       first wait before a failed webhook delivery is retried\n"
-        "                       (doubled each time, up to 16 retries; default 1000)\n"
+        "                       (doubled each time, up to 16 retries; default 1000;\n"
+        "                       0 retries at once, for tests)\n"
         "  -h, --help           this help\n"
         "\n"
         "The first line on stdout is 'listening on http://ADDR:PORT'.\n"
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
     long ttl = 0;
     sb_cfg.port = 8080;
     sb_cfg.fault_seed = 1;
+    sb_cfg.webhook_backoff_ms = -1;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
@@ -189,7 +191,7 @@ int main(int argc, char **argv)
             break;
         case 'l': sb_cfg.log = true; break;
         case 0xB01:
-            sb_cfg.webhook_backoff_ms = parse_long("--webhook-backoff-ms", optarg, 1, 3600000);
+            sb_cfg.webhook_backoff_ms = parse_long("--webhook-backoff-ms", optarg, 0, 3600000);
             break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

@@ -43,7 +43,7 @@ struct sb_config {
     uint64_t fault_seed;
     long code_ttl;           /* OAuth authorization code lifetime, s (600) */
     long access_ttl;         /* OAuth access token lifetime, s (7200) */
-    long webhook_backoff_ms; /* first webhook retry wait (--webhook-backoff-ms); 0: the
+    long webhook_backoff_ms; /* first webhook retry wait (--webhook-backoff-ms); -1: the
                                 GUSTO_SANDBOX_WEBHOOK_RETRY_MS variable, else 1000 */
 };
 
