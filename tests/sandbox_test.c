@@ -1784,7 +1784,7 @@ static void test_render_cache(void)
 /* ---- webhooks: the handshake, every Employee event, retries ------------------------ */
 
 /* A webhook receiver on 127.0.0.1 (libmicrohttpd): records every POST it
- * gets (body and X-Gusto-Signature) and answers 500 to the first
+ * receives (body and X-Gusto-Signature) and answers 500 to the first
  * `fail_first` POSTs whose body holds `fail_match` (every one of them with
  * fail_first < 0), 200 otherwise. */
 #define RX_MAX 512
