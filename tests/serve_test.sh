@@ -210,6 +210,9 @@ check "handshake with the token alone: serve verified the subscription" '[ "$(j 
 check "verified through the app's system access token" 'grep -q "subscription $SUB verified through the app.s system access token" "$T/serve.err"' "$(grep "gusto serve: webhook" "$T/serve.err")"
 HOOKTOK=$(sqlite3 "$T/serve.db" "select token from webhook_tokens where verified=1 and subscription='$SUB'")
 check "the confirmed token is kept for that subscription" '[ -n "$HOOKTOK" ]' "$(sqlite3 "$T/serve.db" "select subscription, verified from webhook_tokens")"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' --data "{\"verification_token\":\"$HOOKTOK\"}" "$S/webhooks/gusto")
+rows=$(sqlite3 "$T/serve.db" "select count(*) from webhook_tokens where token='$HOOKTOK'")
+check "the confirmed token sent again (as request_verification_token does): no second verify" '[ "$code" = 200 ] && [ "$(j .verification)" = verified ] && [ "$rows" = 1 ]' "$code $(cat "$T/r.json") rows=$rows"
 
 act "$KA" create-employee '{"first_name":"Grace","last_name":"Hopper","email":"grace.serve@example.com"}'
 GRACE=$(j .data.employee.uuid)
