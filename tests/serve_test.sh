@@ -372,7 +372,9 @@ curl -s -o "$T/r.json" -H "Authorization: Bearer tokA" -H 'Content-Type: applica
     "$(sed -n 's/^listening on //p' "$T/sb.out")/v1/companies/$ACME/employees"
 RETRY=$(j .uuid)
 sleep 0.5
+export GUSTO_SERVE_WEBHOOK_URL="http://127.0.0.1:$PORT/webhooks/gusto"
 start_serve --port "$PORT"
+unset GUSTO_SERVE_WEBHOOK_URL
 i=0
 while [ $i -lt 100 ]; do
     curl -s -H "X-API-Key: $KA" "$S/webhooks/queue" >"$T/q.json"
@@ -380,6 +382,26 @@ while [ $i -lt 100 ]; do
     sleep 0.1; i=$((i + 1))
 done
 check "webhook retried with backoff after a failed delivery" '[ "$(jq -r "[.data[]|select(.employee_uuid==\"$RETRY\" and .status==\"synced\")]|length" "$T/q.json")" -ge 1 ] && grep -q "webhook POST .* -1 attempt 1" "$T/sb.out.err"' "$(grep "webhook POST" "$T/sb.out.err" | tail -4)"
+
+# ---- webhook_url: only the subscription at this receiver's URL is verified
+
+sb_url=$(sed -n 's/^listening on //p' "$T/sb.out")   # the first sandbox again
+
+sub_at() {
+    curl -s -H "Authorization: Bearer $SYS" -H 'Content-Type: application/json' \
+        --data "{\"url\":\"$1\",\"subscription_types\":[\"Employee\"]}" \
+        "$sb_url/v1/webhook_subscriptions" | jq -r .uuid
+}
+Y=$(sub_at "http://127.0.0.1:9/elsewhere")
+X=$(sub_at "$S/webhooks/gusto")
+i=0
+while [ $i -lt 50 ]; do
+    [ "$(curl -s -H "Authorization: Bearer $SYS" "$sb_url/v1/webhook_subscriptions/$X" | jq -r .status)" = verified ] && break
+    sleep 0.2; i=$((i + 1))
+done
+check "webhook_url set: the subscription at this URL is verified, the other pending one is never tried" \
+    'grep -q "PUT /v1/webhook_subscriptions/$X/verify 200" "$T/sb.out.err" && ! grep -q "/v1/webhook_subscriptions/$Y/verify" "$T/sb.out.err" && [ "$(curl -s -H "Authorization: Bearer $SYS" "$sb_url/v1/webhook_subscriptions/$Y" | jq -r .status)" = pending ]' \
+    "X=$X Y=$Y $(grep "webhook_subscriptions/.*/verify" "$T/sb.out.err" | tail -4)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
