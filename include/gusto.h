@@ -73,6 +73,8 @@ typedef struct gusto_error {
     char field[128];      /* the input field at fault, as a path: "home_address.zip" */
     char request_id[96];  /* x-request-id of the failing response */
     char hint[256];       /* what to do about it */
+    char scope[64];       /* a 403's missing OAuth scope, from Gusto's
+                             metadata.missing_scope_name; "" otherwise */
 } gusto_error;
 
 typedef struct gusto_client gusto_client;
@@ -321,6 +323,16 @@ gusto_code gusto_oauth_exchange(const char *base_url, const char *client_id,
 gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
                                const char *client_secret, const char *refresh_token,
                                gusto_tokens *out, gusto_error *err);
+
+/* A system access token for the app itself (POST /oauth/token with
+ * grant_type=system_access), which Gusto requires for its partner-level
+ * endpoints such as /v1/webhook_subscriptions.  On success out->access_token
+ * and out->expires_at are set; such a token has no refresh token.  On
+ * failure *out is zeroed and err says why (GUSTO_EAUTH for a wrong client
+ * id or secret).  The secret is never copied into err. */
+gusto_code gusto_oauth_system_token(const char *base_url, const char *client_id,
+                                    const char *client_secret, gusto_tokens *out,
+                                    gusto_error *err);
 
 /* A stored connection, without its secrets. */
 typedef struct gusto_connection {

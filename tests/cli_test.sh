@@ -70,7 +70,9 @@ if [ ! -x "$GUSTO" ] || [ ! -x "$SANDBOX" ]; then
 fi
 
 # ---- the sandbox --------------------------------------------------------
-"$SANDBOX" --port 0 --seed demo --token "$TOKEN" --rate-limit 0 --log \
+RO_TOKEN=cli-read-only-token
+"$SANDBOX" --port 0 --seed demo --token "$TOKEN" --token "$RO_TOKEN:employees:read" \
+    --rate-limit 0 --log \
     >"$tmp/sandbox.out" 2>"$tmp/sandbox.log" &
 sbpid=$!
 i=0
@@ -527,10 +529,26 @@ check "--version names the default API version" stdout_has "Gusto API 2026-12-01
 kill "$fpid" 2>/dev/null
 wait "$fpid" 2>/dev/null
 fpid=
+# ---- a missing OAuth scope: Gusto's 403 body, the scope named, the CLI's hint
+
+n=$((n + 1))
+out=$tmp/out.$n
+err=$tmp/err.$n
+GUSTO_ACCESS_TOKEN=$RO_TOKEN "$GUSTO" --env "$URL" --json api GET "/v1/companies/$COMPANY" \
+    </dev/null >"$out" 2>"$err"
+rc=$?
+check "missing scope: exit 3, category missing_oauth_scopes, message and hint name the scope" \
+    eval 'expect 3 ".ok == false and .error.code == \"missing_oauth_scopes\" and .error.details.category == \"missing_oauth_scopes\" and (.error.message | contains(\"companies:read\")) and (.error.hint | contains(\"gusto connect\")) and (.error.hint | contains(\"companies:read\"))"'
+n=$((n + 1))
+out=$tmp/out.$n
+err=$tmp/err.$n
+GUSTO_ACCESS_TOKEN=$RO_TOKEN "$GUSTO" --env "$URL" --json employees list </dev/null >"$out" 2>"$err"
+rc=$?
+check "the same token works where it has the scope" eval 'expect 0 ".ok == true"'
 
 # ---- secrets, last: over everything gusto printed -----------------------------------------
 
-check "no output ever contains the token" eval '! grep -l -e "$TOKEN" "$tmp"/out.* "$tmp"/err.* >/dev/null 2>&1'
+check "no output ever contains the token" eval '! grep -l -e "$TOKEN" -e "$RO_TOKEN" "$tmp"/out.* "$tmp"/err.* >/dev/null 2>&1'
 check "no output ever contains a whole SSN" eval '! grep -l -e "$SSN_DIGITS" -e "517-29-3846" -e 987654321 "$tmp"/out.* "$tmp"/err.* >/dev/null 2>&1'
 
 echo "$pass passed, $fail failed"

@@ -606,6 +606,80 @@ static void test_call_api(void)
     CHECK_STR(err.field, "base_url", "names base_url");
 }
 
+/* A token without a scope: Gusto's 403 body (missing_oauth_scopes with
+ * metadata.missing_scope_name) becomes GUSTO_EFORBIDDEN naming the scope;
+ * the library's hint names no CLI command.  A 403 without the metadata
+ * (older answers) still maps, with no scope. */
+static void test_missing_scope(void)
+{
+    client_free(&sb.cl);
+    memset(&sb, 0, sizeof sb);
+    sb_start(&sb, "--seed", "demo", "--token", TOKEN ":employees:read", "--rate-limit", "0",
+             NULL);
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    long status = 0;
+    char *out = NULL;
+    gusto_error err;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/companies/%s/locations", sb.company);
+    CHECK_LONG(gusto_request(c, "GET", path, NULL, &status, &out, &err), GUSTO_EFORBIDDEN,
+               "403 mapped to GUSTO_EFORBIDDEN");
+    CHECK_LONG(status, 403, "status kept");
+    CHECK_LONG(err.http_status, 403, "err.http_status");
+    CHECK_STR(err.category, "missing_oauth_scopes", "Gusto's category");
+    CHECK_STR(err.error_key, "request", "Gusto's error_key");
+    CHECK_STR(err.scope, "companies:read", "the missing scope, from metadata");
+    CHECK(strstr(err.message, "companies:read") != NULL, "the message names the scope: %s",
+          err.message);
+    CHECK(strstr(err.hint, "companies:read") != NULL && strstr(err.hint, "gusto ") == NULL,
+          "the hint names the scope and no CLI command: %s", err.hint);
+    CHECK_STR(err.field, "", "no field for a request-level error");
+    gusto_free(out);
+    out = NULL;
+    /* The positive control: a scope the token has. */
+    snprintf(path, sizeof path, "/v1/companies/%s/employees?per=1", sb.company);
+    CHECK_LONG(gusto_request(c, "GET", path, NULL, &status, &out, &err), GUSTO_OK,
+               "employees:read works");
+    CHECK_STR(err.scope, "", "no scope on success");
+    gusto_free(out);
+    gusto_client_free(c);
+}
+
+/* A 422 of an employee update carries Gusto's metadata naming the employee. */
+static void test_422_metadata(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    long status = 0;
+    char *out = NULL;
+    gusto_error err;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/companies/%s/employees?per=1", sb.company);
+    CHECK_LONG(gusto_request(c, "GET", path, NULL, &status, &out, &err), GUSTO_OK, "list");
+    json_t *list = out ? json_loads(out, 0, NULL) : NULL;
+    gusto_free(out);
+    out = NULL;
+    const char *uuid = json_string_value(json_object_get(json_array_get(list, 0), "uuid"));
+    const char *ver = json_string_value(json_object_get(json_array_get(list, 0), "version"));
+    CHECK(uuid && ver, "an employee with a version");
+    char body[160];
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"first_name\":\"\"}", ver ? ver : "");
+    snprintf(path, sizeof path, "/v1/employees/%s", uuid ? uuid : "x");
+    CHECK_LONG(gusto_request(c, "PUT", path, body, &status, &out, &err), GUSTO_EINVALID_DATA,
+               "blank first_name: 422");
+    json_t *j = out ? json_loads(out, 0, NULL) : NULL;
+    json_t *md = json_object_get(json_array_get(json_object_get(j, "errors"), 0), "metadata");
+    CHECK_STR(json_string_value(json_object_get(md, "entity_type")), "Employee",
+              "metadata.entity_type");
+    CHECK_STR(json_string_value(json_object_get(md, "entity_uuid")), uuid,
+              "metadata.entity_uuid");
+    CHECK_STR(err.field, "first_name", "the field");
+    json_decref(j);
+    json_decref(list);
+    gusto_free(out);
+    gusto_client_free(c);
+}
+
 static void test_faults(void)
 {
     struct sandbox f = {0};
@@ -1197,6 +1271,8 @@ int main(int argc, char **argv)
         {"update", test_update},
         {"time_off", test_time_off},
         {"call_api", test_call_api},
+        {"missing_scope", test_missing_scope},
+        {"422_metadata", test_422_metadata},
         {"faults", test_faults},
         {"no_duplicates_under_faults", test_no_duplicates_under_faults},
         {"no_duplicates_lost_answers", test_no_duplicates_lost_answers},

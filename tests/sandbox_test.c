@@ -6,7 +6,13 @@
  * GUSTO_SANDBOX overrides the binary (default build/gusto-sandbox). */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -141,8 +147,13 @@ static const struct http_case AUTH_CASES[] = {
      {"errors[0].error_key=request", "errors[0].category=not_found", "@x-request-id?"}},
     {"unknown company", "GET", "/v1/companies/00000000-0000-4000-8000-000000000000", T, NULL,
      404, {"errors[0].category=not_found"}},
+    /* The body Gusto's CLI parses (src/lib/handle-api-error.ts), field by field. */
     {"company, token lacks companies:read", "GET", "/v1/companies/{C}", RO, NULL, 403,
-     {"errors[0].error_key=base", "errors[0].category=missing_permissions"}},
+     {"errors#=1", "errors[0].error_key=request", "errors[0].category=missing_oauth_scopes",
+      "errors[0].metadata.missing_scope_name=companies:read",
+      "errors[0].message=You do not have the 'companies:read' OAuth scope required for this "
+      "request.",
+      "errors[0].metadata#=1"}},
     {"unknown route", "GET", "/v1/no_such_thing", T, NULL, 404,
      {"errors[0].category=not_found"}},
     {"trailing slash", "GET", "/v1/token_info/", T, NULL, 200, {"resource.uuid={C}"}},
@@ -238,7 +249,7 @@ static const struct http_case LOCATION_CASES[] = {
      "{}", 422, {"errors#=5"}},
     {"create, scope", "POST", "/v1/companies/{C}/locations", RO,
      "{" LOC_OK ",\"phone_number\":\"5125550100\"}", 403,
-     {"errors[0].category=missing_permissions"}},
+     {"errors[0].category=missing_oauth_scopes"}},
     {"create, other company", "POST", "/v1/companies/{OC}/locations", T,
      "{" LOC_OK ",\"phone_number\":\"5125550100\"}", 404, {"errors[0].category=not_found"}},
     {"list after create", "GET", "/v1/companies/{C}/locations", T, NULL, 200,
@@ -357,7 +368,7 @@ static const struct http_case EMPLOYEE_CASES[] = {
       "errors[2].error_key=ssn"}},
     {"create, other company", "POST", "/v1/companies/{OC}/employees", T, NEW_EMP, 404, {NULL}},
     {"create, read-only token", "POST", "/v1/companies/{C}/employees", RO, NEW_EMP, 403,
-     {"errors[0].category=missing_permissions"}},
+     {"errors[0].category=missing_oauth_scopes"}},
     {"delete onboarded", "DELETE", "/v1/employees/{E0}", T, NULL, 422,
      {"errors[0].error_key=base", "errors[0].category=invalid_operation"}},
     {"delete onboarding (seed)", "DELETE", "/v1/employees/{E47}", T, NULL, 204, {NULL}},
@@ -491,7 +502,7 @@ static const struct http_case WORK_CASES[] = {
      "{" WORK_CASES_LOC ",\"effective_date\":\"2018-01-15\"}", 422,
      {"errors[0].error_key=effective_date"}},
     {"create, scope", "POST", "/v1/employees/{E0}/work_addresses", NOCOMP,
-     "{" WORK_CASES_LOC "}", 403, {"errors[0].category=missing_permissions"}},
+     "{" WORK_CASES_LOC "}", 403, {"errors[0].category=missing_oauth_scopes"}},
     {"delete the active one", "DELETE", "/v1/work_addresses/{W0}", T, NULL, 422,
      {"errors[0].error_key=base", "errors[0].category=invalid_operation"}},
     {"delete unknown", "DELETE", "/v1/work_addresses/00000000-0000-4000-8000-000000000000", T,
@@ -788,7 +799,7 @@ static const struct http_case TIME_OFF_CASES[] = {
      "?time_off_type=sick",
      T, NULL, 404, {NULL}},
     {"scope", "GET", "/v1/employees/{E0}/time_off_activities?time_off_type=sick", RO, NULL, 403,
-     {"errors[0].category=missing_permissions"}},
+     {"errors[0].category=missing_oauth_scopes"}},
     {"other company", "GET", "/v1/employees/{E0}/time_off_activities?time_off_type=sick", OTH,
      NULL, 404, {NULL}},
 };
@@ -817,7 +828,7 @@ static const struct http_case POLICY_CASES[] = {
     {"list, other company", "GET", "/v1/companies/{C}/time_off_policies", OTH, NULL, 404,
      {NULL}},
     {"list, no time_off_policies:read", "GET", "/v1/companies/{C}/time_off_policies", RO, NULL,
-     403, {"errors[0].category=missing_permissions"}},
+     403, {"errors[0].category=missing_oauth_scopes"}},
     {"get", "GET", "/v1/time_off_policies/{P0}", T, NULL, 200,
      {"uuid={P0}", "company_uuid={C}", "accrual_method=per_hour_worked", "accrual_rate=6.67",
       "paid_out_on_termination=true", "complete=true", "employees#=50", "employees[0].balance?"}},
@@ -983,7 +994,7 @@ static const struct http_case DEPARTMENT_CASES[] = {
       "[0].version?", "[0].company_uuid={C}"}},
     {"list, other company", "GET", "/v1/companies/{C}/departments", OTH, NULL, 404, {NULL}},
     {"list, no departments:read", "GET", "/v1/companies/{C}/departments", RO, NULL, 403,
-     {"errors[0].category=missing_permissions"}},
+     {"errors[0].category=missing_oauth_scopes"}},
     {"get", "GET", "/v1/departments/{D0}", T, NULL, 200, {"uuid={D0}", "employees#=10"}},
     {"get, unknown", "GET", "/v1/departments/00000000-0000-4000-8000-000000000000", T, NULL,
      404, {NULL}},
@@ -1345,7 +1356,8 @@ static void test_search_sort_include(void)
 static const struct http_case ISOLATION_CASES[] = {
     {"ro: list employees", "GET", EMPS, RO, NULL, 200, {"#=50"}},
     {"ro: POST employee", "POST", EMPS, RO, NEW_EMP, 403,
-     {"errors[0].error_key=base", "errors[0].category=missing_permissions"}},
+     {"errors[0].error_key=request", "errors[0].category=missing_oauth_scopes",
+      "errors[0].metadata.missing_scope_name=employees:manage"}},
     {"ro: PUT employee", "PUT", "/v1/employees/{E0}", RO, "{\"version\":\"x\"}", 403, {NULL}},
     {"ro: DELETE employee", "DELETE", "/v1/employees/{E48}", RO, NULL, 403, {NULL}},
     {"ro: locations", "GET", "/v1/companies/{C}/locations", RO, NULL, 403, {NULL}},
@@ -1381,7 +1393,7 @@ static const struct http_case ISOLATION_CASES[] = {
     {"no compensations:read: employee", "GET", "/v1/employees/{E0}?include=all_compensations",
      NOCOMP, NULL, 200, {"jobs#=1", "!jobs[0].rate", "!jobs[0].compensations"}},
     {"no compensations:read: compensations", "GET", "/v1/jobs/{J0}/compensations", NOCOMP,
-     NULL, 403, {"errors[0].category=missing_permissions"}},
+     NULL, 403, {"errors[0].category=missing_oauth_scopes"}},
     {"with compensations:read: job", "GET", "/v1/jobs/{J0}", T, NULL, 200,
      {"rate?", "compensations#=1"}},
 };
@@ -1971,6 +1983,397 @@ static void test_api_versions(void)
     CHECK_LONG(run_sandbox_status("--help", "", "", ""), 0, "--help: exit 0 (control)");
 }
 
+/* ---- webhooks: the handshake, every Employee event, retries ------------------------ */
+
+/* A webhook receiver on 127.0.0.1 (libmicrohttpd): records every POST it
+ * receives (body and X-Gusto-Signature) and answers 500 to the first
+ * `fail_first` POSTs whose body holds `fail_match` (every one of them with
+ * fail_first < 0), 200 otherwise. */
+#define RX_MAX 512
+struct rx {
+    struct MHD_Daemon *d;
+    unsigned port;
+    char url[64];
+    pthread_mutex_t lock;
+    int n;
+    char *body[RX_MAX];
+    char sig[RX_MAX][80];
+    bool had_sig[RX_MAX];
+    char fail_match[64];
+    int fail_first;
+    int failed;
+};
+
+struct rx_conn {
+    char *buf;
+    size_t len;
+};
+
+static enum MHD_Result rx_handle(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **con_cls)
+{
+    (void)url;
+    (void)method;
+    (void)version;
+    struct rx *x = cls;
+    struct rx_conn *c = *con_cls;
+    if (!c) {
+        *con_cls = calloc(1, sizeof *c);
+        return *con_cls ? MHD_YES : MHD_NO;
+    }
+    if (*upload_size) {
+        char *nb = realloc(c->buf, c->len + *upload_size + 1);
+        if (!nb)
+            return MHD_NO;
+        memcpy(nb + c->len, upload, *upload_size);
+        c->buf = nb;
+        c->len += *upload_size;
+        c->buf[c->len] = 0;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Gusto-Signature");
+    unsigned status = 200;
+    pthread_mutex_lock(&x->lock);
+    if (x->n < RX_MAX) {
+        x->body[x->n] = c->buf ? c->buf : strdup("");
+        c->buf = NULL;
+        x->had_sig[x->n] = sig != NULL;
+        snprintf(x->sig[x->n], sizeof x->sig[0], "%s", sig ? sig : "");
+        if (x->fail_match[0] && strstr(x->body[x->n], x->fail_match) &&
+            (x->fail_first < 0 || x->failed < x->fail_first)) {
+            x->failed++;
+            status = 500;
+        }
+        x->n++;
+    }
+    pthread_mutex_unlock(&x->lock);
+    struct MHD_Response *r = MHD_create_response_from_buffer(2, (void *)"{}",
+                                                             MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void rx_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct rx_conn *c = *con_cls;
+    if (c) {
+        free(c->buf);
+        free(c);
+    }
+    *con_cls = NULL;
+}
+
+static bool rx_start(struct rx *x)
+{
+    memset(x, 0, sizeof *x);
+    pthread_mutex_init(&x->lock, NULL);
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    x->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+                            NULL, NULL, rx_handle, x, MHD_OPTION_SOCK_ADDR, &addr,
+                            MHD_OPTION_NOTIFY_COMPLETED, rx_done, NULL, MHD_OPTION_END);
+    const union MHD_DaemonInfo *di = x->d ? MHD_get_daemon_info(x->d, MHD_DAEMON_INFO_BIND_PORT)
+                                          : NULL;
+    x->port = di ? di->port : 0;
+    snprintf(x->url, sizeof x->url, "http://127.0.0.1:%u/hook", x->port);
+    return CHECK(x->d && x->port, "webhook receiver listens on 127.0.0.1:%u", x->port);
+}
+
+static void rx_stop(struct rx *x)
+{
+    if (x->d)
+        MHD_stop_daemon(x->d);
+    for (int i = 0; i < x->n; i++)
+        free(x->body[i]);
+    pthread_mutex_destroy(&x->lock);
+    memset(x, 0, sizeof *x);
+}
+
+/* How many recorded POSTs hold `needle` ("" = all). */
+static int rx_count(struct rx *x, const char *needle)
+{
+    pthread_mutex_lock(&x->lock);
+    int k = 0;
+    for (int i = 0; i < x->n; i++)
+        k += strstr(x->body[i], needle) != NULL;
+    pthread_mutex_unlock(&x->lock);
+    return k;
+}
+
+/* Wait (up to 10 s) until at least `want` POSTs hold needle; the count. */
+static int rx_wait(struct rx *x, const char *needle, int want)
+{
+    int k = 0;
+    for (int i = 0; i < 1000 && (k = rx_count(x, needle)) < want; i++)
+        usleep(10000);
+    return k;
+}
+
+static bool valid_uuid_text(const char *u)
+{
+    if (strlen(u) != 36)
+        return false;
+    for (int i = 0; i < 36; i++)
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
+            return false;
+    return true;
+}
+
+static void hmac_hex(const char *key, const char *body, char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)body, strlen(body), mac,
+         &n);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", i < n ? mac[i] : 0);
+    out[64] = 0;
+}
+
+/* Subscribe the receiver to Employee events with token T and verify it the
+ * way Gusto documents: read the token from the handshake, PUT .../verify.
+ * The verification token in tok. */
+static bool subscribe(struct rx *x, char tok[128])
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"url\":\"%s\",\"subscription_types\":[\"Employee\"]}", x->url);
+    req(&R, "POST", T, body, "/v1/webhook_subscriptions");
+    if (!CHECK(R.status == 201 && jstr(R.json, "uuid"), "subscription created (%ld)", R.status))
+        return false;
+    CHECK_STR(jstr(R.json, "status"), "pending", "a new subscription is pending");
+    char sub[64];
+    snprintf(sub, sizeof sub, "%s", jstr(R.json, "uuid"));
+    if (!CHECK(rx_wait(x, "verification_token", 1) == 1, "the handshake arrives"))
+        return false;
+    pthread_mutex_lock(&x->lock);
+    json_t *hs = json_loads(x->body[0], 0, NULL);
+    bool sig = x->had_sig[0];
+    pthread_mutex_unlock(&x->lock);
+    /* Both webhooks guides: {"verification_token": "..."} and nothing else. */
+    CHECK(json_object_size(hs) == 1 && jstr(hs, "verification_token"),
+          "the handshake carries verification_token alone");
+    CHECK(!sig, "the handshake is not signed");
+    snprintf(tok, 128, "%s", jstr(hs, "verification_token") ? jstr(hs, "verification_token")
+                                                             : "");
+    json_decref(hs);
+    req(&R, "PUT", T, "{\"verification_token\":\"wrong\"}", "/v1/webhook_subscriptions/%s/verify",
+        sub);
+    CHECK_LONG(R.status, 422, "verify with a wrong token: 422");
+    snprintf(body, sizeof body, "{\"verification_token\":\"%s\"}", tok);
+    req(&R, "PUT", T, body, "/v1/webhook_subscriptions/%s/verify", sub);
+    return CHECK(R.status == 200 && jstr(R.json, "status") &&
+                     strcmp(jstr(R.json, "status"), "verified") == 0,
+                 "verified with the handshake's token (%ld)", R.status);
+}
+
+static long fire(const char *type, const char *emp)
+{
+    char body[200];
+    snprintf(body, sizeof body, "{\"event_type\":\"%s\",\"entity_uuid\":\"%s\"}", type, emp);
+    return req(&R, "POST", T, body, "/sandbox/webhook_events");
+}
+
+/* Every Employee event of Gusto's list reaches the receiver once, with the
+ * documented fields, signed with the verification token. */
+static void test_webhook_events(void)
+{
+    if (!up())
+        return down();
+    struct rx x;
+    char tok[128];
+    if (!rx_start(&x) || !subscribe(&x, tok)) {
+        rx_stop(&x);
+        return down();
+    }
+    /* Raised by the endpoints themselves. */
+    req(&R, "POST", T,
+        "{\"first_name\":\"Hook\",\"last_name\":\"Self\",\"email\":\"hook.self@example.com\","
+        "\"self_onboarding\":true}", "/v1/companies/%s/employees", SB.company);
+    CHECK_LONG(R.status, 201, "create a self-onboarding employee");
+    char nu[40], ver[40];
+    snprintf(nu, sizeof nu, "%s", jstr(R.json, "uuid") ? jstr(R.json, "uuid") : "");
+    snprintf(ver, sizeof ver, "%s", jstr(R.json, "version") ? jstr(R.json, "version") : "");
+    char body[200];
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"preferred_first_name\":\"Hooky\"}", ver);
+    req(&R, "PUT", T, body, "/v1/employees/%s", nu);
+    CHECK_LONG(R.status, 200, "update it");
+    req(&R, "DELETE", T, NULL, "/v1/employees/%s", nu);
+    CHECK_LONG(R.status, 204, "delete it (still onboarding)");
+    req(&R, "POST", T, "{\"effective_date\":\"2026-11-30\"}", "%s",
+        P("/v1/employees/{E0}/terminations"));
+    CHECK_LONG(R.status, 201, "terminate E0 on a past date");
+    req(&R, "POST", T, P("{\"effective_date\":\"2026-12-01\",\"file_new_hire_report\":false,"
+                         "\"work_location_uuid\":\"{L0}\"}"), "%s",
+        P("/v1/employees/{E0}/rehire"));
+    CHECK_LONG(R.status, 201, "rehire E0 on a past date");
+    req(&R, "POST", T, "{\"effective_date\":\"2099-01-01\"}", "%s",
+        P("/v1/employees/{E1}/terminations"));
+    CHECK_LONG(R.status, 201, "terminate E1 in the future");
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/employees/{E1}/terminations"));
+    CHECK_LONG(R.status, 204, "cancel that termination");
+    /* Fired by hand: what no sandbox endpoint raises. */
+    static const char *const by_hand[] = {
+        "employee.onboarded", "employee.self_onboarding_completed", "employee.rehire_cancelled",
+        "employee.payment_method_type_updated", "employee.payment_method.deleted",
+        "employee.invited_to_partner_portal"};
+    for (size_t i = 0; i < NELEM(by_hand); i++)
+        CHECK_LONG(fire(by_hand[i], tu_getvar("E2")), 202, by_hand[i]);
+    CHECK_LONG(fire("employee.exploded", tu_getvar("E2")), 422, "an unknown event type: 422");
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "event_type", "naming event_type");
+    CHECK_LONG(fire("employee.onboarded", tu_getvar("OE0")), 404,
+               "another company's employee: 404");
+
+    struct {
+        const char *type;
+        const char *emp;
+    } want[] = {
+        {"employee.created", nu},
+        {"employee.marked_for_self_onboarding", nu},
+        {"employee.updated", nu},
+        {"employee.deleted", nu},
+        {"employee.terminated", tu_getvar("E0")},
+        {"employee.termination_effective", tu_getvar("E0")},
+        {"employee.rehired", tu_getvar("E0")},
+        {"employee.rehire_effective", tu_getvar("E0")},
+        {"employee.terminated", tu_getvar("E1")},
+        {"employee.termination_cancelled", tu_getvar("E1")},
+        {"employee.onboarded", tu_getvar("E2")},
+        {"employee.self_onboarding_completed", tu_getvar("E2")},
+        {"employee.rehire_cancelled", tu_getvar("E2")},
+        {"employee.payment_method_type_updated", tu_getvar("E2")},
+        {"employee.payment_method.deleted", tu_getvar("E2")},
+        {"employee.invited_to_partner_portal", tu_getvar("E2")},
+    };
+    int n = rx_wait(&x, "\"event_type\"", (int)NELEM(want));
+    CHECK_LONG(n, (long)NELEM(want), "one delivery per event, no more");
+    /* The last delivery came after the failed fires: none of those leaked. */
+    CHECK_LONG(rx_count(&x, "employee.exploded"), 0, "the refused event was not delivered");
+    CHECK_LONG(rx_count(&x, tu_getvar("OE0")), 0, "nor the other company's");
+    for (size_t w = 0; w < NELEM(want); w++) {
+        bool found = false;
+        pthread_mutex_lock(&x.lock);
+        for (int i = 1; i < x.n && !found; i++) {
+            json_t *ev = json_loads(x.body[i], 0, NULL);
+            const char *et = jstr(ev, "event_type"), *eu = jstr(ev, "entity_uuid");
+            if (et && eu && strcmp(et, want[w].type) == 0 && strcmp(eu, want[w].emp) == 0) {
+                found = true;
+                char mac[65];
+                hmac_hex(tok, x.body[i], mac);
+                const char *uuid = jstr(ev, "uuid");
+                CHECK(json_object_size(ev) == 7 && uuid && valid_uuid_text(uuid) &&
+                          jstr(ev, "resource_type") &&
+                          strcmp(jstr(ev, "resource_type"), "Company") == 0 &&
+                          jstr(ev, "resource_uuid") &&
+                          strcmp(jstr(ev, "resource_uuid"), SB.company) == 0 &&
+                          jstr(ev, "entity_type") &&
+                          strcmp(jstr(ev, "entity_type"), "Employee") == 0 &&
+                          json_is_integer(jget(ev, "timestamp")) &&
+                          jint(ev, "timestamp", 0) > 1700000000,
+                      "%s: uuid, event_type, resource_type, resource_uuid, entity_type, "
+                      "entity_uuid, timestamp: %s", want[w].type, x.body[i]);
+                CHECK(strcmp(x.sig[i], mac) == 0,
+                      "%s: X-Gusto-Signature is the hex HMAC-SHA256 of the body", want[w].type);
+            }
+            json_decref(ev);
+        }
+        pthread_mutex_unlock(&x.lock);
+        CHECK(found, "%s for %s delivered", want[w].type, want[w].emp);
+    }
+    rx_stop(&x);
+    down();
+}
+
+/* Backoff (--webhook-backoff-ms): a delivery that fails 3 times is retried
+ * until it succeeds, then never again; one that always fails is tried
+ * 1 + 16 times, Gusto's count, then given up.  Attempts are counted, not
+ * timed: the next event, queued after the last attempt, arrives after any
+ * further attempt would have. */
+static void retries_case(const char *backoff, int fail_first, int want_attempts,
+                         const char *what)
+{
+    memset(&R, 0, sizeof R);
+    const char *args[] = {"--seed", "demo", "--rate-limit", "0", "--token", T,
+                          "--webhook-backoff-ms", backoff, NULL};
+    if (!sb_startv(&SB, args) || !load_ids())
+        return down();
+    struct rx x;
+    char tok[128];
+    if (!rx_start(&x) || !subscribe(&x, tok)) {
+        rx_stop(&x);
+        return down();
+    }
+    snprintf(x.fail_match, sizeof x.fail_match, "%s", tu_getvar("E0"));
+    x.fail_first = fail_first;
+    CHECK_LONG(fire("employee.onboarded", tu_getvar("E0")), 202, "event A");
+    int a = rx_wait(&x, tu_getvar("E0"), want_attempts);
+    CHECK_LONG(a, want_attempts, what);
+    CHECK_LONG(fire("employee.onboarded", tu_getvar("E1")), 202, "event B");
+    CHECK_LONG(rx_wait(&x, tu_getvar("E1"), 1), 1, "event B delivered once");
+    CHECK_LONG(rx_count(&x, tu_getvar("E0")), want_attempts,
+               "no attempt of A after its last one");
+    pthread_mutex_lock(&x.lock);
+    int same = 0;
+    const char *first = NULL;
+    for (int i = 0; i < x.n; i++)
+        if (strstr(x.body[i], tu_getvar("E0"))) {
+            first = first ? first : x.body[i];
+            same += strcmp(first, x.body[i]) == 0;
+        }
+    pthread_mutex_unlock(&x.lock);
+    CHECK_LONG(same, want_attempts, "every attempt is the same event (same uuid, same body)");
+    rx_stop(&x);
+    down();
+}
+
+static void test_webhook_retries(void)
+{
+    retries_case("1", 3, 4, "3 failures, then success: 4 attempts");
+    retries_case("0", -1, 17, "always failing: the first try and 16 retries");
+}
+
+/* 422s name the resource in the path: metadata {entity_type, entity_uuid}. */
+static const struct http_case METADATA_CASES[] = {
+    {"employee update, blank first_name", "PUT", "/v1/employees/{E0}", T,
+     "{\"version\":\"{V}\",\"first_name\":\"\"}", 422,
+     {"errors[0].error_key=first_name", "errors[0].metadata.entity_type=Employee",
+      "errors[0].metadata.entity_uuid={E0}"}},
+    {"employee create, no last_name", "POST", "/v1/companies/{C}/employees", T,
+     "{\"first_name\":\"X\"}", 422,
+     {"errors[0].metadata.entity_type=Company", "errors[0].metadata.entity_uuid={C}"}},
+    {"location create, bad state", "POST", "/v1/companies/{C}/locations", T,
+     "{\"street_1\":\"1 A St\",\"city\":\"Austin\",\"state\":\"ZZ\",\"zip\":\"78701\","
+     "\"phone_number\":\"5125550100\"}", 422,
+     {"errors[0].metadata.entity_type=Company", "errors[0].metadata.entity_uuid={C}"}},
+    {"termination, bad date", "POST", "/v1/employees/{E0}/terminations", T,
+     "{\"effective_date\":\"soon\"}", 422,
+     {"errors[0].error_key=effective_date", "errors[0].metadata.entity_type=Employee",
+      "errors[0].metadata.entity_uuid={E0}"}},
+    {"a 422 from reply_error: deleting an onboarded employee", "DELETE", "/v1/employees/{E0}",
+     T, NULL, 422,
+     {"errors[0].category=invalid_operation", "errors[0].metadata.entity_type=Employee",
+      "errors[0].metadata.entity_uuid={E0}"}},
+    {"a 404 carries no metadata", "GET", "/v1/employees/{NIL}", T, NULL, 404,
+     {"!errors[0].metadata"}},
+};
+
+static void test_error_metadata(void)
+{
+    if (!up())
+        return down();
+    char v[64];
+    tu_var("V", version_at(v, P("/v1/employees/{E0}")));
+    tu_var("NIL", NIL_UUID);
+    run_cases(METADATA_CASES, NELEM(METADATA_CASES));
+    down();
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -1992,6 +2395,9 @@ static const struct test TESTS[] = {
     {"rate_limit", test_rate_limit},
     {"faults", test_faults},
     {"persistence", test_persistence},
+    {"webhook_events", test_webhook_events},
+    {"webhook_retries", test_webhook_retries},
+    {"error_metadata", test_error_metadata},
 };
 
 int main(int argc, char **argv)

@@ -193,13 +193,13 @@ sc=""
 for req in "PUT /v1/employees/$E" "POST /v1/companies/$COMPANY/employees" "POST /v1/employees/$E/jobs" \
     "PUT /v1/jobs/$JOB" "POST /v1/companies/$COMPANY/people_batches"; do
     st=$(c ${req% *} "${req#* }" "$RO" '{"version":"x"}')
-    [ "$st" = 403 ] && grep -q missing_permissions "$T/curl.out" || sc="$sc [$req -> $st]"
+    [ "$st" = 403 ] && grep -q missing_oauth_scopes "$T/curl.out" || sc="$sc [$req -> $st]"
 done
 for req in "GET /v1/employees/$E/jobs" "GET /v1/jobs/$JOB/compensations" "GET /v1/employees/$E/time_off_activities"; do
     st=$(c GET "${req#* }" "$RO")
     [ "$st" = 403 ] || sc="$sc [$req -> $st]"
 done
-check "scopes: a token with employees:read and companies:read gets 403 (missing_permissions) on 8 calls outside them${sc:+:$sc}" \
+check "scopes: a token with employees:read and companies:read gets 403 (missing_oauth_scopes) on 8 calls outside them${sc:+:$sc}" \
     [ -z "$sc" ]
 st=$(c GET "/v1/employees/$E?include=all_compensations" "$TOKEN")
 pay=$(jq "[.. | objects | select(has(\"rate\"))] | length" "$T/curl.out")

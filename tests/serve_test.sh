@@ -1,5 +1,5 @@
 #!/bin/sh
-# serve_test.sh - `gusto serve` over real HTTP against gusto-sandbox: every action, auth failures and isolation between callers, the audit and request logs (masked), Gusto webhooks (subscription handshake, good and bad signature, duplicate, the resulting mirror sync, people_batch events), 200 concurrent calls, metrics and a graceful shutdown.
+# serve_test.sh - `gusto serve` over real HTTP against gusto-sandbox: every action, auth failures and isolation between callers, the audit and request logs (masked), Gusto webhooks (the handshake with the token alone verified through a system access token, a pending token refused and the confirmed one accepted, both header spellings, good and bad signature, duplicate, the resulting mirror sync, people_batch events), 200 concurrent calls, metrics and a graceful shutdown.
 #
 # Everything runs on 127.0.0.1 in one mktemp directory; every process it
 # starts is killed on exit.  Needs curl, jq, openssl and sqlite3.
@@ -80,15 +80,18 @@ sign() { printf %s "$1" | openssl dgst -sha256 -hmac "$2" | sed 's/^.*= //'; }
 
 # ---- set up: a sandbox, two stored connections, two callers -------------
 
-start_sandbox "$T/sb.out" --seed demo --token tokA --token tokB@other --rate-limit 0 --log
+start_sandbox "$T/sb.out" --seed demo --token tokA --token tokB@other --rate-limit 0 --log \
+    --app hookapp:hooksecret:http://127.0.0.1:9/cb
 [ -n "$sb_url" ] || { not_ok "sandbox starts" "$(cat "$T/sb.out.err")"; echo "$pass passed, $fail failed"; exit 1; }
 GUSTO_ACCESS_TOKEN=tokA "$GUSTO" serve connections add acme --base-url "$sb_url" --json >"$T/c1" 2>&1
 GUSTO_ACCESS_TOKEN=tokB "$GUSTO" serve connections add globex --base-url "$sb_url" --json >"$T/c2" 2>&1
 check "connections stored" '[ "$(jq -r .ok "$T/c1")" = true ] && [ "$(jq -r .ok "$T/c2")" = true ]' "$(cat "$T/c1" "$T/c2")"
 ACME=$(jq -r .data.company_uuid "$T/c1")
 
+# The app's client id in the file, its secret in the environment.
+export GUSTO_SERVE_CLIENT_SECRET=hooksecret
 cat >"$T/serve.json" <<EOF
-{"port": 0, "db": "$T/serve.db", "audit_log": "$T/audit.jsonl",
+{"port": 0, "db": "$T/serve.db", "audit_log": "$T/audit.jsonl", "client_id": "hookapp",
  "webhook_connection": "acme", "mirror": "$T/mirror.db", "shutdown_grace_ms": 10000}
 EOF
 "$GUSTO" serve keys add alice --grant acme --config "$T/serve.json" --json >"$T/k1" 2>&1
@@ -185,16 +188,31 @@ check "one request-log line per call" '[ "$(grep -c " POST /actions " "$T/serve.
 
 # ---- webhooks -----------------------------------------------------------
 
-act "$KA" call-api "{\"method\":\"POST\",\"path\":\"/v1/webhook_subscriptions\",\"body\":{\"url\":\"$S/webhooks/gusto\",\"subscription_types\":[\"Employee\",\"PeopleBatch\"]}}"
-SUB=$(j .data.uuid)
-check "webhook subscription created (pending)" '[ "$code" = 200 ] && [ "$(j .data.status)" = pending ]' "$code $(cat "$T/r.json")"
+# As Gusto documents it: a system access token manages the subscription;
+# Gusto POSTs {"verification_token"} alone; serve finds the subscription
+# and verifies it with its own system token.
+SYS=$(curl -s -H 'Content-Type: application/json' \
+    --data '{"client_id":"hookapp","client_secret":"hooksecret","grant_type":"system_access"}' \
+    "$sb_url/oauth/token" | jq -r .access_token)
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "Authorization: Bearer $SYS" \
+    -H 'Content-Type: application/json' \
+    --data "{\"url\":\"$S/webhooks/gusto\",\"subscription_types\":[\"Employee\",\"PeopleBatch\"]}" \
+    "$sb_url/v1/webhook_subscriptions")
+SUB=$(j .uuid)
+check "webhook subscription created with a system token (pending)" '[ "$code" = 201 ] && [ "$(j .status)" = pending ]' "$code $(cat "$T/r.json")"
 i=0
 while [ $i -lt 50 ]; do
-    act "$KA" call-api "{\"method\":\"GET\",\"path\":\"/v1/webhook_subscriptions/$SUB\"}"
-    [ "$(j .data.status)" = verified ] && break
+    curl -s -o "$T/r.json" -H "Authorization: Bearer $SYS" "$sb_url/v1/webhook_subscriptions/$SUB"
+    [ "$(j .status)" = verified ] && break
     sleep 0.2; i=$((i + 1))
 done
-check "verification handshake: subscription verified" '[ "$(j .data.status)" = verified ]' "$(cat "$T/r.json"; tail -5 "$T/serve.err")"
+check "handshake with the token alone: serve verified the subscription" '[ "$(j .status)" = verified ]' "$(cat "$T/r.json"; tail -5 "$T/serve.err")"
+check "verified through the app's system access token" 'grep -q "subscription $SUB verified through the app.s system access token" "$T/serve.err"' "$(grep "gusto serve: webhook" "$T/serve.err")"
+HOOKTOK=$(sqlite3 "$T/serve.db" "select token from webhook_tokens where verified=1 and subscription='$SUB'")
+check "the confirmed token is kept for that subscription" '[ -n "$HOOKTOK" ]' "$(sqlite3 "$T/serve.db" "select subscription, verified from webhook_tokens")"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' --data "{\"verification_token\":\"$HOOKTOK\"}" "$S/webhooks/gusto")
+rows=$(sqlite3 "$T/serve.db" "select count(*) from webhook_tokens where token='$HOOKTOK'")
+check "the confirmed token sent again (as request_verification_token does): no second verify" '[ "$code" = 200 ] && [ "$(j .verification)" = verified ] && [ "$rows" = 1 ]' "$code $(cat "$T/r.json") rows=$rows"
 
 act "$KA" create-employee '{"first_name":"Grace","last_name":"Hopper","email":"grace.serve@example.com"}'
 GRACE=$(j .data.employee.uuid)
@@ -226,6 +244,27 @@ sleep 0.5
 FORGED=$(echo "$BODY" | sed 's/1111/4444/')
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $(sign "$FORGED" forged)" --data "$FORGED" "$S/webhooks/gusto")
 check "webhook, token from a forged handshake signs nothing: 401" '[ "$code" = 401 ]' "$code $(cat "$T/r.json")"
+# A handshake as Gusto sends it, but for no subscription: the token stays
+# pending, and an event signed with it is refused.  The control: the same
+# kind of event signed with the token Gusto confirmed is accepted.
+nv0=$(grep -c "handshake not verified" "$T/serve.err")
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' --data '{"verification_token":"tok-alone-1"}' "$S/webhooks/gusto")
+pending=$(sqlite3 "$T/serve.db" "select verified from webhook_tokens where token='tok-alone-1'")
+check "handshake with the token alone: 200, kept pending" '[ "$code" = 200 ] && [ "$(j .result)" = handshake ] && [ "$pending" = 0 ]' "$code $(cat "$T/r.json") verified=$pending"
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c "handshake not verified" "$T/serve.err")" -le "$nv0" ]; do sleep 0.1; i=$((i + 1)); done
+check "its verify failed, logged without the token" '[ "$(grep -c "handshake not verified (the token stays pending" "$T/serve.err")" -gt "$nv0" ] && ! grep -q tok-alone-1 "$T/serve.err"' "$(grep "gusto serve: webhook" "$T/serve.err")"
+PEND=$(echo "$BODY" | sed 's/1111/5555/')
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $(sign "$PEND" tok-alone-1)" --data "$PEND" "$S/webhooks/gusto")
+check "event signed with an unverified handshake token: 401" '[ "$code" = 401 ] && [ "$(j .result)" = bad_signature ]' "$code $(cat "$T/r.json")"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $(sign "$PEND" "$HOOKTOK")" --data "$PEND" "$S/webhooks/gusto")
+check "the same event signed with the verified token: accepted" '[ "$code" = 200 ] && [ "$(j .result)" = accepted ]' "$code $(cat "$T/r.json")"
+UND=$(echo "$BODY" | sed 's/1111/6666/')
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X_Gusto_Signature: $(sign "$UND" "$HOOKTOK")" --data "$UND" "$S/webhooks/gusto")
+check "the app-integrations spelling x_gusto_signature is read too" '[ "$code" = 200 ] && [ "$(j .result)" = accepted ]' "$code $(cat "$T/r.json")"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' --data '{"verification_token":"has space"}' "$S/webhooks/gusto")
+check "a malformed verification_token: 400" '[ "$code" = 400 ] && [ "$(j .result)" = invalid_handshake ]' "$code $(cat "$T/r.json")"
+check "no client secret, system token or verification token in the logs" '! grep -q -e hooksecret -e "$SYS" -e "$HOOKTOK" "$T/serve.err" "$T/audit.jsonl" && [ -n "$SYS" ] && [ "$SYS" != null ]'
 TAMPER=$(echo "$BODY" | sed 's/employee.updated/employee.terminated/; s/1111/3333/')
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $SIG" --data "$TAMPER" "$S/webhooks/gusto")
 check "webhook, body changed after signing: 401" '[ "$code" = 401 ]'
@@ -333,7 +372,9 @@ curl -s -o "$T/r.json" -H "Authorization: Bearer tokA" -H 'Content-Type: applica
     "$(sed -n 's/^listening on //p' "$T/sb.out")/v1/companies/$ACME/employees"
 RETRY=$(j .uuid)
 sleep 0.5
+export GUSTO_SERVE_WEBHOOK_URL="http://127.0.0.1:$PORT/webhooks/gusto"
 start_serve --port "$PORT"
+unset GUSTO_SERVE_WEBHOOK_URL
 i=0
 while [ $i -lt 100 ]; do
     curl -s -H "X-API-Key: $KA" "$S/webhooks/queue" >"$T/q.json"
@@ -341,6 +382,26 @@ while [ $i -lt 100 ]; do
     sleep 0.1; i=$((i + 1))
 done
 check "webhook retried with backoff after a failed delivery" '[ "$(jq -r "[.data[]|select(.employee_uuid==\"$RETRY\" and .status==\"synced\")]|length" "$T/q.json")" -ge 1 ] && grep -q "webhook POST .* -1 attempt 1" "$T/sb.out.err"' "$(grep "webhook POST" "$T/sb.out.err" | tail -4)"
+
+# ---- webhook_url: only the subscription at this receiver's URL is verified
+
+sb_url=$(sed -n 's/^listening on //p' "$T/sb.out")   # the first sandbox again
+
+sub_at() {
+    curl -s -H "Authorization: Bearer $SYS" -H 'Content-Type: application/json' \
+        --data "{\"url\":\"$1\",\"subscription_types\":[\"Employee\"]}" \
+        "$sb_url/v1/webhook_subscriptions" | jq -r .uuid
+}
+Y=$(sub_at "http://127.0.0.1:9/elsewhere")
+X=$(sub_at "$S/webhooks/gusto")
+i=0
+while [ $i -lt 50 ]; do
+    [ "$(curl -s -H "Authorization: Bearer $SYS" "$sb_url/v1/webhook_subscriptions/$X" | jq -r .status)" = verified ] && break
+    sleep 0.2; i=$((i + 1))
+done
+check "webhook_url set: the subscription at this URL is verified, the other pending one is never tried" \
+    'grep -q "PUT /v1/webhook_subscriptions/$X/verify 200" "$T/sb.out.err" && ! grep -q "/v1/webhook_subscriptions/$Y/verify" "$T/sb.out.err" && [ "$(curl -s -H "Authorization: Bearer $SYS" "$sb_url/v1/webhook_subscriptions/$Y" | jq -r .status)" = pending ]' \
+    "X=$X Y=$Y $(grep "webhook_subscriptions/.*/verify" "$T/sb.out.err" | tail -4)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -178,10 +178,24 @@ static void print_response_errors(const json_t *body)
     }
 }
 
+/* The hint to print: the library's, except for a missing OAuth scope,
+ * where the CLI names the command that grants it. */
+static const char *hint_of(const gusto_error *err, char *buf, size_t cap)
+{
+    if (err->code != GUSTO_EFORBIDDEN || !err->scope[0])
+        return err->hint;
+    snprintf(buf, cap, "the token lacks the OAuth scope %s: run gusto connect again with an "
+                       "app granted %s (gusto status shows the scopes you have)",
+             err->scope, err->scope);
+    return buf;
+}
+
 int out_error(struct cli *cli, const gusto_error *err, const char *response)
 {
     int rc = out_exit_code(err->code, err->http_status);
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
+    char hbuf[256];
+    const char *hint = hint_of(err, hbuf, sizeof hbuf);
     json_t *body = NULL;
     if (response && *response)
         body = json_loads(response, JSON_DECODE_ANY, NULL);
@@ -190,9 +204,9 @@ int out_error(struct cli *cli, const gusto_error *err, const char *response)
     if (cli->json_out)
         print_envelope(*err->category ? err->category : out_code_name(err->code), message,
                        err->http_status, err->error_key, err->category, err->field,
-                       err->request_id, err->hint, body, NULL);
+                       err->request_id, hint, body, NULL);
     if (!cli->json_out || !cli->quiet) {
-        print_readable(message, err->field, err->hint, err->request_id);
+        print_readable(message, err->field, hint, err->request_id);
         if (json_is_object(body))
             print_response_errors(body);
     }
@@ -387,15 +401,17 @@ const char *out_scalar(const json_t *v, char *buf, size_t size)
 int out_stream_error(struct cli *cli, const gusto_error *err)
 {
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
+    char hbuf[256];
+    const char *hint = hint_of(err, hbuf, sizeof hbuf);
     json_t *e = error_object(*err->category ? err->category : out_code_name(err->code),
                              message, err->http_status, err->error_key, err->category,
-                             err->field, err->request_id, err->hint, NULL, NULL);
+                             err->field, err->request_id, hint, NULL, NULL);
     fputs("],\"ok\":false,\"error\":", stdout);
     json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputs("}\n", stdout);
     fflush(stdout);
     json_decref(e);
     if (!cli->quiet)
-        print_readable(message, err->field, err->hint, err->request_id);
+        print_readable(message, err->field, hint, err->request_id);
     return out_exit_code(err->code, err->http_status);
 }

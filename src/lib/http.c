@@ -490,6 +490,28 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp, gusto
         copy_str(err->message, sizeof err->message,
                  json_string_value(json_object_get(j, "error_description")));
     }
+    /* A missing scope: the entry of category missing_oauth_scopes, wherever
+     * it stands, names it in metadata.missing_scope_name (the body Gusto's
+     * CLI parses, src/lib/handle-api-error.ts; older answers lack it). */
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(j, "errors"), i, it) {
+        const char *cat = json_string_value(json_object_get(it, "category"));
+        if (!cat || strcmp(cat, "missing_oauth_scopes") != 0)
+            continue;
+        copy_str(err->category, sizeof err->category, cat);
+        const char *name = json_string_value(
+            json_object_get(json_object_get(it, "metadata"), "missing_scope_name"));
+        const char *m = json_string_value(json_object_get(it, "message"));
+        if (name && *name && strlen(name) < sizeof err->scope) {
+            copy_str(err->scope, sizeof err->scope, name);
+            snprintf(err->message, sizeof err->message, "the access token lacks the OAuth "
+                     "scope %s%s%.400s", name, m ? ": " : "", m ? m : "");
+        } else if (m) {
+            copy_str(err->message, sizeof err->message, m);
+        }
+        break;
+    }
     if (!err->message[0])
         snprintf(err->message, sizeof err->message, "HTTP %ld from %s", s, c->base_url);
     json_decref(j);
@@ -508,8 +530,12 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp, gusto
                      strcmp(c->env_name, "demo") == 0 ? "production" : "demo");
         break;
     case GUSTO_EFORBIDDEN:
-        err_hint(err, "the token lacks a scope this call needs; reconnect with an app that "
-                      "has it");
+        if (err->scope[0])
+            err_hint(err, "the token lacks the %s scope; reconnect with an app granted it",
+                     err->scope);
+        else
+            err_hint(err, "the token lacks a scope this call needs; reconnect with an app "
+                          "that has it");
         break;
     case GUSTO_ECONFLICT:
         err_hint(err, "someone changed this object since it was read (version conflict); "

@@ -1,5 +1,6 @@
 /* oauth.c - Gusto's OAuth 2.0 endpoints from the client side: the authorize
- * URL, the authorization-code exchange and the refresh-token grant, with
+ * URL, the authorization-code exchange, the refresh-token grant and the
+ * system access token (grant_type=system_access), with
  * errors that say what to do (expired code, redirect URI mismatch, revoked
  * refresh token, wrong environment). */
 #include "lib/internal.h"
@@ -148,6 +149,22 @@ gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
                           client_secret, "grant_type", "refresh_token", "refresh_token",
                           refresh_token);
     gusto_code rc = b ? token_call(base_url, b, true, NULL, out, err)
+                      : err_set(err, GUSTO_ENOMEM, "out of memory");
+    json_decref(b);
+    return rc;
+}
+
+gusto_code gusto_oauth_system_token(const char *base_url, const char *client_id,
+                                    const char *client_secret, gusto_tokens *out,
+                                    gusto_error *err)
+{
+    if (!client_id || !*client_id || !client_secret || !*client_secret) {
+        memset(out, 0, sizeof *out);
+        return err_set(err, GUSTO_EINVAL, "client_id and client_secret are required");
+    }
+    json_t *b = json_pack("{s:s, s:s, s:s}", "client_id", client_id, "client_secret",
+                          client_secret, "grant_type", "system_access");
+    gusto_code rc = b ? token_call(base_url, b, false, NULL, out, err)
                       : err_set(err, GUSTO_ENOMEM, "out of memory");
     json_decref(b);
     return rc;

@@ -99,6 +99,7 @@ int h_home_create(struct request *r)
     const char *emp = r->params[0];
     if (!own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "Employee", emp);
     struct errlist e = {0};
     validate_body(r, HOME_FIELDS, true, &e);
     char date[11];
@@ -143,6 +144,7 @@ int h_home_update(struct request *r)
     owner_of(r->db, HOME_OWNER, uuid, emp);
     if (!*emp || !own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "HomeAddress", uuid);
     long rev = 0;
     json_t *doc = store_load(r->db, "home_addresses", uuid, &rev);
     if (!doc)
@@ -177,6 +179,7 @@ int h_home_delete(struct request *r)
     owner_of(r->db, HOME_OWNER, uuid, emp);
     if (!*emp || !own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "HomeAddress", uuid);
     const char *c = current_home_address_uuid(r->db, emp, cur);
     if (c && strcmp(c, uuid) == 0)
         return reply_error(r, 422, "base", "invalid_operation",
@@ -224,6 +227,7 @@ int h_work_create(struct request *r)
     const char *emp = r->params[0];
     if (!own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "Employee", emp);
     struct errlist e = {0};
     validate_body(r, WORK_FIELDS, true, &e);
     const char *loc = json_string_value(json_object_get(r->json, "location_uuid"));
@@ -266,6 +270,7 @@ int h_work_update(struct request *r)
     owner_of(r->db, WORK_OWNER, uuid, emp);
     if (!*emp || !own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "WorkAddress", uuid);
     static const char *q = "SELECT rev FROM work_addresses WHERE uuid=?";
     sqlite3_stmt *st = db_stmt(r->db, q);
     if (!st)
@@ -324,6 +329,7 @@ int h_work_delete(struct request *r)
     owner_of(r->db, WORK_OWNER, uuid, emp);
     if (!*emp || !own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "WorkAddress", uuid);
     const char *c = current_work_address_uuid(r->db, emp, cur);
     if (c && strcmp(c, uuid) == 0)
         return reply_error(r, 422, "base", "invalid_operation",

@@ -179,6 +179,7 @@ int h_location_create(struct request *r)
 {
     if (!own_company(r, r->params[0]))
         return reply_not_found(r);
+    req_entity(r, "Company", r->params[0]);
     struct errlist e = {0};
     validate_body(r, LOCATION_FIELDS, true, &e);
     if (e.errors)
@@ -264,6 +265,7 @@ int h_location_update(struct request *r)
     const char *uuid = r->params[0];
     if (!location_visible(r, uuid))
         return reply_not_found(r);
+    req_entity(r, "Location", uuid);
     static const char *sql = "SELECT rev, doc FROM locations WHERE uuid=?";
     sqlite3_stmt *st = db_stmt(r->db, sql);
     if (!st)

@@ -114,6 +114,7 @@ int h_department_create(struct request *r)
 {
     if (!own_company(r, r->params[0]))
         return reply_not_found(r);
+    req_entity(r, "Company", r->params[0]);
     struct errlist e = {0};
     validate_body(r, DEPARTMENT_FIELDS, true, &e);
     if (e.errors)
@@ -150,6 +151,7 @@ int h_department_update(struct request *r)
     struct department d;
     if (!own_department(r, &d))
         return 0;
+    req_entity(r, "Department", r->params[0]);
     const char *uuid = r->params[0];
     if (check_version(r, uuid, d.rev) != 0)
         return 0;
@@ -192,6 +194,7 @@ int h_department_delete(struct request *r)
     struct department d;
     if (!own_department(r, &d))
         return 0;
+    req_entity(r, "Department", r->params[0]);
     json_t *emps = department_employees(r->db, d.company, r->params[0]);
     size_t n = json_array_size(emps);
     json_decref(emps);
@@ -257,6 +260,7 @@ static int people(struct request *r, bool add)
     struct department d;
     if (!own_department(r, &d))
         return 0;
+    req_entity(r, "Department", r->params[0]);
     const char *uuid = r->params[0];
     if (check_version(r, uuid, d.rev) != 0)
         return 0;

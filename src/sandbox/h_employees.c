@@ -361,6 +361,7 @@ int h_employee_create(struct request *r)
     const char *company = r->params[0];
     if (!own_company(r, company))
         return reply_not_found(r);
+    req_entity(r, "Company", company);
     struct errlist e = {0};
     if (validate_body(r, CREATE_FIELDS, true, &e)) {
         bool self = json_is_true(json_object_get(r->json, "self_onboarding"));
@@ -405,6 +406,8 @@ int h_employee_create(struct request *r)
     now_iso8601(now);
     enrol_time_off(r->db, company, uuid, now);
     webhook_emit("Employee", "employee.created", company, uuid);
+    if (self)
+        webhook_emit("Employee", "employee.marked_for_self_onboarding", company, uuid);
     struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read"),
                             .api_version = r->api_version};
     return reply_json(r, 201, render_employee(r->db, uuid, &o));
@@ -449,6 +452,7 @@ int h_employee_update(struct request *r)
     const char *uuid = r->params[0];
     if (!own_employee(r, uuid))
         return reply_not_found(r);
+    req_entity(r, "Employee", uuid);
     long rev = 0;
     json_t *doc = store_load(r->db, "employees", uuid, &rev);
     if (!doc)
@@ -491,6 +495,7 @@ int h_employee_delete(struct request *r)
     const char *uuid = r->params[0];
     if (!own_employee(r, uuid))
         return reply_not_found(r);
+    req_entity(r, "Employee", uuid);
     static const char *q = "SELECT onboarded FROM employees WHERE uuid=?";
     sqlite3_stmt *st = db_stmt(r->db, q);
     if (!st)
@@ -521,5 +526,6 @@ int h_employee_delete(struct request *r)
         if (rc != SQLITE_DONE)
             return reply_error(r, 500, "request", "internal_error", "database error");
     }
+    webhook_emit("Employee", "employee.deleted", r->auth.company_uuid, uuid);
     return reply_empty(r, 204);
 }

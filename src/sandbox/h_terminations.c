@@ -80,6 +80,7 @@ int h_termination_create(struct request *r)
     const char *emp = r->params[0];
     if (!own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "Employee", emp);
     struct errlist e = {0};
     validate_body(r, TERMINATION_FIELDS, true, &e);
     if (e.errors)
@@ -132,8 +133,15 @@ int h_termination_create(struct request *r)
     if (sqlite3_step(st) == SQLITE_ROW)
         t = termination_json(st, today);
     sqlite3_reset(st);
-    if (t)
+    if (t) {
         webhook_emit("Employee", "employee.terminated", r->auth.company_uuid, emp);
+        /* A termination dated in the past is effective at once; one dated
+         * today or later would be at 12:00 AM PT after the last day, which
+         * the sandbox does not schedule (POST /sandbox/webhook_events). */
+        if (strcmp(date, today) < 0)
+            webhook_emit("Employee", "employee.termination_effective", r->auth.company_uuid,
+                         emp);
+    }
     return t ? reply_json(r, 201, t) : db_error(r);
 }
 
@@ -159,6 +167,7 @@ int h_termination_delete(struct request *r)
     const char *emp = r->params[0];
     if (!own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "Employee", emp);
     char today[11], rehire[11];
     today_ymd(today);
     stored_date(r->db, "SELECT effective_date FROM rehires WHERE employee_uuid=?", emp, rehire);
@@ -194,6 +203,7 @@ int h_termination_delete(struct request *r)
     sqlite3_reset(st);
     if (rc != SQLITE_DONE || flag_terminated(r->db, emp))
         return db_error(r);
+    webhook_emit("Employee", "employee.termination_cancelled", r->auth.company_uuid, emp);
     return reply_empty(r, 204);
 }
 
@@ -253,6 +263,7 @@ int h_rehire_create(struct request *r)
     const char *emp = r->params[0];
     if (!own_employee(r, emp))
         return reply_not_found(r);
+    req_entity(r, "Employee", emp);
     struct errlist e = {0};
     validate_body(r, REHIRE_FIELDS, true, &e);
     if (e.errors)
@@ -358,5 +369,14 @@ int h_rehire_create(struct request *r)
     if (flag_terminated(r->db, emp))
         return db_error(r);
     json_t *o = rehire_json(r->db, emp);
-    return o ? reply_json(r, 201, o) : db_error(r);
+    if (!o)
+        return db_error(r);
+    webhook_emit("Employee", "employee.rehired", r->auth.company_uuid, emp);
+    /* Effective today or earlier: at once; later: on its date at 12:00 AM
+     * PT, not scheduled here (POST /sandbox/webhook_events). */
+    char today[11];
+    today_ymd(today);
+    if (strcmp(date, today) <= 0)
+        webhook_emit("Employee", "employee.rehire_effective", r->auth.company_uuid, emp);
+    return reply_json(r, 201, o);
 }

@@ -258,6 +258,7 @@ int h_time_off_policy_create(struct request *r)
 {
     if (!own_company(r, r->params[0]))
         return reply_not_found(r);
+    req_entity(r, "Company", r->params[0]);
     struct errlist e = {0};
     validate_body(r, POLICY_FIELDS, true, &e);
     if (!e.errors) {
@@ -298,6 +299,7 @@ int h_time_off_policy_update(struct request *r)
     struct policy p;
     if (!own_policy(r, &p))
         return 0;
+    req_entity(r, "TimeOffPolicy", r->params[0]);
     const char *uuid = r->params[0];
     int rc = 0;
     struct errlist e = {0};
@@ -446,6 +448,7 @@ static int roster(struct request *r, enum roster_op op)
     struct policy p;
     if (!own_policy(r, &p))
         return 0;
+    req_entity(r, "TimeOffPolicy", r->params[0]);
     int rc;
     struct errlist e = {0};
     if (!p.active) {
@@ -502,6 +505,7 @@ int h_time_off_policy_deactivate(struct request *r)
     struct policy p;
     if (!own_policy(r, &p))
         return 0;
+    req_entity(r, "TimeOffPolicy", r->params[0]);
     int rc = 0;
     if (p.active) {
         json_t *emps = policy_employees(r->db, r->params[0]);

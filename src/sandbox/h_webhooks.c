@@ -1,4 +1,4 @@
-/* h_webhooks.c - Gusto's webhook subscriptions (create, list, get, update, delete, the verification-token handshake) and the delivery thread that POSTs signed events (libcurl), with retries and backoff, to loopback URLs only. */
+/* h_webhooks.c - Gusto's webhook subscriptions (create, list, get, update, delete, the verification-token handshake), the events a request raises (held until its transaction commits), the sandbox-only endpoint that fires the events no endpoint can, and the delivery thread that POSTs signed events (libcurl), retried up to 16 times with exponential backoff, to loopback URLs only. */
 #include "sandbox/sandbox.h"
 
 #include <curl/curl.h>
@@ -16,7 +16,9 @@
 
 /* Subscriptions live in memory: a restart (even with --data) forgets them. */
 #define MAX_SUBS 32
-#define MAX_ATTEMPTS 6
+/* "Gusto will retry the request up to 16 times with an exponential
+ * backoff" (app-integrations/docs/webhooks): the first try and 16 more. */
+#define MAX_RETRIES 16
 
 struct sub {
     bool used;
@@ -60,11 +62,16 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The first retry's wait: --webhook-backoff-ms (0: retry at once), else the older
+ * GUSTO_SANDBOX_WEBHOOK_RETRY_MS variable, else 1 s. */
 static long retry_base_ms(void)
 {
+    if (sb_cfg.webhook_backoff_ms >= 0)
+        return sb_cfg.webhook_backoff_ms;
     const char *v = getenv("GUSTO_SANDBOX_WEBHOOK_RETRY_MS");
-    long n = v ? strtol(v, NULL, 10) : 0;
-    return n > 0 && n < 600000 ? n : 1000;
+    char *end = NULL;
+    long n = v ? strtol(v, &end, 10) : 0;
+    return v && end && !*end && n > 0 && n <= 3600000 ? n : 1000;
 }
 
 /* ---- one POST to a loopback URL, through libcurl ------------------------ */
@@ -200,9 +207,10 @@ static void *deliver_main(void *arg)
             fprintf(stderr, "webhook POST %s %d attempt %d\n", url, status, d->attempt + 1);
         pthread_mutex_lock(&lock);
         *(status >= 200 && status <= 299 ? &last_ok_ms : &last_fail_ms) = now_ms();
-        if ((status < 200 || status > 299) && ++d->attempt < MAX_ATTEMPTS) {
-            /* Backoff: base, 2 x base, 4 x base, ... */
-            d->due_ms = now_ms() + retry_base_ms() * (1L << (d->attempt - 1));
+        if ((status < 200 || status > 299) && ++d->attempt <= MAX_RETRIES) {
+            /* Backoff: base, 2 x base, 4 x base, ... (retry n waits
+             * base x 2^(n-1)); Gusto documents no schedule. */
+            d->due_ms = now_ms() + (long long)retry_base_ms() * (1LL << (d->attempt - 1));
             d->next = queue;
             queue = d;
         } else {
@@ -232,24 +240,10 @@ static unsigned type_bit(const char *type)
     return 0;
 }
 
-void webhook_emit(const char *entity_type, const char *event_type, const char *company,
-                  const char *entity_uuid)
+/* Queue body for every verified subscription of this type that sees the
+ * company's events.  Takes the lock. */
+static void deliver_event(unsigned bit, const char *company, const char *body)
 {
-    unsigned bit = type_bit(entity_type);
-    char uuid[SB_UUID_LEN + 1];
-    uuid_random(uuid);
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "uuid", uuid, "event_type",
-                           event_type, "resource_type", "Company", "resource_uuid", company,
-                           "entity_type", entity_type, "entity_uuid", entity_uuid,
-                           "timestamp", (json_int_t)time(NULL));
-    if (!ev)
-        return;
-    if (strcmp(entity_type, "PeopleBatch") == 0)
-        json_object_set_new(ev, "references", json_pack("{s:s}", "batch_uuid", entity_uuid));
-    char *body = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(ev);
-    if (!body)
-        return;
     pthread_mutex_lock(&lock);
     for (int i = 0; i < MAX_SUBS; i++) {
         struct sub *s = &subs[i];
@@ -268,6 +262,87 @@ void webhook_emit(const char *entity_type, const char *event_type, const char *c
         enqueue_locked(s->uuid, body, true, delay);
     }
     pthread_mutex_unlock(&lock);
+}
+
+/* Events a write request raised, held until its transaction commits
+ * (webhook_hold / webhook_release, called by request_run): a receiver that
+ * reads the entity back on an event must find the change. */
+struct held {
+    struct held *next;
+    unsigned bit;
+    char company[SB_UUID_LEN + 1];
+    char *body;
+};
+static _Thread_local struct held *held_events;
+static _Thread_local bool holding;
+
+void webhook_hold(void)
+{
+    holding = true;
+}
+
+void webhook_release(bool deliver)
+{
+    struct held *h = held_events, *prev = NULL;
+    held_events = NULL;
+    holding = false;
+    /* Held newest first: deliver in the order they were raised. */
+    while (h) {
+        struct held *next = h->next;
+        h->next = prev;
+        prev = h;
+        h = next;
+    }
+    for (h = prev; h; h = prev) {
+        prev = h->next;
+        if (deliver)
+            deliver_event(h->bit, h->company, h->body);
+        free(h->body);
+        free(h);
+    }
+}
+
+/* The event as Gusto's event pages show it: uuid, event_type,
+ * resource_type "Company", resource_uuid, entity_type, entity_uuid,
+ * timestamp (unix seconds); a people batch adds references.batch_uuid. */
+static char *event_body(const char *entity_type, const char *event_type, const char *company,
+                        const char *entity_uuid)
+{
+    char uuid[SB_UUID_LEN + 1];
+    uuid_random(uuid);
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "uuid", uuid, "event_type",
+                           event_type, "resource_type", "Company", "resource_uuid", company,
+                           "entity_type", entity_type, "entity_uuid", entity_uuid,
+                           "timestamp", (json_int_t)time(NULL));
+    if (!ev)
+        return NULL;
+    if (strcmp(entity_type, "PeopleBatch") == 0)
+        json_object_set_new(ev, "references", json_pack("{s:s}", "batch_uuid", entity_uuid));
+    char *body = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(ev);
+    return body;
+}
+
+void webhook_emit(const char *entity_type, const char *event_type, const char *company,
+                  const char *entity_uuid)
+{
+    unsigned bit = type_bit(entity_type);
+    char *body = bit ? event_body(entity_type, event_type, company, entity_uuid) : NULL;
+    if (!body)
+        return;
+    if (holding) {
+        struct held *h = calloc(1, sizeof *h);
+        if (h) {
+            h->bit = bit;
+            h->body = body;
+            snprintf(h->company, sizeof h->company, "%s", company);
+            h->next = held_events;
+            held_events = h;
+            return;
+        }
+        /* No memory to hold it: send it now rather than lose it. */
+    }
+    deliver_event(bit, company, body);
     free(body);
 }
 
@@ -301,11 +376,10 @@ static const char *caller(const struct request *r)
 
 static bool allowed(struct request *r, bool write)
 {
-    if (!AUTH_IS_SYSTEM(r) ||
-        auth_has_scope(r, write ? "webhook_subscriptions:write" : "webhook_subscriptions:read"))
+    const char *scope = write ? "webhook_subscriptions:write" : "webhook_subscriptions:read";
+    if (!AUTH_IS_SYSTEM(r) || auth_has_scope(r, scope))
         return true;
-    reply_error(r, 403, "base", "forbidden",
-                "This token lacks the webhook_subscriptions:%s scope.", write ? "write" : "read");
+    reply_missing_scope(r, scope);
     return false;
 }
 
@@ -343,10 +417,11 @@ static bool parse_types(struct request *r, unsigned *out)
     return true;
 }
 
+/* The handshake: {"verification_token": ...} and nothing else, as both
+ * webhooks guides show it; unsigned (the guides sign events only). */
 static void send_token_locked(const struct sub *s)
 {
-    json_t *b = json_pack("{s:s, s:s}", "verification_token", s->token,
-                          "webhook_subscription_uuid", s->uuid);
+    json_t *b = json_pack("{s:s}", "verification_token", s->token);
     char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     if (text)
@@ -509,4 +584,43 @@ int h_webhooks_health(struct request *r)
     now_iso8601(when);
     return reply_json(r, 200,
                       json_pack("{s:s, s:s}", "status", status, "last_checked_at", when));
+}
+
+/* Gusto's Employee events (app-integrations/docs/webhook-events,
+ * v2026-02-01).  The sandbox raises the first kind itself; the rest only
+ * through POST /sandbox/webhook_events (docs/sandbox.md). */
+static const char *const EMPLOYEE_EVENTS[] = {
+    "employee.created", "employee.updated", "employee.onboarded",
+    "employee.marked_for_self_onboarding", "employee.self_onboarding_completed",
+    "employee.terminated", "employee.termination_effective", "employee.termination_cancelled",
+    "employee.rehired", "employee.rehire_effective", "employee.rehire_cancelled",
+    "employee.deleted", "employee.payment_method_type_updated",
+    "employee.payment_method.deleted", "employee.invited_to_partner_portal", NULL};
+
+/* POST /sandbox/webhook_events {"event_type", "entity_uuid"}: a sandbox-only
+ * way to raise an Employee event that no sandbox endpoint raises (an
+ * onboarding finished in Gusto's UI, a scheduled termination taking effect,
+ * a rehire cancelled).  The employee must be the token's company's. */
+int h_webhook_fire(struct request *r)
+{
+    const char *type = json_string_value(json_object_get(r->json, "event_type"));
+    const char *emp = json_string_value(json_object_get(r->json, "entity_uuid"));
+    bool known = false;
+    for (int i = 0; type && EMPLOYEE_EVENTS[i]; i++)
+        known |= strcmp(type, EMPLOYEE_EVENTS[i]) == 0;
+    struct errlist e = {0};
+    if (!known)
+        errlist_add(&e, "event_type", "invalid_attribute_value",
+                    "event_type must be one of Gusto's Employee events, such as "
+                    "employee.onboarded or employee.rehire_cancelled");
+    if (!emp || !valid_uuid(emp))
+        errlist_add(&e, "entity_uuid", "invalid_attribute_value",
+                    "entity_uuid must be an employee's UUID");
+    if (e.errors)
+        return reply_errlist(r, &e);
+    if (AUTH_IS_SYSTEM(r) || !own_employee(r, emp))
+        return reply_not_found(r);
+    webhook_emit("Employee", type, r->auth.company_uuid, emp);
+    return reply_json(r, 202, json_pack("{s:s, s:s, s:s}", "event_type", type, "resource_uuid",
+                                        r->auth.company_uuid, "entity_uuid", emp));
 }

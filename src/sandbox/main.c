@@ -57,6 +57,10 @@ static void usage(FILE *f)
         "                       X-Gusto-API-Version, as an app's default version in\n"
         "                       Gusto's Developer Portal (default: the newest version\n"
         "                       served on the sandbox's date)\n"
+        "  --webhook-backoff-ms N\n"
+        "                       first wait before a failed webhook delivery is retried\n"
+        "                       (doubled each time, up to 16 retries; default 1000;\n"
+        "                       0 retries at once, for tests)\n"
         "  -h, --help           this help\n"
         "\n"
         "The first line on stdout is 'listening on http://ADDR:PORT'.\n"
@@ -141,6 +145,7 @@ int main(int argc, char **argv)
         {"log", no_argument, NULL, 'l'},
         {"today", required_argument, NULL, 0xA05},
         {"default-version", required_argument, NULL, 0xA06},
+        {"webhook-backoff-ms", required_argument, NULL, 0xB01},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -149,6 +154,7 @@ int main(int argc, char **argv)
     long ttl = 0;
     sb_cfg.port = 8080;
     sb_cfg.fault_seed = 1;
+    sb_cfg.webhook_backoff_ms = -1;
     int ch;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
@@ -204,6 +210,9 @@ int main(int argc, char **argv)
             memcpy(sb_cfg.today, optarg, sizeof sb_cfg.today);
             break;
         case 0xA06: sb_cfg.default_version = optarg; break;
+        case 0xB01:
+            sb_cfg.webhook_backoff_ms = parse_long("--webhook-backoff-ms", optarg, 0, 3600000);
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

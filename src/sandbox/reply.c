@@ -49,6 +49,10 @@ int reply_error(struct request *r, int status, const char *key,
     va_start(ap, fmt);
     json_t *e = error_entry(key, category, fmt, ap);
     va_end(ap);
+    if (status == 422 && r->entity_type)
+        json_object_set_new(e, "metadata",
+                            json_pack("{s:s, s:s?}", "entity_type", r->entity_type,
+                                      "entity_uuid", *r->entity_uuid ? r->entity_uuid : NULL));
     return reply_json(r, status, json_pack("{s:[o]}", "errors", e));
 }
 
@@ -56,6 +60,17 @@ int reply_not_found(struct request *r)
 {
     return reply_error(r, 404, "request", "not_found",
                        "The requested resource was not found.");
+}
+
+int reply_missing_scope(struct request *r, const char *scope)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "You do not have the '%.100s' OAuth scope required for this request.", scope);
+    return reply_json(r, 403,
+                      json_pack("{s:[{s:s, s:s, s:s, s:{s:s}}]}", "errors", "error_key",
+                                "request", "category", "missing_oauth_scopes", "message", msg,
+                                "metadata", "missing_scope_name", scope));
 }
 
 int reply_conflict(struct request *r)

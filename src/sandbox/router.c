@@ -92,6 +92,8 @@ static const struct route ROUTES[] = {
     {"GET", "/v1/webhook_subscriptions/:/request_verification_token", NULL,
      h_webhook_sub_request_token, 0},
     {"GET", "/v1/webhooks/health_check", NULL, h_webhooks_health, 0},
+    /* Not Gusto's: raises an Employee event no endpoint here can (h_webhooks.c). */
+    {"POST", "/sandbox/webhook_events", NULL, h_webhook_fire, RT_WRITE},
 };
 
 /* Match pattern against path; ':' segments capture into r->params.  The

@@ -44,6 +44,8 @@ struct sb_config {
     long access_ttl;         /* OAuth access token lifetime, s (7200) */
     char today[11];          /* --today: the sandbox's date; "" = the clock */
     const char *default_version; /* --default-version; NULL: newest served */
+    long webhook_backoff_ms; /* first webhook retry wait (--webhook-backoff-ms); -1: the
+                                GUSTO_SANDBOX_WEBHOOK_RETRY_MS variable, else 1000 */
 };
 
 extern struct sb_config sb_cfg;
@@ -193,6 +195,11 @@ int reply_error(struct request *r, int status, const char *key,
                 const char *category, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 int reply_not_found(struct request *r);
+/* 403 for a token without `scope`, in the body Gusto sends (Gusto's CLI,
+ * src/lib/handle-api-error.ts): {"errors":[{"error_key":"request",
+ * "category":"missing_oauth_scopes", "message", "metadata":
+ * {"missing_scope_name": scope}}]}. */
+int reply_missing_scope(struct request *r, const char *scope);
 int db_error(struct request *r); /* 500, for a failed statement */
 int reply_conflict(struct request *r);
 
@@ -520,8 +527,16 @@ int h_webhook_sub_delete(struct request *r);
 int h_webhook_sub_verify(struct request *r);
 int h_webhook_sub_request_token(struct request *r);
 int h_webhooks_health(struct request *r);
+/* POST /sandbox/webhook_events: raise an Employee event by hand. */
+int h_webhook_fire(struct request *r);
+/* Hold the events this thread raises until webhook_release(): delivered
+ * then when deliver is true (the request's transaction committed), else
+ * dropped.  request_run() brackets every write handler with them. */
+void webhook_hold(void);
+void webhook_release(bool deliver);
 /* Queue a signed event for every verified subscription of `company` that
- * takes entity_type ("Employee", "PeopleBatch"). */
+ * takes entity_type ("Employee", "PeopleBatch"): now, or when held, once
+ * the request commits. */
 void webhook_emit(const char *entity_type, const char *event_type, const char *company,
                   const char *entity_uuid);
 /* people_batch.completed or .failed for a finished batch. */

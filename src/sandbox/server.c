@@ -257,9 +257,7 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
         return;
     }
     if (rt->scope && !pub && !auth_has_scope(r, rt->scope)) {
-        reply_error(r, 403, "base", "missing_permissions",
-                    "This action requires the %s scope, which the access token lacks.",
-                    rt->scope);
+        reply_missing_scope(r, rt->scope);
         return;
     }
     if (too_large) {
@@ -293,19 +291,26 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
     /* A read runs in one transaction: one consistent snapshot, and one lock
      * round trip instead of one per statement. */
     bool read_tx = !(rt->flags & RT_WRITE) && !pub && db_begin_read(r->db) == 0;
+    /* A write's webhook events leave once it has committed (h_webhooks.c). */
+    if (rt->flags & RT_WRITE)
+        webhook_hold();
     rt->fn(r);
     if (read_tx && db_commit_read(r->db) != 0)
         db_rollback(r->db);
     if (rt->flags & RT_WRITE) {
+        bool committed = false;
         if (r->status >= 200 && r->status < 300) {
             if (db_commit(r->db) != 0) {
                 db_rollback(r->db);
                 reply_error(r, 500, "request", "internal_error",
                             "An unexpected error has occurred.");
+            } else {
+                committed = true;
             }
         } else {
             db_rollback(r->db);
         }
+        webhook_release(committed);
     }
     /* A write the handler committed itself (OAuth) moves the database
      * generation before the answer leaves, so no cache outlives it. */

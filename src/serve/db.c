@@ -254,8 +254,26 @@ json_t *serve_tokens(void)
 
 int serve_token_verified(const char *subscription, const char *token)
 {
-    return exec1("UPDATE webhook_tokens SET verified=1 WHERE subscription=? AND token=?",
-                 subscription, token);
+    /* The pending row may have no subscription yet (Gusto's handshake names
+     * none): the token's rows become one verified row for subscription. */
+    pthread_mutex_lock(&lock);
+    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    int rc = exec1("DELETE FROM webhook_tokens WHERE token=?", token, NULL);
+    sqlite3_stmt *st = rc ? NULL
+                          : prep("INSERT INTO webhook_tokens(subscription, token, received_at,"
+                                 " verified) VALUES (?, ?, ?, 1)");
+    if (st) {
+        sqlite3_bind_text(st, 1, subscription, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, token, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(st);
+    } else {
+        rc = -1;
+    }
+    sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&lock);
+    return rc;
 }
 
 int serve_queue_add(const char *event, const char *company, const char *employee)

@@ -18,8 +18,15 @@ struct serve_config {
     char webhook_token[256];     /* GUSTO_SERVE_WEBHOOK_TOKEN (or "webhook_token") */
     char webhook_connection[64]; /* "webhook_connection": verifies handshakes, syncs */
     char mirror[512];            /* "mirror": sync store for webhook-started syncs */
-    bool auto_verify;            /* "auto_verify" (default true): answer the handshake
-                                    with PUT .../verify through webhook_connection */
+    bool auto_verify;            /* "auto_verify" (default true): after a handshake, find
+                                    the subscription and PUT .../verify (webhook.c) */
+    char webhook_url[512];       /* "webhook_url"; GUSTO_SERVE_WEBHOOK_URL: this receiver's
+                                    URL as subscribed; "" = any unverified subscription */
+    char client_id[256];         /* "client_id"; GUSTO_SERVE_CLIENT_ID: the app whose system
+                                    access token manages the subscriptions */
+    char client_secret[256];     /* GUSTO_SERVE_CLIENT_SECRET (or "client_secret") */
+    char gusto_base_url[256];    /* "gusto_base_url": where to get the system token; ""
+                                    = webhook_connection's, else Gusto Demo */
     long grace_ms;               /* "shutdown_grace_ms" (default 20000) */
     long timeout_ms;             /* "gusto_timeout_ms" per Gusto request (default 8000) */
     bool quiet;                  /* no request-log lines */
@@ -52,9 +59,12 @@ json_t *serve_key_grants(const char *name);
 /* Record a webhook event uuid: 1 new, 0 duplicate, -1 error. */
 int serve_event_record(const char *uuid, const char *type, const char *company,
                        const char *entity);
-/* Verification tokens received through handshakes. */
+/* A verification token from a handshake, kept pending (it authenticates
+ * nothing).  subscription may be "" when the handshake named none, as
+ * Gusto's does.  0 or -1. */
 int serve_token_save(const char *subscription, const char *token);
-/* Only tokens Gusto confirmed (PUT .../verify succeeded) sign events. */
+/* Gusto confirmed the token (PUT .../verify succeeded) for subscription:
+ * from now on it signs events.  0 or -1. */
 int serve_token_verified(const char *subscription, const char *token);
 json_t *serve_tokens(void);          /* array of verified token strings */
 /* Sync queue. */

@@ -54,6 +54,12 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
         copy_str(c->webhook_connection, sizeof c->webhook_connection,
                  json_object_get(j, "webhook_connection"));
         copy_str(c->mirror, sizeof c->mirror, json_object_get(j, "mirror"));
+        copy_str(c->webhook_url, sizeof c->webhook_url, json_object_get(j, "webhook_url"));
+        copy_str(c->client_id, sizeof c->client_id, json_object_get(j, "client_id"));
+        copy_str(c->client_secret, sizeof c->client_secret,
+                 json_object_get(j, "client_secret"));
+        copy_str(c->gusto_base_url, sizeof c->gusto_base_url,
+                 json_object_get(j, "gusto_base_url"));
         if (json_is_boolean(json_object_get(j, "auto_verify")))
             c->auto_verify = json_is_true(json_object_get(j, "auto_verify"));
         if (json_is_integer(json_object_get(j, "shutdown_grace_ms")))
@@ -80,6 +86,12 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
         snprintf(c->db, sizeof c->db, "%s", v);
     if ((v = getenv("GUSTO_SERVE_WEBHOOK_TOKEN")) && *v)
         snprintf(c->webhook_token, sizeof c->webhook_token, "%s", v);
+    if ((v = getenv("GUSTO_SERVE_WEBHOOK_URL")) && *v)
+        snprintf(c->webhook_url, sizeof c->webhook_url, "%s", v);
+    if ((v = getenv("GUSTO_SERVE_CLIENT_ID")) && *v)
+        snprintf(c->client_id, sizeof c->client_id, "%s", v);
+    if ((v = getenv("GUSTO_SERVE_CLIENT_SECRET")) && *v)
+        snprintf(c->client_secret, sizeof c->client_secret, "%s", v);
     if ((v = getenv("GUSTO_SERVE_MIRROR")) && *v)
         snprintf(c->mirror, sizeof c->mirror, "%s", v);
     if (!c->store[0] && (v = getenv("GUSTO_STORE")) && *v)
@@ -490,8 +502,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (post && strcmp(url, "/webhooks/gusto") == 0) {
         json_t *reply = NULL;
+        /* X-Gusto-Signature (embedded-payroll/docs/webhooks); the
+         * app-integrations guide spells it x_gusto_signature. */
         const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                       "X-Gusto-Signature");
+        if (!sig)
+            sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X_Gusto_Signature");
         int st = q->too_large ? 413 : webhook_receive(cfg, q->body ? q->body : "", q->len, sig,
                                                       &reply);
         if (!reply)

@@ -1,4 +1,4 @@
-/* webhook.c - gusto serve's Gusto webhook receiver (the verification-token handshake, X-Gusto-Signature checked in constant time, duplicates dropped by event uuid) and the worker that syncs the employee into the mirror when an employee event arrives. */
+/* webhook.c - gusto serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror when an employee event arrives. */
 #include "serve/serve.h"
 #include "sync/store.h"
 #include "sync/sync.h"
@@ -67,33 +67,160 @@ static bool signature_ok(const struct serve_config *c, const char *body, size_t 
     return ok;
 }
 
+/* ---- the verification handshake ---------------------------------------
+ *
+ * Gusto POSTs {"verification_token": "..."} and nothing else (both webhooks
+ * guides).  The token is kept pending and the answer goes out at once;
+ * the verify worker then finds the subscription through Gusto's
+ * webhook-subscription endpoints and confirms it with PUT .../verify.  Only
+ * then does the token sign events: anyone can send a handshake. */
+
+#define MAX_VERIFY_JOBS 8
+
 struct verify_job {
-    char subscription[64];
-    char token[128];
+    struct verify_job *next;
+    char subscription[64];       /* "" unless the handshake named one */
+    char token[256];
 };
 
-/* Confirm a handshake: PUT /v1/webhook_subscriptions/{uuid}/verify, after
- * the handshake's answer has gone out, through webhook_connection, else
- * through each stored connection in turn until one knows the subscription. */
-static bool verify_with(const char *conn, const struct verify_job *j)
+static pthread_mutex_t vlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t vcond = PTHREAD_COND_INITIALIZER;
+static struct verify_job *vqueue;
+static int vqueued;
+static bool vstopping, vrunning;
+static pthread_t vworker;
+
+static void job_free(struct verify_job *j)
 {
-    gusto_options o = {.connection = conn,
-                       .store_path = wcfg->store[0] ? wcfg->store : NULL,
-                       .timeout_ms = wcfg->timeout_ms};
+    OPENSSL_cleanse(j, sizeof *j);
+    free(j);
+}
+
+/* A client for the subscription endpoints.  conn NULL: a system access
+ * token of client_id/client_secret, as Gusto documents for them; else the
+ * stored connection `conn`, whose company token the sandbox accepts (Gusto
+ * refuses it).  NULL with why in `why`. */
+static gusto_client *subs_client(const char *conn, char *why, size_t cap)
+{
     gusto_error e;
+    const char *store = wcfg->store[0] ? wcfg->store : NULL;
+    if (!conn) {
+        char base[256];
+        gusto_connection info;
+        if (wcfg->gusto_base_url[0])
+            snprintf(base, sizeof base, "%s", wcfg->gusto_base_url);
+        else if (wcfg->webhook_connection[0] &&
+                 gusto_connection_get(store, wcfg->webhook_connection, &info, &e) == GUSTO_OK)
+            snprintf(base, sizeof base, "%s", info.base_url);
+        else
+            snprintf(base, sizeof base, "%s", GUSTO_DEMO_URL);
+        gusto_tokens t;
+        if (gusto_oauth_system_token(base, wcfg->client_id, wcfg->client_secret, &t, &e) !=
+            GUSTO_OK) {
+            snprintf(why, cap, "no system access token from %.200s: %.300s", base, e.message);
+            return NULL;
+        }
+        gusto_options o = {.base_url = base, .access_token = t.access_token,
+                           .timeout_ms = wcfg->timeout_ms};
+        gusto_client *c = gusto_client_new(&o, &e);
+        OPENSSL_cleanse(&t, sizeof t);
+        if (!c)
+            snprintf(why, cap, "%.300s", e.message);
+        return c;
+    }
+    gusto_options o = {.connection = conn, .store_path = store, .timeout_ms = wcfg->timeout_ms};
     gusto_client *c = gusto_client_new(&o, &e);
     if (!c)
-        return false;
-    char path[160], body[256];
-    snprintf(path, sizeof path, "/v1/webhook_subscriptions/%s/verify", j->subscription);
-    snprintf(body, sizeof body, "{\"verification_token\":\"%s\"}", j->token);
+        snprintf(why, cap, "connection %.60s: %.300s", conn, e.message);
+    return c;
+}
+
+/* PUT .../verify for one subscription.  0 when Gusto confirmed it. */
+static int verify_one(gusto_client *c, const char *sub, const char *token, char *why,
+                      size_t cap)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/v1/webhook_subscriptions/%s/verify", sub);
+    json_t *b = json_pack("{s:s}", "verification_token", token);
+    char *body = b ? json_dumps(b, JSON_COMPACT) : NULL;
+    json_decref(b);
+    if (!body) {
+        snprintf(why, cap, "out of memory");
+        return -1;
+    }
     long status = 0;
     char *out = NULL;
+    gusto_error e;
     gusto_code rc = gusto_request(c, "PUT", path, body, &status, &out, &e);
+    OPENSSL_cleanse(body, strlen(body));
+    free(body);
     gusto_free(out);
-    gusto_client_free(c);
-    OPENSSL_cleanse(body, sizeof body);
-    return rc == GUSTO_OK;
+    if (rc == GUSTO_OK)
+        return 0;
+    /* Gusto's message, never the token (the body is not echoed here). */
+    snprintf(why, cap, "PUT /v1/webhook_subscriptions/%.40s/verify: HTTP %ld %.300s", sub,
+             e.http_status, e.message);
+    return -1;
+}
+
+/* The subscriptions this token may belong to: the one the handshake named,
+ * else every one Gusto lists as not verified whose url is webhook_url (any
+ * url when webhook_url is unset).  A JSON array of uuids, or NULL. */
+static json_t *candidates(gusto_client *c, const struct verify_job *j, char *why, size_t cap)
+{
+    json_t *out = json_array();
+    if (j->subscription[0]) {
+        json_array_append_new(out, json_string(j->subscription));
+        return out;
+    }
+    long status = 0;
+    char *text = NULL;
+    gusto_error e;
+    if (gusto_request(c, "GET", "/v1/webhook_subscriptions", NULL, &status, &text, &e) !=
+        GUSTO_OK) {
+        snprintf(why, cap, "GET /v1/webhook_subscriptions: HTTP %ld %.300s", e.http_status,
+                 e.message);
+        json_decref(out);
+        return NULL;
+    }
+    json_t *list = text ? json_loads(text, 0, NULL) : NULL;
+    gusto_free(text);
+    size_t i;
+    json_t *s;
+    json_array_foreach(list, i, s) {
+        const char *uuid = json_string_value(json_object_get(s, "uuid"));
+        const char *st = json_string_value(json_object_get(s, "status"));
+        const char *url = json_string_value(json_object_get(s, "url"));
+        if (!uuid || strlen(uuid) > 63 || strchr(uuid, '/') || (st && !strcmp(st, "verified")))
+            continue;
+        if (wcfg->webhook_url[0] && (!url || strcmp(url, wcfg->webhook_url) != 0))
+            continue;
+        json_array_append_new(out, json_string(uuid));
+    }
+    json_decref(list);
+    if (json_array_size(out) == 0)
+        snprintf(why, cap, "no unverified subscription%s%s", wcfg->webhook_url[0] ? " for " : "",
+                 wcfg->webhook_url);
+    return out;
+}
+
+/* Try one client: 0 with the verified subscription in sub_out. */
+static int verify_with(gusto_client *c, const struct verify_job *j, char sub_out[64],
+                       char *why, size_t cap)
+{
+    json_t *cands = candidates(c, j, why, cap);
+    size_t i;
+    json_t *u;
+    int rc = -1;
+    json_array_foreach(cands, i, u) {
+        if (verify_one(c, json_string_value(u), j->token, why, cap) == 0) {
+            snprintf(sub_out, 64, "%s", json_string_value(u));
+            rc = 0;
+            break;
+        }
+    }
+    json_decref(cands);
+    return rc;
 }
 
 struct names {
@@ -104,32 +231,155 @@ struct names {
 static int add_name(void *ud, const gusto_connection *conn)
 {
     struct names *n = ud;
-    if (n->n < 16)
+    if (n->n < 16 && strcmp(conn->name, wcfg->webhook_connection) != 0)
         snprintf(n->name[n->n++], sizeof n->name[0], "%s", conn->name);
     return 0;
 }
 
-static void *verify_main(void *arg)
+/* The app's system token first (when client_id and client_secret are
+ * set), then webhook_connection, then every other stored connection, until
+ * one of them verifies a subscription with the token. */
+static void verify_run(const struct verify_job *j)
 {
-    struct verify_job *j = arg;
-    usleep(100000);
     struct names n = {.n = 0};
     if (wcfg->webhook_connection[0])
         snprintf(n.name[n.n++], sizeof n.name[0], "%s", wcfg->webhook_connection);
     gusto_error e;
     gusto_connection_list(wcfg->store[0] ? wcfg->store : NULL, add_name, &n, &e);
-    const char *done = NULL;
-    for (int i = 0; i < n.n && !done; i++)
-        if (verify_with(n.name[i], j))
-            done = n.name[i];
-    if (done)
-        serve_token_verified(j->subscription, j->token);
-    fprintf(stderr, "gusto serve: webhook subscription %s: %s%s\n", j->subscription,
-            done ? "verified through connection " : "could not verify through any connection",
-            done ? done : "");
-    OPENSSL_cleanse(j, sizeof *j);
-    free(j);
+    bool system = wcfg->client_id[0] && wcfg->client_secret[0];
+    char sub[64] = "", why[600] = "no client_id/client_secret and no stored connection";
+    const char *via = NULL;
+    for (int i = system ? -1 : 0; i < n.n && !via; i++) {
+        gusto_client *c = subs_client(i < 0 ? NULL : n.name[i], why, sizeof why);
+        if (c && verify_with(c, j, sub, why, sizeof why) == 0)
+            via = i < 0 ? NULL : n.name[i];
+        gusto_client_free(c);
+        if (i < 0 && sub[0])
+            break;
+    }
+    bool ok = sub[0] != 0;
+    if (ok && serve_token_verified(sub, j->token) != 0) {
+        snprintf(why, sizeof why, "verified, but the token could not be stored");
+        ok = false;
+    }
+    if (ok)
+        fprintf(stderr, "gusto serve: webhook subscription %s verified through %s%s\n", sub,
+                via ? "connection " : "the app's system access token", via ? via : "");
+    else
+        fprintf(stderr, "gusto serve: webhook handshake not verified (the token stays "
+                        "pending and signs nothing): %s\n", why);
+}
+
+static void *verify_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&vlock);
+    for (;;) {
+        while (!vqueue && !vstopping)
+            pthread_cond_wait(&vcond, &vlock);
+        if (vstopping)
+            break;
+        struct verify_job *j = vqueue;
+        vqueue = j->next;
+        vqueued--;
+        pthread_mutex_unlock(&vlock);
+        /* Let the handshake's answer reach Gusto before it is confirmed. */
+        usleep(100000);
+        verify_run(j);
+        job_free(j);
+        pthread_mutex_lock(&vlock);
+    }
+    while (vqueue) {
+        struct verify_job *j = vqueue;
+        vqueue = j->next;
+        job_free(j);
+    }
+    vqueued = 0;
+    pthread_mutex_unlock(&vlock);
     return NULL;
+}
+
+/* Queue a verification; false when the queue is full (a flood of forged
+ * handshakes must not turn into a flood of calls to Gusto). */
+static bool verify_enqueue(const char *sub, const char *token)
+{
+    struct verify_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return false;
+    snprintf(j->subscription, sizeof j->subscription, "%s", sub ? sub : "");
+    snprintf(j->token, sizeof j->token, "%s", token);
+    pthread_mutex_lock(&vlock);
+    bool ok = vrunning && vqueued < MAX_VERIFY_JOBS;
+    for (struct verify_job *q = vqueue; ok && q; q = q->next)
+        if (strcmp(q->token, j->token) == 0 && strcmp(q->subscription, j->subscription) == 0)
+            ok = false; /* already queued */
+    if (ok) {
+        struct verify_job **pp = &vqueue;
+        while (*pp)
+            pp = &(*pp)->next;
+        *pp = j;
+        vqueued++;
+        pthread_cond_signal(&vcond);
+    }
+    pthread_mutex_unlock(&vlock);
+    if (!ok)
+        job_free(j);
+    return ok;
+}
+
+/* A token Gusto could have made: 1 to 255 printable ASCII characters. */
+static bool token_ok(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] < 0x21 || t[i] > 0x7e)
+            return false;
+    return true;
+}
+
+static int handshake(const struct serve_config *c, json_t *ev, const char *vt, json_t **reply)
+{
+    /* Older copies of the handshake also carry the subscription's uuid. */
+    json_t *subj = json_object_get(ev, "webhook_subscription_uuid");
+    const char *sub = json_string_value(subj);
+    if (!token_ok(vt) || (subj && (!sub || !*sub || strlen(sub) > 63 || strchr(sub, '/')))) {
+        *reply = reply_of(false, "invalid_handshake",
+                          !token_ok(vt) ? "verification_token must be 1 to 255 printable "
+                                          "characters"
+                                        : "webhook_subscription_uuid must be a UUID string");
+        return 400;
+    }
+    /* Gusto sends the same token again on request_verification_token:
+     * one it already confirmed needs no second verify. */
+    json_t *known = serve_tokens();
+    bool confirmed = false;
+    size_t i;
+    json_t *t;
+    json_array_foreach(known, i, t) {
+        const char *k = json_string_value(t);
+        confirmed |= strlen(k) == strlen(vt) && CRYPTO_memcmp(k, vt, strlen(vt)) == 0;
+    }
+    json_decref(known);
+    if (confirmed) {
+        *reply = reply_of(true, "handshake", NULL);
+        json_object_set_new(*reply, "verification", json_string("verified"));
+        return 200;
+    }
+    if (serve_token_save(sub ? sub : "", vt) != 0) {
+        *reply = reply_of(false, "error", "could not store the verification token");
+        return 500; /* Gusto can send it again (request_verification_token) */
+    }
+    fprintf(stderr, "gusto serve: webhook verification token received%s%s (pending)\n",
+            sub ? " for subscription " : "", sub ? sub : "");
+    bool queued = c->auto_verify && verify_enqueue(sub, vt);
+    if (c->auto_verify && !queued)
+        fprintf(stderr, "gusto serve: webhook handshake not verified: too many handshakes "
+                        "waiting\n");
+    *reply = reply_of(true, "handshake", NULL);
+    json_object_set_new(*reply, "verification", json_string(queued ? "queued" : "pending"));
+    return 200;
 }
 
 int webhook_receive(const struct serve_config *c, const char *body, size_t len,
@@ -145,31 +395,9 @@ int webhook_receive(const struct serve_config *c, const char *body, size_t len,
     const char *vt = json_string_value(json_object_get(ev, "verification_token"));
     const char *type = json_string_value(json_object_get(ev, "event_type"));
     if (vt && !type) {
-        const char *sub = json_string_value(json_object_get(ev, "webhook_subscription_uuid"));
-        if (!sub || strlen(sub) > 63 || strlen(vt) > 127 || strchr(vt, '"') ||
-            strchr(sub, '/')) {
-            json_decref(ev);
-            *reply = reply_of(false, "invalid_handshake", "webhook_subscription_uuid missing");
-            return 400;
-        }
-        serve_token_save(sub, vt);
-        fprintf(stderr, "gusto serve: webhook subscription %s: verification token received\n",
-                sub);
-        if (c->auto_verify) {
-            struct verify_job *j = calloc(1, sizeof *j);
-            pthread_t t;
-            if (j) {
-                snprintf(j->subscription, sizeof j->subscription, "%s", sub);
-                snprintf(j->token, sizeof j->token, "%s", vt);
-                if (pthread_create(&t, NULL, verify_main, j) == 0)
-                    pthread_detach(t);
-                else
-                    free(j);
-            }
-        }
+        int st = handshake(c, ev, vt, reply);
         json_decref(ev);
-        *reply = reply_of(true, "handshake", NULL);
-        return 200;
+        return st;
     }
     if (!signature_ok(c, body, len, signature)) {
         json_decref(ev);
@@ -313,13 +541,25 @@ int webhook_worker_start(const struct serve_config *c)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&worker, NULL, worker_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     running = rc == 0;
-    return rc == 0 ? 0 : -1;
+    int vrc = pthread_create(&vworker, NULL, verify_main, NULL);
+    pthread_mutex_lock(&vlock);
+    vrunning = vrc == 0;
+    pthread_mutex_unlock(&vlock);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0 && vrc == 0 ? 0 : -1;
 }
 
 void webhook_worker_stop(void)
 {
+    pthread_mutex_lock(&vlock);
+    bool v = vrunning;
+    vstopping = true;
+    vrunning = false;
+    pthread_cond_signal(&vcond);
+    pthread_mutex_unlock(&vlock);
+    if (v)
+        pthread_join(vworker, NULL);
     if (!running)
         return;
     pthread_mutex_lock(&qlock);
