@@ -1,4 +1,5 @@
-/* gusto.h - libgusto, a C client for Gusto's REST API (version 2025-06-15).
+/* gusto.h - libgusto, a C client for Gusto's REST API (versions 2025-11-15 to
+ * 2026-12-01; see "API versions" below).
  *
  * One opaque handle, gusto_client, holds a connection (libcurl, kept alive),
  * the access token, the company UUID, the retry policy and a client-side rate
@@ -28,7 +29,9 @@ extern "C" {
 #pragma GCC visibility push(default)
 #endif
 
-#define GUSTO_API_VERSION "2025-06-15"
+/* The X-Gusto-API-Version sent by default: the newest version whose changes
+ * to the endpoints libgusto uses are documented (data/api-versions.json). */
+#define GUSTO_API_VERSION "2026-12-01"
 #define GUSTO_DEMO_URL "https://api.gusto-demo.com"
 #define GUSTO_PRODUCTION_URL "https://api.gusto.com"
 
@@ -85,7 +88,7 @@ typedef struct gusto_options {
     const char *base_url;      /* NULL: GUSTO_DEMO_URL.  http:// only for loopback */
     const char *access_token;  /* bearer token; NULL: calls fail with GUSTO_EAUTH */
     const char *company_uuid;  /* NULL: read from GET /v1/token_info on first use */
-    const char *api_version;   /* NULL: GUSTO_API_VERSION */
+    const char *api_version;   /* NULL: GUSTO_API_VERSION; see "API versions" */
     long timeout_ms;           /* per request; 0: 30000 */
     int max_retries;           /* 0: 4; negative: never retry */
     int rate_limit;            /* requests per minute; 0: 200; negative: unlimited */
@@ -102,11 +105,17 @@ typedef struct gusto_options {
      * being the pause.  NULL: not called. */
     void (*on_wait)(void *userdata, long wait_ms, int server);
     void *wait_userdata;
+    /* The date the API version checks take as today, "YYYY-MM-DD" (for
+     * tests, so they do not depend on the calendar); NULL: the system
+     * clock.  Only these checks use it. */
+    const char *today;
 } gusto_options;
 
 /* Create a client.  Returns NULL on failure and fills err (a bad base_url,
- * or plain http:// to a host that is not loopback).  Free with
- * gusto_client_free(). */
+ * plain http:// to a host that is not loopback, or an api_version Gusto
+ * does not accept today: err->field "api_version", err->message listing the
+ * versions it accepts).  Nothing is sent before these checks pass.  Free
+ * with gusto_client_free(). */
 gusto_client *gusto_client_new(const gusto_options *opts, gusto_error *err);
 
 /* Release a client; NULL is a harmless no-op. */
@@ -129,6 +138,55 @@ gusto_code gusto_company_uuid(gusto_client *client, const char **out, gusto_erro
 
 /* Number of HTTP requests sent so far, retries included. */
 unsigned long gusto_request_count(const gusto_client *client);
+
+/* ---- API versions ----------------------------------------------------------
+ * Gusto versions its API by date (X-Gusto-API-Version).  A version is
+ * released, later deprecated (6 months of full support, then 6 of limited
+ * support) and retired after its final sunset date; Gusto answers 406 to a
+ * retired version or one released after today.  libgusto carries Gusto's
+ * table of versions (data/api-versions.json in the source) and refuses, in
+ * gusto_client_new(), a version that is not in it, retired, or released
+ * after today (options.today, else the system clock). */
+
+typedef enum {
+    GUSTO_API_UNKNOWN = 0,     /* not a version libgusto knows */
+    GUSTO_API_FUTURE,          /* released after today */
+    GUSTO_API_STABLE,          /* released and not deprecated */
+    GUSTO_API_DEPRECATED,      /* deprecated, full support */
+    GUSTO_API_LIMITED,         /* deprecated, limited support */
+    GUSTO_API_RETIRED          /* past its final sunset: Gusto answers 406 */
+} gusto_api_status;
+
+typedef struct gusto_api_version_info {
+    char version[11];          /* "2026-12-01" */
+    gusto_api_status status;   /* on the day asked about */
+    char status_name[24];      /* "stable", "deprecated", "limited support", ... */
+    char released[11];         /* dates "YYYY-MM-DD"; "" when Gusto says TBD */
+    char deprecation_start[11];
+    char limited_support[11];
+    char sunset[11];           /* the last day Gusto serves it */
+    long days_to_sunset;       /* sunset - today in days; -1 when no sunset is set */
+} gusto_api_version_info;
+
+/* What libgusto knows of `version` on `today` ("YYYY-MM-DD"; NULL: the
+ * system clock).  Fills *out and returns GUSTO_OK, or GUSTO_EINVAL (err
+ * field "version" or "today") for a version libgusto does not know (out
+ * then holds the version with status GUSTO_API_UNKNOWN) or a bad date. */
+gusto_code gusto_api_version_lookup(const char *version, const char *today,
+                                    gusto_api_version_info *out, gusto_error *err);
+
+/* The versions Gusto accepts on `today` (NULL: the system clock), oldest
+ * first, joined by ", " into buf (always NUL-terminated when len > 0).
+ * Returns how many there are. */
+size_t gusto_api_versions_accepted(const char *today, char *buf, size_t len);
+
+/* The version the client sends ("2026-12-01"), owned by the client. */
+const char *gusto_client_api_version(const gusto_client *client);
+
+/* The client's version and its status on the client's today (see
+ * gusto_options.today), so a caller can warn before Gusto retires it. */
+void gusto_client_api_version_info(const gusto_client *client,
+                                   gusto_api_version_info *out);
 
 /* ---- 6. Call API ---------------------------------------------------------
  * Send any request.  `path` starts with "/" and may contain "{company_uuid}"

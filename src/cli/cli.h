@@ -29,7 +29,9 @@ struct cli {
     const char *env;          /* --env, GUSTO_API_BASE_URL or GUSTO_ENV; NULL: demo */
     const char *env_source;   /* which of those set it, for messages */
     const char *company;      /* --company or GUSTO_COMPANY_UUID */
-    const char *api_version;  /* --api-version */
+    const char *api_version;  /* --api-version or GUSTO_API_VERSION */
+    const char *today;        /* GUSTO_TODAY (a testing aid): the version checks' date */
+    bool version_warned;      /* the deprecation warning was printed */
     long timeout_ms;          /* 0: the library's default */
     int max_retries;          /* as gusto_options wants it: 0 default, <0 never */
     int rate_limit;           /* as gusto_options wants it: 0 default, <0 unlimited */
@@ -50,6 +52,24 @@ struct cli {
 /* The client for this run, created on first call from the global options.
  * Returns NULL after printing the error; *exit_code receives the status. */
 gusto_client *cli_client(struct cli *cli, int *exit_code);
+
+/* Options every client of this run shares: the API version and the date
+ * its checks use.  Call before gusto_client_new(). */
+void cli_client_options(const struct cli *cli, gusto_options *o);
+
+/* After gusto_client_new() failed: prints err and returns the exit status
+ * (EXIT_USAGE for a refused API version, and for any GUSTO_EINVAL when
+ * einval_usage), with a hint when the version was refused or, for a stored
+ * connection, the token is missing. */
+int cli_client_failed(struct cli *cli, gusto_error *err, bool stored, bool einval_usage);
+
+/* Check the API version options alone (nothing is sent): 0, or the exit
+ * status after printing why the version is refused. */
+int cli_check_version(struct cli *cli);
+
+/* One line on stderr, once a run, when the client's API version is
+ * deprecated or within 90 days of its retirement (not with --quiet). */
+void cli_version_warning(struct cli *cli, const gusto_client *client);
 
 /* Read the access token: one line from stdin when --token-stdin was given,
  * else GUSTO_ACCESS_TOKEN.  Returns 0, or an exit status after printing. */

@@ -220,6 +220,8 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     int rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
     if (rc || help)
         return rc ? rc : cli_help(cli, "connect");
+    if ((rc = cli_check_version(cli)) != 0) /* before the OAuth exchange is sent */
+        return rc;
     if (secret_argv)
         return out_usage(cli, "--client-secret would put the secret on the command line, "
                               "where other users can see it; set GUSTO_CLIENT_SECRET or use "
@@ -336,6 +338,7 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         return out_error(cli, &err, NULL);
     }
     gusto_options o = {.base_url = base, .access_token = tokens.access_token};
+    cli_client_options(cli, &o);
     gusto_client *c = gusto_client_new(&o, &err);
     const char *company = NULL;
     gc = c ? gusto_company_uuid(c, &company, &err) : err.code;
@@ -391,8 +394,10 @@ static int status_one(void *ud, const gusto_connection *conn)
         return 0;
     gusto_options o = {.connection = conn->name, .store_path = s->cli->store,
                        .timeout_ms = s->cli->timeout_ms};
+    cli_client_options(s->cli, &o);
     gusto_error err;
     gusto_client *c = gusto_client_new(&o, &err);
+    cli_version_warning(s->cli, c);
     long status = 0;
     char *body = NULL;
     gusto_code rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
@@ -409,6 +414,22 @@ static int status_one(void *ud, const gusto_connection *conn)
                            "company_uuid", now.company_uuid, "scope", now.scope, "valid",
                            valid, "expires_at", (json_int_t)now.expires_at, "refreshes",
                            (json_int_t)now.refreshes);
+    if (c) {
+        /* The API version in use, so a retirement is seen coming. */
+        gusto_api_version_info v;
+        gusto_client_api_version_info(c, &v);
+        json_t *jv = json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", v.version, "status",
+                               v.status_name, "deprecation_start", v.deprecation_start,
+                               "limited_support", v.limited_support, "sunset", v.sunset);
+        static const char *const dates[] = {"deprecation_start", "limited_support", "sunset"};
+        for (size_t k = 0; k < 3; k++)
+            if (!*json_string_value(json_object_get(jv, dates[k])))
+                json_object_set_new(jv, dates[k], json_null());
+        json_object_set_new(jv, "days_to_sunset", v.days_to_sunset >= 0
+                                                      ? json_integer(v.days_to_sunset)
+                                                      : json_null());
+        json_object_set_new(o2, "api_version", jv);
+    }
     if (!valid) {
         s->failures++;
         s->last = err;
@@ -462,6 +483,16 @@ int cmd_status(struct cli *cli, int argc, char **argv)
                    json_string_value(json_object_get(c, "company_uuid")),
                    json_is_true(json_object_get(c, "valid")) ? "connected" : "NOT valid");
             out_kv("  base url", json_string_value(json_object_get(c, "base_url")));
+            const json_t *v = json_object_get(c, "api_version");
+            if (v) {
+                const char *sunset = json_string_value(json_object_get(v, "sunset"));
+                char line[160];
+                snprintf(line, sizeof line, "%s (%s; final sunset %s)",
+                         json_string_value(json_object_get(v, "version")),
+                         json_string_value(json_object_get(v, "status")),
+                         sunset ? sunset : "not set by Gusto");
+                out_kv("  api version", line);
+            }
             out_kv("  error", json_string_value(json_object_get(c, "error")));
             out_kv("  hint", json_string_value(json_object_get(c, "hint")));
         }

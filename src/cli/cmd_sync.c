@@ -68,7 +68,6 @@ static gusto_client *make_client(struct cli *cli, const struct target *t, struct
                              : NULL,
         .store_path = cli->store,
         .company_uuid = t->connection[0] ? t->company : cli->company,
-        .api_version = cli->api_version,
         .timeout_ms = cli->timeout_ms,
         .max_retries = cli->max_retries,
         .rate_limit = cli->rate_limit,
@@ -77,14 +76,13 @@ static gusto_client *make_client(struct cli *cli, const struct target *t, struct
         .on_wait = progress_wait,
         .wait_userdata = p,
     };
+    cli_client_options(cli, &o);
     gusto_error err;
     gusto_client *c = gusto_client_new(&o, &err);
-    if (!c) {
-        if (stored && err.code == GUSTO_EAUTH && !err.hint[0])
-            snprintf(err.hint, sizeof err.hint,
-                     "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto connect");
-        *exit_code = out_error(cli, &err, NULL);
-    }
+    if (!c)
+        *exit_code = cli_client_failed(cli, &err, stored, false);
+    else
+        cli_version_warning(cli, c);
     return c;
 }
 

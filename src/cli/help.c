@@ -16,7 +16,9 @@
     "  --store PATH              the connection store (default\n"                         \
     "                            ~/.config/gusto/connections.db)\n"                      \
     "  --token-stdin             read the access token from the first line of stdin\n"   \
-    "  --api-version VERSION     X-Gusto-API-Version (default " GUSTO_API_VERSION ")\n"  \
+    "  --api-version VERSION     Gusto API version (X-Gusto-API-Version; default\n"      \
+    "                            " GUSTO_API_VERSION ", or GUSTO_API_VERSION); one Gusto\n"   \
+    "                            has retired or not released is refused\n"               \
     "  --timeout SECONDS         per request (default 30)\n"                             \
     "  --retries N               retries on 429, 5xx and network errors (default 4;\n"   \
     "                            0: none)\n"                                              \
@@ -56,7 +58,7 @@ static const struct {
      "  time-off UUID             time-off balances and activities\n"
      "  api METHOD PATH           send any request to the API\n"
      "  connect                   sign in with OAuth and store the connection\n"
-     "  status                    check the stored connections\n"
+     "  status                    check the stored connections and the API version\n"
      "  disconnect                forget a stored connection\n"
      "  sync                      mirror companies' employees into a directory store\n"
      "  profile --email ADDRESS   an employee's profile from the mirror\n"
@@ -73,6 +75,7 @@ static const struct {
      "  GUSTO_COMPANY_UUID        the company, like --company\n"
      "  GUSTO_API_BASE_URL        a base URL, like --env URL\n"
      "  GUSTO_ENV                 demo, production or sandbox, like --env\n"
+     "  GUSTO_API_VERSION         the Gusto API version, like --api-version (which wins)\n"
      "  GUSTO_SYNC_DB             the sync mirror, like sync/profile --db\n"
      "  GUSTO_WEBHOOK_SECRET      the key that signs gusto sync --webhook requests\n"
      "  (--env wins over GUSTO_API_BASE_URL, which wins over GUSTO_ENV)\n"
@@ -288,8 +291,9 @@ static const struct {
      "Usage: gusto status [--connection NAME]\n"
      "\n"
      "Check every stored connection (or one) against GET /v1/token_info, refreshing\n"
-     "its token when needed, and say which environment and company it is bound to.\n"
-     "Exit 3 when a connection no longer works.\n"},
+     "its token when needed, and say which environment and company it is bound to,\n"
+     "and the Gusto API version in use with its status (stable, deprecated, limited\n"
+     "support) and final sunset date.  Exit 3 when a connection no longer works.\n"},
     {"disconnect",
      "Usage: gusto disconnect [--connection NAME]\n"
      "\n"

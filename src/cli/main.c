@@ -218,6 +218,10 @@ static void apply_environment(struct cli *cli, struct globals *g)
     if (cli->env && !cli_env_url(cli->env))
         set_usage(g, "%s '%.100s' is not demo, production, sandbox or an http(s) URL",
                   cli->env_source, cli->env);
+    if (!cli->api_version && (v = getenv("GUSTO_API_VERSION")) && *v)
+        cli->api_version = v;
+    if ((v = getenv("GUSTO_TODAY")) && *v)
+        cli->today = v;
     if (!cli->connection && (v = getenv("GUSTO_CONNECTION")) && *v)
         cli->connection = v;
     const char *source = "--company";
@@ -340,7 +344,8 @@ int main(int argc, char **argv)
     if (g.usage[0])
         rc = out_usage(&cli, "%s", g.usage);
     else if (g.version) {
-        printf("gusto %s (libgusto, Gusto API %s)\n", GUSTO_CLI_VERSION, GUSTO_API_VERSION);
+        printf("gusto %s (libgusto, Gusto API %s by default)\n", GUSTO_CLI_VERSION,
+               GUSTO_API_VERSION);
         rc = EXIT_OK;
     } else {
         rc = dispatch(&cli, g.argc, g.argv);

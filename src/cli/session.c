@@ -145,24 +145,77 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
         .connection = stored ? (cli->connection ? cli->connection : "") : NULL,
         .store_path = cli->store,
         .company_uuid = cli->company,
-        .api_version = cli->api_version,
         .timeout_ms = cli->timeout_ms,
         .max_retries = cli->max_retries,
         .rate_limit = cli->rate_limit,
         .trace = cli->verbose ? trace_line : NULL,
     };
+    cli_client_options(cli, &o);
     gusto_error err;
     cli->client = gusto_client_new(&o, &err);
     if (!cli->client) {
-        if (stored && err.code == GUSTO_EAUTH && !err.hint[0])
-            snprintf(err.hint, sizeof err.hint,
-                     "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto connect");
-        int rc = out_error(cli, &err, NULL);
-        /* A client refused for its settings is a problem with the options. */
-        *exit_code = err.code == GUSTO_EINVAL && !stored ? EXIT_USAGE : rc;
+        *exit_code = cli_client_failed(cli, &err, stored, !stored);
         return NULL;
     }
+    cli_version_warning(cli, cli->client);
     return cli->client;
+}
+
+void cli_client_options(const struct cli *cli, gusto_options *o)
+{
+    o->api_version = cli->api_version;
+    o->today = cli->today;
+}
+
+int cli_client_failed(struct cli *cli, gusto_error *err, bool stored, bool einval_usage)
+{
+    bool version = strcmp(err->field, "api_version") == 0 || strcmp(err->field, "today") == 0;
+    if (version && !err->hint[0])
+        snprintf(err->hint, sizeof err->hint,
+                 strcmp(err->field, "today") == 0
+                     ? "GUSTO_TODAY takes a date YYYY-MM-DD"
+                     : "give one of them with --api-version or GUSTO_API_VERSION, or neither "
+                       "for the default (%s)", GUSTO_API_VERSION);
+    if (stored && err->code == GUSTO_EAUTH && !err->hint[0])
+        snprintf(err->hint, sizeof err->hint,
+                 "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto connect");
+    int rc = out_error(cli, err, NULL);
+    /* A client refused for its settings is a problem with the options. */
+    return err->code == GUSTO_EINVAL && (einval_usage || version) ? EXIT_USAGE : rc;
+}
+
+int cli_check_version(struct cli *cli)
+{
+    gusto_options o = {0};
+    cli_client_options(cli, &o);
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    if (!c)
+        return cli_client_failed(cli, &err, false, true);
+    gusto_client_free(c);
+    return 0;
+}
+
+void cli_version_warning(struct cli *cli, const gusto_client *client)
+{
+    if (cli->version_warned || cli->quiet || !client)
+        return;
+    gusto_api_version_info v;
+    gusto_client_api_version_info(client, &v);
+    bool soon = v.days_to_sunset >= 0 && v.days_to_sunset <= 90;
+    if (v.status != GUSTO_API_DEPRECATED && v.status != GUSTO_API_LIMITED && !soon)
+        return;
+    cli->version_warned = true;
+    char when[64] = "on a date Gusto has not set";
+    if (v.sunset[0])
+        snprintf(when, sizeof when, "after %s (%ld day%s)", v.sunset, v.days_to_sunset,
+                 v.days_to_sunset == 1 ? "" : "s");
+    fprintf(stderr, "gusto: warning: Gusto API version %s is %s; Gusto retires it %s; "
+                    "use a newer --api-version (default %s)\n",
+            v.version, v.status == GUSTO_API_LIMITED      ? "deprecated (limited support)"
+                       : v.status == GUSTO_API_DEPRECATED ? "deprecated"
+                                                          : "near its final sunset",
+            when, GUSTO_API_VERSION);
 }
 
 void cli_cleanup(struct cli *cli)

@@ -117,15 +117,14 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
         err_hint(err, "use https://, or http:// only for a local sandbox on 127.0.0.1");
         return NULL;
     }
-    if (o->api_version && strlen(o->api_version) != 10) {
-        err_set(err, GUSTO_EINVAL, "API version \"%.40s\" should look like 2025-06-15",
-                o->api_version);
-        err_field(err, "api_version");
-        return NULL;
-    }
     gusto_client *c = calloc(1, sizeof *c);
     if (!c) {
         err_set(err, GUSTO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    /* Before anything is sent or a stored connection is read. */
+    if (version_choose(c, o->api_version, o->today, err) != GUSTO_OK) {
+        free(c);
         return NULL;
     }
     c->base_url = xasprintf("%s", base);
@@ -136,8 +135,6 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     }
     c->token = o->access_token ? xasprintf("%s", o->access_token) : NULL;
     c->company = o->company_uuid && *o->company_uuid ? xasprintf("%s", o->company_uuid) : NULL;
-    snprintf(c->api_version, sizeof c->api_version, "%s",
-             o->api_version ? o->api_version : GUSTO_API_VERSION);
     c->env_name = strcasecmp(c->base_url ? c->base_url : "", GUSTO_DEMO_URL) == 0 ? "demo"
                   : strcasecmp(c->base_url ? c->base_url : "", GUSTO_PRODUCTION_URL) == 0
                       ? "production"

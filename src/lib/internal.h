@@ -18,6 +18,7 @@ struct gusto_client {
     char *token;
     char *company;           /* cached company UUID, or NULL */
     char api_version[16];
+    char today[11];          /* the date the version checks use (versions.c) */
     const char *env_name;
     long timeout_ms;
     int max_retries;
@@ -39,6 +40,13 @@ struct gusto_client {
     long long conn_generation;
     long long expires_at;
 };
+
+/* Set c->api_version and c->today from the options (versions.c): the
+ * default version, or `requested` when Gusto accepts it on `today` (NULL:
+ * the clock).  GUSTO_EINVAL with err->field "api_version" (or "today")
+ * otherwise. */
+gusto_code version_choose(gusto_client *c, const char *requested, const char *today,
+                          gusto_error *err);
 
 /* A response: status, body (NUL-terminated) and a few headers. */
 struct http_resp {

@@ -43,6 +43,7 @@ static bool parse_include(struct request *r, struct render_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->comp_scope = auth_has_scope(r, "compensations:read");
+    o->api_version = r->api_version;
     const char *inc = req_query(r, "include");
     if (!inc || !*inc)
         return true;
@@ -364,7 +365,9 @@ int h_employee_create(struct request *r)
     if (validate_body(r, CREATE_FIELDS, true, &e)) {
         bool self = json_is_true(json_object_get(r->json, "self_onboarding"));
         json_t *email = json_object_get(r->json, "email");
-        if (self && !json_is_string(email))
+        /* From v2026-02-01 (its changelog: "Require email field for
+         * employee self-onboarding"); earlier versions accept it. */
+        if (self && !json_is_string(email) && req_version_ge(r, "2026-02-01"))
             errlist_add(&e, "email", "invalid_attribute_value",
                         "email is required when self_onboarding is true");
         const char *dob = json_string_value(json_object_get(r->json, "date_of_birth"));
@@ -402,7 +405,8 @@ int h_employee_create(struct request *r)
     now_iso8601(now);
     enrol_time_off(r->db, company, uuid, now);
     webhook_emit("Employee", "employee.created", company, uuid);
-    struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read")};
+    struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read"),
+                            .api_version = r->api_version};
     return reply_json(r, 201, render_employee(r->db, uuid, &o));
 }
 
@@ -468,7 +472,8 @@ int h_employee_update(struct request *r)
         json_decref(doc);
         return reply_errlist(r, &e);
     }
-    struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read")};
+    struct render_opts o = {.comp_scope = auth_has_scope(r, "compensations:read"),
+                            .api_version = r->api_version};
     if (!apply_fields(doc, r->json, UPDATE_FIELDS)) {
         json_decref(doc);
         return reply_json(r, 200, render_employee(r->db, uuid, &o));

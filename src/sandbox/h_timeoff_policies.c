@@ -240,14 +240,30 @@ static void unlimited_rule(const json_t *doc, struct errlist *e)
                     "accrual_rate cannot be set on an unlimited policy");
 }
 
+/* Before API version 2025-11-15 a per_anniversary_year policy refused
+ * carryover_limit_hours (Gusto's v2025-11-15 changelog: "Previously this
+ * was an unsupported field and an error was thrown"); `doc` is the policy
+ * as it would be stored, the request's own fields are checked. */
+static void carryover_rule(const struct request *r, const json_t *doc, struct errlist *e)
+{
+    const char *method = json_string_value(json_object_get(doc, "accrual_method"));
+    const json_t *limit = json_object_get(r->json, "carryover_limit_hours");
+    if (!req_version_ge(r, "2025-11-15") && method &&
+        strcmp(method, "per_anniversary_year") == 0 && limit && !json_is_null(limit))
+        errlist_add(e, "carryover_limit_hours", "invalid_attribute_value",
+                    "carryover_limit_hours is not supported on a per_anniversary_year policy");
+}
+
 int h_time_off_policy_create(struct request *r)
 {
     if (!own_company(r, r->params[0]))
         return reply_not_found(r);
     struct errlist e = {0};
     validate_body(r, POLICY_FIELDS, true, &e);
-    if (!e.errors)
+    if (!e.errors) {
         unlimited_rule(r->json, &e);
+        carryover_rule(r, r->json, &e);
+    }
     if (e.errors)
         return reply_errlist(r, &e);
     json_t *doc = json_object();
@@ -296,6 +312,7 @@ int h_time_off_policy_update(struct request *r)
         json_t *merged = json_deep_copy(p.doc);
         apply_fields(merged, r->json, POLICY_FIELDS);
         unlimited_rule(merged, &e);
+        carryover_rule(r, merged, &e);
         json_decref(merged);
     }
     if (e.errors) {

@@ -1,6 +1,7 @@
 /* main.c - gusto-sandbox's command line: options, seeding, tokens, start-up
  * line and clean shutdown on SIGINT/SIGTERM. */
 #include "sandbox/sandbox.h"
+#include "shared/apiver.h"
 
 #include <curl/curl.h>
 
@@ -24,7 +25,8 @@ static void usage(FILE *f)
     fputs(
         "usage: gusto-sandbox [options]\n"
         "\n"
-        "A local server that behaves like Gusto's API (version " SB_API_VERSION ").\n"
+        "A local server that behaves like Gusto's API, at every API version Gusto\n"
+        "serves on the sandbox's date (X-Gusto-API-Version; see docs/sandbox.md).\n"
         "\n"
         "  --port N             port to listen on; 0 picks a free one (default 8080)\n"
         "  --bind ADDR          IPv4 address to bind (default 127.0.0.1)\n"
@@ -48,6 +50,13 @@ static void usage(FILE *f)
         "                       (lost:P carries a request out, then drops the answer)\n"
         "  --fault-seed N       seed for --faults, so a run repeats exactly (default 1)\n"
         "  --log                one line per request on stderr: method path status ms\n"
+        "  --today DATE         the sandbox's date (YYYY-MM-DD) for everything that asks\n"
+        "                       for today: which API versions are served, \"current\"\n"
+        "                       addresses and pay, date checks (default: the clock)\n"
+        "  --default-version V  the API version of a request without\n"
+        "                       X-Gusto-API-Version, as an app's default version in\n"
+        "                       Gusto's Developer Portal (default: the newest version\n"
+        "                       served on the sandbox's date)\n"
         "  -h, --help           this help\n"
         "\n"
         "The first line on stdout is 'listening on http://ADDR:PORT'.\n"
@@ -130,6 +139,8 @@ int main(int argc, char **argv)
         {"faults", required_argument, NULL, 'f'},
         {"fault-seed", required_argument, NULL, 'F'},
         {"log", no_argument, NULL, 'l'},
+        {"today", required_argument, NULL, 0xA05},
+        {"default-version", required_argument, NULL, 0xA06},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -184,6 +195,15 @@ int main(int argc, char **argv)
             sb_cfg.fault_seed = (uint64_t)parse_long("--fault-seed", optarg, 0, 0x7fffffffffffffffL);
             break;
         case 'l': sb_cfg.log = true; break;
+        case 0xA05:
+            if (!valid_date(optarg)) {
+                fprintf(stderr, "gusto-sandbox: --today expects a date YYYY-MM-DD, got '%.40s'\n",
+                        optarg);
+                return 2;
+            }
+            memcpy(sb_cfg.today, optarg, sizeof sb_cfg.today);
+            break;
+        case 0xA06: sb_cfg.default_version = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -192,6 +212,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "gusto-sandbox: unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
         return 2;
+    }
+
+    if (sb_cfg.default_version) {
+        char today[11], served[256];
+        today_ymd(today);
+        apiver_accepted(today, served, sizeof served);
+        if (!apiver_served(apiver_state(apiver_find(sb_cfg.default_version), today))) {
+            fprintf(stderr, "gusto-sandbox: --default-version '%.40s' is not an API version "
+                            "Gusto serves on %s (served: %s)\n",
+                    sb_cfg.default_version, today, served[0] ? served : "none");
+            return 2;
+        }
     }
 
     char err[256];

@@ -1,7 +1,8 @@
 /* rcache.c - a cache of rendered employee JSON: the compact text of one
  * employee, keyed by its uuid and the render options, valid for one database
  * generation (db_generation(): it moves on every committed write to any
- * table) and one calendar day (the "current" rules depend on today).
+ * table) and one calendar day (the "current" rules depend on today), per
+ * API version (the options key holds it: shapes differ by version).
  *
  * Rendering an employee takes about 20 SQLite statements and a JSON parse
  * of every stored document; a hit is a copy of the text.  Invalidation is
@@ -13,6 +14,7 @@
  * used) and its text is capped in total, so memory stays bounded whatever
  * the number of employees. */
 #include "sandbox/sandbox.h"
+#include "shared/apiver.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -58,10 +60,16 @@ static void init_locks(void)
 
 unsigned rcache_opts_key(const struct render_opts *o)
 {
+    /* The version's place in the table (0: none given), so each version's
+     * rendering is its own entry. */
+    size_t n;
+    const struct apiver *t = apiver_table(&n);
+    const struct apiver *v = apiver_find(o->api_version);
+    unsigned ver = v && t ? (unsigned)(v - t) + 1 : 0;
     return (unsigned)o->comp_scope | (unsigned)o->all_compensations << 1 |
            (unsigned)o->all_home_addresses << 2 | (unsigned)o->current_home_address << 3 |
            (unsigned)o->company_name << 4 | (unsigned)o->custom_fields << 5 |
-           (unsigned)o->portal_invitations << 6;
+           (unsigned)o->portal_invitations << 6 | ver << 8;
 }
 
 static size_t set_of(const char *uuid, unsigned opts)

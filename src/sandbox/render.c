@@ -412,8 +412,28 @@ static json_t *uuid_list(sqlite3 *db, const char *sql, const char *key)
     return ids;
 }
 
-/* Employee-Home-Address, the shape used inside employee objects. */
-static json_t *embedded_home_address(sqlite3 *db, const char *uuid)
+/* Employee-Home-Address, the shape used inside employee objects.  Before
+ * API version 2025-11-15 it also carries id, effective_from and
+ * effective_to (Gusto's v2025-11-15 changelog removed them); effective_to
+ * is the day the next address took over (`next`, NULL: none). */
+/* The effective_date of the home address whose uuid is the string `id`,
+ * into out; NULL when there is none. */
+static const char *home_effective_date(sqlite3 *db, const json_t *id, char out[11])
+{
+    static const char *sql = "SELECT effective_date FROM home_addresses WHERE uuid=?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return NULL;
+    db_bind_text(st, 1, json_string_value(id));
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    if (ok)
+        snprintf(out, 11, "%s", db_col_text(st, 0));
+    sqlite3_reset(st);
+    return ok ? out : NULL;
+}
+
+static json_t *embedded_home_address(sqlite3 *db, const char *uuid, bool legacy,
+                                     const char *next)
 {
     json_t *a = render_home_address(db, uuid);
     if (!a)
@@ -421,8 +441,23 @@ static json_t *embedded_home_address(sqlite3 *db, const char *uuid)
     json_t *o = json_object();
     static const char *keys[] = {"street_1", "street_2", "city", "state", "zip",
                                  "country", "active", "uuid", "effective_date"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_object_set(o, keys[i], json_object_get(a, keys[i]));
+        if (legacy && i == 7) {
+            static const char *sql = "SELECT rowid FROM home_addresses WHERE uuid=?";
+            sqlite3_stmt *st = db_stmt(db, sql);
+            json_int_t id = 0;
+            if (st) {
+                db_bind_text(st, 1, uuid);
+                if (sqlite3_step(st) == SQLITE_ROW)
+                    id = (json_int_t)sqlite3_column_int64(st, 0);
+                sqlite3_reset(st);
+            }
+            json_object_set_new(o, "id", json_integer(id));
+            json_object_set(o, "effective_from", json_object_get(a, "effective_date"));
+            json_object_set_new(o, "effective_to", next ? json_string(next) : json_null());
+        }
+    }
     json_decref(a);
     return o;
 }
@@ -605,26 +640,38 @@ json_t *render_employee(sqlite3 *db, const char *uuid, const struct render_opts 
         }
     }
     json_object_set_new(e, "applicable_tax_ids", json_array());
+    bool legacy_home = o->api_version && strcmp(o->api_version, "2025-11-15") < 0;
+    json_t *hids = o->current_home_address || o->all_home_addresses
+                       ? uuid_list(db,
+                                   "SELECT uuid FROM home_addresses WHERE employee_uuid=?"
+                                   " ORDER BY effective_date, seq", uuid)
+                       : NULL;
+    char next[11];
     if (o->current_home_address) {
-        char cur[37];
-        json_t *h = current_home_address_uuid(db, uuid, cur)
-                        ? embedded_home_address(db, cur) : NULL;
+        char cur[37] = "";
+        const char *nx = NULL;
+        if (current_home_address_uuid(db, uuid, cur) && legacy_home) {
+            json_array_foreach(hids, i, id)
+                if (strcmp(json_string_value(id), cur) == 0 && i + 1 < json_array_size(hids))
+                    nx = home_effective_date(db, json_array_get(hids, i + 1), next);
+        }
+        json_t *h = cur[0] ? embedded_home_address(db, cur, legacy_home, nx) : NULL;
         if (h)
             json_object_set_new(e, "current_home_address", h);
     }
     if (o->all_home_addresses) {
         json_t *all = json_array();
-        json_t *hids = uuid_list(db,
-                                 "SELECT uuid FROM home_addresses WHERE employee_uuid=?"
-                                 " ORDER BY effective_date, seq", uuid);
         json_array_foreach(hids, i, id) {
-            json_t *h = embedded_home_address(db, json_string_value(id));
+            const char *nx = legacy_home && i + 1 < json_array_size(hids)
+                                 ? home_effective_date(db, json_array_get(hids, i + 1), next)
+                                 : NULL;
+            json_t *h = embedded_home_address(db, json_string_value(id), legacy_home, nx);
             if (h)
                 json_array_append_new(all, h);
         }
-        json_decref(hids);
         json_object_set_new(e, "all_home_addresses", all);
     }
+    json_decref(hids);
     if (o->company_name && cdoc)
         json_object_set(e, "company_name", json_object_get(cdoc, "name"));
     if (o->portal_invitations) {

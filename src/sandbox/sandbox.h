@@ -19,7 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SB_API_VERSION "2025-06-15"
 #define SB_MAX_BODY (1024 * 1024)  /* request bodies above this get 413 */
 #define SB_MAX_BATCH_BODY (16 * 1024 * 1024) /* ... except a people batch */
 /* A too-large body up to this size is read and discarded before the 413,
@@ -43,6 +42,8 @@ struct sb_config {
     uint64_t fault_seed;
     long code_ttl;           /* OAuth authorization code lifetime, s (600) */
     long access_ttl;         /* OAuth access token lifetime, s (7200) */
+    char today[11];          /* --today: the sandbox's date; "" = the clock */
+    const char *default_version; /* --default-version; NULL: newest served */
 };
 
 extern struct sb_config sb_cfg;
@@ -96,6 +97,8 @@ void uuid_request_id(char out[SB_UUID_LEN + 1]);
 void uuid_seeded(uint64_t *state, char out[SB_UUID_LEN + 1]);
 /* Opaque 32-hex version for (uuid, revision). */
 void version_of(const char *uuid, long rev, char out[33]);
+/* The sandbox's date, "YYYY-MM-DD": --today when given, else the clock.
+ * now_iso8601() is a timestamp on that date at the clock's time of day. */
 void today_ymd(char out[11]);
 void now_iso8601(char out[40]);
 bool valid_date(const char *s);                 /* strict YYYY-MM-DD */
@@ -455,6 +458,10 @@ struct render_opts {
     bool company_name;
     bool custom_fields;
     bool portal_invitations;
+    /* The request's API version (r->api_version), for a version's
+     * documented difference in shape; NULL renders the newest shape.  Part
+     * of the cache key: a rendering is kept per version. */
+    const char *api_version;
 };
 
 json_t *render_location(sqlite3 *db, const char *uuid);

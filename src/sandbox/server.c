@@ -3,6 +3,7 @@
  * routing, auth, rate limit, scope, JSON, transaction, handler) and the
  * headers every Gusto response carries. */
 #include "sandbox/sandbox.h"
+#include "shared/apiver.h"
 
 #include <microhttpd.h>
 #include <arpa/inet.h>
@@ -172,21 +173,60 @@ bool req_version_ge(const struct request *r, const char *v)
     return strcmp(r->api_version, v) >= 0;
 }
 
+/* The version a request is served at, into r->api_version: its
+ * X-Gusto-API-Version when Gusto serves that version on the sandbox's
+ * today, the default without the header.  Otherwise a 406 with Gusto's
+ * errors[] body (docs/sandbox.md, "API versions") and false. */
+static bool choose_version(struct request *r)
+{
+    char today[11];
+    today_ymd(today);
+    const char *ver = req_header(r, "X-Gusto-API-Version");
+    if (!ver) {
+        const struct apiver *d = sb_cfg.default_version ? apiver_find(sb_cfg.default_version)
+                                                        : apiver_newest_served(today);
+        if (d && apiver_served(apiver_state(d, today))) {
+            memcpy(r->api_version, d->version, sizeof r->api_version);
+            return true;
+        }
+        /* --default-version named a version no longer served (or none is). */
+        const struct apiver *o = apiver_oldest_served(today);
+        reply_error(r, 406, "request", "invalid_api_version",
+                    "Invalid API Version `%s`. Version must be >= your application's "
+                    "minimum API version `%s` and not in the future.",
+                    d ? d->version : "none", o ? o->version : "none");
+        return false;
+    }
+    if (!valid_date(ver)) {
+        reply_error(r, 406, "request", "invalid_api_version",
+                    "Invalid API Version `%.40s`. Expected format: YYYY-MM-DD", ver);
+        return false;
+    }
+    const struct apiver *v = apiver_find(ver);
+    enum apiver_state st = apiver_state(v, today);
+    if (apiver_served(st)) {
+        memcpy(r->api_version, v->version, sizeof r->api_version);
+        return true;
+    }
+    char accepted[256];
+    apiver_accepted(today, accepted, sizeof accepted);
+    const struct apiver *o = apiver_oldest_served(today);
+    reply_error(r, 406, "request", "invalid_api_version",
+                "Invalid API Version `%s`. Version must be >= your application's minimum "
+                "API version `%s` and not in the future (%s; versions served on %s: %s).",
+                ver, o ? o->version : "none",
+                st == APIVER_RETIRED  ? "this version is retired"
+                : st == APIVER_FUTURE ? "this version is in the future"
+                                      : "no such version",
+                today, accepted[0] ? accepted : "none");
+    return false;
+}
+
 /* Run the request through the pipeline; the outcome is r->status/r->reply. */
 void request_run(struct request *r, char *body, size_t len, bool too_large, size_t max_body)
 {
-    const char *ver = req_header(r, "X-Gusto-API-Version");
-    if (ver && strcmp(ver, SB_API_VERSION) != 0) {
-        if (!valid_date(ver))
-            reply_error(r, 406, "request", "invalid_api_version",
-                        "Invalid API Version `%.40s`. Expected format: YYYY-MM-DD", ver);
-        else
-            reply_error(r, 406, "request", "invalid_api_version",
-                        "Unsupported API Version `%s`. This sandbox serves %s.", ver,
-                        SB_API_VERSION);
+    if (!choose_version(r))
         return;
-    }
-    snprintf(r->api_version, sizeof r->api_version, "%s", SB_API_VERSION);
 
     bool path_matched;
     const struct route *rt = route_find(r, &path_matched);
@@ -312,7 +352,10 @@ static enum MHD_Result send_reply(struct ctx *c, struct MHD_Connection *conn)
     char rid[SB_UUID_LEN + 1];
     uuid_request_id(rid);
     MHD_add_response_header(resp, "x-request-id", rid);
-    MHD_add_response_header(resp, "X-Gusto-API-Version", SB_API_VERSION);
+    /* The version the request was served at; none on a 406 (or a fault
+     * injected before the version was chosen): no version was respected. */
+    if (r->api_version[0])
+        MHD_add_response_header(resp, "X-Gusto-API-Version", r->api_version);
     if (text)
         MHD_add_response_header(resp, "Content-Type",
                                 r->content_type ? r->content_type

@@ -78,6 +78,10 @@ void version_of(const char *uuid, long rev, char out[33])
 
 void today_ymd(char out[11])
 {
+    if (sb_cfg.today[0]) { /* --today pins the calendar */
+        memcpy(out, sb_cfg.today, 11);
+        return;
+    }
     /* localtime_r takes glibc's process-wide time-zone lock; every request
      * asks, so each thread keeps the answer for the current second. */
     static _Thread_local time_t last;
@@ -101,6 +105,8 @@ void now_iso8601(char out[40])
     strftime(tz, sizeof tz, "%z", &tm); /* +0000 -> +00:00 */
     char base[20];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (sb_cfg.today[0]) /* --today: that date, at the clock's time of day */
+        memcpy(base, sb_cfg.today, 10);
     snprintf(out, 40, "%.19s.000%c%c%c:%c%c", base, tz[0], tz[1], tz[2], tz[3], tz[4]);
 }
 
