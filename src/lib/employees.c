@@ -896,11 +896,14 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
                                       what, key);
         }
         if (n) {
+            long status = err ? err->http_status : 0; /* 409, or 422 */
             err_set(err, GUSTO_ECONFLICT,
                     "version conflict: someone else changed %s while this update ran", clash);
             err_field(err, clash);
             err_hint(err, "read the %s again (gusto employees get), decide which value "
                           "wins, and update again", what);
+            if (err)
+                err->http_status = status;
             break;
         }
     }
