@@ -228,10 +228,10 @@ int cmd_employees_create(struct cli *cli, int argc, char **argv)
  * and put the old and new pay in *pay.  0 or the exit code of a failed
  * read. */
 static int read_pay(struct cli *cli, const char *uuid, const json_t *input, bool correct,
-                    json_t **pay)
+                    json_t **pay, json_t **employee)
 {
     int rc;
-    *pay = NULL;
+    *pay = *employee = NULL;
     gusto_client *client = cli_client(cli, &rc);
     if (!client)
         return rc;
@@ -241,10 +241,9 @@ static int read_pay(struct cli *cli, const char *uuid, const json_t *input, bool
         gusto_free(got);
         return out_error(cli, &err, NULL);
     }
-    json_t *emp = json_loads(got, 0, NULL);
+    *employee = json_loads(got, 0, NULL);
     gusto_free(got);
-    *pay = dryrun_pay(input, emp, correct);
-    json_decref(emp);
+    *pay = dryrun_pay(input, *employee, correct);
     return 0;
 }
 
@@ -276,15 +275,16 @@ int cmd_employees_update(struct cli *cli, int argc, char **argv)
             rc = out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, "employee_uuid",
                           "find the UUID with: gusto employees list --search NAME");
         } else if (rc == 0) {
-            json_t *pay = NULL;
+            json_t *pay = NULL, *emp = NULL;
             if (json_object_size(json_object_get(obj, "compensation")) &&
-                (rc = read_pay(cli, uuid, obj, correct, &pay)) != 0) {
+                (rc = read_pay(cli, uuid, obj, correct, &pay, &emp)) != 0) {
                 json_decref(obj);
                 explicit_bzero(text, strlen(text));
                 free(text);
                 return rc;
             }
-            rc = dryrun_print_pay(cli, dryrun_update_plan(obj, uuid, correct), pay);
+            rc = dryrun_print_pay(cli, dryrun_update_plan(obj, uuid, correct, emp), pay);
+            json_decref(emp);
         }
         json_decref(obj);
         explicit_bzero(text, strlen(text));

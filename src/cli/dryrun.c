@@ -144,7 +144,8 @@ json_t *dryrun_pay(const json_t *input, const json_t *employee, bool correct)
                              : "a new compensation; the current one stays as it is");
 }
 
-json_t *dryrun_update_plan(const json_t *input, const char *uuid, bool correct)
+json_t *dryrun_update_plan(const json_t *input, const char *uuid, bool correct,
+                           const json_t *employee)
 {
     json_t *plan = json_array();
     char path[256], locs[256];
@@ -168,10 +169,25 @@ json_t *dryrun_update_plan(const json_t *input, const char *uuid, bool correct)
     if (json_object_size(job))
         add(plan, "PUT", "/v1/jobs/{primary job}", versioned(job));
     const json_t *comp = json_object_get(input, "compensation");
-    if (json_object_size(comp) && correct)
-        add(plan, "PUT", "/v1/compensations/{current compensation}", versioned(comp));
-    else if (json_object_size(comp))
-        add(plan, "POST", "/v1/jobs/{primary job}/compensations", json_deep_copy(comp));
+    const json_t *pj = primary_job(employee);
+    const char *ju = json_string_value(json_object_get(pj, "uuid"));
+    const char *cu = json_string_value(json_object_get(pj, "current_compensation_uuid"));
+    if (json_object_size(comp) && correct) {
+        snprintf(path, sizeof path, "/v1/compensations/%s", cu ? cu : "{current compensation}");
+        add(plan, "PUT", path, versioned(comp));
+    } else if (json_object_size(comp)) {
+        /* The library sends the current compensation's fields with the
+         * changes; without a date Gusto picks it. */
+        json_t *cur = comp_with(pj, cu), *body = json_object();
+        static const char *const carried[] = {"rate", "payment_unit", "flsa_status", "title",
+                                              NULL};
+        for (int i = 0; cur && carried[i]; i++)
+            if (json_is_string(json_object_get(cur, carried[i])))
+                json_object_set(body, carried[i], json_object_get(cur, carried[i]));
+        json_object_update(body, (json_t *)comp);
+        snprintf(path, sizeof path, "/v1/jobs/%s/compensations", ju ? ju : "{primary job}");
+        add(plan, "POST", path, body);
+    }
     return plan;
 }
 
@@ -227,6 +243,7 @@ int dryrun_print_pay(struct cli *cli, json_t *plan, json_t *pay)
         json_decref(pay);
         return EXIT_OK;
     }
+    bool read = pay != NULL;
     if (pay) {
         puts("Pay (from a read of the employee):");
         pay_line("  old: ", json_object_get(pay, "old"));
@@ -234,11 +251,11 @@ int dryrun_print_pay(struct cli *cli, json_t *plan, json_t *pay)
         fputs("  as:  ", stdout);
         out_text(stdout, json_string_value(json_object_get(pay, "how")));
         fputs("\n\n", stdout);
-        json_decref(pay);
     }
     size_t n = json_array_size(plan);
-    printf("Dry run: nothing was sent. %s %zu request%s would be:\n", n == 1 ? "This" : "These",
-           n, n == 1 ? "" : "s");
+    printf("Dry run: nothing was %s. %s %zu request%s would be:\n",
+           read ? "written (the employee was read)" : "sent", n == 1 ? "This" : "These", n,
+           n == 1 ? "" : "s");
     size_t i;
     json_t *r;
     json_array_foreach(plan, i, r) {
@@ -256,5 +273,6 @@ int dryrun_print_pay(struct cli *cli, json_t *plan, json_t *pay)
         }
     }
     json_decref(plan);
+    json_decref(pay);
     return EXIT_OK;
 }

@@ -15,8 +15,11 @@ json_t *dryrun_create_plan(const json_t *input, const char *company);
 
 /* The same for gusto_employee_update() of `employee_uuid`; correct: the
  * pay is corrected in place (gusto_employee_update_ex's
- * GUSTO_UPDATE_CORRECT_PAY) rather than changed by a new compensation. */
-json_t *dryrun_update_plan(const json_t *input, const char *employee_uuid, bool correct);
+ * GUSTO_UPDATE_CORRECT_PAY) rather than changed by a new compensation.
+ * employee (a gusto_employee_get() result, or NULL when not read) fills in
+ * the primary job, the current compensation and the fields it carries. */
+json_t *dryrun_update_plan(const json_t *input, const char *employee_uuid, bool correct,
+                           const json_t *employee);
 
 /* The pay before and after the input's "compensation", from `employee` (a
  * gusto_employee_get() result): {"old": {rate, payment_unit, flsa_status,
