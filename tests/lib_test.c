@@ -551,6 +551,90 @@ static void all_comps(struct resp *r, const char *employee)
     req(r, "GET", TOKEN, NULL, "/v1/jobs/%s/compensations?include=all_compensations", job);
 }
 
+/* ---- a job that comes with no compensation (Gusto's September 2026
+ * changelog lets current_compensation_uuid be null): a fake Gusto --------- */
+
+static char fake_log[2048];
+
+static enum MHD_Result fake_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version,
+                                   const char *upload, size_t *upload_len, void **state)
+{
+    (void)cls, (void)version, (void)upload;
+    if (!*state) {
+        *state = conn;
+        return MHD_YES;
+    }
+    if (*upload_len) { /* the body: read, not needed */
+        *upload_len = 0;
+        return MHD_YES;
+    }
+    size_t n = strlen(fake_log);
+    snprintf(fake_log + n, sizeof fake_log - n, "%s %s\n", method, url);
+    static const char *const JOB =
+        "{\"uuid\":\"22222222-2222-4222-8222-222222222222\",\"title\":\"T\","
+        "\"current_compensation_uuid\":null,\"compensations\":[]}";
+    bool post = strcmp(method, "POST") == 0;
+    int status = post ? 201 : 200;
+    const char *body;
+    if (post && strstr(url, "/compensations"))
+        body = "{\"uuid\":\"33333333-3333-4333-8333-333333333333\",\"rate\":\"20.00\"}";
+    else if (post && strstr(url, "/jobs"))
+        body = JOB;
+    else if (post) /* the employee */
+        body = "{\"uuid\":\"11111111-1111-4111-8111-111111111111\"}";
+    else if (strstr(url, "/work_addresses"))
+        body = "[]";
+    else if (strncmp(url, "/v1/jobs/", 9) == 0)
+        body = JOB;
+    else
+        body = "{\"uuid\":\"11111111-1111-4111-8111-111111111111\",\"jobs\":[]}";
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void test_job_without_compensation(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, fake_answer, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    CHECK(d != NULL, "fake server starts");
+    if (!d)
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1,
+                       .company_uuid = "44444444-4444-4444-8444-444444444444"};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    fake_log[0] = 0;
+    char *res = NULL;
+    CHECK_LONG(c ? gusto_employee_create(c,
+                                         "{\"first_name\":\"A\",\"last_name\":\"B\","
+                                         "\"job\":{\"title\":\"T\",\"hire_date\":\"2025-01-06\"},"
+                                         "\"compensation\":{\"rate\":\"20.00\","
+                                         "\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\"}}",
+                                         &res, &err)
+                 : GUSTO_EINVAL,
+               GUSTO_OK, "create, the job coming with no compensation");
+    gusto_free(res);
+    CHECK(strstr(fake_log, "GET /v1/jobs/22222222-2222-4222-8222-222222222222\n") != NULL,
+          "the job was read back first: %s", fake_log);
+    CHECK(strstr(fake_log,
+                 "POST /v1/jobs/22222222-2222-4222-8222-222222222222/compensations\n") != NULL,
+          "then its one compensation POSTed: %s", fake_log);
+    CHECK(strstr(fake_log, "PUT ") == NULL, "and nothing PUT: %s", fake_log);
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
+}
+
 /* Onboarding sets the pay of the compensation Gusto creates with the job:
  * one compensation afterwards, with the pay from the hire date, and no
  * POST to /compensations. */
@@ -1254,6 +1338,7 @@ int main(int argc, char **argv)
         {"get", test_get},
         {"update", test_update},
         {"onboarding_one_compensation", test_onboarding_one_compensation},
+        {"job_without_compensation", test_job_without_compensation},
         {"raise_and_correction", test_raise_and_correction},
         {"processed_correction", test_processed_correction},
         {"stale_422", test_stale_422},
