@@ -3,6 +3,7 @@
  * SSNs, states, zips, enums and money strings.  Each failure names the field
  * by its path, e.g. "home_address.zip". */
 #include "lib/internal.h"
+#include "shared/comprules.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -342,28 +343,12 @@ static void check_rules(const json_t *obj, const struct rule *rules, bool creati
         check_field(obj, r, creating, prefix, p);
 }
 
-/* A money string (input_is_money) in ten-thousandths, or -1 when it has
- * more than 10 whole digits (then above any floor here). */
-static long long ten_thousandths(const char *s)
+static bool one_of(const char *s, const char *const *values)
 {
-    long long v = 0;
-    int whole = 0, frac = -1;
-    for (const char *q = s; *q; q++) {
-        if (*q == '.') {
-            frac = 0;
-            continue;
-        }
-        if (frac < 0 && ++whole > 10)
-            return -1;
-        if (frac >= 4)
-            continue;
-        v = v * 10 + (*q - '0');
-        if (frac >= 0)
-            frac++;
-    }
-    for (int f = frac < 0 ? 0 : frac; f < 4; f++)
-        v *= 10;
-    return v;
+    for (int i = 0; values[i]; i++)
+        if (strcmp(values[i], s) == 0)
+            return true;
+    return false;
 }
 
 /* Gusto's compensation rules that need no read (docs/sandbox.md lists each
@@ -378,8 +363,13 @@ static void comp_rules(const json_t *obj, const char *prefix, struct input_probl
     const char *unit = json_string_value(json_object_get(obj, "payment_unit"));
     const char *rate = json_string_value(json_object_get(obj, "rate"));
     const char *date = json_string_value(json_object_get(obj, "effective_date"));
+    /* A value already reported as malformed takes part in no rule. */
     if (rate && !input_is_money(rate))
-        rate = NULL; /* already reported */
+        rate = NULL;
+    if (flsa && !one_of(flsa, FLSA))
+        flsa = NULL;
+    if (unit && !one_of(unit, PAYMENT_UNITS))
+        unit = NULL;
     if (date && input_is_date(date)) {
         char max[11];
         time_t t = time(NULL);
@@ -393,32 +383,11 @@ static void comp_rules(const json_t *obj, const char *prefix, struct input_probl
             fail(p, prefix, "effective_date",
                  "%s is more than a year ahead: Gusto takes dates up to %s", max);
     }
-    if (flsa && unit) {
-        bool owner = strcmp(flsa, "Owner") == 0, paycheck = strcmp(unit, "Paycheck") == 0;
-        if (owner != paycheck)
-            fail(p, prefix, "payment_unit", owner
-                     ? "%s must be Paycheck when flsa_status is Owner%s"
-                     : "%s Paycheck is only for flsa_status Owner; use Hour, Week, Month "
-                       "or Year%s", NULL);
-    }
-    if (flsa && strncmp(flsa, "Commission Only", 15) == 0 &&
-        ((unit && strcmp(unit, "Year") != 0) || (rate && ten_thousandths(rate) != 0)))
-        fail(p, prefix, "flsa_status",
-             "%s %s is paid per Year at rate \"0.00\" (Gusto's rule for commission only)",
-             flsa);
-    if (json_is_true(json_object_get(obj, "adjust_for_minimum_wage")) && flsa &&
-        strcmp(flsa, "Nonexempt") != 0)
-        fail(p, prefix, "adjust_for_minimum_wage",
-             "%s is only valid with flsa_status Nonexempt, not %s", flsa);
-    if (flsa && unit && rate && strcmp(flsa, "Exempt") == 0) {
-        long long per = strcmp(unit, "Hour") == 0 ? 2080 : strcmp(unit, "Week") == 0 ? 52
-                        : strcmp(unit, "Month") == 0 ? 12 : strcmp(unit, "Year") == 0 ? 1 : 0;
-        long long v = ten_thousandths(rate);
-        if (per && v >= 0 && v * per < 35568LL * 10000)
-            fail(p, prefix, "rate",
-                 "%s is below Gusto's exempt salary floor of $35,568 a year "
-                 "(flsa_status Exempt)%s", NULL);
-    }
+    struct comp_violation v[4];
+    int n = comp_rules_check(flsa, unit, rate,
+                             json_is_true(json_object_get(obj, "adjust_for_minimum_wage")), v);
+    for (int i = 0; i < n; i++)
+        fail(p, prefix, v[i].field, "%s %s", v[i].why);
 }
 
 void input_check(const json_t *obj, enum part part, const char *prefix, bool creating,

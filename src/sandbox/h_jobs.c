@@ -3,6 +3,7 @@
  * Compensation fields are only visible with the compensations:read scope;
  * a write to a compensation moves the version of its job and employee. */
 #include "sandbox/sandbox.h"
+#include "shared/comprules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,80 +273,28 @@ static bool comp_date_taken(sqlite3 *db, const char *job, const char *date,
  * against v2026-06-15), the spec's field descriptions and the 2026-12-01
  * changelog. */
 
-/* The exempt salary floor, per year (FLSA_OVERTIME_SALARY_LIMIT). */
-#define EXEMPT_FLOOR_PER_YEAR 35568
-
-/* A money string ("62000.00", valid_decimal) in ten-thousandths, or -1 when
- * it has more than 10 whole digits (then above any floor). */
-static long long ten_thousandths(const char *s)
-{
-    long long v = 0;
-    int whole = 0, frac = -1;
-    for (const char *p = s; *p; p++) {
-        if (*p == '.') {
-            frac = 0;
-            continue;
-        }
-        if (frac < 0 && ++whole > 10)
-            return -1;
-        if (frac >= 4)
-            continue; /* beyond a ten-thousandth: too small to matter here */
-        v = v * 10 + (*p - '0');
-        if (frac >= 0)
-            frac++;
-    }
-    for (int f = frac < 0 ? 0 : frac; f < 4; f++)
-        v *= 10;
-    return v;
-}
-
-static bool is_commission_only(const char *flsa)
-{
-    return strncmp(flsa, "Commission Only", 15) == 0;
-}
-
 /* The FLSA and payment-unit rules on a compensation as it would be
- * (`merged`: the stored fields with the request's applied). */
+ * (`merged`: the stored fields with the request's applied): those of
+ * shared/comprules.c, and minimum_wages named with the adjustment. */
 static void flsa_rules(const json_t *merged, struct errlist *e)
 {
     const char *flsa = json_string_value(json_object_get(merged, "flsa_status"));
     const char *unit = json_string_value(json_object_get(merged, "payment_unit"));
     const char *rate = json_string_value(json_object_get(merged, "rate"));
-    if (!flsa || !unit || !rate)
-        return;
-    bool owner = strcmp(flsa, "Owner") == 0;
-    bool paycheck = strcmp(unit, "Paycheck") == 0;
-    if (owner && !paycheck)
-        errlist_add(e, "payment_unit", "invalid_attribute_value",
-                    "payment_unit must be Paycheck when flsa_status is Owner");
-    else if (!owner && paycheck)
-        errlist_add(e, "payment_unit", "invalid_attribute_value",
-                    "payment_unit Paycheck is only for flsa_status Owner; %s is paid per "
-                    "Hour, Week, Month or Year", flsa);
-    if (is_commission_only(flsa) &&
-        (strcmp(unit, "Year") != 0 || ten_thousandths(rate) != 0))
-        errlist_add(e, "flsa_status", "invalid_attribute_value",
-                    "flsa_status %s needs payment_unit Year and rate \"0.00\" (got %s "
-                    "per %s)", flsa, rate, unit);
-    if (json_is_true(json_object_get(merged, "adjust_for_minimum_wage"))) {
-        if (strcmp(flsa, "Nonexempt") != 0)
-            errlist_add(e, "adjust_for_minimum_wage", "invalid_attribute_value",
-                        "adjust_for_minimum_wage is only valid for flsa_status Nonexempt, "
-                        "not %s", flsa);
-        else if (json_array_size(json_object_get(merged, "minimum_wages")) == 0)
-            errlist_add(e, "minimum_wages", "invalid_attribute_value",
-                        "minimum_wages must name at least one minimum wage when "
-                        "adjust_for_minimum_wage is true");
-    }
-    if (strcmp(flsa, "Exempt") == 0) {
-        long long per = strcmp(unit, "Hour") == 0 ? 2080 : strcmp(unit, "Week") == 0 ? 52
-                        : strcmp(unit, "Month") == 0 ? 12 : strcmp(unit, "Year") == 0 ? 1 : 0;
-        long long v = ten_thousandths(rate);
-        if (per && v >= 0 && v * per < (long long)EXEMPT_FLOOR_PER_YEAR * 10000)
-            errlist_add(e, "rate", "invalid_attribute_value",
-                        "rate %s per %s is below the exempt salary floor of $%d a year "
-                        "(flsa_status Exempt)", rate, unit, EXEMPT_FLOOR_PER_YEAR);
-    }
+    bool adjust = json_is_true(json_object_get(merged, "adjust_for_minimum_wage"));
+    if (rate && !valid_decimal(rate))
+        rate = NULL;
+    struct comp_violation v[4];
+    int n = comp_rules_check(flsa, unit, rate, adjust, v);
+    for (int i = 0; i < n; i++)
+        errlist_add(e, v[i].field, "invalid_attribute_value", "%s %s (flsa_status %s, %s "
+                    "per %s)", v[i].field, v[i].why, flsa ? flsa : "?", rate ? rate : "?",
+                    unit ? unit : "?");
+    if (adjust && flsa && strcmp(flsa, "Nonexempt") == 0 &&
+        json_array_size(json_object_get(merged, "minimum_wages")) == 0)
+        errlist_add(e, "minimum_wages", "invalid_attribute_value",
+                    "minimum_wages must name at least one minimum wage when "
+                    "adjust_for_minimum_wage is true");
 }
 
 static void employee_company(sqlite3 *db, const char *emp, char out[37])
