@@ -81,7 +81,7 @@ _gusto()
                 list) opts="--search --terminated --active --include" ;;
                 create) opts="--input --dry-run" ;;
                 get) opts="" ;;
-                update) opts="--input --dry-run" ;;
+                update) opts="--input --correct --dry-run" ;;
             esac ;;
         batch)
             case "${words[1]}" in

@@ -125,9 +125,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 dryrun_print(&cli, plan);
         }
         if (vu == GUSTO_OK) {
-            json_t *plan = dryrun_update_plan(j, "11111111-2222-4333-8444-555555555555");
+            json_t *plan = dryrun_update_plan(j, "11111111-2222-4333-8444-555555555555", false,
+                                              NULL);
             if (plan)
                 dryrun_print(&cli, plan);
+            /* A pay change against an employee read back: old and new pay. */
+            json_t *emp = json_loads(
+                "{\"jobs\":[{\"uuid\":\"j\",\"primary\":true,\"current_compensation_uuid\":"
+                "\"k\",\"compensations\":[{\"uuid\":\"k\",\"rate\":\"1.00\","
+                "\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\","
+                "\"effective_date\":\"2025-01-01\"}]}]}", 0, NULL);
+            for (int correct = 0; correct < 2; correct++) {
+                plan = dryrun_update_plan(j, "11111111-2222-4333-8444-555555555555", correct,
+                                          emp);
+                if (plan)
+                    dryrun_print_pay(&cli, plan, dryrun_pay(j, emp, correct));
+            }
+            json_decref(emp);
         }
         cli.json_out = false; /* the terminal form too */
         if (vc == GUSTO_OK) {

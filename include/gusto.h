@@ -233,7 +233,11 @@ gusto_code gusto_employees_list(gusto_client *client, const gusto_list_options *
  *   "work_address": {location_uuid, effective_date} or
  *                   {location: "name or street/city to match", effective_date}
  *   "job":          {title, hire_date, two_percent_shareholder, ...}
- *   "compensation": {rate, payment_unit, flsa_status, effective_date, ...}
+ *   "compensation": {rate, payment_unit, flsa_status, effective_date, ...}:
+ *                   the pay of the compensation Gusto creates with the job
+ *                   ($0 hourly from the hire date), set with PUT and its
+ *                   version, so the employee has one compensation; without
+ *                   an effective_date it starts on the hire date.
  * The whole input is validated before anything is sent (GUSTO_EINVAL, with
  * err->field naming the path).  The employee is created first, then each
  * part; a part that fails does not undo the employee.
@@ -267,12 +271,14 @@ gusto_code gusto_employee_get(gusto_client *client, const char *employee_uuid,
 
 /* ---- 4. Update employee ---------------------------------------------------
  * changes_json: the employee fields to change, plus optional nested objects
- * "home_address", "work_address", "job" and "compensation" with the fields
- * to change in the current home address, current work address, primary job
- * and its current compensation.  Versions are read and sent automatically.
- * On 409 the object is re-read: when nobody else changed the fields being
- * set, they are applied again (up to max_retries times); otherwise the call
- * returns GUSTO_ECONFLICT and err->field lists the colliding fields.
+ * "home_address", "work_address" and "job" with the fields to change in the
+ * current home address, current work address and primary job, and
+ * "compensation": a pay change (see "Pay changes and corrections" below).
+ * Versions are read and sent automatically.  On a stale version (Gusto's
+ * 409, or its 422 with category invalid_resource_version) the object is
+ * re-read: when nobody else changed the fields being set, they are applied
+ * again (up to max_retries times); otherwise the call returns
+ * GUSTO_ECONFLICT and err->field lists the colliding fields.
  * *result_json receives the updated employee as gusto_employee_get() does. */
 gusto_code gusto_employee_update(gusto_client *client, const char *employee_uuid,
                                  const char *changes_json, char **result_json,
@@ -482,6 +488,28 @@ gusto_code gusto_batch_wait(gusto_client *client, const char *batch_uuid, long t
 
 /* Release what a gusto_batch holds and zero it; NULL is a harmless no-op. */
 void gusto_batch_free(gusto_batch *batch);
+
+/* ---- Pay changes and corrections ---------------------------------------
+ * gusto_employee_update() changes pay as Gusto's effective dating intends:
+ * a "compensation" in changes_json creates a NEW compensation for the
+ * primary job (POST /v1/jobs/{job_uuid}/compensations), effective on its
+ * effective_date, or, without one, on the date Gusto picks (its minimum
+ * effective date: the first pay period no payroll has run for).  Fields not
+ * given are taken from the current compensation, and earlier compensations
+ * stay as they were.  When the latest compensation already carries the
+ * change, nothing is sent.  Gusto allows one pending (future) compensation
+ * per job: with one there the call returns GUSTO_EINVALID_DATA, err->field
+ * "compensation", and the message and hint name that compensation.
+ *
+ * gusto_employee_update_ex() is gusto_employee_update() with flags:
+ * GUSTO_UPDATE_CORRECT_PAY corrects the current compensation in place
+ * instead (PUT /v1/compensations/{uuid} with its version), for a wrong
+ * rate, not a raise.  From API version 2026-12-01 Gusto refuses that (422)
+ * for a compensation already processed on a payroll. */
+#define GUSTO_UPDATE_CORRECT_PAY 1u
+gusto_code gusto_employee_update_ex(gusto_client *client, const char *employee_uuid,
+                                    const char *changes_json, unsigned flags,
+                                    char **result_json, gusto_error *err);
 
 #if defined(GUSTO_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

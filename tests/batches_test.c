@@ -446,6 +446,8 @@ static void test_full_two_people(void)
     CHECK_STR(jstr(r.json, "jobs[0].compensations[0].effective_date"), "2024-03-01",
               "p1 compensation starts on the hire date");
     CHECK_STR(jstr(r.json, "jobs[0].location_uuid"), loc, "p1 job location");
+    char p1job[64];
+    snprintf(p1job, sizeof p1job, "%s", jstr(r.json, "jobs[0].uuid") ?: "none");
     CHECK_STR(jstr(r.json, "all_home_addresses[0].street_1"), "1 Navy Way", "p1 home street");
     CHECK_STR(jstr(r.json, "all_home_addresses[0].street_2"), "Apt 4", "p1 home street_2");
     CHECK_STR(jstr(r.json, "all_home_addresses[0].zip"), "22202", "p1 home zip");
@@ -458,6 +460,10 @@ static void test_full_two_people(void)
           "p1 has one work address at the given location: %.200s", r.body);
     req(&r, "GET", T, NULL, "/v1/employees/%s/home_addresses", e1);
     CHECK_LONG(jlen(r.json, ""), 1, "p1 has one home address");
+    req(&r, "GET", T, NULL, "/v1/jobs/%s/compensations?include=all_compensations", p1job);
+    CHECK(jlen(r.json, "") == 1 && jstr(r.json, "[0].rate") &&
+              strcmp(jstr(r.json, "[0].rate"), "185000.00") == 0,
+          "p1's job has one compensation, carrying the entry's pay: %.300s", r.body);
 
     /* Person 2: work from home, self-onboarding, SSN, percentage split. */
     req(&r, "GET", T, NULL, "/v1/employees/%s", e2);
@@ -702,6 +708,38 @@ static char *fill(const char *tmpl, const char *const *vars)
         }
     }
     return b.p;
+}
+
+/* A job without a compensation comes with Gusto's $0 hourly one, as
+ * POST /v1/employees/{id}/jobs makes it (docs/sandbox.md). */
+static void test_job_without_compensation(void)
+{
+    if (!sb_startv(&SB, STD_ARGS))
+        return;
+    char *body = batch_body(
+        "{\"entity_type\":\"employee\",\"person\":{\"external_id\":\"j-1\",\"first_name\":"
+        "\"Job\",\"last_name\":\"Only\"},\"job\":{\"title\":\"Clerk\",\"hire_date\":"
+        "\"2024-05-06\"}}");
+    char uuid[64];
+    post_batch(body, uuid);
+    free(body);
+    json_t *b = poll_batch(uuid, 5000, NULL, 0);
+    CHECK_STR(jstr(b, "status"), "completed", "the batch completes");
+    char emp[64];
+    snprintf(emp, sizeof emp, "%s", jstr(b, "results[0].employee_uuid") ?: "none");
+    json_decref(b);
+    struct resp r = {0};
+    req(&r, "GET", T, NULL, "/v1/employees/%s/jobs?include=all_compensations", emp);
+    CHECK_LONG(jlen(r.json, "[0].compensations"), 1, "the job has one compensation");
+    CHECK_STR(jstr(r.json, "[0].compensations[0].rate"), "0.00", "at $0");
+    CHECK_STR(jstr(r.json, "[0].compensations[0].payment_unit"), "Hour", "per hour");
+    CHECK_STR(jstr(r.json, "[0].compensations[0].flsa_status"), "Nonexempt", "non-exempt");
+    CHECK_STR(jstr(r.json, "[0].compensations[0].effective_date"), "2024-05-06",
+              "from the hire date");
+    CHECK_STR(jstr(r.json, "[0].current_compensation_uuid"),
+              jstr(r.json, "[0].compensations[0].uuid"), "and current");
+    resp_free(&r);
+    sb_stop(&SB);
 }
 
 static void test_validation(void)
@@ -1228,6 +1266,7 @@ static void test_interrupted(void)
 static const struct test TESTS[] = {
     {"minimal_example", test_minimal_example},
     {"full_two_people", test_full_two_people},
+    {"job_without_compensation", test_job_without_compensation},
     {"validation", test_validation},
     {"idempotency", test_idempotency},
     {"partial_success", test_partial_success},

@@ -261,10 +261,17 @@ check "create --dry-run sends nothing" eval '[ "$(requests_sent)" = "$sent" ]'
 check "create --dry-run shows the employee POST" json '.data.requests[0].method == "POST" and (.data.requests[0].path | endswith("/employees"))'
 check "create --dry-run masks the SSN" json '.data.requests[0].body.ssn == "***-**-3846"'
 check "create --dry-run prints no SSN" eval '! grep -q -e "$SSN_DIGITS" -e "517-29-3846" "$out" "$err"'
+check "create --dry-run sets the pay on the job's own compensation (PUT, no POST)" json '.data.requests[-1].method == "PUT" and (.data.requests[-1].path | startswith("/v1/compensations/")) and ([.data.requests[] | select(.method == "POST" and (.path | test("compensations")))] | length) == 0'
 g employees create --input "$tmp/full.json"
 check "create exits 0 with every part" expect 0 '.ok == true and .data.warnings == [] and .data.employee.uuid != null'
 check "create made the job and the addresses" json '.data.employee.jobs[0].title == "Analyst" and .data.employee.current_home_address.city == "Denver" and .data.employee.current_work_address.city == "Denver"'
 ADA=$(jq -r '.data.employee.uuid' "$out")
+ADA_JOB=$(jq -r '.data.employee.jobs[0].uuid' "$out")
+# Gusto's flow: the job comes with a $0 hourly compensation, whose pay is set.
+check "create updated the job's compensation (PUT /v1/compensations/...)" eval 'grep -q "PUT /v1/compensations/" "$tmp/sandbox.log"'
+check "create sent no POST to /compensations" eval '! grep -q "POST /v1/jobs/[^ ]*/compensations" "$tmp/sandbox.log"'
+g api GET "/v1/jobs/$ADA_JOB/compensations?include=all_compensations"
+check "create left exactly one compensation, with the pay from the hire date" expect 0 '(.data | length) == 1 and .data[0].rate == "120000.00" and .data[0].payment_unit == "Year" and .data[0].flsa_status == "Exempt" and .data[0].effective_date == "2024-01-15"'
 check "create prints no SSN" eval '! grep -q -e "$SSN_DIGITS" -e "517-29-3846" "$out" "$err"'
 after=$(employee_count)
 check "create added one employee" eval '[ "$after" -eq $((before + 1)) ]'
@@ -337,6 +344,33 @@ write updssn.json '{"ssn":"987-65-4321"}'
 g employees update "$ADA" --input "$tmp/updssn.json" --dry-run
 check "update --dry-run masks the SSN" expect 0 '.data.requests[0].body.ssn == "***-**-4321"'
 check "update --dry-run prints no SSN" eval '! grep -q -e 987654321 -e 987-65-4321 "$out" "$err"'
+# A pay change is a new compensation; the pay before it stays.
+RAISE_ON=$(date -d "+20 days" +%Y-%m-%d)
+write raise.json "{\"compensation\":{\"rate\":\"130000.00\",\"effective_date\":\"$RAISE_ON\"}}"
+writes() { grep -c -E '^(POST|PUT|DELETE) ' "$tmp/sandbox.log"; }
+w=$(writes)
+g employees update "$ADA" --input "$tmp/raise.json" --dry-run
+check "update --dry-run of a raise shows the old pay and the new" expect 0 '.data.pay.old.rate == "120000.00" and .data.pay.old.effective_date == "2024-01-15" and .data.pay.new.rate == "130000.00" and .data.pay.new.effective_date == "'"$RAISE_ON"'" and .data.pay.new.payment_unit == "Year"'
+check "update --dry-run of a raise plans a new compensation" json '.data.requests[-1].method == "POST" and (.data.requests[-1].path | endswith("/compensations"))'
+check "update --dry-run of a raise only reads" eval '[ "$(writes)" = "$w" ] && [ "$(requests_sent)" -gt "$sent" ]'
+g employees update "$ADA" --input "$tmp/raise.json"
+check "update with a raise exits 0" expect 0 '.ok == true'
+g api GET "/v1/jobs/$ADA_JOB/compensations?include=all_compensations"
+check "the raise is a second compensation; the first is unchanged" expect 0 '(.data | length) == 2 and .data[0].rate == "120000.00" and .data[0].effective_date == "2024-01-15" and .data[1].rate == "130000.00" and .data[1].effective_date == "'"$RAISE_ON"'"'
+write fix.json '{"compensation":{"rate":"121000.00"}}'
+g employees update "$ADA" --input "$tmp/fix.json" --correct --dry-run
+check "update --correct --dry-run plans a PUT of the current compensation" expect 0 '.data.requests[-1].method == "PUT" and (.data.pay.how | test("in place")) and .data.pay.old.rate == "120000.00" and .data.pay.new.rate == "121000.00"'
+g employees update "$ADA" --input "$tmp/fix.json" --correct
+check "update --correct exits 0" expect 0 '.ok == true'
+g api GET "/v1/jobs/$ADA_JOB/compensations?include=all_compensations"
+check "update --correct corrected the current compensation in place" expect 0 '(.data | length) == 2 and .data[0].rate == "121000.00" and .data[0].effective_date == "2024-01-15" and .data[1].rate == "130000.00"'
+g employees update "$ADA" --input "$tmp/fix.json"
+check "a pay change while one is pending exits 4 naming it" eval 'exit_is 4 && json ".error.details.field == \"compensation\"" && json ".error.message | test(\"pending\")" && json ".error.message | contains(\"'"$RAISE_ON"'\")"'
+write paybad.json '{"compensation":{"payment_unit":"Paycheck","flsa_status":"Exempt","effective_date":"2099-01-01"}}'
+sent=$(requests_sent)
+g employees update "$ADA" --input "$tmp/paybad.json"
+check "a pay change Gusto's rules refuse is refused before sending (exit 7)" eval 'expect 7 "[.error.details.errors[].field] == [\"compensation.effective_date\",\"compensation.payment_unit\"]" && [ "$(requests_sent)" = "$sent" ]'
+check "naming the rule" json '.error.details.errors[1].message | test("Owner")'
 write updbad.json '{"date_of_birth":"1990-02-30"}'
 g employees update "$ADA" --input "$tmp/updbad.json"
 check "update with a bad date exits 7" expect 7 '.error.details.field == "date_of_birth"'

@@ -286,7 +286,9 @@ static void test_create_partial(void)
         "\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000000\"},"
         "\"job\":{\"title\":\"Tester\",\"hire_date\":\"2025-02-03\"},"
         "\"compensation\":{\"rate\":\"20.00\",\"payment_unit\":\"Hour\","
-        "\"flsa_status\":\"Owner\"}}";
+        "\"flsa_status\":\"Nonexempt\",\"adjust_for_minimum_wage\":true}}";
+    /* Gusto refuses the minimum-wage adjustment without minimum_wages (422),
+     * which no local check knows. */
     CHECK_LONG(gusto_employee_create(c, in, &res, &err), GUSTO_EPARTIAL, "partial create");
     json_t *j = res ? json_loads(res, 0, NULL) : NULL;
     CHECK(jstr(j, "employee.uuid") != NULL, "employee exists");
@@ -298,6 +300,12 @@ static void test_create_partial(void)
     CHECK(strstr(jstr(j, "warnings[0].hint") ?: "", "gusto api POST /v1/employees/") != NULL,
           "hint gives the command: %s", jstr(j, "warnings[0].hint"));
     CHECK_STR(jstr(j, "warnings[1].entity"), "compensation", "compensation warning");
+    CHECK(strstr(jstr(j, "warnings[1].message") ?: "", "minimum_wages") != NULL,
+          "it names the field: %s", jstr(j, "warnings[1].message"));
+    CHECK(strstr(jstr(j, "warnings[1].hint") ?: "", "PUT /v1/compensations/") != NULL,
+          "its hint updates the job's own compensation: %s", jstr(j, "warnings[1].hint"));
+    CHECK_STR(jstr(j, "employee.jobs[0].compensations[0].rate"), "0.00",
+              "the job keeps the compensation it came with");
     CHECK_STR(jstr(j, "employee.jobs[0].title"), "Tester", "the job still exists");
     CHECK(strstr(err.message, "created") != NULL, "error says what happened: %s", err.message);
     json_decref(j);
@@ -344,7 +352,7 @@ static void test_create_invalid(void)
          "\"hire_date\":\"2025-01-01\"},\"compensation\":{\"rate\":\"1.00\","
          "\"payment_unit\":\"Fortnight\",\"flsa_status\":\"Exempt\"}}",
          "compensation.payment_unit"},
-        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"compensation\":{\"rate\":\"1.00\","
+        {"{\"first_name\":\"A\",\"last_name\":\"B\",\"compensation\":{\"rate\":\"90000.00\","
          "\"payment_unit\":\"Year\",\"flsa_status\":\"Exempt\"}}", "compensation"},
         {"{\"first_name\":\"A\",", "input"},
         {"[1,2]", "input"},
@@ -369,7 +377,7 @@ static void test_check_all_problems(void)
     const char *bad =
         "{\"first_name\":\"\",\"last_name\":\"B\",\"ssn\":\"12-34\","
         "\"email\":\"nope\",\"home_address\":{\"street_1\":\"1 A\",\"city\":\"C\","
-        "\"state\":\"ZZ\",\"zip\":\"1\"},\"compensation\":{\"rate\":\"1.00\","
+        "\"state\":\"ZZ\",\"zip\":\"1\"},\"compensation\":{\"rate\":\"90000.00\","
         "\"payment_unit\":\"Year\",\"flsa_status\":\"Exempt\"}}";
     CHECK_LONG(gusto_employee_check(bad, 0, &problems, &err), GUSTO_EINVAL, "bad create input");
     json_t *list = problems ? json_loads(problems, 0, NULL) : NULL;
@@ -533,6 +541,313 @@ static void test_update(void)
     CHECK_LONG(gusto_employee_update(c, "11111111-2222-4333-8444-555555555555",
                                      "{\"first_name\":\"X\"}", &res, &err),
                GUSTO_ENOTFOUND, "update of unknown employee");
+    gusto_client_free(c);
+}
+
+/* today + days (the sandbox runs on this machine's calendar here). */
+static void day_from_today(int days, char out[11])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_mday += days;
+    tm.tm_hour = 12;
+    mktime(&tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* The job's compensations, all of them, straight from the sandbox. */
+static void all_comps(struct resp *r, const char *employee)
+{
+    req(r, "GET", TOKEN, NULL, "/v1/employees/%s/jobs?include=all_compensations", employee);
+    char job[40];
+    snprintf(job, sizeof job, "%s", jstr(r->json, "[0].uuid") ?: "none");
+    req(r, "GET", TOKEN, NULL, "/v1/jobs/%s/compensations?include=all_compensations", job);
+}
+
+/* ---- a job that comes with no compensation (Gusto's September 2026
+ * changelog lets current_compensation_uuid be null): a fake Gusto --------- */
+
+static char fake_log[2048];
+
+static enum MHD_Result fake_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version,
+                                   const char *upload, size_t *upload_len, void **state)
+{
+    (void)cls, (void)version, (void)upload;
+    if (!*state) {
+        *state = conn;
+        return MHD_YES;
+    }
+    if (*upload_len) { /* the body: read, not needed */
+        *upload_len = 0;
+        return MHD_YES;
+    }
+    size_t n = strlen(fake_log);
+    snprintf(fake_log + n, sizeof fake_log - n, "%s %s\n", method, url);
+    static const char *const JOB =
+        "{\"uuid\":\"22222222-2222-4222-8222-222222222222\",\"title\":\"T\","
+        "\"current_compensation_uuid\":null,\"compensations\":[]}";
+    bool post = strcmp(method, "POST") == 0;
+    int status = post ? 201 : 200;
+    const char *body;
+    if (post && strstr(url, "/compensations"))
+        body = "{\"uuid\":\"33333333-3333-4333-8333-333333333333\",\"rate\":\"20.00\"}";
+    else if (post && strstr(url, "/jobs"))
+        body = JOB;
+    else if (post) /* the employee */
+        body = "{\"uuid\":\"11111111-1111-4111-8111-111111111111\"}";
+    else if (strstr(url, "/work_addresses"))
+        body = "[]";
+    else if (strncmp(url, "/v1/jobs/", 9) == 0)
+        body = JOB;
+    else
+        body = "{\"uuid\":\"11111111-1111-4111-8111-111111111111\",\"jobs\":[]}";
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void test_job_without_compensation(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, fake_answer, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    CHECK(d != NULL, "fake server starts");
+    if (!d)
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1,
+                       .company_uuid = "44444444-4444-4444-8444-444444444444"};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    fake_log[0] = 0;
+    char *res = NULL;
+    CHECK_LONG(c ? gusto_employee_create(c,
+                                         "{\"first_name\":\"A\",\"last_name\":\"B\","
+                                         "\"job\":{\"title\":\"T\",\"hire_date\":\"2025-01-06\"},"
+                                         "\"compensation\":{\"rate\":\"20.00\","
+                                         "\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\"}}",
+                                         &res, &err)
+                 : GUSTO_EINVAL,
+               GUSTO_OK, "create, the job coming with no compensation");
+    gusto_free(res);
+    CHECK(strstr(fake_log, "GET /v1/jobs/22222222-2222-4222-8222-222222222222\n") != NULL,
+          "the job was read back first: %s", fake_log);
+    CHECK(strstr(fake_log,
+                 "POST /v1/jobs/22222222-2222-4222-8222-222222222222/compensations\n") != NULL,
+          "then its one compensation POSTed: %s", fake_log);
+    CHECK(strstr(fake_log, "PUT ") == NULL, "and nothing PUT: %s", fake_log);
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
+}
+
+/* Onboarding sets the pay of the compensation Gusto creates with the job:
+ * one compensation afterwards, with the pay from the hire date, and no
+ * POST to /compensations. */
+static void test_onboarding_one_compensation(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, true);
+    char *res = NULL;
+    gusto_error err;
+    trace_len = 0;
+    trace_buf[0] = 0;
+    CHECK_LONG(gusto_employee_create(c, FULL, &res, &err), GUSTO_OK, "full create");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    char emp[40];
+    snprintf(emp, sizeof emp, "%s", jstr(j, "employee.uuid") ?: "none");
+    json_decref(j);
+    gusto_free(res);
+    CHECK(strstr(trace_buf, "PUT ") && strstr(trace_buf, "/v1/compensations/"),
+          "the job's compensation was updated (PUT /v1/compensations/...)");
+    bool posted = false;
+    for (const char *l = trace_buf; (l = strstr(l, "POST ")) != NULL; l++) {
+        const char *eol = strchr(l, '\n');
+        const char *hit = strstr(l, "/compensations");
+        if (hit && (!eol || hit < eol))
+            posted = true;
+    }
+    CHECK(strstr(trace_buf, "POST ") != NULL && !posted,
+          "POSTs were sent (employee, addresses, job), none to /compensations");
+    struct resp r = {0};
+    all_comps(&r, emp);
+    CHECK_LONG(jlen(r.json, ""), 1, "exactly one compensation");
+    CHECK_STR(jstr(r.json, "[0].rate"), "185000.00", "carrying the requested rate");
+    CHECK_STR(jstr(r.json, "[0].payment_unit"), "Year", "and unit");
+    CHECK_STR(jstr(r.json, "[0].flsa_status"), "Exempt", "and FLSA status");
+    CHECK_STR(jstr(r.json, "[0].effective_date"), "2025-01-06", "from the hire date");
+
+    /* A requested effective_date moves that one compensation (a future hire). */
+    char hire[11], from[11], in[600];
+    day_from_today(10, hire);
+    day_from_today(15, from);
+    snprintf(in, sizeof in,
+             "{\"first_name\":\"Ada\",\"last_name\":\"Later\","
+             "\"job\":{\"title\":\"Engineer\",\"hire_date\":\"%s\"},"
+             "\"compensation\":{\"rate\":\"41.00\",\"payment_unit\":\"Hour\","
+             "\"flsa_status\":\"Nonexempt\",\"effective_date\":\"%s\"}}", hire, from);
+    res = NULL;
+    CHECK_LONG(gusto_employee_create(c, in, &res, &err), GUSTO_OK, "create with a start date");
+    j = res ? json_loads(res, 0, NULL) : NULL;
+    snprintf(emp, sizeof emp, "%s", jstr(j, "employee.uuid") ?: "none");
+    json_decref(j);
+    gusto_free(res);
+    all_comps(&r, emp);
+    CHECK_LONG(jlen(r.json, ""), 1, "still one compensation");
+    CHECK_STR(jstr(r.json, "[0].effective_date"), from, "from the requested date");
+    CHECK_STR(jstr(r.json, "[0].rate"), "41.00", "with the requested rate");
+    resp_free(&r);
+    gusto_client_free(c);
+}
+
+/* A raise is a new compensation: the history stays.  A correction in place
+ * happens only when asked for. */
+static void test_raise_and_correction(void)
+{
+    up();
+    test_create_full_body(); /* 185000.00 a year from 2025-01-06 */
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    char *res = NULL, d1[11], in[300], old_version[64];
+    gusto_error err;
+    struct resp r = {0};
+    all_comps(&r, created_uuid);
+    snprintf(old_version, sizeof old_version, "%s", jstr(r.json, "[0].version") ?: "");
+    day_from_today(20, d1);
+    snprintf(in, sizeof in, "{\"compensation\":{\"rate\":\"195000.00\",\"effective_date\":\"%s\"}}",
+             d1);
+    CHECK_LONG(gusto_employee_update(c, created_uuid, in, &res, &err), GUSTO_OK, "a raise");
+    gusto_free(res);
+    all_comps(&r, created_uuid);
+    CHECK_LONG(jlen(r.json, ""), 2, "two compensations: the history is kept");
+    CHECK_STR(jstr(r.json, "[0].rate"), "185000.00", "the old pay is unchanged");
+    CHECK_STR(jstr(r.json, "[0].effective_date"), "2025-01-06", "from the same date");
+    CHECK_STR(jstr(r.json, "[0].version"), old_version, "and not rewritten (same version)");
+    CHECK_STR(jstr(r.json, "[1].rate"), "195000.00", "the raise");
+    CHECK_STR(jstr(r.json, "[1].effective_date"), d1, "from its date");
+    CHECK_STR(jstr(r.json, "[1].flsa_status"), "Exempt", "fields not given: the current ones");
+    res = NULL;
+    CHECK_LONG(gusto_employee_update(c, created_uuid, in, &res, &err), GUSTO_OK,
+               "the same raise again");
+    gusto_free(res);
+    all_comps(&r, created_uuid);
+    CHECK_LONG(jlen(r.json, ""), 2, "is not a third compensation");
+    const char *pending = jstr(r.json, "[1].uuid");
+    char pend[40];
+    snprintf(pend, sizeof pend, "%s", pending ?: "none");
+
+    /* One pending compensation per job: another change is refused, naming it. */
+    res = NULL;
+    CHECK_LONG(gusto_employee_update(c, created_uuid,
+                                     "{\"compensation\":{\"rate\":\"200000.00\"}}", &res, &err),
+               GUSTO_EINVALID_DATA, "a second pending change is refused");
+    CHECK_STR(err.field, "compensation", "it names the field");
+    CHECK(strstr(err.message, pend) && strstr(err.message, d1),
+          "and the pending compensation and its date: %s", err.message);
+    gusto_free(res);
+
+    /* A correction: only with GUSTO_UPDATE_CORRECT_PAY, in place. */
+    res = NULL;
+    CHECK_LONG(gusto_employee_update_ex(c, created_uuid,
+                                        "{\"compensation\":{\"rate\":\"186000.00\"}}",
+                                        GUSTO_UPDATE_CORRECT_PAY, &res, &err),
+               GUSTO_OK, "a correction");
+    gusto_free(res);
+    all_comps(&r, created_uuid);
+    CHECK_LONG(jlen(r.json, ""), 2, "no new compensation");
+    CHECK_STR(jstr(r.json, "[0].rate"), "186000.00", "the current one corrected in place");
+    CHECK_STR(jstr(r.json, "[0].effective_date"), "2025-01-06", "its date kept");
+    CHECK_STR(jstr(r.json, "[1].rate"), "195000.00", "the pending raise untouched");
+    resp_free(&r);
+    gusto_client_free(c);
+}
+
+/* 2026-12-01: a correction of pay already processed on a payroll is
+ * refused; at 2026-06-15 it is accepted.  The seed's payrolls ran through
+ * last month, at the seeded employees' compensations. */
+static void test_processed_correction(void)
+{
+    up();
+    struct resp r = {0};
+    req(&r, "GET", TOKEN, NULL, "/v1/companies/%s/employees?page=1&per=1", sb.company);
+    char first[40];
+    snprintf(first, sizeof first, "%s", jstr(r.json, "[0].uuid") ?: "none");
+    static const char *const versions[] = {"2026-12-01", "2026-06-15"};
+    for (int i = 0; i < 2; i++) {
+        gusto_options o = {.base_url = sb.base, .access_token = TOKEN, .rate_limit = -1,
+                           .retry_base_ms = 20, .api_version = versions[i]};
+        gusto_error err;
+        gusto_client *c = gusto_client_new(&o, &err);
+        CHECK(c != NULL, "client at %s", versions[i]);
+        char *res = NULL;
+        gusto_code rc = c ? gusto_employee_update_ex(c, first,
+                                                     "{\"compensation\":{\"rate\":\"62001.00\"}}",
+                                                     GUSTO_UPDATE_CORRECT_PAY, &res, &err)
+                          : GUSTO_EINVAL;
+        if (i == 0) {
+            CHECK_LONG(rc, GUSTO_EINVALID_DATA, "2026-12-01: correcting processed pay");
+            CHECK_LONG(err.http_status, 422, "is Gusto's 422");
+            CHECK(strstr(err.message, "processed") != NULL, "saying why: %s", err.message);
+        } else {
+            CHECK_LONG(rc, GUSTO_OK, "2026-06-15: the same correction is accepted");
+        }
+        gusto_free(res);
+        gusto_client_free(c);
+    }
+    resp_free(&r);
+}
+
+/* A stale version answered 422 (a home address, docs/sandbox.md) is
+ * recovered as a 409 is; a real same-field conflict is still reported. */
+static void test_stale_422(void)
+{
+    up();
+    test_create_full_body();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    gusto_options o = {.base_url = sb.base, .access_token = TOKEN, .rate_limit = -1,
+                       .retry_base_ms = 20, .trace = race_trace};
+    gusto_error err;
+    gusto_client *a = gusto_client_new(&o, &err);
+    racer = c;
+    race_changes = "{\"home_address\":{\"city\":\"Richmond\"}}";
+    raced = false;
+    char *res = NULL;
+    CHECK_LONG(gusto_employee_update(a, created_uuid, "{\"home_address\":{\"street_2\":\"Apt 5\"}}",
+                                     &res, &err),
+               GUSTO_OK, "a stale version answered 422, on an untouched field, is retried");
+    CHECK(raced, "the race happened");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK_STR(jstr(j, "current_home_address.street_2"), "Apt 5", "our change applied");
+    CHECK_STR(jstr(j, "current_home_address.city"), "Richmond", "their change kept");
+    json_decref(j);
+    gusto_free(res);
+    struct resp r = {0};
+    req(&r, "GET", TOKEN, NULL, "/v1/employees/%s/home_addresses", created_uuid);
+    char path[80];
+    snprintf(path, sizeof path, "/v1/home_addresses/%s", jstr(r.json, "[0].uuid") ?: "none");
+    req(&r, "PUT", TOKEN, "{\"version\":\"0000\",\"city\":\"X\"}", "%s", path);
+    CHECK(r.status == 422 && jstr(r.json, "errors[0].category") &&
+              strcmp(jstr(r.json, "errors[0].category"), "invalid_resource_version") == 0,
+          "(the sandbox answers a stale home address version with 422: %ld)", r.status);
+    resp_free(&r);
+
+    race_changes = "{\"home_address\":{\"city\":\"Roanoke\"}}";
+    raced = false;
+    res = NULL;
+    CHECK_LONG(gusto_employee_update(a, created_uuid, "{\"home_address\":{\"city\":\"Salem\"}}",
+                                     &res, &err),
+               GUSTO_ECONFLICT, "the same field changed meanwhile: a conflict");
+    CHECK(strstr(err.field, "home_address.city") != NULL, "naming it: %s", err.field);
+    CHECK_LONG(err.http_status, 422, "Gusto's status kept");
+    gusto_free(res);
+    gusto_client_free(a);
     gusto_client_free(c);
 }
 
@@ -1269,6 +1584,11 @@ int main(int argc, char **argv)
         {"check_all_problems", test_check_all_problems},
         {"get", test_get},
         {"update", test_update},
+        {"onboarding_one_compensation", test_onboarding_one_compensation},
+        {"job_without_compensation", test_job_without_compensation},
+        {"raise_and_correction", test_raise_and_correction},
+        {"processed_correction", test_processed_correction},
+        {"stale_422", test_stale_422},
         {"time_off", test_time_off},
         {"call_api", test_call_api},
         {"missing_scope", test_missing_scope},

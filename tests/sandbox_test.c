@@ -546,7 +546,10 @@ static void test_home_addresses(void)
     CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
           "updating a home address changes the employee's version");
     req(&R, "PUT", T, body, "%s", P("/v1/home_addresses/{HN}"));
-    CHECK_LONG(R.status, 409, "update home address with the old version");
+    /* docs/sandbox.md "Stale versions": 422 on addresses, jobs, compensations. */
+    CHECK_LONG(R.status, 422, "update home address with the old version");
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_resource_version",
+              "a stale home address version: category invalid_resource_version");
     req(&R, "PUT", T, "{\"city\":\"Sparks\"}", "%s", P("/v1/home_addresses/{HN}"));
     CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
               strcmp(jstr(R.json, "errors[0].error_key"), "version") == 0,
@@ -592,7 +595,9 @@ static void test_work_addresses(void)
     CHECK_LONG(R.status, 200, "update work address");
     CHECK_STR(jstr(R.json, "effective_date"), "2098-06-01", "updated effective_date");
     req(&R, "PUT", T, body, "%s", P("/v1/work_addresses/{WN}"));
-    CHECK_LONG(R.status, 409, "update work address with the old version");
+    CHECK_LONG(R.status, 422, "update work address with the old version");
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_resource_version",
+              "a stale work address version: category invalid_resource_version");
     req(&R, "PUT", T, "{\"effective_date\":\"2098-07-01\"}", "%s", P("/v1/work_addresses/{WN}"));
     CHECK_LONG(R.status, 422, "update work address without version");
     version_at(wv, P("/v1/work_addresses/{WN}"));
@@ -669,17 +674,74 @@ static const struct http_case COMP_BAD_CASES[] = {
     {"comp create, no flsa_status", "POST", "/v1/jobs/{NJ}/compensations", T,
      "{\"rate\":\"50.00\",\"payment_unit\":\"Hour\"}", 422,
      {"errors[0].error_key=flsa_status"}},
-    {"comp create, owner paid hourly", "POST", "/v1/jobs/{NJ}/compensations", T,
-     "{\"rate\":\"50.00\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Owner\"}", 422,
-     {"errors[0].error_key=payment_unit"}},
     {"comp create, unknown job", "POST",
      "/v1/jobs/00000000-0000-4000-8000-000000000000/compensations", T, "{" COMP_OK "}", 404,
      {NULL}},
 };
 
+/* Gusto's compensation rules (docs/sandbox.md), each a 422 naming the
+ * field, with the job as the entity.  The sandbox's today is 2026-12-03
+ * and the seed's payrolls ran through 2026-11-30. */
+static const struct http_case COMP_RULE_CASES[] = {
+    {"rule: Owner is paid per Paycheck", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"50.00\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Owner\"}", 422,
+     {"errors#=1", "errors[0].error_key=payment_unit", "errors[0].metadata.entity_type=Job",
+      "errors[0].metadata.entity_uuid={NJ}"}},
+    {"rule: Paycheck is for Owners only", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"500.00\",\"payment_unit\":\"Paycheck\",\"flsa_status\":\"Nonexempt\"}", 422,
+     {"errors#=1", "errors[0].error_key=payment_unit"}},
+    {"rule: Commission Only per Year", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"0.00\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Commission Only Exempt\"}",
+     422, {"errors#=1", "errors[0].error_key=flsa_status"}},
+    {"rule: Commission Only at rate 0", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"10.00\",\"payment_unit\":\"Year\",\"flsa_status\":\"Commission Only Nonexempt\"}",
+     422, {"errors#=1", "errors[0].error_key=flsa_status"}},
+    {"rule: minimum wage adjustment only for Nonexempt", "POST", "/v1/jobs/{NJ}/compensations",
+     T, "{\"rate\":\"50000.00\",\"payment_unit\":\"Year\",\"flsa_status\":\"Salaried Nonexempt\","
+     "\"adjust_for_minimum_wage\":true,\"minimum_wages\":[{\"uuid\":\"{NJ}\"}]}", 422,
+     {"errors#=1", "errors[0].error_key=adjust_for_minimum_wage"}},
+    {"rule: minimum wage adjustment names a minimum wage", "POST",
+     "/v1/jobs/{NJ}/compensations", T,
+     "{" COMP_OK ",\"adjust_for_minimum_wage\":true}", 422,
+     {"errors#=1", "errors[0].error_key=minimum_wages"}},
+    {"rule: Exempt salary floor, per hour", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"17.00\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Exempt\"}", 422,
+     {"errors#=1", "errors[0].error_key=rate"}},
+    {"rule: Exempt salary floor, per year", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{\"rate\":\"35567.99\",\"payment_unit\":\"Year\",\"flsa_status\":\"Exempt\"}", 422,
+     {"errors#=1", "errors[0].error_key=rate"}},
+    {"rule: effective_date on a payroll already run", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{" COMP_OK ",\"effective_date\":\"2026-11-30\"}", 422,
+     {"errors#=1", "errors[0].error_key=effective_date"}},
+    {"rule: effective_date more than a year ahead", "POST", "/v1/jobs/{NJ}/compensations", T,
+     "{" COMP_OK ",\"effective_date\":\"2027-12-04\"}", 422,
+     {"errors#=1", "errors[0].error_key=effective_date"}},
+    {"rule: the primary job cannot be deleted", "DELETE", "/v1/jobs/{J0}", T, NULL, 422,
+     {"errors#=1", "errors[0].error_key=base", "errors[0].category=invalid_operation",
+      "errors[0].metadata.entity_uuid={J0}"}},
+};
+
+static const char *const TODAY_ARGS[] = {
+    "--seed", "demo", "--rate-limit", "0", "--today", "2026-12-03",
+    "--token", T,
+    "--token", RO ":employees:read",
+    "--token", OTH "@other",
+    "--token", NOCOMP ":employees:read,employees:write,jobs:read,jobs:write",
+    NULL};
+
+/* A request at an API version (the header sent explicitly). */
+static long req_at(const char *version, const char *method, const char *body, const char *path)
+{
+    char h[64];
+    snprintf(h, sizeof h, "X-Gusto-API-Version: %s", version);
+    const char *const hdrs[] = {h, "Content-Type: application/json", NULL};
+    return http_req(&SB.cl, method, path, T, body, body ? strlen(body) : 0, hdrs, &R);
+}
+
 static void test_jobs_and_compensations(void)
 {
-    if (!up())
+    memset(&R, 0, sizeof R);
+    if (!sb_startv(&SB, TODAY_ARGS) || !load_ids())
         { down(); return; }
     run_cases(JOB_CASES, NELEM(JOB_CASES));
 
@@ -689,35 +751,25 @@ static void test_jobs_and_compensations(void)
         P("/v1/employees/{E0}/jobs"));
     CHECK_LONG(R.status, 201, "create job");
     CHECK_STR(jtext(R.json, "primary", kv, sizeof kv), "false", "a second job is not primary");
-    CHECK_LONG(jlen(R.json, "compensations"), 0, "a new job has no compensations");
+    /* Gusto's "Manage jobs and compensation": the job comes with a $0
+     * hourly, non-exempt compensation from the hire date. */
+    CHECK_LONG(jlen(R.json, "compensations"), 1, "a new job has its one compensation");
+    CHECK_STR(jstr(R.json, "compensations[0].rate"), "0.00", "at $0");
+    CHECK_STR(jstr(R.json, "compensations[0].payment_unit"), "Hour", "per hour");
+    CHECK_STR(jstr(R.json, "compensations[0].flsa_status"), "Nonexempt", "non-exempt");
+    CHECK_STR(jstr(R.json, "compensations[0].effective_date"), "2024-03-01",
+              "effective on the hire date");
+    CHECK_STR(jstr(R.json, "current_compensation_uuid"), jstr(R.json, "compensations[0].uuid"),
+              "current_compensation_uuid points at it");
     set_var_json("NJ", R.json, "uuid");
+    set_var_json("NK", R.json, "compensations[0].uuid");
     CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
           "creating a job changes the employee's version");
 
     run_cases(COMP_BAD_CASES, NELEM(COMP_BAD_CASES));
+    run_cases(COMP_RULE_CASES, NELEM(COMP_RULE_CASES));
 
-    /* First compensation starts on the hire date; it moves job + employee versions. */
-    version_at(jv0, P("/v1/jobs/{NJ}"));
-    version_at(ev0, P("/v1/employees/{E0}"));
-    req(&R, "POST", T, "{" COMP_OK "}", "%s", P("/v1/jobs/{NJ}/compensations"));
-    CHECK_LONG(R.status, 201, "create compensation");
-    CHECK_STR(jstr(R.json, "effective_date"), "2024-03-01",
-              "first compensation starts on the hire date");
-    CHECK_STR(jstr(R.json, "rate"), "50.00", "rate as sent");
-    set_var_json("NK", R.json, "uuid");
-    CHECK(strcmp(jv0, version_at(jv1, P("/v1/jobs/{NJ}"))) != 0,
-          "creating a compensation changes the job's version");
-    CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
-          "creating a compensation changes the employee's version");
-    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2024-03-01\"}", "%s",
-        P("/v1/jobs/{NJ}/compensations"));
-    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
-              strcmp(jstr(R.json, "errors[0].error_key"), "effective_date") == 0,
-          "a second compensation on the same date: 422 effective_date (got %ld)", R.status);
-    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}"));
-    CHECK_STR(jstr(R.json, "rate"), "50.00", "job shows its current rate");
-
-    /* Update the compensation. */
+    /* Set the pay of the job's compensation, as onboarding does. */
     version_at(kv, P("/v1/compensations/{NK}"));
     version_at(jv0, P("/v1/jobs/{NJ}"));
     version_at(ev0, P("/v1/employees/{E0}"));
@@ -725,12 +777,21 @@ static void test_jobs_and_compensations(void)
     req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
     CHECK_LONG(R.status, 200, "update compensation");
     CHECK_STR(jstr(R.json, "rate"), "55.25", "updated rate");
+    CHECK_STR(jstr(R.json, "effective_date"), "2024-03-01", "still from the hire date");
     CHECK(strcmp(jv0, version_at(jv1, P("/v1/jobs/{NJ}"))) != 0,
           "updating a compensation changes the job's version");
     CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
           "updating a compensation changes the employee's version");
+    /* docs/sandbox.md "Stale versions": 422 on a compensation. */
     req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
-    CHECK_LONG(R.status, 409, "update compensation with the old version");
+    CHECK_LONG(R.status, 422, "update compensation with the old version");
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_resource_version",
+              "stale: category invalid_resource_version");
+    CHECK_STR(jstr(R.json, "errors[0].message"),
+              "You are attempting to update a resource using an out-of-date version.",
+              "stale: Gusto's message");
+    CHECK_STR(jstr(R.json, "errors[0].metadata.entity_type"), "Compensation",
+              "stale: the compensation is the entity");
     req(&R, "PUT", T, "{\"rate\":\"1.00\"}", "%s", P("/v1/compensations/{NK}"));
     CHECK_LONG(R.status, 422, "update compensation without version");
     version_at(kv, P("/v1/compensations/{NK}"));
@@ -739,24 +800,64 @@ static void test_jobs_and_compensations(void)
     CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
               strcmp(jstr(R.json, "errors[0].error_key"), "payment_unit") == 0,
           "update compensation with a bad unit: 422 payment_unit (got %ld)", R.status);
+    /* The rules hold on the merged compensation: Exempt needs the floor. */
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"17.00\",\"flsa_status\":"
+             "\"Exempt\"}", kv);
+    req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "rate") == 0,
+          "Exempt at $17 an hour (the stored unit) is under the floor: 422 rate (got %ld %s)",
+          R.status, R.body);
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"35568.00\",\"payment_unit\":"
+             "\"Year\",\"flsa_status\":\"Exempt\"}", kv);
+    req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
+    CHECK_LONG(R.status, 200, "Exempt at exactly the floor ($35,568 a year) is accepted");
+    version_at(kv, P("/v1/compensations/{NK}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"55.25\",\"payment_unit\":"
+             "\"Hour\",\"flsa_status\":\"Nonexempt\"}", kv);
+    req(&R, "PUT", T, body, "%s", P("/v1/compensations/{NK}"));
+    CHECK_LONG(R.status, 200, "back to hourly");
 
-    /* Deletes: the only one is refused; a second, future one can go. */
-    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK}"));
-    CHECK_LONG(R.status, 422, "deleting a job's only compensation");
-    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2099-01-01\"}", "%s",
+    /* A raise: a new compensation.  Without a date it starts on the first
+     * day no payroll has run for (the seed's ran through 2026-11-30). */
+    req(&R, "POST", T, "{" COMP_OK "}", "%s", P("/v1/jobs/{NJ}/compensations"));
+    CHECK_LONG(R.status, 201, "create compensation");
+    CHECK_STR(jstr(R.json, "effective_date"), "2026-12-01",
+              "without a date: the first unprocessed day");
+    set_var_json("NK1", R.json, "uuid");
+    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}"));
+    CHECK_STR(jstr(R.json, "rate"), "50.00", "the job shows its current rate");
+    CHECK_STR(jstr(R.json, "current_compensation_uuid"), tu_getvar("NK1"), "the new one");
+    req(&R, "POST", T, "{" COMP_OK "}", "%s", P("/v1/jobs/{NJ}/compensations"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "effective_date") == 0,
+          "a second compensation on the same date: 422 effective_date (got %ld)", R.status);
+
+    /* One pending (future) compensation per job. */
+    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2027-12-03\"}", "%s",
         P("/v1/jobs/{NJ}/compensations"));
-    CHECK_LONG(R.status, 201, "create a future compensation");
+    CHECK_LONG(R.status, 201, "a future compensation, a year ahead at most");
     set_var_json("NK2", R.json, "uuid");
-    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}/compensations?include=all_compensations"));
-    CHECK_LONG(jlen(R.json, ""), 2, "job now has two compensations");
-    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK2}"));
-    CHECK_LONG(R.status, 204, "delete the future compensation");
-    /* docs/sandbox.md: the current compensation cannot be deleted. */
-    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2099-01-01\"}", "%s",
+    req(&R, "POST", T, "{" COMP_OK ",\"effective_date\":\"2027-01-01\"}", "%s",
         P("/v1/jobs/{NJ}/compensations"));
-    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK}"));
-    CHECK(R.status == 422, "deleting the current compensation (another exists): 422 as "
-                           "docs/sandbox.md says (got %ld)", R.status);
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "job_id") == 0 &&
+              strstr(jstr(R.json, "errors[0].message") ?: "", tu_getvar("NK2")),
+          "a second pending compensation: 422 job_id naming the pending one (%ld %s)",
+          R.status, R.body);
+    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}/compensations?include=all_compensations"));
+    CHECK_LONG(jlen(R.json, ""), 3, "the job has three compensations: the history is kept");
+    CHECK_STR(jstr(R.json, "[0].rate"), "55.25", "the first one as it was");
+
+    /* Deletes: the only one, the current one and processed ones are refused. */
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK2}"));
+    CHECK_LONG(R.status, 204, "delete the pending compensation");
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{NK1}"));
+    CHECK(R.status == 422, "deleting the current compensation: 422 as docs/sandbox.md says "
+                           "(got %ld)", R.status);
+    req(&R, "DELETE", T, NULL, "%s", P("/v1/compensations/{K0}"));
+    CHECK(R.status == 422 && strstr(jstr(R.json, "errors[0].message") ?: "", "processed"),
+          "deleting a compensation processed on a payroll: 422 (got %ld)", R.status);
 
     /* Job update and delete. */
     version_at(jv0, P("/v1/jobs/{NJ}"));
@@ -768,15 +869,98 @@ static void test_jobs_and_compensations(void)
     CHECK(strcmp(ev0, version_at(ev1, P("/v1/employees/{E0}"))) != 0,
           "updating a job changes the employee's version");
     req(&R, "PUT", T, body, "%s", P("/v1/jobs/{NJ}"));
-    CHECK_LONG(R.status, 409, "update job with the old version");
+    CHECK_LONG(R.status, 422, "update job with the old version (docs/sandbox.md: 422)");
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_resource_version",
+              "stale job: category invalid_resource_version");
+    CHECK_STR(jstr(R.json, "errors[0].metadata.entity_type"), "Job", "stale job: the entity");
     req(&R, "PUT", T, "{\"title\":\"X\"}", "%s", P("/v1/jobs/{NJ}"));
     CHECK_LONG(R.status, 422, "update job without version");
     req(&R, "DELETE", T, NULL, "%s", P("/v1/jobs/{NJ}"));
-    CHECK_LONG(R.status, 204, "delete job");
+    CHECK_LONG(R.status, 204, "delete a job that is not primary");
     req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{NJ}"));
     CHECK_LONG(R.status, 404, "deleted job is gone");
     req(&R, "GET", T, NULL, "%s", P("/v1/compensations/{NK}"));
     CHECK_LONG(R.status, 404, "a deleted job's compensations are gone");
+    req(&R, "GET", T, NULL, "%s", P("/v1/jobs/{J0}"));
+    CHECK_LONG(R.status, 200, "the primary job is still there");
+    down();
+}
+
+/* 2026-12-01 (changelog v2026-12-01): a compensation processed on a
+ * payroll cannot be changed, and no effective date may move onto a payroll
+ * already run; at 2026-06-15 both are accepted.  The version header is
+ * sent explicitly.  K0 was in effect when the seed's payrolls ran
+ * (through 2026-11-30); a new hire's $0 compensation was not. */
+static void test_processed_compensations(void)
+{
+    memset(&R, 0, sizeof R);
+    if (!sb_startv(&SB, TODAY_ARGS) || !load_ids())
+        { down(); return; }
+    char kv[64], body[256];
+    req(&R, "GET", T, NULL, "%s", P("/sandbox/companies/{C}/payrolls"));
+    CHECK_STR(jstr(R.json, "processed_through"), "2026-11-30",
+              "the seed's payrolls ran through the end of last month");
+    version_at(kv, P("/v1/compensations/{K0}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"62000.00\"}", kv);
+    req_at("2026-12-01", "PUT", body, P("/v1/compensations/{K0}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "base") == 0 &&
+              strstr(jstr(R.json, "errors[0].message") ?: "", "processed"),
+          "2026-12-01: any PUT of a processed compensation, even unchanged values: 422 "
+          "(%ld %s)", R.status, R.body);
+    CHECK_STR(jstr(R.json, "errors[0].metadata.entity_uuid"), tu_getvar("K0"),
+              "naming the compensation");
+    req_at("2026-06-15", "PUT", body, P("/v1/compensations/{K0}"));
+    CHECK_LONG(R.status, 200, "2026-06-15: the same PUT is accepted");
+    version_at(kv, P("/v1/compensations/{K0}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"62500.00\"}", kv);
+    req_at("2026-06-15", "PUT", body, P("/v1/compensations/{K0}"));
+    CHECK_STR(jstr(R.json, "rate"), "62500.00", "2026-06-15: a change is written");
+
+    /* A new hire: their $0 compensation is not processed, so the PUT of
+     * onboarding works at 2026-12-01; moving its date onto a payroll run
+     * does not, while a date after it does. */
+    req(&R, "POST", T, "{\"first_name\":\"New\",\"last_name\":\"Hire\"}", "%s",
+        P("/v1/companies/{C}/employees"));
+    set_var_json("NE", R.json, "uuid");
+    req(&R, "POST", T, "{\"title\":\"Analyst\",\"hire_date\":\"2026-11-02\"}", "%s",
+        P("/v1/employees/{NE}/jobs"));
+    set_var_json("NEK", R.json, "compensations[0].uuid");
+    version_at(kv, P("/v1/compensations/{NEK}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"31.00\"}", kv);
+    req_at("2026-12-01", "PUT", body, P("/v1/compensations/{NEK}"));
+    CHECK_LONG(R.status, 200, "2026-12-01: a new hire's compensation is not processed");
+    CHECK_STR(jstr(R.json, "effective_date"), "2026-11-02", "its date unchanged");
+    version_at(kv, P("/v1/compensations/{NEK}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"effective_date\":\"2026-11-15\"}", kv);
+    req_at("2026-12-01", "PUT", body, P("/v1/compensations/{NEK}"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].error_key") &&
+              strcmp(jstr(R.json, "errors[0].error_key"), "effective_date") == 0,
+          "2026-12-01: effective_date moved onto a payroll already run: 422 effective_date "
+          "(%ld)", R.status);
+    req_at("2026-06-15", "PUT", body, P("/v1/compensations/{NEK}"));
+    CHECK_LONG(R.status, 200, "2026-06-15: the same move is accepted");
+    version_at(kv, P("/v1/compensations/{NEK}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"effective_date\":\"2026-12-02\"}", kv);
+    req_at("2026-12-01", "PUT", body, P("/v1/compensations/{NEK}"));
+    CHECK_LONG(R.status, 200, "2026-12-01: a date after the last payroll run is accepted");
+
+    /* The sandbox-only control: a payroll run through 2026-12-02 makes the
+     * new hire's compensation processed too. */
+    req(&R, "POST", T, "{\"processed_through\":\"2026-12-04\"}", "%s",
+        P("/sandbox/companies/{C}/payrolls"));
+    CHECK_LONG(R.status, 422, "a payroll cannot run through a day after today");
+    req(&R, "POST", T, "{\"processed_through\":\"2026-12-02\"}", "%s",
+        P("/sandbox/companies/{C}/payrolls"));
+    CHECK(R.status == 201 && jint(R.json, "compensations_processed", 0) >= 1,
+          "record a payroll run (%ld %s)", R.status, R.body);
+    version_at(kv, P("/v1/compensations/{NEK}"));
+    snprintf(body, sizeof body, "{\"version\":\"%s\",\"rate\":\"32.00\"}", kv);
+    req_at("2026-12-01", "PUT", body, P("/v1/compensations/{NEK}"));
+    CHECK_LONG(R.status, 422, "2026-12-01: now processed, the PUT is refused");
+    req(&R, "POST", OTH, "{\"processed_through\":\"2026-12-02\"}", "%s",
+        P("/sandbox/companies/{C}/payrolls"));
+    CHECK_LONG(R.status, 404, "another company's token cannot run this company's payroll");
     down();
 }
 
@@ -1106,8 +1290,9 @@ static void *race_put(void *arg)
     return NULL;
 }
 
-/* Two threads PUT with the same version at once: one 200, one 409. */
-static void race_once(const char *path, const char *field, int round)
+/* Two threads PUT with the same version at once: one 200, one stale
+ * (409, or 422 where docs/sandbox.md says so). */
+static void race_once(const char *path, const char *field, int round, long stale)
 {
     char v[64];
     version_at(v, path);
@@ -1131,8 +1316,9 @@ static void race_once(const char *path, const char *field, int round)
     for (int i = 0; i < 2; i++)
         client_free(&rs[i].cl);
     long a = rs[0].status, b = rs[1].status;
-    CHECK((a == 200 && b == 409) || (a == 409 && b == 200),
-          "race %d on %s: want one 200 and one 409, got %ld and %ld", round, path, a, b);
+    CHECK((a == 200 && b == stale) || (a == stale && b == 200),
+          "race %d on %s: want one 200 and one %ld, got %ld and %ld", round, path, stale, a,
+          b);
     int winner = a == 200 ? 0 : 1;
     char want[32];
     snprintf(want, sizeof want, "Racer%c%d", 'A' + winner, round);
@@ -1148,8 +1334,8 @@ static void test_versions(void)
     snprintf(path, sizeof path, "%s", P("/v1/employees/{E0}"));
     snprintf(jpath, sizeof jpath, "%s", P("/v1/jobs/{J0}"));
     for (int round = 0; round < 4; round++)
-        race_once(path, "first_name", round);
-    race_once(jpath, "title", 9);
+        race_once(path, "first_name", round, 409);
+    race_once(jpath, "title", 9, 422);
 
     /* Sequential: two writers that read the same version. */
     char v[64], body[256];
@@ -1745,8 +1931,11 @@ static void test_render_cache(void)
     CHECK_LONG(put_versioned(P("/v1/jobs/{J0}"), "\"title\":\"Cache Checker\""), 200, "PUT job");
     check_both(epath, lpath, "jobs[0].title=Cache Checker", "[0].jobs[0].title=Cache Checker",
                "job title");
-    CHECK_LONG(put_versioned(P("/v1/compensations/{K0}"), "\"rate\":\"123456.00\""), 200,
-               "PUT compensation");
+    /* K0 was processed on the seed's payrolls: a pay change is a new
+     * compensation (effective on the first unprocessed day, so current). */
+    req(&R, "POST", T, "{\"rate\":\"123456.00\",\"payment_unit\":\"Year\","
+        "\"flsa_status\":\"Exempt\"}", "%s", P("/v1/jobs/{J0}/compensations"));
+    CHECK_LONG(R.status, 201, "POST compensation");
     check_both(epath, lpath, "jobs[0].rate=123456.00", "[0].jobs[0].rate=123456.00",
                "compensation rate");
     req(&R, "GET", T, NULL, "%s", epath);
@@ -2381,6 +2570,7 @@ static const struct test TESTS[] = {
     {"home_addresses", test_home_addresses},
     {"work_addresses", test_work_addresses},
     {"jobs_and_compensations", test_jobs_and_compensations},
+    {"processed_compensations", test_processed_compensations},
     {"time_off", test_time_off},
     {"time_off_policies", test_time_off_policies},
     {"departments", test_departments},

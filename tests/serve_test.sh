@@ -139,6 +139,15 @@ act "$KA" get-employee '{}'
 check "get-employee, no uuid: 400" '[ "$code" = 400 ]'
 act "$KA" update-employee "{\"employee_uuid\":\"$EMP\",\"preferred_first_name\":\"Countess\",\"job\":{\"title\":\"Lead Analyst\"}}"
 check "update-employee" '[ "$code" = 200 ] && [ "$(j .data.preferred_first_name)" = Countess ]' "$code $(head -c 400 "$T/r.json")"
+# A pay change is a new compensation; correct_compensation: true corrects in place.
+EMP_JOB=$(curl -s -H "Authorization: Bearer $KA" -X POST --data "{\"employee_uuid\":\"$EMP\"}" "$S/actions/get-employee" | jq -r '.data.jobs[0].uuid')
+comps() { curl -s -H "Authorization: Bearer $KA" -X POST --data "{\"method\":\"GET\",\"path\":\"/v1/jobs/$EMP_JOB/compensations?include=all_compensations\"}" "$S/actions/call-api" | jq -r "$1"; }
+check "create-employee left one compensation with the pay from the hire date" '[ "$(comps ".data|length")" = 1 ] && [ "$(comps ".data[0].rate")" = 98000.00 ] && [ "$(comps ".data[0].effective_date")" = 2025-03-01 ]' "$(comps .)"
+RAISE_ON=$(date -d "+20 days" +%Y-%m-%d)
+act "$KA" update-employee "{\"employee_uuid\":\"$EMP\",\"compensation\":{\"rate\":\"99000.00\",\"effective_date\":\"$RAISE_ON\"}}"
+check "update-employee with a raise: a new compensation, the old kept" '[ "$code" = 200 ] && [ "$(comps ".data|length")" = 2 ] && [ "$(comps ".data[0].rate")" = 98000.00 ] && [ "$(comps ".data[1].rate")" = 99000.00 ]' "$code $(comps .)"
+act "$KA" update-employee "{\"employee_uuid\":\"$EMP\",\"correct_compensation\":true,\"compensation\":{\"rate\":\"98500.00\"}}"
+check "update-employee with correct_compensation: corrected in place" '[ "$code" = 200 ] && [ "$(comps ".data|length")" = 2 ] && [ "$(comps ".data[0].rate")" = 98500.00 ] && [ "$(comps ".data[0].effective_date")" = 2025-03-01 ]' "$code $(comps .)"
 SEEDED=$(curl -s -H "Authorization: Bearer $KA" -X POST --data '{}' "$S/actions/list-employees" | jq -r '.data[0].uuid')
 act "$KA" get-time-off-activities "{\"employee_uuid\":\"$SEEDED\",\"type\":\"vacation\"}"
 check "get-time-off-activities" '[ "$code" = 200 ] && [ "$(j ".data.balances|type")" = array ] && [ "$(j ".data.activities|length")" -gt 0 ]' "$code $(head -c 400 "$T/r.json")"

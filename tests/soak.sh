@@ -227,7 +227,8 @@ present() {
     home_address) jq -r '.data.current_home_address != null' "$2" ;;
     work_address) jq -r '.data.current_work_address != null' "$2" ;;
     job) jq -r '(.data.jobs // []) | length > 0' "$2" ;;
-    compensation) jq -r '[.data.jobs[]?.compensations[]?] | length > 0' "$2" ;;
+    # The job comes with Gusto's $0 compensation: the pay is there once set.
+    compensation) jq -r '[.data.jobs[]?.compensations[]? | select(.rate != "0.00")] | length > 0' "$2" ;;
     *) echo unknown ;;
     esac
 }
@@ -278,7 +279,8 @@ check "one: every warning ($nwarn in all) names a part that is really missing" \
     eval '[ "$badwarn" -eq 0 ] && [ "$unread" -eq 0 ]'
 [ "$unread" -eq 0 ] || echo "#   $unread employees could not be read back"
 
-# Repair each missing part with a POST of it, as the warning's hint says.
+# Repair each missing part as the warning's hint says: a POST of it, or for
+# the pay a PUT of the compensation the job came with (with its version).
 # A POST whose answer was lost may have worked: look before sending again.
 # Parts come in the order job, then compensation, so a compensation whose
 # job was missing finds the repaired job.
@@ -292,15 +294,25 @@ while read -r i uuid entity; do
         body=$(echo "$body" | jq -c --arg l2 "$LOC2" 'if .location_uuid then . else {location_uuid: $l2} end')
         path="/v1/employees/$uuid/work_addresses" ;;
     compensation)
-        job=""
+        comp=""
         for try in 1 2 3 4 5 6 7 8 9 10; do
-            job=$(gq api GET "/v1/employees/$uuid/jobs" 2>/dev/null | jq -r '.data[0].uuid // empty') &&
-                [ -n "$job" ] && break
+            comp=$(gq api GET "/v1/employees/$uuid/jobs" 2>/dev/null |
+                jq -r '.data[0].current_compensation_uuid // empty') && [ -n "$comp" ] && break
         done
-        path="/v1/jobs/$job/compensations" ;;
+        path="/v1/compensations/$comp" ;;
     esac
     fixed=false
     for try in 1 2 3 4 5 6 7 8 9 10; do
+        if [ "$entity" = compensation ]; then
+            # A PUT is safe to repeat: send it with the version read just before.
+            v=$(gq api GET "$path" 2>/dev/null | jq -r '.data.version // empty')
+            gq api PUT "$path" --data "$(echo "$body" | jq -c --arg v "$v" '. + {version: $v}')" \
+                >"$T/fix.out" 2>&1
+            frc=$?
+            [ "$frc" -eq 0 ] && { fixed=true; break; }
+            [ "$frc" -eq 4 ] && grep -q '"http_status":429' "$T/fix.out" && sleep 1
+            continue
+        fi
         gq api POST "$path" --data "$body" >"$T/fix.out" 2>&1
         frc=$?
         if [ "$frc" -eq 0 ]; then

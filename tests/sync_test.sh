@@ -303,8 +303,10 @@ suite() {
     tail -n 3 "$EVF" >"$T/new3.jsonl"
     check "$BACKEND: exactly three new events, appended in the same transaction as the snapshot" \
         eval '[ "$(events_n)" = 53 ] && [ "$(wc -l <"$EVF")" -eq 53 ] && [ "$(gen_of "$SB_COMPANY")" = "$((GEN1 + 1))" ]'
+    # The pay change is a new compensation (the first day no payroll has run
+    # for), so the current compensation's effective date changes too.
     check "$BACKEND: employee.updated names the changed fields, pay masked" \
-        jqs -se --arg u "$UPD" 'map(select(.type == "employee.updated"))[0] | .employee_uuid == $u and .changes == [{"field":"compensation.rate","old":"***","new":"***","masked":true},{"field":"preferred_first_name","old":null,"new":"Zed"}]' "$T/new3.jsonl"
+        jqs -se --arg u "$UPD" 'map(select(.type == "employee.updated"))[0] | .employee_uuid == $u and .changes == [{"field":"compensation.effective_date","old":"***","new":"***","masked":true},{"field":"compensation.rate","old":"***","new":"***","masked":true},{"field":"preferred_first_name","old":null,"new":"Zed"}]' "$T/new3.jsonl"
     check "$BACKEND: employee.terminated carries the date" \
         jqs -se --arg u "$TERM" --arg d "$TODAY" 'map(select(.type == "employee.terminated"))[0] | .employee_uuid == $u and .termination_date == $d and .reason == "terminated" and (.changes | map(.field) | index("employment_status") != null)' "$T/new3.jsonl"
     check "$BACKEND: employee.created for the new hire, with the fetched work location" \

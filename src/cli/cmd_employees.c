@@ -224,13 +224,37 @@ int cmd_employees_create(struct cli *cli, int argc, char **argv)
     return code == GUSTO_OK ? EXIT_OK : EXIT_PARTIAL;
 }
 
+/* For --dry-run of a pay change: read the employee (nothing is written)
+ * and put the old and new pay in *pay.  0 or the exit code of a failed
+ * read. */
+static int read_pay(struct cli *cli, const char *uuid, const json_t *input, bool correct,
+                    json_t **pay, json_t **employee)
+{
+    int rc;
+    *pay = *employee = NULL;
+    gusto_client *client = cli_client(cli, &rc);
+    if (!client)
+        return rc;
+    char *got = NULL;
+    gusto_error err;
+    if (gusto_employee_get(client, uuid, &got, &err) != GUSTO_OK) {
+        gusto_free(got);
+        return out_error(cli, &err, NULL);
+    }
+    *employee = json_loads(got, 0, NULL);
+    gusto_free(got);
+    *pay = dryrun_pay(input, *employee, correct);
+    return 0;
+}
+
 int cmd_employees_update(struct cli *cli, int argc, char **argv)
 {
     const char *input = NULL;
-    bool dry_run = false, help;
+    bool dry_run = false, correct = false, help;
     const struct cli_opt opts[] = {
         {"--input", "FILE|-", &input, NULL},
         {"--dry-run", NULL, NULL, &dry_run},
+        {"--correct", NULL, NULL, &correct},
         {NULL, NULL, NULL, NULL},
     };
     const char *pos[1], *uuid = NULL;
@@ -251,7 +275,16 @@ int cmd_employees_update(struct cli *cli, int argc, char **argv)
             rc = out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, "employee_uuid",
                           "find the UUID with: gusto employees list --search NAME");
         } else if (rc == 0) {
-            rc = dryrun_print(cli, dryrun_update_plan(obj, uuid));
+            json_t *pay = NULL, *emp = NULL;
+            if (json_object_size(json_object_get(obj, "compensation")) &&
+                (rc = read_pay(cli, uuid, obj, correct, &pay, &emp)) != 0) {
+                json_decref(obj);
+                explicit_bzero(text, strlen(text));
+                free(text);
+                return rc;
+            }
+            rc = dryrun_print_pay(cli, dryrun_update_plan(obj, uuid, correct, emp), pay);
+            json_decref(emp);
         }
         json_decref(obj);
         explicit_bzero(text, strlen(text));
@@ -265,7 +298,9 @@ int cmd_employees_update(struct cli *cli, int argc, char **argv)
         return rc;
     }
     char *result = NULL;
-    gusto_code code = gusto_employee_update(client, uuid, text, &result, &err);
+    gusto_code code = gusto_employee_update_ex(client, uuid, text,
+                                               correct ? GUSTO_UPDATE_CORRECT_PAY : 0, &result,
+                                               &err);
     explicit_bzero(text, strlen(text));
     free(text);
     if (code != GUSTO_OK) {

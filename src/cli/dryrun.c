@@ -55,6 +55,15 @@ static json_t *work_body(const json_t *work, json_t *plan, const char *company_p
     return wb;
 }
 
+/* A PUT body as the library sends it: the changes plus the version it
+ * reads just before. */
+static json_t *versioned(const json_t *fields)
+{
+    json_t *b = json_deep_copy(fields);
+    json_object_set_new(b, "version", json_string("{current version}"));
+    return b;
+}
+
 json_t *dryrun_create_plan(const json_t *input, const char *company)
 {
     json_t *plan = json_array();
@@ -76,21 +85,67 @@ json_t *dryrun_create_plan(const json_t *input, const char *company)
     if (job)
         add(plan, "POST", "/v1/employees/{employee_uuid}/jobs", json_deep_copy(job));
     const json_t *comp = json_object_get(input, "compensation");
-    if (comp)
-        add(plan, "POST", "/v1/jobs/{job_uuid}/compensations", json_deep_copy(comp));
+    if (comp) /* the pay of the compensation Gusto creates with the job */
+        add(plan, "PUT", "/v1/compensations/{the job's compensation}", versioned(comp));
     return plan;
 }
 
-/* A PUT body as the library sends it: the changes plus the version it
- * reads just before. */
-static json_t *versioned(const json_t *fields)
+/* The primary job of a gusto_employee_get() result, or NULL. */
+static const json_t *primary_job(const json_t *employee)
 {
-    json_t *b = json_deep_copy(fields);
-    json_object_set_new(b, "version", json_string("{current version}"));
-    return b;
+    size_t i;
+    json_t *j;
+    json_array_foreach(json_object_get(employee, "jobs"), i, j)
+        if (json_is_true(json_object_get(j, "primary")))
+            return j;
+    return NULL;
 }
 
-json_t *dryrun_update_plan(const json_t *input, const char *uuid)
+static json_t *comp_with(const json_t *job, const char *uuid)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(job, "compensations"), i, c) {
+        const char *u = json_string_value(json_object_get(c, "uuid"));
+        if (u && uuid && strcmp(u, uuid) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static json_t *pay_of(const json_t *comp)
+{
+    json_t *o = json_object();
+    static const char *const keys[] = {"rate", "payment_unit", "flsa_status", "effective_date",
+                                       NULL};
+    for (int i = 0; keys[i]; i++) {
+        json_t *v = json_object_get(comp, keys[i]);
+        if (v)
+            json_object_set(o, keys[i], v);
+    }
+    return o;
+}
+
+json_t *dryrun_pay(const json_t *input, const json_t *employee, bool correct)
+{
+    const json_t *change = json_object_get(input, "compensation");
+    const json_t *job = primary_job(employee);
+    const char *cu = json_string_value(json_object_get(job, "current_compensation_uuid"));
+    json_t *cur = comp_with(job, cu);
+    json_t *old = cur ? pay_of(cur) : json_null();
+    json_t *now = cur ? pay_of(cur) : json_object();
+    json_object_update(now, (json_t *)change);
+    if (!correct && !json_object_get(change, "effective_date"))
+        json_object_set_new(now, "effective_date",
+                            json_string("{Gusto's default: the first pay period no payroll "
+                                        "has run for}"));
+    return json_pack("{s:o, s:o, s:s}", "old", old, "new", now, "how",
+                     correct ? "the current compensation corrected in place"
+                             : "a new compensation; the current one stays as it is");
+}
+
+json_t *dryrun_update_plan(const json_t *input, const char *uuid, bool correct,
+                           const json_t *employee)
 {
     json_t *plan = json_array();
     char path[256], locs[256];
@@ -114,8 +169,25 @@ json_t *dryrun_update_plan(const json_t *input, const char *uuid)
     if (json_object_size(job))
         add(plan, "PUT", "/v1/jobs/{primary job}", versioned(job));
     const json_t *comp = json_object_get(input, "compensation");
-    if (json_object_size(comp))
-        add(plan, "PUT", "/v1/compensations/{current compensation}", versioned(comp));
+    const json_t *pj = primary_job(employee);
+    const char *ju = json_string_value(json_object_get(pj, "uuid"));
+    const char *cu = json_string_value(json_object_get(pj, "current_compensation_uuid"));
+    if (json_object_size(comp) && correct) {
+        snprintf(path, sizeof path, "/v1/compensations/%s", cu ? cu : "{current compensation}");
+        add(plan, "PUT", path, versioned(comp));
+    } else if (json_object_size(comp)) {
+        /* The library sends the current compensation's fields with the
+         * changes; without a date Gusto picks it. */
+        json_t *cur = comp_with(pj, cu), *body = json_object();
+        static const char *const carried[] = {"rate", "payment_unit", "flsa_status", "title",
+                                              NULL};
+        for (int i = 0; cur && carried[i]; i++)
+            if (json_is_string(json_object_get(cur, carried[i])))
+                json_object_set(body, carried[i], json_object_get(cur, carried[i]));
+        json_object_update(body, (json_t *)comp);
+        snprintf(path, sizeof path, "/v1/jobs/%s/compensations", ju ? ju : "{primary job}");
+        add(plan, "POST", path, body);
+    }
     return plan;
 }
 
@@ -136,19 +208,54 @@ static void indented(const char *text)
     }
 }
 
+static void pay_line(const char *label, const json_t *pay)
+{
+    fputs(label, stdout);
+    if (!json_is_object(pay)) {
+        fputs("none\n", stdout);
+        return;
+    }
+    char line[512];
+    snprintf(line, sizeof line, "%s per %s, %s, from %s",
+             json_string_value(json_object_get(pay, "rate")) ?: "?",
+             json_string_value(json_object_get(pay, "payment_unit")) ?: "?",
+             json_string_value(json_object_get(pay, "flsa_status")) ?: "?",
+             json_string_value(json_object_get(pay, "effective_date")) ?: "?");
+    out_text(stdout, line);
+    fputc('\n', stdout);
+}
+
 int dryrun_print(struct cli *cli, json_t *plan)
+{
+    return dryrun_print_pay(cli, plan, NULL);
+}
+
+int dryrun_print_pay(struct cli *cli, json_t *plan, json_t *pay)
 {
     in_mask_secrets(plan);
     if (cli->json_out) {
         json_t *data = json_pack("{s:b, s:O}", "dry_run", 1, "requests", plan);
+        if (pay)
+            json_object_set(data, "pay", pay);
         out_ok_json(data);
         json_decref(data);
         json_decref(plan);
+        json_decref(pay);
         return EXIT_OK;
     }
+    bool read = pay != NULL;
+    if (pay) {
+        puts("Pay (from a read of the employee):");
+        pay_line("  old: ", json_object_get(pay, "old"));
+        pay_line("  new: ", json_object_get(pay, "new"));
+        fputs("  as:  ", stdout);
+        out_text(stdout, json_string_value(json_object_get(pay, "how")));
+        fputs("\n\n", stdout);
+    }
     size_t n = json_array_size(plan);
-    printf("Dry run: nothing was sent. %s %zu request%s would be:\n", n == 1 ? "This" : "These",
-           n, n == 1 ? "" : "s");
+    printf("Dry run: nothing was %s. %s %zu request%s would be:\n",
+           read ? "written (the employee was read)" : "sent", n == 1 ? "This" : "These", n,
+           n == 1 ? "" : "s");
     size_t i;
     json_t *r;
     json_array_foreach(plan, i, r) {
@@ -166,5 +273,6 @@ int dryrun_print(struct cli *cli, json_t *plan)
         }
     }
     json_decref(plan);
+    json_decref(pay);
     return EXIT_OK;
 }

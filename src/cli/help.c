@@ -91,7 +91,7 @@ static const struct {
      "  employees list [--search TERM] [--terminated|--active] [--include LIST]\n"
      "  employees create [--input FILE|-] [--dry-run]\n"
      "  employees get UUID\n"
-     "  employees update UUID [--input FILE|-] [--dry-run]\n"
+     "  employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
      "\n"
      "Run 'gusto help employees SUBCOMMAND' for details.\n"},
     {"employees list",
@@ -147,20 +147,31 @@ static const struct {
      "Show an employee with the current home and work address and every job with\n"
      "its compensations.  Exit 4 when there is no such employee.\n"},
     {"employees update",
-     "Usage: gusto employees update UUID [--input FILE|-] [--dry-run]\n"
+     "Usage: gusto employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
      "\n"
      "Change an employee.  The input holds the fields to change, and optionally\n"
-     "\"home_address\", \"work_address\", \"job\" and \"compensation\" objects with the\n"
-     "fields to change in the current address, the primary job and its current\n"
-     "compensation.  Versions are handled for you; when someone else changed the\n"
-     "same fields meanwhile, the update stops with exit 4 (version_conflict).\n"
+     "\"home_address\", \"work_address\" and \"job\" objects with the fields to\n"
+     "change in the current address and the primary job, and \"compensation\": a pay\n"
+     "change.  A pay change is a new compensation, effective on its\n"
+     "\"effective_date\" (or, without one, on the first pay period no payroll has\n"
+     "run for, as Gusto picks); the pay before it stays as it was.  Fields not given\n"
+     "are the current compensation's.  Versions are handled for you; when someone\n"
+     "else changed the same fields meanwhile, the update stops with exit 4\n"
+     "(version_conflict).\n"
      "\n"
      "Options:\n"
      "  --input FILE|-    the JSON input (default: stdin when it is not a terminal)\n"
-     "  --dry-run         check the input and print the requests; send nothing\n"
+     "  --correct         correct the current compensation in place instead (a\n"
+     "                    wrong rate, not a raise); Gusto refuses this for pay\n"
+     "                    already processed on a payroll (API version 2026-12-01)\n"
+     "  --dry-run         check the input and print the requests; send nothing.\n"
+     "                    With a pay change it reads the employee to show the old\n"
+     "                    pay and the new\n"
      "\n"
-     "Example:\n"
-     "  echo '{\"job\":{\"title\":\"CTO\"}}' | gusto employees update UUID\n"},
+     "Examples:\n"
+     "  echo '{\"job\":{\"title\":\"CTO\"}}' | gusto employees update UUID\n"
+     "  echo '{\"compensation\":{\"rate\":\"95000.00\",\"effective_date\":\"2027-01-01\"}}' \\\n"
+     "    | gusto employees update UUID --dry-run\n"},
     {"batch",
      "Usage: gusto batch create|status ...\n"
      "\n"

@@ -491,6 +491,74 @@ static json_t *find_comp(gusto_client *c, const char *job, const json_t *body, b
                                      job), body, keys, unsure);
 }
 
+static gusto_code put_versioned(gusto_client *c, const char *path, const json_t *want,
+                                const char *what, gusto_error *err);
+
+/* The uuid of the compensation Gusto created with a job (its
+ * current_compensation_uuid, else its only compensation), or NULL. */
+static const char *job_comp_uuid(const json_t *job)
+{
+    const char *cu = json_string_value(json_object_get(job, "current_compensation_uuid"));
+    json_t *comps = json_object_get(job, "compensations");
+    if (!cu && json_array_size(comps) == 1)
+        cu = json_string_value(json_object_get(json_array_get(comps, 0), "uuid"));
+    return cu;
+}
+
+/* Onboarding: set the pay of a new job.  Gusto creates the job with a $0
+ * hourly compensation effective on the hire date, and the pay is set by
+ * updating that one (PUT, with its version), so the employee has one
+ * compensation carrying the pay from the hire date; a second one is never
+ * POSTed, except for a job that came with none (current_compensation_uuid
+ * null, Gusto's September 2026 changelog).  A PUT of the same values is
+ * harmless, so running again never duplicates.  A failure becomes one
+ * warning. */
+static void set_job_pay(gusto_client *c, const char *job_uuid, const json_t *job,
+                        const json_t *comp, json_t *warnings)
+{
+    gusto_error e;
+    err_clear(&e);
+    json_t *read = NULL;
+    const char *cu = job_comp_uuid(job);
+    if (!cu) { /* not in the answer (a recovered POST, a scope): read the job back */
+        char *jp = xasprintf("/v1/jobs/%s", job_uuid);
+        gusto_code rc = jp ? api_json(c, "GET", jp, NULL, &read, &e)
+                           : err_set(&e, GUSTO_ENOMEM, "out of memory");
+        free(jp);
+        if (rc != GUSTO_OK) {
+            add_warning(warnings, "compensation", &e,
+                        "read the job (GET /v1/jobs/JOB_UUID), then set the pay of its "
+                        "compensation: PUT /v1/compensations/COMPENSATION_UUID");
+            json_decref(read);
+            return;
+        }
+        cu = job_comp_uuid(read);
+    }
+    char *p, *h;
+    if (cu) {
+        p = xasprintf("/v1/compensations/%s", cu);
+        if (put_versioned(c, p, comp, "compensation", &e) != GUSTO_OK) {
+            json_t *b = json_deep_copy(comp);
+            json_object_set_new(b, "version", json_string("CURRENT_VERSION"));
+            h = add_hint("PUT", p, b);
+            add_warning(warnings, "compensation", &e, h);
+            free(h);
+            json_decref(b);
+        }
+    } else {
+        p = xasprintf("/v1/jobs/%s/compensations", job_uuid);
+        json_t *out = NULL;
+        if (post_once(c, p, comp, find_comp, job_uuid, &out, &e) != GUSTO_OK) {
+            h = add_hint("POST", p, comp);
+            add_warning(warnings, "compensation", &e, h);
+            free(h);
+        }
+        json_decref(out);
+    }
+    free(p);
+    json_decref(read);
+}
+
 /* ---- validate / create ------------------------------------------------ */
 
 /* Every problem of a create input (creating) or an update input (types and
@@ -673,18 +741,17 @@ gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char *
 
     json_t *job = json_object_get(in, "job");
     char job_uuid[40] = "";
+    json_t *job_out = NULL;
     if (job) {
         p = xasprintf("/v1/employees/%s/jobs", emp_uuid);
-        json_t *out = NULL;
-        if (post_once(c, p, job, find_job, emp_uuid, &out, &e) != GUSTO_OK) {
+        if (post_once(c, p, job, find_job, emp_uuid, &job_out, &e) != GUSTO_OK) {
             h = add_hint("POST", p, job);
             add_warning(warnings, "job", &e, h);
             free(h);
         } else {
             snprintf(job_uuid, sizeof job_uuid, "%s",
-                     json_string_value(json_object_get(out, "uuid")) ?: "");
+                     json_string_value(json_object_get(job_out, "uuid")) ?: "");
         }
-        json_decref(out);
         free(p);
     }
 
@@ -693,22 +760,15 @@ gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char *
         if (!*job_uuid) {
             err_clear(&e);
             snprintf(e.message, sizeof e.message,
-                     "not created because the job was not created");
+                     "not set because the job was not created");
             add_warning(warnings, "compensation", &e,
-                        "create the job first, then: gusto api POST "
-                        "/v1/jobs/JOB_UUID/compensations --data '...'");
+                        "create the job first, then set the pay of the compensation it "
+                        "comes with: PUT /v1/compensations/COMPENSATION_UUID");
         } else {
-            p = xasprintf("/v1/jobs/%s/compensations", job_uuid);
-            json_t *out = NULL;
-            if (post_once(c, p, comp, find_comp, job_uuid, &out, &e) != GUSTO_OK) {
-                h = add_hint("POST", p, comp);
-                add_warning(warnings, "compensation", &e, h);
-                free(h);
-            }
-            json_decref(out);
-            free(p);
+            set_job_pay(c, job_uuid, job_out, comp, warnings);
         }
     }
+    json_decref(job_out);
     json_decref(in);
 
     char *full = NULL;
@@ -770,9 +830,23 @@ gusto_code gusto_employee_get(gusto_client *c, const char *uuid, char **result,
 
 /* ---- update ----------------------------------------------------------- */
 
+/* A stale version: Gusto answers 409, or on some endpoints 422 with the
+ * category invalid_resource_version (docs/sandbox.md, "Stale versions").
+ * Either becomes GUSTO_ECONFLICT. */
+static bool stale_version(gusto_code *rc, gusto_error *err)
+{
+    if (*rc == GUSTO_EINVALID_DATA && err &&
+        strcmp(err->category, "invalid_resource_version") == 0) {
+        *rc = err->code = GUSTO_ECONFLICT;
+        return true;
+    }
+    return *rc == GUSTO_ECONFLICT;
+}
+
 /* Apply `want` (fields) to the object at get_path/put_path with its version.
- * On 409, re-read: fields nobody else touched are sent again; a field that
- * someone else changed to another value is a real conflict. */
+ * On a stale version (409 or 422, stale_version()), re-read: fields nobody
+ * else touched are sent again; a field that someone else changed to
+ * another value is a real conflict. */
 /* Re-applies after 409s caused by changes to other fields.  Each such 409
  * means another writer got through, so the writers as a whole progress;
  * the budget only has to outlast a burst of them (8 processes on one
@@ -803,7 +877,7 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
         rc = api_json(c, "PUT", path, body, &out, err);
         json_decref(body);
         json_decref(out);
-        if (rc != GUSTO_ECONFLICT || attempt >= tries)
+        if (!stale_version(&rc, err) || attempt >= tries)
             break;
         json_decref(cur);
         cur = NULL;
@@ -822,12 +896,14 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
                                       what, key);
         }
         if (n) {
+            long status = err ? err->http_status : 0; /* 409, or 422 */
             err_set(err, GUSTO_ECONFLICT,
                     "version conflict: someone else changed %s while this update ran", clash);
             err_field(err, clash);
             err_hint(err, "read the %s again (gusto employees get), decide which value "
                           "wins, and update again", what);
-            err->http_status = 409;
+            if (err)
+                err->http_status = status;
             break;
         }
     }
@@ -865,8 +941,95 @@ gusto_code gusto_employee_validate_update(const char *changes_json, gusto_error 
     return rc;
 }
 
+/* The job's compensation with this uuid in a list, or NULL. */
+static json_t *comp_in(json_t *all, const char *uuid)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x) {
+        const char *u = json_string_value(json_object_get(x, "uuid"));
+        if (uuid && u && strcmp(u, uuid) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+/* A pay change: a new compensation for the job (POST), effective on the
+ * given effective_date or, without one, on the date Gusto picks (its
+ * minimum effective date: the first pay period no payroll has run for).
+ * Earlier compensations stay as they are.  Fields not given are the
+ * current compensation's.  Gusto allows one pending (future) compensation
+ * per job: with one there, the change is refused naming it.  When the
+ * latest compensation already carries the change, nothing is sent. */
+static gusto_code change_pay(gusto_client *c, const char *job, const char *cur_uuid,
+                             const json_t *comp, gusto_error *err)
+{
+    json_t *all = NULL;
+    gusto_code rc = get1(c, "/v1/jobs/%s/compensations?include=all_compensations", job,
+                         &all, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    json_t *cur = comp_in(all, cur_uuid), *pending = NULL;
+    const char *cur_date = json_string_value(json_object_get(cur, "effective_date"));
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x) {
+        const char *d = json_string_value(json_object_get(x, "effective_date"));
+        if (cur_date && d && strcmp(d, cur_date) > 0)
+            pending = x;
+    }
+    json_t *body = json_object();
+    static const char *const carried[] = {"rate", "payment_unit", "flsa_status", "title", NULL};
+    for (int k = 0; cur && carried[k]; k++) {
+        json_t *v = json_object_get(cur, carried[k]);
+        if (json_is_string(v))
+            json_object_set(body, carried[k], v);
+    }
+    if (cur && json_is_true(json_object_get(cur, "adjust_for_minimum_wage"))) {
+        json_t *mw = json_array();
+        json_array_foreach(json_object_get(cur, "minimum_wages"), i, x)
+            json_array_append_new(mw, json_pack("{s:O}", "uuid", json_object_get(x, "uuid")));
+        json_object_set_new(body, "adjust_for_minimum_wage", json_true());
+        json_object_set_new(body, "minimum_wages", mw);
+    }
+    json_object_update(body, (json_t *)comp);
+    static const char *const keys[] = {"rate", "payment_unit", "flsa_status", "effective_date",
+                                       NULL};
+    json_t *latest = pending ? pending : cur;
+    if (latest && same_fields(body, latest, keys)) {
+        /* Already there (an update run twice): nothing to send. */
+    } else if (pending) {
+        const char *pu = json_string_value(json_object_get(pending, "uuid"));
+        rc = err_set(err, GUSTO_EINVALID_DATA,
+                     "the job already has a pending compensation (%s, effective %s), and "
+                     "Gusto allows one per job", pu ? pu : "?",
+                     json_string_value(json_object_get(pending, "effective_date")) ?: "?");
+        err_field(err, "compensation");
+        err_hint(err, "change that one (PUT /v1/compensations/%s) or delete it (DELETE "
+                      "/v1/compensations/%s), then make this change", pu ? pu : "UUID",
+                 pu ? pu : "UUID");
+    } else {
+        char *p = xasprintf("/v1/jobs/%s/compensations", job);
+        json_t *out = NULL;
+        rc = p ? post_once(c, p, body, find_comp, job, &out, err)
+               : err_set(err, GUSTO_ENOMEM, "out of memory");
+        json_decref(out);
+        free(p);
+    }
+    json_decref(body);
+    json_decref(all);
+    return rc;
+}
+
 gusto_code gusto_employee_update(gusto_client *c, const char *uuid, const char *changes_json,
                                  char **result, gusto_error *err)
+{
+    return gusto_employee_update_ex(c, uuid, changes_json, 0, result, err);
+}
+
+gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
+                                    const char *changes_json, unsigned flags, char **result,
+                                    gusto_error *err)
 {
     err_clear(err);
     *result = NULL;
@@ -977,17 +1140,13 @@ gusto_code gusto_employee_update(gusto_client *c, const char *uuid, const char *
         if (rc == GUSTO_OK && comp && json_object_size(comp)) {
             const char *cu = json_string_value(json_object_get(primary,
                                                                "current_compensation_uuid"));
-            if (cu) {
+            const char *ju = json_string_value(json_object_get(primary, "uuid"));
+            if (cu && (flags & GUSTO_UPDATE_CORRECT_PAY)) {
                 p = xasprintf("/v1/compensations/%s", cu);
                 rc = put_versioned(c, p, comp, "compensation", err);
                 free(p);
             } else {
-                json_t *out = NULL;
-                const char *ju = json_string_value(json_object_get(primary, "uuid"));
-                p = xasprintf("/v1/jobs/%s/compensations", ju);
-                rc = post_once(c, p, comp, find_comp, ju, &out, err);
-                json_decref(out);
-                free(p);
+                rc = change_pay(c, ju, cu, comp, err);
             }
         }
         json_decref(jobs);

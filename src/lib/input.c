@@ -3,6 +3,7 @@
  * SSNs, states, zips, enums and money strings.  Each failure names the field
  * by its path, e.g. "home_address.zip". */
 #include "lib/internal.h"
+#include "shared/comprules.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -342,6 +343,53 @@ static void check_rules(const json_t *obj, const struct rule *rules, bool creati
         check_field(obj, r, creating, prefix, p);
 }
 
+static bool one_of(const char *s, const char *const *values)
+{
+    for (int i = 0; values[i]; i++)
+        if (strcmp(values[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* Gusto's compensation rules that need no read (docs/sandbox.md lists each
+ * with its source): an effective_date at most a year ahead, Paycheck for
+ * Owners only, Commission Only paid $0 per Year, adjust_for_minimum_wage
+ * only for Nonexempt, and the Exempt salary floor of $35,568 a year.  A
+ * rule is checked when the fields it needs are in the input (an update
+ * may give one field; then Gusto checks it against the stored ones). */
+static void comp_rules(const json_t *obj, const char *prefix, struct input_problems *p)
+{
+    const char *flsa = json_string_value(json_object_get(obj, "flsa_status"));
+    const char *unit = json_string_value(json_object_get(obj, "payment_unit"));
+    const char *rate = json_string_value(json_object_get(obj, "rate"));
+    const char *date = json_string_value(json_object_get(obj, "effective_date"));
+    /* A value already reported as malformed takes part in no rule. */
+    if (rate && !input_is_money(rate))
+        rate = NULL;
+    if (flsa && !one_of(flsa, FLSA))
+        flsa = NULL;
+    if (unit && !one_of(unit, PAYMENT_UNITS))
+        unit = NULL;
+    if (date && input_is_date(date)) {
+        char max[11];
+        time_t t = time(NULL);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        tm.tm_year += 1;
+        if (tm.tm_mon == 1 && tm.tm_mday == 29)
+            tm.tm_mday = 28;
+        strftime(max, sizeof max, "%Y-%m-%d", &tm);
+        if (strcmp(date, max) > 0)
+            fail(p, prefix, "effective_date",
+                 "%s is more than a year ahead: Gusto takes dates up to %s", max);
+    }
+    struct comp_violation v[4];
+    int n = comp_rules_check(flsa, unit, rate,
+                             json_is_true(json_object_get(obj, "adjust_for_minimum_wage")), v);
+    for (int i = 0; i < n; i++)
+        fail(p, prefix, v[i].field, "%s %s", v[i].why);
+}
+
 void input_check(const json_t *obj, enum part part, const char *prefix, bool creating,
                  struct input_problems *p)
 {
@@ -372,6 +420,8 @@ void input_check(const json_t *obj, enum part part, const char *prefix, bool cre
                 fail(p, prefix, "date_of_birth", "%s cannot be in the future%s", NULL);
         }
     }
+    if (part == PART_COMP)
+        comp_rules(obj, prefix, p);
     if (part == PART_WORK && creating && !json_object_get(obj, "location_uuid") &&
         !json_object_get(obj, "location"))
         fail(p, prefix, "location_uuid",

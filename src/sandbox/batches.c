@@ -319,12 +319,17 @@ static int write_person(sqlite3 *db, const char *company, const struct company_i
         char job_uuid[37];
         uuid_random(job_uuid);
         rc = jd ? store_job(db, job_uuid, emp, jd) : -1;
+        if (!rc && !comp) {
+            /* As POST /v1/employees/{id}/jobs: the $0 hourly compensation. */
+            uuid_random(uuid);
+            rc = store_stub_compensation(db, uuid, job_uuid, emp, jd);
+        }
         json_decref(jd);
         if (rc)
             return -1;
         if (comp) {
-            /* The first compensation starts on the hire date, as
-             * POST /jobs/{id}/compensations does. */
+            /* One compensation carrying the entry's pay from the hire date:
+             * the job's own compensation, set as onboarding does. */
             json_t *cd = json_pack("{s:O, s:O, s:O, s:b, s:[]}",
                                    "rate", json_object_get(comp, "rate"),
                                    "payment_unit", json_object_get(comp, "payment_unit"),

@@ -115,7 +115,12 @@ static const char SCHEMA[] =
     "CREATE INDEX IF NOT EXISTS bank_accounts_emp ON bank_accounts(employee_uuid, priority);"
     "CREATE TRIGGER IF NOT EXISTS bank_accounts_gone AFTER DELETE ON employees BEGIN"
     "  DELETE FROM bank_accounts WHERE employee_uuid=old.uuid; END;"
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    /* payrolls.c: how far each company's payrolls have run, and the
+     * compensations they were paid at. */
+    "CREATE TABLE IF NOT EXISTS payroll_runs("
+    "  company_uuid TEXT PRIMARY KEY, processed_through TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS processed_compensations(uuid TEXT PRIMARY KEY);";
 
 /* The database generation: it moves twice for every committed write, once
  * in SQLite's commit hook (before the commit) and once when the connection

@@ -149,7 +149,8 @@ int h_home_update(struct request *r)
     json_t *doc = store_load(r->db, "home_addresses", uuid, &rev);
     if (!doc)
         return reply_not_found(r);
-    if (check_version(r, uuid, rev) != 0) {
+    /* A stale version is a 422 here (docs/sandbox.md, "Stale versions"). */
+    if (check_version_as(r, uuid, rev, 422) != 0) {
         json_decref(doc);
         return 0;
     }
@@ -278,7 +279,7 @@ int h_work_update(struct request *r)
     db_bind_text(st, 1, uuid);
     long rev = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
-    if (check_version(r, uuid, rev) != 0)
+    if (check_version_as(r, uuid, rev, 422) != 0) /* as the home address's */
         return 0;
     struct errlist e = {0};
     validate_body(r, WORK_FIELDS, false, &e);

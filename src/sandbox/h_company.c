@@ -242,6 +242,11 @@ int h_location_get(struct request *r)
 /* Version check shared by every PUT: 422 without a version, 409 when stale. */
 int check_version(struct request *r, const char *uuid, long rev)
 {
+    return check_version_as(r, uuid, rev, 409);
+}
+
+int check_version_as(struct request *r, const char *uuid, long rev, int stale_status)
+{
     json_t *v = json_object_get(r->json, "version");
     if (!json_is_object(r->json))
         return reply_error(r, 422, "base", "invalid_attribute_value",
@@ -256,7 +261,7 @@ int check_version(struct request *r, const char *uuid, long rev)
     char cur[33];
     version_of(uuid, rev, cur);
     if (strcmp(cur, json_string_value(v)) != 0)
-        return reply_conflict(r), -1;
+        return reply_stale(r, stale_status), -1;
     return 0;
 }
 

@@ -1,7 +1,9 @@
-/* h_jobs.c - handlers for jobs and their effective-dated compensations.
+/* h_jobs.c - handlers for jobs and their effective-dated compensations,
+ * with Gusto's documented compensation rules (docs/sandbox.md).
  * Compensation fields are only visible with the compensations:read scope;
  * a write to a compensation moves the version of its job and employee. */
 #include "sandbox/sandbox.h"
+#include "shared/comprules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,9 +139,14 @@ int h_job_create(struct request *r)
     json_t *doc = json_pack("{s:b, s:n, s:n}", "two_percent_shareholder", 0,
                             "state_wc_covered", "state_wc_class_code");
     apply_fields(doc, r->json, JOB_FIELDS);
-    char uuid[37];
+    char uuid[37], comp[37];
     uuid_random(uuid);
     int rc = store_job(r->db, uuid, emp, doc);
+    /* Gusto creates the job's first compensation with it: non-exempt,
+     * hourly, $0, effective on the hire date; the pay is then set with
+     * PUT /v1/compensations/{uuid}. */
+    uuid_random(comp);
+    rc |= store_stub_compensation(r->db, comp, uuid, emp, doc);
     json_decref(doc);
     if (rc)
         return db_error(r);
@@ -169,7 +176,9 @@ int h_job_update(struct request *r)
     json_t *doc = store_load(r->db, "jobs", uuid, &rev);
     if (!doc)
         return reply_not_found(r);
-    if (check_version(r, uuid, rev) != 0) {
+    req_entity(r, "Job", uuid);
+    /* A stale version is a 422 here (docs/sandbox.md, "Stale versions"). */
+    if (check_version_as(r, uuid, rev, 422) != 0) {
         json_decref(doc);
         return 0;
     }
@@ -208,6 +217,21 @@ int h_job_delete(struct request *r)
     char emp[37];
     if (!job_owner(r, uuid, emp))
         return reply_not_found(r);
+    static const char *first = "SELECT uuid FROM jobs WHERE employee_uuid=? ORDER BY seq LIMIT 1";
+    sqlite3_stmt *q = db_stmt(r->db, first);
+    if (!q)
+        return db_error(r);
+    db_bind_text(q, 1, emp);
+    bool primary = sqlite3_step(q) == SQLITE_ROW && strcmp(db_col_text(q, 0), uuid) == 0;
+    sqlite3_reset(q);
+    if (primary) {
+        req_entity(r, "Job", uuid);
+        struct errlist e = {0};
+        errlist_add(&e, "base", "invalid_operation",
+                    "Cannot delete the employee's primary job; update its title and "
+                    "compensation instead");
+        return reply_errlist(r, &e);
+    }
     static const char *dels[] = {"DELETE FROM compensations WHERE job_uuid=?",
                                  "DELETE FROM jobs WHERE uuid=?"};
     for (int i = 0; i < 2; i++) {
@@ -243,15 +267,89 @@ static bool comp_date_taken(sqlite3 *db, const char *job, const char *date,
     return taken;
 }
 
-/* Owners are paid per paycheck (spec: "If the employee is an owner, rate
- * should be 'Paycheck'"). */
-static void owner_rule(const json_t *merged, struct errlist *e)
+/* ---- Gusto's compensation rules (docs/sandbox.md) ------------------------
+ * From the "Jobs & Compensations" behaviour reference in Gusto's
+ * embedded-react-sdk (docs/appendix/jobs-and-compensations.md, written
+ * against v2026-06-15), the spec's field descriptions and the 2026-12-01
+ * changelog. */
+
+/* The FLSA and payment-unit rules on a compensation as it would be
+ * (`merged`: the stored fields with the request's applied): those of
+ * shared/comprules.c, and minimum_wages named with the adjustment. */
+static void flsa_rules(const json_t *merged, struct errlist *e)
 {
     const char *flsa = json_string_value(json_object_get(merged, "flsa_status"));
     const char *unit = json_string_value(json_object_get(merged, "payment_unit"));
-    if (flsa && unit && strcmp(flsa, "Owner") == 0 && strcmp(unit, "Paycheck") != 0)
-        errlist_add(e, "payment_unit", "invalid_attribute_value",
-                    "payment_unit must be Paycheck when flsa_status is Owner");
+    const char *rate = json_string_value(json_object_get(merged, "rate"));
+    bool adjust = json_is_true(json_object_get(merged, "adjust_for_minimum_wage"));
+    if (rate && !valid_decimal(rate))
+        rate = NULL;
+    struct comp_violation v[4];
+    int n = comp_rules_check(flsa, unit, rate, adjust, v);
+    for (int i = 0; i < n; i++)
+        errlist_add(e, v[i].field, "invalid_attribute_value", "%s %s (flsa_status %s, %s "
+                    "per %s)", v[i].field, v[i].why, flsa ? flsa : "?", rate ? rate : "?",
+                    unit ? unit : "?");
+    if (adjust && flsa && strcmp(flsa, "Nonexempt") == 0 &&
+        json_array_size(json_object_get(merged, "minimum_wages")) == 0)
+        errlist_add(e, "minimum_wages", "invalid_attribute_value",
+                    "minimum_wages must name at least one minimum wage when "
+                    "adjust_for_minimum_wage is true");
+}
+
+static void employee_company(sqlite3 *db, const char *emp, char out[37])
+{
+    static const char *sql = "SELECT company_uuid FROM employees WHERE uuid=?";
+    out[0] = 0;
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return;
+    db_bind_text(st, 1, emp);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, 37, "%s", db_col_text(st, 0));
+    sqlite3_reset(st);
+}
+
+/* The same month and day a year on (28 February for the 29th). */
+static void one_year_after(const char *ymd, char out[11])
+{
+    int y = (ymd[0] - '0') * 1000 + (ymd[1] - '0') * 100 + (ymd[2] - '0') * 10 + (ymd[3] - '0');
+    bool leap_day = strcmp(ymd + 4, "-02-29") == 0;
+    snprintf(out, 11, "%04u-%.2s-%.2s", (unsigned)(y + 1) % 10000u, leap_day ? "02" : ymd + 5,
+             leap_day ? "28" : ymd + 8);
+}
+
+/* The earliest effective date a new compensation may have: the day after
+ * the last payroll run, or "" when the company has run none. */
+static void min_effective_date(sqlite3 *db, const char *emp, char out[11])
+{
+    char company[37], through[11];
+    out[0] = 0;
+    employee_company(db, emp, company);
+    if (payroll_through(db, company, through))
+        ymd_add_days(through, 1, out);
+}
+
+/* A compensation of the job dated after today (pending), into out. */
+static bool pending_comp(sqlite3 *db, const char *job, char uuid[37], char date[11])
+{
+    static const char *sql = "SELECT uuid, effective_date FROM compensations"
+                             " WHERE job_uuid=? AND effective_date>? ORDER BY effective_date"
+                             " LIMIT 1";
+    char today[11];
+    today_ymd(today);
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return false;
+    db_bind_text(st, 1, job);
+    db_bind_text(st, 2, today);
+    bool hit = sqlite3_step(st) == SQLITE_ROW;
+    if (hit) {
+        snprintf(uuid, 37, "%s", db_col_text(st, 0));
+        snprintf(date, 11, "%s", db_col_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return hit;
 }
 
 int h_comps_list(struct request *r)
@@ -301,30 +399,56 @@ int h_comp_create(struct request *r)
     char emp[37];
     if (!job_owner(r, job, emp))
         return reply_not_found(r);
+    req_entity(r, "Job", job);
     struct errlist e = {0};
     validate_body(r, COMP_FIELDS, true, &e);
     if (!e.errors)
-        owner_rule(r->json, &e);
-    /* The first compensation starts on the job's hire date; later ones today. */
-    char date[11] = "";
+        flsa_rules(r->json, &e);
+    /* The window: from the first day no payroll has run for (Gusto's
+     * minimum_effective_date) to a year from today; without a date, that
+     * first day (not before the hire date), or the hire date for a job
+     * with no compensation. */
+    char date[11] = "", min[11], today[11], max[11], hire[11] = "";
+    today_ymd(today);
+    one_year_after(today, max);
+    min_effective_date(r->db, emp, min);
+    long ncomps = 0;
+    static const char *q =
+        "SELECT json_extract(doc,'$.hire_date'),"
+        " (SELECT count(*) FROM compensations WHERE job_uuid=jobs.uuid)"
+        " FROM jobs WHERE uuid=?";
+    sqlite3_stmt *st = db_stmt(r->db, q);
+    if (st) {
+        db_bind_text(st, 1, job);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(hire, sizeof hire, "%s", db_col_text(st, 0));
+            ncomps = (long)sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+    }
     const char *d = json_string_value(json_object_get(r->json, "effective_date"));
     if (d) {
         snprintf(date, sizeof date, "%s", d);
+        if (!e.errors && *min && strcmp(d, min) < 0)
+            errlist_add(&e, "effective_date", "invalid_attribute_value",
+                        "effective_date %s is on or before a payroll already run; the "
+                        "earliest allowed is %s", d, min);
+        else if (!e.errors && strcmp(d, max) > 0)
+            errlist_add(&e, "effective_date", "invalid_attribute_value",
+                        "effective_date %s is more than a year ahead; the latest allowed "
+                        "is %s", d, max);
+    } else if (ncomps == 0 && valid_date(hire)) {
+        snprintf(date, sizeof date, "%s", hire);
     } else {
-        static const char *q =
-            "SELECT json_extract(doc,'$.hire_date'),"
-            " (SELECT count(*) FROM compensations WHERE job_uuid=jobs.uuid)"
-            " FROM jobs WHERE uuid=?";
-        sqlite3_stmt *st = db_stmt(r->db, q);
-        if (st) {
-            db_bind_text(st, 1, job);
-            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 1) == 0)
-                snprintf(date, sizeof date, "%s", db_col_text(st, 0));
-            sqlite3_reset(st);
-        }
-        if (!valid_date(date))
-            today_ymd(date);
+        snprintf(date, sizeof date, "%s", *min ? min : today);
+        if (valid_date(hire) && strcmp(hire, date) > 0)
+            snprintf(date, sizeof date, "%s", hire);
     }
+    char pu[37], pd[11];
+    if (!e.errors && pending_comp(r->db, job, pu, pd))
+        errlist_add(&e, "job_id", "invalid_operation",
+                    "the job already has a pending compensation (%s, effective %s); update "
+                    "or delete that one instead", pu, pd);
     if (!e.errors && comp_date_taken(r->db, job, date, NULL))
         errlist_add(&e, "effective_date", "invalid_attribute_value",
                     "effective_date %s already has a compensation for this job; update "
@@ -362,20 +486,45 @@ int h_comp_update(struct request *r)
     json_t *doc = store_load(r->db, "compensations", uuid, &rev);
     if (!doc)
         return reply_not_found(r);
-    if (check_version(r, uuid, rev) != 0) {
+    req_entity(r, "Compensation", uuid);
+    /* A stale version is a 422 here (docs/sandbox.md, "Stale versions"). */
+    if (check_version_as(r, uuid, rev, 422) != 0) {
         json_decref(doc);
         return 0;
     }
     struct errlist e = {0};
+    /* 2026-12-01: a compensation a payroll was paid at is history. */
+    if (req_version_ge(r, "2026-12-01") && comp_processed(r->db, uuid)) {
+        json_decref(doc);
+        errlist_add(&e, "base", "invalid_operation",
+                    "compensation %s has been processed on a payroll and cannot be "
+                    "changed; create a new compensation for the job (POST "
+                    "/v1/jobs/%s/compensations) with the date the change starts",
+                    uuid, job);
+        return reply_errlist(r, &e);
+    }
     validate_body(r, COMP_FIELDS, false, &e);
     const char *d = json_string_value(json_object_get(r->json, "effective_date"));
     if (!e.errors) {
         json_t *merged = json_deep_copy(doc);
         apply_fields(merged, r->json, COMP_FIELDS);
-        owner_rule(merged, &e);
+        flsa_rules(merged, &e);
         json_decref(merged);
     }
-    if (!e.errors && d && comp_date_taken(r->db, job, d, uuid))
+    char was[11] = "";
+    if (d)
+        stored_date(r->db, "SELECT effective_date FROM compensations WHERE uuid=?", uuid, was);
+    bool moved = d && strcmp(d, was) != 0;
+    char min[11];
+    /* 2026-12-01: the effective-date window holds for updates too. */
+    if (!e.errors && moved && req_version_ge(r, "2026-12-01")) {
+        min_effective_date(r->db, emp, min);
+        if (*min && strcmp(d, min) < 0)
+            errlist_add(&e, "effective_date", "invalid_attribute_value",
+                        "effective_date %s is on or before a payroll already run; the "
+                        "earliest allowed is %s", d, min);
+    }
+    if (!e.errors && moved && comp_date_taken(r->db, job, d, uuid))
         errlist_add(&e, "effective_date", "invalid_attribute_value",
                     "effective_date %s already has another compensation for this job", d);
     if (e.errors) {
@@ -396,6 +545,10 @@ int h_comp_delete(struct request *r)
     char job[37], emp[37];
     if (!comp_owner(r, uuid, job, emp))
         return reply_not_found(r);
+    if (comp_processed(r->db, uuid))
+        return reply_error(r, 422, "base", "invalid_operation",
+                           "Cannot delete a compensation that has been processed on a "
+                           "payroll");
     static const char *q = "SELECT count(*) FROM compensations WHERE job_uuid=?";
     sqlite3_stmt *st = db_stmt(r->db, q);
     if (!st)

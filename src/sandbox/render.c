@@ -366,6 +366,9 @@ json_t *render_job(sqlite3 *db, const char *uuid, const struct render_opts *o)
             put_str(j, "current_compensation_uuid", cc);
             json_decref(c);
         }
+    } else if (o->comp_scope) {
+        /* A job with no compensation (changelog, September 2026). */
+        json_object_set_new(j, "current_compensation_uuid", json_null());
     }
     json_t *tps = json_object_get(doc, "two_percent_shareholder");
     json_object_set_new(j, "two_percent_shareholder", json_boolean(json_is_true(tps)));

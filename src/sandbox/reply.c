@@ -72,12 +72,20 @@ int reply_missing_scope(struct request *r, const char *scope)
                                 "request", "category", "missing_oauth_scopes", "message", msg,
                                 "metadata", "missing_scope_name", scope));
 }
+#define STALE_MESSAGE "You are attempting to update a resource using an out-of-date version."
 
 int reply_conflict(struct request *r)
 {
-    return reply_error(r, 409, "base", "invalid_resource_version",
-                       "You are attempting to update a resource using an "
-                       "out-of-date version.");
+    return reply_error(r, 409, "base", "invalid_resource_version", STALE_MESSAGE);
+}
+
+int reply_stale(struct request *r, int status)
+{
+    if (status != 422)
+        return reply_conflict(r);
+    struct errlist e = {0};
+    errlist_add(&e, "base", "invalid_resource_version", STALE_MESSAGE);
+    return reply_errlist(r, &e);
 }
 
 void errlist_add(struct errlist *e, const char *key, const char *category,

@@ -79,6 +79,10 @@ static const struct route ROUTES[] = {
      RT_WRITE},
     {"GET", "/v1/employees/:/rehire", "employments:read", h_rehire_get, 0},
     {"POST", "/v1/employees/:/rehire", "employments:write", h_rehire_create, RT_WRITE},
+    /* Sandbox-only: the payrolls a company has run (payrolls.c). */
+    {"GET", "/sandbox/companies/:/payrolls", "companies:read", h_sandbox_payrolls_get, 0},
+    {"POST", "/sandbox/companies/:/payrolls", "companies:write", h_sandbox_payroll_run,
+     RT_WRITE},
     {"POST", "/v1/companies/:/people_batches", "people_batches:write", h_batch_create, RT_WRITE},
     {"GET", "/v1/people_batches/:", "people_batches:read", h_batch_get, 0},
     /* Webhooks: a system access token with the webhook_subscriptions scopes

@@ -104,6 +104,8 @@ void version_of(const char *uuid, long rev, char out[33]);
 void today_ymd(char out[11]);
 void now_iso8601(char out[40]);
 bool valid_date(const char *s);                 /* strict YYYY-MM-DD */
+/* out = ymd (a valid date) moved by days (negative: back). */
+void ymd_add_days(const char *ymd, int days, char out[11]);
 bool valid_uuid(const char *s);
 bool all_digits(const char *s, size_t n);
 uint64_t splitmix64(uint64_t *state);
@@ -202,6 +204,10 @@ int reply_not_found(struct request *r);
 int reply_missing_scope(struct request *r, const char *scope);
 int db_error(struct request *r); /* 500, for a failed statement */
 int reply_conflict(struct request *r);
+/* A stale `version`: 409 as reply_conflict(), or status 422 with the same
+ * error (Gusto's spec shows both; docs/sandbox.md says which endpoint
+ * answers which). */
+int reply_stale(struct request *r, int status);
 
 /* A list of field errors collected before replying with 422. */
 struct errlist {
@@ -400,10 +406,12 @@ int h_oauth_token(struct request *r);
 
 /* Shared handler helpers (h_company.c).  parse_paging returns false after
  * replying 422; *paginate is true when page or per was sent.
- * check_version returns -1 after replying 422 (no version) or 409 (stale). */
+ * check_version returns -1 after replying 422 (no version) or 409 (stale);
+ * check_version_as answers a stale version with stale_status (409 or 422). */
 bool parse_paging(struct request *r, long *page, long *per, bool *paginate);
 void paging_headers(struct request *r, long page, long per, long total);
 int check_version(struct request *r, const char *uuid, long rev);
+int check_version_as(struct request *r, const char *uuid, long rev, int stale_status);
 /* The rendering of each uuid a bound statement returns (first column). */
 json_t *render_each(sqlite3 *db, sqlite3_stmt *st, json_t *(*render)(sqlite3 *, const char *));
 
@@ -421,6 +429,10 @@ int store_work_address(sqlite3 *db, const char *uuid, const char *emp,
 int store_job(sqlite3 *db, const char *uuid, const char *emp, const json_t *doc);
 int store_compensation(sqlite3 *db, const char *uuid, const char *job, const char *emp,
                        const char *effective_date, const json_t *doc);
+/* The compensation Gusto creates with a job: Nonexempt, Hour, "0.00",
+ * effective on the job's hire_date (job_doc), with its title. */
+int store_stub_compensation(sqlite3 *db, const char *uuid, const char *job, const char *emp,
+                            const json_t *job_doc);
 int store_time_off(sqlite3 *db, const char *emp, const char *policy, const char *type,
                    const char *event_type, const char *desc, const char *when,
                    const char *balance, const char *change);
@@ -541,6 +553,22 @@ void webhook_emit(const char *entity_type, const char *event_type, const char *c
                   const char *entity_uuid);
 /* people_batch.completed or .failed for a finished batch. */
 void webhook_batch_finished(sqlite3 *db, const char *batch_uuid, const char *company);
+
+/* ---- payrolls that have run (payrolls.c) ----------------------------- */
+
+/* The last day the company's payrolls have run through, into out: false
+ * (out "") when none has run. */
+bool payroll_through(sqlite3 *db, const char *company, char out[11]);
+/* True when a payroll that has run was paid at this compensation. */
+bool comp_processed(sqlite3 *db, const char *comp_uuid);
+/* Record that the company's payrolls have run through `through` (a valid
+ * date): every compensation of its employees in effect by then is processed.
+ * Returns how many were newly marked, or -1 on a database error. */
+long payroll_run(sqlite3 *db, const char *company, const char *through);
+/* The day the seed's payrolls ran through: the last day of last month. */
+void payroll_seed_through(char out[11]);
+int h_sandbox_payrolls_get(struct request *r);
+int h_sandbox_payroll_run(struct request *r);
 
 /* ---- seed data (seed.c) --------------------------------------------- */
 

@@ -57,29 +57,6 @@ static const struct { const char *street, *city, *state, *zip; } HOMES[] = {
     {"742 Evergreen Terrace", "Springfield", "IL", "62704"},
 };
 
-static int ymd_part(const char *ymd, int off, int n);
-
-static void add_days(const char *ymd, int days, char out[11])
-{
-    struct tm tm = {0};
-    tm.tm_year = ymd_part(ymd, 0, 4) - 1900;
-    tm.tm_mon = ymd_part(ymd, 5, 2) - 1;
-    tm.tm_mday = ymd_part(ymd, 8, 2) + days;
-    tm.tm_hour = 12;
-    time_t t = timegm(&tm);
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-/* Parse n digits at ymd[off]; the input is always a valid date here. */
-static int ymd_part(const char *ymd, int off, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++)
-        v = v * 10 + (ymd[off + i] - '0');
-    return v;
-}
-
 static void fmt_hours(long hundredths, char out[24])
 {
     if (hundredths % 100 == 0)
@@ -291,7 +268,7 @@ static int seed_person(sqlite3 *db, uint64_t *rng, const struct person *p, char 
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
     for (char *c = work_email; *c; c++)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-    add_days("1970-01-01", 365 * 10 + (p->idx * 211) % 9000, dob);
+    ymd_add_days("1970-01-01", 365 * 10 + (p->idx * 211) % 9000, dob);
     snprintf(phone, sizeof phone, "415555%04u", (unsigned)p->idx % 10000u);
     snprintf(ssn, sizeof ssn, "9%08d", p->idx);
     snprintf(code, sizeof code, "%.6s", uuid);
@@ -338,7 +315,7 @@ static int seed_person(sqlite3 *db, uint64_t *rng, const struct person *p, char 
     if (p->history) {
         /* A raise a year after hire. */
         char raise_on[11];
-        add_days(p->hire, 365, raise_on);
+        ymd_add_days(p->hire, 365, raise_on);
         if (p->hourly)
             snprintf(rate, sizeof rate, "%d.00", 25 + p->idx % 15);
         else
@@ -361,7 +338,7 @@ static int seed_person(sqlite3 *db, uint64_t *rng, const struct person *p, char 
         rc |= store_home_address(db, home2, uuid, p->hire, old);
         json_decref(old);
         char moved[11];
-        add_days(p->hire, 500, moved);
+        ymd_add_days(p->hire, 500, moved);
         rc |= store_home_address(db, home, uuid, moved, hd);
     } else {
         rc |= store_home_address(db, home, uuid, p->hire, hd);
@@ -383,11 +360,11 @@ static int seed_person(sqlite3 *db, uint64_t *rng, const struct person *p, char 
         long vac = 0, sick = 0;
         char day[11], bal[24], chg[24], today[11], start[11];
         today_ymd(today);
-        add_days(today, -190, start);
+        ymd_add_days(today, -190, start);
         if (strcmp(p->hire, start) > 0)
             snprintf(start, sizeof start, "%s", p->hire);
         for (int m = 1; m <= 6; m++) {
-            add_days(start, 30 * m, day);
+            ymd_add_days(start, 30 * m, day);
             if (strcmp(day, today) > 0)
                 break;
             snprintf(when, sizeof when, "%sT00:00:00.000-08:00", day);
@@ -444,7 +421,7 @@ int seed_demo(sqlite3 *db)
         p.last = LAST[(i * 7) % 50];
         p.idx = i;
         char hire[11], term[11];
-        add_days("2018-01-15", i * 37, hire);
+        ymd_add_days("2018-01-15", i * 37, hire);
         p.hire = hire;
         p.dept = i % 5;
         p.manager = i >= 5 && managers[p.dept][0] ? managers[p.dept] : NULL;
@@ -453,10 +430,10 @@ int seed_demo(sqlite3 *db)
         p.history = i % 4 == 1;
         p.time_off = true;
         if (i == 43 || i == 44) {
-            add_days(today, -(40 + i), term);
+            ymd_add_days(today, -(40 + i), term);
             p.terminate_on = term;
         } else if (i == 45) {
-            add_days(today, 30, term); /* scheduled: not yet terminated */
+            ymd_add_days(today, 30, term); /* scheduled: not yet terminated */
             p.terminate_on = term;
         }
         char uuid[37];
@@ -477,6 +454,12 @@ int seed_demo(sqlite3 *db)
         char uuid[37];
         rc |= seed_person(db, &rng, &p, uuid);
     }
+    /* Both companies have run payroll through the end of last month, at
+     * the compensations then in effect (payrolls.c). */
+    char through[11];
+    payroll_seed_through(through);
+    rc |= payroll_run(db, SB_DEMO_COMPANY, through) < 0;
+    rc |= payroll_run(db, SB_OTHER_COMPANY, through) < 0;
     return rc;
 }
 
@@ -496,7 +479,7 @@ int seed_employees(sqlite3 *db, long n)
         p.last = LAST[(i / 50) % 50];
         p.idx = (int)(100000 + i);
         char hire[11];
-        add_days("2015-01-05", (int)(i % 3000), hire);
+        ymd_add_days("2015-01-05", (int)(i % 3000), hire);
         p.hire = hire;
         p.dept = (int)(i % 5);
         p.onboarded = true;
@@ -504,5 +487,8 @@ int seed_employees(sqlite3 *db, long n)
         char uuid[37];
         rc |= seed_person(db, &rng, &p, uuid);
     }
+    char through[11];
+    payroll_seed_through(through);
+    rc |= payroll_run(db, SB_DEMO_COMPANY, through) < 0;
     return rc;
 }

@@ -342,3 +342,20 @@ int store_update_dated(sqlite3 *db, enum dated_table t, const char *uuid, json_t
     free(text);
     return rc == SQLITE_DONE ? 1 : -1;
 }
+
+int store_stub_compensation(sqlite3 *db, const char *uuid, const char *job, const char *emp,
+                            const json_t *job_doc)
+{
+    const char *hire = json_string_value(json_object_get(job_doc, "hire_date"));
+    json_t *title = json_object_get(job_doc, "title");
+    json_t *cd = json_pack("{s:s, s:s, s:s, s:b, s:[]}", "rate", "0.00", "payment_unit", "Hour",
+                           "flsa_status", "Nonexempt", "adjust_for_minimum_wage", 0,
+                           "minimum_wages");
+    if (!cd || !hire)
+        return json_decref(cd), -1;
+    if (json_is_string(title))
+        json_object_set(cd, "title", title);
+    int rc = store_compensation(db, uuid, job, emp, hire, cd);
+    json_decref(cd);
+    return rc;
+}

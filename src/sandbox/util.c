@@ -162,3 +162,24 @@ void sha256_hex(const char *s, char out[65])
     for (unsigned i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
+
+/* Parse n digits at ymd[off]; the caller passes a valid date. */
+static int ymd_part(const char *ymd, int off, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++)
+        v = v * 10 + (ymd[off + i] - '0');
+    return v;
+}
+
+void ymd_add_days(const char *ymd, int days, char out[11])
+{
+    struct tm tm = {0};
+    tm.tm_year = ymd_part(ymd, 0, 4) - 1900;
+    tm.tm_mon = ymd_part(ymd, 5, 2) - 1;
+    tm.tm_mday = ymd_part(ymd, 8, 2) + days;
+    tm.tm_hour = 12;
+    time_t t = timegm(&tm);
+    gmtime_r(&t, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}

@@ -168,6 +168,7 @@ static char *payload_text(struct action_ctx *x, const char *inner)
     json_t *copy = json_is_object(src) ? json_deep_copy(src) : json_deep_copy(x->input);
     json_object_del(copy, "connection");
     json_object_del(copy, "employee_uuid");
+    json_object_del(copy, "correct_compensation"); /* update-employee's option */
     char *t = json_dumps(copy, JSON_COMPACT);
     json_decref(copy);
     return t;
@@ -256,9 +257,14 @@ static void a_update(struct action_ctx *x, gusto_client *c)
     char *text = payload_text(x, "changes");
     char *result = NULL;
     gusto_error e;
+    /* A pay change is a new compensation; correct_compensation: true
+     * corrects the current one in place instead. */
+    unsigned flags = json_is_true(json_object_get(x->input, "correct_compensation"))
+                         ? GUSTO_UPDATE_CORRECT_PAY : 0;
     gusto_code code = !text ? GUSTO_ENOMEM
-                      : input_ok(x, text, 1) ? gusto_employee_update(c, uuid, text, &result, &e)
-                                             : GUSTO_EINVAL;
+                      : input_ok(x, text, 1)
+                          ? gusto_employee_update_ex(c, uuid, text, flags, &result, &e)
+                          : GUSTO_EINVAL;
     if (text) {
         explicit_bzero(text, strlen(text));
         free(text);
@@ -404,7 +410,7 @@ static void a_batch_get(struct action_ctx *x, gusto_client *c)
 #define S_UUID "{\"type\":\"string\",\"pattern\":\"^[0-9a-f-]{36}$\"}"
 #define S_CONN "\"connection\":{\"type\":\"string\",\"description\":\"stored connection; or the X-Gusto-Connection header\"}"
 #define S_ADDR "{\"type\":\"object\",\"properties\":{\"street_1\":{\"type\":\"string\"},\"street_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"zip\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\",\"format\":\"date\"}}}"
-#define S_EMPFIELDS "\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"middle_initial\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"work_email\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"ssn\":{\"type\":\"string\",\"writeOnly\":true},\"home_address\":" S_ADDR ",\"work_address\":{\"type\":\"object\",\"properties\":{\"location_uuid\":{\"type\":\"string\"},\"location\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\"}}},\"job\":{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\"},\"hire_date\":{\"type\":\"string\",\"format\":\"date\"}}},\"compensation\":{\"type\":\"object\",\"properties\":{\"rate\":{\"type\":\"string\"},\"payment_unit\":{\"type\":\"string\"},\"flsa_status\":{\"type\":\"string\"}}}"
+#define S_EMPFIELDS "\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"middle_initial\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"work_email\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"ssn\":{\"type\":\"string\",\"writeOnly\":true},\"home_address\":" S_ADDR ",\"work_address\":{\"type\":\"object\",\"properties\":{\"location_uuid\":{\"type\":\"string\"},\"location\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\"}}},\"job\":{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\"},\"hire_date\":{\"type\":\"string\",\"format\":\"date\"}}},\"compensation\":{\"type\":\"object\",\"properties\":{\"rate\":{\"type\":\"string\"},\"payment_unit\":{\"type\":\"string\"},\"flsa_status\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\",\"format\":\"date\"}}}"
 #define S_ERR "{\"type\":\"object\",\"required\":[\"ok\",\"error\"],\"properties\":{\"ok\":{\"const\":false},\"error\":{\"type\":\"object\",\"required\":[\"code\",\"message\"],\"properties\":{\"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},\"details\":{\"type\":\"object\"},\"request_id\":{\"type\":[\"string\",\"null\"]},\"hint\":{\"type\":[\"string\",\"null\"]}}}}}"
 #define S_OK(data) "{\"type\":\"object\",\"required\":[\"ok\",\"data\"],\"properties\":{\"ok\":{\"const\":true},\"data\":" data "}}"
 #define S_EMP "{\"type\":\"object\",\"properties\":{\"uuid\":" S_UUID ",\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"version\":{\"type\":\"string\"},\"current_home_address\":{\"type\":[\"object\",\"null\"]},\"current_work_address\":{\"type\":[\"object\",\"null\"]},\"jobs\":{\"type\":\"array\"}}}"
@@ -433,7 +439,7 @@ static const struct action ACTIONS[] = {
      "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID "}}",
      S_OK(S_EMP), "200 400 404 502 504"},
     {"update-employee", "Change an employee and its nested parts (versions handled).", a_update,
-     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"changes\":{\"type\":\"object\",\"properties\":{" S_EMPFIELDS "}}," S_EMPFIELDS "}}",
+     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"correct_compensation\":{\"type\":\"boolean\",\"description\":\"true: correct the current compensation in place; default: a pay change is a new compensation from its effective_date\"},\"changes\":{\"type\":\"object\",\"properties\":{" S_EMPFIELDS "}}," S_EMPFIELDS "}}",
      S_OK(S_EMP), "200 400 404 409 422 502 504"},
     {"get-time-off-activities", "Time-off activities and balances of an employee.", a_time_off,
      "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"type\":{\"enum\":[\"vacation\",\"sick\",\"all\"]}}}",

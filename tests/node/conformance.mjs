@@ -601,7 +601,8 @@ async function scenario() {
       const hu = await call("home_addresses.update", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: ha.version, street_2: "Apt 5", zip: "73344" }, expect: 200 });
       check("home_addresses.update: street_2 changed and version bumped",
         hu.body && hu.body.street_2 === "Apt 5" && hu.body.zip === "73344" && hu.body.version !== ha.version, () => JSON.stringify(hu.body));
-      const hs = await call("home_addresses.update stale version", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: ha.version, city: "Dallas" }, expect: 409 });
+      // A stale version is a 422 on addresses, jobs and compensations: the spec lists no 409 there (docs/sandbox.md, "Stale versions").
+      const hs = await call("home_addresses.update stale version", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: ha.version, city: "Dallas" }, expect: 422 });
       expectError("home_addresses.update stale version", hs, { category: "invalid_resource_version" });
       await call("home_addresses.update invalid zip", "PUT", `/v1/home_addresses/${ha.uuid}`, { body: { version: hu.body && hu.body.version, zip: "12" }, expect: 422 });
       if (hu.body) await noopPut("home_addresses.update", `/v1/home_addresses/${ha.uuid}`, hu.body, ["street_2", "zip"]);
@@ -651,7 +652,7 @@ async function scenario() {
         const wu = await call("work_addresses.update", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wa.version, effective_date: f2 }, expect: 200 });
         check("work_addresses.update: effective_date changed and version bumped",
           wu.body && wu.body.effective_date === f2 && wu.body.version !== wa.version, () => JSON.stringify(wu.body));
-        const ws = await call("work_addresses.update stale version", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wa.version, effective_date: future }, expect: 409 });
+        const ws = await call("work_addresses.update stale version", "PUT", `/v1/work_addresses/${wa.uuid}`, { body: { version: wa.version, effective_date: future }, expect: 422 });
         expectError("work_addresses.update stale version", ws, { category: "invalid_resource_version" });
         if (wu.body) {
           const nw = await noopPut("work_addresses.update", `/v1/work_addresses/${wa.uuid}`, wu.body, ["effective_date", "location_uuid"]);
@@ -718,7 +719,7 @@ async function scenario() {
         () => JSON.stringify(eg.body && eg.body.jobs).slice(0, 300));
       check("employees: version changes when a child job changes (version covers child objects)",
         eg.body && eg.body.version !== emp.version, () => `employee version still ${emp.version}`);
-      const js = await call("jobs.update stale version", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: job.version, title: "Stale" }, expect: 409 });
+      const js = await call("jobs.update stale version", "PUT", `/v1/jobs/${job.uuid}`, { body: { version: job.version, title: "Stale" }, expect: 422 });
       expectError("jobs.update stale version", js, { category: "invalid_resource_version" });
       if (ju.body) {
         const nj = await noopPut("jobs.update", `/v1/jobs/${job.uuid}`, ju.body, ["title", "hire_date"]);
@@ -759,7 +760,7 @@ async function scenario() {
         const cu = await call("compensations.update", "PUT", `/v1/compensations/${comp.uuid}`, { body: { version: comp.version, rate: "32.50" }, expect: 200 });
         check("compensations.update: rate changed and version bumped", cu.body && cu.body.rate === "32.50" && cu.body.version !== comp.version,
           () => JSON.stringify(cu.body));
-        const cs = await call("compensations.update stale version", "PUT", `/v1/compensations/${comp.uuid}`, { body: { version: comp.version, rate: "1.00" }, expect: 409 });
+        const cs = await call("compensations.update stale version", "PUT", `/v1/compensations/${comp.uuid}`, { body: { version: comp.version, rate: "1.00" }, expect: 422 });
         expectError("compensations.update stale version", cs, { category: "invalid_resource_version" });
         if (cu.body) {
           const nc = await noopPut("compensations.update", `/v1/compensations/${comp.uuid}`, cu.body, ["rate", "payment_unit", "flsa_status"]);

@@ -204,8 +204,9 @@ async function scenario(base) {
       await step("employeeAddresses.update (home): street2 changes, version bumps", () => gusto.employeeAddresses.update({
         homeAddressUuid: ha.uuid, requestBody: { version: ha.version, street2: "Unit 9" },
       }), (r) => (r.employeeAddress && r.employeeAddress.street2 === "Unit 9" && r.employeeAddress.version !== ha.version ? true : JSON.stringify(r.employeeAddress)));
-      await stepThrows("employeeAddresses.update (home) stale version -> 409",
-        () => gusto.employeeAddresses.update({ homeAddressUuid: ha.uuid, requestBody: { version: ha.version, street2: "Stale" } }), 409);
+      // A stale version is a 422 on addresses, jobs and compensations (docs/sandbox.md, "Stale versions").
+      await stepThrows("employeeAddresses.update (home) stale version -> 422",
+        () => gusto.employeeAddresses.update({ homeAddressUuid: ha.uuid, requestBody: { version: ha.version, street2: "Stale" } }), 422);
       await step("employeeAddresses.delete (home)", () => gusto.employeeAddresses.delete({ homeAddressUuid: ha.uuid }), () => true);
     }
 
@@ -267,7 +268,12 @@ async function scenario(base) {
     const hire = todayYMD(0);
     const jc = await step("jobsAndCompensations.createJob", () => gusto.jobsAndCompensations.createJob({
       employeeId: emp.uuid, jobsCreateRequestBody: { title: "SDK Engineer", hireDate: hire },
-    }), (r) => (r.job && r.job.title === "SDK Engineer" && r.job.hireDate === hire && r.job.version ? true : JSON.stringify(r.job).slice(0, 300)));
+    }), (r) => (r.job && r.job.title === "SDK Engineer" && r.job.hireDate === hire && r.job.version &&
+      // Gusto's flow: the job comes with a $0 hourly compensation from the hire date.
+      Array.isArray(r.job.compensations) && r.job.compensations.length === 1 &&
+      r.job.compensations[0].paymentUnit === "Hour" && r.job.compensations[0].flsaStatus === "Nonexempt" &&
+      r.job.compensations[0].effectiveDate === hire && r.job.currentCompensationUuid === r.job.compensations[0].uuid
+      ? true : JSON.stringify(r.job).slice(0, 400)));
     const job = jc && jc.job;
     if (job) {
       await step("jobsAndCompensations.getJobs (new employee)", () => gusto.jobsAndCompensations.getJobs({ employeeId: emp.uuid }),
@@ -278,12 +284,16 @@ async function scenario(base) {
         jobId: job.uuid, jobsUpdateRequestBody: { version: job.version, title: "Staff SDK Engineer" },
       }), (r) => (r.job && r.job.title === "Staff SDK Engineer" && r.job.version !== job.version ? true : JSON.stringify(r.job).slice(0, 300)));
       void ju;
-      await stepThrows("jobsAndCompensations.update stale version -> 409",
-        () => gusto.jobsAndCompensations.update({ jobId: job.uuid, jobsUpdateRequestBody: { version: job.version, title: "Stale" } }), 409);
+      await stepThrows("jobsAndCompensations.update stale version -> 422",
+        () => gusto.jobsAndCompensations.update({ jobId: job.uuid, jobsUpdateRequestBody: { version: job.version, title: "Stale" } }), 422);
 
-      await step("jobsAndCompensations.createCompensation (base, at hire date)", () => gusto.jobsAndCompensations.createCompensation({
-        jobId: job.uuid, compensationsRequestBody: { rate: "80000.00", paymentUnit: "Year", flsaStatus: "Exempt", effectiveDate: hire },
-      }), (r) => (r.compensation && r.compensation.effectiveDate === hire ? true : JSON.stringify(r.compensation)));
+      // Onboarding sets the pay of the job's own compensation (PUT), as Gusto's guide does.
+      const stub = job.compensations && job.compensations[0];
+      if (stub) {
+        await step("jobsAndCompensations.updateCompensation (the job's own, at hire date)", () => gusto.jobsAndCompensations.updateCompensation({
+          compensationId: stub.uuid, compensationsUpdateRequestBody: { version: stub.version, rate: "80000.00", paymentUnit: "Year", flsaStatus: "Exempt" },
+        }), (r) => (r.compensation && r.compensation.effectiveDate === hire && r.compensation.rate === "80000.00" ? true : JSON.stringify(r.compensation)));
+      }
       const eff = todayYMD(45);
       const cc = await step("jobsAndCompensations.createCompensation", () => gusto.jobsAndCompensations.createCompensation({
         jobId: job.uuid, compensationsRequestBody: { rate: "85000.00", paymentUnit: "Year", flsaStatus: "Exempt", effectiveDate: eff },
@@ -297,8 +307,8 @@ async function scenario(base) {
         await step("jobsAndCompensations.updateCompensation: rate changes, version bumps", () => gusto.jobsAndCompensations.updateCompensation({
           compensationId: comp.uuid, compensationsUpdateRequestBody: { version: comp.version, rate: "90000.00" },
         }), (r) => (r.compensation && r.compensation.rate === "90000.00" && r.compensation.version !== comp.version ? true : JSON.stringify(r.compensation)));
-        await stepThrows("jobsAndCompensations.updateCompensation stale version -> 409",
-          () => gusto.jobsAndCompensations.updateCompensation({ compensationId: comp.uuid, compensationsUpdateRequestBody: { version: comp.version, rate: "1.00" } }), 409);
+        await stepThrows("jobsAndCompensations.updateCompensation stale version -> 422",
+          () => gusto.jobsAndCompensations.updateCompensation({ compensationId: comp.uuid, compensationsUpdateRequestBody: { version: comp.version, rate: "1.00" } }), 422);
         await step("jobsAndCompensations.deleteCompensation", () => gusto.jobsAndCompensations.deleteCompensation({ compensationId: comp.uuid }), () => true);
       }
       await stepThrows("jobsAndCompensations.getJob unknown -> 404", () => gusto.jobsAndCompensations.getJob({ jobId: NO_SUCH }), 404, "NotFoundErrorObject");
