@@ -412,5 +412,53 @@ check "webhook_url set: the subscription at this URL is verified, the other pend
     'grep -q "PUT /v1/webhook_subscriptions/$X/verify 200" "$T/sb.out.err" && ! grep -q "/v1/webhook_subscriptions/$Y/verify" "$T/sb.out.err" && [ "$(curl -s -H "Authorization: Bearer $SYS" "$sb_url/v1/webhook_subscriptions/$Y" | jq -r .status)" = pending ]' \
     "X=$X Y=$Y $(grep "webhook_subscriptions/.*/verify" "$T/sb.out.err" | tail -4)"
 
+# ---- the API version of serve's calls (--api-version, GUSTO_API_VERSION, "api_version")
+# A sandbox dated 2026-03-01 serves versions up to 2026-02-01 only: serve's
+# default (2026-12-01) gets Gusto's 406 there, a serve pinned to 2026-02-01 is
+# served, and a retired version stops serve before it listens.
+
+start_sandbox "$T/sbv.out" --seed demo --token tokV --rate-limit 0 --today 2026-03-01
+# GUSTO_TODAY pins the client's calendar too, so this holds after 2026-02-01's sunset.
+export GUSTO_TODAY=2026-12-03
+GUSTO_ACCESS_TOKEN=tokV "$GUSTO" --api-version 2026-02-01 serve connections add vco \
+    --base-url "$sb_url" --json >"$T/cv" 2>&1
+check "connections add sends the pinned version" '[ "$(jq -r .ok "$T/cv")" = true ]' "$(cat "$T/cv")"
+printf '{"port": 0, "db": "%s/serve-v.db", "audit_log": "%s/audit-v.jsonl"}\n' "$T" "$T" \
+    >"$T/serve-v.json"
+"$GUSTO" serve keys add vee --grant vco --config "$T/serve-v.json" --json >"$T/kv" 2>&1
+KV=$(jq -r .data.key "$T/kv")
+# serve_v ARGS...: serve on serve-v.json; sets S and sv_pid
+serve_v() {
+    "$GUSTO" "$@" serve --config "$T/serve-v.json" >"$T/serve-v.out" 2>"$T/serve-v.err" &
+    sv_pid=$!
+    pids="$pids $sv_pid"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^listening on' "$T/serve-v.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    S=$(sed -n 's/^listening on //p' "$T/serve-v.out")
+}
+serve_v
+act "$KV" list-employees '{}'
+check "serve's default version (2026-12-01) is sent: a sandbox dated 2026-03-01 answers 406" \
+    '[ "$(j .ok)" = false ] && [ "$(j .error.details.http_status)" = 406 ]' "$code $(head -c 400 "$T/r.json")"
+kill "$sv_pid" 2>/dev/null; wait "$sv_pid" 2>/dev/null
+serve_v --api-version 2026-02-01
+act "$KV" list-employees '{}'
+check "serve --api-version 2026-02-01 is sent and served (positive control)" \
+    '[ "$code" = 200 ] && [ "$(j ".data|length")" -gt 40 ]' "$code $(head -c 400 "$T/r.json")"
+check "a deprecated version warns once on serve's stderr" \
+    '[ "$(grep -c "warning: Gusto API version 2026-02-01" "$T/serve-v.err")" = 1 ]' "$(cat "$T/serve-v.err")"
+kill "$sv_pid" 2>/dev/null; wait "$sv_pid" 2>/dev/null
+GUSTO_API_VERSION=2025-06-15 "$GUSTO" serve --config "$T/serve-v.json" --json \
+    >"$T/serve-v.out" 2>"$T/serve-v.err" </dev/null &
+rp=$!
+i=0
+while [ $i -lt 100 ] && kill -0 "$rp" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+wait "$rp" 2>/dev/null
+rc=$?
+check "GUSTO_API_VERSION=2025-06-15 (retired): serve exits 2 naming api_version, never listens" \
+    '[ "$rc" = 2 ] && ! grep -q "^listening" "$T/serve-v.out" && grep -q api_version "$T/serve-v.out" "$T/serve-v.err"' \
+    "rc=$rc $(cat "$T/serve-v.out" "$T/serve-v.err" | head -c 600)"
+unset GUSTO_TODAY
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

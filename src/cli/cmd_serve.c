@@ -17,6 +17,23 @@ static int load(struct cli *cli, const char *config, struct serve_config *c)
         return out_fail(cli, EXIT_USAGE, "usage", err, "config", NULL);
     if (cli->store)
         snprintf(c->store, sizeof c->store, "%s", cli->store);
+    if (cli->api_version) /* --api-version, else GUSTO_API_VERSION: over the file */
+        snprintf(c->api_version, sizeof c->api_version, "%s", cli->api_version);
+    return 0;
+}
+
+/* The API version serve's clients will send, checked before serve listens:
+ * an unknown or retired one is refused (exit 2), a deprecated one warned. */
+static int check_version(struct cli *cli, const struct serve_config *c)
+{
+    gusto_options o = {0};
+    serve_client_options(c, &o);
+    gusto_error err;
+    gusto_client *gc = gusto_client_new(&o, &err);
+    if (!gc)
+        return cli_client_failed(cli, &err, false, true);
+    cli_version_warning(cli, gc);
+    gusto_client_free(gc);
     return 0;
 }
 
@@ -117,6 +134,7 @@ static int connections(struct cli *cli, int argc, char **argv)
     gusto_error e;
     if (!company) {
         gusto_options o = {.base_url = base, .access_token = cli->token};
+        cli_client_options(cli, &o);
         gusto_client *c = gusto_client_new(&o, &e);
         const char *cu = NULL;
         if (!c || gusto_company_uuid(c, &cu, &e) != GUSTO_OK) {
@@ -179,5 +197,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         snprintf(c.bind, sizeof c.bind, "%s", bind);
     if (cli->quiet)
         c.quiet = true;
+    if ((rc = check_version(cli, &c)) != 0)
+        return rc;
     return serve_run(&c);
 }

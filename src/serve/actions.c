@@ -92,10 +92,10 @@ static gusto_client *client_for(struct action_ctx *x)
     gusto_options o = {
         .connection = x->connection,
         .store_path = x->cfg->store[0] ? x->cfg->store : NULL,
-        .timeout_ms = x->cfg->timeout_ms,
         .on_wait = on_wait,
         .wait_userdata = x,
     };
+    serve_client_options(x->cfg, &o);
     gusto_error e;
     gusto_client *c = gusto_client_new(&o, &e);
     if (!c)

@@ -27,6 +27,10 @@ struct serve_config {
     char client_secret[256];     /* GUSTO_SERVE_CLIENT_SECRET (or "client_secret") */
     char gusto_base_url[256];    /* "gusto_base_url": where to get the system token; ""
                                     = webhook_connection's, else Gusto Demo */
+    char api_version[16];        /* "api_version"; GUSTO_API_VERSION; --api-version: the
+                                    X-Gusto-API-Version of every call; "" = the library's
+                                    default (GUSTO_API_VERSION) */
+    char today[11];              /* GUSTO_TODAY (a testing aid): the version checks' date */
     long grace_ms;               /* "shutdown_grace_ms" (default 20000) */
     long timeout_ms;             /* "gusto_timeout_ms" per Gusto request (default 8000) */
     bool quiet;                  /* no request-log lines */
@@ -34,6 +38,9 @@ struct serve_config {
 
 /* Load defaults, the file (path may be NULL) and the environment.  0, or -1
  * with a message in err. */
+/* The options every Gusto client of serve shares (API version, its date,
+ * timeout), set into o; the rest of o is left as it is. */
+void serve_client_options(const struct serve_config *c, gusto_options *o);
 int serve_config_load(struct serve_config *c, const char *path, char *err, size_t errlen);
 
 /* Run until SIGINT/SIGTERM, then finish the calls in flight.  Prints

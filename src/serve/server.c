@@ -60,6 +60,7 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
                  json_object_get(j, "client_secret"));
         copy_str(c->gusto_base_url, sizeof c->gusto_base_url,
                  json_object_get(j, "gusto_base_url"));
+        copy_str(c->api_version, sizeof c->api_version, json_object_get(j, "api_version"));
         if (json_is_boolean(json_object_get(j, "auto_verify")))
             c->auto_verify = json_is_true(json_object_get(j, "auto_verify"));
         if (json_is_integer(json_object_get(j, "shutdown_grace_ms")))
@@ -92,6 +93,10 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
         snprintf(c->client_id, sizeof c->client_id, "%s", v);
     if ((v = getenv("GUSTO_SERVE_CLIENT_SECRET")) && *v)
         snprintf(c->client_secret, sizeof c->client_secret, "%s", v);
+    if ((v = getenv("GUSTO_API_VERSION")) && *v)
+        snprintf(c->api_version, sizeof c->api_version, "%s", v);
+    if ((v = getenv("GUSTO_TODAY")) && *v)
+        snprintf(c->today, sizeof c->today, "%s", v);
     if ((v = getenv("GUSTO_SERVE_MIRROR")) && *v)
         snprintf(c->mirror, sizeof c->mirror, "%s", v);
     if (!c->store[0] && (v = getenv("GUSTO_STORE")) && *v)
@@ -105,6 +110,13 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
     if (!c->audit_log[0])
         snprintf(c->audit_log, sizeof c->audit_log, "%.490s.audit.jsonl", c->db);
     return 0;
+}
+
+void serve_client_options(const struct serve_config *c, gusto_options *o)
+{
+    o->api_version = c->api_version[0] ? c->api_version : NULL;
+    o->today = c->today[0] ? c->today : NULL;
+    o->timeout_ms = c->timeout_ms;
 }
 
 /* ---- metrics ---------------------------------------------------------- */

@@ -120,15 +120,16 @@ static gusto_client *subs_client(const char *conn, char *why, size_t cap)
             snprintf(why, cap, "no system access token from %.200s: %.300s", base, e.message);
             return NULL;
         }
-        gusto_options o = {.base_url = base, .access_token = t.access_token,
-                           .timeout_ms = wcfg->timeout_ms};
+        gusto_options o = {.base_url = base, .access_token = t.access_token};
+        serve_client_options(wcfg, &o);
         gusto_client *c = gusto_client_new(&o, &e);
         OPENSSL_cleanse(&t, sizeof t);
         if (!c)
             snprintf(why, cap, "%.300s", e.message);
         return c;
     }
-    gusto_options o = {.connection = conn, .store_path = store, .timeout_ms = wcfg->timeout_ms};
+    gusto_options o = {.connection = conn, .store_path = store};
+    serve_client_options(wcfg, &o);
     gusto_client *c = gusto_client_new(&o, &e);
     if (!c)
         snprintf(why, cap, "connection %.60s: %.300s", conn, e.message);
@@ -480,8 +481,8 @@ static void sync_one(long long id, const char *company, const char *employee)
         serve_queue_done(id, "failed", err);
         return;
     }
-    gusto_options o = {.connection = f.name, .store_path = store,
-                       .timeout_ms = wcfg->timeout_ms};
+    gusto_options o = {.connection = f.name, .store_path = store};
+    serve_client_options(wcfg, &o);
     gusto_client *c = gusto_client_new(&o, &e);
     if (!c) {
         mstore_close(st);
