@@ -560,6 +560,18 @@ check "--help names GUSTO_API_VERSION and the default version" \
     eval 'stdout_has GUSTO_API_VERSION && stdout_has "default"'
 raw --version
 check "--version names the default API version" stdout_has "Gusto API 2026-12-01"
+v "" --json status
+check "status with GUSTO_ACCESS_TOKEN: the token's company and the version in use" \
+    expect 0 '.data[0].name == "GUSTO_ACCESS_TOKEN" and .data[0].valid == true and (.data[0].company_uuid | length) == 36 and .data[0].api_version.version == "2026-12-01" and .data[0].api_version.status == "stable"'
+v 2026-06-15 --json status
+check "status names a pinned version's status and sunset" \
+    expect 0 '.data[0].api_version.version == "2026-06-15" and .data[0].api_version.status == "deprecated" and .data[0].api_version.sunset == "2027-12-01"'
+n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+GUSTO_API_VERSION= GUSTO_TODAY=2026-12-03 GUSTO_ACCESS_TOKEN=not-a-token "$GUSTO" --env "$VURL" \
+    --json status </dev/null >"$out" 2>"$err"
+rc=$?
+check "status with a refused token: exit 3, valid false, the version still shown" \
+    expect 3 '.data[0].valid == false and .data[0].api_version.version == "2026-12-01"'
 kill "$fpid" 2>/dev/null
 wait "$fpid" 2>/dev/null
 fpid=

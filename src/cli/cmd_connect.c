@@ -387,6 +387,65 @@ struct status_ctx {
     gusto_error last;
 };
 
+/* The API version a client sends, with its status and dates, so a
+ * retirement is seen coming: {"version", "status", "deprecation_start",
+ * "limited_support", "sunset", "days_to_sunset"}, dates null when unset. */
+static json_t *api_version_json(const gusto_client *c)
+{
+    gusto_api_version_info v;
+    gusto_client_api_version_info(c, &v);
+    json_t *jv = json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", v.version, "status",
+                           v.status_name, "deprecation_start", v.deprecation_start,
+                           "limited_support", v.limited_support, "sunset", v.sunset);
+    static const char *const dates[] = {"deprecation_start", "limited_support", "sunset"};
+    for (size_t k = 0; k < 3; k++)
+        if (!*json_string_value(json_object_get(jv, dates[k])))
+            json_object_set_new(jv, dates[k], json_null());
+    json_object_set_new(jv, "days_to_sunset",
+                        v.days_to_sunset >= 0 ? json_integer(v.days_to_sunset) : json_null());
+    return jv;
+}
+
+/* The access token given in the environment (or --token-stdin), which every
+ * command uses before any stored connection: checked with GET
+ * /v1/token_info.  Returns 0, or the exit code of a client refused for its
+ * settings (a retired --api-version, say). */
+static int status_token(struct status_ctx *s)
+{
+    int rc = 0;
+    gusto_client *c = cli_client(s->cli, &rc);
+    if (!c)
+        return rc;
+    long status = 0;
+    char *body = NULL;
+    gusto_error err;
+    gusto_code code = gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err);
+    json_t *ti = code == GUSTO_OK && body ? json_loads(body, 0, NULL) : NULL;
+    gusto_free(body);
+    const char *company = json_string_value(json_object_get(json_object_get(ti, "resource"),
+                                                            "uuid"));
+    const char *scope = json_string_value(json_object_get(ti, "scope"));
+    bool valid = code == GUSTO_OK && company;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b}", "name",
+                          s->cli->token_stdin ? "--token-stdin" : "GUSTO_ACCESS_TOKEN",
+                          "environment", gusto_client_environment(c), "base_url",
+                          gusto_client_base_url(c), "company_uuid", company, "scope", scope,
+                          "valid", valid);
+    json_object_set_new(o, "api_version", api_version_json(c));
+    if (!valid) {
+        s->failures++;
+        s->last = err;
+        json_object_set_new(o, "error", json_string(code == GUSTO_OK
+                                                        ? "token_info names no company"
+                                                        : err.message));
+        if (err.hint[0])
+            json_object_set_new(o, "hint", json_string(err.hint));
+    }
+    json_array_append_new(s->list, o);
+    json_decref(ti);
+    return 0;
+}
+
 static int status_one(void *ud, const gusto_connection *conn)
 {
     struct status_ctx *s = ud;
@@ -414,22 +473,8 @@ static int status_one(void *ud, const gusto_connection *conn)
                            "company_uuid", now.company_uuid, "scope", now.scope, "valid",
                            valid, "expires_at", (json_int_t)now.expires_at, "refreshes",
                            (json_int_t)now.refreshes);
-    if (c) {
-        /* The API version in use, so a retirement is seen coming. */
-        gusto_api_version_info v;
-        gusto_client_api_version_info(c, &v);
-        json_t *jv = json_pack("{s:s, s:s, s:s, s:s, s:s}", "version", v.version, "status",
-                               v.status_name, "deprecation_start", v.deprecation_start,
-                               "limited_support", v.limited_support, "sunset", v.sunset);
-        static const char *const dates[] = {"deprecation_start", "limited_support", "sunset"};
-        for (size_t k = 0; k < 3; k++)
-            if (!*json_string_value(json_object_get(jv, dates[k])))
-                json_object_set_new(jv, dates[k], json_null());
-        json_object_set_new(jv, "days_to_sunset", v.days_to_sunset >= 0
-                                                      ? json_integer(v.days_to_sunset)
-                                                      : json_null());
-        json_object_set_new(o2, "api_version", jv);
-    }
+    if (c)
+        json_object_set_new(o2, "api_version", api_version_json(c));
     if (!valid) {
         s->failures++;
         s->last = err;
@@ -456,7 +501,18 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         return rc ? rc : cli_help(cli, "status");
     struct status_ctx s = {.cli = cli, .only = cli->connection, .list = json_array()};
     gusto_error err;
-    if (gusto_connection_list(cli->store, status_one, &s, &err) != GUSTO_OK) {
+    if ((rc = cli_read_token(cli)) != 0) {
+        json_decref(s.list);
+        return rc;
+    }
+    /* A token in the environment is what every command uses: it comes first,
+     * and the stored connections (if any) after it. */
+    if (cli->token && *cli->token && !cli->connection && (rc = status_token(&s)) != 0) {
+        json_decref(s.list);
+        return rc;
+    }
+    if (gusto_connection_list(cli->store, status_one, &s, &err) != GUSTO_OK &&
+        json_array_size(s.list) == 0) {
         json_decref(s.list);
         return out_error(cli, &err, NULL);
     }
@@ -478,9 +534,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
         json_t *c;
         json_array_foreach(s.list, i, c) {
             const char *env = json_string_value(json_object_get(c, "environment"));
+            const char *co = json_string_value(json_object_get(c, "company_uuid"));
             printf("%s: Gusto %s, company %s — %s\n",
-                   json_string_value(json_object_get(c, "name")), env,
-                   json_string_value(json_object_get(c, "company_uuid")),
+                   json_string_value(json_object_get(c, "name")), env, co ? co : "unknown",
                    json_is_true(json_object_get(c, "valid")) ? "connected" : "NOT valid");
             out_kv("  base url", json_string_value(json_object_get(c, "base_url")));
             const json_t *v = json_object_get(c, "api_version");

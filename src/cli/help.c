@@ -290,7 +290,8 @@ static const struct {
     {"status",
      "Usage: gusto status [--connection NAME]\n"
      "\n"
-     "Check every stored connection (or one) against GET /v1/token_info, refreshing\n"
+     "Check the token in GUSTO_ACCESS_TOKEN (or --token-stdin), which every command\n"
+     "uses first, then every stored connection (or one) against GET /v1/token_info, refreshing\n"
      "its token when needed, and say which environment and company it is bound to,\n"
      "and the Gusto API version in use with its status (stable, deprecated, limited\n"
      "support) and final sunset date.  Exit 3 when a connection no longer works.\n"},
