@@ -291,8 +291,9 @@ static const struct {
      "Usage: gusto status [--connection NAME]\n"
      "\n"
      "Check the token in GUSTO_ACCESS_TOKEN (or --token-stdin), which every command\n"
-     "uses first, then every stored connection (or one) against GET /v1/token_info, refreshing\n"
-     "its token when needed, and say which environment and company it is bound to,\n"
+     "uses first, then every stored connection (or one) against GET /v1/token_info,\n"
+     "refreshing its token when needed, and say which environment and company each\n"
+     "is bound to,\n"
      "and the Gusto API version in use with its status (stable, deprecated, limited\n"
      "support) and final sunset date.  Exit 3 when a connection no longer works.\n"},
     {"disconnect",
