@@ -293,9 +293,9 @@ static const struct {
      "Check the token in GUSTO_ACCESS_TOKEN (or --token-stdin), which every command\n"
      "uses first, then every stored connection (or one) against GET /v1/token_info,\n"
      "refreshing its token when needed, and say which environment and company each\n"
-     "is bound to,\n"
-     "and the Gusto API version in use with its status (stable, deprecated, limited\n"
-     "support) and final sunset date.  Exit 3 when a connection no longer works.\n"},
+     "is bound to, and the Gusto API version in use with its status (stable,\n"
+     "deprecated, limited support) and final sunset date.  Exit 3 when one no\n"
+     "longer works.\n"},
     {"disconnect",
      "Usage: gusto disconnect [--connection NAME]\n"
      "\n"
