@@ -4,6 +4,7 @@
  * by its path, e.g. "home_address.zip". */
 #include "lib/internal.h"
 #include "shared/comprules.h"
+#include "shared/ymd.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -90,17 +91,7 @@ static bool digits(const char *s, size_t n)
 
 bool input_is_date(const char *s)
 {
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4) ||
-        !digits(s + 5, 2) || !digits(s + 8, 2))
-        return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = md[m - 1] + (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-    return d <= max;
+    return ymd_valid(s);
 }
 
 bool input_is_money(const char *s)

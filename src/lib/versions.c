@@ -4,6 +4,7 @@
  * over the built-in table of src/shared/apiver.c. */
 #include "lib/internal.h"
 #include "shared/apiver.h"
+#include "shared/ymd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static void fill_info(const char *version, const char *today, gusto_api_version_
     memcpy(out->limited_support, v->limited, sizeof out->limited_support);
     memcpy(out->sunset, v->sunset, sizeof out->sunset);
     if (v->sunset[0])
-        out->days_to_sunset = apiver_days_between(today, v->sunset);
+        out->days_to_sunset = ymd_days_between(today, v->sunset);
 }
 
 gusto_code gusto_api_version_lookup(const char *version, const char *today,
@@ -46,9 +47,9 @@ gusto_code gusto_api_version_lookup(const char *version, const char *today,
     err_clear(err);
     char now[11];
     if (!today) {
-        apiver_today(now);
+        ymd_today(now);
         today = now;
-    } else if (!apiver_date_ok(today)) {
+    } else if (!ymd_valid(today)) {
         err_set(err, GUSTO_EINVAL, "today \"%.40s\" is not a date YYYY-MM-DD", today);
         err_field(err, "today");
         return GUSTO_EINVAL;
@@ -66,8 +67,8 @@ gusto_code gusto_api_version_lookup(const char *version, const char *today,
 size_t gusto_api_versions_accepted(const char *today, char *buf, size_t len)
 {
     char now[11];
-    if (!today || !apiver_date_ok(today)) {
-        apiver_today(now);
+    if (!today || !ymd_valid(today)) {
+        ymd_today(now);
         today = now;
     }
     return apiver_accepted(today, buf, len);
@@ -83,7 +84,7 @@ void gusto_client_api_version_info(const gusto_client *c, gusto_api_version_info
 gusto_code version_choose(gusto_client *c, const char *requested, const char *today,
                           gusto_error *err)
 {
-    if (today && !apiver_date_ok(today)) {
+    if (today && !ymd_valid(today)) {
         err_set(err, GUSTO_EINVAL, "today \"%.40s\" is not a date YYYY-MM-DD", today);
         err_field(err, "today");
         return GUSTO_EINVAL;
@@ -91,7 +92,7 @@ gusto_code version_choose(gusto_client *c, const char *requested, const char *to
     if (today)
         memcpy(c->today, today, sizeof c->today);
     else
-        apiver_today(c->today);
+        ymd_today(c->today);
     char accepted[256];
     apiver_accepted(c->today, accepted, sizeof accepted);
     if (!requested) {
@@ -120,7 +121,7 @@ gusto_code version_choose(gusto_client *c, const char *requested, const char *to
     }
     const char *why = st == APIVER_RETIRED  ? "was retired by Gusto"
                       : st == APIVER_FUTURE ? "is not released yet"
-                      : apiver_date_ok(requested) ? "is not a Gusto API version"
+                      : ymd_valid(requested) ? "is not a Gusto API version"
                                                   : "is not a version (YYYY-MM-DD)";
     err_set(err, GUSTO_EINVAL, "API version \"%.40s\" %s; Gusto accepts %s (on %s)", requested,
             why, accepted[0] ? accepted : "none", c->today);

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/ymd.h" /* ymd_add_days(), ymd_valid() */
+
 #define SB_MAX_BODY (1024 * 1024)  /* request bodies above this get 413 */
 #define SB_MAX_BATCH_BODY (16 * 1024 * 1024) /* ... except a people batch */
 /* A too-large body up to this size is read and discarded before the 413,
@@ -104,8 +106,6 @@ void version_of(const char *uuid, long rev, char out[33]);
 void today_ymd(char out[11]);
 void now_iso8601(char out[40]);
 bool valid_date(const char *s);                 /* strict YYYY-MM-DD */
-/* out = ymd (a valid date) moved by days (negative: back). */
-void ymd_add_days(const char *ymd, int days, char out[11]);
 bool valid_uuid(const char *s);
 bool all_digits(const char *s, size_t n);
 uint64_t splitmix64(uint64_t *state);

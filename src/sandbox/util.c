@@ -112,21 +112,7 @@ void now_iso8601(char out[40])
 
 bool valid_date(const char *s)
 {
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = mdays[m - 1];
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        max = 29;
-    return d <= max;
+    return ymd_valid(s);
 }
 
 bool valid_uuid(const char *s)
@@ -163,23 +149,3 @@ void sha256_hex(const char *s, char out[65])
         snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Parse n digits at ymd[off]; the caller passes a valid date. */
-static int ymd_part(const char *ymd, int off, int n)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++)
-        v = v * 10 + (ymd[off + i] - '0');
-    return v;
-}
-
-void ymd_add_days(const char *ymd, int days, char out[11])
-{
-    struct tm tm = {0};
-    tm.tm_year = ymd_part(ymd, 0, 4) - 1900;
-    tm.tm_mon = ymd_part(ymd, 5, 2) - 1;
-    tm.tm_mday = ymd_part(ymd, 8, 2) + days;
-    tm.tm_hour = 12;
-    time_t t = timegm(&tm);
-    gmtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}

@@ -2,6 +2,7 @@
  * (data/api-versions.json, embedded as apiver_json) once, and answers which
  * versions Gusto serves on a given day (see apiver.h). */
 #include "shared/apiver.h"
+#include "shared/ymd.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -16,52 +17,6 @@ static size_t count;
 static const char *newest_doc;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-bool apiver_date_ok(const char *s)
-{
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0');
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = mdays[m - 1];
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        max = 29;
-    return d <= max;
-}
-
-/* Days since 1970-01-01 of a valid date (Howard Hinnant's days_from_civil). */
-static long days_of(const char *s)
-{
-    long y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    long m = (s[5] - '0') * 10 + (s[6] - '0');
-    long d = (s[8] - '0') * 10 + (s[9] - '0');
-    y -= m <= 2;
-    long era = y / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-long apiver_days_between(const char *a, const char *b)
-{
-    return days_of(b) - days_of(a);
-}
-
-void apiver_today(char out[11])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* obj[key].date as a date, "" for null; false when neither. */
 static bool take_date(const json_t *obj, const char *key, char out[11])
 {
@@ -70,7 +25,7 @@ static bool take_date(const json_t *obj, const char *key, char out[11])
     if (json_is_null(d))
         return true;
     const char *s = json_string_value(d);
-    if (!apiver_date_ok(s))
+    if (!ymd_valid(s))
         return false;
     memcpy(out, s, 11);
     return true;
@@ -87,7 +42,7 @@ static void parse(void)
             break;
         struct apiver *a = &table[count];
         const char *name = json_string_value(json_object_get(v, "version"));
-        if (!apiver_date_ok(name) || !take_date(v, "released", a->released) ||
+        if (!ymd_valid(name) || !take_date(v, "released", a->released) ||
             !a->released[0] || !take_date(v, "deprecation_start", a->deprecation) ||
             !take_date(v, "limited_support", a->limited) || !take_date(v, "sunset", a->sunset))
             continue; /* a malformed entry is left out; the tests read the file too */

@@ -62,13 +62,4 @@ size_t apiver_accepted(const char *today, char *buf, size_t len);
 const struct apiver *apiver_oldest_served(const char *today);
 const struct apiver *apiver_newest_served(const char *today);
 
-/* A real calendar date "YYYY-MM-DD" (1900 and later). */
-bool apiver_date_ok(const char *s);
-
-/* Days from a to b (b - a), both valid dates. */
-long apiver_days_between(const char *a, const char *b);
-
-/* Today by the system clock (local time), "YYYY-MM-DD". */
-void apiver_today(char out[11]);
-
 #endif
