@@ -511,6 +511,32 @@ gusto_code gusto_employee_update_ex(gusto_client *client, const char *employee_u
                                     const char *changes_json, unsigned flags,
                                     char **result_json, gusto_error *err);
 
+/* ---- URLs -------------------------------------------------------------------
+ * One check for every URL a token or a code may travel to (base URLs, the
+ * absolute URLs gusto_request() accepts, OAuth redirect URIs), made on the
+ * host libcurl itself will connect to. */
+
+/* What gusto_url_check() found. */
+typedef struct gusto_url_info {
+    int https;                 /* 1: https://, 0: http:// */
+    int loopback;              /* the host is in 127.0.0.0/8, ::1 or "localhost" */
+    char host[256];            /* the host libcurl connects to, as its URL API
+                                  reports it ("[::1]" keeps its brackets) */
+    unsigned port;             /* the explicit port, else 443 or 80 */
+    int explicit_port;         /* 1 when the URL names a port */
+    char path[512];            /* the path, "/" when the URL has none */
+    char query[512];           /* the query without '?', "" when none */
+} gusto_url_info;
+
+/* Parse an absolute http(s) URL with libcurl's URL API (curl_url()) and
+ * fill *out.  Refused with GUSTO_EINVAL, err->field set to `field` (NULL:
+ * "url"): a URL libcurl cannot parse, another scheme, userinfo ("user@" or
+ * "user:password@" before the host, which hides the real host from a
+ * reader), a fragment, or a path or query longer than out can hold.  On
+ * failure *out is zeroed.  Thread safe. */
+gusto_code gusto_url_check(const char *url, const char *field, gusto_url_info *out,
+                           gusto_error *err);
+
 #if defined(GUSTO_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

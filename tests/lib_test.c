@@ -8,6 +8,9 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -921,6 +924,152 @@ static void test_call_api(void)
     CHECK_STR(err.field, "base_url", "names base_url");
 }
 
+/* ---- a listener on 127.0.0.2 that records every connection --------------
+ * It stands for an attacker's host: nothing here is sent off loopback.
+ * Each connection is read once (the request is kept) and answered 200 {}. */
+struct spy {
+    int fd;
+    unsigned port;
+    pthread_t th;
+    int stop[2];
+    int connections;
+    char first[2048];
+};
+
+static void *spy_main(void *ud)
+{
+    struct spy *s = ud;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stop[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0 || p[1].revents)
+            return NULL;
+        int c = accept(s->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        char buf[2048];
+        ssize_t n = recv(c, buf, sizeof buf - 1, 0);
+        if (n > 0 && !s->connections++) {
+            buf[n] = 0;
+            memcpy(s->first, buf, (size_t)n + 1);
+        }
+        static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+        if (send(c, ok, sizeof ok - 1, MSG_NOSIGNAL) < 0) {
+            /* the client went away: still counted */
+        }
+        close(c);
+    }
+}
+
+static bool spy_start(struct spy *s)
+{
+    memset(s, 0, sizeof *s);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
+    socklen_t al = sizeof a;
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (!CHECK(s->fd >= 0 && bind(s->fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                   listen(s->fd, 8) == 0 && getsockname(s->fd, (struct sockaddr *)&a, &al) == 0 &&
+                   pipe(s->stop) == 0,
+               "spy listener on 127.0.0.2"))
+        return false;
+    s->port = ntohs(a.sin_port);
+    return CHECK(pthread_create(&s->th, NULL, spy_main, s) == 0, "spy thread");
+}
+
+static void spy_stop(struct spy *s)
+{
+    if (write(s->stop[1], "x", 1) == 1)
+        pthread_join(s->th, NULL);
+    close(s->fd);
+    close(s->stop[0]);
+    close(s->stop[1]);
+}
+
+/* Security review, Medium 1: a base URL is judged by the host libcurl
+ * connects to.  Userinfo ("127.0.0.1:1@host") is refused outright, naming
+ * base_url; a host that only looks like loopback is remote; the same rules
+ * hold for absolute URLs given to gusto_request().  The spy on 127.0.0.2
+ * stands for the attacker: it sees no connection from a refused URL, and
+ * (the positive control) it does see one from a plain loopback URL. */
+static void test_url_userinfo(void)
+{
+    struct spy spy;
+    if (!spy_start(&spy))
+        return;
+    char url[160];
+    gusto_error err;
+    static const char *const refused[] = {
+        "http://127.0.0.1:1@127.0.0.2:%u", "http://127.0.0.1@127.0.0.2:%u/",
+        "https://user:pw@127.0.0.2:%u", "http://127.0.0.1:1@10.9.9.9:8080",
+        "http://127.0.0.1.example.com:%u", "http://[::ffff:10.9.9.9]:%u",
+        "http://127.0.0.1:%u#frag", "ftp://127.0.0.1:%u", "http://%u",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        snprintf(url, sizeof url, refused[i], spy.port);
+        gusto_options o = {.base_url = url, .access_token = TOKEN, .company_uuid = "c",
+                           .max_retries = -1};
+        gusto_client *c = gusto_client_new(&o, &err);
+        CHECK(c == NULL, "refused: %s", url);
+        CHECK_STR(err.field, "base_url", url);
+        CHECK(!strstr(err.message, "1@") && !strstr(err.message, "pw@"),
+              "userinfo not echoed: %s", err.message);
+        if (c && !strstr(url, "10.9.9.9")) { /* were it let through: would the spy see it? */
+            long st = 0;
+            char *body = NULL;
+            gusto_request(c, "GET", "/v1/token_info", NULL, &st, &body, &err);
+            gusto_free(body);
+        }
+        gusto_client_free(c);
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:1@127.0.0.2:%u", spy.port);
+    gusto_options o = {.base_url = url, .access_token = TOKEN, .company_uuid = "c"};
+    gusto_client_new(&o, &err);
+    CHECK(strstr(err.message, "userinfo") != NULL, "the message says userinfo: %s", err.message);
+    gusto_url_info u;
+    CHECK_LONG(gusto_url_check("http://127.1:8080/x?y=1", NULL, &u, &err), GUSTO_OK,
+               "127.1 parses");
+    CHECK(u.loopback && u.port == 8080 && strcmp(u.path, "/x") == 0 &&
+              strcmp(u.query, "y=1") == 0, "127.1 is loopback 127.0.0.1 (%s)", u.host);
+    CHECK_LONG(gusto_url_check("http://[::1]:9/", "redirect_uri", &u, &err), GUSTO_OK, "::1");
+    CHECK(u.loopback, "::1 is loopback");
+    CHECK_LONG(gusto_url_check("http://[::2]:9/", "redirect_uri", &u, &err), GUSTO_OK, "::2");
+    CHECK(!u.loopback, "::2 is not loopback");
+
+    /* Absolute URLs on gusto_request: only the client's own base. */
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    long status = 0;
+    char *out = NULL;
+    snprintf(url, sizeof url, "%s@127.0.0.2:%u/v1/token_info", sb.base, spy.port);
+    CHECK_LONG(gusto_request(c, "GET", url, NULL, &status, &out, &err), GUSTO_EINVAL,
+               "absolute URL with userinfo refused");
+    snprintf(url, sizeof url, "http://127.0.0.2:%u/v1/token_info", spy.port);
+    CHECK_LONG(gusto_request(c, "GET", url, NULL, &status, &out, &err), GUSTO_EINVAL,
+               "absolute URL to another loopback host refused");
+    snprintf(url, sizeof url, "HTTP://127.0.0.1:%u/v1/token_info?x=1", sb.port);
+    CHECK_LONG(gusto_request(c, "GET", url, NULL, &status, &out, &err), GUSTO_OK,
+               "own base in another spelling, with a query");
+    gusto_free(out);
+    gusto_client_free(c);
+    CHECK_LONG(spy.connections, 0, "nothing reached the spy");
+
+    /* Positive control: the spy does see a client that is allowed to it. */
+    snprintf(url, sizeof url, "http://127.0.0.2:%u", spy.port);
+    gusto_options ok = {.base_url = url, .access_token = TOKEN, .company_uuid = "c",
+                        .max_retries = -1, .rate_limit = -1};
+    c = gusto_client_new(&ok, &err);
+    CHECK(c != NULL, "plain loopback allowed: %s", c ? "" : err.message);
+    out = NULL;
+    if (c)
+        gusto_request(c, "GET", "/v1/token_info", NULL, &status, &out, &err);
+    gusto_free(out);
+    gusto_client_free(c);
+    spy_stop(&spy);
+    CHECK_LONG(spy.connections, 1, "the spy saw the allowed client");
+    CHECK(strstr(spy.first, "Bearer " TOKEN) != NULL, "and its token (so it would see one)");
+}
+
 /* A token without a scope: Gusto's 403 body (missing_oauth_scopes with
  * metadata.missing_scope_name) becomes GUSTO_EFORBIDDEN naming the scope;
  * the library's hint names no CLI command.  A 403 without the metadata
@@ -1591,6 +1740,7 @@ int main(int argc, char **argv)
         {"stale_422", test_stale_422},
         {"time_off", test_time_off},
         {"call_api", test_call_api},
+        {"url_userinfo", test_url_userinfo},
         {"missing_scope", test_missing_scope},
         {"422_metadata", test_422_metadata},
         {"faults", test_faults},

@@ -117,24 +117,43 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     }
 }
 
-/* Parse http://127.0.0.1:PORT/path (or localhost) into port and path. */
-static bool loopback_redirect(const char *uri, unsigned *port, char *path, size_t cap)
+/* The redirect URI must be http to an IPv4 loopback literal with a port and
+ * no query, checked by gusto_url_check() (the host libcurl and so Gusto's
+ * redirect would use, not the text before the first ':').  "localhost" is
+ * refused: it may resolve to ::1 as well, where another local user could
+ * listen on the same port and receive the code (RFC 8252 section 8.3 also
+ * recommends the IP literal).  Fills the address to bind, port and path;
+ * on false *why says what is wrong. */
+static bool loopback_redirect(const char *uri, struct in_addr *addr, unsigned *port,
+                              char *path, size_t cap, const char **why)
 {
-    const char *rest;
-    if (strncmp(uri, "http://127.0.0.1:", 17) == 0)
-        rest = uri + 17;
-    else if (strncmp(uri, "http://localhost:", 17) == 0)
-        rest = uri + 17;
-    else
+    gusto_url_info u;
+    gusto_error err;
+    *why = "it is not an http:// URL";
+    if (gusto_url_check(uri, "redirect_uri", &u, &err) != GUSTO_OK) {
+        if (strstr(err.message, "userinfo"))
+            *why = "it holds userinfo (user:password@ before the host), which hides the "
+                   "host the code would go to";
         return false;
-    char *end = NULL;
-    errno = 0;
-    long p = strtol(rest, &end, 10);
-    if (errno || end == rest || p < 1 || p > 65535)
+    }
+    if (u.https || !u.loopback || inet_pton(AF_INET, u.host, addr) != 1) {
+        *why = strcasecmp(u.host, "localhost") == 0
+                   ? "localhost may also mean [::1], where another user could take the "
+                     "code; register and use http://127.0.0.1:PORT/PATH"
+                   : "its host is not an IPv4 loopback address such as 127.0.0.1";
         return false;
-    *port = (unsigned)p;
-    snprintf(path, cap, "%s", *end == '/' ? end : "/");
-    return strchr(path, '?') == NULL;
+    }
+    if (!u.explicit_port || u.port < 1 || u.port > 65535) {
+        *why = "it names no port";
+        return false;
+    }
+    if (u.query[0] || strlen(u.path) >= cap) {
+        *why = u.query[0] ? "it has a query ('?')" : "its path is too long";
+        return false;
+    }
+    *port = u.port;
+    snprintf(path, cap, "%s", u.path);
+    return true;
 }
 
 /* The client secret: GUSTO_CLIENT_SECRET, one line of stdin with
@@ -240,9 +259,12 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         redirect = DEFAULT_REDIRECT;
     unsigned port = 0;
     char path[64];
-    if (!loopback_redirect(redirect, &port, path, sizeof path))
+    struct in_addr listen_on;
+    const char *why = NULL;
+    if (!loopback_redirect(redirect, &listen_on, &port, path, sizeof path, &why))
         return out_usage(cli, "--redirect-uri must be http://127.0.0.1:PORT/PATH (a loopback "
-                              "address this command listens on), got \"%s\"", redirect);
+                              "address this command listens on), got \"%s\": %s", redirect,
+                         why);
     long wait = 600;
     if (wait_s) {
         char *end = NULL;
@@ -273,7 +295,7 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_addr = listen_on;
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &cb,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -283,7 +305,9 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         close(cb.wake[1]);
         free_secret(secret);
         char msg[160];
-        snprintf(msg, sizeof msg, "cannot listen on 127.0.0.1:%u for the redirect", port);
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &listen_on, ip, sizeof ip);
+        snprintf(msg, sizeof msg, "cannot listen on %s:%u for the redirect", ip, port);
         return out_fail(cli, EXIT_GENERAL, "listener", msg, "redirect_uri",
                         "free that port, or register another loopback redirect URI with your "
                         "app and pass --redirect-uri");
