@@ -8,7 +8,13 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <poll.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -1070,6 +1076,262 @@ static void test_url_userinfo(void)
     CHECK(strstr(spy.first, "Bearer " TOKEN) != NULL, "and its token (so it would see one)");
 }
 
+/* ---- the connection store: sealed fields and file checks ---------------- */
+
+static char store_dir[256];
+
+static const char *store_file(const char *name)
+{
+    static char path[2][400];
+    static int k;
+    k ^= 1;
+    if (!store_dir[0]) {
+        snprintf(store_dir, sizeof store_dir, "/tmp/gusto-lib-test.XXXXXX");
+        CHECK(mkdtemp(store_dir) != NULL, "mkdtemp");
+    }
+    snprintf(path[k], sizeof path[k], "%s/%s", store_dir, name);
+    return path[k];
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)st;
+    (void)type;
+    (void)f;
+    return remove(path);
+}
+
+static gusto_code save_conn(const char *store, const char *name, gusto_error *err)
+{
+    gusto_connection c = {0};
+    snprintf(c.name, sizeof c.name, "%s", name);
+    snprintf(c.environment, sizeof c.environment, "custom");
+    snprintf(c.base_url, sizeof c.base_url, "%s", sb.base);
+    snprintf(c.company_uuid, sizeof c.company_uuid, "%s", sb.company);
+    snprintf(c.client_id, sizeof c.client_id, "lib-test-app");
+    gusto_tokens t = {.expires_at = (long long)time(NULL) + 3600};
+    snprintf(t.access_token, sizeof t.access_token, "%s", TOKEN);
+    snprintf(t.refresh_token, sizeof t.refresh_token, "refresh-5ecret");
+    snprintf(t.scope, sizeof t.scope, "employees:read");
+    return gusto_connection_save(store, &c, "client-5ecret", &t, err);
+}
+
+/* Load the connection and call token_info: GUSTO_OK or the failure. */
+static gusto_code use_conn(const char *store, const char *name, gusto_error *err)
+{
+    gusto_options o = {.connection = name, .store_path = store, .max_retries = -1,
+                       .rate_limit = -1};
+    gusto_client *c = gusto_client_new(&o, err);
+    if (!c)
+        return err->code;
+    long status = 0;
+    char *out = NULL;
+    gusto_code rc = gusto_request(c, "GET", "/v1/token_info", NULL, &status, &out, err);
+    gusto_free(out);
+    gusto_client_free(c);
+    return rc;
+}
+
+static bool store_sql(const char *store, const char *sql)
+{
+    sqlite3 *db = NULL;
+    bool ok = sqlite3_open(store, &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    return CHECK(ok, "sql: %s", sql);
+}
+
+/* What connstore.c wrote before every field was bound: nonce || ct || tag,
+ * AAD "gusto-connect:NAME:FIELD".  Kept here to make such a row. */
+static void legacy_seal(const unsigned char *key, const char *aad, const char *plain,
+                        unsigned char *out, int *outlen)
+{
+    int len = 0, fin = 0, plen = (int)strlen(plain);
+    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+    RAND_bytes(out, 12);
+    EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, out);
+    EVP_EncryptUpdate(x, NULL, &len, (const unsigned char *)aad, (int)strlen(aad));
+    EVP_EncryptUpdate(x, out + 12, &len, (const unsigned char *)plain, plen);
+    EVP_EncryptFinal_ex(x, out + 12 + len, &fin);
+    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, 16, out + 12 + len + fin);
+    EVP_CIPHER_CTX_free(x);
+    *outlen = 12 + len + fin + 16;
+}
+
+/* Security review, Medium 2: every trusted field of a stored connection is
+ * in the AES-GCM authenticated data.  Editing any of them without the key
+ * (base_url pointed at the spy on 127.0.0.2) makes the connection refuse
+ * to load, saying the store was modified, and nothing is sent.  A row
+ * sealed the old way is refused with "connect again"; a wrong key is
+ * still told apart from a modification. */
+static void test_store_sealed_fields(void)
+{
+    up();
+    struct spy spy;
+    if (!spy_start(&spy))
+        return;
+    unsetenv("GUSTO_STORE_KEY");
+    const char *store = store_file("sealed.db");
+    gusto_error err;
+    CHECK_LONG(save_conn(store, "t", &err), GUSTO_OK, "save");
+    CHECK_LONG(use_conn(store, "t", &err), GUSTO_OK, "the untouched connection works");
+    char edit[256];
+    static const char *const edits[] = {
+        "base_url='http://127.0.0.2:%u'", "company_uuid='00000000-0000-0000-0000-0000000000%02u'",
+        "client_id='evil-%u'", "environment='demo'", "scope='all%u'", "expires_at=expires_at+1",
+        "name='t2'",
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        CHECK_LONG(save_conn(store, "t", &err), GUSTO_OK, "re-save");
+        char set[160];
+        snprintf(set, sizeof set, edits[i], i == 1 ? 1u : spy.port);
+        snprintf(edit, sizeof edit, "UPDATE connections SET %s WHERE name='t'", set);
+        store_sql(store, edit);
+        const char *name = strstr(edits[i], "name=") ? "t2" : "t";
+        CHECK_LONG(use_conn(store, name, &err), GUSTO_EAUTH, edit);
+        CHECK(strstr(err.message, "store was modified") != NULL, "%s: says modified: %s", set,
+              err.message);
+        CHECK_STR(err.field, "store", "names the store");
+        if (strstr(edits[i], "name="))
+            store_sql(store, "DELETE FROM connections WHERE name='t2'");
+    }
+    CHECK_LONG(spy.connections, 0, "no call and no refresh reached the edited base URL");
+    spy_stop(&spy);
+
+    /* A wrong key is a wrong key, not a modification. */
+    CHECK_LONG(save_conn(store, "t", &err), GUSTO_OK, "re-save");
+    setenv("GUSTO_STORE_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+           1);
+    CHECK_LONG(use_conn(store, "t", &err), GUSTO_EAUTH, "wrong key refused");
+    CHECK(strstr(err.message, "cannot be decrypted with this key") != NULL, "says key: %s",
+          err.message);
+
+    /* Old rows (the AAD named only the connection) and new rows, one store. */
+    static const unsigned char key[32] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                          0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+                                          0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                          0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+    const char *mixed = store_file("mixed.db");
+    CHECK_LONG(save_conn(mixed, "new", &err), GUSTO_OK, "save a new row");
+    unsigned char bs[128], ba[128], br[128];
+    int ls, la, lr;
+    legacy_seal(key, "gusto-connect:old:secret", "client-5ecret", bs, &ls);
+    legacy_seal(key, "gusto-connect:old:access", TOKEN, ba, &la);
+    legacy_seal(key, "gusto-connect:old:refresh", "refresh-5ecret", br, &lr);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_open(mixed, &db) == SQLITE_OK &&
+              sqlite3_prepare_v2(db, "INSERT INTO connections(name, environment, base_url,"
+                                     " company_uuid, client_id, scope, expires_at, generation,"
+                                     " secret, access, refresh) VALUES('old','custom',?,?,"
+                                     "'lib-test-app','',9999999999,1,?,?,?)", -1, &st,
+                                 NULL) == SQLITE_OK,
+          "prepare the old row");
+    sqlite3_bind_text(st, 1, sb.base, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sb.company, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, bs, ls, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ba, la, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, br, lr, SQLITE_STATIC);
+    CHECK(sqlite3_step(st) == SQLITE_DONE, "insert the old row");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_LONG(use_conn(mixed, "old", &err), GUSTO_EAUTH, "an old row is refused");
+    CHECK(strstr(err.message, "older gusto-connect") && strstr(err.hint, "connect again"),
+          "and says to connect again: %s / %s", err.message, err.hint);
+    CHECK_LONG(use_conn(mixed, "new", &err), GUSTO_OK, "a new row in the same store works");
+    unsetenv("GUSTO_STORE_KEY");
+}
+
+/* Security review, Medium 3: store and key files another user could have
+ * planted or can change are refused, each with a message saying what to
+ * do; files are created 0600 whatever the umask.  Runs as root in CI:
+ * ownership is tested with chown to another uid. */
+static void test_store_files(void)
+{
+    up();
+    unsetenv("GUSTO_STORE_KEY");
+    const char *store = store_file("files.db");
+    char key[420];
+    snprintf(key, sizeof key, "%s.key", store);
+    gusto_error err;
+    mode_t old = umask(0);
+    CHECK_LONG(save_conn(store, "f", &err), GUSTO_OK, "save with umask 0");
+    umask(old);
+    struct stat st;
+    CHECK(stat(store, &st) == 0 && (st.st_mode & 0777) == 0600, "store created 0600 (%o)",
+          (unsigned)(st.st_mode & 0777));
+    CHECK(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600, "key created 0600 (%o)",
+          (unsigned)(st.st_mode & 0777));
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_OK, "positive control: it loads");
+
+    static const struct {
+        const char *what;   /* which file */
+        int mode;           /* chmod, or -1 */
+        int uid;            /* chown, or -1 */
+        const char *says;
+    } bad[] = {
+        {"store", 0666, -1, "writable by group or others"},
+        {"store", 0620, -1, "writable by group or others"},
+        {"store", 0600, 4242, "owned by another user"},
+        {"key", 0644, -1, "readable by group or others"},
+        {"key", 0602, -1, "writable by group or others"},
+        {"key", 0600, 4242, "owned by another user"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *f = strcmp(bad[i].what, "key") == 0 ? key : store;
+        CHECK(chmod(f, (mode_t)bad[i].mode) == 0, "chmod");
+        if (bad[i].uid >= 0)
+            CHECK(chown(f, (uid_t)bad[i].uid, (gid_t)-1) == 0, "chown (needs root)");
+        CHECK_LONG(use_conn(store, "f", &err), GUSTO_EINVAL, bad[i].says);
+        CHECK(strstr(err.message, bad[i].says) != NULL, "%s: %s", bad[i].what, err.message);
+        CHECK(err.hint[0] != 0, "with a hint: %s", err.hint);
+        CHECK(chown(f, geteuid(), (gid_t)-1) == 0 && chmod(f, 0600) == 0, "restore");
+    }
+    CHECK(chmod(store, 0644) == 0, "store 0644");
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_OK, "a world-readable store is used...");
+    CHECK(stat(store, &st) == 0 && (st.st_mode & 0777) == 0600, "...and tightened to 0600");
+
+    /* A key linked to /dev/zero (an all-zero key), and a key of another size. */
+    char saved[440];
+    snprintf(saved, sizeof saved, "%s.saved", key);
+    CHECK(rename(key, saved) == 0 && symlink("/dev/zero", key) == 0, "key -> /dev/zero");
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_EINVAL, "a linked key is refused");
+    CHECK(strstr(err.message, "symbolic link") != NULL, "says link: %s", err.message);
+    unlink(key);
+    FILE *kf = fopen(key, "wb");
+    CHECK(kf && fwrite("0123456789abcdef0123456789abcdef0123456789abcdef", 1, 48, kf) == 48,
+          "a 48-byte key");
+    if (kf)
+        fclose(kf);
+    chmod(key, 0600);
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_EINVAL, "a key of 48 bytes is refused");
+    CHECK(strstr(err.message, "exactly 32 bytes") != NULL, "says the size: %s", err.message);
+    CHECK(rename(saved, key) == 0, "restore the key");
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_OK, "restored: it loads again");
+
+    /* A store path that is a link. */
+    const char *link = store_file("link.db");
+    char lkey[420];
+    snprintf(lkey, sizeof lkey, "%s.key", link);
+    CHECK(symlink(store, link) == 0 && symlink(key, lkey) == 0, "links");
+    CHECK_LONG(use_conn(link, "f", &err), GUSTO_EINVAL, "a linked store is refused");
+    CHECK(strstr(err.message, "symbolic link") != NULL, "says link: %s", err.message);
+
+    /* A key planted, with known bytes, by another user before the first save. */
+    const char *fresh = store_file("planted.db");
+    char pkey[420];
+    snprintf(pkey, sizeof pkey, "%s.key", fresh);
+    kf = fopen(pkey, "wb");
+    CHECK(kf && fwrite("0123456789abcdef0123456789abcdef", 1, 32, kf) == 32, "planted key");
+    if (kf)
+        fclose(kf);
+    CHECK(chmod(pkey, 0600) == 0 && chown(pkey, 4242, (gid_t)-1) == 0, "owned by uid 4242");
+    CHECK_LONG(save_conn(fresh, "p", &err), GUSTO_EINVAL, "a planted key is not used to save");
+    CHECK(strstr(err.message, "owned by another user") != NULL, "says owner: %s", err.message);
+    struct stat ps;
+    CHECK(stat(fresh, &ps) != 0, "and no store was written with it");
+}
+
 /* A token without a scope: Gusto's 403 body (missing_oauth_scopes with
  * metadata.missing_scope_name) becomes GUSTO_EFORBIDDEN naming the scope;
  * the library's hint names no CLI command.  A 403 without the metadata
@@ -1741,6 +2003,8 @@ int main(int argc, char **argv)
         {"time_off", test_time_off},
         {"call_api", test_call_api},
         {"url_userinfo", test_url_userinfo},
+        {"store_sealed_fields", test_store_sealed_fields},
+        {"store_files", test_store_files},
         {"missing_scope", test_missing_scope},
         {"422_metadata", test_422_metadata},
         {"faults", test_faults},
@@ -1756,5 +2020,7 @@ int main(int argc, char **argv)
     };
     int rc = tu_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     client_free(&sb.cl);
+    if (store_dir[0])
+        nftw(store_dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }
