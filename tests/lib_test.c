@@ -915,6 +915,18 @@ static void test_call_api(void)
     CHECK_STR(err.field, "path", "names the path");
     CHECK_LONG(gusto_request(c, "POST", "/v1/companies/{company_uuid}/locations", "{\"street_1\"",
                              &status, &out, &err), GUSTO_EINVAL, "bad body refused");
+    /* jansson quotes the input in its error text: never an SSN in ours. */
+    CHECK_LONG(gusto_request(c, "POST", "/v1/companies/{company_uuid}/employees",
+                             "{\"ssn\":517293846.}", &status, &out, &err),
+               GUSTO_EINVAL, "malformed body with an SSN refused");
+    CHECK(!strstr(err.message, "517293846") && strstr(err.message, "line 1, column 17"),
+          "names the position, not the SSN: %s", err.message);
+    char *res = NULL;
+    CHECK_LONG(gusto_employee_create(c, "{\"first_name\":\"A\",\"ssn\":\"517293846\n\"}", &res,
+                                     &err), GUSTO_EINVAL, "malformed create input refused");
+    CHECK(!strstr(err.message, "517293846") && strstr(err.message, "line 1, column"),
+          "create: names the position, not the SSN: %s", err.message);
+    gusto_free(res);
     CHECK_LONG(gusto_request(c, "FETCH", "/v1/token_info", NULL, &status, &out, &err),
                GUSTO_EINVAL, "bad method refused");
     out = NULL;

@@ -1,6 +1,7 @@
 /* client.c - the gusto_client handle: options, environments, the company
  * UUID from token_info, and gusto_request() (the "call API" action). */
 #include "lib/internal.h"
+#include "shared/jsonerr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -431,8 +432,9 @@ gusto_code gusto_request(gusto_client *c, const char *method, const char *path,
         json_error_t je;
         json_t *b = json_loads(body_json, JSON_DECODE_ANY, &je);
         if (!b) {
-            err_set(err, GUSTO_EINVAL, "body is not valid JSON: %s at line %d column %d",
-                     je.text, je.line, je.column);
+            char where[200];
+            json_error_describe(&je, where, sizeof where);
+            err_set(err, GUSTO_EINVAL, "body is not valid JSON: %s", where);
             err_field(err, "body");
             free(rel_own);
             return GUSTO_EINVAL;

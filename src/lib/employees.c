@@ -2,6 +2,7 @@
  * with nested parts and warnings, get as one composed result, and update
  * with automatic versions and conflict-aware retries. */
 #include "lib/internal.h"
+#include "shared/jsonerr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -262,8 +263,10 @@ static gusto_code parse_input(const char *text, json_t **out, gusto_error *err)
     json_error_t je;
     *out = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
     if (!*out) {
-        err_set(err, GUSTO_EINVAL, "input is not valid JSON: %s at line %d column %d",
-                text ? je.text : "no input", text ? je.line : 0, text ? je.column : 0);
+        char where[200] = "no input";
+        if (text)
+            json_error_describe(&je, where, sizeof where);
+        err_set(err, GUSTO_EINVAL, "input is not valid JSON: %s", where);
         err_field(err, "input");
         return GUSTO_EINVAL;
     }
