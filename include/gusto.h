@@ -219,7 +219,15 @@ typedef int (*gusto_item_fn)(void *userdata, const char *json, size_t len);
 
 /* Follow every page (page/per) and call `each` for every employee, one page
  * in memory at a time.  opts may be NULL.  *total, when not NULL, receives
- * the number of employees delivered. */
+ * the number of employees delivered.
+ *
+ * Bounds against a broken or hostile upstream, each GUSTO_EPROTOCOL with
+ * the page named: a page must be a JSON array of at most per objects, each
+ * with a string "uuid"; X-Total-Pages may not exceed the pages that
+ * GUSTO_LIST_MAX_EMPLOYEES fill; a page starting with the same employee as
+ * the one before is not paging; and no more than GUSTO_LIST_MAX_EMPLOYEES
+ * are delivered.  A response body is capped at 64 MiB (every call). */
+#define GUSTO_LIST_MAX_EMPLOYEES 100000
 gusto_code gusto_employees_list(gusto_client *client, const gusto_list_options *opts,
                                 gusto_item_fn each, void *userdata, size_t *total,
                                 gusto_error *err);

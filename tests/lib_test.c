@@ -175,11 +175,13 @@ static void test_list_page_shapes(void)
     } cases[] = {
         {"[]", ""},
         {" \r\n[ ]\n", ""},
-        {"[{\"a\":1}]", "{\"a\":1}|"},
-        {"[{\"a\":1},{\"b\":[1,{\"c\":\"]}\"}]}]", "{\"a\":1}|{\"b\":[1,{\"c\":\"]}\"}]}|"},
-        {"[ {} ,\n{\"x\":null}\t]  ", "{}|{\"x\":null}|"},
-        {"[\n  {\n    \"a\": [1, 2]\n  }\n]", "{\"a\":[1,2]}|"},
-        {"[{\"s\":\"caf\xc3\xa9 \\u00e9\"}]", "{\"s\":\"caf\xc3\xa9 \\u00e9\"}|"},
+        {"[{\"uuid\":\"a\"}]", "{\"uuid\":\"a\"}|"},
+        {"[{\"uuid\":\"a\"},{\"b\":[1,{\"c\":\"]}\"}],\"uuid\":\"b\"}]",
+         "{\"uuid\":\"a\"}|{\"b\":[1,{\"c\":\"]}\"}],\"uuid\":\"b\"}|"},
+        {"[ {\"uuid\":\"a\"} ,\n{\"x\":null,\"uuid\":\"b\"}\t]  ",
+         "{\"uuid\":\"a\"}|{\"x\":null,\"uuid\":\"b\"}|"},
+        {"[\n  {\n    \"uuid\": \"u\", \"a\": [1, 2]\n  }\n]", "{\"uuid\":\"u\",\"a\":[1,2]}|"},
+        {"[{\"uuid\":\"u\",\"s\":\"caf\xc3\xa9 \\u00e9\"}]", "{\"uuid\":\"u\",\"s\":\"caf\xc3\xa9 \\u00e9\"}|"},
         {"", NULL},
         {"   ", NULL},
         {"{\"a\":[]}", NULL},
@@ -206,7 +208,15 @@ static void test_list_page_shapes(void)
         {"[{/* c */}]", NULL},
         {"\v[]", NULL},
         {"[{\n  \"a\": \"\\udc00\"\n}]", NULL}, /* pretty, and jansson refuses it */
-        {"[{\"a\":\"\\udc00\"}]", "{\"a\":\"\\udc00\"}|"}, /* compact: as sent */
+        {"[{\"uuid\":\"u\",\"a\":\"\\udc00\"}]", "{\"uuid\":\"u\",\"a\":\"\\udc00\"}|"}, /* compact: as sent */
+        /* not employees: no string uuid (a page of 2,000,000 {} was 2.3 GB) */
+        {"[{}]", NULL},
+        {"[{\"uuid\":\"a\"},{}]", NULL},
+        {"[{\"uuid\":5}]", NULL},
+        {"[{\"uuid\":\"\"}]", NULL},
+        {"[{\"uuid\":null}]", NULL},
+        {"[{\"x\":{\"uuid\":\"a\"}}]", NULL},
+        {"[{\"uuid\":[\"a\"]}]", NULL},
         {"[{\f}]", NULL},
         {"[{\"a\":\"\t\"}]", NULL},
     };
@@ -238,6 +248,120 @@ static void test_list_page_shapes(void)
             CHECK_STR(joined, "", "nothing handed out before the page is checked");
         }
     }
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
+}
+
+/* ---- a hostile upstream: endless pages, oversized pages ---------------- */
+
+static int hostile_mode;        /* which lie the server tells */
+static int hostile_requests;
+static int hostile_per = 100;   /* elements per answered page */
+
+static enum MHD_Result hostile_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload, size_t *upload_len, void **state)
+{
+    (void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_len;
+    if (!*state) {
+        *state = conn;
+        return MHD_YES;
+    }
+    const char *pg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "page");
+    long page = pg ? strtol(pg, NULL, 10) : 1;
+    __atomic_add_fetch(&hostile_requests, 1, __ATOMIC_SEQ_CST);
+    size_t cap = (size_t)hostile_per * 64 + 16, n = 0;
+    char *body = malloc(cap);
+    if (!body)
+        return MHD_NO;
+    body[n++] = '[';
+    for (int i = 0; i < hostile_per; i++) {
+        /* modes 0 and 3: the same page every time; else each page its own */
+        n += (size_t)snprintf(body + n, cap - n, "%s{\"uuid\":\"e-%ld-%d\"}", i ? "," : "",
+                              hostile_mode == 0 || hostile_mode == 3 ? 1L : page, i);
+    }
+    body[n++] = ']';
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (hostile_mode < 2)
+        MHD_add_response_header(r, "X-Total-Pages", hostile_mode == 0 ? "2147483647" : "3");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Security review, Low: "X-Total-Pages: 2147483647" with full pages never
+ * ended, and a 4 MB page of 2,000,000 "{}" took gusto sync to 2.3 GB.
+ * Each lie now ends in GUSTO_EPROTOCOL naming the page, after a bounded
+ * number of requests; the positive control (3 honest pages) is listed. */
+static void test_list_hostile(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, hostile_answer,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    if (!CHECK(d != NULL, "hostile server starts"))
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1,
+                       .company_uuid = "11111111-2222-4333-8444-555555555555"};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    int count = 0;
+    size_t total = 0;
+    gusto_list_options lo100 = {.per_page = 100};
+
+    /* Positive control: X-Total-Pages 3, three full pages of new people. */
+    hostile_mode = 1;
+    hostile_per = 100;
+    hostile_requests = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err), GUSTO_OK,
+               "three honest pages");
+    CHECK(total == 300 && hostile_requests == 3, "300 employees in 3 requests (%zu, %d)", total,
+          hostile_requests);
+
+    /* X-Total-Pages 2147483647: refused at once. */
+    hostile_mode = 0;
+    hostile_requests = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err),
+               GUSTO_EPROTOCOL, "X-Total-Pages 2147483647 refused");
+    CHECK(strstr(err.message, "X-Total-Pages 2147483647") != NULL, "says why: %s", err.message);
+    CHECK_LONG(hostile_requests, 1, "after one request");
+
+    /* No header, the same full page each time: not paging. */
+    hostile_mode = 3;
+    hostile_requests = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err),
+               GUSTO_EPROTOCOL, "the same page again refused");
+    CHECK(strstr(err.message, "page 2 starts with the same employee as page 1") != NULL,
+          "says why: %s", err.message);
+    CHECK_LONG(hostile_requests, 2, "after two requests");
+
+    /* No header, full pages of new uuids forever: the employee cap ends it. */
+    hostile_mode = 2;
+    hostile_requests = 0;
+    gusto_list_options big = {.per_page = 10000};
+    hostile_per = 10000;
+    CHECK_LONG(gusto_employees_list(c, &big, count_cb, &count, &total, &err), GUSTO_EPROTOCOL,
+               "endless pages of new employees end at the cap");
+    CHECK(strstr(err.message, "more than 100000 employees") != NULL, "says why: %s",
+          err.message);
+    CHECK(total == 100000 && hostile_requests == 11, "100000 delivered in 11 requests (%zu, %d)",
+          total, hostile_requests);
+
+    /* A page longer than per (2,000,000 elements was the attack). */
+    hostile_mode = 1;
+    hostile_per = 5000;
+    hostile_requests = 0;
+    count = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err),
+               GUSTO_EPROTOCOL, "a page of 5000 for per=100 refused");
+    CHECK(strstr(err.message, "more employees than the per= asked for") != NULL, "says why: %s",
+          err.message);
+    CHECK(count == 0, "and nothing of it was handed out (%d)", count);
     gusto_client_free(c);
     MHD_stop_daemon(d);
 }
@@ -2001,6 +2125,7 @@ int main(int argc, char **argv)
         {"api_version_lookup", test_api_version_lookup},
         {"list", test_list},
         {"list_page_shapes", test_list_page_shapes},
+        {"list_hostile", test_list_hostile},
         {"create_full", test_create_full},
         {"create_partial", test_create_partial},
         {"create_invalid", test_create_invalid},
