@@ -332,6 +332,33 @@ gusto_code gusto_oauth_exchange(const char *base_url, const char *client_id,
                                 const char *redirect_uri, gusto_tokens *out,
                                 gusto_error *err);
 
+/* PKCE (RFC 7636) for the authorization-code flow: a one-time verifier
+ * and its S256 challenge.  The challenge goes on the authorize URL, the
+ * verifier only into the exchange, so a code taken on its way back to the
+ * redirect URI is worth nothing without it.  An OAuth server without PKCE
+ * ignores both parameters (RFC 6749 section 3.1). */
+typedef struct gusto_pkce {
+    char verifier[44];         /* 43 base64url characters from 32 random bytes */
+    char challenge[44];        /* BASE64URL(SHA-256(verifier)) */
+} gusto_pkce;
+
+/* Fill *out with a fresh verifier and challenge.  GUSTO_OK, or GUSTO_EINVAL
+ * when no random bytes could be drawn (*out is then zeroed).  Wipe it with
+ * the tokens once the exchange is done. */
+gusto_code gusto_pkce_new(gusto_pkce *out, gusto_error *err);
+
+/* gusto_authorize_url() plus code_challenge=CHALLENGE and
+ * code_challenge_method=S256 (none when code_challenge is NULL or ""). */
+char *gusto_authorize_url_pkce(const char *base_url, const char *client_id,
+                               const char *redirect_uri, const char *state,
+                               const char *code_challenge);
+
+/* gusto_oauth_exchange() plus code_verifier (not sent when NULL or ""). */
+gusto_code gusto_oauth_exchange_pkce(const char *base_url, const char *client_id,
+                                     const char *client_secret, const char *code,
+                                     const char *redirect_uri, const char *code_verifier,
+                                     gusto_tokens *out, gusto_error *err);
+
 /* Use a refresh token once (POST /oauth/token).  On success *out holds the
  * new pair; the old refresh token must no longer be used. */
 gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
