@@ -113,7 +113,8 @@ typedef struct gusto_options {
     const char *today;
 } gusto_options;
 
-/* Create a client.  Returns NULL on failure and fills err (a bad base_url,
+/* Create a client.  Returns NULL on failure and fills err (a bad base_url
+ * as gusto_url_check() judges it, userinfo or a query in it included,
  * plain http:// to a host that is not loopback, or an api_version Gusto
  * does not accept today: err->field "api_version", err->message listing the
  * versions it accepts).  Nothing is sent before these checks pass.  Free
@@ -193,8 +194,9 @@ void gusto_client_api_version_info(const gusto_client *client,
 /* ---- 6. Call API ---------------------------------------------------------
  * Send any request.  `path` starts with "/" and may contain "{company_uuid}"
  * (also "{company_id}"), which is replaced by the company UUID.  An absolute
- * URL is accepted only when it points at the client's own base URL.
- * body_json may be NULL.  On any HTTP response *status is set and *out_json
+ * URL is accepted only when it points at the client's own base URL: the
+ * same scheme, host and port as gusto_url_check() parses them (userinfo
+ * refused) and a path under the base URL's path.  body_json may be NULL.  On any HTTP response *status is set and *out_json
  * receives the body ("" for none); 2xx returns GUSTO_OK, other statuses
  * return the matching error code with err filled from Gusto's error body.
  * GET, PUT and DELETE are retried on network errors, 429 and 5xx; POST and
@@ -311,7 +313,18 @@ gusto_code gusto_time_off(gusto_client *client, const char *employee_uuid,
  * SQLite file (mode 0600) with the tokens and client secret encrypted
  * (AES-256-GCM) under a key from GUSTO_STORE_KEY (64 hex digits) or a key
  * file beside the store (created, mode 0600, on first use).  A refresh holds
- * the store's write lock, so N processes sharing a store refresh once. */
+ * the store's write lock, so N processes sharing a store refresh once.
+ *
+ * Every field the client trusts (name, environment, base URL, company,
+ * client id, and the tokens' scope and expiry) is in the authenticated data:
+ * a row edited without the key fails to load with GUSTO_EAUTH, err->field
+ * "store" and a message saying the store was modified (a wrong key says
+ * so instead), and nothing is sent.  Rows sealed by older builds, before
+ * every field was bound, are refused too, asking to connect again.  The
+ * store and key files are refused (GUSTO_EINVAL, err->field "store", a hint
+ * saying what to do) when they are symbolic links, not owned by the
+ * effective user, or group/world-writable; the key file also when
+ * group/world-readable, not a regular file, or not exactly 32 bytes. */
 
 typedef struct gusto_tokens {
     char access_token[512];
