@@ -234,24 +234,26 @@ static void open_browser(const char *url)
 {
     if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("BROWSER"))
         return;
+    /* Built before fork(): the listener's thread runs, so the child only
+     * calls async-signal-safe functions (and exec). */
+    extern char **environ;
+    size_t n = 0, k = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 1, sizeof *env);
+    if (!env)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (browser_env_ok(environ[i]))
+            env[k++] = environ[i];
+    const char *b = getenv("BROWSER");
     pid_t pid = fork();
     if (pid == 0) {
-        extern char **environ;
-        size_t n = 0, k = 0;
-        while (environ[n])
-            n++;
-        char **env = calloc(n + 1, sizeof *env);
-        if (!env)
-            _exit(127);
-        for (size_t i = 0; i < n; i++)
-            if (browser_env_ok(environ[i]))
-                env[k++] = environ[i];
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) {
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        const char *b = getenv("BROWSER");
         if (b && *b) {
             char *const args[] = {(char *)b, (char *)url, NULL};
             execvpe(b, args, env);
@@ -260,6 +262,7 @@ static void open_browser(const char *url)
         execvpe("xdg-open", args, env);
         _exit(127);
     }
+    free(env);
 }
 
 int cmd_connect(struct cli *cli, int argc, char **argv)
