@@ -245,7 +245,8 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
                      https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     http_trace_setup(c);
     if (use_conn &&
-        conn_load(c, o->store_path, *o->connection ? o->connection : NULL, err) != GUSTO_OK) {
+        conn_load(c, o->store_path, *o->connection ? o->connection : NULL,
+                  !(o->base_url && *o->base_url), err) != GUSTO_OK) {
         gusto_client_free(c);
         return NULL;
     }

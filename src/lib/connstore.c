@@ -590,7 +590,7 @@ static gusto_code unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st,
 
 /* Load the named (or only) connection into a new client's fields. */
 gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
-                     gusto_error *err)
+                     bool base_from_store, gusto_error *err)
 {
     if (!store_path)
         store_path = gusto_store_default_path();
@@ -611,6 +611,21 @@ gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
         char secret[512] = "", access[512] = "", refresh[512] = "";
         rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
                         sizeof refresh, err);
+        /* The client was configured from an earlier read of the row
+         * (conn_base_url): the base URL it holds must be the one just
+         * authenticated, or the file changed in between. */
+        size_t bl = strlen(info.base_url);
+        while (bl > 0 && info.base_url[bl - 1] == '/')
+            bl--;
+        if (rc == GUSTO_OK && base_from_store &&
+            (strlen(c->base_url) != bl || strncmp(c->base_url, info.base_url, bl) != 0)) {
+            rc = err_set(err, GUSTO_EAUTH, "the connection store was modified while it was "
+                                           "read (connection \"%s\"); refusing to use it",
+                         info.name);
+            err_field(err, "store");
+            err_hint(err, "someone with write access to the store may be trying to redirect "
+                          "your tokens; remove the connection and connect again");
+        }
         if (rc == GUSTO_OK) {
             free(c->token);
             c->token = xasprintf("%s", access);

@@ -239,7 +239,7 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
             rc = http_status_code(c, &resp, err);
         struct span *items = NULL;
         size_t count = 0;
-        char first[64];
+        char first[64] = "";
         const char *why = NULL;
         if (rc == GUSTO_OK && page_spans(resp.body ? resp.body : "", resp.len, (size_t)per,
                                          &items, &count, first, &why) != 0)
