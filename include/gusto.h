@@ -113,7 +113,8 @@ typedef struct gusto_options {
     const char *today;
 } gusto_options;
 
-/* Create a client.  Returns NULL on failure and fills err (a bad base_url,
+/* Create a client.  Returns NULL on failure and fills err (a bad base_url
+ * as gusto_url_check() judges it, userinfo or a query in it included,
  * plain http:// to a host that is not loopback, or an api_version Gusto
  * does not accept today: err->field "api_version", err->message listing the
  * versions it accepts).  Nothing is sent before these checks pass.  Free
@@ -193,8 +194,9 @@ void gusto_client_api_version_info(const gusto_client *client,
 /* ---- 6. Call API ---------------------------------------------------------
  * Send any request.  `path` starts with "/" and may contain "{company_uuid}"
  * (also "{company_id}"), which is replaced by the company UUID.  An absolute
- * URL is accepted only when it points at the client's own base URL.
- * body_json may be NULL.  On any HTTP response *status is set and *out_json
+ * URL is accepted only when it points at the client's own base URL: the
+ * same scheme, host and port as gusto_url_check() parses them (userinfo
+ * refused) and a path under the base URL's path.  body_json may be NULL.  On any HTTP response *status is set and *out_json
  * receives the body ("" for none); 2xx returns GUSTO_OK, other statuses
  * return the matching error code with err filled from Gusto's error body.
  * GET, PUT and DELETE are retried on network errors, 429 and 5xx; POST and
@@ -219,7 +221,15 @@ typedef int (*gusto_item_fn)(void *userdata, const char *json, size_t len);
 
 /* Follow every page (page/per) and call `each` for every employee, one page
  * in memory at a time.  opts may be NULL.  *total, when not NULL, receives
- * the number of employees delivered. */
+ * the number of employees delivered.
+ *
+ * Bounds against a broken or hostile upstream, each GUSTO_EPROTOCOL with
+ * the page named: a page must be a JSON array of at most per objects, each
+ * with a string "uuid"; X-Total-Pages may not exceed the pages that
+ * GUSTO_LIST_MAX_EMPLOYEES fill; a page starting with the same employee as
+ * the one before is not paging; and no more than GUSTO_LIST_MAX_EMPLOYEES
+ * are delivered.  A response body is capped at 64 MiB (every call). */
+#define GUSTO_LIST_MAX_EMPLOYEES 100000
 gusto_code gusto_employees_list(gusto_client *client, const gusto_list_options *opts,
                                 gusto_item_fn each, void *userdata, size_t *total,
                                 gusto_error *err);
@@ -303,7 +313,18 @@ gusto_code gusto_time_off(gusto_client *client, const char *employee_uuid,
  * SQLite file (mode 0600) with the tokens and client secret encrypted
  * (AES-256-GCM) under a key from GUSTO_STORE_KEY (64 hex digits) or a key
  * file beside the store (created, mode 0600, on first use).  A refresh holds
- * the store's write lock, so N processes sharing a store refresh once. */
+ * the store's write lock, so N processes sharing a store refresh once.
+ *
+ * Every field the client trusts (name, environment, base URL, company,
+ * client id, and the tokens' scope and expiry) is in the authenticated data:
+ * a row edited without the key fails to load with GUSTO_EAUTH, err->field
+ * "store" and a message saying the store was modified (a wrong key says
+ * so instead), and nothing is sent.  Rows sealed by older builds, before
+ * every field was bound, are refused too, asking to connect again.  The
+ * store and key files are refused (GUSTO_EINVAL, err->field "store", a hint
+ * saying what to do) when they are symbolic links, not owned by the
+ * effective user, or group/world-writable; the key file also when
+ * group/world-readable, not a regular file, or not exactly 32 bytes. */
 
 typedef struct gusto_tokens {
     char access_token[512];
@@ -323,6 +344,33 @@ gusto_code gusto_oauth_exchange(const char *base_url, const char *client_id,
                                 const char *client_secret, const char *code,
                                 const char *redirect_uri, gusto_tokens *out,
                                 gusto_error *err);
+
+/* PKCE (RFC 7636) for the authorization-code flow: a one-time verifier
+ * and its S256 challenge.  The challenge goes on the authorize URL, the
+ * verifier only into the exchange, so a code taken on its way back to the
+ * redirect URI is worth nothing without it.  An OAuth server without PKCE
+ * ignores both parameters (RFC 6749 section 3.1). */
+typedef struct gusto_pkce {
+    char verifier[44];         /* 43 base64url characters from 32 random bytes */
+    char challenge[44];        /* BASE64URL(SHA-256(verifier)) */
+} gusto_pkce;
+
+/* Fill *out with a fresh verifier and challenge.  GUSTO_OK, or GUSTO_EINVAL
+ * when no random bytes could be drawn (*out is then zeroed).  Wipe it with
+ * the tokens once the exchange is done. */
+gusto_code gusto_pkce_new(gusto_pkce *out, gusto_error *err);
+
+/* gusto_authorize_url() plus code_challenge=CHALLENGE and
+ * code_challenge_method=S256 (none when code_challenge is NULL or ""). */
+char *gusto_authorize_url_pkce(const char *base_url, const char *client_id,
+                               const char *redirect_uri, const char *state,
+                               const char *code_challenge);
+
+/* gusto_oauth_exchange() plus code_verifier (not sent when NULL or ""). */
+gusto_code gusto_oauth_exchange_pkce(const char *base_url, const char *client_id,
+                                     const char *client_secret, const char *code,
+                                     const char *redirect_uri, const char *code_verifier,
+                                     gusto_tokens *out, gusto_error *err);
 
 /* Use a refresh token once (POST /oauth/token).  On success *out holds the
  * new pair; the old refresh token must no longer be used. */
@@ -510,6 +558,32 @@ void gusto_batch_free(gusto_batch *batch);
 gusto_code gusto_employee_update_ex(gusto_client *client, const char *employee_uuid,
                                     const char *changes_json, unsigned flags,
                                     char **result_json, gusto_error *err);
+
+/* ---- URLs -------------------------------------------------------------------
+ * One check for every URL a token or a code may travel to (base URLs, the
+ * absolute URLs gusto_request() accepts, OAuth redirect URIs), made on the
+ * host libcurl itself will connect to. */
+
+/* What gusto_url_check() found. */
+typedef struct gusto_url_info {
+    int https;                 /* 1: https://, 0: http:// */
+    int loopback;              /* the host is in 127.0.0.0/8, ::1 or "localhost" */
+    char host[256];            /* the host libcurl connects to, as its URL API
+                                  reports it ("[::1]" keeps its brackets) */
+    unsigned port;             /* the explicit port, else 443 or 80 */
+    int explicit_port;         /* 1 when the URL names a port */
+    char path[512];            /* the path, "/" when the URL has none */
+    char query[512];           /* the query without '?', "" when none */
+} gusto_url_info;
+
+/* Parse an absolute http(s) URL with libcurl's URL API (curl_url()) and
+ * fill *out.  Refused with GUSTO_EINVAL, err->field set to `field` (NULL:
+ * "url"): a URL libcurl cannot parse, another scheme, userinfo ("user@" or
+ * "user:password@" before the host, which hides the real host from a
+ * reader), a fragment, or a path or query longer than out can hold.  On
+ * failure *out is zeroed.  Thread safe. */
+gusto_code gusto_url_check(const char *url, const char *field, gusto_url_info *out,
+                           gusto_error *err);
 
 #if defined(GUSTO_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

@@ -414,6 +414,29 @@ g api FETCH /v1/token_info
 check "api with a bad method exits 7" expect 7 '.error.details.field == "method"'
 g api POST '/v1/companies/{company_uuid}/locations' --data '{"street_1":'
 check "api with malformed --data exits 7" expect 7 '.error.message | test("--data is not valid JSON")'
+# Security review, Medium 8: jansson's error text quotes the input ("near
+# '517293846.'"); a parse error says line, column and what was expected,
+# never the input.  Positive control: the position is named.
+no_ssn() { ! grep -q "$SSN_DIGITS" "$out" "$err"; }
+names_position() { jq -e '.error.message | test("line 1, column [0-9]+")' "$out" >/dev/null; }
+printf '{"first_name":"Ada","ssn":%s.}\n' "$SSN_DIGITS" >"$tmp/ssn_token.json"
+printf '{"first_name":"Ada","ssn":"%s\n"}\n' "$SSN_DIGITS" >"$tmp/ssn_newline.json"
+printf '[{"external_id":"x1","first_name":"Ada","ssn":%s.}]\n' "$SSN_DIGITS" >"$tmp/ssn_batch.json"
+for f in ssn_token ssn_newline; do
+    g employees create --input "$tmp/$f.json"
+    check "employees create with malformed JSON ($f) exits 7 naming the position" \
+        eval 'exit_is 7 && names_position'
+    check "employees create with malformed JSON ($f) never prints the SSN" no_ssn
+    g employees update "$ADA" --input "$tmp/$f.json"
+    check "employees update with malformed JSON ($f) never prints the SSN" \
+        eval 'exit_is 7 && names_position && no_ssn'
+done
+g api POST '/v1/companies/{company_uuid}/employees' --data "{\"ssn\":$SSN_DIGITS.}"
+check "api --data with malformed JSON names the position, never the SSN" \
+    eval 'exit_is 7 && names_position && no_ssn'
+g batch create --input "$tmp/ssn_batch.json"
+check "batch create with malformed JSON names the line, never the SSN" \
+    eval '[ "$rc" != 0 ] && grep -q "line 1, column" "$out" "$err" && no_ssn'
 g api PUT "/v1/employees/$ADA" --data '{"first_name":"NoVersion"}'
 check "api PUT without version exits 4 (422)" expect 4 '.error.details.http_status == 422 and .error.details.error_key == "version"'
 write loc.json '{"phone_number":"3035550100","street_1":"1 Test Way","city":"Boulder","state":"CO","zip":"80301"}'

@@ -1,10 +1,12 @@
 #!/bin/sh
 # connect_test.sh - `gusto connect` end to end, driven with curl instead of a
 # browser: the happy path and where the client secret may (not) show up,
-# the store file, a wrong store key, disconnect; a forged or missing state,
-# a redirect URI the app did not register, a wrong client secret, an
-# expired code; 16 processes racing for one refresh; a refresh whose answer
-# is lost.
+# the store file, a wrong store key, disconnect; PKCE on the authorize URL;
+# a forged or missing state (ignored: the real redirect still connects), a
+# redirect URI the app did not register, a wrong client secret, an expired
+# code; 16 processes racing for one refresh; a refresh whose answer is
+# lost; redirect URIs judged by their real host (userinfo, localhost); the
+# browser's clean environment.
 #
 # Everything runs against gusto-sandbox processes on 127.0.0.1, with HOME
 # and GUSTO_STORE inside one mktemp directory.  Every process it starts is
@@ -243,6 +245,9 @@ check "the authorize URL carries client_id, the redirect URI and a random state"
         [ ${#STATE} -ge 32 ]'
 check "stderr names the redirect URI it listens on" "$(cat "$C_ERR")" \
     grep -qF "waiting for the redirect to $R1" "$C_ERR"
+check "the authorize URL carries a PKCE S256 challenge (43 base64url characters)" "$AUTH_URL" \
+    eval 'printf "%s" "$AUTH_URL" | grep -Eq "[?&]code_challenge=[A-Za-z0-9_-]{43}(&|$)" &&
+        printf "%s" "$AUTH_URL" | grep -q "code_challenge_method=S256"'
 
 # While it waits: the secret is not on any command line.
 check "the secret is not in gusto's argv (/proc/PID/cmdline)" "" \
@@ -344,22 +349,38 @@ check "api after disconnect: exit 3, no connection" "exit $RC: $(cat "$T/api2")"
 
 # ---- 2. a forged or missing state -------------------------------------------------
 
+# Any local process or web page can GET the callback: such a redirect is
+# answered 400 and ignored, and the real one still connects.
 posts_before=$(count_token_posts "" "$SB_LOG")
 start_connect forged ct-app "$R1"
 forged=$(curl -s -o "$T/forged.html" -w '%{http_code}' --max-time 10 \
     "http://127.0.0.1:$P1/callback?code=forged-code&state=$(hex 24)")
-reap "$C_PID"
+nostate=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+    "http://127.0.0.1:$P1/callback?code=forged-code")
 check "forged state: the listener answers 400 \"Not connected\"" "HTTP $forged" \
     eval '[ "$forged" = 400 ] && grep -q "Not connected" "$T/forged.html"'
-check "forged state: connect exits 3 with state_mismatch" "exit $RC: $(cat "$C_OUT")" \
-    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".ok == false and .error.code == \"state_mismatch\""'
-start_connect nostate ct-app "$R1"
-curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$P1/callback?code=forged-code"
-reap "$C_PID"
-check "missing state: connect exits 3 with state_mismatch" "exit $RC: $(cat "$C_OUT")" \
-    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".error.code == \"state_mismatch\""'
+check "forged and missing state: connect keeps waiting" "HTTP $nostate; $(cat "$C_OUT")" \
+    eval '[ "$nostate" = 400 ] && kill -0 "$C_PID" 2>/dev/null'
 check "a forged redirect never reaches POST /oauth/token" "" \
     eval '[ "$(count_token_posts "" "$SB_LOG")" = "$posts_before" ]'
+consent_get "$AUTH_URL"
+consent_post allow "$ACME"
+callback "$LOCATION"
+reap "$C_PID"
+check "after forged redirects, the real one still connects (exit 0)" \
+    "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && [ "$CB_HTTP" = 200 ] && jqe "$C_OUT" ".data.company_uuid == \"$ACME\""'
+check "exactly one POST /oauth/token: the real code's" "" \
+    eval '[ "$(count_token_posts "" "$SB_LOG")" = "$((posts_before + 1))" ]'
+g "$T/disc3" disconnect
+WAIT=2
+start_connect forgedonly ct-app "$R1"
+WAIT=20
+curl -s -o /dev/null --max-time 10 "http://127.0.0.1:$P1/callback?code=forged-code&state=$(hex 24)"
+reap "$C_PID"
+check "only a forged redirect: connect times out (exit 3) and says it was ignored" \
+    "exit $RC: $(cat "$C_OUT")" \
+    eval '[ "$RC" = 3 ] && jqe "$C_OUT" ".error.code == \"timeout\" and (.error.message | test(\"state did not match\"))"'
 g "$T/status3" status --json
 check "nothing was stored by the forged attempts" "exit $RC: $(cat "$T/status3")" \
     eval '[ "$RC" = 3 ] && jqe "$T/status3" ".error.code == \"not_connected\""'
@@ -507,6 +528,59 @@ check "lost: exactly one refresh, one POST /oauth/token 200 on the restarted san
     "$(cat "$T/lost4"); log: $(grep oauth "$SB_LOG")" \
     eval 'jqe "$T/lost4" ".data[0].refreshes == 1" && [ "$(count_token_posts "" "$SB_LOG")" = 1 ] &&
         [ "$(count_token_posts 200 "$SB_LOG")" = 1 ]'
+stop "$SB_PID"
+
+# ---- 8. redirect URIs judged by their real host; the browser's environment ---
+
+start_sandbox sec --port 0 --apps "$APPS" || summary
+for bad in "http://127.0.0.1:1@10.9.9.9:$P1/callback" "http://localhost:$P1/callback" \
+    "https://127.0.0.1:$P1/callback" "http://127.0.0.1.example.com:$P1/callback" \
+    "http://10.9.9.9:$P1/callback" "http://[::1]:$P1/callback" "http://127.0.0.1/callback"; do
+    GUSTO_CLIENT_SECRET=$SECRET "$GUSTO" connect --no-browser --env "$SB_URL" \
+        --client-id ct-app --redirect-uri "$bad" --wait 2 </dev/null >"$T/badredir" 2>&1
+    RC=$?
+    check "redirect URI $bad is refused at once (exit 2), saying why" \
+        "exit $RC: $(cat "$T/badredir")" \
+        eval '[ "$RC" = 2 ] && grep -q "redirect-uri must be http://127.0.0.1:PORT/PATH" "$T/badredir"'
+done
+check "the userinfo refusal says so; the localhost one names [::1]" "" \
+    eval 'GUSTO_CLIENT_SECRET=x "$GUSTO" connect --no-browser --env "$SB_URL" --client-id c \
+            --redirect-uri "http://127.0.0.1:1@10.9.9.9:$P1/cb" 2>&1 | grep -q userinfo &&
+        GUSTO_CLIENT_SECRET=x "$GUSTO" connect --no-browser --env "$SB_URL" --client-id c \
+            --redirect-uri "http://localhost:$P1/cb" 2>&1 | grep -qF "[::1]"'
+check "no refused redirect URI reached the sandbox" "$(cat "$SB_LOG")" \
+    eval '! grep -q "^GET /oauth/authorize" "$SB_LOG"'
+
+# A fake browser that records its environment and the URL it was given.
+printf '#!/bin/sh\nenv >"%s/browser.env.tmp" && mv "%s/browser.env.tmp" "%s/browser.env"\nprintf "%%s\\n" "$1" >"%s/browser.url"\n' \
+    "$T" "$T" "$T" "$T" >"$T/browser.sh"
+chmod 700 "$T/browser.sh"
+export GUSTO_STORE="$T/browser/connections.db"
+STORE_KEY=$(hex 32)
+BROWSER="$T/browser.sh" GUSTO_CLIENT_SECRET=$SECRET GUSTO_STORE_KEY=$STORE_KEY LANG=C.UTF-8 \
+    XDG_RUNTIME_DIR="$T" GUSTO_OTHER_SETTING=leak "$GUSTO" connect --env "$SB_URL" \
+    --client-id ct-app --redirect-uri "$R1" --wait 20 </dev/null >"$T/br.out" 2>"$T/br.err" &
+C_PID=$!
+track "$C_PID"
+i=0
+while [ $i -lt 100 ] && ! [ -s "$T/browser.url" ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+BURL=$(cat "$T/browser.url" 2>/dev/null)
+consent_get "$BURL"
+consent_post allow "$ACME"
+callback "$LOCATION"
+reap "$C_PID"
+check "the browser was started with the authorize URL, and the flow completes" \
+    "exit $RC: $(cat "$T/br.out" "$T/br.err")" \
+    eval '[ "$RC" = 0 ] && case $BURL in "$SB_URL/oauth/authorize?"*code_challenge=*) true;; *) false;; esac'
+check "the browser's environment has no GUSTO_CLIENT_SECRET, GUSTO_STORE_KEY or other GUSTO_*" \
+    "$(grep GUSTO "$T/browser.env")" \
+    eval '! grep -q "^GUSTO_" "$T/browser.env" && ! grep -qF -e "$SECRET" -e "$STORE_KEY" "$T/browser.env"'
+check "but it has what a browser needs (PATH, HOME, LANG, XDG_*)" "$(cat "$T/browser.env")" \
+    eval 'grep -q "^PATH=" "$T/browser.env" && grep -q "^HOME=" "$T/browser.env" &&
+        grep -q "^LANG=C.UTF-8" "$T/browser.env" && grep -q "^XDG_RUNTIME_DIR=" "$T/browser.env"'
 stop "$SB_PID"
 
 summary

@@ -8,6 +8,15 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,11 +175,13 @@ static void test_list_page_shapes(void)
     } cases[] = {
         {"[]", ""},
         {" \r\n[ ]\n", ""},
-        {"[{\"a\":1}]", "{\"a\":1}|"},
-        {"[{\"a\":1},{\"b\":[1,{\"c\":\"]}\"}]}]", "{\"a\":1}|{\"b\":[1,{\"c\":\"]}\"}]}|"},
-        {"[ {} ,\n{\"x\":null}\t]  ", "{}|{\"x\":null}|"},
-        {"[\n  {\n    \"a\": [1, 2]\n  }\n]", "{\"a\":[1,2]}|"},
-        {"[{\"s\":\"caf\xc3\xa9 \\u00e9\"}]", "{\"s\":\"caf\xc3\xa9 \\u00e9\"}|"},
+        {"[{\"uuid\":\"a\"}]", "{\"uuid\":\"a\"}|"},
+        {"[{\"uuid\":\"a\"},{\"b\":[1,{\"c\":\"]}\"}],\"uuid\":\"b\"}]",
+         "{\"uuid\":\"a\"}|{\"b\":[1,{\"c\":\"]}\"}],\"uuid\":\"b\"}|"},
+        {"[ {\"uuid\":\"a\"} ,\n{\"x\":null,\"uuid\":\"b\"}\t]  ",
+         "{\"uuid\":\"a\"}|{\"x\":null,\"uuid\":\"b\"}|"},
+        {"[\n  {\n    \"uuid\": \"u\", \"a\": [1, 2]\n  }\n]", "{\"uuid\":\"u\",\"a\":[1,2]}|"},
+        {"[{\"uuid\":\"u\",\"s\":\"caf\xc3\xa9 \\u00e9\"}]", "{\"uuid\":\"u\",\"s\":\"caf\xc3\xa9 \\u00e9\"}|"},
         {"", NULL},
         {"   ", NULL},
         {"{\"a\":[]}", NULL},
@@ -197,7 +208,15 @@ static void test_list_page_shapes(void)
         {"[{/* c */}]", NULL},
         {"\v[]", NULL},
         {"[{\n  \"a\": \"\\udc00\"\n}]", NULL}, /* pretty, and jansson refuses it */
-        {"[{\"a\":\"\\udc00\"}]", "{\"a\":\"\\udc00\"}|"}, /* compact: as sent */
+        {"[{\"uuid\":\"u\",\"a\":\"\\udc00\"}]", "{\"uuid\":\"u\",\"a\":\"\\udc00\"}|"}, /* compact: as sent */
+        /* not employees: no string uuid (a page of 2,000,000 {} was 2.3 GB) */
+        {"[{}]", NULL},
+        {"[{\"uuid\":\"a\"},{}]", NULL},
+        {"[{\"uuid\":5}]", NULL},
+        {"[{\"uuid\":\"\"}]", NULL},
+        {"[{\"uuid\":null}]", NULL},
+        {"[{\"x\":{\"uuid\":\"a\"}}]", NULL},
+        {"[{\"uuid\":[\"a\"]}]", NULL},
         {"[{\f}]", NULL},
         {"[{\"a\":\"\t\"}]", NULL},
     };
@@ -229,6 +248,120 @@ static void test_list_page_shapes(void)
             CHECK_STR(joined, "", "nothing handed out before the page is checked");
         }
     }
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
+}
+
+/* ---- a hostile upstream: endless pages, oversized pages ---------------- */
+
+static int hostile_mode;        /* which lie the server tells */
+static int hostile_requests;
+static int hostile_per = 100;   /* elements per answered page */
+
+static enum MHD_Result hostile_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload, size_t *upload_len, void **state)
+{
+    (void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_len;
+    if (!*state) {
+        *state = conn;
+        return MHD_YES;
+    }
+    const char *pg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "page");
+    long page = pg ? strtol(pg, NULL, 10) : 1;
+    __atomic_add_fetch(&hostile_requests, 1, __ATOMIC_SEQ_CST);
+    size_t cap = (size_t)hostile_per * 64 + 16, n = 0;
+    char *body = malloc(cap);
+    if (!body)
+        return MHD_NO;
+    body[n++] = '[';
+    for (int i = 0; i < hostile_per; i++) {
+        /* modes 0 and 3: the same page every time; else each page its own */
+        n += (size_t)snprintf(body + n, cap - n, "%s{\"uuid\":\"e-%ld-%d\"}", i ? "," : "",
+                              hostile_mode == 0 || hostile_mode == 3 ? 1L : page, i);
+    }
+    body[n++] = ']';
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (hostile_mode < 2)
+        MHD_add_response_header(r, "X-Total-Pages", hostile_mode == 0 ? "2147483647" : "3");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Security review, Low: "X-Total-Pages: 2147483647" with full pages never
+ * ended, and a 4 MB page of 2,000,000 "{}" took gusto sync to 2.3 GB.
+ * Each lie now ends in GUSTO_EPROTOCOL naming the page, after a bounded
+ * number of requests; the positive control (3 honest pages) is listed. */
+static void test_list_hostile(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, hostile_answer,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    if (!CHECK(d != NULL, "hostile server starts"))
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1,
+                       .company_uuid = "11111111-2222-4333-8444-555555555555"};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    int count = 0;
+    size_t total = 0;
+    gusto_list_options lo100 = {.per_page = 100};
+
+    /* Positive control: X-Total-Pages 3, three full pages of new people. */
+    hostile_mode = 1;
+    hostile_per = 100;
+    hostile_requests = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err), GUSTO_OK,
+               "three honest pages");
+    CHECK(total == 300 && hostile_requests == 3, "300 employees in 3 requests (%zu, %d)", total,
+          hostile_requests);
+
+    /* X-Total-Pages 2147483647: refused at once. */
+    hostile_mode = 0;
+    hostile_requests = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err),
+               GUSTO_EPROTOCOL, "X-Total-Pages 2147483647 refused");
+    CHECK(strstr(err.message, "X-Total-Pages 2147483647") != NULL, "says why: %s", err.message);
+    CHECK_LONG(hostile_requests, 1, "after one request");
+
+    /* No header, the same full page each time: not paging. */
+    hostile_mode = 3;
+    hostile_requests = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err),
+               GUSTO_EPROTOCOL, "the same page again refused");
+    CHECK(strstr(err.message, "page 2 starts with the same employee as page 1") != NULL,
+          "says why: %s", err.message);
+    CHECK_LONG(hostile_requests, 2, "after two requests");
+
+    /* No header, full pages of new uuids forever: the employee cap ends it. */
+    hostile_mode = 2;
+    hostile_requests = 0;
+    gusto_list_options big = {.per_page = 10000};
+    hostile_per = 10000;
+    CHECK_LONG(gusto_employees_list(c, &big, count_cb, &count, &total, &err), GUSTO_EPROTOCOL,
+               "endless pages of new employees end at the cap");
+    CHECK(strstr(err.message, "more than 100000 employees") != NULL, "says why: %s",
+          err.message);
+    CHECK(total == 100000 && hostile_requests == 11, "100000 delivered in 11 requests (%zu, %d)",
+          total, hostile_requests);
+
+    /* A page longer than per (2,000,000 elements was the attack). */
+    hostile_mode = 1;
+    hostile_per = 5000;
+    hostile_requests = 0;
+    count = 0;
+    CHECK_LONG(gusto_employees_list(c, &lo100, count_cb, &count, &total, &err),
+               GUSTO_EPROTOCOL, "a page of 5000 for per=100 refused");
+    CHECK(strstr(err.message, "more employees than the per= asked for") != NULL, "says why: %s",
+          err.message);
+    CHECK(count == 0, "and nothing of it was handed out (%d)", count);
     gusto_client_free(c);
     MHD_stop_daemon(d);
 }
@@ -906,6 +1039,18 @@ static void test_call_api(void)
     CHECK_STR(err.field, "path", "names the path");
     CHECK_LONG(gusto_request(c, "POST", "/v1/companies/{company_uuid}/locations", "{\"street_1\"",
                              &status, &out, &err), GUSTO_EINVAL, "bad body refused");
+    /* jansson quotes the input in its error text: never an SSN in ours. */
+    CHECK_LONG(gusto_request(c, "POST", "/v1/companies/{company_uuid}/employees",
+                             "{\"ssn\":517293846.}", &status, &out, &err),
+               GUSTO_EINVAL, "malformed body with an SSN refused");
+    CHECK(!strstr(err.message, "517293846") && strstr(err.message, "line 1, column 17"),
+          "names the position, not the SSN: %s", err.message);
+    char *res = NULL;
+    CHECK_LONG(gusto_employee_create(c, "{\"first_name\":\"A\",\"ssn\":\"517293846\n\"}", &res,
+                                     &err), GUSTO_EINVAL, "malformed create input refused");
+    CHECK(!strstr(err.message, "517293846") && strstr(err.message, "line 1, column"),
+          "create: names the position, not the SSN: %s", err.message);
+    gusto_free(res);
     CHECK_LONG(gusto_request(c, "FETCH", "/v1/token_info", NULL, &status, &out, &err),
                GUSTO_EINVAL, "bad method refused");
     out = NULL;
@@ -919,6 +1064,408 @@ static void test_call_api(void)
     gusto_options bad = {.base_url = "http://example.com", .access_token = "x"};
     CHECK(gusto_client_new(&bad, &err) == NULL, "plain http to a remote host refused");
     CHECK_STR(err.field, "base_url", "names base_url");
+}
+
+/* ---- a listener on 127.0.0.2 that records every connection --------------
+ * It stands for an attacker's host: nothing here is sent off loopback.
+ * Each connection is read once (the request is kept) and answered 200 {}. */
+struct spy {
+    int fd;
+    unsigned port;
+    pthread_t th;
+    int stop[2];
+    int connections;
+    char first[2048];
+};
+
+static void *spy_main(void *ud)
+{
+    struct spy *s = ud;
+    for (;;) {
+        struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->stop[0], .events = POLLIN}};
+        if (poll(p, 2, -1) < 0 || p[1].revents)
+            return NULL;
+        int c = accept(s->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        char buf[2048];
+        ssize_t n = recv(c, buf, sizeof buf - 1, 0);
+        if (n > 0 && !s->connections++) {
+            buf[n] = 0;
+            memcpy(s->first, buf, (size_t)n + 1);
+        }
+        static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+        if (send(c, ok, sizeof ok - 1, MSG_NOSIGNAL) < 0) {
+            /* the client went away: still counted */
+        }
+        close(c);
+    }
+}
+
+static bool spy_start(struct spy *s)
+{
+    memset(s, 0, sizeof *s);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.2", &a.sin_addr);
+    socklen_t al = sizeof a;
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (!CHECK(s->fd >= 0 && bind(s->fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                   listen(s->fd, 8) == 0 && getsockname(s->fd, (struct sockaddr *)&a, &al) == 0 &&
+                   pipe(s->stop) == 0,
+               "spy listener on 127.0.0.2"))
+        return false;
+    s->port = ntohs(a.sin_port);
+    return CHECK(pthread_create(&s->th, NULL, spy_main, s) == 0, "spy thread");
+}
+
+static void spy_stop(struct spy *s)
+{
+    if (write(s->stop[1], "x", 1) == 1)
+        pthread_join(s->th, NULL);
+    close(s->fd);
+    close(s->stop[0]);
+    close(s->stop[1]);
+}
+
+/* Security review, Medium 1: a base URL is judged by the host libcurl
+ * connects to.  Userinfo ("127.0.0.1:1@host") is refused outright, naming
+ * base_url; a host that only looks like loopback is remote; the same rules
+ * hold for absolute URLs given to gusto_request().  The spy on 127.0.0.2
+ * stands for the attacker: it sees no connection from a refused URL, and
+ * (the positive control) it does see one from a plain loopback URL. */
+static void test_url_userinfo(void)
+{
+    struct spy spy;
+    if (!spy_start(&spy))
+        return;
+    char url[160];
+    gusto_error err;
+    static const char *const refused[] = {
+        "http://127.0.0.1:1@127.0.0.2:%u", "http://127.0.0.1@127.0.0.2:%u/",
+        "https://user:pw@127.0.0.2:%u", "http://127.0.0.1:1@10.9.9.9:8080",
+        "http://127.0.0.1.example.com:%u", "http://[::ffff:10.9.9.9]:%u",
+        "http://127.0.0.1:%u#frag", "ftp://127.0.0.1:%u", "http://%u",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        snprintf(url, sizeof url, refused[i], spy.port);
+        gusto_options o = {.base_url = url, .access_token = TOKEN, .company_uuid = "c",
+                           .max_retries = -1};
+        gusto_client *c = gusto_client_new(&o, &err);
+        CHECK(c == NULL, "refused: %s", url);
+        CHECK_STR(err.field, "base_url", url);
+        CHECK(!strstr(err.message, "1@") && !strstr(err.message, "pw@"),
+              "userinfo not echoed: %s", err.message);
+        if (c && !strstr(url, "10.9.9.9")) { /* were it let through: would the spy see it? */
+            long st = 0;
+            char *body = NULL;
+            gusto_request(c, "GET", "/v1/token_info", NULL, &st, &body, &err);
+            gusto_free(body);
+        }
+        gusto_client_free(c);
+    }
+    snprintf(url, sizeof url, "http://127.0.0.1:1@127.0.0.2:%u", spy.port);
+    gusto_options o = {.base_url = url, .access_token = TOKEN, .company_uuid = "c"};
+    gusto_client_new(&o, &err);
+    CHECK(strstr(err.message, "userinfo") != NULL, "the message says userinfo: %s", err.message);
+    gusto_url_info u;
+    CHECK_LONG(gusto_url_check("http://127.1:8080/x?y=1", NULL, &u, &err), GUSTO_OK,
+               "127.1 parses");
+    CHECK(u.loopback && u.port == 8080 && strcmp(u.path, "/x") == 0 &&
+              strcmp(u.query, "y=1") == 0, "127.1 is loopback 127.0.0.1 (%s)", u.host);
+    CHECK_LONG(gusto_url_check("http://[::1]:9/", "redirect_uri", &u, &err), GUSTO_OK, "::1");
+    CHECK(u.loopback, "::1 is loopback");
+    CHECK_LONG(gusto_url_check("http://[::2]:9/", "redirect_uri", &u, &err), GUSTO_OK, "::2");
+    CHECK(!u.loopback, "::2 is not loopback");
+
+    /* Absolute URLs on gusto_request: only the client's own base. */
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    long status = 0;
+    char *out = NULL;
+    snprintf(url, sizeof url, "%s@127.0.0.2:%u/v1/token_info", sb.base, spy.port);
+    CHECK_LONG(gusto_request(c, "GET", url, NULL, &status, &out, &err), GUSTO_EINVAL,
+               "absolute URL with userinfo refused");
+    snprintf(url, sizeof url, "http://127.0.0.2:%u/v1/token_info", spy.port);
+    CHECK_LONG(gusto_request(c, "GET", url, NULL, &status, &out, &err), GUSTO_EINVAL,
+               "absolute URL to another loopback host refused");
+    snprintf(url, sizeof url, "HTTP://127.0.0.1:%u/v1/token_info?x=1", sb.port);
+    CHECK_LONG(gusto_request(c, "GET", url, NULL, &status, &out, &err), GUSTO_OK,
+               "own base in another spelling, with a query");
+    gusto_free(out);
+    gusto_client_free(c);
+    CHECK_LONG(spy.connections, 0, "nothing reached the spy");
+
+    /* Positive control: the spy does see a client that is allowed to it. */
+    snprintf(url, sizeof url, "http://127.0.0.2:%u", spy.port);
+    gusto_options ok = {.base_url = url, .access_token = TOKEN, .company_uuid = "c",
+                        .max_retries = -1, .rate_limit = -1};
+    c = gusto_client_new(&ok, &err);
+    CHECK(c != NULL, "plain loopback allowed: %s", c ? "" : err.message);
+    out = NULL;
+    if (c)
+        gusto_request(c, "GET", "/v1/token_info", NULL, &status, &out, &err);
+    gusto_free(out);
+    gusto_client_free(c);
+    spy_stop(&spy);
+    CHECK_LONG(spy.connections, 1, "the spy saw the allowed client");
+    CHECK(strstr(spy.first, "Bearer " TOKEN) != NULL, "and its token (so it would see one)");
+}
+
+/* ---- the connection store: sealed fields and file checks ---------------- */
+
+static char store_dir[256];
+
+static const char *store_file(const char *name)
+{
+    static char path[2][400];
+    static int k;
+    k ^= 1;
+    if (!store_dir[0]) {
+        snprintf(store_dir, sizeof store_dir, "/tmp/gusto-lib-test.XXXXXX");
+        CHECK(mkdtemp(store_dir) != NULL, "mkdtemp");
+    }
+    snprintf(path[k], sizeof path[k], "%s/%s", store_dir, name);
+    return path[k];
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)st;
+    (void)type;
+    (void)f;
+    return remove(path);
+}
+
+static gusto_code save_conn(const char *store, const char *name, gusto_error *err)
+{
+    gusto_connection c = {0};
+    snprintf(c.name, sizeof c.name, "%s", name);
+    snprintf(c.environment, sizeof c.environment, "custom");
+    snprintf(c.base_url, sizeof c.base_url, "%s", sb.base);
+    snprintf(c.company_uuid, sizeof c.company_uuid, "%s", sb.company);
+    snprintf(c.client_id, sizeof c.client_id, "lib-test-app");
+    gusto_tokens t = {.expires_at = (long long)time(NULL) + 3600};
+    snprintf(t.access_token, sizeof t.access_token, "%s", TOKEN);
+    snprintf(t.refresh_token, sizeof t.refresh_token, "refresh-5ecret");
+    snprintf(t.scope, sizeof t.scope, "employees:read");
+    return gusto_connection_save(store, &c, "client-5ecret", &t, err);
+}
+
+/* Load the connection and call token_info: GUSTO_OK or the failure. */
+static gusto_code use_conn(const char *store, const char *name, gusto_error *err)
+{
+    gusto_options o = {.connection = name, .store_path = store, .max_retries = -1,
+                       .rate_limit = -1};
+    gusto_client *c = gusto_client_new(&o, err);
+    if (!c)
+        return err->code;
+    long status = 0;
+    char *out = NULL;
+    gusto_code rc = gusto_request(c, "GET", "/v1/token_info", NULL, &status, &out, err);
+    gusto_free(out);
+    gusto_client_free(c);
+    return rc;
+}
+
+static bool store_sql(const char *store, const char *sql)
+{
+    sqlite3 *db = NULL;
+    bool ok = sqlite3_open(store, &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    return CHECK(ok, "sql: %s", sql);
+}
+
+/* What connstore.c wrote before every field was bound: nonce || ct || tag,
+ * AAD "gusto-connect:NAME:FIELD".  Kept here to make such a row. */
+static void legacy_seal(const unsigned char *key, const char *aad, const char *plain,
+                        unsigned char *out, int *outlen)
+{
+    int len = 0, fin = 0, plen = (int)strlen(plain);
+    EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+    RAND_bytes(out, 12);
+    EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, key, out);
+    EVP_EncryptUpdate(x, NULL, &len, (const unsigned char *)aad, (int)strlen(aad));
+    EVP_EncryptUpdate(x, out + 12, &len, (const unsigned char *)plain, plen);
+    EVP_EncryptFinal_ex(x, out + 12 + len, &fin);
+    EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, 16, out + 12 + len + fin);
+    EVP_CIPHER_CTX_free(x);
+    *outlen = 12 + len + fin + 16;
+}
+
+/* Security review, Medium 2: every trusted field of a stored connection is
+ * in the AES-GCM authenticated data.  Editing any of them without the key
+ * (base_url pointed at the spy on 127.0.0.2) makes the connection refuse
+ * to load, saying the store was modified, and nothing is sent.  A row
+ * sealed the old way is refused with "connect again"; a wrong key is
+ * still told apart from a modification. */
+static void test_store_sealed_fields(void)
+{
+    up();
+    struct spy spy;
+    if (!spy_start(&spy))
+        return;
+    unsetenv("GUSTO_STORE_KEY");
+    const char *store = store_file("sealed.db");
+    gusto_error err;
+    CHECK_LONG(save_conn(store, "t", &err), GUSTO_OK, "save");
+    CHECK_LONG(use_conn(store, "t", &err), GUSTO_OK, "the untouched connection works");
+    char edit[256];
+    static const char *const edits[] = {
+        "base_url='http://127.0.0.2:%u'", "company_uuid='00000000-0000-0000-0000-0000000000%02u'",
+        "client_id='evil-%u'", "environment='demo'", "scope='all%u'", "expires_at=expires_at+1",
+        "name='t2'",
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        CHECK_LONG(save_conn(store, "t", &err), GUSTO_OK, "re-save");
+        char set[160];
+        snprintf(set, sizeof set, edits[i], i == 1 ? 1u : spy.port);
+        snprintf(edit, sizeof edit, "UPDATE connections SET %s WHERE name='t'", set);
+        store_sql(store, edit);
+        const char *name = strstr(edits[i], "name=") ? "t2" : "t";
+        CHECK_LONG(use_conn(store, name, &err), GUSTO_EAUTH, edit);
+        CHECK(strstr(err.message, "store was modified") != NULL, "%s: says modified: %s", set,
+              err.message);
+        CHECK_STR(err.field, "store", "names the store");
+        if (strstr(edits[i], "name="))
+            store_sql(store, "DELETE FROM connections WHERE name='t2'");
+    }
+    CHECK_LONG(spy.connections, 0, "no call and no refresh reached the edited base URL");
+    spy_stop(&spy);
+
+    /* A wrong key is a wrong key, not a modification. */
+    CHECK_LONG(save_conn(store, "t", &err), GUSTO_OK, "re-save");
+    setenv("GUSTO_STORE_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+           1);
+    CHECK_LONG(use_conn(store, "t", &err), GUSTO_EAUTH, "wrong key refused");
+    CHECK(strstr(err.message, "cannot be decrypted with this key") != NULL, "says key: %s",
+          err.message);
+
+    /* Old rows (the AAD named only the connection) and new rows, one store. */
+    static const unsigned char key[32] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                          0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+                                          0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                          0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+    const char *mixed = store_file("mixed.db");
+    CHECK_LONG(save_conn(mixed, "new", &err), GUSTO_OK, "save a new row");
+    unsigned char bs[128], ba[128], br[128];
+    int ls, la, lr;
+    legacy_seal(key, "gusto-connect:old:secret", "client-5ecret", bs, &ls);
+    legacy_seal(key, "gusto-connect:old:access", TOKEN, ba, &la);
+    legacy_seal(key, "gusto-connect:old:refresh", "refresh-5ecret", br, &lr);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_open(mixed, &db) == SQLITE_OK &&
+              sqlite3_prepare_v2(db, "INSERT INTO connections(name, environment, base_url,"
+                                     " company_uuid, client_id, scope, expires_at, generation,"
+                                     " secret, access, refresh) VALUES('old','custom',?,?,"
+                                     "'lib-test-app','',9999999999,1,?,?,?)", -1, &st,
+                                 NULL) == SQLITE_OK,
+          "prepare the old row");
+    sqlite3_bind_text(st, 1, sb.base, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sb.company, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, bs, ls, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, ba, la, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, br, lr, SQLITE_STATIC);
+    CHECK(sqlite3_step(st) == SQLITE_DONE, "insert the old row");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK_LONG(use_conn(mixed, "old", &err), GUSTO_EAUTH, "an old row is refused");
+    CHECK(strstr(err.message, "older gusto-connect") && strstr(err.hint, "connect again"),
+          "and says to connect again: %s / %s", err.message, err.hint);
+    CHECK_LONG(use_conn(mixed, "new", &err), GUSTO_OK, "a new row in the same store works");
+    unsetenv("GUSTO_STORE_KEY");
+}
+
+/* Security review, Medium 3: store and key files another user could have
+ * planted or can change are refused, each with a message saying what to
+ * do; files are created 0600 whatever the umask.  Runs as root in CI:
+ * ownership is tested with chown to another uid. */
+static void test_store_files(void)
+{
+    up();
+    unsetenv("GUSTO_STORE_KEY");
+    const char *store = store_file("files.db");
+    char key[420];
+    snprintf(key, sizeof key, "%s.key", store);
+    gusto_error err;
+    mode_t old = umask(0);
+    CHECK_LONG(save_conn(store, "f", &err), GUSTO_OK, "save with umask 0");
+    umask(old);
+    struct stat st;
+    CHECK(stat(store, &st) == 0 && (st.st_mode & 0777) == 0600, "store created 0600 (%o)",
+          (unsigned)(st.st_mode & 0777));
+    CHECK(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600, "key created 0600 (%o)",
+          (unsigned)(st.st_mode & 0777));
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_OK, "positive control: it loads");
+
+    static const struct {
+        const char *what;   /* which file */
+        int mode;           /* chmod, or -1 */
+        int uid;            /* chown, or -1 */
+        const char *says;
+    } bad[] = {
+        {"store", 0666, -1, "writable by group or others"},
+        {"store", 0620, -1, "writable by group or others"},
+        {"store", 0600, 4242, "owned by another user"},
+        {"key", 0644, -1, "readable by group or others"},
+        {"key", 0602, -1, "writable by group or others"},
+        {"key", 0600, 4242, "owned by another user"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *f = strcmp(bad[i].what, "key") == 0 ? key : store;
+        CHECK(chmod(f, (mode_t)bad[i].mode) == 0, "chmod");
+        if (bad[i].uid >= 0)
+            CHECK(chown(f, (uid_t)bad[i].uid, (gid_t)-1) == 0, "chown (needs root)");
+        CHECK_LONG(use_conn(store, "f", &err), GUSTO_EINVAL, bad[i].says);
+        CHECK(strstr(err.message, bad[i].says) != NULL, "%s: %s", bad[i].what, err.message);
+        CHECK(err.hint[0] != 0, "with a hint: %s", err.hint);
+        CHECK(chown(f, geteuid(), (gid_t)-1) == 0 && chmod(f, 0600) == 0, "restore");
+    }
+    CHECK(chmod(store, 0644) == 0, "store 0644");
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_OK, "a world-readable store is used...");
+    CHECK(stat(store, &st) == 0 && (st.st_mode & 0777) == 0600, "...and tightened to 0600");
+
+    /* A key linked to /dev/zero (an all-zero key), and a key of another size. */
+    char saved[440];
+    snprintf(saved, sizeof saved, "%s.saved", key);
+    CHECK(rename(key, saved) == 0 && symlink("/dev/zero", key) == 0, "key -> /dev/zero");
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_EINVAL, "a linked key is refused");
+    CHECK(strstr(err.message, "symbolic link") != NULL, "says link: %s", err.message);
+    unlink(key);
+    FILE *kf = fopen(key, "wb");
+    CHECK(kf && fwrite("0123456789abcdef0123456789abcdef0123456789abcdef", 1, 48, kf) == 48,
+          "a 48-byte key");
+    if (kf)
+        fclose(kf);
+    chmod(key, 0600);
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_EINVAL, "a key of 48 bytes is refused");
+    CHECK(strstr(err.message, "exactly 32 bytes") != NULL, "says the size: %s", err.message);
+    CHECK(rename(saved, key) == 0, "restore the key");
+    CHECK_LONG(use_conn(store, "f", &err), GUSTO_OK, "restored: it loads again");
+
+    /* A store path that is a link. */
+    const char *link = store_file("link.db");
+    char lkey[420];
+    snprintf(lkey, sizeof lkey, "%s.key", link);
+    CHECK(symlink(store, link) == 0 && symlink(key, lkey) == 0, "links");
+    CHECK_LONG(use_conn(link, "f", &err), GUSTO_EINVAL, "a linked store is refused");
+    CHECK(strstr(err.message, "symbolic link") != NULL, "says link: %s", err.message);
+
+    /* A key planted, with known bytes, by another user before the first save. */
+    const char *fresh = store_file("planted.db");
+    char pkey[420];
+    snprintf(pkey, sizeof pkey, "%s.key", fresh);
+    kf = fopen(pkey, "wb");
+    CHECK(kf && fwrite("0123456789abcdef0123456789abcdef", 1, 32, kf) == 32, "planted key");
+    if (kf)
+        fclose(kf);
+    CHECK(chmod(pkey, 0600) == 0 && chown(pkey, 4242, (gid_t)-1) == 0, "owned by uid 4242");
+    CHECK_LONG(save_conn(fresh, "p", &err), GUSTO_EINVAL, "a planted key is not used to save");
+    CHECK(strstr(err.message, "owned by another user") != NULL, "says owner: %s", err.message);
+    struct stat ps;
+    CHECK(stat(fresh, &ps) != 0, "and no store was written with it");
 }
 
 /* A token without a scope: Gusto's 403 body (missing_oauth_scopes with
@@ -1578,6 +2125,7 @@ int main(int argc, char **argv)
         {"api_version_lookup", test_api_version_lookup},
         {"list", test_list},
         {"list_page_shapes", test_list_page_shapes},
+        {"list_hostile", test_list_hostile},
         {"create_full", test_create_full},
         {"create_partial", test_create_partial},
         {"create_invalid", test_create_invalid},
@@ -1591,6 +2139,9 @@ int main(int argc, char **argv)
         {"stale_422", test_stale_422},
         {"time_off", test_time_off},
         {"call_api", test_call_api},
+        {"url_userinfo", test_url_userinfo},
+        {"store_sealed_fields", test_store_sealed_fields},
+        {"store_files", test_store_files},
         {"missing_scope", test_missing_scope},
         {"422_metadata", test_422_metadata},
         {"faults", test_faults},
@@ -1606,5 +2157,7 @@ int main(int argc, char **argv)
     };
     int rc = tu_run(tests, sizeof tests / sizeof tests[0], argc, argv);
     client_free(&sb.cl);
+    if (store_dir[0])
+        nftw(store_dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
     return rc;
 }

@@ -523,6 +523,99 @@ static void test_exchange(void)
     sb_stop(&SB);
 }
 
+/* PKCE (RFC 7636), checked by the sandbox when the authorize request sent a
+ * challenge: the exchange then needs the verifier (RFC 7636 appendix B's
+ * pair here), a wrong or missing one is invalid_grant and leaves the code
+ * usable; without a challenge nothing changes.  Only S256 is taken. */
+#define PKCE_VERIFIER "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+#define PKCE_CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+static bool pkce_code(const char *extra, char code[128], struct resp *page)
+{
+    struct resp r = {0};
+    code[0] = 0;
+    req(page, "GET", NULL, NULL,
+        "/oauth/authorize?client_id=" CID "&redirect_uri=%s&response_type=code&state=st%s",
+        CB_ENC, extra);
+    decide(page, "allow", SB.company, &r);
+    char loc[2048];
+    const char *l = hget(r.headers, "Location", loc, sizeof loc);
+    bool ok = r.status == 302 && l && url_param(l, "code", code, 128) && *code;
+    resp_free(&r);
+    return ok;
+}
+
+static long exchange_v(struct resp *r, const char *code, const char *verifier)
+{
+    return token_json(r,
+                      "{\"grant_type\":\"authorization_code\",\"client_id\":\"" CID "\","
+                      "\"client_secret\":\"" SECRET "\",\"code\":\"%s\","
+                      "\"redirect_uri\":\"" CB "\"%s%s%s}",
+                      code, verifier ? ",\"code_verifier\":\"" : "", verifier ? verifier : "",
+                      verifier ? "\"" : "");
+}
+
+static void test_pkce(void)
+{
+    if (!start(NULL, NULL))
+        return;
+    struct resp r = {0}, page = {0};
+    char code[128];
+    const char *ch = "&code_challenge=" PKCE_CHALLENGE "&code_challenge_method=S256";
+    CHECK(pkce_code(ch, code, &page), "a code for a PKCE request");
+    exchange_v(&r, code, NULL);
+    oauth_err(&r, 400, "invalid_grant", "no verifier");
+    CHECK(jstr(r.json, "error_description") &&
+              strstr(jstr(r.json, "error_description"), "code_verifier") != NULL,
+          "names code_verifier: %s", jstr(r.json, "error_description"));
+    exchange_v(&r, code, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX");
+    oauth_err(&r, 400, "invalid_grant", "a wrong verifier");
+    CHECK(jstr(r.json, "error_description") &&
+              strstr(jstr(r.json, "error_description"), "does not match") != NULL,
+          "says it does not match: %s", jstr(r.json, "error_description"));
+    exchange_v(&r, code, "short");
+    oauth_err(&r, 400, "invalid_grant", "a malformed verifier");
+    exchange_v(&r, code, PKCE_VERIFIER);
+    CHECK(r.status == 200 && jstr(r.json, "access_token"),
+          "the RFC 7636 appendix B verifier works, after the failures (%ld %s)", r.status,
+          r.body ? r.body : "");
+
+    /* Positive control: without a challenge a verifier is not needed, and
+     * one sent anyway is ignored. */
+    CHECK(pkce_code("", code, &page), "a code without PKCE");
+    exchange_v(&r, code, NULL);
+    CHECK_LONG(r.status, 200, "no challenge: no verifier needed");
+    CHECK(pkce_code("", code, &page), "another code without PKCE");
+    exchange_v(&r, code, PKCE_VERIFIER);
+    CHECK_LONG(r.status, 200, "no challenge: a verifier is ignored");
+
+    /* The authorize request's own errors go back to the redirect URI
+     * (the description percent-encoded there). */
+    static const struct {
+        const char *extra, *says;
+    } bad[] = {
+        {"&code_challenge=" PKCE_CHALLENGE, "must%20be%20S256"},
+        {"&code_challenge=" PKCE_CHALLENGE "&code_challenge_method=plain", "must%20be%20S256"},
+        {"&code_challenge=abc&code_challenge_method=S256", "43%20to%20128"},
+        {"&code_challenge_method=S256", "without%20code_challenge"},
+    };
+    for (size_t i = 0; i < NELEM(bad); i++) {
+        req(&r, "GET", NULL, NULL,
+            "/oauth/authorize?client_id=" CID "&redirect_uri=%s&response_type=code&state=st%s",
+            CB_ENC, bad[i].extra);
+        char loc[2048], e[64], d[256];
+        const char *l = hget(r.headers, "Location", loc, sizeof loc);
+        CHECK(r.status == 302 && l && url_param(l, "error", e, sizeof e) &&
+                  strcmp(e, "invalid_request") == 0 &&
+                  url_param(l, "error_description", d, sizeof d) && strstr(d, bad[i].says),
+              "%s: invalid_request saying %s (%ld %s)", bad[i].extra, bad[i].says, r.status,
+              l ? l : "");
+    }
+    resp_free(&r);
+    resp_free(&page);
+    sb_stop(&SB);
+}
+
 static void test_code_errors(void)
 {
     if (!start(NULL, NULL))
@@ -958,6 +1051,7 @@ static const struct test TESTS[] = {
     {"authorize_errors", test_authorize_errors},
     {"allow_deny", test_allow_deny},
     {"exchange", test_exchange},
+    {"pkce", test_pkce},
     {"code_errors", test_code_errors},
     {"refresh", test_refresh},
     {"access_expiry", test_access_expiry},

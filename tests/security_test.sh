@@ -116,6 +116,13 @@ $NS env GUSTO_ACCESS_TOKEN="$TOKEN" "$GUSTO" --env http://127.0.0.1.example.test
 rc=$?
 check "http://127.0.0.1.example.test (a name that starts like loopback) is refused (exit $rc)" \
     eval '[ "$rc" -eq 2 ] && grep -q base_url "$T/o.$n"'
+# Issue 14, Medium 1: userinfo hid the real host from the old check.
+n=$((n + 1))
+$NS env GUSTO_ACCESS_TOKEN="$TOKEN" "$GUSTO" --env http://127.0.0.1:1@192.0.2.1:8080 \
+    --retries 0 --timeout 2 employees list >"$T/o.$n" 2>"$T/e.$n"
+rc=$?
+check "http://127.0.0.1:1@192.0.2.1 (userinfo before a remote host) is refused before sending (exit $rc)" \
+    eval '[ "$rc" -eq 2 ] && grep -q base_url "$T/o.$n" && grep -q userinfo "$T/o.$n"'
 
 # A server that answers every request with a redirect to a second one: the
 # client must not follow it (the token would go along).  Node is what

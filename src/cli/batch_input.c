@@ -1,5 +1,6 @@
 /* batch_input.c - reads the input of `gusto batch create` (JSON entries, a whole request body, or CSV whose header names API fields as dotted paths) into batch entries with their input rows, and keeps the idempotency key file beside the input. */
 #include "cli/batch_input.h"
+#include "shared/jsonerr.h"
 #include "cli/csv.h"
 
 #include <ctype.h>
@@ -310,8 +311,10 @@ static bool parse_json(const char *text, size_t len, struct batch_input *in, jso
     json_error_t je;
     json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        problem(errors, (size_t)(je.line > 0 ? je.line : 1), "input",
-                "is not valid JSON: %s at line %d, column %d", je.text, je.line, je.column);
+        char where[200];
+        json_error_describe(&je, where, sizeof where);
+        problem(errors, (size_t)(je.line > 0 ? je.line : 1), "input", "is not valid JSON: %s",
+                where);
         return false;
     }
     json_t *entries = j;

@@ -35,6 +35,7 @@ struct callback {
     char code[512];
     char error[128];
     bool state_ok;
+    unsigned forged;          /* redirects ignored: their state did not match */
 };
 
 static const char PAGE_OK[] =
@@ -79,14 +80,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct callback_result res;
         callback_parse(q.oom ? "" : q.text, cb->state_want, &res);
         callback_query_free(&q);
-        cb->state_ok = res.state_ok;
-        snprintf(cb->code, sizeof cb->code, "%s", res.code);
-        snprintf(cb->error, sizeof cb->error, "%s", res.error);
+        if (!res.state_ok) {
+            /* Forged (any local process or web page can send one) or from
+             * an older attempt: answered, counted, and otherwise ignored,
+             * so it cannot end the flow; the real redirect may still come. */
+            cb->forged++;
+        } else {
+            cb->state_ok = true;
+            snprintf(cb->code, sizeof cb->code, "%s", res.code);
+            snprintf(cb->error, sizeof cb->error, "%s", res.error);
+            ok = cb->code[0] && !cb->error[0];
+            cb->done = true;
+            /* The waiter is woken once this page has been sent
+             * (on_completed): stopping the listener earlier would cut the
+             * browser off. */
+        }
         OPENSSL_cleanse(&res, sizeof res);
-        ok = cb->state_ok && cb->code[0] && !cb->error[0];
-        cb->done = true;
-        /* The waiter is woken once this page has been sent (on_completed):
-         * stopping the listener earlier would cut the browser off. */
     }
     pthread_mutex_unlock(&cb->lock);
     const char *page = !ours ? "not found" : ok ? PAGE_OK : PAGE_FAIL;
@@ -117,24 +126,43 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **ctx,
     }
 }
 
-/* Parse http://127.0.0.1:PORT/path (or localhost) into port and path. */
-static bool loopback_redirect(const char *uri, unsigned *port, char *path, size_t cap)
+/* The redirect URI must be http to an IPv4 loopback literal with a port and
+ * no query, checked by gusto_url_check() (the host libcurl and so Gusto's
+ * redirect would use, not the text before the first ':').  "localhost" is
+ * refused: it may resolve to ::1 as well, where another local user could
+ * listen on the same port and receive the code (RFC 8252 section 8.3 also
+ * recommends the IP literal).  Fills the address to bind, port and path;
+ * on false *why says what is wrong. */
+static bool loopback_redirect(const char *uri, struct in_addr *addr, unsigned *port,
+                              char *path, size_t cap, const char **why)
 {
-    const char *rest;
-    if (strncmp(uri, "http://127.0.0.1:", 17) == 0)
-        rest = uri + 17;
-    else if (strncmp(uri, "http://localhost:", 17) == 0)
-        rest = uri + 17;
-    else
+    gusto_url_info u;
+    gusto_error err;
+    *why = "it is not an http:// URL";
+    if (gusto_url_check(uri, "redirect_uri", &u, &err) != GUSTO_OK) {
+        if (strstr(err.message, "userinfo"))
+            *why = "it holds userinfo (user:password@ before the host), which hides the "
+                   "host the code would go to";
         return false;
-    char *end = NULL;
-    errno = 0;
-    long p = strtol(rest, &end, 10);
-    if (errno || end == rest || p < 1 || p > 65535)
+    }
+    if (u.https || !u.loopback || inet_pton(AF_INET, u.host, addr) != 1) {
+        *why = strcasecmp(u.host, "localhost") == 0
+                   ? "localhost may also mean [::1], where another user could take the "
+                     "code; register and use http://127.0.0.1:PORT/PATH"
+                   : "its host is not an IPv4 loopback address such as 127.0.0.1";
         return false;
-    *port = (unsigned)p;
-    snprintf(path, cap, "%s", *end == '/' ? end : "/");
-    return strchr(path, '?') == NULL;
+    }
+    if (!u.explicit_port || u.port < 1 || u.port > 65535) {
+        *why = "it names no port";
+        return false;
+    }
+    if (u.query[0] || strlen(u.path) >= cap) {
+        *why = u.query[0] ? "it has a query ('?')" : "its path is too long";
+        return false;
+    }
+    *port = u.port;
+    snprintf(path, cap, "%s", u.path);
+    return true;
 }
 
 /* The client secret: GUSTO_CLIENT_SECRET, one line of stdin with
@@ -180,11 +208,45 @@ static void free_secret(char *s)
     }
 }
 
-/* Try to open the URL in a browser; the URL is always printed as well. */
+/* Whether the browser may see this environment variable: what a desktop
+ * browser needs to reach the display, the session bus, the user's profile
+ * and locale.  Everything else, GUSTO_CLIENT_SECRET and GUSTO_STORE_KEY
+ * first, stays with gusto. */
+static bool browser_env_ok(const char *kv)
+{
+    static const char *const keep[] = {
+        "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "HOME", "PATH", "USER", "LOGNAME",
+        "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "DBUS_SESSION_BUS_ADDRESS", "BROWSER",
+    };
+    if (strncmp(kv, "XDG_", 4) == 0 || strncmp(kv, "LC_", 3) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        size_t n = strlen(keep[i]);
+        if (strncmp(kv, keep[i], n) == 0 && kv[n] == '=')
+            return true;
+    }
+    return false;
+}
+
+/* Try to open the URL in a browser; the URL is always printed as well.
+ * The browser starts with only browser_env_ok()'s environment. */
 static void open_browser(const char *url)
 {
     if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("BROWSER"))
         return;
+    /* Built before fork(): the listener's thread runs, so the child only
+     * calls async-signal-safe functions (and exec). */
+    extern char **environ;
+    size_t n = 0, k = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 1, sizeof *env);
+    if (!env)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (browser_env_ok(environ[i]))
+            env[k++] = environ[i];
+    const char *b = getenv("BROWSER");
     pid_t pid = fork();
     if (pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);
@@ -192,12 +254,15 @@ static void open_browser(const char *url)
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        const char *b = getenv("BROWSER");
-        if (b && *b)
-            execlp(b, b, url, (char *)NULL);
-        execlp("xdg-open", "xdg-open", url, (char *)NULL);
+        if (b && *b) {
+            char *const args[] = {(char *)b, (char *)url, NULL};
+            execvpe(b, args, env);
+        }
+        char *const args[] = {"xdg-open", (char *)url, NULL};
+        execvpe("xdg-open", args, env);
         _exit(127);
     }
+    free(env);
 }
 
 int cmd_connect(struct cli *cli, int argc, char **argv)
@@ -240,9 +305,12 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         redirect = DEFAULT_REDIRECT;
     unsigned port = 0;
     char path[64];
-    if (!loopback_redirect(redirect, &port, path, sizeof path))
+    struct in_addr listen_on;
+    const char *why = NULL;
+    if (!loopback_redirect(redirect, &listen_on, &port, path, sizeof path, &why))
         return out_usage(cli, "--redirect-uri must be http://127.0.0.1:PORT/PATH (a loopback "
-                              "address this command listens on), got \"%s\"", redirect);
+                              "address this command listens on), got \"%s\": %s", redirect,
+                         why);
     long wait = 600;
     if (wait_s) {
         char *end = NULL;
@@ -262,7 +330,10 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     pthread_mutex_init(&cb.lock, NULL);
     snprintf(cb.path, sizeof cb.path, "%s", path);
     unsigned char raw[24];
-    if (RAND_bytes(raw, sizeof raw) != 1 || pipe(cb.wake) != 0) {
+    gusto_pkce pkce;
+    gusto_error perr;
+    if (RAND_bytes(raw, sizeof raw) != 1 || gusto_pkce_new(&pkce, &perr) != GUSTO_OK ||
+        pipe2(cb.wake, O_CLOEXEC) != 0) {
         free_secret(secret);
         return out_fail(cli, EXIT_GENERAL, "internal", "cannot set up the listener", NULL, NULL);
     }
@@ -273,7 +344,7 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_addr = listen_on;
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &cb,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -282,13 +353,17 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         close(cb.wake[0]);
         close(cb.wake[1]);
         free_secret(secret);
+        OPENSSL_cleanse(&pkce, sizeof pkce);
         char msg[160];
-        snprintf(msg, sizeof msg, "cannot listen on 127.0.0.1:%u for the redirect", port);
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &listen_on, ip, sizeof ip);
+        snprintf(msg, sizeof msg, "cannot listen on %s:%u for the redirect", ip, port);
         return out_fail(cli, EXIT_GENERAL, "listener", msg, "redirect_uri",
                         "free that port, or register another loopback redirect URI with your "
                         "app and pass --redirect-uri");
     }
-    char *url = gusto_authorize_url(base, client_id, redirect, cb.state_want);
+    char *url = gusto_authorize_url_pkce(base, client_id, redirect, cb.state_want,
+                                         pkce.challenge);
     fprintf(stderr, "gusto: open this URL to authorize %s (%s):\n  %s\n"
                     "gusto: waiting for the redirect to %s ...\n",
             client_id, base, url ? url : "?", redirect);
@@ -304,23 +379,24 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     pthread_mutex_destroy(&cb.lock);
     if (pr <= 0 || !cb.done) {
         free_secret(secret);
-        char hint[400];
+        OPENSSL_cleanse(&pkce, sizeof pkce);
+        char hint[400], msg[200];
         snprintf(hint, sizeof hint,
                  "nothing came back to %s: that redirect URI must be registered with the "
                  "app exactly (scheme, host, port and path); if it is, run gusto connect "
                  "again and finish the consent page within --wait", redirect);
-        return out_fail(cli, EXIT_AUTH, "timeout", "no authorization arrived in time",
-                        "redirect_uri", hint);
-    }
-    if (!cb.state_ok) {
-        free_secret(secret);
-        return out_fail(cli, EXIT_AUTH, "state_mismatch",
-                        "the redirect's state does not match this request; it may be forged "
-                        "or from an older attempt", "state",
-                        "run gusto connect again, and use only the URL it prints");
+        if (cb.forged)
+            snprintf(msg, sizeof msg, "no authorization arrived in time (%u redirect%s "
+                                      "whose state did not match this request were ignored: "
+                                      "forged, or from an older attempt)",
+                     cb.forged, cb.forged == 1 ? "" : "s");
+        else
+            snprintf(msg, sizeof msg, "no authorization arrived in time");
+        return out_fail(cli, EXIT_AUTH, "timeout", msg, "redirect_uri", hint);
     }
     if (cb.error[0]) {
         free_secret(secret);
+        OPENSSL_cleanse(&pkce, sizeof pkce);
         char msg[200];
         snprintf(msg, sizeof msg, "authorization was refused: %s", cb.error);
         return out_fail(cli, EXIT_AUTH, cb.error, msg, NULL,
@@ -331,8 +407,10 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
 
     gusto_tokens tokens;
     gusto_error err;
-    gusto_code gc = gusto_oauth_exchange(base, client_id, secret, cb.code, redirect, &tokens, &err);
+    gusto_code gc = gusto_oauth_exchange_pkce(base, client_id, secret, cb.code, redirect,
+                                              pkce.verifier, &tokens, &err);
     OPENSSL_cleanse(cb.code, sizeof cb.code);
+    OPENSSL_cleanse(&pkce, sizeof pkce);
     if (gc != GUSTO_OK) {
         free_secret(secret);
         return out_error(cli, &err, NULL);

@@ -1,6 +1,7 @@
 /* input.c - reads a command's JSON input from a file or stdin, refuses
  * malformed JSON with its position, and masks secrets before echoing. */
 #include "cli/input.h"
+#include "shared/jsonerr.h"
 #include "cli/output.h"
 
 #include <ctype.h>
@@ -109,8 +110,9 @@ json_t *in_parse(struct cli *cli, const char *text, size_t len, const char *what
     json_error_t je;
     json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
     if (!j) {
-        snprintf(msg, sizeof msg, "%s is not valid JSON: %s at line %d, column %d (byte %d)",
-                 what, je.text, je.line, je.column, je.position);
+        char where[200];
+        json_error_describe(&je, where, sizeof where);
+        snprintf(msg, sizeof msg, "%s is not valid JSON: %s", what, where);
         *exit_code = out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, what,
                               "check the JSON, e.g. with: jq . FILE");
         return NULL;

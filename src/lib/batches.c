@@ -1,5 +1,6 @@
 /* batches.c - Gusto's People Batches: submit a batch under an idempotency key (re-sent with the same key when the answer is lost, a 409 resolved to the existing batch), read and poll its results into a typed gusto_batch. */
 #include "lib/internal.h"
+#include "shared/jsonerr.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -105,9 +106,10 @@ static gusto_code check_input(const char *text, json_t **entries, json_t **error
     json_error_t je;
     json_t *in = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
     if (!in) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "not valid JSON: %s at line %d column %d",
-                 text ? je.text : "no input", text ? je.line : 0, text ? je.column : 0);
+        char msg[300], where[200] = "no input";
+        if (text)
+            json_error_describe(&je, where, sizeof where);
+        snprintf(msg, sizeof msg, "not valid JSON: %s", where);
         json_array_append_new(*errors, json_pack("{s:n, s:n, s:s, s:s}", "row", "index",
                                                  "field", "input", "message", msg));
         err_set(err, GUSTO_EINVAL, "the batch input is %s", msg);

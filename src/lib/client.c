@@ -1,8 +1,10 @@
 /* client.c - the gusto_client handle: options, environments, the company
  * UUID from token_info, and gusto_request() (the "call API" action). */
 #include "lib/internal.h"
+#include "shared/jsonerr.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -44,45 +46,98 @@ char *url_escape(gusto_client *c, const char *s)
 
 void gusto_free(void *ptr) { free(ptr); }
 
-/* Split "scheme://host[:port]/..." and report whether host is loopback. */
-static int parse_base(const char *url, bool *https, bool *loopback)
+/* libcurl's own parse of the URL: the host it reports is the host it will
+ * connect to, whatever userinfo, brackets or odd IPv4 spellings ("127.1",
+ * which its parser normalises) the text holds. */
+gusto_code gusto_url_check(const char *url, const char *field, gusto_url_info *out,
+                           gusto_error *err)
 {
-    const char *rest;
-    if (strncasecmp(url, "https://", 8) == 0) {
-        *https = true;
-        rest = url + 8;
-    } else if (strncasecmp(url, "http://", 7) == 0) {
-        *https = false;
-        rest = url + 7;
-    } else {
-        return -1;
+    gusto_url_info zero = {0};
+    *out = zero;
+    err_clear(err);
+    if (!field)
+        field = "url";
+    if (!url || !*url) {
+        err_set(err, GUSTO_EINVAL, "%s is empty; expected an http(s) URL", field);
+        err_field(err, field);
+        return GUSTO_EINVAL;
     }
-    char host[256];
-    size_t n = 0;
-    if (*rest == '[') { /* [::1]:port */
-        const char *end = strchr(rest, ']');
-        if (!end || (size_t)(end - rest) >= sizeof host)
-            return -1;
-        n = (size_t)(end - rest - 1);
-        memcpy(host, rest + 1, n);
-    } else {
-        while (rest[n] && rest[n] != ':' && rest[n] != '/' && n < sizeof host - 1) {
-            host[n] = rest[n];
-            n++;
-        }
+    CURLU *u = curl_url();
+    if (!u)
+        return err_set(err, GUSTO_ENOMEM, "out of memory");
+    gusto_code rc = GUSTO_EINVAL;
+    char *scheme = NULL, *user = NULL, *pass = NULL, *opts = NULL, *host = NULL,
+         *port = NULL, *path = NULL, *query = NULL, *frag = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+        err_set(err, GUSTO_EINVAL, "%s \"%.200s\" is not an absolute http(s) URL", field, url);
+        goto done;
     }
-    host[n] = 0;
-    if (n == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)host[i]) && !strchr(".-:_", host[i]))
-            return -1;
+    if (strcasecmp(scheme, "https") != 0 && strcasecmp(scheme, "http") != 0) {
+        err_set(err, GUSTO_EINVAL, "%s \"%.200s\" is not http:// or https://", field, url);
+        goto done;
+    }
+    if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK ||
+        curl_url_get(u, CURLUPART_OPTIONS, &opts, 0) == CURLUE_OK) {
+        /* Never echo it: userinfo is where a password would be. */
+        err_set(err, GUSTO_EINVAL,
+                "%s holds userinfo (text ending in '@' before the host); it would hide the "
+                "host the request really goes to (%.200s)", field, host);
+        err_hint(err, "remove the user:password@ part; give only scheme://host[:port][/path]");
+        goto done;
+    }
+    if (curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
+        err_set(err, GUSTO_EINVAL, "%s \"%.200s\" has a fragment ('#')", field, url);
+        goto done;
+    }
+    curl_url_get(u, CURLUPART_PATH, &path, 0);
+    if (curl_url_get(u, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
+        query = NULL;
+    if (strlen(host) >= sizeof out->host || (path && strlen(path) >= sizeof out->path) ||
+        (query && strlen(query) >= sizeof out->query)) {
+        err_set(err, GUSTO_EINVAL, "%s \"%.200s\" is too long", field, url);
+        goto done;
+    }
+    out->https = strcasecmp(scheme, "https") == 0;
+    snprintf(out->host, sizeof out->host, "%s", host);
+    snprintf(out->path, sizeof out->path, "%s", path && *path ? path : "/");
+    snprintf(out->query, sizeof out->query, "%s", query ? query : "");
+    out->explicit_port = curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK;
+    out->port = out->explicit_port ? (unsigned)strtoul(port, NULL, 10) : out->https ? 443 : 80;
     /* Loopback is localhost, ::1 or an IPv4 address in 127/8; a name that
      * merely starts with "127." (127.0.0.1.example.com) is a remote host. */
     struct in_addr a4;
-    *loopback = strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-                (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127);
-    return 0;
+    struct in6_addr a6;
+    char v6[64];
+    size_t hl = strlen(host);
+    bool bracket = hl > 2 && host[0] == '[' && host[hl - 1] == ']' && hl - 2 < sizeof v6;
+    if (bracket) {
+        memcpy(v6, host + 1, hl - 2);
+        v6[hl - 2] = 0;
+    }
+    out->loopback = strcasecmp(host, "localhost") == 0 ||
+                    (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127) ||
+                    (bracket && inet_pton(AF_INET6, v6, &a6) == 1 &&
+                     memcmp(&a6, &in6addr_loopback, sizeof a6) == 0);
+    rc = GUSTO_OK;
+done:
+    if (rc != GUSTO_OK) {
+        err_field(err, field);
+        *out = zero;
+    }
+    curl_free(scheme);
+    curl_free(user);
+    curl_free(pass);
+    curl_free(opts);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_free(frag);
+    curl_url_cleanup(u);
+    return rc;
 }
 
 gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
@@ -102,14 +157,19 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     const char *base = o->base_url && *o->base_url ? o->base_url
                        : use_conn                   ? stored_base
                                                     : GUSTO_DEMO_URL;
-    bool https = false, loopback = false;
-    if (parse_base(base, &https, &loopback) != 0) {
-        err_set(err, GUSTO_EINVAL, "base URL \"%.200s\" is not an http(s) URL", base);
-        err_field(err, "base_url");
-        err_hint(err, "use --env demo, --env production, or a URL such as "
-                      "http://127.0.0.1:8080");
+    gusto_url_info bu;
+    if (gusto_url_check(base, "base_url", &bu, err) != GUSTO_OK) {
+        if (!err || !err->hint[0])
+            err_hint(err, "use --env demo, --env production, or a URL such as "
+                          "http://127.0.0.1:8080");
         return NULL;
     }
+    if (bu.query[0]) {
+        err_set(err, GUSTO_EINVAL, "base_url \"%.200s\" has a query ('?')", base);
+        err_field(err, "base_url");
+        return NULL;
+    }
+    bool https = bu.https, loopback = bu.loopback;
     if (!https && !loopback) {
         err_set(err, GUSTO_EINVAL,
                 "refusing plain http:// to %.200s: the token would travel unencrypted", base);
@@ -185,7 +245,8 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
                      https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     http_trace_setup(c);
     if (use_conn &&
-        conn_load(c, o->store_path, *o->connection ? o->connection : NULL, err) != GUSTO_OK) {
+        conn_load(c, o->store_path, *o->connection ? o->connection : NULL,
+                  !(o->base_url && *o->base_url), err) != GUSTO_OK) {
         gusto_client_free(c);
         return NULL;
     }
@@ -332,38 +393,58 @@ gusto_code gusto_request(gusto_client *c, const char *method, const char *path,
         return GUSTO_EINVAL;
     }
     const char *rel = path;
+    char *rel_own = NULL;
     if (path[0] != '/') {
-        size_t bl = strlen(c->base_url);
-        if (strncasecmp(path, c->base_url, bl) == 0 && (path[bl] == '/' || path[bl] == 0)) {
-            rel = path[bl] ? path + bl : "/";
-        } else {
+        /* Compared as libcurl parses both: scheme, host and port equal, and
+         * the path under the base URL's path (userinfo is refused). */
+        gusto_url_info pu, bu;
+        gusto_error perr;
+        bool same = gusto_url_check(path, "path", &pu, &perr) == GUSTO_OK &&
+                    gusto_url_check(c->base_url, "base_url", &bu, NULL) == GUSTO_OK &&
+                    pu.https == bu.https && pu.port == bu.port &&
+                    strcasecmp(pu.host, bu.host) == 0;
+        size_t bl = same ? strlen(bu.path) : 0;
+        while (bl > 0 && bu.path[bl - 1] == '/')
+            bl--;
+        same = same && strncmp(pu.path, bu.path, bl) == 0 &&
+               (pu.path[bl] == '/' || pu.path[bl] == 0);
+        if (!same) {
             err_set(err, GUSTO_EINVAL,
                     "refusing %.200s: absolute URLs must point at %s, where the token "
-                    "belongs", path, c->base_url);
+                    "belongs", pu.host[0] ? pu.host : "that URL", c->base_url);
             err_field(err, "path");
             err_hint(err, "pass a path such as /v1/companies/{company_uuid}/employees");
             return GUSTO_EINVAL;
         }
+        rel_own = xasprintf("%s%s%s", pu.path[bl] ? pu.path + bl : "/",
+                            pu.query[0] ? "?" : "", pu.query);
+        if (!rel_own)
+            return err_set(err, GUSTO_ENOMEM, "out of memory");
+        rel = rel_own;
     }
     for (const char *p = rel; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == '#') {
             err_set(err, GUSTO_EINVAL, "path contains a space, control character or '#'");
             err_field(err, "path");
+            free(rel_own);
             return GUSTO_EINVAL;
         }
     if (body_json && *body_json) {
         json_error_t je;
         json_t *b = json_loads(body_json, JSON_DECODE_ANY, &je);
         if (!b) {
-            err_set(err, GUSTO_EINVAL, "body is not valid JSON: %s at line %d column %d",
-                     je.text, je.line, je.column);
+            char where[200];
+            json_error_describe(&je, where, sizeof where);
+            err_set(err, GUSTO_EINVAL, "body is not valid JSON: %s", where);
             err_field(err, "body");
+            free(rel_own);
             return GUSTO_EINVAL;
         }
         json_decref(b);
     }
     gusto_code rc;
     char *full = fill_path(c, rel, err, &rc);
+    free(rel_own);
     if (!full)
         return rc;
     struct http_resp resp = {0};

@@ -3,6 +3,20 @@
  * the client secret and tokens sealed with AES-256-GCM.  Also the
  * single-flight refresh that keeps N processes from locking each other out.
  *
+ * Every field the client trusts (name, environment, base URL, company,
+ * client id; scope and expiry for the tokens) is in the sealed blobs'
+ * authenticated data (aad_for), so editing one without the key makes the
+ * connection refuse to load, never redirects a call or a refresh.  Rows
+ * sealed before that (the old AAD named only the connection and field) are
+ * refused with a request to connect again rather than re-sealed: re-sealing
+ * would authenticate whatever the file says now, including a base URL that
+ * someone else edited, and nothing can tell the two apart.
+ *
+ * The store and key files are refused when they are symbolic links, not
+ * owned by the effective user or group/world-writable (the key also when
+ * group/world-readable, not a regular file or not exactly KEY_LEN bytes),
+ * and are created with O_CREAT|O_EXCL at mode 0600 whatever the umask.
+ *
  * Single flight: a refresh runs inside BEGIN IMMEDIATE on the store, so only
  * one process at a time can refresh a connection.  Inside the lock it
  * re-reads the row; when the generation moved, someone else refreshed and
@@ -81,6 +95,47 @@ static int hexval(char ch)
     return -1;
 }
 
+/* Refuse a file another user could have planted or can change: fd is open
+ * on path (with O_NOFOLLOW).  private_read also refuses group/world read. */
+static gusto_code check_file(int fd, const char *path, const char *what, bool private_read,
+                             gusto_error *err)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return err_set(err, GUSTO_EINVAL, "cannot stat the %s %s: %s", what, path,
+                       strerror(errno));
+    const char *why = NULL;
+    if (!S_ISREG(sb.st_mode))
+        why = "is not a regular file";
+    else if (sb.st_uid != geteuid())
+        why = "is owned by another user";
+    else if (sb.st_mode & 022)
+        why = "is writable by group or others";
+    else if (private_read && (sb.st_mode & 044))
+        why = "is readable by group or others";
+    if (!why)
+        return GUSTO_OK;
+    err_set(err, GUSTO_EINVAL, "refusing the %s %s: it %s, so someone else may have planted "
+                               "or changed it", what, path, why);
+    err_field(err, "store");
+    err_hint(err, "remove it (or make it a regular file of yours, mode 0600) and connect "
+                  "again, or choose another store with GUSTO_STORE");
+    return GUSTO_EINVAL;
+}
+
+/* open() that explains a symbolic link. */
+static int open_nofollow(const char *path, int flags, const char *what, gusto_error *err)
+{
+    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == ELOOP) {
+        err_set(err, GUSTO_EINVAL, "refusing the %s %s: it is a symbolic link", what, path);
+        err_field(err, "store");
+        err_hint(err, "replace the link with a regular file of yours (mode 0600), or choose "
+                      "another store with GUSTO_STORE");
+    }
+    return fd;
+}
+
 /* The sealing key: GUSTO_STORE_KEY (64 hex digits), else STORE.key beside
  * the store, created from the CSPRNG with mode 0600 on first use. */
 static gusto_code load_key(const char *store, unsigned char key[KEY_LEN], gusto_error *err)
@@ -99,32 +154,45 @@ static gusto_code load_key(const char *store, unsigned char key[KEY_LEN], gusto_
     }
     char kpath[1100];
     snprintf(kpath, sizeof kpath, "%s.key", store);
-    int fd = open(kpath, O_RDONLY | O_CLOEXEC);
+    int fd = open_nofollow(kpath, O_RDONLY, "store key", err);
     if (fd < 0 && errno == ENOENT) {
         unsigned char fresh[KEY_LEN];
         if (RAND_bytes(fresh, KEY_LEN) != 1)
             return err_set(err, GUSTO_EINVAL, "cannot draw random bytes for the store key");
-        fd = open(kpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        fd = open_nofollow(kpath, O_WRONLY | O_CREAT | O_EXCL, "store key", err);
         if (fd >= 0) {
-            bool ok = write(fd, fresh, KEY_LEN) == KEY_LEN && fsync(fd) == 0;
+            bool ok = fchmod(fd, 0600) == 0 && write(fd, fresh, KEY_LEN) == KEY_LEN &&
+                      fsync(fd) == 0;
             close(fd);
+            OPENSSL_cleanse(fresh, sizeof fresh);
             if (!ok) {
                 unlink(kpath);
                 return err_set(err, GUSTO_EINVAL, "cannot write the store key %s", kpath);
             }
         }
         /* Whoever won the O_EXCL race wrote the key; read it back. */
-        fd = open(kpath, O_RDONLY | O_CLOEXEC);
+        fd = open_nofollow(kpath, O_RDONLY, "store key", err);
     }
-    if (fd < 0)
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return GUSTO_EINVAL;
         return err_set(err, GUSTO_EINVAL, "cannot read the store key %s: %s", kpath,
                        strerror(errno));
-    ssize_t n = read(fd, key, KEY_LEN);
+    }
+    gusto_code rc = check_file(fd, kpath, "store key", true, err);
+    struct stat sb;
+    if (rc == GUSTO_OK && (fstat(fd, &sb) != 0 || sb.st_size != KEY_LEN)) {
+        rc = err_set(err, GUSTO_EINVAL, "the store key %s is damaged (expected exactly %d "
+                                        "bytes)", kpath, KEY_LEN);
+        err_field(err, "store");
+        err_hint(err, "restore the key file it was saved with, or remove the store and its "
+                      "key and connect again");
+    }
+    ssize_t n = rc == GUSTO_OK ? read(fd, key, KEY_LEN) : -1;
     close(fd);
-    if (n != KEY_LEN)
-        return err_set(err, GUSTO_EINVAL, "the store key %s is damaged (expected %d bytes)",
-                       kpath, KEY_LEN);
-    return GUSTO_OK;
+    if (rc == GUSTO_OK && n != KEY_LEN)
+        rc = err_set(err, GUSTO_EINVAL, "cannot read the store key %s", kpath);
+    return rc;
 badhex:
     err_set(err, GUSTO_EINVAL, "GUSTO_STORE_KEY must be 64 hex digits");
     err_field(err, "GUSTO_STORE_KEY");
@@ -176,27 +244,65 @@ static bool open_blob(const unsigned char key[KEY_LEN], const char *aad,
 }
 
 /* Open the store; only a save creates it (create=true).  Reading a store
- * that does not exist means nothing is connected. */
+ * that does not exist means nothing is connected.  The file is checked
+ * (check_file) and created 0600 before SQLite sees it. */
 static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
                                   gusto_error *err)
 {
     if (!path)
         path = gusto_store_default_path();
     *db = NULL;
-    if (!create && access(path, F_OK) != 0) {
-        err_set(err, GUSTO_EAUTH, "no Gusto connection is stored (no store at %s)", path);
-        err_hint(err, "run gusto connect, or set GUSTO_ACCESS_TOKEN");
-        return GUSTO_EAUTH;
+    int fd = open_nofollow(path, O_RDWR, "connection store", err);
+    if (fd < 0 && errno == ENOENT) {
+        if (!create) {
+            err_set(err, GUSTO_EAUTH, "no Gusto connection is stored (no store at %s)", path);
+            err_hint(err, "run gusto connect, or set GUSTO_ACCESS_TOKEN");
+            return GUSTO_EAUTH;
+        }
+        make_parent(path);
+        fd = open_nofollow(path, O_RDWR | O_CREAT | O_EXCL, "connection store", err);
+        if (fd >= 0 && fchmod(fd, 0600) != 0) {
+            err_set(err, GUSTO_EINVAL, "cannot make the connection store %s mode 0600: %s",
+                    path, strerror(errno));
+            close(fd);
+            return GUSTO_EINVAL;
+        }
+        if (fd < 0 && errno == EEXIST) /* another process created it first */
+            fd = open_nofollow(path, O_RDWR, "connection store", err);
     }
-    make_parent(path);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return GUSTO_EINVAL;
+        err_set(err, GUSTO_EINVAL, "cannot open the connection store %s: %s", path,
+                strerror(errno));
+        err_field(err, "store");
+        return GUSTO_EINVAL;
+    }
+    gusto_code crc = check_file(fd, path, "connection store", false, err);
+    /* Group/world read is tightened (the secrets are sealed, the names are
+     * not); a failed chmod is an error, not a shrug. */
+    struct stat sb;
+    if (crc == GUSTO_OK && fstat(fd, &sb) == 0 && (sb.st_mode & 077) &&
+        fchmod(fd, 0600) != 0)
+        crc = err_set(err, GUSTO_EINVAL, "cannot make the connection store %s mode 0600: %s",
+                      path, strerror(errno));
+    close(fd);
+    if (crc != GUSTO_OK)
+        return crc;
     mode_t old = umask(077); /* the file and its -wal/-shm: owner only */
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                           SQLITE_OPEN_FULLMUTEX, NULL);
+    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
+                                           SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(*db, 120000);
         rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
         if (rc == SQLITE_OK)
             rc = sqlite3_exec(*db, SCHEMA, NULL, NULL, NULL);
+        sqlite3_stmt *probe = NULL;
+        if (rc == SQLITE_OK && sqlite3_prepare_v2(*db, "SELECT keycheck FROM connections",
+                                                  -1, &probe, NULL) != SQLITE_OK)
+            rc = sqlite3_exec(*db, "ALTER TABLE connections ADD COLUMN keycheck BLOB", NULL,
+                              NULL, NULL);
+        sqlite3_finalize(probe);
     }
     umask(old);
     if (rc != SQLITE_OK) {
@@ -207,7 +313,6 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
         *db = NULL;
         return GUSTO_EINVAL;
     }
-    chmod(path, 0600);
     return GUSTO_OK;
 }
 
@@ -216,7 +321,26 @@ static gusto_code store_open(const char *path, sqlite3 **db, gusto_error *err)
     return store_open_mode(path, db, false, err);
 }
 
-static void aad_for(char *out, size_t cap, const char *name, const char *field)
+/* The authenticated data of one sealed blob: a version, the blob's field,
+ * and every trusted field of its row, each length-prefixed so no two rows
+ * can spell the same text.  The tokens ("access", "refresh") also bind the
+ * scope and expiry, which a refresh rewrites together with them; "secret"
+ * and "keycheck" are sealed once, at save. */
+#define AAD_MAX 2400
+static void aad_for(char *out, size_t cap, const gusto_connection *c, const char *field)
+{
+    bool token = strcmp(field, "access") == 0 || strcmp(field, "refresh") == 0;
+    int n = snprintf(out, cap, "gusto-connect:v2:%s;%zu:%s;%zu:%s;%zu:%s;%zu:%s;%zu:%s;", field,
+                     strlen(c->name), c->name, strlen(c->environment), c->environment,
+                     strlen(c->base_url), c->base_url, strlen(c->company_uuid),
+                     c->company_uuid, strlen(c->client_id), c->client_id);
+    if (token && n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, "%zu:%s;%lld;", strlen(c->scope), c->scope,
+                 c->expires_at);
+}
+
+/* The AAD of rows saved before every field was bound (see the top). */
+static void aad_legacy(char *out, size_t cap, const char *name, const char *field)
 {
     snprintf(out, cap, "gusto-connect:%s:%s", name, field);
 }
@@ -240,23 +364,29 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
     sqlite3 *db;
     if ((rc = store_open_mode(store_path, &db, true, err)) != GUSTO_OK)
         return rc;
-    char aad[160];
-    int ls = 0, la = 0, lr = 0;
-    aad_for(aad, sizeof aad, conn->name, "secret");
+    gusto_connection bound = *conn;
+    snprintf(bound.scope, sizeof bound.scope, "%s", tokens->scope);
+    bound.expires_at = tokens->expires_at;
+    char aad[AAD_MAX];
+    int ls = 0, la = 0, lr = 0, lk = 0;
+    aad_for(aad, sizeof aad, &bound, "secret");
     unsigned char *s = seal(key, aad, client_secret, &ls);
-    aad_for(aad, sizeof aad, conn->name, "access");
+    aad_for(aad, sizeof aad, &bound, "access");
     unsigned char *a = seal(key, aad, tokens->access_token, &la);
-    aad_for(aad, sizeof aad, conn->name, "refresh");
+    aad_for(aad, sizeof aad, &bound, "refresh");
     unsigned char *r = seal(key, aad, tokens->refresh_token, &lr);
+    /* Sealed with no row data: opens iff the key is right, so a row that
+     * fails to open with it was modified (not read with a wrong key). */
+    unsigned char *k = seal(key, "gusto-connect:keycheck", "", &lk);
     sqlite3_stmt *st = NULL;
     const char *sql =
         "INSERT INTO connections(name, environment, base_url, company_uuid, client_id, scope,"
-        " expires_at, refreshed_at, refreshes, generation, secret, access, refresh)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,0,0,1,?8,?9,?10)"
+        " expires_at, refreshed_at, refreshes, generation, secret, access, refresh, keycheck)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,0,0,1,?8,?9,?10,?11)"
         " ON CONFLICT(name) DO UPDATE SET environment=?2, base_url=?3, company_uuid=?4,"
         " client_id=?5, scope=?6, expires_at=?7, generation=generation+1, secret=?8,"
-        " access=?9, refresh=?10";
-    if (!s || !a || !r || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        " access=?9, refresh=?10, keycheck=?11";
+    if (!s || !a || !r || !k || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         rc = err_set(err, GUSTO_ENOMEM, "cannot save the connection");
     } else {
         sqlite3_bind_text(st, 1, conn->name, -1, SQLITE_STATIC);
@@ -269,6 +399,7 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
         sqlite3_bind_blob(st, 8, s, ls, SQLITE_STATIC);
         sqlite3_bind_blob(st, 9, a, la, SQLITE_STATIC);
         sqlite3_bind_blob(st, 10, r, lr, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 11, k, lk, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = err_set(err, GUSTO_EINVAL, "cannot save the connection: %s",
                          sqlite3_errmsg(db));
@@ -277,6 +408,7 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
     free(s);
     free(a);
     free(r);
+    free(k);
     sqlite3_close(db);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
@@ -299,7 +431,7 @@ static void row_to_conn(sqlite3_stmt *st, gusto_connection *c)
 }
 
 #define CONN_COLS "name, environment, base_url, company_uuid, client_id, scope, expires_at," \
-                  " refreshed_at, refreshes, generation, secret, access, refresh"
+                  " refreshed_at, refreshes, generation, secret, access, refresh, keycheck"
 
 /* Find the row for name (or the only row when name is NULL). */
 static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gusto_error *err)
@@ -405,27 +537,60 @@ gusto_code gusto_connection_remove(const char *store_path, const char *name, gus
     return rc;
 }
 
-/* Decrypt the three secrets of the current row of st. */
-static bool unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st, const char *name,
-                       char *secret, size_t scap, char *access, size_t acap, char *refresh,
-                       size_t rcap)
+/* Decrypt the three secrets of the current row of st (info: its fields).
+ * GUSTO_OK, or GUSTO_EAUTH with err saying whether the key is wrong, the
+ * row was modified, or it was sealed by an older version. */
+static gusto_code unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st,
+                             const gusto_connection *info, char *secret, size_t scap,
+                             char *access, size_t acap, char *refresh, size_t rcap,
+                             gusto_error *err)
 {
-    char aad[160];
-    aad_for(aad, sizeof aad, name, "secret");
+    char aad[AAD_MAX];
+    aad_for(aad, sizeof aad, info, "secret");
     bool ok = open_blob(key, aad, sqlite3_column_blob(st, 10), sqlite3_column_bytes(st, 10),
                         secret, scap);
-    aad_for(aad, sizeof aad, name, "access");
+    aad_for(aad, sizeof aad, info, "access");
     ok = ok && open_blob(key, aad, sqlite3_column_blob(st, 11), sqlite3_column_bytes(st, 11),
                          access, acap);
-    aad_for(aad, sizeof aad, name, "refresh");
+    aad_for(aad, sizeof aad, info, "refresh");
     ok = ok && open_blob(key, aad, sqlite3_column_blob(st, 12), sqlite3_column_bytes(st, 12),
                          refresh, rcap);
-    return ok;
+    if (ok)
+        return GUSTO_OK;
+    char probe[8];
+    if (open_blob(key, "gusto-connect:keycheck", sqlite3_column_blob(st, 13),
+                  sqlite3_column_bytes(st, 13), probe, sizeof probe)) {
+        err_set(err, GUSTO_EAUTH,
+                "the connection store was modified: a field of connection \"%s\" (name, "
+                "environment, base URL, company, client id, scope or expiry) no longer "
+                "matches what was sealed; refusing to use it", info->name);
+        err_field(err, "store");
+        err_hint(err, "someone with write access to the store may be trying to redirect your "
+                      "tokens; remove the connection and connect again");
+        return GUSTO_EAUTH;
+    }
+    aad_legacy(aad, sizeof aad, info->name, "secret");
+    if (open_blob(key, aad, sqlite3_column_blob(st, 10), sqlite3_column_bytes(st, 10), secret,
+                  scap)) {
+        OPENSSL_cleanse(secret, scap);
+        err_set(err, GUSTO_EAUTH,
+                "the stored connection \"%s\" was saved by an older gusto-connect, whose "
+                "seal does not cover its base URL, company and client id", info->name);
+        err_field(err, "store");
+        err_hint(err, "connect again to re-save it (it is not re-sealed automatically: "
+                      "that would also approve any field edited since)");
+        return GUSTO_EAUTH;
+    }
+    err_set(err, GUSTO_EAUTH, "the stored connection \"%s\" cannot be decrypted with this "
+                              "key", info->name);
+    err_hint(err, "use the GUSTO_STORE_KEY or key file it was saved with, or run "
+                  "gusto connect again");
+    return GUSTO_EAUTH;
 }
 
 /* Load the named (or only) connection into a new client's fields. */
 gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
-                     gusto_error *err)
+                     bool base_from_store, gusto_error *err)
 {
     if (!store_path)
         store_path = gusto_store_default_path();
@@ -443,15 +608,25 @@ gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
     if (rc == GUSTO_OK) {
         gusto_connection info;
         row_to_conn(st, &info);
-        char secret[512], access[512], refresh[512];
-        if (!unseal_row(key, st, info.name, secret, sizeof secret, access, sizeof access,
-                        refresh, sizeof refresh)) {
-            rc = err_set(err, GUSTO_EAUTH,
-                         "the stored connection \"%s\" cannot be decrypted with this key",
+        char secret[512] = "", access[512] = "", refresh[512] = "";
+        rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
+                        sizeof refresh, err);
+        /* The client was configured from an earlier read of the row
+         * (conn_base_url): the base URL it holds must be the one just
+         * authenticated, or the file changed in between. */
+        size_t bl = strlen(info.base_url);
+        while (bl > 0 && info.base_url[bl - 1] == '/')
+            bl--;
+        if (rc == GUSTO_OK && base_from_store &&
+            (strlen(c->base_url) != bl || strncmp(c->base_url, info.base_url, bl) != 0)) {
+            rc = err_set(err, GUSTO_EAUTH, "the connection store was modified while it was "
+                                           "read (connection \"%s\"); refusing to use it",
                          info.name);
-            err_hint(err, "use the GUSTO_STORE_KEY or key file it was saved with, or run "
-                          "gusto connect again");
-        } else {
+            err_field(err, "store");
+            err_hint(err, "someone with write access to the store may be trying to redirect "
+                          "your tokens; remove the connection and connect again");
+        }
+        if (rc == GUSTO_OK) {
             free(c->token);
             c->token = xasprintf("%s", access);
             free(c->company);
@@ -511,9 +686,8 @@ gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err)
     gusto_connection info;
     if (rc == GUSTO_OK) {
         row_to_conn(st, &info);
-        if (!unseal_row(key, st, info.name, secret, sizeof secret, access, sizeof access,
-                        refresh, sizeof refresh))
-            rc = err_set(err, GUSTO_EAUTH, "the stored connection cannot be decrypted");
+        rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
+                        sizeof refresh, err);
     }
     long long gen = st ? sqlite3_column_int64(st, 9) : 0;
     sqlite3_finalize(st);
@@ -533,11 +707,14 @@ gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err)
             c->trace(c->trace_ud, "* refreshing the access token (single flight)");
         rc = gusto_oauth_refresh(info.base_url, info.client_id, secret, refresh, &t, err);
         if (rc == GUSTO_OK) {
-            char aad[160];
+            char aad[AAD_MAX];
             int la = 0, lr = 0;
-            aad_for(aad, sizeof aad, info.name, "access");
+            gusto_connection bound = info; /* the scope and expiry being written */
+            snprintf(bound.scope, sizeof bound.scope, "%s", t.scope[0] ? t.scope : info.scope);
+            bound.expires_at = t.expires_at;
+            aad_for(aad, sizeof aad, &bound, "access");
             unsigned char *a = seal(key, aad, t.access_token, &la);
-            aad_for(aad, sizeof aad, info.name, "refresh");
+            aad_for(aad, sizeof aad, &bound, "refresh");
             unsigned char *r = seal(key, aad, t.refresh_token[0] ? t.refresh_token : refresh,
                                     &lr);
             sqlite3_stmt *up = NULL;

@@ -2,6 +2,7 @@
  * with nested parts and warnings, get as one composed result, and update
  * with automatic versions and conflict-aware retries. */
 #include "lib/internal.h"
+#include "shared/jsonerr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +33,12 @@ struct spans {
     size_t start;
     struct span *v;
     size_t n, cap;
+    size_t max;        /* more elements than this: too_many (a hostile page) */
+    bool too_many;
+    bool key_uuid;     /* the last key of the current element was "uuid" */
+    bool has_uuid;     /* the current element has a non-empty string uuid */
+    bool no_uuid;      /* element n (0-based) has none */
+    char first_uuid[64]; /* the page's first element's uuid, cut to fit */
 };
 
 static int span_open_map(void *ud)
@@ -41,9 +48,34 @@ static int span_open_map(void *ud)
         s->bad = true; /* the page is an object, not an array */
         return 0;
     }
-    if (s->depth == 1)
+    if (s->depth == 1) {
         s->start = yajl_get_bytes_consumed(s->h) - 1;
+        s->has_uuid = s->key_uuid = false;
+    }
     s->depth++;
+    return 1;
+}
+
+static int span_key(void *ud, const unsigned char *key, size_t len)
+{
+    struct spans *s = ud;
+    if (s->depth == 2)
+        s->key_uuid = len == 4 && memcmp(key, "uuid", 4) == 0;
+    return 1;
+}
+
+static int span_string(void *ud, const unsigned char *v, size_t len)
+{
+    struct spans *s = ud;
+    if (s->depth == 2 && s->key_uuid && len > 0) {
+        s->has_uuid = true;
+        if (s->n == 0 && !s->first_uuid[0]) {
+            size_t k = len < sizeof s->first_uuid ? len : sizeof s->first_uuid - 1;
+            memcpy(s->first_uuid, v, k);
+            s->first_uuid[k] = 0;
+        }
+    }
+    s->key_uuid = false;
     return 1;
 }
 
@@ -52,6 +84,14 @@ static int span_close_map(void *ud)
     struct spans *s = ud;
     if (--s->depth != 1)
         return 1;
+    if (!s->has_uuid) {
+        s->no_uuid = true; /* every employee has one: not an employee */
+        return 0;
+    }
+    if (s->n >= s->max) {
+        s->too_many = true;
+        return 0;
+    }
     if (s->n == s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 128;
         struct span *grown = realloc(s->v, ncap * sizeof *grown);
@@ -89,20 +129,27 @@ static bool only_ws(const char *b, size_t from, size_t to)
     return true;
 }
 
-/* 0, or -1 when the page is not a JSON array of objects (*items is then
- * NULL).  Scalars at the top of the array fire no callback, so the bytes
- * between elements must be exactly one comma and whitespace. */
-static int page_spans(const char *b, size_t len, struct span **items, size_t *n)
+/* 0, or -1 when the page is not a JSON array of objects with a uuid each,
+ * or holds more than max of them (*items is then NULL, *why says which).
+ * Scalars at the top of the array fire no callback, so the bytes between
+ * elements must be exactly one comma and whitespace.  first_uuid (64
+ * bytes) receives the first element's uuid. */
+static int page_spans(const char *b, size_t len, size_t max, struct span **items, size_t *n,
+                      char *first_uuid, const char **why)
 {
     static const yajl_callbacks cb = {
         .yajl_start_map = span_open_map,
+        .yajl_map_key = span_key,
+        .yajl_string = span_string,
         .yajl_end_map = span_close_map,
         .yajl_start_array = span_open_array,
         .yajl_end_array = span_close_array,
     };
-    struct spans s = {0};
+    struct spans s = {.max = max};
     *items = NULL;
     *n = 0;
+    *why = "is not a JSON array of objects";
+    first_uuid[0] = 0;
     s.h = yajl_alloc(&cb, NULL, &s);
     if (!s.h)
         return -1;
@@ -130,11 +177,16 @@ static int page_spans(const char *b, size_t len, struct span **items, size_t *n)
         }
     }
     if (!ok) {
+        if (s.too_many)
+            *why = "holds more employees than the per= asked for";
+        else if (s.no_uuid)
+            *why = "holds an element that is not an employee (no uuid)";
         free(s.v);
         return -1;
     }
     *items = s.v;
     *n = s.n;
+    memcpy(first_uuid, s.first_uuid, sizeof s.first_uuid);
     return 0;
 }
 
@@ -164,6 +216,11 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
                        ? url_escape(c, opts->search_term) : NULL;
     char *include = opts->include && *opts->include ? url_escape(c, opts->include) : NULL;
     size_t n = 0;
+    /* A hostile or broken upstream (X-Total-Pages: 2147483647 with full
+     * pages, or one page of millions of "{}") must not run for ever or
+     * exhaust memory: see GUSTO_LIST_MAX_EMPLOYEES. */
+    long max_pages = (GUSTO_LIST_MAX_EMPLOYEES + per - 1) / per;
+    char prev_first[64] = "";
     for (int page = 1;; page++) {
         char *path = xasprintf(
             "/v1/companies/%s/employees?page=%d&per=%d%s%s%s%s%s", company, page, per,
@@ -182,11 +239,25 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
             rc = http_status_code(c, &resp, err);
         struct span *items = NULL;
         size_t count = 0;
-        if (rc == GUSTO_OK && page_spans(resp.body ? resp.body : "", resp.len, &items,
-                                         &count) != 0)
-            rc = err_set(err, GUSTO_EPROTOCOL, "employee list page %d is not a JSON array",
-                         page);
+        char first[64] = "";
+        const char *why = NULL;
+        if (rc == GUSTO_OK && page_spans(resp.body ? resp.body : "", resp.len, (size_t)per,
+                                         &items, &count, first, &why) != 0)
+            rc = err_set(err, GUSTO_EPROTOCOL, "employee list page %d %s", page, why);
         int total_pages = resp.total_pages;
+        if (rc == GUSTO_OK && total_pages > max_pages)
+            rc = err_set(err, GUSTO_EPROTOCOL,
+                         "employee list: X-Total-Pages %d is more than %ld pages of %d (over "
+                         "%d employees); refusing to follow it", total_pages, max_pages, per,
+                         GUSTO_LIST_MAX_EMPLOYEES);
+        if (rc == GUSTO_OK && count > 0 && prev_first[0] && strcmp(first, prev_first) == 0)
+            rc = err_set(err, GUSTO_EPROTOCOL,
+                         "employee list page %d starts with the same employee as page %d: "
+                         "the server is not paging; stopping", page, page - 1);
+        if (rc == GUSTO_OK && n + count > GUSTO_LIST_MAX_EMPLOYEES)
+            rc = err_set(err, GUSTO_EPROTOCOL, "employee list: more than %d employees; "
+                         "refusing the rest", GUSTO_LIST_MAX_EMPLOYEES);
+        memcpy(prev_first, first, sizeof prev_first);
         for (size_t i = 0; rc == GUSTO_OK && i < count; i++) {
             char *at = resp.body + items[i].off;
             size_t len = items[i].len;
@@ -262,8 +333,10 @@ static gusto_code parse_input(const char *text, json_t **out, gusto_error *err)
     json_error_t je;
     *out = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
     if (!*out) {
-        err_set(err, GUSTO_EINVAL, "input is not valid JSON: %s at line %d column %d",
-                text ? je.text : "no input", text ? je.line : 0, text ? je.column : 0);
+        char where[200] = "no input";
+        if (text)
+            json_error_describe(&je, where, sizeof where);
+        err_set(err, GUSTO_EINVAL, "input is not valid JSON: %s", where);
         err_field(err, "input");
         return GUSTO_EINVAL;
     }

@@ -7,6 +7,7 @@
  * did not act: a 429 or a connection that never opened.  Anything else is
  * returned, and callers that created something resolve it by re-reading. */
 #include "lib/internal.h"
+#include "shared/jsonerr.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -574,9 +575,10 @@ gusto_code api_json(gusto_client *c, const char *method, const char *path,
         json_error_t je;
         *out = json_loadb(resp.body, resp.len, 0, &je);
         if (!*out) {
-            rc = err_set(err, GUSTO_EPROTOCOL,
-                         "%s %s: the response is not valid JSON (%s at byte %d)", method,
-                         path, je.text, je.position);
+            char where[200];
+            json_error_describe(&je, where, sizeof where);
+            rc = err_set(err, GUSTO_EPROTOCOL, "%s %s: the response is not valid JSON (%s)",
+                         method, path, where);
             if (err)
                 copy_str(err->request_id, sizeof err->request_id, resp.request_id);
         }

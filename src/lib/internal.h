@@ -99,10 +99,12 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp,
 gusto_code api_json(gusto_client *c, const char *method, const char *path,
                     const json_t *body, json_t **out, gusto_error *err);
 
-/* connstore.c: load a stored connection into a client; refresh it under
- * the store's write lock (force: even when not yet expiring). */
+/* connstore.c: load a stored connection into a client (base_from_store:
+ * the client's base URL came from conn_base_url(), and must equal the one
+ * the seal authenticates); refresh it under the store's write lock (force:
+ * even when not yet expiring). */
 gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
-                     gusto_error *err);
+                     bool base_from_store, gusto_error *err);
 gusto_code conn_base_url(const char *store_path, const char *name, char *out, size_t cap,
                          gusto_error *err);
 gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err);

@@ -4,14 +4,33 @@
  * errors that say what to do (expired code, redirect URI mismatch, revoked
  * refresh token, wrong environment). */
 #include "lib/internal.h"
+#include "shared/pkce.h"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-char *gusto_authorize_url(const char *base_url, const char *client_id,
-                          const char *redirect_uri, const char *state)
+gusto_code gusto_pkce_new(gusto_pkce *out, gusto_error *err)
+{
+    unsigned char raw[32];
+    memset(out, 0, sizeof *out);
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return err_set(err, GUSTO_EINVAL, "cannot draw random bytes for the PKCE verifier");
+    pkce_b64url32(raw, out->verifier);
+    OPENSSL_cleanse(raw, sizeof raw);
+    if (pkce_s256(out->verifier, strlen(out->verifier), out->challenge) != 0) {
+        OPENSSL_cleanse(out, sizeof *out);
+        return err_set(err, GUSTO_EINVAL, "cannot hash the PKCE verifier");
+    }
+    return GUSTO_OK;
+}
+
+char *gusto_authorize_url_pkce(const char *base_url, const char *client_id,
+                               const char *redirect_uri, const char *state,
+                               const char *code_challenge)
 {
     gusto_options o = {.base_url = base_url};
     gusto_error err;
@@ -23,16 +42,25 @@ char *gusto_authorize_url(const char *base_url, const char *client_id,
     char *id = url_escape(c, client_id);
     char *ru = url_escape(c, redirect_uri);
     char *st = url_escape(c, state ? state : "");
-    char *url = id && ru && st
+    char *ch = code_challenge && *code_challenge ? url_escape(c, code_challenge) : NULL;
+    char *url = id && ru && st && (ch || !code_challenge || !*code_challenge)
                     ? xasprintf("%s/oauth/authorize?client_id=%s&redirect_uri=%s"
-                                "&response_type=code&state=%s",
-                                c->base_url, id, ru, st)
+                                "&response_type=code&state=%s%s%s%s",
+                                c->base_url, id, ru, st, ch ? "&code_challenge=" : "",
+                                ch ? ch : "", ch ? "&code_challenge_method=S256" : "")
                     : NULL;
     free(id);
     free(ru);
     free(st);
+    free(ch);
     gusto_client_free(c);
     return url;
+}
+
+char *gusto_authorize_url(const char *base_url, const char *client_id,
+                          const char *redirect_uri, const char *state)
+{
+    return gusto_authorize_url_pkce(base_url, client_id, redirect_uri, state, NULL);
 }
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -123,6 +151,15 @@ gusto_code gusto_oauth_exchange(const char *base_url, const char *client_id,
                                 const char *redirect_uri, gusto_tokens *out,
                                 gusto_error *err)
 {
+    return gusto_oauth_exchange_pkce(base_url, client_id, client_secret, code, redirect_uri,
+                                     NULL, out, err);
+}
+
+gusto_code gusto_oauth_exchange_pkce(const char *base_url, const char *client_id,
+                                     const char *client_secret, const char *code,
+                                     const char *redirect_uri, const char *code_verifier,
+                                     gusto_tokens *out, gusto_error *err)
+{
     if (!client_id || !client_secret || !code || !redirect_uri) {
         err_set(err, GUSTO_EINVAL, "client_id, client_secret, code and redirect_uri are all "
                                    "required");
@@ -131,6 +168,11 @@ gusto_code gusto_oauth_exchange(const char *base_url, const char *client_id,
     json_t *b = json_pack("{s:s, s:s, s:s, s:s, s:s}", "client_id", client_id,
                           "client_secret", client_secret, "code", code, "grant_type",
                           "authorization_code", "redirect_uri", redirect_uri);
+    if (b && code_verifier && *code_verifier &&
+        json_object_set_new(b, "code_verifier", json_string(code_verifier)) != 0) {
+        json_decref(b);
+        b = NULL;
+    }
     gusto_code rc = b ? token_call(base_url, b, false, redirect_uri, out, err)
                       : err_set(err, GUSTO_ENOMEM, "out of memory");
     json_decref(b);

@@ -5,6 +5,9 @@
  *   POST /oauth/authorize   Allow / Deny: 302 back to the app's redirect_uri
  *   POST /oauth/token       authorization_code and refresh_token grants
  *
+ * PKCE (RFC 7636): a code_challenge (S256 only) on the authorize request is
+ * kept with the code, and the exchange must then send its code_verifier.
+ *
  * Apps come from --app / --apps and live in memory, read-only once the
  * server runs.  Client secrets, form tokens, codes, access and refresh
  * tokens are kept only as SHA-256 hashes.  Access tokens go into the
@@ -18,6 +21,7 @@
  * parameter that is wrong, never its value. */
 #include "sandbox/sandbox.h"
 #include "sandbox/html.h"
+#include "shared/pkce.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -448,9 +452,23 @@ int oauth_apps_file(const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* Columns added after a --data file may have been made: PKCE's challenge. */
+static int add_column(sqlite3 *db, const char *table, const char *col, const char *type)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s LIMIT 0", col, table);
+    sqlite3_stmt *st = NULL;
+    int have = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK;
+    sqlite3_finalize(st);
+    if (have)
+        return 0;
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, col, type);
+    return db_exec(db, sql);
+}
+
 int oauth_init(sqlite3 *db)
 {
-    return db_exec(
+    int rc = db_exec(
         db,
         "CREATE TABLE IF NOT EXISTS oauth_forms("
         "  form_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL,"
@@ -466,6 +484,11 @@ int oauth_init(sqlite3 *db)
         "  revoked INTEGER NOT NULL DEFAULT 0);"
         "CREATE INDEX IF NOT EXISTS oauth_refresh_grant ON oauth_refresh(grant_id);"
         "CREATE INDEX IF NOT EXISTS tokens_grant ON tokens(grant_id);");
+    if (rc == 0)
+        rc = add_column(db, "oauth_forms", "code_challenge", "TEXT");
+    if (rc == 0)
+        rc = add_column(db, "oauth_codes", "code_challenge", "TEXT");
+    return rc;
 }
 
 /* ---- responses ------------------------------------------------------------ */
@@ -881,6 +904,8 @@ int h_oauth_authorize_get(struct request *r)
     const char *response_type = query1(r, "response_type", &dup);
     const char *state = query1(r, "state", &dup);
     const char *scope = query1(r, "scope", &dup);
+    const char *challenge = query1(r, "code_challenge", &dup);
+    const char *method = query1(r, "code_challenge_method", &dup);
     if (dup)
         return redirect_error(r, redirect_uri, "invalid_request",
                               "A parameter was sent more than once.", NULL);
@@ -895,6 +920,20 @@ int h_oauth_authorize_get(struct request *r)
     if (strcmp(response_type, "code") != 0)
         return redirect_error(r, redirect_uri, "unsupported_response_type",
                               "Only response_type=code is supported.", state);
+    /* PKCE (RFC 7636 section 4.4): S256 only; "plain" (the default when no
+     * method is named) would send the verifier itself in this URL. */
+    if (challenge && !*challenge)
+        challenge = NULL;
+    if (!challenge && method && *method)
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "code_challenge_method was sent without code_challenge.", state);
+    if (challenge && (!method || strcmp(method, "S256") != 0))
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "code_challenge_method must be S256.", state);
+    if (challenge && !pkce_valid(challenge))
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, "
+                              "'-', '.', '_' or '~'.", state);
     char granted[512], why[160];
     if (scope && *scope) {
         if (norm_scopes(scope, a->scopes, granted, why, sizeof why) != 0)
@@ -916,7 +955,7 @@ int h_oauth_authorize_get(struct request *r)
     static const char *purge = "DELETE FROM oauth_forms WHERE expires_at < ?";
     static const char *ins =
         "INSERT INTO oauth_forms(form_hash, client_id, redirect_uri, state, scope,"
-        " expires_at) VALUES(?,?,?,?,?,?)";
+        " expires_at, code_challenge) VALUES(?,?,?,?,?,?,?)";
     sqlite3_int64 now = (sqlite3_int64)time(NULL);
     if (db_begin_write(r->db) != 0)
         return db_failed(r);
@@ -935,6 +974,7 @@ int h_oauth_authorize_get(struct request *r)
     db_bind_text(st, 4, state);
     db_bind_text(st, 5, granted);
     sqlite3_bind_int64(st, 6, now + FORM_TTL);
+    db_bind_text(st, 7, challenge);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE || db_commit(r->db) != 0)
@@ -972,8 +1012,8 @@ int h_oauth_authorize_post(struct request *r)
     char hash[65];
     sha256_hex(form, hash);
     static const char *sel =
-        "SELECT client_id, redirect_uri, state, scope, expires_at, used FROM oauth_forms"
-        " WHERE form_hash=?";
+        "SELECT client_id, redirect_uri, state, scope, expires_at, used, code_challenge"
+        " FROM oauth_forms WHERE form_hash=?";
     static const char *use = "UPDATE oauth_forms SET used=1 WHERE form_hash=?";
     if (db_begin_write(r->db) != 0) {
         ret = db_failed(r);
@@ -1000,6 +1040,9 @@ int h_oauth_authorize_post(struct request *r)
     snprintf(redirect_uri, sizeof redirect_uri, "%s", db_col_text(st, 1));
     snprintf(state, sizeof state, "%s", db_col_text(st, 2));
     snprintf(scope, sizeof scope, "%s", db_col_text(st, 3));
+    char challenge[129];
+    bool has_challenge = sqlite3_column_type(st, 6) != SQLITE_NULL;
+    snprintf(challenge, sizeof challenge, "%s", db_col_text(st, 6));
     sqlite3_reset(st);
     bool fp_bad = false;
     if (!same(client_id, param(p, "client_id", &fp_bad)) ||
@@ -1079,7 +1122,7 @@ int h_oauth_authorize_post(struct request *r)
     static const char *purge = "DELETE FROM oauth_codes WHERE expires_at < ?";
     static const char *ins =
         "INSERT INTO oauth_codes(code_hash, client_id, redirect_uri, company_uuid, scope,"
-        " grant_id, expires_at) VALUES(?,?,?,?,?,?,?)";
+        " grant_id, expires_at, code_challenge) VALUES(?,?,?,?,?,?,?,?)";
     sqlite3_int64 now = (sqlite3_int64)time(NULL);
     st = db_stmt(r->db, purge);
     if (!st) {
@@ -1102,6 +1145,7 @@ int h_oauth_authorize_post(struct request *r)
     db_bind_text(st, 5, scope);
     db_bind_text(st, 6, grant);
     sqlite3_bind_int64(st, 7, now + sb_cfg.code_ttl);
+    db_bind_text(st, 8, has_challenge ? challenge : NULL);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE || db_commit(r->db) != 0) {
@@ -1235,11 +1279,11 @@ static int revoke_grant(sqlite3 *db, const char *grant)
 }
 
 static int grant_code(struct request *r, const struct app *a, const char *code,
-                      const char *redirect_uri)
+                      const char *redirect_uri, const char *verifier)
 {
     static const char *sel =
-        "SELECT client_id, redirect_uri, company_uuid, scope, grant_id, expires_at, used"
-        " FROM oauth_codes WHERE code_hash=?";
+        "SELECT client_id, redirect_uri, company_uuid, scope, grant_id, expires_at, used,"
+        " code_challenge FROM oauth_codes WHERE code_hash=?";
     static const char *use = "UPDATE oauth_codes SET used=1 WHERE code_hash=?";
     char hash[65];
     sha256_hex(code, hash);
@@ -1263,6 +1307,9 @@ static int grant_code(struct request *r, const struct app *a, const char *code,
     snprintf(grant, sizeof grant, "%s", db_col_text(st, 4));
     sqlite3_int64 expires = sqlite3_column_int64(st, 5);
     int used = sqlite3_column_int(st, 6);
+    char challenge[129];
+    bool has_challenge = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    snprintf(challenge, sizeof challenge, "%s", db_col_text(st, 7));
     sqlite3_reset(st);
     if (strcmp(client_id, a->client_id) != 0) {
         db_rollback(r->db);
@@ -1288,6 +1335,27 @@ static int grant_code(struct request *r, const struct app *a, const char *code,
         return oauth_error(r, 400, "invalid_grant",
                            "redirect_uri does not match the redirect_uri of the "
                            "authorization request.");
+    }
+    /* RFC 7636 section 4.6: a code issued with a challenge needs the
+     * verifier whose S256 it is.  Without a challenge a verifier is
+     * ignored, as any unrecognised parameter (RFC 6749 section 3.2). */
+    if (has_challenge) {
+        char want[44];
+        if (!verifier || !pkce_valid(verifier)) {
+            db_rollback(r->db);
+            return oauth_error(r, 400, "invalid_grant",
+                               verifier ? "code_verifier must be 43 to 128 characters of "
+                                          "A-Z, a-z, 0-9, '-', '.', '_' or '~'."
+                                        : "This code was issued with a code_challenge: "
+                                          "send its code_verifier.");
+        }
+        if (pkce_s256(verifier, strlen(verifier), want) != 0 ||
+            CRYPTO_memcmp(want, challenge, 44) != 0 || strlen(challenge) != 43) {
+            db_rollback(r->db);
+            return oauth_error(r, 400, "invalid_grant",
+                               "code_verifier does not match the code_challenge of the "
+                               "authorization request.");
+        }
     }
     st = db_stmt(r->db, use);
     if (!st)
@@ -1360,6 +1428,7 @@ int h_oauth_token(struct request *r)
     const char *code = param(p, "code", &bad);
     const char *redirect_uri = param(p, "redirect_uri", &bad);
     const char *refresh = param(p, "refresh_token", &bad);
+    const char *verifier = param(p, "code_verifier", &bad);
     int ret;
     if (bad) {
         ret = oauth_error(r, 400, "invalid_request",
@@ -1419,7 +1488,8 @@ int h_oauth_token(struct request *r)
                           "redirect_uri is not one registered for this client.");
         goto out;
     }
-    ret = is_code ? grant_code(r, a, code, redirect_uri) : grant_refresh(r, a, refresh);
+    ret = is_code ? grant_code(r, a, code, redirect_uri, verifier)
+                  : grant_refresh(r, a, refresh);
 out:
     json_decref(p);
     return ret;

@@ -3,6 +3,7 @@
  * routing, auth, rate limit, scope, JSON, transaction, handler) and the
  * headers every Gusto response carries. */
 #include "sandbox/sandbox.h"
+#include "shared/jsonerr.h"
 #include "shared/apiver.h"
 
 #include <microhttpd.h>
@@ -278,9 +279,10 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
         json_error_t jerr;
         r->json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!r->json) {
+            char where[200];
+            json_error_describe(&jerr, where, sizeof where);
             reply_error(r, 400, "request", "invalid_request",
-                        "Request body is not valid JSON: %s at line %d column %d.",
-                        jerr.text, jerr.line, jerr.column);
+                        "Request body is not valid JSON: %s.", where);
             return;
         }
     }
