@@ -441,6 +441,20 @@ long long mstore_count(struct mstore *st, const char *what)
     return v;
 }
 
+long long mstore_departures_since(struct mstore *st, const char *company,
+                                  const char *since_iso)
+{
+    if (st->empty)
+        return 0;
+    static const char *sql = "SELECT COUNT(*) FROM gusto_events WHERE company_uuid=$1"
+                             " AND type='employee.terminated' AND created_at >= $2";
+    const char *p[] = {company, since_iso};
+    long long v = -1;
+    if (sdb_exec(st->db, sql, 2, p, ll_first, &v, NULL) != 0)
+        return -1;
+    return v;
+}
+
 int mstore_cursor_get(struct mstore *st, const char *sink, long long *out)
 {
     static const char *sql = "SELECT last_event_id FROM gusto_sink_cursors WHERE sink=$1";

@@ -124,6 +124,12 @@ int mstore_events_after(struct mstore *st, long long after, int limit, mevent_fn
                         void *ud);
 long long mstore_count(struct mstore *st, const char *what);
 
+/* employee.terminated events of company created at or after since_iso (the
+ * events' own ISO-8601 UTC text, so it compares as text): the departures a
+ * window already holds.  The count, or -1 on error. */
+long long mstore_departures_since(struct mstore *st, const char *company,
+                                  const char *since_iso);
+
 /* ---- lookups for gusto profile ---- */
 
 struct mfound {

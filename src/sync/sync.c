@@ -814,15 +814,43 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
     }
     res->active_after = active_after;
 
-    /* 3. The safeguard against a mass departure that is really a mistake. */
-    if (!o->confirm && active_before > 0 &&
-        (double)departures * 100.0 > o->max_terminated_pct * (double)active_before) {
+    /* A departure seen by one employee's GET (a webhook) is not trusted on
+     * its own: a 404 may come from the wrong token or a faulty upstream.
+     * The caller confirms it with a company sync, which reads the list. */
+    if (only && departures > 0 && !o->confirm) {
+        res->status = "confirm";
+        ret = 1;
+        goto out;
+    }
+
+    /* 3. The safeguard against a mass departure that is really a mistake:
+     * this run's departures plus those the mirror recorded for the company
+     * in the last SYNC_DEPARTURE_WINDOW_S, against the active employees at
+     * the window's start, so that departures one run at a time add up. */
+    long long window = 0;
+    if (departures > 0) {
+        char since[40];
+        time_t w = (time_t)(wall_ms() / 1000) - SYNC_DEPARTURE_WINDOW_S;
+        struct tm tm;
+        gmtime_r(&w, &tm);
+        strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+        window = mstore_departures_since(st, company, since);
+        if (window < 0) {
+            snprintf(res->message, sizeof res->message, "cannot read the mirror %s: %s",
+                     st->target, mstore_error(st));
+            goto out;
+        }
+    }
+    long long base = active_before + window;
+    if (!o->confirm && departures > 0 && base > 0 &&
+        (double)(departures + window) * 100.0 > o->max_terminated_pct * (double)base) {
         res->status = "refused";
         snprintf(res->message, sizeof res->message,
-                 "this sync would mark %ld of %lld active employees terminated (%.0f%%, over "
-                 "the %.0f%% threshold); nothing was written. Check the company in Gusto, "
-                 "then run again with --confirm to accept it", departures, active_before,
-                 (double)departures * 100.0 / (double)active_before, o->max_terminated_pct);
+                 "this sync would mark %ld of %lld active employees terminated, %lld more "
+                 "in the last 24 hours (%.0f%%, over the %.0f%% threshold); nothing was "
+                 "written. Check the company in Gusto, then run again with --confirm to "
+                 "accept it", departures, active_before, window,
+                 (double)(departures + window) * 100.0 / (double)base, o->max_terminated_pct);
         goto out;
     }
 
@@ -866,7 +894,18 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
 int sync_employee(struct mstore *st, gusto_client *client, const char *company,
                   const char *employee, const struct sync_opts *o, struct sync_result *res)
 {
-    return run_sync(st, client, company, employee, o, NULL, NULL, res);
+    int rc = run_sync(st, client, company, employee, o, NULL, NULL, res);
+    if (rc != 1)
+        return rc;
+    /* A departure: confirmed against the company's list (and the window's
+     * safeguard) by a company sync, which replaces this result. */
+    unsigned long requests = res->requests;
+    sync_result_free(res);
+    sync_result_init(res);
+    rc = run_sync(st, client, company, NULL, o, NULL, NULL, res);
+    res->requests += requests;
+    res->employee_requests += requests;
+    return rc;
 }
 
 json_t *sync_result_json(const struct sync_result *r, bool with_events)

@@ -10,7 +10,11 @@
  * ours.  Nothing is written until every page has been read, so a failure or
  * a kill leaves the previous snapshot whole, and a re-run makes the same
  * events with the same ids (they are keyed by company, employee and the
- * employee's revision, so never twice). */
+ * employee's revision, so never twice).
+ *
+ * The termination safeguard (max_terminated_pct) counts this run's
+ * departures plus the company's employee.terminated events of the last
+ * SYNC_DEPARTURE_WINDOW_S, so departures one run at a time add up. */
 #ifndef GUSTO_SYNC_SYNC_H
 #define GUSTO_SYNC_SYNC_H
 
@@ -23,6 +27,9 @@
 
 #define SYNC_LIST_INCLUDE "all_compensations,current_home_address,custom_fields,company_name"
 #define SYNC_PER_PAGE 100
+/* The termination safeguard counts the departures the mirror recorded for
+ * the company over this window too, not only the run's own. */
+#define SYNC_DEPARTURE_WINDOW_S (24 * 3600)
 
 struct sync_opts {
     bool dry_run;            /* compute and report, write nothing */
@@ -83,8 +90,11 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
 /* Sync one employee of a company (a webhook said it changed): one GET of
  * the employee (plus its work addresses when it changed), the same change
  * detection, events and one-transaction write as a company sync; the other
- * employees' rows are left as stored.  An employee Gusto no longer has is
- * recorded as removed.  Returns as sync_company(). */
+ * employees' rows are left as stored.  A departure (a 404, or a status that
+ * is no longer active) is never taken from that one GET: without confirm,
+ * the company is synced instead, so the list confirms it and the safeguard
+ * sees it; res then holds that company sync's result.  Returns as
+ * sync_company(). */
 int sync_employee(struct mstore *st, gusto_client *client, const char *company,
                   const char *employee, const struct sync_opts *o, struct sync_result *res);
 
