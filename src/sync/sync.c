@@ -5,10 +5,13 @@
 
 #include "sync/profile.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- the previous snapshot, by employee uuid ------------------------------ */
 
@@ -314,8 +317,38 @@ static int take_entry(struct ctx *c, const char *text, size_t len)
     return d->profile ? 0 : -1;
 }
 
+/* Is the lease's holder a process of this host that has died?  Workers
+ * name themselves HOST:PID (gusto sync's default); another name, another
+ * host, or a live process: no (the lease then ends when it expires). */
+static bool holder_dead(const struct mcompany *h)
+{
+    const char *colon = strrchr(h->lease_owner, ':');
+    if (!colon || colon == h->lease_owner || !colon[1])
+        return false;
+    char *end;
+    errno = 0;
+    long pid = strtol(colon + 1, &end, 10);
+    if (*end || errno || pid <= 1 || pid > 0x7fffffffL)
+        return false;
+    char host[64] = "";
+    if (gethostname(host, sizeof host) != 0)
+        return false;
+    host[sizeof host - 1] = 0;
+    if (strlen(host) != (size_t)(colon - h->lease_owner) ||
+        strncmp(host, h->lease_owner, strlen(host)) != 0)
+        return false;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 static int renew_lease(struct ctx *c)
 {
+    if (c->o->interrupted && *c->o->interrupted) {
+        c->res->status = "interrupted";
+        snprintf(c->res->message, sizeof c->res->message,
+                 "interrupted; nothing was written for company %s, and its lease was "
+                 "released", c->company);
+        return -1;
+    }
     if (!c->leased)
         return 0;
     long long now = mono_ms();
@@ -713,6 +746,15 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
                      st->target, mstore_error(st));
             goto out;
         }
+        if (lr > 0 && holder_dead(&holder)) {
+            lr = mstore_lease_takeover(st, company, &holder, o->worker ? o->worker : "",
+                                       o->lease_ttl_ms, c.token);
+            if (lr < 0) {
+                snprintf(res->message, sizeof res->message, "cannot take the lease in %s: %s",
+                         st->target, mstore_error(st));
+                goto out;
+            }
+        }
         if (lr > 0) {
             res->status = "leased";
             long long left = holder.lease_expires_ms - sdb_now_ms(st->db);
@@ -834,6 +876,9 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
         struct tm tm;
         gmtime_r(&w, &tm);
         strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+        char confirmed[40];
+        if (mstore_confirmed_get(st, company, confirmed) == 0 && strcmp(confirmed, since) > 0)
+            snprintf(since, sizeof since, "%s", confirmed);
         window = mstore_departures_since(st, company, since);
         if (window < 0) {
             snprintf(res->message, sizeof res->message, "cannot read the mirror %s: %s",
@@ -873,6 +918,13 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
     report(&c, "write");
     if (write_snapshot(&c, employees, active_after, changed, when) != 0)
         goto out;
+    /* Departures a person confirmed are not counted again by the window.
+     * Just after the events' own created_at, so they fall before it. */
+    if (o->confirm && departures > 0) {
+        char after[48];
+        snprintf(after, sizeof after, "%.23s~", when);
+        mstore_confirmed_set(st, company, after);
+    }
     res->status = changed ? "synced" : "unchanged";
     ret = 0;
 out:
@@ -1027,15 +1079,26 @@ int sync_deliver(struct mstore *st, struct sink *sink, const json_t *fresh, long
             free(b);
             return -1;
         }
-        int n = b->n, done = 0, rc = 0;
-        for (int i = 0; i < n && rc == 0; i++) {
+        /* A webhook's receiver has each event once it answered: the cursor
+         * moves after every event, so a kill re-sends one event at most, not
+         * the batch.  A file's are durable only after the fsync of the batch. */
+        bool each = strncmp(key, "webhook:", 8) == 0;
+        int n = b->n, done = 0, rc = 0, moved = 0;
+        long long at = cur;
+        for (int i = 0; i < n && rc == 0 && moved == 0; i++) {
             rc = send_payload(sink, b->payloads[i], err, errlen);
-            if (rc == 0)
+            if (rc == 0) {
                 done++;
+                if (each) {
+                    moved = mstore_cursor_move(st, key, at, b->ids[i]);
+                    at = b->ids[i];
+                }
+            }
         }
-        if (done && sink_flush(sink, err, errlen) != 0)
+        if (!each && done && sink_flush(sink, err, errlen) != 0)
             rc = -1;
-        int moved = done ? mstore_cursor_move(st, key, cur, b->ids[done - 1]) : 0;
+        if (!each && done)
+            moved = mstore_cursor_move(st, key, cur, b->ids[done - 1]);
         for (int i = 0; i < n; i++)
             free(b->payloads[i]);
         free(b);

@@ -23,6 +23,7 @@
 #include "sync/store.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #define SYNC_LIST_INCLUDE "all_compensations,current_home_address,custom_fields,company_name"
@@ -36,9 +37,12 @@ struct sync_opts {
     bool confirm;            /* accept a sync over the termination threshold */
     double max_terminated_pct; /* share of active employees; default 20 */
     long lease_ttl_ms;       /* default 300000 */
-    const char *worker;      /* lease owner name */
+    const char *worker;      /* lease owner name; HOST:PID lets a later run take the
+                                lease over at once when that process has died */
     bool keep_events;        /* keep the written events in the result (for stdout);
                                 a dry run always keeps them */
+    volatile sig_atomic_t *interrupted; /* set (by a signal handler): stop before the
+                                write, status "interrupted", the lease released */
 };
 
 /* What a progress display needs; updated as the sync goes. */
@@ -59,7 +63,8 @@ typedef void (*sync_progress_fn)(void *ud, const struct sync_status *st);
 struct sync_result {
     char company[40];
     char name[256];
-    const char *status;      /* synced, unchanged, dry_run, leased, refused, failed */
+    const char *status;      /* synced, unchanged, dry_run, leased, refused, failed,
+                                interrupted */
     long created, updated, terminated, rehired, unchanged;
     json_t *skipped;         /* [{"employee_uuid", "reason"}] */
     json_t *events;          /* the events written when keep_events (or, dry run, that
