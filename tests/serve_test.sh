@@ -526,6 +526,22 @@ check "audit masking: birthday, ein, social_security_number, camelCase and other
     '! grep -q -e 1980-01-02 -e 3456789 -e 517-29- -e 000111222333 -e 021000021 -e 000999888777 "$T/audit.jsonl" && tail -1 "$T/audit.jsonl" | jq -e ".input.ein == \"****6789\" and .input.social_security_number == \"***-**-1111\" and .input.accountNumber == \"****2333\" and .input.birthday == \"***\"" >/dev/null' \
     "$code $(tail -1 "$T/audit.jsonl" | head -c 800)"
 
+# Low: a non-loopback bind over plain HTTP warns.  In a network namespace of
+# its own (unshare -n), so nothing is reachable from outside even then.
+if unshare -n true 2>/dev/null; then
+    printf '{"port": 0, "db": "%s/serve-ns.db", "audit_log": "%s/audit-ns.jsonl"}\n' "$T" "$T" >"$T/serve-ns.json"
+    unshare -n "$GUSTO" serve --config "$T/serve-ns.json" --bind 0.0.0.0 >"$T/serve-ns.out" 2>"$T/serve-ns.err" &
+    nsp=$!
+    pids="$pids $nsp"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^listening on' "$T/serve-ns.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    kill "$nsp" 2>/dev/null; wait "$nsp" 2>/dev/null
+    check "binding 0.0.0.0 over plain HTTP warns on stderr; 127.0.0.1 does not (control)" \
+        'grep -q "warning: listening on 0.0.0.0 over plain HTTP" "$T/serve-ns.err" && ! grep -q "over plain HTTP" "$T/serve.err"' "$(cat "$T/serve-ns.out" "$T/serve-ns.err")"
+else
+    echo "# skip: unshare -n is not allowed here, so the non-loopback warning is not checked"
+fi
+
 # Low: --company is honoured by serve connections add.
 GUSTO_ACCESS_TOKEN=tokA "$GUSTO" serve connections add pinned --base-url "$sb_url" \
     --company 11111111-2222-4333-8444-555555555555 --json >"$T/cp" 2>&1

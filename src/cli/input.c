@@ -167,7 +167,7 @@ void in_mask_secrets(json_t *j)
     json_object_foreach(j, key, v) {
         /* The one policy of src/shared/secretkeys.h (serve's audit log too). */
         enum secret_kind kind = secret_key_kind(key);
-        if (kind != SECRET_NONE && (json_is_string(v) || json_is_number(v))) {
+        if (kind != SECRET_NONE && !json_is_null(v)) {
             char four[5], masked[32];
             /* Gusto's "ssn": "" (no SSN) reveals nothing; keep it. */
             if (json_is_string(v) && !*json_string_value(v))

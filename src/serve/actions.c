@@ -514,7 +514,7 @@ json_t *mask_json(const json_t *v)
         json_object_foreach((json_t *)v, k, val) {
             /* The one policy of src/shared/secretkeys.h (the CLI's too). */
             enum secret_kind kind = secret_key_kind(k);
-            if (kind != SECRET_NONE && (json_is_string(val) || json_is_number(val))) {
+            if (kind != SECRET_NONE && !json_is_null(val)) {
                 char num[64], m[32];
                 const char *s = json_string_value(val);
                 if (!s && json_is_integer(val)) {
@@ -523,8 +523,6 @@ json_t *mask_json(const json_t *v)
                 }
                 secret_mask(kind, s, m, sizeof m);
                 json_object_set_new(o, k, json_string(m));
-            } else if (kind != SECRET_NONE && !json_is_null(val) && !json_is_boolean(val)) {
-                json_object_set_new(o, k, json_string("***"));
             } else {
                 json_object_set_new(o, k, mask_json(val));
             }
