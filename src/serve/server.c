@@ -766,8 +766,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Decided from the headers alone, before any body is read. */
         return early_answer(conn, q, url, method);
     }
-    if (q->answered)
-        return MHD_YES;          /* answered already; the body is not kept */
+    if (q->answered) {
+        *upload_size = 0;        /* answered already; the body is not kept */
+        return MHD_YES;
+    }
     if (*upload_size) {
         if (since(&q->t0) > REQUEST_MAX_S)
             return MHD_NO;       /* a trickled body: close the connection */
