@@ -588,7 +588,7 @@ stop "$SB_PID"
 BACKEND=sqlite
 new_db lease14
 start_sandbox lease14 --seed demo --seed-employees 300 --rate-limit 0 \
-    --faults 'delay:1.0@400' || summary
+    --faults 'delay:1.0@1500' || summary
 # slow_sync TAG: a default-named (HOST:PID) sync in the background, once it
 # holds the company's lease; sets SPID.
 slow_sync() {
@@ -597,7 +597,7 @@ slow_sync() {
     SPID=$!
     track "$SPID"
     i=0
-    while [ $i -lt 200 ] && [ -z "$(dbq "SELECT lease_owner FROM gusto_companies WHERE lease_owner IS NOT NULL")" ]; do
+    while [ $i -lt 200 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM gusto_companies WHERE lease_owner IS NOT NULL" 2>/dev/null)" != 1 ]; do
         sleep 0.05; i=$((i + 1))
     done
 }
