@@ -1,4 +1,4 @@
-/* server.c - gusto serve's HTTP side on libmicrohttpd: routing, API-key auth and grants, the audit log (JSONL, masked), one request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
+/* server.c - gusto serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
 #include "serve/serve.h"
 
 #include <errno.h>
@@ -325,17 +325,18 @@ static unsigned nidle;
 /* Shut down the oldest idle connection (its thread then sees EOF and MHD
  * closes it).  The caller holds tlock; MHD tells us a connection closed
  * (on_connection) before it closes the fd, so fd is still this one's. */
-static void evict_oldest_idle(void)
+static bool evict_oldest_idle(void)
 {
     struct track *old = NULL;
     for (struct track *t = tracks; t; t = t->next)
         if (!t->busy && !t->closing && (!old || t->idle_since < old->idle_since))
             old = t;
-    if (old) {
-        old->closing = true;
-        nidle--;
-        shutdown(old->fd, SHUT_RDWR);
-    }
+    if (!old)
+        return false;
+    old->closing = true;
+    nidle--;
+    shutdown(old->fd, SHUT_RDWR);
+    return true;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -348,8 +349,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         struct track *t = ci ? calloc(1, sizeof *t) : NULL;
         if (t) {
-            while (nidle >= MAX_IDLE)
-                evict_oldest_idle();
+            while (nidle >= MAX_IDLE && evict_oldest_idle())
+                ;
             t->fd = ci->connect_fd;
             t->idle_since = time(NULL);
             t->next = tracks;

@@ -1,8 +1,9 @@
-/* webhook.c - gusto serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror when an employee event arrives. */
+/* webhook.c - gusto serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread, one PUT .../verify per handshake at most), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror with its company's own connection when an employee event arrives. */
 #include "serve/serve.h"
 #include "sync/store.h"
 #include "sync/sync.h"
 
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -103,11 +104,8 @@ static bool uuid_ok(const char *s)
     if (!s || strlen(s) != 36)
         return false;
     for (int i = 0; i < 36; i++) {
-        char ch = s[i];
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? ch != '-'
-                 : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-                     (ch >= 'A' && ch <= 'F')))
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
             return false;
     }
     return true;
@@ -461,7 +459,14 @@ int webhook_receive(const struct serve_config *c, const char *body, size_t len,
     return 200;
 }
 
-/* ---- the sync worker ------------------------------------------------- */
+/* ---- the sync worker -------------------------------------------------
+ *
+ * Each event syncs with its company's own stored connection only (never
+ * webhook_connection: another company's token answers 404 for this
+ * company's employees, which is no departure).  A departure one GET sees
+ * is confirmed by a company sync under the termination safeguard
+ * (sync_employee()); the queue row says synced, refused, failed,
+ * not_handled or skipped, and why. */
 
 struct find {
     const char *company;
