@@ -575,8 +575,9 @@ serve_h() {
     shp=$!
     pids="$pids $shp"
     i=0
-    while [ $i -lt 100 ] && ! grep -q '^listening on' "$T/serve-h.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    while [ $i -lt 300 ] && ! grep -q '^listening on' "$T/serve-h.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
     SH=$(sed -n 's/^listening on //p' "$T/serve-h.out")
+    [ -n "$SH" ] || not_ok "serve on serve-h.json starts" "$(tail -5 "$T/serve-h.err")"
 }
 # hook_all TAG: a signed employee.updated for each of acme's first 50 active employees
 hook_all() {
@@ -585,10 +586,10 @@ hook_all() {
         curl -s -o /dev/null -H "X-Gusto-Signature: $(sign "$b" test-webhook-secret)" --data "$b" "$SH/webhooks/gusto"
     done
 }
-# queue_settled: wait (at most 60 s) until no queue row is pending
+# queue_settled: wait (at most 120 s) until no queue row is pending
 queue_settled() {
     i=0
-    while [ $i -lt 600 ] && [ "$(sqlite3 "$T/serve-h.db" "select count(*) from sync_queue where status='pending'")" != 0 ]; do sleep 0.1; i=$((i + 1)); done
+    while [ $i -lt 1200 ] && [ "$(sqlite3 "$T/serve-h.db" "select count(*) from sync_queue where status='pending'")" != 0 ]; do sleep 0.1; i=$((i + 1)); done
 }
 terms() { sqlite3 "$T/mirror-h.db" "select count(*) from gusto_events where company_uuid='$HACME' and type='employee.terminated'"; }
 serve_h
@@ -619,11 +620,12 @@ EOF
 node "$T/p404.mjs" "$H" >"$T/p404.out" 2>&1 &
 pids="$pids $!"
 i=0
-while [ $i -lt 100 ] && ! grep -q '^listening on' "$T/p404.out"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 300 ] && ! grep -q '^listening on' "$T/p404.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 P404=$(sed -n 's/^listening on //p' "$T/p404.out")
 kill "$shp" 2>/dev/null; wait "$shp" 2>/dev/null
 GUSTO_STORE=$T/store-h.db GUSTO_ACCESS_TOKEN=tokH "$GUSTO" serve connections add acme \
     --base-url "$P404" --json >"$T/ca404" 2>&1
+[ "$(jq -r .ok "$T/ca404")" = true ] || not_ok "acme's connection through the 404 proxy is stored" "$P404 $(cat "$T/ca404")"
 serve_h
 hook_all buggy
 queue_settled
