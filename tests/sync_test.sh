@@ -6,7 +6,10 @@
 # the termination safeguard; a sync killed half-way and run again; a sandbox
 # that dies mid-sync; leases between workers (a dead worker's lease
 # expires; workers over two companies never overlap); a signed webhook with
-# retries and resumption; the progress bar and rate-limit waits; and a
+# retries and resumption; for issue 14: a skipped run exits 10, SIGTERM
+# releases the lease, a crashed holder's lease is taken over, a closed stdout
+# keeps every event, a killed webhook delivery re-sends one event at most;
+# the progress bar and rate-limit waits; and a
 # company of 10,000 employees.  Also the sandbox's terminations and rehire
 # endpoints.
 #
