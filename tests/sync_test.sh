@@ -6,7 +6,8 @@
 # the termination safeguard; a sync killed half-way and run again; a sandbox
 # that dies mid-sync; leases between workers (a dead worker's lease
 # expires; workers over two companies never overlap); a signed webhook with
-# retries and resumption; for issue 14: a skipped run exits 10, SIGTERM
+# retries and resumption; for issue 14: departures over a 24-hour window, a
+# skipped run exits 10, SIGTERM
 # releases the lease, a crashed holder's lease is taken over, a closed stdout
 # keeps every event, a killed webhook delivery re-sends one event at most;
 # the progress bar and rate-limit waits; and a
@@ -625,6 +626,27 @@ held=$(dbq "SELECT lease_owner FROM gusto_companies WHERE lease_owner IS NOT NUL
 gsync takeover
 check "after a crash (kill -9), the next run takes over the dead holder's lease at once" \
     eval '[ -n "$held" ] && [ $RC = 0 ] && je ".data.companies[0] | .status == \"synced\" and .created == 350"'
+stop "$SB_PID"
+
+# The safeguard counts departures over a window (24 hours), not one run:
+# one termination per run, 3 of 48 is over --max-terminations 5.
+new_db window14
+start_sandbox window14 --seed demo --rate-limit 0 || summary
+gsync w0
+set -- $(actives)
+wrc=""
+for e in "$1" "$2" "$3"; do
+    api POST "/v1/employees/$e/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
+    gsync "w_$e" --max-terminations 5
+    wrc="$wrc$RC "
+done
+check "one departure per run: the first two pass, the third (3 in 24 hours, over 5%) needs --confirm" \
+    eval '[ "$wrc" = "0 0 9 " ] && je ".error.details.companies[0].status == \"refused\"" && j .error.message | grep -q "2 more in the last 24 hours"'
+gsync wconfirm --max-terminations 5 --confirm
+api POST "/v1/employees/$4/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
+gsync wafter --max-terminations 5
+check "after a --confirm, the window starts again: the next single departure passes" \
+    eval '[ $RC = 0 ] && je ".data.companies[0].terminated == 1"'
 stop "$SB_PID"
 
 # 350 events (far more than a pipe holds) to a reader that takes one line.
