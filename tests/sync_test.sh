@@ -626,6 +626,22 @@ held=$(dbq "SELECT lease_owner FROM gusto_companies WHERE lease_owner IS NOT NUL
 gsync takeover
 check "after a crash (kill -9), the next run takes over the dead holder's lease at once" \
     eval '[ -n "$held" ] && [ $RC = 0 ] && je ".data.companies[0] | .status == \"synced\" and .created == 350"'
+
+# serve's worker names itself gusto-serve@HOST:PID: a dead one's lease is
+# taken over too, a live one's (this shell) is not.
+sh -c 'exit 0' &
+deadpid=$!
+wait "$deadpid"
+far=$(( $(date +%s) * 1000 + 3600000 ))
+sqlite3 "$DB" "UPDATE gusto_companies SET lease_owner='gusto-serve@$(hostname):$deadpid', lease_token='t', lease_expires_ms=$far"
+gsync servedead
+check "a dead gusto-serve@HOST:PID holder's lease is taken over at once" \
+    eval '[ $RC = 0 ] && je ".data.companies[0].status == \"unchanged\""'
+sqlite3 "$DB" "UPDATE gusto_companies SET lease_owner='gusto-serve@$(hostname):$$', lease_token='t', lease_expires_ms=$far"
+gsync servelive
+check "a live one's is not (control): skipped, exit 10" \
+    eval '[ $RC = 10 ] && je ".error.details.companies[0].status == \"leased\""'
+sqlite3 "$DB" "UPDATE gusto_companies SET lease_owner=NULL, lease_token=NULL, lease_expires_ms=NULL"
 stop "$SB_PID"
 
 # The safeguard counts departures over a window (24 hours), not one run:

@@ -521,8 +521,14 @@ static void sync_one(long long id, const char *company, const char *employee)
     }
     /* An employee event syncs that employee alone (one or two requests);
      * an event without one syncs the company. */
+    /* NAME@HOST:PID: a sync after a crash of serve takes the lease over at
+     * once instead of waiting for it to expire. */
+    char worker_name[128], host[64] = "host";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = 0;
+    snprintf(worker_name, sizeof worker_name, "gusto-serve@%s:%ld", host, (long)getpid());
     struct sync_opts so = {.max_terminated_pct = 20, .lease_ttl_ms = 300000,
-                           .worker = "gusto-serve"};
+                           .worker = worker_name};
     struct sync_result res;
     sync_result_init(&res);
     int rc = employee && *employee ? sync_employee(st, c, company, employee, &so, &res)

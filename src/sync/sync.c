@@ -318,12 +318,15 @@ static int take_entry(struct ctx *c, const char *text, size_t len)
 }
 
 /* Is the lease's holder a process of this host that has died?  Workers
- * name themselves HOST:PID (gusto sync's default); another name, another
- * host, or a live process: no (the lease then ends when it expires). */
+ * name themselves HOST:PID (gusto sync's default) or NAME@HOST:PID (gusto
+ * serve's worker); another name, another host, or a live process: no (the
+ * lease then ends when it expires). */
 static bool holder_dead(const struct mcompany *h)
 {
     const char *colon = strrchr(h->lease_owner, ':');
-    if (!colon || colon == h->lease_owner || !colon[1])
+    const char *at = strchr(h->lease_owner, '@');
+    const char *hs = at && at < colon ? at + 1 : h->lease_owner;
+    if (!colon || colon == hs || !colon[1])
         return false;
     char *end;
     errno = 0;
@@ -334,8 +337,7 @@ static bool holder_dead(const struct mcompany *h)
     if (gethostname(host, sizeof host) != 0)
         return false;
     host[sizeof host - 1] = 0;
-    if (strlen(host) != (size_t)(colon - h->lease_owner) ||
-        strncmp(host, h->lease_owner, strlen(host)) != 0)
+    if (strlen(host) != (size_t)(colon - hs) || strncmp(host, hs, strlen(host)) != 0)
         return false;
     return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }

@@ -37,8 +37,9 @@ struct sync_opts {
     bool confirm;            /* accept a sync over the termination threshold */
     double max_terminated_pct; /* share of active employees; default 20 */
     long lease_ttl_ms;       /* default 300000 */
-    const char *worker;      /* lease owner name; HOST:PID lets a later run take the
-                                lease over at once when that process has died */
+    const char *worker;      /* lease owner name; HOST:PID or NAME@HOST:PID lets a
+                                later run take the lease over at once when that
+                                process has died */
     bool keep_events;        /* keep the written events in the result (for stdout);
                                 a dry run always keeps them */
     volatile sig_atomic_t *interrupted; /* set (by a signal handler): stop before the
