@@ -1,8 +1,8 @@
 #!/bin/sh
-# serve_test.sh - `gusto serve` over real HTTP against gusto-sandbox: every action, auth failures and isolation between callers, the audit and request logs (masked), Gusto webhooks (the handshake with the token alone verified through a system access token, a pending token refused and the confirmed one accepted, both header spellings, good and bad signature, duplicate, the resulting mirror sync, people_batch events), 200 concurrent calls, metrics and a graceful shutdown.
+# serve_test.sh - `gusto serve` over real HTTP against gusto-sandbox: every action, auth failures and isolation between callers, the audit and request logs (masked), Gusto webhooks (the handshake with the token alone verified through a system access token, a pending token refused and the confirmed one accepted, both header spellings, good and bad signature, duplicate, the resulting mirror sync, people_batch events), 200 concurrent calls, metrics and a graceful shutdown; and the security findings of issue 14 (docs/security.md): atomic de-duplication under a handshake flood, no false terminations through the webhook worker, the queue by grants, bounded handshakes, the key checked before a body, idle connections, framing, log and audit hygiene.
 #
 # Everything runs on 127.0.0.1 in one mktemp directory; every process it
-# starts is killed on exit.  Needs curl, jq, openssl and sqlite3.
+# starts is killed on exit.  Needs curl, jq, openssl, sqlite3 and node.
 # Environment: GUSTO (build/gusto), GUSTO_SANDBOX (build/gusto-sandbox),
 # KEEP=1 keeps the directory.  Prints "ok - NAME" / "not ok - NAME" and
 # ends with "N passed, N failed"; exits 1 when anything failed.
@@ -191,7 +191,7 @@ check "audit: who, action, employee, outcome, request id" \
     'jq -s -e "map(select(.caller==\"alice\" and .action==\"update-employee\" and .employee_uuid==\"$EMP\" and .outcome==\"ok\" and (.request_id|startswith(\"req_\"))))|length > 0" "$T/audit.jsonl" >/dev/null'
 check "audit: failures recorded (403, 401)" \
     'jq -s -e "map(select(.caller==\"bob\" and .http_status==403))|length > 0" "$T/audit.jsonl" >/dev/null && jq -s -e "map(select(.outcome==\"unauthorized\"))|length > 0" "$T/audit.jsonl" >/dev/null'
-check "audit: SSN masked" '! grep -q "123-45-6789" "$T/audit.jsonl" && grep -q "\*\*\*6789" "$T/audit.jsonl"'
+check "audit: SSN masked" '! grep -q "123-45-6789" "$T/audit.jsonl" && grep -q "\*\*\*-\*\*-6789" "$T/audit.jsonl"'
 check "no API key or SSN in any log" '! grep -q -e "$KA" -e "$KB" -e "123-45-6789" "$T/audit.jsonl" "$T/serve.err"'
 check "one request-log line per call" '[ "$(grep -c " POST /actions " "$T/serve.err")" -ge 20 ] && grep -q "caller=alice action=create-employee connection=acme" "$T/serve.err"'
 
@@ -411,6 +411,261 @@ done
 check "webhook_url set: the subscription at this URL is verified, the other pending one is never tried" \
     'grep -q "PUT /v1/webhook_subscriptions/$X/verify 200" "$T/sb.out.err" && ! grep -q "/v1/webhook_subscriptions/$Y/verify" "$T/sb.out.err" && [ "$(curl -s -H "Authorization: Bearer $SYS" "$sb_url/v1/webhook_subscriptions/$Y" | jq -r .status)" = pending ]' \
     "X=$X Y=$Y $(grep "webhook_subscriptions/.*/verify" "$T/sb.out.err" | tail -4)"
+
+# ---- issue 14: serve's security findings -------------------------------------
+
+# High 1: the de-duplication is decided atomically.  6 senders post 600
+# unique signed events while 3 loops repeat an anonymous handshake (before:
+# other threads' statements changed sqlite3_changes(), and unique events
+# were answered "duplicate").  Each must be accepted once; a true duplicate
+# is still recognised.
+mkdir -p "$T/race"
+cat >"$T/race/send.sh" <<'EOF'
+#!/bin/sh
+w=$1
+for n in $(seq 1 100); do
+    b="{\"uuid\":\"race-$w-$n\",\"event_type\":\"company.updated\",\"resource_type\":\"Company\",\"resource_uuid\":\"$ACME\",\"entity_type\":\"Company\",\"entity_uuid\":\"$ACME\",\"timestamp\":1}"
+    s=$(printf %s "$b" | openssl dgst -sha256 -hmac test-webhook-secret | sed 's/^.*= //')
+    curl -s -H "X-Gusto-Signature: $s" --data "$b" "$S/webhooks/gusto" | jq -r .result
+done >"$T/race/out.$w"
+EOF
+cat >"$T/race/hammer.sh" <<'EOF'
+#!/bin/sh
+while [ ! -f "$T/race/stop" ]; do
+    curl -s -o /dev/null --data '{"verification_token":"hammer-token"}' "$S/webhooks/gusto"
+done
+EOF
+export S ACME T
+hp=""
+for h in 1 2 3; do sh "$T/race/hammer.sh" & hp="$hp $!"; done
+sp=""
+for w in 1 2 3 4 5 6; do sh "$T/race/send.sh" "$w" & sp="$sp $!"; done
+for p in $sp; do wait "$p"; done
+touch "$T/race/stop"
+for p in $hp; do wait "$p"; done
+acc=$(cat "$T"/race/out.* | grep -c '^accepted$')
+dupl=$(cat "$T"/race/out.* | grep -c '^duplicate$')
+check "600 unique signed events sent while handshakes hammer serve: each accepted once" \
+    '[ "$acc" = 600 ] && [ "$dupl" = 0 ] && [ "$(sqlite3 "$T/serve.db" "select count(*) from webhook_events where uuid like '"'race-%'"'")" = 600 ]' \
+    "accepted $acc, duplicate $dupl"
+b="{\"uuid\":\"race-3-7\",\"event_type\":\"company.updated\",\"resource_type\":\"Company\",\"resource_uuid\":\"$ACME\",\"entity_type\":\"Company\",\"entity_uuid\":\"$ACME\",\"timestamp\":1}"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $(sign "$b" test-webhook-secret)" --data "$b" "$S/webhooks/gusto")
+check "and one of them sent again is still a duplicate" '[ "$code" = 200 ] && [ "$(j .result)" = duplicate ]' "$code $(cat "$T/r.json")"
+
+# Medium 4: the queue shows only the caller's granted connections' events.
+curl -s -H "X-API-Key: $KB" "$S/webhooks/queue" >"$T/qb.json"
+curl -s -H "X-API-Key: $KA" "$S/webhooks/queue" >"$T/qa.json"
+check "GET /webhooks/queue: bob (globex only) sees none of acme's events, alice (acme) sees them" \
+    '[ "$(jq "[.data[]|select(.company==\"$ACME\")]|length" "$T/qb.json")" = 0 ] && [ "$(jq "[.data[]|select(.company==\"$ACME\")]|length" "$T/qa.json")" -gt 0 ]' \
+    "bob $(head -c 300 "$T/qb.json")"
+
+# Medium 6, and Low: framing.  Raw sockets (node): a body announced but never
+# sent is answered 401 from the headers alone; two Content-Lengths that
+# differ, or Content-Length with Transfer-Encoding, are 400.
+cat >"$T/raw.mjs" <<'EOF'
+import net from 'node:net';
+const [host, port] = new URL(process.argv[2]).host.split(':');
+const req = process.argv[3].replace(/\\r\\n/g, '\r\n');
+const s = net.connect(Number(port), host, () => s.write(req));
+let got = '';
+s.on('data', (d) => { got += d; if (got.includes('\r\n\r\n')) { console.log(got.split('\r\n')[0]); process.exit(0); } });
+s.on('error', () => { console.log('error'); process.exit(0); });
+s.on('close', () => { console.log(got ? got.split('\r\n')[0] : 'closed'); process.exit(0); });
+setTimeout(() => { console.log('no answer'); process.exit(0); }, 10000);
+EOF
+raw() { node "$T/raw.mjs" "$S" "$1"; }
+r=$(raw 'POST /actions/list-employees HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n')
+check "a request without an API key is answered 401 before its body is read" 'case $r in "HTTP/1.1 401"*) true ;; *) false ;; esac' "$r"
+r=$(raw "POST /actions/list-employees HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer $KA\\r\\nContent-Length: 2\\r\\n\\r\\n{}")
+check "the same request with its key and body is served (control)" 'case $r in "HTTP/1.1 200"*) true ;; *) false ;; esac' "$r"
+r=$(raw "POST /actions/list-employees HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer $KA\\r\\nContent-Length: 2\\r\\nContent-Length: 7\\r\\n\\r\\n{}")
+check "two different Content-Length headers: 400" 'case $r in "HTTP/1.1 400"*) true ;; *) false ;; esac' "$r"
+r=$(raw "POST /actions/list-employees HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer $KA\\r\\nContent-Length: 7\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n2\\r\\n{}\\r\\n0\\r\\n\\r\\n")
+check "Content-Length with Transfer-Encoding: 400" 'case $r in "HTTP/1.1 400"*) true ;; *) false ;; esac' "$r"
+
+# Medium 7: 1,100 idle connections (more than select() can watch, more than
+# serve keeps idle) do not lock callers out: /healthz still answers.
+cat >"$T/idle.mjs" <<'EOF'
+import net from 'node:net';
+const [host, port] = new URL(process.argv[2]).host.split(':');
+const n = Number(process.argv[3]);
+let up = 0;
+const keep = [];
+for (let i = 0; i < n; i++) {
+  const s = net.connect(Number(port), host, () => { if (++up === n) probe(); });
+  s.on('error', () => { if (++up === n) probe(); });
+  keep.push(s);
+}
+function probe() {
+  const s = net.connect(Number(port), host, () => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  let got = '';
+  s.on('data', (d) => { got += d; });
+  s.on('close', () => { console.log(got.split('\r\n')[0] || 'closed'); process.exit(0); });
+  s.on('error', () => { console.log('error'); process.exit(0); });
+}
+setTimeout(() => { console.log('no answer'); process.exit(0); }, 20000);
+EOF
+r=$(ulimit -n 4096 2>/dev/null; node "$T/idle.mjs" "$S" 1100)
+check "1,100 idle connections open: /healthz still answers 200" 'case $r in "HTTP/1.1 200"*) true ;; *) false ;; esac' "$r"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' "$S/healthz")
+check "and afterwards serve answers as before" '[ "$code" = 200 ]'
+
+# Lows: what a caller sends cannot forge a request-log line; an unknown
+# action name is cut in the audit log; audit masking covers every spelling.
+curl -s -o /dev/null "$S/x%0d%0aFAKE%20line"
+check "CR/LF in a path is escaped in the request log, no forged line" \
+    '! grep -q "^FAKE" "$T/serve.err" && grep -q "x\\\\x0d\\\\x0aFAKE" "$T/serve.err"' "$(tail -3 "$T/serve.err")"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' --data '{"verification_token":"tok-x","webhook_subscription_uuid":"x?y=1#"}' "$S/webhooks/gusto")
+check "a handshake's subscription that is not a UUID: 400, never in a request path" '[ "$code" = 400 ] && [ "$(j .result)" = invalid_handshake ]' "$code $(cat "$T/r.json")"
+long=$(head -c 6000 /dev/zero | tr '\0' A)
+curl -s -o /dev/null -X POST "$S/actions/$long"
+len=$(tail -1 "$T/audit.jsonl" | wc -c)
+check "an unauthenticated 6,000-character action name: the audit line stays short" '[ "$len" -lt 600 ] && tail -1 "$T/audit.jsonl" | grep -q unauthorized' "$len bytes"
+act "$KA" create-employee '{"last_name":"Mask","birthday":"1980-01-02","ein":"12-3456789","social_security_number":"517-29-1111","socialSecurityNumber":"517-29-2222","employee_SSN":"517-29-3333","accountNumber":"000111222333","routingNumber":"021000021","bank":{"account_number":"000999888777"}}'
+check "audit masking: birthday, ein, social_security_number, camelCase and other SSN spellings" \
+    '! grep -q -e 1980-01-02 -e 3456789 -e 517-29- -e 000111222333 -e 021000021 -e 000999888777 "$T/audit.jsonl" && tail -1 "$T/audit.jsonl" | jq -e ".input.ein == \"****6789\" and .input.social_security_number == \"***-**-1111\" and .input.accountNumber == \"****2333\" and .input.birthday == \"***\"" >/dev/null' \
+    "$code $(tail -1 "$T/audit.jsonl" | head -c 800)"
+
+# Low: a non-loopback bind over plain HTTP warns.  In a network namespace of
+# its own (unshare -n), so nothing is reachable from outside even then.
+if unshare -n true 2>/dev/null; then
+    printf '{"port": 0, "db": "%s/serve-ns.db", "audit_log": "%s/audit-ns.jsonl"}\n' "$T" "$T" >"$T/serve-ns.json"
+    unshare -n "$GUSTO" serve --config "$T/serve-ns.json" --bind 0.0.0.0 >"$T/serve-ns.out" 2>"$T/serve-ns.err" &
+    nsp=$!
+    pids="$pids $nsp"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^listening on' "$T/serve-ns.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    kill "$nsp" 2>/dev/null; wait "$nsp" 2>/dev/null
+    check "binding 0.0.0.0 over plain HTTP warns on stderr; 127.0.0.1 does not (control)" \
+        'grep -q "warning: listening on 0.0.0.0 over plain HTTP" "$T/serve-ns.err" && ! grep -q "over plain HTTP" "$T/serve.err"' "$(cat "$T/serve-ns.out" "$T/serve-ns.err")"
+else
+    echo "# skip: unshare -n is not allowed here, so the non-loopback warning is not checked"
+fi
+
+# Low: --company is honoured by serve connections add.
+GUSTO_ACCESS_TOKEN=tokA "$GUSTO" serve connections add pinned --base-url "$sb_url" \
+    --company 11111111-2222-4333-8444-555555555555 --json >"$T/cp" 2>&1
+check "serve connections add --company UUID: the connection is for that company" \
+    '[ "$(jq -r .data.company_uuid "$T/cp")" = 11111111-2222-4333-8444-555555555555 ]' "$(cat "$T/cp")"
+
+# High 2: the mass-termination safeguard cannot be bypassed through the
+# webhook worker.  A sandbox of its own, dated (terminations take effect on
+# their date), a mirror of acme synced by the CLI, and a serve whose store
+# has no connection for acme at first, webhook_connection globex.
+start_sandbox "$T/sbh.out" --seed demo --token tokH --token tokG@other --rate-limit 0 --log \
+    --today 2026-12-03 --app hookapp:hooksecret:http://127.0.0.1:9/cb
+H=$sb_url
+export GUSTO_TODAY=2026-12-03
+GUSTO_API_BASE_URL=$H GUSTO_ACCESS_TOKEN=tokH "$GUSTO" sync --db "$T/mirror-h.db" --json \
+    </dev/null >"$T/hsync.json" 2>&1
+HACME=$(jq -r '.data.companies[0].company_uuid' "$T/hsync.json")
+nact=$(sqlite3 "$T/mirror-h.db" "select count(*) from gusto_employees where company_uuid='$HACME' and status='active'")
+check "the mirror holds acme's active employees" '[ "$nact" -ge 40 ]' "$nact $(head -c 300 "$T/hsync.json")"
+[ "$nact" -gt 50 ] && nact=50
+GUSTO_STORE=$T/store-h.db GUSTO_ACCESS_TOKEN=tokG "$GUSTO" serve connections add globex \
+    --base-url "$H" --json >/dev/null 2>&1
+cat >"$T/serve-h.json" <<EOF
+{"port": 0, "db": "$T/serve-h.db", "audit_log": "$T/audit-h.jsonl", "store": "$T/store-h.db",
+ "webhook_connection": "globex", "mirror": "$T/mirror-h.db", "client_id": "hookapp",
+ "gusto_base_url": "$H", "quiet": true}
+EOF
+# serve_h: serve on serve-h.json; sets SH and shp
+serve_h() {
+    "$GUSTO" serve --config "$T/serve-h.json" >"$T/serve-h.out" 2>>"$T/serve-h.err" &
+    shp=$!
+    pids="$pids $shp"
+    i=0
+    while [ $i -lt 300 ] && ! grep -q '^listening on' "$T/serve-h.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+    SH=$(sed -n 's/^listening on //p' "$T/serve-h.out")
+    [ -n "$SH" ] || not_ok "serve on serve-h.json starts" "$(tail -5 "$T/serve-h.err")"
+}
+# hook_all TAG: a signed employee.updated for each of acme's first 50 active employees
+hook_all() {
+    for e in $(sqlite3 "$T/mirror-h.db" "select employee_uuid from gusto_employees where company_uuid='$HACME' and status='active' order by employee_uuid limit 50"); do
+        b="{\"uuid\":\"$1-$e\",\"event_type\":\"employee.updated\",\"resource_type\":\"Company\",\"resource_uuid\":\"$HACME\",\"entity_type\":\"Employee\",\"entity_uuid\":\"$e\",\"timestamp\":1}"
+        curl -s -o /dev/null -H "X-Gusto-Signature: $(sign "$b" test-webhook-secret)" --data "$b" "$SH/webhooks/gusto"
+    done
+}
+# queue_settled: wait (at most 120 s) until no queue row is pending
+queue_settled() {
+    i=0
+    while [ $i -lt 1200 ] && [ "$(sqlite3 "$T/serve-h.db" "select count(*) from sync_queue where status='pending'")" != 0 ]; do sleep 0.1; i=$((i + 1)); done
+}
+terms() { sqlite3 "$T/mirror-h.db" "select count(*) from gusto_events where company_uuid='$HACME' and type='employee.terminated'"; }
+serve_h
+hook_all gone
+queue_settled
+check "$nact signed employee.updated for a company with no connection of its own: no employee.terminated" \
+    '[ "$(terms)" = 0 ] && [ "$(sqlite3 "$T/serve-h.db" "select count(*) from sync_queue where status='"'not_handled'"' and detail like '"'%no stored connection%'"'")" = "$nact" ]' \
+    "terminated $(terms); $(sqlite3 "$T/serve-h.db" "select status, detail from sync_queue limit 3")"
+
+# A buggy upstream that answers 404 for every single employee (its list is
+# right): acme's own connection goes through it.
+cat >"$T/p404.mjs" <<'EOF'
+import http from 'node:http';
+const up = new URL(process.argv[2]);
+const srv = http.createServer((req, res) => {
+  if (req.method === 'GET' && /^\/v1\/employees\/[0-9a-f-]{36}(\?|$)/.test(req.url)) {
+    res.writeHead(404, {'content-type': 'application/json'});
+    res.end('{"errors":[{"error_key":"base","category":"not_found","message":"Not found"}]}');
+    return;
+  }
+  const p = http.request({host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers}, (r) => {
+    res.writeHead(r.statusCode, r.headers); r.pipe(res);
+  });
+  req.pipe(p);
+});
+srv.listen(0, '127.0.0.1', () => console.log('listening on http://127.0.0.1:' + srv.address().port));
+EOF
+node "$T/p404.mjs" "$H" >"$T/p404.out" 2>&1 &
+pids="$pids $!"
+i=0
+while [ $i -lt 300 ] && ! grep -q '^listening on' "$T/p404.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+P404=$(sed -n 's/^listening on //p' "$T/p404.out")
+kill "$shp" 2>/dev/null; wait "$shp" 2>/dev/null
+GUSTO_STORE=$T/store-h.db GUSTO_ACCESS_TOKEN=tokH "$GUSTO" serve connections add acme \
+    --base-url "$P404" --json >"$T/ca404" 2>&1
+[ "$(jq -r .ok "$T/ca404")" = true ] || not_ok "acme's connection through the 404 proxy is stored" "$P404 $(cat "$T/ca404")"
+serve_h
+hook_all buggy
+queue_settled
+check "$nact events whose upstream answers 404: no false employee.terminated without --confirm" \
+    '[ "$(terms)" = 0 ] && [ "$(sqlite3 "$T/serve-h.db" "select count(*) from sync_queue where event_uuid like '"'buggy-%'"' and status='"'synced'"'")" = "$nact" ]' \
+    "terminated $(terms); $(sqlite3 "$T/serve-h.db" "select status, detail from sync_queue where event_uuid like 'buggy-%' limit 3")"
+# The control: a real termination still comes through.
+REAL=$(sqlite3 "$T/mirror-h.db" "select employee_uuid from gusto_employees where company_uuid='$HACME' and status='active' order by employee_uuid limit 1")
+curl -s -o "$T/r.json" -H "Authorization: Bearer tokH" -H 'Content-Type: application/json' \
+    --data '{"effective_date":"2026-12-01"}' "$H/v1/employees/$REAL/terminations"
+b="{\"uuid\":\"real-$REAL\",\"event_type\":\"employee.terminated\",\"resource_type\":\"Company\",\"resource_uuid\":\"$HACME\",\"entity_type\":\"Employee\",\"entity_uuid\":\"$REAL\",\"timestamp\":1}"
+curl -s -o /dev/null -H "X-Gusto-Signature: $(sign "$b" test-webhook-secret)" --data "$b" "$SH/webhooks/gusto"
+queue_settled
+check "a real termination still comes through (positive control)" \
+    '[ "$(terms)" = 1 ] && [ "$(sqlite3 "$T/mirror-h.db" "select status from gusto_employees where employee_uuid='"'$REAL'"'")" = terminated ]' \
+    "terminated $(terms); $(sqlite3 "$T/serve-h.db" "select status, detail from sync_queue where event_uuid like 'real-%'")"
+
+# Medium 5: a handshake gets one PUT .../verify at most, whatever the number
+# of pending subscriptions and stored connections; 64 pending tokens at most.
+SYSH=$(curl -s -H 'Content-Type: application/json' \
+    --data '{"client_id":"hookapp","client_secret":"hooksecret","grant_type":"system_access"}' \
+    "$H/oauth/token" | jq -r .access_token)
+for u in 1 2 3; do
+    curl -s -o /dev/null -H "Authorization: Bearer $SYSH" -H 'Content-Type: application/json' \
+        --data "{\"url\":\"http://127.0.0.1:9/nowhere$u\",\"subscription_types\":[\"Employee\"]}" "$H/v1/webhook_subscriptions"
+done
+puts0=$(grep -c "PUT /v1/webhook_subscriptions/.*/verify" "$T/sbh.out.err")
+nv0=$(grep -c "handshake not verified" "$T/serve-h.err")
+curl -s -o /dev/null --data '{"verification_token":"forged-once"}' "$SH/webhooks/gusto"
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c "handshake not verified" "$T/serve-h.err")" -le "$nv0" ]; do sleep 0.1; i=$((i + 1)); done
+puts=$(( $(grep -c "PUT /v1/webhook_subscriptions/.*/verify" "$T/sbh.out.err") - puts0 ))
+check "one anonymous handshake, 3 pending subscriptions, 2 connections: one PUT .../verify" '[ "$puts" = 1 ]' "$puts PUTs"
+for n in $(seq 1 80); do
+    curl -s -o /dev/null --data "{\"verification_token\":\"flood-$n\"}" "$SH/webhooks/gusto"
+done
+pend=$(sqlite3 "$T/serve-h.db" "select count(*) from webhook_tokens where verified=0")
+check "80 anonymous handshakes keep at most 64 pending tokens" '[ "$pend" -le 64 ] && [ "$pend" -ge 1 ]' "$pend pending"
+kill "$shp" 2>/dev/null; wait "$shp" 2>/dev/null
+unset GUSTO_TODAY
 
 # ---- the API version of serve's calls (--api-version, GUSTO_API_VERSION, "api_version")
 # A sandbox dated 2026-03-01 serves versions up to 2026-02-01 only: serve's

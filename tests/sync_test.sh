@@ -6,7 +6,11 @@
 # the termination safeguard; a sync killed half-way and run again; a sandbox
 # that dies mid-sync; leases between workers (a dead worker's lease
 # expires; workers over two companies never overlap); a signed webhook with
-# retries and resumption; the progress bar and rate-limit waits; and a
+# retries and resumption; for issue 14: departures over a 24-hour window, a
+# skipped run exits 10, SIGTERM
+# releases the lease, a crashed holder's lease is taken over, a closed stdout
+# keeps every event, a killed webhook delivery re-sends one event at most;
+# the progress bar and rate-limit waits; and a
 # company of 10,000 employees.  Also the sandbox's terminations and rehire
 # endpoints.
 #
@@ -383,8 +387,8 @@ suite() {
     check "$BACKEND: a sync killed mid-way left no snapshot and no events" \
         eval '[ "$(dbq "SELECT count(*) FROM gusto_employees")" = 0 ] && [ "$(events_n)" = 0 ]'
     gsync leased --worker second
-    check "$BACKEND: the dead worker's lease still holds: the company is skipped" \
-        eval '[ $RC = 0 ] && je ".data.companies[0].status == \"leased\"" && j ".data.companies[0].message" | grep -q doomed'
+    check "$BACKEND: the dead worker's lease (a name, not HOST:PID) still holds: skipped, exit 10" \
+        eval '[ $RC = 10 ] && je ".error.details.companies[0].status == \"leased\"" && j ".error.details.companies[0].message" | grep -q doomed'
     sleep 2
     gsync rerun --worker third
     check "$BACKEND: after the lease expired, the re-run converges (500 created)" \
@@ -423,9 +427,10 @@ suite() {
     ra=$?
     wait "$wpid_b"
     rb=$?
-    st=$(jq -r '.data.companies[0].status' "$T/wa.json" "$T/wb.json" | sort | tr '\n' ' ')
+    st=$(jq -r '(.data // .error.details).companies[0].status' "$T/wa.json" "$T/wb.json" | sort | tr '\n' ' ')
+    rr=$(printf '%s\n' "$ra" "$rb" | sort -n | tr '\n' ' ')
     check "$BACKEND: two workers at once: one syncs the company, the other skips it" \
-        eval '[ $ra = 0 ] && [ $rb = 0 ] && [ "$st" = "leased synced " ] && [ "$(events_n)" = 400 ]'
+        eval '[ "$rr" = "0 10 " ] && [ "$st" = "leased synced " ] && [ "$(events_n)" = 400 ]'
     stop "$SB_PID"
 }
 
@@ -490,7 +495,9 @@ for round in 1 2; do
     mrc=0
     for w in 1 2 3; do
         p=$(eval echo "\$mpid_$w")
-        wait "$p" || mrc=1
+        wait "$p"
+        r=$?
+        [ $r = 0 ] || [ $r = 10 ] || mrc=1   # 10: a company was leased by another worker
         untrack "$p"
     done
 done
@@ -506,7 +513,7 @@ check "no two workers ever synced the same company at once ($runs runs, $overlap
     [ "$overlap" = 0 ]
 check "each company's employees got exactly one created event (300 + 5)" \
     eval '[ "$(events_n)" = 305 ] && [ "$(dbq "SELECT count(DISTINCT event_id) FROM gusto_events")" = 305 ]'
-leased=$(cat "$T"/m1?.json | jq -r '.data.companies[].status' | grep -c leased)
+leased=$(cat "$T"/m1?.json | jq -r '(.data // .error.details).companies[].status' | grep -c leased)
 check "workers skipped companies leased by others ($leased skips in round 1)" [ "$leased" -ge 1 ]
 stop "$SB_PID"
 
@@ -578,6 +585,141 @@ check "webhook: a host name that only starts with 127. is not loopback" \
 gsync hooknokey --webhook "http://127.0.0.1:$HOOK_PORT/hook"
 check "webhook: the key must come from GUSTO_WEBHOOK_SECRET" \
     eval '[ $RC = 2 ] && grep -q GUSTO_WEBHOOK_SECRET "$ERR"'
+stop "$SB_PID"
+
+# ---- issue 14: leases after a crash, signals, a closed stdout, a killed delivery (SQLite)
+
+BACKEND=sqlite
+new_db lease14
+start_sandbox lease14 --seed demo --seed-employees 300 --rate-limit 0 \
+    --faults 'delay:1.0@1500' || summary
+# slow_sync TAG: a default-named (HOST:PID) sync in the background, once it
+# holds the company's lease; sets SPID.
+slow_sync() {
+    GUSTO_API_BASE_URL=$SB_URL GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" sync --db "$DB" --json \
+        </dev/null >"$T/$1.json" 2>"$T/$1.err" &
+    SPID=$!
+    track "$SPID"
+    i=0
+    while [ $i -lt 200 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM gusto_companies WHERE lease_owner IS NOT NULL" 2>/dev/null)" != 1 ]; do
+        sleep 0.05; i=$((i + 1))
+    done
+}
+slow_sync live
+gsync skipped
+check "a run skipped because a live worker holds the lease exits 10 (leased), not 0" \
+    eval '[ $RC = 10 ] && je ".ok == false and .error.code == \"leased\" and .error.details.companies[0].status == \"leased\""'
+kill -TERM "$SPID"
+wait "$SPID"
+src=$?
+RC=$src
+untrack "$SPID"
+OUT="$T/live.json"
+ERR="$T/live.err"
+check "SIGTERM mid-sync: exit 130, nothing written, the lease released" \
+    eval '[ $src = 130 ] && [ "$(events_n)" = 0 ] && [ -z "$(dbq "SELECT lease_owner FROM gusto_companies WHERE lease_owner IS NOT NULL")" ] && jq -e ".error.code == \"interrupted\"" "$T/live.json" >/dev/null'
+slow_sync crashed
+kill -9 "$SPID"
+wait "$SPID" 2>/dev/null
+untrack "$SPID"
+held=$(dbq "SELECT lease_owner FROM gusto_companies WHERE lease_owner IS NOT NULL")
+gsync takeover
+check "after a crash (kill -9), the next run takes over the dead holder's lease at once" \
+    eval '[ -n "$held" ] && [ $RC = 0 ] && je ".data.companies[0] | .status == \"synced\" and .created == 350"'
+
+# serve's worker names itself gusto-serve@HOST:PID: a dead one's lease is
+# taken over too, a live one's (this shell) is not.
+sh -c 'exit 0' &
+deadpid=$!
+wait "$deadpid"
+far=$(( $(date +%s) * 1000 + 3600000 ))
+sqlite3 "$DB" "UPDATE gusto_companies SET lease_owner='gusto-serve@$(hostname):$deadpid', lease_token='t', lease_expires_ms=$far"
+gsync servedead
+check "a dead gusto-serve@HOST:PID holder's lease is taken over at once" \
+    eval '[ $RC = 0 ] && je ".data.companies[0].status == \"unchanged\""'
+sqlite3 "$DB" "UPDATE gusto_companies SET lease_owner='gusto-serve@$(hostname):$$', lease_token='t', lease_expires_ms=$far"
+gsync servelive
+check "a live one's is not (control): skipped, exit 10" \
+    eval '[ $RC = 10 ] && je ".error.details.companies[0].status == \"leased\""'
+sqlite3 "$DB" "UPDATE gusto_companies SET lease_owner=NULL, lease_token=NULL, lease_expires_ms=NULL"
+stop "$SB_PID"
+
+# The safeguard counts departures over a window (24 hours), not one run:
+# one termination per run, 3 of 48 is over --max-terminations 5.
+new_db window14
+start_sandbox window14 --seed demo --rate-limit 0 || summary
+gsync w0
+set -- $(actives)
+wrc=""
+for e in "$1" "$2" "$3"; do
+    api POST "/v1/employees/$e/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
+    gsync "w_$e" --max-terminations 5
+    wrc="$wrc$RC "
+done
+check "one departure per run: the first two pass, the third (3 in 24 hours, over 5%) needs --confirm" \
+    eval '[ "$wrc" = "0 0 9 " ] && je ".error.details.companies[0].status == \"refused\"" && j .error.message | grep -q "2 more in the last 24 hours"'
+gsync wconfirm --max-terminations 5 --confirm
+api POST "/v1/employees/$4/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
+gsync wafter --max-terminations 5
+check "after a --confirm, the window starts again: the next single departure passes" \
+    eval '[ $RC = 0 ] && je ".data.companies[0].terminated == 1"'
+stop "$SB_PID"
+
+# 350 events (far more than a pipe holds) to a reader that takes one line.
+new_db pipe14
+start_sandbox pipe14 --seed demo --seed-employees 300 --rate-limit 0 || summary
+{ GUSTO_API_BASE_URL=$SB_URL GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" sync --db "$DB" \
+    --events - </dev/null 2>"$T/pipe.err"; echo $? >"$T/pipe.rc"; } | head -n 1 >"$T/pipe.out"
+prc=$(cat "$T/pipe.rc")
+RC=$prc
+ERR="$T/pipe.err"
+check "--events - | head -n 1: gusto is not killed, exits 8 and says how many events stdout missed" \
+    eval '[ "$prc" = 8 ] && grep -Eq "stdout was closed: [1-9][0-9]* events were not written" "$T/pipe.err"'
+check "and every event is still in the mirror's log (350)" \
+    eval '[ "$(events_n)" = 350 ] && [ "$(wc -l <"$T/pipe.out")" = 1 ]'
+stop "$SB_PID"
+
+# A kill during webhook delivery re-sends one event at most, not the batch:
+# a receiver that answers each event after 100 ms, gusto killed once it has
+# 10, then run again.
+new_db kill14
+start_sandbox kill14 --seed demo --rate-limit 0 || summary
+cat >"$T/slowrecv.js" <<'EOF'
+const http = require("http"), fs = require("fs");
+const out = process.argv[2];
+http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (c) => (body += c));
+  req.on("end", () => setTimeout(() => {
+    fs.appendFileSync(out, req.headers["x-gusto-connect-event-id"] + "\n");
+    res.writeHead(204); res.end();
+  }, 100));
+}).listen(Number(process.argv[3]), "127.0.0.1", () => console.log("ready"));
+EOF
+KPORT=$(free_port)
+node "$T/slowrecv.js" "$T/kill.ids" "$KPORT" >"$T/slowrecv.out" 2>&1 &
+KRPID=$!
+track "$KRPID"
+i=0
+while [ $i -lt 100 ] && ! grep -q ready "$T/slowrecv.out" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+: >"$T/kill.ids"
+GUSTO_API_BASE_URL=$SB_URL GUSTO_ACCESS_TOKEN=$TOKEN GUSTO_WEBHOOK_SECRET=k14 "$GUSTO" sync \
+    --db "$DB" --webhook "http://127.0.0.1:$KPORT/hook" </dev/null >/dev/null 2>&1 &
+KPID=$!
+track "$KPID"
+i=0
+while [ $i -lt 300 ] && [ "$(wc -l <"$T/kill.ids")" -lt 10 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 "$KPID"
+wait "$KPID" 2>/dev/null
+untrack "$KPID"
+first=$(wc -l <"$T/kill.ids")
+GUSTO_WEBHOOK_SECRET=k14 gsync kill14b --webhook "http://127.0.0.1:$KPORT/hook"
+total=$(wc -l <"$T/kill.ids")
+uniq=$(sort -u "$T/kill.ids" | wc -l)
+echo "# webhook delivery: $first events before the kill, $total in all, $uniq unique"
+check "webhook delivery killed after $first events: the re-run sends the rest, one event twice at most" \
+    eval '[ $RC = 0 ] && [ "$first" -ge 10 ] && [ "$uniq" = 50 ] && [ $((total - uniq)) -le 1 ]'
+stop "$KRPID"
 stop "$SB_PID"
 
 # ---- progress bar and rate-limit waits ------------------------------------------------

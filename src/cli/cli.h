@@ -21,6 +21,9 @@ enum {
     EXIT_VALIDATION = 7,
     EXIT_PARTIAL = 8,
     EXIT_CONFIRM = 9,        /* gusto sync: needs --confirm (mass termination) */
+    EXIT_LEASED = 10,        /* gusto sync: a company was skipped, another live worker
+                                holds its lease */
+    EXIT_INTERRUPTED = 130,  /* gusto sync: stopped by SIGINT/SIGTERM, leases released */
 };
 
 /* One run of the program.  Strings point into argv or the environment,

@@ -116,6 +116,12 @@ static int connections(struct cli *cli, int argc, char **argv)
         return out_usage(cli, "expected: gusto serve connections add NAME --base-url URL");
     if (!base && cli->env)
         base = cli_env_url(cli->env);
+    /* --company before the command is the global option (checked as a
+     * UUID there); after it, this command's own. */
+    if (!company)
+        company = cli->company;
+    if (company && !cli_is_uuid(company))
+        return out_usage(cli, "--company '%.60s' is not a company UUID", company);
     if (!base)
         return out_usage(cli, "--base-url URL is required");
     if ((rc = cli_read_token(cli)) != 0)

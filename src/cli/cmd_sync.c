@@ -10,6 +10,7 @@
 #include "sync/sync.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,14 @@ struct collect {
     struct target *t;
     int n;
 };
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_signal = 1;
+}
 
 static int add_connection(void *ud, const gusto_connection *conn)
 {
@@ -220,7 +229,13 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     if (rc || help)
         return rc ? rc : cli_help(cli, "sync");
 
-    struct sync_opts so = {.dry_run = dry_run, .confirm = confirm, .max_terminated_pct = 20,
+    /* SIGINT/SIGTERM: the company in progress stops before its write and
+     * releases its lease (a killed run would hold it until it expires). */
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct sync_opts so = {.interrupted = &stop_signal, .dry_run = dry_run, .confirm = confirm, .max_terminated_pct = 20,
                            .lease_ttl_ms = 300000};
     double v;
     if (max_term && !parse_number(max_term, 0, 100, &so.max_terminated_pct))
@@ -352,9 +367,18 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     }
     bool events_on_stdout = events && strcmp(events, "-") == 0 && !dry_run;
     so.keep_events = events_on_stdout;
+    /* A reader that closes stdout (| head) must not kill the run: the
+     * companies still to sync are synced and their events recorded in the
+     * mirror; the run then fails loudly, naming how many events stdout
+     * did not get. */
+    if (events_on_stdout)
+        signal(SIGPIPE, SIG_IGN);
+    bool stdout_closed = false;
+    long unwritten = 0;
 
     json_t *companies = json_array();
-    int failed = 0, done = 0, refused = 0, exit_fail = EXIT_GENERAL, deliver_failed = 0;
+    int failed = 0, done = 0, refused = 0, exit_fail = EXIT_GENERAL, deliver_failed = 0,
+        leased = 0, interrupted = 0;
     long delivered = 0;
     unsigned long all_requests = 0;
     size_t all_employees = 0;
@@ -368,6 +392,13 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     for (int i = 0; i < col.n; i++) {
         struct sync_result *r = &results[i];
         sync_result_init(r);
+        if (stop_signal) {
+            snprintf(r->company, sizeof r->company, "%s", targets[i].company);
+            r->status = "interrupted";
+            snprintf(r->message, sizeof r->message, "interrupted before this company");
+            interrupted++;
+            continue;
+        }
         bool dup = false;
         for (int k = 0; k < i && targets[i].company[0]; k++)
             dup |= strcmp(targets[k].company, targets[i].company) == 0;
@@ -415,7 +446,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
             all_employees += r->employees;
         } else if (strcmp(r->status, "refused") == 0) {
             refused++;
-        } else if (strcmp(r->status, "leased") != 0) {
+        } else if (strcmp(r->status, "leased") == 0) {
+            leased++;
+        } else if (strcmp(r->status, "interrupted") == 0) {
+            interrupted++;
+        } else {
             failed++;
             exit_fail = r->err.code != GUSTO_OK ? out_exit_code(r->err.code,
                                                                 r->err.http_status)
@@ -426,11 +461,21 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
             for (int k = 0; k < nsinks; k++) {
                 long sent = 0;
                 char derr[500];
+                bool to_stdout = sink_key(sinks[k]) == NULL;
+                if (to_stdout && stdout_closed) {
+                    unwritten += (long)json_array_size(r->events);
+                    continue;
+                }
                 if (sync_deliver(st, sinks[k], r->events, &sent, derr, sizeof derr) != 0) {
                     deliver_failed++;
-                    snprintf(delivery_error, sizeof delivery_error,
-                             "%s; the events stay in the mirror's log and are sent on the "
-                             "next run", derr);
+                    if (to_stdout) {
+                        stdout_closed = true;
+                        unwritten += (long)json_array_size(r->events) - sent;
+                    } else {
+                        snprintf(delivery_error, sizeof delivery_error,
+                                 "%s; the events stay in the mirror's log and are sent on "
+                                 "the next run", derr);
+                    }
                 }
                 delivered += sent;
             }
@@ -438,6 +483,11 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     }
     for (int i = 0; i < nsinks; i++)
         sink_close(sinks[i]);
+    if (stdout_closed)
+        snprintf(delivery_error, sizeof delivery_error,
+                 "stdout was closed: %ld events were not written to it; every company was "
+                 "still synced and every event is in the mirror's event log (a file sink, "
+                 "--events FILE, keeps a cursor and gets them all)", unwritten);
 
     json_t *data = json_object();
     for (int i = 0; i < col.n; i++) {
@@ -467,7 +517,15 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     const char *code = NULL;
     char message[700] = "";
     const char *hint = NULL;
-    if (refused) {
+    if (interrupted) {
+        exit_code = EXIT_INTERRUPTED;
+        code = "interrupted";
+        for (int i = 0; i < col.n; i++)
+            if (strcmp(results[i].status, "interrupted") == 0 && !message[0])
+                snprintf(message, sizeof message, "%s", results[i].message);
+        hint = "the mirror keeps the previous snapshot of what was not written; run gusto "
+               "sync again";
+    } else if (refused) {
         exit_code = EXIT_CONFIRM;
         code = "confirmation_required";
         for (int i = 0; i < col.n; i++)
@@ -486,6 +544,15 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
         exit_code = EXIT_PARTIAL;
         code = "delivery_failed";
         snprintf(message, sizeof message, "%s", delivery_error);
+    } else if (leased) {
+        /* Skipped is not done: cron must not read it as success. */
+        exit_code = EXIT_LEASED;
+        code = "leased";
+        for (int i = 0; i < col.n; i++)
+            if (strcmp(results[i].status, "leased") == 0)
+                snprintf(message, sizeof message, "%s", results[i].message);
+        hint = "another live worker holds the lease; a dead one's is taken over at once on "
+               "this host, or ends after --lease-ttl";
     }
 
     /* With --events -, stdout carries the events and the summary goes to stderr. */

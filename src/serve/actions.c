@@ -1,5 +1,6 @@
 /* actions.c - gusto serve's actions: the table of names, their JSON Schemas, running each on libgusto with the caller's connection, the CLI's envelopes, HTTP statuses a workflow engine can branch on, and masking for the audit log. */
 #include "serve/serve.h"
+#include "shared/secretkeys.h"
 
 #include "cli/output.h" /* out_code_name: the same error codes as the CLI's envelopes */
 
@@ -504,18 +505,6 @@ json_t *actions_describe(void)
 
 /* ---- masking ---------------------------------------------------------- */
 
-static bool secret_key(const char *k)
-{
-    static const char *const KEYS[] = {"ssn", "account_number", "routing_number",
-                                       "date_of_birth", "password", "token", "access_token",
-                                       "refresh_token", "client_secret", "secret",
-                                       "verification_token", "api_key", "authorization", NULL};
-    for (int i = 0; KEYS[i]; i++)
-        if (strcasecmp(k, KEYS[i]) == 0)
-            return true;
-    return false;
-}
-
 json_t *mask_json(const json_t *v)
 {
     if (json_is_object(v)) {
@@ -523,15 +512,16 @@ json_t *mask_json(const json_t *v)
         const char *k;
         json_t *val;
         json_object_foreach((json_t *)v, k, val) {
-            if (secret_key(k) && !json_is_null(val)) {
+            /* The one policy of src/shared/secretkeys.h (the CLI's too). */
+            enum secret_kind kind = secret_key_kind(k);
+            if (kind != SECRET_NONE && !json_is_null(val)) {
+                char num[64], m[32];
                 const char *s = json_string_value(val);
-                size_t n = s ? strlen(s) : 0;
-                char m[32];
-                /* The last 4 digits of an SSN or account number stay, as on a pay stub. */
-                if (s && n > 4 && (strcasecmp(k, "ssn") == 0 || strstr(k, "account_number")))
-                    snprintf(m, sizeof m, "***%s", s + n - 4);
-                else
-                    snprintf(m, sizeof m, "***");
+                if (!s && json_is_integer(val)) {
+                    snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(val));
+                    s = num;
+                }
+                secret_mask(kind, s, m, sizeof m);
                 json_object_set_new(o, k, json_string(m));
             } else {
                 json_object_set_new(o, k, mask_json(val));

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -206,8 +207,12 @@ bool serve_key_granted(const char *name, const char *connection)
 int serve_event_record(const char *uuid, const char *type, const char *company,
                        const char *entity)
 {
-    sqlite3_stmt *st = prep("INSERT OR IGNORE INTO webhook_events(uuid, event_type, company,"
-                            " entity_uuid, received_at) VALUES (?, ?, ?, ?, ?)");
+    /* The answer is the statement's own row (RETURNING), not
+     * sqlite3_changes() of the shared connection, which another thread's
+     * statement may have changed in between: the decision is atomic. */
+    sqlite3_stmt *st = prep("INSERT INTO webhook_events(uuid, event_type, company,"
+                            " entity_uuid, received_at) VALUES (?, ?, ?, ?, ?)"
+                            " ON CONFLICT(uuid) DO NOTHING RETURNING 1");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
@@ -215,14 +220,12 @@ int serve_event_record(const char *uuid, const char *type, const char *company,
     sqlite3_bind_text(st, 3, company, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, entity, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-    pthread_mutex_lock(&lock);
     int rc = sqlite3_step(st);
-    int changed = sqlite3_changes(db);
-    pthread_mutex_unlock(&lock);
+    int fresh = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_ROW && sqlite3_step(st) != SQLITE_DONE)
+        fresh = -1;
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    return changed > 0 ? 1 : 0;
+    return fresh;
 }
 
 int serve_token_save(const char *subscription, const char *token)
@@ -238,6 +241,14 @@ int serve_token_save(const char *subscription, const char *token)
     sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    /* Anyone can send a handshake: only the newest SERVE_PENDING_TOKENS
+     * pending tokens are kept (a verified one is never dropped). */
+    if (rc == SQLITE_DONE)
+        sqlite3_exec(db,
+                     "DELETE FROM webhook_tokens WHERE verified=0 AND rowid NOT IN"
+                     " (SELECT rowid FROM webhook_tokens WHERE verified=0"
+                     " ORDER BY received_at DESC, rowid DESC LIMIT 64)",
+                     NULL, NULL, NULL);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -319,11 +330,19 @@ void serve_queue_done(long long id, const char *status, const char *detail)
     sqlite3_finalize(st);
 }
 
-json_t *serve_queue_list(void)
+json_t *serve_queue_list(const json_t *companies)
 {
     json_t *arr = json_array();
-    sqlite3_stmt *st = prep("SELECT id, event_uuid, company, employee_uuid, status, detail"
-                            " FROM sync_queue ORDER BY id DESC LIMIT 200");
+    char *list = companies ? json_dumps(companies, JSON_COMPACT) : NULL;
+    sqlite3_stmt *st = companies && !list
+                           ? NULL
+                           : prep("SELECT id, event_uuid, company, employee_uuid, status,"
+                                  " detail FROM sync_queue WHERE ?1 IS NULL OR company IN"
+                                  " (SELECT value FROM json_each(?1))"
+                                  " ORDER BY id DESC LIMIT 200");
+    if (st && list)
+        sqlite3_bind_text(st, 1, list, -1, SQLITE_TRANSIENT);
+    free(list);
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         json_t *o = json_object();
         static const char *cols[] = {"id", "event_uuid", "company", "employee_uuid", "status",

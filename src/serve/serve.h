@@ -67,7 +67,7 @@ json_t *serve_key_grants(const char *name);
 int serve_event_record(const char *uuid, const char *type, const char *company,
                        const char *entity);
 /* A verification token from a handshake, kept pending (it authenticates
- * nothing).  subscription may be "" when the handshake named none, as
+ * nothing); only the newest 64 pending tokens are kept.  subscription may be "" when the handshake named none, as
  * Gusto's does.  0 or -1. */
 int serve_token_save(const char *subscription, const char *token);
 /* Gusto confirmed the token (PUT .../verify succeeded) for subscription:
@@ -79,8 +79,9 @@ int serve_queue_add(const char *event, const char *company, const char *employee
 /* Take the oldest pending entry; 1 with company/employee/id set, 0 none. */
 int serve_queue_take(long long *id, char company[40], char employee[40]);
 void serve_queue_done(long long id, const char *status, const char *detail);
-/* Queue rows as JSON (for GET /webhooks/queue). */
-json_t *serve_queue_list(void);
+/* Queue rows as JSON (for GET /webhooks/queue): those of the companies in
+ * the JSON array `companies` (company uuids), every row when NULL. */
+json_t *serve_queue_list(const json_t *companies);
 
 /* ---- actions.c ------------------------------------------------------------ */
 

@@ -1,4 +1,4 @@
-/* server.c - gusto serve's HTTP side on libmicrohttpd: routing, API-key auth and grants, the audit log (JSONL, masked), one request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
+/* server.c - gusto serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
 #include "serve/serve.h"
 
 #include <errno.h>
@@ -14,11 +14,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_BODY (1024 * 1024)
+/* Connections: at most MAX_CONNS at once (fewer when RLIMIT_NOFILE is
+ * lower).  A connection with no request in progress (headers still coming,
+ * or kept alive between requests) is idle: at most MAX_IDLE of them, the
+ * oldest is closed to make room for a new one, so idle sockets can never
+ * lock callers out (/healthz included), and none stays idle for more than
+ * IDLE_MAX_S whatever it trickles.  A request's body must arrive within
+ * REQUEST_MAX_S. */
+#define MAX_CONNS 2048
+#define MAX_IDLE 1024
+#define IDLE_MAX_S 30
+#define REQUEST_MAX_S 60
+/* The audit log: an action name is kept to 64 characters, and requests
+ * without a valid API key are written at most AUDIT_ANON_PER_S a second
+ * (the ones left out are counted in the next line written). */
+#define AUDIT_NAME_MAX 64
+#define AUDIT_ANON_PER_S 20
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -241,7 +259,8 @@ static void audit_write(const char *rid, const char *caller, const char *action,
         "{s:I, s:s, s:o, s:o, s:o, s:o, s:s, s:i, s:o, s:o, s:I}", "time",
         (json_int_t)time(NULL), "request_id", rid,
         "caller", caller && *caller ? json_string(caller) : json_null(),
-        "action", action ? json_string(action) : json_null(),
+        "action", action ? json_stringn(action, strnlen(action, AUDIT_NAME_MAX))
+                         : json_null(),
         "connection", connection ? json_string(connection) : json_null(),
         "employee_uuid", x && x->employee[0] ? json_string(x->employee) : json_null(),
         "outcome", outcome, "http_status", status,
@@ -263,6 +282,133 @@ static void audit_write(const char *rid, const char *caller, const char *action,
     free(text);
 }
 
+/* Is there room in this second for an audit line of a request without a
+ * valid API key?  *suppressed gets the ones left out since the last one. */
+static bool audit_anon_slot(unsigned long *suppressed)
+{
+    static time_t second;
+    static unsigned n;
+    static unsigned long dropped;
+    time_t now = time(NULL);
+    bool ok;
+    pthread_mutex_lock(&alock);
+    if (now != second) {
+        second = now;
+        n = 0;
+    }
+    ok = n < AUDIT_ANON_PER_S;
+    if (ok) {
+        n++;
+        *suppressed = dropped;
+        dropped = 0;
+    } else {
+        dropped++;
+    }
+    pthread_mutex_unlock(&alock);
+    return ok;
+}
+
+/* ---- connections: the idle ones are bounded ------------------------------ */
+
+struct track {
+    struct track *prev, *next;
+    int fd;
+    bool busy;                   /* a request is in progress */
+    bool closing;                /* shut down by us */
+    time_t idle_since;
+};
+
+static pthread_mutex_t tlock = PTHREAD_MUTEX_INITIALIZER;
+static struct track *tracks;
+static unsigned nidle;
+
+/* Shut down the oldest idle connection (its thread then sees EOF and MHD
+ * closes it).  The caller holds tlock; MHD tells us a connection closed
+ * (on_connection) before it closes the fd, so fd is still this one's. */
+static bool evict_oldest_idle(void)
+{
+    struct track *old = NULL;
+    for (struct track *t = tracks; t; t = t->next)
+        if (!t->busy && !t->closing && (!old || t->idle_since < old->idle_since))
+            old = t;
+    if (!old)
+        return false;
+    old->closing = true;
+    nidle--;
+    shutdown(old->fd, SHUT_RDWR);
+    return true;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    pthread_mutex_lock(&tlock);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct track *t = ci ? calloc(1, sizeof *t) : NULL;
+        if (t) {
+            while (nidle >= MAX_IDLE && evict_oldest_idle())
+                ;
+            t->fd = ci->connect_fd;
+            t->idle_since = time(NULL);
+            t->next = tracks;
+            if (tracks)
+                tracks->prev = t;
+            tracks = t;
+            nidle++;
+        }
+        *socket_context = t;
+    } else if (*socket_context) {
+        struct track *t = *socket_context;
+        if (!t->busy && !t->closing)
+            nidle--;
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            tracks = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        free(t);
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&tlock);
+}
+
+/* A request starts (busy) or ends (idle again, kept alive). */
+static void track_busy(struct MHD_Connection *conn, bool busy)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    pthread_mutex_lock(&tlock);
+    struct track *t = ci ? ci->socket_context : NULL;
+    if (t && !t->closing && t->busy != busy) {
+        t->busy = busy;
+        t->idle_since = time(NULL);
+        if (busy)
+            nidle--;
+        else
+            nidle++;
+    }
+    pthread_mutex_unlock(&tlock);
+}
+
+/* Close every connection idle for more than IDLE_MAX_S (a slow trickle of
+ * header bytes does not keep one for ever). */
+static void reap_idle(void)
+{
+    time_t now = time(NULL);
+    pthread_mutex_lock(&tlock);
+    for (struct track *t = tracks; t; t = t->next)
+        if (!t->busy && !t->closing && now - t->idle_since > IDLE_MAX_S) {
+            t->closing = true;
+            nidle--;
+            shutdown(t->fd, SHUT_RDWR);
+        }
+    pthread_mutex_unlock(&tlock);
+}
+
 /* ---- requests --------------------------------------------------------- */
 
 static const struct serve_config *cfg;
@@ -272,7 +418,10 @@ struct req {
     size_t len;
     bool too_large;
     bool counted;
+    bool answered;               /* a response was queued on the first call */
     struct timespec t0;
+    char caller[128];            /* the API key's caller, checked on the first call */
+    bool authed;
 };
 
 static double since(const struct timespec *t0)
@@ -322,6 +471,20 @@ static json_t *err_env(const char *code, const char *message)
                      message);
 }
 
+/* in with every control byte, backslash and byte over 0x7e as \xHH (cut to
+ * fit cap). */
+static void log_escape(char *out, size_t cap, const char *in)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && o + 5 < cap; p++) {
+        if (*p < 0x20 || *p > 0x7e || *p == '\\')
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", *p);
+        else
+            out[o++] = (char)*p;
+    }
+    out[o] = 0;
+}
+
 static void log_line(const char *rid, const char *method, const char *path, int status,
                      double secs, const char *caller, const char *extra)
 {
@@ -332,9 +495,14 @@ static void log_line(const char *rid, const char *method, const char *path, int 
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    /* Paths carry no secrets; headers, keys and bodies are never logged. */
-    fprintf(stderr, "%s %s %s %.200s %d %.1fms caller=%s%s%s\n", ts, rid, method, path, status,
-            secs * 1000, caller && *caller ? caller : "-", extra ? " " : "", extra ? extra : "");
+    /* Paths carry no secrets; headers, keys and bodies are never logged.
+     * What a caller sent is escaped: it cannot start a line of its own. */
+    char m[24], pa[810], ex[650];
+    log_escape(m, sizeof m, method);
+    log_escape(pa, sizeof pa, path);
+    log_escape(ex, sizeof ex, extra ? extra : "");
+    fprintf(stderr, "%s %s %s %.200s %d %.1fms caller=%s%s%s\n", ts, rid, m, pa, status,
+            secs * 1000, caller && *caller ? caller : "-", extra ? " " : "", ex);
 }
 
 /* The caller of the request's API key, or NULL. */
@@ -454,6 +622,130 @@ done:
     return send_json(conn, status, reply, rid);
 }
 
+/* The company uuids of the caller's granted connections (a JSON array),
+ * or NULL for a key granted "*" (every company). */
+static json_t *granted_companies(const char *caller)
+{
+    json_t *grants = serve_key_grants(caller), *out = json_array();
+    size_t i;
+    json_t *g;
+    json_array_foreach(grants, i, g) {
+        const char *name = json_string_value(g);
+        if (strcmp(name, "*") == 0) {
+            json_decref(out);
+            out = NULL;
+            break;
+        }
+        gusto_connection info;
+        gusto_error e;
+        if (gusto_connection_get(cfg->store[0] ? cfg->store : NULL, name, &info, &e) ==
+            GUSTO_OK)
+            json_array_append_new(out, json_string(info.company_uuid));
+    }
+    json_decref(grants);
+    return out;
+}
+
+static void new_rid(char rid[40])
+{
+    unsigned char rnd[12];
+    RAND_bytes(rnd, sizeof rnd);
+    memcpy(rid, "req_", 4);
+    for (int i = 0; i < 12; i++)
+        snprintf(rid + 4 + 2 * i, 3, "%02x", rnd[i]);
+}
+
+struct hdr_count {
+    int content_length, transfer_encoding;
+    char first_cl[32];
+    bool cl_differ;
+};
+
+static enum MHD_Result count_hdr(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    struct hdr_count *h = cls;
+    if (strcasecmp(key, "Content-Length") == 0) {
+        if (h->content_length++ == 0)
+            snprintf(h->first_cl, sizeof h->first_cl, "%.31s", value ? value : "");
+        else if (!value || strcmp(value, h->first_cl) != 0)
+            h->cl_differ = true;
+    } else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        h->transfer_encoding++;
+    }
+    return MHD_YES;
+}
+
+/* Queue an answer on the first call, before the body: the rest of the
+ * body is then not read, and the connection closes after the answer. */
+static enum MHD_Result answer_now(struct MHD_Connection *conn, struct req *q, int status,
+                                  const char *route, json_t *reply, const char *method,
+                                  const char *url)
+{
+    char rid[40];
+    new_rid(rid);
+    q->answered = true;
+    double secs = since(&q->t0);
+    metrics_request(route, status, secs);
+    log_line(rid, method, url, status, secs, NULL, NULL);
+    return send_json(conn, status, reply, rid);
+}
+
+/* The first call of a request, with its headers only: framing that
+ * could smuggle a second request (two Content-Lengths that disagree,
+ * Content-Length with Transfer-Encoding) is 400, an unknown endpoint 404,
+ * a body announced over 1 MB 413, and an endpoint that needs an API key
+ * without a valid one 401, all before the body is read. */
+static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
+                                    const char *url, const char *method)
+{
+    struct hdr_count h = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_hdr, &h);
+    if (h.cl_differ || (h.content_length && h.transfer_encoding) || h.transfer_encoding > 1)
+        return answer_now(conn, q, 400, "bad_request",
+                          err_env("bad_framing",
+                                  "the request's length is ambiguous: send one "
+                                  "Content-Length, or Transfer-Encoding alone"),
+                          method, url);
+    bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
+    if (get && (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0))
+        return MHD_YES;
+    if (h.content_length && strtoull(h.first_cl, NULL, 10) > MAX_BODY)
+        return answer_now(conn, q, 413, "too_large",
+                          err_env("too_large", "the request body is over 1 MB"), method, url);
+    if (post && strcmp(url, "/webhooks/gusto") == 0)
+        return MHD_YES;          /* signed, not keyed: checked once the body is in */
+    bool known = (get && (strcmp(url, "/actions") == 0 || strcmp(url, "/webhooks/queue") == 0)) ||
+                 (post && strncmp(url, "/actions/", 9) == 0);
+    if (!known)
+        return answer_now(conn, q, 404, "other", err_env("not_found", "no such endpoint"),
+                          method, url);
+    q->authed = authenticate(conn, q->caller, sizeof q->caller);
+    if (q->authed)
+        return MHD_YES;
+    char rid[40];
+    new_rid(rid);
+    q->answered = true;
+    double secs = since(&q->t0);
+    metrics_request("unauthorized", 401, secs);
+    metrics_error("unauthorized");
+    unsigned long suppressed = 0;
+    if (audit_anon_slot(&suppressed)) {
+        struct action_ctx x = {.cfg = cfg};
+        if (suppressed)
+            snprintf(x.error_code, sizeof x.error_code, "unauthorized (+%lu not logged)",
+                     suppressed);
+        audit_write(rid, NULL, strncmp(url, "/actions/", 9) == 0 ? url + 9 : NULL, NULL,
+                    suppressed ? &x : NULL, 401, "unauthorized", NULL, secs);
+    }
+    log_line(rid, method, url, 401, secs, NULL, NULL);
+    return send_json(conn, 401,
+                     err_env("unauthorized", "a valid API key is required: "
+                                             "Authorization: Bearer KEY or X-API-Key"),
+                     rid);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -471,9 +763,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_unlock(&mlock);
         q->counted = true;
         *con_cls = q;
+        track_busy(conn, true);
+        /* Decided from the headers alone, before any body is read. */
+        return early_answer(conn, q, url, method);
+    }
+    if (q->answered) {
+        *upload_size = 0;        /* answered already; the body is not kept */
         return MHD_YES;
     }
     if (*upload_size) {
+        if (since(&q->t0) > REQUEST_MAX_S)
+            return MHD_NO;       /* a trickled body: close the connection */
         if (q->len + *upload_size > MAX_BODY) {
             q->too_large = true;
         } else {
@@ -489,11 +789,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     char rid[40];
-    unsigned char rnd[12];
-    RAND_bytes(rnd, sizeof rnd);
-    memcpy(rid, "req_", 4);
-    for (int i = 0; i < 12; i++)
-        snprintf(rid + 4 + 2 * i, 3, "%02x", rnd[i]);
+    new_rid(rid);
 
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
     if (get && strcmp(url, "/healthz") == 0) {
@@ -543,27 +839,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         log_line(rid, method, url, st, secs, "gusto", extra);
         return send_json(conn, st, reply, rid);
     }
-    char caller[128] = "";
-    bool authed = authenticate(conn, caller, sizeof caller);
-    bool known = (get && (strcmp(url, "/actions") == 0 || strcmp(url, "/webhooks/queue") == 0)) ||
-                 (post && strncmp(url, "/actions/", 9) == 0);
-    if (!known) {
-        metrics_request("other", 404, since(&q->t0));
-        log_line(rid, method, url, 404, since(&q->t0), NULL, NULL);
-        return send_json(conn, 404, err_env("not_found", "no such endpoint"), rid);
-    }
-    if (!authed) {
-        double secs = since(&q->t0);
-        metrics_request("unauthorized", 401, secs);
-        metrics_error("unauthorized");
-        audit_write(rid, NULL, strncmp(url, "/actions/", 9) == 0 ? url + 9 : NULL, NULL, NULL,
-                    401, "unauthorized", NULL, secs);
-        log_line(rid, method, url, 401, secs, NULL, NULL);
-        return send_json(conn, 401,
-                         err_env("unauthorized", "a valid API key is required: "
-                                                 "Authorization: Bearer KEY or X-API-Key"),
-                         rid);
-    }
+    const char *caller = q->caller;
     if (get && strcmp(url, "/actions") == 0) {
         metrics_request("actions", 200, since(&q->t0));
         log_line(rid, method, url, 200, since(&q->t0), caller, NULL);
@@ -573,10 +849,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                          rid);
     }
     if (get) {
+        json_t *companies = granted_companies(caller);
         metrics_request("webhook_queue", 200, since(&q->t0));
         log_line(rid, method, url, 200, since(&q->t0), caller, NULL);
-        return send_json(conn, 200, json_pack("{s:b, s:o}", "ok", 1, "data", serve_queue_list()),
-                         rid);
+        json_t *rows = serve_queue_list(companies);
+        json_decref(companies);
+        return send_json(conn, 200, json_pack("{s:b, s:o}", "ok", 1, "data", rows), rid);
     }
     return do_action(conn, q, url + 9, rid, caller);
 }
@@ -585,11 +863,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
     (void)toe;
     struct req *q = *con_cls;
     if (!q)
         return;
+    track_busy(conn, false);
     if (q->counted) {
         pthread_mutex_lock(&mlock);
         in_flight--;
@@ -646,12 +924,31 @@ int serve_run(const struct serve_config *c)
         fprintf(stderr, "gusto serve: bind address '%s' is not an IPv4 address\n", c->bind);
         return 1;
     }
+    if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
+        fprintf(stderr, "gusto serve: warning: listening on %s over plain HTTP: API keys, "
+                        "employee data and webhooks cross the network unencrypted; put a TLS "
+                        "proxy in front, or bind 127.0.0.1\n", c->bind);
+    /* poll(), not select(): no FD_SETSIZE ceiling.  Room for the
+     * connections in the file-descriptor limit, raised to its hard limit. */
+    unsigned conns = MAX_CONNS;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < (rlim_t)MAX_CONNS + 128) {
+            rl.rlim_cur = rl.rlim_max < (rlim_t)MAX_CONNS + 128 ? rl.rlim_max
+                                                                 : (rlim_t)MAX_CONNS + 128;
+            setrlimit(RLIMIT_NOFILE, &rl);
+            getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur < (rlim_t)MAX_CONNS + 128)
+            conns = rl.rlim_cur > 160 ? (unsigned)(rl.rlim_cur - 128) : 32;
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
-            MHD_USE_ERROR_LOG,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+            MHD_USE_ITC | MHD_USE_ERROR_LOG,
         (uint16_t)c->port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)2048, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, NULL, MHD_OPTION_CONNECTION_LIMIT, conns,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_MAX_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "gusto serve: cannot listen on %s:%u\n", c->bind, c->port);
@@ -666,8 +963,12 @@ int serve_run(const struct serve_config *c)
     fflush(stdout);
 
     struct pollfd pfd = {.fd = stop_pipe[0], .events = POLLIN};
-    while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-        ;
+    for (;;) {
+        int pr = poll(&pfd, 1, 5000);
+        if (pr > 0 || (pr < 0 && errno != EINTR))
+            break;
+        reap_idle();
+    }
     /* Graceful: stop accepting, let the calls in flight finish. */
     MHD_socket ls = MHD_quiesce_daemon(d);
     if (ls != MHD_INVALID_SOCKET)

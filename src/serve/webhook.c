@@ -1,8 +1,9 @@
-/* webhook.c - gusto serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror when an employee event arrives. */
+/* webhook.c - gusto serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread, one PUT .../verify per handshake at most), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror with its company's own connection when an employee event arrives. */
 #include "serve/serve.h"
 #include "sync/store.h"
 #include "sync/sync.h"
 
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -94,6 +95,20 @@ static void job_free(struct verify_job *j)
 {
     OPENSSL_cleanse(j, sizeof *j);
     free(j);
+}
+
+/* A UUID as Gusto writes them (8-4-4-4-12 hex digits): the only text that
+ * goes into a request path from a handshake or a subscription list. */
+static bool uuid_ok(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    }
+    return true;
 }
 
 /* A client for the subscription endpoints.  conn NULL: a system access
@@ -192,7 +207,7 @@ static json_t *candidates(gusto_client *c, const struct verify_job *j, char *why
         const char *uuid = json_string_value(json_object_get(s, "uuid"));
         const char *st = json_string_value(json_object_get(s, "status"));
         const char *url = json_string_value(json_object_get(s, "url"));
-        if (!uuid || strlen(uuid) > 63 || strchr(uuid, '/') || (st && !strcmp(st, "verified")))
+        if (!uuid_ok(uuid) || (st && !strcmp(st, "verified")))
             continue;
         if (wcfg->webhook_url[0] && (!url || strcmp(url, wcfg->webhook_url) != 0))
             continue;
@@ -205,19 +220,25 @@ static json_t *candidates(gusto_client *c, const struct verify_job *j, char *why
     return out;
 }
 
-/* Try one client: 0 with the verified subscription in sub_out. */
+/* Try one client: 0 with the verified subscription in sub_out.  *tried is
+ * set once a PUT .../verify was sent: a handshake gets one verify attempt
+ * at most, whatever the number of candidates or stored connections (anyone
+ * can send a handshake; each must not turn into many calls to Gusto). */
 static int verify_with(gusto_client *c, const struct verify_job *j, char sub_out[64],
-                       char *why, size_t cap)
+                       bool *tried, char *why, size_t cap)
 {
     json_t *cands = candidates(c, j, why, cap);
-    size_t i;
-    json_t *u;
     int rc = -1;
-    json_array_foreach(cands, i, u) {
-        if (verify_one(c, json_string_value(u), j->token, why, cap) == 0) {
-            snprintf(sub_out, 64, "%s", json_string_value(u));
+    const char *u = json_string_value(json_array_get(cands, 0));
+    if (u) {
+        *tried = true;
+        if (json_array_size(cands) > 1)
+            fprintf(stderr, "gusto serve: %zu unverified webhook subscriptions; trying the "
+                            "first (set webhook_url to pick this receiver's)\n",
+                    json_array_size(cands));
+        if (verify_one(c, u, j->token, why, cap) == 0) {
+            snprintf(sub_out, 64, "%s", u);
             rc = 0;
-            break;
         }
     }
     json_decref(cands);
@@ -238,8 +259,9 @@ static int add_name(void *ud, const gusto_connection *conn)
 }
 
 /* The app's system token first (when client_id and client_secret are
- * set), then webhook_connection, then every other stored connection, until
- * one of them verifies a subscription with the token. */
+ * set), then webhook_connection, then every other stored connection (at most
+ * 16), until one of them lists a candidate subscription; that one gets the
+ * handshake's single PUT .../verify. */
 static void verify_run(const struct verify_job *j)
 {
     struct names n = {.n = 0};
@@ -250,13 +272,12 @@ static void verify_run(const struct verify_job *j)
     bool system = wcfg->client_id[0] && wcfg->client_secret[0];
     char sub[64] = "", why[600] = "no client_id/client_secret and no stored connection";
     const char *via = NULL;
-    for (int i = system ? -1 : 0; i < n.n && !via; i++) {
+    bool tried = false;
+    for (int i = system ? -1 : 0; i < n.n && !tried; i++) {
         gusto_client *c = subs_client(i < 0 ? NULL : n.name[i], why, sizeof why);
-        if (c && verify_with(c, j, sub, why, sizeof why) == 0)
+        if (c && verify_with(c, j, sub, &tried, why, sizeof why) == 0)
             via = i < 0 ? NULL : n.name[i];
         gusto_client_free(c);
-        if (i < 0 && sub[0])
-            break;
     }
     bool ok = sub[0] != 0;
     if (ok && serve_token_verified(sub, j->token) != 0) {
@@ -345,7 +366,7 @@ static int handshake(const struct serve_config *c, json_t *ev, const char *vt, j
     /* Older copies of the handshake also carry the subscription's uuid. */
     json_t *subj = json_object_get(ev, "webhook_subscription_uuid");
     const char *sub = json_string_value(subj);
-    if (!token_ok(vt) || (subj && (!sub || !*sub || strlen(sub) > 63 || strchr(sub, '/')))) {
+    if (!token_ok(vt) || (subj && !uuid_ok(sub))) {
         *reply = reply_of(false, "invalid_handshake",
                           !token_ok(vt) ? "verification_token must be 1 to 255 printable "
                                           "characters"
@@ -438,7 +459,14 @@ int webhook_receive(const struct serve_config *c, const char *body, size_t len,
     return 200;
 }
 
-/* ---- the sync worker ------------------------------------------------- */
+/* ---- the sync worker -------------------------------------------------
+ *
+ * Each event syncs with its company's own stored connection only (never
+ * webhook_connection: another company's token answers 404 for this
+ * company's employees, which is no departure).  A departure one GET sees
+ * is confirmed by a company sync under the termination safeguard
+ * (sync_employee()); the queue row says synced, refused, failed,
+ * not_handled or skipped, and why. */
 
 struct find {
     const char *company;
@@ -461,10 +489,12 @@ static void sync_one(long long id, const char *company, const char *employee)
     struct find f = {.company = company};
     gusto_error e;
     gusto_connection_list(store, find_conn, &f, &e);
-    if (!f.name[0] && wcfg->webhook_connection[0])
-        snprintf(f.name, sizeof f.name, "%s", wcfg->webhook_connection);
+    /* Only the company's own connection: another company's token would
+     * answer 404 for this company's employees, which is no departure. */
     if (!f.name[0]) {
-        serve_queue_done(id, "failed", "no stored connection for this company");
+        serve_queue_done(id, "not_handled",
+                         "no stored connection for this company (webhook_connection is not "
+                         "used for other companies); nothing was synced");
         return;
     }
     if (!wcfg->mirror[0]) {
@@ -491,8 +521,14 @@ static void sync_one(long long id, const char *company, const char *employee)
     }
     /* An employee event syncs that employee alone (one or two requests);
      * an event without one syncs the company. */
+    /* NAME@HOST:PID: a sync after a crash of serve takes the lease over at
+     * once instead of waiting for it to expire. */
+    char worker_name[128], host[64] = "host";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = 0;
+    snprintf(worker_name, sizeof worker_name, "gusto-serve@%s:%ld", host, (long)getpid());
     struct sync_opts so = {.max_terminated_pct = 20, .lease_ttl_ms = 300000,
-                           .worker = "gusto-serve"};
+                           .worker = worker_name};
     struct sync_result res;
     sync_result_init(&res);
     int rc = employee && *employee ? sync_employee(st, c, company, employee, &so, &res)
@@ -502,7 +538,10 @@ static void sync_one(long long id, const char *company, const char *employee)
              "%s: created %ld, updated %ld, terminated %ld, employees read %zu, requests %lu%s%s",
              res.status ? res.status : "?", res.created, res.updated, res.terminated,
              res.employees, res.requests, res.message[0] ? "; " : "", res.message);
-    serve_queue_done(id, rc == 0 ? "synced" : "failed", detail);
+    serve_queue_done(id, rc == 0                                         ? "synced"
+                         : res.status && strcmp(res.status, "refused") == 0 ? "refused"
+                                                                            : "failed",
+                     detail);
     sync_result_free(&res);
     gusto_client_free(c);
     mstore_close(st);

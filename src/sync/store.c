@@ -219,6 +219,31 @@ int mstore_lease_acquire(struct mstore *st, const char *company, const char *own
     return 1;
 }
 
+int mstore_lease_takeover(struct mstore *st, const char *company, const struct mcompany *dead,
+                          const char *owner, long ttl_ms, char token[33])
+{
+    unsigned char raw[16];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return -1;
+    for (int i = 0; i < 16; i++)
+        snprintf(token + 2 * i, 3, "%02x", raw[i]);
+    long long now = sdb_now_ms(st->db);
+    if (now < 0)
+        return -1;
+    /* Only the lease as it was read: if its holder renewed it, or another
+     * worker took it over first, nothing changes. */
+    static const char *take =
+        "UPDATE gusto_companies SET lease_owner=$2, lease_token=$3,"
+        " lease_expires_ms=CAST($4 AS BIGINT) + CAST($5 AS BIGINT)"
+        " WHERE company_uuid=$1 AND lease_owner=$6 AND lease_expires_ms=CAST($7 AS BIGINT)";
+    const char *p[] = {company, owner, token, num(now), num(ttl_ms), dead->lease_owner,
+                       num(dead->lease_expires_ms)};
+    long changes = 0;
+    if (sdb_exec(st->db, take, 7, p, NULL, NULL, &changes) != 0)
+        return -1;
+    return changes == 1 ? 0 : 1;
+}
+
 int mstore_lease_renew(struct mstore *st, const char *company, const char *token, long ttl_ms)
 {
     long long now = sdb_now_ms(st->db);
@@ -439,6 +464,50 @@ long long mstore_count(struct mstore *st, const char *what)
                  NULL) != 0)
         return -1;
     return v;
+}
+
+long long mstore_departures_since(struct mstore *st, const char *company,
+                                  const char *since_iso)
+{
+    if (st->empty)
+        return 0;
+    static const char *sql = "SELECT COUNT(*) FROM gusto_events WHERE company_uuid=$1"
+                             " AND type='employee.terminated' AND created_at >= $2";
+    const char *p[] = {company, since_iso};
+    long long v = -1;
+    if (sdb_exec(st->db, sql, 2, p, ll_first, &v, NULL) != 0)
+        return -1;
+    return v;
+}
+
+static int text_first(void *ud, int ncols, const char *const *v)
+{
+    char *out = ud;
+    if (ncols > 0 && v[0])
+        snprintf(out, 40, "%s", v[0]);
+    return 1;
+}
+
+int mstore_confirmed_get(struct mstore *st, const char *company, char out[40])
+{
+    out[0] = 0;
+    if (st->empty)
+        return 0;
+    static const char *sql = "SELECT value FROM gusto_meta WHERE key=$1";
+    char key[80];
+    snprintf(key, sizeof key, "confirmed:%.60s", company);
+    const char *p[] = {key};
+    return sdb_exec(st->db, sql, 1, p, text_first, out, NULL) != 0 ? -1 : 0;
+}
+
+int mstore_confirmed_set(struct mstore *st, const char *company, const char *when_iso)
+{
+    static const char *sql = "INSERT INTO gusto_meta(key, value) VALUES($1, $2)"
+                             " ON CONFLICT(key) DO UPDATE SET value=excluded.value";
+    char key[80];
+    snprintf(key, sizeof key, "confirmed:%.60s", company);
+    const char *p[] = {key, when_iso};
+    return sdb_exec(st->db, sql, 2, p, NULL, NULL, NULL) != 0 ? -1 : 0;
 }
 
 int mstore_cursor_get(struct mstore *st, const char *sink, long long *out)

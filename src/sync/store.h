@@ -15,6 +15,8 @@
  *                      generation, payload; UNIQUE(company, employee, rev)
  *   gusto_sink_cursors sink, last_event_id delivered
  *   gusto_sync_runs    one row per company sync: worker, start, end, status
+ *   gusto_meta         schema_version; confirmed:COMPANY, when a --confirm
+ *                      sync last wrote departures
  */
 #ifndef GUSTO_SYNC_STORE_H
 #define GUSTO_SYNC_STORE_H
@@ -54,6 +56,11 @@ int mstore_lease_acquire(struct mstore *st, const char *company, const char *own
 int mstore_lease_renew(struct mstore *st, const char *company, const char *token,
                        long ttl_ms);
 void mstore_lease_release(struct mstore *st, const char *company, const char *token);
+/* Take over a lease whose holder is known to be dead (dead: the holder as
+ * mstore_lease_acquire() filled it).  0 taken (token filled), 1 it changed
+ * meanwhile (renewed or taken by another), -1 error. */
+int mstore_lease_takeover(struct mstore *st, const char *company, const struct mcompany *dead,
+                          const char *owner, long ttl_ms, char token[33]);
 
 /* The stored state of one employee, for change detection. */
 struct mrow {
@@ -123,6 +130,19 @@ typedef int (*mevent_fn)(void *ud, long long id, const char *payload);
 int mstore_events_after(struct mstore *st, long long after, int limit, mevent_fn each,
                         void *ud);
 long long mstore_count(struct mstore *st, const char *what);
+
+/* employee.terminated events of company created at or after since_iso (the
+ * events' own ISO-8601 UTC text, so it compares as text): the departures a
+ * window already holds.  The count, or -1 on error. */
+long long mstore_departures_since(struct mstore *st, const char *company,
+                                  const char *since_iso);
+
+/* When a sync with --confirm last wrote departures for company (ISO-8601
+ * UTC, "" when never): the safeguard's window starts there at the
+ * earliest, so departures a person accepted are not counted again.  get: 0
+ * or -1; set: 0 or -1. */
+int mstore_confirmed_get(struct mstore *st, const char *company, char out[40]);
+int mstore_confirmed_set(struct mstore *st, const char *company, const char *when_iso);
 
 /* ---- lookups for gusto profile ---- */
 

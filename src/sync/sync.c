@@ -5,10 +5,13 @@
 
 #include "sync/profile.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- the previous snapshot, by employee uuid ------------------------------ */
 
@@ -314,8 +317,40 @@ static int take_entry(struct ctx *c, const char *text, size_t len)
     return d->profile ? 0 : -1;
 }
 
+/* Is the lease's holder a process of this host that has died?  Workers
+ * name themselves HOST:PID (gusto sync's default) or NAME@HOST:PID (gusto
+ * serve's worker); another name, another host, or a live process: no (the
+ * lease then ends when it expires). */
+static bool holder_dead(const struct mcompany *h)
+{
+    const char *colon = strrchr(h->lease_owner, ':');
+    const char *at = strchr(h->lease_owner, '@');
+    const char *hs = at && at < colon ? at + 1 : h->lease_owner;
+    if (!colon || colon == hs || !colon[1])
+        return false;
+    char *end;
+    errno = 0;
+    long pid = strtol(colon + 1, &end, 10);
+    if (*end || errno || pid <= 1 || pid > 0x7fffffffL)
+        return false;
+    char host[64] = "";
+    if (gethostname(host, sizeof host) != 0)
+        return false;
+    host[sizeof host - 1] = 0;
+    if (strlen(host) != (size_t)(colon - hs) || strncmp(host, hs, strlen(host)) != 0)
+        return false;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 static int renew_lease(struct ctx *c)
 {
+    if (c->o->interrupted && *c->o->interrupted) {
+        c->res->status = "interrupted";
+        snprintf(c->res->message, sizeof c->res->message,
+                 "interrupted; nothing was written for company %s, and its lease was "
+                 "released", c->company);
+        return -1;
+    }
     if (!c->leased)
         return 0;
     long long now = mono_ms();
@@ -713,6 +748,15 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
                      st->target, mstore_error(st));
             goto out;
         }
+        if (lr > 0 && holder_dead(&holder)) {
+            lr = mstore_lease_takeover(st, company, &holder, o->worker ? o->worker : "",
+                                       o->lease_ttl_ms, c.token);
+            if (lr < 0) {
+                snprintf(res->message, sizeof res->message, "cannot take the lease in %s: %s",
+                         st->target, mstore_error(st));
+                goto out;
+            }
+        }
         if (lr > 0) {
             res->status = "leased";
             long long left = holder.lease_expires_ms - sdb_now_ms(st->db);
@@ -814,15 +858,46 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
     }
     res->active_after = active_after;
 
-    /* 3. The safeguard against a mass departure that is really a mistake. */
-    if (!o->confirm && active_before > 0 &&
-        (double)departures * 100.0 > o->max_terminated_pct * (double)active_before) {
+    /* A departure seen by one employee's GET (a webhook) is not trusted on
+     * its own: a 404 may come from the wrong token or a faulty upstream.
+     * The caller confirms it with a company sync, which reads the list. */
+    if (only && departures > 0 && !o->confirm) {
+        res->status = "confirm";
+        ret = 1;
+        goto out;
+    }
+
+    /* 3. The safeguard against a mass departure that is really a mistake:
+     * this run's departures plus those the mirror recorded for the company
+     * in the last SYNC_DEPARTURE_WINDOW_S, against the active employees at
+     * the window's start, so that departures one run at a time add up. */
+    long long window = 0;
+    if (departures > 0) {
+        char since[40];
+        time_t w = (time_t)(wall_ms() / 1000) - SYNC_DEPARTURE_WINDOW_S;
+        struct tm tm;
+        gmtime_r(&w, &tm);
+        strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+        char confirmed[40];
+        if (mstore_confirmed_get(st, company, confirmed) == 0 && strcmp(confirmed, since) > 0)
+            snprintf(since, sizeof since, "%s", confirmed);
+        window = mstore_departures_since(st, company, since);
+        if (window < 0) {
+            snprintf(res->message, sizeof res->message, "cannot read the mirror %s: %s",
+                     st->target, mstore_error(st));
+            goto out;
+        }
+    }
+    long long base = active_before + window;
+    if (!o->confirm && departures > 0 && base > 0 &&
+        (double)(departures + window) * 100.0 > o->max_terminated_pct * (double)base) {
         res->status = "refused";
         snprintf(res->message, sizeof res->message,
-                 "this sync would mark %ld of %lld active employees terminated (%.0f%%, over "
-                 "the %.0f%% threshold); nothing was written. Check the company in Gusto, "
-                 "then run again with --confirm to accept it", departures, active_before,
-                 (double)departures * 100.0 / (double)active_before, o->max_terminated_pct);
+                 "this sync would mark %ld of %lld active employees terminated, %lld more "
+                 "in the last 24 hours (%.0f%%, over the %.0f%% threshold); nothing was "
+                 "written. Check the company in Gusto, then run again with --confirm to "
+                 "accept it", departures, active_before, window,
+                 (double)(departures + window) * 100.0 / (double)base, o->max_terminated_pct);
         goto out;
     }
 
@@ -845,6 +920,13 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
     report(&c, "write");
     if (write_snapshot(&c, employees, active_after, changed, when) != 0)
         goto out;
+    /* Departures a person confirmed are not counted again by the window.
+     * Just after the events' own created_at, so they fall before it. */
+    if (o->confirm && departures > 0) {
+        char after[48];
+        snprintf(after, sizeof after, "%.23s~", when);
+        mstore_confirmed_set(st, company, after);
+    }
     res->status = changed ? "synced" : "unchanged";
     ret = 0;
 out:
@@ -866,7 +948,18 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
 int sync_employee(struct mstore *st, gusto_client *client, const char *company,
                   const char *employee, const struct sync_opts *o, struct sync_result *res)
 {
-    return run_sync(st, client, company, employee, o, NULL, NULL, res);
+    int rc = run_sync(st, client, company, employee, o, NULL, NULL, res);
+    if (rc != 1)
+        return rc;
+    /* A departure: confirmed against the company's list (and the window's
+     * safeguard) by a company sync, which replaces this result. */
+    unsigned long requests = res->requests;
+    sync_result_free(res);
+    sync_result_init(res);
+    rc = run_sync(st, client, company, NULL, o, NULL, NULL, res);
+    res->requests += requests;
+    res->employee_requests += requests;
+    return rc;
 }
 
 json_t *sync_result_json(const struct sync_result *r, bool with_events)
@@ -988,15 +1081,26 @@ int sync_deliver(struct mstore *st, struct sink *sink, const json_t *fresh, long
             free(b);
             return -1;
         }
-        int n = b->n, done = 0, rc = 0;
-        for (int i = 0; i < n && rc == 0; i++) {
+        /* A webhook's receiver has each event once it answered: the cursor
+         * moves after every event, so a kill re-sends one event at most, not
+         * the batch.  A file's are durable only after the fsync of the batch. */
+        bool each = strncmp(key, "webhook:", 8) == 0;
+        int n = b->n, done = 0, rc = 0, moved = 0;
+        long long at = cur;
+        for (int i = 0; i < n && rc == 0 && moved == 0; i++) {
             rc = send_payload(sink, b->payloads[i], err, errlen);
-            if (rc == 0)
+            if (rc == 0) {
                 done++;
+                if (each) {
+                    moved = mstore_cursor_move(st, key, at, b->ids[i]);
+                    at = b->ids[i];
+                }
+            }
         }
-        if (done && sink_flush(sink, err, errlen) != 0)
+        if (!each && done && sink_flush(sink, err, errlen) != 0)
             rc = -1;
-        int moved = done ? mstore_cursor_move(st, key, cur, b->ids[done - 1]) : 0;
+        if (!each && done)
+            moved = mstore_cursor_move(st, key, cur, b->ids[done - 1]);
         for (int i = 0; i < n; i++)
             free(b->payloads[i]);
         free(b);

@@ -10,7 +10,11 @@
  * ours.  Nothing is written until every page has been read, so a failure or
  * a kill leaves the previous snapshot whole, and a re-run makes the same
  * events with the same ids (they are keyed by company, employee and the
- * employee's revision, so never twice). */
+ * employee's revision, so never twice).
+ *
+ * The termination safeguard (max_terminated_pct) counts this run's
+ * departures plus the company's employee.terminated events of the last
+ * SYNC_DEPARTURE_WINDOW_S, so departures one run at a time add up. */
 #ifndef GUSTO_SYNC_SYNC_H
 #define GUSTO_SYNC_SYNC_H
 
@@ -19,19 +23,27 @@
 #include "sync/store.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 
 #define SYNC_LIST_INCLUDE "all_compensations,current_home_address,custom_fields,company_name"
 #define SYNC_PER_PAGE 100
+/* The termination safeguard counts the departures the mirror recorded for
+ * the company over this window too, not only the run's own. */
+#define SYNC_DEPARTURE_WINDOW_S (24 * 3600)
 
 struct sync_opts {
     bool dry_run;            /* compute and report, write nothing */
     bool confirm;            /* accept a sync over the termination threshold */
     double max_terminated_pct; /* share of active employees; default 20 */
     long lease_ttl_ms;       /* default 300000 */
-    const char *worker;      /* lease owner name */
+    const char *worker;      /* lease owner name; HOST:PID or NAME@HOST:PID lets a
+                                later run take the lease over at once when that
+                                process has died */
     bool keep_events;        /* keep the written events in the result (for stdout);
                                 a dry run always keeps them */
+    volatile sig_atomic_t *interrupted; /* set (by a signal handler): stop before the
+                                write, status "interrupted", the lease released */
 };
 
 /* What a progress display needs; updated as the sync goes. */
@@ -52,7 +64,8 @@ typedef void (*sync_progress_fn)(void *ud, const struct sync_status *st);
 struct sync_result {
     char company[40];
     char name[256];
-    const char *status;      /* synced, unchanged, dry_run, leased, refused, failed */
+    const char *status;      /* synced, unchanged, dry_run, leased, refused, failed,
+                                interrupted */
     long created, updated, terminated, rehired, unchanged;
     json_t *skipped;         /* [{"employee_uuid", "reason"}] */
     json_t *events;          /* the events written when keep_events (or, dry run, that
@@ -83,8 +96,11 @@ int sync_company(struct mstore *st, gusto_client *client, const char *company,
 /* Sync one employee of a company (a webhook said it changed): one GET of
  * the employee (plus its work addresses when it changed), the same change
  * detection, events and one-transaction write as a company sync; the other
- * employees' rows are left as stored.  An employee Gusto no longer has is
- * recorded as removed.  Returns as sync_company(). */
+ * employees' rows are left as stored.  A departure (a 404, or a status that
+ * is no longer active) is never taken from that one GET: without confirm,
+ * the company is synced instead, so the list confirms it and the safeguard
+ * sees it; res then holds that company sync's result.  Returns as
+ * sync_company(). */
 int sync_employee(struct mstore *st, gusto_client *client, const char *company,
                   const char *employee, const struct sync_opts *o, struct sync_result *res);
 
