@@ -276,6 +276,34 @@ check "create prints no SSN" eval '! grep -q -e "$SSN_DIGITS" -e "517-29-3846" "
 after=$(employee_count)
 check "create added one employee" eval '[ "$after" -eq $((before + 1)) ]'
 
+# ---- no duplicate people: the same person again is refused --------------------------
+before=$(employee_count)
+sent=$(requests_sent)
+g employees create --input "$tmp/full.json"
+check "create of the same person again exits 10 (duplicate_employee)" expect 10 '.ok == false and .error.code == "duplicate_employee" and .error.details.field == "email"'
+check "the refusal names the existing employee (uuid, name)" eval 'json ".error.details.duplicate_of.uuid == \"$ADA\" and .error.details.duplicate_of.last_name == \"Lovelace\"" && stderr_has "$ADA" && stderr_has "Ada Lovelace"'
+check "the refusal's hint names --allow-duplicate" json '.error.hint | contains("--allow-duplicate")'
+check "the refusal sent no write" eval '! tail -n +$((sent + 1)) "$tmp/sandbox.log" | grep -q -e "^POST" -e "^PUT" -e " POST " -e " PUT "'
+check "the refusal prints no SSN" eval '! grep -q -e "$SSN_DIGITS" -e "517-29-3846" "$out" "$err"'
+check "the refusal created nobody" eval '[ "$(employee_count)" -eq "$before" ]'
+# The email is compared without regard to case, and against work_email too.
+write dupcase.json '{"first_name":"Augusta","last_name":"King","work_email":"ADA@Example.com"}'
+g employees create --input "$tmp/dupcase.json"
+check "a work_email equal to an employee's email in other case is a duplicate" expect 10 '.error.details.field == "work_email" and .error.details.duplicate_of.uuid != null'
+# Gusto never returns an SSN: the name and date of birth stand in for it.
+write dupdob.json '{"first_name":"ada","last_name":"LOVELACE","date_of_birth":"1990-12-10","email":"countess@example.com"}'
+g employees create --input "$tmp/dupdob.json"
+check "the same name and date of birth is a duplicate" expect 10 '.error.details.field == "first_name,last_name,date_of_birth"'
+# Positive control: a different person goes through.
+write other.json '{"first_name":"Grace","last_name":"Hopper","email":"grace@example.com","date_of_birth":"1990-12-10"}'
+g employees create --input "$tmp/other.json"
+check "a different person is created (exit 0)" expect 0 '.ok == true and .data.employee.last_name == "Hopper"'
+check "...and only that one" eval '[ "$(employee_count)" -eq $((before + 1)) ]'
+g employees create --input "$tmp/full.json" --allow-duplicate
+check "--allow-duplicate creates a true second record" expect 0 '.ok == true and .data.employee.uuid != null and .data.employee.uuid != "'"$ADA"'"'
+ADA2=$(jq -r '.data.employee.uuid' "$out")
+check "...so there are two Ada Lovelaces" eval '[ "$(employee_count)" -eq $((before + 2)) ]'
+
 write stdin.json '{"first_name":"Piped","last_name":"Input"}'
 STDIN=$tmp/stdin.json g employees create
 check "create reads stdin when it is not a terminal" expect 0 '.data.employee.first_name == "Piped"'

@@ -21,6 +21,7 @@ enum {
     EXIT_VALIDATION = 7,
     EXIT_PARTIAL = 8,
     EXIT_CONFIRM = 9,        /* gusto sync: needs --confirm (mass termination) */
+    EXIT_DUPLICATE = 10,     /* employees create: the person exists; --allow-duplicate */
 };
 
 /* One run of the program.  Strings point into argv or the environment,

@@ -638,8 +638,94 @@ gusto_code gusto_employee_validate(const char *input_json, gusto_error *err)
     return rc;
 }
 
+/* ---- the duplicate check ---------------------------------------------- */
+
+struct dup_look {
+    const json_t *in;       /* the create input */
+    json_t *hit;            /* the matching employee (new reference), or NULL */
+    const char *matched;    /* which field matched */
+};
+
+static bool same_text(const json_t *a, const json_t *b)
+{
+    const char *x = json_string_value(a), *y = json_string_value(b);
+    return x && y && *x && strcasecmp(x, y) == 0;
+}
+
+/* Is employee e surely the person of the input?  The same email (either
+ * address against either), or the same full name and date of birth. */
+static const char *dup_match(const json_t *in, const json_t *e)
+{
+    static const char *const mail[] = {"email", "work_email"};
+    for (int i = 0; i < 2; i++) {
+        json_t *want = json_object_get(in, mail[i]);
+        for (int j = 0; j < 2; j++)
+            if (same_text(want, json_object_get(e, mail[j])))
+                return mail[i];
+    }
+    const char *dob = json_string_value(json_object_get(in, "date_of_birth"));
+    if (same_text(json_object_get(in, "first_name"), json_object_get(e, "first_name")) &&
+        same_text(json_object_get(in, "last_name"), json_object_get(e, "last_name")) && dob &&
+        *dob && same_text(json_object_get(e, "date_of_birth"), json_object_get(in,
+                                                                              "date_of_birth")))
+        return "first_name,last_name,date_of_birth";
+    return NULL;
+}
+
+static int dup_each(void *ud, const char *json, size_t len)
+{
+    struct dup_look *d = ud;
+    json_t *e = json_loadb(json, len, 0, NULL);
+    const char *m = e && !json_is_true(json_object_get(e, "terminated")) ? dup_match(d->in, e)
+                                                                        : NULL;
+    if (m) {
+        d->hit = e;
+        d->matched = m;
+        return 1;
+    }
+    json_decref(e);
+    return 0;
+}
+
+/* GUSTO_OK when no active employee is the input's person; GUSTO_EDUPLICATE
+ * with err naming the one that is and *result set; or the error of the
+ * list (then nothing is known, and nothing is created). */
+static gusto_code refuse_duplicate(gusto_client *c, const json_t *in, char **result,
+                                   gusto_error *err)
+{
+    struct dup_look d = {.in = in};
+    gusto_list_options lo = {.terminated = 2};
+    gusto_code rc = gusto_employees_list(c, &lo, dup_each, &d, NULL, err);
+    if (!d.hit)
+        return rc;
+    const char *uuid = json_string_value(json_object_get(d.hit, "uuid")) ?: "?";
+    const char *first = json_string_value(json_object_get(d.hit, "first_name")) ?: "";
+    const char *last = json_string_value(json_object_get(d.hit, "last_name")) ?: "";
+    err_set(err, GUSTO_EDUPLICATE,
+            "an active employee with the same %s already exists: %.60s %.60s (%s); nothing "
+            "was created",
+            strcmp(d.matched, "first_name,last_name,date_of_birth") == 0
+                ? "name and date of birth" : d.matched,
+            first, last, uuid);
+    err_field(err, d.matched);
+    err_hint(err, "update employee %s instead; to create a second record for the same "
+                  "person anyway, allow the duplicate (GUSTO_CREATE_ALLOW_DUPLICATE)", uuid);
+    json_t *r = json_pack("{s:{s:s, s:s, s:s, s:s}}", "duplicate_of", "uuid", uuid,
+                          "first_name", first, "last_name", last, "matched", d.matched);
+    *result = r ? json_text(r) : NULL;
+    json_decref(r);
+    json_decref(d.hit);
+    return GUSTO_EDUPLICATE;
+}
+
 gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char **result,
                                  gusto_error *err)
+{
+    return gusto_employee_create_ex(c, input_json, 0, result, err);
+}
+
+gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, unsigned flags,
+                                    char **result, gusto_error *err)
 {
     err_clear(err);
     *result = NULL;
@@ -653,6 +739,13 @@ gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char *
     }
     const char *company;
     if ((rc = gusto_company_uuid(c, &company, err)) != GUSTO_OK) {
+        json_decref(in);
+        return rc;
+    }
+    /* Looked for once, before the first POST: post_once()'s own look after
+     * a lost answer then finds this call's employee, not a duplicate. */
+    if (!(flags & GUSTO_CREATE_ALLOW_DUPLICATE) &&
+        (rc = refuse_duplicate(c, in, result, err)) != GUSTO_OK) {
         json_decref(in);
         return rc;
     }

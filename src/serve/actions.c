@@ -21,7 +21,8 @@ static int http_of(gusto_code code, long upstream)
     case GUSTO_EINVAL: return 400;
     case GUSTO_EINVALID_DATA: return 422;
     case GUSTO_ENOTFOUND: return 404;
-    case GUSTO_ECONFLICT: return 409;
+    case GUSTO_ECONFLICT:
+    case GUSTO_EDUPLICATE: return 409;
     case GUSTO_ERATELIMIT: return 429;
     case GUSTO_EAUTH:
     case GUSTO_EFORBIDDEN: return 502;   /* the stored connection was refused by Gusto */
@@ -169,6 +170,7 @@ static char *payload_text(struct action_ctx *x, const char *inner)
     json_object_del(copy, "connection");
     json_object_del(copy, "employee_uuid");
     json_object_del(copy, "correct_compensation"); /* update-employee's option */
+    json_object_del(copy, "allow_duplicate");      /* create-employee's option */
     char *t = json_dumps(copy, JSON_COMPACT);
     json_decref(copy);
     return t;
@@ -206,12 +208,30 @@ static void a_create(struct action_ctx *x, gusto_client *c)
     char *text = payload_text(x, "employee");
     char *result = NULL;
     gusto_error e;
+    /* allow_duplicate: true creates a second record of a person who exists. */
+    unsigned flags = json_is_true(json_object_get(x->input, "allow_duplicate"))
+                         ? GUSTO_CREATE_ALLOW_DUPLICATE : 0;
     gusto_code code = !text ? GUSTO_ENOMEM
-                      : input_ok(x, text, 0) ? gusto_employee_create(c, text, &result, &e)
-                                             : GUSTO_EINVAL;
+                      : input_ok(x, text, 0)
+                          ? gusto_employee_create_ex(c, text, flags, &result, &e)
+                          : GUSTO_EINVAL;
     if (text) {
         explicit_bzero(text, strlen(text));
         free(text);
+    }
+    if (code == GUSTO_EDUPLICATE) {
+        json_t *res = parse_result(result);
+        json_t *dup = json_object_get(res, "duplicate_of");
+        employee_uuid_of(x, dup);
+        snprintf(e.hint, sizeof e.hint, "update employee %.40s instead; send "
+                 "\"allow_duplicate\": true to create a second record for the same person",
+                 x->employee);
+        fail_lib(x, &e, NULL);
+        json_t *details = json_object_get(json_object_get(x->envelope, "error"), "details");
+        if (details && dup)
+            json_object_set(details, "duplicate_of", dup);
+        json_decref(res);
+        return;
     }
     if (code != GUSTO_OK && code != GUSTO_EPARTIAL) {
         gusto_free(result);
@@ -432,9 +452,9 @@ static const struct action ACTIONS[] = {
      S_OK("{\"type\":\"array\",\"items\":" S_EMP "}"), "200 400 403 502 504"},
     {"create-employee", "Onboard an employee with its nested parts; warnings name parts that failed.",
      a_create,
-     "{\"type\":\"object\",\"required\":[\"first_name\",\"last_name\"],\"properties\":{" S_CONN "," S_EMPFIELDS "}}",
+     "{\"type\":\"object\",\"required\":[\"first_name\",\"last_name\"],\"properties\":{" S_CONN ",\"allow_duplicate\":{\"type\":\"boolean\",\"description\":\"true: create even when an active employee has the same email, or the same name and date of birth (default: refused with 409 duplicate_employee)\"}," S_EMPFIELDS "}}",
      S_OK("{\"type\":\"object\",\"required\":[\"employee\",\"warnings\"],\"properties\":{\"employee\":" S_EMP ",\"warnings\":" S_WARN "}}"),
-     "201 207(partial: warnings) 400 422 502 504"},
+     "201 207(partial: warnings) 400 409(duplicate_employee) 422 502 504"},
     {"get-employee", "An employee with current addresses, jobs and compensations.", a_get,
      "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID "}}",
      S_OK(S_EMP), "200 400 404 502 504"},
