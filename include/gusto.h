@@ -535,12 +535,13 @@ void gusto_batch_free(gusto_batch *batch);
  * still receives what was done, so a partial update is said in full:
  *   {"employee_uuid", "applied": [{"part", "fields": [...]}],
  *    "not_applied": [{"part", "fields": [...]}],
- *    "failed": {"part", "fields", "code", "http_status", "request_id"}}
+ *    "failed": {"part", "fields", "message", "http_status", "request_id"}}
  * with parts "employee", "home_address", "work_address", "job" and
  * "compensation" in the order they are written (a part already as asked is
  * "applied" too).  "failed" is the part whose call failed, with Gusto's
  * x-request-id of that call ("" when no answer came); it is also listed in
- * not_applied.  Release it with gusto_free().  Without the flag, *result_json
+ * not_applied.  Its part is "result" when every part was written and only
+ * reading the employee back failed.  Release it with gusto_free().  Without the flag, *result_json
  * is NULL on failure, as before. */
 #define GUSTO_UPDATE_REPORT 2u
 gusto_code gusto_employee_update_ex(gusto_client *client, const char *employee_uuid,

@@ -413,6 +413,20 @@ check "update with a bad nested field exits 7 before sending" eval 'expect 7 ".e
 g employees update "$ADA" --input "$tmp/malformed.json"
 check "update with malformed JSON exits 7" expect 7 '.error.details.field == "input"'
 
+# A partial update said in full: the employee and home address are written,
+# Gusto refuses the work address (a location that is not the company's), and
+# the job is never sent.
+write updpart.json '{"preferred_first_name":"Augusta","home_address":{"zip":"80205"},
+ "work_address":{"location_uuid":"00000000-0000-4000-8000-000000000001"},"job":{"title":"Never Sent"}}'
+g employees update "$ADA" --input "$tmp/updpart.json"
+check "a partial update fails (exit 4)" expect 4 '.ok == false'
+check "...saying what was applied" json '.error.details.update.applied == [{"part":"employee","fields":["preferred_first_name"]},{"part":"home_address","fields":["zip"]}]'
+check "...and what was not" json '[.error.details.update.not_applied[].part] == ["work_address","job"]'
+check "...with the failing call and its Gusto request id" json '.error.details.update.failed.part == "work_address" and .error.details.update.failed.http_status == 422 and (.error.details.update.failed.request_id | length) > 0 and .error.details.update.failed.request_id == .error.request_id'
+check "...said on stderr too" eval 'stderr_has "applied: employee (preferred_first_name), home_address (zip)" && stderr_has "not applied: work_address (location_uuid), job (title)" && stderr_has "Gusto request id"'
+g employees get "$ADA"
+check "...and Gusto holds exactly the applied parts" expect 0 '.data.preferred_first_name == "Augusta" and .data.current_home_address.zip == "80205" and ([.data.jobs[] | select(.title == "Never Sent")] | length) == 0'
+
 # ---- time-off ----------------------------------------------------------------------------
 
 g time-off "$E"

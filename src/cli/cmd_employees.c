@@ -313,14 +313,18 @@ int cmd_employees_update(struct cli *cli, int argc, char **argv)
         return rc;
     }
     char *result = NULL;
-    gusto_code code = gusto_employee_update_ex(client, uuid, text,
-                                               correct ? GUSTO_UPDATE_CORRECT_PAY : 0, &result,
-                                               &err);
+    unsigned flags = GUSTO_UPDATE_REPORT | (correct ? GUSTO_UPDATE_CORRECT_PAY : 0);
+    gusto_code code = gusto_employee_update_ex(client, uuid, text, flags, &result, &err);
     explicit_bzero(text, strlen(text));
     free(text);
     if (code != GUSTO_OK) {
+        json_t *report = result ? json_loads(result, 0, NULL) : NULL;
         gusto_free(result);
-        return out_error(cli, &err, NULL);
+        rc = out_error_extra(cli, &err, NULL, "update", report);
+        if (report && (!cli->json_out || !cli->quiet))
+            view_update_report(report);
+        json_decref(report);
+        return rc;
     }
     if (!result)
         return out_fail(cli, EXIT_GENERAL, "malformed_response",

@@ -990,13 +990,18 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
         }
         if (n) {
             long status = err ? err->http_status : 0; /* 409, or 422 */
+            char rid[sizeof err->request_id] = "";
+            if (err)
+                memcpy(rid, err->request_id, sizeof rid);
             err_set(err, GUSTO_ECONFLICT,
                     "version conflict: someone else changed %s while this update ran", clash);
             err_field(err, clash);
             err_hint(err, "read the %s again (gusto employees get), decide which value "
                           "wins, and update again", what);
-            if (err)
+            if (err) {
                 err->http_status = status;
+                memcpy(err->request_id, rid, sizeof rid);
+            }
             break;
         }
     }
@@ -1120,10 +1125,55 @@ gusto_code gusto_employee_update(gusto_client *c, const char *uuid, const char *
     return gusto_employee_update_ex(c, uuid, changes_json, 0, result, err);
 }
 
+/* What an update has done so far, for GUSTO_UPDATE_REPORT: the parts it
+ * will write, in order, each with its fields, and how many are done. */
+struct update_log {
+    json_t *parts;   /* [{"part", "fields"}] */
+    size_t done;
+};
+
+static void log_part(struct update_log *l, const char *part, const json_t *fields)
+{
+    json_t *names = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)fields, k, v)
+        json_array_append_new(names, json_string(k));
+    json_array_append_new(l->parts, json_pack("{s:s, s:o}", "part", part, "fields", names));
+}
+
+/* The report of a failed update: applied, not applied, and the failing
+ * part with the code, status and request id of its call. */
+static char *update_report(const struct update_log *l, const char *uuid, const gusto_error *e)
+{
+    json_t *applied = json_array(), *rest = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(l->parts, i, p)
+        json_array_append(i < l->done ? applied : rest, p);
+    json_t *at = json_array_get(l->parts, l->done);
+    json_t *failed = json_pack(
+        "{s:s, s:o, s:s, s:I, s:s}", "part",
+        at ? json_string_value(json_object_get(at, "part")) : "result",
+        "fields", at ? json_incref(json_object_get(at, "fields")) : json_array(), "message",
+        e->message[0] ? e->message : gusto_strerror(e->code), "http_status",
+        (json_int_t)e->http_status, "request_id",
+        e->request_id);
+    json_t *r = json_pack("{s:s, s:o, s:o, s:o}", "employee_uuid", uuid, "applied", applied,
+                          "not_applied", rest, "failed", failed);
+    char *t = r ? json_text(r) : NULL;
+    json_decref(r);
+    return t;
+}
+
 gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
                                     const char *changes_json, unsigned flags, char **result,
                                     gusto_error *err)
 {
+    struct update_log log = {0};
+    gusto_error mine_err;
+    if (!err)
+        err = &mine_err; /* the report needs the failing call's details */
     err_clear(err);
     *result = NULL;
     gusto_code rc = check_uuid_arg(uuid, err);
@@ -1139,6 +1189,16 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
     }
     char *p = NULL;
     json_t *mine = own_fields(in);
+    log.parts = json_array();
+    static const char *const nested[] = {"home_address", "work_address", "job",
+                                         "compensation"};
+    if (json_object_size(mine))
+        log_part(&log, "employee", mine);
+    for (int k = 0; k < 4; k++) {
+        json_t *part = json_object_get(in, nested[k]);
+        if (json_object_size(part))
+            log_part(&log, nested[k], part);
+    }
     const char *ssn = json_string_value(json_object_get(mine, "ssn"));
     char digits[10];
     if (ssn && input_ssn_digits(ssn, digits))
@@ -1149,6 +1209,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         free(p);
         if (rc == GUSTO_ENOTFOUND)
             rc = not_found_employee(err, uuid);
+        if (rc == GUSTO_OK)
+            log.done++;
     } else {
         json_t *probe = NULL;
         rc = get1(c, "/v1/employees/%s", uuid, &probe, err);
@@ -1178,6 +1240,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
             free(p);
         }
         json_decref(list);
+        if (rc == GUSTO_OK)
+            log.done++;
     }
     json_t *work = json_object_get(in, "work_address");
     if (rc == GUSTO_OK && work && json_object_size(work)) {
@@ -1212,6 +1276,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         }
         json_decref(list);
         json_decref(wb);
+        if (rc == GUSTO_OK)
+            log.done++;
     }
     json_t *job = json_object_get(in, "job");
     json_t *comp = json_object_get(in, "compensation");
@@ -1229,6 +1295,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
             p = xasprintf("/v1/jobs/%s", json_string_value(json_object_get(primary, "uuid")));
             rc = put_versioned(c, p, job, "job", err);
             free(p);
+            if (rc == GUSTO_OK)
+                log.done++;
         }
         if (rc == GUSTO_OK && comp && json_object_size(comp)) {
             const char *cu = json_string_value(json_object_get(primary,
@@ -1241,11 +1309,18 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
             } else {
                 rc = change_pay(c, ju, cu, comp, err);
             }
+            if (rc == GUSTO_OK)
+                log.done++;
         }
         json_decref(jobs);
     }
     json_decref(in);
-    if (rc != GUSTO_OK)
-        return rc;
-    return gusto_employee_get(c, uuid, result, err);
+    if (rc == GUSTO_OK)
+        rc = gusto_employee_get(c, uuid, result, err);
+    if (rc != GUSTO_OK && (flags & GUSTO_UPDATE_REPORT)) {
+        gusto_free(*result);
+        *result = update_report(&log, uuid, err);
+    }
+    json_decref(log.parts);
+    return rc;
 }

@@ -279,8 +279,9 @@ static void a_update(struct action_ctx *x, gusto_client *c)
     gusto_error e;
     /* A pay change is a new compensation; correct_compensation: true
      * corrects the current one in place instead. */
-    unsigned flags = json_is_true(json_object_get(x->input, "correct_compensation"))
-                         ? GUSTO_UPDATE_CORRECT_PAY : 0;
+    unsigned flags = GUSTO_UPDATE_REPORT |
+                     (json_is_true(json_object_get(x->input, "correct_compensation"))
+                          ? GUSTO_UPDATE_CORRECT_PAY : 0);
     gusto_code code = !text ? GUSTO_ENOMEM
                       : input_ok(x, text, 1)
                           ? gusto_employee_update_ex(c, uuid, text, flags, &result, &e)
@@ -290,11 +291,16 @@ static void a_update(struct action_ctx *x, gusto_client *c)
         free(text);
     }
     if (code != GUSTO_OK) {
-        gusto_free(result);
+        json_t *report = parse_result(result);
         if (!text)
             fail(x, 500, "out_of_memory", "out of memory", NULL);
         else if (!x->envelope) /* input_ok() reported the input's problems */
             fail_lib(x, &e, NULL);
+        /* A partial update said in full: what was applied and what not. */
+        json_t *details = json_object_get(json_object_get(x->envelope, "error"), "details");
+        if (details && report)
+            json_object_set(details, "update", report);
+        json_decref(report);
         return;
     }
     x->envelope = ok_env(parse_result(result));
