@@ -129,6 +129,16 @@ static json_t *parse_result(char *text)
     return j;
 }
 
+/* "a\nb\nc", malloc'd, or NULL. */
+static char *xcat3(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 3;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s\n%s\n%s", a, b, c);
+    return s;
+}
+
 /* ---- the actions ------------------------------------------------------ */
 
 static int collect(void *ud, const char *json, size_t len)
@@ -403,9 +413,13 @@ static void a_batch_create(struct action_ctx *x, gusto_client *c)
     if (code != GUSTO_OK) {
         json_t *errs = b.errors_json ? json_loads(b.errors_json, 0, NULL) : NULL;
         fail_lib(x, &e, NULL);
+        json_t *details = json_object_get(json_object_get(x->envelope, "error"), "details");
         if (errs)
-            json_object_set_new(json_object_get(json_object_get(x->envelope, "error"), "details"),
-                                "errors", errs);
+            json_object_set_new(details, "errors", errs);
+        /* The key used (a new one when none was given), so that a retry
+         * after a lost answer sends the same key and creates nobody twice. */
+        if (b.idempotency_key[0])
+            json_object_set_new(details, "idempotency_key", json_string(b.idempotency_key));
         if (code == GUSTO_EINVAL)
             x->http_status = 422;
     } else {
@@ -493,16 +507,122 @@ bool action_known(const char *name)
     return false;
 }
 
+/* ---- Idempotency-Key ----------------------------------------------------
+ * A write sent again with the same Idempotency-Key gets the first answer
+ * back instead of running twice (docs/serve.md, "Idempotency-Key"). */
+
+/* Does the action write?  call-api only with a method other than GET. */
+static bool action_writes(const char *name, const struct action_ctx *x)
+{
+    if (strcmp(name, "call-api") == 0) {
+        const char *m = str_in(x, "method");
+        return !m || strcasecmp(m, "GET") != 0;
+    }
+    return strcmp(name, "create-employee") == 0 || strcmp(name, "update-employee") == 0 ||
+           strcmp(name, "create-people-batch") == 0;
+}
+
+/* 1 to 255 visible ASCII characters (a UUID, as Stripe and Gusto use). */
+static bool idem_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* Answers worth keeping: final ones.  A 5xx (Gusto or the network failed:
+ * the outcome may be unknown), a 429 and a 409 (retry later) let the key go,
+ * so a retry runs again. */
+static bool idem_keep(int status)
+{
+    return status < 500 && status != 429 && status != 409 && status != 408;
+}
+
+static void run_one(const struct action *a, struct action_ctx *x)
+{
+    gusto_client *c = client_for(x);
+    if (!c)
+        return;
+    a->fn(x, c);
+    gusto_client_free(c);
+}
+
+static void idem_run(const struct action *a, struct action_ctx *x)
+{
+    const char *key = x->idempotency_key;
+    if (!idem_key_ok(key)) {
+        fail(x, 400, "invalid_idempotency_key",
+             "the Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID "
+             "is best)", "Idempotency-Key");
+        return;
+    }
+    /* The request: action, connection, and the body with sorted keys. */
+    char *canon = json_dumps(x->input, JSON_COMPACT | JSON_SORT_KEYS);
+    char *req = canon ? xcat3(a->name, x->connection ? x->connection : "", canon) : NULL;
+    if (canon) {
+        explicit_bzero(canon, strlen(canon));
+        free(canon);
+    }
+    if (!req) {
+        fail(x, 500, "out_of_memory", "out of memory", NULL);
+        return;
+    }
+    int status = 0;
+    char *body = NULL;
+    int got = serve_idem_claim(x->caller, key, req, &status, &body);
+    explicit_bzero(req, strlen(req));
+    free(req);
+    json_t *kept = got == SERVE_IDEM_REPLAY ? json_loads(body, 0, NULL) : NULL;
+    free(body);
+    switch (got) {
+    case SERVE_IDEM_NEW:
+        break;
+    case SERVE_IDEM_REPLAY:
+        if (kept) {
+            x->envelope = kept;
+            x->http_status = status;
+            x->replayed = true;
+            return;
+        }
+        fail(x, 500, "internal", "the kept answer of this Idempotency-Key cannot be read",
+             "Idempotency-Key");
+        return;
+    case SERVE_IDEM_MISMATCH:
+        fail(x, 422, "idempotency_key_reused",
+             "this Idempotency-Key was used with a different request (action, connection or "
+             "body); send a new key for a new request", "Idempotency-Key");
+        return;
+    case SERVE_IDEM_BUSY:
+        fail(x, 409, "idempotency_key_in_progress",
+             "a request with this Idempotency-Key is still running; retry after it ends to "
+             "get its answer", "Idempotency-Key");
+        return;
+    default:
+        fail(x, 503, "store_unavailable", "the Idempotency-Key store cannot be used now; retry",
+             "Idempotency-Key");
+        return;
+    }
+    run_one(a, x);
+    char *text = NULL;
+    if (x->envelope && idem_keep(x->http_status))
+        text = json_dumps(x->envelope, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    serve_idem_finish(x->caller, key, x->http_status, text);
+    free(text);
+}
+
 void action_run(const char *name, struct action_ctx *x)
 {
     for (size_t i = 0; i < NACTIONS; i++) {
         if (strcmp(ACTIONS[i].name, name) != 0)
             continue;
-        gusto_client *c = client_for(x);
-        if (!c)
-            return;
-        ACTIONS[i].fn(x, c);
-        gusto_client_free(c);
+        if (x->idempotency_key && action_writes(name, x))
+            idem_run(&ACTIONS[i], x);
+        else
+            run_one(&ACTIONS[i], x);
         return;
     }
     fail(x, 404, "unknown_action", "no such action (GET /actions lists them)", NULL);
