@@ -303,6 +303,18 @@ g employees create --input "$tmp/full.json" --allow-duplicate
 check "--allow-duplicate creates a true second record" expect 0 '.ok == true and .data.employee.uuid != null and .data.employee.uuid != "'"$ADA"'"'
 ADA2=$(jq -r '.data.employee.uuid' "$out")
 check "...so there are two Ada Lovelaces" eval '[ "$(employee_count)" -eq $((before + 2)) ]'
+# A terminated employee is not a duplicate: the person may be re-hired.
+# (Gusto will not terminate an employee still onboarding: a seeded one is used.)
+g employees list --terminated
+GONE=$(jq -r '[.data[] | select(.terminated == true and .email != null)][0].email' "$out")
+g employees list --active
+HERE=$(jq -r '[.data[] | select(.email != null)][0].email' "$out")
+write rehire.json '{"first_name":"Re","last_name":"Hire","email":"'"$HERE"'"}'
+g employees create --input "$tmp/rehire.json"
+check "an active seeded employee's email is a duplicate (the control)" expect 10 '.error.code == "duplicate_employee"'
+write rehire.json '{"first_name":"Re","last_name":"Hire","email":"'"$GONE"'"}'
+g employees create --input "$tmp/rehire.json"
+check "a terminated employee's email is not: a re-hire is created" eval '[ -n "$GONE" ] && [ "$GONE" != null ] && expect 0 ".ok == true"'
 
 write stdin.json '{"first_name":"Piped","last_name":"Input"}'
 STDIN=$tmp/stdin.json g employees create

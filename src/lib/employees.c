@@ -693,8 +693,12 @@ static int dup_each(void *ud, const char *json, size_t len)
 static gusto_code refuse_duplicate(gusto_client *c, const json_t *in, char **result,
                                    gusto_error *err)
 {
+    /* Everyone, then "terminated": false kept: Gusto's terminated=false
+     * filter also drops an employee whose termination is only scheduled,
+     * who is still active (spec: "have been or are scheduled to be
+     * terminated"). */
     struct dup_look d = {.in = in};
-    gusto_list_options lo = {.terminated = 2};
+    gusto_list_options lo = {.terminated = 0};
     gusto_code rc = gusto_employees_list(c, &lo, dup_each, &d, NULL, err);
     if (!d.hit)
         return rc;
