@@ -259,7 +259,9 @@ gusto_code gusto_employee_create(gusto_client *client, const char *input_json,
  * compared: Gusto never returns one (the employee's "ssn" is always "",
  * only "has_ssn" says whether one is set), so two records that share only
  * an SSN are not caught.  Two calls racing for the same person are not
- * caught either: each looks before the other has written.
+ * caught either: each looks before the other has written.  The look reads
+ * the company's whole employee list (one request per 100 employees): an
+ * email can match someone of another name, and Gusto searches names only.
  * On a match nothing is sent and the call returns GUSTO_EDUPLICATE: err
  * names that employee (uuid and name, never an SSN) with err->field the
  * matching field ("email", "work_email" or "first_name,last_name,

@@ -402,6 +402,8 @@ static const struct {
      "\n"
      "Callers authenticate with Authorization: Bearer KEY (or X-API-Key) and pick a\n"
      "granted stored connection with a \"connection\" field or X-Gusto-Connection.\n"
+     "Write actions honour an Idempotency-Key header: a retry with the same key and\n"
+     "body gets the first answer (kept 24 h); another body with it gets 422.\n"
      "`keys add` prints the new key once; only its hash is stored.\n"
      "`connections add` reads the token from GUSTO_ACCESS_TOKEN or --token-stdin.\n"
      "\n"
