@@ -210,6 +210,23 @@ check "the same key while the first call runs: 409 in progress, nothing run" '[ 
 act "$KA" create-employee "$BUSY" -H "Idempotency-Key: busy-key-2"
 check "...positive control: the same body under a fresh key runs (201)" '[ "$code" = 201 ] && [ "$(count_emps)" = $((before + 2)) ]' "$code $(head -c 300 "$T/r.json")"
 check "the kept answer is in serve's db, keyed by caller and key" '[ "$(sqlite3 "$T/serve.db" "select count(*) from idempotency where caller='"'alice'"' and key='"'$K1'"' and done=1 and status=201")" = 1 ]'
+# Eight runs racing for the same person, each with its own key: one creates,
+# seven are refused naming her (serve's creates through one connection take
+# turns, so no two pass the look before either has written).  On loopback
+# the eight seldom overlap, so this holds the outcome more than the lock.
+RACE='{"first_name":"Race","last_name":"Condition","email":"race.serve@example.com"}'
+mkdir -p "$T/race"
+racers=""
+for r in 1 2 3 4 5 6 7 8; do
+    curl -s -o "$T/race/$r.json" -w '%{http_code}\n' -H "Authorization: Bearer $KA" \
+        -H "Idempotency-Key: race-$r" -X POST --data "$RACE" "$S/actions/create-employee" \
+        >"$T/race/$r.code" &
+    racers="$racers $!"
+done
+for p in $racers; do wait "$p"; done
+check "8 racing creates of one person: one 201, seven 409 duplicate_employee" '[ "$(cat "$T"/race/*.code | grep -c "^201$")" = 1 ] && [ "$(cat "$T"/race/*.code | grep -c "^409$")" = 7 ] && [ "$(cat "$T"/race/*.json | jq -r "select(.ok == false) | .error.code" | sort -u)" = duplicate_employee ]' "$(cat "$T"/race/*.code | tr '\n' ' ')"
+check "...and she exists once" '[ "$(curl -s -H "Authorization: Bearer $KA" -X POST --data "{\"search\":\"Condition\"}" "$S/actions/list-employees" | jq "[.data[] | select(.last_name == \"Condition\")] | length")" = 1 ]'
+
 # update-employee under a key, and a partial update said in full.
 act "$KA" update-employee "{\"employee_uuid\":\"$IDA_UUID\",\"preferred_first_name\":\"Idy\",\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000001\"},\"job\":{\"title\":\"Never\"}}" -H "Idempotency-Key: upd-1"
 check "update-employee stopped part way says what was applied and not" '[ "$code" = 422 ] && [ "$(j "[.error.details.update.applied[].part]|join(\",\")")" = employee ] && [ "$(j "[.error.details.update.not_applied[].part]|join(\",\")")" = "work_address,job" ] && [ "$(j .error.details.update.failed.part)" = work_address ] && [ -n "$(j .error.details.update.failed.request_id)" ]' "$code $(head -c 700 "$T/r.json")"

@@ -3,6 +3,7 @@
 
 #include "cli/output.h" /* out_code_name: the same error codes as the CLI's envelopes */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +214,27 @@ static bool input_ok(struct action_ctx *x, const char *text, int update)
     return code == GUSTO_OK;
 }
 
+/* Creates through one connection (one company) run one at a time, so two
+ * workflow runs racing for the same person cannot both pass the duplicate
+ * look before either has written: the second then finds the first's
+ * employee.  Connections hash onto a few locks. */
+#define CREATE_LOCKS 16
+static pthread_mutex_t create_locks[CREATE_LOCKS] = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_mutex_t *create_lock(const char *connection)
+{
+    unsigned h = 5381;
+    for (const char *p = connection ? connection : ""; *p; p++)
+        h = h * 33u + (unsigned char)*p;
+    return &create_locks[h % CREATE_LOCKS];
+}
+
 static void a_create(struct action_ctx *x, gusto_client *c)
 {
     char *text = payload_text(x, "employee");
@@ -221,10 +243,15 @@ static void a_create(struct action_ctx *x, gusto_client *c)
     /* allow_duplicate: true creates a second record of a person who exists. */
     unsigned flags = json_is_true(json_object_get(x->input, "allow_duplicate"))
                          ? GUSTO_CREATE_ALLOW_DUPLICATE : 0;
-    gusto_code code = !text ? GUSTO_ENOMEM
-                      : input_ok(x, text, 0)
-                          ? gusto_employee_create_ex(c, text, flags, &result, &e)
-                          : GUSTO_EINVAL;
+    gusto_code code = GUSTO_EINVAL;
+    if (!text) {
+        code = GUSTO_ENOMEM;
+    } else if (input_ok(x, text, 0)) {
+        pthread_mutex_t *m = create_lock(x->connection);
+        pthread_mutex_lock(m);
+        code = gusto_employee_create_ex(c, text, flags, &result, &e);
+        pthread_mutex_unlock(m);
+    }
     if (text) {
         explicit_bzero(text, strlen(text));
         free(text);
