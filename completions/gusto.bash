@@ -79,7 +79,7 @@ _gusto()
                     else COMPREPLY=($(compgen -W "list create get update" -- "$cur")); return
                     fi ;;
                 list) opts="--search --terminated --active --include" ;;
-                create) opts="--input --dry-run" ;;
+                create) opts="--input --allow-duplicate --dry-run" ;;
                 get) opts="" ;;
                 update) opts="--input --correct --dry-run" ;;
             esac ;;

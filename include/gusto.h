@@ -51,7 +51,8 @@ extern "C" {
     X(GUSTO_EHTTP, "unexpected HTTP status")                                    \
     X(GUSTO_EPROTOCOL, "malformed response")                                    \
     X(GUSTO_EPARTIAL, "partially completed")                                    \
-    X(GUSTO_ECANCELED, "stopped by callback")
+    X(GUSTO_ECANCELED, "stopped by callback")                                   \
+    X(GUSTO_EDUPLICATE, "the person already exists")
 
 typedef enum {
 #define GUSTO_ENUM_(name, text) name,
@@ -254,9 +255,34 @@ gusto_code gusto_employees_list(gusto_client *client, const gusto_list_options *
  * *result_json receives {"employee": {...}, "warnings": [{"entity",
  * "status", "message", "hint"}]}.  Returns GUSTO_OK when every part was
  * created, GUSTO_EPARTIAL when the employee exists but a part failed, and an
- * error code when the employee itself was not created (*result_json NULL). */
+ * error code when the employee itself was not created (*result_json NULL,
+ * except for GUSTO_EDUPLICATE: see gusto_employee_create_ex()). */
 gusto_code gusto_employee_create(gusto_client *client, const char *input_json,
                                  char **result_json, gusto_error *err);
+
+/* gusto_employee_create() with flags.  Before anything is written, both
+ * look for an active (not terminated) employee of the company who is
+ * surely the same person: the same email or work_email (compared without
+ * regard to case, each against both), or the same first name, last name
+ * and date of birth, Gusto's own reconciliation rule of two matching
+ * criteria (https://gusto.com/about/bd/employee-sync).  An SSN cannot be
+ * compared: Gusto never returns one (the employee's "ssn" is always "",
+ * only "has_ssn" says whether one is set), so two records that share only
+ * an SSN are not caught.  Two calls racing for the same person are not
+ * caught either: each looks before the other has written.  The look reads
+ * the company's whole employee list (one request per 100 employees): an
+ * email can match someone of another name, and Gusto searches names only.
+ * On a match nothing is sent and the call returns GUSTO_EDUPLICATE: err
+ * names that employee (uuid and name, never an SSN) with err->field the
+ * matching field ("email", "work_email" or "first_name,last_name,
+ * date_of_birth"), and *result_json receives {"duplicate_of": {"uuid",
+ * "first_name", "last_name", "matched": FIELD}} (release it with
+ * gusto_free()).  A POST whose answer was lost is still recognised as this
+ * call's own employee (the look happens once, before the first send).
+ * GUSTO_CREATE_ALLOW_DUPLICATE skips the look, for a true second record. */
+#define GUSTO_CREATE_ALLOW_DUPLICATE 1u
+gusto_code gusto_employee_create_ex(gusto_client *client, const char *input_json,
+                                    unsigned flags, char **result_json, gusto_error *err);
 
 /* Validate a create input without sending anything.  GUSTO_OK or
  * GUSTO_EINVAL with err->field naming the first problem; when there are
@@ -555,6 +581,19 @@ void gusto_batch_free(gusto_batch *batch);
  * rate, not a raise.  From API version 2026-12-01 Gusto refuses that (422)
  * for a compensation already processed on a payroll. */
 #define GUSTO_UPDATE_CORRECT_PAY 1u
+/* GUSTO_UPDATE_REPORT: when the update fails after validation, *result_json
+ * still receives what was done, so a partial update is said in full:
+ *   {"employee_uuid", "applied": [{"part", "fields": [...]}],
+ *    "not_applied": [{"part", "fields": [...]}],
+ *    "failed": {"part", "fields", "message", "http_status", "request_id"}}
+ * with parts "employee", "home_address", "work_address", "job" and
+ * "compensation" in the order they are written (a part already as asked is
+ * "applied" too).  "failed" is the part whose call failed, with Gusto's
+ * x-request-id of that call ("" when no answer came); it is also listed in
+ * not_applied.  Its part is "result" when every part was written and only
+ * reading the employee back failed.  Release it with gusto_free().  Without the flag, *result_json
+ * is NULL on failure, as before. */
+#define GUSTO_UPDATE_REPORT 2u
 gusto_code gusto_employee_update_ex(gusto_client *client, const char *employee_uuid,
                                     const char *changes_json, unsigned flags,
                                     char **result_json, gusto_error *err);

@@ -395,6 +395,11 @@ check "a changed input gets a new key and a new batch" expect 0 ".data.idempoten
 check "the user is told the input changed" stderr_has "input changed"
 K2=$(jq -r .data.idempotency_key "$out")
 check "the key file now holds the new key" grep -q "^key $K2\$" "$tmp/keys.csv.idempotency-key"
+# The rows the earlier batch created are not sent again (they were, twice, before).
+check "a changed input sends only the new row" json '[.data.results[].external_id] == ["k3"] and .data.submitted_items == 1'
+check "...and lists the others as already created, with their employees" json '[.data.already_created[] | .external_id] == ["k1","k2"] and ([.data.already_created[].employee_uuid | length] == [36,36]) and [.data.already_created[].row] == [2,3] and .data.already_created[0].batch_uuid == "'"$B1"'"'
+check "...so each person exists once" eval '[ "$(named Keyfile)" = 3 ]'
+check "the key file remembers both batches" eval '[ "$(grep -c "^batch " "$tmp/keys.csv.idempotency-key")" = 2 ] && grep -q "^batch $K1 $B1\$" "$tmp/keys.csv.idempotency-key"'
 write ovr.json '[{"person":{"external_id":"o1","first_name":"Over","last_name":"Ride"}}]'
 g batch create --input "$tmp/ovr.json" --idempotency-key 7d0b5a9e-3c1f-4e2a-9b8c-6d5e4f3a2b10
 check "--idempotency-key is used" expect 0 '.data.idempotency_key == "7d0b5a9e-3c1f-4e2a-9b8c-6d5e4f3a2b10" and .data.idempotency_key_source == "option"'
@@ -417,6 +422,35 @@ check "partial success: the bad person has its errors" json '.data.results[1] | 
 PB=$(jq -r .data.uuid "$out")
 g batch status "$PB"
 check "batch status of a partial batch exits 8" expect 8 '.data.status == "partial_success"'
+
+# ---- a re-run after rows were fixed creates only the missing people ---------------
+
+before=$(employee_count)
+write partial.json "[{\"person\":{\"external_id\":\"p-ok\",\"first_name\":\"Part\",\"last_name\":\"Success\"},\"work_address\":{\"location_uuid\":\"$LOC\"}},
+ {\"person\":{\"external_id\":\"p-bad\",\"first_name\":\"Part\",\"last_name\":\"Failure\"},\"work_address\":{\"location_uuid\":\"$LOC\"}}]"
+g batch create --input "$tmp/partial.json" --wait
+check "fixed re-run: exit 0, only the fixed row is sent" expect 0 '.data.status == "completed" and [.data.results[] | .external_id] == ["p-bad"] and .data.results[0].status == "success"'
+check "fixed re-run lists the row created before, with its employee" json '[.data.already_created[] | .external_id] == ["p-ok"] and (.data.already_created[0].employee_uuid | length) == 36 and .data.already_created[0].batch_uuid == "'"$PB"'"'
+check "fixed re-run: one person more, and one of each" eval '[ "$(employee_count)" = $((before + 1)) ] && [ "$(named Success)" = 1 ] && [ "$(named Failure)" = 1 ]'
+# The same input with other spacing: everyone is there, nothing is sent.
+jq . "$tmp/partial.json" >"$tmp/partial2.json" && mv "$tmp/partial2.json" "$tmp/partial.json"
+sent=$(requests_sent)
+g batch create --input "$tmp/partial.json"
+check "everyone already created: exit 0, nothing sent, both listed" eval 'expect 0 ".data.submitted_items == 0 and ([.data.already_created[].external_id] | sort) == [\"p-bad\",\"p-ok\"]" && ! tail -n +$((sent + 1)) "$tmp/sandbox.log" | grep -q "^POST"'
+check "...and nobody more" eval '[ "$(employee_count)" = $((before + 1)) ]'
+# A run cut short after its POST (the batch line never written): the next
+# run of a changed input sends under that key first, finds the batch (409),
+# and sends only the rest under a new key.
+printf '%s\n' 'person.external_id,person.first_name,person.last_name' 'c1,Cut,Short' 'c2,Cut,Shorter' >"$tmp/cut.csv"
+g batch create --input "$tmp/cut.csv" --wait
+CK=$(jq -r .data.idempotency_key "$out")
+CB=$(jq -r .data.uuid "$out")
+sed -i '/^batch /d' "$tmp/cut.csv.idempotency-key"
+printf '%s\n' 'c3,Cut,Shortest' >>"$tmp/cut.csv"
+g batch create --input "$tmp/cut.csv" --wait
+check "cut short: the old key's batch is found and left out" expect 0 '[.data.results[].external_id] == ["c3"] and .data.idempotency_key != "'"$CK"'" and [.data.already_created[] | .external_id] == ["c1","c2"] and .data.already_created[0].batch_uuid == "'"$CB"'"'
+check "cut short: the user is told why the old key was sent" stderr_has "not known"
+check "cut short: each person once" eval '[ "$(named Short)" = 1 ] && [ "$(named Shorter)" = 1 ] && [ "$(named Shortest)" = 1 ]'
 
 # ---- on a terminal --------------------------------------------------------------------
 

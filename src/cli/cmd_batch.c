@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- reporting problems ------------------------------------------------------ */
 
@@ -112,6 +113,8 @@ struct show {
     const struct batch_input *in;   /* the input, for rows; NULL for status */
     const char *key_file;           /* where the key was saved, or NULL */
     const char *key_source;         /* "new", "saved", "option", "input", or NULL */
+    const json_t *already;          /* people earlier batches of this input created:
+                                       [{row, external_id, employee_uuid, batch_uuid}] */
 };
 
 static json_t *batch_json(const gusto_batch *b, const struct show *s)
@@ -148,6 +151,8 @@ static json_t *batch_json(const gusto_batch *b, const struct show *s)
     json_t *ex = b->exclusions_json ? json_loads(b->exclusions_json, 0, NULL) : NULL;
     json_object_set_new(d, "exclusions", ex ? ex : json_array());
     json_object_set_new(d, "results", results);
+    if (s->already)
+        json_object_set(d, "already_created", (json_t *)s->already);
     return d;
 }
 
@@ -190,6 +195,30 @@ static void show_person_errors(const gusto_batch_person *p)
         fputc('\n', stdout);
     }
     json_decref(errs);
+}
+
+/* The people earlier batches of this input created, not sent again. */
+static void show_already(const struct show *s)
+{
+    if (json_array_size(s->already) == 0)
+        return;
+    printf("\nAlready created by earlier batches of this input (not sent again):\n");
+    out_cell(stdout, s->in && s->in->csv ? "LINE" : "ROW", 6);
+    out_cell(stdout, "EXTERNAL_ID", 26);
+    out_cell(stdout, "EMPLOYEE_UUID", 38);
+    puts("BATCH");
+    size_t i;
+    const json_t *a;
+    json_array_foreach(s->already, i, a) {
+        char r[24];
+        snprintf(r, sizeof r, "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(json_object_get(a, "row")));
+        out_cell(stdout, r, 6);
+        out_cell(stdout, json_string_value(json_object_get(a, "external_id")) ?: "", 26);
+        out_cell(stdout, json_string_value(json_object_get(a, "employee_uuid")) ?: "", 38);
+        out_text(stdout, json_string_value(json_object_get(a, "batch_uuid")) ?: "");
+        fputc('\n', stdout);
+    }
 }
 
 static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *s)
@@ -243,6 +272,7 @@ static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *
                 show_person_errors(p);
         }
     }
+    show_already(s);
     if (!b->finished)
         printf("\nFollow it with: gusto batch status %s --wait\n", b->uuid);
     return rc;
@@ -344,24 +374,34 @@ static int dry_run(struct cli *cli, json_t *entries, const char *key, const char
 }
 
 /* Choose the idempotency key: --idempotency-key, then the input's own,
- * then the key file when it was written for this very input, else new. */
+ * then the key file's when it was written for this very input, or when
+ * whether its send made a batch is not known (a run cut short: *resolve is
+ * then set, and a 409 names that batch), else new. */
 static int choose_key(struct cli *cli, const char *opt, const struct batch_input *in,
-                      const char *key_file, const char *hash, char key[40],
-                      const char **source)
+                      const char *key_file, const struct batch_state *st, const char *hash,
+                      char key[40], const char **source, bool *resolve)
 {
-    char saved[40], saved_hash[65];
-    bool have = key_file && batch_key_read(key_file, saved, saved_hash);
+    bool have = st->key[0] != 0;
+    *resolve = false;
     if (opt) {
         snprintf(key, 40, "%s", opt);
         *source = "option";
     } else if (in->body_key[0]) {
         snprintf(key, 40, "%s", in->body_key);
         *source = "input";
-    } else if (have && strcmp(saved_hash, hash) == 0) {
-        snprintf(key, 40, "%s", saved);
+    } else if (have && strcmp(st->hash, hash) == 0) {
+        snprintf(key, 40, "%s", st->key);
         *source = "saved";
         out_warn(cli, "this input was sent before (or tried): reusing idempotency key %s "
                       "from %s, so nobody is created twice", key, key_file);
+    } else if (have && !batch_state_knows(st, st->key)) {
+        snprintf(key, 40, "%s", st->key);
+        *source = "saved";
+        *resolve = true;
+        out_warn(cli, "the input changed since %s was written, and whether its key %s made "
+                      "a batch is not known (the last run was cut short): sending with that "
+                      "key first, so an earlier batch is found rather than repeated",
+                 key_file, key);
     } else {
         gusto_error err;
         if (gusto_batch_new_key(key, &err) != GUSTO_OK)
@@ -370,9 +410,95 @@ static int choose_key(struct cli *cli, const char *opt, const struct batch_input
         if (have)
             out_warn(cli, "the input changed since %s was written: it gets a new idempotency "
                           "key %s (the old key %s belongs to the earlier input)", key_file,
-                     key, saved);
+                     key, st->key);
     }
     return 0;
+}
+
+/* The entries of `cur` whose person.external_id a finished batch `b`
+ * created (an employee uuid in its results) move to `already`; the others
+ * are copied into *next, with their rows.  0, or -1 out of memory. */
+static int leave_out(const struct batch_input *cur, const gusto_batch *b, json_t *already,
+                     struct batch_input *next)
+{
+    memset(next, 0, sizeof *next);
+    next->csv = cur->csv;
+    memcpy(next->body_key, cur->body_key, sizeof next->body_key);
+    next->entries = json_array();
+    next->rows = malloc((cur->count ? cur->count : 1) * sizeof *next->rows);
+    if (!next->entries || !next->rows)
+        return -1;
+    for (size_t i = 0; i < cur->count; i++) {
+        json_t *e = json_array_get(cur->entries, i);
+        const char *ext = json_string_value(
+            json_object_get(json_object_get(e, "person"), "external_id"));
+        const gusto_batch_person *made = NULL;
+        for (size_t k = 0; ext && k < b->count && !made; k++)
+            if (b->people[k].external_id && strcmp(b->people[k].external_id, ext) == 0 &&
+                b->people[k].employee_uuid[0])
+                made = &b->people[k];
+        if (made) {
+            json_array_append_new(already,
+                                  json_pack("{s:I, s:s, s:s, s:s}", "row",
+                                            (json_int_t)cur->rows[i], "external_id", ext,
+                                            "employee_uuid", made->employee_uuid,
+                                            "batch_uuid", b->uuid));
+        } else {
+            json_array_append(next->entries, e);
+            next->rows[next->count++] = cur->rows[i];
+        }
+    }
+    return 0;
+}
+
+/* Wait for an earlier batch and leave out of *in the people it created
+ * (*in is replaced).  0, or the exit status after reporting. */
+static int recall(struct cli *cli, gusto_client *client, const char *uuid, json_t *already,
+                  struct batch_input *in)
+{
+    gusto_batch b;
+    memset(&b, 0, sizeof b);
+    gusto_error err;
+    gusto_code code = wait_for(cli, client, uuid, &b, &err);
+    if (code != GUSTO_OK) {
+        gusto_batch_free(&b);
+        snprintf(err.hint, sizeof err.hint,
+                 "an earlier batch of this input (%.40s) could not be read; nothing was "
+                 "sent: run the command again", uuid);
+        return out_error(cli, &err, NULL);
+    }
+    struct batch_input next;
+    int rc = leave_out(in, &b, already, &next);
+    gusto_batch_free(&b);
+    if (rc != 0) {
+        batch_input_free(&next);
+        return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+    }
+    batch_input_free(in);
+    *in = next;
+    return 0;
+}
+
+/* Save the key file: the key of the next send (before it), or a batch
+ * made (after).  Without it, a re-run after a crash could create people
+ * twice.  0, or the exit status. */
+static int save_state(struct cli *cli, const char *key_file, struct batch_state *st,
+                      const char *key, const char *made_uuid, bool required)
+{
+    if (!key_file)
+        return 0;
+    if (batch_state_write(key_file, st, made_uuid ? key : NULL, made_uuid) == 0)
+        return 0;
+    char msg[600], hint[300];
+    snprintf(msg, sizeof msg, "cannot save the idempotency key in %.400s: %s", key_file,
+             strerror(errno));
+    if (!required) {
+        out_warn(cli, "%s; going on with idempotency key %s", msg, key);
+        return 0;
+    }
+    snprintf(hint, sizeof hint, "make the input's directory writable, or pass "
+                                "--idempotency-key %s and keep it for a re-run", key);
+    return out_fail(cli, EXIT_GENERAL, "key_file", msg, "idempotency_key", hint);
 }
 
 static int batch_create(struct cli *cli, int argc, char **argv)
@@ -420,12 +546,13 @@ static int batch_create(struct cli *cli, int argc, char **argv)
     char *lib_errors = NULL;
     gusto_error err;
     gusto_code code = entries ? gusto_batch_validate(entries, &lib_errors, &err) : GUSTO_ENOMEM;
+    if (entries)
+        explicit_bzero(entries, strlen(entries));
+    free(entries);
+    entries = NULL;
     if (code != GUSTO_OK) {
         json_t *le = lib_errors ? json_loads(lib_errors, 0, NULL) : NULL;
         gusto_free(lib_errors);
-        if (entries)
-            explicit_bzero(entries, strlen(entries));
-        free(entries);
         if (code == GUSTO_EINVAL && le) {
             batch_input_map_errors(&in, le, problems);
             bool csv = in.csv;
@@ -444,29 +571,22 @@ static int batch_create(struct cli *cli, int argc, char **argv)
 
     char key[40];
     const char *source = NULL;
+    bool resolve = false;
     char *key_file = path ? batch_key_path(path) : NULL;
+    struct batch_state st;
+    memset(&st, 0, sizeof st);
+    if (key_file)
+        batch_state_read(key_file, &st);
+    json_t *already = json_array();
     gusto_batch b;
     memset(&b, 0, sizeof b);
-    if ((rc = choose_key(cli, key_opt, &in, key_file, hash, key, &source)) != 0)
+    if ((rc = choose_key(cli, key_opt, &in, key_file, &st, hash, key, &source, &resolve)) != 0)
         goto done;
     if (dry) {
         rc = dry_run(cli, in.entries, key, source, key_file);
         goto done;
     }
-    if (key_file && strcmp(source, "input") != 0 &&
-        batch_key_write(key_file, key, hash) != 0) {
-        /* Without the saved key a re-run after a crash could create people twice. */
-        char msg[600], hint[300];
-        snprintf(msg, sizeof msg, "cannot save the idempotency key in %.400s: %s", key_file,
-                 strerror(errno));
-        if (!key_opt) {
-            snprintf(hint, sizeof hint, "make the input's directory writable, or pass "
-                                        "--idempotency-key %s and keep it for a re-run", key);
-            rc = out_fail(cli, EXIT_GENERAL, "key_file", msg, "idempotency_key", hint);
-            goto done;
-        }
-        out_warn(cli, "%s; going on with --idempotency-key %s", msg, key);
-    }
+    bool keep_key = key_file && strcmp(source, "input") != 0;
     if (!key_file && strcmp(source, "new") == 0)
         out_warn(cli, "the input came from stdin, so its idempotency key %s is not saved; if "
                       "this run is cut short, run it again with --idempotency-key %s", key,
@@ -474,7 +594,67 @@ static int batch_create(struct cli *cli, int argc, char **argv)
     gusto_client *client = cli_client(cli, &rc);
     if (!client)
         goto done;
-    code = gusto_batch_create(client, entries, key, &b, &err);
+    /* The people earlier batches of this input created are left out, so a
+     * re-run after rows were fixed creates only those still missing.  The
+     * batch of the key about to be sent is not: Gusto answers it itself. */
+    for (size_t i = 0; i < st.count; i++)
+        if (strcasecmp(st.made[i].key, key) != 0 &&
+            (rc = recall(cli, client, st.made[i].uuid, already, &in)) != 0)
+            goto done;
+    for (int round = 0;; round++) {
+        if (in.count == 0)
+            break; /* everyone is there already */
+        entries = json_dumps(in.entries, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (!entries) {
+            rc = out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+            goto done;
+        }
+        if (keep_key) {
+            snprintf(st.key, sizeof st.key, "%s", key);
+            snprintf(st.hash, sizeof st.hash, "%s", hash);
+            if ((rc = save_state(cli, key_file, &st, key, NULL, !key_opt)) != 0)
+                goto done;
+        }
+        gusto_batch_free(&b);
+        code = gusto_batch_create(client, entries, key, &b, &err);
+        explicit_bzero(entries, strlen(entries));
+        free(entries);
+        entries = NULL;
+        if (code == GUSTO_OK && keep_key)
+            save_state(cli, key_file, &st, key, b.uuid, false);
+        if (code != GUSTO_OK || !(resolve && b.existing) || round > 0)
+            break;
+        /* The key of a run cut short made a batch for the earlier input:
+         * leave out whom it created, and send the rest under a new key. */
+        char uuid[40];
+        snprintf(uuid, sizeof uuid, "%s", b.uuid);
+        if ((rc = recall(cli, client, uuid, already, &in)) != 0)
+            goto done;
+        if (gusto_batch_new_key(key, &err) != GUSTO_OK) {
+            rc = out_error(cli, &err, NULL);
+            goto done;
+        }
+        source = "new";
+        resolve = false;
+    }
+    if (in.count == 0 && !b.uuid[0]) {
+        /* Nothing left to send: say who is there. */
+        size_t n = json_array_size(already);
+        if (cli->json_out) {
+            json_t *d = json_pack("{s:n, s:s, s:b, s:I, s:O}", "uuid", "status", "completed",
+                                  "finished", 1, "submitted_items", (json_int_t)0,
+                                  "already_created", already);
+            out_ok_json(d);
+            json_decref(d);
+        } else {
+            printf("Nothing to send: earlier batches of this input already created all %zu "
+                   "%s.\n", n, n == 1 ? "person" : "people");
+            struct show sh = {&in, NULL, NULL, already};
+            show_already(&sh);
+        }
+        rc = EXIT_OK;
+        goto done;
+    }
     if ((code == GUSTO_EINVAL || code == GUSTO_EINVALID_DATA) && b.errors_json) {
         json_t *le = json_loads(b.errors_json, 0, NULL);
         batch_input_map_errors(&in, le, problems);
@@ -500,7 +680,7 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         if (code != GUSTO_OK) {
             rc = out_error(cli, &err, NULL);
         } else {
-            struct show sh = {&in, strcmp(source, "input") ? key_file : NULL, source};
+            struct show sh = {&in, strcmp(source, "input") ? key_file : NULL, source, already};
             rc = show_batch(cli, &b, &sh);
         }
     }
@@ -510,6 +690,8 @@ done:
         explicit_bzero(entries, strlen(entries));
     free(entries);
     json_decref(problems);
+    json_decref(already);
+    batch_state_free(&st);
     free(key_file);
     batch_input_free(&in);
     return rc;
@@ -541,7 +723,7 @@ static int batch_status(struct cli *cli, int argc, char **argv)
     if (code != GUSTO_OK)
         rc = out_error(cli, &err, NULL);
     else {
-        struct show s = {NULL, NULL, NULL};
+        struct show s = {NULL, NULL, NULL, NULL};
         rc = show_batch(cli, &b, &s);
     }
     gusto_batch_free(&b);

@@ -162,10 +162,11 @@ static int check_input(struct cli *cli, const char *text, int update)
 int cmd_employees_create(struct cli *cli, int argc, char **argv)
 {
     const char *input = NULL;
-    bool dry_run = false, help;
+    bool dry_run = false, allow_dup = false, help;
     const struct cli_opt opts[] = {
         {"--input", "FILE|-", &input, NULL},
         {"--dry-run", NULL, NULL, &dry_run},
+        {"--allow-duplicate", NULL, NULL, &allow_dup},
         {NULL, NULL, NULL, NULL},
     };
     const char *pos[1];
@@ -192,9 +193,23 @@ int cmd_employees_create(struct cli *cli, int argc, char **argv)
         return rc;
     }
     char *result = NULL;
-    gusto_code code = gusto_employee_create(client, text, &result, &err);
+    gusto_code code = gusto_employee_create_ex(
+        client, text, allow_dup ? GUSTO_CREATE_ALLOW_DUPLICATE : 0, &result, &err);
     explicit_bzero(text, strlen(text)); /* it may hold an SSN */
     free(text);
+    if (code == GUSTO_EDUPLICATE) {
+        json_t *res = result ? json_loads(result, 0, NULL) : NULL;
+        const char *u = json_string_value(
+            json_object_get(json_object_get(res, "duplicate_of"), "uuid"));
+        snprintf(err.hint, sizeof err.hint,
+                 "see it with: gusto employees get %.40s; to create a second record for "
+                 "the same person anyway, add --allow-duplicate", u ? u : "UUID");
+        rc = out_error_extra(cli, &err, NULL, "duplicate_of",
+                             json_object_get(res, "duplicate_of"));
+        json_decref(res);
+        gusto_free(result);
+        return rc;
+    }
     if (code != GUSTO_OK && code != GUSTO_EPARTIAL) {
         gusto_free(result);
         return out_error(cli, &err, NULL);
@@ -298,14 +313,18 @@ int cmd_employees_update(struct cli *cli, int argc, char **argv)
         return rc;
     }
     char *result = NULL;
-    gusto_code code = gusto_employee_update_ex(client, uuid, text,
-                                               correct ? GUSTO_UPDATE_CORRECT_PAY : 0, &result,
-                                               &err);
+    unsigned flags = GUSTO_UPDATE_REPORT | (correct ? GUSTO_UPDATE_CORRECT_PAY : 0);
+    gusto_code code = gusto_employee_update_ex(client, uuid, text, flags, &result, &err);
     explicit_bzero(text, strlen(text));
     free(text);
     if (code != GUSTO_OK) {
+        json_t *report = result ? json_loads(result, 0, NULL) : NULL;
         gusto_free(result);
-        return out_error(cli, &err, NULL);
+        rc = out_error_extra(cli, &err, NULL, "update", report);
+        if (report && (!cli->json_out || !cli->quiet))
+            view_update_report(report);
+        json_decref(report);
+        return rc;
     }
     if (!result)
         return out_fail(cli, EXIT_GENERAL, "malformed_response",

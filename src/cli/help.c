@@ -37,7 +37,11 @@
     "  7 invalid input, refused before anything was sent\n"                               \
     "  8 partial success: the employee was created, some part was not; or a batch\n"  \
     "    finished but some people were not created\n" \
-    "  9 gusto sync stopped: too many terminations, run again with --confirm\n"
+    "  9 gusto sync stopped: too many terminations, run again with --confirm\n"      \
+    " 10 gusto sync skipped a company whose lease another live worker holds\n"      \
+    " 11 employees create refused a duplicate: an active employee is the same\n"     \
+    "    person (same email, or name and date of birth); --allow-duplicate\n"        \
+    "130 gusto sync stopped by SIGINT/SIGTERM; its leases released\n"
 
 static const struct {
     const char *name;
@@ -89,7 +93,7 @@ static const struct {
      "Usage: gusto employees list|create|get|update ...\n"
      "\n"
      "  employees list [--search TERM] [--terminated|--active] [--include LIST]\n"
-     "  employees create [--input FILE|-] [--dry-run]\n"
+     "  employees create [--input FILE|-] [--allow-duplicate] [--dry-run]\n"
      "  employees get UUID\n"
      "  employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
      "\n"
@@ -115,15 +119,22 @@ static const struct {
      "Example:\n"
      "  gusto employees list --search ada | jq -r '.data[].uuid'\n"},
     {"employees create",
-     "Usage: gusto employees create [--input FILE|-] [--dry-run]\n"
+     "Usage: gusto employees create [--input FILE|-] [--allow-duplicate] [--dry-run]\n"
      "\n"
      "Create an employee, then each part given: home_address, work_address, job and\n"
      "compensation.  The input is a JSON object read from FILE, or from stdin\n"
      "('-', or no --input when stdin is not a terminal).  Everything is checked\n"
      "before anything is sent.\n"
      "\n"
+     "No duplicates: before creating, it looks for an active employee with the same\n"
+     "email or work_email (any case), or the same first name, last name and date of\n"
+     "birth.  If there is one, nothing is sent and it exits 11 naming that employee\n"
+     "(error.details.duplicate_of).  Gusto never returns SSNs, so a person who\n"
+     "shares only an SSN with an employee is not caught.\n"
+     "\n"
      "Options:\n"
      "  --input FILE|-    the JSON input\n"
+     "  --allow-duplicate create even so: a true second record of the same person\n"
      "  --dry-run         check the input and print the requests that would be\n"
      "                    sent (SSNs and account numbers masked); send nothing\n"
      "\n"
@@ -137,7 +148,7 @@ static const struct {
      "Output: {\"ok\":true,\"data\":{\"employee\":{...},\"warnings\":[...]}}.  Exit 0 when\n"
      "everything was created; 8 when the employee was created but a part was not\n"
      "(each warning names the part, why, and the command that adds it); 7 when\n"
-     "the input is invalid and nothing was sent.\n"
+     "the input is invalid and nothing was sent; 11 for a duplicate.\n"
      "\n"
      "Example:\n"
      "  gusto employees create --input ada.json --dry-run\n"},
@@ -157,7 +168,9 @@ static const struct {
      "run for, as Gusto picks); the pay before it stays as it was.  Fields not given\n"
      "are the current compensation's.  Versions are handled for you; when someone\n"
      "else changed the same fields meanwhile, the update stops with exit 4\n"
-     "(version_conflict).\n"
+     "(version_conflict).  An update stopped part way says what it had done:\n"
+     "error.details.update lists the parts applied and not applied, each with its\n"
+     "fields, and the failing call with Gusto's request id (also on stderr).\n"
      "\n"
      "Options:\n"
      "  --input FILE|-    the JSON input (default: stdin when it is not a terminal)\n"
@@ -212,6 +225,10 @@ static const struct {
      "with a hash of the input) before anything is sent.  Running the command again\n"
      "with the same input reuses it, and Gusto answers with the batch already made,\n"
      "so nobody is created twice; a changed input gets a new key (with a warning).\n"
+     "The file also remembers each batch the input made.  A re-run of a changed\n"
+     "input (rows fixed or added) reads them back, leaves out every external_id\n"
+     "that already has an employee, lists those under \"already_created\" (row,\n"
+     "external_id, employee_uuid, batch_uuid), and sends only the rest.\n"
      "\n"
      "Options:\n"
      "  --input FILE|-          the entries (stdin's key is not saved: see the warning)\n"
@@ -396,6 +413,8 @@ static const struct {
      "\n"
      "Callers authenticate with Authorization: Bearer KEY (or X-API-Key) and pick a\n"
      "granted stored connection with a \"connection\" field or X-Gusto-Connection.\n"
+     "Write actions honour an Idempotency-Key header: a retry with the same key and\n"
+     "body gets the first answer (kept 24 h); another body with it gets 422.\n"
      "`keys add` prints the new key once; only its hash is stored.\n"
      "`connections add` reads the token from GUSTO_ACCESS_TOKEN or --token-stdin.\n"
      "\n"

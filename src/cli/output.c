@@ -35,6 +35,8 @@ int out_exit_code(gusto_code code, long http_status)
         return EXIT_NETWORK;
     case GUSTO_EPARTIAL:
         return EXIT_PARTIAL;
+    case GUSTO_EDUPLICATE:
+        return EXIT_DUPLICATE;
     case GUSTO_ENOMEM:
     case GUSTO_ECANCELED:
         break;
@@ -60,6 +62,7 @@ const char *out_code_name(gusto_code code)
     case GUSTO_EPROTOCOL: return "malformed_response";
     case GUSTO_EPARTIAL: return "partially_completed";
     case GUSTO_ECANCELED: return "canceled";
+    case GUSTO_EDUPLICATE: return "duplicate_employee";
     }
     return "error";
 }
@@ -94,7 +97,7 @@ static json_t *str_or_null(const char *s)
 static json_t *error_object(const char *code, const char *message, long http_status,
                             const char *error_key, const char *category, const char *field,
                             const char *request_id, const char *hint, json_t *response,
-                            json_t *problems)
+                            json_t *problems, const char *extra_key, json_t *extra)
 {
     json_t *details = json_object();
     json_object_set_new(details, "http_status",
@@ -106,6 +109,8 @@ static json_t *error_object(const char *code, const char *message, long http_sta
         json_object_set(details, "response", response);
     if (problems)
         json_object_set(details, "errors", problems);
+    if (extra_key && extra)
+        json_object_set(details, extra_key, extra);
     json_t *error = json_object();
     json_object_set_new(error, "code", json_string(code));
     /* json_string refuses invalid UTF-8; a message is never worth losing. */
@@ -120,13 +125,13 @@ static json_t *error_object(const char *code, const char *message, long http_sta
 static void print_envelope(const char *code, const char *message, long http_status,
                            const char *error_key, const char *category, const char *field,
                            const char *request_id, const char *hint, json_t *response,
-                           json_t *problems)
+                           json_t *problems, const char *extra_key, json_t *extra)
 {
     json_t *env = json_object();
     json_object_set_new(env, "ok", json_false());
     json_object_set_new(env, "error", error_object(code, message, http_status, error_key,
                                                    category, field, request_id, hint,
-                                                   response, problems));
+                                                   response, problems, extra_key, extra));
     json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     fflush(stdout);
@@ -192,6 +197,12 @@ static const char *hint_of(const gusto_error *err, char *buf, size_t cap)
 
 int out_error(struct cli *cli, const gusto_error *err, const char *response)
 {
+    return out_error_extra(cli, err, response, NULL, NULL);
+}
+
+int out_error_extra(struct cli *cli, const gusto_error *err, const char *response,
+                    const char *extra_key, json_t *extra)
+{
     int rc = out_exit_code(err->code, err->http_status);
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
     char hbuf[256];
@@ -204,7 +215,7 @@ int out_error(struct cli *cli, const gusto_error *err, const char *response)
     if (cli->json_out)
         print_envelope(*err->category ? err->category : out_code_name(err->code), message,
                        err->http_status, err->error_key, err->category, err->field,
-                       err->request_id, hint, body, NULL);
+                       err->request_id, hint, body, NULL, extra_key, extra);
     if (!cli->json_out || !cli->quiet) {
         print_readable(message, err->field, hint, err->request_id);
         if (json_is_object(body))
@@ -223,7 +234,7 @@ int out_problems(struct cli *cli, const gusto_error *err, const char *problems_j
     }
     if (cli->json_out)
         print_envelope(out_code_name(err->code), err->message, 0, NULL, NULL, err->field,
-                       NULL, err->hint, NULL, list);
+                       NULL, err->hint, NULL, list, NULL, NULL);
     if (!cli->json_out || !cli->quiet) {
         print_readable(err->message, err->field, err->hint, NULL);
         size_t i;
@@ -242,7 +253,8 @@ int out_fail(struct cli *cli, int exit_code, const char *code, const char *messa
              const char *field, const char *hint)
 {
     if (cli->json_out)
-        print_envelope(code, message, 0, NULL, NULL, field, NULL, hint, NULL, NULL);
+        print_envelope(code, message, 0, NULL, NULL, field, NULL, hint, NULL, NULL, NULL,
+                       NULL);
     if (!cli->json_out || !cli->quiet)
         print_readable(message, field, hint, NULL);
     return exit_code;
@@ -258,7 +270,7 @@ int out_usage(struct cli *cli, const char *fmt, ...)
     snprintf(hint, sizeof hint, "run 'gusto help%s%s' for usage",
              cli->command && *cli->command ? " " : "", cli->command ? cli->command : "");
     if (cli->json_out)
-        print_envelope("usage", msg, 0, NULL, NULL, NULL, NULL, hint, NULL, NULL);
+        print_envelope("usage", msg, 0, NULL, NULL, NULL, NULL, hint, NULL, NULL, NULL, NULL);
     /* A usage error is for a person even when stdout is piped. */
     fputs("gusto: error: ", stderr);
     out_text(stderr, msg);
@@ -405,7 +417,7 @@ int out_stream_error(struct cli *cli, const gusto_error *err)
     const char *hint = hint_of(err, hbuf, sizeof hbuf);
     json_t *e = error_object(*err->category ? err->category : out_code_name(err->code),
                              message, err->http_status, err->error_key, err->category,
-                             err->field, err->request_id, hint, NULL, NULL);
+                             err->field, err->request_id, hint, NULL, NULL, NULL, NULL);
     fputs("],\"ok\":false,\"error\":", stdout);
     json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputs("}\n", stdout);

@@ -33,6 +33,11 @@ void out_ok_json(const json_t *data);
  * Returns the exit status. */
 int out_error(struct cli *cli, const gusto_error *err, const char *response);
 
+/* out_error() with one more member of details: details[extra_key] = extra
+ * (not consumed), in JSON mode only; both NULL: out_error(). */
+int out_error_extra(struct cli *cli, const gusto_error *err, const char *response,
+                    const char *extra_key, json_t *extra);
+
 /* Report a failure in the middle of a streamed {"ok":true,"data":[ ...
  * envelope: close the array, then "ok":false and the error, so a reader
  * that keeps the last "ok" (jq, JSON.parse, Python) sees the failure.

@@ -210,3 +210,39 @@ void view_warnings(struct cli *cli, const json_t *warnings)
         }
     }
 }
+
+/* "  applied: employee (first_name), home_address (zip)" */
+static void report_line(const char *label, const json_t *parts)
+{
+    fputs(label, stderr);
+    if (json_array_size(parts) == 0)
+        fputs(" nothing", stderr);
+    size_t i, j;
+    const json_t *p, *f;
+    json_array_foreach(parts, i, p) {
+        fputs(i ? ", " : " ", stderr);
+        out_text(stderr, str(p, "part"));
+        fputs(" (", stderr);
+        json_array_foreach(json_object_get(p, "fields"), j, f) {
+            fputs(j ? ", " : "", stderr);
+            out_text(stderr, json_string_value(f) ?: "?");
+        }
+        fputc(')', stderr);
+    }
+    fputc('\n', stderr);
+}
+
+void view_update_report(const json_t *report)
+{
+    report_line("  applied:", json_object_get(report, "applied"));
+    report_line("  not applied:", json_object_get(report, "not_applied"));
+    const json_t *failed = json_object_get(report, "failed");
+    fputs("  failed at: ", stderr);
+    out_text(stderr, str(failed, "part"));
+    if (*str(failed, "request_id")) {
+        fputs(" (Gusto request id ", stderr);
+        out_text(stderr, str(failed, "request_id"));
+        fputc(')', stderr);
+    }
+    fputc('\n', stderr);
+}

@@ -1,5 +1,6 @@
 /* views.h - what a person sees on a terminal: the employee table, an
- * employee as a key-value block, time-off balances, create warnings. */
+ * employee as a key-value block, time-off balances, create warnings, and
+ * what a failed update had done. */
 #ifndef GUSTO_CLI_VIEWS_H
 #define GUSTO_CLI_VIEWS_H
 
@@ -21,5 +22,10 @@ void view_time_off(const json_t *time_off);
 /* Create warnings on stderr ("gusto: warning: ENTITY: MESSAGE" and the
  * hint), unless --quiet. */
 void view_warnings(struct cli *cli, const json_t *warnings);
+
+/* A failed update's report (GUSTO_UPDATE_REPORT) on stderr: the parts
+ * applied and not applied, each with its fields, and the failing call's
+ * request id. */
+void view_update_report(const json_t *report);
 
 #endif

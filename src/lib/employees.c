@@ -711,8 +711,98 @@ gusto_code gusto_employee_validate(const char *input_json, gusto_error *err)
     return rc;
 }
 
+/* ---- the duplicate check ---------------------------------------------- */
+
+struct dup_look {
+    const json_t *in;       /* the create input */
+    json_t *hit;            /* the matching employee (new reference), or NULL */
+    const char *matched;    /* which field matched */
+};
+
+static bool same_text(const json_t *a, const json_t *b)
+{
+    const char *x = json_string_value(a), *y = json_string_value(b);
+    return x && y && *x && strcasecmp(x, y) == 0;
+}
+
+/* Is employee e surely the person of the input?  The same email (either
+ * address against either), or the same full name and date of birth. */
+static const char *dup_match(const json_t *in, const json_t *e)
+{
+    static const char *const mail[] = {"email", "work_email"};
+    for (int i = 0; i < 2; i++) {
+        json_t *want = json_object_get(in, mail[i]);
+        for (int j = 0; j < 2; j++)
+            if (same_text(want, json_object_get(e, mail[j])))
+                return mail[i];
+    }
+    const char *dob = json_string_value(json_object_get(in, "date_of_birth"));
+    if (same_text(json_object_get(in, "first_name"), json_object_get(e, "first_name")) &&
+        same_text(json_object_get(in, "last_name"), json_object_get(e, "last_name")) && dob &&
+        *dob && same_text(json_object_get(e, "date_of_birth"), json_object_get(in,
+                                                                              "date_of_birth")))
+        return "first_name,last_name,date_of_birth";
+    return NULL;
+}
+
+static int dup_each(void *ud, const char *json, size_t len)
+{
+    struct dup_look *d = ud;
+    json_t *e = json_loadb(json, len, 0, NULL);
+    const char *m = e && !json_is_true(json_object_get(e, "terminated")) ? dup_match(d->in, e)
+                                                                        : NULL;
+    if (m) {
+        d->hit = e;
+        d->matched = m;
+        return 1;
+    }
+    json_decref(e);
+    return 0;
+}
+
+/* GUSTO_OK when no active employee is the input's person; GUSTO_EDUPLICATE
+ * with err naming the one that is and *result set; or the error of the
+ * list (then nothing is known, and nothing is created). */
+static gusto_code refuse_duplicate(gusto_client *c, const json_t *in, char **result,
+                                   gusto_error *err)
+{
+    /* Everyone, then "terminated": false kept: Gusto's terminated=false
+     * filter also drops an employee whose termination is only scheduled,
+     * who is still active (spec: "have been or are scheduled to be
+     * terminated"). */
+    struct dup_look d = {.in = in};
+    gusto_list_options lo = {.terminated = 0};
+    gusto_code rc = gusto_employees_list(c, &lo, dup_each, &d, NULL, err);
+    if (!d.hit)
+        return rc;
+    const char *uuid = json_string_value(json_object_get(d.hit, "uuid")) ?: "?";
+    const char *first = json_string_value(json_object_get(d.hit, "first_name")) ?: "";
+    const char *last = json_string_value(json_object_get(d.hit, "last_name")) ?: "";
+    err_set(err, GUSTO_EDUPLICATE,
+            "an active employee with the same %s already exists: %.60s %.60s (%s); nothing "
+            "was created",
+            strcmp(d.matched, "first_name,last_name,date_of_birth") == 0
+                ? "name and date of birth" : d.matched,
+            first, last, uuid);
+    err_field(err, d.matched);
+    err_hint(err, "update employee %s instead; to create a second record for the same "
+                  "person anyway, allow the duplicate (GUSTO_CREATE_ALLOW_DUPLICATE)", uuid);
+    json_t *r = json_pack("{s:{s:s, s:s, s:s, s:s}}", "duplicate_of", "uuid", uuid,
+                          "first_name", first, "last_name", last, "matched", d.matched);
+    *result = r ? json_text(r) : NULL;
+    json_decref(r);
+    json_decref(d.hit);
+    return GUSTO_EDUPLICATE;
+}
+
 gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char **result,
                                  gusto_error *err)
+{
+    return gusto_employee_create_ex(c, input_json, 0, result, err);
+}
+
+gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, unsigned flags,
+                                    char **result, gusto_error *err)
 {
     err_clear(err);
     *result = NULL;
@@ -726,6 +816,13 @@ gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char *
     }
     const char *company;
     if ((rc = gusto_company_uuid(c, &company, err)) != GUSTO_OK) {
+        json_decref(in);
+        return rc;
+    }
+    /* Looked for once, before the first POST: post_once()'s own look after
+     * a lost answer then finds this call's employee, not a duplicate. */
+    if (!(flags & GUSTO_CREATE_ALLOW_DUPLICATE) &&
+        (rc = refuse_duplicate(c, in, result, err)) != GUSTO_OK) {
         json_decref(in);
         return rc;
     }
@@ -970,13 +1067,18 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
         }
         if (n) {
             long status = err ? err->http_status : 0; /* 409, or 422 */
+            char rid[sizeof err->request_id] = "";
+            if (err)
+                memcpy(rid, err->request_id, sizeof rid);
             err_set(err, GUSTO_ECONFLICT,
                     "version conflict: someone else changed %s while this update ran", clash);
             err_field(err, clash);
             err_hint(err, "read the %s again (gusto employees get), decide which value "
                           "wins, and update again", what);
-            if (err)
+            if (err) {
                 err->http_status = status;
+                memcpy(err->request_id, rid, sizeof rid);
+            }
             break;
         }
     }
@@ -1100,10 +1202,55 @@ gusto_code gusto_employee_update(gusto_client *c, const char *uuid, const char *
     return gusto_employee_update_ex(c, uuid, changes_json, 0, result, err);
 }
 
+/* What an update has done so far, for GUSTO_UPDATE_REPORT: the parts it
+ * will write, in order, each with its fields, and how many are done. */
+struct update_log {
+    json_t *parts;   /* [{"part", "fields"}] */
+    size_t done;
+};
+
+static void log_part(struct update_log *l, const char *part, const json_t *fields)
+{
+    json_t *names = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)fields, k, v)
+        json_array_append_new(names, json_string(k));
+    json_array_append_new(l->parts, json_pack("{s:s, s:o}", "part", part, "fields", names));
+}
+
+/* The report of a failed update: applied, not applied, and the failing
+ * part with the code, status and request id of its call. */
+static char *update_report(const struct update_log *l, const char *uuid, const gusto_error *e)
+{
+    json_t *applied = json_array(), *rest = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(l->parts, i, p)
+        json_array_append(i < l->done ? applied : rest, p);
+    json_t *at = json_array_get(l->parts, l->done);
+    json_t *failed = json_pack(
+        "{s:s, s:o, s:s, s:I, s:s}", "part",
+        at ? json_string_value(json_object_get(at, "part")) : "result",
+        "fields", at ? json_incref(json_object_get(at, "fields")) : json_array(), "message",
+        e->message[0] ? e->message : gusto_strerror(e->code), "http_status",
+        (json_int_t)e->http_status, "request_id",
+        e->request_id);
+    json_t *r = json_pack("{s:s, s:o, s:o, s:o}", "employee_uuid", uuid, "applied", applied,
+                          "not_applied", rest, "failed", failed);
+    char *t = r ? json_text(r) : NULL;
+    json_decref(r);
+    return t;
+}
+
 gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
                                     const char *changes_json, unsigned flags, char **result,
                                     gusto_error *err)
 {
+    struct update_log log = {0};
+    gusto_error mine_err;
+    if (!err)
+        err = &mine_err; /* the report needs the failing call's details */
     err_clear(err);
     *result = NULL;
     gusto_code rc = check_uuid_arg(uuid, err);
@@ -1119,6 +1266,16 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
     }
     char *p = NULL;
     json_t *mine = own_fields(in);
+    log.parts = json_array();
+    static const char *const nested[] = {"home_address", "work_address", "job",
+                                         "compensation"};
+    if (json_object_size(mine))
+        log_part(&log, "employee", mine);
+    for (int k = 0; k < 4; k++) {
+        json_t *part = json_object_get(in, nested[k]);
+        if (json_object_size(part))
+            log_part(&log, nested[k], part);
+    }
     const char *ssn = json_string_value(json_object_get(mine, "ssn"));
     char digits[10];
     if (ssn && input_ssn_digits(ssn, digits))
@@ -1129,6 +1286,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         free(p);
         if (rc == GUSTO_ENOTFOUND)
             rc = not_found_employee(err, uuid);
+        if (rc == GUSTO_OK)
+            log.done++;
     } else {
         json_t *probe = NULL;
         rc = get1(c, "/v1/employees/%s", uuid, &probe, err);
@@ -1158,6 +1317,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
             free(p);
         }
         json_decref(list);
+        if (rc == GUSTO_OK)
+            log.done++;
     }
     json_t *work = json_object_get(in, "work_address");
     if (rc == GUSTO_OK && work && json_object_size(work)) {
@@ -1192,6 +1353,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         }
         json_decref(list);
         json_decref(wb);
+        if (rc == GUSTO_OK)
+            log.done++;
     }
     json_t *job = json_object_get(in, "job");
     json_t *comp = json_object_get(in, "compensation");
@@ -1209,6 +1372,8 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
             p = xasprintf("/v1/jobs/%s", json_string_value(json_object_get(primary, "uuid")));
             rc = put_versioned(c, p, job, "job", err);
             free(p);
+            if (rc == GUSTO_OK)
+                log.done++;
         }
         if (rc == GUSTO_OK && comp && json_object_size(comp)) {
             const char *cu = json_string_value(json_object_get(primary,
@@ -1221,11 +1386,18 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
             } else {
                 rc = change_pay(c, ju, cu, comp, err);
             }
+            if (rc == GUSTO_OK)
+                log.done++;
         }
         json_decref(jobs);
     }
     json_decref(in);
-    if (rc != GUSTO_OK)
-        return rc;
-    return gusto_employee_get(c, uuid, result, err);
+    if (rc == GUSTO_OK)
+        rc = gusto_employee_get(c, uuid, result, err);
+    if (rc != GUSTO_OK && (flags & GUSTO_UPDATE_REPORT)) {
+        gusto_free(*result);
+        *result = update_report(&log, uuid, err);
+    }
+    json_decref(log.parts);
+    return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "cli/output.h" /* out_code_name: the same error codes as the CLI's envelopes */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ static int http_of(gusto_code code, long upstream)
     case GUSTO_EINVAL: return 400;
     case GUSTO_EINVALID_DATA: return 422;
     case GUSTO_ENOTFOUND: return 404;
-    case GUSTO_ECONFLICT: return 409;
+    case GUSTO_ECONFLICT:
+    case GUSTO_EDUPLICATE: return 409;
     case GUSTO_ERATELIMIT: return 429;
     case GUSTO_EAUTH:
     case GUSTO_EFORBIDDEN: return 502;   /* the stored connection was refused by Gusto */
@@ -129,6 +131,16 @@ static json_t *parse_result(char *text)
     return j;
 }
 
+/* "a\nb\nc", malloc'd, or NULL. */
+static char *xcat3(const char *a, const char *b, const char *c)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 3;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s\n%s\n%s", a, b, c);
+    return s;
+}
+
 /* ---- the actions ------------------------------------------------------ */
 
 static int collect(void *ud, const char *json, size_t len)
@@ -170,6 +182,7 @@ static char *payload_text(struct action_ctx *x, const char *inner)
     json_object_del(copy, "connection");
     json_object_del(copy, "employee_uuid");
     json_object_del(copy, "correct_compensation"); /* update-employee's option */
+    json_object_del(copy, "allow_duplicate");      /* create-employee's option */
     char *t = json_dumps(copy, JSON_COMPACT);
     json_decref(copy);
     return t;
@@ -202,17 +215,61 @@ static bool input_ok(struct action_ctx *x, const char *text, int update)
     return code == GUSTO_OK;
 }
 
+/* Creates through one connection (one company) run one at a time, so two
+ * workflow runs racing for the same person cannot both pass the duplicate
+ * look before either has written: the second then finds the first's
+ * employee.  Connections hash onto a few locks. */
+#define CREATE_LOCKS 16
+static pthread_mutex_t create_locks[CREATE_LOCKS] = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_mutex_t *create_lock(const char *connection)
+{
+    unsigned h = 5381;
+    for (const char *p = connection ? connection : ""; *p; p++)
+        h = h * 33u + (unsigned char)*p;
+    return &create_locks[h % CREATE_LOCKS];
+}
+
 static void a_create(struct action_ctx *x, gusto_client *c)
 {
     char *text = payload_text(x, "employee");
     char *result = NULL;
     gusto_error e;
-    gusto_code code = !text ? GUSTO_ENOMEM
-                      : input_ok(x, text, 0) ? gusto_employee_create(c, text, &result, &e)
-                                             : GUSTO_EINVAL;
+    /* allow_duplicate: true creates a second record of a person who exists. */
+    unsigned flags = json_is_true(json_object_get(x->input, "allow_duplicate"))
+                         ? GUSTO_CREATE_ALLOW_DUPLICATE : 0;
+    gusto_code code = GUSTO_EINVAL;
+    if (!text) {
+        code = GUSTO_ENOMEM;
+    } else if (input_ok(x, text, 0)) {
+        pthread_mutex_t *m = create_lock(x->connection);
+        pthread_mutex_lock(m);
+        code = gusto_employee_create_ex(c, text, flags, &result, &e);
+        pthread_mutex_unlock(m);
+    }
     if (text) {
         explicit_bzero(text, strlen(text));
         free(text);
+    }
+    if (code == GUSTO_EDUPLICATE) {
+        json_t *res = parse_result(result);
+        json_t *dup = json_object_get(res, "duplicate_of");
+        employee_uuid_of(x, dup);
+        snprintf(e.hint, sizeof e.hint, "update employee %.40s instead; send "
+                 "\"allow_duplicate\": true to create a second record for the same person",
+                 x->employee);
+        fail_lib(x, &e, NULL);
+        json_t *details = json_object_get(json_object_get(x->envelope, "error"), "details");
+        if (details && dup)
+            json_object_set(details, "duplicate_of", dup);
+        json_decref(res);
+        return;
     }
     if (code != GUSTO_OK && code != GUSTO_EPARTIAL) {
         gusto_free(result);
@@ -260,8 +317,9 @@ static void a_update(struct action_ctx *x, gusto_client *c)
     gusto_error e;
     /* A pay change is a new compensation; correct_compensation: true
      * corrects the current one in place instead. */
-    unsigned flags = json_is_true(json_object_get(x->input, "correct_compensation"))
-                         ? GUSTO_UPDATE_CORRECT_PAY : 0;
+    unsigned flags = GUSTO_UPDATE_REPORT |
+                     (json_is_true(json_object_get(x->input, "correct_compensation"))
+                          ? GUSTO_UPDATE_CORRECT_PAY : 0);
     gusto_code code = !text ? GUSTO_ENOMEM
                       : input_ok(x, text, 1)
                           ? gusto_employee_update_ex(c, uuid, text, flags, &result, &e)
@@ -271,11 +329,16 @@ static void a_update(struct action_ctx *x, gusto_client *c)
         free(text);
     }
     if (code != GUSTO_OK) {
-        gusto_free(result);
+        json_t *report = parse_result(result);
         if (!text)
             fail(x, 500, "out_of_memory", "out of memory", NULL);
         else if (!x->envelope) /* input_ok() reported the input's problems */
             fail_lib(x, &e, NULL);
+        /* A partial update said in full: what was applied and what not. */
+        json_t *details = json_object_get(json_object_get(x->envelope, "error"), "details");
+        if (details && report)
+            json_object_set(details, "update", report);
+        json_decref(report);
         return;
     }
     x->envelope = ok_env(parse_result(result));
@@ -378,9 +441,13 @@ static void a_batch_create(struct action_ctx *x, gusto_client *c)
     if (code != GUSTO_OK) {
         json_t *errs = b.errors_json ? json_loads(b.errors_json, 0, NULL) : NULL;
         fail_lib(x, &e, NULL);
+        json_t *details = json_object_get(json_object_get(x->envelope, "error"), "details");
         if (errs)
-            json_object_set_new(json_object_get(json_object_get(x->envelope, "error"), "details"),
-                                "errors", errs);
+            json_object_set_new(details, "errors", errs);
+        /* The key used (a new one when none was given), so that a retry
+         * after a lost answer sends the same key and creates nobody twice. */
+        if (b.idempotency_key[0])
+            json_object_set_new(details, "idempotency_key", json_string(b.idempotency_key));
         if (code == GUSTO_EINVAL)
             x->http_status = 422;
     } else {
@@ -433,9 +500,9 @@ static const struct action ACTIONS[] = {
      S_OK("{\"type\":\"array\",\"items\":" S_EMP "}"), "200 400 403 502 504"},
     {"create-employee", "Onboard an employee with its nested parts; warnings name parts that failed.",
      a_create,
-     "{\"type\":\"object\",\"required\":[\"first_name\",\"last_name\"],\"properties\":{" S_CONN "," S_EMPFIELDS "}}",
+     "{\"type\":\"object\",\"required\":[\"first_name\",\"last_name\"],\"properties\":{" S_CONN ",\"allow_duplicate\":{\"type\":\"boolean\",\"description\":\"true: create even when an active employee has the same email, or the same name and date of birth (default: refused with 409 duplicate_employee)\"}," S_EMPFIELDS "}}",
      S_OK("{\"type\":\"object\",\"required\":[\"employee\",\"warnings\"],\"properties\":{\"employee\":" S_EMP ",\"warnings\":" S_WARN "}}"),
-     "201 207(partial: warnings) 400 422 502 504"},
+     "201 207(partial: warnings) 400 409(duplicate_employee) 422 502 504"},
     {"get-employee", "An employee with current addresses, jobs and compensations.", a_get,
      "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID "}}",
      S_OK(S_EMP), "200 400 404 502 504"},
@@ -468,16 +535,122 @@ bool action_known(const char *name)
     return false;
 }
 
+/* ---- Idempotency-Key ----------------------------------------------------
+ * A write sent again with the same Idempotency-Key gets the first answer
+ * back instead of running twice (docs/serve.md, "Idempotency-Key"). */
+
+/* Does the action write?  call-api only with a method other than GET. */
+static bool action_writes(const char *name, const struct action_ctx *x)
+{
+    if (strcmp(name, "call-api") == 0) {
+        const char *m = str_in(x, "method");
+        return !m || strcasecmp(m, "GET") != 0;
+    }
+    return strcmp(name, "create-employee") == 0 || strcmp(name, "update-employee") == 0 ||
+           strcmp(name, "create-people-batch") == 0;
+}
+
+/* 1 to 255 visible ASCII characters (a UUID, as Stripe and Gusto use). */
+static bool idem_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (k[i] < 0x21 || k[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* Answers worth keeping: final ones.  A 5xx (Gusto or the network failed:
+ * the outcome may be unknown), a 429 and a 409 (retry later) let the key go,
+ * so a retry runs again. */
+static bool idem_keep(int status)
+{
+    return status < 500 && status != 429 && status != 409 && status != 408;
+}
+
+static void run_one(const struct action *a, struct action_ctx *x)
+{
+    gusto_client *c = client_for(x);
+    if (!c)
+        return;
+    a->fn(x, c);
+    gusto_client_free(c);
+}
+
+static void idem_run(const struct action *a, struct action_ctx *x)
+{
+    const char *key = x->idempotency_key;
+    if (!idem_key_ok(key)) {
+        fail(x, 400, "invalid_idempotency_key",
+             "the Idempotency-Key header must be 1 to 255 visible ASCII characters (a UUID "
+             "is best)", "Idempotency-Key");
+        return;
+    }
+    /* The request: action, connection, and the body with sorted keys. */
+    char *canon = json_dumps(x->input, JSON_COMPACT | JSON_SORT_KEYS);
+    char *req = canon ? xcat3(a->name, x->connection ? x->connection : "", canon) : NULL;
+    if (canon) {
+        explicit_bzero(canon, strlen(canon));
+        free(canon);
+    }
+    if (!req) {
+        fail(x, 500, "out_of_memory", "out of memory", NULL);
+        return;
+    }
+    int status = 0;
+    char *body = NULL;
+    int got = serve_idem_claim(x->caller, key, req, &status, &body);
+    explicit_bzero(req, strlen(req));
+    free(req);
+    json_t *kept = got == SERVE_IDEM_REPLAY ? json_loads(body, 0, NULL) : NULL;
+    free(body);
+    switch (got) {
+    case SERVE_IDEM_NEW:
+        break;
+    case SERVE_IDEM_REPLAY:
+        if (kept) {
+            x->envelope = kept;
+            x->http_status = status;
+            x->replayed = true;
+            return;
+        }
+        fail(x, 500, "internal", "the kept answer of this Idempotency-Key cannot be read",
+             "Idempotency-Key");
+        return;
+    case SERVE_IDEM_MISMATCH:
+        fail(x, 422, "idempotency_key_reused",
+             "this Idempotency-Key was used with a different request (action, connection or "
+             "body); send a new key for a new request", "Idempotency-Key");
+        return;
+    case SERVE_IDEM_BUSY:
+        fail(x, 409, "idempotency_key_in_progress",
+             "a request with this Idempotency-Key is still running; retry after it ends to "
+             "get its answer", "Idempotency-Key");
+        return;
+    default:
+        fail(x, 503, "store_unavailable", "the Idempotency-Key store cannot be used now; retry",
+             "Idempotency-Key");
+        return;
+    }
+    run_one(a, x);
+    char *text = NULL;
+    if (x->envelope && idem_keep(x->http_status))
+        text = json_dumps(x->envelope, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    serve_idem_finish(x->caller, key, x->http_status, text);
+    free(text);
+}
+
 void action_run(const char *name, struct action_ctx *x)
 {
     for (size_t i = 0; i < NACTIONS; i++) {
         if (strcmp(ACTIONS[i].name, name) != 0)
             continue;
-        gusto_client *c = client_for(x);
-        if (!c)
-            return;
-        ACTIONS[i].fn(x, c);
-        gusto_client_free(c);
+        if (x->idempotency_key && action_writes(name, x))
+            idem_run(&ACTIONS[i], x);
+        else
+            run_one(&ACTIONS[i], x);
         return;
     }
     fail(x, 404, "unknown_action", "no such action (GET /actions lists them)", NULL);

@@ -1,4 +1,4 @@
-/* db.c - gusto serve's own SQLite file: API keys (SHA-256 hashes only) and their grants, webhook event ids for de-duplication, verification tokens and the employee sync queue. */
+/* db.c - gusto serve's own SQLite file: API keys (SHA-256 hashes only) and their grants, webhook event ids for de-duplication, verification tokens, the employee sync queue, and the answers kept for Idempotency-Key. */
 #include "serve/serve.h"
 
 #include <openssl/evp.h>
@@ -13,6 +13,8 @@
 
 static sqlite3 *db;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int idem_setup(char *err, size_t errlen);
 
 static const char SCHEMA[] =
     "PRAGMA journal_mode=WAL;"
@@ -44,6 +46,11 @@ int serve_db_open(const char *path, char *err, size_t errlen)
     if (sqlite3_exec(db, SCHEMA, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
+        sqlite3_close(db);
+        db = NULL;
+        return -1;
+    }
+    if (idem_setup(err, errlen) != 0) {
         sqlite3_close(db);
         db = NULL;
         return -1;
@@ -356,4 +363,115 @@ json_t *serve_queue_list(const json_t *companies)
     }
     sqlite3_finalize(st);
     return arr;
+}
+
+/* ---- Idempotency-Key -------------------------------------------------------
+ * One row per (caller, key): the request's fingerprint, and the answer once
+ * there is one (done = 1).  Rows are kept 24 hours from the first request. */
+
+#define IDEM_KEEP_SECONDS 86400
+
+static int idem_setup(char *err, size_t errlen)
+{
+    /* A row still in flight when serve starts belongs to a run that died:
+     * nothing is in flight now, so its key may be used again. */
+    char *msg = NULL;
+    if (sqlite3_exec(db,
+                     "CREATE TABLE IF NOT EXISTS idempotency(caller TEXT NOT NULL,"
+                     " key TEXT NOT NULL, fingerprint TEXT NOT NULL, created_at INTEGER NOT NULL,"
+                     " done INTEGER NOT NULL DEFAULT 0, status INTEGER, body TEXT,"
+                     " PRIMARY KEY(caller, key));"
+                     "DELETE FROM idempotency WHERE done=0;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot set up the idempotency table: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int serve_idem_claim(const char *caller, const char *key, const char *request,
+                     int *status, char **body)
+{
+    char fingerprint[65];
+    sha256_hex(request, fingerprint);
+    *status = 0;
+    *body = NULL;
+    long long now = (long long)time(NULL);
+    int out = -1;
+    pthread_mutex_lock(&lock);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        pthread_mutex_unlock(&lock);
+        return -1;
+    }
+    sqlite3_stmt *st = prep("DELETE FROM idempotency WHERE created_at < ?");
+    if (st) {
+        sqlite3_bind_int64(st, 1, now - IDEM_KEEP_SECONDS);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    /* One statement claims the key or finds it: RETURNING answers only for
+     * a row this INSERT made, whatever other threads do meanwhile. */
+    st = prep("INSERT INTO idempotency(caller, key, fingerprint, created_at) VALUES (?, ?, ?, ?)"
+              " ON CONFLICT(caller, key) DO NOTHING RETURNING 1");
+    if (st) {
+        sqlite3_bind_text(st, 1, caller, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, fingerprint, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 4, now);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            out = SERVE_IDEM_NEW;
+        else if (rc == SQLITE_DONE)
+            out = 0; /* there already: look */
+        sqlite3_finalize(st);
+    }
+    if (out == 0) {
+        out = -1;
+        st = prep("SELECT fingerprint, done, status, body FROM idempotency"
+                  " WHERE caller=? AND key=?");
+        if (st) {
+            sqlite3_bind_text(st, 1, caller, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                const char *fp = (const char *)sqlite3_column_text(st, 0);
+                const char *b = (const char *)sqlite3_column_text(st, 3);
+                if (!fp || strcmp(fp, fingerprint) != 0) {
+                    out = SERVE_IDEM_MISMATCH;
+                } else if (!sqlite3_column_int(st, 1)) {
+                    out = SERVE_IDEM_BUSY;
+                } else {
+                    *status = sqlite3_column_int(st, 2);
+                    *body = b ? strdup(b) : NULL;
+                    out = *body ? SERVE_IDEM_REPLAY : -1;
+                }
+            }
+            sqlite3_finalize(st);
+        }
+    }
+    sqlite3_exec(db, out < 0 ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL);
+    pthread_mutex_unlock(&lock);
+    return out;
+}
+
+int serve_idem_finish(const char *caller, const char *key, int status, const char *body)
+{
+    pthread_mutex_lock(&lock);
+    sqlite3_stmt *st = body ? prep("UPDATE idempotency SET done=1, status=?, body=?"
+                                   " WHERE caller=? AND key=? AND done=0")
+                            : prep("DELETE FROM idempotency WHERE caller=? AND key=? AND done=0");
+    int rc = -1;
+    if (st) {
+        int i = 1;
+        if (body) {
+            sqlite3_bind_int(st, i++, status);
+            sqlite3_bind_text(st, i++, body, -1, SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_text(st, i++, caller, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, key, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
 }

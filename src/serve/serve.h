@@ -83,6 +83,20 @@ void serve_queue_done(long long id, const char *status, const char *detail);
  * the JSON array `companies` (company uuids), every row when NULL. */
 json_t *serve_queue_list(const json_t *companies);
 
+/* Idempotency-Key: claim `key` for `caller`'s request (text that names the
+ * action, the connection and the canonical body; its SHA-256 is kept), in
+ * one atomic step.  Returns SERVE_IDEM_NEW (claimed: run it, then
+ * serve_idem_finish), SERVE_IDEM_REPLAY (*status and *body, malloc'd, hold
+ * the first answer), SERVE_IDEM_MISMATCH (the key came with another
+ * request), SERVE_IDEM_BUSY (the first request is still running), or -1 on
+ * a database error.  Keys are kept 24 hours from their first request. */
+enum { SERVE_IDEM_NEW = 1, SERVE_IDEM_REPLAY, SERVE_IDEM_MISMATCH, SERVE_IDEM_BUSY };
+int serve_idem_claim(const char *caller, const char *key, const char *request,
+                     int *status, char **body);
+/* Keep the answer of a claimed key (body JSON text), or, with body NULL,
+ * let the key go so that a retry runs again.  0 or -1. */
+int serve_idem_finish(const char *caller, const char *key, int status, const char *body);
+
 /* ---- actions.c ------------------------------------------------------------ */
 
 struct action_ctx {
@@ -98,6 +112,9 @@ struct action_ctx {
     char error_code[48];
     unsigned waits;              /* rate-limit pauses */
     long wait_ms;
+    /* in: the Idempotency-Key header, or NULL (actions.c: idem_run) */
+    const char *idempotency_key;
+    bool replayed;               /* out: the answer is the kept first one */
 };
 
 /* Is `name` an action?  */

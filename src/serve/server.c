@@ -592,6 +592,7 @@ static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, con
     json_object_del(input, "connection");
     x.connection = conn_name;
     x.input = input;
+    x.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
     action_run(name, &x);
     status = x.http_status ? x.http_status : 500;
     reply = x.envelope ? x.envelope : err_env("internal", "no result");
