@@ -782,6 +782,112 @@ static void test_job_without_compensation(void)
     MHD_stop_daemon(d);
 }
 
+/* ---- a PUT carried out whose answer is stale: the look decides --------
+ * The fake job comes with its compensation; the PUT of the pay is carried
+ * out but answered 422 stale (as the re-send of a PUT whose first answer
+ * was lost is), and the first look fails with a 500.  The client must look
+ * again, find the pay there, and report no warning. */
+
+static int lost_put_applied, lost_put_gets, lost_put_puts;
+
+static enum MHD_Result lost_put_answer(void *cls, struct MHD_Connection *conn,
+                                       const char *url, const char *method,
+                                       const char *version, const char *upload,
+                                       size_t *upload_len, void **state)
+{
+    (void)cls, (void)version, (void)upload;
+    if (!*state) {
+        *state = conn;
+        return MHD_YES;
+    }
+    if (*upload_len) {
+        *upload_len = 0;
+        return MHD_YES;
+    }
+    size_t n = strlen(fake_log);
+    snprintf(fake_log + n, sizeof fake_log - n, "%s %s\n", method, url);
+    bool comp = strncmp(url, "/v1/compensations/", 18) == 0;
+    int status = 200;
+    const char *body;
+    char buf[512];
+    if (comp && strcmp(method, "PUT") == 0) {
+        lost_put_puts++;
+        lost_put_applied = 1;
+        status = 422;
+        body = "{\"errors\":[{\"error_key\":\"base\",\"category\":\"invalid_resource_version\","
+               "\"message\":\"You are attempting to update a resource using an out-of-date "
+               "version.\"}]}";
+    } else if (comp) {
+        if (lost_put_applied && lost_put_gets++ == 0) {
+            status = 500;
+            body = "{\"errors\":[{\"error_key\":\"request\",\"category\":\"internal_error\","
+                   "\"message\":\"An unexpected error has occurred.\"}]}";
+        } else {
+            snprintf(buf, sizeof buf,
+                     "{\"uuid\":\"33333333-3333-4333-8333-333333333333\",\"version\":\"%s\","
+                     "\"rate\":\"%s\",\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\"}",
+                     lost_put_applied ? "v2" : "v1", lost_put_applied ? "20.00" : "0.00");
+            body = buf;
+        }
+    } else if (strcmp(method, "POST") == 0) {
+        status = 201;
+        body = strstr(url, "/jobs")
+                   ? "{\"uuid\":\"22222222-2222-4222-8222-222222222222\",\"title\":\"T\","
+                     "\"current_compensation_uuid\":\"33333333-3333-4333-8333-333333333333\"}"
+                   : "{\"uuid\":\"11111111-1111-4111-8111-111111111111\"}";
+    } else if (strstr(url, "/work_addresses") || strstr(url, "/companies/")) {
+        body = "[]";
+    } else {
+        body = "{\"uuid\":\"11111111-1111-4111-8111-111111111111\",\"jobs\":[]}";
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                             MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void test_stale_after_own_put(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, lost_put_answer,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    CHECK(d != NULL, "fake server starts");
+    if (!d)
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    /* No transport retries (as --retries 0): only the look may repeat. */
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1, .retry_base_ms = 1,
+                       .company_uuid = "44444444-4444-4444-8444-444444444444"};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    fake_log[0] = 0;
+    lost_put_applied = lost_put_gets = lost_put_puts = 0;
+    char *res = NULL;
+    CHECK_LONG(c ? gusto_employee_create(c,
+                                         "{\"first_name\":\"A\",\"last_name\":\"B\","
+                                         "\"job\":{\"title\":\"T\",\"hire_date\":\"2025-01-06\"},"
+                                         "\"compensation\":{\"rate\":\"20.00\","
+                                         "\"payment_unit\":\"Hour\",\"flsa_status\":\"Nonexempt\"}}",
+                                         &res, &err)
+                 : GUSTO_EINVAL,
+               GUSTO_OK, "create: a stale answer after the pay was set is no warning");
+    json_t *j = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK(json_array_size(json_object_get(j, "warnings")) == 0, "no warning: %s",
+          res ? res : "");
+    json_decref(j);
+    gusto_free(res);
+    CHECK_LONG(lost_put_puts, 1, "one PUT, not sent again once the look found the pay");
+    CHECK(lost_put_gets >= 2, "the failed look was made again (%d looks)", lost_put_gets);
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
+}
+
 /* Onboarding sets the pay of the compensation Gusto creates with the job:
  * one compensation afterwards, with the pay from the hire date, and no
  * POST to /compensations. */
@@ -2200,6 +2306,7 @@ int main(int argc, char **argv)
         {"update", test_update},
         {"onboarding_one_compensation", test_onboarding_one_compensation},
         {"job_without_compensation", test_job_without_compensation},
+        {"stale_after_own_put", test_stale_after_own_put},
         {"raise_and_correction", test_raise_and_correction},
         {"processed_correction", test_processed_correction},
         {"stale_422", test_stale_422},

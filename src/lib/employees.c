@@ -1047,12 +1047,37 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
         rc = api_json(c, "PUT", path, body, &out, err);
         json_decref(body);
         json_decref(out);
-        if (!stale_version(&rc, err) || attempt >= tries)
+        if (!stale_version(&rc, err))
             break;
-        json_decref(cur);
-        cur = NULL;
+        /* A stale answer can follow our own PUT: the transport re-sends a
+         * PUT whose answer was lost, and the first one may have been
+         * carried out.  Look (again while looking fails, as post_once()
+         * does) before deciding: when every wanted value is there, the
+         * update is done. */
         gusto_error e2;
-        if (api_json(c, "GET", path, NULL, &cur, &e2) != GUSTO_OK)
+        gusto_code got = GUSTO_ENETWORK;
+        for (int look = 0; look < POST_LOOKS && got != GUSTO_OK; look++) {
+            if (look)
+                pause_ms(c->retry_base_ms * look);
+            json_decref(cur);
+            cur = NULL;
+            got = api_json(c, "GET", path, NULL, &cur, &e2);
+        }
+        if (got != GUSTO_OK)
+            break;
+        bool done = true;
+        const char *wk;
+        json_t *wv;
+        json_object_foreach((json_t *)want, wk, wv) {
+            json_t *now = json_object_get(cur, wk);
+            done = done && now && json_equal(now, wv);
+        }
+        if (done) {
+            err_clear(err);
+            rc = GUSTO_OK;
+            break;
+        }
+        if (attempt >= tries)
             break;
         char clash[256] = "";
         size_t n = 0;
