@@ -783,5 +783,14 @@ check "GUSTO_API_VERSION=2025-06-15 (retired): serve exits 2 naming api_version,
     "rc=$rc $(cat "$T/serve-v.out" "$T/serve-v.err" | head -c 600)"
 unset GUSTO_TODAY
 
+# ---- a broken --config file: the error names the place, never the file's text
+printf '{"client_secret": "cfg-secret-4711\n' >"$T/broken.json"
+"$GUSTO" serve --config "$T/broken.json" --json >"$T/broken.out" 2>"$T/broken.err" </dev/null
+rc=$?
+check "a broken --config: exit 2 naming the line and column (control)" \
+    '[ "$rc" = 2 ] && grep -q "line 1, column" "$T/broken.out"' "rc=$rc $(cat "$T/broken.out")"
+check "... and the secret in it is not echoed" \
+    '! grep -q cfg-secret-4711 "$T/broken.out" "$T/broken.err"' "$(cat "$T/broken.out" "$T/broken.err")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,5 +1,6 @@
 /* server.c - gusto serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
 #include "serve/serve.h"
+#include "shared/jsonerr.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -58,7 +59,13 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
         json_error_t je;
         json_t *j = json_load_file(path, 0, &je);
         if (!json_is_object(j)) {
-            snprintf(err, errlen, "%s:%d: %s", path, je.line, j ? "not an object" : je.text);
+            /* jansson's text quotes the file, which may hold secrets. */
+            char what[160];
+            if (j)
+                snprintf(what, sizeof what, "not a JSON object");
+            else
+                json_error_describe(&je, what, sizeof what);
+            snprintf(err, errlen, "%s: %s", path, what);
             json_decref(j);
             return -1;
         }
