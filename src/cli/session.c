@@ -2,6 +2,7 @@
  * access token (environment or stdin, never argv), trace to stderr. */
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "shared/uuidtext.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -29,14 +30,7 @@ const char *cli_env_url(const char *env)
 
 bool cli_is_uuid(const char *s)
 {
-    if (!s || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return true;
+    return uuid_text_ok(s);
 }
 
 static void wipe(char *s)

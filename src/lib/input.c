@@ -5,6 +5,7 @@
 #include "lib/internal.h"
 #include "shared/comprules.h"
 #include "shared/ymd.h"
+#include "shared/uuidtext.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -121,14 +122,7 @@ bool input_is_state(const char *s)
 
 bool input_is_uuid(const char *s)
 {
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return true;
+    return uuid_text_ok(s);
 }
 
 /* An SSN is nine digits; "123-45-6789" is accepted and sent without dashes. */

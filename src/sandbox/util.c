@@ -1,5 +1,6 @@
 /* util.c - ids, versions, dates and small string checks for the sandbox. */
 #include "sandbox/sandbox.h"
+#include "shared/uuidtext.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -117,17 +118,7 @@ bool valid_date(const char *s)
 
 bool valid_uuid(const char *s)
 {
-    if (!s || strlen(s) != SB_UUID_LEN)
-        return false;
-    for (int i = 0; i < SB_UUID_LEN; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return false;
-        } else if (!isxdigit((unsigned char)s[i])) {
-            return false;
-        }
-    }
-    return true;
+    return uuid_text_ok(s);
 }
 
 bool all_digits(const char *s, size_t n)

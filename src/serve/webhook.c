@@ -1,5 +1,6 @@
 /* webhook.c - gusto serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread, one PUT .../verify per handshake at most), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror with its company's own connection when an employee event arrives. */
 #include "serve/serve.h"
+#include "shared/uuidtext.h"
 #include "sync/store.h"
 #include "sync/sync.h"
 
@@ -95,20 +96,6 @@ static void job_free(struct verify_job *j)
 {
     OPENSSL_cleanse(j, sizeof *j);
     free(j);
-}
-
-/* A UUID as Gusto writes them (8-4-4-4-12 hex digits): the only text that
- * goes into a request path from a handshake or a subscription list. */
-static bool uuid_ok(const char *s)
-{
-    if (!s || strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return true;
 }
 
 /* A client for the subscription endpoints.  conn NULL: a system access
@@ -207,7 +194,7 @@ static json_t *candidates(gusto_client *c, const struct verify_job *j, char *why
         const char *uuid = json_string_value(json_object_get(s, "uuid"));
         const char *st = json_string_value(json_object_get(s, "status"));
         const char *url = json_string_value(json_object_get(s, "url"));
-        if (!uuid_ok(uuid) || (st && !strcmp(st, "verified")))
+        if (!uuid_text_ok(uuid) || (st && !strcmp(st, "verified")))
             continue;
         if (wcfg->webhook_url[0] && (!url || strcmp(url, wcfg->webhook_url) != 0))
             continue;
@@ -366,7 +353,7 @@ static int handshake(const struct serve_config *c, json_t *ev, const char *vt, j
     /* Older copies of the handshake also carry the subscription's uuid. */
     json_t *subj = json_object_get(ev, "webhook_subscription_uuid");
     const char *sub = json_string_value(subj);
-    if (!token_ok(vt) || (subj && !uuid_ok(sub))) {
+    if (!token_ok(vt) || (subj && !uuid_text_ok(sub))) {
         *reply = reply_of(false, "invalid_handshake",
                           !token_ok(vt) ? "verification_token must be 1 to 255 printable "
                                           "characters"
