@@ -424,14 +424,17 @@ static void add_warning(json_t *warnings, const char *entity, const gusto_error 
                             hint ? hint : ""));
 }
 
-/* A hint that gives the command which adds the missing part. */
-static char *add_hint(const char *method, const char *path, const json_t *body)
+/* A part that failed: its warning, with a hint that gives the request
+ * which adds it. */
+static void warn_part(json_t *warnings, const char *entity, const gusto_error *e,
+                      const char *method, const char *path, const json_t *body)
 {
     char *b = body ? json_text(body) : NULL;
     char *h = xasprintf("add it with: gusto api %s %s --data '%s'", method, path,
                         b ? b : "{}");
     free(b);
-    return h;
+    add_warning(warnings, entity, e, h);
+    free(h);
 }
 
 /* Does `have` carry every field of `want` with the same value? */
@@ -607,24 +610,20 @@ static void set_job_pay(gusto_client *c, const char *job_uuid, const json_t *job
         }
         cu = job_comp_uuid(read);
     }
-    char *p, *h;
+    char *p;
     if (cu) {
         p = xasprintf("/v1/compensations/%s", cu);
         if (put_versioned(c, p, comp, "compensation", &e) != GUSTO_OK) {
             json_t *b = json_deep_copy(comp);
             json_object_set_new(b, "version", json_string("CURRENT_VERSION"));
-            h = add_hint("PUT", p, b);
-            add_warning(warnings, "compensation", &e, h);
-            free(h);
+            warn_part(warnings, "compensation", &e, "PUT", p, b);
             json_decref(b);
         }
     } else {
         p = xasprintf("/v1/jobs/%s/compensations", job_uuid);
         json_t *out = NULL;
         if (post_once(c, p, comp, find_comp, job_uuid, &out, &e) != GUSTO_OK) {
-            h = add_hint("POST", p, comp);
-            add_warning(warnings, "compensation", &e, h);
-            free(h);
+            warn_part(warnings, "compensation", &e, "POST", p, comp);
         }
         json_decref(out);
     }
@@ -858,16 +857,13 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     json_t *warnings = json_array();
     gusto_error e;
     char *p;
-    char *h;
 
     json_t *home = json_object_get(in, "home_address");
     if (home) {
         p = xasprintf("/v1/employees/%s/home_addresses", emp_uuid);
         json_t *out = NULL;
         if (post_once(c, p, home, find_home, emp_uuid, &out, &e) != GUSTO_OK) {
-            h = add_hint("POST", p, home);
-            add_warning(warnings, "home_address", &e, h);
-            free(h);
+            warn_part(warnings, "home_address", &e, "POST", p, home);
         }
         json_decref(out);
         free(p);
@@ -893,16 +889,12 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
                 e.http_status = 0;
                 json_object_del(wb, "location");
                 json_object_set_new(wb, "location_uuid", json_string("LOCATION_UUID"));
-                h = add_hint("POST", p, wb);
-                add_warning(warnings, "work_address", &e, h);
-                free(h);
+                warn_part(warnings, "work_address", &e, "POST", p, wb);
             }
         }
         json_t *out = NULL;
         if (ok && post_once(c, p, wb, find_work, emp_uuid, &out, &e) != GUSTO_OK) {
-            h = add_hint("POST", p, wb);
-            add_warning(warnings, "work_address", &e, h);
-            free(h);
+            warn_part(warnings, "work_address", &e, "POST", p, wb);
         }
         json_decref(out);
         json_decref(wb);
@@ -915,9 +907,7 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     if (job) {
         p = xasprintf("/v1/employees/%s/jobs", emp_uuid);
         if (post_once(c, p, job, find_job, emp_uuid, &job_out, &e) != GUSTO_OK) {
-            h = add_hint("POST", p, job);
-            add_warning(warnings, "job", &e, h);
-            free(h);
+            warn_part(warnings, "job", &e, "POST", p, job);
         } else {
             snprintf(job_uuid, sizeof job_uuid, "%s",
                      json_string_value(json_object_get(job_out, "uuid")) ?: "");
