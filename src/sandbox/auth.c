@@ -166,12 +166,7 @@ bool own_company(struct request *r, const char *company_uuid)
 
 bool own_employee(struct request *r, const char *employee_uuid)
 {
-    static const char *sql = "SELECT company_uuid FROM employees WHERE uuid = ?";
-    sqlite3_stmt *st = db_stmt(r->db, sql);
-    if (!st)
-        return false;
-    db_bind_text(st, 1, employee_uuid);
-    bool ok = sqlite3_step(st) == SQLITE_ROW && own_company(r, db_col_text(st, 0));
-    sqlite3_reset(st);
-    return ok;
+    char company[SB_UUID_LEN + 1];
+    store_employee_company(r->db, employee_uuid, company);
+    return company[0] && own_company(r, company);
 }

@@ -297,19 +297,6 @@ static void flsa_rules(const json_t *merged, struct errlist *e)
                     "adjust_for_minimum_wage is true");
 }
 
-static void employee_company(sqlite3 *db, const char *emp, char out[37])
-{
-    static const char *sql = "SELECT company_uuid FROM employees WHERE uuid=?";
-    out[0] = 0;
-    sqlite3_stmt *st = db_stmt(db, sql);
-    if (!st)
-        return;
-    db_bind_text(st, 1, emp);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(out, 37, "%s", db_col_text(st, 0));
-    sqlite3_reset(st);
-}
-
 /* The same month and day a year on (28 February for the 29th). */
 static void one_year_after(const char *ymd, char out[11])
 {
@@ -325,7 +312,7 @@ static void min_effective_date(sqlite3 *db, const char *emp, char out[11])
 {
     char company[37], through[11];
     out[0] = 0;
-    employee_company(db, emp, company);
+    store_employee_company(db, emp, company);
     if (payroll_through(db, company, through))
         ymd_add_days(through, 1, out);
 }

@@ -245,19 +245,6 @@ int h_rehire_get(struct request *r)
     return o ? reply_json(r, 200, o) : reply_empty(r, 204);
 }
 
-/* The company of an employee, into out. */
-static void company_of(sqlite3 *db, const char *emp, char out[37])
-{
-    out[0] = 0;
-    sqlite3_stmt *st = db_stmt(db, "SELECT company_uuid FROM employees WHERE uuid=?");
-    if (!st)
-        return;
-    db_bind_text(st, 1, emp);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(out, 37, "%s", db_col_text(st, 0));
-    sqlite3_reset(st);
-}
-
 int h_rehire_create(struct request *r)
 {
     const char *emp = r->params[0];
@@ -271,7 +258,7 @@ int h_rehire_create(struct request *r)
     const char *date = json_string_value(json_object_get(r->json, "effective_date"));
     const char *loc = json_string_value(json_object_get(r->json, "work_location_uuid"));
     char company[37], owner[37] = "";
-    company_of(r->db, emp, company);
+    store_employee_company(r->db, emp, company);
     sqlite3_stmt *st = db_stmt(r->db, "SELECT company_uuid FROM locations WHERE uuid=?");
     if (!st)
         return db_error(r);

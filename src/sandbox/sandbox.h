@@ -439,6 +439,9 @@ int store_time_off(sqlite3 *db, const char *emp, const char *policy, const char 
 int store_termination(sqlite3 *db, const char *uuid, const char *emp,
                       const char *effective_date);
 int store_location(sqlite3 *db, const char *uuid, const char *company, const json_t *doc);
+/* The company of employee `emp` into out; "" when there is no such employee
+ * (or the statement failed). */
+void store_employee_company(sqlite3 *db, const char *emp, char out[SB_UUID_LEN + 1]);
 /* Fetch a row's doc and revision: returns a new reference or NULL. */
 json_t *store_load(sqlite3 *db, const char *table, const char *uuid, long *rev);
 

@@ -263,6 +263,19 @@ int store_location(sqlite3 *db, const char *uuid, const char *company, const jso
     return rc;
 }
 
+void store_employee_company(sqlite3 *db, const char *emp, char out[SB_UUID_LEN + 1])
+{
+    static const char *sql = "SELECT company_uuid FROM employees WHERE uuid=?";
+    out[0] = 0;
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return;
+    db_bind_text(st, 1, emp);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, SB_UUID_LEN + 1, "%s", db_col_text(st, 0));
+    sqlite3_reset(st);
+}
+
 json_t *store_load(sqlite3 *db, const char *table, const char *uuid, long *rev)
 {
     /* One statement per table: the cache is keyed by the SQL pointer. */
