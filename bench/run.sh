@@ -170,11 +170,8 @@ if ! cmp -s "$NODE_DIR/package-lock.json" "$stamp" 2>/dev/null; then
     cp "$NODE_DIR/package-lock.json" "$stamp"
 fi
 
-if [ -z "${GUSTO_SPEC:-}" ]; then
-    for s in "$ROOT/../shared/gusto-api/new.openapi.yaml" /work/shared/gusto-api/new.openapi.yaml; do
-        [ -f "$s" ] && { GUSTO_SPEC=$s; break; }
-    done
-fi
+# Gusto's spec, kept in the repository (spec/SOURCE.md); GUSTO_SPEC overrides.
+GUSTO_SPEC=${GUSTO_SPEC:-$ROOT/spec/gusto-api-2025-06-15.openapi.yaml}
 
 have_cmd() { "$GUSTO" help "$1" >/dev/null 2>&1; }
 

@@ -8,6 +8,7 @@
 //
 // Env: GUSTO_SANDBOX (binary), GUSTO_SPEC (spec path), VERBOSE=1 (log requests).
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
@@ -15,8 +16,9 @@ import {
   startSandbox, stopSandbox, check, pass, fail, runMain, todayYMD,
 } from "./lib.mjs";
 
-const SPEC_PATH =
-  process.env.GUSTO_SPEC || "/work/shared/gusto-api/new.openapi.yaml";
+// Gusto's spec, kept in the repository (spec/SOURCE.md says where it is from).
+const SPEC_PATH = process.env.GUSTO_SPEC ||
+  fileURLToPath(new URL("../../spec/gusto-api-2025-06-15.openapi.yaml", import.meta.url));
 const VERBOSE = !!process.env.VERBOSE;
 const TOKEN = "conformance-token";
 const LIMITED = "limited-token";

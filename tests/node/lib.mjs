@@ -4,9 +4,11 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
-export const SANDBOX_BIN =
-  process.env.GUSTO_SANDBOX || "/work/main/build/gusto-sandbox";
+// The clone's own build, found from this file, unless GUSTO_SANDBOX names one.
+export const SANDBOX_BIN = process.env.GUSTO_SANDBOX ||
+  fileURLToPath(new URL("../../build/gusto-sandbox", import.meta.url));
 
 const running = new Set();
 
