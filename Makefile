@@ -1,4 +1,4 @@
-# Makefile - builds libgusto, the gusto CLI and gusto-sandbox; runs the tests.
+# Makefile - builds libgusto, the gusto-connect CLI and gusto-sandbox; runs the tests.
 #
 #   make            build everything into build/
 #   make test       the whole suite (what CI runs): normal build, then ASan+UBSan
@@ -40,10 +40,10 @@ LIB_OBJ     = $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(SHARED_SRC:%.c=$(BUILD)/pic/%.o)
               $(BUILD)/pic/gen/api_versions_data.o
 CLI_SRC     = $(wildcard src/cli/*.c)
 CLI_OBJ     = $(CLI_SRC:%.c=$(BUILD)/%.o)
-# gusto sync / gusto profile: the mirror store (SQLite, PostgreSQL), engine, sinks.
+# gusto-connect sync / gusto-connect profile: the mirror store (SQLite, PostgreSQL), engine, sinks.
 SYNC_SRC    = $(wildcard src/sync/*.c)
 SYNC_OBJ    = $(SYNC_SRC:%.c=$(BUILD)/%.o)
-# gusto serve: the HTTP service for workflow engines and Gusto webhooks.
+# gusto-connect serve: the HTTP service for workflow engines and Gusto webhooks.
 SERVE_SRC   = $(wildcard src/serve/*.c)
 SERVE_OBJ   = $(SERVE_SRC:%.c=$(BUILD)/%.o)
 SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
@@ -52,7 +52,7 @@ TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests
               $(BUILD)/tests/hostile_test
 VERSION     = 0.1.0
 
-all: $(BUILD)/gusto-sandbox $(BUILD)/libgusto.a $(BUILD)/libgusto.so $(BUILD)/gusto $(TEST_BINS)
+all: $(BUILD)/gusto-sandbox $(BUILD)/libgusto.a $(BUILD)/libgusto.so $(BUILD)/gusto-connect $(TEST_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -89,7 +89,7 @@ $(BUILD)/libgusto.a: $(LIB_OBJ)
 $(BUILD)/libgusto.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libgusto.so.0 -o $@ $^ $(LIB_LIBS)
 
-$(BUILD)/gusto: $(CLI_OBJ) $(SYNC_OBJ) $(SERVE_OBJ) $(BUILD)/libgusto.a
+$(BUILD)/gusto-connect: $(CLI_OBJ) $(SYNC_OBJ) $(SERVE_OBJ) $(BUILD)/libgusto.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
@@ -162,7 +162,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-	install -m 755 $(BUILD)/gusto $(BUILD)/gusto-sandbox $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(BUILD)/gusto-connect $(BUILD)/gusto-sandbox $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 include/gusto.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libgusto.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libgusto.so $(DESTDIR)$(PREFIX)/lib/libgusto.so.$(VERSION)
@@ -170,17 +170,17 @@ install: all
 	ln -sf libgusto.so.0 $(DESTDIR)$(PREFIX)/lib/libgusto.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' gusto.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gusto.pc
-	install -m 644 man/gusto.1 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 completions/gusto.bash \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto
+	install -m 644 man/gusto-connect.1 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completions/gusto-connect.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/gusto $(DESTDIR)$(PREFIX)/bin/gusto-sandbox \
+	rm -f $(DESTDIR)$(PREFIX)/bin/gusto-connect $(DESTDIR)$(PREFIX)/bin/gusto-sandbox \
 	    $(DESTDIR)$(PREFIX)/include/gusto.h $(DESTDIR)$(PREFIX)/lib/libgusto.* \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/gusto.pc \
-	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto.1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto-connect.1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto-sandbox.1 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -14,11 +14,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BB=$BUILD/bench
-GUSTO=$BUILD/gusto
+GUSTO=$BUILD/gusto-connect
 SANDBOX=$BUILD/gusto-sandbox
 NODE_DIR=$ROOT/bench/node
 TOKEN=bench-token
-# gusto reads its token from the environment, never from argv.
+# gusto-connect reads its token from the environment, never from argv.
 GUSTO_ACCESS_TOKEN=$TOKEN
 export GUSTO_ACCESS_TOKEN
 API_VERSION=2026-12-01  # GUSTO_API_VERSION, what libgusto sends by default
@@ -461,13 +461,13 @@ if have_cmd batch; then
         note "3 onboard $N_BULK with batches" "failed: $(head -c 200 "$TMP/batch.out")"
         one "3 onboard $N_BULK one by one: wall ms" "$ONE_WALL"
         one "3 onboard $N_BULK one by one: requests" "$ONE_REQ"
-        target bulk_batch_vs_onebyone_wall n/a "<=" 1 "gusto batch create failed"
+        target bulk_batch_vs_onebyone_wall n/a "<=" 1 "gusto-connect batch create failed"
     fi
 else
     note "3 onboard $N_BULK with batches" "skipped (not built)"
     one "3 onboard $N_BULK one by one: wall ms" "$ONE_WALL"
     one "3 onboard $N_BULK one by one: requests" "$ONE_REQ"
-    target bulk_batch_vs_onebyone_wall n/a "<=" 1 "skipped: gusto batch not built"
+    target bulk_batch_vs_onebyone_wall n/a "<=" 1 "skipped: gusto-connect batch not built"
 fi
 stop "$SB_PID"
 
@@ -500,16 +500,16 @@ if have_cmd sync; then
             target resync_requests_per_employee "$(ratio "$RE_REQ" "$N_SYNC")" "<=" 0.02
         else
             note "4 re-sync" "failed: $(head -c 200 "$TMP/sync.out")"
-            target resync_requests_per_employee n/a "<=" 0.02 "gusto sync failed on re-sync"
+            target resync_requests_per_employee n/a "<=" 0.02 "gusto-connect sync failed on re-sync"
         fi
     else
         note "4 full sync" "failed: $(head -c 200 "$TMP/sync.out")"
-        target resync_requests_per_employee n/a "<=" 0.02 "gusto sync failed"
+        target resync_requests_per_employee n/a "<=" 0.02 "gusto-connect sync failed"
     fi
     stop "$SB_PID"
 else
     note "4 sync $N_SYNC" "skipped (not built)"
-    target resync_requests_per_employee n/a "<=" 0.02 "skipped: gusto sync not built"
+    target resync_requests_per_employee n/a "<=" 0.02 "skipped: gusto-connect sync not built"
 fi
 
 # ---- report ------------------------------------------------------------------

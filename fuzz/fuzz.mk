@@ -31,7 +31,7 @@ $(BUILD)/fuzz/callback: $(BUILD)/fuzz/fuzz_callback.o $(BUILD)/src/cli/callback.
 $(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(LDLIBS)
 
-# gusto serve's webhook receiver, --config and masking; its state and sync
+# gusto-connect serve's webhook receiver, --config and masking; its state and sync
 # code come along.
 $(BUILD)/fuzz/serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_OBJ) $(SYNC_OBJ) $(BUILD)/src/cli/output.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)

@@ -1,4 +1,4 @@
-/* fuzz_callback.c - libFuzzer harness: the query string `gusto connect`'s redirect listener parses (code, state, error), with its invariants and an encode/parse round trip. */
+/* fuzz_callback.c - libFuzzer harness: the query string `gusto-connect connect`'s redirect listener parses (code, state, error), with its invariants and an encode/parse round trip. */
 #include "cli/callback.h"
 
 #include <stdint.h>

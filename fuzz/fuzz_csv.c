@@ -1,4 +1,4 @@
-/* fuzz_csv.c - libFuzzer harness: the input of `gusto batch create`: the CSV parser (csv_parse) with its record invariants, then the conversion of CSV or JSON into batch entries, their checks and the error mapping. */
+/* fuzz_csv.c - libFuzzer harness: the input of `gusto-connect batch create`: the CSV parser (csv_parse) with its record invariants, then the conversion of CSV or JSON into batch entries, their checks and the error mapping. */
 #include "cli/batch_input.h"
 #include "cli/csv.h"
 #include "gusto.h"

@@ -1,4 +1,4 @@
-/* fuzz_input.c - libFuzzer harness: the JSON the gusto CLI reads (employees create/update input, --data, people batch entries) through parsing, validation, dry-run plans and secret masking. */
+/* fuzz_input.c - libFuzzer harness: the JSON the gusto-connect CLI reads (employees create/update input, --data, people batch entries) through parsing, validation, dry-run plans and secret masking. */
 #include "cli/dryrun.h"
 #include "cli/input.h"
 #include "gusto.h"

@@ -1,4 +1,4 @@
-/* fuzz_serve.c - libFuzzer harness: the JSON `gusto serve` accepts: a Gusto webhook body (handshake or signed event) through webhook_receive() against an in-memory state database, its --config file through serve_config_load(), and the secret masking of its audit log (mask_json()) on any JSON. */
+/* fuzz_serve.c - libFuzzer harness: the JSON `gusto-connect serve` accepts: a Gusto webhook body (handshake or signed event) through webhook_receive() against an in-memory state database, its --config file through serve_config_load(), and the secret masking of its audit log (mask_json()) on any JSON. */
 #include "serve/serve.h"
 #include "shared/secretkeys.h"
 

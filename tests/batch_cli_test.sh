@@ -1,17 +1,17 @@
 #!/bin/sh
-# batch_cli_test.sh - drives `gusto batch create|status` against a fresh
+# batch_cli_test.sh - drives `gusto-connect batch create|status` against a fresh
 # gusto-sandbox: Gusto's guide examples, every local validation rule refused
 # by row and field with nothing sent, the idempotency key file (re-runs and
 # lost answers create nobody twice), partial success, and 10,000 people.
 #
-# Environment: GUSTO (default build/gusto), GUSTO_SANDBOX (default
+# Environment: GUSTO (default build/gusto-connect), GUSTO_SANDBOX (default
 # build/gusto-sandbox).  Needs jq.  Prints "ok - NAME" / "not ok - NAME" per
 # check and ends with "N passed, N failed"; exits 1 if anything failed.
 # shellcheck disable=SC2016,SC2034  # checks are eval'd later: single quotes on purpose
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-GUSTO=${GUSTO:-build/gusto}
+GUSTO=${GUSTO:-build/gusto-connect}
 SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
 TOKEN=batch-test-token-3c9d1e
 pass=0
@@ -86,7 +86,7 @@ if [ -z "$URL" ] || [ -z "$COMPANY" ]; then
     exit 1
 fi
 
-# g ARGS...: gusto against the sandbox, token in the environment, stdin from
+# g ARGS...: gusto-connect against the sandbox, token in the environment, stdin from
 # $STDIN (default /dev/null).  Sets rc, out, err.
 g() {
     n=$((n + 1))
@@ -128,10 +128,10 @@ for cmd in "batch --help" "batch -h" "help batch" "batch create --help" "batch c
     "help batch create" "batch status --help" "help batch status"; do
     # shellcheck disable=SC2086 # split the command words
     raw $cmd
-    check "'gusto $cmd' prints usage and exits 0" eval 'exit_is 0 && stdout_has "Usage: gusto batch"'
+    check "'gusto-connect $cmd' prints usage and exits 0" eval 'exit_is 0 && stdout_has "Usage: gusto-connect batch"'
 done
 raw --help
-check "gusto --help lists the batch commands" eval 'stdout_has "batch create" && stdout_has "batch status"'
+check "gusto-connect --help lists the batch commands" eval 'stdout_has "batch create" && stdout_has "batch status"'
 raw help batch create
 check "batch create help documents the CSV columns and the key file" \
     eval 'stdout_has "bank_accounts.N.routing_number" && stdout_has "idempotency-key"'

@@ -1,16 +1,16 @@
 #!/bin/sh
-# cli_test.sh - drives build/gusto against a fresh gusto-sandbox: each
+# cli_test.sh - drives build/gusto-connect against a fresh gusto-sandbox: each
 # command's success and failure paths, exit statuses, JSON envelopes, and
-# that no secret (the token, an SSN) ever appears in what gusto prints.
+# that no secret (the token, an SSN) ever appears in what gusto-connect prints.
 #
-# Environment: GUSTO (default build/gusto), GUSTO_SANDBOX (default
+# Environment: GUSTO (default build/gusto-connect), GUSTO_SANDBOX (default
 # build/gusto-sandbox).  Needs jq.  Prints "ok - NAME" / "not ok - NAME" per
 # check and ends with "N passed, N failed"; exits 1 if anything failed.
 # shellcheck disable=SC2016,SC2034  # checks are eval'd later: single quotes on purpose
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-GUSTO=${GUSTO:-build/gusto}
+GUSTO=${GUSTO:-build/gusto-connect}
 SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
 TOKEN=cli-test-token-7f3a9c
 SSN_DIGITS=517293846
@@ -91,7 +91,7 @@ unset GUSTO_ACCESS_TOKEN GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV
 
 # ---- helpers ---------------------------------------------------------------
 
-# g ARGS...: run gusto against the sandbox with the token in the environment,
+# g ARGS...: run gusto-connect against the sandbox with the token in the environment,
 # stdin from $STDIN (default /dev/null).  Sets rc, out, err.
 g() {
     n=$((n + 1))
@@ -102,7 +102,7 @@ g() {
     rc=$?
 }
 
-# raw ARGS...: run gusto with nothing added (environment as set by caller).
+# raw ARGS...: run gusto-connect with nothing added (environment as set by caller).
 raw() {
     n=$((n + 1))
     out=$tmp/out.$n
@@ -131,7 +131,7 @@ write() { printf '%s\n' "$2" >"$tmp/$1"; }
 # ---- version and help ------------------------------------------------------
 
 raw --version
-check "--version exits 0" eval 'exit_is 0 && stdout_has "^gusto [0-9]"'
+check "--version exits 0" eval 'exit_is 0 && stdout_has "^gusto-connect [0-9]"'
 for cmd in "--help" "-h" "help" "help employees" "help employees list" \
     "help employees create" "help employees get" "help employees update" \
     "help time-off" "help api" "help help" "employees --help" "employees -h" \
@@ -140,7 +140,7 @@ for cmd in "--help" "-h" "help" "help employees" "help employees list" \
     "time-off --help" "time-off -h" "api --help" "api -h" "--json employees list --help"; do
     # shellcheck disable=SC2086 # split the command words
     raw $cmd
-    check "'gusto $cmd' prints usage and exits 0" eval 'exit_is 0 && stdout_has "Usage: gusto"'
+    check "'gusto-connect $cmd' prints usage and exits 0" eval 'exit_is 0 && stdout_has "Usage: gusto-connect"'
 done
 raw --help
 check "--help documents the exit statuses" eval 'stdout_has "8 partial success" && stdout_has "7 invalid input"'
@@ -241,7 +241,7 @@ check "employees get exits 0" expect 0 ".data.uuid == \"$E\" and (.data.jobs | l
 g employees get 00000000-0000-4000-8000-000000000000
 check "employees get of an unknown employee exits 4" expect 4 '.ok == false and .error.code == "not_found"'
 check "not-found envelope has status and request id" json '.error.details.http_status == 404 and (.error.request_id | type) == "string"'
-check "not-found error also reads on stderr" stderr_has "gusto: error:"
+check "not-found error also reads on stderr" stderr_has "gusto-connect: error:"
 g employees get not-a-uuid
 check "employees get of a malformed UUID exits 7" expect 7 '.error.details.field == "employee_uuid"'
 
@@ -536,7 +536,7 @@ check "a listing failing half-way reads ok:false and exits 5" expect 5 '.ok == f
 # ---- verbose and quiet ----------------------------------------------------------------------
 
 g --verbose api GET /v1/token_info
-check "--verbose traces requests on stderr" eval 'exit_is 0 && stderr_has "^gusto: " && stderr_has "GET"'
+check "--verbose traces requests on stderr" eval 'exit_is 0 && stderr_has "^gusto-connect: " && stderr_has "GET"'
 check "--verbose redacts the Authorization header" eval '! grep -qi "authorization: bearer" "$err"'
 g --quiet employees get 00000000-0000-4000-8000-000000000000
 check "--quiet keeps stderr empty in JSON mode" eval 'exit_is 4 && [ ! -s "$err" ]'
@@ -556,7 +556,7 @@ if script -qec true /dev/null >/dev/null 2>&1; then
     GUSTO_ACCESS_TOKEN=$TOKEN script -qec "$GUSTO --env $URL employees get 00000000-0000-4000-8000-000000000000" \
         /dev/null >"$out" 2>"$err" </dev/null
     rc=$?
-    check "on a terminal an error is readable" eval 'exit_is 4 && stdout_has "gusto: error:" && stdout_has "request id:"'
+    check "on a terminal an error is readable" eval 'exit_is 4 && stdout_has "gusto-connect: error:" && stdout_has "request id:"'
     n=$((n + 1))
     out=$tmp/out.$n
     GUSTO_ACCESS_TOKEN=$TOKEN script -qec "$GUSTO --env $URL --json employees get $E" \
@@ -581,7 +581,7 @@ while [ $i -lt 100 ] && ! grep -q '^listening on ' "$tmp/vsandbox.out" 2>/dev/nu
 done
 VURL=$(sed -n 's/^listening on //p' "$tmp/vsandbox.out" | head -n 1)
 vsent() { wc -l <"$tmp/vsandbox.log" | tr -d ' '; }
-# v VERSION-ENV ARGS...: gusto against the pinned sandbox, GUSTO_API_VERSION=$1.
+# v VERSION-ENV ARGS...: gusto-connect against the pinned sandbox, GUSTO_API_VERSION=$1.
 v() {
     n=$((n + 1))
     out=$tmp/out.$n
@@ -661,7 +661,7 @@ GUSTO_ACCESS_TOKEN=$RO_TOKEN "$GUSTO" --env "$URL" --json api GET "/v1/companies
     </dev/null >"$out" 2>"$err"
 rc=$?
 check "missing scope: exit 3, category missing_oauth_scopes, message and hint name the scope" \
-    eval 'expect 3 ".ok == false and .error.code == \"missing_oauth_scopes\" and .error.details.category == \"missing_oauth_scopes\" and (.error.message | contains(\"companies:read\")) and (.error.hint | contains(\"gusto connect\")) and (.error.hint | contains(\"companies:read\"))"'
+    eval 'expect 3 ".ok == false and .error.code == \"missing_oauth_scopes\" and .error.details.category == \"missing_oauth_scopes\" and (.error.message | contains(\"companies:read\")) and (.error.hint | contains(\"gusto-connect connect\")) and (.error.hint | contains(\"companies:read\"))"'
 n=$((n + 1))
 out=$tmp/out.$n
 err=$tmp/err.$n
@@ -669,7 +669,7 @@ GUSTO_ACCESS_TOKEN=$RO_TOKEN "$GUSTO" --env "$URL" --json employees list </dev/n
 rc=$?
 check "the same token works where it has the scope" eval 'expect 0 ".ok == true"'
 
-# ---- secrets, last: over everything gusto printed -----------------------------------------
+# ---- secrets, last: over everything gusto-connect printed -----------------------------------------
 
 check "no output ever contains the token" eval '! grep -l -e "$TOKEN" -e "$RO_TOKEN" "$tmp"/out.* "$tmp"/err.* >/dev/null 2>&1'
 check "no output ever contains a whole SSN" eval '! grep -l -e "$SSN_DIGITS" -e "517-29-3846" -e 987654321 "$tmp"/out.* "$tmp"/err.* >/dev/null 2>&1'

@@ -3,7 +3,7 @@
 # Source it from tests/NAME.sh after `cd` to the repository root.  Sets
 # GUSTO, SANDBOX (absolute), T (temp dir).  KEEP=1 keeps T.
 
-GUSTO=${GUSTO:-build/gusto}
+GUSTO=${GUSTO:-build/gusto-connect}
 SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
 case $GUSTO in /*) ;; *) GUSTO=$(pwd)/$GUSTO ;; esac
 case $SANDBOX in /*) ;; *) SANDBOX=$(pwd)/$SANDBOX ;; esac

@@ -1,5 +1,5 @@
 #!/bin/sh
-# connect_test.sh - `gusto connect` end to end, driven with curl instead of a
+# connect_test.sh - `gusto-connect connect` end to end, driven with curl instead of a
 # browser: the happy path and where the client secret may (not) show up,
 # the store file, a wrong store key, disconnect; PKCE on the authorize URL;
 # a forged or missing state (ignored: the real redirect still connects), a
@@ -11,14 +11,14 @@
 # Everything runs against gusto-sandbox processes on 127.0.0.1, with HOME
 # and GUSTO_STORE inside one mktemp directory.  Every process it starts is
 # killed on exit.  Needs curl and jq.  Environment: GUSTO (default
-# build/gusto), GUSTO_SANDBOX (default build/gusto-sandbox), KEEP=1 keeps
+# build/gusto-connect), GUSTO_SANDBOX (default build/gusto-sandbox), KEEP=1 keeps
 # the temporary directory.  Prints "ok - NAME" / "not ok - NAME" and ends
 # with "N passed, N failed"; exits 1 when anything failed.
 # shellcheck disable=SC2016,SC2034,SC2317  # checks are eval'd: single quotes on purpose
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-GUSTO=${GUSTO:-build/gusto}
+GUSTO=${GUSTO:-build/gusto-connect}
 SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
 case $GUSTO in /*) ;; *) GUSTO=$(pwd)/$GUSTO ;; esac
 case $SANDBOX in /*) ;; *) SANDBOX=$(pwd)/$SANDBOX ;; esac
@@ -125,7 +125,7 @@ start_sandbox() {
     return 0
 }
 
-# start_connect TAG CLIENT_ID REDIRECT_URI [ARGS...]: gusto connect in the
+# start_connect TAG CLIENT_ID REDIRECT_URI [ARGS...]: gusto-connect connect in the
 # background, the secret from $CSECRET in GUSTO_CLIENT_SECRET (or, with
 # CSECRET_STDIN=FILE, --client-secret-stdin from that file).  Waits for the
 # authorize URL.  Sets C_PID, C_OUT, C_ERR, AUTH_URL, STATE.
@@ -207,7 +207,7 @@ connect_allow() {
     reap "$C_PID"
 }
 
-# g OUTFILE ARGS...: run gusto (stored connection); sets RC.
+# g OUTFILE ARGS...: run gusto-connect (stored connection); sets RC.
 g() {
     g_out=$1
     shift
@@ -250,7 +250,7 @@ check "the authorize URL carries a PKCE S256 challenge (43 base64url characters)
         printf "%s" "$AUTH_URL" | grep -q "code_challenge_method=S256"'
 
 # While it waits: the secret is not on any command line.
-check "the secret is not in gusto's argv (/proc/PID/cmdline)" "" \
+check "the secret is not in gusto-connect's argv (/proc/PID/cmdline)" "" \
     eval '[ -r "/proc/$C_PID/cmdline" ] && ! tr "\\0" " " <"/proc/$C_PID/cmdline" | grep -qF "$SECRET"'
 if command -v ps >/dev/null 2>&1; then
     check "the secret is in no process's arguments (ps)" "" \

@@ -15,9 +15,9 @@ prefix="$tmp/prefix"
 
 if make -s install PREFIX="$prefix" >"$tmp/install.log" 2>&1; then ok "make install"; else
     bad "make install"; cat "$tmp/install.log"; fi
-for f in bin/gusto bin/gusto-sandbox include/gusto.h lib/libgusto.a lib/libgusto.so \
-         lib/pkgconfig/gusto.pc share/man/man1/gusto.1 share/man/man1/gusto-sandbox.1 \
-         share/bash-completion/completions/gusto; do
+for f in bin/gusto-connect bin/gusto-sandbox include/gusto.h lib/libgusto.a lib/libgusto.so \
+         lib/pkgconfig/gusto.pc share/man/man1/gusto-connect.1 share/man/man1/gusto-sandbox.1 \
+         share/bash-completion/completions/gusto-connect; do
     [ -e "$prefix/$f" ] && ok "installed $f" || bad "installed $f"
 done
 

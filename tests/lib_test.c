@@ -291,7 +291,7 @@ static enum MHD_Result hostile_answer(void *cls, struct MHD_Connection *conn, co
 }
 
 /* Security review, Low: "X-Total-Pages: 2147483647" with full pages never
- * ended, and a 4 MB page of 2,000,000 "{}" took gusto sync to 2.3 GB.
+ * ended, and a 4 MB page of 2,000,000 "{}" took gusto-connect sync to 2.3 GB.
  * Each lie now ends in GUSTO_EPROTOCOL naming the page, after a bounded
  * number of requests; the positive control (3 honest pages) is listed. */
 static void test_list_hostile(void)
@@ -430,7 +430,7 @@ static void test_create_partial(void)
     CHECK_LONG(jint(j, "warnings[0].status", 0), 422, "its status");
     CHECK(strstr(jstr(j, "warnings[0].message") ?: "", "location_uuid") != NULL,
           "message names the field: %s", jstr(j, "warnings[0].message"));
-    CHECK(strstr(jstr(j, "warnings[0].hint") ?: "", "gusto api POST /v1/employees/") != NULL,
+    CHECK(strstr(jstr(j, "warnings[0].hint") ?: "", "gusto-connect api POST /v1/employees/") != NULL,
           "hint gives the command: %s", jstr(j, "warnings[0].hint"));
     CHECK_STR(jstr(j, "warnings[1].entity"), "compensation", "compensation warning");
     CHECK(strstr(jstr(j, "warnings[1].message") ?: "", "minimum_wages") != NULL,
@@ -1599,7 +1599,7 @@ static void test_missing_scope(void)
     CHECK_STR(err.scope, "companies:read", "the missing scope, from metadata");
     CHECK(strstr(err.message, "companies:read") != NULL, "the message names the scope: %s",
           err.message);
-    CHECK(strstr(err.hint, "companies:read") != NULL && strstr(err.hint, "gusto ") == NULL,
+    CHECK(strstr(err.hint, "companies:read") != NULL && strstr(err.hint, "gusto-connect ") == NULL,
           "the hint names the scope and no CLI command: %s", err.hint);
     CHECK_STR(err.field, "", "no field for a request-level error");
     gusto_free(out);

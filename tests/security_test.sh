@@ -27,7 +27,7 @@ sb_start sb -- --seed demo --data "$T/sandbox.db" --token "$TOKEN" \
     bail "the sandbox did not start"
 
 n=0
-# g ARGS...: gusto against the sandbox, token in the environment; every
+# g ARGS...: gusto-connect against the sandbox, token in the environment; every
 # output is kept as $T/o.N / $T/e.N for the final scans.
 g() {
     n=$((n + 1))
@@ -278,8 +278,8 @@ check "masking: a bad account number is refused (exit 7) without repeating it" \
 # ---- the final scans over everything -----------------------------------------------
 
 sb_stop_check sb "$SB_PID"
-check "no output of gusto holds the token" eval '! grep -lF "$TOKEN" "$T"/o.* "$T"/e.* >/dev/null 2>&1'
-check "no output of gusto holds a whole SSN or account number" \
+check "no output of gusto-connect holds the token" eval '! grep -lF "$TOKEN" "$T"/o.* "$T"/e.* >/dev/null 2>&1'
+check "no output of gusto-connect holds a whole SSN or account number" \
     eval '! grep -lE "$SSN_DIGITS|$SSN|$ACCT" "$T"/o.* "$T"/e.* >/dev/null 2>&1'
 check "the sandbox log holds no token, SSN, account number or query string" \
     eval '! grep -qE "$TOKEN|$RO|$OTHER|$SSN_DIGITS|$SSN|$ACCT|\?|zzq" "$T/sb.log"'

@@ -1,15 +1,15 @@
 #!/bin/sh
-# serve_test.sh - `gusto serve` over real HTTP against gusto-sandbox: every action, auth failures and isolation between callers, the audit and request logs (masked), Gusto webhooks (the handshake with the token alone verified through a system access token, a pending token refused and the confirmed one accepted, both header spellings, good and bad signature, duplicate, the resulting mirror sync, people_batch events), 200 concurrent calls, metrics and a graceful shutdown; and the security findings of issue 14 (docs/security.md): atomic de-duplication under a handshake flood, no false terminations through the webhook worker, the queue by grants, bounded handshakes, the key checked before a body, idle connections, framing, log and audit hygiene.
+# serve_test.sh - `gusto-connect serve` over real HTTP against gusto-sandbox: every action, auth failures and isolation between callers, the audit and request logs (masked), Gusto webhooks (the handshake with the token alone verified through a system access token, a pending token refused and the confirmed one accepted, both header spellings, good and bad signature, duplicate, the resulting mirror sync, people_batch events), 200 concurrent calls, metrics and a graceful shutdown; and the security findings of issue 14 (docs/security.md): atomic de-duplication under a handshake flood, no false terminations through the webhook worker, the queue by grants, bounded handshakes, the key checked before a body, idle connections, framing, log and audit hygiene.
 #
 # Everything runs on 127.0.0.1 in one mktemp directory; every process it
 # starts is killed on exit.  Needs curl, jq, openssl, sqlite3 and node.
-# Environment: GUSTO (build/gusto), GUSTO_SANDBOX (build/gusto-sandbox),
+# Environment: GUSTO (build/gusto-connect), GUSTO_SANDBOX (build/gusto-sandbox),
 # KEEP=1 keeps the directory.  Prints "ok - NAME" / "not ok - NAME" and
 # ends with "N passed, N failed"; exits 1 when anything failed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-GUSTO=${GUSTO:-build/gusto}
+GUSTO=${GUSTO:-build/gusto-connect}
 SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
 case $GUSTO in /*) ;; *) GUSTO=$(pwd)/$GUSTO ;; esac
 case $SANDBOX in /*) ;; *) SANDBOX=$(pwd)/$SANDBOX ;; esac
@@ -284,7 +284,7 @@ while [ $i -lt 50 ]; do
     sleep 0.2; i=$((i + 1))
 done
 check "handshake with the token alone: serve verified the subscription" '[ "$(j .status)" = verified ]' "$(cat "$T/r.json"; tail -5 "$T/serve.err")"
-check "verified through the app's system access token" 'grep -q "subscription $SUB verified through the app.s system access token" "$T/serve.err"' "$(grep "gusto serve: webhook" "$T/serve.err")"
+check "verified through the app's system access token" 'grep -q "subscription $SUB verified through the app.s system access token" "$T/serve.err"' "$(grep "gusto-connect serve: webhook" "$T/serve.err")"
 HOOKTOK=$(sqlite3 "$T/serve.db" "select token from webhook_tokens where verified=1 and subscription='$SUB'")
 check "the confirmed token is kept for that subscription" '[ -n "$HOOKTOK" ]' "$(sqlite3 "$T/serve.db" "select subscription, verified from webhook_tokens")"
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' --data "{\"verification_token\":\"$HOOKTOK\"}" "$S/webhooks/gusto")
@@ -330,7 +330,7 @@ pending=$(sqlite3 "$T/serve.db" "select verified from webhook_tokens where token
 check "handshake with the token alone: 200, kept pending" '[ "$code" = 200 ] && [ "$(j .result)" = handshake ] && [ "$pending" = 0 ]' "$code $(cat "$T/r.json") verified=$pending"
 i=0
 while [ $i -lt 100 ] && [ "$(grep -c "handshake not verified" "$T/serve.err")" -le "$nv0" ]; do sleep 0.1; i=$((i + 1)); done
-check "its verify failed, logged without the token" '[ "$(grep -c "handshake not verified (the token stays pending" "$T/serve.err")" -gt "$nv0" ] && ! grep -q tok-alone-1 "$T/serve.err"' "$(grep "gusto serve: webhook" "$T/serve.err")"
+check "its verify failed, logged without the token" '[ "$(grep -c "handshake not verified (the token stays pending" "$T/serve.err")" -gt "$nv0" ] && ! grep -q tok-alone-1 "$T/serve.err"' "$(grep "gusto-connect serve: webhook" "$T/serve.err")"
 PEND=$(echo "$BODY" | sed 's/1111/5555/')
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-Gusto-Signature: $(sign "$PEND" tok-alone-1)" --data "$PEND" "$S/webhooks/gusto")
 check "event signed with an unverified handshake token: 401" '[ "$code" = 401 ] && [ "$(j .result)" = bad_signature ]' "$code $(cat "$T/r.json")"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# soak.sh - `make soak`: onboards 1,000 employees with every nested part one by one (gusto employees create, 8 at a time), then 1,000 through people batches (gusto batch create --wait), each phase against its own gusto-sandbox injecting 10% faults (500s, 429s, dropped connections, lost answers, 2 s stalls); audits each sandbox restarted without faults on the same data.
+# soak.sh - `make soak`: onboards 1,000 employees with every nested part one by one (gusto-connect employees create, 8 at a time), then 1,000 through people batches (gusto-connect batch create --wait), each phase against its own gusto-sandbox injecting 10% faults (500s, 429s, dropped connections, lost answers, 2 s stalls); audits each sandbox restarted without faults on the same data.
 #
 # A quarter of the one-by-one creates run with --retries 0, so faults turn
 # into partial creates and unknown outcomes.  The driver acts as a careful
@@ -92,9 +92,9 @@ FAULTS=${SOAK_FAULTS:-500:0.025,429:0.025,drop:0.0125,lost:0.0125,delay:0.025@20
 SEED=${SOAK_SEED:-$$}
 TOKEN=soak-token-5e2b
 # A private copy of the binaries: a rebuild during the run changes nothing.
-mkdir -p "$T/bin" && cp "$GUSTO" "$T/bin/gusto" && cp "$SANDBOX" "$T/bin/gusto-sandbox" ||
+mkdir -p "$T/bin" && cp "$GUSTO" "$T/bin/gusto-connect" && cp "$SANDBOX" "$T/bin/gusto-sandbox" ||
     bail "cannot copy $GUSTO and $SANDBOX"
-GUSTO=$T/bin/gusto
+GUSTO=$T/bin/gusto-connect
 SANDBOX=$T/bin/gusto-sandbox
 export GUSTO SANDBOX T TOKEN
 export GUSTO_ACCESS_TOKEN=$TOKEN

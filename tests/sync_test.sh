@@ -1,5 +1,5 @@
 #!/bin/sh
-# sync_test.sh - `gusto sync` and `gusto profile` end to end, on SQLite and
+# sync_test.sh - `gusto-connect sync` and `gusto-connect profile` end to end, on SQLite and
 # on PostgreSQL: the initial sync of the demo company, the exact events of
 # an update, a termination, a new hire, a rehire and a removal; an unchanged
 # re-sync that writes nothing and costs only the list pages; the dry run;
@@ -18,13 +18,13 @@
 # processes and its own PostgreSQL server (initdb + pg_ctl as the postgres
 # user, listening only on 127.0.0.1 on a free port), all stopped on exit.
 # Needs curl, jq, node, sqlite3 and PostgreSQL's server binaries.
-# Environment: GUSTO (default build/gusto), GUSTO_SANDBOX (default
+# Environment: GUSTO (default build/gusto-connect), GUSTO_SANDBOX (default
 # build/gusto-sandbox), KEEP=1 keeps the directory.  Prints "ok - NAME" /
 # "not ok - NAME" and ends with "N passed, N failed"; exits 1 on a failure.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
-GUSTO=${GUSTO:-build/gusto}
+GUSTO=${GUSTO:-build/gusto-connect}
 SANDBOX=${GUSTO_SANDBOX:-build/gusto-sandbox}
 case $GUSTO in /*) ;; *) GUSTO=$(pwd)/$GUSTO ;; esac
 case $SANDBOX in /*) ;; *) SANDBOX=$(pwd)/$SANDBOX ;; esac
@@ -156,7 +156,7 @@ api() {
 }
 status_is() { [ "$(cat "$T/status")" = "$1" ]; }
 
-# gsync TAG ARGS...: gusto sync against the current sandbox, as the token;
+# gsync TAG ARGS...: gusto-connect sync against the current sandbox, as the token;
 # JSON in $OUT, stderr in $ERR, exit in RC.
 gsync() {
     OUT="$T/$1.json"
@@ -320,7 +320,7 @@ suite() {
     check "$BACKEND: a re-sync after the edits is unchanged again" \
         eval '[ $RC = 0 ] && je ".data.companies[0] | .status == \"unchanged\" and .rows_written == 0 and .requests.total == 1" && [ "$(events_n)" = 53 ]'
 
-    # 4. gusto profile, from the mirror only (Gusto unreachable, no token).
+    # 4. gusto-connect profile, from the mirror only (Gusto unreachable, no token).
     OUT="$T/prof.json"
     ERR="$T/prof.err"
     GUSTO_API_BASE_URL=http://127.0.0.1:9 "$GUSTO" profile --db "$DB" \
@@ -449,7 +449,7 @@ APP_SECRET="sec-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
     '[{client_id: "sync-app", client_secret: $s, redirect_uris: [$r]}]' >"$APPS")
 start_sandbox multi --seed demo --seed-employees 250 --rate-limit 0 --apps "$APPS" \
     --faults 'delay:1.0@60' || summary
-# connect NAME COMPANY_LABEL: gusto connect driven with curl.
+# connect NAME COMPANY_LABEL: gusto-connect connect driven with curl.
 connect() {
     GUSTO_CLIENT_SECRET=$APP_SECRET "$GUSTO" connect --no-browser --env "$SB_URL" \
         --client-id sync-app --redirect-uri "$REDIR" --name "$1" --wait 20 \
@@ -673,14 +673,14 @@ start_sandbox pipe14 --seed demo --seed-employees 300 --rate-limit 0 || summary
 prc=$(cat "$T/pipe.rc")
 RC=$prc
 ERR="$T/pipe.err"
-check "--events - | head -n 1: gusto is not killed, exits 8 and says how many events stdout missed" \
+check "--events - | head -n 1: gusto-connect is not killed, exits 8 and says how many events stdout missed" \
     eval '[ "$prc" = 8 ] && grep -Eq "stdout was closed: [1-9][0-9]* events were not written" "$T/pipe.err"'
 check "and every event is still in the mirror's log (350)" \
     eval '[ "$(events_n)" = 350 ] && [ "$(wc -l <"$T/pipe.out")" = 1 ]'
 stop "$SB_PID"
 
 # A kill during webhook delivery re-sends one event at most, not the batch:
-# a receiver that answers each event after 100 ms, gusto killed once it has
+# a receiver that answers each event after 100 ms, gusto-connect killed once it has
 # 10, then run again.
 new_db kill14
 start_sandbox kill14 --seed demo --rate-limit 0 || summary

@@ -1,5 +1,5 @@
 #!/bin/sh
-# valgrind.sh - valgrind memcheck over the gusto CLI's main paths (list, create, dry run, get, update, time-off, api, batch, error paths, --verbose) and over gusto-sandbox serving that session plus a mix of bad requests: no memory errors and no leaks (definite, indirect or possible).
+# valgrind.sh - valgrind memcheck over the gusto-connect CLI's main paths (list, create, dry run, get, update, time-off, api, batch, error paths, --verbose) and over gusto-sandbox serving that session plus a mix of bad requests: no memory errors and no leaks (definite, indirect or possible).
 #
 # Each CLI run is one check; the sandbox, run under valgrind for the whole
 # session and a mix of malformed requests (curl) and stopped with SIGTERM,
@@ -25,7 +25,7 @@ SBVG=$SB_PID
 export GUSTO_ACCESS_TOKEN=$TOKEN
 
 n=0
-# vg NAME WANT_EXIT ARGS...: gusto under valgrind; passes when it exits
+# vg NAME WANT_EXIT ARGS...: gusto-connect under valgrind; passes when it exits
 # WANT_EXIT (so not 9) and valgrind reported nothing.  stdin from $STDIN.
 vg() {
     name=$1 want=$2
@@ -36,9 +36,9 @@ vg() {
         >"$T/cli.$n.out" 2>"$T/cli.$n.err"
     rc=$?
     if [ "$rc" -eq "$want" ] && [ ! -s "$T/cli.$n.vg" ]; then
-        ok "gusto $name: exit $rc, no memcheck errors, no leaks"
+        ok "gusto-connect $name: exit $rc, no memcheck errors, no leaks"
     else
-        not_ok "gusto $name: exit $rc (want $want)" "$(head -c 600 "$T/cli.$n.vg")" \
+        not_ok "gusto-connect $name: exit $rc (want $want)" "$(head -c 600 "$T/cli.$n.vg")" \
             "$(head -c 300 "$T/cli.$n.out")"
     fi
 }

@@ -66,7 +66,7 @@ int cli_args(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
         }
         if (only_pos || a[0] != '-' || a[1] == 0) {
             if (*npos >= max_pos)
-                return out_usage(cli, "unexpected argument '%.100s' for 'gusto %s'", a,
+                return out_usage(cli, "unexpected argument '%.100s' for 'gusto-connect %s'", a,
                                  cli->command);
             pos[(*npos)++] = a;
             continue;
@@ -79,7 +79,7 @@ int cli_args(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
                 o = &opts[k];
         if (!o) {
             expected(opts, list, sizeof list);
-            return out_usage(cli, "unknown option '%.*s' for 'gusto %s' (expected %s)",
+            return out_usage(cli, "unknown option '%.*s' for 'gusto-connect %s' (expected %s)",
                              (int)(nl > 60 ? 60 : nl), a, cli->command, list);
         }
         if (o->flag) {

@@ -1,4 +1,4 @@
-/* batch_input.c - reads the input of `gusto batch create` (JSON entries, a whole request body, or CSV whose header names API fields as dotted paths) into batch entries with their input rows, and keeps the idempotency key file beside the input. */
+/* batch_input.c - reads the input of `gusto-connect batch create` (JSON entries, a whole request body, or CSV whose header names API fields as dotted paths) into batch entries with their input rows, and keeps the idempotency key file beside the input. */
 #include "cli/batch_input.h"
 #include "shared/jsonerr.h"
 #include "cli/csv.h"
@@ -171,7 +171,7 @@ static int on_header(struct conv *x, size_t line, char **fields, size_t n)
             problem(x->errors, line, shown,
                     "is not a batch field; columns are API field names as dotted paths, "
                     "e.g. person.external_id, home_address.zip, job.hire_date, "
-                    "bank_accounts.0.routing_number (see gusto help batch create)");
+                    "bank_accounts.0.routing_number (see gusto-connect help batch create)");
             x->header_bad = true;
         } else {
             for (size_t k = 0; k < i; k++) {
@@ -592,7 +592,7 @@ static int key_file_write(const char *key_path, const char *key, const char *has
     }
     char buf[256];
     int len = snprintf(buf, sizeof buf,
-                       "# gusto batch create: the people batch idempotency key for this input\n"
+                       "# gusto-connect batch create: the people batch idempotency key for this input\n"
                        "key %s\nsha256 %s\n", key, hash);
     bool ok = len > 0 && write(fd, buf, (size_t)len) == (ssize_t)len;
     for (size_t i = 0; ok && st && i < st->count; i++) {

@@ -1,4 +1,4 @@
-/* batch_input.h - the input of `gusto batch create`: a JSON array of entries (or a whole request body) or a CSV file with dotted API field names as its header, turned into entries with the input row of each; and the idempotency key file kept beside the input. */
+/* batch_input.h - the input of `gusto-connect batch create`: a JSON array of entries (or a whole request body) or a CSV file with dotted API field names as its header, turned into entries with the input row of each; and the idempotency key file kept beside the input. */
 #ifndef GUSTO_CLI_BATCH_INPUT_H
 #define GUSTO_CLI_BATCH_INPUT_H
 

@@ -1,4 +1,4 @@
-/* callback.c - parses the OAuth redirect's query string for `gusto connect` without any HTTP server, so it can be fuzzed. */
+/* callback.c - parses the OAuth redirect's query string for `gusto-connect connect` without any HTTP server, so it can be fuzzed. */
 #include "cli/callback.h"
 
 #include <openssl/crypto.h>

@@ -1,4 +1,4 @@
-/* cli.h - the state of one `gusto` run (global options, the client) and the
+/* cli.h - the state of one `gusto-connect` run (global options, the client) and the
  * entry points shared by the CLI's files: option matching, help, commands. */
 #ifndef GUSTO_CLI_H
 #define GUSTO_CLI_H
@@ -20,10 +20,10 @@ enum {
     EXIT_NETWORK = 6,
     EXIT_VALIDATION = 7,
     EXIT_PARTIAL = 8,
-    EXIT_CONFIRM = 9,        /* gusto sync: needs --confirm (mass termination) */
-    EXIT_LEASED = 10,        /* gusto sync: a company was skipped, another live worker
+    EXIT_CONFIRM = 9,        /* gusto-connect sync: needs --confirm (mass termination) */
+    EXIT_LEASED = 10,        /* gusto-connect sync: a company was skipped, another live worker
                                 holds its lease */
-    EXIT_INTERRUPTED = 130,  /* gusto sync: stopped by SIGINT/SIGTERM, leases released */
+    EXIT_INTERRUPTED = 130,  /* gusto-connect sync: stopped by SIGINT/SIGTERM, leases released */
     EXIT_DUPLICATE = 11,     /* employees create: the person exists; --allow-duplicate */
 };
 
@@ -134,9 +134,9 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_disconnect(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_profile(struct cli *cli, int argc, char **argv);
-/* `gusto batch create|status` (cmd_batch.c): the subcommand is argv[0]. */
+/* `gusto-connect batch create|status` (cmd_batch.c): the subcommand is argv[0]. */
 int cmd_batch(struct cli *cli, int argc, char **argv);
-/* `gusto serve`, `gusto serve keys ...` (cmd_serve.c, src/serve/). */
+/* `gusto-connect serve`, `gusto-connect serve keys ...` (cmd_serve.c, src/serve/). */
 int cmd_serve(struct cli *cli, int argc, char **argv);
 
 #endif

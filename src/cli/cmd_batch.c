@@ -1,4 +1,4 @@
-/* cmd_batch.c - `gusto batch create|status`: bulk onboarding through Gusto's People Batches, with every input problem listed by row, an idempotency key kept beside the input so a re-run never creates anyone twice, and polling with progress. */
+/* cmd_batch.c - `gusto-connect batch create|status`: bulk onboarding through Gusto's People Batches, with every input problem listed by row, an idempotency key kept beside the input so a re-run never creates anyone twice, and polling with progress. */
 #include "cli/batch_input.h"
 #include "cli/cli.h"
 #include "cli/input.h"
@@ -64,7 +64,7 @@ static int report_problems(struct cli *cli, json_t *errors, bool csv, const char
         json_decref(env);
     }
     if (!cli->json_out || !cli->quiet) {
-        fputs("gusto: error: ", stderr);
+        fputs("gusto-connect: error: ", stderr);
         out_text(stderr, msg);
         fputc('\n', stderr);
         json_array_foreach(errors, i, e) {
@@ -274,7 +274,7 @@ static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *
     }
     show_already(s);
     if (!b->finished)
-        printf("\nFollow it with: gusto batch status %s --wait\n", b->uuid);
+        printf("\nFollow it with: gusto-connect batch status %s --wait\n", b->uuid);
     return rc;
 }
 
@@ -711,7 +711,7 @@ static int batch_status(struct cli *cli, int argc, char **argv)
     if (rc || help)
         return rc ? rc : cli_help(cli, cli->command);
     if (npos == 0)
-        return out_usage(cli, "missing the batch's UUID: gusto batch status UUID [--wait]");
+        return out_usage(cli, "missing the batch's UUID: gusto-connect batch status UUID [--wait]");
     gusto_client *client = cli_client(cli, &rc);
     if (!client)
         return rc;
@@ -734,7 +734,7 @@ int cmd_batch(struct cli *cli, int argc, char **argv)
 {
     cli->command = "batch";
     if (argc == 0)
-        return out_usage(cli, "'gusto batch' needs a subcommand: create or status");
+        return out_usage(cli, "'gusto-connect batch' needs a subcommand: create or status");
     if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0)
         return cli_help(cli, "batch");
     if (strcmp(argv[0], "create") == 0) {

@@ -1,4 +1,4 @@
-/* cmd_connect.c - `gusto connect`, `gusto status` and `gusto disconnect`:
+/* cmd_connect.c - `gusto-connect connect`, `gusto-connect status` and `gusto-connect disconnect`:
  * the OAuth authorization-code flow through a loopback redirect listener,
  * and the stored connections it produces. */
 #include "cli/callback.h"
@@ -39,12 +39,12 @@ struct callback {
 };
 
 static const char PAGE_OK[] =
-    "<!doctype html><html><head><meta charset=utf-8><title>gusto connect</title></head>"
+    "<!doctype html><html><head><meta charset=utf-8><title>gusto-connect connect</title></head>"
     "<body style=\"font-family:sans-serif;margin:3em\"><h1>Connected</h1>"
     "<p>gusto-connect received the authorization. You can close this window and return "
     "to the terminal.</p></body></html>";
 static const char PAGE_FAIL[] =
-    "<!doctype html><html><head><meta charset=utf-8><title>gusto connect</title></head>"
+    "<!doctype html><html><head><meta charset=utf-8><title>gusto-connect connect</title></head>"
     "<body style=\"font-family:sans-serif;margin:3em\"><h1>Not connected</h1>"
     "<p>The authorization did not complete; see the terminal for details.</p>"
     "</body></html>";
@@ -177,7 +177,7 @@ static char *read_secret(bool from_stdin)
     if (!from_stdin && !tty)
         return NULL;
     if (tty) {
-        fputs("gusto: client secret: ", stderr);
+        fputs("gusto-connect: client secret: ", stderr);
         fflush(stderr);
         quiet = saved;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -211,7 +211,7 @@ static void free_secret(char *s)
 /* Whether the browser may see this environment variable: what a desktop
  * browser needs to reach the display, the session bus, the user's profile
  * and locale.  Everything else, GUSTO_CLIENT_SECRET and GUSTO_STORE_KEY
- * first, stays with gusto. */
+ * first, stays with gusto-connect. */
 static bool browser_env_ok(const char *kv)
 {
     static const char *const keep[] = {
@@ -364,8 +364,8 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     }
     char *url = gusto_authorize_url_pkce(base, client_id, redirect, cb.state_want,
                                          pkce.challenge);
-    fprintf(stderr, "gusto: open this URL to authorize %s (%s):\n  %s\n"
-                    "gusto: waiting for the redirect to %s ...\n",
+    fprintf(stderr, "gusto-connect: open this URL to authorize %s (%s):\n  %s\n"
+                    "gusto-connect: waiting for the redirect to %s ...\n",
             client_id, base, url ? url : "?", redirect);
     if (url && !no_browser)
         open_browser(url);
@@ -383,7 +383,7 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         char hint[400], msg[200];
         snprintf(hint, sizeof hint,
                  "nothing came back to %s: that redirect URI must be registered with the "
-                 "app exactly (scheme, host, port and path); if it is, run gusto connect "
+                 "app exactly (scheme, host, port and path); if it is, run gusto-connect connect "
                  "again and finish the consent page within --wait", redirect);
         if (cb.forged)
             snprintf(msg, sizeof msg, "no authorization arrived in time (%u redirect%s "
@@ -401,7 +401,7 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         snprintf(msg, sizeof msg, "authorization was refused: %s", cb.error);
         return out_fail(cli, EXIT_AUTH, cb.error, msg, NULL,
                         strcmp(cb.error, "access_denied") == 0
-                            ? "the admin chose Deny; run gusto connect again to retry"
+                            ? "the admin chose Deny; run gusto-connect connect again to retry"
                             : NULL);
     }
 
@@ -600,10 +600,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
             char msg[128];
             snprintf(msg, sizeof msg, "no stored connection named \"%.60s\"", cli->connection);
             return out_fail(cli, EXIT_AUTH, "not_connected", msg, "connection",
-                            "run gusto status without --connection to list them");
+                            "run gusto-connect status without --connection to list them");
         }
         return out_fail(cli, EXIT_AUTH, "not_connected", "no Gusto connection is stored",
-                        NULL, "run gusto connect --env demo|production --client-id ID");
+                        NULL, "run gusto-connect connect --env demo|production --client-id ID");
     }
     if (cli->json_out) {
         out_ok_json(s.list);

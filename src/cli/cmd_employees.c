@@ -1,4 +1,4 @@
-/* cmd_employees.c - `gusto employees list|create|get|update`: arguments in,
+/* cmd_employees.c - `gusto-connect employees list|create|get|update`: arguments in,
  * one libgusto call, the result out as an envelope or for a terminal. */
 #include "cli/cli.h"
 #include "cli/dryrun.h"
@@ -100,7 +100,7 @@ static void show_employee(struct cli *cli, const char *text)
 static int one_uuid(struct cli *cli, int npos, const char **pos, const char **uuid)
 {
     if (npos == 0)
-        return out_usage(cli, "missing the employee's UUID: gusto %s UUID", cli->command);
+        return out_usage(cli, "missing the employee's UUID: gusto-connect %s UUID", cli->command);
     *uuid = pos[0];
     return 0;
 }
@@ -202,7 +202,7 @@ int cmd_employees_create(struct cli *cli, int argc, char **argv)
         const char *u = json_string_value(
             json_object_get(json_object_get(res, "duplicate_of"), "uuid"));
         snprintf(err.hint, sizeof err.hint,
-                 "see it with: gusto employees get %.40s; to create a second record for "
+                 "see it with: gusto-connect employees get %.40s; to create a second record for "
                  "the same person anyway, add --allow-duplicate", u ? u : "UUID");
         rc = out_error_extra(cli, &err, NULL, "duplicate_of",
                              json_object_get(res, "duplicate_of"));
@@ -229,7 +229,7 @@ int cmd_employees_create(struct cli *cli, int argc, char **argv)
     if (code == GUSTO_EPARTIAL) {
         view_warnings(cli, json_object_get(res, "warnings"));
         if (!cli->quiet) {
-            fputs("gusto: ", stderr);
+            fputs("gusto-connect: ", stderr);
             out_text(stderr, err.message);
             fputc('\n', stderr);
         }
@@ -288,7 +288,7 @@ int cmd_employees_update(struct cli *cli, int argc, char **argv)
             char msg[200];
             snprintf(msg, sizeof msg, "employee UUID \"%.60s\" is not a UUID", uuid);
             rc = out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, "employee_uuid",
-                          "find the UUID with: gusto employees list --search NAME");
+                          "find the UUID with: gusto-connect employees list --search NAME");
         } else if (rc == 0) {
             json_t *pay = NULL, *emp = NULL;
             if (json_object_size(json_object_get(obj, "compensation")) &&

@@ -1,5 +1,5 @@
-/* cmd_misc.c - `gusto time-off UUID` (balances and activities) and
- * `gusto api METHOD PATH` (any request, raw body out). */
+/* cmd_misc.c - `gusto-connect time-off UUID` (balances and activities) and
+ * `gusto-connect api METHOD PATH` (any request, raw body out). */
 #include "cli/cli.h"
 #include "cli/input.h"
 #include "cli/output.h"
@@ -22,7 +22,7 @@ int cmd_time_off(struct cli *cli, int argc, char **argv)
     if (rc || help)
         return rc ? rc : cli_help(cli, cli->command);
     if (npos == 0)
-        return out_usage(cli, "missing the employee's UUID: gusto time-off UUID "
+        return out_usage(cli, "missing the employee's UUID: gusto-connect time-off UUID "
                               "[--type vacation|sick|all]");
     if (type && strcmp(type, "vacation") && strcmp(type, "sick") && strcmp(type, "all"))
         return out_usage(cli, "--type '%.40s' is not vacation, sick or all", type);
@@ -51,7 +51,7 @@ int cmd_time_off(struct cli *cli, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* Print a successful `gusto api` body: in the envelope as parsed JSON
+/* Print a successful `gusto-connect api` body: in the envelope as parsed JSON
  * (text that is not JSON becomes a string), or as it came on a terminal. */
 static void show_body(struct cli *cli, const char *body)
 {
@@ -90,7 +90,7 @@ int cmd_api(struct cli *cli, int argc, char **argv)
     if (rc || help)
         return rc ? rc : cli_help(cli, cli->command);
     if (npos < 2)
-        return out_usage(cli, "missing %s: gusto api METHOD PATH [--data JSON | --input "
+        return out_usage(cli, "missing %s: gusto-connect api METHOD PATH [--data JSON | --input "
                               "FILE|-]", npos == 0 ? "the METHOD and PATH" : "the PATH");
     if (data && input)
         return out_usage(cli, "--data and --input both give the body; give one");

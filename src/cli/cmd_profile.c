@@ -1,4 +1,4 @@
-/* cmd_profile.c - `gusto profile --email ADDRESS`: an employee's profile
+/* cmd_profile.c - `gusto-connect profile --email ADDRESS`: an employee's profile
  * from the sync mirror, without calling Gusto: job and employment, the
  * manager, the work location, time-off balances and how fresh it is; JSON,
  * or a card on a terminal. */
@@ -191,7 +191,7 @@ static void card(const json_t *p)
         snprintf(ago, sizeof ago, "%lld days ago", (long long)age / 86400);
     printf("From the mirror, synced %s (%s)%s\n",
            str(f, "synced_at") ? str(f, "synced_at") : "never", ago,
-           json_is_true(json_object_get(f, "stale")) ? " - stale: run gusto sync" : "");
+           json_is_true(json_object_get(f, "stale")) ? " - stale: run gusto-connect sync" : "");
 }
 
 int cmd_profile(struct cli *cli, int argc, char **argv)
@@ -217,7 +217,7 @@ int cmd_profile(struct cli *cli, int argc, char **argv)
     struct mstore *st = mstore_open(target, true, err, sizeof err);
     if (!st)
         return out_fail(cli, EXIT_GENERAL, "store_error", err, "db",
-                        "run gusto sync first, or point --db at the mirror");
+                        "run gusto-connect sync first, or point --db at the mirror");
     char lower[330];
     snprintf(lower, sizeof lower, "%s", email);
     for (char *p = lower; *p; p++)
@@ -237,7 +237,7 @@ int cmd_profile(struct cli *cli, int argc, char **argv)
         json_decref(x.matches);
         mstore_close(st);
         return out_fail(cli, EXIT_API_CLIENT, "not_found", msg, "email",
-                        "check the address, or run gusto sync to refresh the mirror");
+                        "check the address, or run gusto-connect sync to refresh the mirror");
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -1,4 +1,4 @@
-/* cmd_serve.c - `gusto serve` (the HTTP service, src/serve/), `gusto serve keys add|list|remove` (API keys, stored hashed) and `gusto serve connections add` (a stored connection from an access token). */
+/* cmd_serve.c - `gusto-connect serve` (the HTTP service, src/serve/), `gusto-connect serve keys add|list|remove` (API keys, stored hashed) and `gusto-connect serve connections add` (a stored connection from an access token). */
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "serve/serve.h"
@@ -54,7 +54,7 @@ static int keys(struct cli *cli, int argc, char **argv)
         return rc;
     }
     if (npos < 1)
-        return out_usage(cli, "'gusto serve keys' needs add, list or remove");
+        return out_usage(cli, "'gusto-connect serve keys' needs add, list or remove");
     struct serve_config c;
     if ((rc = load(cli, config, &c)) != 0)
         return rc;
@@ -67,7 +67,7 @@ static int keys(struct cli *cli, int argc, char **argv)
         json_decref(l);
     } else if (strcmp(pos[0], "add") == 0 || strcmp(pos[0], "remove") == 0) {
         if (npos < 2 || strlen(pos[1]) > 100)
-            rc = out_usage(cli, "missing the key's NAME: gusto serve keys %s NAME", pos[0]);
+            rc = out_usage(cli, "missing the key's NAME: gusto-connect serve keys %s NAME", pos[0]);
         else if (pos[0][0] == 'r')
             rc = serve_key_remove(pos[1]) == 0
                      ? (out_ok_text("{\"removed\":true}", 16), EXIT_OK)
@@ -89,7 +89,7 @@ static int keys(struct cli *cli, int argc, char **argv)
             }
         }
     } else {
-        rc = out_usage(cli, "unknown 'gusto serve keys %.40s' (expected add, list or remove)",
+        rc = out_usage(cli, "unknown 'gusto-connect serve keys %.40s' (expected add, list or remove)",
                        pos[0]);
     }
     serve_db_close();
@@ -113,7 +113,7 @@ static int connections(struct cli *cli, int argc, char **argv)
         return rc;
     }
     if (npos < 2 || strcmp(pos[0], "add") != 0)
-        return out_usage(cli, "expected: gusto serve connections add NAME --base-url URL");
+        return out_usage(cli, "expected: gusto-connect serve connections add NAME --base-url URL");
     if (!base && cli->env)
         base = cli_env_url(cli->env);
     /* --company before the command is the global option (checked as a

@@ -1,4 +1,4 @@
-/* cmd_sync.c - `gusto sync`: mirror one or more companies into the
+/* cmd_sync.c - `gusto-connect sync`: mirror one or more companies into the
  * directory store (src/sync) and report what changed; a thin layer that
  * parses options, makes a client per company and prints the summary. */
 #include "cli/cli.h"
@@ -51,7 +51,7 @@ static void trace_line(void *userdata, const char *line)
 {
     struct progress *p = userdata;
     progress_clear(p);
-    fputs("gusto: ", stderr);
+    fputs("gusto-connect: ", stderr);
     out_text(stderr, line);
     size_t n = strlen(line);
     if (!n || line[n - 1] != '\n')
@@ -317,7 +317,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
             mstore_close(st);
             gusto_client_free(first);
             return out_fail(cli, EXIT_USAGE, "usage", "--all-connections: the connection "
-                            "store has no connections", NULL, "add one with gusto connect");
+                            "store has no connections", NULL, "add one with gusto-connect connect");
         }
     } else if (connections) {
         const char *p = connections;
@@ -523,7 +523,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
         for (int i = 0; i < col.n; i++)
             if (strcmp(results[i].status, "interrupted") == 0 && !message[0])
                 snprintf(message, sizeof message, "%s", results[i].message);
-        hint = "the mirror keeps the previous snapshot of what was not written; run gusto "
+        hint = "the mirror keeps the previous snapshot of what was not written; run gusto-connect "
                "sync again";
     } else if (refused) {
         exit_code = EXIT_CONFIRM;
@@ -539,7 +539,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
             if (strcmp(results[i].status, "failed") == 0 && results[i].message[0])
                 snprintf(message, sizeof message, "%s%s", done ? "some companies failed: " : "",
                          results[i].message);
-        hint = "the mirror keeps each failed company's previous snapshot; run gusto sync again";
+        hint = "the mirror keeps each failed company's previous snapshot; run gusto-connect sync again";
     } else if (deliver_failed) {
         exit_code = EXIT_PARTIAL;
         code = "delivery_failed";
@@ -579,7 +579,7 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
             fprintf(f, "events delivered: %ld\n", delivered);
     }
     if (exit_code != EXIT_OK && message[0] && !(cli->json_out && cli->quiet)) {
-        fputs("gusto: error: ", stderr);
+        fputs("gusto-connect: error: ", stderr);
         out_text(stderr, message);
         fputc('\n', stderr);
         if (hint)

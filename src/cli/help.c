@@ -1,4 +1,4 @@
-/* help.c - the usage text of every command, for `gusto help [COMMAND]`
+/* help.c - the usage text of every command, for `gusto-connect help [COMMAND]`
  * and -h/--help. */
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -37,18 +37,18 @@
     "  7 invalid input, refused before anything was sent\n"                               \
     "  8 partial success: the employee was created, some part was not; or a batch\n"  \
     "    finished but some people were not created\n" \
-    "  9 gusto sync stopped: too many terminations, run again with --confirm\n"      \
-    " 10 gusto sync skipped a company whose lease another live worker holds\n"      \
+    "  9 gusto-connect sync stopped: too many terminations, run again with --confirm\n"      \
+    " 10 gusto-connect sync skipped a company whose lease another live worker holds\n"      \
     " 11 employees create refused a duplicate: an active employee is the same\n"     \
     "    person (same email, or name and date of birth); --allow-duplicate\n"        \
-    "130 gusto sync stopped by SIGINT/SIGTERM; its leases released\n"
+    "130 gusto-connect sync stopped by SIGINT/SIGTERM; its leases released\n"
 
 static const struct {
     const char *name;
     const char *text;
 } HELP[] = {
     {"",
-     "Usage: gusto [OPTIONS] COMMAND [ARGS]\n"
+     "Usage: gusto-connect [OPTIONS] COMMAND [ARGS]\n"
      "\n"
      "Gusto's payroll API from the command line: employees and time off.\n"
      "\n"
@@ -75,13 +75,13 @@ static const struct {
      "                            without it, the stored connection is used\n"
      "  GUSTO_CONNECTION          the stored connection, like --connection\n"
      "  GUSTO_STORE, GUSTO_STORE_KEY  the store's path and its 64-hex-digit key\n"
-     "  GUSTO_CLIENT_ID, GUSTO_CLIENT_SECRET  for gusto connect\n"
+     "  GUSTO_CLIENT_ID, GUSTO_CLIENT_SECRET  for gusto-connect connect\n"
      "  GUSTO_COMPANY_UUID        the company, like --company\n"
      "  GUSTO_API_BASE_URL        a base URL, like --env URL\n"
      "  GUSTO_ENV                 demo, production or sandbox, like --env\n"
      "  GUSTO_API_VERSION         the Gusto API version, like --api-version (which wins)\n"
      "  GUSTO_SYNC_DB             the sync mirror, like sync/profile --db\n"
-     "  GUSTO_WEBHOOK_SECRET      the key that signs gusto sync --webhook requests\n"
+     "  GUSTO_WEBHOOK_SECRET      the key that signs gusto-connect sync --webhook requests\n"
      "  (--env wins over GUSTO_API_BASE_URL, which wins over GUSTO_ENV)\n"
      "\n"
      "Output: when stdout is not a terminal, or with --json, every command prints one\n"
@@ -90,16 +90,16 @@ static const struct {
      "and errors go to stderr.\n"
      "\n" EXIT_STATUS},
     {"employees",
-     "Usage: gusto employees list|create|get|update ...\n"
+     "Usage: gusto-connect employees list|create|get|update ...\n"
      "\n"
      "  employees list [--search TERM] [--terminated|--active] [--include LIST]\n"
      "  employees create [--input FILE|-] [--allow-duplicate] [--dry-run]\n"
      "  employees get UUID\n"
      "  employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
      "\n"
-     "Run 'gusto help employees SUBCOMMAND' for details.\n"},
+     "Run 'gusto-connect help employees SUBCOMMAND' for details.\n"},
     {"employees list",
-     "Usage: gusto employees list [--search TERM] [--terminated|--active]\n"
+     "Usage: gusto-connect employees list [--search TERM] [--terminated|--active]\n"
      "                            [--include LIST]\n"
      "\n"
      "List the company's employees, every page, printing each as it arrives.\n"
@@ -117,9 +117,9 @@ static const struct {
      "half-way, the envelope ends with \"ok\":false and the error.\n"
      "\n"
      "Example:\n"
-     "  gusto employees list --search ada | jq -r '.data[].uuid'\n"},
+     "  gusto-connect employees list --search ada | jq -r '.data[].uuid'\n"},
     {"employees create",
-     "Usage: gusto employees create [--input FILE|-] [--allow-duplicate] [--dry-run]\n"
+     "Usage: gusto-connect employees create [--input FILE|-] [--allow-duplicate] [--dry-run]\n"
      "\n"
      "Create an employee, then each part given: home_address, work_address, job and\n"
      "compensation.  The input is a JSON object read from FILE, or from stdin\n"
@@ -151,14 +151,14 @@ static const struct {
      "the input is invalid and nothing was sent; 11 for a duplicate.\n"
      "\n"
      "Example:\n"
-     "  gusto employees create --input ada.json --dry-run\n"},
+     "  gusto-connect employees create --input ada.json --dry-run\n"},
     {"employees get",
-     "Usage: gusto employees get UUID\n"
+     "Usage: gusto-connect employees get UUID\n"
      "\n"
      "Show an employee with the current home and work address and every job with\n"
      "its compensations.  Exit 4 when there is no such employee.\n"},
     {"employees update",
-     "Usage: gusto employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
+     "Usage: gusto-connect employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
      "\n"
      "Change an employee.  The input holds the fields to change, and optionally\n"
      "\"home_address\", \"work_address\" and \"job\" objects with the fields to\n"
@@ -182,18 +182,18 @@ static const struct {
      "                    pay and the new\n"
      "\n"
      "Examples:\n"
-     "  echo '{\"job\":{\"title\":\"CTO\"}}' | gusto employees update UUID\n"
+     "  echo '{\"job\":{\"title\":\"CTO\"}}' | gusto-connect employees update UUID\n"
      "  echo '{\"compensation\":{\"rate\":\"95000.00\",\"effective_date\":\"2027-01-01\"}}' \\\n"
-     "    | gusto employees update UUID --dry-run\n"},
+     "    | gusto-connect employees update UUID --dry-run\n"},
     {"batch",
-     "Usage: gusto batch create|status ...\n"
+     "Usage: gusto-connect batch create|status ...\n"
      "\n"
      "  batch create --input FILE|- [--idempotency-key UUID] [--wait] [--dry-run]\n"
      "  batch status UUID [--wait]\n"
      "\n"
-     "Run 'gusto help batch SUBCOMMAND' for details.\n"},
+     "Run 'gusto-connect help batch SUBCOMMAND' for details.\n"},
     {"batch create",
-     "Usage: gusto batch create --input FILE|- [--idempotency-key UUID] [--wait]\n"
+     "Usage: gusto-connect batch create --input FILE|- [--idempotency-key UUID] [--wait]\n"
      "                          [--dry-run]\n"
      "\n"
      "Create many employees in one people batch (Gusto's bulk onboarding).  Every\n"
@@ -246,16 +246,16 @@ static const struct {
      "lists every problem: {\"row\",\"field\",\"message\"}), 4 when Gusto refused it.\n"
      "\n"
      "Example:\n"
-     "  gusto batch create --input new-hires.csv --wait\n"},
+     "  gusto-connect batch create --input new-hires.csv --wait\n"},
     {"batch status",
-     "Usage: gusto batch status UUID [--wait]\n"
+     "Usage: gusto-connect batch status UUID [--wait]\n"
      "\n"
      "A people batch's status (pending, processing, completed, partial_success or\n"
      "failed) and the result of each person so far; row is the entry's position.\n"
      "With --wait, poll until it is finished.  Exit 8 when it finished with people\n"
      "not created, 4 when there is no such batch.\n"},
     {"time-off",
-     "Usage: gusto time-off UUID [--type vacation|sick|all]\n"
+     "Usage: gusto-connect time-off UUID [--type vacation|sick|all]\n"
      "\n"
      "An employee's time-off activities and, per policy, the balance after the\n"
      "latest activity.\n"
@@ -263,7 +263,7 @@ static const struct {
      "Options:\n"
      "  --type TYPE       vacation, sick or all (default all)\n"},
     {"api",
-     "Usage: gusto api METHOD PATH [--data JSON | --input FILE|-]\n"
+     "Usage: gusto-connect api METHOD PATH [--data JSON | --input FILE|-]\n"
      "\n"
      "Send any request.  METHOD is GET, POST, PUT, PATCH or DELETE.  PATH starts\n"
      "with / and may contain {company_uuid}, which is filled in.  An absolute URL\n"
@@ -278,9 +278,9 @@ static const struct {
      "envelope's data.\n"
      "\n"
      "Example:\n"
-     "  gusto api GET '/v1/companies/{company_uuid}/locations'\n"},
+     "  gusto-connect api GET '/v1/companies/{company_uuid}/locations'\n"},
     {"connect",
-     "Usage: gusto connect --env demo|production|URL --client-id ID [--name NAME]\n"
+     "Usage: gusto-connect connect --env demo|production|URL --client-id ID [--name NAME]\n"
      "                     [--redirect-uri URI] [--client-secret-stdin] [--no-browser]\n"
      "                     [--wait SECONDS]\n"
      "\n"
@@ -305,9 +305,9 @@ static const struct {
      "  --wait SECONDS        how long to wait for the redirect (default 600)\n"
      "\n"
      "Example:\n"
-     "  GUSTO_CLIENT_SECRET=... gusto connect --env demo --client-id abc123\n"},
+     "  GUSTO_CLIENT_SECRET=... gusto-connect connect --env demo --client-id abc123\n"},
     {"status",
-     "Usage: gusto status [--connection NAME]\n"
+     "Usage: gusto-connect status [--connection NAME]\n"
      "\n"
      "Check the token in GUSTO_ACCESS_TOKEN (or --token-stdin), which every command\n"
      "uses first, then every stored connection (or one) against GET /v1/token_info,\n"
@@ -316,11 +316,11 @@ static const struct {
      "deprecated, limited support) and final sunset date.  Exit 3 when one no\n"
      "longer works.\n"},
     {"disconnect",
-     "Usage: gusto disconnect [--connection NAME]\n"
+     "Usage: gusto-connect disconnect [--connection NAME]\n"
      "\n"
      "Forget a stored connection (the only one when --connection is not given).\n"},
     {"sync",
-     "Usage: gusto sync [--db PATH|postgres://...] [--events FILE|-] [--webhook URL]\n"
+     "Usage: gusto-connect sync [--db PATH|postgres://...] [--events FILE|-] [--webhook URL]\n"
      "                  [--dry-run] [--confirm] [--max-terminations PERCENT]\n"
      "                  [--all-connections | --connections NAME,NAME] [--worker NAME]\n"
      "                  [--lease-ttl SECONDS] [--no-progress]\n"
@@ -382,11 +382,11 @@ static const struct {
      "130 interrupted (leases released); else as below.\n"
      "\n"
      "Examples:\n"
-     "  gusto sync --db /var/lib/gusto/mirror.db --events changes.jsonl\n"
-     "  GUSTO_WEBHOOK_SECRET=... gusto sync --all-connections \\\n"
+     "  gusto-connect sync --db /var/lib/gusto/mirror.db --events changes.jsonl\n"
+     "  GUSTO_WEBHOOK_SECRET=... gusto-connect sync --all-connections \\\n"
      "      --db postgres://gusto@db.internal/directory --webhook https://desk/hooks\n"},
     {"profile",
-     "Usage: gusto profile --email ADDRESS [--db PATH|postgres://...]\n"
+     "Usage: gusto-connect profile --email ADDRESS [--db PATH|postgres://...]\n"
      "\n"
      "An employee's profile from the sync mirror, found by work or personal email\n"
      "(any case), without calling Gusto: name, emails, job title, department,\n"
@@ -395,10 +395,10 @@ static const struct {
      "after a day).  Pay and home address are not shown.  JSON when piped or with\n"
      "--json, a card on a terminal.  Exit 4 when no employee has the address.\n"},
     {"serve",
-     "Usage: gusto serve [--config FILE] [--port N] [--bind ADDR] [--quiet]\n"
-     "       gusto serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
-     "       gusto serve keys list|remove NAME [--config FILE]\n"
-     "       gusto serve connections add NAME --base-url URL [--company UUID]\n"
+     "Usage: gusto-connect serve [--config FILE] [--port N] [--bind ADDR] [--quiet]\n"
+     "       gusto-connect serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
+     "       gusto-connect serve keys list|remove NAME [--config FILE]\n"
+     "       gusto-connect serve connections add NAME --base-url URL [--company UUID]\n"
      "\n"
      "A long-running HTTP service on libgusto for workflow engines and Gusto webhooks:\n"
      "  POST /actions/{name}   list-employees, create-employee, get-employee,\n"
@@ -431,12 +431,12 @@ static const struct {
      "Every key, defaults and the audit log: docs/serve.md.\n"
      "\n"
      "Example:\n"
-     "  gusto serve keys add servicedesk --grant acme\n"
-     "  GUSTO_SERVE_MIRROR=/var/lib/gusto/mirror.db gusto serve --port 8091\n"},
+     "  gusto-connect serve keys add servicedesk --grant acme\n"
+     "  GUSTO_SERVE_MIRROR=/var/lib/gusto/mirror.db gusto-connect serve --port 8091\n"},
     {"help",
-     "Usage: gusto help [COMMAND]\n"
+     "Usage: gusto-connect help [COMMAND]\n"
      "\n"
-     "Help on a command, e.g. 'gusto help employees create'.\n"},
+     "Help on a command, e.g. 'gusto-connect help employees create'.\n"},
 };
 
 bool cli_help_known(const char *command)
@@ -456,7 +456,7 @@ int cli_help(struct cli *cli, const char *command)
             fputs(HELP[i].text, stdout);
             if (*command && strcmp(command, "employees") != 0 && strcmp(command, "batch") != 0 &&
                 strcmp(command, "help") != 0)
-                fputs("\nGlobal options, environment and exit status: gusto --help\n",
+                fputs("\nGlobal options, environment and exit status: gusto-connect --help\n",
                       stdout);
             return EXIT_OK;
         }

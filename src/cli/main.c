@@ -1,4 +1,4 @@
-/* main.c - the gusto command: global options (anywhere on the line),
+/* main.c - the gusto-connect command: global options (anywhere on the line),
  * environment variables, and dispatch to the commands and help. */
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -241,7 +241,7 @@ static int employees(struct cli *cli, int argc, char **argv)
         cmd_employees_list, cmd_employees_create, cmd_employees_get, cmd_employees_update};
     cli->command = "employees";
     if (argc == 0)
-        return out_usage(cli, "'gusto employees' needs a subcommand: list, create, get or "
+        return out_usage(cli, "'gusto-connect employees' needs a subcommand: list, create, get or "
                               "update");
     if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0)
         return cli_help(cli, "employees");
@@ -257,7 +257,7 @@ static int employees(struct cli *cli, int argc, char **argv)
                           "or update)", argv[0]);
 }
 
-/* `gusto help employees list` and `gusto --help employees`: the words up to
+/* `gusto-connect help employees list` and `gusto-connect --help employees`: the words up to
  * the first option name the command. */
 static int help(struct cli *cli, int argc, char **argv)
 {
@@ -344,7 +344,7 @@ int main(int argc, char **argv)
     if (g.usage[0])
         rc = out_usage(&cli, "%s", g.usage);
     else if (g.version) {
-        printf("gusto %s (libgusto, Gusto API %s by default)\n", GUSTO_CLI_VERSION,
+        printf("gusto-connect %s (libgusto, Gusto API %s by default)\n", GUSTO_CLI_VERSION,
                GUSTO_API_VERSION);
         rc = EXIT_OK;
     } else {
@@ -353,7 +353,7 @@ int main(int argc, char **argv)
     cli_cleanup(&cli);
     free(g.argv);
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "gusto: error: could not write the output: %s\n", strerror(errno));
+        fprintf(stderr, "gusto-connect: error: could not write the output: %s\n", strerror(errno));
         if (rc == EXIT_OK)
             rc = EXIT_GENERAL;
     }

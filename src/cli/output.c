@@ -141,7 +141,7 @@ static void print_envelope(const char *code, const char *message, long http_stat
 static void print_readable(const char *message, const char *field, const char *hint,
                            const char *request_id)
 {
-    fputs("gusto: error: ", stderr);
+    fputs("gusto-connect: error: ", stderr);
     out_text(stderr, message);
     fputc('\n', stderr);
     if (field && *field) {
@@ -189,8 +189,8 @@ static const char *hint_of(const gusto_error *err, char *buf, size_t cap)
 {
     if (err->code != GUSTO_EFORBIDDEN || !err->scope[0])
         return err->hint;
-    snprintf(buf, cap, "the token lacks the OAuth scope %s: run gusto connect again with an "
-                       "app granted %s (gusto status shows the scopes you have)",
+    snprintf(buf, cap, "the token lacks the OAuth scope %s: run gusto-connect connect again with an "
+                       "app granted %s (gusto-connect status shows the scopes you have)",
              err->scope, err->scope);
     return buf;
 }
@@ -205,7 +205,7 @@ int out_error_extra(struct cli *cli, const gusto_error *err, const char *respons
 {
     int rc = out_exit_code(err->code, err->http_status);
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
-    char hbuf[256];
+    char hbuf[384];
     const char *hint = hint_of(err, hbuf, sizeof hbuf);
     json_t *body = NULL;
     if (response && *response)
@@ -267,12 +267,12 @@ int out_usage(struct cli *cli, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(hint, sizeof hint, "run 'gusto help%s%s' for usage",
+    snprintf(hint, sizeof hint, "run 'gusto-connect help%s%s' for usage",
              cli->command && *cli->command ? " " : "", cli->command ? cli->command : "");
     if (cli->json_out)
         print_envelope("usage", msg, 0, NULL, NULL, NULL, NULL, hint, NULL, NULL, NULL, NULL);
     /* A usage error is for a person even when stdout is piped. */
-    fputs("gusto: error: ", stderr);
+    fputs("gusto-connect: error: ", stderr);
     out_text(stderr, msg);
     fprintf(stderr, "\n%s\n", hint);
     return EXIT_USAGE;
@@ -287,7 +287,7 @@ void out_warn(struct cli *cli, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputs("gusto: warning: ", stderr);
+    fputs("gusto-connect: warning: ", stderr);
     out_text(stderr, msg);
     fputc('\n', stderr);
 }
@@ -413,7 +413,7 @@ const char *out_scalar(const json_t *v, char *buf, size_t size)
 int out_stream_error(struct cli *cli, const gusto_error *err)
 {
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
-    char hbuf[256];
+    char hbuf[384];
     const char *hint = hint_of(err, hbuf, sizeof hbuf);
     json_t *e = error_object(*err->category ? err->category : out_code_name(err->code),
                              message, err->http_status, err->error_key, err->category,

@@ -28,7 +28,7 @@ void out_ok_json(const json_t *data);
 
 /* Report a library failure: the envelope on stdout in JSON mode, a
  * readable block on stderr (also in JSON mode, unless --quiet).
- * `response` is the raw error body of `gusto api`, or NULL; in JSON mode it
+ * `response` is the raw error body of `gusto-connect api`, or NULL; in JSON mode it
  * goes under details.response, on a terminal each of its errors is listed.
  * Returns the exit status. */
 int out_error(struct cli *cli, const gusto_error *err, const char *response);
@@ -46,7 +46,7 @@ int out_stream_error(struct cli *cli, const gusto_error *err);
 
 /* Report an input that failed libgusto's checks: err names the first
  * problem; problems_json (from gusto_employee_check) lists every one, under
- * details.errors in JSON mode (as `gusto batch` does) and one per line on a
+ * details.errors in JSON mode (as `gusto-connect batch` does) and one per line on a
  * terminal.  Returns the
  * exit status. */
 int out_problems(struct cli *cli, const gusto_error *err, const char *problems_json);
@@ -56,11 +56,11 @@ int out_problems(struct cli *cli, const gusto_error *err, const char *problems_j
 int out_fail(struct cli *cli, int exit_code, const char *code, const char *message,
              const char *field, const char *hint);
 
-/* A usage error: names what was wrong; points at `gusto help COMMAND`.
+/* A usage error: names what was wrong; points at `gusto-connect help COMMAND`.
  * Returns EXIT_USAGE. */
 int out_usage(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* "gusto: warning: ..." on stderr unless --quiet. */
+/* "gusto-connect: warning: ..." on stderr unless --quiet. */
 void out_warn(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Write s to f with control characters and invalid UTF-8 replaced by '?',

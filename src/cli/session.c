@@ -45,7 +45,7 @@ static char *read_token_line(void)
     struct termios saved, quiet;
     bool tty = isatty(0) == 1 && tcgetattr(0, &saved) == 0;
     if (tty) {
-        fputs("gusto: access token: ", stderr);
+        fputs("gusto-connect: access token: ", stderr);
         fflush(stderr);
         quiet = saved;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -112,7 +112,7 @@ static void trace_line(void *userdata, const char *line)
         n--;
     char buf[2048];
     snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
-    fputs("gusto: ", stderr);
+    fputs("gusto-connect: ", stderr);
     out_text(stderr, buf);
     fputc('\n', stderr);
 }
@@ -127,10 +127,10 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
     if (cli->token_stdin && (!cli->token || !*cli->token)) {
         *exit_code = out_fail(cli, EXIT_AUTH, "authentication_failed",
                               "no access token: --token-stdin read an empty line", NULL,
-                              "pipe the token with --token-stdin, or use gusto connect");
+                              "pipe the token with --token-stdin, or use gusto-connect connect");
         return NULL;
     }
-    /* No token given: the stored connection (gusto connect) supplies the
+    /* No token given: the stored connection (gusto-connect connect) supplies the
      * environment, the company and tokens that refresh themselves. */
     bool stored = !cli->token || !*cli->token;
     gusto_options o = {
@@ -172,7 +172,7 @@ int cli_client_failed(struct cli *cli, gusto_error *err, bool stored, bool einva
                        "for the default (%s)", GUSTO_API_VERSION);
     if (stored && err->code == GUSTO_EAUTH && !err->hint[0])
         snprintf(err->hint, sizeof err->hint,
-                 "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto connect");
+                 "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto-connect connect");
     int rc = out_error(cli, err, NULL);
     /* A client refused for its settings is a problem with the options. */
     return err->code == GUSTO_EINVAL && (einval_usage || version) ? EXIT_USAGE : rc;
@@ -204,7 +204,7 @@ void cli_version_warning(struct cli *cli, const gusto_client *client)
     if (v.sunset[0])
         snprintf(when, sizeof when, "after %s (%ld day%s)", v.sunset, v.days_to_sunset,
                  v.days_to_sunset == 1 ? "" : "s");
-    fprintf(stderr, "gusto: warning: Gusto API version %s is %s; Gusto retires it %s; "
+    fprintf(stderr, "gusto-connect: warning: Gusto API version %s is %s; Gusto retires it %s; "
                     "use a newer --api-version (default %s)\n",
             v.version, v.status == GUSTO_API_LIMITED      ? "deprecated (limited support)"
                        : v.status == GUSTO_API_DEPRECATED ? "deprecated"

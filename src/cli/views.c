@@ -196,7 +196,7 @@ void view_warnings(struct cli *cli, const json_t *warnings)
     const json_t *w;
     json_array_foreach(warnings, i, w) {
         json_int_t status = json_integer_value(json_object_get(w, "status"));
-        fputs("gusto: warning: ", stderr);
+        fputs("gusto-connect: warning: ", stderr);
         out_text(stderr, str(w, "entity"));
         fputs(" was not created: ", stderr);
         out_text(stderr, str(w, "message"));

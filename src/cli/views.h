@@ -19,7 +19,7 @@ void view_employee(const json_t *employee);
 /* A gusto_time_off result: balances, then activities. */
 void view_time_off(const json_t *time_off);
 
-/* Create warnings on stderr ("gusto: warning: ENTITY: MESSAGE" and the
+/* Create warnings on stderr ("gusto-connect: warning: ENTITY: MESSAGE" and the
  * hint), unless --quiet. */
 void view_warnings(struct cli *cli, const json_t *warnings);
 

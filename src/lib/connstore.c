@@ -256,7 +256,7 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
     if (fd < 0 && errno == ENOENT) {
         if (!create) {
             err_set(err, GUSTO_EAUTH, "no Gusto connection is stored (no store at %s)", path);
-            err_hint(err, "run gusto connect, or set GUSTO_ACCESS_TOKEN");
+            err_hint(err, "run gusto-connect connect, or set GUSTO_ACCESS_TOKEN");
             return GUSTO_EAUTH;
         }
         make_parent(path);
@@ -447,11 +447,11 @@ static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gu
         sqlite3_finalize(st);
         if (name) {
             err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"", name);
-            err_hint(err, "run gusto connect, or gusto status to list connections");
+            err_hint(err, "run gusto-connect connect, or gusto-connect status to list connections");
             return GUSTO_ENOTFOUND;
         }
         err_set(err, GUSTO_EAUTH, "no Gusto connection is stored and no token was given");
-        err_hint(err, "run gusto connect, or set GUSTO_ACCESS_TOKEN");
+        err_hint(err, "run gusto-connect connect, or set GUSTO_ACCESS_TOKEN");
         return GUSTO_EAUTH;
     }
     if (!name) {
@@ -460,7 +460,7 @@ static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gu
             sqlite3_finalize(st);
             err_set(err, GUSTO_EINVAL, "several connections are stored; choose one");
             err_field(err, "connection");
-            err_hint(err, "pass --connection NAME or set GUSTO_CONNECTION (gusto status "
+            err_hint(err, "pass --connection NAME or set GUSTO_CONNECTION (gusto-connect status "
                           "lists them)");
             return GUSTO_EINVAL;
         }
@@ -584,7 +584,7 @@ static gusto_code unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st,
     err_set(err, GUSTO_EAUTH, "the stored connection \"%s\" cannot be decrypted with this "
                               "key", info->name);
     err_hint(err, "use the GUSTO_STORE_KEY or key file it was saved with, or run "
-                  "gusto connect again");
+                  "gusto-connect connect again");
     return GUSTO_EAUTH;
 }
 

@@ -312,7 +312,7 @@ static gusto_code not_found_employee(gusto_error *err, const char *uuid)
     if (err && err->code == GUSTO_ENOTFOUND) {
         snprintf(err->message, sizeof err->message,
                  "employee %.40s was not found in this company", uuid);
-        err_hint(err, "find the UUID with: gusto employees list --search NAME");
+        err_hint(err, "find the UUID with: gusto-connect employees list --search NAME");
     }
     return GUSTO_ENOTFOUND;
 }
@@ -324,7 +324,7 @@ static gusto_code check_uuid_arg(const char *uuid, gusto_error *err)
     err_set(err, GUSTO_EINVAL, "employee UUID \"%.60s\" is not a UUID",
             uuid ? uuid : "(null)");
     err_field(err, "employee_uuid");
-    err_hint(err, "find the UUID with: gusto employees list --search NAME");
+    err_hint(err, "find the UUID with: gusto-connect employees list --search NAME");
     return GUSTO_EINVAL;
 }
 
@@ -430,7 +430,7 @@ static void warn_part(json_t *warnings, const char *entity, const gusto_error *e
                       const char *method, const char *path, const json_t *body)
 {
     char *b = body ? json_text(body) : NULL;
-    char *h = xasprintf("add it with: gusto api %s %s --data '%s'", method, path,
+    char *h = xasprintf("add it with: gusto-connect api %s %s --data '%s'", method, path,
                         b ? b : "{}");
     free(b);
     add_warning(warnings, entity, e, h);
@@ -1088,7 +1088,7 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
             err_set(err, GUSTO_ECONFLICT,
                     "version conflict: someone else changed %s while this update ran", clash);
             err_field(err, clash);
-            err_hint(err, "read the %s again (gusto employees get), decide which value "
+            err_hint(err, "read the %s again (gusto-connect employees get), decide which value "
                           "wins, and update again", what);
             if (err) {
                 err->http_status = status;
@@ -1380,7 +1380,7 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         if (rc == GUSTO_OK && !primary) {
             rc = err_set(err, GUSTO_EINVAL, "employee %s has no job to update", uuid);
             err_field(err, job ? "job" : "compensation");
-            err_hint(err, "create one with: gusto api POST /v1/employees/%s/jobs --data "
+            err_hint(err, "create one with: gusto-connect api POST /v1/employees/%s/jobs --data "
                           "'{\"title\":\"...\",\"hire_date\":\"YYYY-MM-DD\"}'", uuid);
         }
         if (rc == GUSTO_OK && job && json_object_size(job)) {

@@ -521,10 +521,10 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp, gusto
     case GUSTO_EAUTH:
         if (strcmp(c->env_name, "custom") == 0)
             err_hint(err, "the token was rejected by %s; check GUSTO_ACCESS_TOKEN or run "
-                          "gusto connect", c->base_url);
+                          "gusto-connect connect", c->base_url);
         else
             err_hint(err, "authentication failed against Gusto %s (%s). If this token was "
-                          "issued for %s, use --env %s; otherwise refresh it or run gusto "
+                          "issued for %s, use --env %s; otherwise refresh it or run gusto-connect "
                           "connect",
                      strcmp(c->env_name, "demo") == 0 ? "Demo" : "Production", c->base_url,
                      strcmp(c->env_name, "demo") == 0 ? "Production" : "Demo",

@@ -129,7 +129,7 @@ static gusto_code token_call(const char *base_url, json_t *body, bool is_refresh
                 snprintf(err->message, sizeof err->message, "%s%s%s", oerr, desc ? ": " : "",
                          desc ? desc : "");
             if (is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0)
-                err_hint(err, "the refresh token expired or was revoked; run gusto connect "
+                err_hint(err, "the refresh token expired or was revoked; run gusto-connect connect "
                               "again");
             else if (!is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0)
                 err_hint(err, "the code expired (codes last 10 minutes and work once) or the "

@@ -1,4 +1,4 @@
-/* actions.c - gusto serve's actions: the table of names, their JSON Schemas, running each on libgusto with the caller's connection, the CLI's envelopes, HTTP statuses a workflow engine can branch on, and masking for the audit log. */
+/* actions.c - gusto-connect serve's actions: the table of names, their JSON Schemas, running each on libgusto with the caller's connection, the CLI's envelopes, HTTP statuses a workflow engine can branch on, and masking for the audit log. */
 #include "serve/serve.h"
 #include "shared/secretkeys.h"
 

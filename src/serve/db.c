@@ -1,4 +1,4 @@
-/* db.c - gusto serve's own SQLite file: API keys (SHA-256 hashes only) and their grants, webhook event ids for de-duplication, verification tokens, the employee sync queue, and the answers kept for Idempotency-Key. */
+/* db.c - gusto-connect serve's own SQLite file: API keys (SHA-256 hashes only) and their grants, webhook event ids for de-duplication, verification tokens, the employee sync queue, and the answers kept for Idempotency-Key. */
 #include "serve/serve.h"
 
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-/* serve.h - `gusto serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the webhook receiver and sync worker (webhook.c). */
+/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the webhook receiver and sync worker (webhook.c). */
 #ifndef GUSTO_SERVE_H
 #define GUSTO_SERVE_H
 

@@ -1,4 +1,4 @@
-/* server.c - gusto serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
+/* server.c - gusto-connect serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
 #include "serve/serve.h"
 #include "shared/jsonerr.h"
 
@@ -447,7 +447,7 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const 
     if (rid)
         MHD_add_response_header(r, "X-Request-Id", rid);
     if (status == 401)
-        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"gusto serve\"");
+        MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"gusto-connect serve\"");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -905,12 +905,12 @@ int serve_run(const struct serve_config *c)
     started = time(NULL);
     char err[512];
     if (serve_db_open(c->db, err, sizeof err) != 0) {
-        fprintf(stderr, "gusto serve: %s\n", err);
+        fprintf(stderr, "gusto-connect serve: %s\n", err);
         return 1;
     }
     audit = fopen(c->audit_log, "a");
     if (!audit) {
-        fprintf(stderr, "gusto serve: cannot open the audit log %s: %s\n", c->audit_log,
+        fprintf(stderr, "gusto-connect serve: cannot open the audit log %s: %s\n", c->audit_log,
                 strerror(errno));
         serve_db_close();
         return 1;
@@ -929,11 +929,11 @@ int serve_run(const struct serve_config *c)
 
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port)};
     if (inet_pton(AF_INET, c->bind, &addr.sin_addr) != 1) {
-        fprintf(stderr, "gusto serve: bind address '%s' is not an IPv4 address\n", c->bind);
+        fprintf(stderr, "gusto-connect serve: bind address '%s' is not an IPv4 address\n", c->bind);
         return 1;
     }
     if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
-        fprintf(stderr, "gusto serve: warning: listening on %s over plain HTTP: API keys, "
+        fprintf(stderr, "gusto-connect serve: warning: listening on %s over plain HTTP: API keys, "
                         "employee data and webhooks cross the network unencrypted; put a TLS "
                         "proxy in front, or bind 127.0.0.1\n", c->bind);
     /* poll(), not select(): no FD_SETSIZE ceiling.  Room for the
@@ -959,7 +959,7 @@ int serve_run(const struct serve_config *c)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_MAX_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_END);
     if (!d) {
-        fprintf(stderr, "gusto serve: cannot listen on %s:%u\n", c->bind, c->port);
+        fprintf(stderr, "gusto-connect serve: cannot listen on %s:%u\n", c->bind, c->port);
         fclose(audit);
         serve_db_close();
         return 1;
@@ -981,7 +981,7 @@ int serve_run(const struct serve_config *c)
     MHD_socket ls = MHD_quiesce_daemon(d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
-    fprintf(stderr, "gusto serve: stopping; finishing calls in flight\n");
+    fprintf(stderr, "gusto-connect serve: stopping; finishing calls in flight\n");
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
@@ -999,6 +999,6 @@ int serve_run(const struct serve_config *c)
     serve_db_close();
     close(stop_pipe[0]);
     close(stop_pipe[1]);
-    fprintf(stderr, "gusto serve: stopped\n");
+    fprintf(stderr, "gusto-connect serve: stopped\n");
     return 0;
 }

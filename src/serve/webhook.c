@@ -1,4 +1,4 @@
-/* webhook.c - gusto serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread, one PUT .../verify per handshake at most), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror with its company's own connection when an employee event arrives. */
+/* webhook.c - gusto-connect serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread, one PUT .../verify per handshake at most), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror with its company's own connection when an employee event arrives. */
 #include "serve/serve.h"
 #include "shared/uuidtext.h"
 #include "sync/store.h"
@@ -220,7 +220,7 @@ static int verify_with(gusto_client *c, const struct verify_job *j, char sub_out
     if (u) {
         *tried = true;
         if (json_array_size(cands) > 1)
-            fprintf(stderr, "gusto serve: %zu unverified webhook subscriptions; trying the "
+            fprintf(stderr, "gusto-connect serve: %zu unverified webhook subscriptions; trying the "
                             "first (set webhook_url to pick this receiver's)\n",
                     json_array_size(cands));
         if (verify_one(c, u, j->token, why, cap) == 0) {
@@ -272,10 +272,10 @@ static void verify_run(const struct verify_job *j)
         ok = false;
     }
     if (ok)
-        fprintf(stderr, "gusto serve: webhook subscription %s verified through %s%s\n", sub,
+        fprintf(stderr, "gusto-connect serve: webhook subscription %s verified through %s%s\n", sub,
                 via ? "connection " : "the app's system access token", via ? via : "");
     else
-        fprintf(stderr, "gusto serve: webhook handshake not verified (the token stays "
+        fprintf(stderr, "gusto-connect serve: webhook handshake not verified (the token stays "
                         "pending and signs nothing): %s\n", why);
 }
 
@@ -380,11 +380,11 @@ static int handshake(const struct serve_config *c, json_t *ev, const char *vt, j
         *reply = reply_of(false, "error", "could not store the verification token");
         return 500; /* Gusto can send it again (request_verification_token) */
     }
-    fprintf(stderr, "gusto serve: webhook verification token received%s%s (pending)\n",
+    fprintf(stderr, "gusto-connect serve: webhook verification token received%s%s (pending)\n",
             sub ? " for subscription " : "", sub ? sub : "");
     bool queued = c->auto_verify && verify_enqueue(sub, vt);
     if (c->auto_verify && !queued)
-        fprintf(stderr, "gusto serve: webhook handshake not verified: too many handshakes "
+        fprintf(stderr, "gusto-connect serve: webhook handshake not verified: too many handshakes "
                         "waiting\n");
     *reply = reply_of(true, "handshake", NULL);
     json_object_set_new(*reply, "verification", json_string(queued ? "queued" : "pending"));

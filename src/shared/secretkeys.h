@@ -1,6 +1,6 @@
 /* secretkeys.h - the one masking policy for JSON keys that hold secrets or
  * personal identifiers, shared by the CLI's masked output (dry runs, echoes)
- * and gusto serve's audit log, so both hide the same keys the same way.
+ * and gusto-connect serve's audit log, so both hide the same keys the same way.
  * Pure functions: no state. */
 #ifndef GUSTO_SECRETKEYS_H
 #define GUSTO_SECRETKEYS_H

@@ -1,4 +1,4 @@
-/* progress.c - draws the `gusto sync` progress bar on stderr (see
+/* progress.c - draws the `gusto-connect sync` progress bar on stderr (see
  * progress.h), throttled, and erases it when the sync is done. */
 #include "sync/progress.h"
 

@@ -1,4 +1,4 @@
-/* progress.h - a one-line progress bar for `gusto sync` on stderr: the
+/* progress.h - a one-line progress bar for `gusto-connect sync` on stderr: the
  * company, list pages, employees read (against the last snapshot's count
  * when known), per-employee fetches, requests and rate-limit waits. */
 #ifndef GUSTO_SYNC_PROGRESS_H

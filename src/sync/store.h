@@ -144,7 +144,7 @@ long long mstore_departures_since(struct mstore *st, const char *company,
 int mstore_confirmed_get(struct mstore *st, const char *company, char out[40]);
 int mstore_confirmed_set(struct mstore *st, const char *company, const char *when_iso);
 
-/* ---- lookups for gusto profile ---- */
+/* ---- lookups for gusto-connect profile ---- */
 
 struct mfound {
     const char *company;

@@ -318,7 +318,7 @@ static int take_entry(struct ctx *c, const char *text, size_t len)
 }
 
 /* Is the lease's holder a process of this host that has died?  Workers
- * name themselves HOST:PID (gusto sync's default) or NAME@HOST:PID (gusto
+ * name themselves HOST:PID (gusto-connect sync's default) or NAME@HOST:PID (gusto-connect
  * serve's worker); another name, another host, or a live process: no (the
  * lease then ends when it expires). */
 static bool holder_dead(const struct mcompany *h)

@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..", "..");
 if (!process.env.GUSTO_SANDBOX) process.env.GUSTO_SANDBOX = join(root, "build", "gusto-sandbox");
-const GUSTO = process.env.GUSTO_BIN || join(root, "build", "gusto");
+const GUSTO = process.env.GUSTO_BIN || join(root, "build", "gusto-connect");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
 const { startSandbox, stopSandbox, pass, fail, check, finish, describeError } = await import(

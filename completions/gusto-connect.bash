@@ -1,4 +1,4 @@
-# gusto.bash - bash completion for the gusto command: commands, subcommands,
+# gusto-connect.bash - bash completion for the gusto-connect command: commands, subcommands,
 # options and their values.  Source it, or install it as
 # /usr/share/bash-completion/completions/gusto.
 # shellcheck disable=SC2207  # COMPREPLY=($(compgen ...)) is the completion idiom
@@ -134,4 +134,4 @@ _gusto()
     fi
 }
 
-complete -F _gusto gusto
+complete -F _gusto gusto-connect
