@@ -2,6 +2,7 @@
 #
 #   make            build everything into build/
 #   make test       the whole suite (what CI runs): normal build, then ASan+UBSan
+#   make check      the fast loop: build, C tests, CLI tests; no root, no installs
 #   make demo       install missing packages, build, start the sandbox, use it
 #   make san        build with AddressSanitizer + UBSan into build-san/
 #   make lint       refuse banned string functions
@@ -113,6 +114,9 @@ deps:
 test: deps
 	./tests/run.sh
 
+check:
+	./tests/run.sh --check
+
 san:
 	$(MAKE) SAN=1 BUILD=build-san all
 
@@ -185,5 +189,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps test san demo lint bench bench-quick install uninstall clean
+.PHONY: all deps test check san demo lint bench bench-quick install uninstall clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -24,7 +24,7 @@ GUSTO_API_BASE_URL=$(sed -n 's/^listening on //p' "$out")
 export GUSTO_API_BASE_URL
 export GUSTO_STORE="$work/connections.db"
 echo "sandbox: $GUSTO_API_BASE_URL (pid $pid)"
-gusto-connect() { build/gusto-connect "$@"; }
+PATH=$PWD/build:$PATH; export PATH # gusto-connect from this build
 
 echo
 echo '$ gusto-connect employees create --input grace.json'

@@ -13,8 +13,8 @@ command -v jq >/dev/null 2>&1 || bail "jq is required"
 sb_start sb -- --seed demo --token "$TOKEN" --rate-limit 0 --log || bail "the sandbox did not start"
 export GUSTO_ACCESS_TOKEN=$TOKEN
 
-# gusto-connect ARGS...: the CLI against the sandbox, JSON envelopes out.
-gusto() { "$GUSTO" --env "$URL" --json "$@"; }
+# gc ARGS...: the CLI against the sandbox, JSON envelopes out.
+gc() { "$GUSTO" --env "$URL" --json "$@"; }
 
 # A start gate: writers block opening the FIFO for reading, and open_gate
 # releases them all at the same instant (polling a file would let them
@@ -30,8 +30,8 @@ close_gate() { exec 9>&-; }
 
 # Onboarded seed employees (they have every part), 3 for the first test and
 # 2 more for the second.
-gusto-connect employees list --terminated=false >"$T/list.json" 2>/dev/null ||
-    gusto-connect employees list >"$T/list.json" 2>/dev/null
+gc employees list --terminated=false >"$T/list.json" 2>/dev/null ||
+    gc employees list >"$T/list.json" 2>/dev/null
 jq -r '[.data[] | select(.onboarded == true and .terminated == false)] | .[0:5][] | .uuid' \
     "$T/list.json" >"$T/emps"
 [ "$(wc -l <"$T/emps")" -eq 5 ] || bail "could not find 5 onboarded employees"
@@ -84,7 +84,7 @@ writer() {
     while [ "$r" -le "$ROUNDS" ]; do
         for e in $E1 $E2 $E3; do
             # shellcheck disable=SC2046  # extra is one word or none
-            change "$p" "$r" | gusto-connect employees update "$e" $(extra "$p" "$r") \
+            change "$p" "$r" | gc employees update "$e" $(extra "$p" "$r") \
                 >"$T/w$p.$r.$e.out" 2>"$T/w$p.$r.$e.err"
             echo $? >"$T/w$p.$r.$e.rc"
         done
@@ -123,7 +123,7 @@ else
 fi
 lost=0
 for e in $E1 $E2 $E3; do
-    gusto-connect employees get "$e" >"$T/final.$e.json" 2>/dev/null
+    gc employees get "$e" >"$T/final.$e.json" 2>/dev/null
     for p in 1 2 3 4 5 6 7 8; do
         want=$(change_value "$p" "$ROUNDS")
         got=$(jq -r ".data | $(path_of "$p")" "$T/final.$e.json")
@@ -153,7 +153,7 @@ same() {
         for p in 1 2 3 4 5 6 7 8; do
             (
                 wait_gate
-                echo "$tmpl" | sed "s/@/$p-r$round/g" | gusto-connect employees update "$e" \
+                echo "$tmpl" | sed "s/@/$p-r$round/g" | gc employees update "$e" \
                     >"$T/s$p.out" 2>"$T/s$p.err"
                 echo $? >"$T/s$p.rc"
             ) &
@@ -182,7 +182,7 @@ same() {
                 echo "#   round $round, process $p: exit $rc: $(head -c 300 "$T/s$p.out")"
             fi
         done
-        final=$(gusto-connect employees get "$e" 2>/dev/null | jq -r ".data | $jq_path")
+        final=$(gc employees get "$e" 2>/dev/null | jq -r ".data | $jq_path")
         if ! grep -q -x -F -- "$final" "$T/winners"; then
             badfinal=$((badfinal + 1))
             echo "#   round $round: the final value '$final' is no applied update's"
@@ -206,7 +206,7 @@ same() {
 
 same "employee.preferred_first_name" "$E4" "/v1/employees/$E4" '.preferred_first_name' \
     '{"preferred_first_name": "Same-@"}' preferred_first_name
-JOB5=$(gusto-connect employees get "$E5" 2>/dev/null | jq -r '([.data.jobs[] | select(.primary)][0] // .data.jobs[0]).uuid')
+JOB5=$(gc employees get "$E5" 2>/dev/null | jq -r '([.data.jobs[] | select(.primary)][0] // .data.jobs[0]).uuid')
 same "job.title" "$E5" "/v1/jobs/$JOB5" '([.jobs[] | select(.primary)][0] // .jobs[0]).title' \
     '{"job": {"title": "Same title @"}}' title
 

@@ -12,7 +12,13 @@
 # (fuzz-regress).  Every stage prints its own "N passed, N failed"; this
 # script adds them up and ends with the total.  `make fuzz` and `make soak`
 # are longer and run on their own.
+#
+# tests/run.sh --check (make check) is the fast loop: the build, the C tests
+# and the CLI tests, with no root, no package installs and no network
+# beyond 127.0.0.1; a couple of minutes.
 set -u
+check=
+[ "${1:-}" = "--check" ] && check=1
 cd "$(dirname "$0")/.."
 
 total_pass=0
@@ -45,6 +51,14 @@ run_stage() {
 build() {
     make -j2 all && make lint && echo "build: 1 passed, 0 failed"
 }
+
+# The last line, and the exit status, of a run.
+finish() {
+    echo
+    echo "$total_pass passed, $total_fail failed"
+    [ "$total_fail" -eq 0 ]
+    exit
+}
 run_stage build build
 
 run_stage sandbox ./build/tests/sandbox_test
@@ -52,6 +66,10 @@ run_stage libgusto ./build/tests/lib_test
 run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
 run_stage cli ./tests/cli_test.sh
+if [ -n "$check" ]; then
+    run_stage batch-cli ./tests/batch_cli_test.sh
+    finish
+fi
 # The client's tests again at the previous version, so the two newest
 # versions Gusto serves are both exercised (default: GUSTO_API_VERSION 2026-12-01).
 run_stage libgusto-2026-06-15 env GUSTO_API_VERSION=2026-06-15 ./build/tests/lib_test
@@ -83,7 +101,7 @@ run_stage sdk node_tests sdk.mjs
 run_stage browser node_tests browser.mjs
 
 san_build() {
-    make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto \
+    make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto-connect \
         build-san/tests/sandbox_test build-san/tests/lib_test build-san/tests/oauth_test \
         build-san/tests/batches_test build-san/tests/hostile_test &&
         echo "san-build: 1 passed, 0 failed"
@@ -95,15 +113,13 @@ run_stage sandbox-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tes
 run_stage libgusto-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/lib_test
 run_stage oauth-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oauth_test
 run_stage batches-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/batches_test
-run_stage cli-asan env GUSTO=build-san/gusto GUSTO_SANDBOX=build-san/gusto-sandbox \
+run_stage cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/cli_test.sh
-run_stage batch-cli-asan env GUSTO=build-san/gusto GUSTO_SANDBOX=build-san/gusto-sandbox \
+run_stage batch-cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/batch_cli_test.sh
 # RSS says nothing under ASan's quarantine: the memory bound is checked above.
 run_stage hostile-asan env GUSTO_SANDBOX=build-san/gusto-sandbox HOSTILE_SKIP_RSS=1 \
     ./build-san/tests/hostile_test
 run_stage fuzz-regress ./tests/fuzz_regress.sh
 
-echo
-echo "$total_pass passed, $total_fail failed"
-[ "$total_fail" -eq 0 ]
+finish
