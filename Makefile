@@ -51,7 +51,9 @@ SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson yajl sqlite3 libcrypto)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test \
               $(BUILD)/tests/hostile_test
-VERSION     = 0.1.0
+# The version, from its one source: GUSTO_VERSION in include/gusto.h.
+VERSION    := $(shell sed -n 's/^\#define GUSTO_VERSION "\(.*\)"/\1/p' include/gusto.h)
+SOMAJOR     = 0
 
 all: $(BUILD)/gusto-sandbox $(BUILD)/libgusto.a $(BUILD)/libgusto.so $(BUILD)/gusto-connect $(TEST_BINS)
 
@@ -88,7 +90,7 @@ $(BUILD)/libgusto.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/libgusto.so: $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libgusto.so.0 -o $@ $^ $(LIB_LIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libgusto.so.$(SOMAJOR) -o $@ $^ $(LIB_LIBS)
 
 $(BUILD)/gusto-connect: $(CLI_OBJ) $(SYNC_OBJ) $(SERVE_OBJ) $(BUILD)/libgusto.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
@@ -170,8 +172,8 @@ install: all
 	install -m 644 include/gusto.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libgusto.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libgusto.so $(DESTDIR)$(PREFIX)/lib/libgusto.so.$(VERSION)
-	ln -sf libgusto.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libgusto.so.0
-	ln -sf libgusto.so.0 $(DESTDIR)$(PREFIX)/lib/libgusto.so
+	ln -sf libgusto.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libgusto.so.$(SOMAJOR)
+	ln -sf libgusto.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/libgusto.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' gusto.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/gusto.pc
 	install -m 644 man/gusto-connect.1 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/

@@ -29,6 +29,21 @@ extern "C" {
 #pragma GCC visibility push(default)
 #endif
 
+/* libgusto's own version, the one source the Makefile (soname, pkg-config),
+ * the CLI and the User-Agent read.  GUSTO_VERSION_NUM is 0xMMmmpp, for
+ * `#if GUSTO_VERSION_NUM >= 0x000200`; gusto_version() is the version of the
+ * library actually loaded, which may be newer than the header a program was
+ * compiled with (docs/api-stability.md says what may change between them). */
+#define GUSTO_VERSION_MAJOR 0
+#define GUSTO_VERSION_MINOR 1
+#define GUSTO_VERSION_PATCH 0
+#define GUSTO_VERSION "0.1.0"
+#define GUSTO_VERSION_NUM                                                       \
+    ((GUSTO_VERSION_MAJOR << 16) | (GUSTO_VERSION_MINOR << 8) | GUSTO_VERSION_PATCH)
+
+/* "MAJOR.MINOR.PATCH" of the loaded library; static, never NULL. */
+const char *gusto_version(void);
+
 /* The X-Gusto-API-Version sent by default: the newest version whose changes
  * to the endpoints libgusto uses are documented (data/api-versions.json). */
 #define GUSTO_API_VERSION "2026-12-01"

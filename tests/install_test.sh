@@ -24,6 +24,15 @@ done
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 flags=$(pkg-config --cflags --libs gusto 2>&1) && ok "pkg-config knows gusto" ||
     bad "pkg-config knows gusto: $flags"
+hv=$(sed -n 's/^#define GUSTO_VERSION "\(.*\)"/\1/p' include/gusto.h)
+mv=$(pkg-config --modversion gusto 2>&1)
+[ -n "$hv" ] && [ "$mv" = "$hv" ] && ok "pkg-config's version is gusto.h's ($mv)" ||
+    bad "pkg-config's version '$mv' is gusto.h's '$hv'"
+[ -e "$prefix/lib/libgusto.so.$hv" ] && ok "libgusto.so.$hv installed" ||
+    bad "libgusto.so.$hv installed"
+cv=$("$prefix/bin/gusto-connect" --version 2>&1)
+case "$cv" in "gusto-connect $hv "*) ok "gusto-connect --version says $hv" ;;
+    *) bad "gusto-connect --version says $hv: $cv" ;; esac
 # shellcheck disable=SC2086
 if cc -std=c11 -Wall -Wextra -Werror -o "$tmp/list_employees" examples/list_employees.c \
        $flags 2>"$tmp/cc.log"; then ok "example builds against the installed library"

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#define GUSTO_CLI_VERSION "0.1.0"
+#define GUSTO_CLI_VERSION GUSTO_VERSION /* one version for the CLI and libgusto */
 
 /* Exit statuses, as Gusto's own CLI numbers them. */
 enum {

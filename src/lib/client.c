@@ -46,6 +46,8 @@ char *url_escape(gusto_client *c, const char *s)
 
 void gusto_free(void *ptr) { free(ptr); }
 
+const char *gusto_version(void) { return GUSTO_VERSION; }
+
 /* libcurl's own parse of the URL: the host it reports is the host it will
  * connect to, whatever userinfo, brackets or odd IPv4 spellings ("127.1",
  * which its parser normalises) the text holds. */
@@ -219,7 +221,7 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
         return NULL;
     }
     char ua[128], ver[64];
-    snprintf(ua, sizeof ua, "User-Agent: gusto-connect/0.1 libcurl/%s",
+    snprintf(ua, sizeof ua, "User-Agent: gusto-connect/" GUSTO_VERSION " libcurl/%s",
              curl_version_info(CURLVERSION_NOW)->version);
     snprintf(ver, sizeof ver, "X-Gusto-API-Version: %s", c->api_version);
     c->headers_base = curl_slist_append(NULL, "Accept: application/json");
