@@ -143,6 +143,10 @@ static enum MHD_Result page_answer(void *cls, struct MHD_Connection *conn, const
         *state = conn;
         return MHD_YES;
     }
+    if (*upload_len) { /* a POST's body: read and dropped */
+        *upload_len = 0;
+        return MHD_YES;
+    }
     struct MHD_Response *r = MHD_create_response_from_buffer(
         strlen(page_body), (void *)page_body, MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(r, "Content-Type", "application/json");
@@ -2138,6 +2142,59 @@ static void test_batch_lost_answer(void)
 
 /* GUSTO_API_VERSION is the newest version data/api-versions.json says has
  * its changes documented (read here with jansson, not through libgusto). */
+/* A token answer whose refresh token does not fit gusto_tokens is refused,
+ * never cut (a cut one would be a corrupted credential on disk); one that
+ * fits is kept whole. */
+static void test_oversize_refresh_token(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, page_answer, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    if (!CHECK(d != NULL, "token server starts"))
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64], body[2048], rt[600];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    for (int big = 0; big <= 1; big++) {
+        size_t n = big ? sizeof rt - 1 : 64; /* 599 does not fit 512; 64 does */
+        memset(rt, 'r', n);
+        rt[n] = 0;
+        snprintf(body, sizeof body, "{\"access_token\":\"at-1\",\"refresh_token\":\"%s\","
+                 "\"expires_in\":7200,\"scope\":\"employees:read\"}", rt);
+        page_body = body;
+        gusto_tokens t;
+        gusto_error err;
+        memset(&t, 0, sizeof t);
+        gusto_code rc = gusto_oauth_refresh(base, "client-id", "client-secret", "old-refresh",
+                                            &t, &err);
+        if (big) {
+            CHECK(rc == GUSTO_EPROTOCOL, "an oversize refresh token is refused (%s)",
+                  gusto_strerror(rc));
+            CHECK(strcmp(err.field, "refresh_token") == 0, "naming refresh_token (%s)",
+                  err.field);
+            CHECK(strlen(t.refresh_token) == 0, "and nothing of it is kept (%zu bytes)",
+                  strlen(t.refresh_token));
+        } else {
+            CHECK(rc == GUSTO_OK && strcmp(t.refresh_token, rt) == 0,
+                  "a refresh token that fits is kept whole (%s)", gusto_strerror(rc));
+        }
+    }
+    MHD_stop_daemon(d);
+}
+
+/* One version everywhere: the loaded library, the header's string and its
+ * number agree. */
+static void test_library_version(void)
+{
+    unsigned ma = 99, mi = 99, pa = 99;
+    CHECK(strcmp(gusto_version(), GUSTO_VERSION) == 0, "gusto_version() is GUSTO_VERSION (%s)",
+          gusto_version());
+    CHECK(sscanf(GUSTO_VERSION, "%u.%u.%u", &ma, &mi, &pa) == 3, "GUSTO_VERSION is M.m.p");
+    CHECK(GUSTO_VERSION_NUM == (int)((ma << 16) | (mi << 8) | pa),
+          "GUSTO_VERSION_NUM 0x%06x matches %s", (unsigned)GUSTO_VERSION_NUM, GUSTO_VERSION);
+}
+
 static void test_api_version_default(void)
 {
     json_error_t je;
@@ -2292,6 +2349,8 @@ static void test_api_version_lookup(void)
 int main(int argc, char **argv)
 {
     static const struct test tests[] = {
+        {"library_version", test_library_version},
+        {"oversize_refresh_token", test_oversize_refresh_token},
         {"api_version_default", test_api_version_default},
         {"api_version_refused", test_api_version_refused},
         {"api_version_lookup", test_api_version_lookup},

@@ -104,13 +104,27 @@ static gusto_code token_call(const char *base_url, json_t *body, bool is_refresh
     if (resp.status == 200) {
         const char *at = json_string_value(json_object_get(j, "access_token"));
         json_t *exp = json_object_get(j, "expires_in");
+        const char *rt = json_string_value(json_object_get(j, "refresh_token"));
+        const char *sc = json_string_value(json_object_get(j, "scope"));
+        /* A value that does not fit is refused, never cut: a truncated
+         * refresh token would be a corrupted credential written to disk. */
+        const char *big = NULL;
+        size_t cap = 0;
+        if (rt && strlen(rt) >= sizeof out->refresh_token)
+            big = "refresh_token", cap = sizeof out->refresh_token;
+        else if (sc && strlen(sc) >= sizeof out->scope)
+            big = "scope", cap = sizeof out->scope;
         if (!at || strlen(at) >= sizeof out->access_token) {
             rc = err_set(err, GUSTO_EPROTOCOL, "the token response has no usable access_token");
+            err_field(err, "access_token");
+        } else if (big) {
+            rc = err_set(err, GUSTO_EPROTOCOL, "the token response's %s is longer than the "
+                         "%zu bytes libgusto holds; nothing was stored", big, cap - 1);
+            err_field(err, big);
         } else {
             copy(out->access_token, sizeof out->access_token, at);
-            copy(out->refresh_token, sizeof out->refresh_token,
-                 json_string_value(json_object_get(j, "refresh_token")));
-            copy(out->scope, sizeof out->scope, json_string_value(json_object_get(j, "scope")));
+            copy(out->refresh_token, sizeof out->refresh_token, rt);
+            copy(out->scope, sizeof out->scope, sc);
             long long ttl = json_is_number(exp) ? (long long)json_number_value(exp) : 7200;
             out->expires_at = (long long)time(NULL) + (ttl > 0 ? ttl : 7200);
             rc = GUSTO_OK;
