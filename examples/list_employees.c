@@ -39,7 +39,7 @@ static int print_one(void *userdata, const char *json, size_t len)
 
 int main(int argc, char **argv)
 {
-    gusto_options opts = {0};
+    gusto_options opts = GUSTO_OPTIONS_INIT;
     opts.base_url = argc > 1 ? argv[1] : getenv("GUSTO_API_BASE_URL");
     opts.access_token = getenv("GUSTO_ACCESS_TOKEN");
     gusto_error err;

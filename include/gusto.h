@@ -102,7 +102,21 @@ typedef void (*gusto_trace_fn)(void *userdata, const char *line);
 
 /* Options for gusto_client_new().  All-zero is a valid configuration: Gusto
  * Demo, no token, defaults below.  Strings are copied. */
+/* Structs the caller fills in (gusto_options, gusto_list_options) start
+ * with `version`: the layout the caller was compiled against.  0 means the
+ * first layout, so a zeroed struct stays valid; GUSTO_OPTIONS_INIT and
+ * GUSTO_LIST_OPTIONS_INIT set the current one.  A library older than the
+ * caller's header refuses a version it does not know (GUSTO_EINVAL, field
+ * "version") instead of reading past the end of a smaller struct; a newer
+ * library reads only the fields of the version given.  Fields are only
+ * ever appended, each raising the version (docs/api-stability.md). */
+#define GUSTO_OPTIONS_VERSION 1
+#define GUSTO_OPTIONS_INIT {.version = GUSTO_OPTIONS_VERSION}
+#define GUSTO_LIST_OPTIONS_VERSION 1
+#define GUSTO_LIST_OPTIONS_INIT {.version = GUSTO_LIST_OPTIONS_VERSION}
+
 typedef struct gusto_options {
+    unsigned version;          /* 0 or GUSTO_OPTIONS_VERSION */
     const char *base_url;      /* NULL: GUSTO_DEMO_URL.  http:// only for loopback */
     const char *access_token;  /* bearer token; NULL: calls fail with GUSTO_EAUTH */
     const char *company_uuid;  /* NULL: read from GET /v1/token_info on first use */
@@ -225,6 +239,7 @@ gusto_code gusto_request(gusto_client *client, const char *method, const char *p
 /* ---- 1. List employees --------------------------------------------------- */
 
 typedef struct gusto_list_options {
+    unsigned version;          /* 0 or GUSTO_LIST_OPTIONS_VERSION (see gusto_options) */
     const char *search_term;   /* NULL: no search */
     int terminated;            /* 0: everyone, 1: terminated only, 2: not terminated */
     const char *include;       /* comma-separated Gusto include values, or NULL */

@@ -2195,6 +2195,30 @@ static void test_library_version(void)
           "GUSTO_VERSION_NUM 0x%06x matches %s", (unsigned)GUSTO_VERSION_NUM, GUSTO_VERSION);
 }
 
+/* A caller's struct from a newer header is refused by name; zeroed and
+ * _INIT structs are taken. */
+static void test_struct_versions(void)
+{
+    gusto_error err;
+    gusto_options newer = {.version = GUSTO_OPTIONS_VERSION + 1, .access_token = "x"};
+    CHECK(gusto_client_new(&newer, &err) == NULL && err.code == GUSTO_EINVAL &&
+              strcmp(err.field, "version") == 0,
+          "gusto_options from a newer header is refused (%s: %s)", err.field, err.message);
+    gusto_options init = GUSTO_OPTIONS_INIT, zero = {0};
+    init.access_token = zero.access_token = "x";
+    init.base_url = zero.base_url = "http://127.0.0.1:9";
+    gusto_client *a = gusto_client_new(&init, &err), *b = gusto_client_new(&zero, &err);
+    CHECK(a && b, "GUSTO_OPTIONS_INIT and a zeroed gusto_options are both taken");
+    gusto_list_options lnewer = {.version = GUSTO_LIST_OPTIONS_VERSION + 1};
+    gusto_code rc = gusto_employees_list(a, &lnewer, count_cb, NULL, NULL, &err);
+    CHECK(rc == GUSTO_EINVAL && strcmp(err.field, "version") == 0,
+          "gusto_list_options from a newer header is refused before any request (%s, %lu "
+          "requests)", err.field, a ? gusto_request_count(a) : 99);
+    CHECK(a && gusto_request_count(a) == 0, "nothing was sent");
+    gusto_client_free(a);
+    gusto_client_free(b);
+}
+
 static void test_api_version_default(void)
 {
     json_error_t je;
@@ -2350,6 +2374,7 @@ int main(int argc, char **argv)
 {
     static const struct test tests[] = {
         {"library_version", test_library_version},
+        {"struct_versions", test_struct_versions},
         {"oversize_refresh_token", test_oversize_refresh_token},
         {"api_version_default", test_api_version_default},
         {"api_version_refused", test_api_version_refused},

@@ -148,6 +148,13 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     if (!o)
         o = &zero;
     err_clear(err);
+    if (o->version > GUSTO_OPTIONS_VERSION) {
+        err_set(err, GUSTO_EINVAL, "gusto_options version %u is newer than this libgusto "
+                "(%s) knows (%d): the program was built against a newer gusto.h",
+                o->version, GUSTO_VERSION, GUSTO_OPTIONS_VERSION);
+        err_field(err, "version");
+        return NULL;
+    }
     char stored_base[256];
     bool use_conn = o->connection && !o->access_token;
     if (use_conn && !(o->base_url && *o->base_url)) {

@@ -202,6 +202,12 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
         *total = 0;
     if (!each)
         return err_set(err, GUSTO_EINVAL, "gusto_employees_list needs a callback");
+    if (opts->version > GUSTO_LIST_OPTIONS_VERSION) {
+        err_set(err, GUSTO_EINVAL, "gusto_list_options version %u is newer than this libgusto "
+                "(%s) knows (%d)", opts->version, GUSTO_VERSION, GUSTO_LIST_OPTIONS_VERSION);
+        err_field(err, "version");
+        return GUSTO_EINVAL;
+    }
     if (opts->terminated < 0 || opts->terminated > 2) {
         err_set(err, GUSTO_EINVAL, "terminated must be 0 (everyone), 1 or 2");
         err_field(err, "terminated");
