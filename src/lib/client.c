@@ -31,9 +31,48 @@ char *xasprintf(const char *fmt, ...)
     return s;
 }
 
+/* json_dumps() into a buffer whose first failure sticks: jansson 2.14
+ * ignores a failed write of an object's key and carries on, so an
+ * allocation failing there turned {"version":"x"} into {":"x"}, sent as
+ * the body.  Any failed write now fails the whole text. */
+struct dumpbuf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+static int dump_cb(const char *b, size_t n, void *ud)
+{
+    struct dumpbuf *d = ud;
+    if (d->failed)
+        return -1;
+    if (d->len + n + 1 > d->cap) {
+        size_t cap = d->cap ? d->cap : 256;
+        while (cap < d->len + n + 1)
+            cap *= 2;
+        char *ns = realloc(d->s, cap);
+        if (!ns) {
+            d->failed = true;
+            return -1;
+        }
+        d->s = ns;
+        d->cap = cap;
+    }
+    memcpy(d->s + d->len, b, n);
+    d->len += n;
+    d->s[d->len] = 0;
+    return 0;
+}
+
 char *json_text(const json_t *j)
 {
-    return json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct dumpbuf d = {0};
+    if (!j || json_dump_callback(j, dump_cb, &d, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
+        d.failed || !d.s) {
+        free(d.s);
+        return NULL;
+    }
+    return d.s;
 }
 
 char *url_escape(gusto_client *c, const char *s)

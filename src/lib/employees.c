@@ -337,7 +337,9 @@ static gusto_code check_uuid_arg(const char *uuid, gusto_error *err)
 static gusto_code parse_input(const char *text, json_t **out, gusto_error *err)
 {
     json_error_t je;
-    *out = text ? json_loads(text, JSON_REJECT_DUPLICATES, &je) : NULL;
+    *out = text ? json_load_text(text, strlen(text), JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (!*out && text && json_error_code(&je) == json_error_out_of_memory)
+        return err_set(err, GUSTO_ENOMEM, "out of memory reading the input");
     if (!*out) {
         char where[200] = "no input";
         if (text)
@@ -420,11 +422,19 @@ static char *match_location(gusto_client *c, const char *want, const char **why,
     return NULL;
 }
 
-static void add_warning(json_t *warnings, const char *entity, const gusto_error *e,
+/* The failed parts of a create: n counts them even when memory ran out
+ * for a warning's text, so a failed part is never reported as done. */
+struct warns {
+    json_t *list;
+    size_t n;
+};
+
+static void add_warning(struct warns *w, const char *entity, const gusto_error *e,
                         const char *hint)
 {
+    w->n++;
     json_array_append_new(
-        warnings, json_pack("{s:s, s:I, s:s, s:s}", "entity", entity, "status",
+        w->list, json_pack("{s:s, s:I, s:s, s:s}", "entity", entity, "status",
                             (json_int_t)(e ? e->http_status : 0), "message",
                             e && e->message[0] ? e->message : "not created", "hint",
                             hint ? hint : ""));
@@ -432,14 +442,14 @@ static void add_warning(json_t *warnings, const char *entity, const gusto_error 
 
 /* A part that failed: its warning, with a hint that gives the request
  * which adds it. */
-static void warn_part(json_t *warnings, const char *entity, const gusto_error *e,
+static void warn_part(struct warns *w, const char *entity, const gusto_error *e,
                       const char *method, const char *path, const json_t *body)
 {
     char *b = body ? json_text(body) : NULL;
-    char *h = xasprintf("add it with: gusto-connect api %s %s --data '%s'", method, path,
-                        b ? b : "{}");
+    char *h = xasprintf("add it with: gusto-connect api %s %s --data '%s'", method,
+                        path ? path : "PATH", b ? b : "{}");
     free(b);
-    add_warning(warnings, entity, e, h);
+    add_warning(w, entity, e, h);
     free(h);
 }
 
@@ -484,7 +494,10 @@ static gusto_code post_once(gusto_client *c, const char *path, const json_t *bod
     bool sent_unknown = false;
     for (int attempt = 0;; attempt++) {
         gusto_code rc = api_json(c, "POST", path, body, out, err);
-        bool unknown = rc == GUSTO_ENETWORK || rc == GUSTO_ESERVER;
+        /* Not known to have failed: no answer, a 5xx, or an answer that
+         * could not be read (malformed, or memory ran out reading it). */
+        bool unknown = rc == GUSTO_ENETWORK || rc == GUSTO_ESERVER ||
+                       rc == GUSTO_EPROTOCOL || rc == GUSTO_ENOMEM;
         if (!find || rc == GUSTO_OK || (!unknown && !sent_unknown))
             return rc;
         sent_unknown = true;
@@ -596,7 +609,7 @@ static const char *job_comp_uuid(const json_t *job)
  * harmless, so running again never duplicates.  A failure becomes one
  * warning. */
 static void set_job_pay(gusto_client *c, const char *job_uuid, const json_t *job,
-                        const json_t *comp, json_t *warnings)
+                        const json_t *comp, struct warns *warnings)
 {
     gusto_error e;
     err_clear(&e);
@@ -619,7 +632,8 @@ static void set_job_pay(gusto_client *c, const char *job_uuid, const json_t *job
     char *p;
     if (cu) {
         p = xasprintf("/v1/compensations/%s", cu);
-        if (put_versioned(c, p, comp, "compensation", &e) != GUSTO_OK) {
+        if ((p ? put_versioned(c, p, comp, "compensation", &e)
+               : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
             json_t *b = json_deep_copy(comp);
             json_object_set_new(b, "version", json_string("CURRENT_VERSION"));
             warn_part(warnings, "compensation", &e, "PUT", p, b);
@@ -628,7 +642,8 @@ static void set_job_pay(gusto_client *c, const char *job_uuid, const json_t *job
     } else {
         p = xasprintf("/v1/jobs/%s/compensations", job_uuid);
         json_t *out = NULL;
-        if (post_once(c, p, comp, find_comp, job_uuid, &out, &e) != GUSTO_OK) {
+        if ((p ? post_once(c, p, comp, find_comp, job_uuid, &out, &e)
+               : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
             warn_part(warnings, "compensation", &e, "POST", p, comp);
         }
         json_decref(out);
@@ -839,13 +854,15 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     json_object_del(body, "compensation");
     const char *ssn = json_string_value(json_object_get(body, "ssn"));
     char digits[10];
+    bool ready = body != NULL;
     if (ssn && input_ssn_digits(ssn, digits))
-        json_object_set_new(body, "ssn", json_string(digits));
+        ready = ready && json_object_set_new(body, "ssn", json_string(digits)) == 0;
+    explicit_bzero(digits, sizeof digits);
 
     char *path = xasprintf("/v1/companies/%s/employees", company);
     json_t *emp = NULL;
-    rc = path ? post_once(c, path, body, find_employee, company, &emp, err)
-              : err_set(err, GUSTO_ENOMEM, "out of memory");
+    rc = path && ready ? post_once(c, path, body, find_employee, company, &emp, err)
+                       : err_set(err, GUSTO_ENOMEM, "out of memory; nothing was sent");
     free(path);
     json_decref(body);
     const char *uuid = json_string_value(json_object_get(emp, "uuid"));
@@ -860,7 +877,7 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     snprintf(emp_uuid, sizeof emp_uuid, "%s", uuid);
     json_decref(emp);
 
-    json_t *warnings = json_array();
+    struct warns warns = {.list = json_array()}, *warnings = &warns;
     gusto_error e;
     char *p;
 
@@ -868,7 +885,8 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     if (home) {
         p = xasprintf("/v1/employees/%s/home_addresses", emp_uuid);
         json_t *out = NULL;
-        if (post_once(c, p, home, find_home, emp_uuid, &out, &e) != GUSTO_OK) {
+        if ((p ? post_once(c, p, home, find_home, emp_uuid, &out, &e)
+               : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
             warn_part(warnings, "home_address", &e, "POST", p, home);
         }
         json_decref(out);
@@ -881,7 +899,11 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
         const char *loc = json_string_value(json_object_get(work, "location"));
         bool ok = true;
         p = xasprintf("/v1/employees/%s/work_addresses", emp_uuid);
-        if (loc) {
+        if (!wb || !p) {
+            ok = false;
+            err_set(&e, GUSTO_ENOMEM, "out of memory");
+            warn_part(warnings, "work_address", &e, "POST", p, work);
+        } else if (loc) {
             const char *why;
             err_clear(&e);
             char *lu = match_location(c, loc, &why, &e);
@@ -912,7 +934,8 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     json_t *job_out = NULL;
     if (job) {
         p = xasprintf("/v1/employees/%s/jobs", emp_uuid);
-        if (post_once(c, p, job, find_job, emp_uuid, &job_out, &e) != GUSTO_OK) {
+        if ((p ? post_once(c, p, job, find_job, emp_uuid, &job_out, &e)
+               : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
             warn_part(warnings, "job", &e, "POST", p, job);
         } else {
             snprintf(job_uuid, sizeof job_uuid, "%s",
@@ -945,10 +968,14 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     gusto_free(full);
     if (!employee)
         employee = json_pack("{s:s}", "uuid", emp_uuid);
-    json_t *res = json_pack("{s:o, s:o}", "employee", employee, "warnings", warnings);
+    json_t *res = json_pack("{s:o, s:o}", "employee", employee, "warnings", warns.list);
     *result = json_text(res);
-    size_t nw = json_array_size(warnings);
+    size_t nw = warns.n;
     json_decref(res);
+    if (!*result)
+        return err_set(err, GUSTO_ENOMEM, "employee %s was created%s, but memory ran out "
+                       "composing the result", emp_uuid,
+                       nw ? " with parts missing" : "");
     if (nw) {
         err_set(err, GUSTO_EPARTIAL, "employee %s was created, but %zu part(s) were not",
                 emp_uuid, nw);
@@ -1038,7 +1065,12 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
             pause_ms((long)((unsigned long)now.tv_nsec % (unsigned long)span));
         }
         json_t *body = json_deep_copy(want);
-        json_object_set(body, "version", json_object_get(cur, "version"));
+        json_t *ver = json_object_get(cur, "version");
+        if (!body || (ver && json_object_set(body, "version", ver) != 0)) {
+            json_decref(body);
+            rc = err_set(err, GUSTO_ENOMEM, "out of memory; the %s was not changed", what);
+            break;
+        }
         json_t *out = NULL;
         rc = api_json(c, "PUT", path, body, &out, err);
         json_decref(body);
@@ -1175,20 +1207,32 @@ static gusto_code change_pay(gusto_client *c, const char *job, const char *cur_u
             pending = x;
     }
     json_t *body = json_object();
+    bool built = body != NULL; /* every step below allocates */
     static const char *const carried[] = {"rate", "payment_unit", "flsa_status", "title", NULL};
     for (int k = 0; cur && carried[k]; k++) {
         json_t *v = json_object_get(cur, carried[k]);
         if (json_is_string(v))
-            json_object_set(body, carried[k], v);
+            built = built && json_object_set(body, carried[k], v) == 0;
     }
     if (cur && json_is_true(json_object_get(cur, "adjust_for_minimum_wage"))) {
         json_t *mw = json_array();
+        bool ok = built && mw;
         json_array_foreach(json_object_get(cur, "minimum_wages"), i, x)
-            json_array_append_new(mw, json_pack("{s:O}", "uuid", json_object_get(x, "uuid")));
-        json_object_set_new(body, "adjust_for_minimum_wage", json_true());
-        json_object_set_new(body, "minimum_wages", mw);
+            ok = ok && json_array_append_new(mw, json_pack("{s:O}", "uuid",
+                                             json_object_get(x, "uuid"))) == 0;
+        ok = ok && json_object_set_new(body, "adjust_for_minimum_wage", json_true()) == 0;
+        if (ok) /* set_new takes mw, failing or not */
+            ok = json_object_set_new(body, "minimum_wages", mw) == 0;
+        else
+            json_decref(mw);
+        built = ok;
     }
-    json_object_update(body, (json_t *)comp);
+    built = built && json_object_update(body, (json_t *)comp) == 0;
+    if (!built) {
+        json_decref(body);
+        json_decref(all);
+        return err_set(err, GUSTO_ENOMEM, "out of memory; the pay was not changed");
+    }
     static const char *const keys[] = {"rate", "payment_unit", "flsa_status", "effective_date",
                                        NULL};
     json_t *latest = pending ? pending : cur;
@@ -1299,8 +1343,16 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
     }
     const char *ssn = json_string_value(json_object_get(mine, "ssn"));
     char digits[10];
+    bool ready = mine && log.parts;
     if (ssn && input_ssn_digits(ssn, digits))
-        json_object_set_new(mine, "ssn", json_string(digits));
+        ready = ready && json_object_set_new(mine, "ssn", json_string(digits)) == 0;
+    explicit_bzero(digits, sizeof digits);
+    if (!ready) {
+        json_decref(mine);
+        json_decref(log.parts);
+        json_decref(in);
+        return err_set(err, GUSTO_ENOMEM, "out of memory; nothing was changed");
+    }
     if (json_object_size(mine)) {
         p = xasprintf("/v1/employees/%s", uuid);
         rc = put_versioned(c, p, mine, "employee", err);
@@ -1345,12 +1397,16 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
     if (rc == GUSTO_OK && work && json_object_size(work)) {
         json_t *wb = json_deep_copy(work);
         const char *loc = json_string_value(json_object_get(work, "location"));
-        if (loc) {
+        if (!wb) {
+            rc = err_set(err, GUSTO_ENOMEM, "out of memory; the work address was not changed");
+        } else if (loc) {
             const char *why;
             char *lu = match_location(c, loc, &why, err);
             json_object_del(wb, "location");
             if (lu) {
-                json_object_set_new(wb, "location_uuid", json_string(lu));
+                if (json_object_set_new(wb, "location_uuid", json_string(lu)) != 0)
+                    rc = err_set(err, GUSTO_ENOMEM,
+                                 "out of memory; the work address was not changed");
                 free(lu);
             } else {
                 rc = err_set(err, GUSTO_EINVAL, "work_address.location \"%.80s\": %s", loc, why);

@@ -40,8 +40,10 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         while (cap < r->len + len + 1)
             cap *= 2;
         char *nb = realloc(r->body, cap);
-        if (!nb)
-            return 0;
+        if (!nb) {
+            r->no_memory = true;
+            return 0; /* aborts the transfer */
+        }
         r->body = nb;
         r->cap = cap;
     }
@@ -302,9 +304,20 @@ static size_t read_body(char *buf, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* Append a header; false (the list unchanged) when memory ran out. */
+static bool add_header(struct curl_slist **list, const char *line)
+{
+    struct curl_slist *n = curl_slist_append(*list, line);
+    if (n)
+        *list = n;
+    return n != NULL;
+}
+
 gusto_code http_send(gusto_client *c, const char *method, const char *url_or_path,
                      const char *body, struct http_resp *resp, gusto_error *err)
 {
+    if (!url_or_path) /* a path whose allocation failed */
+        return err_set(err, GUSTO_ENOMEM, "out of memory");
     char *url = url_or_path[0] == '/' ? xasprintf("%s%s", c->base_url, url_or_path)
                                       : xasprintf("%s", url_or_path);
     if (!url)
@@ -320,13 +333,18 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
             (rc = conn_refresh(c, false, err)) != GUSTO_OK)
             break;
         drop_headers(&hdrs, &auth);
+        bool built = true;
         for (struct curl_slist *x = c->headers_base; x; x = x->next)
-            hdrs = curl_slist_append(hdrs, x->data);
+            built = built && add_header(&hdrs, x->data);
         if (body)
-            hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+            built = built && add_header(&hdrs, "Content-Type: application/json");
         auth = c->token ? xasprintf("Authorization: Bearer %s", c->token) : NULL;
-        if (auth)
-            hdrs = curl_slist_append(hdrs, auth);
+        built = built && (!c->token || (auth && add_header(&hdrs, auth)));
+        if (!built) { /* a request without its headers is never sent */
+            rc = err_set(err, GUSTO_ENOMEM, "out of memory building the request to %s; it "
+                         "was not sent", url_or_path);
+            break;
+        }
         http_resp_free(resp);
         resp->retry_after = -1;
         resp->rl_remaining = -1;
@@ -378,6 +396,11 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
                 rc = err_set(err, GUSTO_EPROTOCOL,
                              "the response from %s was larger than %ld MiB; refusing it",
                              c->base_url, MAX_BODY >> 20);
+                break;
+            }
+            if (resp->no_memory) { /* sent, and answered: not to be sent again */
+                rc = err_set(err, GUSTO_ENOMEM, "%s %s: out of memory reading the answer",
+                             method, url_or_path);
                 break;
             }
             if (c->trace) {
@@ -556,6 +579,35 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp, gusto
     return code;
 }
 
+json_t *json_load_text(const char *text, size_t len, size_t flags, json_error_t *je)
+{
+    json_t *j = json_loadb(text, len, flags, je);
+    if (!j && !je->text[0]) { /* no message: only an allocation fails that way */
+        je->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_out_of_memory;
+        return NULL;
+    }
+    /* Parsed again, and compared: jansson 2.14's lexer drops a character
+     * when an allocation fails (load.c: lex_save ignores the failure), so
+     * a parse can succeed with a key or a value cut ("30.00" as "3.00"),
+     * or fail as if the text were not JSON.  Two parses that agree did not
+     * lose anything: the allocations that fail are never the same two. */
+    json_error_t again;
+    json_t *k = json_loadb(text, len, flags, &again);
+    if (j && k && json_equal(j, k)) {
+        json_decref(k);
+        return j;
+    }
+    if (!j && !k && again.text[0] && strcmp(je->text, again.text) == 0 &&
+        je->position == again.position)
+        return NULL; /* the same syntax error twice: the text's own */
+    json_decref(j);
+    json_decref(k);
+    memset(je, 0, sizeof *je);
+    snprintf(je->text, sizeof je->text - 1, "out of memory");
+    je->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_out_of_memory;
+    return NULL;
+}
+
 gusto_code api_json(gusto_client *c, const char *method, const char *path,
                     const json_t *body, json_t **out, gusto_error *err)
 {
@@ -573,8 +625,11 @@ gusto_code api_json(gusto_client *c, const char *method, const char *path,
     rc = http_status_code(c, &resp, err);
     if (rc == GUSTO_OK && resp.len) {
         json_error_t je;
-        *out = json_loadb(resp.body, resp.len, 0, &je);
-        if (!*out) {
+        *out = json_load_text(resp.body, resp.len, 0, &je);
+        if (!*out && json_error_code(&je) == json_error_out_of_memory) {
+            rc = err_set(err, GUSTO_ENOMEM, "out of memory reading the answer to %s %s",
+                         method, path);
+        } else if (!*out) {
             char where[200];
             json_error_describe(&je, where, sizeof where);
             rc = err_set(err, GUSTO_EPROTOCOL, "%s %s: the response is not valid JSON (%s)",

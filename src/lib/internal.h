@@ -58,6 +58,7 @@ struct http_resp {
     long rl_remaining;       /* -1 when absent */
     int total_pages;         /* X-Total-Pages, -1 when absent */
     bool too_big;
+    bool no_memory;          /* the body could not be stored: out of memory */
 };
 
 void http_resp_free(struct http_resp *r);
@@ -96,6 +97,12 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp,
 
 /* JSON convenience: send and parse.  *out receives the parsed body (a new
  * reference, NULL for an empty body).  Non-2xx returns the error code. */
+/* json_loadb(), telling an allocation failure from a syntax error and
+ * never handing out a tree an allocation failure cut short: the text is
+ * parsed twice and the trees compared (see http.c).  On an allocation
+ * failure it returns NULL with json_error_code(je) ==
+ * json_error_out_of_memory. */
+json_t *json_load_text(const char *text, size_t len, size_t flags, json_error_t *je);
 gusto_code api_json(gusto_client *c, const char *method, const char *path,
                     const json_t *body, json_t **out, gusto_error *err);
 
