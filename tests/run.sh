@@ -2,7 +2,8 @@
 # run.sh - the whole test suite, as `make test` and CI run it.
 #
 # Stages: build + lint; the C integration tests against gusto-sandbox; the
-# libgusto tests and the CLI tests (at the default API version and again
+# libgusto tests (and every allocation of a create and an update failed in
+# turn: oom) and the CLI tests (at the default API version and again
 # pinned to 2026-06-15) and an install test; the security review's
 # tests, 8 concurrent writers, the sandbox under 10,000 malformed requests
 # (hostile) and valgrind memcheck; the Node conformance test (every response
@@ -65,6 +66,7 @@ run_stage sandbox ./build/tests/sandbox_test
 run_stage libgusto ./build/tests/lib_test
 run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
+run_stage oom ./build/tests/oom_test
 run_stage cli ./tests/cli_test.sh
 if [ -n "$check" ]; then
     run_stage batch-cli ./tests/batch_cli_test.sh
@@ -103,7 +105,7 @@ run_stage browser node_tests browser.mjs
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto-connect \
         build-san/tests/sandbox_test build-san/tests/lib_test build-san/tests/oauth_test \
-        build-san/tests/batches_test build-san/tests/hostile_test &&
+        build-san/tests/batches_test build-san/tests/hostile_test build-san/tests/oom_test &&
         echo "san-build: 1 passed, 0 failed"
 }
 run_stage san-build san_build
@@ -113,6 +115,7 @@ run_stage sandbox-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tes
 run_stage libgusto-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/lib_test
 run_stage oauth-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oauth_test
 run_stage batches-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/batches_test
+run_stage oom-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oom_test
 run_stage cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/cli_test.sh
 run_stage batch-cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
