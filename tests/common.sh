@@ -46,6 +46,24 @@ check() {
     shift
     if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
+# lacks MODE PATTERN FILE...: passes when no FILE holds PATTERN (grep -MODE:
+# F fixed, E extended, aF/aE also in binary files), and every FILE exists and
+# something was searched.  A bare `! grep` passes when a file is missing,
+# so an absence check could pass by testing nothing.
+lacks() {
+    mode=$1
+    pat=$2
+    shift 2
+    [ $# -gt 0 ] || { echo "# lacks: no file to search" >&2; return 1; }
+    total=0
+    for f in "$@"; do
+        [ -f "$f" ] || { echo "# lacks: $f does not exist" >&2; return 1; }
+        total=$((total + $(wc -c <"$f")))
+    done
+    [ "$total" -gt 0 ] || { echo "# lacks: $* are all empty" >&2; return 1; }
+    grep -q"$mode" -e "$pat" -- "$@"
+    [ $? -eq 1 ]
+}
 finish() {
     echo "$pass passed, $fail failed"
     [ "$fail" -eq 0 ]
