@@ -586,8 +586,23 @@ static json_t *find_comp(gusto_client *c, const char *job, const json_t *body, b
                                      job), body, keys, unsure);
 }
 
+/* The version of compensation `uuid` in a job's "compensations", or NULL. */
+static const char *comp_version(const json_t *job, const char *uuid)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(job, "compensations"), i, x) {
+        const char *u = json_string_value(json_object_get(x, "uuid"));
+        if (u && strcmp(u, uuid) == 0)
+            return json_string_value(json_object_get(x, "version"));
+    }
+    return NULL;
+}
+
 static gusto_code put_versioned(gusto_client *c, const char *path, const json_t *want,
                                 const char *what, gusto_error *err);
+static gusto_code put_known_version(gusto_client *c, const char *path, const json_t *want,
+                                    const char *version, const char *what, gusto_error *err);
 
 /* The uuid of the compensation Gusto created with a job (its
  * current_compensation_uuid, else its only compensation), or NULL. */
@@ -631,8 +646,11 @@ static void set_job_pay(gusto_client *c, const char *job_uuid, const json_t *job
     }
     char *p;
     if (cu) {
+        /* The job's answer carries its compensation, version included:
+         * the PUT needs no read first. */
+        const char *ver = comp_version(read ? read : job, cu);
         p = xasprintf("/v1/compensations/%s", cu);
-        if ((p ? put_versioned(c, p, comp, "compensation", &e)
+        if ((p ? put_known_version(c, p, comp, ver, "compensation", &e)
                : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
             json_t *b = json_deep_copy(comp);
             json_object_set_new(b, "version", json_string("CURRENT_VERSION"));
@@ -815,6 +833,9 @@ static gusto_code refuse_duplicate(gusto_client *c, const json_t *in, char **res
     return GUSTO_EDUPLICATE;
 }
 
+static gusto_code read_employee(gusto_client *c, const char *uuid, bool known_work,
+                                const json_t *work, char **result, gusto_error *err);
+
 gusto_code gusto_employee_create(gusto_client *c, const char *input_json, char **result,
                                  gusto_error *err)
 {
@@ -894,6 +915,7 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     }
 
     json_t *work = json_object_get(in, "work_address");
+    json_t *work_out = NULL; /* the work address made, as Gusto answered it */
     if (work) {
         json_t *wb = json_deep_copy(work);
         const char *loc = json_string_value(json_object_get(work, "location"));
@@ -920,11 +942,9 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
                 warn_part(warnings, "work_address", &e, "POST", p, wb);
             }
         }
-        json_t *out = NULL;
-        if (ok && post_once(c, p, wb, find_work, emp_uuid, &out, &e) != GUSTO_OK) {
+        if (ok && post_once(c, p, wb, find_work, emp_uuid, &work_out, &e) != GUSTO_OK) {
             warn_part(warnings, "work_address", &e, "POST", p, wb);
         }
-        json_decref(out);
         json_decref(wb);
         free(p);
     }
@@ -960,12 +980,18 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     json_decref(job_out);
     json_decref(in);
 
+    /* One read for the result: the work address is the one just made when
+     * it is already in effect (a new employee has no other), and the rest is Gusto's to compose
+     * (hired_at, title, the jobs' compensations). */
     char *full = NULL;
     gusto_error ge;
     json_t *employee = NULL;
-    if (gusto_employee_get(c, emp_uuid, &full, &ge) == GUSTO_OK)
+    const json_t *work_now = json_is_true(json_object_get(work_out, "active")) ? work_out
+                                                                              : NULL;
+    if (read_employee(c, emp_uuid, true, work_now, &full, &ge) == GUSTO_OK)
         employee = json_loads(full, 0, NULL);
     gusto_free(full);
+    json_decref(work_out);
     if (!employee)
         employee = json_pack("{s:s}", "uuid", emp_uuid);
     json_t *res = json_pack("{s:o, s:o}", "employee", employee, "warnings", warns.list);
@@ -987,17 +1013,15 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
 
 /* ---- get -------------------------------------------------------------- */
 
-gusto_code gusto_employee_get(gusto_client *c, const char *uuid, char **result,
-                              gusto_error *err)
+/* The employee as gusto_employee_get() gives it.  The work address is read
+ * (a second GET) unless the caller already has it: `work` is the active
+ * one, or NULL for none (known_work true). */
+static gusto_code read_employee(gusto_client *c, const char *uuid, bool known_work,
+                                const json_t *work, char **result, gusto_error *err)
 {
-    err_clear(err);
-    *result = NULL;
-    gusto_code rc = check_uuid_arg(uuid, err);
-    if (rc != GUSTO_OK)
-        return rc;
-    json_t *emp = NULL, *work = NULL;
-    rc = get1(c, "/v1/employees/%s?include=all_compensations,current_home_address", uuid,
-              &emp, err);
+    json_t *emp = NULL, *works = NULL;
+    gusto_code rc = get1(c, "/v1/employees/%s?include=all_compensations,current_home_address",
+                         uuid, &emp, err);
     if (rc == GUSTO_ENOTFOUND)
         return not_found_employee(err, uuid);
     if (rc != GUSTO_OK)
@@ -1006,19 +1030,33 @@ gusto_code gusto_employee_get(gusto_client *c, const char *uuid, char **result,
         json_decref(emp);
         return err_set(err, GUSTO_EPROTOCOL, "employee %s: response is not an object", uuid);
     }
-    rc = get1(c, "/v1/employees/%s/work_addresses", uuid, &work, err);
-    if (rc != GUSTO_OK) {
-        json_decref(emp);
-        return rc;
+    if (!known_work) {
+        rc = get1(c, "/v1/employees/%s/work_addresses", uuid, &works, err);
+        if (rc != GUSTO_OK) {
+            json_decref(emp);
+            return rc;
+        }
+        work = find_true(works, "active");
     }
-    json_t *active = find_true(work, "active");
-    json_object_set(emp, "current_work_address", active ? active : json_null());
+    bool built = json_object_set(emp, "current_work_address",
+                                 work ? (json_t *)work : json_null()) == 0;
     if (!json_object_get(emp, "current_home_address"))
-        json_object_set_new(emp, "current_home_address", json_null());
-    json_decref(work);
-    *result = json_text(emp);
+        built = built && json_object_set_new(emp, "current_home_address", json_null()) == 0;
+    json_decref(works);
+    *result = built ? json_text(emp) : NULL;
     json_decref(emp);
     return *result ? GUSTO_OK : err_set(err, GUSTO_ENOMEM, "out of memory");
+}
+
+gusto_code gusto_employee_get(gusto_client *c, const char *uuid, char **result,
+                              gusto_error *err)
+{
+    err_clear(err);
+    *result = NULL;
+    gusto_code rc = check_uuid_arg(uuid, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    return read_employee(c, uuid, false, NULL, result, err);
 }
 
 /* ---- update ----------------------------------------------------------- */
@@ -1034,6 +1072,28 @@ static bool stale_version(gusto_code *rc, gusto_error *err)
         return true;
     }
     return *rc == GUSTO_ECONFLICT;
+}
+
+/* PUT `want` with a version already in hand, from an answer just
+ * received: one request.  When Gusto finds it stale, put_versioned()
+ * re-reads and applies it as any update.  No version: put_versioned(). */
+static gusto_code put_known_version(gusto_client *c, const char *path, const json_t *want,
+                                    const char *version, const char *what, gusto_error *err)
+{
+    if (!version)
+        return put_versioned(c, path, want, what, err);
+    json_t *body = json_deep_copy(want);
+    if (!body || json_object_set_new(body, "version", json_string(version)) != 0) {
+        json_decref(body);
+        return err_set(err, GUSTO_ENOMEM, "out of memory; the %s was not changed", what);
+    }
+    json_t *out = NULL;
+    gusto_code rc = api_json(c, "PUT", path, body, &out, err);
+    json_decref(body);
+    json_decref(out);
+    if (stale_version(&rc, err))
+        rc = put_versioned(c, path, want, what, err);
+    return rc;
 }
 
 /* Apply `want` (fields) to the object at get_path/put_path with its version.
