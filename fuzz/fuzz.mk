@@ -25,7 +25,8 @@ $(BUILD)/fuzz/csv: $(BUILD)/fuzz/fuzz_csv.o $(CLI_CSV) $(BUILD)/libgusto.a $(FUZ
 $(BUILD)/fuzz/sandbox: $(BUILD)/fuzz/fuzz_sandbox.o $(SANDBOX_NOMAIN) $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
-$(BUILD)/fuzz/callback: $(BUILD)/fuzz/fuzz_callback.o $(BUILD)/src/cli/callback.o $(FUZZ_DRIVER)
+$(BUILD)/fuzz/callback: $(BUILD)/fuzz/fuzz_callback.o $(BUILD)/src/cli/callback.o \
+                       $(BUILD)/src/shared/pctdecode.o $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)

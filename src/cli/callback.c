@@ -1,44 +1,18 @@
 /* callback.c - parses the OAuth redirect's query string for `gusto-connect connect` without any HTTP server, so it can be fuzzed. */
 #include "cli/callback.h"
+#include "shared/pctdecode.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decode s[0..n) into out (cap bytes with the NUL).  Returns the decoded
  * length, or cap when it does not fit.  A decoded NUL ends the value, as it
  * ends libmicrohttpd's C strings. */
 static size_t decode(const char *s, size_t n, char *out, size_t cap)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < n && hexdig(s[i + 1]) >= 0 &&
-                   hexdig(s[i + 2]) >= 0) {
-            c = (char)(hexdig(s[i + 1]) * 16 + hexdig(s[i + 2]));
-            i += 2;
-        }
-        if (c == 0)
-            break;
-        if (o + 1 >= cap)
-            return cap;
-        out[o++] = c;
-    }
-    out[o] = 0;
-    return o;
+    size_t r = pct_decode(s, n, out, cap, PCT_STOP_AT_NUL);
+    return r == PCT_ERROR ? cap : r;
 }
 
 void callback_parse(const char *query, const char *state_want, struct callback_result *out)

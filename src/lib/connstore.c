@@ -25,6 +25,7 @@
  * token only on that first use, so a crash between the two leaves the old,
  * still valid refresh token in the store. */
 #include "lib/internal.h"
+#include "shared/pctdecode.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,14 +88,6 @@ static void make_parent(const char *path)
     mkdir(dir, 0700);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
 /* Refuse a file another user could have planted or can change: fd is open
  * on path (with O_NOFOLLOW).  private_read also refuses group/world read. */
 static gusto_code check_file(int fd, const char *path, const char *what, bool private_read,
@@ -145,7 +138,7 @@ static gusto_code load_key(const char *store, unsigned char key[KEY_LEN], gusto_
         if (strlen(env) != 2 * KEY_LEN)
             goto badhex;
         for (int i = 0; i < KEY_LEN; i++) {
-            int hi = hexval(env[2 * i]), lo = hexval(env[2 * i + 1]);
+            int hi = hex_digit(env[2 * i]), lo = hex_digit(env[2 * i + 1]);
             if (hi < 0 || lo < 0)
                 goto badhex;
             key[i] = (unsigned char)(hi << 4 | lo);

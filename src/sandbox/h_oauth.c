@@ -21,6 +21,7 @@
  * parameter that is wrong, never its value. */
 #include "sandbox/sandbox.h"
 #include "sandbox/html.h"
+#include "shared/pctdecode.h"
 #include "shared/pkce.h"
 
 #include <openssl/crypto.h>
@@ -633,41 +634,14 @@ static const char *query1(struct request *r, const char *name, bool *dup)
     return req_query(r, name);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode n bytes of x-www-form-urlencoded text; NULL when malformed. */
 static char *form_decode(const char *s, size_t n)
 {
     char *out = malloc(n + 1);
-    if (!out)
+    if (out && pct_decode(s, n, out, n + 1, PCT_STRICT) == PCT_ERROR) {
+        free(out);
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int h1 = i + 1 < n ? hexval(s[i + 1]) : -1;
-            int h2 = i + 2 < n ? hexval(s[i + 2]) : -1;
-            if (h1 < 0 || h2 < 0 || (h1 == 0 && h2 == 0)) {
-                free(out);
-                return NULL;
-            }
-            c = (char)(h1 * 16 + h2);
-            i += 2;
-        }
-        out[o++] = c;
     }
-    out[o] = 0;
     return out;
 }
 

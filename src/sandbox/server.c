@@ -5,6 +5,7 @@
 #include "sandbox/sandbox.h"
 #include "shared/jsonerr.h"
 #include "shared/apiver.h"
+#include "shared/pctdecode.h"
 
 #include <microhttpd.h>
 #include <arpa/inet.h>
@@ -25,33 +26,11 @@ struct ctx {
     struct timespec t0;
 };
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode s in place as libmicrohttpd does a query argument: '+' is a space,
  * %XX a byte, a '%' without two hex digits stays as it is. */
 static void unescape(char *s)
 {
-    char *o = s;
-    for (char *p = s; *p; p++) {
-        if (*p == '+') {
-            *o++ = ' ';
-        } else if (*p == '%' && hexdig(p[1]) >= 0 && hexdig(p[2]) >= 0) {
-            *o++ = (char)(hexdig(p[1]) * 16 + hexdig(p[2]));
-            p += 2;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o = 0;
+    pct_decode(s, strlen(s), s, strlen(s) + 1, 0);
 }
 
 /* Without a connection: split r->query once into qkeys/qvals (a key
