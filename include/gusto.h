@@ -50,33 +50,39 @@ const char *gusto_version(void);
 #define GUSTO_DEMO_URL "https://api.gusto-demo.com"
 #define GUSTO_PRODUCTION_URL "https://api.gusto.com"
 
-/* Return codes.  New codes are only ever added at the end. */
+/* Return codes: the constant, its name for programs (stable, snake_case:
+ * JSON envelopes, logs) and its text for people.  New codes are only ever
+ * added at the end. */
 #define GUSTO_CODES(X)                                                          \
-    X(GUSTO_OK, "success")                                                      \
-    X(GUSTO_EINVAL, "invalid input")                                            \
-    X(GUSTO_ENOMEM, "out of memory")                                            \
-    X(GUSTO_ENETWORK, "network error")                                          \
-    X(GUSTO_EAUTH, "authentication failed")                                     \
-    X(GUSTO_EFORBIDDEN, "permission denied")                                    \
-    X(GUSTO_ENOTFOUND, "not found")                                             \
-    X(GUSTO_ECONFLICT, "version conflict")                                      \
-    X(GUSTO_EINVALID_DATA, "invalid data")                                      \
-    X(GUSTO_ERATELIMIT, "rate limited")                                         \
-    X(GUSTO_ESERVER, "server error")                                            \
-    X(GUSTO_EHTTP, "unexpected HTTP status")                                    \
-    X(GUSTO_EPROTOCOL, "malformed response")                                    \
-    X(GUSTO_EPARTIAL, "partially completed")                                    \
-    X(GUSTO_ECANCELED, "stopped by callback")                                   \
-    X(GUSTO_EDUPLICATE, "the person already exists")
+    X(GUSTO_OK, "ok", "success")                                                \
+    X(GUSTO_EINVAL, "invalid_input", "invalid input")                           \
+    X(GUSTO_ENOMEM, "out_of_memory", "out of memory")                           \
+    X(GUSTO_ENETWORK, "network_error", "network error")                         \
+    X(GUSTO_EAUTH, "authentication_failed", "authentication failed")            \
+    X(GUSTO_EFORBIDDEN, "permission_denied", "permission denied")               \
+    X(GUSTO_ENOTFOUND, "not_found", "not found")                                \
+    X(GUSTO_ECONFLICT, "version_conflict", "version conflict")                  \
+    X(GUSTO_EINVALID_DATA, "invalid_data", "invalid data")                      \
+    X(GUSTO_ERATELIMIT, "rate_limited", "rate limited")                         \
+    X(GUSTO_ESERVER, "server_error", "server error")                            \
+    X(GUSTO_EHTTP, "unexpected_http_status", "unexpected HTTP status")          \
+    X(GUSTO_EPROTOCOL, "malformed_response", "malformed response")              \
+    X(GUSTO_EPARTIAL, "partially_completed", "partially completed")             \
+    X(GUSTO_ECANCELED, "canceled", "stopped by callback")                       \
+    X(GUSTO_EDUPLICATE, "duplicate_employee", "the person already exists")
 
 typedef enum {
-#define GUSTO_ENUM_(name, text) name,
+#define GUSTO_ENUM_(code, name, text) code,
     GUSTO_CODES(GUSTO_ENUM_)
 #undef GUSTO_ENUM_
 } gusto_code;
 
 /* A static English description of a code; never NULL. */
 const char *gusto_strerror(gusto_code code);
+
+/* The code's stable machine name ("invalid_input", "not_found", ...; "error"
+ * for a code this library does not know); static, never NULL. */
+const char *gusto_code_name(gusto_code code);
 
 /* Details of a failure.  Every field is a NUL-terminated string, "" when
  * unknown; http_status is 0 when no response was received. */

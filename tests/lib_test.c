@@ -2294,6 +2294,27 @@ static void test_library_version(void)
           "GUSTO_VERSION_NUM 0x%06x matches %s", (unsigned)GUSTO_VERSION_NUM, GUSTO_VERSION);
 }
 
+/* Every code has a machine name from the one table, and they differ. */
+static void test_code_names(void)
+{
+    const gusto_code all[] = {
+#define ONE_(code, name, text) code,
+        GUSTO_CODES(ONE_)
+#undef ONE_
+    };
+    size_t n = sizeof all / sizeof all[0];
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *a = gusto_code_name(all[i]);
+        bad += strcmp(a, "error") == 0 || strspn(a, "abcdefghijklmnopqrstuvwxyz_") != strlen(a);
+        for (size_t j = 0; j < i; j++)
+            bad += strcmp(a, gusto_code_name(all[j])) == 0;
+    }
+    CHECK(n >= 16 && bad == 0, "%zu codes, each with its own snake_case name (%d not)", n, bad);
+    CHECK_STR(gusto_code_name(GUSTO_EINVAL), "invalid_input", "GUSTO_EINVAL's name");
+    CHECK_STR(gusto_code_name((gusto_code)999), "error", "an unknown code's name");
+}
+
 /* A caller's struct from a newer header is refused by name; zeroed and
  * _INIT structs are taken. */
 static void test_struct_versions(void)
@@ -2474,6 +2495,7 @@ int main(int argc, char **argv)
     static const struct test tests[] = {
         {"library_version", test_library_version},
         {"struct_versions", test_struct_versions},
+        {"code_names", test_code_names},
         {"oversize_refresh_token", test_oversize_refresh_token},
         {"api_version_default", test_api_version_default},
         {"api_version_refused", test_api_version_refused},

@@ -1,4 +1,4 @@
-/* errors.c - gusto_strerror() from the one code table, and helpers that
+/* errors.c - gusto_strerror() and gusto_code_name() from the one code table, and helpers that
  * fill a caller's gusto_error (which may be NULL). */
 #include "lib/internal.h"
 
@@ -9,11 +9,21 @@
 const char *gusto_strerror(gusto_code code)
 {
     switch (code) {
-#define GUSTO_TEXT_(name, text) case name: return text;
+#define GUSTO_TEXT_(code, name, text) case code: return text;
         GUSTO_CODES(GUSTO_TEXT_)
 #undef GUSTO_TEXT_
     }
     return "unknown error";
+}
+
+const char *gusto_code_name(gusto_code code)
+{
+    switch (code) {
+#define GUSTO_NAME_(code, name, text) case code: return name;
+        GUSTO_CODES(GUSTO_NAME_)
+#undef GUSTO_NAME_
+    }
+    return "error";
 }
 
 void err_clear(gusto_error *err)
