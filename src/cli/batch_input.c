@@ -159,7 +159,8 @@ struct column {
     int bank;                /* bank_accounts index, -1 otherwise */
     enum ctype type;
     enum norm_kind kind;     /* how its values are normalised */
-    json_t *report;          /* this column's entry of in->normalised, once made */
+    json_t *report;          /* this column's entry of in->normalised once made
+                                (borrowed: in->normalised owns it) */
 };
 
 /* Lower-case letters and digits only: "Date of Birth" -> "dateofbirth". */
@@ -395,9 +396,11 @@ static void noted(struct conv *x, struct column *c, size_t line, const char *fro
     if (!c->report) {
         c->report = json_pack("{s:s, s:s, s:s, s:[], s:[]}", "kind", norm_kind_name(c->kind),
                               "field", c->path, "column", c->name, "rows", "changes");
-        if (!c->report)
+        if (!c->report || json_array_append_new(x->in->normalised, c->report) != 0) {
+            c->report = NULL;
             return;
-        json_array_append(x->in->normalised, c->report);
+        }
+        /* c->report is borrowed from in->normalised from here on */
     }
     json_array_append_new(json_object_get(c->report, "rows"), json_integer((json_int_t)line));
     if (c->kind == NORM_SSN)
