@@ -572,14 +572,29 @@ g batch create --input "$tmp/plain.csv" --dry-run --separator pipe
 check "CSV: --separator refuses what it does not know, exit 2" eval 'exit_is 2 && stderr_has "comma"'
 
 # Unknown headers: did you mean.
-printf '%s\n' 'Frist Name,Last Name,Emial,Favourite Colour' 'A,B,c@example.com,red' >"$tmp/typo.csv"
+printf '%s\n' 'Frist Name,Last Name,Emial,Favourite Colour,persn.zip' 'A,B,c@example.com,red,1' >"$tmp/typo.csv"
 g batch create --input "$tmp/typo.csv" --dry-run
 check "CSV: unknown headers get a 'did you mean' (or none when nothing is close)" \
-    eval 'expect 7 "[.error.details.errors[] | .field] == [\"Frist Name\",\"Emial\",\"Favourite Colour\"]" && json ".error.details.errors[0].message | test(\"did you mean .first_name. \\\\(person.first_name\\\\)\")" && json ".error.details.errors[1].message | test(\"did you mean .email.\")" && json ".error.details.errors[2].message | test(\"did you mean\") | not"'
+    eval 'expect 7 "[.error.details.errors[] | .field] == [\"Frist Name\",\"Emial\",\"Favourite Colour\",\"persn.zip\"]" && json ".error.details.errors[3].message | test(\"did you mean .zip. \\\\(home_address.zip\\\\)\")" && json ".error.details.errors[0].message | test(\"did you mean .First Name. \\\\(person.first_name\\\\)\")" && json ".error.details.errors[1].message | test(\"did you mean .email.\")" && json ".error.details.errors[2].message | test(\"did you mean\") | not"'
 printf '%s\n' 'first_name,last_name,Email,E-mail' 'A,B,c@example.com,d@example.com' >"$tmp/twice.csv"
 g batch create --input "$tmp/twice.csv" --dry-run
 check "CSV: two headers for one field are refused, naming both" \
     eval 'expect 7 ".error.details.errors[0].field == \"E-mail\"" && json ".error.details.errors[0].message | test(\"Email. both mean person.email\")"'
+
+# Spellings people write, as a table: each row's value and what Gusto gets.
+printf '%s\n' 'external_id,first_name,last_name,job_title,start_date,pay_rate,pay_unit,flsa_status,street,city,state,zip' \
+    'n1,N,Table,Clerk,2025-03-01,20,Hour,Exempt,1 Main,Austin,TX,78701' \
+    'n2,N,Table,Clerk,03/01/2025,20,per hour,salaried,1 Main,Austin,new york,10001' \
+    'n3,N,Table,Clerk,1-Mar-2025,20,WEEKLY,Salaried Nonexempt,1 Main,Austin,District of Columbia,20001' \
+    'n4,N,Table,Clerk,2025/03/01,20,Monthly,non exempt,1 Main,Austin,Puerto Rico,00901' \
+    'n5,N,Table,Clerk,Mar. 1 2025,20,paycheck,owner,1 Main,Austin,ca,90001' \
+    'n6,N,Table,Clerk,1 March 2025,20,Annual,commissioned,1 Main,Austin,Ny,10001' \
+    'n7,N,Table,Clerk,2/29/2024,"$1,234,567.5",Year,Commission Only Nonexempt,1 Main,Austin,Texas,78701' >"$tmp/spell.csv"
+g batch create --input "$tmp/spell.csv" --dry-run
+check "CSV: a table of spellings becomes Gusto's values" \
+    expect 0 '[.data.requests[0].body.batch[] | [.job.hire_date, .compensation.rate, .compensation.payment_unit, .compensation.flsa_status, .home_address.state]] == [["2025-03-01","20","Hour","Exempt","TX"],["2025-03-01","20","Hour","Exempt","NY"],["2025-03-01","20","Week","Salaried Nonexempt","DC"],["2025-03-01","20","Month","Nonexempt","PR"],["2025-03-01","20","Paycheck","Owner","CA"],["2025-03-01","20","Year","Commission Only Exempt","NY"],["2024-02-29","1234567.5","Year","Commission Only Nonexempt","TX"]]'
+check "CSV: Gusto's own spellings are not reported as normalised (row 2 has none)" \
+    json '[.data.normalised[].rows[]] | index(2) == null and (length > 0)'
 
 # Refusals: nothing guessed, nothing sent.
 printf '%s\n' 'External ID,First Name,Last Name,Start Date,Job Title,Pay Rate,Pay Unit,FLSA Status,Street,City,State,Zip' \

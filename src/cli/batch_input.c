@@ -299,8 +299,27 @@ static bool suggest_column(const char *name, char *out, size_t outlen)
     char f[96];
     fold(name, f, sizeof f);
     long best = dym_closest(f, words, n);
+    const char *dot = strrchr(name, '.');
+    if (best < 0 && dot) { /* "persn.zip": the leaf alone */
+        fold(dot + 1, f, sizeof f);
+        best = dym_closest(f, words, n);
+    }
     if (best < 0)
         return false;
+    /* A spreadsheet heading ("Frist Name") gets one back ("First Name"). */
+    char titled[64];
+    bool heading = strchr(name, ' ') != NULL;
+    if (heading && !strchr(shown[best], '.')) {
+        size_t k = 0;
+        bool start = true;
+        for (const char *q = shown[best]; *q && k + 1 < sizeof titled; q++) {
+            char ch = *q == '_' ? ' ' : *q;
+            titled[k++] = start ? (char)toupper((unsigned char)ch) : ch;
+            start = ch == ' ';
+        }
+        titled[k] = 0;
+        shown[best] = titled;
+    }
     if (strcmp(shown[best], paths[best]) == 0)
         snprintf(out, outlen, "'%s'", shown[best]);
     else
@@ -348,10 +367,10 @@ static int on_header(struct conv *x, size_t line, char **fields, size_t n)
             char dym[160];
             bool have = suggest_column(name, dym, sizeof dym);
             problem(x->errors, line, shown,
-                    "is not a batch field%s%s; columns are field names (first_name, "
+                    "is not a batch field%s%s%s columns are field names (first_name, "
                     "First Name, person.first_name, External ID, Start Date, Pay Rate, "
                     "bank_accounts.0.routing_number: see gusto-connect help batch create)",
-                    have ? "; did you mean " : "", have ? dym : "");
+                    have ? ": did you mean " : "", have ? dym : "", have ? "? The" : "; the");
             x->header_bad = true;
         } else {
             if (strcmp(x->cols[i].path, "person.external_id") == 0)
