@@ -1,4 +1,4 @@
-/* batch_input.c - reads the input of `gusto-connect batch create` (JSON entries, a whole request body, or CSV whose header names API fields as dotted paths) into batch entries with their input rows, and keeps the idempotency key file beside the input. */
+/* batch_input.c - reads the input of `gusto-connect batch create` (JSON entries, a whole request body, or CSV whose header names fields as dotted paths or as people write them, any of three separators) into batch entries with their input rows, normalising values and making missing external_ids; writes the copy with those ids; and keeps the idempotency key file beside the input. */
 #include "cli/batch_input.h"
 #include "shared/jsonerr.h"
 #include "cli/csv.h"
