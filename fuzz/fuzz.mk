@@ -4,7 +4,7 @@ FUZZ_TARGETS   = input csv sandbox callback response serve
 SANDBOX_NOMAIN = $(filter-out $(BUILD)/src/sandbox/main.o,$(SANDBOX_OBJ))
 # Only the CLI files a harness needs, so new commands never break the link.
 CLI_INPUT      = $(addprefix $(BUILD)/src/cli/,input.o output.o dryrun.o)
-CLI_CSV        = $(addprefix $(BUILD)/src/cli/,csv.o batch_input.o session.o input.o output.o)
+CLI_CSV        = $(addprefix $(BUILD)/src/cli/,csv.o batch_input.o normalise.o session.o input.o output.o)
 ifeq ($(FUZZ),1)
 FUZZ_DRIVER    =
 FUZZ_LDFLAGS   = -fsanitize=fuzzer

@@ -1,4 +1,4 @@
-/* fuzz_csv.c - libFuzzer harness: the input of `gusto-connect batch create`: the CSV parser (csv_parse) with its record invariants, then the conversion of CSV or JSON into batch entries, their checks and the error mapping. */
+/* fuzz_csv.c - libFuzzer harness: the input of `gusto-connect batch create`: the CSV parser (csv_parse, and csv_parse_sep with the detected separator) with its record invariants, then the conversion of CSV or JSON into batch entries, their checks, the copy with made ids and the error mapping. */
 #include "cli/batch_input.h"
 #include "cli/csv.h"
 #include "gusto.h"
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void die(const char *what)
 {
@@ -49,6 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         die("an error message without its NUL");
     if (rc != 0 && rc != -1)
         die("an unexpected return value");
+    /* The same with the separator the header shows (';' or tab too). */
+    char sep = csv_detect_separator((const char *)data, size);
+    if (sep != ',' && sep != ';' && sep != '\t')
+        die("a separator that is not comma, semicolon or tab");
+    struct seen s2 = {0, 0, size};
+    rc = csv_parse_sep((const char *)data, size, sep, on_record, &s2, &err);
+    if (rc != 0 && rc != -1)
+        die("an unexpected return value (csv_parse_sep)");
 
     /* The whole input path: as a .csv file, then as whatever it looks like. */
     for (int pass = 0; pass < 2; pass++) {
@@ -62,6 +71,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t i = 0; i < in.count; i++)
                 if (batch_input_row(&in, (long)i) == 0)
                     die("an entry without its input row");
+            /* The copy with made ids is rebuilt from the same text. */
+            if (in.csv && in.ngen) {
+                char path[] = "/tmp/fuzz_csv_ids_XXXXXX";
+                int fd = mkstemp(path);
+                if (fd >= 0) {
+                    close(fd);
+                    char hash[65];
+                    if (batch_input_write_ids(&in, (const char *)data, size, path, hash) != 0)
+                        die("the copy with made ids could not be written");
+                    unlink(path);
+                }
+            }
             char *text = json_dumps(in.entries, JSON_COMPACT);
             char *lib = NULL;
             gusto_error gerr;

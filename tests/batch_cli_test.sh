@@ -512,6 +512,120 @@ if [ $found = 1 ]; then
     fpid=
 fi
 
+# ---- CSV as people write it (issue 15) ------------------------------------------------
+
+# Plain field names, comma separated.
+printf '%s\n' 'external_id,first_name,last_name,email' 'pl1,Plain,Headers,plain1@example.com' >"$tmp/plain.csv"
+g batch create --input "$tmp/plain.csv" --dry-run
+check "CSV: plain field names (first_name, email) map to person.*" \
+    expect 0 '.data.requests[0].body.batch[0].person == {"external_id":"pl1","first_name":"Plain","last_name":"Headers","email":"plain1@example.com"} and (.data.columns | map(.field)) == ["person.external_id","person.first_name","person.last_name","person.email"]'
+
+# Spreadsheet headers, semicolons, a BOM, CRLF and a quoted cell holding the separator.
+printf '\357\273\277First Name;Last Name;E-mail;Start Date;Job Title;Pay Rate;Pay Unit;FLSA Status;Street;City;State;ZIP Code\r\n' >"$tmp/sheet.csv"
+printf 'Ada;Sheetwise;ada.sheet@example.com;3/1/2025;Engineer;"$52,000.00";yearly;exempt;"1 Main St; Apt 2";Austin;texas;78701\r\n' >>"$tmp/sheet.csv"
+printf 'Bo;Sheetwise;bo.sheet@example.com;2025-3-1;Clerk;20.50;Hourly;non-exempt;2 Main St;Austin;tx;78701\r\n' >>"$tmp/sheet.csv"
+printf 'Cy;Sheetwise;cy.sheet@example.com;March 1, 2025;Clerk;21.00;hour;Nonexempt;3 Main St;Austin;TX;78701\r\n' >>"$tmp/sheet.csv"
+cp "$tmp/sheet.csv" "$tmp/sheet.orig"
+before=$(named Sheetwise)
+g batch create --input "$tmp/sheet.csv" --wait
+check "CSV: spreadsheet headers, ';', BOM, CRLF and quotes: 3 people created, exit 0" \
+    eval 'expect 0 ".data.status == \"completed\" and .data.processed_items == 3 and ([.data.results[].row] == [2,3,4])" && [ "$(named Sheetwise)" = $((before + 3)) ]'
+check "CSV: each kind of normalisation is reported in JSON, with its rows and changes" \
+    json '[.data.normalised[] | {kind, column, rows}] == [{"kind":"date","column":"Start Date","rows":[2,3,4]},{"kind":"rate","column":"Pay Rate","rows":[2]},{"kind":"payment_unit","column":"Pay Unit","rows":[2,3,4]},{"kind":"flsa_status","column":"FLSA Status","rows":[2,3]},{"kind":"state","column":"State","rows":[2,3]}] and (.data.normalised[0].changes == [{"from":"3/1/2025","to":"2025-03-01"},{"from":"2025-3-1","to":"2025-03-01"},{"from":"March 1, 2025","to":"2025-03-01"}]) and (.data.normalised[1].changes == [{"from":"$52,000.00","to":"52000.00"}]) and (.data.normalised[4].changes == [{"from":"texas","to":"TX"},{"from":"tx","to":"TX"}])'
+check "CSV: one warning line per kind of normalisation, naming the lines" \
+    eval '[ "$(grep -c "warning: normalised " "$err")" = 5 ] && stderr_has "normalised Pay Unit (compensation.payment_unit) on lines 2-4: \"yearly\" -> \"Year\", \"Hourly\" -> \"Hour\", \"hour\" -> \"Hour\"" && stderr_has "normalised State (home_address.state) on lines 2 and 3"'
+g batch create --input "$tmp/sheet.csv" --dry-run
+check "CSV: the values sent are Gusto's (Year, Exempt, TX, 2025-03-01, 52000.00)" \
+    json '.data.requests[0].body.batch[0] | .compensation == {"rate":"52000.00","payment_unit":"Year","flsa_status":"Exempt"} and .job.hire_date == "2025-03-01" and .home_address.state == "TX" and .home_address.street_1 == "1 Main St; Apt 2"'
+
+# Made external_ids, and the copy with them.
+check "CSV: a missing external_id is made for each row (gc-...)" \
+    json '(.data.generated_external_ids.ids | map(.row)) == [2,3,4] and all(.data.generated_external_ids.ids[]; .external_id | test("^gc-[0-9a-f]{12}$")) and .data.generated_external_ids.written == false'
+IDS1=$(jq -c '[.data.generated_external_ids.ids[].external_id]' "$out")
+check "CSV: the copy with the ids is written beside the input, mode 0600, the input untouched" \
+    eval '[ -f "$tmp/sheet.with-ids.csv" ] && [ "$(stat -c %a "$tmp/sheet.with-ids.csv")" = 600 ] && cmp -s "$tmp/sheet.csv" "$tmp/sheet.orig" && ! ls "$tmp"/sheet.with-ids.csv.tmp* >/dev/null 2>&1'
+check "CSV: the copy keeps the BOM, ';' and CRLF and adds an External ID column with the ids" \
+    eval '[ "$(head -c 3 "$tmp/sheet.with-ids.csv" | od -An -tx1 | tr -d " ")" = efbbbf ] && head -n 1 "$tmp/sheet.with-ids.csv" | grep -q ";ZIP Code;External ID.\$" && [ "$(tr -d "\r" <"$tmp/sheet.with-ids.csv" | sed -n "2,4p" | awk -F";" "{print \$NF}" | jq -R . | jq -sc .)" = "$IDS1" ] && [ "$(grep -c "$(printf "\r")\$" "$tmp/sheet.with-ids.csv")" = 4 ]'
+sent=$(requests_sent)
+g batch create --input "$tmp/sheet.csv" --wait
+check "CSV: a re-run makes the same ids and finds the same batch: nobody twice" \
+    eval 'expect 0 ".data.existing == true" && [ "$(jq -c "[.data.generated_external_ids.ids[].external_id]" "$out")" = "$IDS1" ] && [ "$(named Sheetwise)" = $((before + 3)) ]'
+g batch create --input "$tmp/sheet.with-ids.csv" --wait
+check "CSV: running the copy with the ids finds the same batch too (its own key file): nobody twice" \
+    eval 'expect 0 ".data.existing == true and .data.generated_external_ids.count == 0" && [ "$(jq -c "[.data.results[].external_id]" "$out")" = "$IDS1" ] && [ "$(named Sheetwise)" = $((before + 3)) ] && [ -f "$tmp/sheet.with-ids.csv.idempotency-key" ]'
+
+# An empty external_id cell in a column that has others; a clash gets -2.
+printf '%s\n' 'External ID,First Name,Last Name' 'own-1,Dee,Samename' ',Eve,Twin' ',Eve,Twin' >"$tmp/twins.csv"
+g batch create --input "$tmp/twins.csv" --dry-run
+check "CSV: an empty External ID cell gets one; two rows of the same name get -2" \
+    eval 'expect 0 "[.data.requests[0].body.batch[].person.external_id][0] == \"own-1\"" && [ "$(jq -r ".data.requests[0].body.batch[2].person.external_id" "$out")" = "$(jq -r ".data.requests[0].body.batch[1].person.external_id" "$out")-2" ]'
+
+# Tab separated, and --separator.
+printf 'first_name\tlast_name\texternal_id\nTab\tSeparated\ttab-1\n' >"$tmp/tabs.csv"
+g batch create --input "$tmp/tabs.csv" --dry-run
+check "CSV: a tab-separated file is detected" \
+    expect 0 '.data.requests[0].body.batch[0].person == {"first_name":"Tab","last_name":"Separated","external_id":"tab-1"}'
+g batch create --input "$tmp/plain.csv" --dry-run --separator tab
+check "CSV: --separator overrides the detection (a comma file read as tab-separated is one column)" \
+    eval 'exit_is 7 && json ".error.details.errors[0].field == \"external_id,first_name,last_name,email\""'
+g batch create --input "$tmp/plain.csv" --dry-run --separator pipe
+check "CSV: --separator refuses what it does not know, exit 2" eval 'exit_is 2 && stderr_has "comma"'
+
+# Unknown headers: did you mean.
+printf '%s\n' 'Frist Name,Last Name,Emial,Favourite Colour,persn.zip' 'A,B,c@example.com,red,1' >"$tmp/typo.csv"
+g batch create --input "$tmp/typo.csv" --dry-run
+check "CSV: unknown headers get a 'did you mean' (or none when nothing is close)" \
+    eval 'expect 7 "[.error.details.errors[] | .field] == [\"Frist Name\",\"Emial\",\"Favourite Colour\",\"persn.zip\"]" && json ".error.details.errors[3].message | test(\"did you mean .zip. \\\\(home_address.zip\\\\)\")" && json ".error.details.errors[0].message | test(\"did you mean .First Name. \\\\(person.first_name\\\\)\")" && json ".error.details.errors[1].message | test(\"did you mean .email.\")" && json ".error.details.errors[2].message | test(\"did you mean\") | not"'
+printf '%s\n' 'first_name,last_name,Email,E-mail' 'A,B,c@example.com,d@example.com' >"$tmp/twice.csv"
+g batch create --input "$tmp/twice.csv" --dry-run
+check "CSV: two headers for one field are refused, naming both" \
+    eval 'expect 7 ".error.details.errors[0].field == \"E-mail\"" && json ".error.details.errors[0].message | test(\"Email. both mean person.email\")"'
+
+# Spellings people write, as a table: each row's value and what Gusto gets.
+printf '%s\n' 'external_id,first_name,last_name,job_title,start_date,pay_rate,pay_unit,flsa_status,street,city,state,zip' \
+    'n1,N,Table,Clerk,2025-03-01,20,Hour,Exempt,1 Main,Austin,TX,78701' \
+    'n2,N,Table,Clerk,03/01/2025,20,per hour,salaried,1 Main,Austin,new york,10001' \
+    'n3,N,Table,Clerk,1-Mar-2025,20,WEEKLY,Salaried Nonexempt,1 Main,Austin,District of Columbia,20001' \
+    'n4,N,Table,Clerk,2025/03/01,20,Monthly,non exempt,1 Main,Austin,Puerto Rico,00901' \
+    'n5,N,Table,Clerk,Mar. 1 2025,20,paycheck,owner,1 Main,Austin,ca,90001' \
+    'n6,N,Table,Clerk,1 March 2025,20,Annual,commissioned,1 Main,Austin,Ny,10001' \
+    'n7,N,Table,Clerk,2/29/2024,"$1,234,567.5",Year,Commission Only Nonexempt,1 Main,Austin,Texas,78701' >"$tmp/spell.csv"
+g batch create --input "$tmp/spell.csv" --dry-run
+check "CSV: a table of spellings becomes Gusto's values" \
+    expect 0 '[.data.requests[0].body.batch[] | [.job.hire_date, .compensation.rate, .compensation.payment_unit, .compensation.flsa_status, .home_address.state]] == [["2025-03-01","20","Hour","Exempt","TX"],["2025-03-01","20","Hour","Exempt","NY"],["2025-03-01","20","Week","Salaried Nonexempt","DC"],["2025-03-01","20","Month","Nonexempt","PR"],["2025-03-01","20","Paycheck","Owner","CA"],["2025-03-01","20","Year","Commission Only Exempt","NY"],["2024-02-29","1234567.5","Year","Commission Only Nonexempt","TX"]]'
+check "CSV: Gusto's own spellings are not reported as normalised (row 2 has none)" \
+    json '[.data.normalised[].rows[]] | index(2) == null and (length > 0)'
+
+# Refusals: nothing guessed, nothing sent.
+printf '%s\n' 'External ID,First Name,Last Name,Start Date,Job Title,Pay Rate,Pay Unit,FLSA Status,Street,City,State,Zip' \
+    'r1,Ref,Used,13/1/2025,Clerk,20,Hour,Nonexempt,1 Main,Austin,TX,78701' \
+    'r2,Ref,Used,2/30/2025,Clerk,20,Hour,Nonexempt,1 Main,Austin,TX,78701' \
+    'r3,Ref,Used,3/1/25,Clerk,20,Hour,Nonexempt,1 Main,Austin,TX,78701' \
+    'r4,Ref,Used,2025-03-01,Clerk,20,fortnightly,Nonexempt,1 Main,Austin,TX,78701' \
+    'r5,Ref,Used,2025-03-01,Clerk,20,Hour,sometimes,1 Main,Austin,Texass,78701' \
+    'r6,Ref,Used,2025-03-01,Clerk,"1,50",Hour,Nonexempt,1 Main,Austin,TX,ABCDE' >"$tmp/refuse.csv"
+sent=$(requests_sent)
+g batch create --input "$tmp/refuse.csv"
+check "CSV: what cannot be read for sure is refused with line, column, value and what was expected" \
+    eval 'expect 7 "[.error.details.errors[] | \"\(.row) \(.field)\"] == [\"2 Start Date\",\"3 Start Date\",\"4 Start Date\",\"5 Pay Unit\",\"6 FLSA Status\",\"6 State\",\"7 Pay Rate\"]" && json "[.error.details.errors[].message] | (.[0] | test(\"13/1/2025.*day/month/year.*expected\")) and (.[1] | test(\"2/30/2025.*not a real date\")) and (.[2] | test(\"3/1/25.*two-digit year\")) and (.[3] | test(\"fortnightly.*expected Hour, Week, Month, Year or Paycheck\")) and (.[4] | test(\"sometimes.*expected Exempt\")) and (.[5] | test(\"Texass.*expected a two-letter code\")) and (.[6] | test(\"1,50.*thousands\"))"'
+check "CSV: the refused file sent nothing and wrote no key file or copy" \
+    eval '[ "$(requests_sent)" = "$sent" ] && [ ! -e "$tmp/refuse.csv.idempotency-key" ] && [ ! -e "$tmp/refuse.with-ids.csv" ]'
+sed -i -e '2,7d' "$tmp/refuse.csv"
+printf '%s\n' 'r7,Ref,Used,2025-03-01,Clerk,20,Hour,Nonexempt,1 Main,Austin,TX,ABCDE' >>"$tmp/refuse.csv"
+g batch create --input "$tmp/refuse.csv"
+check "CSV: a check of the library names the column as the header wrote it (Zip)" \
+    eval 'expect 7 ".error.details.errors[0].field == \"Zip\" and .error.details.errors[0].row == 2" && [ "$(requests_sent)" = "$sent" ]'
+sed -i -e 's/ABCDE/78701/' "$tmp/refuse.csv"
+g batch create --input "$tmp/refuse.csv"
+check "control: the same file fixed is sent (the sandbox sees it)" \
+    eval 'exit_is 0 && [ "$(requests_sent)" -gt "$sent" ]'
+
+# SSNs of 9 bare digits become xxx-xx-xxxx, never shown.
+printf '%s\n' 'external_id,first_name,last_name,ssn' 'ssn-1,Sam,Digits,517293846' >"$tmp/ssn.csv"
+g batch create --input "$tmp/ssn.csv" --dry-run
+check "CSV: 9 bare SSN digits are normalised and reported without the value" \
+    expect 0 '.data.normalised == [{"kind":"ssn","field":"person.ssn","column":"ssn","rows":[2],"changes":[]}] and .data.requests[0].body.batch[0].person.ssn == "***-**-3846"'
+
 # ---- 10,000 people from a CSV --------------------------------------------------------
 
 awk 'BEGIN {

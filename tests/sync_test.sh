@@ -115,6 +115,13 @@ fi
 # track, untrack, stop, free_port
 . tests/procs.sh
 
+# "Blocked until --confirm", by its name in the source: its number may change.
+EXIT_CONFIRM=$(sed -n 's/^ *EXIT_CONFIRM = \([0-9][0-9]*\),.*/\1/p' src/cli/cli.h)
+if [ -z "$EXIT_CONFIRM" ]; then
+    not_ok "EXIT_CONFIRM is found in src/cli/cli.h"
+    summary
+fi
+
 TOKEN=sync-test-token-5d1e
 OTHER_TOKEN=sync-test-other-9a2c
 
@@ -350,12 +357,21 @@ suite() {
     # 6. The termination safeguard: 11 of 49 active employees is over 20%.
     EV_BEFORE=$(events_n)
     GEN_BEFORE=$(gen_of "$SB_COMPANY")
-    for e in $(actives | tail -n 11); do
+    GOING=$(actives | tail -n 11 | sort | tr '\n' ' ')
+    for e in $GOING; do
         api POST "/v1/employees/$e/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
     done
+    # (issue 15) --dry-run alone shows who would go, exit 0, and writes nothing.
+    gsync guarddry --dry-run
+    check "$BACKEND: --dry-run over the threshold exits 0 and lists the 11 (needs_confirm)" \
+        eval '[ $RC = 0 ] && je ".ok == true and .data.companies[0].status == \"dry_run\" and .data.companies[0].needs_confirm == true and (.data.companies[0].would_terminate | length) == 11 and all(.data.companies[0].would_terminate[]; (.name | length) > 3 and (.work_email | test(\"@\")) and .reason == \"terminated\")" && [ "$(j "[.data.companies[0].would_terminate[].employee_uuid] | sort | join(\" \")") " = "$GOING" ]'
+    check "$BACKEND: the dry run wrote nothing" \
+        eval '[ "$(events_n)" = "$EV_BEFORE" ] && [ "$(gen_of "$SB_COMPANY")" = "$GEN_BEFORE" ]'
     gsync guard --events "$EVF"
     check "$BACKEND: a sync terminating 11 of 49 active employees stops and asks for --confirm" \
-        eval '[ $RC = 9 ] && je ".ok == false and .error.code == \"confirmation_required\" and .error.details.companies[0].status == \"refused\"" && grep -q -- --confirm "$ERR"'
+        eval '[ $RC = "$EXIT_CONFIRM" ] && je ".ok == false and .error.code == \"confirmation_required\" and .error.details.companies[0].status == \"refused\"" && grep -q -- --confirm "$ERR"'
+    check "$BACKEND: the refusal names each of the 11 (uuid, name, email)" \
+        eval '[ "$(j "[.error.details.companies[0].would_terminate[].employee_uuid] | sort | join(\" \")") " = "$GOING" ] && je "all(.error.details.companies[0].would_terminate[]; (.name | length) > 3 and (.work_email | test(\"@\")))"'
     LEASE=$(dbq "SELECT lease_owner FROM gusto_companies WHERE company_uuid='$SB_COMPANY'")
     check "$BACKEND: the refused sync wrote nothing and released its lease" \
         eval '[ "$(events_n)" = "$EV_BEFORE" ] && [ "$(gen_of "$SB_COMPANY")" = "$GEN_BEFORE" ] && [ -z "$LEASE" ]'
@@ -657,12 +673,61 @@ for e in "$1" "$2" "$3"; do
     wrc="$wrc$RC "
 done
 check "one departure per run: the first two pass, the third (3 in 24 hours, over 5%) needs --confirm" \
-    eval '[ "$wrc" = "0 0 9 " ] && je ".error.details.companies[0].status == \"refused\"" && j .error.message | grep -q "2 more in the last 24 hours"'
+    eval '[ "$wrc" = "0 0 $EXIT_CONFIRM " ] && je ".error.details.companies[0].status == \"refused\"" && j .error.message | grep -q "2 more in the last 24 hours"'
 gsync wconfirm --max-terminations 5 --confirm
 api POST "/v1/employees/$4/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
 gsync wafter --max-terminations 5
 check "after a --confirm, the window starts again: the next single departure passes" \
     eval '[ $RC = 0 ] && je ".data.companies[0].terminated == 1"'
+stop "$SB_PID"
+
+# (issue 15) A long per-employee phase says up front how many requests it
+# needs and the time the rate limit implies: 25 new hires without a work
+# address in the list cost one GET each.
+new_db est15
+start_sandbox est15 --seed demo --rate-limit 0 || summary
+gsync e0
+check "control: an unchanged company needs no per-employee phase, and says nothing of one" \
+    eval '[ $RC = 0 ] && ! grep -q "requests, about" "$ERR" && je ".data.companies[0] | has(\"estimates\") | not"'
+add_hires() {
+    for i in $(seq "$1" "$2"); do
+        api POST "/v1/companies/$SB_COMPANY/employees" \
+            "{\"first_name\":\"Est$i\",\"last_name\":\"Mate\",\"email\":\"est$i@example.com\"}" >/dev/null
+    done
+}
+add_hires 1 25
+gsync e1
+check "25 work addresses to fetch: said up front, at Gusto's 200 requests/min (about 8 s)" \
+    eval '[ $RC = 0 ] && grep -q "fetching 25 employees. work addresses: 25 requests, about 8 s at 200 requests/min" "$ERR" && je ".data.companies[0] | .requests.per_employee == 25 and .estimates == [{\"phase\":\"work_addresses\",\"what\":\"employees\u0027 work addresses\",\"requests\":25,\"rate_per_minute\":200,\"seconds\":8}]"'
+add_hires 26 50
+gsync e2 --rate-limit 100
+check "with --rate-limit 100 the estimate uses it (25 requests, about 15 s)" \
+    eval '[ $RC = 0 ] && grep -q "25 requests, about 15 s at 100 requests/min" "$ERR" && je ".data.companies[0].estimates[0] | .rate_per_minute == 100 and .seconds == 15"'
+add_hires 51 55
+gsync e3
+check "a short phase (5 requests) is not announced, but is in the result" \
+    eval '[ $RC = 0 ] && ! grep -q "requests, about" "$ERR" && je ".data.companies[0].estimates[0].requests == 5"'
+# On a terminal, the safeguard's list: the first 10, then how many more.
+set -- $(actives)
+# 25 of the 103 active (the 55 new hires count) is over 20%.
+for e in $(actives | tail -n 25); do
+    api POST "/v1/employees/$e/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
+done
+if command -v script >/dev/null 2>&1; then
+    GUSTO_API_BASE_URL=$SB_URL GUSTO_ACCESS_TOKEN=$TOKEN GUSTO_DB=$DB GUSTO_BIN=$GUSTO \
+        script -qec '"$GUSTO_BIN" sync --db "$GUSTO_DB" --dry-run --no-progress' /dev/null \
+        </dev/null >"$T/guardtty.out" 2>&1
+    RC=$?
+    OUT="$T/guardtty.out"
+    ERR="$T/guardtty.out"
+    check "on a terminal, --dry-run lists who would go: 10 names, then 'and 15 more', exit 0" \
+        eval '[ $RC = 0 ] && grep -q "would terminate 25:" "$OUT" && [ "$(grep -c "^    [A-Z][a-z]* [A-Z][a-z]* <[^>]*@[^>]*> [0-9a-f-]\{36\}" "$OUT")" = 10 ] && grep -q "and 15 more (all of them with --json)" "$OUT" && grep -q "needs --confirm" "$OUT"'
+else
+    echo "# skip: script(1) is missing, so the terminal list is not checked"
+fi
+gsync e4
+check "and the real run still stops, exit EXIT_CONFIRM ($EXIT_CONFIRM), with all 25 in JSON" \
+    eval '[ $RC = "$EXIT_CONFIRM" ] && je "(.error.details.companies[0].would_terminate | length) == 25"'
 stop "$SB_PID"
 
 # 350 events (far more than a pipe holds) to a reader that takes one line.

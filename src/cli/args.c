@@ -11,7 +11,9 @@
 static const char *const VALUE_OPTIONS[] = {
     "--search", "--include", "--input", "--type", "--data", "--idempotency-key",
     "--db", "--events", "--webhook", "--max-terminations", "--lease-ttl", "--worker",
-    "--connections", "--email", NULL,
+    "--connections", "--email",
+    "--separator", /* batch create */
+    NULL,
 };
 
 bool cli_command_option_takes_value(const char *arg)

@@ -1,7 +1,9 @@
-/* batch_input.c - reads the input of `gusto-connect batch create` (JSON entries, a whole request body, or CSV whose header names API fields as dotted paths) into batch entries with their input rows, and keeps the idempotency key file beside the input. */
+/* batch_input.c - reads the input of `gusto-connect batch create` (JSON entries, a whole request body, or CSV whose header names fields as dotted paths or as people write them, any of three separators) into batch entries with their input rows, normalising values and making missing external_ids; writes the copy with those ids; and keeps the idempotency key file beside the input. */
 #include "cli/batch_input.h"
 #include "shared/jsonerr.h"
 #include "cli/csv.h"
+#include "cli/normalise.h"
+#include "shared/didyoumean.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -72,6 +74,77 @@ static const struct {
     {"compensation.payment_unit", C_STR},
     {"compensation.flsa_status", C_STR},
 };
+#define NCOLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
+
+/* Spreadsheet headers people write, beside each field's own leaf name
+ * ("first_name", "First Name") which is matched anyway.  Compared folded:
+ * lower case, letters and digits only. */
+static const struct {
+    const char *header;
+    const char *path;
+} ALIASES[] = {
+    {"External ID", "person.external_id"},
+    {"Employee ID", "person.external_id"},
+    {"Employee Number", "person.external_id"},
+    {"First", "person.first_name"},
+    {"Given Name", "person.first_name"},
+    {"Legal First Name", "person.first_name"},
+    {"Last", "person.last_name"},
+    {"Surname", "person.last_name"},
+    {"Family Name", "person.last_name"},
+    {"Legal Last Name", "person.last_name"},
+    {"MI", "person.middle_initial"},
+    {"Middle Name Initial", "person.middle_initial"},
+    {"Preferred Name", "person.preferred_first_name"},
+    {"Personal Email", "person.email"},
+    {"Email Address", "person.email"},
+    {"Home Email", "person.email"},
+    {"Work Email Address", "person.work_email"},
+    {"Business Email", "person.work_email"},
+    {"Company Email", "person.work_email"},
+    {"Social Security Number", "person.ssn"},
+    {"DOB", "person.date_of_birth"},
+    {"Birth Date", "person.date_of_birth"},
+    {"Birthday", "person.date_of_birth"},
+    {"Street", "home_address.street_1"},
+    {"Street Address", "home_address.street_1"},
+    {"Address", "home_address.street_1"},
+    {"Address 1", "home_address.street_1"},
+    {"Address Line 1", "home_address.street_1"},
+    {"Home Address", "home_address.street_1"},
+    {"Address 2", "home_address.street_2"},
+    {"Address Line 2", "home_address.street_2"},
+    {"Town", "home_address.city"},
+    {"Zip Code", "home_address.zip"},
+    {"Postal Code", "home_address.zip"},
+    {"Postcode", "home_address.zip"},
+    {"Remote", "home_address.work_from_home"},
+    {"Work Location", "work_address.location_uuid"},
+    {"Work Location UUID", "work_address.location_uuid"},
+    {"Department ID", "department.department_uuid"},
+    {"Job Title", "job.title"},
+    {"Position", "job.title"},
+    {"Start Date", "job.hire_date"},
+    {"Date Hired", "job.hire_date"},
+    {"Date of Hire", "job.hire_date"},
+    {"Pay Rate", "compensation.rate"},
+    {"Hourly Rate", "compensation.rate"},
+    {"Salary", "compensation.rate"},
+    {"Annual Salary", "compensation.rate"},
+    {"Wage", "compensation.rate"},
+    {"Pay Unit", "compensation.payment_unit"},
+    {"Pay Basis", "compensation.payment_unit"},
+    {"Per", "compensation.payment_unit"},
+    {"FLSA", "compensation.flsa_status"},
+    {"Exempt Status", "compensation.flsa_status"},
+    {"Exemption Status", "compensation.flsa_status"},
+    {"FLSA Classification", "compensation.flsa_status"},
+    {"Routing Number", "bank_accounts.0.routing_number"},
+    {"Account Number", "bank_accounts.0.account_number"},
+    {"Account Type", "bank_accounts.0.account_type"},
+    {"Bank Name", "bank_accounts.0.name"},
+};
+#define NALIASES (sizeof ALIASES / sizeof ALIASES[0])
 
 static const char *const BANK_FIELDS[] = {"name", "account_type", "routing_number",
                                           "account_number", "type", "split_by",
@@ -80,18 +153,32 @@ static const char *const BANK_FIELDS[] = {"name", "account_type", "routing_numbe
 
 struct column {
     char name[80];           /* the header cell */
+    char path[48];           /* the field it names: "person.first_name" */
     char part[32];           /* "person", ..., "" for entity_type, "bank" */
     char leaf[32];
     int bank;                /* bank_accounts index, -1 otherwise */
     enum ctype type;
+    enum norm_kind kind;     /* how its values are normalised */
+    json_t *report;          /* this column's entry of in->normalised once made
+                                (borrowed: in->normalised owns it) */
 };
 
-/* Match a header cell to a column.  False when it names no API field. */
-static bool parse_column(const char *name, struct column *c)
+/* Lower-case letters and digits only: "Date of Birth" -> "dateofbirth". */
+static void fold(const char *s, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < n; s++)
+        if (isalnum((unsigned char)*s))
+            out[k++] = (char)tolower((unsigned char)*s);
+    out[k] = 0;
+}
+
+/* Match a dotted API path to a column.  False when it names no field. */
+static bool parse_path(const char *name, struct column *c)
 {
     c->bank = -1;
     c->type = C_STR;
-    for (size_t i = 0; i < sizeof COLUMNS / sizeof COLUMNS[0]; i++) {
+    for (size_t i = 0; i < NCOLUMNS; i++) {
         if (strcmp(name, COLUMNS[i].path) == 0) {
             const char *dot = strchr(name, '.');
             if (dot) {
@@ -102,6 +189,8 @@ static bool parse_column(const char *name, struct column *c)
                 snprintf(c->leaf, sizeof c->leaf, "%s", name);
             }
             c->type = COLUMNS[i].type;
+            snprintf(c->path, sizeof c->path, "%s", name);
+            c->kind = norm_kind_for(name);
             return true;
         }
     }
@@ -124,11 +213,118 @@ static bool parse_column(const char *name, struct column *c)
         if (strcmp(p, BANK_FIELDS[i]) == 0) {
             snprintf(c->part, sizeof c->part, "bank");
             snprintf(c->leaf, sizeof c->leaf, "%s", p);
+            snprintf(c->path, sizeof c->path, "bank_accounts.%d.%s", n, p);
             c->bank = n;
+            c->kind = NORM_NONE;
             return true;
         }
     }
     return false;
+}
+
+/* Match a header cell to a column: a dotted path as it is, else folded
+ * against every path, leaf name and alias.  False when it names none. */
+static bool parse_column(const char *name, struct column *c)
+{
+    if (parse_path(name, c))
+        return true;
+    char f[96], g[96];
+    fold(name, f, sizeof f);
+    if (!*f)
+        return false;
+    for (size_t i = 0; i < NCOLUMNS; i++) {
+        const char *dot = strchr(COLUMNS[i].path, '.');
+        fold(COLUMNS[i].path, g, sizeof g);
+        if (strcmp(f, g) == 0)
+            return parse_path(COLUMNS[i].path, c);
+        fold(dot ? dot + 1 : COLUMNS[i].path, g, sizeof g);
+        if (strcmp(f, g) == 0)
+            return parse_path(COLUMNS[i].path, c);
+    }
+    for (size_t i = 0; i < NALIASES; i++) {
+        fold(ALIASES[i].header, g, sizeof g);
+        if (strcmp(f, g) == 0)
+            return parse_path(ALIASES[i].path, c);
+    }
+    for (int b = 0; b < MAX_BANKS; b++) {
+        for (int i = 0; BANK_FIELDS[i]; i++) {
+            char path[48];
+            snprintf(path, sizeof path, "bank_accounts.%d.%s", b, BANK_FIELDS[i]);
+            fold(path, g, sizeof g);
+            if (strcmp(f, g) == 0)
+                return parse_path(path, c);
+        }
+    }
+    return false;
+}
+
+/* "did you mean": the closest path, leaf name or alias to an unknown header
+ * (folded), as "'First Name' (person.first_name)" or "'person.zip'".  False
+ * when none is close. */
+static bool suggest_column(const char *name, char *out, size_t outlen)
+{
+    enum { N = NCOLUMNS * 2 + NALIASES + 7 };
+    char folded[N][64];
+    const char *words[N], *shown[N], *paths[N];
+    size_t n = 0;
+    for (size_t i = 0; i < NCOLUMNS; i++) {
+        const char *dot = strchr(COLUMNS[i].path, '.');
+        shown[n] = paths[n] = COLUMNS[i].path;
+        fold(COLUMNS[i].path, folded[n], sizeof folded[n]);
+        n++;
+        if (dot) {
+            shown[n] = dot + 1;
+            paths[n] = COLUMNS[i].path;
+            fold(dot + 1, folded[n], sizeof folded[n]);
+            n++;
+        }
+    }
+    for (size_t i = 0; i < NALIASES; i++) {
+        shown[n] = ALIASES[i].header;
+        paths[n] = ALIASES[i].path;
+        fold(ALIASES[i].header, folded[n], sizeof folded[n]);
+        n++;
+    }
+    static const char *const BANK0[] = {
+        "bank_accounts.0.name", "bank_accounts.0.account_type", "bank_accounts.0.routing_number",
+        "bank_accounts.0.account_number", "bank_accounts.0.type", "bank_accounts.0.split_by",
+        "bank_accounts.0.split_amount"};
+    for (size_t i = 0; i < 7 && n < N; i++) {
+        shown[n] = paths[n] = BANK0[i];
+        fold(BANK0[i], folded[n], sizeof folded[n]);
+        n++;
+    }
+    for (size_t i = 0; i < n; i++)
+        words[i] = folded[i];
+    char f[96];
+    fold(name, f, sizeof f);
+    long best = dym_closest(f, words, n);
+    const char *dot = strrchr(name, '.');
+    if (best < 0 && dot) { /* "persn.zip": the leaf alone */
+        fold(dot + 1, f, sizeof f);
+        best = dym_closest(f, words, n);
+    }
+    if (best < 0)
+        return false;
+    /* A spreadsheet heading ("Frist Name") gets one back ("First Name"). */
+    char titled[64];
+    bool heading = strchr(name, ' ') != NULL;
+    if (heading && !strchr(shown[best], '.')) {
+        size_t k = 0;
+        bool start = true;
+        for (const char *q = shown[best]; *q && k + 1 < sizeof titled; q++) {
+            char ch = *q == '_' ? ' ' : *q;
+            titled[k++] = start ? (char)toupper((unsigned char)ch) : ch;
+            start = ch == ' ';
+        }
+        titled[k] = 0;
+        shown[best] = titled;
+    }
+    if (strcmp(shown[best], paths[best]) == 0)
+        snprintf(out, outlen, "'%s'", shown[best]);
+    else
+        snprintf(out, outlen, "'%s' (%s)", shown[best], paths[best]);
+    return true;
 }
 
 struct conv {
@@ -164,19 +360,33 @@ static int on_header(struct conv *x, size_t line, char **fields, size_t n)
         snprintf(x->cols[i].name, sizeof x->cols[i].name, "%s", shown);
         if (!*name) {
             problem(x->errors, line, "", "column %zu of the header is empty; every column "
-                                         "needs an API field name such as person.first_name",
-                    i + 1);
+                                         "needs a field name such as first_name or "
+                                         "person.first_name", i + 1);
             x->header_bad = true;
         } else if (!parse_column(name, &x->cols[i])) {
+            char dym[160];
+            bool have = suggest_column(name, dym, sizeof dym);
             problem(x->errors, line, shown,
-                    "is not a batch field; columns are API field names as dotted paths, "
-                    "e.g. person.external_id, home_address.zip, job.hire_date, "
-                    "bank_accounts.0.routing_number (see gusto-connect help batch create)");
+                    "is not a batch field%s%s%s columns are field names (first_name, "
+                    "First Name, person.first_name, External ID, Start Date, Pay Rate, "
+                    "bank_accounts.0.routing_number: see gusto-connect help batch create)",
+                    have ? ": did you mean " : "", have ? dym : "", have ? "? The" : "; the");
             x->header_bad = true;
         } else {
+            if (strcmp(x->cols[i].path, "person.external_id") == 0)
+                x->in->ext_col = (long)i;
+            if (strcmp(x->cols[i].path, name) != 0)
+                json_array_append_new(x->in->columns,
+                                      json_pack("{s:s, s:s}", "header", shown, "field",
+                                                x->cols[i].path));
             for (size_t k = 0; k < i; k++) {
-                if (strcmp(fields[k], name) == 0) {
-                    problem(x->errors, line, shown, "appears twice in the header");
+                if (x->cols[k].path[0] && strcmp(x->cols[k].path, x->cols[i].path) == 0) {
+                    if (strcmp(fields[k], name) == 0)
+                        problem(x->errors, line, shown, "appears twice in the header");
+                    else
+                        problem(x->errors, line, shown, "and '%s' both mean %s; keep one "
+                                                        "of them", x->cols[k].name,
+                                x->cols[i].path);
                     x->header_bad = true;
                     break;
                 }
@@ -198,22 +408,71 @@ static json_t *cell_value(const struct column *c, const char *v)
     return json_string(v); /* the checks say what is wrong with it */
 }
 
+/* Note a rewritten value in the column's report (made on first use). */
+static void noted(struct conv *x, struct column *c, size_t line, const char *from,
+                  const char *to)
+{
+    if (!c->report) {
+        c->report = json_pack("{s:s, s:s, s:s, s:[], s:[]}", "kind", norm_kind_name(c->kind),
+                              "field", c->path, "column", c->name, "rows", "changes");
+        if (!c->report || json_array_append_new(x->in->normalised, c->report) != 0) {
+            c->report = NULL;
+            return;
+        }
+        /* c->report is borrowed from in->normalised from here on */
+    }
+    json_array_append_new(json_object_get(c->report, "rows"), json_integer((json_int_t)line));
+    if (c->kind == NORM_SSN)
+        return; /* never shown */
+    json_t *changes = json_object_get(c->report, "changes");
+    size_t i;
+    json_t *ch;
+    json_array_foreach(changes, i, ch) {
+        if (strcmp(json_string_value(json_object_get(ch, "from")), from) == 0)
+            return;
+    }
+    json_t *pair = json_pack("{s:s, s:s}", "from", from, "to", to);
+    if (pair)
+        json_array_append_new(changes, pair);
+}
+
 static int on_row(struct conv *x, size_t line, char **fields, size_t n)
 {
     if (n != x->ncols) {
         problem(x->errors, line, "", "has %zu field%s, but the header has %zu columns; a "
-                                     "value holding a comma must be in double quotes",
-                n, n == 1 ? "" : "s", x->ncols);
+                                     "value holding the separator ('%s') must be in double "
+                                     "quotes",
+                n, n == 1 ? "" : "s", x->ncols,
+                x->in->sep == '\t' ? "\\t" : x->in->sep == ';' ? ";" : ",");
         return 0;
     }
     json_t *entry = json_object();
     json_t *banks[MAX_BANKS] = {0};
     bool bad = false;
     for (size_t i = 0; i < n; i++) {
-        const struct column *c = &x->cols[i];
+        struct column *c = &x->cols[i];
         if (!fields[i][0])
             continue; /* empty: the field is left out */
-        json_t *v = cell_value(c, fields[i]);
+        const char *text = fields[i];
+        char fixed[64], why[300];
+        int nr = 0;
+        if (c->kind != NORM_NONE) { /* valid UTF-8 first: it is quoted in messages */
+            json_t *probe = json_string(text);
+            if (probe) {
+                nr = norm_value(c->kind, text, fixed, sizeof fixed, why, sizeof why);
+                json_decref(probe);
+            }
+        }
+        if (nr < 0) {
+            problem(x->errors, line, c->name, "%s", why);
+            bad = true;
+            continue;
+        }
+        if (nr > 0) {
+            noted(x, c, line, text, fixed);
+            text = fixed;
+        }
+        json_t *v = cell_value(c, text);
         if (!v) {
             problem(x->errors, line, c->name, "is not valid UTF-8 text");
             bad = true;
@@ -263,13 +522,13 @@ static int on_row(struct conv *x, size_t line, char **fields, size_t n)
     }
     if (x->in->count == x->cap) {
         size_t nc = x->cap ? x->cap * 2 : 256;
-        size_t *nr = realloc(x->in->rows, nc * sizeof *nr);
-        if (!nr) {
+        size_t *nrows = realloc(x->in->rows, nc * sizeof *nrows);
+        if (!nrows) {
             json_decref(entry);
             problem(x->errors, line, "", "out of memory");
             return 1;
         }
-        x->in->rows = nr;
+        x->in->rows = nrows;
         x->cap = nc;
     }
     x->in->rows[x->in->count++] = line;
@@ -287,21 +546,234 @@ static int on_record(void *ud, size_t line, char **fields, size_t n)
     return on_row(x, line, fields, n);
 }
 
-static bool parse_csv(const char *text, size_t len, struct batch_input *in, json_t *errors)
+/* ---- made external_ids ---------------------------------------------------------- */
+
+static void lower_into(char *dst, size_t n, const char *s)
+{
+    size_t k = 0;
+    for (; s && *s && k + 1 < n; s++)
+        dst[k++] = (char)tolower((unsigned char)*s);
+    dst[k] = 0;
+}
+
+/* What a row's id is made from: the person's email, else work email, else
+ * names and date of birth (lower case, trimmed by the CSV as written).
+ * False when the row has none of these. */
+static bool id_basis(const json_t *person, char *out, size_t n)
+{
+    const char *email = json_string_value(json_object_get(person, "email"));
+    const char *work = json_string_value(json_object_get(person, "work_email"));
+    const char *first = json_string_value(json_object_get(person, "first_name"));
+    const char *last = json_string_value(json_object_get(person, "last_name"));
+    const char *dob = json_string_value(json_object_get(person, "date_of_birth"));
+    char a[256], b[256];
+    if (email || work) {
+        lower_into(a, sizeof a, email ? email : work);
+        snprintf(out, n, "%s:%s", email ? "email" : "work_email", a);
+        return true;
+    }
+    if (!first && !last)
+        return false;
+    lower_into(a, sizeof a, first ? first : "");
+    lower_into(b, sizeof b, last ? last : "");
+    snprintf(out, n, "name:%s\n%s\n%s", a, b, dob ? dob : "");
+    return true;
+}
+
+static bool make_ids(struct batch_input *in, json_t *errors)
+{
+    json_t *used = json_object();
+    if (!used) {
+        problem(errors, 0, "input", "out of memory");
+        return false;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(in->entries, i, e) {
+        const char *id = json_string_value(
+            json_object_get(json_object_get(e, "person"), "external_id"));
+        if (id)
+            json_object_set_new(used, id, json_true());
+    }
+    json_array_foreach(in->entries, i, e) {
+        json_t *person = json_object_get(e, "person");
+        char basis[800];
+        if (!json_is_object(person) || json_object_get(person, "external_id") ||
+            !id_basis(person, basis, sizeof basis))
+            continue;
+        char hex[65], id[24];
+        batch_input_hash(basis, strlen(basis), hex);
+        snprintf(id, sizeof id, "gc-%.12s", hex);
+        for (int k = 2; json_object_get(used, id) && k < 100000; k++)
+            snprintf(id, sizeof id, "gc-%.12s-%d", hex, k);
+        struct batch_gen_id *g = realloc(in->gen, (in->ngen + 1) * sizeof *g);
+        if (!g || json_object_set_new(person, "external_id", json_string(id)) != 0) {
+            if (g)
+                in->gen = g;
+            json_decref(used);
+            problem(errors, 0, "input", "out of memory");
+            return false;
+        }
+        in->gen = g;
+        in->gen[in->ngen].line = in->rows[i];
+        snprintf(in->gen[in->ngen].id, sizeof in->gen[in->ngen].id, "%s", id);
+        in->ngen++;
+        json_object_set_new(used, id, json_true());
+    }
+    json_decref(used);
+    return true;
+}
+
+static bool parse_csv(const char *text, size_t len, char sep, struct batch_input *in,
+                      json_t *errors)
 {
     struct conv x = {.in = in, .errors = errors};
     struct csv_error ce = {0};
     size_t before = json_array_size(errors);
-    int rc = csv_parse(text, len, on_record, &x, &ce);
+    in->sep = sep ? sep : csv_detect_separator(text, len);
+    in->ext_col = -1;
+    int rc = csv_parse_sep(text, len, in->sep, on_record, &x, &ce);
     if (rc == -1)
         problem(errors, ce.line, "", "is not CSV: %s", ce.message);
     else if (!x.header_done)
-        problem(errors, 1, "", "the CSV file is empty; it needs a header row of API field "
+        problem(errors, 1, "", "the CSV file is empty; it needs a header row of field "
                                "names and one row per person");
     else if (!x.header_bad && in->count == 0 && json_array_size(errors) == before)
         problem(errors, 1, "", "the CSV file has a header but no people");
     free(x.cols);
-    return json_array_size(errors) == before;
+    if (json_array_size(errors) != before)
+        return false;
+    return make_ids(in, errors);
+}
+
+/* ---- the copy with the made ids ----------------------------------------------------- */
+
+struct obuf {
+    char *p;
+    size_t n, cap;
+    bool oom;
+};
+
+static void oput(struct obuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->n + n + 1)
+            nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void ofield(struct obuf *b, const char *s, char sep)
+{
+    if (!strchr(s, sep) && !strpbrk(s, "\"\r\n")) {
+        oput(b, s, strlen(s));
+        return;
+    }
+    oput(b, "\"", 1);
+    for (const char *q = s; *q; q++) {
+        oput(b, q, 1);
+        if (*q == '"')
+            oput(b, "\"", 1); /* "" is one quote */
+    }
+    oput(b, "\"", 1);
+}
+
+struct writer {
+    const struct batch_input *in;
+    struct obuf *b;
+    const char *eol;
+    size_t next;             /* the next in->gen to place */
+    bool header;
+};
+
+static int on_write(void *ud, size_t line, char **fields, size_t n)
+{
+    struct writer *w = ud;
+    const struct batch_input *in = w->in;
+    char sepstr[2] = {in->sep, 0};
+    const char *id = NULL;
+    if (!w->header) {
+        while (w->next < in->ngen && in->gen[w->next].line < line)
+            w->next++;
+        if (w->next < in->ngen && in->gen[w->next].line == line)
+            id = in->gen[w->next].id;
+    }
+    bool blank = n == 1 && !fields[0][0];
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            oput(w->b, sepstr, 1);
+        ofield(w->b, id && (long)i == in->ext_col ? id : fields[i], in->sep);
+    }
+    if (in->ext_col < 0 && !(blank && !w->header)) {
+        const char *add = "";
+        if (w->header) {
+            bool dotted = false, spaced = false;
+            for (size_t i = 0; i < n; i++) {
+                dotted |= strchr(fields[i], '.') != NULL;
+                spaced |= strchr(fields[i], ' ') != NULL;
+            }
+            add = dotted ? "person.external_id" : spaced ? "External ID" : "external_id";
+        } else if (id) {
+            add = id;
+        }
+        oput(w->b, sepstr, 1);
+        ofield(w->b, add, in->sep);
+    }
+    oput(w->b, w->eol, strlen(w->eol));
+    w->header = false;
+    return 0;
+}
+
+char *batch_ids_path(const char *input_path)
+{
+    size_t n = strlen(input_path);
+    size_t cut = n >= 4 && strcasecmp(input_path + n - 4, ".csv") == 0 ? n - 4 : n;
+    size_t m = cut + sizeof ".with-ids.csv";
+    char *p = malloc(m);
+    if (p)
+        snprintf(p, m, "%.*s.with-ids.csv", (int)cut, input_path);
+    return p;
+}
+
+static int write_atomic(const char *path, const char *data, size_t len);
+
+int batch_input_write_ids(const struct batch_input *in, const char *text, size_t len,
+                          const char *out_path, char hash[65])
+{
+    struct obuf b = {0};
+    const char *nl = memchr(text, '\n', len);
+    struct writer w = {.in = in, .b = &b,
+                       .eol = nl && nl > text && nl[-1] == '\r' ? "\r\n" : "\n",
+                       .header = true};
+    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
+        (unsigned char)text[2] == 0xBF)
+        oput(&b, text, 3); /* kept; csv_parse_sep skips it */
+    struct csv_error ce;
+    if (csv_parse_sep(text, len, in->sep, on_write, &w, &ce) != 0 || b.oom) {
+        free(b.p);
+        errno = b.oom ? ENOMEM : EINVAL;
+        return -1;
+    }
+    batch_input_hash(b.p ? b.p : "", b.n, hash);
+    int rc = write_atomic(out_path, b.p ? b.p : "", b.n);
+    int e = errno;
+    if (b.p)
+        explicit_bzero(b.p, b.n); /* SSNs and account numbers */
+    free(b.p);
+    errno = e;
+    return rc;
 }
 
 /* ---- JSON ------------------------------------------------------------------ */
@@ -386,7 +858,14 @@ static bool ends_with(const char *s, const char *suffix)
 bool batch_input_parse(const char *path, const char *text, size_t len,
                        struct batch_input *in, json_t *errors)
 {
+    return batch_input_parse_sep(path, text, len, 0, in, errors);
+}
+
+bool batch_input_parse_sep(const char *path, const char *text, size_t len, char sep,
+                           struct batch_input *in, json_t *errors)
+{
     memset(in, 0, sizeof *in);
+    in->ext_col = -1;
     bool csv;
     if (path && ends_with(path, ".csv")) {
         csv = true;
@@ -404,11 +883,13 @@ bool batch_input_parse(const char *path, const char *text, size_t len,
     if (!csv)
         return parse_json(text, len, in, errors);
     in->entries = json_array();
-    if (!in->entries) {
+    in->columns = json_array();
+    in->normalised = json_array();
+    if (!in->entries || !in->columns || !in->normalised) {
         problem(errors, 0, "input", "out of memory");
         return false;
     }
-    return parse_csv(text, len, in, errors);
+    return parse_csv(text, len, sep, in, errors);
 }
 
 size_t batch_input_row(const struct batch_input *in, long idx)
@@ -440,6 +921,16 @@ void batch_input_map_errors(const struct batch_input *in, json_t *lib_errors, js
                 }
             }
         }
+        /* the column as the header wrote it: "Last Name", not person.last_name */
+        size_t k;
+        json_t *col;
+        json_array_foreach(in->columns, k, col) {
+            if (strcmp(json_string_value(json_object_get(col, "field")), f) == 0) {
+                snprintf(f, sizeof f, "%s",
+                         json_string_value(json_object_get(col, "header")));
+                break;
+            }
+        }
         char m[600];
         snprintf(m, sizeof m, "%s", msg ? msg : "");
         json_t *first = json_object_get(e, "first_index");
@@ -459,6 +950,9 @@ void batch_input_map_errors(const struct batch_input *in, json_t *lib_errors, js
 void batch_input_free(struct batch_input *in)
 {
     json_decref(in->entries);
+    json_decref(in->columns);
+    json_decref(in->normalised);
+    free(in->gen);
     free(in->rows);
     memset(in, 0, sizeof *in);
 }
@@ -573,16 +1067,18 @@ void batch_state_free(struct batch_state *st)
     memset(st, 0, sizeof *st);
 }
 
-static int key_file_write(const char *key_path, const char *key, const char *hash,
-                          const struct batch_state *st)
+/* Write data to path atomically: a temporary file beside it (mode 0600,
+ * never following a link), fsync, rename.  0, or -1 with errno (the
+ * temporary file removed). */
+static int write_atomic(const char *path, const char *data, size_t len)
 {
-    size_t n = strlen(key_path) + 16;
+    size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
     if (!tmp) {
         errno = ENOMEM;
         return -1;
     }
-    snprintf(tmp, n, "%s.tmp%05d", key_path, (int)(getpid() % 100000));
+    snprintf(tmp, n, "%s.tmp%05d", path, (int)(getpid() % 100000));
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         int e = errno;
@@ -590,19 +1086,19 @@ static int key_file_write(const char *key_path, const char *key, const char *has
         errno = e;
         return -1;
     }
-    char buf[256];
-    int len = snprintf(buf, sizeof buf,
-                       "# gusto-connect batch create: the people batch idempotency key for this input\n"
-                       "key %s\nsha256 %s\n", key, hash);
-    bool ok = len > 0 && write(fd, buf, (size_t)len) == (ssize_t)len;
-    for (size_t i = 0; ok && st && i < st->count; i++) {
-        len = snprintf(buf, sizeof buf, "batch %s %s\n", st->made[i].key, st->made[i].uuid);
-        ok = len > 0 && write(fd, buf, (size_t)len) == (ssize_t)len;
+    bool ok = true;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        if (ok)
+            off += (size_t)w;
     }
     ok = ok && fsync(fd) == 0;
     int e = errno;
     ok = close(fd) == 0 && ok;
-    if (ok && rename(tmp, key_path) != 0) {
+    if (ok && rename(tmp, path) != 0) {
         e = errno;
         ok = false;
     }
@@ -614,4 +1110,31 @@ static int key_file_write(const char *key_path, const char *key, const char *has
     }
     free(tmp);
     return 0;
+}
+
+static int key_file_write(const char *key_path, const char *key, const char *hash,
+                          const struct batch_state *st)
+{
+    struct obuf b = {0};
+    char buf[256];
+    int len = snprintf(buf, sizeof buf,
+                       "# gusto-connect batch create: the people batch idempotency key for this input\n"
+                       "key %s\nsha256 %s\n", key, hash);
+    if (len > 0)
+        oput(&b, buf, (size_t)len);
+    for (size_t i = 0; st && i < st->count; i++) {
+        len = snprintf(buf, sizeof buf, "batch %s %s\n", st->made[i].key, st->made[i].uuid);
+        if (len > 0)
+            oput(&b, buf, (size_t)len);
+    }
+    if (b.oom || !b.p) {
+        free(b.p);
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = write_atomic(key_path, b.p, b.n);
+    int e = errno;
+    free(b.p);
+    errno = e;
+    return rc;
 }

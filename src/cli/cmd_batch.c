@@ -115,7 +115,114 @@ struct show {
     const char *key_source;         /* "new", "saved", "option", "input", or NULL */
     const json_t *already;          /* people earlier batches of this input created:
                                        [{row, external_id, employee_uuid, batch_uuid}] */
+    const char *ids_file;           /* the copy with the made external_ids, or NULL */
 };
+
+/* ---- what was made of a CSV: columns, normalised values, made ids ---------- */
+
+/* "2-4, 7 and 9" for a sorted list of rows, at most 12 items shown. */
+static void rows_text(const json_t *rows, char *out, size_t n)
+{
+    size_t len = 0, count = json_array_size(rows), items = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < count && len + 1 < n;) {
+        json_int_t a = json_integer_value(json_array_get(rows, i)), b = a;
+        size_t j = i + 1;
+        while (j < count && json_integer_value(json_array_get(rows, j)) == b + 1)
+            b = json_integer_value(json_array_get(rows, j++));
+        if (b == a + 1) { /* "2 and 3", not "2-3" */
+            b = a;
+            j = i + 1;
+        }
+        if (items == 12) {
+            snprintf(out + len, n - len, " and %zu more lines", count - i);
+            return;
+        }
+        const char *joint = items == 0 ? "" : j >= count ? " and " : ", ";
+        int w = a == b ? snprintf(out + len, n - len, "%s%" JSON_INTEGER_FORMAT, joint, a)
+                       : snprintf(out + len, n - len, "%s%" JSON_INTEGER_FORMAT
+                                                     "-%" JSON_INTEGER_FORMAT, joint, a, b);
+        if (w < 0 || (size_t)w >= n - len)
+            return;
+        len += (size_t)w;
+        items++;
+        i = j;
+    }
+}
+
+/* One warning per kind of value rewritten, and one for the made ids. */
+static void csv_notes(struct cli *cli, const struct batch_input *in, const char *ids_file,
+                      bool written)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(in->normalised, i, r) {
+        char rows[300], changes[300] = "";
+        rows_text(json_object_get(r, "rows"), rows, sizeof rows);
+        size_t len = 0, k;
+        json_t *ch;
+        json_array_foreach(json_object_get(r, "changes"), k, ch) {
+            if (k == 4) {
+                snprintf(changes + len, sizeof changes - len, ", ...");
+                break;
+            }
+            int w = snprintf(changes + len, sizeof changes - len, "%s\"%.40s\" -> \"%s\"",
+                             k ? ", " : ": ", json_string_value(json_object_get(ch, "from")),
+                             json_string_value(json_object_get(ch, "to")));
+            if (w < 0 || (size_t)w >= sizeof changes - len)
+                break;
+            len += (size_t)w;
+        }
+        const char *col = json_string_value(json_object_get(r, "column"));
+        const char *field = json_string_value(json_object_get(r, "field"));
+        bool same = strcmp(col, field) == 0;
+        const char *kind = json_string_value(json_object_get(r, "kind"));
+        out_warn(cli, "normalised %s%s%s%s on line%s %s%s%s", col, same ? "" : " (",
+                 same ? "" : field, same ? "" : ")",
+                 json_array_size(json_object_get(r, "rows")) == 1 ? "" : "s", rows,
+                 strcmp(kind, "ssn") == 0 ? " to xxx-xx-xxxx" : "", changes);
+    }
+    if (in->ngen) {
+        json_t *rows = json_array();
+        for (size_t g = 0; g < in->ngen; g++)
+            json_array_append_new(rows, json_integer((json_int_t)in->gen[g].line));
+        char rt[300];
+        rows_text(rows, rt, sizeof rt);
+        json_decref(rows);
+        char where[600];
+        if (ids_file && written)
+            snprintf(where, sizeof where, "; the file with them is %.400s (use it from now on)",
+                     ids_file);
+        else if (ids_file)
+            snprintf(where, sizeof where, "; a real run writes them to %.400s", ids_file);
+        else
+            snprintf(where, sizeof where, "; the input came from stdin, so they are only in "
+                                          "this output");
+        out_warn(cli, "made an external_id for %zu %s without one (line%s %s), from the "
+                      "email, else the work email, else the names and date of birth: the "
+                      "same ids on every run of this file%s", in->ngen,
+                 in->ngen == 1 ? "person" : "people", in->ngen == 1 ? "" : "s", rt, where);
+    }
+}
+
+/* The members a CSV adds to the output: columns, normalised, generated_external_ids. */
+static void csv_json(json_t *d, const struct batch_input *in, const char *ids_file,
+                     bool written)
+{
+    if (!in || !in->csv)
+        return;
+    json_object_set(d, "columns", in->columns);
+    json_object_set(d, "normalised", in->normalised);
+    json_t *ids = json_array();
+    for (size_t g = 0; g < in->ngen; g++)
+        json_array_append_new(ids, json_pack("{s:I, s:s}", "row", (json_int_t)in->gen[g].line,
+                                             "external_id", in->gen[g].id));
+    json_t *file = ids_file && in->ngen ? json_string(ids_file) : NULL;
+    json_object_set_new(d, "generated_external_ids",
+                        json_pack("{s:I, s:o, s:o, s:b}", "count", (json_int_t)in->ngen,
+                                  "ids", ids, "file", file ? file : json_null(), "written",
+                                  written && file));
+}
 
 static json_t *batch_json(const gusto_batch *b, const struct show *s)
 {
@@ -153,6 +260,7 @@ static json_t *batch_json(const gusto_batch *b, const struct show *s)
     json_object_set_new(d, "results", results);
     if (s->already)
         json_object_set(d, "already_created", (json_t *)s->already);
+    csv_json(d, s->in, s->ids_file, true);
     return d;
 }
 
@@ -315,9 +423,10 @@ static gusto_code wait_for(struct cli *cli, gusto_client *client, const char *uu
 
 /* ---- create ------------------------------------------------------------------ */
 
-static int dry_run(struct cli *cli, json_t *entries, const char *key, const char *source,
-                   const char *key_file)
+static int dry_run(struct cli *cli, const struct batch_input *in, const char *key,
+                   const char *source, const char *key_file, const char *ids_file)
 {
+    json_t *entries = in->entries;
     char path[128];
     snprintf(path, sizeof path, "/v1/companies/%s/people_batches",
              cli->company ? cli->company : "{company_uuid}");
@@ -340,6 +449,7 @@ static int dry_run(struct cli *cli, json_t *entries, const char *key, const char
                                  "idempotency_key_source", source, "idempotency_key_file",
                                  str_or_null(key_file), "requests", "method", "POST", "path",
                                  path, "body", body);
+        csv_json(data, in, ids_file, false);
         out_ok_json(data);
         json_decref(data);
         return EXIT_OK;
@@ -474,6 +584,15 @@ static int recall(struct cli *cli, gusto_client *client, const char *uuid, json_
         batch_input_free(&next);
         return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
     }
+    /* what the CSV made stays with the input */
+    next.sep = in->sep;
+    next.ext_col = in->ext_col;
+    next.columns = in->columns;
+    next.normalised = in->normalised;
+    next.gen = in->gen;
+    next.ngen = in->ngen;
+    in->columns = in->normalised = NULL;
+    in->gen = NULL;
     batch_input_free(in);
     *in = next;
     return 0;
@@ -482,13 +601,46 @@ static int recall(struct cli *cli, gusto_client *client, const char *uuid, json_
 /* Save the key file: the key of the next send (before it), or a batch
  * made (after).  Without it, a re-run after a crash could create people
  * twice.  0, or the exit status. */
+struct ids_copy {
+    const char *file;        /* the copy with the made ids, or NULL */
+    char *key_file;          /* its key file */
+    char hash[65];           /* the copy's SHA-256 */
+};
+
+/* The copy with the made ids gets the same key and batches in its own key
+ * file (with its own hash), so that running the copy later finds the same
+ * batch instead of making people twice.  Its batches so far are kept. */
+static void save_copy_state(struct cli *cli, const struct ids_copy *ic,
+                            const struct batch_state *st)
+{
+    if (!ic || !ic->file || !ic->key_file)
+        return;
+    struct batch_state cs;
+    batch_state_read(ic->key_file, &cs);
+    snprintf(cs.key, sizeof cs.key, "%s", st->key);
+    snprintf(cs.hash, sizeof cs.hash, "%s", ic->hash);
+    int rc = 0;
+    for (size_t i = 0; i < st->count && rc == 0; i++)
+        if (!batch_state_knows(&cs, st->made[i].key))
+            rc = batch_state_write(ic->key_file, &cs, st->made[i].key, st->made[i].uuid);
+    if (rc == 0)
+        rc = batch_state_write(ic->key_file, &cs, NULL, NULL);
+    if (rc != 0)
+        out_warn(cli, "cannot save the idempotency key in %s: %s; run %s again rather "
+                      "than its copy", ic->key_file, strerror(errno), "the input");
+    batch_state_free(&cs);
+}
+
 static int save_state(struct cli *cli, const char *key_file, struct batch_state *st,
-                      const char *key, const char *made_uuid, bool required)
+                      const char *key, const char *made_uuid, bool required,
+                      const struct ids_copy *ic)
 {
     if (!key_file)
         return 0;
-    if (batch_state_write(key_file, st, made_uuid ? key : NULL, made_uuid) == 0)
+    if (batch_state_write(key_file, st, made_uuid ? key : NULL, made_uuid) == 0) {
+        save_copy_state(cli, ic, st);
         return 0;
+    }
     char msg[600], hint[300];
     snprintf(msg, sizeof msg, "cannot save the idempotency key in %.400s: %s", key_file,
              strerror(errno));
@@ -503,10 +655,11 @@ static int save_state(struct cli *cli, const char *key_file, struct batch_state 
 
 static int batch_create(struct cli *cli, int argc, char **argv)
 {
-    const char *input = NULL, *key_opt = NULL;
+    const char *input = NULL, *key_opt = NULL, *sep_opt = NULL;
     bool wait = false, dry = false, help;
     const struct cli_opt opts[] = {
         {"--input", "FILE|-", &input, NULL},
+        {"--separator", "comma|semicolon|tab", &sep_opt, NULL},
         {"--idempotency-key", "UUID", &key_opt, NULL},
         {"--wait", NULL, NULL, &wait},
         {"--dry-run", NULL, NULL, &dry},
@@ -522,6 +675,19 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         return out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, "idempotency_key",
                         "leave it out to get one (saved beside the input), or give a UUID");
     }
+    char sep = 0;
+    if (sep_opt) {
+        if (strcmp(sep_opt, ",") == 0 || strcasecmp(sep_opt, "comma") == 0)
+            sep = ',';
+        else if (strcmp(sep_opt, ";") == 0 || strcasecmp(sep_opt, "semicolon") == 0)
+            sep = ';';
+        else if (strcmp(sep_opt, "\t") == 0 || strcmp(sep_opt, "\\t") == 0 ||
+                 strcasecmp(sep_opt, "tab") == 0)
+            sep = '\t';
+        else
+            return out_usage(cli, "--separator '%.20s' is not one of comma (,), semicolon "
+                                  "(;) or tab", sep_opt);
+    }
     char *text = NULL;
     size_t len = 0;
     if ((rc = in_read(cli, input, &text, &len)) != 0)
@@ -530,7 +696,7 @@ static int batch_create(struct cli *cli, int argc, char **argv)
     const char *what = path ? path : "stdin";
     json_t *problems = json_array();
     struct batch_input in;
-    if (!batch_input_parse(path, text, len, &in, problems)) {
+    if (!batch_input_parse_sep(path, text, len, sep, &in, problems)) {
         explicit_bzero(text, len);
         free(text);
         bool csv = in.csv;
@@ -540,8 +706,6 @@ static int batch_create(struct cli *cli, int argc, char **argv)
     }
     char hash[65];
     batch_input_hash(text, len, hash);
-    explicit_bzero(text, len); /* SSNs and account numbers */
-    free(text);
     char *entries = json_dumps(in.entries, JSON_COMPACT | JSON_PRESERVE_ORDER);
     char *lib_errors = NULL;
     gusto_error err;
@@ -550,7 +714,26 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         explicit_bzero(entries, strlen(entries));
     free(entries);
     entries = NULL;
+    struct ids_copy ic = {NULL, NULL, {0}};
+    char *ids_file = path && in.ngen ? batch_ids_path(path) : NULL;
+    bool ids_written = false;
+    if (code == GUSTO_OK && ids_file && !dry) {
+        /* The copy with the made ids: before anything is sent, so a run cut
+         * short still leaves it. */
+        if (batch_input_write_ids(&in, text, len, ids_file, ic.hash) == 0) {
+            ids_written = true;
+            ic.file = ids_file;
+            ic.key_file = batch_key_path(ids_file);
+        } else {
+            out_warn(cli, "cannot write %s: %s; the made external_ids are the same on every "
+                          "run of %s, so nothing is lost", ids_file, strerror(errno), path);
+        }
+    }
+    explicit_bzero(text, len); /* SSNs and account numbers */
+    free(text);
+    text = NULL;
     if (code != GUSTO_OK) {
+        free(ids_file);
         json_t *le = lib_errors ? json_loads(lib_errors, 0, NULL) : NULL;
         gusto_free(lib_errors);
         if (code == GUSTO_EINVAL && le) {
@@ -568,6 +751,8 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         return out_error(cli, &err, NULL);
     }
     gusto_free(lib_errors);
+    if (in.csv)
+        csv_notes(cli, &in, ids_file, ids_written);
 
     char key[40];
     const char *source = NULL;
@@ -583,7 +768,7 @@ static int batch_create(struct cli *cli, int argc, char **argv)
     if ((rc = choose_key(cli, key_opt, &in, key_file, &st, hash, key, &source, &resolve)) != 0)
         goto done;
     if (dry) {
-        rc = dry_run(cli, in.entries, key, source, key_file);
+        rc = dry_run(cli, &in, key, source, key_file, ids_file);
         goto done;
     }
     bool keep_key = key_file && strcmp(source, "input") != 0;
@@ -612,7 +797,7 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         if (keep_key) {
             snprintf(st.key, sizeof st.key, "%s", key);
             snprintf(st.hash, sizeof st.hash, "%s", hash);
-            if ((rc = save_state(cli, key_file, &st, key, NULL, !key_opt)) != 0)
+            if ((rc = save_state(cli, key_file, &st, key, NULL, !key_opt, &ic)) != 0)
                 goto done;
         }
         gusto_batch_free(&b);
@@ -621,7 +806,7 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         free(entries);
         entries = NULL;
         if (code == GUSTO_OK && keep_key)
-            save_state(cli, key_file, &st, key, b.uuid, false);
+            save_state(cli, key_file, &st, key, b.uuid, false, &ic);
         if (code != GUSTO_OK || !(resolve && b.existing) || round > 0)
             break;
         /* The key of a run cut short made a batch for the earlier input:
@@ -644,12 +829,13 @@ static int batch_create(struct cli *cli, int argc, char **argv)
             json_t *d = json_pack("{s:n, s:s, s:b, s:I, s:O}", "uuid", "status", "completed",
                                   "finished", 1, "submitted_items", (json_int_t)0,
                                   "already_created", already);
+            csv_json(d, &in, ids_written ? ids_file : NULL, true);
             out_ok_json(d);
             json_decref(d);
         } else {
             printf("Nothing to send: earlier batches of this input already created all %zu "
                    "%s.\n", n, n == 1 ? "person" : "people");
-            struct show sh = {&in, NULL, NULL, already};
+            struct show sh = {&in, NULL, NULL, already, NULL};
             show_already(&sh);
         }
         rc = EXIT_OK;
@@ -680,11 +866,14 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         if (code != GUSTO_OK) {
             rc = out_error(cli, &err, NULL);
         } else {
-            struct show sh = {&in, strcmp(source, "input") ? key_file : NULL, source, already};
+            struct show sh = {&in, strcmp(source, "input") ? key_file : NULL, source, already,
+                              ids_written ? ids_file : NULL};
             rc = show_batch(cli, &b, &sh);
         }
     }
 done:
+    free(ids_file);
+    free(ic.key_file);
     gusto_batch_free(&b);
     if (entries)
         explicit_bzero(entries, strlen(entries));
@@ -723,7 +912,7 @@ static int batch_status(struct cli *cli, int argc, char **argv)
     if (code != GUSTO_OK)
         rc = out_error(cli, &err, NULL);
     else {
-        struct show s = {NULL, NULL, NULL, NULL};
+        struct show s = {NULL, NULL, NULL, NULL, NULL};
         rc = show_batch(cli, &b, &s);
     }
     gusto_batch_free(&b);

@@ -106,7 +106,96 @@ static bool parse_number(const char *s, double min, double max, double *out)
     return true;
 }
 
+/* ---- the up-front estimate ----------------------------------------------------- */
+
+/* 1200 -> "1,200" */
+static void thousands(unsigned long long v, char *out, size_t n)
+{
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%llu", v);
+    size_t k = 0;
+    for (int i = 0; i < len && k + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = 0;
+}
+
+/* 20 -> "20 s", 360 -> "6 min", 5400 -> "1 h 30 min" */
+static void duration_text(long long seconds, char *out, size_t n)
+{
+    if (seconds < 60)
+        snprintf(out, n, "%lld s", seconds);
+    else if (seconds < 3600)
+        snprintf(out, n, "%lld min", (seconds + 30) / 60);
+    else
+        snprintf(out, n, "%lld h %lld min", seconds / 3600, (seconds % 3600 + 30) / 60);
+}
+
+struct estimate_ctx {
+    struct cli *cli;
+    struct progress *prog;
+    bool unlimited;          /* --rate-limit 0: the estimate uses Gusto's own limit */
+};
+
+/* Shown before a per-employee phase of SYNC_ESTIMATE_SHOWN requests or more
+ * (the JSON result has every estimate): "fetching 1,200 employees' work
+ * addresses: 1,200 requests, about 6 min at 200 requests/min". */
+#define SYNC_ESTIMATE_SHOWN 20
+
+static void on_estimate(void *ud, const struct sync_result *res, const json_t *e)
+{
+    struct estimate_ctx *x = ud;
+    (void)res;
+    json_int_t requests = json_integer_value(json_object_get(e, "requests"));
+    if (x->cli->quiet || requests < SYNC_ESTIMATE_SHOWN)
+        return;
+    char n[32], t[32];
+    thousands((unsigned long long)requests, n, sizeof n);
+    duration_text(json_integer_value(json_object_get(e, "seconds")), t, sizeof t);
+    progress_clear(x->prog);
+    fprintf(stderr, "gusto-connect: %s %s %s: %s request%s, about %s at %d requests/min%s\n",
+            strcmp(json_string_value(json_object_get(e, "phase")), "missing") == 0
+                ? "checking"
+                : "fetching",
+            n, json_string_value(json_object_get(e, "what")), n, requests == 1 ? "" : "s", t,
+            (int)json_integer_value(json_object_get(e, "rate_per_minute")),
+            x->unlimited ? " (Gusto's limit; --rate-limit 0 sets none here)" : "");
+}
+
 /* ---- the readable report --------------------------------------------------- */
+
+/* Who a sync would terminate: the first SYNC_LIST_SHOWN, then "and N more". */
+#define SYNC_LIST_SHOWN 10
+
+static void show_departures(const json_t *list, FILE *f)
+{
+    size_t n = json_array_size(list), i;
+    const json_t *d;
+    fprintf(f, "  would terminate %zu:\n", n);
+    json_array_foreach(list, i, d) {
+        if (i == SYNC_LIST_SHOWN) {
+            fprintf(f, "    ... and %zu more (all of them with --json)\n", n - i);
+            break;
+        }
+        const char *name = json_string_value(json_object_get(d, "name"));
+        const char *email = json_string_value(json_object_get(d, "work_email"));
+        if (!email)
+            email = json_string_value(json_object_get(d, "personal_email"));
+        fputs("    ", f);
+        out_text(f, name && *name ? name : "(no name)");
+        if (email) {
+            fputs(" <", f);
+            out_text(f, email);
+            fputc('>', f);
+        }
+        fprintf(f, " %s", json_string_value(json_object_get(d, "employee_uuid")));
+        if (strcmp(json_string_value(json_object_get(d, "reason")), "removed") == 0)
+            fputs(" (removed from Gusto)", f);
+        fputc('\n', f);
+    }
+}
 
 static void show_value(const json_t *v)
 {
@@ -173,6 +262,8 @@ static void show_result(const struct sync_result *r, bool dry_run, FILE *f)
         out_text(f, r->message);
         fputc('\n', f);
     }
+    if (r->would_terminate && (r->needs_confirm || strcmp(r->status, "refused") == 0))
+        show_departures(r->would_terminate, f);
     if (strcmp(r->status, "leased") == 0 || (!r->employees && !r->requests))
         return;
     fprintf(f, "  created %ld, updated %ld, terminated %ld, rehired %ld, unchanged %ld, "
@@ -273,6 +364,10 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
 
     /* The token's company: its client first, so a missing token touches no store. */
     struct progress prog = {.on = !no_progress && !cli->quiet && out_is_tty(2)};
+    struct estimate_ctx ectx = {cli, &prog, cli->rate_limit < 0};
+    so.rate_per_minute = cli->rate_limit > 0 ? cli->rate_limit : SYNC_GUSTO_RATE_PER_MIN;
+    so.estimate = on_estimate;
+    so.estimate_ud = &ectx;
     gusto_client *first = NULL;
     if (!all && !connections) {
         struct target t0 = {{0}, {0}};

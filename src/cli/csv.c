@@ -1,6 +1,7 @@
-/* csv.c - parses RFC 4180 CSV text record by record (quoted fields, doubled quotes, embedded line breaks), refusing malformed input with its line number. */
+/* csv.c - parses RFC 4180 CSV text (comma, semicolon or tab separated) record by record (quoted fields, doubled quotes, embedded line breaks), refusing malformed input with its line number. */
 #include "cli/csv.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,40 @@ static int fail(struct csv_error *err, size_t line, const char *msg)
 
 int csv_parse(const char *text, size_t len, csv_record_fn each, void *ud,
               struct csv_error *err)
+{
+    return csv_parse_sep(text, len, ',', each, ud, err);
+}
+
+char csv_detect_separator(const char *text, size_t len)
+{
+    size_t i = 0, comma = 0, semi = 0, tab = 0;
+    bool quoted = false;
+    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
+        (unsigned char)text[2] == 0xBF)
+        i = 3;
+    /* The header record: a quoted cell may hold a separator or a line break. */
+    for (; i < len; i++) {
+        char ch = text[i];
+        if (ch == '"')
+            quoted = !quoted; /* "" inside quotes toggles twice: no change */
+        else if (!quoted && (ch == '\n' || ch == '\r'))
+            break;
+        else if (!quoted && ch == ',')
+            comma++;
+        else if (!quoted && ch == ';')
+            semi++;
+        else if (!quoted && ch == '\t')
+            tab++;
+    }
+    if (tab > comma && tab >= semi)
+        return '\t';
+    if (semi > comma)
+        return ';';
+    return ',';
+}
+
+int csv_parse_sep(const char *text, size_t len, char sep, csv_record_fn each, void *ud,
+                  struct csv_error *err)
 {
     struct rec r = {0};
     size_t i = 0, line = 1;
@@ -108,13 +143,13 @@ int csv_parse(const char *text, size_t len, csv_record_fn each, void *ud,
                 }
                 if (rc)
                     break;
-                if (i < len && text[i] != ',' && text[i] != '\r' && text[i] != '\n') {
+                if (i < len && text[i] != sep && text[i] != '\r' && text[i] != '\n') {
                     rc = fail(err, line, "text after a closing quote; a quoted field must "
-                                         "end at a comma or the end of the line");
+                                         "end at a separator or the end of the line");
                     break;
                 }
             } else {
-                while (i < len && text[i] != ',' && text[i] != '\r' && text[i] != '\n') {
+                while (i < len && text[i] != sep && text[i] != '\r' && text[i] != '\n') {
                     if (text[i] == '"') {
                         rc = fail(err, line, "a quote inside an unquoted field; put the "
                                              "whole field in quotes and double the quote "
@@ -133,7 +168,7 @@ int csv_parse(const char *text, size_t len, csv_record_fn each, void *ud,
                 rc = fail(err, line, "out of memory");
                 break;
             }
-            if (i < len && text[i] == ',') {
+            if (i < len && text[i] == sep) {
                 i++;
                 continue;
             }

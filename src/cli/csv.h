@@ -1,4 +1,4 @@
-/* csv.h - a small RFC 4180 CSV parser: records with quoted fields holding commas, quotes and newlines, reported with the line each record starts on. */
+/* csv.h - a small RFC 4180 CSV parser: records with quoted fields holding separators, quotes and newlines, reported with the line each record starts on; and the detection of the separator (comma, semicolon, tab) from the header. */
 #ifndef GUSTO_CLI_CSV_H
 #define GUSTO_CLI_CSV_H
 
@@ -28,5 +28,16 @@ typedef int (*csv_record_fn)(void *userdata, size_t line, char **fields, size_t 
 #define CSV_MAX_FIELDS 4096
 int csv_parse(const char *text, size_t len, csv_record_fn each, void *userdata,
               struct csv_error *err);
+
+/* csv_parse() with `sep` (',', ';' or '\t') between fields instead of the
+ * comma; everything else is the same. */
+int csv_parse_sep(const char *text, size_t len, char sep, csv_record_fn each,
+                  void *userdata, struct csv_error *err);
+
+/* The separator of text[0..len): whichever of tab, semicolon and comma the
+ * header record (the first, up to a line break outside quotes; a leading
+ * UTF-8 BOM skipped) holds most often outside quotes; a comma on a tie with
+ * it or when there is none. */
+char csv_detect_separator(const char *text, size_t len);
 
 #endif

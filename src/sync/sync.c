@@ -412,6 +412,26 @@ static int read_one(struct ctx *c, const char *uuid)
     return r;
 }
 
+/* Say before a per-employee phase how many requests it needs and how long
+ * the rate limit makes it take (each request is one GET). */
+static void estimate(struct ctx *c, const char *phase, const char *what, size_t requests)
+{
+    if (requests == 0)
+        return;
+    int rate = c->o->rate_per_minute > 0 ? c->o->rate_per_minute : SYNC_GUSTO_RATE_PER_MIN;
+    json_int_t seconds = (json_int_t)((requests * 60 + (size_t)rate - 1) / (size_t)rate);
+    json_t *e = json_pack("{s:s, s:s, s:I, s:i, s:I}", "phase", phase, "what", what,
+                          "requests", (json_int_t)requests, "rate_per_minute", rate,
+                          "seconds", seconds);
+    if (!e)
+        return;
+    if (c->res->estimates)
+        json_array_append(c->res->estimates, e);
+    if (c->o->estimate)
+        c->o->estimate(c->o->estimate_ud, c->res, e);
+    json_decref(e);
+}
+
 /* Employees missing from the list: confirm each is gone before calling it
  * removed (an employee deleted while the pages were read shifts the next
  * pages by one, which must not look like a departure). */
@@ -427,6 +447,10 @@ static int check_missing(struct ctx *c)
             missing[n++] = p;
     }
     int rc = 0;
+    size_t gets = 0;
+    for (size_t i = 0; i < n; i++)
+        gets += is_in(missing[i]->status);
+    estimate(c, "missing", "employees missing from the list, each confirmed gone", gets);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct prev *p = missing[i];
         if (!is_in(p->status))
@@ -459,6 +483,7 @@ static int fetch_parts(struct ctx *c)
 {
     for (size_t i = 0; i < c->npend; i++)
         c->status.to_fetch += c->pend[i].fetch;
+    estimate(c, "work_addresses", "employees' work addresses", c->status.to_fetch);
     for (size_t i = 0; i < c->npend; i++) {
         struct pend *d = &c->pend[i];
         if (!d->fetch)
@@ -560,6 +585,34 @@ static long classify(struct ctx *c)
         }
     }
     return departures;
+}
+
+/* Every departure classify() found, for the person deciding on --confirm. */
+static json_t *departures_json(struct ctx *c)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < c->npend; i++) {
+        struct pend *d = &c->pend[i];
+        if (d->skip || !d->type || strcmp(d->type, "employee.terminated") != 0)
+            continue;
+        json_t *prof = d->profile ? json_loads(d->profile, 0, NULL) : NULL;
+        json_t *old = d->old_profile ? json_loads(d->old_profile, 0, NULL) : NULL;
+        const json_t *who = d->removed && old ? old : prof;
+        char name[200] = "";
+        if (who)
+            profile_display_name(who, name, sizeof name);
+        json_t *o = json_pack("{s:s, s:s, s:O?, s:O?, s:s, s:O?}", "employee_uuid",
+                              d->prev->uuid, "name", name, "work_email",
+                              json_object_get(who, "work_email"), "personal_email",
+                              json_object_get(who, "personal_email"), "reason",
+                              d->removed ? "removed" : "terminated", "termination_date",
+                              json_object_get(who, "termination_date"));
+        if (o)
+            json_array_append_new(list, o);
+        json_decref(prof);
+        json_decref(old);
+    }
+    return list;
 }
 
 static json_t *make_event(struct ctx *c, const struct pend *d, long long generation,
@@ -688,6 +741,7 @@ void sync_result_init(struct sync_result *r)
     memset(r, 0, sizeof *r);
     r->skipped = json_array();
     r->events = json_array();
+    r->estimates = json_array();
     r->status = "failed";
 }
 
@@ -695,7 +749,9 @@ void sync_result_free(struct sync_result *r)
 {
     json_decref(r->skipped);
     json_decref(r->events);
-    r->skipped = r->events = NULL;
+    json_decref(r->would_terminate);
+    json_decref(r->estimates);
+    r->skipped = r->events = r->would_terminate = r->estimates = NULL;
 }
 
 static void ctx_free(struct ctx *c)
@@ -889,8 +945,23 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
         }
     }
     long long base = active_before + window;
-    if (!o->confirm && departures > 0 && base > 0 &&
-        (double)(departures + window) * 100.0 > o->max_terminated_pct * (double)base) {
+    bool over = !o->confirm && departures > 0 && base > 0 &&
+                (double)(departures + window) * 100.0 > o->max_terminated_pct * (double)base;
+    if (departures > 0 && (over || o->dry_run)) {
+        json_decref(res->would_terminate);
+        res->would_terminate = departures_json(&c);
+    }
+    if (over && o->dry_run) {
+        /* A dry run writes nothing anyway: it shows who, and says a real
+         * run would stop. */
+        res->needs_confirm = true;
+        snprintf(res->message, sizeof res->message,
+                 "a real run would stop here: it would mark %ld of %lld active employees "
+                 "terminated, %lld more in the last 24 hours (%.0f%%, over the %.0f%% "
+                 "threshold), and needs --confirm to accept it", departures, active_before,
+                 window, (double)(departures + window) * 100.0 / (double)base,
+                 o->max_terminated_pct);
+    } else if (over) {
         res->status = "refused";
         snprintf(res->message, sizeof res->message,
                  "this sync would mark %ld of %lld active employees terminated, %lld more "
@@ -992,6 +1063,13 @@ json_t *sync_result_json(const struct sync_result *r, bool with_events)
                                                          "ms", (json_int_t)r->wait_ms));
     if (r->message[0])
         json_object_set_new(o, "message", json_string(r->message));
+    if (r->would_terminate) {
+        json_object_set_new(o, "would_terminate", json_deep_copy(r->would_terminate));
+        json_object_set_new(o, "needs_confirm",
+                            json_boolean(r->needs_confirm || strcmp(r->status, "refused") == 0));
+    }
+    if (json_array_size(r->estimates))
+        json_object_set_new(o, "estimates", json_deep_copy(r->estimates));
     if (r->err.code != GUSTO_OK)
         json_object_set_new(o, "error", json_pack("{s:s, s:I, s:s, s:s}", "code",
                                                   gusto_strerror(r->err.code), "http_status",

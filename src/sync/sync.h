@@ -32,8 +32,21 @@
  * the company over this window too, not only the run's own. */
 #define SYNC_DEPARTURE_WINDOW_S (24 * 3600)
 
+/* Before a per-employee phase starts: its estimate (one member of
+ * sync_result.estimates: {"phase","what","requests","rate_per_minute",
+ * "seconds"}), for the caller to show. */
+struct sync_result;
+typedef void (*sync_estimate_fn)(void *ud, const struct sync_result *res,
+                                 const json_t *estimate);
+
+/* Gusto's rate limit: 200 requests per minute per grant
+ * (docs.gusto.com/app-integrations/docs/rate-limits). */
+#define SYNC_GUSTO_RATE_PER_MIN 200
+
 struct sync_opts {
-    bool dry_run;            /* compute and report, write nothing */
+    bool dry_run;            /* compute and report, write nothing; over the termination
+                                threshold it reports who would go (needs_confirm)
+                                instead of refusing */
     bool confirm;            /* accept a sync over the termination threshold */
     double max_terminated_pct; /* share of active employees; default 20 */
     long lease_ttl_ms;       /* default 300000 */
@@ -44,6 +57,10 @@ struct sync_opts {
                                 a dry run always keeps them */
     volatile sig_atomic_t *interrupted; /* set (by a signal handler): stop before the
                                 write, status "interrupted", the lease released */
+    int rate_per_minute;     /* the client's rate limit, for estimates; 0 or less:
+                                Gusto's SYNC_GUSTO_RATE_PER_MIN */
+    sync_estimate_fn estimate; /* or NULL */
+    void *estimate_ud;
 };
 
 /* What a progress display needs; updated as the sync goes. */
@@ -80,6 +97,11 @@ struct sync_result {
     unsigned waits;          /* rate-limit pauses (filled by the caller's wait hook) */
     long wait_ms;
     char message[600];       /* why it failed, was refused or was leased */
+    json_t *would_terminate; /* refused, or a dry run with departures: every one,
+                                [{"employee_uuid","name","work_email","personal_email",
+                                "reason","termination_date"}]; else NULL */
+    bool needs_confirm;      /* a dry run over the threshold: a real run needs confirm */
+    json_t *estimates;       /* the per-employee phases' estimates, in order */
     gusto_error err;         /* when an API call failed */
     int lease_lost;
 };
