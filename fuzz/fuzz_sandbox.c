@@ -1,5 +1,6 @@
 /* fuzz_sandbox.c - libFuzzer harness: gusto-sandbox's request pipeline (method, path, query, headers, body) driven without HTTP against an in-memory seeded database. */
 #include "sandbox/sandbox.h"
+#include "shared/pctdecode.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -68,24 +69,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* libmicrohttpd hands the handler a %XX-decoded path. */
 static void unescape_path(char *s)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
-        if (*p == '%' && hexdig(p[1]) >= 0 && hexdig(p[2]) >= 0) {
-            *o++ = (char)(hexdig(p[1]) * 16 + hexdig(p[2]));
+        if (*p == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+            *o++ = (char)(hex_digit(p[1]) * 16 + hex_digit(p[2]));
             p += 2;
         } else {
             *o++ = *p;

@@ -1,5 +1,6 @@
 /* batch_input.c - reads the input of `gusto-connect batch create` (JSON entries, a whole request body, or CSV whose header names fields as dotted paths or as people write them, any of three separators) into batch entries with their input rows, normalising values and making missing external_ids; writes the copy with those ids; and keeps the idempotency key file beside the input. */
 #include "cli/batch_input.h"
+#include "shared/textbuf.h"
 #include "shared/jsonerr.h"
 #include "cli/csv.h"
 #include "cli/normalise.h"
@@ -163,16 +164,6 @@ struct column {
                                 (borrowed: in->normalised owns it) */
 };
 
-/* Lower-case letters and digits only: "Date of Birth" -> "dateofbirth". */
-static void fold(const char *s, char *out, size_t n)
-{
-    size_t k = 0;
-    for (; *s && k + 1 < n; s++)
-        if (isalnum((unsigned char)*s))
-            out[k++] = (char)tolower((unsigned char)*s);
-    out[k] = 0;
-}
-
 /* Match a dotted API path to a column.  False when it names no field. */
 static bool parse_path(const char *name, struct column *c)
 {
@@ -229,20 +220,20 @@ static bool parse_column(const char *name, struct column *c)
     if (parse_path(name, c))
         return true;
     char f[96], g[96];
-    fold(name, f, sizeof f);
+    norm_fold(name, f, sizeof f);
     if (!*f)
         return false;
     for (size_t i = 0; i < NCOLUMNS; i++) {
         const char *dot = strchr(COLUMNS[i].path, '.');
-        fold(COLUMNS[i].path, g, sizeof g);
+        norm_fold(COLUMNS[i].path, g, sizeof g);
         if (strcmp(f, g) == 0)
             return parse_path(COLUMNS[i].path, c);
-        fold(dot ? dot + 1 : COLUMNS[i].path, g, sizeof g);
+        norm_fold(dot ? dot + 1 : COLUMNS[i].path, g, sizeof g);
         if (strcmp(f, g) == 0)
             return parse_path(COLUMNS[i].path, c);
     }
     for (size_t i = 0; i < NALIASES; i++) {
-        fold(ALIASES[i].header, g, sizeof g);
+        norm_fold(ALIASES[i].header, g, sizeof g);
         if (strcmp(f, g) == 0)
             return parse_path(ALIASES[i].path, c);
     }
@@ -250,7 +241,7 @@ static bool parse_column(const char *name, struct column *c)
         for (int i = 0; BANK_FIELDS[i]; i++) {
             char path[48];
             snprintf(path, sizeof path, "bank_accounts.%d.%s", b, BANK_FIELDS[i]);
-            fold(path, g, sizeof g);
+            norm_fold(path, g, sizeof g);
             if (strcmp(f, g) == 0)
                 return parse_path(path, c);
         }
@@ -270,19 +261,19 @@ static bool suggest_column(const char *name, char *out, size_t outlen)
     for (size_t i = 0; i < NCOLUMNS; i++) {
         const char *dot = strchr(COLUMNS[i].path, '.');
         shown[n] = paths[n] = COLUMNS[i].path;
-        fold(COLUMNS[i].path, folded[n], sizeof folded[n]);
+        norm_fold(COLUMNS[i].path, folded[n], sizeof folded[n]);
         n++;
         if (dot) {
             shown[n] = dot + 1;
             paths[n] = COLUMNS[i].path;
-            fold(dot + 1, folded[n], sizeof folded[n]);
+            norm_fold(dot + 1, folded[n], sizeof folded[n]);
             n++;
         }
     }
     for (size_t i = 0; i < NALIASES; i++) {
         shown[n] = ALIASES[i].header;
         paths[n] = ALIASES[i].path;
-        fold(ALIASES[i].header, folded[n], sizeof folded[n]);
+        norm_fold(ALIASES[i].header, folded[n], sizeof folded[n]);
         n++;
     }
     static const char *const BANK0[] = {
@@ -291,17 +282,17 @@ static bool suggest_column(const char *name, char *out, size_t outlen)
         "bank_accounts.0.split_amount"};
     for (size_t i = 0; i < 7 && n < N; i++) {
         shown[n] = paths[n] = BANK0[i];
-        fold(BANK0[i], folded[n], sizeof folded[n]);
+        norm_fold(BANK0[i], folded[n], sizeof folded[n]);
         n++;
     }
     for (size_t i = 0; i < n; i++)
         words[i] = folded[i];
     char f[96];
-    fold(name, f, sizeof f);
+    norm_fold(name, f, sizeof f);
     long best = dym_closest(f, words, n);
     const char *dot = strrchr(name, '.');
     if (best < 0 && dot) { /* "persn.zip": the leaf alone */
-        fold(dot + 1, f, sizeof f);
+        norm_fold(dot + 1, f, sizeof f);
         best = dym_closest(f, words, n);
     }
     if (best < 0)
@@ -648,51 +639,24 @@ static bool parse_csv(const char *text, size_t len, char sep, struct batch_input
 
 /* ---- the copy with the made ids ----------------------------------------------------- */
 
-struct obuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void oput(struct obuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void ofield(struct obuf *b, const char *s, char sep)
+static void ofield(struct textbuf *b, const char *s, char sep)
 {
     if (!strchr(s, sep) && !strpbrk(s, "\"\r\n")) {
-        oput(b, s, strlen(s));
+        textbuf_add(b, s, strlen(s));
         return;
     }
-    oput(b, "\"", 1);
+    textbuf_add(b, "\"", 1);
     for (const char *q = s; *q; q++) {
-        oput(b, q, 1);
+        textbuf_add(b, q, 1);
         if (*q == '"')
-            oput(b, "\"", 1); /* "" is one quote */
+            textbuf_add(b, "\"", 1); /* "" is one quote */
     }
-    oput(b, "\"", 1);
+    textbuf_add(b, "\"", 1);
 }
 
 struct writer {
     const struct batch_input *in;
-    struct obuf *b;
+    struct textbuf *b;
     const char *eol;
     size_t next;             /* the next in->gen to place */
     bool header;
@@ -713,7 +677,7 @@ static int on_write(void *ud, size_t line, char **fields, size_t n)
     bool blank = n == 1 && !fields[0][0];
     for (size_t i = 0; i < n; i++) {
         if (i)
-            oput(w->b, sepstr, 1);
+            textbuf_add(w->b, sepstr, 1);
         ofield(w->b, id && (long)i == in->ext_col ? id : fields[i], in->sep);
     }
     if (in->ext_col < 0 && !(blank && !w->header)) {
@@ -728,10 +692,10 @@ static int on_write(void *ud, size_t line, char **fields, size_t n)
         } else if (id) {
             add = id;
         }
-        oput(w->b, sepstr, 1);
+        textbuf_add(w->b, sepstr, 1);
         ofield(w->b, add, in->sep);
     }
-    oput(w->b, w->eol, strlen(w->eol));
+    textbuf_add(w->b, w->eol, strlen(w->eol));
     w->header = false;
     return 0;
 }
@@ -752,14 +716,14 @@ static int write_atomic(const char *path, const char *data, size_t len);
 int batch_input_write_ids(const struct batch_input *in, const char *text, size_t len,
                           const char *out_path, char hash[65])
 {
-    struct obuf b = {0};
+    struct textbuf b = {0};
     const char *nl = memchr(text, '\n', len);
     struct writer w = {.in = in, .b = &b,
                        .eol = nl && nl > text && nl[-1] == '\r' ? "\r\n" : "\n",
                        .header = true};
     if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
         (unsigned char)text[2] == 0xBF)
-        oput(&b, text, 3); /* kept; csv_parse_sep skips it */
+        textbuf_add(&b, text, 3); /* kept; csv_parse_sep skips it */
     struct csv_error ce;
     if (csv_parse_sep(text, len, in->sep, on_write, &w, &ce) != 0 || b.oom) {
         free(b.p);
@@ -1115,17 +1079,17 @@ static int write_atomic(const char *path, const char *data, size_t len)
 static int key_file_write(const char *key_path, const char *key, const char *hash,
                           const struct batch_state *st)
 {
-    struct obuf b = {0};
+    struct textbuf b = {0};
     char buf[256];
     int len = snprintf(buf, sizeof buf,
                        "# gusto-connect batch create: the people batch idempotency key for this input\n"
                        "key %s\nsha256 %s\n", key, hash);
     if (len > 0)
-        oput(&b, buf, (size_t)len);
+        textbuf_add(&b, buf, (size_t)len);
     for (size_t i = 0; st && i < st->count; i++) {
         len = snprintf(buf, sizeof buf, "batch %s %s\n", st->made[i].key, st->made[i].uuid);
         if (len > 0)
-            oput(&b, buf, (size_t)len);
+            textbuf_add(&b, buf, (size_t)len);
     }
     if (b.oom || !b.p) {
         free(b.p);

@@ -41,8 +41,7 @@ const char *norm_kind_name(enum norm_kind kind)
     return "none";
 }
 
-/* Lower-case letters and digits only: "Non-Exempt" -> "nonexempt". */
-static void fold(const char *s, char *out, size_t n)
+void norm_fold(const char *s, char *out, size_t n)
 {
     size_t k = 0;
     for (; *s && k + 1 < n; s++)
@@ -62,7 +61,7 @@ static int by_table(const struct word *t, const char *value, char *out, size_t o
                     char *why, size_t whylen, const char *expected)
 {
     char f[64];
-    fold(value, f, sizeof f);
+    norm_fold(value, f, sizeof f);
     for (size_t i = 0; t[i].folded; i++) {
         if (strcmp(t[i].folded, f) == 0) {
             if (strcmp(t[i].value, value) == 0)
@@ -134,7 +133,7 @@ static const struct word STATES[] = {
 static int state(const char *value, char *out, size_t outlen, char *why, size_t whylen)
 {
     char f[64];
-    fold(value, f, sizeof f);
+    norm_fold(value, f, sizeof f);
     if (strlen(f) == 2 && isalpha((unsigned char)f[0]) && isalpha((unsigned char)f[1])) {
         char up[3] = {(char)toupper((unsigned char)f[0]), (char)toupper((unsigned char)f[1]),
                       0};

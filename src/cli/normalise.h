@@ -25,6 +25,10 @@ enum norm_kind norm_kind_for(const char *path);
  * "date", "rate", "ssn". */
 const char *norm_kind_name(enum norm_kind kind);
 
+/* Lower-case letters and digits only, into out (n bytes with the NUL):
+ * "Date of Birth" -> "dateofbirth", "Non-Exempt" -> "nonexempt". */
+void norm_fold(const char *s, char *out, size_t n);
+
 /* Read `value` (NUL-terminated, not empty) as a value of `kind`.
  * Returns 0 when it is already Gusto's spelling (or a kind this does not
  * rewrite: it is then left to the batch checks), 1 with Gusto's spelling in

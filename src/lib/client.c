@@ -2,6 +2,7 @@
  * UUID from token_info, and gusto_request() (the "call API" action). */
 #include "lib/internal.h"
 #include "shared/jsonerr.h"
+#include "shared/textbuf.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,44 +36,19 @@ char *xasprintf(const char *fmt, ...)
  * ignores a failed write of an object's key and carries on, so an
  * allocation failing there turned {"version":"x"} into {":"x"}, sent as
  * the body.  Any failed write now fails the whole text. */
-struct dumpbuf {
-    char *s;
-    size_t len, cap;
-    bool failed;
-};
-
 static int dump_cb(const char *b, size_t n, void *ud)
 {
-    struct dumpbuf *d = ud;
-    if (d->failed)
-        return -1;
-    if (d->len + n + 1 > d->cap) {
-        size_t cap = d->cap ? d->cap : 256;
-        while (cap < d->len + n + 1)
-            cap *= 2;
-        char *ns = realloc(d->s, cap);
-        if (!ns) {
-            d->failed = true;
-            return -1;
-        }
-        d->s = ns;
-        d->cap = cap;
-    }
-    memcpy(d->s + d->len, b, n);
-    d->len += n;
-    d->s[d->len] = 0;
-    return 0;
+    return textbuf_add(ud, b, n) ? 0 : -1;
 }
 
 char *json_text(const json_t *j)
 {
-    struct dumpbuf d = {0};
-    if (!j || json_dump_callback(j, dump_cb, &d, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
-        d.failed || !d.s) {
-        free(d.s);
+    struct textbuf d = {0};
+    if (!j || json_dump_callback(j, dump_cb, &d, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0) {
+        textbuf_free(&d);
         return NULL;
     }
-    return d.s;
+    return textbuf_take(&d);
 }
 
 char *url_escape(gusto_client *c, const char *s)

@@ -8,23 +8,7 @@
 
 static void add(struct hbuf *b, const char *s, size_t n)
 {
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 1024;
-        while (nc < b->n + n + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
+    textbuf_add(&b->t, s, n);
 }
 
 void hbuf_raw(struct hbuf *b, const char *s)
@@ -79,7 +63,7 @@ void hbuf_fmt(struct hbuf *b, const char *fmt, ...)
     }
     char *big = malloc((size_t)n + 1);
     if (!big) {
-        b->oom = true;
+        b->t.oom = true;
         return;
     }
     va_start(ap, fmt);
@@ -91,17 +75,12 @@ void hbuf_fmt(struct hbuf *b, const char *fmt, ...)
 
 char *hbuf_take(struct hbuf *b)
 {
-    char *p = b->oom ? NULL : b->p;
-    if (b->oom)
-        free(b->p);
-    else if (!p)
-        p = calloc(1, 1);
-    memset(b, 0, sizeof *b);
-    return p;
+    bool empty = !b->t.oom && !b->t.p;
+    char *p = textbuf_take(&b->t);
+    return p || !empty ? p : calloc(1, 1); /* nothing added: "" */
 }
 
 void hbuf_free(struct hbuf *b)
 {
-    free(b->p);
-    memset(b, 0, sizeof *b);
+    textbuf_free(&b->t);
 }

@@ -5,13 +5,14 @@
 #ifndef GUSTO_SANDBOX_HTML_H
 #define GUSTO_SANDBOX_HTML_H
 
+#include "shared/textbuf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
+/* An HTML text being built, on shared/textbuf.h's buffer. */
 struct hbuf {
-    char *p;
-    size_t n, cap;
-    bool oom;
+    struct textbuf t;
 };
 
 void hbuf_raw(struct hbuf *b, const char *s);        /* append as is */
