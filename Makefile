@@ -168,6 +168,8 @@ lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)\s*\(' \
 	    $$(find src include tests bench fuzz -name '*.c' -o -name '*.h') || \
 	    { echo "lint: banned function above" >&2; exit 1; }
+	@! grep -n -A2 'err_hint(' src/lib/*.c | grep -E '"[^"]*(--[a-z]|gusto-connect )' || \
+	    { echo "lint: a libgusto hint names a CLI flag or command (use err_reason)" >&2; exit 1; }
 	@echo "lint: ok"
 
 install: all

@@ -97,7 +97,26 @@ typedef struct gusto_error {
     char hint[256];       /* what to do about it */
     char scope[64];       /* a 403's missing OAuth scope, from Gusto's
                              metadata.missing_scope_name; "" otherwise */
+    char reason[32];      /* why, for advice in the caller's own words (a
+                             CLI names its flags, a service its fields); ""
+                             when code and field say it all.  See below. */
 } gusto_error;
+
+/* gusto_error.reason (new reasons may be added):
+ *   "base_url"             base_url is not a URL libgusto will send to
+ *   "company_unknown"      no company UUID given, and the token names none
+ *   "no_credentials"       no access token, and no stored connection
+ *   "connection_unknown"   no stored connection has that name
+ *   "connection_ambiguous" several connections are stored and none was named
+ *   "store_key"            a stored connection cannot be opened with this key
+ *   "reconnect"            the grant is gone (refresh token expired or revoked)
+ *   "token_rejected"       Gusto refused the access token (401)
+ *   "network"              no answer from the base URL
+ *   "outcome_unknown"      a write whose answer was lost may have been done
+ *   "employee_unknown"     not a UUID, or not an employee of this company
+ *   "batch_unknown"        not a people batch UUID
+ *   "no_job"               the employee has no job to change
+ *   "version_conflict"     someone else changed the same field meanwhile */
 
 typedef struct gusto_client gusto_client;
 

@@ -219,6 +219,9 @@ check "employees list exits 0 with every seeded employee" expect 0 '.ok == true 
 check "employees list items are employees" json '.data | all(.uuid and .first_name)'
 E=$(jq -r '.data[0].uuid' "$out")
 E_NAME=$(jq -r '.data[0].first_name' "$out")
+g employees get 11111111-2222-4333-8444-555555555555
+check "an unknown employee: the CLI's own advice names its command (the library's reason)" \
+    expect 4 '.error.code == "not_found" and (.error.hint | contains("gusto-connect employees list --search"))'
 g employees list --search "$E_NAME"
 check "employees list --search" expect 0 "(.data | length) >= 1 and (.data | all(.first_name == \"$E_NAME\" or (.last_name | test(\"$E_NAME\"; \"i\")) or (.first_name | test(\"$E_NAME\"; \"i\"))))"
 g employees list --search zzzznobody

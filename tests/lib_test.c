@@ -474,7 +474,7 @@ static void test_create_partial(void)
     CHECK_LONG(jint(j, "warnings[0].status", 0), 422, "its status");
     CHECK(strstr(jstr(j, "warnings[0].message") ?: "", "location_uuid") != NULL,
           "message names the field: %s", jstr(j, "warnings[0].message"));
-    CHECK(strstr(jstr(j, "warnings[0].hint") ?: "", "gusto-connect api POST /v1/employees/") != NULL,
+    CHECK(strstr(jstr(j, "warnings[0].hint") ?: "", "add it with: POST /v1/employees/") != NULL,
           "hint gives the command: %s", jstr(j, "warnings[0].hint"));
     CHECK_STR(jstr(j, "warnings[1].entity"), "compensation", "compensation warning");
     CHECK(strstr(jstr(j, "warnings[1].message") ?: "", "minimum_wages") != NULL,
@@ -2294,6 +2294,30 @@ static void test_library_version(void)
           "GUSTO_VERSION_NUM 0x%06x matches %s", (unsigned)GUSTO_VERSION_NUM, GUSTO_VERSION);
 }
 
+/* The library says why in its own terms (reason), never with a CLI's
+ * flags or commands; a positive control shows the hint is there. */
+static void test_reasons_not_flags(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    char *res = NULL;
+    gusto_error err;
+    gusto_code rc = gusto_employee_get(c, "not-a-uuid", &res, &err);
+    CHECK(rc == GUSTO_EINVAL && strcmp(err.reason, "employee_unknown") == 0,
+          "a bad employee UUID: reason employee_unknown (%s)", err.reason);
+    CHECK(err.hint[0] && !strstr(err.hint, "--") && !strstr(err.hint, "gusto-connect"),
+          "and a hint without CLI flags or commands: %s", err.hint);
+    gusto_client_free(c);
+    c = client_for(&sb, "a-wrong-token", false);
+    rc = gusto_employee_get(c, "11111111-2222-4333-8444-555555555555", &res, &err);
+    CHECK(rc == GUSTO_EAUTH && strcmp(err.reason, "token_rejected") == 0,
+          "a refused token: reason token_rejected (%s)", err.reason);
+    CHECK(err.hint[0] && !strstr(err.hint, "--") && !strstr(err.hint, "gusto-connect"),
+          "and a hint without CLI flags or commands: %s", err.hint);
+    gusto_free(res);
+    gusto_client_free(c);
+}
+
 /* Every code has a machine name from the one table, and they differ. */
 static void test_code_names(void)
 {
@@ -2496,6 +2520,7 @@ int main(int argc, char **argv)
         {"library_version", test_library_version},
         {"struct_versions", test_struct_versions},
         {"code_names", test_code_names},
+        {"reasons_not_flags", test_reasons_not_flags},
         {"oversize_refresh_token", test_oversize_refresh_token},
         {"api_version_default", test_api_version_default},
         {"api_version_refused", test_api_version_refused},

@@ -516,8 +516,10 @@ static int status_token(struct status_ctx *s)
         json_object_set_new(o, "error", json_string(code == GUSTO_OK
                                                         ? "token_info names no company"
                                                         : err.message));
-        if (err.hint[0])
-            json_object_set_new(o, "hint", json_string(err.hint));
+        char hb[384];
+        const char *h = out_hint(&err, hb, sizeof hb);
+        if (h[0])
+            json_object_set_new(o, "hint", json_string(h));
     }
     json_array_append_new(s->list, o);
     json_decref(ti);
@@ -559,8 +561,10 @@ static int status_one(void *ud, const gusto_connection *conn)
         json_object_set_new(o2, "error", json_string(rc == GUSTO_OK
                                                          ? "token_info names another company"
                                                          : err.message));
-        if (err.hint[0])
-            json_object_set_new(o2, "hint", json_string(err.hint));
+        char hb[384];
+        const char *h = out_hint(&err, hb, sizeof hb);
+        if (h[0])
+            json_object_set_new(o2, "hint", json_string(h));
     }
     json_array_append_new(s->list, o2);
     json_decref(ti);

@@ -1,6 +1,7 @@
 /* output.c - JSON envelopes, terminal tables and key-value blocks, error and
  * warning reports, and the map from library codes to exit statuses. */
 #include "cli/output.h"
+#include "cli/advice.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -165,12 +166,14 @@ static void print_response_errors(const json_t *body)
     }
 }
 
-/* The hint to print: the library's, except for a missing OAuth scope,
- * where the CLI names the command that grants it. */
-static const char *hint_of(const gusto_error *err, char *buf, size_t cap)
+/* The hint to print: the CLI's advice for the library's reason (advice.c), or the
+ * library's own hint; for a missing OAuth scope, the command that grants it. */
+const char *out_hint(const gusto_error *err, char *buf, size_t cap)
 {
-    if (err->code != GUSTO_EFORBIDDEN || !err->scope[0])
-        return err->hint;
+    if (err->code != GUSTO_EFORBIDDEN || !err->scope[0]) {
+        const char *a = cli_advice(err, buf, cap);
+        return a ? a : err->hint;
+    }
     snprintf(buf, cap, "the token lacks the OAuth scope %s: run gusto-connect connect again with an "
                        "app granted %s (gusto-connect status shows the scopes you have)",
              err->scope, err->scope);
@@ -188,7 +191,7 @@ int out_error_extra(struct cli *cli, const gusto_error *err, const char *respons
     int rc = out_exit_code(err->code, err->http_status);
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
     char hbuf[384];
-    const char *hint = hint_of(err, hbuf, sizeof hbuf);
+    const char *hint = out_hint(err, hbuf, sizeof hbuf);
     json_t *body = NULL;
     if (response && *response)
         body = json_loads(response, JSON_DECODE_ANY, NULL);
@@ -396,7 +399,7 @@ int out_stream_error(struct cli *cli, const gusto_error *err)
 {
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
     char hbuf[384];
-    const char *hint = hint_of(err, hbuf, sizeof hbuf);
+    const char *hint = out_hint(err, hbuf, sizeof hbuf);
     json_t *e = error_object(*err->category ? err->category : out_code_name(err->code),
                              message, err->http_status, err->error_key, err->category,
                              err->field, err->request_id, hint, NULL, NULL, NULL, NULL);

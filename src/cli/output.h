@@ -79,4 +79,8 @@ void out_kv(const char *key, const char *value);
  * booleans spelled out) in buf; NULL for null, objects and arrays. */
 const char *out_scalar(const json_t *v, char *buf, size_t size);
 
+/* The hint to show for err: the CLI's advice for its reason, or the
+ * library's hint (buf holds it when made here).  Never NULL. */
+const char *out_hint(const gusto_error *err, char *buf, size_t cap);
+
 #endif

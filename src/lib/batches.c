@@ -290,7 +290,8 @@ gusto_code gusto_batch_status(gusto_client *c, const char *uuid, gusto_batch *ou
         err_set(err, GUSTO_EINVAL, "batch UUID \"%.60s\" is not a UUID",
                 uuid ? uuid : "(null)");
         err_field(err, "batch_uuid");
-        err_hint(err, "give the uuid that gusto-connect batch create printed");
+        err_reason(err, "batch_unknown");
+        err_hint(err, "give the uuid the batch's creation returned");
         return GUSTO_EINVAL;
     }
     char *path = xasprintf("/v1/people_batches/%s", uuid);

@@ -184,8 +184,9 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     gusto_url_info bu;
     if (gusto_url_check(base, "base_url", &bu, err) != GUSTO_OK) {
         if (!err || !err->hint[0])
-            err_hint(err, "use --env demo, --env production, or a URL such as "
-                          "http://127.0.0.1:8080");
+            err_hint(err, "use " GUSTO_DEMO_URL ", " GUSTO_PRODUCTION_URL ", or a loopback "
+                          "URL such as http://127.0.0.1:8080");
+        err_reason(err, "base_url");
         return NULL;
     }
     if (bu.query[0]) {
@@ -320,7 +321,8 @@ gusto_code gusto_company_uuid(gusto_client *c, const char **out, gusto_error *er
                      "this token is not bound to a company (token_info resource type %s)",
                      type ? type : "missing");
         json_decref(ti);
-        err_hint(err, "pass --company UUID or set GUSTO_COMPANY_UUID");
+        err_hint(err, "give the company UUID (gusto_options.company_uuid)");
+        err_reason(err, "company_unknown");
         return rc;
     }
     c->company = xasprintf("%s", uuid);

@@ -249,7 +249,8 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
     if (fd < 0 && errno == ENOENT) {
         if (!create) {
             err_set(err, GUSTO_EAUTH, "no Gusto connection is stored (no store at %s)", path);
-            err_hint(err, "run gusto-connect connect, or set GUSTO_ACCESS_TOKEN");
+            err_hint(err, "connect a company (store a connection), or give an access token");
+            err_reason(err, "no_credentials");
             return GUSTO_EAUTH;
         }
         make_parent(path);
@@ -440,11 +441,13 @@ static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gu
         sqlite3_finalize(st);
         if (name) {
             err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"", name);
-            err_hint(err, "run gusto-connect connect, or gusto-connect status to list connections");
+            err_hint(err, "connect a company under that name, or list the stored connections");
+            err_reason(err, "connection_unknown");
             return GUSTO_ENOTFOUND;
         }
         err_set(err, GUSTO_EAUTH, "no Gusto connection is stored and no token was given");
-        err_hint(err, "run gusto-connect connect, or set GUSTO_ACCESS_TOKEN");
+        err_hint(err, "connect a company (store a connection), or give an access token");
+        err_reason(err, "no_credentials");
         return GUSTO_EAUTH;
     }
     if (!name) {
@@ -453,8 +456,8 @@ static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gu
             sqlite3_finalize(st);
             err_set(err, GUSTO_EINVAL, "several connections are stored; choose one");
             err_field(err, "connection");
-            err_hint(err, "pass --connection NAME or set GUSTO_CONNECTION (gusto-connect status "
-                          "lists them)");
+            err_hint(err, "name the connection to use");
+            err_reason(err, "connection_ambiguous");
             return GUSTO_EINVAL;
         }
         sqlite3_reset(st);
@@ -576,8 +579,9 @@ static gusto_code unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st,
     }
     err_set(err, GUSTO_EAUTH, "the stored connection \"%s\" cannot be decrypted with this "
                               "key", info->name);
-    err_hint(err, "use the GUSTO_STORE_KEY or key file it was saved with, or run "
-                  "gusto-connect connect again");
+    err_hint(err, "use the GUSTO_STORE_KEY or key file it was saved with, or connect the "
+                  "company again");
+    err_reason(err, "store_key");
     return GUSTO_EAUTH;
 }
 

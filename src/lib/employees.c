@@ -318,7 +318,8 @@ static gusto_code not_found_employee(gusto_error *err, const char *uuid)
     if (err && err->code == GUSTO_ENOTFOUND) {
         snprintf(err->message, sizeof err->message,
                  "employee %.40s was not found in this company", uuid);
-        err_hint(err, "find the UUID with: gusto-connect employees list --search NAME");
+        err_hint(err, "find the employee's UUID in the company's employee list");
+        err_reason(err, "employee_unknown");
     }
     return GUSTO_ENOTFOUND;
 }
@@ -330,7 +331,8 @@ static gusto_code check_uuid_arg(const char *uuid, gusto_error *err)
     err_set(err, GUSTO_EINVAL, "employee UUID \"%.60s\" is not a UUID",
             uuid ? uuid : "(null)");
     err_field(err, "employee_uuid");
-    err_hint(err, "find the UUID with: gusto-connect employees list --search NAME");
+    err_hint(err, "find the employee's UUID in the company's employee list");
+    err_reason(err, "employee_unknown");
     return GUSTO_EINVAL;
 }
 
@@ -446,8 +448,7 @@ static void warn_part(struct warns *w, const char *entity, const gusto_error *e,
                       const char *method, const char *path, const json_t *body)
 {
     char *b = body ? json_text(body) : NULL;
-    char *h = xasprintf("add it with: gusto-connect api %s %s --data '%s'", method,
-                        path ? path : "PATH", b ? b : "{}");
+    char *h = xasprintf("add it with: %s %s %s", method, path ? path : "PATH", b ? b : "{}");
     free(b);
     add_warning(w, entity, e, h);
     free(h);
@@ -1186,8 +1187,8 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
             err_set(err, GUSTO_ECONFLICT,
                     "version conflict: someone else changed %s while this update ran", clash);
             err_field(err, clash);
-            err_hint(err, "read the %s again (gusto-connect employees get), decide which value "
-                          "wins, and update again", what);
+            err_hint(err, "read the %s again, decide which value wins, and update again", what);
+            err_reason(err, "version_conflict");
             if (err) {
                 err->http_status = status;
                 memcpy(err->request_id, rid, sizeof rid);
@@ -1502,8 +1503,9 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         if (rc == GUSTO_OK && !primary) {
             rc = err_set(err, GUSTO_EINVAL, "employee %s has no job to update", uuid);
             err_field(err, job ? "job" : "compensation");
-            err_hint(err, "create one with: gusto-connect api POST /v1/employees/%s/jobs --data "
-                          "'{\"title\":\"...\",\"hire_date\":\"YYYY-MM-DD\"}'", uuid);
+            err_hint(err, "create one first: POST /v1/employees/%s/jobs with a title and a "
+                          "hire_date", uuid);
+            err_reason(err, "no_job");
         }
         if (rc == GUSTO_OK && job && json_object_size(job)) {
             p = xasprintf("/v1/jobs/%s", json_string_value(json_object_get(primary, "uuid")));

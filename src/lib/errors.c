@@ -51,6 +51,12 @@ void err_field(gusto_error *err, const char *field)
         snprintf(err->field, sizeof err->field, "%s", field ? field : "");
 }
 
+void err_reason(gusto_error *err, const char *reason)
+{
+    if (err)
+        snprintf(err->reason, sizeof err->reason, "%s", reason);
+}
+
 void err_hint(gusto_error *err, const char *fmt, ...)
 {
     if (!err)

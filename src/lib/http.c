@@ -414,11 +414,14 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
             }
             rc = err_set(err, GUSTO_ENETWORK, "%s %s: %s", method, url_or_path,
                          curl_easy_strerror(cc));
-            if (!idempotent(method) && !never_sent)
+            if (!idempotent(method) && !never_sent) {
                 err_hint(err, "the request may have reached Gusto; read the resource back "
                               "before sending it again");
-            else
-                err_hint(err, "check the network and the --env URL (%s)", c->base_url);
+                err_reason(err, "outcome_unknown");
+            } else {
+                err_hint(err, "check the network and the base URL (%s)", c->base_url);
+                err_reason(err, "network");
+            }
             break;
         }
         if (!http_fake)
@@ -543,15 +546,16 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp, gusto
     switch (code) {
     case GUSTO_EAUTH:
         if (strcmp(c->env_name, "custom") == 0)
-            err_hint(err, "the token was rejected by %s; check GUSTO_ACCESS_TOKEN or run "
-                          "gusto-connect connect", c->base_url);
+            err_hint(err, "the token was rejected by %s; check the token, or connect the "
+                          "company again", c->base_url);
         else
             err_hint(err, "authentication failed against Gusto %s (%s). If this token was "
-                          "issued for %s, use --env %s; otherwise refresh it or run gusto-connect "
-                          "connect",
+                          "issued for %s, use %s; otherwise refresh it or connect the company "
+                          "again",
                      strcmp(c->env_name, "demo") == 0 ? "Demo" : "Production", c->base_url,
                      strcmp(c->env_name, "demo") == 0 ? "Production" : "Demo",
-                     strcmp(c->env_name, "demo") == 0 ? "production" : "demo");
+                     strcmp(c->env_name, "demo") == 0 ? GUSTO_PRODUCTION_URL : GUSTO_DEMO_URL);
+        err_reason(err, "token_rejected");
         break;
     case GUSTO_EFORBIDDEN:
         if (err->scope[0])

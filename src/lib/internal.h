@@ -120,6 +120,7 @@ gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err);
 void err_clear(gusto_error *err);
 gusto_code err_set(gusto_error *err, gusto_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void err_reason(gusto_error *err, const char *reason); /* gusto_error.reason */
 void err_field(gusto_error *err, const char *field);
 void err_hint(gusto_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

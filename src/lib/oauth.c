@@ -139,13 +139,15 @@ static gusto_code token_call(const char *base_url, json_t *body, bool is_refresh
         if (err) {
             err->code = rc = (resp.status == 400 || resp.status == 401) ? GUSTO_EAUTH : rc;
             copy(err->category, sizeof err->category, oerr);
+            err->reason[0] = 0; /* the token endpoint's own errors, not an API call's 401 */
             if (oerr)
                 snprintf(err->message, sizeof err->message, "%s%s%s", oerr, desc ? ": " : "",
                          desc ? desc : "");
-            if (is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0)
-                err_hint(err, "the refresh token expired or was revoked; run gusto-connect connect "
+            if (is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0) {
+                err_hint(err, "the refresh token expired or was revoked; connect the company "
                               "again");
-            else if (!is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0)
+                err_reason(err, "reconnect");
+            } else if (!is_refresh && oerr && strcmp(oerr, "invalid_grant") == 0)
                 err_hint(err, "the code expired (codes last 10 minutes and work once) or the "
                               "redirect URI differs from the app's; the redirect URI used was "
                               "%.150s", redirect_uri ? redirect_uri : "(none)");

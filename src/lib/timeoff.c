@@ -38,7 +38,8 @@ gusto_code gusto_time_off(gusto_client *c, const char *uuid, const char *type,
         if (rc == GUSTO_ENOTFOUND && err) {
             snprintf(err->message, sizeof err->message,
                      "employee %.40s was not found in this company", uuid);
-            err_hint(err, "find the UUID with: gusto-connect employees list --search NAME");
+            err_hint(err, "find the employee's UUID in the company's employee list");
+            err_reason(err, "employee_unknown");
         }
         if (rc != GUSTO_OK)
             break;
