@@ -296,6 +296,386 @@ static void show_result(const struct sync_result *r, bool dry_run, FILE *f)
 
 /* ---- the command -------------------------------------------------------------- */
 
+/* ---- one run --------------------------------------------------------------- */
+
+/* What a run keeps between its steps. */
+struct run {
+    struct cli *cli;
+    struct sync_opts so;
+    bool dry_run;
+    const char *events, *webhook, *secret, *worker;
+    char worker_buf[128];
+    char target[1024], redacted[1024];  /* the mirror's address, and as shown */
+    struct mstore *st;
+    struct target targets[MAX_TARGETS];
+    struct collect col;
+    struct sink *sinks[2];
+    int nsinks;
+    bool events_on_stdout, stdout_closed;
+    long unwritten, delivered;
+    struct sync_result *results;
+    /* the tally */
+    int failed, done, refused, exit_fail, deliver_failed, leased, interrupted;
+    unsigned long all_requests;
+    size_t all_employees;
+    char delivery_error[600];
+};
+
+/* The companies to sync: every stored connection, the named ones, or the
+ * token's company (one target, its company read later).  0, or the exit
+ * status after reporting. */
+static int collect_targets(struct run *r, bool all, const char *connections)
+{
+    struct cli *cli = r->cli;
+    r->col = (struct collect){r->targets, 0};
+    memset(r->targets, 0, sizeof r->targets);
+    if (all) {
+        gusto_error gerr;
+        if (gusto_connection_list(cli->store, add_connection, &r->col, &gerr) != GUSTO_OK)
+            return out_error(cli, &gerr, NULL);
+        if (r->col.n == 0)
+            return out_fail(cli, EXIT_USAGE, "usage", "--all-connections: the connection "
+                            "store has no connections", NULL, "add one with gusto-connect connect");
+    } else if (connections) {
+        const char *p = connections;
+        while (*p && r->col.n < MAX_TARGETS) {
+            size_t n = strcspn(p, ",");
+            if (n) {
+                char name[64];
+                snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), p);
+                gusto_connection conn;
+                gusto_error gerr;
+                if (gusto_connection_get(cli->store, name, &conn, &gerr) != GUSTO_OK)
+                    return out_error(cli, &gerr, NULL);
+                add_connection(&r->col, &conn);
+            }
+            p += n + (p[n] == ',');
+        }
+    } else {
+        r->col.n = 1; /* the token's company, or the only connection */
+    }
+    return 0;
+}
+
+/* The mirror: opened read-only for a dry run (in memory when there is none
+ * yet).  0, or the exit status after reporting. */
+static int open_mirror(struct run *r, const char *db)
+{
+    struct cli *cli = r->cli;
+    char err[700];
+    if (mstore_target(db, !r->dry_run, r->target, sizeof r->target, err, sizeof err) != 0)
+        return out_fail(cli, EXIT_USAGE, "usage", err, "db", NULL);
+    sdb_redact(r->target, r->redacted, sizeof r->redacted);
+    if (db && strcmp(r->redacted, r->target) != 0)
+        out_warn(cli, "the --db URL carries a password, which other users can read in the "
+                      "process list; use PGPASSWORD or ~/.pgpass instead");
+    if (r->dry_run && !sdb_is_postgres(r->target) && access(r->target, F_OK) != 0)
+        r->st = mstore_open(":memory:", false, err, sizeof err); /* nothing mirrored yet */
+    else
+        r->st = mstore_open(r->target, r->dry_run, err, sizeof err);
+    if (!r->st)
+        return out_fail(cli, EXIT_GENERAL, "store_error", err, "db",
+                        "check --db (a SQLite path or postgres://user@host/db)");
+    return 0;
+}
+
+/* The event sinks (none for a dry run), each ready to deliver what the
+ * mirror's log holds for it.  0, or the exit status after reporting. */
+static int open_sinks(struct run *r)
+{
+    if (r->dry_run)
+        return 0;
+    char err[700];
+    const char *errs = NULL;
+    if (r->events && !(r->sinks[r->nsinks] = sink_file_open(r->events, err, sizeof err)))
+        errs = err;
+    else if (r->events)
+        r->nsinks++;
+    if (!errs && r->webhook &&
+        !(r->sinks[r->nsinks] = sink_webhook_open(r->webhook, r->secret, err, sizeof err)))
+        errs = err;
+    else if (!errs && r->webhook)
+        r->nsinks++;
+    for (int i = 0; i < r->nsinks && !errs; i++)
+        if (sync_deliver_prepare(r->st, r->sinks[i], err, sizeof err) != 0)
+            errs = err;
+    if (!errs)
+        return 0;
+    for (int i = 0; i < r->nsinks; i++)
+        sink_close(r->sinks[i]);
+    r->nsinks = 0;
+    return out_fail(r->cli, EXIT_GENERAL, "sink_error", errs, NULL, NULL);
+}
+
+/* Hand one company's new events to every sink.  A closed stdout (| head)
+ * does not stop the run: its events are counted as not written. */
+static void deliver(struct run *r, const struct sync_result *res)
+{
+    for (int k = 0; k < r->nsinks; k++) {
+        long sent = 0;
+        char derr[500];
+        bool to_stdout = sink_key(r->sinks[k]) == NULL;
+        if (to_stdout && r->stdout_closed) {
+            r->unwritten += (long)json_array_size(res->events);
+            continue;
+        }
+        if (sync_deliver(r->st, r->sinks[k], res->events, &sent, derr, sizeof derr) != 0) {
+            r->deliver_failed++;
+            if (to_stdout) {
+                r->stdout_closed = true;
+                r->unwritten += (long)json_array_size(res->events) - sent;
+            } else {
+                snprintf(r->delivery_error, sizeof r->delivery_error,
+                         "%s; the events stay in the mirror's log and are sent on "
+                         "the next run", derr);
+            }
+        }
+        r->delivered += sent;
+    }
+}
+
+/* Sync target i into results[i], with *first (the token's client, taken
+ * and set to NULL when used) or a client of its own, and tally the
+ * outcome. */
+static void sync_target(struct run *r, int i, gusto_client **first, struct progress *prog)
+{
+    struct sync_result *res = &r->results[i];
+    const struct target *t = &r->targets[i];
+    sync_result_init(res);
+    if (stop_signal) {
+        snprintf(res->company, sizeof res->company, "%s", t->company);
+        res->status = "interrupted";
+        snprintf(res->message, sizeof res->message, "interrupted before this company");
+        r->interrupted++;
+        return;
+    }
+    for (int k = 0; k < i && t->company[0]; k++) {
+        if (strcmp(r->targets[k].company, t->company) == 0) {
+            snprintf(res->company, sizeof res->company, "%s", t->company);
+            res->status = "duplicate";
+            return;
+        }
+    }
+    int crc = 0;
+    gusto_client *client = *first ? *first : make_client(r->cli, t, prog, &crc);
+    *first = NULL;
+    if (!client) {
+        r->failed++;
+        r->exit_fail = crc;
+        snprintf(res->company, sizeof res->company, "%s", t->company);
+        snprintf(res->message, sizeof res->message, "could not make a client for %s",
+                 t->connection[0] ? t->connection : "the token");
+        return;
+    }
+    const char *company = t->company;
+    if (!company[0]) {
+        gusto_error gerr;
+        if (gusto_company_uuid(client, &company, &gerr) != GUSTO_OK) {
+            res->err = gerr;
+            snprintf(res->message, sizeof res->message, "cannot tell the token's company: %s",
+                     gerr.message);
+            r->failed++;
+            r->exit_fail = out_exit_code(gerr.code, gerr.http_status);
+            r->all_requests += gusto_request_count(client);
+            gusto_client_free(client);
+            return;
+        }
+    }
+    prog->label = NULL;
+    prog->have_last = false;
+    prog->waits = 0;
+    prog->wait_ms = 0;
+    int src = sync_company(r->st, client, company, &r->so, progress_update, prog, res);
+    progress_clear(prog);
+    res->waits = prog->waits;
+    res->wait_ms = prog->wait_ms;
+    r->all_requests += gusto_request_count(client);
+    if (src == 0) {
+        r->done++;
+        r->all_employees += res->employees;
+    } else if (strcmp(res->status, "refused") == 0) {
+        r->refused++;
+    } else if (strcmp(res->status, "leased") == 0) {
+        r->leased++;
+    } else if (strcmp(res->status, "interrupted") == 0) {
+        r->interrupted++;
+    } else {
+        r->failed++;
+        r->exit_fail = res->err.code != GUSTO_OK ? out_exit_code(res->err.code,
+                                                                 res->err.http_status)
+                                                 : EXIT_GENERAL;
+    }
+    gusto_client_free(client);
+    if (src == 0 && !r->dry_run)
+        deliver(r, res);
+}
+
+/* The last message of the first company whose status is `status`. */
+static void first_message(const struct run *r, const char *status, const char *prefix,
+                          char *out, size_t cap)
+{
+    for (int i = 0; i < r->col.n; i++)
+        if (strcmp(r->results[i].status, status) == 0 && r->results[i].message[0]) {
+            snprintf(out, cap, "%s%s", prefix, r->results[i].message);
+            return;
+        }
+}
+
+/* The run's exit status, with the error code, message and hint to report
+ * when it is not 0. */
+static int verdict(const struct run *r, const char **code, char *message, size_t cap,
+                   const char **hint)
+{
+    *code = NULL;
+    *hint = NULL;
+    message[0] = 0;
+    if (r->interrupted) {
+        *code = "interrupted";
+        first_message(r, "interrupted", "", message, cap);
+        *hint = "the mirror keeps the previous snapshot of what was not written; run "
+                "gusto-connect sync again";
+        return EXIT_INTERRUPTED;
+    }
+    if (r->refused) {
+        *code = "confirmation_required";
+        first_message(r, "refused", "", message, cap);
+        *hint = "if the departures are real, run again with --confirm";
+        return EXIT_CONFIRM;
+    }
+    if (r->failed) {
+        *code = r->done ? "partial" : "sync_failed";
+        first_message(r, "failed", r->done ? "some companies failed: " : "", message, cap);
+        *hint = "the mirror keeps each failed company's previous snapshot; run gusto-connect "
+                "sync again";
+        return r->done ? EXIT_PARTIAL : r->exit_fail;
+    }
+    if (r->deliver_failed) {
+        *code = "delivery_failed";
+        snprintf(message, cap, "%s", r->delivery_error);
+        return EXIT_PARTIAL;
+    }
+    if (r->leased) { /* skipped is not done: cron must not read it as success */
+        *code = "leased";
+        first_message(r, "leased", "", message, cap);
+        *hint = "another live worker holds the lease; a dead one's is taken over at once on "
+                "this host, or ends after --lease-ttl";
+        return EXIT_LEASED;
+    }
+    return EXIT_OK;
+}
+
+/* The run's data: every company's result and the totals. */
+static json_t *run_json(const struct run *r)
+{
+    json_t *companies = json_array();
+    for (int i = 0; i < r->col.n; i++) {
+        json_t *o = sync_result_json(&r->results[i], r->dry_run);
+        json_t *e = json_object_get(o, "error");
+        if (e) /* the CLI's code names, as in every other envelope */
+            json_object_set_new(e, "code", json_string(out_code_name(r->results[i].err.code)));
+        json_array_append_new(companies, o);
+    }
+    json_t *data = json_object();
+    json_object_set_new(data, "db", json_string(r->dry_run && !sdb_is_postgres(r->target) &&
+                                                        access(r->target, F_OK) != 0
+                                                    ? "(none yet)" : r->redacted));
+    json_object_set_new(data, "dry_run", json_boolean(r->dry_run));
+    json_object_set_new(data, "worker", json_string(r->worker));
+    json_object_set_new(data, "companies", companies);
+    json_object_set_new(data, "requests", json_integer((json_int_t)r->all_requests));
+    json_object_set_new(data, "employees", json_integer((json_int_t)r->all_employees));
+    json_object_set_new(data, "requests_per_employee",
+                        json_real(r->all_employees ? (double)r->all_requests /
+                                                         (double)r->all_employees
+                                                   : 0.0));
+    if (!r->dry_run)
+        json_object_set_new(data, "events_delivered", json_integer(r->delivered));
+    if (r->delivery_error[0])
+        json_object_set_new(data, "delivery_error", json_string(r->delivery_error));
+    return data;
+}
+
+/* Print the outcome: the JSON envelope, or the readable report (on stderr
+ * when stdout carries the events), then the error line. */
+static void report(const struct run *r, int exit_code, const char *code, const char *message,
+                   const char *hint)
+{
+    struct cli *cli = r->cli;
+    json_t *data = run_json(r);
+    bool envelope = cli->json_out && !r->events_on_stdout;
+    if (envelope && exit_code == EXIT_OK) {
+        out_ok_json(data);
+    } else if (envelope) {
+        json_t *env = json_pack("{s:b, s:{s:s, s:s, s:O, s:n, s:s?}}", "ok", 0, "error", "code",
+                                code, "message", message, "details", data, "request_id",
+                                "hint", hint);
+        json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(env);
+    } else if (!(r->events_on_stdout && cli->quiet)) {
+        FILE *f = r->events_on_stdout ? stderr : stdout;
+        for (int i = 0; i < r->col.n; i++)
+            if (strcmp(r->results[i].status, "duplicate") != 0)
+                show_result(&r->results[i], r->dry_run, f);
+        if (r->col.n > 1)
+            fprintf(f, "total: %lu requests for %zu employees (%.3f per employee)\n",
+                    r->all_requests, r->all_employees,
+                    r->all_employees ? (double)r->all_requests / (double)r->all_employees
+                                     : 0.0);
+        if (!r->dry_run && r->nsinks)
+            fprintf(f, "events delivered: %ld\n", r->delivered);
+    }
+    if (exit_code != EXIT_OK && message[0] && !(cli->json_out && cli->quiet)) {
+        fputs("gusto-connect: error: ", stderr);
+        out_text(stderr, message);
+        fputc('\n', stderr);
+        if (hint)
+            fprintf(stderr, "hint: %s\n", hint);
+    }
+    json_decref(data);
+}
+
+/* The options' checks and defaults into r.  0, or the exit status after
+ * reporting. */
+static int setup(struct run *r, const char *max_term, const char *lease_ttl, bool all,
+                 const char *connections)
+{
+    struct cli *cli = r->cli;
+    double v;
+    if (max_term && !parse_number(max_term, 0, 100, &r->so.max_terminated_pct))
+        return out_usage(cli, "--max-terminations '%.40s' is not a percentage from 0 to 100",
+                         max_term);
+    if (lease_ttl) {
+        if (!parse_number(lease_ttl, 1, 86400, &v))
+            return out_usage(cli, "--lease-ttl '%.40s' is not a number of seconds from 1 to "
+                                  "86400", lease_ttl);
+        r->so.lease_ttl_ms = (long)(v * 1000);
+    }
+    if (all && connections)
+        return out_usage(cli, "--all-connections and --connections are exclusive");
+    if (!r->worker) {
+        char host[64] = "host";
+        gethostname(host, sizeof host);
+        host[sizeof host - 1] = 0;
+        snprintf(r->worker_buf, sizeof r->worker_buf, "%s:%ld", host, (long)getpid());
+        r->worker = r->worker_buf;
+    }
+    r->so.worker = r->worker;
+    r->secret = getenv("GUSTO_WEBHOOK_SECRET");
+    if (r->webhook && (!r->secret || !*r->secret))
+        return out_fail(cli, EXIT_USAGE, "usage",
+                        "--webhook needs the signing key in GUSTO_WEBHOOK_SECRET", NULL,
+                        "export GUSTO_WEBHOOK_SECRET=... (never pass it as an argument)");
+    char why[200];
+    if (r->webhook && !sink_url_allowed(r->webhook, why, sizeof why))
+        return out_usage(cli, "--webhook: %s", why);
+    if (r->events && r->dry_run)
+        out_warn(cli, "--dry-run delivers no events; --events is ignored");
+    if (r->webhook && r->dry_run)
+        out_warn(cli, "--dry-run delivers no events; --webhook is ignored");
+    return 0;
+}
+
 int cmd_sync(struct cli *cli, int argc, char **argv)
 {
     const char *db = NULL, *events = NULL, *webhook = NULL, *max_term = NULL,
@@ -326,364 +706,71 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    struct sync_opts so = {.interrupted = &stop_signal, .dry_run = dry_run, .confirm = confirm, .max_terminated_pct = 20,
-                           .lease_ttl_ms = 300000};
-    double v;
-    if (max_term && !parse_number(max_term, 0, 100, &so.max_terminated_pct))
-        return out_usage(cli, "--max-terminations '%.40s' is not a percentage from 0 to 100",
-                         max_term);
-    if (lease_ttl) {
-        if (!parse_number(lease_ttl, 1, 86400, &v))
-            return out_usage(cli, "--lease-ttl '%.40s' is not a number of seconds from 1 to "
-                                  "86400", lease_ttl);
-        so.lease_ttl_ms = (long)(v * 1000);
+    struct run *r = calloc(1, sizeof *r);
+    if (!r)
+        return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+    *r = (struct run){.cli = cli, .dry_run = dry_run, .events = events, .webhook = webhook,
+                      .worker = worker, .exit_fail = EXIT_GENERAL,
+                      .so = {.interrupted = &stop_signal, .dry_run = dry_run,
+                             .confirm = confirm, .max_terminated_pct = 20,
+                             .lease_ttl_ms = 300000}};
+    if ((rc = setup(r, max_term, lease_ttl, all, connections)) != 0) {
+        free(r);
+        return rc;
     }
-    if (all && connections)
-        return out_usage(cli, "--all-connections and --connections are exclusive");
-    char worker_buf[128];
-    if (!worker) {
-        char host[64] = "host";
-        gethostname(host, sizeof host);
-        host[sizeof host - 1] = 0;
-        snprintf(worker_buf, sizeof worker_buf, "%s:%ld", host, (long)getpid());
-        worker = worker_buf;
-    }
-    so.worker = worker;
-    const char *secret = getenv("GUSTO_WEBHOOK_SECRET");
-    if (webhook && (!secret || !*secret))
-        return out_fail(cli, EXIT_USAGE, "usage",
-                        "--webhook needs the signing key in GUSTO_WEBHOOK_SECRET", NULL,
-                        "export GUSTO_WEBHOOK_SECRET=... (never pass it as an argument)");
-    char why[200];
-    if (webhook && !sink_url_allowed(webhook, why, sizeof why))
-        return out_usage(cli, "--webhook: %s", why);
-    if (events && dry_run)
-        out_warn(cli, "--dry-run delivers no events; --events is ignored");
-    if (webhook && dry_run)
-        out_warn(cli, "--dry-run delivers no events; --webhook is ignored");
 
     /* The token's company: its client first, so a missing token touches no store. */
     struct progress prog = {.on = !no_progress && !cli->quiet && out_is_tty(2)};
     struct estimate_ctx ectx = {cli, &prog, cli->rate_limit < 0};
-    so.rate_per_minute = cli->rate_limit > 0 ? cli->rate_limit : SYNC_GUSTO_RATE_PER_MIN;
-    so.estimate = on_estimate;
-    so.estimate_ud = &ectx;
+    r->so.rate_per_minute = cli->rate_limit > 0 ? cli->rate_limit : SYNC_GUSTO_RATE_PER_MIN;
+    r->so.estimate = on_estimate;
+    r->so.estimate_ud = &ectx;
     gusto_client *first = NULL;
     if (!all && !connections) {
         struct target t0 = {{0}, {0}};
-        if (!(first = make_client(cli, &t0, &prog, &rc)))
+        if (!(first = make_client(cli, &t0, &prog, &rc))) {
+            free(r);
             return rc;
+        }
     }
-
-    /* The mirror. */
-    char target[1024], err[700];
-    if (mstore_target(db, !dry_run, target, sizeof target, err, sizeof err) != 0) {
+    if ((rc = open_mirror(r, db)) != 0 || (rc = collect_targets(r, all, connections)) != 0 ||
+        (rc = open_sinks(r)) != 0 ||
+        !(r->results = calloc((size_t)r->col.n, sizeof *r->results))) {
+        if (!rc)
+            rc = out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+        mstore_close(r->st);
         gusto_client_free(first);
-        return out_fail(cli, EXIT_USAGE, "usage", err, "db", NULL);
+        free(r);
+        return rc;
     }
-    char redacted[1024];
-    sdb_redact(target, redacted, sizeof redacted);
-    if (db && strcmp(redacted, target) != 0)
-        out_warn(cli, "the --db URL carries a password, which other users can read in the "
-                      "process list; use PGPASSWORD or ~/.pgpass instead");
-    struct mstore *st = NULL;
-    if (dry_run && !sdb_is_postgres(target) && access(target, F_OK) != 0)
-        st = mstore_open(":memory:", false, err, sizeof err); /* nothing mirrored yet */
-    else
-        st = mstore_open(target, dry_run, err, sizeof err);
-    if (!st) {
-        gusto_client_free(first);
-        return out_fail(cli, EXIT_GENERAL, "store_error", err, "db",
-                        "check --db (a SQLite path or postgres://user@host/db)");
-    }
-
-    /* The companies. */
-    struct target targets[MAX_TARGETS];
-    struct collect col = {targets, 0};
-    memset(targets, 0, sizeof targets);
-    if (all) {
-        gusto_error gerr;
-        if (gusto_connection_list(cli->store, add_connection, &col, &gerr) != GUSTO_OK) {
-            mstore_close(st);
-            gusto_client_free(first);
-            return out_error(cli, &gerr, NULL);
-        }
-        if (col.n == 0) {
-            mstore_close(st);
-            gusto_client_free(first);
-            return out_fail(cli, EXIT_USAGE, "usage", "--all-connections: the connection "
-                            "store has no connections", NULL, "add one with gusto-connect connect");
-        }
-    } else if (connections) {
-        const char *p = connections;
-        while (*p && col.n < MAX_TARGETS) {
-            size_t n = strcspn(p, ",");
-            if (n) {
-                char name[64];
-                snprintf(name, sizeof name, "%.*s", (int)(n < 63 ? n : 63), p);
-                gusto_connection conn;
-                gusto_error gerr;
-                if (gusto_connection_get(cli->store, name, &conn, &gerr) != GUSTO_OK) {
-                    mstore_close(st);
-                    gusto_client_free(first);
-                    return out_error(cli, &gerr, NULL);
-                }
-                add_connection(&col, &conn);
-            }
-            p += n + (p[n] == ',');
-        }
-    } else {
-        col.n = 1; /* the token's company, or the only connection */
-    }
-
-    struct sink *sinks[2] = {NULL, NULL};
-    int nsinks = 0;
-    if (!dry_run) {
-        const char *errs = NULL;
-        if (events && !(sinks[nsinks] = sink_file_open(events, err, sizeof err)))
-            errs = err;
-        else if (events)
-            nsinks++;
-        if (!errs && webhook && !(sinks[nsinks] = sink_webhook_open(webhook, secret, err,
-                                                                     sizeof err)))
-            errs = err;
-        else if (!errs && webhook)
-            nsinks++;
-        for (int i = 0; i < nsinks && !errs; i++)
-            if (sync_deliver_prepare(st, sinks[i], err, sizeof err) != 0)
-                errs = err;
-        if (errs) {
-            for (int i = 0; i < nsinks; i++)
-                sink_close(sinks[i]);
-            mstore_close(st);
-            gusto_client_free(first);
-            return out_fail(cli, EXIT_GENERAL, "sink_error", errs, NULL, NULL);
-        }
-    }
-    bool events_on_stdout = events && strcmp(events, "-") == 0 && !dry_run;
-    so.keep_events = events_on_stdout;
+    r->events_on_stdout = events && strcmp(events, "-") == 0 && !dry_run;
+    r->so.keep_events = r->events_on_stdout;
     /* A reader that closes stdout (| head) must not kill the run: the
      * companies still to sync are synced and their events recorded in the
      * mirror; the run then fails loudly, naming how many events stdout
      * did not get. */
-    if (events_on_stdout)
+    if (r->events_on_stdout)
         signal(SIGPIPE, SIG_IGN);
-    bool stdout_closed = false;
-    long unwritten = 0;
 
-    json_t *companies = json_array();
-    int failed = 0, done = 0, refused = 0, exit_fail = EXIT_GENERAL, deliver_failed = 0,
-        leased = 0, interrupted = 0;
-    long delivered = 0;
-    unsigned long all_requests = 0;
-    size_t all_employees = 0;
-    char delivery_error[600] = "";
-    struct sync_result *results = calloc((size_t)col.n, sizeof *results);
-    if (!results) {
-        mstore_close(st);
-        gusto_client_free(first);
-        return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
-    }
-    for (int i = 0; i < col.n; i++) {
-        struct sync_result *r = &results[i];
-        sync_result_init(r);
-        if (stop_signal) {
-            snprintf(r->company, sizeof r->company, "%s", targets[i].company);
-            r->status = "interrupted";
-            snprintf(r->message, sizeof r->message, "interrupted before this company");
-            interrupted++;
-            continue;
-        }
-        bool dup = false;
-        for (int k = 0; k < i && targets[i].company[0]; k++)
-            dup |= strcmp(targets[k].company, targets[i].company) == 0;
-        if (dup) {
-            snprintf(r->company, sizeof r->company, "%s", targets[i].company);
-            r->status = "duplicate";
-            continue;
-        }
-        int crc = 0;
-        gusto_client *client = first ? first : make_client(cli, &targets[i], &prog, &crc);
-        first = NULL;
-        if (!client) {
-            failed++;
-            exit_fail = crc;
-            snprintf(r->company, sizeof r->company, "%s", targets[i].company);
-            snprintf(r->message, sizeof r->message, "could not make a client for %s",
-                     targets[i].connection[0] ? targets[i].connection : "the token");
-            continue;
-        }
-        const char *company = targets[i].company;
-        if (!company[0]) {
-            gusto_error gerr;
-            if (gusto_company_uuid(client, &company, &gerr) != GUSTO_OK) {
-                r->err = gerr;
-                snprintf(r->message, sizeof r->message, "cannot tell the token's company: %s",
-                         gerr.message);
-                failed++;
-                exit_fail = out_exit_code(gerr.code, gerr.http_status);
-                all_requests += gusto_request_count(client);
-                gusto_client_free(client);
-                continue;
-            }
-        }
-        prog.label = NULL;
-        prog.have_last = false;
-        prog.waits = 0;
-        prog.wait_ms = 0;
-        int src = sync_company(st, client, company, &so, progress_update, &prog, r);
-        progress_clear(&prog);
-        r->waits = prog.waits;
-        r->wait_ms = prog.wait_ms;
-        all_requests += gusto_request_count(client);
-        if (src == 0) {
-            done++;
-            all_employees += r->employees;
-        } else if (strcmp(r->status, "refused") == 0) {
-            refused++;
-        } else if (strcmp(r->status, "leased") == 0) {
-            leased++;
-        } else if (strcmp(r->status, "interrupted") == 0) {
-            interrupted++;
-        } else {
-            failed++;
-            exit_fail = r->err.code != GUSTO_OK ? out_exit_code(r->err.code,
-                                                                r->err.http_status)
-                                                : EXIT_GENERAL;
-        }
-        gusto_client_free(client);
-        if (src == 0 && !dry_run) {
-            for (int k = 0; k < nsinks; k++) {
-                long sent = 0;
-                char derr[500];
-                bool to_stdout = sink_key(sinks[k]) == NULL;
-                if (to_stdout && stdout_closed) {
-                    unwritten += (long)json_array_size(r->events);
-                    continue;
-                }
-                if (sync_deliver(st, sinks[k], r->events, &sent, derr, sizeof derr) != 0) {
-                    deliver_failed++;
-                    if (to_stdout) {
-                        stdout_closed = true;
-                        unwritten += (long)json_array_size(r->events) - sent;
-                    } else {
-                        snprintf(delivery_error, sizeof delivery_error,
-                                 "%s; the events stay in the mirror's log and are sent on "
-                                 "the next run", derr);
-                    }
-                }
-                delivered += sent;
-            }
-        }
-    }
-    for (int i = 0; i < nsinks; i++)
-        sink_close(sinks[i]);
-    if (stdout_closed)
-        snprintf(delivery_error, sizeof delivery_error,
+    for (int i = 0; i < r->col.n; i++)
+        sync_target(r, i, &first, &prog);
+    gusto_client_free(first); /* when no target took it (interrupted first) */
+    for (int i = 0; i < r->nsinks; i++)
+        sink_close(r->sinks[i]);
+    if (r->stdout_closed)
+        snprintf(r->delivery_error, sizeof r->delivery_error,
                  "stdout was closed: %ld events were not written to it; every company was "
                  "still synced and every event is in the mirror's event log (a file sink, "
-                 "--events FILE, keeps a cursor and gets them all)", unwritten);
+                 "--events FILE, keeps a cursor and gets them all)", r->unwritten);
 
-    json_t *data = json_object();
-    for (int i = 0; i < col.n; i++) {
-        json_t *o = sync_result_json(&results[i], dry_run);
-        json_t *e = json_object_get(o, "error");
-        if (e) /* the CLI's code names, as in every other envelope */
-            json_object_set_new(e, "code", json_string(out_code_name(results[i].err.code)));
-        json_array_append_new(companies, o);
-    }
-    json_object_set_new(data, "db", json_string(dry_run && !sdb_is_postgres(target) &&
-                                                        access(target, F_OK) != 0
-                                                    ? "(none yet)" : redacted));
-    json_object_set_new(data, "dry_run", json_boolean(dry_run));
-    json_object_set_new(data, "worker", json_string(worker));
-    json_object_set_new(data, "companies", companies);
-    json_object_set_new(data, "requests", json_integer((json_int_t)all_requests));
-    json_object_set_new(data, "employees", json_integer((json_int_t)all_employees));
-    json_object_set_new(data, "requests_per_employee",
-                        json_real(all_employees ? (double)all_requests / (double)all_employees
-                                                : 0.0));
-    if (!dry_run)
-        json_object_set_new(data, "events_delivered", json_integer(delivered));
-    if (delivery_error[0])
-        json_object_set_new(data, "delivery_error", json_string(delivery_error));
-
-    int exit_code = EXIT_OK;
-    const char *code = NULL;
-    char message[700] = "";
-    const char *hint = NULL;
-    if (interrupted) {
-        exit_code = EXIT_INTERRUPTED;
-        code = "interrupted";
-        for (int i = 0; i < col.n; i++)
-            if (strcmp(results[i].status, "interrupted") == 0 && !message[0])
-                snprintf(message, sizeof message, "%s", results[i].message);
-        hint = "the mirror keeps the previous snapshot of what was not written; run gusto-connect "
-               "sync again";
-    } else if (refused) {
-        exit_code = EXIT_CONFIRM;
-        code = "confirmation_required";
-        for (int i = 0; i < col.n; i++)
-            if (strcmp(results[i].status, "refused") == 0)
-                snprintf(message, sizeof message, "%s", results[i].message);
-        hint = "if the departures are real, run again with --confirm";
-    } else if (failed) {
-        exit_code = done ? EXIT_PARTIAL : exit_fail;
-        code = done ? "partial" : "sync_failed";
-        for (int i = 0; i < col.n; i++)
-            if (strcmp(results[i].status, "failed") == 0 && results[i].message[0])
-                snprintf(message, sizeof message, "%s%s", done ? "some companies failed: " : "",
-                         results[i].message);
-        hint = "the mirror keeps each failed company's previous snapshot; run gusto-connect sync again";
-    } else if (deliver_failed) {
-        exit_code = EXIT_PARTIAL;
-        code = "delivery_failed";
-        snprintf(message, sizeof message, "%s", delivery_error);
-    } else if (leased) {
-        /* Skipped is not done: cron must not read it as success. */
-        exit_code = EXIT_LEASED;
-        code = "leased";
-        for (int i = 0; i < col.n; i++)
-            if (strcmp(results[i].status, "leased") == 0)
-                snprintf(message, sizeof message, "%s", results[i].message);
-        hint = "another live worker holds the lease; a dead one's is taken over at once on "
-               "this host, or ends after --lease-ttl";
-    }
-
-    /* With --events -, stdout carries the events and the summary goes to stderr. */
-    bool envelope = cli->json_out && !events_on_stdout;
-    if (envelope && exit_code == EXIT_OK) {
-        out_ok_json(data);
-    } else if (envelope) {
-        json_t *env = json_pack("{s:b, s:{s:s, s:s, s:O, s:n, s:s?}}", "ok", 0, "error", "code",
-                                code, "message", message, "details", data, "request_id",
-                                "hint", hint);
-        json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-        json_decref(env);
-    } else if (!(events_on_stdout && cli->quiet)) {
-        FILE *f = events_on_stdout ? stderr : stdout;
-        for (int i = 0; i < col.n; i++)
-            if (strcmp(results[i].status, "duplicate") != 0)
-                show_result(&results[i], dry_run, f);
-        if (col.n > 1)
-            fprintf(f, "total: %lu requests for %zu employees (%.3f per employee)\n",
-                    all_requests, all_employees,
-                    all_employees ? (double)all_requests / (double)all_employees : 0.0);
-        if (!dry_run && nsinks)
-            fprintf(f, "events delivered: %ld\n", delivered);
-    }
-    if (exit_code != EXIT_OK && message[0] && !(cli->json_out && cli->quiet)) {
-        fputs("gusto-connect: error: ", stderr);
-        out_text(stderr, message);
-        fputc('\n', stderr);
-        if (hint)
-            fprintf(stderr, "hint: %s\n", hint);
-    }
-    json_decref(data);
-    for (int i = 0; i < col.n; i++)
-        sync_result_free(&results[i]);
-    free(results);
-    mstore_close(st);
+    const char *code, *hint;
+    char message[700];
+    int exit_code = verdict(r, &code, message, sizeof message, &hint);
+    report(r, exit_code, code, message, hint);
+    for (int i = 0; i < r->col.n; i++)
+        sync_result_free(&r->results[i]);
+    free(r->results);
+    mstore_close(r->st);
+    free(r);
     return exit_code;
 }
