@@ -834,6 +834,97 @@ static gusto_code refuse_duplicate(gusto_client *c, const json_t *in, char **res
     return GUSTO_EDUPLICATE;
 }
 
+/* Onboarding's nested parts, each after the employee exists: a part that
+ * fails becomes one warning, and the employee stays. */
+
+static void add_home(gusto_client *c, const char *emp_uuid, const json_t *home,
+                     struct warns *warnings)
+{
+    if (!home)
+        return;
+    gusto_error e;
+    char *p = xasprintf("/v1/employees/%s/home_addresses", emp_uuid);
+    json_t *out = NULL;
+    if ((p ? post_once(c, p, home, find_home, emp_uuid, &out, &e)
+           : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK)
+        warn_part(warnings, "home_address", &e, "POST", p, home);
+    json_decref(out);
+    free(p);
+}
+
+/* The work address, "location" matched to a company location's uuid.
+ * Returns Gusto's answer for the address made (new reference), or NULL. */
+static json_t *add_work(gusto_client *c, const char *emp_uuid, const json_t *work,
+                        struct warns *warnings)
+{
+    if (!work)
+        return NULL;
+    gusto_error e;
+    json_t *work_out = NULL;
+    json_t *wb = json_deep_copy(work);
+    const char *loc = json_string_value(json_object_get(work, "location"));
+    bool ok = true;
+    char *p = xasprintf("/v1/employees/%s/work_addresses", emp_uuid);
+    if (!wb || !p) {
+        ok = false;
+        err_set(&e, GUSTO_ENOMEM, "out of memory");
+        warn_part(warnings, "work_address", &e, "POST", p, work);
+    } else if (loc) {
+        const char *why;
+        err_clear(&e);
+        char *lu = match_location(c, loc, &why, &e);
+        json_object_del(wb, "location");
+        if (lu) {
+            ok = json_object_set_new(wb, "location_uuid", json_string(lu)) == 0;
+            if (!ok) {
+                err_set(&e, GUSTO_ENOMEM, "out of memory");
+                warn_part(warnings, "work_address", &e, "POST", p, work);
+            }
+            free(lu);
+        } else {
+            ok = false;
+            snprintf(e.message, sizeof e.message, "location \"%.80s\": %s", loc, why);
+            e.http_status = 0;
+            json_object_set_new(wb, "location_uuid", json_string("LOCATION_UUID"));
+            warn_part(warnings, "work_address", &e, "POST", p, wb);
+        }
+    }
+    if (ok && post_once(c, p, wb, find_work, emp_uuid, &work_out, &e) != GUSTO_OK)
+        warn_part(warnings, "work_address", &e, "POST", p, wb);
+    json_decref(wb);
+    free(p);
+    return work_out;
+}
+
+/* The job, then the pay of the compensation it comes with. */
+static void add_job(gusto_client *c, const char *emp_uuid, const json_t *job,
+                    const json_t *comp, struct warns *warnings)
+{
+    gusto_error e;
+    char job_uuid[40] = "";
+    json_t *job_out = NULL;
+    if (job) {
+        char *p = xasprintf("/v1/employees/%s/jobs", emp_uuid);
+        if ((p ? post_once(c, p, job, find_job, emp_uuid, &job_out, &e)
+               : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK)
+            warn_part(warnings, "job", &e, "POST", p, job);
+        else
+            snprintf(job_uuid, sizeof job_uuid, "%s",
+                     json_string_value(json_object_get(job_out, "uuid")) ?: "");
+        free(p);
+    }
+    if (comp && !*job_uuid) {
+        err_clear(&e);
+        snprintf(e.message, sizeof e.message, "not set because the job was not created");
+        add_warning(warnings, "compensation", &e,
+                    "create the job first, then set the pay of the compensation it "
+                    "comes with: PUT /v1/compensations/COMPENSATION_UUID");
+    } else if (comp) {
+        set_job_pay(c, job_uuid, job_out, comp, warnings);
+    }
+    json_decref(job_out);
+}
+
 static gusto_code read_employee(gusto_client *c, const char *uuid, bool known_work,
                                 const json_t *work, char **result, gusto_error *err);
 
@@ -900,85 +991,10 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     json_decref(emp);
 
     struct warns warns = {.list = json_array()}, *warnings = &warns;
-    gusto_error e;
-    char *p;
-
-    json_t *home = json_object_get(in, "home_address");
-    if (home) {
-        p = xasprintf("/v1/employees/%s/home_addresses", emp_uuid);
-        json_t *out = NULL;
-        if ((p ? post_once(c, p, home, find_home, emp_uuid, &out, &e)
-               : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
-            warn_part(warnings, "home_address", &e, "POST", p, home);
-        }
-        json_decref(out);
-        free(p);
-    }
-
-    json_t *work = json_object_get(in, "work_address");
-    json_t *work_out = NULL; /* the work address made, as Gusto answered it */
-    if (work) {
-        json_t *wb = json_deep_copy(work);
-        const char *loc = json_string_value(json_object_get(work, "location"));
-        bool ok = true;
-        p = xasprintf("/v1/employees/%s/work_addresses", emp_uuid);
-        if (!wb || !p) {
-            ok = false;
-            err_set(&e, GUSTO_ENOMEM, "out of memory");
-            warn_part(warnings, "work_address", &e, "POST", p, work);
-        } else if (loc) {
-            const char *why;
-            err_clear(&e);
-            char *lu = match_location(c, loc, &why, &e);
-            if (lu) {
-                json_object_del(wb, "location");
-                json_object_set_new(wb, "location_uuid", json_string(lu));
-                free(lu);
-            } else {
-                ok = false;
-                snprintf(e.message, sizeof e.message, "location \"%.80s\": %s", loc, why);
-                e.http_status = 0;
-                json_object_del(wb, "location");
-                json_object_set_new(wb, "location_uuid", json_string("LOCATION_UUID"));
-                warn_part(warnings, "work_address", &e, "POST", p, wb);
-            }
-        }
-        if (ok && post_once(c, p, wb, find_work, emp_uuid, &work_out, &e) != GUSTO_OK) {
-            warn_part(warnings, "work_address", &e, "POST", p, wb);
-        }
-        json_decref(wb);
-        free(p);
-    }
-
-    json_t *job = json_object_get(in, "job");
-    char job_uuid[40] = "";
-    json_t *job_out = NULL;
-    if (job) {
-        p = xasprintf("/v1/employees/%s/jobs", emp_uuid);
-        if ((p ? post_once(c, p, job, find_job, emp_uuid, &job_out, &e)
-               : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
-            warn_part(warnings, "job", &e, "POST", p, job);
-        } else {
-            snprintf(job_uuid, sizeof job_uuid, "%s",
-                     json_string_value(json_object_get(job_out, "uuid")) ?: "");
-        }
-        free(p);
-    }
-
-    json_t *comp = json_object_get(in, "compensation");
-    if (comp) {
-        if (!*job_uuid) {
-            err_clear(&e);
-            snprintf(e.message, sizeof e.message,
-                     "not set because the job was not created");
-            add_warning(warnings, "compensation", &e,
-                        "create the job first, then set the pay of the compensation it "
-                        "comes with: PUT /v1/compensations/COMPENSATION_UUID");
-        } else {
-            set_job_pay(c, job_uuid, job_out, comp, warnings);
-        }
-    }
-    json_decref(job_out);
+    add_home(c, emp_uuid, json_object_get(in, "home_address"), warnings);
+    json_t *work_out = add_work(c, emp_uuid, json_object_get(in, "work_address"), warnings);
+    add_job(c, emp_uuid, json_object_get(in, "job"), json_object_get(in, "compensation"),
+            warnings);
     json_decref(in);
 
     /* One read for the result: the work address is the one just made when
@@ -1006,7 +1022,7 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     if (nw) {
         err_set(err, GUSTO_EPARTIAL, "employee %s was created, but %zu part(s) were not",
                 emp_uuid, nw);
-        err_hint(err, "each warning gives the command that adds the missing part");
+        err_hint(err, "each warning gives the request that adds the missing part");
         return GUSTO_EPARTIAL;
     }
     return GUSTO_OK;
