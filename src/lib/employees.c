@@ -1385,6 +1385,103 @@ static char *update_report(const struct update_log *l, const char *uuid, const g
     return t;
 }
 
+/* An update's address: the current (active) one changed with its
+ * version, or a first one made.  kind: "home_address" or "work_address". */
+static gusto_code set_address(gusto_client *c, const char *uuid, const char *kind,
+                              const json_t *body, find_fn find, gusto_error *err)
+{
+    json_t *list = NULL;
+    char fmt[64];
+    snprintf(fmt, sizeof fmt, "/v1/employees/%%s/%ses", kind);
+    gusto_code rc = get1(c, fmt, uuid, &list, err);
+    json_t *act = rc == GUSTO_OK ? find_true(list, "active") : NULL;
+    char *p;
+    if (act) {
+        p = xasprintf("/v1/%ses/%s", kind, json_string_value(json_object_get(act, "uuid")));
+        rc = put_versioned(c, p, body, kind, err);
+        free(p);
+    } else if (rc == GUSTO_OK) {
+        json_t *out = NULL;
+        p = xasprintf(fmt, uuid);
+        rc = post_once(c, p, body, find, uuid, &out, err);
+        json_decref(out);
+        free(p);
+    }
+    json_decref(list);
+    return rc;
+}
+
+/* An update's work address, "location" matched to a location's uuid. */
+static gusto_code update_work(gusto_client *c, const char *uuid, const json_t *work,
+                              gusto_error *err)
+{
+    json_t *wb = json_deep_copy(work);
+    const char *loc = json_string_value(json_object_get(work, "location"));
+    gusto_code rc = GUSTO_OK;
+    if (!wb) {
+        rc = err_set(err, GUSTO_ENOMEM, "out of memory; the work address was not changed");
+    } else if (loc) {
+        const char *why;
+        char *lu = match_location(c, loc, &why, err);
+        json_object_del(wb, "location");
+        if (lu) {
+            if (json_object_set_new(wb, "location_uuid", json_string(lu)) != 0)
+                rc = err_set(err, GUSTO_ENOMEM,
+                             "out of memory; the work address was not changed");
+            free(lu);
+        } else {
+            rc = err_set(err, GUSTO_EINVAL, "work_address.location \"%.80s\": %s", loc, why);
+            err_field(err, "work_address.location");
+        }
+    }
+    if (rc == GUSTO_OK)
+        rc = set_address(c, uuid, "work_address", wb, find_work, err);
+    json_decref(wb);
+    return rc;
+}
+
+/* An update's job and pay: the primary job's fields with its version; the
+ * pay corrected in place (GUSTO_UPDATE_CORRECT_PAY) or changed. */
+static gusto_code update_job(gusto_client *c, const char *uuid, const json_t *job,
+                             const json_t *comp, unsigned flags, struct update_log *log,
+                             gusto_error *err)
+{
+    json_t *jobs = NULL;
+    gusto_code rc = get1(c, "/v1/employees/%s/jobs", uuid, &jobs, err);
+    json_t *primary = rc == GUSTO_OK ? find_true(jobs, "primary") : NULL;
+    if (rc == GUSTO_OK && !primary) {
+        rc = err_set(err, GUSTO_EINVAL, "employee %s has no job to update", uuid);
+        err_field(err, job ? "job" : "compensation");
+        err_hint(err, "create one first: POST /v1/employees/%s/jobs with a title and a "
+                      "hire_date", uuid);
+        err_reason(err, "no_job");
+    }
+    char *p;
+    if (rc == GUSTO_OK && json_object_size(job)) {
+        p = xasprintf("/v1/jobs/%s", json_string_value(json_object_get(primary, "uuid")));
+        rc = put_versioned(c, p, job, "job", err);
+        free(p);
+        if (rc == GUSTO_OK)
+            log->done++;
+    }
+    if (rc == GUSTO_OK && json_object_size(comp)) {
+        const char *cu = json_string_value(json_object_get(primary,
+                                                           "current_compensation_uuid"));
+        const char *ju = json_string_value(json_object_get(primary, "uuid"));
+        if (cu && (flags & GUSTO_UPDATE_CORRECT_PAY)) {
+            p = xasprintf("/v1/compensations/%s", cu);
+            rc = put_versioned(c, p, comp, "compensation", err);
+            free(p);
+        } else {
+            rc = change_pay(c, ju, cu, comp, err);
+        }
+        if (rc == GUSTO_OK)
+            log->done++;
+    }
+    json_decref(jobs);
+    return rc;
+}
+
 gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
                                     const char *changes_json, unsigned flags, char **result,
                                     gusto_error *err)
@@ -1450,102 +1547,17 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
     /* Nested parts: the current home and work address, the primary job and
      * its current compensation. */
     json_t *home = json_object_get(in, "home_address");
-    if (rc == GUSTO_OK && home && json_object_size(home)) {
-        json_t *list = NULL;
-        rc = get1(c, "/v1/employees/%s/home_addresses", uuid, &list, err);
-        json_t *act = rc == GUSTO_OK ? find_true(list, "active") : NULL;
-        if (act) {
-            p = xasprintf("/v1/home_addresses/%s",
-                          json_string_value(json_object_get(act, "uuid")));
-            rc = put_versioned(c, p, home, "home_address", err);
-            free(p);
-        } else if (rc == GUSTO_OK) {
-            json_t *out = NULL;
-            p = xasprintf("/v1/employees/%s/home_addresses", uuid);
-            rc = post_once(c, p, home, find_home, uuid, &out, err);
-            json_decref(out);
-            free(p);
-        }
-        json_decref(list);
-        if (rc == GUSTO_OK)
-            log.done++;
-    }
+    if (rc == GUSTO_OK && json_object_size(home) &&
+        (rc = set_address(c, uuid, "home_address", home, find_home, err)) == GUSTO_OK)
+        log.done++;
     json_t *work = json_object_get(in, "work_address");
-    if (rc == GUSTO_OK && work && json_object_size(work)) {
-        json_t *wb = json_deep_copy(work);
-        const char *loc = json_string_value(json_object_get(work, "location"));
-        if (!wb) {
-            rc = err_set(err, GUSTO_ENOMEM, "out of memory; the work address was not changed");
-        } else if (loc) {
-            const char *why;
-            char *lu = match_location(c, loc, &why, err);
-            json_object_del(wb, "location");
-            if (lu) {
-                if (json_object_set_new(wb, "location_uuid", json_string(lu)) != 0)
-                    rc = err_set(err, GUSTO_ENOMEM,
-                                 "out of memory; the work address was not changed");
-                free(lu);
-            } else {
-                rc = err_set(err, GUSTO_EINVAL, "work_address.location \"%.80s\": %s", loc, why);
-                err_field(err, "work_address.location");
-            }
-        }
-        json_t *list = NULL;
-        if (rc == GUSTO_OK)
-            rc = get1(c, "/v1/employees/%s/work_addresses", uuid, &list, err);
-        json_t *act = rc == GUSTO_OK ? find_true(list, "active") : NULL;
-        if (act) {
-            p = xasprintf("/v1/work_addresses/%s", json_string_value(json_object_get(act, "uuid")));
-            rc = put_versioned(c, p, wb, "work_address", err);
-            free(p);
-        } else if (rc == GUSTO_OK) {
-            json_t *out = NULL;
-            p = xasprintf("/v1/employees/%s/work_addresses", uuid);
-            rc = post_once(c, p, wb, find_work, uuid, &out, err);
-            json_decref(out);
-            free(p);
-        }
-        json_decref(list);
-        json_decref(wb);
-        if (rc == GUSTO_OK)
-            log.done++;
-    }
+    if (rc == GUSTO_OK && json_object_size(work) &&
+        (rc = update_work(c, uuid, work, err)) == GUSTO_OK)
+        log.done++;
     json_t *job = json_object_get(in, "job");
     json_t *comp = json_object_get(in, "compensation");
-    if (rc == GUSTO_OK && (job || comp)) {
-        json_t *jobs = NULL;
-        rc = get1(c, "/v1/employees/%s/jobs", uuid, &jobs, err);
-        json_t *primary = rc == GUSTO_OK ? find_true(jobs, "primary") : NULL;
-        if (rc == GUSTO_OK && !primary) {
-            rc = err_set(err, GUSTO_EINVAL, "employee %s has no job to update", uuid);
-            err_field(err, job ? "job" : "compensation");
-            err_hint(err, "create one first: POST /v1/employees/%s/jobs with a title and a "
-                          "hire_date", uuid);
-            err_reason(err, "no_job");
-        }
-        if (rc == GUSTO_OK && job && json_object_size(job)) {
-            p = xasprintf("/v1/jobs/%s", json_string_value(json_object_get(primary, "uuid")));
-            rc = put_versioned(c, p, job, "job", err);
-            free(p);
-            if (rc == GUSTO_OK)
-                log.done++;
-        }
-        if (rc == GUSTO_OK && comp && json_object_size(comp)) {
-            const char *cu = json_string_value(json_object_get(primary,
-                                                               "current_compensation_uuid"));
-            const char *ju = json_string_value(json_object_get(primary, "uuid"));
-            if (cu && (flags & GUSTO_UPDATE_CORRECT_PAY)) {
-                p = xasprintf("/v1/compensations/%s", cu);
-                rc = put_versioned(c, p, comp, "compensation", err);
-                free(p);
-            } else {
-                rc = change_pay(c, ju, cu, comp, err);
-            }
-            if (rc == GUSTO_OK)
-                log.done++;
-        }
-        json_decref(jobs);
-    }
+    if (rc == GUSTO_OK && (job || comp))
+        rc = update_job(c, uuid, job, comp, flags, &log, err);
     json_decref(in);
     if (rc == GUSTO_OK)
         rc = gusto_employee_get(c, uuid, result, err);
