@@ -304,8 +304,9 @@ gusto_code gusto_employees_list(gusto_client *client, const gusto_list_options *
  *                   ($0 hourly from the hire date), set with PUT and its
  *                   version, so the employee has one compensation; without
  *                   an effective_date it starts on the hire date.
- * The whole input is validated before anything is sent (GUSTO_EINVAL, with
- * err->field naming the path).  The employee is created first, then each
+ * The whole input is validated before anything is sent: GUSTO_EINVAL, with
+ * err->field naming the first problem's path and *result_json
+ * {"errors": [{"field", "message"}, ...]} listing every one.  The employee is created first, then each
  * part; a part that fails does not undo the employee.
  * *result_json receives {"employee": {...}, "warnings": [{"entity",
  * "status", "message", "hint"}]}.  Returns GUSTO_OK when every part was
@@ -370,7 +371,9 @@ gusto_code gusto_employee_get(gusto_client *client, const char *employee_uuid,
  * re-read: when nobody else changed the fields being set, they are applied
  * again (up to max_retries times); otherwise the call returns
  * GUSTO_ECONFLICT and err->field lists the colliding fields.
- * *result_json receives the updated employee as gusto_employee_get() does. */
+ * *result_json receives the updated employee as gusto_employee_get() does;
+ * for an input that fails the checks (GUSTO_EINVAL, nothing sent), every
+ * problem, as gusto_employee_create() gives them. */
 gusto_code gusto_employee_update(gusto_client *client, const char *employee_uuid,
                                  const char *changes_json, char **result_json,
                                  gusto_error *err);

@@ -539,9 +539,25 @@ static void test_create_invalid(void)
         gusto_code rc = gusto_employee_create(c, cases[i].input, &res, &err);
         CHECK_LONG(rc, GUSTO_EINVAL, cases[i].input);
         CHECK_STR(err.field, cases[i].field, "error names the field");
-        CHECK(res == NULL, "no result for refused input");
-        CHECK(!strstr(err.message, "12-34"), "ssn value not echoed in: %s", err.message);
+        /* Checked input: every problem in the result; unreadable JSON: none. */
+        json_t *r = res ? json_loads(res, 0, NULL) : NULL;
+        if (res || strcmp(cases[i].field, "input") != 0) /* text that is not JSON: none */
+            CHECK_STR(jstr(r, "errors[0].field"), cases[i].field, "the result lists it");
+        CHECK(!strstr(err.message, "12-34") && !(res && strstr(res, "12-34")),
+              "ssn value not echoed in: %s", err.message);
+        json_decref(r);
+        gusto_free(res);
     }
+    /* Every problem, from create itself: no check-then-create. */
+    char *res = NULL;
+    gusto_code rc = gusto_employee_create(
+        c, "{\"first_name\":\"\",\"last_name\":\"B\",\"email\":\"nope\",\"home_address\":"
+           "{\"street_1\":\"1 A\",\"city\":\"C\",\"state\":\"ZZ\",\"zip\":\"1\"}}", &res, &err);
+    json_t *r = res ? json_loads(res, 0, NULL) : NULL;
+    CHECK(rc == GUSTO_EINVAL && jlen(r, "errors") >= 4,
+          "create returns every problem of its input (%ld)", jlen(r, "errors"));
+    json_decref(r);
+    gusto_free(res);
     CHECK_LONG((long)(gusto_request_count(c) - before), 0, "nothing was sent");
     gusto_client_free(c);
 }

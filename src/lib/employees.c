@@ -705,6 +705,25 @@ static gusto_code input_verdict(const struct input_problems *p, gusto_error *err
     return GUSTO_EINVAL;
 }
 
+/* The input's checks for a create or an update call: GUSTO_OK, or
+ * GUSTO_EINVAL with err naming the first problem and *result set to
+ * {"errors": [{"field", "message"}, ...]}, every problem, so a caller never
+ * has to check first and create after. */
+static gusto_code check_for_call(const json_t *in, bool creating, char **result,
+                                 gusto_error *err)
+{
+    struct input_problems p = {.err = err, .list = json_array()};
+    check_input(in, creating, &p);
+    gusto_code rc = input_verdict(&p, err);
+    if (rc != GUSTO_OK && p.list && !p.oom) {
+        json_t *r = json_pack("{s:O}", "errors", p.list);
+        *result = r ? json_text(r) : NULL;
+        json_decref(r);
+    }
+    json_decref(p.list);
+    return rc;
+}
+
 static gusto_code validate_all(const json_t *in, gusto_error *err)
 {
     struct input_problems p = {.err = err};
@@ -943,7 +962,7 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
     gusto_code rc = parse_input(input_json, &in, err);
     if (rc != GUSTO_OK)
         return rc;
-    if ((rc = validate_all(in, err)) != GUSTO_OK) {
+    if ((rc = check_for_call(in, true, result, err)) != GUSTO_OK) {
         json_decref(in);
         return rc;
     }
@@ -1498,7 +1517,7 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
     json_t *in;
     if ((rc = parse_input(changes_json, &in, err)) != GUSTO_OK)
         return rc;
-    rc = validate_update(in, err);
+    rc = check_for_call(in, false, result, err);
     if (rc != GUSTO_OK) {
         json_decref(in);
         return rc;
