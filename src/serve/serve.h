@@ -121,10 +121,25 @@ struct action_ctx {
 bool action_known(const char *name);
 /* Run the action; fills ctx's out fields. */
 void action_run(const char *name, struct action_ctx *ctx);
+/* Check an action's body (the whole JSON object as sent, "connection"
+ * included) against its published input_schema, before anything else
+ * happens.  true when it matches; false with *envelope set (owned) to a 400
+ * invalid_input answer whose details.field names the first mismatch and
+ * details.errors lists each ({field, expected, message}).  An unknown action
+ * matches (action_run answers it). */
+bool action_validate(const char *name, const json_t *input, json_t **envelope);
 /* GET /actions: every action with its input and output JSON Schema. */
 json_t *actions_describe(void);
 /* A copy of v with secrets masked (ssn, account numbers, tokens, ...). */
 json_t *mask_json(const json_t *v);
+
+/* ---- schema.c ------------------------------------------------------------- */
+
+/* Every way value fails schema (a JSON Schema of the keywords listed in
+ * schema.c), as a JSON array of {"field", "expected", "message"} (new
+ * reference; empty when it matches).  Paths are "a.b[2].c"; "(body)" is the
+ * whole value. */
+json_t *schema_validate(const json_t *schema, const json_t *value);
 
 /* ---- server.c: metrics -------------------------------------------------- */
 
