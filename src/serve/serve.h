@@ -61,6 +61,9 @@ json_t *serve_key_list(void);
 /* The caller of an API key: 0 with its name, -1 when unknown. */
 int serve_key_check(const char *key, char *name, size_t cap);
 bool serve_key_granted(const char *name, const char *connection);
+/* Drop every key's grant of `connection` (it was removed): the number of
+ * grants dropped, or -1. */
+long serve_grants_drop(const char *connection);
 /* The caller's granted connections (JSON array of names; "*" possible). */
 json_t *serve_key_grants(const char *name);
 /* Record a webhook event uuid: 1 new, 0 duplicate, -1 error. */
