@@ -111,7 +111,7 @@ ok "serve starts"
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' "$S/healthz")
 check "GET /healthz" '[ "$code" = 200 ] && [ "$(j .status)" = ok ]'
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' "$S/actions")
-check "no API key: 401" '[ "$code" = 401 ] && [ "$(j .error.code)" = unauthorized ]'
+check "no API key: 401, not retryable" '[ "$code" = 401 ] && [ "$(j .error.code)" = unauthorized ] && [ "$(j .error.retryable)" = false ]'
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "Authorization: Bearer gsk_wrong" "$S/actions")
 check "wrong API key: 401" '[ "$code" = 401 ]'
 act gsk_wrong list-employees '{}'

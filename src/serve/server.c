@@ -464,6 +464,15 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const 
 static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *body,
                                  const char *rid)
 {
+    /* Whether sending the same request again may succeed: engines retry
+     * 5xx and 429; every other error says false (docs/serve.md). */
+    json_t *eo = json_object_get(body, "error");
+    if (json_is_object(eo) && !json_object_get(eo, "retryable")) {
+        const char *ec = json_string_value(json_object_get(eo, "code"));
+        bool again = status >= 500 || status == 429 || status == 408 ||
+                     (ec && strcmp(ec, "idempotency_key_in_progress") == 0);
+        json_object_set_new(eo, "retryable", json_boolean(again));
+    }
     if (rid && json_is_object(body))
         json_object_set_new(body, "request_id", json_string(rid));
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -633,15 +642,6 @@ done:
             snprintf(x.error_code, sizeof x.error_code, "%s", ec ? ec : "error");
             if (!x.envelope)
                 metrics_error(x.error_code);
-        }
-        /* Whether sending the same request again may succeed: engines
-         * retry 5xx and 429; every other error says false (docs/serve.md). */
-        json_t *eo = json_object_get(reply, "error");
-        if (json_is_object(eo) && !json_object_get(eo, "retryable")) {
-            const char *ec = json_string_value(json_object_get(eo, "code"));
-            bool again = status >= 500 || status == 429 || status == 408 ||
-                         (ec && strcmp(ec, "idempotency_key_in_progress") == 0);
-            json_object_set_new(eo, "retryable", json_boolean(again));
         }
         char route[64];
         snprintf(route, sizeof route, "action:%s", action_known(name) ? name : "unknown");
