@@ -1,6 +1,7 @@
 /* output.c - JSON envelopes, terminal tables and key-value blocks, error and
  * warning reports, and the map from library codes to exit statuses. */
 #include "cli/output.h"
+#include "shared/codenames.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -46,25 +47,7 @@ int out_exit_code(gusto_code code, long http_status)
 
 const char *out_code_name(gusto_code code)
 {
-    switch (code) {
-    case GUSTO_OK: return "ok";
-    case GUSTO_EINVAL: return "invalid_input";
-    case GUSTO_ENOMEM: return "out_of_memory";
-    case GUSTO_ENETWORK: return "network_error";
-    case GUSTO_EAUTH: return "authentication_failed";
-    case GUSTO_EFORBIDDEN: return "permission_denied";
-    case GUSTO_ENOTFOUND: return "not_found";
-    case GUSTO_ECONFLICT: return "version_conflict";
-    case GUSTO_EINVALID_DATA: return "invalid_data";
-    case GUSTO_ERATELIMIT: return "rate_limited";
-    case GUSTO_ESERVER: return "server_error";
-    case GUSTO_EHTTP: return "unexpected_http_status";
-    case GUSTO_EPROTOCOL: return "malformed_response";
-    case GUSTO_EPARTIAL: return "partially_completed";
-    case GUSTO_ECANCELED: return "canceled";
-    case GUSTO_EDUPLICATE: return "duplicate_employee";
-    }
-    return "error";
+    return code_name_text(code); /* the one table, src/shared/codenames.c */
 }
 
 void out_ok_text(const char *data, size_t len)

@@ -1,5 +1,6 @@
 /* actions.c - gusto-connect serve's actions: the table of names, their JSON Schemas, running each on libgusto with the caller's connection, the CLI's envelopes, HTTP statuses a workflow engine can branch on, and masking for the audit log. */
 #include "serve/serve.h"
+#include "shared/codenames.h"
 #include "shared/secretkeys.h"
 
 
@@ -36,31 +37,6 @@ static int http_of(gusto_code code, long upstream)
     case GUSTO_ECANCELED: break;
     }
     return 500;
-}
-
-/* serve's names of the library's codes (the same words as the CLI's
- * envelopes, so one engine mapping serves both). */
-static const char *code_name(gusto_code code)
-{
-    switch (code) {
-    case GUSTO_OK: return "ok";
-    case GUSTO_EINVAL: return "invalid_input";
-    case GUSTO_ENOMEM: return "out_of_memory";
-    case GUSTO_ENETWORK: return "network_error";
-    case GUSTO_EAUTH: return "authentication_failed";
-    case GUSTO_EFORBIDDEN: return "permission_denied";
-    case GUSTO_ENOTFOUND: return "not_found";
-    case GUSTO_ECONFLICT: return "version_conflict";
-    case GUSTO_EINVALID_DATA: return "invalid_data";
-    case GUSTO_ERATELIMIT: return "rate_limited";
-    case GUSTO_ESERVER: return "server_error";
-    case GUSTO_EHTTP: return "unexpected_http_status";
-    case GUSTO_EPROTOCOL: return "malformed_response";
-    case GUSTO_EPARTIAL: return "partially_completed";
-    case GUSTO_ECANCELED: return "canceled";
-    case GUSTO_EDUPLICATE: return "duplicate_employee";
-    }
-    return "error";
 }
 
 /* What an engine or its operator can do, in serve's words (actions, fields,
@@ -117,7 +93,7 @@ static void fail_lib(struct action_ctx *x, const gusto_error *e, json_t *respons
 {
     bool reauth = needs_reauth(e);
     const char *code = reauth ? "reauth_required"
-                       : *e->category ? e->category : code_name(e->code);
+                       : *e->category ? e->category : code_name_text(e->code);
     /* The hint of a duplicate is actions.c's own (a_create); others by code. */
     const char *hint = e->code == GUSTO_EDUPLICATE && *e->hint ? e->hint : serve_hint(e->code);
     json_t *details = json_pack("{s:o, s:o, s:o, s:o}", "http_status",
@@ -134,9 +110,9 @@ static void fail_lib(struct action_ctx *x, const gusto_error *e, json_t *respons
     x->http_status = reauth ? 424 : http_of(e->code, e->http_status);
     if (reauth)
         json_object_set_new(json_object_get(x->envelope, "error"), "retryable", json_false());
-    snprintf(x->error_code, sizeof x->error_code, "%s", reauth ? "reauth_required" : code_name(e->code));
+    snprintf(x->error_code, sizeof x->error_code, "%s", reauth ? "reauth_required" : code_name_text(e->code));
     snprintf(x->gusto_request_id, sizeof x->gusto_request_id, "%s", e->request_id);
-    metrics_error(reauth ? "reauth_required" : code_name(e->code));
+    metrics_error(reauth ? "reauth_required" : code_name_text(e->code));
 }
 
 static void fail(struct action_ctx *x, int status, const char *code, const char *message,

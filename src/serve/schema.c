@@ -1,5 +1,7 @@
 /* schema.c - gusto-connect serve's one JSON Schema validator: checks an action's body against the very input_schema that GET /actions publishes, and lists every mismatch with the field's path and what was expected. */
 #include "serve/serve.h"
+#include "shared/uuidtext.h"
+#include "shared/ymd.h"
 
 #include <regex.h>
 #include <stdio.h>
@@ -46,38 +48,6 @@ static void addf(json_t *errors, const char *path, const char *expected, const c
     char m[320];
     snprintf(m, sizeof m, fmt, *path ? path : "the body", arg ? arg : "");
     add(errors, path, expected, m);
-}
-
-static bool digits(const char *s, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-/* YYYY-MM-DD with a month 01-12 and a day 01-31. */
-static bool is_date(const char *s)
-{
-    if (strlen(s) != 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-        !digits(s + 8, 2))
-        return false;
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
-}
-
-static bool is_uuid(const char *s)
-{
-    if (strlen(s) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        char c = s[i];
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                                (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
 }
 
 static bool is_email(const char *s)
@@ -180,8 +150,8 @@ static void check_string(const json_t *schema, const json_t *v, const char *path
     const char *fmt = json_string_value(json_object_get(schema, "format"));
     if (!fmt)
         return;
-    bool bad = (strcmp(fmt, "date") == 0 && !is_date(s)) ||
-               (strcmp(fmt, "uuid") == 0 && !is_uuid(s)) ||
+    bool bad = (strcmp(fmt, "date") == 0 && !ymd_valid(s)) ||
+               (strcmp(fmt, "uuid") == 0 && !uuid_text_ok(s)) ||
                (strcmp(fmt, "email") == 0 && !is_email(s));
     if (bad) {
         const char *w = strcmp(fmt, "date") == 0   ? "a date YYYY-MM-DD"
