@@ -409,6 +409,25 @@ check "the start-up banner names every path: address, database, audit log, mirro
     'grep "serve_started" "$T/serve.err" | head -1 | jq -e --arg s "$S" --arg t "$T" ".listening == \$s and .database == (\$t + \"/serve.db\") and .audit_log == (\$t + \"/audit.jsonl\") and .mirror == (\$t + \"/mirror.db\") and .store == (\$t + \"/connections.db\") and (.api_version|test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}$\"))" >/dev/null' \
     "$(grep serve_started "$T/serve.err" | head -1)"
 
+# On a terminal (script(1) gives serve's stderr a pseudo-terminal): one
+# "name: value" line per item.
+if command -v script >/dev/null 2>&1; then
+    printf '{"port": 0, "db": "%s/tty.db", "audit_log": "%s/tty.jsonl", "mirror": "%s/tty-mirror.db"}\n' "$T" "$T" "$T" >"$T/tty.json"
+    cat >"$T/tty.sh" <<EOF
+"$GUSTO" serve --config "$T/tty.json" >"$T/tty.out" 2>/dev/tty &
+p=\$!
+i=0; while [ \$i -lt 100 ] && ! grep -q '^listening' "$T/tty.out"; do sleep 0.1; i=\$((i + 1)); done
+kill \$p; wait \$p
+EOF
+    script -qfec "sh $T/tty.sh" "$T/tty.log" >/dev/null 2>&1 </dev/null
+    tr -d '\r' <"$T/tty.log" >"$T/tty.txt"
+    check "on a terminal the banner is one line per path" \
+        'grep -q "^  listening: *http://127.0.0.1:[0-9]" "$T/tty.txt" && grep -q "^  database: *$T/tty.db$" "$T/tty.txt" && grep -q "^  audit log: *$T/tty.jsonl$" "$T/tty.txt" && grep -q "^  mirror: *$T/tty-mirror.db$" "$T/tty.txt" && grep -q "^  store: *$T/connections.db$" "$T/tty.txt" && grep -q "^  api version: *[0-9-]*$" "$T/tty.txt" && ! grep -q serve_started "$T/tty.txt"' \
+        "$(head -c 800 "$T/tty.txt")"
+else
+    echo "# skip: script(1) is missing, so the terminal banner is not checked"
+fi
+
 # ISO 8601 times (UTC) in the audit log.
 check "audit log times are ISO 8601 UTC, every line" \
     '[ "$(wc -l <"$T/audit.jsonl")" -gt 10 ] && jq -s -e "all(.[]; .time|type == \"string\" and test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\\\.[0-9]{3})?Z$\"))" "$T/audit.jsonl" >/dev/null' \

@@ -1023,9 +1023,9 @@ int serve_run(const struct serve_config *c)
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = di ? di->port : c->port;
     webhook_worker_start(c);
+    banner(c, port);     /* first: "listening" on stdout says it is all out */
     printf("listening on http://%s:%u\n", c->bind, port);
     fflush(stdout);
-    banner(c, port);
 
     struct pollfd pfd = {.fd = stop_pipe[0], .events = POLLIN};
     for (;;) {
