@@ -1,4 +1,4 @@
-/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the webhook receiver and sync worker (webhook.c). */
+/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c). */
 #ifndef GUSTO_SERVE_H
 #define GUSTO_SERVE_H
 
@@ -43,8 +43,10 @@ struct serve_config {
 void serve_client_options(const struct serve_config *c, gusto_options *o);
 int serve_config_load(struct serve_config *c, const char *path, char *err, size_t errlen);
 
-/* Run until SIGINT/SIGTERM, then finish the calls in flight.  Prints
- * "listening on http://ADDR:PORT" on stdout first.  Returns an exit status. */
+/* Run until SIGINT/SIGTERM, then finish the calls in flight.  Prints a
+ * banner with every path on stderr (one line per item on a terminal, else
+ * one JSON line), then "listening on http://ADDR:PORT" on stdout.  Returns
+ * an exit status. */
 int serve_run(const struct serve_config *c);
 
 /* ---- db.c ---------------------------------------------------------------- */
