@@ -74,6 +74,7 @@ act() {
     key=$1; action=$2; body=$3; shift 3
     code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
         -H 'Content-Type: application/json' "$@" -X POST --data "$body" "$S/actions/$action")
+    { cat "$T/r.json"; echo; } >>"$T/answers.log" 2>/dev/null
 }
 j() { jq -r "$1" "$T/r.json" 2>/dev/null; }
 sign() { printf %s "$1" | openssl dgst -sha256 -hmac "$2" | sed 's/^.*= //'; }
@@ -110,7 +111,7 @@ ok "serve starts"
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' "$S/healthz")
 check "GET /healthz" '[ "$code" = 200 ] && [ "$(j .status)" = ok ]'
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' "$S/actions")
-check "no API key: 401" '[ "$code" = 401 ] && [ "$(j .error.code)" = unauthorized ]'
+check "no API key: 401, not retryable" '[ "$code" = 401 ] && [ "$(j .error.code)" = unauthorized ] && [ "$(j .error.retryable)" = false ]'
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "Authorization: Bearer gsk_wrong" "$S/actions")
 check "wrong API key: 401" '[ "$code" = 401 ]'
 act gsk_wrong list-employees '{}'
@@ -252,6 +253,192 @@ act "$KB" get-employee "{\"employee_uuid\":\"$EMP\",\"connection\":\"acme\"}"
 check "bob cannot name acme: 403" '[ "$code" = 403 ]'
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-API-Key: $KB" "$S/actions")
 check "bob's catalogue shows only his grants" '[ "$(jq -c .data.connections "$T/r.json")" = "[\"globex\"]" ]' "$(cat "$T/r.json" | head -c 300)"
+
+# ---- issue 15: serve's contract ---------------------------------------------
+
+# Schema refusals: each action's body against the input_schema GET /actions
+# publishes.  refuse NAME ACTION BODY FIELD: 400 invalid_input naming FIELD.
+refuse() {
+    rf_field=$4
+    act "$KA" "$2" "$3"
+    check "$1: 400 naming $4" '[ "$code" = 400 ] && [ "$(j .error.code)" = invalid_input ] && [ "$(j .error.details.field)" = "$rf_field" ] && [ "$(j .error.retryable)" = false ] && [ -n "$(j .error.details.errors[0].expected)" ]' "$code $(head -c 500 "$T/r.json")"
+}
+before=$(count_emps)
+act "$KA" list-employees '{"search":"Lovelace"}'
+n_search=$(j '.data|length')
+check "list-employees search (control for the typo below)" '[ "$code" = 200 ] && [ "$n_search" -ge 1 ] && [ "$n_search" -lt "$before" ]' "$code $n_search"
+refuse "list-employees {\"serch\":...} (unknown field) no longer returns everyone" list-employees '{"serch":"Lovelace"}' serch
+check "...the message says what is expected" 'j .error.message | grep -q "not a field" && j .error.details.errors[0].expected | grep -q search'
+refuse "list-employees, wrong type" list-employees '{"terminated":"yes"}' terminated
+refuse "list-employees, limit 0 (minimum)" list-employees '{"limit":0}' limit
+refuse "list-employees, limit 1001 (maximum)" list-employees '{"limit":1001}' limit
+refuse "list-employees, limit 2.5 (integer)" list-employees '{"limit":2.5}' limit
+refuse "list-employees, connection not a string" list-employees '{"connection":5}' connection
+refuse "create-employee, unknown field" create-employee '{"first_name":"Typo","last_name":"Field","emial":"t@example.com"}' emial
+refuse "create-employee, unknown nested field" create-employee '{"first_name":"Typo","last_name":"Nested","home_address":{"stret_1":"1 Main St"}}' home_address.stret_1
+refuse "create-employee, wrong type" create-employee '{"first_name":"Typo","last_name":7}' last_name
+refuse "create-employee, date format" create-employee '{"first_name":"Typo","last_name":"Date","date_of_birth":"03/01/1990"}' date_of_birth
+refuse "create-employee, required" create-employee '{"last_name":"Required"}' first_name
+refuse "get-employee, unknown field" get-employee "{\"employee_uuid\":\"$EMP\",\"uid\":1}" uid
+refuse "get-employee, wrong type" get-employee '{"employee_uuid":42}' employee_uuid
+refuse "get-employee, not a uuid (pattern)" get-employee '{"employee_uuid":"ada"}' employee_uuid
+refuse "get-employee, required" get-employee '{}' employee_uuid
+refuse "update-employee, unknown field" update-employee "{\"employee_uuid\":\"$EMP\",\"preferred_name\":\"X\"}" preferred_name
+refuse "update-employee, wrong type" update-employee "{\"employee_uuid\":\"$EMP\",\"correct_compensation\":\"yes\"}" correct_compensation
+refuse "update-employee, unknown field in changes" update-employee "{\"employee_uuid\":\"$EMP\",\"changes\":{\"titel\":\"X\"}}" changes.titel
+refuse "update-employee, required" update-employee '{"preferred_first_name":"X"}' employee_uuid
+refuse "get-time-off-activities, unknown field" get-time-off-activities "{\"employee_uuid\":\"$SEEDED\",\"kind\":\"sick\"}" kind
+refuse "get-time-off-activities, enum" get-time-off-activities "{\"employee_uuid\":\"$SEEDED\",\"type\":\"holiday\"}" type
+refuse "get-time-off-activities, wrong type" get-time-off-activities "{\"employee_uuid\":\"$SEEDED\",\"type\":1}" type
+refuse "get-time-off-activities, required" get-time-off-activities '{"type":"sick"}' employee_uuid
+refuse "call-api, unknown field" call-api '{"method":"GET","path":"/v1/me","data":{}}' data
+refuse "call-api, enum" call-api '{"method":"FETCH","path":"/v1/me"}' method
+refuse "call-api, pattern" call-api '{"method":"GET","path":"v1/me"}' path
+refuse "call-api, required" call-api '{"path":"/v1/me"}' method
+refuse "create-people-batch, unknown field" create-people-batch '{"entries":[],"idempotencykey":"x"}' idempotencykey
+refuse "create-people-batch, unknown field in an entry" create-people-batch '{"entries":[{"persn":{}}]}' 'entries[0].persn'
+refuse "create-people-batch, wrong type" create-people-batch '{"entries":{}}' entries
+refuse "create-people-batch, required" create-people-batch '{}' entries
+refuse "get-people-batch, unknown field" get-people-batch "{\"batch_uuid\":\"$BATCH\",\"uuid\":\"x\"}" uuid
+refuse "get-people-batch, wrong type" get-people-batch '{"batch_uuid":[]}' batch_uuid
+refuse "get-people-batch, required" get-people-batch '{}' batch_uuid
+act "$KA" create-employee '{"first_name":7,"last_name":[],"emial":"x","home_address":{"zip":1}}'
+check "every mismatch is listed, the first in details.field" '[ "$code" = 400 ] && [ "$(j "[.error.details.errors[].field]|sort|join(\",\")")" = "emial,first_name,home_address.zip,last_name" ]' "$code $(head -c 600 "$T/r.json")"
+check "...the refusals created nobody" '[ "$(count_emps)" = "$before" ]'
+
+# One status for local validation: the batch's own check was 422, now 400
+# like every action; Gusto's own 422 stays 422 (update stopped part way, above).
+act "$KA" create-people-batch '{"entries":[{"person":{"first_name":"No"}}]}'
+check "create-people-batch, locally invalid entry: 400 (one status for local validation)" '[ "$code" = 400 ] && [ "$(j .error.code)" = invalid_input ]' "$code $(head -c 500 "$T/r.json")"
+act "$KA" create-employee '{"first_name":"","last_name":"X"}'
+check "create-employee, locally invalid value: 400 (the same status)" '[ "$code" = 400 ] && [ "$(j .error.code)" = invalid_input ]' "$code"
+code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-API-Key: $KA" "$S/actions")
+check "GET /actions: the schemas say additionalProperties:false, list-employees has limit and cursor" '[ "$(j "[.data.actions[].input_schema.additionalProperties]|unique|tostring")" = "[false]" ] && [ "$(j ".data.actions[0].input_schema.properties.limit.maximum")" = 1000 ] && [ "$(j ".data.actions[0].output_schema.properties.next_cursor.type|tostring")" = "[\"string\",\"null\"]" ]' "$(head -c 300 "$T/r.json")"
+
+# Paging: limit and an opaque cursor; each employee exactly once.
+act "$KA" list-employees '{"limit":1000}'
+all_n=$(j '.data|length')
+j '[.data[].uuid]|sort|.[]' >"$T/all.uuids"
+check "list-employees limit 1000: everyone, next_cursor null" '[ "$all_n" -gt 40 ] && [ "$(j .next_cursor)" = null ]' "$all_n $(j .next_cursor)"
+act "$KA" list-employees '{}'
+check "list-employees default limit 100 (or everyone when fewer)" '[ "$(j ".data|length")" = "$([ "$all_n" -gt 100 ] && echo 100 || echo "$all_n")" ]'
+: >"$T/paged.uuids"
+cur=null; pages=0
+while [ $pages -lt 50 ]; do
+    if [ "$cur" = null ]; then act "$KA" list-employees '{"limit":7}'
+    else act "$KA" list-employees "{\"limit\":7,\"cursor\":\"$cur\"}"; fi
+    [ "$code" = 200 ] || break
+    j '.data[].uuid' >>"$T/paged.uuids"
+    pages=$((pages + 1))
+    [ "$(j '.data|length')" -le 7 ] || break
+    cur=$(j .next_cursor)
+    [ "$cur" = null ] && break
+done
+check "paging by 7 returns each employee exactly once, then next_cursor null" '[ "$cur" = null ] && [ "$(sort "$T/paged.uuids" | uniq -d | wc -l)" = 0 ] && [ "$(sort "$T/paged.uuids")" = "$(cat "$T/all.uuids")" ] && [ $pages = $(( (all_n + 6) / 7 )) ]' "pages=$pages code=$code cur=$cur $(wc -l <"$T/paged.uuids") of $all_n"
+act "$KA" list-employees '{"limit":7}'
+cur=$(j .next_cursor)
+act "$KA" list-employees "{\"limit\":7,\"cursor\":\"$cur\",\"search\":\"Lovelace\"}"
+check "a cursor with other filters: 400 naming cursor" '[ "$code" = 400 ] && [ "$(j .error.details.field)" = cursor ]' "$code $(cat "$T/r.json")"
+act "$KA" list-employees '{"cursor":"not-a-cursor"}'
+check "a cursor that is not one: 400 naming cursor" '[ "$code" = 400 ] && [ "$(j .error.details.field)" = cursor ]' "$code"
+
+# serve connections list / remove.
+"$GUSTO" serve connections list --json >"$T/cl" 2>"$T/cl.err"
+check "serve connections list: name, company, environment, scopes, expiry" '[ "$(jq -r ".data[]|select(.name==\"acme\")|.company_uuid" "$T/cl")" = "$ACME" ] && jq -e ".data|length == 2 and all(.[]; has(\"environment\") and has(\"scopes\") and (.expires_at|test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T\")))" "$T/cl" >/dev/null' "$(cat "$T/cl" "$T/cl.err")"
+check "...never a token" '! grep -q -e tokA -e tokB -e token "$T/cl"' "$(cat "$T/cl")"
+GUSTO_ACCESS_TOKEN=tokA "$GUSTO" serve connections add temp --base-url "$sb_url" --json >/dev/null 2>&1
+"$GUSTO" serve keys add dora --grant temp --config "$T/serve.json" --json >"$T/k4" 2>&1
+KD=$(jq -r .data.key "$T/k4")
+act "$KD" list-employees '{"limit":1}'
+check "a key granted the temp connection uses it (control)" '[ "$code" = 200 ]' "$code"
+"$GUSTO" serve connections remove temp --config "$T/serve.json" --json >"$T/cr" 2>&1
+check "serve connections remove: removed, and its grants with it" '[ "$(jq -r .data.removed "$T/cr")" = true ] && [ "$(jq -r .data.grants_removed "$T/cr")" = 1 ] && [ "$(sqlite3 "$T/serve.db" "select count(*) from grants where connection='"'temp'"'")" = 0 ]' "$(cat "$T/cr")"
+"$GUSTO" serve connections list --json >"$T/cl"
+check "...gone from the list, the others kept" '[ "$(jq -c "[.data[].name]|sort" "$T/cl")" = "[\"acme\",\"globex\"]" ]' "$(cat "$T/cl")"
+act "$KD" list-employees '{"limit":1}' -H 'X-Gusto-Connection: temp'
+check "...and an action on it is refused" '[ "$code" = 403 ] || [ "$code" = 404 ]' "$code"
+"$GUSTO" serve connections remove temp --config "$T/serve.json" --json >"$T/cr" 2>/dev/null
+check "removing it again: an error naming it not found" '[ "$(jq -r .ok "$T/cr")" = false ] && grep -q not_found "$T/cr"' "$(cat "$T/cr")"
+
+# reauth_required: a grant made through OAuth whose refresh token the
+# sandbox then revoked.  Access tokens live 30 s and the client refreshes
+# 60 s ahead, so the next call refreshes, and Gusto says invalid_grant.
+# A port nothing listens on (curl: 7, could not connect), as tests/procs.sh finds one.
+RP=
+while [ -z "$RP" ]; do
+    RP=$(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000))
+    curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$RP/"
+    [ $? -eq 7 ] || RP=
+done
+RR="http://127.0.0.1:$RP/callback"
+(umask 077 && jq -n --arg r "$RR" '[{client_id: "ra-app", client_secret: "ra-secret", redirect_uris: [$r]}]' >"$T/apps.json")
+"$SANDBOX" --port 0 --seed demo --rate-limit 0 --apps "$T/apps.json" --access-ttl 30 --data "$T/ra-sb.db" >"$T/ra.out" 2>"$T/ra.err" &
+pids="$pids $!"
+i=0; while [ $i -lt 100 ] && ! grep -q '^company:' "$T/ra.out" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+RA_URL=$(sed -n 's/^listening on //p' "$T/ra.out")
+GUSTO_CLIENT_SECRET=ra-secret "$GUSTO" connect --no-browser --env "$RA_URL" --client-id ra-app \
+    --redirect-uri "$RR" --wait 20 --name ra </dev/null >"$T/ra.cout" 2>"$T/ra.cerr" &
+ra_pid=$!
+pids="$pids $ra_pid"
+i=0; while [ $i -lt 100 ] && ! grep -q 'waiting for the redirect' "$T/ra.cerr" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+RA_AUTH=$(grep -o 'http://127\.0\.0\.1:[0-9]*/oauth/authorize?[^ ]*' "$T/ra.cerr" | head -n 1)
+curl -s -o "$T/ra.html" "$RA_AUTH"
+ra_company=$(sed -n 's/.*<option value="\([^"]*\)".*/\1/p' "$T/ra.html" | head -n 1)
+set --
+sed -n 's/.*<input type="hidden" name="\([^"]*\)" value="\([^"]*\)">.*/\1=\2/p' "$T/ra.html" >"$T/ra.fields"
+while IFS= read -r kv; do
+    [ -n "$kv" ] && set -- "$@" --data-urlencode "$kv"
+done <"$T/ra.fields"
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' "$@" --data-urlencode "company=$ra_company" --data-urlencode decision=allow "$RA_URL/oauth/authorize")
+curl -s -o /dev/null --max-time 10 "$loc"
+wait "$ra_pid"
+ra_rc=$?
+"$GUSTO" serve keys add erin --grant ra --config "$T/serve.json" --json >"$T/k5" 2>&1
+KE=$(jq -r .data.key "$T/k5")
+act "$KE" list-employees '{"limit":1}'
+check "an OAuth connection works through serve before the revocation (control)" '[ "$ra_rc" = 0 ] && [ "$code" = 200 ]' "connect exit $ra_rc: $(head -c 300 "$T/ra.cerr") / $code $(head -c 300 "$T/r.json")"
+sqlite3 "$T/ra-sb.db" 'UPDATE oauth_refresh SET revoked=1; UPDATE tokens SET revoked=1;'
+act "$KE" list-employees '{"limit":1}'
+check "a revoked refresh token: 424 reauth_required, retryable false (not a 502)" '[ "$code" = 424 ] && [ "$(j .error.code)" = reauth_required ] && [ "$(j .error.retryable)" = false ] && j .error.hint | grep -q "serve connections list"' "$code $(head -c 600 "$T/r.json")"
+act "$KA" call-api '{"method":"GET","path":"/v1/companies/{company_uuid}"}'
+check "...a working connection still answers 200 (control)" '[ "$code" = 200 ]' "$code"
+"$GUSTO" serve connections remove ra --config "$T/serve.json" --json >/dev/null 2>&1
+
+# The start-up banner (stderr is not a terminal here: one JSON line).
+check "the start-up banner names every path: address, database, audit log, mirror, store, API version" \
+    'grep "serve_started" "$T/serve.err" | head -1 | jq -e --arg s "$S" --arg t "$T" ".listening == \$s and .database == (\$t + \"/serve.db\") and .audit_log == (\$t + \"/audit.jsonl\") and .mirror == (\$t + \"/mirror.db\") and .store == (\$t + \"/connections.db\") and (.api_version|test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}$\"))" >/dev/null' \
+    "$(grep serve_started "$T/serve.err" | head -1)"
+
+# On a terminal (script(1) gives serve's stderr a pseudo-terminal): one
+# "name: value" line per item.
+if command -v script >/dev/null 2>&1; then
+    printf '{"port": 0, "db": "%s/tty.db", "audit_log": "%s/tty.jsonl", "mirror": "%s/tty-mirror.db"}\n' "$T" "$T" "$T" >"$T/tty.json"
+    cat >"$T/tty.sh" <<EOF
+"$GUSTO" serve --config "$T/tty.json" >"$T/tty.out" 2>/dev/tty &
+p=\$!
+i=0; while [ \$i -lt 100 ] && ! grep -q '^listening' "$T/tty.out"; do sleep 0.1; i=\$((i + 1)); done
+kill \$p; wait \$p
+EOF
+    script -qfec "sh $T/tty.sh" "$T/tty.log" >/dev/null 2>&1 </dev/null
+    tr -d '\r' <"$T/tty.log" >"$T/tty.txt"
+    check "on a terminal the banner is one line per path" \
+        'grep -q "^  listening: *http://127.0.0.1:[0-9]" "$T/tty.txt" && grep -q "^  database: *$T/tty.db$" "$T/tty.txt" && grep -q "^  audit log: *$T/tty.jsonl$" "$T/tty.txt" && grep -q "^  mirror: *$T/tty-mirror.db$" "$T/tty.txt" && grep -q "^  store: *$T/connections.db$" "$T/tty.txt" && grep -q "^  api version: *[0-9-]*$" "$T/tty.txt" && ! grep -q serve_started "$T/tty.txt"' \
+        "$(head -c 800 "$T/tty.txt")"
+else
+    echo "# skip: script(1) is missing, so the terminal banner is not checked"
+fi
+
+# ISO 8601 times (UTC) in the audit log.
+check "audit log times are ISO 8601 UTC, every line" \
+    '[ "$(wc -l <"$T/audit.jsonl")" -gt 10 ] && jq -s -e "all(.[]; .time|type == \"string\" and test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\\\.[0-9]{3})?Z$\"))" "$T/audit.jsonl" >/dev/null' \
+    "$(tail -1 "$T/audit.jsonl" | head -c 300)"
+check "...and today's date" 'tail -1 "$T/audit.jsonl" | jq -r .time | grep -q "^$(date -u +%Y-%m-%d)"'
+
+# No CLI flags or commands in any answer of this suite so far; the control:
+# answers do carry hints.
+check "no answer names a CLI flag (' --') or command ('gusto-connect ')" \
+    '! grep -q -e " --" -e "gusto-connect " "$T/answers.log"' "$(grep -e " --" -e "gusto-connect " "$T/answers.log" | head -3)"
+check "...positive control: answers carry hints" '[ "$(jq -r ".error.hint // empty" "$T/answers.log" 2>/dev/null | grep -c .)" -gt 10 ]'
 
 # ---- audit and request logs -----------------------------------------------
 

@@ -1,4 +1,4 @@
-/* cmd_serve.c - `gusto-connect serve` (the HTTP service, src/serve/), `gusto-connect serve keys add|list|remove` (API keys, stored hashed) and `gusto-connect serve connections add` (a stored connection from an access token). */
+/* cmd_serve.c - `gusto-connect serve` (the HTTP service, src/serve/), `gusto-connect serve keys add|list|remove` (API keys, stored hashed) and `gusto-connect serve connections add|list|remove` (stored connections: added from an access token, listed without a token, forgotten with their grants). */
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "serve/serve.h"
@@ -96,13 +96,84 @@ static int keys(struct cli *cli, int argc, char **argv)
     return rc;
 }
 
+static json_t *iso_or_null(long long t)
+{
+    if (t <= 0)
+        return json_null();
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char buf[32];
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return json_null();
+    return json_string(buf);
+}
+
+/* One connection as `serve connections list` shows it: never a token. */
+static int list_one(void *ud, const gusto_connection *c)
+{
+    json_t *scopes = json_array();
+    const char *p = c->scope;
+    while (*p) {
+        size_t n = strcspn(p, " ");
+        if (n)
+            json_array_append_new(scopes, json_stringn(p, n));
+        p += n + (p[n] ? 1 : 0);
+    }
+    json_array_append_new(
+        ud, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b, s:o}", "name", c->name, "company_uuid",
+                      c->company_uuid, "environment", c->environment, "base_url", c->base_url,
+                      "scopes", scopes, "expires_at", iso_or_null(c->expires_at), "expired",
+                      c->expires_at > 0 && c->expires_at <= (long long)time(NULL),
+                      "refreshed_at", iso_or_null(c->refreshed_at)));
+    return 0;
+}
+
+static int connections_list(struct cli *cli)
+{
+    json_t *arr = json_array();
+    gusto_error e;
+    if (gusto_connection_list(cli->store, list_one, arr, &e) != GUSTO_OK) {
+        json_decref(arr);
+        return out_error(cli, &e, NULL);
+    }
+    out_ok_json(arr);
+    json_decref(arr);
+    return EXIT_OK;
+}
+
+/* Forget a connection, and the API keys' grants that named it (a new
+ * connection of the same name is not granted to them by accident). */
+static int connections_remove(struct cli *cli, const char *config, const char *name)
+{
+    struct serve_config c;
+    int rc = load(cli, config, &c);
+    if (rc)
+        return rc;
+    gusto_error e;
+    if (gusto_connection_remove(cli->store, name, &e) != GUSTO_OK)
+        return out_error(cli, &e, NULL);
+    char err[600];
+    long dropped = -1;
+    if (serve_db_open(c.db, err, sizeof err) == 0) {
+        dropped = serve_grants_drop(name);
+        serve_db_close();
+    }
+    json_t *d = json_pack("{s:s, s:b, s:o, s:s}", "name", name, "removed", 1, "grants_removed",
+                          dropped >= 0 ? json_integer(dropped) : json_null(), "note",
+                          "forgotten here only; the grant at Gusto is not revoked");
+    out_ok_json(d);
+    json_decref(d);
+    return EXIT_OK;
+}
+
 static int connections(struct cli *cli, int argc, char **argv)
 {
-    const char *base = NULL, *company = NULL;
+    const char *base = NULL, *company = NULL, *config = NULL;
     bool help;
     const struct cli_opt opts[] = {
         {"--base-url", "URL", &base, NULL},
         {"--company", "UUID", &company, NULL},
+        {"--config", "FILE", &config, NULL},
         {NULL, NULL, NULL, NULL},
     };
     const char *pos[2];
@@ -112,8 +183,16 @@ static int connections(struct cli *cli, int argc, char **argv)
             cli_help(cli, "serve");
         return rc;
     }
+    if (npos >= 1 && strcmp(pos[0], "list") == 0)
+        return npos == 1 ? connections_list(cli)
+                         : out_usage(cli, "'gusto-connect serve connections list' takes no NAME");
+    if (npos >= 1 && strcmp(pos[0], "remove") == 0)
+        return npos == 2 ? connections_remove(cli, config, pos[1])
+                         : out_usage(cli, "missing the connection's NAME: gusto-connect serve "
+                                          "connections remove NAME");
     if (npos < 2 || strcmp(pos[0], "add") != 0)
-        return out_usage(cli, "expected: gusto-connect serve connections add NAME --base-url URL");
+        return out_usage(cli, "expected: gusto-connect serve connections add NAME --base-url "
+                              "URL, list, or remove NAME");
     if (!base && cli->env)
         base = cli_env_url(cli->env);
     /* --company before the command is the global option (checked as a

@@ -431,6 +431,7 @@ static const struct {
      "       gusto-connect serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
      "       gusto-connect serve keys list|remove NAME [--config FILE]\n"
      "       gusto-connect serve connections add NAME --base-url URL [--company UUID]\n"
+     "       gusto-connect serve connections list | remove NAME [--config FILE]\n"
      "\n"
      "A long-running HTTP service on libgusto for workflow engines and Gusto webhooks:\n"
      "  POST /actions/{name}   list-employees, create-employee, get-employee,\n"

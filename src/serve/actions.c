@@ -2,8 +2,8 @@
 #include "serve/serve.h"
 #include "shared/secretkeys.h"
 
-#include "cli/output.h" /* out_code_name: the same error codes as the CLI's envelopes */
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ static int http_of(gusto_code code, long upstream)
     case GUSTO_ECONFLICT:
     case GUSTO_EDUPLICATE: return 409;
     case GUSTO_ERATELIMIT: return 429;
-    case GUSTO_EAUTH:
+    case GUSTO_EAUTH: return 424;        /* reauth_required (fail_lib) */
     case GUSTO_EFORBIDDEN: return 502;   /* the stored connection was refused by Gusto */
     case GUSTO_EHTTP: return upstream >= 400 && upstream < 500 ? (int)upstream : 502;
     case GUSTO_ENETWORK: return 504;
@@ -36,6 +36,45 @@ static int http_of(gusto_code code, long upstream)
     case GUSTO_ECANCELED: break;
     }
     return 500;
+}
+
+/* What an engine or its operator can do, in serve's words (actions, fields,
+ * `serve connections ...`): the library's hints name CLI commands and flags,
+ * which mean nothing to a caller of serve. */
+static const char *serve_hint(gusto_code code)
+{
+    switch (code) {
+    case GUSTO_EINVAL: return "fix the field named in details.field and send the request again";
+    case GUSTO_EINVALID_DATA:
+        return "Gusto refused these values (details.error_key, details.response): correct "
+               "them before sending again";
+    case GUSTO_ENOTFOUND:
+        return "check the uuid: list-employees finds employees, and the connection decides the "
+               "company";
+    case GUSTO_ECONFLICT:
+    case GUSTO_EDUPLICATE:
+        return "read the record again (get-employee) and send the change once more";
+    case GUSTO_ERATELIMIT: return "Gusto's rate limit: retry after a pause";
+    case GUSTO_ENETWORK:
+    case GUSTO_ESERVER:
+    case GUSTO_EPROTOCOL:
+    case GUSTO_EHTTP: return "Gusto or the network failed: retry later";
+    case GUSTO_EFORBIDDEN:
+        return "the connection's grant does not allow this; an operator must connect it again "
+               "with the scopes needed (serve connections list shows its scopes)";
+    case GUSTO_EAUTH:
+        return "Gusto no longer accepts this connection's grant: an operator must authorize it "
+               "again (serve connections list shows it); retrying will not help";
+    default: return NULL;
+    }
+}
+
+/* A refused grant: the access token was rejected, or the refresh token
+ * expired or was revoked (OAuth invalid_grant).  Only an operator can fix
+ * it, so it is a 4xx that engines do not retry (docs/serve.md). */
+static bool needs_reauth(const gusto_error *e)
+{
+    return e->code == GUSTO_EAUTH;
 }
 
 static json_t *str_or_null(const char *s)
@@ -51,7 +90,11 @@ static json_t *ok_env(json_t *data)
 /* The CLI's error envelope for a library failure. */
 static void fail_lib(struct action_ctx *x, const gusto_error *e, json_t *response)
 {
-    const char *code = *e->category ? e->category : out_code_name(e->code);
+    bool reauth = needs_reauth(e);
+    const char *code = reauth ? "reauth_required"
+                       : *e->category ? e->category : gusto_code_name(e->code);
+    /* The hint of a duplicate is actions.c's own (a_create); others by code. */
+    const char *hint = e->code == GUSTO_EDUPLICATE && *e->hint ? e->hint : serve_hint(e->code);
     json_t *details = json_pack("{s:o, s:o, s:o, s:o}", "http_status",
                                 e->http_status > 0 ? json_integer(e->http_status) : json_null(),
                                 "error_key", str_or_null(e->error_key), "category",
@@ -62,11 +105,13 @@ static void fail_lib(struct action_ctx *x, const gusto_error *e, json_t *respons
     x->envelope = json_pack("{s:b, s:{s:s, s:o, s:o, s:o, s:o}}", "ok", 0, "error", "code",
                             code, "message", msg ? msg : json_string("(not UTF-8)"), "details",
                             details, "request_id", str_or_null(e->request_id), "hint",
-                            str_or_null(e->hint));
-    x->http_status = http_of(e->code, e->http_status);
-    snprintf(x->error_code, sizeof x->error_code, "%s", out_code_name(e->code));
+                            str_or_null(hint));
+    x->http_status = reauth ? 424 : http_of(e->code, e->http_status);
+    if (reauth)
+        json_object_set_new(json_object_get(x->envelope, "error"), "retryable", json_false());
+    snprintf(x->error_code, sizeof x->error_code, "%s", reauth ? "reauth_required" : gusto_code_name(e->code));
     snprintf(x->gusto_request_id, sizeof x->gusto_request_id, "%s", e->request_id);
-    metrics_error(out_code_name(e->code));
+    metrics_error(reauth ? "reauth_required" : gusto_code_name(e->code));
 }
 
 static void fail(struct action_ctx *x, int status, const char *code, const char *message,
@@ -143,12 +188,49 @@ static char *xcat3(const char *a, const char *b, const char *c)
 
 /* ---- the actions ------------------------------------------------------ */
 
+/* list-employees pages: limit (default LIST_DEFAULT, at most LIST_MAX) and
+ * an opaque cursor, "v1.<offset hex>.<filters hash hex>": the employees
+ * before offset in Gusto's order are skipped, so each comes once, and a
+ * cursor is refused with filters other than its own. */
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+#define LIST_DEFAULT_S "100"
+#define LIST_MAX_S "1000"
+
+struct page {
+    json_t *arr;
+    long long skip, want, seen;
+    bool more;
+};
+
 static int collect(void *ud, const char *json, size_t len)
 {
+    struct page *p = ud;
+    if (p->seen++ < p->skip)
+        return 0;
+    if ((long long)json_array_size(p->arr) >= p->want) {
+        p->more = true;
+        return 1;                /* one past the page: there is a next one */
+    }
     json_t *e = json_loadb(json, len, 0, NULL);
     if (e)
-        json_array_append_new(ud, e);
+        json_array_append_new(p->arr, e);
     return 0;
+}
+
+/* FNV-1a of the filters, so that a cursor only continues its own list. */
+static unsigned long filters_hash(const struct action_ctx *x)
+{
+    static const char *const keys[] = {"search", "terminated", "active", "include"};
+    unsigned long h = 2166136261u;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char *t = json_dumps(json_object_get(x->input, keys[i]), JSON_ENCODE_ANY);
+        for (const char *c = t ? t : "-"; *c; c++)
+            h = ((h ^ (unsigned char)*c) * 16777619u) & 0xffffffffu;
+        h = ((h ^ '|') * 16777619u) & 0xffffffffu;
+        free(t);
+    }
+    return h;
 }
 
 static void a_list(struct action_ctx *x, gusto_client *c)
@@ -160,17 +242,56 @@ static void a_list(struct action_ctx *x, gusto_client *c)
              "terminated");
         return;
     }
+    struct page p = {.want = LIST_DEFAULT};
+    json_t *lim = json_object_get(x->input, "limit");
+    if (json_is_integer(lim))
+        p.want = json_integer_value(lim); /* 1..LIST_MAX: the schema checked it */
+    const char *cur = str_in(x, "cursor");
+    unsigned long fh = filters_hash(x);
+    if (cur) {
+        char *end = NULL;
+        unsigned long long off = 0, h = 0;
+        bool ok = strncmp(cur, "v1.", 3) == 0;
+        if (ok) {
+            errno = 0;
+            off = strtoull(cur + 3, &end, 16);
+            ok = errno == 0 && end != cur + 3 && *end == '.' && off <= GUSTO_LIST_MAX_EMPLOYEES;
+        }
+        if (ok) {
+            const char *hs = end + 1;
+            h = strtoull(hs, &end, 16);
+            ok = end != hs && *end == 0;
+        }
+        if (!ok || h != fh) {
+            fail(x, 400, "invalid_input",
+                 ok ? "\"cursor\" belongs to a list with other filters (search, terminated, "
+                      "active, include): send the same filters, or no cursor to start again"
+                    : "\"cursor\" is not a next_cursor of list-employees",
+                 "cursor");
+            return;
+        }
+        p.skip = (long long)off;
+    }
     gusto_list_options lo = {.search_term = str_in(x, "search"),
                              .terminated = term ? 1 : act ? 2 : 0,
                              .include = str_in(x, "include")};
-    json_t *arr = json_array();
+    p.arr = json_array();
     gusto_error e;
-    if (gusto_employees_list(c, &lo, collect, arr, NULL, &e) != GUSTO_OK) {
-        json_decref(arr);
+    gusto_code code = gusto_employees_list(c, &lo, collect, &p, NULL, &e);
+    if (code != GUSTO_OK && !(code == GUSTO_ECANCELED && p.more)) {
+        json_decref(p.arr);
         fail_lib(x, &e, NULL);
         return;
     }
-    x->envelope = ok_env(arr);
+    x->envelope = ok_env(p.arr);
+    if (p.more) {
+        char next[64];
+        snprintf(next, sizeof next, "v1.%llx.%lx",
+                 (unsigned long long)(p.skip + p.want), fh);
+        json_object_set_new(x->envelope, "next_cursor", json_string(next));
+    } else {
+        json_object_set_new(x->envelope, "next_cursor", json_null());
+    }
     x->http_status = 200;
 }
 
@@ -281,6 +402,16 @@ static void a_create(struct action_ctx *x, gusto_client *c)
     }
     json_t *res = parse_result(result);
     employee_uuid_of(x, json_object_get(res, "employee"));
+    /* A failed part's hint in serve's words: the part, sent again. */
+    size_t wi;
+    json_t *w;
+    json_array_foreach(json_object_get(res, "warnings"), wi, w) {
+        const char *ent = json_string_value(json_object_get(w, "entity"));
+        char h[200];
+        snprintf(h, sizeof h, "send %.60s again with update-employee for this employee_uuid",
+                 ent ? ent : "the part");
+        json_object_set_new(w, "hint", json_string(h));
+    }
     x->envelope = ok_env(res);
     x->http_status = code == GUSTO_OK ? 201 : 207;
     if (code == GUSTO_EPARTIAL) {
@@ -449,7 +580,7 @@ static void a_batch_create(struct action_ctx *x, gusto_client *c)
         if (b.idempotency_key[0])
             json_object_set_new(details, "idempotency_key", json_string(b.idempotency_key));
         if (code == GUSTO_EINVAL)
-            x->http_status = 422;
+            x->http_status = 400; /* local validation: one status (docs/serve.md) */
     } else {
         x->envelope = ok_env(batch_json(&b));
         x->http_status = b.existing ? 200 : 202;
@@ -477,9 +608,9 @@ static void a_batch_get(struct action_ctx *x, gusto_client *c)
 
 #define S_UUID "{\"type\":\"string\",\"pattern\":\"^[0-9a-f-]{36}$\"}"
 #define S_CONN "\"connection\":{\"type\":\"string\",\"description\":\"stored connection; or the X-Gusto-Connection header\"}"
-#define S_ADDR "{\"type\":\"object\",\"properties\":{\"street_1\":{\"type\":\"string\"},\"street_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"zip\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\",\"format\":\"date\"}}}"
-#define S_EMPFIELDS "\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"middle_initial\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"work_email\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"ssn\":{\"type\":\"string\",\"writeOnly\":true},\"home_address\":" S_ADDR ",\"work_address\":{\"type\":\"object\",\"properties\":{\"location_uuid\":{\"type\":\"string\"},\"location\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\"}}},\"job\":{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\"},\"hire_date\":{\"type\":\"string\",\"format\":\"date\"}}},\"compensation\":{\"type\":\"object\",\"properties\":{\"rate\":{\"type\":\"string\"},\"payment_unit\":{\"type\":\"string\"},\"flsa_status\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\",\"format\":\"date\"}}}"
-#define S_ERR "{\"type\":\"object\",\"required\":[\"ok\",\"error\"],\"properties\":{\"ok\":{\"const\":false},\"error\":{\"type\":\"object\",\"required\":[\"code\",\"message\"],\"properties\":{\"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},\"details\":{\"type\":\"object\"},\"request_id\":{\"type\":[\"string\",\"null\"]},\"hint\":{\"type\":[\"string\",\"null\"]}}}}}"
+#define S_ADDR "{\"type\":\"object\",\"properties\":{\"street_1\":{\"type\":\"string\"},\"street_2\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"zip\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\",\"format\":\"date\"},\"courtesy_withholding\":{\"type\":\"boolean\"}},\"additionalProperties\":false}"
+#define S_EMPFIELDS "\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"middle_initial\":{\"type\":\"string\"},\"preferred_first_name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"work_email\":{\"type\":\"string\"},\"date_of_birth\":{\"type\":\"string\",\"format\":\"date\"},\"ssn\":{\"type\":\"string\",\"writeOnly\":true},\"home_address\":" S_ADDR ",\"work_address\":{\"type\":\"object\",\"properties\":{\"location_uuid\":{\"type\":\"string\"},\"location\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\"}},\"additionalProperties\":false},\"job\":{\"type\":\"object\",\"properties\":{\"title\":{\"type\":\"string\"},\"hire_date\":{\"type\":\"string\",\"format\":\"date\"}},\"additionalProperties\":false},\"compensation\":{\"type\":\"object\",\"properties\":{\"rate\":{\"type\":\"string\"},\"payment_unit\":{\"type\":\"string\"},\"flsa_status\":{\"type\":\"string\"},\"effective_date\":{\"type\":\"string\",\"format\":\"date\"}},\"additionalProperties\":false}"
+#define S_ERR "{\"type\":\"object\",\"required\":[\"ok\",\"error\"],\"properties\":{\"ok\":{\"const\":false},\"error\":{\"type\":\"object\",\"required\":[\"code\",\"message\"],\"properties\":{\"code\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},\"details\":{\"type\":\"object\"},\"request_id\":{\"type\":[\"string\",\"null\"]},\"hint\":{\"type\":[\"string\",\"null\"]},\"retryable\":{\"type\":\"boolean\",\"description\":\"false: sending the same request again cannot succeed (4xx); true: retry later (5xx, 429)\"}}}}}"
 #define S_OK(data) "{\"type\":\"object\",\"required\":[\"ok\",\"data\"],\"properties\":{\"ok\":{\"const\":true},\"data\":" data "}}"
 #define S_EMP "{\"type\":\"object\",\"properties\":{\"uuid\":" S_UUID ",\"first_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"},\"version\":{\"type\":\"string\"},\"current_home_address\":{\"type\":[\"object\",\"null\"]},\"current_work_address\":{\"type\":[\"object\",\"null\"]},\"jobs\":{\"type\":\"array\"}}}"
 #define S_WARN "{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"entity\":{\"type\":\"string\"},\"status\":{\"type\":\"integer\"},\"message\":{\"type\":\"string\"},\"hint\":{\"type\":\"string\"}}}}"
@@ -495,35 +626,35 @@ struct action {
 };
 
 static const struct action ACTIONS[] = {
-    {"list-employees", "Every employee of the company (all pages).", a_list,
-     "{\"type\":\"object\",\"properties\":{" S_CONN ",\"search\":{\"type\":\"string\"},\"terminated\":{\"type\":\"boolean\"},\"active\":{\"type\":\"boolean\"},\"include\":{\"type\":\"string\"}},\"additionalProperties\":false}",
-     S_OK("{\"type\":\"array\",\"items\":" S_EMP "}"), "200 400 403 502 504"},
+    {"list-employees", "Employees of the company, a page at a time: limit, then next_cursor until it is null.", a_list,
+     "{\"type\":\"object\",\"properties\":{" S_CONN ",\"search\":{\"type\":\"string\"},\"terminated\":{\"type\":\"boolean\"},\"active\":{\"type\":\"boolean\"},\"include\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" LIST_MAX_S ",\"description\":\"employees in this answer (default " LIST_DEFAULT_S ")\"},\"cursor\":{\"type\":\"string\",\"maxLength\":200,\"description\":\"the next_cursor of the answer before, with the same filters\"}},\"additionalProperties\":false}",
+     "{\"type\":\"object\",\"required\":[\"ok\",\"data\",\"next_cursor\"],\"properties\":{\"ok\":{\"const\":true},\"data\":{\"type\":\"array\",\"items\":" S_EMP "},\"next_cursor\":{\"type\":[\"string\",\"null\"]}}}", "200 400 403 424(reauth_required) 502 504"},
     {"create-employee", "Onboard an employee with its nested parts; warnings name parts that failed.",
      a_create,
-     "{\"type\":\"object\",\"required\":[\"first_name\",\"last_name\"],\"properties\":{" S_CONN ",\"allow_duplicate\":{\"type\":\"boolean\",\"description\":\"true: create even when an active employee has the same email, or the same name and date of birth (default: refused with 409 duplicate_employee)\"}," S_EMPFIELDS "}}",
+     "{\"type\":\"object\",\"required\":[\"first_name\",\"last_name\"],\"properties\":{" S_CONN ",\"allow_duplicate\":{\"type\":\"boolean\",\"description\":\"true: create even when an active employee has the same email, or the same name and date of birth (default: refused with 409 duplicate_employee)\"}," S_EMPFIELDS "},\"additionalProperties\":false}",
      S_OK("{\"type\":\"object\",\"required\":[\"employee\",\"warnings\"],\"properties\":{\"employee\":" S_EMP ",\"warnings\":" S_WARN "}}"),
-     "201 207(partial: warnings) 400 409(duplicate_employee) 422 502 504"},
+     "201 207(partial: warnings) 400 409(duplicate_employee) 422 502 504 424(reauth_required)"},
     {"get-employee", "An employee with current addresses, jobs and compensations.", a_get,
-     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID "}}",
-     S_OK(S_EMP), "200 400 404 502 504"},
+     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID "},\"additionalProperties\":false}",
+     S_OK(S_EMP), "200 400 404 502 504 424(reauth_required)"},
     {"update-employee", "Change an employee and its nested parts (versions handled).", a_update,
-     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"correct_compensation\":{\"type\":\"boolean\",\"description\":\"true: correct the current compensation in place; default: a pay change is a new compensation from its effective_date\"},\"changes\":{\"type\":\"object\",\"properties\":{" S_EMPFIELDS "}}," S_EMPFIELDS "}}",
-     S_OK(S_EMP), "200 400 404 409 422 502 504"},
+     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"correct_compensation\":{\"type\":\"boolean\",\"description\":\"true: correct the current compensation in place; default: a pay change is a new compensation from its effective_date\"},\"changes\":{\"type\":\"object\",\"properties\":{" S_EMPFIELDS "},\"additionalProperties\":false}," S_EMPFIELDS "},\"additionalProperties\":false}",
+     S_OK(S_EMP), "200 400 404 409 422 502 504 424(reauth_required)"},
     {"get-time-off-activities", "Time-off activities and balances of an employee.", a_time_off,
-     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"type\":{\"enum\":[\"vacation\",\"sick\",\"all\"]}}}",
+     "{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{" S_CONN ",\"employee_uuid\":" S_UUID ",\"type\":{\"enum\":[\"vacation\",\"sick\",\"all\"]}},\"additionalProperties\":false}",
      S_OK("{\"type\":\"object\",\"properties\":{\"employee_uuid\":" S_UUID ",\"activities\":{\"type\":\"array\"},\"balances\":{\"type\":\"array\"}}}"),
-     "200 400 404 502 504"},
+     "200 400 404 502 504 424(reauth_required)"},
     {"call-api", "Any Gusto API request; {company_uuid} in the path is filled in.", a_call_api,
-     "{\"type\":\"object\",\"required\":[\"method\",\"path\"],\"properties\":{" S_CONN ",\"method\":{\"enum\":[\"GET\",\"POST\",\"PUT\",\"PATCH\",\"DELETE\"]},\"path\":{\"type\":\"string\",\"pattern\":\"^/\"},\"body\":{}}}",
+     "{\"type\":\"object\",\"required\":[\"method\",\"path\"],\"properties\":{" S_CONN ",\"method\":{\"enum\":[\"GET\",\"POST\",\"PUT\",\"PATCH\",\"DELETE\"]},\"path\":{\"type\":\"string\",\"pattern\":\"^/\"},\"body\":{}},\"additionalProperties\":false}",
      "{\"type\":\"object\",\"required\":[\"ok\"],\"properties\":{\"ok\":{\"const\":true},\"http_status\":{\"type\":\"integer\"},\"data\":{}}}",
-     "200 400 404 409 422 429 502 504 (Gusto's 4xx passed through)"},
+     "200 400 404 409 422 429 502 504 (Gusto's 4xx passed through) 424(reauth_required)"},
     {"create-people-batch", "Submit a people batch (bulk onboarding); idempotent by key.",
      a_batch_create,
-     "{\"type\":\"object\",\"required\":[\"entries\"],\"properties\":{" S_CONN ",\"idempotency_key\":" S_UUID ",\"entries\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"person\":{\"type\":\"object\"},\"home_address\":{\"type\":\"object\"},\"work_address\":{\"type\":\"object\"},\"job\":{\"type\":\"object\"},\"compensation\":{\"type\":\"object\"},\"bank_accounts\":{\"type\":\"array\"}}}}}}",
-     S_OK(S_BATCH), "202 200(existing key) 400 422 502 504"},
+     "{\"type\":\"object\",\"required\":[\"entries\"],\"properties\":{" S_CONN ",\"idempotency_key\":" S_UUID ",\"entries\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"person\":{\"type\":\"object\"},\"home_address\":{\"type\":\"object\"},\"work_address\":{\"type\":\"object\"},\"job\":{\"type\":\"object\"},\"compensation\":{\"type\":\"object\"},\"bank_accounts\":{\"type\":\"array\"}},\"additionalProperties\":false}}},\"additionalProperties\":false}",
+     S_OK(S_BATCH), "202 200(existing key) 400 422 502 504 424(reauth_required)"},
     {"get-people-batch", "A people batch's status and per-person results.", a_batch_get,
-     "{\"type\":\"object\",\"required\":[\"batch_uuid\"],\"properties\":{" S_CONN ",\"batch_uuid\":" S_UUID "}}",
-     S_OK(S_BATCH), "200 400 404 502 504"},
+     "{\"type\":\"object\",\"required\":[\"batch_uuid\"],\"properties\":{" S_CONN ",\"batch_uuid\":" S_UUID "},\"additionalProperties\":false}",
+     S_OK(S_BATCH), "200 400 404 502 504 424(reauth_required)"},
 };
 #define NACTIONS (sizeof ACTIONS / sizeof ACTIONS[0])
 
@@ -654,6 +785,46 @@ void action_run(const char *name, struct action_ctx *x)
         return;
     }
     fail(x, 404, "unknown_action", "no such action (GET /actions lists them)", NULL);
+}
+
+/* The input schemas, parsed once from the table GET /actions publishes. */
+static json_t *input_schemas[NACTIONS];
+static pthread_once_t schemas_once = PTHREAD_ONCE_INIT;
+
+static void parse_schemas(void)
+{
+    for (size_t i = 0; i < NACTIONS; i++)
+        input_schemas[i] = json_loads(ACTIONS[i].input, 0, NULL);
+}
+
+bool action_validate(const char *name, const json_t *input, json_t **envelope)
+{
+    *envelope = NULL;
+    pthread_once(&schemas_once, parse_schemas);
+    for (size_t i = 0; i < NACTIONS; i++) {
+        if (strcmp(ACTIONS[i].name, name) != 0)
+            continue;
+        json_t *errs = schema_validate(input_schemas[i], input);
+        if (!errs || json_array_size(errs) == 0) {
+            json_decref(errs);
+            return true;
+        }
+        json_t *first = json_array_get(errs, 0);
+        char msg[700];
+        size_t n = json_array_size(errs);
+        snprintf(msg, sizeof msg, "%s%s", json_string_value(json_object_get(first, "message")),
+                 n > 1 ? " (and more: see details.errors)" : "");
+        struct action_ctx x = {0};
+        fail(&x, 400, "invalid_input", msg, json_string_value(json_object_get(first, "field")));
+        json_t *err = json_object_get(x.envelope, "error");
+        json_object_set_new(json_object_get(err, "details"), "errors", errs);
+        json_object_set_new(err, "hint",
+                            json_string("send only the fields of this action's input_schema "
+                                        "(GET /actions), with the types it gives"));
+        *envelope = x.envelope;
+        return false;
+    }
+    return true;
 }
 
 json_t *actions_describe(void)

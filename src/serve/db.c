@@ -153,6 +153,20 @@ int serve_key_remove(const char *name)
     return sqlite3_changes(db) > 0 ? 0 : -1;
 }
 
+long serve_grants_drop(const char *connection)
+{
+    sqlite3_stmt *st = prep("DELETE FROM grants WHERE connection=? RETURNING 1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, connection, -1, SQLITE_TRANSIENT);
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        n++;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
 json_t *serve_key_grants(const char *name)
 {
     json_t *arr = json_array();

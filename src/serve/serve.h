@@ -1,4 +1,4 @@
-/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the webhook receiver and sync worker (webhook.c). */
+/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c). */
 #ifndef GUSTO_SERVE_H
 #define GUSTO_SERVE_H
 
@@ -43,8 +43,10 @@ struct serve_config {
 void serve_client_options(const struct serve_config *c, gusto_options *o);
 int serve_config_load(struct serve_config *c, const char *path, char *err, size_t errlen);
 
-/* Run until SIGINT/SIGTERM, then finish the calls in flight.  Prints
- * "listening on http://ADDR:PORT" on stdout first.  Returns an exit status. */
+/* Run until SIGINT/SIGTERM, then finish the calls in flight.  Prints a
+ * banner with every path on stderr (one line per item on a terminal, else
+ * one JSON line), then "listening on http://ADDR:PORT" on stdout.  Returns
+ * an exit status. */
 int serve_run(const struct serve_config *c);
 
 /* ---- db.c ---------------------------------------------------------------- */
@@ -61,6 +63,9 @@ json_t *serve_key_list(void);
 /* The caller of an API key: 0 with its name, -1 when unknown. */
 int serve_key_check(const char *key, char *name, size_t cap);
 bool serve_key_granted(const char *name, const char *connection);
+/* Drop every key's grant of `connection` (it was removed): the number of
+ * grants dropped, or -1. */
+long serve_grants_drop(const char *connection);
 /* The caller's granted connections (JSON array of names; "*" possible). */
 json_t *serve_key_grants(const char *name);
 /* Record a webhook event uuid: 1 new, 0 duplicate, -1 error. */
@@ -121,10 +126,25 @@ struct action_ctx {
 bool action_known(const char *name);
 /* Run the action; fills ctx's out fields. */
 void action_run(const char *name, struct action_ctx *ctx);
+/* Check an action's body (the whole JSON object as sent, "connection"
+ * included) against its published input_schema, before anything else
+ * happens.  true when it matches; false with *envelope set (owned) to a 400
+ * invalid_input answer whose details.field names the first mismatch and
+ * details.errors lists each ({field, expected, message}).  An unknown action
+ * matches (action_run answers it). */
+bool action_validate(const char *name, const json_t *input, json_t **envelope);
 /* GET /actions: every action with its input and output JSON Schema. */
 json_t *actions_describe(void);
 /* A copy of v with secrets masked (ssn, account numbers, tokens, ...). */
 json_t *mask_json(const json_t *v);
+
+/* ---- schema.c ------------------------------------------------------------- */
+
+/* Every way value fails schema (a JSON Schema of the keywords listed in
+ * schema.c), as a JSON array of {"field", "expected", "message"} (new
+ * reference; empty when it matches).  Paths are "a.b[2].c"; "(body)" is the
+ * whole value. */
+json_t *schema_validate(const json_t *schema, const json_t *value);
 
 /* ---- server.c: metrics -------------------------------------------------- */
 

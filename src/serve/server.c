@@ -262,9 +262,17 @@ static void audit_write(const char *rid, const char *caller, const char *action,
                         const char *connection, const struct action_ctx *x, int status,
                         const char *outcome, const json_t *input, double secs)
 {
+    /* ISO 8601 in UTC with milliseconds: 2026-12-03T20:51:06.123Z. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    char when[40], ymdhms[24];
+    strftime(ymdhms, sizeof ymdhms, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when, sizeof when, "%s.%03ldZ", ymdhms, now.tv_nsec / 1000000);
     json_t *line = json_pack(
-        "{s:I, s:s, s:o, s:o, s:o, s:o, s:s, s:i, s:o, s:o, s:I}", "time",
-        (json_int_t)time(NULL), "request_id", rid,
+        "{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:i, s:o, s:o, s:I}", "time", when,
+        "request_id", rid,
         "caller", caller && *caller ? json_string(caller) : json_null(),
         "action", action ? json_stringn(action, strnlen(action, AUDIT_NAME_MAX))
                          : json_null(),
@@ -456,6 +464,15 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const 
 static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *body,
                                  const char *rid)
 {
+    /* Whether sending the same request again may succeed: engines retry
+     * 5xx and 429; every other error says false (docs/serve.md). */
+    json_t *eo = json_object_get(body, "error");
+    if (json_is_object(eo) && !json_object_get(eo, "retryable")) {
+        const char *ec = json_string_value(json_object_get(eo, "code"));
+        bool again = status >= 500 || status == 429 || status == 408 ||
+                     (ec && strcmp(ec, "idempotency_key_in_progress") == 0);
+        json_object_set_new(eo, "retryable", json_boolean(again));
+    }
     if (rid && json_is_object(body))
         json_object_set_new(body, "request_id", json_string(rid));
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -555,6 +572,16 @@ static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, con
     if (!json_is_object(input)) {
         status = 400;
         reply = err_env("invalid_json", "the body must be a JSON object");
+        goto done;
+    }
+    /* The body against the action's published input_schema, before any
+     * other decision: a refusal changes nothing and calls nobody. */
+    json_t *refusal = NULL;
+    if (!action_validate(name, input, &refusal)) {
+        status = 400;
+        reply = refusal;
+        snprintf(x.error_code, sizeof x.error_code, "invalid_input");
+        metrics_error("invalid_input");
         goto done;
     }
     const char *cn = json_string_value(json_object_get(input, "connection"));
@@ -888,6 +915,35 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* ---- run -------------------------------------------------------------- */
 
+/* Where everything is, on stderr: one "name: value" line per item on a
+ * terminal, else one JSON line (for a log collector). */
+static void banner(const struct serve_config *c, unsigned port)
+{
+    char url[96];
+    snprintf(url, sizeof url, "http://%s:%u", c->bind, port);
+    const char *store = c->store[0] ? c->store : gusto_store_default_path();
+    const char *ver = c->api_version[0] ? c->api_version : GUSTO_API_VERSION;
+    const char *mirror = c->mirror[0] ? c->mirror : NULL;
+    if (isatty(2)) {
+        fprintf(stderr,
+                "gusto-connect serve\n  listening:   %s\n  database:    %s\n"
+                "  audit log:   %s\n  mirror:      %s\n  store:       %s\n"
+                "  api version: %s\n",
+                url, c->db, c->audit_log, mirror ? mirror : "(none: webhooks sync nothing)",
+                store ? store : "(none)", ver);
+        return;
+    }
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "event", "serve_started",
+                          "listening", url, "database", c->db, "audit_log", c->audit_log,
+                          "mirror", mirror ? json_string(mirror) : json_null(), "store",
+                          store ? json_string(store) : json_null(), "api_version", ver);
+    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (t)
+        fprintf(stderr, "%s\n", t);
+    free(t);
+    json_decref(j);
+}
+
 static int stop_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
@@ -967,6 +1023,7 @@ int serve_run(const struct serve_config *c)
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = di ? di->port : c->port;
     webhook_worker_start(c);
+    banner(c, port);     /* first: "listening" on stdout says it is all out */
     printf("listening on http://%s:%u\n", c->bind, port);
     fflush(stdout);
 
