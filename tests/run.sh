@@ -120,6 +120,8 @@ run_stage cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gus
     ./tests/cli_test.sh
 run_stage batch-cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/batch_cli_test.sh
+run_stage serve-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
+    ./tests/serve_test.sh
 # RSS says nothing under ASan's quarantine: the memory bound is checked above.
 run_stage hostile-asan env GUSTO_SANDBOX=build-san/gusto-sandbox HOSTILE_SKIP_RSS=1 \
     ./build-san/tests/hostile_test
