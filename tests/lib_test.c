@@ -731,6 +731,9 @@ static void test_update(void)
     CHECK_LONG(gusto_employee_update(c, created_uuid, "{\"ssn\":\"12\"}", &res, &err),
                GUSTO_EINVAL, "bad update input refused");
     CHECK_STR(err.field, "ssn", "names ssn");
+    CHECK(res && strstr(res, "\"errors\""), "with every problem in the result");
+    gusto_free(res);
+    res = NULL;
     CHECK_LONG(gusto_employee_update(c, "11111111-2222-4333-8444-555555555555",
                                      "{\"first_name\":\"X\"}", &res, &err),
                GUSTO_ENOTFOUND, "update of unknown employee");
