@@ -40,7 +40,7 @@ static void status_text(const json_t *e, bool lng, char *buf, size_t size)
     bool started;
     const char *td = termination_date(e, &started);
     if (json_is_true(json_object_get(e, "terminated"))) {
-        snprintf(buf, size, lng && *td ? "terminated on %s" : "terminated", td);
+        snprintf(buf, size, "terminated");
     } else if (*td && !started) {
         snprintf(buf, size, lng ? "active, terminating on %s" : "terminating", td);
     } else if (json_is_false(json_object_get(e, "onboarded"))) {
@@ -164,8 +164,6 @@ void view_employee(const json_t *e, const char *manager)
     const char *td = termination_date(e, &started);
     if (*td && (started || json_is_true(json_object_get(e, "terminated"))))
         out_kv("terminated on", td);
-    else if (*td)
-        out_kv("terminating on", td);
     out_kv("email", str(e, "email"));
     out_kv("work email", str(e, "work_email"));
     out_kv("phone", str(e, "phone"));
@@ -195,41 +193,48 @@ void view_employee(const json_t *e, const char *manager)
     out_kv("version", str(e, "version"));
 }
 
-void view_time_off(const json_t *t)
+static const struct table_col BALANCE_COLS[] = {
+    {"policy", "POLICY", 10, 0, true, false, TINT_NONE},
+    {"type", "TYPE", 4, 2, true, false, TINT_NONE},
+    {"balance", "BALANCE (HOURS)", 7, 1, false, false, TINT_NONE},
+};
+
+static const struct table_col ACTIVITY_COLS[] = {
+    {"date", "DATE", 10, 0, false, false, TINT_NONE},
+    {"policy", "POLICY", 8, 2, true, false, TINT_NONE},
+    {"event", "EVENT", 8, 3, true, false, TINT_NONE},
+    {"change", "CHANGE", 6, 1, false, false, TINT_NONE},
+    {"balance", "BALANCE", 7, 4, false, false, TINT_NONE},
+};
+
+void view_time_off(struct cli *cli, const json_t *t)
 {
     const json_t *balances = json_object_get(t, "balances");
     const json_t *acts = json_object_get(t, "activities");
     char num[64];
     out_kv("employee", str(t, "employee_uuid"));
     fputc('\n', stdout);
-    out_cell(stdout, "POLICY", 24);
-    fputs("  ", stdout);
-    out_cell(stdout, "TYPE", 10);
-    fputs("  BALANCE (HOURS)\n", stdout);
+    const struct table_col *cols[5];
+    struct table tb;
+    for (size_t k = 0; k < 3; k++)
+        cols[k] = &BALANCE_COLS[k];
+    table_init(&tb, stdout, cols, 3, cli->width, cli->color);
     size_t i;
     const json_t *b;
     json_array_foreach(balances, i, b) {
-        out_cell(stdout, str(b, "policy_name"), 24);
-        fputs("  ", stdout);
-        out_cell(stdout, str(b, "time_off_type"), 10);
-        fputs("  ", stdout);
         const char *v = out_scalar(json_object_get(b, "balance"), num, sizeof num);
-        out_text(stdout, v ? v : "-");
-        fputc('\n', stdout);
+        const char *cells[] = {str(b, "policy_name"), str(b, "time_off_type"), v ? v : "-"};
+        table_row(&tb, cells);
     }
+    table_end(&tb);
     if (json_array_size(balances) == 0)
         fputs("(no time-off policies)\n", stdout);
     if (json_array_size(acts) == 0)
         return;
     fputc('\n', stdout);
-    out_cell(stdout, "DATE", 10);
-    fputs("  ", stdout);
-    out_cell(stdout, "POLICY", 24);
-    fputs("  ", stdout);
-    out_cell(stdout, "EVENT", 22);
-    fputs("  ", stdout);
-    out_cell(stdout, "CHANGE", 10);
-    fputs("  BALANCE\n", stdout);
+    for (size_t k = 0; k < 5; k++)
+        cols[k] = &ACTIVITY_COLS[k];
+    table_init(&tb, stdout, cols, 5, cli->width, cli->color);
     const json_t *a;
     json_array_foreach(acts, i, a) {
         char date[11];
@@ -237,17 +242,11 @@ void view_time_off(const json_t *t)
         const char *ev = str(a, "event_type");
         if (strncmp(ev, "TimeOffEvent::", 14) == 0)
             ev += 14;
-        out_cell(stdout, date, 10);
-        fputs("  ", stdout);
-        out_cell(stdout, str(a, "policy_name"), 24);
-        fputs("  ", stdout);
-        out_cell(stdout, ev, 22);
-        fputs("  ", stdout);
-        out_cell(stdout, str(a, "balance_change"), 10);
-        fputs("  ", stdout);
-        out_text(stdout, str(a, "balance"));
-        fputc('\n', stdout);
+        const char *cells[] = {date, str(a, "policy_name"), ev, str(a, "balance_change"),
+                               str(a, "balance")};
+        table_row(&tb, cells);
     }
+    table_end(&tb);
 }
 
 void view_warnings(struct cli *cli, const json_t *warnings)

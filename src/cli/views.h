@@ -28,8 +28,9 @@ json_t *view_employee_pick(const json_t *e, const struct table_col *const *cols,
  * or NULL when unknown) with its uuid. */
 void view_employee(const json_t *employee, const char *manager);
 
-/* A gusto_time_off result: balances, then activities. */
-void view_time_off(const json_t *time_off);
+/* A gusto_time_off result: balances, then activities, as tables that fit
+ * cli->width. */
+void view_time_off(struct cli *cli, const json_t *time_off);
 
 /* Create warnings on stderr ("gusto-connect: warning: ENTITY: MESSAGE" and the
  * hint), unless --quiet. */
