@@ -4,7 +4,8 @@
 # Stages: build + lint; the C integration tests against gusto-sandbox; the
 # libgusto tests (and every allocation of a create and an update failed in
 # turn: oom) and the CLI tests (at the default API version and again
-# pinned to 2026-06-15) and an install test; the security review's
+# pinned to 2026-06-15), the CLI on a pseudo-terminal at 80 and 160 columns
+# (tty) and an install test; the security review's
 # tests, 8 concurrent writers, the sandbox under 10,000 malformed requests
 # (hostile) and valgrind memcheck; the Node conformance test (every response
 # checked against Gusto's OpenAPI schemas) and Gusto's official TypeScript
@@ -68,6 +69,7 @@ run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
 run_stage oom ./build/tests/oom_test
 run_stage cli ./tests/cli_test.sh
+run_stage tty ./tests/tty_test.sh
 if [ -n "$check" ]; then
     run_stage batch-cli ./tests/batch_cli_test.sh
     finish

@@ -37,8 +37,6 @@ static int on_employee(void *userdata, const char *json, size_t len)
 {
     struct list_ctx *x = userdata;
     x->count++;
-    if (x->bar)
-        progress_set(x->bar, x->count, x->expect, NULL);
     if (x->mode != OUTPUT_JSON && x->mode != OUTPUT_NDJSON) {
         json_t *e = json_loadb(json, len, 0, NULL);
         if (e) {
@@ -46,11 +44,14 @@ static int on_employee(void *userdata, const char *json, size_t len)
             char bufs[TABLE_MAX_COLS][256];
             for (size_t i = 0; i < x->ncols; i++)
                 cells[i] = view_employee_field(e, x->cols[i]->key, bufs[i], sizeof bufs[i]);
-            if (x->bar && x->table.fixed)
+            /* The row is about to be written (or the held ones): no bar under it. */
+            if (x->bar && (x->table.fixed || x->table.nheld + 1 >= TABLE_SAMPLE_ROWS))
                 progress_clear(x->bar);
             table_row(&x->table, cells);
         }
         json_decref(e);
+        if (x->bar)
+            progress_set(x->bar, x->count, x->expect, NULL);
         return ferror(stdout) ? 1 : 0;
     }
     if (x->bar)
@@ -70,6 +71,8 @@ static int on_employee(void *userdata, const char *json, size_t len)
     }
     if (x->mode == OUTPUT_NDJSON)
         fputc('\n', stdout);
+    if (x->bar)
+        progress_set(x->bar, x->count, x->expect, NULL);
     return ferror(stdout) ? 1 : 0;
 }
 

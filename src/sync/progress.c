@@ -171,6 +171,7 @@ void progress_wait(void *ud, long wait_ms, int server)
     long long now = mono_ms();
     p->wait_end_ms = now + wait_ms;
     p->wait_server = server;
+    p->delay_ms = 0; /* a wait is worth showing however early */
     if (p->on)
         draw(p, now);
 }
