@@ -68,6 +68,7 @@ run_stage libgusto ./build/tests/lib_test
 run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
 run_stage oom ./build/tests/oom_test
+run_stage term ./build/tests/term_test
 run_stage cli ./tests/cli_test.sh
 run_stage tty ./tests/tty_test.sh
 if [ -n "$check" ]; then
@@ -107,7 +108,8 @@ run_stage browser node_tests browser.mjs
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto-connect \
         build-san/tests/sandbox_test build-san/tests/lib_test build-san/tests/oauth_test \
-        build-san/tests/batches_test build-san/tests/hostile_test build-san/tests/oom_test &&
+        build-san/tests/batches_test build-san/tests/hostile_test build-san/tests/oom_test \
+        build-san/tests/term_test &&
         echo "san-build: 1 passed, 0 failed"
 }
 run_stage san-build san_build
@@ -118,6 +120,7 @@ run_stage libgusto-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/te
 run_stage oauth-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oauth_test
 run_stage batches-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/batches_test
 run_stage oom-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oom_test
+run_stage term-asan ./build-san/tests/term_test
 run_stage cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/cli_test.sh
 run_stage batch-cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \

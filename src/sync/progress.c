@@ -50,7 +50,7 @@ char *progress_line(const struct progress *p, long long now, char *buf, size_t s
     int room = p->width - 1;
     if (room < 10)
         room = 10;
-    char label[40], counts[64], rate[32] = "", eta[80] = "", wait[160] = "";
+    char label[40], counts[64], rate[32] = "", eta[80] = "", wait[160] = "", wait_short[64] = "";
     /* The label is the only text from outside (a company's name): ASCII
      * printable only, so that columns are bytes and nothing drives the tty. */
     size_t li = 0;
@@ -80,6 +80,7 @@ char *progress_line(const struct progress *p, long long now, char *buf, size_t s
         span(s, sizeof s, (double)(p->wait_end_ms - now) / 1000.0);
         snprintf(wait, sizeof wait, " - waiting %s for %s rate limit", s,
                  p->wait_server ? "Gusto's" : "the client's");
+        snprintf(wait_short, sizeof wait_short, " - waiting %s", s);
     }
     /* The bar takes what the text leaves, from 10 to 30 columns. */
     int text = (int)(strlen(label) + strlen(counts) + strlen(rate) + strlen(eta) +
@@ -117,12 +118,15 @@ char *progress_line(const struct progress *p, long long now, char *buf, size_t s
         add(buf, size, room, d);
     }
     if (wait[0] && strlen(buf) + strlen(wait) > (size_t)room) {
-        /* The wait matters most: it replaces the rate and ETA when tight. */
+        /* The wait matters most: it replaces the rate, ETA and detail when
+         * tight, and is said shortly when even that does not fit. */
         char *cut = strstr(buf, counts);
         if (cut)
             cut[strlen(counts)] = 0;
-        add(buf, size, room, " - waiting for rate limit");
-        add(buf, size, room, wait);
+        if (strlen(buf) + strlen(wait) <= (size_t)room)
+            add(buf, size, room, wait);
+        else
+            add(buf, size, room, wait_short);
     } else {
         add(buf, size, room, wait);
     }
