@@ -130,6 +130,15 @@ tty sync160 160 "GUSTO_API_BASE_URL=$SLOW $GUSTO sync --db $T/sync160.db"
 check "sync's bar fits 160 columns" \
     eval '[ $tty_rc = 0 ] && bars "$T/sync160.txt" >/dev/null && fits "$T/sync160.txt.bars" 160'
 
+# batch --wait's bar, the same helper.
+# 5,000 people: the sandbox takes about half a second, so the wait polls.
+jq -n '{batch_action: "create", batch: [range(5000) | {entity_type: "employee",
+    person: {external_id: "tty-\(.)", first_name: "Ada", last_name: "Batchworth\(.)"}}]}' >"$T/batch.json"
+sb_start batch -- --seed demo --token "$TOKEN" --rate-limit 0 || bail "the batch sandbox did not start"
+tty batch80 80 "$GUSTO --env $URL --company $COMPANY batch create --input $T/batch.json --wait"
+check "batch --wait draws its bar (people done of submitted), fitting 80 columns" \
+    eval '[ $tty_rc = 0 ] && grep -qE "^batch \[[#-]+\] [0-9]+" "$T/batch80.txt" && grep -q "5000 of 5000 people created" "$T/batch80.txt" && bars "$T/batch80.txt" >/dev/null && fits "$T/batch80.txt.bars" 80'
+
 # ---- --output, --fields, ndjson, --limit and --cursor ----------------------------------
 $G employees list | jq -r '.data[].uuid' >"$T/all.ids"
 : >"$T/paged.ids"
