@@ -50,7 +50,7 @@ SERVE_OBJ   = $(SERVE_SRC:%.c=$(BUILD)/%.o)
 SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson yajl sqlite3 libcrypto)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test \
-              $(BUILD)/tests/hostile_test $(BUILD)/tests/oom_test
+              $(BUILD)/tests/hostile_test $(BUILD)/tests/oom_test $(BUILD)/tests/term_test
 # The version, from its one source: GUSTO_VERSION in include/gusto.h.
 VERSION    := $(shell sed -n 's/^\#define GUSTO_VERSION "\(.*\)"/\1/p' include/gusto.h)
 SOMAJOR     = 0
@@ -109,6 +109,11 @@ $(BUILD)/tests/hostile_test: $(BUILD)/tests/hostile_test.o $(BUILD)/tests/testut
 
 $(BUILD)/tests/lib_test: $(BUILD)/tests/lib_test.o $(BUILD)/tests/testutil.o $(BUILD)/libgusto.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIB_LIBS)
+
+# The CLI's terminal layer on its own: widths, cuts, tables, the progress line.
+$(BUILD)/tests/term_test: $(BUILD)/tests/term_test.o $(BUILD)/tests/testutil.o \
+                          $(BUILD)/src/cli/term.o $(BUILD)/src/cli/table.o $(BUILD)/src/sync/progress.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 # libgusto's own allocations made to fail in turn: --wrap reaches every
 # object of libgusto.a (tests/oom_test.c).

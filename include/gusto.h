@@ -137,7 +137,7 @@ typedef void (*gusto_trace_fn)(void *userdata, const char *line);
  * ever appended, each raising the version (docs/api-stability.md). */
 #define GUSTO_OPTIONS_VERSION 1
 #define GUSTO_OPTIONS_INIT {.version = GUSTO_OPTIONS_VERSION}
-#define GUSTO_LIST_OPTIONS_VERSION 1
+#define GUSTO_LIST_OPTIONS_VERSION 2
 #define GUSTO_LIST_OPTIONS_INIT {.version = GUSTO_LIST_OPTIONS_VERSION}
 
 typedef struct gusto_options {
@@ -269,6 +269,13 @@ typedef struct gusto_list_options {
     int terminated;            /* 0: everyone, 1: terminated only, 2: not terminated */
     const char *include;       /* comma-separated Gusto include values, or NULL */
     int per_page;              /* 0: 100 */
+    /* Since version 2: one page of the list.  The library fetches only the
+     * Gusto pages (page/per) that hold employees offset .. offset+limit-1. */
+    size_t offset;             /* skip the first `offset` employees (Gusto's order) */
+    size_t limit;              /* deliver at most `limit`; 0: all from offset on */
+    int *more;                 /* not NULL: receives 1 when limit ended the list and
+                                  Gusto has more after it (by X-Total-Pages, or by a
+                                  full last page when Gusto sends none), else 0 */
 } gusto_list_options;
 /* Called once per employee with its JSON object (borrowed, valid until the
  * callback returns).  Return non-zero to stop: the list call then returns
@@ -276,8 +283,9 @@ typedef struct gusto_list_options {
 typedef int (*gusto_item_fn)(void *userdata, const char *json, size_t len);
 
 /* Follow every page (page/per) and call `each` for every employee, one page
- * in memory at a time.  opts may be NULL.  *total, when not NULL, receives
- * the number of employees delivered.
+ * in memory at a time (from opts->offset, at most opts->limit of them, from
+ * version 2).  opts may be NULL.  *total, when not NULL, receives the
+ * number of employees delivered.
  *
  * Bounds against a broken or hostile upstream, each GUSTO_EPROTOCOL with
  * the page named: a page must be a JSON array of at most per objects, each

@@ -119,6 +119,7 @@ has "serve keys' subcommands complete" "$(comp serve keys '')" add list remove
 has "a command's options come from its own table" "$(comp employees list --)" --search --terminated --active --include --help --env --connection
 has "an option's choices complete" "$(comp time-off UUID --type '')" vacation sick all
 has "--env's values complete" "$(comp --env '')" demo production sandbox
+has "--output's values complete" "$(comp employees list --output '')" json table ndjson wide
 has "stored connection names complete after --connection" "$(comp status --connection '')" acme-prod globex
 has "after --connection, a prefix picks one" "$(comp --connection gl)" globex
 check "after --connection gl, only globex" [ "$(comp --connection gl)" = "globex " ]

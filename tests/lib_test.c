@@ -129,6 +129,68 @@ static void test_list(void)
     gusto_client_free(nobody);
 }
 
+/* Collects the uuids a list delivers, comma-separated. */
+struct uuids {
+    char buf[4096];
+    int n;
+};
+
+static int uuid_cb(void *ud, const char *json, size_t len)
+{
+    struct uuids *u = ud;
+    json_t *e = json_loadb(json, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(e, "uuid"));
+    size_t at = strlen(u->buf);
+    snprintf(u->buf + at, sizeof u->buf - at, "%s,", id ? id : "?");
+    json_decref(e);
+    u->n++;
+    return 0;
+}
+
+/* gusto_list_options version 2: offset and limit fetch only the Gusto
+ * pages that hold the page asked for, and `more` says whether any follow. */
+static void test_list_paging(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    gusto_error err;
+    struct uuids all = {.n = 0}, got = {.n = 0};
+    gusto_list_options o = {.version = GUSTO_LIST_OPTIONS_VERSION, .per_page = 7};
+    CHECK_LONG(gusto_employees_list(c, &o, uuid_cb, &all, NULL, &err), GUSTO_OK, "all");
+    CHECK_LONG(all.n, 50, "everyone");
+    unsigned long before = gusto_request_count(c);
+    int more = -1;
+    size_t total = 0;
+    gusto_list_options p = {.version = GUSTO_LIST_OPTIONS_VERSION, .per_page = 7,
+                            .offset = 10, .limit = 5, .more = &more};
+    CHECK_LONG(gusto_employees_list(c, &p, uuid_cb, &got, &total, &err), GUSTO_OK, "page");
+    CHECK_LONG(got.n, 5, "limit 5 delivers 5");
+    CHECK_LONG((long)total, 5, "total says 5");
+    CHECK_LONG(more, 1, "more after employee 15");
+    /* Employees 10..14 lie on Gusto pages 2 (7..13) and 3 (14..20). */
+    CHECK_LONG((long)(gusto_request_count(c) - before), 2, "only pages 2 and 3 fetched");
+    const char *at = all.buf;
+    for (int k = 0; k < 10 && at; k++)
+        at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL;
+    CHECK(at && strncmp(at, got.buf, strlen(got.buf)) == 0, "the page is employees 10..14");
+    memset(&got, 0, sizeof got);
+    p.offset = 45;
+    p.limit = 5;
+    CHECK_LONG(gusto_employees_list(c, &p, uuid_cb, &got, NULL, &err), GUSTO_OK, "last page");
+    CHECK_LONG(got.n, 5, "the last five");
+    CHECK_LONG(more, 0, "nothing after the last employee");
+    memset(&got, 0, sizeof got);
+    p.offset = 60;
+    CHECK_LONG(gusto_employees_list(c, &p, uuid_cb, &got, NULL, &err), GUSTO_OK, "past end");
+    CHECK_LONG(got.n, 0, "an offset past the end is empty");
+    CHECK_LONG(more, 0, "and has no more");
+    /* Version 1 ends before offset: a zeroed struct with per_page lists all. */
+    memset(&got, 0, sizeof got);
+    gusto_list_options v1 = {.version = 1, .per_page = 7};
+    CHECK_LONG(gusto_employees_list(c, &v1, uuid_cb, &got, NULL, &err), GUSTO_OK, "v1");
+    CHECK_LONG(got.n, 50, "version 1 lists everyone");
+    gusto_client_free(c);
+}
 
 /* ---- list pages of every shape, from a server that answers one body ---- */
 
@@ -2545,6 +2607,7 @@ int main(int argc, char **argv)
         {"api_version_refused", test_api_version_refused},
         {"api_version_lookup", test_api_version_lookup},
         {"list", test_list},
+        {"list_paging", test_list_paging},
         {"list_page_shapes", test_list_page_shapes},
         {"list_hostile", test_list_hostile},
         {"create_full", test_create_full},

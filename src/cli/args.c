@@ -13,6 +13,7 @@ static const char *const VALUE_OPTIONS[] = {
     "--db", "--events", "--webhook", "--max-terminations", "--lease-ttl", "--worker",
     "--connections", "--email",
     "--separator", /* batch create */
+    "--limit", "--cursor", /* employees list */
     NULL,
 };
 

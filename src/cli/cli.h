@@ -28,6 +28,11 @@ enum {
     EXIT_DUPLICATE = 11,     /* employees create: the person exists; --allow-duplicate */
 };
 
+/* --output: the default is a table on a terminal, the JSON envelope on a
+ * pipe; ndjson streams lists one object a line; wide is a table of every
+ * column, nothing cut. */
+enum { OUTPUT_DEFAULT, OUTPUT_JSON, OUTPUT_TABLE, OUTPUT_NDJSON, OUTPUT_WIDE };
+
 /* One run of the program.  Strings point into argv or the environment,
  * except `token`, which the run owns and wipes. */
 struct cli {
@@ -45,6 +50,13 @@ struct cli {
     bool verbose;             /* --verbose */
     bool quiet;               /* --quiet */
     bool json_out;            /* print envelopes: --json or stdout is not a tty */
+    int output;               /* --output: OUTPUT_DEFAULT, OUTPUT_JSON, ... (below) */
+    const char *fields;       /* --fields a,b,c; NULL: the default columns */
+    bool no_color;            /* --no-color */
+    bool color;               /* colour on stdout: a tty, no NO_COLOR, no --no-color */
+    bool err_color;           /* the same for stderr */
+    int width;                /* the width tables fit on stdout; 0: no limit (a pipe) */
+    struct progress *bar;     /* the progress bar on screen, for rate-limit waits; or NULL */
     char *token;              /* owned; from --token-stdin or GUSTO_ACCESS_TOKEN */
     const char *connection;   /* --connection or GUSTO_CONNECTION; NULL: the only one */
     const char *store;        /* --store; NULL: the library's default path */
@@ -104,6 +116,10 @@ bool cli_is_uuid(const char *s);
 
 /* Release the client and wipe the token. */
 void cli_cleanup(struct cli *cli);
+
+/* gusto_options.on_wait for the run's client (ud: the struct cli): shows
+ * the wait on cli->bar when one is up (output.c). */
+void cli_on_wait(void *ud, long wait_ms, int server);
 
 /* ---- args.c ---- */
 

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "sync/profile.h"
+#include "cli/term.h"
 #include "sync/progress.h"
 #include "sync/sink.h"
 #include "sync/store.h"
@@ -485,6 +486,8 @@ static void sync_target(struct run *r, int i, gusto_client **first, struct progr
     prog->have_last = false;
     prog->waits = 0;
     prog->wait_ms = 0;
+    prog->start_ms = 0;
+    prog->wait_end_ms = 0;
     int src = sync_company(r->st, client, company, &r->so, progress_update, prog, res);
     progress_clear(prog);
     res->waits = prog->waits;
@@ -720,7 +723,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     }
 
     /* The token's company: its client first, so a missing token touches no store. */
-    struct progress prog = {.on = !no_progress && !cli->quiet && out_is_tty(2)};
+    struct progress prog;
+    progress_init(&prog, NULL, !no_progress && !cli->quiet && out_is_tty(2), term_width(2));
     struct estimate_ctx ectx = {cli, &prog, cli->rate_limit < 0};
     r->so.rate_per_minute = cli->rate_limit > 0 ? cli->rate_limit : SYNC_GUSTO_RATE_PER_MIN;
     r->so.estimate = on_estimate;

@@ -72,6 +72,10 @@ static void global_value(const struct cli *cli, const char *opt, const char *cur
         offer_connections(cli, cur);
     } else if (strcmp(opt, "--api-version") == 0) {
         offer_api_versions(cur, cli->today);
+    } else if (strcmp(opt, "--output") == 0 || strcmp(opt, "-o") == 0) {
+        static const char *const outs[] = {"json", "table", "ndjson", "wide", NULL};
+        for (int i = 0; outs[i]; i++)
+            offer(outs[i], cur);
     } else if (strcmp(opt, "--store") == 0) {
         printf(":file\n");
     }

@@ -25,7 +25,12 @@
     "  --retries N               retries on 429, 5xx and network errors (default 4;\n"   \
     "                            0: none)\n"                                              \
     "  --rate-limit N            requests per minute (default 200; 0: no limit)\n"       \
-    "  --json                    JSON envelope even on a terminal\n"                     \
+    "  -o, --output FORMAT       json, table, ndjson (lists: one object a line) or\n"   \
+    "                            wide (a table of every column, nothing cut);\n"        \
+    "                            default: table on a terminal, json on a pipe\n"        \
+    "  --json                    the same as --output json\n"                           \
+    "  --fields A,B,...          the columns (table) or keys (json, ndjson) of a list\n" \
+    "  --no-color                no colour (nor with NO_COLOR set, nor on a pipe)\n"    \
     "  -v, --verbose             trace requests on stderr (secrets redacted)\n"          \
     "  -q, --quiet               no warnings or summaries on stderr\n"                   \
     "  -h, --help                this help;  --version  the version\n"
@@ -87,10 +92,16 @@ static const struct {
      "  GUSTO_WEBHOOK_SECRET      the key that signs gusto-connect sync --webhook requests\n"
      "  (--env wins over GUSTO_API_BASE_URL, which wins over GUSTO_ENV)\n"
      "\n"
-     "Output: when stdout is not a terminal, or with --json, every command prints one\n"
-     "JSON envelope: {\"ok\":true,\"data\":...} or {\"ok\":false,\"error\":{\"code\",\n"
-     "\"message\",\"details\",\"request_id\",\"hint\"}}.  On a terminal it prints tables,\n"
-     "and errors go to stderr.\n"
+     "  COLUMNS                   the width tables and the progress bar fit\n"
+     "  NO_COLOR                  any value but empty: no colour, like --no-color\n"
+     "\n"
+     "Output: when stdout is not a terminal, or with --output json, every command\n"
+     "prints one JSON envelope: {\"ok\":true,\"data\":...} or {\"ok\":false,\"error\":\n"
+     "{\"code\",\"message\",\"details\",\"request_id\",\"hint\"}}; a streamed list is\n"
+     "{\"data\":[...],\"ok\":true} with \"ok\" last.  On a terminal it prints tables that\n"
+     "fit the width (COLUMNS, else the terminal's), cutting cells with an ellipsis\n"
+     "and leaving out the least important columns; errors go to stderr.  A table on\n"
+     "a pipe (--output table) is cut only when COLUMNS is set.\n"
      "\n" EXIT_STATUS},
     {"employees",
      "Usage: gusto-connect employees list|create|get|update ...\n"
@@ -103,9 +114,10 @@ static const struct {
      "Run 'gusto-connect help employees SUBCOMMAND' for details.\n"},
     {"employees list",
      "Usage: gusto-connect employees list [--search TERM] [--terminated|--active]\n"
-     "                            [--include LIST]\n"
+     "                            [--include LIST] [--limit N [--cursor C] | --all]\n"
      "\n"
-     "List the company's employees, every page, printing each as it arrives.\n"
+     "List the company's employees, printing each as it arrives: everyone by\n"
+     "default (--all), or a page of --limit N, continued with --cursor.\n"
      "\n"
      "Options:\n"
      "  --search TERM     first, preferred or last name containing TERM\n"
@@ -114,13 +126,25 @@ static const struct {
      "  --include LIST    comma-separated extras: all_compensations,\n"
      "                    all_home_addresses, company_name, current_home_address,\n"
      "                    custom_fields, portal_invitations\n"
+     "  --limit N         at most N employees (1-100000); the next page's cursor is\n"
+     "                    \"next_cursor\" in JSON (null after the last), and a line\n"
+     "                    on stderr with a table or ndjson\n"
+     "  --cursor C        continue where the page that gave C ended (same filters)\n"
+     "  --all             everyone (the default)\n"
      "\n"
-     "On a terminal: a table of uuid, name, title, department and status.\n"
-     "Otherwise: {\"ok\":true,\"data\":[EMPLOYEE,...]}.  Should the listing fail\n"
-     "half-way, the envelope ends with \"ok\":false and the error.\n"
+     "On a terminal: a table of uuid, name, title, department and status (active,\n"
+     "onboarding, terminating, terminated) that fits the width; --output wide adds\n"
+     "email, work_email, hired_at, manager_uuid, employee_code, first_name and\n"
+     "last_name; --fields picks any of them.  A list that takes more than a second\n"
+     "shows a progress bar on stderr.  Otherwise: {\"data\":[EMPLOYEE,...],\"ok\":true}\n"
+     "(with --limit or --cursor, \"next_cursor\" before \"ok\"); should the listing fail\n"
+     "half-way, it ends ],\"ok\":false,\"error\":{...}} instead.  --output ndjson: one\n"
+     "employee a line, and on a failure a last line {\"ok\":false,\"error\":{...}}.\n"
      "\n"
-     "Example:\n"
-     "  gusto-connect employees list --search ada | jq -r '.data[].uuid'\n"},
+     "Examples:\n"
+     "  gusto-connect employees list --search ada | jq -r '.data[].uuid'\n"
+     "  gusto-connect employees list --limit 50 --fields uuid,name,status\n"
+     "  gusto-connect --output ndjson employees list > employees.ndjson\n"},
     {"employees create",
      "Usage: gusto-connect employees create [--input FILE|-] [--allow-duplicate] [--dry-run]\n"
      "\n"
@@ -159,7 +183,9 @@ static const struct {
      "Usage: gusto-connect employees get UUID\n"
      "\n"
      "Show an employee with the current home and work address and every job with\n"
-     "its compensations.  Exit 4 when there is no such employee.\n"},
+     "its compensations.  On a terminal: the status (\"active, terminating on DATE\"\n"
+     "for a termination still to come), the termination date, and the manager by\n"
+     "name (read from manager_uuid).  Exit 4 when there is no such employee.\n"},
     {"employees update",
      "Usage: gusto-connect employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
      "\n"

@@ -2,6 +2,7 @@
  * environment variables, and dispatch to the commands and help. */
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/term.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +13,7 @@
 /* A global option.  `value` options take an argument. */
 enum gopt { G_ENV, G_COMPANY, G_API_VERSION, G_TIMEOUT, G_RETRIES, G_RATE_LIMIT,
             G_JSON, G_VERBOSE, G_QUIET, G_TOKEN_STDIN, G_VERSION, G_TOKEN, G_CONNECTION,
-            G_STORE };
+            G_STORE, G_OUTPUT, G_FIELDS, G_NO_COLOR };
 
 static const struct {
     const char *name, *alias;
@@ -28,6 +29,9 @@ static const struct {
     {"--retries", NULL, G_RETRIES, true},
     {"--rate-limit", NULL, G_RATE_LIMIT, true},
     {"--json", NULL, G_JSON, false},
+    {"--output", "-o", G_OUTPUT, true},
+    {"--fields", NULL, G_FIELDS, true},
+    {"--no-color", "--no-colour", G_NO_COLOR, false},
     {"--verbose", "-v", G_VERBOSE, false},
     {"--quiet", "-q", G_QUIET, false},
     {"--token-stdin", NULL, G_TOKEN_STDIN, false},
@@ -116,6 +120,27 @@ static void apply(struct cli *cli, struct globals *g, enum gopt id, const char *
         break;
     case G_JSON:
         cli->json = true;
+        cli->output = OUTPUT_JSON;
+        break;
+    case G_OUTPUT: {
+        static const char *const names[] = {"json", "table", "ndjson", "wide"};
+        static const int modes[] = {OUTPUT_JSON, OUTPUT_TABLE, OUTPUT_NDJSON, OUTPUT_WIDE};
+        int m = -1;
+        for (int k = 0; k < 4; k++)
+            if (strcmp(v, names[k]) == 0)
+                m = modes[k];
+        if (m < 0)
+            set_usage(g, "%s '%.40s' is not json, table, ndjson or wide", name, v);
+        else
+            cli->output = m;
+        cli->json = m == OUTPUT_JSON;
+        break;
+    }
+    case G_FIELDS:
+        cli->fields = v;
+        break;
+    case G_NO_COLOR:
+        cli->no_color = true;
         break;
     case G_VERBOSE:
         cli->verbose = true;
@@ -331,8 +356,8 @@ static int dispatch(struct cli *cli, int argc, char **argv)
         cli_suggest(c, names, n, near, sizeof near);
         return out_usage(cli, "unknown option '%.60s' (global options: --env, --company, "
                               "--api-version, --timeout, --retries, --rate-limit, "
-                              "--token-stdin, --connection, --store, --json, --verbose, "
-                              "--quiet, --version%s)", c, near);
+                              "--token-stdin, --connection, --store, --json, --output, "
+                              "--fields, --no-color, --verbose, --quiet, --version%s)", c, near);
     }
     return cli_unknown_subcommand(cli, "", c);
 }
@@ -369,7 +394,13 @@ int main(int argc, char **argv)
     }
     parse_globals(&cli, &g, argc, argv);
     apply_environment(&cli, &g);
-    cli.json_out = cli.json || !out_is_tty(1);
+    term_init_locale();
+    /* ndjson reports errors as an envelope line too. */
+    cli.json_out = cli.output == OUTPUT_JSON || cli.output == OUTPUT_NDJSON ||
+                   (cli.output == OUTPUT_DEFAULT && !out_is_tty(1));
+    cli.color = term_color(1, cli.no_color);
+    cli.err_color = term_color(2, cli.no_color);
+    cli.width = cli.output == OUTPUT_WIDE ? 0 : term_width(1);
     cli.command = "";
     int rc;
     if (g.usage[0])

@@ -147,6 +147,8 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
         .max_retries = cli->max_retries,
         .rate_limit = cli->rate_limit,
         .trace = cli->verbose ? trace_line : NULL,
+        .on_wait = cli_on_wait,
+        .wait_userdata = cli,
     };
     cli_client_options(cli, &o);
     gusto_error err;
