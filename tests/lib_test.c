@@ -1486,9 +1486,8 @@ static gusto_code save_conn(const char *store, const char *name, gusto_error *er
 /* Load the connection and call token_info: GUSTO_OK or the failure. */
 static gusto_code use_conn(const char *store, const char *name, gusto_error *err)
 {
-    gusto_options o = {.connection = name, .store_path = store, .max_retries = -1,
-                       .rate_limit = -1};
-    gusto_client *c = gusto_client_new(&o, err);
+    gusto_options o = {.max_retries = -1, .rate_limit = -1};
+    gusto_client *c = gusto_client_new_stored(&o, store, name, err);
     if (!c)
         return err->code;
     long status = 0;
@@ -2444,6 +2443,189 @@ static void test_struct_versions(void)
     gusto_client_free(b);
 }
 
+/* ---- credential providers ---- */
+
+struct prov {
+    const char *tokens[4];   /* handed out in turn; each refusal moves on */
+    int at, gets, refusals, frees;
+    bool refuse_fails;       /* `refused` fails like a revoked grant */
+    long long expires_at;
+};
+
+static gusto_code prov_get(void *ud, gusto_client *c, char *buf, size_t cap,
+                           long long *expires_at, gusto_error *err)
+{
+    (void)c;
+    (void)err;
+    struct prov *p = ud;
+    p->gets++;
+    snprintf(buf, cap, "%s", p->tokens[p->at]);
+    *expires_at = p->expires_at;
+    return GUSTO_OK;
+}
+
+static gusto_code prov_refused(void *ud, gusto_client *c, gusto_error *err)
+{
+    (void)c;
+    struct prov *p = ud;
+    p->refusals++;
+    if (p->refuse_fails) {
+        snprintf(err->message, sizeof err->message, "the grant was revoked at the broker");
+        snprintf(err->reason, sizeof err->reason, "reconnect");
+        err->code = GUSTO_EAUTH;
+        return GUSTO_EAUTH;
+    }
+    if (p->tokens[p->at + 1])
+        p->at++;
+    return GUSTO_OK;
+}
+
+static void prov_free(void *ud)
+{
+    ((struct prov *)ud)->frees++;
+}
+
+static gusto_client *prov_client(struct prov *p, gusto_error *err)
+{
+    gusto_credentials cred = {prov_get, prov_refused, prov_free, p};
+    gusto_options o = GUSTO_OPTIONS_INIT;
+    o.base_url = sb.base;
+    o.rate_limit = -1;
+    o.trace = trace;
+    o.credentials = &cred;
+    return gusto_client_new(&o, err);
+}
+
+static void test_credentials_provider(void)
+{
+    up();
+    gusto_error err;
+    long status = 0;
+    char *body = NULL;
+
+    /* A good token: asked for once, then kept. */
+    struct prov good = {.tokens = {TOKEN}};
+    gusto_client *c = prov_client(&good, &err);
+    CHECK(c != NULL, "a client with a provider (%s)", c ? "" : err.message);
+    for (int i = 0; c && i < 3; i++)
+        CHECK_LONG(gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err),
+                   GUSTO_OK, "token_info through the provider's token");
+    gusto_free(body);
+    body = NULL;
+    CHECK_LONG(good.gets, 1, "three requests asked the provider once");
+    CHECK_LONG(good.refusals, 0, "and never said it was refused");
+    gusto_client_free(c);
+    CHECK_LONG(good.frees, 1, "gusto_client_free released the provider once");
+
+    /* Expiring within the minute: asked again before each request. */
+    struct prov soon = {.tokens = {TOKEN}, .expires_at = (long long)time(NULL) + 30};
+    c = prov_client(&soon, &err);
+    for (int i = 0; c && i < 2; i++)
+        gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err);
+    gusto_free(body);
+    body = NULL;
+    CHECK_LONG(soon.gets, 2, "a token expiring within a minute is asked for again");
+    gusto_client_free(c);
+
+    /* A refused token: `refused`, a new one, the request again: it succeeds. */
+    struct prov stale = {.tokens = {"stale-token", TOKEN}};
+    trace_len = 0;
+    trace_buf[0] = 0;
+    c = prov_client(&stale, &err);
+    gusto_code rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
+                      : GUSTO_EINVAL;
+    gusto_free(body);
+    body = NULL;
+    CHECK(rc == GUSTO_OK && status == 200, "after a 401 the provider's new token is used "
+          "(%s, %ld)", gusto_strerror(rc), status);
+    CHECK_LONG(stale.refusals, 1, "the provider was told once");
+    CHECK_LONG(stale.gets, 2, "and asked twice");
+    CHECK_LONG(c ? (long)gusto_request_count(c) : 0, 2, "two requests: the 401 and the retry");
+    CHECK(!strstr(trace_buf, TOKEN) && !strstr(trace_buf, "stale-token"),
+          "no token in the trace");
+    gusto_client_free(c);
+
+    /* A refusal the provider cannot mend: its error is the call's error. */
+    struct prov revoked = {.tokens = {"stale-token"}, .refuse_fails = true};
+    c = prov_client(&revoked, &err);
+    rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
+           : GUSTO_EINVAL;
+    gusto_free(body);
+    body = NULL;
+    CHECK(rc == GUSTO_EAUTH && strcmp(err.reason, "reconnect") == 0 &&
+              strstr(err.message, "revoked at the broker"),
+          "the provider's own error reaches the caller (%s: %s, reason %s)", gusto_strerror(rc),
+          err.message, err.reason);
+    CHECK_LONG(revoked.refusals, 1, "asked to mend it once, not in a loop");
+    gusto_client_free(c);
+
+    /* gusto_client_new fails: the provider is still released, once. */
+    struct prov lost = {.tokens = {TOKEN}};
+    gusto_credentials cred = {prov_get, prov_refused, prov_free, &lost};
+    gusto_options bad = GUSTO_OPTIONS_INIT;
+    bad.base_url = "http://example.com";
+    bad.credentials = &cred;
+    CHECK(gusto_client_new(&bad, &err) == NULL, "plain http to a remote host is refused");
+    CHECK_LONG(lost.frees, 1, "and the provider was released anyway");
+    CHECK_LONG(lost.gets, 0, "without being asked for a token");
+
+    /* The removed fields are refused, not ignored. */
+    gusto_options old = {.removed_connection = "acme"};
+    CHECK(gusto_client_new(&old, &err) == NULL && strcmp(err.field, "connection") == 0 &&
+              strstr(err.message, "gusto_client_new_stored"),
+          "options.connection of 0.1 is refused, naming its replacement (%s)", err.message);
+
+    /* A plain token has no provider to refresh. */
+    c = client_for(&sb, TOKEN, false);
+    CHECK_LONG(gusto_client_refresh(c, &err), GUSTO_EINVAL,
+               "gusto_client_refresh on a plain token says it cannot");
+    gusto_client_free(c);
+}
+
+/* A stored connection whose token is refused and whose refresh token Gusto
+ * no longer takes: the refresh went through the client's own handle (its
+ * trace shows it, its request count includes it) and its error, not the
+ * 401, is what the caller reads. */
+static void test_stored_refresh_error(void)
+{
+    up();
+    const char *store = store_file("refuse.db");
+    setenv("GUSTO_STORE_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+           1);
+    gusto_connection conn = {0};
+    snprintf(conn.name, sizeof conn.name, "r");
+    snprintf(conn.environment, sizeof conn.environment, "custom");
+    snprintf(conn.base_url, sizeof conn.base_url, "%s", sb.base);
+    snprintf(conn.company_uuid, sizeof conn.company_uuid, "%s", sb.company);
+    snprintf(conn.client_id, sizeof conn.client_id, "lib-test-app");
+    gusto_tokens t = {.expires_at = (long long)time(NULL) + 3600};
+    snprintf(t.access_token, sizeof t.access_token, "no-longer-valid");
+    snprintf(t.refresh_token, sizeof t.refresh_token, "refresh-revoked");
+    gusto_error err;
+    CHECK_LONG(gusto_connection_save(store, &conn, "client-5ecret", &t, &err), GUSTO_OK,
+               "saved");
+    gusto_options o = {.max_retries = -1, .rate_limit = -1, .trace = trace};
+    trace_len = 0;
+    trace_buf[0] = 0;
+    gusto_client *c = gusto_client_new_stored(&o, store, "r", &err);
+    CHECK(c != NULL, "opened (%s)", c ? "" : err.message);
+    long status = 0;
+    char *body = NULL;
+    gusto_code rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
+                      : GUSTO_EINVAL;
+    gusto_free(body);
+    CHECK(rc == GUSTO_EAUTH && strcmp(err.reason, "reconnect") == 0,
+          "the refused refresh is the error: %s (reason %s)", err.message, err.reason);
+    CHECK(strstr(trace_buf, "/oauth/token") != NULL,
+          "the refresh went through the client's trace:\n%s", trace_buf);
+    CHECK_LONG(c ? (long)gusto_request_count(c) : 0, 2,
+               "and its request count: the 401 and the refresh");
+    CHECK(!strstr(trace_buf, "client-5ecret") && !strstr(trace_buf, "refresh-revoked"),
+          "neither the secret nor the refresh token is in the trace");
+    gusto_client_free(c);
+    unsetenv("GUSTO_STORE_KEY");
+}
+
 static void test_api_version_default(void)
 {
     json_error_t je;
@@ -2600,6 +2782,8 @@ int main(int argc, char **argv)
     static const struct test tests[] = {
         {"library_version", test_library_version},
         {"struct_versions", test_struct_versions},
+        {"credentials_provider", test_credentials_provider},
+        {"stored_refresh_error", test_stored_refresh_error},
         {"code_names", test_code_names},
         {"reasons_not_flags", test_reasons_not_flags},
         {"oversize_refresh_token", test_oversize_refresh_token},

@@ -73,10 +73,6 @@ static gusto_client *make_client(struct cli *cli, const struct target *t, struct
     gusto_options o = {
         .base_url = cli_env_url(cli->env),
         .access_token = stored ? NULL : cli->token,
-        .connection = stored ? (t->connection[0] ? t->connection
-                                : cli->connection ? cli->connection : "")
-                             : NULL,
-        .store_path = cli->store,
         .company_uuid = t->connection[0] ? t->company : cli->company,
         .timeout_ms = cli->timeout_ms,
         .max_retries = cli->max_retries,
@@ -88,7 +84,9 @@ static gusto_client *make_client(struct cli *cli, const struct target *t, struct
     };
     cli_client_options(cli, &o);
     gusto_error err;
-    gusto_client *c = gusto_client_new(&o, &err);
+    const char *name = t->connection[0] ? t->connection : cli->connection;
+    gusto_client *c = stored ? gusto_client_new_stored(&o, cli->store, name, &err)
+                             : gusto_client_new(&o, &err);
     if (!c)
         *exit_code = cli_client_failed(cli, &err, stored, false);
     else

@@ -140,8 +140,6 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
     gusto_options o = {
         .base_url = cli_env_url(cli->env),
         .access_token = stored ? NULL : cli->token,
-        .connection = stored ? (cli->connection ? cli->connection : "") : NULL,
-        .store_path = cli->store,
         .company_uuid = cli->company,
         .timeout_ms = cli->timeout_ms,
         .max_retries = cli->max_retries,
@@ -152,7 +150,8 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
     };
     cli_client_options(cli, &o);
     gusto_error err;
-    cli->client = gusto_client_new(&o, &err);
+    cli->client = stored ? gusto_client_new_stored(&o, cli->store, cli->connection, &err)
+                         : gusto_client_new(&o, &err);
     if (!cli->client) {
         *exit_code = cli_client_failed(cli, &err, stored, !stored);
         return NULL;

@@ -139,14 +139,16 @@ static void on_wait(void *ud, long wait_ms, int server)
 static gusto_client *client_for(struct action_ctx *x)
 {
     gusto_options o = {
-        .connection = x->connection,
-        .store_path = x->cfg->store[0] ? x->cfg->store : NULL,
         .on_wait = on_wait,
         .wait_userdata = x,
     };
     serve_client_options(x->cfg, &o);
     gusto_error e;
-    gusto_client *c = gusto_client_new(&o, &e);
+    gusto_client *c =
+        x->connection
+            ? gusto_client_new_stored(&o, x->cfg->store[0] ? x->cfg->store : NULL,
+                                      x->connection, &e)
+            : gusto_client_new(&o, &e);
     if (!c)
         fail_lib(x, &e, NULL);
     return c;
