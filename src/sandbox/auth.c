@@ -16,7 +16,8 @@ const char *const SB_ALL_SCOPES =
     "employee_time_off_activities:read time_off_policies:read time_off_policies:write "
     "time_off_requests:read departments:read departments:write "
     "people_batches:read people_batches:write company_admin:read signatories:read "
-    "employments:read employments:write";
+    "employments:read employments:write pay_schedules:read payrolls:read "
+    "contractors:read company_federal_taxes:read company_tax_requirements:read";
 
 int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
                    const char *scopes, long ttl_seconds)

@@ -120,7 +120,19 @@ static const char SCHEMA[] =
      * compensations they were paid at. */
     "CREATE TABLE IF NOT EXISTS payroll_runs("
     "  company_uuid TEXT PRIMARY KEY, processed_through TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS processed_compensations(uuid TEXT PRIMARY KEY);";
+    "CREATE TABLE IF NOT EXISTS processed_compensations(uuid TEXT PRIMARY KEY);"
+    /* records.c: read-mostly company records kept as Gusto's JSON (pay
+     * schedules, earning types, signatories, federal tax details,
+     * contractors, time-off requests), one kind per resource. */
+    "CREATE TABLE IF NOT EXISTS company_records("
+    "  kind TEXT NOT NULL, uuid TEXT NOT NULL, company_uuid TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 1, doc TEXT NOT NULL,"
+    "  PRIMARY KEY(kind, uuid));"
+    "CREATE INDEX IF NOT EXISTS company_records_company ON company_records(kind,"
+    "  company_uuid, seq);"
+    /* auth.c: the environment (--as) a token was issued in. */
+    "CREATE TABLE IF NOT EXISTS token_env("
+    "  token_hash TEXT PRIMARY KEY, env TEXT NOT NULL);";
 
 /* The database generation: it moves twice for every committed write, once
  * in SQLite's commit hook (before the commit) and once when the connection
@@ -180,6 +192,22 @@ bool db_someone_waiting(void)
     return mono_ms() - atomic_load(&last_wait_ms) <= 2;
 }
 
+/* Tag every token this process stores with its --as environment: a temp
+ * trigger per connection, so the tag is this process's whatever wrote the
+ * row (auth.c, h_oauth.c) and a --data file shared by two sandboxes keeps
+ * each token's own.  Fails quietly before the schema exists (db_init
+ * then adds it to its first connection). */
+static void env_trigger(sqlite3 *db)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "CREATE TEMP TRIGGER IF NOT EXISTS token_env_tag AFTER INSERT ON main.tokens"
+             " BEGIN INSERT OR REPLACE INTO main.token_env(token_hash, env)"
+             " VALUES(new.token_hash, '%s'); END;",
+             sb_env_name());
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 static struct conn *conn_open(void)
 {
     struct conn *c = calloc(1, sizeof *c);
@@ -201,6 +229,7 @@ static struct conn *conn_open(void)
         db_exec(c->db, "PRAGMA synchronous=NORMAL");
     }
     db_exec(c->db, "PRAGMA foreign_keys=OFF");
+    env_trigger(c->db);
     return c;
 }
 
@@ -268,6 +297,7 @@ int db_init(const char *data_path, char *err, size_t errlen)
         free(c);
         return -1;
     }
+    env_trigger(c->db);
     pool_all[pool_count++] = c;
     return 0;
 }

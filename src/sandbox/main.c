@@ -20,6 +20,11 @@ struct sb_config sb_cfg = {
     .access_ttl = 7200,
 };
 
+const char *sb_env_name(void)
+{
+    return sb_cfg.environment == SB_ENV_PRODUCTION ? "production" : "demo";
+}
+
 static void usage(FILE *f)
 {
     fputs(
@@ -252,6 +257,7 @@ int main(int argc, char **argv)
         rc |= seed_demo(db);
     if (sb_cfg.seed_employees)
         rc |= seed_employees(db, sb_cfg.seed_employees);
+    rc |= seed_records(db, sb_cfg.seed_demo);
     char generated[64] = "";
     for (int i = 0; i < ntokens && rc == 0; i++)
         if (add_token_arg(db, tokens[i], ttl) != 0) {
