@@ -2808,6 +2808,51 @@ static void test_around_employee(void)
     down();
 }
 
+/* ---- what the sandbox does not emulate ------------------------------------- */
+
+#define NOT_EMULATED(op) \
+    "errors[0].message=gusto-sandbox does not emulate " op \
+    " (docs/sandbox.md, \"What the sandbox does not emulate\")."
+
+static const struct http_case UNEMULATED_CASES[] = {
+    {"payrolls", "GET", "/v1/companies/{C}/payrolls", T, NULL, 501,
+     {"errors#=1", "errors[0].error_key=request", "errors[0].category=not_implemented",
+      NOT_EMULATED("GET /v1/companies/{company_id}/payrolls"), "@x-request-id?",
+      "@X-Gusto-API-Version?"}},
+    {"payrolls, no token: still 501", "GET", "/v1/companies/{C}/payrolls", NULL, NULL, 501,
+     {"errors[0].category=not_implemented"}},
+    {"a write the sandbox lacks on a path it serves", "POST", "/v1/companies/{C}/pay_schedules",
+     T, "{}", 501, {NOT_EMULATED("POST /v1/companies/{company_id}/pay_schedules")}},
+    {"a literal where a route has a uuid", "GET", "/v1/companies/{C}/pay_schedules/preview", T,
+     NULL, 501, {NOT_EMULATED("GET /v1/companies/{company_id}/pay_schedules/preview")}},
+    {"positive control: the schedule itself", "GET", "/v1/companies/{C}/pay_schedules/{PS}", T,
+     NULL, 200, {"uuid={PS}"}},
+    {"a report", "POST", "/v1/companies/{C}/reports", T, "{}", 501,
+     {NOT_EMULATED("POST /v1/companies/{company_uuid}/reports")}},
+    {"trailing slash", "GET", "/v1/payrolls/{NIL}/receipt/", T, NULL, 501,
+     {NOT_EMULATED("GET /v1/payrolls/{payroll_uuid}/receipt")}},
+    {"contractor update", "PUT", "/v1/contractors/{NIL}", T, "{}", 501,
+     {NOT_EMULATED("PUT /v1/contractors/{contractor_uuid}")}},
+    {"outside the spec: 404", "GET", "/v1/payrolls_of_mars", T, NULL, 404,
+     {"errors[0].category=not_found", "errors[0].message=No route matches /v1/payrolls_of_mars"}},
+    {"a method the spec lacks on a served path: 404", "DELETE",
+     "/v1/employees/{E0}/onboarding_status", T, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"one segment more than the spec: 404", "GET", "/v1/companies/{C}/payrolls/{NIL}/x/y", T,
+     NULL, 404, {"errors[0].category=not_found"}},
+};
+
+static void test_unemulated(void)
+{
+    if (!up())
+        return down();
+    tu_var("NIL", NIL_UUID);
+    req(&R, "GET", T, NULL, "/v1/companies/%s/pay_schedules", SB.company);
+    set_var_json("PS", R.json, "[0].uuid");
+    run_cases(UNEMULATED_CASES, NELEM(UNEMULATED_CASES));
+    down();
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -2834,6 +2879,7 @@ static const struct test TESTS[] = {
     {"webhook_retries", test_webhook_retries},
     {"error_metadata", test_error_metadata},
     {"around_employee", test_around_employee},
+    {"unemulated", test_unemulated},
 };
 
 int main(int argc, char **argv)
