@@ -2853,6 +2853,78 @@ static void test_unemulated(void)
     down();
 }
 
+/* ---- --as demo|production ------------------------------------------------- */
+
+/* Start on the data file db as env (NULL: no --as) with the token tok. */
+static bool up_as(const char *env, const char *db, const char *tok)
+{
+    const char *args[] = {"--rate-limit", "0", "--data", db, "--token", tok,
+                          env ? "--as" : NULL, env, NULL};
+    memset(&R, 0, sizeof R);
+    return sb_startv(&SB, args);
+}
+
+/* The token is refused as one from the other environment, issued in `issued`. */
+static void refused_as_other(const char *tok, const char *issued, const char *what)
+{
+    req(&R, "GET", tok, NULL, "/v1/companies/%s/employees", SB.company);
+    CHECK_LONG(R.status, 401, what);
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_token", what);
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "base", what);
+    const char *m = jstr(R.json, "errors[0].message");
+    char want[64];
+    snprintf(want, sizeof want, "was issued by Gusto %s", issued);
+    CHECK(m && strstr(m, want), "%s: message says where it was issued ('%s')", what,
+          m ? m : "none");
+    CHECK_EXPECT(&R, "@WWW-Authenticate?");
+}
+
+static void accepted(const char *tok, const char *what)
+{
+    req(&R, "GET", tok, NULL, "/v1/token_info");
+    CHECK_LONG(R.status, 200, what);
+}
+
+static void test_environments(void)
+{
+    char dir[] = "/tmp/gusto-sbtest-env-XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+        return;
+    char db[128];
+    snprintf(db, sizeof db, "%s/shared.db", dir);
+    /* One data file, three sandboxes in turn: what one issued, the other
+     * refuses; each still takes its own. */
+    if (up_as("demo", db, "demo-tok")) {
+        accepted("demo-tok", "demo sandbox takes its own token");
+        sb_stop(&SB);
+    }
+    if (up_as("production", db, "prod-tok")) {
+        accepted("prod-tok", "production sandbox takes its own token");
+        refused_as_other("demo-tok", "Demo", "production sandbox refuses the demo token");
+        sb_stop(&SB);
+    }
+    if (up_as("demo", db, "demo-tok2")) {
+        accepted("demo-tok", "demo sandbox takes the demo token again");
+        refused_as_other("prod-tok", "Production", "demo sandbox refuses the production token");
+        sb_stop(&SB);
+    }
+    /* Without --as the sandbox is Demo. */
+    if (up_as(NULL, db, "plain-tok")) {
+        accepted("demo-tok", "default (demo) takes the demo token");
+        refused_as_other("prod-tok", "Production", "default (demo) refuses the production token");
+        sb_stop(&SB);
+    }
+    /* A token registered again by the other environment becomes its. */
+    if (up_as("production", db, "demo-tok")) {
+        accepted("demo-tok", "a token registered by production is production's");
+        sb_stop(&SB);
+    }
+    resp_free(&R);
+    remove_data_file(db, dir);
+    CHECK_LONG(run_sandbox_status("--as", "staging", "", ""), 2, "--as staging: usage error");
+    CHECK_LONG(run_sandbox_status("--as", "", "", ""), 2, "--as '': usage error");
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -2880,6 +2952,7 @@ static const struct test TESTS[] = {
     {"error_metadata", test_error_metadata},
     {"around_employee", test_around_employee},
     {"unemulated", test_unemulated},
+    {"environments", test_environments},
 };
 
 int main(int argc, char **argv)

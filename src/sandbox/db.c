@@ -192,20 +192,25 @@ bool db_someone_waiting(void)
     return mono_ms() - atomic_load(&last_wait_ms) <= 2;
 }
 
-/* Tag every token this process stores with its --as environment: a temp
- * trigger per connection, so the tag is this process's whatever wrote the
- * row (auth.c, h_oauth.c) and a --data file shared by two sandboxes keeps
- * each token's own.  Fails quietly before the schema exists (db_init
- * then adds it to its first connection). */
-static void env_trigger(sqlite3 *db)
+/* Tag every token and refresh token this process stores with its --as
+ * environment: temp triggers per connection, so the tag is this process's
+ * whatever code wrote the row (auth.c, h_oauth.c), and a --data file shared
+ * by two sandboxes keeps each token's own.  A trigger whose table does not
+ * exist yet fails quietly (db_init and main.c call this again once the
+ * schema and the OAuth tables exist).  The body names token_env without
+ * "main.": SQLite allows no qualified names there, and finds it in main. */
+void db_env_triggers(sqlite3 *db)
 {
-    char sql[400];
-    snprintf(sql, sizeof sql,
-             "CREATE TEMP TRIGGER IF NOT EXISTS token_env_tag AFTER INSERT ON main.tokens"
-             " BEGIN INSERT OR REPLACE INTO main.token_env(token_hash, env)"
-             " VALUES(new.token_hash, '%s'); END;",
-             sb_env_name());
-    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    static const char *const TABLES[] = {"tokens", "oauth_refresh"};
+    for (size_t i = 0; i < sizeof TABLES / sizeof TABLES[0]; i++) {
+        char sql[400];
+        snprintf(sql, sizeof sql,
+                 "CREATE TEMP TRIGGER IF NOT EXISTS %s_env_tag AFTER INSERT ON main.%s"
+                 " BEGIN INSERT OR REPLACE INTO token_env(token_hash, env)"
+                 " VALUES(new.token_hash, '%s'); END;",
+                 TABLES[i], TABLES[i], sb_env_name());
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
 }
 
 static struct conn *conn_open(void)
@@ -229,7 +234,7 @@ static struct conn *conn_open(void)
         db_exec(c->db, "PRAGMA synchronous=NORMAL");
     }
     db_exec(c->db, "PRAGMA foreign_keys=OFF");
-    env_trigger(c->db);
+    db_env_triggers(c->db);
     return c;
 }
 
@@ -297,7 +302,7 @@ int db_init(const char *data_path, char *err, size_t errlen)
         free(c);
         return -1;
     }
-    env_trigger(c->db);
+    db_env_triggers(c->db);
     pool_all[pool_count++] = c;
     return 0;
 }

@@ -74,6 +74,9 @@ void db_release(sqlite3 *db);
 sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql);
 
 int db_exec(sqlite3 *db, const char *sql);      /* 0 or -1 */
+/* The triggers that tag each stored token and refresh token with the
+ * sandbox's --as environment (token_env); see db.c. */
+void db_env_triggers(sqlite3 *db);
 int db_begin_write(sqlite3 *db);                /* BEGIN IMMEDIATE */
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
@@ -286,6 +289,13 @@ extern const char *const FLSA_STATUSES[];
  * return -1. */
 int auth_check(struct request *r, const char *authorization);
 bool auth_has_scope(const struct request *r, const char *scope);
+/* The environment ("demo", "production") a stored token or refresh token
+ * (by its hash) was issued in: its token_env tag, "demo" for one stored
+ * before --as existed.  False (and out "") on a database error. */
+bool auth_env_of(sqlite3 *db, const char *hash, char out[16]);
+/* The 401 or OAuth message for a credential from the other environment
+ * (issued in `env`), into buf. */
+void auth_env_message(const char *what, const char *env, char *buf, size_t len);
 /* Register a token for a company.  scopes NULL = every scope. */
 int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
                    const char *scopes, long ttl_seconds);
