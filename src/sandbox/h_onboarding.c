@@ -54,12 +54,12 @@ static bool load_onb(sqlite3 *db, const char *emp, struct onb *o)
                   nonempty(doc, "date_of_birth") && nonempty(doc, "ssn");
     o->email = nonempty(doc, "email");
     const char *pm = json_string_value(json_object_get(doc, "payment_method"));
-    json_decref(doc);
+    o->deposit = (pm && strcmp(pm, "Direct Deposit") == 0) ||
+                 has_row(db, "SELECT 1 FROM bank_accounts WHERE employee_uuid=?", emp);
+    json_decref(doc); /* pm pointed into it */
     o->job = has_row(db, "SELECT 1 FROM jobs WHERE employee_uuid=?", emp);
     o->work = has_row(db, "SELECT 1 FROM work_addresses WHERE employee_uuid=?", emp);
     o->home = has_row(db, "SELECT 1 FROM home_addresses WHERE employee_uuid=?", emp);
-    o->deposit = (pm && strcmp(pm, "Direct Deposit") == 0) ||
-                 has_row(db, "SELECT 1 FROM bank_accounts WHERE employee_uuid=?", emp);
     return true;
 }
 

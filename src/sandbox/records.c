@@ -218,9 +218,10 @@ static int seed_time_off_requests(sqlite3 *db, uint64_t *rng, const char *compan
     while (n < 3 && sqlite3_step(st) == SQLITE_ROW) {
         snprintf(emp[n].uuid, sizeof emp[n].uuid, "%s", db_col_text(st, 0));
         json_t *d = db_col_json(st, 1);
-        snprintf(emp[n].name, sizeof emp[n].name, "%s %s",
-                 d ? json_string_value(json_object_get(d, "first_name")) : "",
-                 d ? json_string_value(json_object_get(d, "last_name")) : "");
+        const char *first = json_string_value(json_object_get(d, "first_name"));
+        const char *last = json_string_value(json_object_get(d, "last_name"));
+        snprintf(emp[n].name, sizeof emp[n].name, "%s %s", first ? first : "",
+                 last ? last : "");
         json_decref(d);
         n++;
     }
