@@ -10,6 +10,8 @@
 // the sandbox answers it 501.  "Shadowed" ones are those an emulated route
 // would otherwise take (GET .../pay_schedules/preview looks like
 // GET .../pay_schedules/{uuid}); the sandbox checks those before routing.
+// It also fails when a route of router.c checks another scope than the
+// spec's operation names.
 // Needs tests/node's dependencies (npm ci --prefix tests/node) for `yaml`.
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -44,10 +46,11 @@ function loadSpec(path) {
 const segs = (p) => p.split("/").filter(Boolean);
 const isParam = (s) => s.startsWith("{") || s === ":";
 
-// The routes router.c serves: {"METHOD", "/pattern", ...}.
+// The routes router.c serves: {"METHOD", "/pattern", "scope" | NULL | SB_PUBLIC, ...}.
 const routes = [...readFileSync(root + "src/sandbox/router.c", "utf8")
-  .matchAll(/\{"(GET|POST|PUT|PATCH|DELETE)", "(\/[^"]*)"/g)]
-  .map((m) => ({ method: m[1], segs: segs(m[2]) }));
+  .matchAll(/\{"(GET|POST|PUT|PATCH|DELETE)", "(\/[^"]*)",\s*("[^"]*"|NULL|SB_PUBLIC)/g)]
+  .map((m) => ({ method: m[1], pattern: m[2], segs: segs(m[2]),
+    scope: m[3].startsWith('"') ? m[3].slice(1, -1) : null }));
 
 // A route serves a spec operation when each segment pairs a parameter with a
 // parameter, or a literal with the same literal.
@@ -67,6 +70,25 @@ for (const [path, item] of Object.entries(spec.paths)) {
     const tag = (item[m].tags && item[m].tags[0]) || "Other";
     ops.push({ method, path, tag, shadowed: routes.some((r) => takes(r, method, s)) });
   }
+}
+
+// Each route with a scope must check the one the spec's operation names
+// ("scope: `x:y`" in its description).  NULL routes (webhooks, token info)
+// check in their handlers; docs/sandbox.md says how.
+const wrongScope = [];
+for (const r of routes) {
+  if (!r.scope) continue;
+  for (const [path, item] of Object.entries(spec.paths)) {
+    const op = item[r.method.toLowerCase()];
+    if (!op || !serves(r, r.method, segs(path))) continue;
+    const m = /scope: `([^`]+)`/.exec(op.description || "");
+    if (m && m[1] !== r.scope)
+      wrongScope.push(`${r.method} ${r.pattern}: router.c checks ${r.scope}, the spec says ${m[1]}`);
+  }
+}
+if (wrongScope.length) {
+  console.error(`spec-paths: routes whose scope is not the spec's:\n  ${wrongScope.join("\n  ")}`);
+  process.exit(1);
 }
 
 const cstr = (s) => JSON.stringify(s);

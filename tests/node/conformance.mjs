@@ -1278,8 +1278,8 @@ async function aroundEmployeeScenario() {
   try {
     out = execFileSync("node", [fileURLToPath(new URL("../../scripts/spec-paths.mjs", import.meta.url)), "--check"],
       { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    pass("spec-paths: src/sandbox/spec_paths.c and docs/sandbox.md match the spec and router.c");
+    pass("spec-paths: src/sandbox/spec_paths.c and docs/sandbox.md match the spec and router.c, and every route checks the spec's scope");
   } catch (e) {
-    fail("spec-paths: src/sandbox/spec_paths.c and docs/sandbox.md match the spec and router.c", `${e.stderr || e.message}${out}`);
+    fail("spec-paths: src/sandbox/spec_paths.c and docs/sandbox.md match the spec and router.c, and every route checks the spec's scope", `${e.stderr || e.message}${out}`);
   }
 }
