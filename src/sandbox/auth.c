@@ -41,6 +41,11 @@ int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
     return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
+const char *sb_env_name(void)
+{
+    return sb_cfg.environment == SB_ENV_PRODUCTION ? "production" : "demo";
+}
+
 bool auth_env_of(sqlite3 *db, const char *hash, char out[16])
 {
     static const char *sql = "SELECT env FROM token_env WHERE token_hash=?";

@@ -20,11 +20,6 @@ struct sb_config sb_cfg = {
     .access_ttl = 7200,
 };
 
-const char *sb_env_name(void)
-{
-    return sb_cfg.environment == SB_ENV_PRODUCTION ? "production" : "demo";
-}
-
 static void usage(FILE *f)
 {
     fputs(

@@ -56,7 +56,7 @@ struct sb_config {
 
 extern struct sb_config sb_cfg;
 
-/* "demo" or "production": sb_cfg.environment's name (main.c). */
+/* "demo" or "production": sb_cfg.environment's name (auth.c). */
 const char *sb_env_name(void);
 
 /* ---- database (db.c) ------------------------------------------------- */
