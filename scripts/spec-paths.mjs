@@ -98,10 +98,13 @@ const c = [
   " * Every operation of Gusto's spec the sandbox does not emulate (501). */",
   '#include "sandbox/sandbox.h"',
   "",
+  "/* The shadowed ones first: a routed request looks at those only. */",
   "const struct spec_op SPEC_UNEMULATED[] = {",
-  ...ops.map((o) => `    {${cstr(o.method)}, ${cstr(o.path)}, ${o.shadowed ? "true" : "false"}},`),
+  ...[...ops.filter((o) => o.shadowed), ...ops.filter((o) => !o.shadowed)]
+    .map((o) => `    {${cstr(o.method)}, ${cstr(o.path)}, ${o.shadowed ? "true" : "false"}},`),
   "};",
   "const size_t SPEC_UNEMULATED_N = sizeof SPEC_UNEMULATED / sizeof SPEC_UNEMULATED[0];",
+  `const size_t SPEC_SHADOWED_N = ${ops.filter((o) => o.shadowed).length};`,
   "",
 ].join("\n");
 

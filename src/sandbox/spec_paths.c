@@ -3,7 +3,9 @@
  * Every operation of Gusto's spec the sandbox does not emulate (501). */
 #include "sandbox/sandbox.h"
 
+/* The shadowed ones first: a routed request looks at those only. */
 const struct spec_op SPEC_UNEMULATED[] = {
+    {"GET", "/v1/companies/{company_id}/pay_schedules/preview", true},
     {"POST", "/v1/partner_managed_companies", false},
     {"PUT", "/v1/companies/{company_id}", false},
     {"PUT", "/v1/partner_managed_companies/{company_uuid}/migrate", false},
@@ -43,7 +45,6 @@ const struct spec_op SPEC_UNEMULATED[] = {
     {"GET", "/v1/companies/{company_uuid}/payment_configs", false},
     {"PUT", "/v1/companies/{company_uuid}/payment_configs", false},
     {"POST", "/v1/companies/{company_id}/pay_schedules", false},
-    {"GET", "/v1/companies/{company_id}/pay_schedules/preview", true},
     {"PUT", "/v1/companies/{company_id}/pay_schedules/{pay_schedule_id}", false},
     {"GET", "/v1/companies/{company_id}/pay_periods/unprocessed_termination_pay_periods", false},
     {"POST", "/v1/companies/{company_id}/pay_schedules/assignment_preview", false},
@@ -222,3 +223,4 @@ const struct spec_op SPEC_UNEMULATED[] = {
     {"PUT", "/v1/information_requests/{information_request_uuid}/submit", false},
 };
 const size_t SPEC_UNEMULATED_N = sizeof SPEC_UNEMULATED / sizeof SPEC_UNEMULATED[0];
+const size_t SPEC_SHADOWED_N = 1;

@@ -27,10 +27,11 @@ static bool template_matches(const char *t, const char *p)
 
 const struct spec_op *spec_unemulated(const char *method, const char *path, bool routed)
 {
-    for (size_t i = 0; i < SPEC_UNEMULATED_N; i++) {
+    /* A routed request (every served one) looks at the few shadowed ones. */
+    size_t n = routed ? SPEC_SHADOWED_N : SPEC_UNEMULATED_N;
+    for (size_t i = 0; i < n; i++) {
         const struct spec_op *op = &SPEC_UNEMULATED[i];
-        if ((!routed || op->shadowed) && strcmp(op->method, method) == 0 &&
-            template_matches(op->path, path))
+        if (strcmp(op->method, method) == 0 && template_matches(op->path, path))
             return op;
     }
     return NULL;
