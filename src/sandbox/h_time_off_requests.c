@@ -27,7 +27,7 @@ static void span(const json_t *req, char a[11], char b[11])
     a[0] = b[0] = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)req ? json_object_get(req, "days") : NULL, k, v) {
+    json_object_foreach(json_object_get(req, "days"), k, v) {
         (void)v;
         if (!a[0] || strcmp(k, a) < 0)
             snprintf(a, 11, "%s", k);
