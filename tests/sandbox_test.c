@@ -2860,7 +2860,7 @@ static bool up_as(const char *env, const char *db, const char *tok)
 {
     const char *args[] = {"--rate-limit", "0", "--data", db, "--token", tok,
                           env ? "--as" : NULL, env, NULL};
-    memset(&R, 0, sizeof R);
+    resp_free(&R); /* the previous sandbox's last answer */
     return sb_startv(&SB, args);
 }
 
