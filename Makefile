@@ -175,7 +175,9 @@ lint:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BUILD)/gusto-connect $(BUILD)/gusto-sandbox $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 include/gusto.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libgusto.a $(DESTDIR)$(PREFIX)/lib/
@@ -187,6 +189,9 @@ install: all
 	install -m 644 man/gusto-connect.1 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 completions/gusto-connect.bash \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect
+	install -m 644 completions/_gusto-connect $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/
+	install -m 644 completions/gusto-connect.fish \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/gusto-connect $(DESTDIR)$(PREFIX)/bin/gusto-sandbox \
@@ -194,7 +199,9 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/gusto.pc \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto-connect.1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto-sandbox.1 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_gusto-connect \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/gusto-connect.fish
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -17,7 +17,9 @@ if make -s install PREFIX="$prefix" >"$tmp/install.log" 2>&1; then ok "make inst
     bad "make install"; cat "$tmp/install.log"; fi
 for f in bin/gusto-connect bin/gusto-sandbox include/gusto.h lib/libgusto.a lib/libgusto.so \
          lib/pkgconfig/gusto.pc share/man/man1/gusto-connect.1 share/man/man1/gusto-sandbox.1 \
-         share/bash-completion/completions/gusto-connect; do
+         share/bash-completion/completions/gusto-connect \
+         share/zsh/vendor-completions/_gusto-connect \
+         share/fish/vendor_completions.d/gusto-connect.fish; do
     [ -e "$prefix/$f" ] && ok "installed $f" || bad "installed $f"
 done
 

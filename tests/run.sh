@@ -69,6 +69,7 @@ run_stage batches ./build/tests/batches_test
 run_stage oom ./build/tests/oom_test
 run_stage cli ./tests/cli_test.sh
 if [ -n "$check" ]; then
+    run_stage help env HELP_SHELLS_OPTIONAL=1 ./tests/help_test.sh
     run_stage batch-cli ./tests/batch_cli_test.sh
     finish
 fi
@@ -76,6 +77,7 @@ fi
 # versions Gusto serves are both exercised (default: GUSTO_API_VERSION 2026-12-01).
 run_stage libgusto-2026-06-15 env GUSTO_API_VERSION=2026-06-15 ./build/tests/lib_test
 run_stage cli-2026-06-15 env GUSTO_API_VERSION=2026-06-15 ./tests/cli_test.sh
+run_stage help ./tests/help_test.sh
 run_stage connect ./tests/connect_test.sh
 run_stage batch-cli ./tests/batch_cli_test.sh
 run_stage serve ./tests/serve_test.sh

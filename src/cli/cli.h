@@ -6,6 +6,7 @@
 #include "gusto.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define GUSTO_CLI_VERSION GUSTO_VERSION /* one version for the CLI and libgusto */
 
@@ -49,7 +50,22 @@ struct cli {
     const char *store;        /* --store; NULL: the library's default path */
     const char *command;      /* "employees list", for messages and help */
     gusto_client *client;     /* made on first use by cli_client() */
+    struct cli_described *described; /* `__complete`: collect options, run nothing */
 };
+
+/* cli_args() in completion mode (cli->described set) records the command's
+ * option table here and returns CLI_DESCRIBED without reading argv, so the
+ * command returns before doing anything. */
+#define CLI_DESCRIBED_MAX 32
+struct cli_described {
+    struct {
+        const char *name;       /* string literals, so they outlive the command */
+        const char *metavar;    /* NULL for flags */
+    } opts[CLI_DESCRIBED_MAX];
+    int n;
+    bool reached;               /* a command's cli_args() was called */
+};
+#define CLI_DESCRIBED (-1)
 
 /* ---- session.c ---- */
 
@@ -120,6 +136,39 @@ int cli_help(struct cli *cli, const char *command);
 
 /* True when `command` has a help text. */
 bool cli_help_known(const char *command);
+
+/* The i-th help topic ("", "employees", "employees list", ...), NULL past
+ * the last: the table of every command path, for completion and tests. */
+const char *cli_help_name(size_t i);
+
+/* The last words of the direct subcommands of `parent` ("" for the
+ * top-level commands) in out[0..max); returns how many there are. */
+size_t cli_help_children(const char *parent, const char **out, size_t max);
+
+/* "; did you mean 'X'?" in buf when one of words is close to word, else "". */
+void cli_suggest(const char *word, const char *const *words, size_t n, char *buf, size_t cap);
+
+/* The usage error for an unknown subcommand of parent ("" for an unknown
+ * command): names the expected ones and the closest.  Returns EXIT_USAGE. */
+int cli_unknown_subcommand(struct cli *cli, const char *parent, const char *word);
+
+/* ---- complete.c ---- */
+
+/* `gusto-connect __complete WORD... CURRENT`: print the candidates for
+ * CURRENT that start with it, one a line, for the bash, zsh and fish scripts in completions/.
+ * A last line ":file" asks the shell for file names.  Nothing is sent and
+ * no secret is read. */
+struct cli_global {
+    const char *name; /* "--env" */
+    bool value;       /* takes a value */
+};
+/* words[0..nwords): the words typed before CURRENT, as typed; cmd[0..ncmd):
+ * the same without the global options.  globals ends with a NULL name.
+ * dispatch runs a command line: with cli->described set, to read the
+ * command's options.  Returns 0. */
+int cli_complete(struct cli *cli, const struct cli_global *globals, int nwords, char **words,
+                 int ncmd, char **cmd, const char *cur,
+                 int (*dispatch)(struct cli *, int, char **));
 
 /* ---- commands ---- */
 

@@ -934,6 +934,5 @@ int cmd_batch(struct cli *cli, int argc, char **argv)
         cli->command = "batch status";
         return batch_status(cli, argc - 1, argv + 1);
     }
-    return out_usage(cli, "unknown subcommand 'batch %.60s' (expected create or status)",
-                     argv[0]);
+    return cli_unknown_subcommand(cli, "batch", argv[0]);
 }

@@ -122,6 +122,10 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
     *exit_code = 0;
     if (cli->client)
         return cli->client;
+    if (cli->described) { /* completion: a command never gets this far, and never sends */
+        *exit_code = EXIT_USAGE;
+        return NULL;
+    }
     if ((*exit_code = cli_read_token(cli)) != 0)
         return NULL;
     if (cli->token_stdin && (!cli->token || !*cli->token)) {
