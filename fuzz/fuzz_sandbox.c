@@ -36,6 +36,7 @@ static void setup_db(void)
     rc |= seed_base(db);
     rc |= oauth_init(db);
     rc |= seed_demo(db);
+    rc |= seed_records(db, true); /* pay schedules, contractors, time-off requests... */
     /* Seeds use these tokens: full scope, read-only, and another company. */
     rc |= auth_add_token(db, "fuzz-token", SB_DEMO_COMPANY, NULL, 0);
     rc |= auth_add_token(db, "fuzz-ro", SB_DEMO_COMPANY, "public employees:read", 0);

@@ -1046,6 +1046,58 @@ static void test_no_secrets_logged(void)
     rmdir(dir);
 }
 
+/* --as: what one environment issued over OAuth, the other refuses: the
+ * access token (401 invalid_token) and the refresh token (400 invalid_grant). */
+static bool start_as(const char *env, const char *db)
+{
+    const char *args[] = {"--rate-limit", "0", "--data", db, "--app", APP, "--as", env, NULL};
+    return sb_startv(&SB, args);
+}
+
+static void test_environments(void)
+{
+    char dir[] = "/tmp/gusto-oauthtest-env-XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+        return;
+    char db[128];
+    snprintf(db, sizeof db, "%s/shared.db", dir);
+    struct resp r = {0};
+    char code[128], at[128] = "", rt[128] = "";
+    if (start_as("demo", db)) {
+        if (get_code(CID, CB, SB.company, NULL, code)) {
+            exchange(&r, code);
+            copy(at, sizeof at, jstr(r.json, "access_token"));
+            copy(rt, sizeof rt, jstr(r.json, "refresh_token"));
+        }
+        CHECK(*at && *rt, "demo issues tokens");
+        sb_stop(&SB);
+    }
+    if (start_as("production", db)) {
+        req(&r, "GET", at, NULL, "/v1/token_info");
+        CHECK_LONG(r.status, 401, "production refuses demo's access token");
+        CHECK_STR(jstr(r.json, "errors[0].category"), "invalid_token", "its category");
+        refresh(&r, rt);
+        oauth_err(&r, 400, "invalid_grant", "production refuses demo's refresh token");
+        const char *d = jstr(r.json, "error_description");
+        CHECK(d && strstr(d, "issued by Gusto Demo"), "the description says so (%s)",
+              d ? d : "none");
+        sb_stop(&SB);
+    }
+    if (start_as("demo", db)) {
+        refresh(&r, rt);
+        CHECK_LONG(r.status, 200, "demo still takes its own refresh token");
+        sb_stop(&SB);
+    }
+    resp_free(&r);
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < NELEM(suffixes); i++) {
+        char f[160];
+        snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
 static const struct test TESTS[] = {
     {"consent_page", test_consent_page},
     {"authorize_errors", test_authorize_errors},
@@ -1057,6 +1109,7 @@ static const struct test TESTS[] = {
     {"access_expiry", test_access_expiry},
     {"apps_file", test_apps_file},
     {"no_secrets_logged", test_no_secrets_logged},
+    {"environments", test_environments},
 };
 
 int main(int argc, char **argv)

@@ -2563,6 +2563,368 @@ static void test_error_metadata(void)
     down();
 }
 
+/* ---- around the employee record ------------------------------------------- */
+
+#define CR "cr" /* companies:read only: every endpoint below refuses it */
+
+static const struct http_case AROUND_CASES[] = {
+    {"onboarding status, onboarded", "GET", "/v1/employees/{E0}/onboarding_status", T, NULL,
+     200,
+     {"uuid={E0}", "onboarding_status=onboarding_completed", "onboarding_steps#=9",
+      "onboarding_steps[0].id=personal_details", "onboarding_steps[4].completed=true",
+      "onboarding_steps[6].required=false", "onboarding_steps[8].id=file_new_hire_report"}},
+    {"onboarding status, onboarding", "GET", "/v1/employees/{E48}/onboarding_status", T, NULL,
+     200,
+     {"onboarding_status=admin_onboarding_incomplete", "onboarding_steps[2].completed=true",
+      "onboarding_steps[4].completed=false", "onboarding_steps[5].requirements#=2",
+      "onboarding_steps[5].requirements[0]=add_work_address"}},
+    {"onboarding status, scope", "GET", "/v1/employees/{E0}/onboarding_status", CR, NULL, 403,
+     {"errors[0].category=missing_oauth_scopes",
+      "errors[0].metadata.missing_scope_name=employees:read"}},
+    {"onboarding status, unknown", "GET", "/v1/employees/{NIL}/onboarding_status", T, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"onboarding status, other company's", "GET", "/v1/employees/{OE0}/onboarding_status", T,
+     NULL, 404, {"errors[0].category=not_found"}},
+    {"onboarding update, not a documented change", "PUT",
+     "/v1/employees/{E48}/onboarding_status", T,
+     "{\"onboarding_status\":\"self_onboarding_awaiting_admin_review\"}", 422,
+     {"errors#=1", "errors[0].error_key=onboarding_status",
+      "errors[0].category=invalid_attribute_value", "errors[0].metadata.entity_uuid={E48}"}},
+    {"onboarding update, unknown status", "PUT", "/v1/employees/{E48}/onboarding_status", T,
+     "{\"onboarding_status\":\"done\"}", 422, {"errors[0].error_key=onboarding_status"}},
+    {"onboarding update, no status", "PUT", "/v1/employees/{E48}/onboarding_status", T, "{}",
+     422, {"errors[0].error_key=onboarding_status"}},
+    {"onboarding update, scope", "PUT", "/v1/employees/{E48}/onboarding_status", RO,
+     "{\"onboarding_status\":\"self_onboarding_pending_invite\"}", 403,
+     {"errors[0].metadata.missing_scope_name=employees:manage"}},
+    {"onboarding update, unknown", "PUT", "/v1/employees/{NIL}/onboarding_status", T,
+     "{\"onboarding_status\":\"self_onboarding_pending_invite\"}", 404, {NULL}},
+    {"mark as self-onboarding", "PUT", "/v1/employees/{E48}/onboarding_status", T,
+     "{\"onboarding_status\":\"self_onboarding_pending_invite\"}", 200,
+     {"onboarding_status=self_onboarding_pending_invite", "onboarding_steps#=10",
+      "onboarding_steps[9].id=admin_review", "onboarding_steps[9].completed=false"}},
+    {"the employee shows it", "GET", "/v1/employees/{E48}", T, NULL, 200,
+     {"onboarding_status=self_onboarding_pending_invite", "onboarded=false"}},
+    {"pending invite cannot be finished", "PUT", "/v1/employees/{E48}/onboarding_status", T,
+     "{\"onboarding_status\":\"onboarding_completed\"}", 422,
+     {"errors[0].error_key=onboarding_status"}},
+    {"cancel self-onboarding", "PUT", "/v1/employees/{E48}/onboarding_status", T,
+     "{\"onboarding_status\":\"admin_onboarding_incomplete\"}", 200,
+     {"onboarding_status=admin_onboarding_incomplete", "onboarding_steps#=9"}},
+    {"finish onboarding", "PUT", "/v1/employees/{E48}/onboarding_status", T,
+     "{\"onboarding_status\":\"onboarding_completed\"}", 200,
+     {"onboarding_status=onboarding_completed", "onboarding_steps[4].completed=true"}},
+    {"finished employee is onboarded", "GET", "/v1/employees/{E48}", T, NULL, 200,
+     {"onboarded=true", "onboarding_status=onboarding_completed"}},
+    {"invite needs an email, a job and a work address", "PUT", "/v1/employees/{NEW}/onboarding_status",
+     T, "{\"onboarding_status\":\"self_onboarding_invited\"}", 422,
+     {"errors#=3", "errors[0].error_key=email", "errors[1].error_key=compensation_details",
+      "errors[2].error_key=add_work_address"}},
+    {"finish needs the data steps", "PUT", "/v1/employees/{NEW}/onboarding_status", T,
+     "{\"onboarding_status\":\"onboarding_completed\"}", 422,
+     {"errors#=4", "errors[0].error_key=personal_details",
+      "errors[3].error_key=add_home_address"}},
+
+    {"employment history", "GET", "/v1/employees/{E0}/employment_history", T, NULL, 200,
+     {"#=1", "[0].hire_date=2018-01-15", "[0].termination_date=null",
+      "[0].employment_status=full_time", "[0].file_new_hire_report=false",
+      "[0].two_percent_shareholder=false"}},
+    {"employment history, terminated", "GET", "/v1/employees/{E43}/employment_history", T,
+     NULL, 200, {"#=1", "[0].termination_date={TERM43}"}},
+    {"employment history, scope", "GET", "/v1/employees/{E0}/employment_history", RO, NULL,
+     403, {"errors[0].metadata.missing_scope_name=employments:read"}},
+    {"employment history, unknown", "GET", "/v1/employees/{NIL}/employment_history", T, NULL,
+     404, {"errors[0].category=not_found"}},
+
+    {"pay schedules", "GET", "/v1/companies/{C}/pay_schedules", T, NULL, 200,
+     {"#=1", "[0].uuid={PS}", "[0].frequency=Twice per month", "[0].day_1=15",
+      "[0].version?", "[0].active=true", "!@X-Page"}},
+    {"pay schedules, a page", "GET", "/v1/companies/{C}/pay_schedules?page=2&per=1", T, NULL,
+     200, {"#=0", "@X-Total-Count=1"}},
+    {"pay schedule", "GET", "/v1/companies/{C}/pay_schedules/{PS}", T, NULL, 200,
+     {"uuid={PS}", "custom_name=Semimonthly", "anchor_pay_date=2026-01-15"}},
+    {"pay schedule, other company's", "GET", "/v1/companies/{OC}/pay_schedules/{OPS}", T, NULL,
+     404, {"errors[0].category=not_found"}},
+    {"pay schedule of another company under mine", "GET",
+     "/v1/companies/{C}/pay_schedules/{OPS}", T, NULL, 404, {NULL}},
+    {"pay schedule, unknown", "GET", "/v1/companies/{C}/pay_schedules/{NIL}", T, NULL, 404,
+     {NULL}},
+    {"pay schedules, scope", "GET", "/v1/companies/{C}/pay_schedules", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=pay_schedules:read"}},
+    {"assignments", "GET", "/v1/companies/{C}/pay_schedules/assignments", T, NULL, 200,
+     {"type=single", "default_pay_schedule_uuid={PS}", "employees=null"}},
+    {"assignments, scope", "GET", "/v1/companies/{C}/pay_schedules/assignments", CR, NULL,
+     403, {"errors[0].metadata.missing_scope_name=pay_schedules:read"}},
+    {"pay periods", "GET",
+     "/v1/companies/{C}/pay_periods?start_date=2026-10-01&end_date=2026-11-30", T, NULL, 200,
+     {"#=4", "[0].start_date=2026-10-01", "[0].end_date=2026-10-15", "[1].end_date=2026-10-31",
+      "[3].start_date=2026-11-16", "[0].pay_schedule_uuid={PS}", "[0].payroll.check_date=2026-10-15",
+      "[0].payroll.payroll_type=regular"}},
+    {"pay periods, transition only", "GET",
+     "/v1/companies/{C}/pay_periods?start_date=2026-10-01&end_date=2026-11-30&payroll_types="
+     "transition", T, NULL, 200, {"#=0"}},
+    {"pay periods, bad date", "GET", "/v1/companies/{C}/pay_periods?start_date=10/01/2026", T,
+     NULL, 422, {"errors[0].error_key=start_date"}},
+    {"pay periods, too far ahead", "GET", "/v1/companies/{C}/pay_periods?end_date=2099-01-01",
+     T, NULL, 422, {"errors[0].error_key=end_date"}},
+    {"pay periods, scope", "GET", "/v1/companies/{C}/pay_periods", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=payrolls:read"}},
+    {"pay periods, other company", "GET", "/v1/companies/{OC}/pay_periods", T, NULL, 404,
+     {NULL}},
+
+    {"earning types", "GET", "/v1/companies/{C}/earning_types", T, NULL, 200,
+     {"default#=7", "default[0].name=Bonus", "default[6].name=Severance",
+      "default[0].active=true", "custom#=1", "custom[0].name=Gym Membership Stipend"}},
+    {"earning types, other company's own", "GET", "/v1/companies/{OC}/earning_types", OTH,
+     NULL, 200, {"default#=7", "custom#=0"}},
+    {"earning types, scope", "GET", "/v1/companies/{C}/earning_types", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=payrolls:read"}},
+    {"earning types, unknown company", "GET", "/v1/companies/{NIL}/earning_types", T, NULL, 404,
+     {NULL}},
+
+    {"contractors", "GET", "/v1/companies/{C}/contractors", T, NULL, 200,
+     {"#=2", "[0].uuid={K}", "[0].type=Individual", "[0].wage_type=Hourly",
+      "[0].hourly_rate=85.00", "[1].type=Business", "[1].business_name=Northwind Design LLC",
+      "[0].company_uuid={C}"}},
+    {"contractors, onboarded", "GET", "/v1/companies/{C}/contractors?onboarded=false", T, NULL,
+     200, {"#=1", "[0].onboarding_status=admin_onboarding_incomplete"}},
+    {"contractors, search", "GET", "/v1/companies/{C}/contractors?search_term=northwind", T,
+     NULL, 200, {"#=1", "[0].type=Business"}},
+    {"contractors, a page", "GET", "/v1/companies/{C}/contractors?page=1&per=1", T, NULL, 200,
+     {"#=1", "@X-Total-Count=2", "@X-Total-Pages=2"}},
+    {"contractors, bad flag", "GET", "/v1/companies/{C}/contractors?onboarded=yes", T, NULL,
+     422, {"errors[0].error_key=onboarded"}},
+    {"contractors, none unless seeded", "GET", "/v1/companies/{OC}/contractors", OTH, NULL,
+     200, {"#=0"}},
+    {"contractors, scope", "GET", "/v1/companies/{C}/contractors", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=contractors:read"}},
+    {"contractor", "GET", "/v1/contractors/{K}", T, NULL, 200,
+     {"uuid={K}", "first_name=Kai", "version?", "address.city=San Francisco"}},
+    {"contractor, other company's token", "GET", "/v1/contractors/{K}", OTH, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"contractor, unknown", "GET", "/v1/contractors/{NIL}", T, NULL, 404, {NULL}},
+    {"contractor, scope", "GET", "/v1/contractors/{K}", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=contractors:read"}},
+
+    {"signatories", "GET", "/v1/companies/{C}/signatories", T, NULL, 200,
+     {"#=1", "[0].first_name=Morgan", "[0].is_admin=true", "[0].uuid?", "[0].version?",
+      "[0].home_address.state=CA"}},
+    {"signatories, scope", "GET", "/v1/companies/{C}/signatories", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=signatories:read"}},
+    {"signatories, other company", "GET", "/v1/companies/{OC}/signatories", T, NULL, 404,
+     {NULL}},
+    {"federal tax details", "GET", "/v1/companies/{C}/federal_tax_details", T, NULL, 200,
+     {"legal_name=Acme Demo Co", "filing_form=941", "tax_payer_type=C-Corporation",
+      "ein_verification.status=verified", "version?"}},
+    {"federal tax details, scope", "GET", "/v1/companies/{C}/federal_tax_details", CR, NULL,
+     403, {"errors[0].metadata.missing_scope_name=company_federal_taxes:read"}},
+    {"federal tax details, unknown company", "GET", "/v1/companies/{NIL}/federal_tax_details",
+     T, NULL, 404, {NULL}},
+    {"tax requirements", "GET", "/v1/companies/{C}/tax_requirements/CO", T, NULL, 200,
+     {"company_uuid={C}", "state=CO", "requirement_sets#=2",
+      "requirement_sets[0].key=registrations", "requirement_sets[0].requirements[0].value=null",
+      "requirement_sets[1].requirements[0].metadata.type=select"}},
+    {"tax requirements, not a state", "GET", "/v1/companies/{C}/tax_requirements/ZZ", T, NULL,
+     404, {"errors[0].category=not_found"}},
+    {"tax requirements, scope", "GET", "/v1/companies/{C}/tax_requirements/CO", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=company_tax_requirements:read"}},
+    {"tax requirements, other company", "GET", "/v1/companies/{OC}/tax_requirements/CO", T,
+     NULL, 404, {NULL}},
+
+    {"time-off requests", "GET", "/v1/companies/{C}/time_off/requests", T, NULL, 200,
+     {"#=3", "[0].status=pending", "[0].days.2026-12-21=8.000", "[0].employee.uuid={E0}",
+      "[1].status=declined", "[2].status=approved", "[2].approver.uuid?", "[0].approver=null"}},
+    {"time-off requests, ascending", "GET", "/v1/companies/{C}/time_off/requests?sort_order=asc",
+     T, NULL, 200, {"#=3", "[0].status=approved"}},
+    {"time-off requests, status", "GET",
+     "/v1/companies/{C}/time_off/requests?status=approved,declined", T, NULL, 200, {"#=2"}},
+    {"time-off requests, employee", "GET",
+     "/v1/companies/{C}/time_off/requests?employee_uuids={E1}", T, NULL, 200,
+     {"#=1", "[0].employee.uuid={E1}"}},
+    {"time-off requests, dates", "GET",
+     "/v1/companies/{C}/time_off/requests?start_date=2026-12-01&end_date=2026-12-10", T, NULL,
+     200, {"#=1", "[0].status=declined"}},
+    {"time-off requests, bad status", "GET", "/v1/companies/{C}/time_off/requests?status=ok", T,
+     NULL, 422, {"errors[0].error_key=status"}},
+    {"time-off requests, scope", "GET", "/v1/companies/{C}/time_off/requests", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=time_off_requests:read"}},
+    {"time-off request", "GET", "/v1/time_off/requests/{TOR}", T, NULL, 200,
+     {"uuid={TOR}", "status=pending", "policy_type=vacation", "employee_note=Family visit",
+      "employer_note=null"}},
+    {"time-off request, other company's token", "GET", "/v1/time_off/requests/{TOR}", OTH,
+     NULL, 404, {NULL}},
+    {"time-off request, unknown", "GET", "/v1/time_off/requests/{NIL}", T, NULL, 404, {NULL}},
+    {"time-off balances", "GET", "/v1/companies/{C}/time_off/balances?employee_uuids={E0}", T,
+     NULL, 200,
+     {"#=1", "[0].employee_uuid={E0}", "[0].balances#=2", "[0].balances[0].pending_hours=16.000",
+      "[0].balances[0].used_hours=16.000", "[0].balances[1].pending_hours=0.000"}},
+    {"time-off balances, a page", "GET", "/v1/companies/{C}/time_off/balances?per=10", T, NULL,
+     200, {"#=10", "@X-Page=1"}},
+    {"time-off balances, scope", "GET", "/v1/companies/{C}/time_off/balances", CR, NULL, 403,
+     {"errors[0].metadata.missing_scope_name=time_off_requests:read"}},
+    {"time-off balances, other company", "GET", "/v1/companies/{OC}/time_off/balances", T, NULL,
+     404, {NULL}},
+};
+
+static void test_around_employee(void)
+{
+    static const char *const args[] = {
+        "--seed", "demo", "--rate-limit", "0", "--token", T, "--token", RO ":employees:read",
+        "--token", OTH "@other", "--token", NOCOMP ":employees:read", "--token",
+        CR ":companies:read", NULL};
+    memset(&R, 0, sizeof R);
+    if (!sb_startv(&SB, args) || !load_ids())
+        return down();
+    tu_var("NIL", NIL_UUID);
+    req(&R, "GET", T, NULL, "/v1/employees/%s/terminations", tu_getvar("E43"));
+    set_var_json("TERM43", R.json, "[0].effective_date");
+    req(&R, "GET", T, NULL, "/v1/companies/%s/pay_schedules", SB.company);
+    set_var_json("PS", R.json, "[0].uuid");
+    req(&R, "GET", OTH, NULL, "/v1/companies/%s/pay_schedules", tu_getvar("OC"));
+    set_var_json("OPS", R.json, "[0].uuid");
+    req(&R, "GET", T, NULL, "/v1/companies/%s/contractors", SB.company);
+    set_var_json("K", R.json, "[0].uuid");
+    req(&R, "GET", T, NULL, "/v1/companies/%s/time_off/requests", SB.company);
+    set_var_json("TOR", R.json, "[0].uuid");
+    /* An employee with a name only: no job, no addresses. */
+    req(&R, "POST", T, "{\"first_name\":\"Nia\",\"last_name\":\"Osei\"}",
+        "/v1/companies/%s/employees", SB.company);
+    set_var_json("NEW", R.json, "uuid");
+    run_cases(AROUND_CASES, NELEM(AROUND_CASES));
+
+    /* A rehire starts a second employment, open-ended. */
+    char day[11], body[256];
+    today(day);
+    snprintf(body, sizeof body,
+             "{\"effective_date\":\"%s\",\"file_new_hire_report\":false,"
+             "\"work_location_uuid\":\"%s\"}", day, tu_getvar("L0"));
+    req(&R, "POST", T, body, "/v1/employees/%s/rehire", tu_getvar("E43"));
+    CHECK_LONG(R.status, 201, "rehire E43");
+    req(&R, "GET", T, NULL, "/v1/employees/%s/employment_history", tu_getvar("E43"));
+    CHECK_LONG(jlen(R.json, ""), 2, "history after a rehire: two employments");
+    CHECK_STR(jstr(R.json, "[1].hire_date"), day, "second employment starts at the rehire");
+    CHECK_EXPECT(&R, "[1].termination_date=null");
+    CHECK_EXPECT(&R, "[0].termination_date={TERM43}");
+    down();
+}
+
+/* ---- what the sandbox does not emulate ------------------------------------- */
+
+#define NOT_EMULATED(op) \
+    "errors[0].message=gusto-sandbox does not emulate " op \
+    " (docs/sandbox.md, \"What the sandbox does not emulate\")."
+
+static const struct http_case UNEMULATED_CASES[] = {
+    {"payrolls", "GET", "/v1/companies/{C}/payrolls", T, NULL, 501,
+     {"errors#=1", "errors[0].error_key=request", "errors[0].category=not_implemented",
+      NOT_EMULATED("GET /v1/companies/{company_id}/payrolls"), "@x-request-id?",
+      "@X-Gusto-API-Version?"}},
+    {"payrolls, no token: still 501", "GET", "/v1/companies/{C}/payrolls", NULL, NULL, 501,
+     {"errors[0].category=not_implemented"}},
+    {"a write the sandbox lacks on a path it serves", "POST", "/v1/companies/{C}/pay_schedules",
+     T, "{}", 501, {NOT_EMULATED("POST /v1/companies/{company_id}/pay_schedules")}},
+    {"a literal where a route has a uuid", "GET", "/v1/companies/{C}/pay_schedules/preview", T,
+     NULL, 501, {NOT_EMULATED("GET /v1/companies/{company_id}/pay_schedules/preview")}},
+    {"positive control: the schedule itself", "GET", "/v1/companies/{C}/pay_schedules/{PS}", T,
+     NULL, 200, {"uuid={PS}"}},
+    {"a report", "POST", "/v1/companies/{C}/reports", T, "{}", 501,
+     {NOT_EMULATED("POST /v1/companies/{company_uuid}/reports")}},
+    {"trailing slash", "GET", "/v1/payrolls/{NIL}/receipt/", T, NULL, 501,
+     {NOT_EMULATED("GET /v1/payrolls/{payroll_uuid}/receipt")}},
+    {"contractor update", "PUT", "/v1/contractors/{NIL}", T, "{}", 501,
+     {NOT_EMULATED("PUT /v1/contractors/{contractor_uuid}")}},
+    {"outside the spec: 404", "GET", "/v1/payrolls_of_mars", T, NULL, 404,
+     {"errors[0].category=not_found", "errors[0].message=No route matches /v1/payrolls_of_mars"}},
+    {"a method the spec lacks on a served path: 404", "DELETE",
+     "/v1/employees/{E0}/onboarding_status", T, NULL, 404,
+     {"errors[0].category=not_found"}},
+    {"one segment more than the spec: 404", "GET", "/v1/companies/{C}/payrolls/{NIL}/x/y", T,
+     NULL, 404, {"errors[0].category=not_found"}},
+};
+
+static void test_unemulated(void)
+{
+    if (!up())
+        return down();
+    tu_var("NIL", NIL_UUID);
+    req(&R, "GET", T, NULL, "/v1/companies/%s/pay_schedules", SB.company);
+    set_var_json("PS", R.json, "[0].uuid");
+    run_cases(UNEMULATED_CASES, NELEM(UNEMULATED_CASES));
+    down();
+}
+
+/* ---- --as demo|production ------------------------------------------------- */
+
+/* Start on the data file db as env (NULL: no --as) with the token tok. */
+static bool up_as(const char *env, const char *db, const char *tok)
+{
+    const char *args[] = {"--rate-limit", "0", "--data", db, "--token", tok,
+                          env ? "--as" : NULL, env, NULL};
+    resp_free(&R); /* the previous sandbox's last answer */
+    return sb_startv(&SB, args);
+}
+
+/* The token is refused as one from the other environment, issued in `issued`. */
+static void refused_as_other(const char *tok, const char *issued, const char *what)
+{
+    req(&R, "GET", tok, NULL, "/v1/companies/%s/employees", SB.company);
+    CHECK_LONG(R.status, 401, what);
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_token", what);
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "base", what);
+    const char *m = jstr(R.json, "errors[0].message");
+    char want[64];
+    snprintf(want, sizeof want, "was issued by Gusto %s", issued);
+    CHECK(m && strstr(m, want), "%s: message says where it was issued ('%s')", what,
+          m ? m : "none");
+    CHECK_EXPECT(&R, "@WWW-Authenticate?");
+}
+
+static void accepted(const char *tok, const char *what)
+{
+    req(&R, "GET", tok, NULL, "/v1/token_info");
+    CHECK_LONG(R.status, 200, what);
+}
+
+static void test_environments(void)
+{
+    char dir[] = "/tmp/gusto-sbtest-env-XXXXXX";
+    if (!CHECK(mkdtemp(dir) != NULL, "mkdtemp"))
+        return;
+    char db[128];
+    snprintf(db, sizeof db, "%s/shared.db", dir);
+    /* One data file, three sandboxes in turn: what one issued, the other
+     * refuses; each still takes its own. */
+    if (up_as("demo", db, "demo-tok")) {
+        accepted("demo-tok", "demo sandbox takes its own token");
+        sb_stop(&SB);
+    }
+    if (up_as("production", db, "prod-tok")) {
+        accepted("prod-tok", "production sandbox takes its own token");
+        refused_as_other("demo-tok", "Demo", "production sandbox refuses the demo token");
+        sb_stop(&SB);
+    }
+    if (up_as("demo", db, "demo-tok2")) {
+        accepted("demo-tok", "demo sandbox takes the demo token again");
+        refused_as_other("prod-tok", "Production", "demo sandbox refuses the production token");
+        sb_stop(&SB);
+    }
+    /* Without --as the sandbox is Demo. */
+    if (up_as(NULL, db, "plain-tok")) {
+        accepted("demo-tok", "default (demo) takes the demo token");
+        refused_as_other("prod-tok", "Production", "default (demo) refuses the production token");
+        sb_stop(&SB);
+    }
+    /* A token registered again by the other environment becomes its. */
+    if (up_as("production", db, "demo-tok")) {
+        accepted("demo-tok", "a token registered by production is production's");
+        sb_stop(&SB);
+    }
+    resp_free(&R);
+    remove_data_file(db, dir);
+    CHECK_LONG(run_sandbox_status("--as", "staging", "", ""), 2, "--as staging: usage error");
+    CHECK_LONG(run_sandbox_status("--as", "", "", ""), 2, "--as '': usage error");
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -2588,6 +2950,9 @@ static const struct test TESTS[] = {
     {"webhook_events", test_webhook_events},
     {"webhook_retries", test_webhook_retries},
     {"error_metadata", test_error_metadata},
+    {"around_employee", test_around_employee},
+    {"unemulated", test_unemulated},
+    {"environments", test_environments},
 };
 
 int main(int argc, char **argv)

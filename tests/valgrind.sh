@@ -1,5 +1,5 @@
 #!/bin/sh
-# valgrind.sh - valgrind memcheck over the gusto-connect CLI's main paths (list, create, dry run, get, update, time-off, api, batch, error paths, --verbose) and over gusto-sandbox serving that session plus a mix of bad requests: no memory errors and no leaks (definite, indirect or possible).
+# valgrind.sh - valgrind memcheck over the gusto-connect CLI's main paths (list, create, dry run, get, update, time-off, api, batch, error paths, --verbose) and over gusto-sandbox serving that session plus a mix of bad requests, the endpoints around the employee record and a 501: no memory errors and no leaks (definite, indirect or possible).
 #
 # Each CLI run is one check; the sandbox, run under valgrind for the whole
 # session and a mix of malformed requests (curl) and stopped with SIGTERM,
@@ -104,6 +104,21 @@ cr 413 POST "/v1/companies/$CO/employees" -H "$A" -H "$J" --data-binary "@$T/big
 cr 431 GET "/v1/token_info" -H "$A" -H "X-Big: $(cat "$T/big.hdr")"
 cr 400 POST "/oauth/token" -H "$J" --data '{"grant_type": "authorization_code", "code": "nope"}'
 cr 200 GET "/v1/companies/$CO/employees?per=2&page=1&include=all_compensations" -H "$A"
+# Around the employee record, and an operation the sandbox does not emulate.
+cr 200 GET "/v1/employees/$E/onboarding_status" -H "$A"
+cr 422 PUT "/v1/employees/$E/onboarding_status" -H "$A" -H "$J" --data '{"onboarding_status": "x"}'
+cr 200 GET "/v1/employees/$E/employment_history" -H "$A"
+cr 200 GET "/v1/companies/$CO/pay_periods?start_date=2026-01-01&end_date=2026-02-28" -H "$A"
+cr 200 GET "/v1/companies/$CO/pay_schedules/assignments" -H "$A"
+cr 200 GET "/v1/companies/$CO/earning_types" -H "$A"
+cr 200 GET "/v1/companies/$CO/contractors?search_term=kai&page=1&per=1" -H "$A"
+cr 200 GET "/v1/companies/$CO/signatories" -H "$A"
+cr 200 GET "/v1/companies/$CO/federal_tax_details" -H "$A"
+cr 200 GET "/v1/companies/$CO/tax_requirements/CA" -H "$A"
+cr 200 GET "/v1/companies/$CO/time_off/requests?status=pending,declined&sort_order=asc" -H "$A"
+cr 200 GET "/v1/companies/$CO/time_off/balances?per=3" -H "$A"
+cr 501 GET "/v1/companies/$CO/payrolls" -H "$A"
+cr 501 GET "/v1/companies/$CO/pay_schedules/preview" -H "$A"
 check "gusto-sandbox under valgrind: $mix_n bad and odd requests got their statuses${mix_bad:+:$mix_bad}" \
     [ -z "$mix_bad" ]
 

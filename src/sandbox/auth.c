@@ -16,7 +16,8 @@ const char *const SB_ALL_SCOPES =
     "employee_time_off_activities:read time_off_policies:read time_off_policies:write "
     "time_off_requests:read departments:read departments:write "
     "people_batches:read people_batches:write company_admin:read signatories:read "
-    "employments:read employments:write";
+    "employments:read employments:write pay_schedules:read payrolls:read "
+    "contractors:read company_federal_taxes:read company_tax_requirements:read";
 
 int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
                    const char *scopes, long ttl_seconds)
@@ -38,6 +39,35 @@ int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
     db_bind_text(st, 5, hash);
     db_bind_text(st, 6, owner);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+}
+
+const char *sb_env_name(void)
+{
+    return sb_cfg.environment == SB_ENV_PRODUCTION ? "production" : "demo";
+}
+
+bool auth_env_of(sqlite3 *db, const char *hash, char out[16])
+{
+    static const char *sql = "SELECT env FROM token_env WHERE token_hash=?";
+    out[0] = 0;
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return false;
+    db_bind_text(st, 1, hash);
+    int rc = sqlite3_step(st);
+    snprintf(out, 16, "%s", rc == SQLITE_ROW ? db_col_text(st, 0) : "demo");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+void auth_env_message(const char *what, const char *env, char *buf, size_t len)
+{
+    bool prod = strcmp(env, "production") == 0;
+    snprintf(buf, len,
+             "The %s was issued by Gusto %s (%s); this is Gusto %s (%s), which does not "
+             "accept it. Use a token issued by this environment.",
+             what, prod ? "Production" : "Demo", prod ? "api.gusto.com" : "api.gusto-demo.com",
+             prod ? "Demo" : "Production", prod ? "api.gusto-demo.com" : "api.gusto.com");
 }
 
 static int unauthorized(struct request *r, const char *msg)
@@ -104,6 +134,20 @@ int auth_check(struct request *r, const char *authorization)
      * read transaction open on the pooled connection and stalls writers. */
     bool revoked = sqlite3_column_int(st, 5) != 0;
     bool expired = sqlite3_column_int64(st, 2) < (sqlite3_int64)time(NULL);
+    /* A token of the other environment (--as) is refused as Gusto refuses
+     * it: 401 invalid_token (docs/sandbox.md, "Demo or Production"). */
+    char env[16];
+    if (!auth_env_of(r->db, hash, env)) {
+        sqlite3_reset(st);
+        return reply_error(r, 500, "request", "internal_error",
+                           "An unexpected error has occurred."), -1;
+    }
+    if (strcmp(env, sb_env_name()) != 0) {
+        sqlite3_reset(st);
+        char msg[300];
+        auth_env_message("access token", env, msg, sizeof msg);
+        return unauthorized(r, msg);
+    }
     if (revoked || expired) {
         sqlite3_reset(st);
         return unauthorized(r, revoked ? "The access token was revoked."

@@ -120,7 +120,19 @@ static const char SCHEMA[] =
      * compensations they were paid at. */
     "CREATE TABLE IF NOT EXISTS payroll_runs("
     "  company_uuid TEXT PRIMARY KEY, processed_through TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS processed_compensations(uuid TEXT PRIMARY KEY);";
+    "CREATE TABLE IF NOT EXISTS processed_compensations(uuid TEXT PRIMARY KEY);"
+    /* records.c: read-mostly company records kept as Gusto's JSON (pay
+     * schedules, earning types, signatories, federal tax details,
+     * contractors, time-off requests), one kind per resource. */
+    "CREATE TABLE IF NOT EXISTS company_records("
+    "  kind TEXT NOT NULL, uuid TEXT NOT NULL, company_uuid TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, rev INTEGER NOT NULL DEFAULT 1, doc TEXT NOT NULL,"
+    "  PRIMARY KEY(kind, uuid));"
+    "CREATE INDEX IF NOT EXISTS company_records_company ON company_records(kind,"
+    "  company_uuid, seq);"
+    /* auth.c: the environment (--as) a token was issued in. */
+    "CREATE TABLE IF NOT EXISTS token_env("
+    "  token_hash TEXT PRIMARY KEY, env TEXT NOT NULL);";
 
 /* The database generation: it moves twice for every committed write, once
  * in SQLite's commit hook (before the commit) and once when the connection
@@ -180,6 +192,27 @@ bool db_someone_waiting(void)
     return mono_ms() - atomic_load(&last_wait_ms) <= 2;
 }
 
+/* Tag every token and refresh token this process stores with its --as
+ * environment: temp triggers per connection, so the tag is this process's
+ * whatever code wrote the row (auth.c, h_oauth.c), and a --data file shared
+ * by two sandboxes keeps each token's own.  A trigger whose table does not
+ * exist yet fails quietly (db_init and main.c call this again once the
+ * schema and the OAuth tables exist).  The body names token_env without
+ * "main.": SQLite allows no qualified names there, and finds it in main. */
+void db_env_triggers(sqlite3 *db)
+{
+    static const char *const TABLES[] = {"tokens", "oauth_refresh"};
+    for (size_t i = 0; i < sizeof TABLES / sizeof TABLES[0]; i++) {
+        char sql[400];
+        snprintf(sql, sizeof sql,
+                 "CREATE TEMP TRIGGER IF NOT EXISTS %s_env_tag AFTER INSERT ON main.%s"
+                 " BEGIN INSERT OR REPLACE INTO token_env(token_hash, env)"
+                 " VALUES(new.token_hash, '%s'); END;",
+                 TABLES[i], TABLES[i], sb_env_name());
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+}
+
 static struct conn *conn_open(void)
 {
     struct conn *c = calloc(1, sizeof *c);
@@ -201,6 +234,7 @@ static struct conn *conn_open(void)
         db_exec(c->db, "PRAGMA synchronous=NORMAL");
     }
     db_exec(c->db, "PRAGMA foreign_keys=OFF");
+    db_env_triggers(c->db);
     return c;
 }
 
@@ -268,6 +302,7 @@ int db_init(const char *data_path, char *err, size_t errlen)
         free(c);
         return -1;
     }
+    db_env_triggers(c->db);
     pool_all[pool_count++] = c;
     return 0;
 }

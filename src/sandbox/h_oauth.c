@@ -1368,6 +1368,17 @@ static int grant_refresh(struct request *r, const struct app *a, const char *ref
     snprintf(grant, sizeof grant, "%s", db_col_text(st, 3));
     int revoked = sqlite3_column_int(st, 4);
     sqlite3_reset(st);
+    /* One from the other environment (--as): Gusto Demo and Production do
+     * not know each other's tokens (docs/sandbox.md, "Demo or Production"). */
+    char env[16];
+    if (!auth_env_of(r->db, hash, env))
+        return db_failed(r);
+    if (strcmp(env, sb_env_name()) != 0) {
+        char msg[300];
+        auth_env_message("refresh token", env, msg, sizeof msg);
+        db_rollback(r->db);
+        return oauth_error(r, 400, "invalid_grant", "%s", msg);
+    }
     if (strcmp(client_id, a->client_id) != 0) {
         db_rollback(r->db);
         return oauth_error(r, 400, "invalid_grant",

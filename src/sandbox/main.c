@@ -61,9 +61,13 @@ static void usage(FILE *f)
         "                       first wait before a failed webhook delivery is retried\n"
         "                       (doubled each time, up to 16 retries; default 1000;\n"
         "                       0 retries at once, for tests)\n"
+        "  --as demo|production pose as Gusto Demo or Production: a token issued by a\n"
+        "                       sandbox posing as one is refused by one posing as the\n"
+        "                       other, with Gusto's 401 invalid_token (default demo)\n"
         "  -h, --help           this help\n"
         "\n"
-        "The first line on stdout is 'listening on http://ADDR:PORT'.\n"
+        "The first line on stdout is 'listening on http://ADDR:PORT'; then 'token: T'\n"
+        "(when generated), 'environment: demo|production' and 'company: UUID'.\n"
         "Exit status: 0 after a clean shutdown, 1 on a start-up error, 2 on bad usage.\n",
         f);
 }
@@ -146,6 +150,7 @@ int main(int argc, char **argv)
         {"today", required_argument, NULL, 0xA05},
         {"default-version", required_argument, NULL, 0xA06},
         {"webhook-backoff-ms", required_argument, NULL, 0xB01},
+        {"as", required_argument, NULL, 0xB02},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -213,6 +218,17 @@ int main(int argc, char **argv)
         case 0xB01:
             sb_cfg.webhook_backoff_ms = parse_long("--webhook-backoff-ms", optarg, 0, 3600000);
             break;
+        case 0xB02:
+            if (strcmp(optarg, "demo") == 0)
+                sb_cfg.environment = SB_ENV_DEMO;
+            else if (strcmp(optarg, "production") == 0)
+                sb_cfg.environment = SB_ENV_PRODUCTION;
+            else {
+                fprintf(stderr, "gusto-sandbox: --as expects demo or production, got '%.40s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -248,10 +264,12 @@ int main(int argc, char **argv)
     int rc = db_begin_write(db);
     rc |= seed_base(db);
     rc |= oauth_init(db);
+    db_env_triggers(db); /* now that oauth_refresh exists */
     if (sb_cfg.seed_demo)
         rc |= seed_demo(db);
     if (sb_cfg.seed_employees)
         rc |= seed_employees(db, sb_cfg.seed_employees);
+    rc |= seed_records(db, sb_cfg.seed_demo);
     char generated[64] = "";
     for (int i = 0; i < ntokens && rc == 0; i++)
         if (add_token_arg(db, tokens[i], ttl) != 0) {
@@ -303,6 +321,7 @@ int main(int argc, char **argv)
     printf("listening on http://%s:%u\n", sb_cfg.bind, port);
     if (*generated)
         printf("token: %s\n", generated);
+    printf("environment: %s\n", sb_env_name());
     printf("company: %s\n", SB_DEMO_COMPANY);
     fflush(stdout);
 

@@ -32,6 +32,9 @@
 
 /* ---- configuration (main.c) ------------------------------------------ */
 
+/* --as: which Gusto environment the sandbox poses as (main.c, auth.c). */
+enum sb_env { SB_ENV_DEMO, SB_ENV_PRODUCTION };
+
 struct sb_config {
     const char *bind;        /* address to bind, default 127.0.0.1 */
     unsigned port;           /* 0 picks a free port */
@@ -48,9 +51,13 @@ struct sb_config {
     const char *default_version; /* --default-version; NULL: newest served */
     long webhook_backoff_ms; /* first webhook retry wait (--webhook-backoff-ms); -1: the
                                 GUSTO_SANDBOX_WEBHOOK_RETRY_MS variable, else 1000 */
+    enum sb_env environment; /* --as demo|production (default demo) */
 };
 
 extern struct sb_config sb_cfg;
+
+/* "demo" or "production": sb_cfg.environment's name (auth.c). */
+const char *sb_env_name(void);
 
 /* ---- database (db.c) ------------------------------------------------- */
 
@@ -67,6 +74,9 @@ void db_release(sqlite3 *db);
 sqlite3_stmt *db_stmt(sqlite3 *db, const char *sql);
 
 int db_exec(sqlite3 *db, const char *sql);      /* 0 or -1 */
+/* The triggers that tag each stored token and refresh token with the
+ * sandbox's --as environment (token_env); see db.c. */
+void db_env_triggers(sqlite3 *db);
 int db_begin_write(sqlite3 *db);                /* BEGIN IMMEDIATE */
 int db_commit(sqlite3 *db);
 void db_rollback(sqlite3 *db);
@@ -279,6 +289,13 @@ extern const char *const FLSA_STATUSES[];
  * return -1. */
 int auth_check(struct request *r, const char *authorization);
 bool auth_has_scope(const struct request *r, const char *scope);
+/* The environment ("demo", "production") a stored token or refresh token
+ * (by its hash) was issued in: its token_env tag, "demo" for one stored
+ * before --as existed.  False (and out "") on a database error. */
+bool auth_env_of(sqlite3 *db, const char *hash, char out[16]);
+/* The 401 or OAuth message for a credential from the other environment
+ * (issued in `env`), into buf. */
+void auth_env_message(const char *what, const char *env, char *buf, size_t len);
 /* Register a token for a company.  scopes NULL = every scope. */
 int auth_add_token(sqlite3 *db, const char *token, const char *company_uuid,
                    const char *scopes, long ttl_seconds);
@@ -572,6 +589,71 @@ long payroll_run(sqlite3 *db, const char *company, const char *through);
 void payroll_seed_through(char out[11]);
 int h_sandbox_payrolls_get(struct request *r);
 int h_sandbox_payroll_run(struct request *r);
+
+/* ---- company records kept as Gusto's JSON (records.c) ---------------- */
+
+/* Kinds of company_records rows. */
+#define RK_PAY_SCHEDULE "pay_schedule"
+#define RK_EARNING_DEFAULT "earning_type_default"
+#define RK_EARNING_CUSTOM "earning_type_custom"
+#define RK_SIGNATORY "signatory"
+#define RK_FEDERAL_TAX "federal_tax_details" /* uuid: the company's */
+#define RK_CONTRACTOR "contractor"
+#define RK_TIME_OFF_REQUEST "time_off_request"
+
+/* Store doc (borrowed) as record (kind, uuid) of company; a record that
+ * exists is left as it is.  0 or -1. */
+int rec_put(sqlite3 *db, const char *kind, const char *uuid, const char *company,
+            const json_t *doc);
+/* The record's doc (new reference; its "version", when it has one, is the
+ * record's) and its company into company, or NULL (company ""). */
+json_t *rec_get(sqlite3 *db, const char *kind, const char *uuid,
+                char company[SB_UUID_LEN + 1]);
+/* Every record of a kind of the company, in seeding order: a new array, or
+ * NULL on a database error. */
+json_t *rec_list(sqlite3 *db, const char *kind, const char *company);
+/* Pay schedules, earning types, signatories and federal tax details of both
+ * companies; with demo also the demo company's contractors and time-off
+ * requests (after seed_demo: the requests are its employees'). */
+int seed_records(sqlite3 *db, bool demo);
+
+/* Handlers of the records and of what is derived from other tables. */
+int h_onboarding_status_get(struct request *r);     /* h_onboarding.c */
+int h_onboarding_status_put(struct request *r);
+int h_employment_history(struct request *r);
+int h_pay_schedules_list(struct request *r);        /* h_pay_schedules.c */
+int h_pay_schedule_get(struct request *r);
+int h_pay_schedule_assignments(struct request *r);
+int h_pay_periods(struct request *r);
+int h_earning_types(struct request *r);             /* h_company_extra.c */
+int h_signatories(struct request *r);
+int h_federal_tax_details(struct request *r);       /* h_tax.c */
+int h_tax_requirements_state(struct request *r);
+int h_contractors_list(struct request *r);          /* h_contractors.c */
+int h_contractor_get(struct request *r);
+int h_time_off_requests_list(struct request *r);    /* h_time_off_requests.c */
+int h_time_off_request_get(struct request *r);
+int h_time_off_balances(struct request *r);
+
+/* ---- what the sandbox does not emulate (unemulated.c, spec_paths.c) -- */
+
+/* One operation of Gusto's spec: its method and path template as the spec
+ * writes them ("/v1/companies/{company_id}/payrolls").  shadowed: an
+ * emulated route would take its path (a literal where the route has a
+ * parameter), so it is looked for before routing. */
+struct spec_op {
+    const char *method, *path;
+    bool shadowed;
+};
+/* Generated by scripts/spec-paths.mjs: every operation no route serves,
+ * the SPEC_SHADOWED_N shadowed ones first. */
+extern const struct spec_op SPEC_UNEMULATED[];
+extern const size_t SPEC_UNEMULATED_N, SPEC_SHADOWED_N;
+/* The unemulated operation for the request's method and path, or NULL;
+ * routed: only the shadowed ones (the request matched a route). */
+const struct spec_op *spec_unemulated(const char *method, const char *path, bool routed);
+/* 501 with Gusto's error shape naming the operation.  Returns 0. */
+int reply_unemulated(struct request *r, const struct spec_op *op);
 
 /* ---- seed data (seed.c) --------------------------------------------- */
 

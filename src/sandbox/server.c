@@ -210,6 +210,13 @@ void request_run(struct request *r, char *body, size_t len, bool too_large, size
 
     bool path_matched;
     const struct route *rt = route_find(r, &path_matched);
+    /* An operation of Gusto's spec the sandbox does not serve: 501, before
+     * the token (unemulated.c).  Anything else unrouted stays 404. */
+    const struct spec_op *op = spec_unemulated(r->method, r->path, rt != NULL);
+    if (op) {
+        reply_unemulated(r, op);
+        return;
+    }
     if (!rt) {
         if (path_matched)
             reply_error(r, 404, "request", "not_found",

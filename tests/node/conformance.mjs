@@ -8,6 +8,7 @@
 //
 // Env: GUSTO_SANDBOX (binary), GUSTO_SPEC (spec path), VERBOSE=1 (log requests).
 import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import Ajv2020 from "ajv/dist/2020.js";
@@ -149,6 +150,22 @@ const TEMPLATES = [
   "/v1/time_off_policies/{time_off_policy_uuid}/remove_employees",
   "/v1/time_off_policies/{time_off_policy_uuid}/balance",
   "/v1/time_off_policies/{time_off_policy_uuid}/deactivate",
+  "/v1/employees/{employee_id}/onboarding_status",
+  "/v1/employees/{employee_id}/employment_history",
+  "/v1/companies/{company_id}/pay_schedules/assignments",
+  "/v1/companies/{company_id}/pay_schedules",
+  "/v1/companies/{company_id}/pay_schedules/{pay_schedule_id}",
+  "/v1/companies/{company_id}/pay_periods",
+  "/v1/companies/{company_id}/earning_types",
+  "/v1/companies/{company_uuid}/contractors",
+  "/v1/contractors/{contractor_uuid}",
+  "/v1/companies/{company_uuid}/signatories",
+  "/v1/companies/{company_id}/federal_tax_details",
+  "/v1/companies/{company_uuid}/tax_requirements/{state}",
+  "/v1/companies/{company_uuid}/time_off/requests",
+  "/v1/time_off/requests/{time_off_request_uuid}",
+  "/v1/companies/{company_uuid}/time_off/balances",
+  "/v1/companies/{company_id}/payrolls",
 ];
 const TEMPLATE_RES = TEMPLATES.map((t) => [
   t,
@@ -936,6 +953,7 @@ await runMain(async () => {
   await terminationScenario();
   await timeOffPolicyScenario();
   await departmentScenario();
+  await aroundEmployeeScenario();
 });
 void rateNote;
 
@@ -1199,5 +1217,69 @@ async function departmentScenario() {
   } finally {
     await stopSandbox(sb);
     if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("departments sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
+  }
+}
+
+// The endpoints around the employee record, each response checked against
+// the spec; the 501 for what is not emulated; the generated list is current.
+async function aroundEmployeeScenario() {
+  const NARROW = "narrow-token";
+  const sb = await startSandbox({ tokens: [TOKEN, `${NARROW}:companies:read`] });
+  BASE = sb.base;
+  try {
+    const info = await call("around: token_info", "GET", "/v1/token_info", { expect: 200 });
+    const C = info.body && info.body.resource && info.body.resource.uuid;
+    const emps = await call("around: employees", "GET", `/v1/companies/${C}/employees`, { expect: 200, validateBody: false });
+    const list = emps.body || [];
+    const E = list[0] && list[0].uuid;
+    const onboarding = (list.find((e) => !e.onboarded) || {}).uuid;
+    const st = await call("employees.getOnboardingStatus", "GET", `/v1/employees/${E}/onboarding_status`, { expect: 200 });
+    check("employees.getOnboardingStatus: steps", st.body && Array.isArray(st.body.onboarding_steps) &&
+      st.body.onboarding_steps.length >= 9, () => st.text.slice(0, 200));
+    await call("employees.getOnboardingStatus unknown", "GET", `/v1/employees/${NO_SUCH}/onboarding_status`, { expect: 404 });
+    await call("employees.getOnboardingStatus scope", "GET", `/v1/employees/${E}/onboarding_status`, { token: NARROW, expect: 403 });
+    const bad = await call("employees.updateOnboardingStatus not allowed", "PUT", `/v1/employees/${onboarding}/onboarding_status`,
+      { body: { onboarding_status: "self_onboarding_awaiting_admin_review" }, expect: 422 });
+    expectError("employees.updateOnboardingStatus not allowed", bad, { key: "onboarding_status" });
+    await call("employees.updateOnboardingStatus", "PUT", `/v1/employees/${onboarding}/onboarding_status`,
+      { body: { onboarding_status: "self_onboarding_pending_invite" }, expect: 200 });
+    await call("employments.getHistory", "GET", `/v1/employees/${E}/employment_history`, { expect: 200 });
+    await call("employments.getHistory unknown", "GET", `/v1/employees/${NO_SUCH}/employment_history`, { expect: 404 });
+    const ps = await call("payschedules.getAll", "GET", `/v1/companies/${C}/pay_schedules`, { expect: 200 });
+    const PS = ps.body && ps.body[0] && ps.body[0].uuid;
+    await call("payschedules.get", "GET", `/v1/companies/${C}/pay_schedules/${PS}`, { expect: 200 });
+    await call("payschedules.get unknown", "GET", `/v1/companies/${C}/pay_schedules/${NO_SUCH}`, { expect: 404 });
+    await call("payschedules.getAssignments", "GET", `/v1/companies/${C}/pay_schedules/assignments`, { expect: 200 });
+    await call("payschedules.getPayPeriods", "GET", `/v1/companies/${C}/pay_periods`, { expect: 200 });
+    await call("payschedules.getPayPeriods too far", "GET", `/v1/companies/${C}/pay_periods?end_date=2099-01-01`, { expect: 422 });
+    await call("earningtypes.get", "GET", `/v1/companies/${C}/earning_types`, { expect: 200 });
+    const ks = await call("contractors.list", "GET", `/v1/companies/${C}/contractors`, { expect: 200 });
+    check("contractors.list: the seeded two", Array.isArray(ks.body) && ks.body.length === 2, () => ks.text.slice(0, 200));
+    await call("contractors.get", "GET", `/v1/contractors/${ks.body && ks.body[0] && ks.body[0].uuid}`, { expect: 200 });
+    await call("contractors.get unknown", "GET", `/v1/contractors/${NO_SUCH}`, { expect: 404 });
+    await call("signatories.list", "GET", `/v1/companies/${C}/signatories`, { expect: 200 });
+    await call("signatories.list scope", "GET", `/v1/companies/${C}/signatories`, { token: NARROW, expect: 403 });
+    await call("federaltaxdetails.get", "GET", `/v1/companies/${C}/federal_tax_details`, { expect: 200 });
+    await call("taxrequirements.get", "GET", `/v1/companies/${C}/tax_requirements/CA`, { expect: 200 });
+    await call("taxrequirements.get not a state", "GET", `/v1/companies/${C}/tax_requirements/ZZ`, { expect: 404 });
+    const tr = await call("timeoffrequests.list", "GET", `/v1/companies/${C}/time_off/requests`, { expect: 200 });
+    await call("timeoffrequests.get", "GET", `/v1/time_off/requests/${tr.body && tr.body[0] && tr.body[0].uuid}`, { expect: 200 });
+    await call("timeoffrequests.get unknown", "GET", `/v1/time_off/requests/${NO_SUCH}`, { expect: 404 });
+    await call("timeoff.balances", "GET", `/v1/companies/${C}/time_off/balances`, { expect: 200 });
+    const ne = await call("not emulated: payrolls", "GET", `/v1/companies/${C}/payrolls`, { expect: 501 });
+    check("not emulated: the message names the operation",
+      ne.body && ne.body.errors && /does not emulate GET \/v1\/companies\/\{company_id\}\/payrolls/.test(ne.body.errors[0].message),
+      () => ne.text.slice(0, 300));
+  } finally {
+    await stopSandbox(sb);
+    if (sb.proc.exitCode && sb.proc.exitCode !== 0) fail("around-employee sandbox exit", `exit code ${sb.proc.exitCode}\n${sb.stderr().slice(-2000)}`);
+  }
+  let out = "";
+  try {
+    out = execFileSync("node", [fileURLToPath(new URL("../../scripts/spec-paths.mjs", import.meta.url)), "--check"],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    pass("spec-paths: src/sandbox/spec_paths.c and docs/sandbox.md match the spec and router.c, and every route checks the spec's scope");
+  } catch (e) {
+    fail("spec-paths: src/sandbox/spec_paths.c and docs/sandbox.md match the spec and router.c, and every route checks the spec's scope", `${e.stderr || e.message}${out}`);
   }
 }

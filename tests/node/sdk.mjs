@@ -508,7 +508,63 @@ await runMain(async () => {
     await systemScenario(sb.base, ti.tokenInfo.resource.uuid);
     await timeOffPolicyScenario(gusto, ti.tokenInfo.resource.uuid);
     await departmentScenario(gusto, ti.tokenInfo.resource.uuid);
+    await aroundEmployeeScenario(gusto, ti.tokenInfo.resource.uuid);
   } finally {
     await stopSandbox(sb);
   }
 });
+
+// The SDK's calls around the employee record: onboarding status, employment
+// history, pay schedules and periods, earning types, contractors,
+// signatories, federal tax details, tax requirements, time-off requests and
+// balances.  Every response goes through the SDK's zod schemas.
+async function aroundEmployeeScenario(gusto, companyId) {
+  const companyUuid = companyId;
+  const list = await gusto.employees.list({ companyId });
+  const emps = list.showEmployees || [];
+  const E = emps[0] && emps[0].uuid;
+  const onb = (emps.find((e) => !e.onboarded) || {}).uuid;
+  await step("employees.getOnboardingStatus", () => gusto.employees.getOnboardingStatus({ employeeId: E }),
+    (r) => (r.employeeOnboardingStatus && r.employeeOnboardingStatus.onboardingSteps.length >= 9 ? true : JSON.stringify(r.employeeOnboardingStatus)));
+  await stepThrows("employees.getOnboardingStatus unknown -> 404", () => gusto.employees.getOnboardingStatus({ employeeId: NO_SUCH }), 404);
+  if (onb) {
+    await step("employees.updateOnboardingStatus: mark as self-onboarding", () => gusto.employees.updateOnboardingStatus({
+      employeeId: onb, requestBody: { onboardingStatus: "self_onboarding_pending_invite" } }),
+    (r) => (r.employeeOnboardingStatus && r.employeeOnboardingStatus.onboardingStatus === "self_onboarding_pending_invite" ? true : JSON.stringify(r.employeeOnboardingStatus)));
+    await stepThrows("employees.updateOnboardingStatus: not a documented change -> 422",
+      () => gusto.employees.updateOnboardingStatus({ employeeId: onb, requestBody: { onboardingStatus: "onboarding_completed" } }), 422);
+  }
+  await step("employeeEmployments.getHistory", () => gusto.employeeEmployments.getHistory({ employeeId: E }),
+    (r) => (Array.isArray(r.employmentHistoryList) && r.employmentHistoryList.length >= 1 ? true : JSON.stringify(r.employmentHistoryList)));
+  const ps = await step("paySchedules.getAll", () => gusto.paySchedules.getAll({ companyId }),
+    (r) => (Array.isArray(r.payScheduleShowResponse) && r.payScheduleShowResponse.length === 1 ? true : JSON.stringify(r.payScheduleShowResponse)));
+  const PS = ps && ps.payScheduleShowResponse && ps.payScheduleShowResponse[0] && ps.payScheduleShowResponse[0].uuid;
+  await step("paySchedules.get", () => gusto.paySchedules.get({ companyId, payScheduleId: PS }),
+    (r) => (r.payScheduleShow && r.payScheduleShow.uuid === PS ? true : JSON.stringify(r.payScheduleShow)));
+  await step("paySchedules.getAssignments", () => gusto.paySchedules.getAssignments({ companyId }),
+    (r) => (r.payScheduleAssignment && r.payScheduleAssignment.defaultPayScheduleUuid === PS ? true : JSON.stringify(r.payScheduleAssignment)));
+  await step("paySchedules.getPayPeriods", () => gusto.paySchedules.getPayPeriods({ companyId }),
+    (r) => (Array.isArray(r.payPeriods) && r.payPeriods.length > 0 ? true : JSON.stringify(r.payPeriods)));
+  await step("earningTypes.list", () => gusto.earningTypes.list({ companyId }),
+    (r) => (r.earningTypeList && r.earningTypeList.default.length === 7 ? true : JSON.stringify(r.earningTypeList)));
+  const ks = await step("contractors.list", () => gusto.contractors.list({ companyUuid }),
+    (r) => (Array.isArray(r.contractors) && r.contractors.length === 2 ? true : JSON.stringify(r.contractors)));
+  const K = ks && ks.contractors && ks.contractors[0] && ks.contractors[0].uuid;
+  await step("contractors.get", () => gusto.contractors.get({ contractorUuid: K }),
+    (r) => (r.contractor && r.contractor.uuid === K ? true : JSON.stringify(r.contractor)));
+  await stepThrows("contractors.get unknown -> 404", () => gusto.contractors.get({ contractorUuid: NO_SUCH }), 404);
+  await step("signatories.list", () => gusto.signatories.list({ companyUuid }),
+    (r) => (Array.isArray(r.signatories) && r.signatories.length === 1 ? true : JSON.stringify(r.signatories)));
+  await step("federalTaxDetails.get", () => gusto.federalTaxDetails.get({ companyId }),
+    (r) => (r.federalTaxDetails && r.federalTaxDetails.filingForm === "941" ? true : JSON.stringify(r.federalTaxDetails)));
+  await step("taxRequirements.get", () => gusto.taxRequirements.get({ companyUuid, state: "CA" }),
+    (r) => (r.taxRequirementsState && r.taxRequirementsState.requirementSets.length === 2 ? true : JSON.stringify(r.taxRequirementsState)));
+  const tr = await step("timeOffRequests list", () => gusto.timeOffRequests.getV1CompaniesCompanyUuidTimeOffRequests({ companyUuid }),
+    (r) => (Array.isArray(r.embeddedTimeOffRequests) && r.embeddedTimeOffRequests.length === 3 ? true : JSON.stringify(r.embeddedTimeOffRequests)));
+  const TR = tr && tr.embeddedTimeOffRequests && tr.embeddedTimeOffRequests[0] && tr.embeddedTimeOffRequests[0].uuid;
+  await step("timeOffRequests get", () => gusto.timeOffRequests.getV1TimeOffRequestsTimeOffRequestUuid({ timeOffRequestUuid: TR }),
+    (r) => (r.embeddedTimeOffRequest && r.embeddedTimeOffRequest.uuid === TR ? true : JSON.stringify(r.embeddedTimeOffRequest)));
+  await step("timeOffRequests balances", () => gusto.timeOffRequests.getV1CompaniesCompanyUuidTimeOffBalances({ companyUuid, employeeUuids: E }),
+    (r) => (Array.isArray(r.embeddedTimeOffBalances) && r.embeddedTimeOffBalances.length === 1 ? true : JSON.stringify(r.embeddedTimeOffBalances)));
+  await stepThrows("payrolls.list: not emulated -> 501", () => gusto.payrolls.list({ companyId }), 501);
+}
