@@ -433,11 +433,15 @@ static void test_employees(void)
     CHECK(R.status == 200 && jlen(R.json, "") == 1 && jstr(R.json, "[0].uuid") &&
               strcmp(jstr(R.json, "[0].uuid"), tu_getvar("NEW")) == 0,
           "search finds the renamed employee (%ld members)", jlen(R.json, ""));
+    /* Gusto enrols nobody by itself: a new employee is on no policy (the
+     * seeded E0, enrolled explicitly, is the positive control). */
     req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}/time_off_activities?time_off_type=vacation"));
-    CHECK(R.status == 200 && jlen(R.json, "") == 1 &&
-              jstr(R.json, "[0].event_type") &&
-              strcmp(jstr(R.json, "[0].event_type"), "TimeOffEvent::AddToPolicy") == 0,
-          "a new employee is enrolled in vacation (%ld, %.200s)", R.status, R.body);
+    CHECK(R.status == 200 && jlen(R.json, "") == 0,
+          "a new employee is enrolled in nothing (%ld, %.200s)", R.status, R.body);
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}"));
+    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 0, "...and shows no policy");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}/time_off_activities?time_off_type=vacation"));
+    CHECK(R.status == 200 && jlen(R.json, "") > 0, "...while a seeded employee is on one");
 
     req(&R, "DELETE", T, NULL, "%s", P("/v1/employees/{NEW}"));
     CHECK_LONG(R.status, 204, "delete the new (onboarding) employee");
@@ -1097,11 +1101,25 @@ static void test_time_off_policies(void)
     CHECK_STR(jstr(R.json, "errors[0].error_key"), "employees", "the error names employees");
     req(&R, "GET", T, NULL, "%s", P("/v1/time_off_policies/{NP}"));
     policy_has(0, NULL, "after the refused add, nobody is on it");
+    /* One policy of each type: E0 is on the seeded vacation policy P0. */
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"8\"}]}"), "%s",
+        P("/v1/time_off_policies/{NP}/add_employees"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].message") &&
+              strstr(jstr(R.json, "errors[0].message"), "only one policy of each type") &&
+              strstr(jstr(R.json, "errors[0].message"), "Paid Time Off"),
+          "a second vacation policy: 422 naming the first (%ld %.200s)", R.status, R.body);
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "employees", "...on employees");
+    req(&R, "GET", T, NULL, "%s", P("/v1/time_off_policies/{NP}"));
+    policy_has(0, NULL, "...and nobody is added");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P0}/remove_employees"));
+    CHECK_LONG(R.status, 200, "take E0 off the seeded vacation policy");
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"8\"}]}"), "%s",
         P("/v1/time_off_policies/{NP}/add_employees"));
     policy_has(1, "8.0", "add with a starting balance");
     req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
-    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 3, "the employee shows three policies");
+    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 2, "the employee shows two policies");
+    CHECK(strstr(R.body, "\"Floating Holiday\"") != NULL, "...one of them the new one");
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"12.5\"}]}"), "%s",
         P("/v1/time_off_policies/{NP}/balance"));
     policy_has(1, "12.5", "balance update");
@@ -1119,8 +1137,12 @@ static void test_time_off_policies(void)
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
         P("/v1/time_off_policies/{NP}/remove_employees"));
     policy_has(0, NULL, "remove");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P0}/add_employees"));
+    CHECK_LONG(R.status, 200, "off the new vacation policy, E0 may rejoin the seeded one");
     req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
     CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 2, "the employee is off it again");
+    CHECK(strstr(R.body, "\"Floating Holiday\"") == NULL, "...the new one is gone");
 
     /* Employees need a job. */
     req(&R, "POST", T, "{\"first_name\":\"Nojob\",\"last_name\":\"Person\"}", "%s",
@@ -1132,6 +1154,18 @@ static void test_time_off_policies(void)
               strstr(jstr(R.json, "errors[0].message"), "job"),
           "an employee without a job: 422 that says so (status %ld)", R.status);
 
+    /* A terminated employee cannot be added (ET: a seeded terminated one). */
+    req(&R, "GET", T, NULL, "/v1/companies/%s/employees?terminated=true&per=1", SB.company);
+    set_var_json("ET", R.json, "[0].uuid");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{ET}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P1}/remove_employees"));
+    CHECK_LONG(R.status, 200, "a terminated employee can be taken off a policy");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{ET}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P1}/add_employees"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].message") &&
+              strstr(jstr(R.json, "errors[0].message"), "terminated"),
+          "a terminated employee: 422 that says so (%ld %.200s)", R.status, R.body);
+
     /* Unlimited policies have no balances. */
     req(&R, "POST", T,
         "{\"name\":\"Unlimited PTO\",\"policy_type\":\"vacation\",\"accrual_method\":"
@@ -1140,6 +1174,9 @@ static void test_time_off_policies(void)
     CHECK_LONG(R.status, 201, "create unlimited: 201");
     CHECK(json_is_null(jget(R.json, "accrual_rate")), "unlimited: accrual_rate is null");
     set_var_json("UP", R.json, "uuid");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P0}/remove_employees"));
+    CHECK_LONG(R.status, 200, "take E1 off the seeded vacation policy first");
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\",\"balance\":\"5.0\"}]}"), "%s",
         P("/v1/time_off_policies/{UP}/add_employees"));
     CHECK_LONG(R.status, 422, "unlimited: no starting balance");

@@ -52,9 +52,6 @@ static pthread_t worker;
 struct company_info {
     char entity_type[64];
     char phone[32];          /* copied onto work-from-home locations */
-    int npolicies;           /* time-off policies new employees join */
-    char policy[2][SB_UUID_LEN + 1];
-    char policy_type[2][16];
 };
 
 static int step_done(sqlite3_stmt *st)
@@ -253,12 +250,8 @@ static int write_person(sqlite3 *db, const char *company, const struct company_i
     json_decref(doc);
     if (rc)
         return -1;
-    /* Enrol in the company's time-off policies, as enrol_time_off() does
-     * for POST /employees, with the policies looked up once per batch. */
-    for (int k = 0; k < ci->npolicies; k++)
-        if (store_time_off(db, emp, ci->policy[k], ci->policy_type[k],
-                           "TimeOffEvent::AddToPolicy", "Added to policy", now, "0.0", "0.0"))
-            return -1;
+    /* No time-off enrolment, as for POST /employees: Gusto adds people to a
+     * policy only through add_employees (docs/sandbox.md, "Time off"). */
 
     /* Addresses start on the hire date when there is a job, else today. */
     const char *hire = json_string_value(json_object_get(job, "hire_date"));
@@ -442,7 +435,6 @@ static void load_company(sqlite3 *db, const char *company, struct company_info *
             snprintf(ci->phone, sizeof ci->phone, "%s", db_col_text(st, 0));
         sqlite3_reset(st);
     }
-    ci->npolicies = default_policies(db, company, ci->policy, ci->policy_type);
 }
 
 static void process_batch(sqlite3 *db, const struct job *j)

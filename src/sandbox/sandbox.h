@@ -581,12 +581,5 @@ extern char SB_OTHER_COMPANY[SB_UUID_LEN + 1];
 int seed_base(sqlite3 *db);                 /* companies, locations, policies */
 int seed_demo(sqlite3 *db);                 /* ~50 employees with history */
 int seed_employees(sqlite3 *db, long n);    /* n synthetic employees, fast */
-/* The policies a new employee is put on: the company's first active
- * vacation policy and first active sick policy.  Returns how many (0-2). */
-int default_policies(sqlite3 *db, const char *company, char uuid[2][SB_UUID_LEN + 1],
-                     char type[2][16]);
-/* Put a new employee on the default_policies() with a zero balance. */
-void enrol_time_off(sqlite3 *db, const char *company, const char *emp,
-                    const char *when_iso);
 
 #endif

@@ -1146,6 +1146,13 @@ async function timeOffPolicyScenario() {
     await noopPut("time_off_policies.update", `/v1/time_off_policies/${N}`, upd.body, ["name", "max_hours"]);
     const emps = await call("time off policies: employees", "GET", `/v1/companies/${C}/employees`, { expect: 200, validateBody: false });
     const E = ((emps.body || []).find((e) => e.jobs && e.jobs.length) || {}).uuid;
+    // One policy of each type (Gusto's time-off-policies guide): the refusal
+    // first, then take E off the seeded vacation policy P.
+    const twice = await call("time_off_policies.addEmployees, second vacation policy", "PUT", `/v1/time_off_policies/${N}/add_employees`,
+      { body: { employees: [{ uuid: E, balance: "10.0" }] }, expect: 422 });
+    expectError("time_off_policies.addEmployees, second vacation policy", twice, { key: "employees" });
+    await call("time_off_policies.removeEmployees from the seeded policy", "PUT", `/v1/time_off_policies/${P}/remove_employees`,
+      { body: { employees: [{ uuid: E }] }, expect: 200 });
     const add = await call("time_off_policies.addEmployees", "PUT", `/v1/time_off_policies/${N}/add_employees`,
       { body: { employees: [{ uuid: E, balance: "10.0" }] }, expect: 200 });
     check("time_off_policies.addEmployees: the employee with the starting balance",

@@ -442,6 +442,16 @@ async function timeOffPolicyScenario(gusto, companyUuid) {
   const emps = await gusto.employees.list({ companyId: companyUuid, terminated: false });
   const emp = (emps.showEmployees || []).find((e) => e.jobs && e.jobs.length);
   if (!emp) return fail("timeOffPolicies: an employee with a job", "none");
+  // One policy of each type: Gusto refuses a second sick policy, so take the
+  // employee off the seeded one first (and expect the refusal before that).
+  const seededSick = all && all.timeOffPolicies.find((p) => p.policyType === "sick" && p.uuid !== pol.uuid);
+  await stepThrows("timeOffPolicies.addEmployees to a second sick policy -> 422", () => gusto.timeOffPolicies.addEmployees({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { employees: [{ uuid: emp.uuid, balance: "3.0" }] } }), 422);
+  if (seededSick) {
+    await step("timeOffPolicies.removeEmployees from the seeded sick policy", () => gusto.timeOffPolicies.removeEmployees({ timeOffPolicyUuid: seededSick.uuid,
+      requestBody: { employees: [{ uuid: emp.uuid }] } }),
+    (r) => (r.timeOffPolicy && !r.timeOffPolicy.employees.some((e) => e.uuid === emp.uuid) ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  }
   await step("timeOffPolicies.addEmployees", () => gusto.timeOffPolicies.addEmployees({ timeOffPolicyUuid: pol.uuid,
     requestBody: { employees: [{ uuid: emp.uuid, balance: "3.0" }] } }),
   (r) => (r.timeOffPolicy && r.timeOffPolicy.employees.length === 1 && r.timeOffPolicy.employees[0].balance === "3.0" ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
