@@ -2366,10 +2366,11 @@ static void hmac_hex(const char *key, const char *body, char out[65])
 /* Subscribe the receiver to Employee events with token T and verify it the
  * way Gusto documents: read the token from the handshake, PUT .../verify.
  * The verification token in tok. */
-static bool subscribe(struct rx *x, char tok[128])
+static bool subscribe_to(struct rx *x, char tok[128], const char *types)
 {
     char body[256];
-    snprintf(body, sizeof body, "{\"url\":\"%s\",\"subscription_types\":[\"Employee\"]}", x->url);
+    snprintf(body, sizeof body, "{\"url\":\"%s\",\"subscription_types\":[%s]}", x->url,
+             types);
     req(&R, "POST", T, body, "/v1/webhook_subscriptions");
     if (!CHECK(R.status == 201 && jstr(R.json, "uuid"), "subscription created (%ld)", R.status))
         return false;
@@ -2397,6 +2398,11 @@ static bool subscribe(struct rx *x, char tok[128])
     return CHECK(R.status == 200 && jstr(R.json, "status") &&
                      strcmp(jstr(R.json, "status"), "verified") == 0,
                  "verified with the handshake's token (%ld)", R.status);
+}
+
+static bool subscribe(struct rx *x, char tok[128])
+{
+    return subscribe_to(x, tok, "\"Employee\"");
 }
 
 static long fire(const char *type, const char *emp)
@@ -2516,6 +2522,70 @@ static void test_webhook_events(void)
     down();
 }
 
+/* The people_batch.* events of Gusto's "People batch webhooks" page:
+ * completed for a full or partial success, failed when nothing was
+ * processed; entity_type PeopleBatch and references.batch_uuid. */
+static void test_webhook_people_batch(void)
+{
+    if (!up())
+        return down();
+    struct rx x;
+    char tok[128];
+    if (!rx_start(&x) || !subscribe_to(&x, tok, "\"PeopleBatch\"")) {
+        rx_stop(&x);
+        return down();
+    }
+    static const char *const bodies[] = {
+        /* one person: completed */
+        "{\"idempotency_key\":\"6c0b8f0e-4f7a-4a57-9a55-7d0c1b9e0a01\",\"batch_action\":"
+        "\"create\",\"batch\":[{\"entity_type\":\"employee\",\"person\":{\"external_id\":"
+        "\"w-1\",\"first_name\":\"Web\",\"last_name\":\"Hook\"}}]}",
+        /* both entries excluded, nobody processed: failed */
+        "{\"idempotency_key\":\"6c0b8f0e-4f7a-4a57-9a55-7d0c1b9e0a02\",\"batch_action\":"
+        "\"create\",\"batch\":[{\"entity_type\":\"employee\",\"person\":{\"external_id\":"
+        "\"w-2\",\"first_name\":\"A\",\"last_name\":\"B\"}},{\"entity_type\":\"employee\","
+        "\"person\":{\"external_id\":\"w-2\",\"first_name\":\"C\",\"last_name\":\"D\"}}]}",
+    };
+    static const char *const want[] = {"people_batch.completed", "people_batch.failed"};
+    char uuid[2][40];
+    for (size_t i = 0; i < NELEM(bodies); i++) {
+        req(&R, "POST", T, bodies[i], "/v1/companies/%s/people_batches", SB.company);
+        CHECK_LONG(R.status, 201, "batch accepted");
+        snprintf(uuid[i], sizeof uuid[i], "%s", jstr(R.json, "uuid") ? jstr(R.json, "uuid") : "");
+        /* Wait for this one's event before the next, so the order is known. */
+        CHECK_LONG(rx_wait(&x, "people_batch.", (int)i + 1), (long)i + 1, want[i]);
+    }
+    CHECK_LONG(rx_count(&x, "people_batch."), 2, "one event per batch");
+    CHECK_LONG(rx_count(&x, "employee.created"), 0,
+               "no Employee event: the subscription is to PeopleBatch only");
+    for (size_t i = 0; i < NELEM(want); i++) {
+        bool found = false;
+        pthread_mutex_lock(&x.lock);
+        for (int k = 1; k < x.n && !found; k++) {
+            json_t *ev = json_loads(x.body[k], 0, NULL);
+            const char *et = jstr(ev, "event_type");
+            if (et && strcmp(et, want[i]) == 0) {
+                found = true;
+                char mac[65];
+                hmac_hex(tok, x.body[k], mac);
+                CHECK(jstr(ev, "entity_type") && strcmp(jstr(ev, "entity_type"), "PeopleBatch") == 0 &&
+                          jstr(ev, "entity_uuid") && strcmp(jstr(ev, "entity_uuid"), uuid[i]) == 0 &&
+                          jstr(ev, "references.batch_uuid") &&
+                          strcmp(jstr(ev, "references.batch_uuid"), uuid[i]) == 0 &&
+                          jstr(ev, "resource_uuid") &&
+                          strcmp(jstr(ev, "resource_uuid"), SB.company) == 0,
+                      "%s: entity PeopleBatch, references.batch_uuid: %s", want[i], x.body[k]);
+                CHECK(strcmp(x.sig[k], mac) == 0, "%s is signed like the others", want[i]);
+            }
+            json_decref(ev);
+        }
+        pthread_mutex_unlock(&x.lock);
+        CHECK(found, "%s delivered", want[i]);
+    }
+    rx_stop(&x);
+    down();
+}
+
 /* Backoff (--webhook-backoff-ms): a delivery that fails 3 times is retried
  * until it succeeds, then never again; one that always fails is tried
  * 1 + 16 times, Gusto's count, then given up.  Attempts are counted, not
@@ -2623,6 +2693,7 @@ static const struct test TESTS[] = {
     {"faults", test_faults},
     {"persistence", test_persistence},
     {"webhook_events", test_webhook_events},
+    {"webhook_people_batch", test_webhook_people_batch},
     {"webhook_retries", test_webhook_retries},
     {"error_metadata", test_error_metadata},
 };

@@ -531,6 +531,11 @@ void batches_shutdown(void);
 /* Hand a batch, stored as pending in the caller's open transaction, to the
  * worker; takes ownership of items (the request's batch array).  0 or -1. */
 int batches_enqueue(const char *batch_uuid, const char *company, json_t *items);
+/* Mark in excluded[i] (n entries, zeroed by the caller) every entry of a
+ * batch array whose person.external_id is also another entry's: Gusto puts
+ * those in the batch's exclusions and processes the rest.  Returns how many
+ * entries are excluded, or -1 when out of memory. */
+long batch_exclusions(const json_t *items, bool *excluded);
 
 /* ---- webhook subscriptions and delivery (h_webhooks.c) --------------- */
 
