@@ -2670,6 +2670,45 @@ static void test_error_metadata(void)
     down();
 }
 
+/* Gusto's terminate guide: a hire date is required to terminate; an
+ * onboarding employee who has one can be terminated. */
+static void test_terminate_onboarding(void)
+{
+    if (!up())
+        return down();
+    req(&R, "POST", T, "{\"first_name\":\"No\",\"last_name\":\"Hire\"}", "%s",
+        P("/v1/companies/{C}/employees"));
+    CHECK_LONG(R.status, 201, "an onboarding employee with no job");
+    set_var_json("NH", R.json, "uuid");
+    req(&R, "POST", T, "{\"effective_date\":\"2026-12-01\"}", "%s",
+        P("/v1/employees/{NH}/terminations"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].message") &&
+              strstr(jstr(R.json, "errors[0].message"), "Hire date is required"),
+          "no hire date: 422 saying a hire date is required (%ld %.200s)", R.status, R.body);
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_operation", "...invalid_operation");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NH}/terminations"));
+    CHECK_LONG(jlen(R.json, ""), 0, "...and nothing was stored");
+
+    /* E47 is still onboarding and has a job with a hire date. */
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E47}"));
+    CHECK(jstr(R.json, "jobs[0].hire_date") && json_is_false(jget(R.json, "onboarded")),
+          "E47 is onboarding, with a hire date");
+    req(&R, "POST", T, "{\"effective_date\":\"2026-12-01\"}", "%s",
+        P("/v1/employees/{E47}/terminations"));
+    CHECK_LONG(R.status, 201, "an onboarding employee with a hire date can be terminated");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E47}"));
+    CHECK_LONG(jlen(R.json, "terminations"), 1, "...and shows the termination");
+
+    /* Given a job, the first one can be terminated too. */
+    req(&R, "POST", T, "{\"title\":\"Temp\",\"hire_date\":\"2026-11-01\"}", "%s",
+        P("/v1/employees/{NH}/jobs"));
+    CHECK_LONG(R.status, 201, "give NH a job with a hire date");
+    req(&R, "POST", T, "{\"effective_date\":\"2026-12-01\"}", "%s",
+        P("/v1/employees/{NH}/terminations"));
+    CHECK_LONG(R.status, 201, "...then the termination is accepted");
+    down();
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -2692,6 +2731,7 @@ static const struct test TESTS[] = {
     {"rate_limit", test_rate_limit},
     {"faults", test_faults},
     {"persistence", test_persistence},
+    {"terminate_onboarding", test_terminate_onboarding},
     {"webhook_events", test_webhook_events},
     {"webhook_people_batch", test_webhook_people_batch},
     {"webhook_retries", test_webhook_retries},

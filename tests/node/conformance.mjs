@@ -1112,7 +1112,13 @@ async function terminationScenario() {
     check("terminations.create: active, not cancelable", t1.body && t1.body.active === true && t1.body.cancelable === false,
       () => t1.text.slice(0, 300));
     await call("terminations.create twice", "POST", T, { body: { effective_date: day(0) }, expect: 422 });
-    await call("terminations.create onboarding", "POST", `/v1/employees/${O}/terminations`, { body: { effective_date: day(0) }, expect: 422 });
+    // Gusto's terminate guide: a hire date is required; onboarding or not.
+    const nj = await call("terminations: an employee with no job", "POST", `/v1/companies/${C}/employees`,
+      { body: { first_name: "No", last_name: "Hire" }, expect: 201, validateBody: false });
+    const noHire = await call("terminations.create without a hire date", "POST", `/v1/employees/${nj.body && nj.body.uuid}/terminations`,
+      { body: { effective_date: day(0) }, expect: 422 });
+    expectError("terminations.create without a hire date", noHire, { category: "invalid_operation" });
+    await call("terminations.create onboarding with a hire date", "POST", `/v1/employees/${O}/terminations`, { body: { effective_date: day(0) }, expect: 201 });
     await call("terminations.create no date", "POST", T, { body: { run_termination_payroll: true }, expect: 422 });
     await call("terminations.create unknown", "POST", `/v1/employees/${NO_SUCH}/terminations`, { body: { effective_date: day(0) }, expect: 404 });
     await call("terminations.delete in effect", "DELETE", T, { expect: 422 });

@@ -314,8 +314,13 @@ async function scenario(base) {
       await stepThrows("jobsAndCompensations.getJob unknown -> 404", () => gusto.jobsAndCompensations.getJob({ jobId: NO_SUCH }), 404, "NotFoundErrorObject");
     }
     // Terminations and rehire (employeeEmployments), on a seeded active employee.
-    await stepThrows("employeeEmployments.createTermination of an onboarding employee -> 422",
-      () => gusto.employeeEmployments.createTermination({ employeeId: emp.uuid, requestBody: { effectiveDate: todayYMD() } }), 422);
+    // Gusto's terminate guide: a hire date is required (a job's); onboarding alone is no bar.
+    const nohire = await step("employees.create (no job, so no hire date)", () => gusto.employees.create({ companyId, requestBody: { firstName: "No", lastName: "Hire" } }),
+      (r) => (r.employee && r.employee.uuid ? true : "no uuid"));
+    if (nohire && nohire.employee) {
+      await stepThrows("employeeEmployments.createTermination without a hire date -> 422",
+        () => gusto.employeeEmployments.createTermination({ employeeId: nohire.employee.uuid, requestBody: { effectiveDate: todayYMD() } }), 422);
+    }
     const act = await step("employees.list: an onboarded, active employee to terminate", () => gusto.employees.list({ companyId, terminated: false }),
       (r) => (Array.isArray(r.showEmployees) && r.showEmployees.some((e) => e.onboarded && !e.terminated) ? true : "none"));
     const leaver = act && act.showEmployees && act.showEmployees.filter((e) => e.onboarded && !e.terminated).pop();
