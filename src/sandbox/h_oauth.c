@@ -5,12 +5,19 @@
  *   POST /oauth/authorize   Allow / Deny: 302 back to the app's redirect_uri
  *   POST /oauth/token       authorization_code and refresh_token grants
  *
+ * The same handlers serve /v1/mcp/oauth/authorize and /v1/mcp/oauth/token,
+ * where Gusto's CLI signs in (its clients register at /v1/mcp/oauth/register,
+ * h_oauth_register.c).
+ *
  * PKCE (RFC 7636): a code_challenge (S256 only) on the authorize request is
  * kept with the code, and the exchange must then send its code_verifier.
+ * Clients authenticate at the token endpoint with client_secret in the body
+ * or with HTTP Basic (RFC 6749 section 2.3.1), as they registered.
  *
- * Apps come from --app / --apps and live in memory, read-only once the
- * server runs.  Client secrets, form tokens, codes, access and refresh
- * tokens are kept only as SHA-256 hashes.  Access tokens go into the
+ * Apps come from --app / --apps at start-up and from dynamic registration
+ * while the server runs: the table only grows, each entry complete before
+ * the count that publishes it.  Client secrets, form tokens, codes, access
+ * and refresh tokens are kept only as SHA-256 hashes.  Access tokens go into the
  * tokens table that auth.c checks, so they work on every endpoint.
  *
  * The routes are SB_PUBLIC and not `write`: each handler runs its own
@@ -27,7 +34,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +45,7 @@
 
 const char SB_PUBLIC[] = "(public)";
 
-#define MAX_APPS 64
+#define MAX_APPS 1024            /* --app/--apps and registered clients together */
 #define MAX_URIS 16
 #define MAX_URI_LEN 1000
 #define MAX_STATE 1024
@@ -49,10 +58,13 @@ struct app {
     char *uris[MAX_URIS];
     int nuris;
     char scopes[512];            /* space separated */
+    enum oauth_auth auth;        /* how it authenticates at the token endpoint */
+    bool pkce;                   /* its authorize requests must carry a code_challenge */
 };
 
 static struct app apps[MAX_APPS];
-static int napps;
+static atomic_int napps;         /* entries below it are complete and never change */
+static pthread_mutex_t apps_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The sandbox's one signed-in admin, Jordan Blake: the primary payroll
  * admin of both seeded companies and the resource_owner of OAuth tokens. */
@@ -62,7 +74,7 @@ static const char ADMIN_NAME[] = "Jordan Blake";
 /* ---- small helpers ------------------------------------------------------ */
 
 /* 32 random bytes as 43 base64url characters. */
-static int random_token(char out[44])
+int oauth_random_token(char out[44])
 {
     static const char A[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -107,16 +119,43 @@ void sb_app_uuid(const char *client_id, char out[SB_UUID_LEN + 1])
 
 static const struct app *find_app(const char *client_id)
 {
-    for (int i = 0; i < napps; i++)
+    int n = atomic_load_explicit(&napps, memory_order_acquire);
+    for (int i = 0; i < n; i++)
         if (strcmp(apps[i].client_id, client_id) == 0)
             return &apps[i];
     return NULL;
 }
 
+/* RFC 8252 section 7.3: a loopback redirect URI registered without a port
+ * (http://127.0.0.1/callback, as Gusto's CLI registers) matches the same
+ * URI with any port, the one the native app listens on this time. */
+static bool loopback_match(const char *reg, const char *uri)
+{
+    static const char *const hosts[] = {"http://127.0.0.1", "http://[::1]", NULL};
+    for (int i = 0; hosts[i]; i++) {
+        size_t h = strlen(hosts[i]);
+        if (strncmp(reg, hosts[i], h) != 0 || reg[h] != '/')
+            continue;
+        if (strncmp(uri, hosts[i], h) != 0)
+            return false;
+        const char *p = uri + h;
+        if (*p == ':') {
+            const char *d = ++p;
+            long port = 0;
+            while (*p >= '0' && *p <= '9' && p - d < 6)
+                port = port * 10 + (*p++ - '0');
+            if (p == d || port < 1 || port > 65535)
+                return false;
+        }
+        return strcmp(p, reg + h) == 0;
+    }
+    return false;
+}
+
 static bool app_has_uri(const struct app *a, const char *uri)
 {
     for (int i = 0; i < a->nuris; i++)
-        if (strcmp(a->uris[i], uri) == 0)
+        if (strcmp(a->uris[i], uri) == 0 || loopback_match(a->uris[i], uri))
             return true;
     return false;
 }
@@ -241,16 +280,43 @@ static void app_free(struct app *a)
 
 void oauth_shutdown(void)
 {
-    for (int i = 0; i < napps; i++)
+    int n = atomic_load(&napps);
+    for (int i = 0; i < n; i++)
         app_free(&apps[i]);
-    napps = 0;
+    atomic_store(&napps, 0);
+}
+
+static int add_app_locked(const struct oauth_client *c, char *err, size_t errlen);
+
+int oauth_client_add(const struct oauth_client *c, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&apps_lock);
+    int rc = add_app_locked(c, err, errlen);
+    pthread_mutex_unlock(&apps_lock);
+    return rc;
 }
 
 /* uris: an array of n strings.  scopes NULL: every scope. */
 static int add_app(const char *client_id, const char *secret, const char *const *uris,
                    int n, const char *scopes, const char *name, char *err, size_t errlen)
 {
-    if (napps == MAX_APPS)
+    if (!*secret || strlen(secret) > 512)
+        return snprintf(err, errlen, "the client secret of %s is empty or too long",
+                        client_id),
+               -1;
+    char hash[65];
+    sha256_hex(secret, hash);
+    struct oauth_client c = {client_id, hash, uris, n, scopes, name, OAUTH_AUTH_ANY, false};
+    return oauth_client_add(&c, err, errlen);
+}
+
+static int add_app_locked(const struct oauth_client *c, char *err, size_t errlen)
+{
+    const char *client_id = c->client_id, *scopes = c->scopes, *name = c->name;
+    const char *const *uris = c->uris;
+    int n = c->nuris;
+    int count = atomic_load_explicit(&napps, memory_order_relaxed);
+    if (count == MAX_APPS)
         return snprintf(err, errlen, "at most %d apps", MAX_APPS), -1;
     if (!valid_client_id(client_id))
         return snprintf(err, errlen,
@@ -258,10 +324,6 @@ static int add_app(const char *client_id, const char *secret, const char *const 
                -1;
     if (find_app(client_id))
         return snprintf(err, errlen, "client_id %s is registered twice", client_id), -1;
-    if (!*secret || strlen(secret) > 512)
-        return snprintf(err, errlen, "the client secret of %s is empty or too long",
-                        client_id),
-               -1;
     if (n <= 0 || n > MAX_URIS)
         return snprintf(err, errlen, "%s needs 1 to %d redirect URIs", client_id, MAX_URIS),
                -1;
@@ -288,9 +350,17 @@ static int add_app(const char *client_id, const char *secret, const char *const 
         app_free(&a);
         return snprintf(err, errlen, "out of memory"), -1;
     }
-    sha256_hex(secret, a.secret_hash);
-    apps[napps++] = a;
+    snprintf(a.secret_hash, sizeof a.secret_hash, "%s", c->secret_hash);
+    a.auth = c->auth;
+    a.pkce = c->pkce;
+    apps[count] = a;
+    atomic_store_explicit(&napps, count + 1, memory_order_release);
     return 0;
+}
+
+const char *oauth_check_uri(const char *uri)
+{
+    return check_uri(uri);
 }
 
 int oauth_app_arg(char *spec, char *err, size_t errlen)
@@ -489,6 +559,8 @@ int oauth_init(sqlite3 *db)
         rc = add_column(db, "oauth_forms", "code_challenge", "TEXT");
     if (rc == 0)
         rc = add_column(db, "oauth_codes", "code_challenge", "TEXT");
+    if (rc == 0)
+        rc = oauth_clients_load(db);
     return rc;
 }
 
@@ -908,6 +980,10 @@ int h_oauth_authorize_get(struct request *r)
         return redirect_error(r, redirect_uri, "invalid_request",
                               "code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, "
                               "'-', '.', '_' or '~'.", state);
+    if (!challenge && a->pkce)
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "code_challenge is required: this client registered dynamically "
+                              "and must use PKCE (code_challenge_method=S256).", state);
     char granted[512], why[160];
     if (scope && *scope) {
         if (norm_scopes(scope, a->scopes, granted, why, sizeof why) != 0)
@@ -922,7 +998,7 @@ int h_oauth_authorize_get(struct request *r)
         return reply_error(r, 500, "request", "internal_error",
                            "An unexpected error has occurred.");
     char form[44], hash[65];
-    if (random_token(form) != 0)
+    if (oauth_random_token(form) != 0)
         return reply_error(r, 500, "request", "internal_error",
                            "An unexpected error has occurred.");
     sha256_hex(form, hash);
@@ -1087,7 +1163,7 @@ int h_oauth_authorize_post(struct request *r)
         goto out;
     }
     char code[44], chash[65], grant[SB_UUID_LEN + 1];
-    if (random_token(code) != 0) {
+    if (oauth_random_token(code) != 0) {
         ret = db_failed(r);
         goto out;
     }
@@ -1173,7 +1249,7 @@ static int mint(struct request *r, const char *client_id, const char *company,
         "INSERT INTO oauth_refresh(token_hash, client_id, company_uuid, scope, grant_id,"
         " created_at) VALUES(?,?,?,?,?,?)";
     char access[44], refresh[44], ah[65], rh[65];
-    if (random_token(access) != 0 || random_token(refresh) != 0)
+    if (oauth_random_token(access) != 0 || oauth_random_token(refresh) != 0)
         return -1;
     sha256_hex(access, ah);
     sha256_hex(refresh, rh);
@@ -1213,7 +1289,7 @@ static int mint(struct request *r, const char *client_id, const char *company,
 static int grant_system(struct request *r, const struct app *a)
 {
     char access[44], ah[65], grant[80], app_uuid[SB_UUID_LEN + 1];
-    if (random_token(access) != 0)
+    if (oauth_random_token(access) != 0)
         return reply_error(r, 500, "request", "internal_error", "no randomness");
     sha256_hex(access, ah);
     sb_app_uuid(a->client_id, app_uuid);
@@ -1385,16 +1461,78 @@ static int grant_refresh(struct request *r, const struct app *a, const char *ref
     return 0;
 }
 
+/* RFC 6749 section 2.3.1: "Authorization: Basic" with base64 of the
+ * form-encoded client_id ":" client_secret.  0 when the header is absent,
+ * 1 with *id and *secret (malloc'd) set, -1 when it is malformed. */
+static int basic_credentials(struct request *r, char **id, char **secret)
+{
+    *id = *secret = NULL;
+    const char *h = req_header(r, "Authorization");
+    if (!h)
+        return 0;
+    if (strncasecmp(h, "Basic ", 6) != 0)
+        return -1;
+    h += 6;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    if (n == 0 || n % 4 || n > 4096)
+        return -1;
+    unsigned char *raw = malloc(n / 4 * 3 + 1);
+    if (!raw)
+        return -1;
+    int len = EVP_DecodeBlock(raw, (const unsigned char *)h, (int)n);
+    if (len < 0) {
+        free(raw);
+        return -1;
+    }
+    for (size_t k = n; k > 0 && h[k - 1] == '='; k--)
+        len--;
+    raw[len] = 0;
+    char *colon = memchr(raw, ':', (size_t)len);
+    if (!colon || memchr(raw, 0, (size_t)len)) {
+        free(raw);
+        return -1;
+    }
+    *id = form_decode((const char *)raw, (size_t)(colon - (char *)raw));
+    *secret = form_decode(colon + 1, (size_t)((char *)raw + len - colon - 1));
+    free(raw);
+    if (!*id || !*secret || !**id || !**secret) {
+        free(*id);
+        free(*secret);
+        *id = *secret = NULL;
+        return -1;
+    }
+    return 1;
+}
+
+/* 401 invalid_client; with the challenge RFC 6749 section 5.2 asks for
+ * when the client tried the Authorization header. */
+static int client_failed(struct request *r, bool basic, const char *desc)
+{
+    if (basic)
+        req_add_header(r, "WWW-Authenticate", "Basic realm=\"gusto-sandbox\"");
+    return oauth_error(r, 401, "invalid_client", "%s", desc);
+}
+
 int h_oauth_token(struct request *r)
 {
+    char *basic_id = NULL, *basic_secret = NULL;
+    int basic = basic_credentials(r, &basic_id, &basic_secret);
     if (req_query(r, "client_secret"))
         return oauth_error(r, 400, "invalid_request",
                            "client_secret must be sent in the request body, never in the "
                            "URL query string.");
+    if (basic < 0)
+        return client_failed(r, true, "The Authorization header is not HTTP Basic client "
+                                      "authentication (RFC 6749 section 2.3.1).");
     const char *why = NULL;
     json_t *p = body_params(r, false, &why);
-    if (!p)
+    if (!p) {
+        free(basic_id);
+        free(basic_secret);
         return oauth_error(r, 400, "invalid_request", "%s", why);
+    }
     bool bad = false;
     const char *grant_type = param(p, "grant_type", &bad);
     const char *client_id = param(p, "client_id", &bad);
@@ -1408,6 +1546,24 @@ int h_oauth_token(struct request *r)
         ret = oauth_error(r, 400, "invalid_request",
                           "Every parameter must be a non-empty string.");
         goto out;
+    }
+    if (basic > 0) {
+        /* RFC 6749 section 2.3: one authentication method per request; a
+         * client_id in the body too must be the same client. */
+        if (secret) {
+            ret = oauth_error(r, 400, "invalid_request",
+                              "Use one client authentication method: the Authorization "
+                              "header or client_secret in the body, not both.");
+            goto out;
+        }
+        if (client_id && strcmp(client_id, basic_id) != 0) {
+            ret = oauth_error(r, 400, "invalid_request",
+                              "client_id in the body is not the client of the Authorization "
+                              "header.");
+            goto out;
+        }
+        client_id = basic_id;
+        secret = basic_secret;
     }
     if (!grant_type) {
         ret = oauth_error(r, 400, "invalid_request", "Missing required parameter: grant_type.");
@@ -1428,9 +1584,9 @@ int h_oauth_token(struct request *r)
             ret = oauth_error(r, 400, "invalid_request",
                               "Missing required parameter(s): client_id, client_secret.");
         else if (!sa || !secret_ok(sa, secret))
-            ret = oauth_error(r, 401, "invalid_client",
-                              "Client authentication failed: unknown client_id or wrong "
-                              "client_secret.");
+            ret = client_failed(r, basic > 0,
+                                "Client authentication failed: unknown client_id or wrong "
+                                "client_secret.");
         else
             ret = grant_system(r, sa);
         goto out;
@@ -1452,9 +1608,24 @@ int h_oauth_token(struct request *r)
     }
     const struct app *a = find_app(client_id);
     if (!a || !secret_ok(a, secret)) {
-        ret = oauth_error(r, 401, "invalid_client",
-                          "Client authentication failed: unknown client_id or wrong "
-                          "client_secret.");
+        ret = client_failed(r, basic > 0,
+                            "Client authentication failed: unknown client_id or wrong "
+                            "client_secret.");
+        goto out;
+    }
+    /* A registered client authenticates the way it registered (RFC 7591
+     * token_endpoint_auth_method). */
+    if (a->auth == OAUTH_AUTH_BASIC && basic <= 0) {
+        ret = client_failed(r, false,
+                            "This client registered token_endpoint_auth_method "
+                            "client_secret_basic: send its credentials in an HTTP Basic "
+                            "Authorization header.");
+        goto out;
+    }
+    if (a->auth == OAUTH_AUTH_POST && basic > 0) {
+        ret = client_failed(r, true,
+                            "This client registered token_endpoint_auth_method "
+                            "client_secret_post: send client_secret in the body.");
         goto out;
     }
     if (is_refresh && redirect_uri && !app_has_uri(a, redirect_uri)) {
@@ -1466,5 +1637,10 @@ int h_oauth_token(struct request *r)
                   : grant_refresh(r, a, refresh);
 out:
     json_decref(p);
+    free(basic_id);
+    if (basic_secret) {
+        OPENSSL_cleanse(basic_secret, strlen(basic_secret));
+        free(basic_secret);
+    }
     return ret;
 }

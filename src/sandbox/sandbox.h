@@ -404,6 +404,32 @@ int h_oauth_authorize_get(struct request *r);
 int h_oauth_authorize_post(struct request *r);
 int h_oauth_token(struct request *r);
 
+/* How a client authenticates at the token endpoint: either way (--app), or
+ * only as it registered (RFC 7591 token_endpoint_auth_method). */
+enum oauth_auth { OAUTH_AUTH_ANY, OAUTH_AUTH_BASIC, OAUTH_AUTH_POST };
+struct oauth_client {
+    const char *client_id;
+    const char *secret_hash;     /* sha256_hex() of the secret */
+    const char *const *uris;     /* nuris redirect URIs, each checked */
+    int nuris;
+    const char *scopes;          /* space separated; NULL: every scope */
+    const char *name;            /* NULL: the client id */
+    enum oauth_auth auth;
+    bool pkce;                   /* authorize requests must carry a code_challenge */
+};
+/* Add a client to the running registry (thread-safe; copies everything).
+ * Returns 0, or -1 with a message in err (never the secret). */
+int oauth_client_add(const struct oauth_client *c, char *err, size_t errlen);
+/* NULL when uri is acceptable as a redirect URI, else why not. */
+const char *oauth_check_uri(const char *uri);
+/* 32 random bytes as 43 base64url characters; 0 or -1. */
+int oauth_random_token(char out[44]);
+/* POST /v1/mcp/oauth/register: RFC 7591 dynamic client registration
+ * (h_oauth_register.c); oauth_clients_load() re-adds the clients a --data
+ * file holds, at start-up. */
+int h_oauth_register(struct request *r);
+int oauth_clients_load(sqlite3 *db);
+
 /* Shared handler helpers (h_company.c).  parse_paging returns false after
  * replying 422; *paginate is true when page or per was sent.
  * check_version returns -1 after replying 422 (no version) or 409 (stale);
