@@ -611,6 +611,10 @@ typedef struct gusto_batch_person {
     char employee_uuid[40];  /* "" when no employee was created */
     char *errors;            /* "error_key: message; ..." readable text, NULL if none */
     char *errors_json;       /* Gusto's errors array as JSON text, NULL if none */
+    char *attributes_json;   /* for a person created whole or in part, the status of
+                                each part sent, as a JSON object such as
+                                {"person":"success","job":"failed"}; NULL when Gusto
+                                gave none */
 } gusto_batch_person;
 
 /* A batch and its results so far.  Every pointer in it is owned by the
@@ -636,7 +640,10 @@ typedef struct gusto_batch {
                                 earlier attempt whose answer was lost */
     size_t count;            /* entries in people: the results so far */
     gusto_batch_person *people;
-    char *exclusions_json;   /* Gusto's exclusions array as JSON text, NULL if none */
+    char *exclusions_json;   /* Gusto's exclusions array as JSON text, NULL if none:
+                                [{"external_id","category","message","item_count"}],
+                                the entries Gusto did not process (a repeated
+                                external_id); they have no entry in people */
     char *errors_json;       /* on GUSTO_EINVAL (local checks) or GUSTO_EINVALID_DATA
                                 (Gusto's 422): every error as described above */
 } gusto_batch;

@@ -307,7 +307,7 @@ check "--allow-duplicate creates a true second record" expect 0 '.ok == true and
 ADA2=$(jq -r '.data.employee.uuid' "$out")
 check "...so there are two Ada Lovelaces" eval '[ "$(employee_count)" -eq $((before + 2)) ]'
 # A terminated employee is not a duplicate: the person may be re-hired.
-# (Gusto will not terminate an employee still onboarding: a seeded one is used.)
+# (A termination needs a hire date, which a new employee lacks: a seeded one is used.)
 g employees list --terminated
 GONE=$(jq -r '[.data[] | select(.terminated == true and .email != null)][0].email' "$out")
 g employees list --active

@@ -2247,15 +2247,22 @@ static void test_batch_partial(void)
     CHECK_LONG(gusto_batch_wait(c, uuid, 10000, on_batch_progress, NULL, &b, &err), GUSTO_OK,
                "wait");
     CHECK_STR(b.status, "partial_success", "partial_success");
-    CHECK(b.failed == 1 && b.processed == 1 && b.count == 2, "one failed, one created");
+    CHECK(b.partial == 1 && b.failed == 0 && b.processed == 2 && b.count == 2,
+          "one created whole, one in part (partial %ld, failed %ld, processed %ld)", b.partial,
+          b.failed, b.processed);
     if (b.count == 2) {
         CHECK(strlen(b.people[0].employee_uuid) == 36, "the good one has an employee");
-        CHECK(!b.people[1].employee_uuid[0] && b.people[1].errors &&
+        CHECK_STR(b.people[1].status, "partial_success", "the bad one is partial_success");
+        CHECK(strlen(b.people[1].employee_uuid) == 36 && b.people[1].errors &&
                   strncmp(b.people[1].errors, "work_address.location_uuid: ", 28) == 0,
-              "the bad one's errors, relative to the entry: %s",
+              "the bad one's employee and errors, relative to the entry: %s",
               b.people[1].errors ? b.people[1].errors : "(null)");
         CHECK(b.people[1].errors_json && strstr(b.people[1].errors_json, "error_key"),
               "and Gusto's errors as JSON");
+        CHECK_STR(b.people[1].attributes_json, "{\"person\":\"success\",\"work_address\":\"failed\"}",
+                  "and the status of each part");
+        CHECK_STR(b.people[0].attributes_json, "{\"person\":\"success\",\"work_address\":\"success\"}",
+                  "the good one's parts all succeeded");
     }
     gusto_batch_free(&b);
     gusto_client_free(c);

@@ -106,6 +106,7 @@ node_tests() {
 run_stage conformance node_tests conformance.mjs
 run_stage sdk node_tests sdk.mjs
 run_stage browser node_tests browser.mjs
+run_stage gusto_cli_auth node_tests gusto-cli-auth.mjs
 
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto-connect \

@@ -433,11 +433,15 @@ static void test_employees(void)
     CHECK(R.status == 200 && jlen(R.json, "") == 1 && jstr(R.json, "[0].uuid") &&
               strcmp(jstr(R.json, "[0].uuid"), tu_getvar("NEW")) == 0,
           "search finds the renamed employee (%ld members)", jlen(R.json, ""));
+    /* Gusto enrols nobody by itself: a new employee is on no policy (the
+     * seeded E0, enrolled explicitly, is the positive control). */
     req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}/time_off_activities?time_off_type=vacation"));
-    CHECK(R.status == 200 && jlen(R.json, "") == 1 &&
-              jstr(R.json, "[0].event_type") &&
-              strcmp(jstr(R.json, "[0].event_type"), "TimeOffEvent::AddToPolicy") == 0,
-          "a new employee is enrolled in vacation (%ld, %.200s)", R.status, R.body);
+    CHECK(R.status == 200 && jlen(R.json, "") == 0,
+          "a new employee is enrolled in nothing (%ld, %.200s)", R.status, R.body);
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NEW}"));
+    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 0, "...and shows no policy");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}/time_off_activities?time_off_type=vacation"));
+    CHECK(R.status == 200 && jlen(R.json, "") > 0, "...while a seeded employee is on one");
 
     req(&R, "DELETE", T, NULL, "%s", P("/v1/employees/{NEW}"));
     CHECK_LONG(R.status, 204, "delete the new (onboarding) employee");
@@ -1097,11 +1101,25 @@ static void test_time_off_policies(void)
     CHECK_STR(jstr(R.json, "errors[0].error_key"), "employees", "the error names employees");
     req(&R, "GET", T, NULL, "%s", P("/v1/time_off_policies/{NP}"));
     policy_has(0, NULL, "after the refused add, nobody is on it");
+    /* One policy of each type: E0 is on the seeded vacation policy P0. */
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"8\"}]}"), "%s",
+        P("/v1/time_off_policies/{NP}/add_employees"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].message") &&
+              strstr(jstr(R.json, "errors[0].message"), "only one policy of each type") &&
+              strstr(jstr(R.json, "errors[0].message"), "Paid Time Off"),
+          "a second vacation policy: 422 naming the first (%ld %.200s)", R.status, R.body);
+    CHECK_STR(jstr(R.json, "errors[0].error_key"), "employees", "...on employees");
+    req(&R, "GET", T, NULL, "%s", P("/v1/time_off_policies/{NP}"));
+    policy_has(0, NULL, "...and nobody is added");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P0}/remove_employees"));
+    CHECK_LONG(R.status, 200, "take E0 off the seeded vacation policy");
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"8\"}]}"), "%s",
         P("/v1/time_off_policies/{NP}/add_employees"));
     policy_has(1, "8.0", "add with a starting balance");
     req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
-    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 3, "the employee shows three policies");
+    CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 2, "the employee shows two policies");
+    CHECK(strstr(R.body, "\"Floating Holiday\"") != NULL, "...one of them the new one");
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\",\"balance\":\"12.5\"}]}"), "%s",
         P("/v1/time_off_policies/{NP}/balance"));
     policy_has(1, "12.5", "balance update");
@@ -1119,8 +1137,12 @@ static void test_time_off_policies(void)
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
         P("/v1/time_off_policies/{NP}/remove_employees"));
     policy_has(0, NULL, "remove");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E0}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P0}/add_employees"));
+    CHECK_LONG(R.status, 200, "off the new vacation policy, E0 may rejoin the seeded one");
     req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E0}"));
     CHECK_LONG(jlen(R.json, "eligible_paid_time_off"), 2, "the employee is off it again");
+    CHECK(strstr(R.body, "\"Floating Holiday\"") == NULL, "...the new one is gone");
 
     /* Employees need a job. */
     req(&R, "POST", T, "{\"first_name\":\"Nojob\",\"last_name\":\"Person\"}", "%s",
@@ -1132,6 +1154,18 @@ static void test_time_off_policies(void)
               strstr(jstr(R.json, "errors[0].message"), "job"),
           "an employee without a job: 422 that says so (status %ld)", R.status);
 
+    /* A terminated employee cannot be added (ET: a seeded terminated one). */
+    req(&R, "GET", T, NULL, "/v1/companies/%s/employees?terminated=true&per=1", SB.company);
+    set_var_json("ET", R.json, "[0].uuid");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{ET}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P1}/remove_employees"));
+    CHECK_LONG(R.status, 200, "a terminated employee can be taken off a policy");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{ET}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P1}/add_employees"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].message") &&
+              strstr(jstr(R.json, "errors[0].message"), "terminated"),
+          "a terminated employee: 422 that says so (%ld %.200s)", R.status, R.body);
+
     /* Unlimited policies have no balances. */
     req(&R, "POST", T,
         "{\"name\":\"Unlimited PTO\",\"policy_type\":\"vacation\",\"accrual_method\":"
@@ -1140,6 +1174,9 @@ static void test_time_off_policies(void)
     CHECK_LONG(R.status, 201, "create unlimited: 201");
     CHECK(json_is_null(jget(R.json, "accrual_rate")), "unlimited: accrual_rate is null");
     set_var_json("UP", R.json, "uuid");
+    req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\"}]}"), "%s",
+        P("/v1/time_off_policies/{P0}/remove_employees"));
+    CHECK_LONG(R.status, 200, "take E1 off the seeded vacation policy first");
     req(&R, "PUT", T, P("{\"employees\":[{\"uuid\":\"{E1}\",\"balance\":\"5.0\"}]}"), "%s",
         P("/v1/time_off_policies/{UP}/add_employees"));
     CHECK_LONG(R.status, 422, "unlimited: no starting balance");
@@ -2329,10 +2366,11 @@ static void hmac_hex(const char *key, const char *body, char out[65])
 /* Subscribe the receiver to Employee events with token T and verify it the
  * way Gusto documents: read the token from the handshake, PUT .../verify.
  * The verification token in tok. */
-static bool subscribe(struct rx *x, char tok[128])
+static bool subscribe_to(struct rx *x, char tok[128], const char *types)
 {
     char body[256];
-    snprintf(body, sizeof body, "{\"url\":\"%s\",\"subscription_types\":[\"Employee\"]}", x->url);
+    snprintf(body, sizeof body, "{\"url\":\"%s\",\"subscription_types\":[%s]}", x->url,
+             types);
     req(&R, "POST", T, body, "/v1/webhook_subscriptions");
     if (!CHECK(R.status == 201 && jstr(R.json, "uuid"), "subscription created (%ld)", R.status))
         return false;
@@ -2360,6 +2398,11 @@ static bool subscribe(struct rx *x, char tok[128])
     return CHECK(R.status == 200 && jstr(R.json, "status") &&
                      strcmp(jstr(R.json, "status"), "verified") == 0,
                  "verified with the handshake's token (%ld)", R.status);
+}
+
+static bool subscribe(struct rx *x, char tok[128])
+{
+    return subscribe_to(x, tok, "\"Employee\"");
 }
 
 static long fire(const char *type, const char *emp)
@@ -2474,6 +2517,70 @@ static void test_webhook_events(void)
         }
         pthread_mutex_unlock(&x.lock);
         CHECK(found, "%s for %s delivered", want[w].type, want[w].emp);
+    }
+    rx_stop(&x);
+    down();
+}
+
+/* The people_batch.* events of Gusto's "People batch webhooks" page:
+ * completed for a full or partial success, failed when nothing was
+ * processed; entity_type PeopleBatch and references.batch_uuid. */
+static void test_webhook_people_batch(void)
+{
+    if (!up())
+        return down();
+    struct rx x;
+    char tok[128];
+    if (!rx_start(&x) || !subscribe_to(&x, tok, "\"PeopleBatch\"")) {
+        rx_stop(&x);
+        return down();
+    }
+    static const char *const bodies[] = {
+        /* one person: completed */
+        "{\"idempotency_key\":\"6c0b8f0e-4f7a-4a57-9a55-7d0c1b9e0a01\",\"batch_action\":"
+        "\"create\",\"batch\":[{\"entity_type\":\"employee\",\"person\":{\"external_id\":"
+        "\"w-1\",\"first_name\":\"Web\",\"last_name\":\"Hook\"}}]}",
+        /* both entries excluded, nobody processed: failed */
+        "{\"idempotency_key\":\"6c0b8f0e-4f7a-4a57-9a55-7d0c1b9e0a02\",\"batch_action\":"
+        "\"create\",\"batch\":[{\"entity_type\":\"employee\",\"person\":{\"external_id\":"
+        "\"w-2\",\"first_name\":\"A\",\"last_name\":\"B\"}},{\"entity_type\":\"employee\","
+        "\"person\":{\"external_id\":\"w-2\",\"first_name\":\"C\",\"last_name\":\"D\"}}]}",
+    };
+    static const char *const want[] = {"people_batch.completed", "people_batch.failed"};
+    char uuid[2][40];
+    for (size_t i = 0; i < NELEM(bodies); i++) {
+        req(&R, "POST", T, bodies[i], "/v1/companies/%s/people_batches", SB.company);
+        CHECK_LONG(R.status, 201, "batch accepted");
+        snprintf(uuid[i], sizeof uuid[i], "%s", jstr(R.json, "uuid") ? jstr(R.json, "uuid") : "");
+        /* Wait for this one's event before the next, so the order is known. */
+        CHECK_LONG(rx_wait(&x, "people_batch.", (int)i + 1), (long)i + 1, want[i]);
+    }
+    CHECK_LONG(rx_count(&x, "people_batch."), 2, "one event per batch");
+    CHECK_LONG(rx_count(&x, "employee.created"), 0,
+               "no Employee event: the subscription is to PeopleBatch only");
+    for (size_t i = 0; i < NELEM(want); i++) {
+        bool found = false;
+        pthread_mutex_lock(&x.lock);
+        for (int k = 1; k < x.n && !found; k++) {
+            json_t *ev = json_loads(x.body[k], 0, NULL);
+            const char *et = jstr(ev, "event_type");
+            if (et && strcmp(et, want[i]) == 0) {
+                found = true;
+                char mac[65];
+                hmac_hex(tok, x.body[k], mac);
+                CHECK(jstr(ev, "entity_type") && strcmp(jstr(ev, "entity_type"), "PeopleBatch") == 0 &&
+                          jstr(ev, "entity_uuid") && strcmp(jstr(ev, "entity_uuid"), uuid[i]) == 0 &&
+                          jstr(ev, "references.batch_uuid") &&
+                          strcmp(jstr(ev, "references.batch_uuid"), uuid[i]) == 0 &&
+                          jstr(ev, "resource_uuid") &&
+                          strcmp(jstr(ev, "resource_uuid"), SB.company) == 0,
+                      "%s: entity PeopleBatch, references.batch_uuid: %s", want[i], x.body[k]);
+                CHECK(strcmp(x.sig[k], mac) == 0, "%s is signed like the others", want[i]);
+            }
+            json_decref(ev);
+        }
+        pthread_mutex_unlock(&x.lock);
+        CHECK(found, "%s delivered", want[i]);
     }
     rx_stop(&x);
     down();
@@ -2925,6 +3032,45 @@ static void test_environments(void)
     CHECK_LONG(run_sandbox_status("--as", "", "", ""), 2, "--as '': usage error");
 }
 
+/* Gusto's terminate guide: a hire date is required to terminate; an
+ * onboarding employee who has one can be terminated. */
+static void test_terminate_onboarding(void)
+{
+    if (!up())
+        return down();
+    req(&R, "POST", T, "{\"first_name\":\"No\",\"last_name\":\"Hire\"}", "%s",
+        P("/v1/companies/{C}/employees"));
+    CHECK_LONG(R.status, 201, "an onboarding employee with no job");
+    set_var_json("NH", R.json, "uuid");
+    req(&R, "POST", T, "{\"effective_date\":\"2026-12-01\"}", "%s",
+        P("/v1/employees/{NH}/terminations"));
+    CHECK(R.status == 422 && jstr(R.json, "errors[0].message") &&
+              strstr(jstr(R.json, "errors[0].message"), "Hire date is required"),
+          "no hire date: 422 saying a hire date is required (%ld %.200s)", R.status, R.body);
+    CHECK_STR(jstr(R.json, "errors[0].category"), "invalid_operation", "...invalid_operation");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{NH}/terminations"));
+    CHECK_LONG(jlen(R.json, ""), 0, "...and nothing was stored");
+
+    /* E47 is still onboarding and has a job with a hire date. */
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E47}"));
+    CHECK(jstr(R.json, "jobs[0].hire_date") && json_is_false(jget(R.json, "onboarded")),
+          "E47 is onboarding, with a hire date");
+    req(&R, "POST", T, "{\"effective_date\":\"2026-12-01\"}", "%s",
+        P("/v1/employees/{E47}/terminations"));
+    CHECK_LONG(R.status, 201, "an onboarding employee with a hire date can be terminated");
+    req(&R, "GET", T, NULL, "%s", P("/v1/employees/{E47}"));
+    CHECK_LONG(jlen(R.json, "terminations"), 1, "...and shows the termination");
+
+    /* Given a job, the first one can be terminated too. */
+    req(&R, "POST", T, "{\"title\":\"Temp\",\"hire_date\":\"2026-11-01\"}", "%s",
+        P("/v1/employees/{NH}/jobs"));
+    CHECK_LONG(R.status, 201, "give NH a job with a hire date");
+    req(&R, "POST", T, "{\"effective_date\":\"2026-12-01\"}", "%s",
+        P("/v1/employees/{NH}/terminations"));
+    CHECK_LONG(R.status, 201, "...then the termination is accepted");
+    down();
+}
+
 static const struct test TESTS[] = {
     {"auth_and_headers", test_auth_and_headers},
     {"locations", test_locations},
@@ -2947,7 +3093,9 @@ static const struct test TESTS[] = {
     {"rate_limit", test_rate_limit},
     {"faults", test_faults},
     {"persistence", test_persistence},
+    {"terminate_onboarding", test_terminate_onboarding},
     {"webhook_events", test_webhook_events},
+    {"webhook_people_batch", test_webhook_people_batch},
     {"webhook_retries", test_webhook_retries},
     {"error_metadata", test_error_metadata},
     {"around_employee", test_around_employee},

@@ -233,11 +233,13 @@ static json_t *batch_json(const gusto_batch *b, const struct show *s)
         const gusto_batch_person *p = &b->people[i];
         size_t row = s->in ? batch_input_row(s->in, p->idx) : (size_t)(p->idx + 1);
         json_t *errs = p->errors_json ? json_loads(p->errors_json, 0, NULL) : NULL;
+        json_t *attrs = p->attributes_json ? json_loads(p->attributes_json, 0, NULL) : NULL;
         json_array_append_new(
-            results, json_pack("{s:o, s:o, s:s, s:o, s:o}", "row",
+            results, json_pack("{s:o, s:o, s:s, s:o, s:o, s:o}", "row",
                                row ? json_integer((json_int_t)row) : json_null(),
                                "external_id", str_or_null(p->external_id), "status",
                                p->status, "employee_uuid", str_or_null(p->employee_uuid),
+                               "attributes", attrs ? attrs : json_null(),
                                "errors", errs ? errs : json_null()));
     }
     json_t *d = json_object();
@@ -307,6 +309,67 @@ static void show_person_errors(const gusto_batch_person *p)
     json_decref(errs);
 }
 
+/* A partly created person: which parts were created and which were not,
+ * from Gusto's per-attribute statuses. */
+static void show_person_parts(const gusto_batch_person *p)
+{
+    json_t *attrs = p->attributes_json ? json_loads(p->attributes_json, 0, NULL) : NULL;
+    for (int failed = 0; failed < 2 && json_is_object(attrs); failed++) {
+        const char *key;
+        json_t *v;
+        int n = 0;
+        json_object_foreach(attrs, key, v) {
+            const char *st = json_string_value(v);
+            if (!st || (strcmp(st, "success") == 0) == (failed == 1))
+                continue;
+            fputs(n++ ? ", " : (failed ? "        not created: " : "        created: "),
+                  stdout);
+            out_text(stdout, key);
+        }
+        if (n)
+            fputc('\n', stdout);
+    }
+    json_decref(attrs);
+}
+
+/* Gusto's exclusions, one per line: the external_id, how many entries, why. */
+static void show_exclusions(const gusto_batch *b)
+{
+    json_t *ex = b->exclusions_json ? json_loads(b->exclusions_json, 0, NULL) : NULL;
+    if (!json_is_array(ex)) {
+        if (b->exclusions_json) {
+            fputs("Excluded by Gusto: ", stdout);
+            out_text(stdout, b->exclusions_json);
+            fputc('\n', stdout);
+        }
+        json_decref(ex);
+        return;
+    }
+    printf("\nExcluded by Gusto (not processed, %ld %s):\n", b->excluded,
+           b->excluded == 1 ? "entry" : "entries");
+    size_t i;
+    json_t *e;
+    json_array_foreach(ex, i, e) {
+        json_int_t n = json_integer_value(json_object_get(e, "item_count"));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        const char *cat = json_string_value(json_object_get(e, "category"));
+        fputs("  - external_id ", stdout);
+        out_text(stdout, json_string_value(json_object_get(e, "external_id")) ?: "?");
+        printf(" (%" JSON_INTEGER_FORMAT " %s", n, n == 1 ? "entry" : "entries");
+        if (cat) {
+            fputs(", ", stdout);
+            out_text(stdout, cat);
+        }
+        fputs(")", stdout);
+        if (msg) {
+            fputs(": ", stdout);
+            out_text(stdout, msg);
+        }
+        fputc('\n', stdout);
+    }
+    json_decref(ex);
+}
+
 /* The people earlier batches of this input created, not sent again. */
 static void show_already(const struct show *s)
 {
@@ -347,6 +410,8 @@ static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *
                b->submitted == 1 ? "person" : "people");
     if (b->failed + b->partial)
         printf(", %ld not (fully) created", b->failed + b->partial);
+    if (b->excluded > 0)
+        printf(", %ld excluded", b->excluded);
     fputs(".\n", stdout);
     if (b->existing)
         printf("The idempotency key was already used: this is the batch it created, so "
@@ -355,11 +420,6 @@ static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *
         printf("Idempotency key: %s", b->idempotency_key);
         if (s->key_file)
             printf(" (saved in %s)", s->key_file);
-        fputc('\n', stdout);
-    }
-    if (b->exclusions_json) {
-        fputs("Excluded by Gusto: ", stdout);
-        out_text(stdout, b->exclusions_json);
         fputc('\n', stdout);
     }
     if (b->count) {
@@ -378,10 +438,13 @@ static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *
             out_cell(stdout, p->status, 17);
             out_text(stdout, p->employee_uuid[0] ? p->employee_uuid : "-");
             fputc('\n', stdout);
+            if (strcmp(p->status, "partial_success") == 0)
+                show_person_parts(p);
             if (p->errors || p->errors_json)
                 show_person_errors(p);
         }
     }
+    show_exclusions(b);
     show_already(s);
     if (!b->finished)
         printf("\nFollow it with: gusto-connect batch status %s --wait\n", b->uuid);

@@ -305,8 +305,11 @@ static const struct {
      "\n"
      "A people batch's status (pending, processing, completed, partial_success or\n"
      "failed) and the result of each person so far; row is the entry's position.\n"
+     "A person Gusto created in part (partial_success) shows which parts were\n"
+     "created and which were not (attributes); entries Gusto excluded (a repeated\n"
+     "external_id) are listed under exclusions, not as results.\n"
      "With --wait, poll until it is finished.  Exit 8 when it finished with people\n"
-     "not created, 4 when there is no such batch.\n"},
+     "not (fully) created or excluded, 4 when there is no such batch.\n"},
     {"time-off",
      "Usage: gusto-connect time-off UUID [--type vacation|sick|all]\n"
      "\n"

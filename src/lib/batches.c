@@ -55,6 +55,7 @@ void gusto_batch_free(gusto_batch *b)
         free(b->people[i].external_id);
         free(b->people[i].errors);
         free(b->people[i].errors_json);
+        free(b->people[i].attributes_json);
     }
     free(b->people);
     free(b->exclusions_json);
@@ -268,6 +269,12 @@ static gusto_code batch_from_json(const json_t *j, gusto_batch *b, gusto_error *
             size_t len = 0, cap = 0;
             errors_text(errs, &p->errors, &len, &cap);
             p->errors_json = json_text(errs);
+        }
+        const json_t *attrs = json_object_get(r, "attributes");
+        if (json_is_object(attrs) && json_object_size(attrs)) {
+            p->attributes_json = json_text(attrs);
+            if (!p->attributes_json)
+                return err_set(err, GUSTO_ENOMEM, "out of memory");
         }
         if (strcmp(p->status, "failed") == 0)
             b->failed++;

@@ -52,9 +52,6 @@ static pthread_t worker;
 struct company_info {
     char entity_type[64];
     char phone[32];          /* copied onto work-from-home locations */
-    int npolicies;           /* time-off policies new employees join */
-    char policy[2][SB_UUID_LEN + 1];
-    char policy_type[2][16];
 };
 
 static int step_done(sqlite3_stmt *st)
@@ -90,21 +87,33 @@ static double ms_since(const struct timespec *t0)
  * being processed, at start-up and when the worker exits. */
 static void finish_batches(sqlite3 *db, const char *batch)
 {
+    /* An excluded entry (a repeated external_id) never gets a result. */
     static const char *items =
         "INSERT OR IGNORE INTO people_batch_results(batch_uuid, idx, external_id, status,"
-        " errors) SELECT b.uuid, j.key, j.value, 'failed', json_array(json_object("
-        "'error_key','batch['||j.key||']','category','internal_error','message',"
+        " errors) SELECT bu, k, v, 'failed', json_array(json_object("
+        "'error_key','batch['||k||']','category','internal_error','message',"
         "'The sandbox stopped before this entry was processed; submit it again in a new"
         " batch with a new idempotency_key.'))"
-        " FROM people_batches b, json_each(b.external_ids) j"
-        " WHERE b.status IN ('pending','processing') AND (?1 IS NULL OR b.uuid=?1)";
+        " FROM (SELECT b.uuid AS bu, j.key AS k, j.value AS v,"
+        "  count(*) OVER (PARTITION BY b.uuid, j.value) AS uses"
+        "  FROM people_batches b, json_each(b.external_ids) j"
+        "  WHERE b.status IN ('pending','processing') AND (?1 IS NULL OR b.uuid=?1))"
+        " WHERE uses = 1";
+    /* completed: everyone created whole (and nobody excluded); failed:
+     * nobody created; partial_success otherwise (Gusto's status guide). */
     static const char *batches =
         "UPDATE people_batches SET submitted_items=item_count, completed_at=?2,"
         " processed_items=(SELECT count(*) FROM people_batch_results r"
-        "  WHERE r.batch_uuid=people_batches.uuid AND r.status='success'),"
-        " status=CASE (SELECT count(*) FROM people_batch_results r"
-        "  WHERE r.batch_uuid=people_batches.uuid AND r.status='success')"
-        "  WHEN item_count THEN 'completed' WHEN 0 THEN 'failed' ELSE 'partial_success' END"
+        "  WHERE r.batch_uuid=people_batches.uuid"
+        "  AND r.status IN ('success','partial_success')),"
+        " status=CASE"
+        "  WHEN (SELECT count(*) FROM people_batch_results r"
+        "   WHERE r.batch_uuid=people_batches.uuid AND r.status='success') = item_count"
+        "   THEN 'completed'"
+        "  WHEN (SELECT count(*) FROM people_batch_results r"
+        "   WHERE r.batch_uuid=people_batches.uuid"
+        "   AND r.status IN ('success','partial_success')) = 0 THEN 'failed'"
+        "  ELSE 'partial_success' END"
         " WHERE status IN ('pending','processing') AND (?1 IS NULL OR uuid=?1)";
     if (db_begin_write(db) != 0)
         return;
@@ -197,17 +206,24 @@ static int store_bank_accounts(sqlite3 *db, const char *emp, const json_t *accts
     return 0;
 }
 
-/* Every write for one validated, checked entry.  Returns 0 or -1. */
+/* The parts of an entry that failed a rule of the company's stored data:
+ * the person is created without them (partial_success). */
+struct skipped {
+    bool work_address, department, job;
+};
+
+/* Every write for one validated, checked entry, without the skipped parts.
+ * Returns 0 or -1. */
 static int write_person(sqlite3 *db, const char *company, const struct company_info *ci,
-                        const json_t *it, const char *dept_title, const char *today,
-                        const char *now, char emp[37])
+                        const json_t *it, const struct skipped *skip, const char *dept_title,
+                        const char *today, const char *now, char emp[37])
 {
     const json_t *p = json_object_get(it, "person");
     const json_t *home = json_object_get(it, "home_address");
-    const json_t *work = json_object_get(it, "work_address");
-    const json_t *job = json_object_get(it, "job");
-    const json_t *dept = json_object_get(it, "department");
-    const json_t *comp = json_object_get(it, "compensation");
+    const json_t *work = skip->work_address ? NULL : json_object_get(it, "work_address");
+    const json_t *job = skip->job ? NULL : json_object_get(it, "job");
+    const json_t *dept = skip->department ? NULL : json_object_get(it, "department");
+    const json_t *comp = skip->job ? NULL : json_object_get(it, "compensation");
     const json_t *accts = json_object_get(it, "bank_accounts");
     bool direct_deposit = json_array_size(accts) > 0;
 
@@ -253,12 +269,8 @@ static int write_person(sqlite3 *db, const char *company, const struct company_i
     json_decref(doc);
     if (rc)
         return -1;
-    /* Enrol in the company's time-off policies, as enrol_time_off() does
-     * for POST /employees, with the policies looked up once per batch. */
-    for (int k = 0; k < ci->npolicies; k++)
-        if (store_time_off(db, emp, ci->policy[k], ci->policy_type[k],
-                           "TimeOffEvent::AddToPolicy", "Added to policy", now, "0.0", "0.0"))
-            return -1;
+    /* No time-off enrolment, as for POST /employees: Gusto adds people to a
+     * policy only through add_employees (docs/sandbox.md, "Time off"). */
 
     /* Addresses start on the hire date when there is a job, else today. */
     const char *hire = json_string_value(json_object_get(job, "hire_date"));
@@ -345,8 +357,15 @@ static int write_person(sqlite3 *db, const char *company, const struct company_i
     return direct_deposit ? store_bank_accounts(db, emp, accts) : 0;
 }
 
+/* Record one attribute's status; failed when any error names its path. */
+static void attribute_status(json_t *attrs, const json_t *it, const char *name, bool failed)
+{
+    if (json_object_get(it, name))
+        json_object_set_new(attrs, name, json_string(failed ? "failed" : "success"));
+}
+
 /* Check, write and record entry i.  Returns true when the person was
- * created.  Runs inside the chunk's transaction. */
+ * created (whole or in part).  Runs inside the chunk's transaction. */
 static bool process_person(sqlite3 *db, const struct job *j, size_t i,
                            const struct company_info *ci, const char *today, const char *now)
 {
@@ -355,18 +374,21 @@ static bool process_person(sqlite3 *db, const struct job *j, size_t i,
         "SELECT title FROM departments WHERE uuid=? AND company_uuid=?";
     static const char *result_sql =
         "INSERT INTO people_batch_results(status, employee_uuid, errors, batch_uuid, idx,"
-        " external_id) VALUES(?,?,?,?,?,?)";
+        " external_id, attributes) VALUES(?,?,?,?,?,?,?)";
     const json_t *it = json_array_get(j->items, i);
     struct errlist e = {0};
+    struct skipped skip = {false, false, false};
     char key[96];
 
-    /* Rules that depend on the company's stored data fail this person only. */
+    /* Rules that depend on the company's stored data fail that attribute
+     * only: the person is created without it (Gusto's partial_success). */
     const char *loc = json_string_value(
         json_object_get(json_object_get(it, "work_address"), "location_uuid"));
     if (loc && !row_exists(db, loc_sql, loc, j->company, NULL, 0)) {
         snprintf(key, sizeof key, "batch[%zu].work_address.location_uuid", i);
         errlist_add(&e, key, "invalid_attribute_value",
                     "%s %s is not a location of this company", key, loc);
+        skip.work_address = true;
     }
     char dept_title[256] = "";
     const char *dept = json_string_value(
@@ -375,6 +397,7 @@ static bool process_person(sqlite3 *db, const struct job *j, size_t i,
         snprintf(key, sizeof key, "batch[%zu].department.department_uuid", i);
         errlist_add(&e, key, "invalid_attribute_value",
                     "%s %s is not a department of this company", key, dept);
+        skip.department = true;
     }
     if (json_is_true(json_object_get(json_object_get(it, "job"), "two_percent_shareholder")) &&
         strcmp(ci->entity_type, "S-Corporation") != 0) {
@@ -382,39 +405,104 @@ static bool process_person(sqlite3 *db, const struct job *j, size_t i,
         errlist_add(&e, key, "invalid_attribute_value",
                     "%s can only be true for an S-Corporation; this company is a %s", key,
                     *ci->entity_type ? ci->entity_type : "company of another type");
-    }
-
-    char emp[37] = "";
-    if (!e.errors) {
-        if (exec_cached(db, "SAVEPOINT person") != 0) {
-            snprintf(key, sizeof key, "batch[%zu]", i);
-            errlist_add(&e, key, "internal_error", "An unexpected error has occurred.");
-        } else {
-            if (write_person(db, j->company, ci, it, dept_title, today, now, emp) != 0) {
-                exec_cached(db, "ROLLBACK TO person");
-                emp[0] = 0;
-                snprintf(key, sizeof key, "batch[%zu]", i);
-                errlist_add(&e, key, "internal_error", "An unexpected error has occurred.");
-            }
-            exec_cached(db, "RELEASE person");
+        skip.job = true;
+        if (json_object_get(it, "compensation")) {
+            snprintf(key, sizeof key, "batch[%zu].compensation", i);
+            errlist_add(&e, key, "invalid_attribute_value",
+                        "%s was not created: it belongs to the job, which was not created",
+                        key);
         }
     }
+    bool parts_failed = e.errors != NULL;
 
+    char emp[37] = "";
+    bool written = false;
+    if (exec_cached(db, "SAVEPOINT person") == 0) {
+        written = write_person(db, j->company, ci, it, &skip, dept_title, today, now, emp) == 0;
+        if (!written)
+            exec_cached(db, "ROLLBACK TO person");
+        exec_cached(db, "RELEASE person");
+    }
+    if (!written) {
+        /* Nothing of the person is left: their errors are this one. */
+        emp[0] = 0;
+        json_decref(e.errors);
+        e.errors = NULL;
+        snprintf(key, sizeof key, "batch[%zu]", i);
+        errlist_add(&e, key, "internal_error", "An unexpected error has occurred.");
+    }
+
+    json_t *attrs = NULL;
+    if (written) {
+        attrs = json_pack("{s:s}", "person", "success");
+        attribute_status(attrs, it, "home_address", false);
+        attribute_status(attrs, it, "work_address", skip.work_address);
+        attribute_status(attrs, it, "job", skip.job);
+        attribute_status(attrs, it, "compensation", skip.job);
+        attribute_status(attrs, it, "department", skip.department);
+        attribute_status(attrs, it, "bank_accounts", false);
+    }
     char *errtext = e.errors ? db_json_text(e.errors) : NULL;
+    char *attrtext = attrs ? db_json_text(attrs) : NULL;
     json_decref(e.errors);
+    json_decref(attrs);
     sqlite3_stmt *st = db_stmt(db, result_sql);
     if (st) {
-        db_bind_text(st, 1, *emp ? "success" : "failed");
-        db_bind_text(st, 2, *emp ? emp : NULL);
+        db_bind_text(st, 1, !written ? "failed" : parts_failed ? "partial_success" : "success");
+        db_bind_text(st, 2, written ? emp : NULL);
         db_bind_text(st, 3, errtext);
         db_bind_text(st, 4, j->uuid);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)i);
         db_bind_text(st, 6, json_string_value(
                                 json_object_get(json_object_get(it, "person"), "external_id")));
+        db_bind_text(st, 7, attrtext);
         step_done(st);
     }
     free(errtext);
-    return *emp != 0;
+    free(attrtext);
+    return written;
+}
+
+struct ext {
+    const char *id;
+    size_t idx;
+};
+
+static int ext_cmp(const void *a, const void *b)
+{
+    const struct ext *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    if (c)
+        return c;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+long batch_exclusions(const json_t *items, bool *excluded)
+{
+    size_t n = json_array_size(items), nids = 0;
+    struct ext *ids = n ? malloc(n * sizeof *ids) : NULL;
+    if (n && !ids)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(
+            json_object_get(json_object_get(json_array_get(items, i), "person"), "external_id"));
+        if (id)
+            ids[nids++] = (struct ext){id, i};
+    }
+    if (nids)
+        qsort(ids, nids, sizeof *ids, ext_cmp);
+    long count = 0;
+    for (size_t k = 0; k < nids;) {
+        size_t end = k + 1;
+        while (end < nids && strcmp(ids[end].id, ids[k].id) == 0)
+            end++;
+        if (end - k > 1)
+            for (size_t m = k; m < end; m++, count++)
+                excluded[ids[m].idx] = true;
+        k = end;
+    }
+    free(ids);
+    return count;
 }
 
 /* ---- one batch --------------------------------------------------------- */
@@ -442,7 +530,6 @@ static void load_company(sqlite3 *db, const char *company, struct company_info *
             snprintf(ci->phone, sizeof ci->phone, "%s", db_col_text(st, 0));
         sqlite3_reset(st);
     }
-    ci->npolicies = default_policies(db, company, ci->policy, ci->policy_type);
 }
 
 static void process_batch(sqlite3 *db, const struct job *j)
@@ -470,6 +557,15 @@ static void process_batch(sqlite3 *db, const struct job *j)
     load_company(db, j->company, &ci);
 
     size_t n = json_array_size(j->items), i = 0;
+    /* Excluded entries (a repeated external_id) are not processed at all:
+     * they are the batch's exclusions, not results (h_batches.c). */
+    bool *excluded = n ? calloc(n, sizeof *excluded) : NULL;
+    if (n && (!excluded || batch_exclusions(j->items, excluded) < 0)) {
+        free(excluded);
+        finish_batches(db, j->uuid);
+        webhook_batch_finished(db, j->uuid, j->company);
+        return;
+    }
     long ok = 0;
     char today[11], now[40];
     while (i < n && !atomic_load(&stopping)) {
@@ -488,7 +584,8 @@ static void process_batch(sqlite3 *db, const struct job *j)
         size_t start = i;
         long chunk_ok = 0;
         do {
-            chunk_ok += process_person(db, j, i, &ci, today, now);
+            if (!excluded[i])
+                chunk_ok += process_person(db, j, i, &ci, today, now);
             i++;
         } while (i < n && i - start < CHUNK_PEOPLE && ms_since(&t0) < CHUNK_MS &&
                  !atomic_load(&stopping));
@@ -505,6 +602,7 @@ static void process_batch(sqlite3 *db, const struct job *j)
         }
         ok += chunk_ok;
     }
+    free(excluded);
     /* The status, processed_items and completed_at follow from the result
      * rows; entries not reached (a stop, a database failure) fail. */
     finish_batches(db, j->uuid);

@@ -106,7 +106,7 @@ static const char SCHEMA[] =
     "  UNIQUE(company_uuid, idempotency_key));"
     "CREATE TABLE IF NOT EXISTS people_batch_results("
     "  batch_uuid TEXT NOT NULL, idx INTEGER NOT NULL, external_id TEXT NOT NULL,"
-    "  status TEXT NOT NULL, employee_uuid TEXT, errors TEXT,"
+    "  status TEXT NOT NULL, employee_uuid TEXT, errors TEXT, attributes TEXT,"
     "  PRIMARY KEY(batch_uuid, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS bank_accounts("
     "  uuid TEXT PRIMARY KEY, employee_uuid TEXT NOT NULL, priority INTEGER NOT NULL,"
@@ -249,6 +249,7 @@ static int add_columns(sqlite3 *db)
         {"time_off_policies", "rev", "INTEGER NOT NULL DEFAULT 1"},
         {"time_off_policies", "active", "INTEGER NOT NULL DEFAULT 1"},
         {"time_off_policies", "doc", "TEXT NOT NULL DEFAULT '{}'"},
+        {"people_batch_results", "attributes", "TEXT"},
     };
     for (size_t i = 0; i < sizeof ADDED / sizeof ADDED[0]; i++) {
         char sql[256];

@@ -2,13 +2,14 @@
  *
  * POST /v1/companies/{id}/people_batches checks the whole body at once.  Any
  * problem the body alone shows (a type, a required field, a format, a
- * duplicate external_id, a bank-account split that does not add up) is a 422
- * whose error_key is the JSON path of the offending value, for example
- * "batch[3].person.first_name".  A valid batch is stored as pending and
- * handed to the worker in batches.c.
+ * bank-account split that does not add up) is a 422 whose error_key is the
+ * JSON path of the offending value, for example "batch[3].person.first_name".
+ * A valid batch is stored as pending and handed to the worker in batches.c.
+ * Entries sharing an external_id are excluded, not refused: the batch is
+ * accepted and they are listed in its exclusions.
  * Problems that depend on the company's stored data (its locations,
  * departments and entity type) are found by the worker and fail only that
- * person.
+ * attribute of that person (partial_success).
  *
  * GET /v1/people_batches/{uuid} renders People-Batch-Results: the batch and
  * the results of every entry processed so far. */
@@ -388,33 +389,6 @@ static const char *check_entry(const json_t *it, size_t i, struct errlist *e)
     return external_id;
 }
 
-struct ext { const char *id; size_t idx; };
-
-static int ext_cmp(const void *a, const void *b)
-{
-    const struct ext *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
-    if (c)
-        return c;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Every later entry reusing an earlier entry's external_id is an error. */
-static void check_duplicates(struct ext *ids, size_t n, struct errlist *e)
-{
-    qsort(ids, n, sizeof *ids, ext_cmp);
-    for (size_t k = 1; k < n; k++) {
-        size_t first = k - 1;
-        while (k < n && strcmp(ids[k].id, ids[first].id) == 0) {
-            char at[48];
-            snprintf(at, sizeof at, "batch[%zu].person", ids[k].idx);
-            ferr(e, at, "external_id", "\"%.60s\" is already used by batch[%zu]; each "
-                 "external_id may appear once per batch", ids[k].id, ids[first].idx);
-            k++;
-        }
-    }
-}
-
 /* Keep a 10,000-entry disaster readable: the first MAX_REPORTED_ERRORS
  * errors, then one entry saying how many more there were. */
 static void cap_errors(struct errlist *e)
@@ -502,25 +476,21 @@ int h_batch_create(struct request *r)
         entries_ok = true;
 
     if (entries_ok) {
-        struct ext *ids = malloc(n * sizeof *ids);
-        if (!ids) {
-            json_decref(e.errors);
-            return db_error(r);
-        }
-        size_t nids = 0;
-        for (size_t i = 0; i < n; i++) {
-            const char *id = check_entry(json_array_get(batch, i), i, &e);
-            if (id)
-                ids[nids++] = (struct ext){id, i};
-        }
-        check_duplicates(ids, nids, &e);
-        free(ids);
+        for (size_t i = 0; i < n; i++)
+            check_entry(json_array_get(batch, i), i, &e);
     }
     if (e.errors) {
         cap_errors(&e);
         return reply_errlist(r, &e);
     }
 
+    /* A repeated external_id is not an error: every entry carrying it is
+     * excluded and the rest of the batch goes on (Gusto's batch guide). */
+    bool *excluded = calloc(n, sizeof *excluded);
+    long nexcluded = excluded ? batch_exclusions(batch, excluded) : -1;
+    free(excluded);
+    if (nexcluded < 0)
+        return db_error(r);
     char uuid[37], now[40];
     uuid_random(uuid);
     now_iso8601(now);
@@ -528,8 +498,8 @@ int h_batch_create(struct request *r)
      * external_ids are kept so entries never reached still get a result. */
     static const char *ins =
         "INSERT INTO people_batches(uuid, company_uuid, idempotency_key, batch_action,"
-        " status, submitted_at, item_count, external_ids)"
-        " VALUES(?,?,?,'create','pending',?,?,?)";
+        " status, submitted_at, item_count, external_ids, excluded_items)"
+        " VALUES(?,?,?,'create','pending',?,?,?,?)";
     json_t *ext = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append(ext, json_object_get(json_object_get(json_array_get(batch, i),
@@ -545,6 +515,7 @@ int h_batch_create(struct request *r)
         db_bind_text(st, 4, now);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)n);
         db_bind_text(st, 6, ext_text);
+        sqlite3_bind_int64(st, 7, (sqlite3_int64)nexcluded);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
     }
@@ -572,8 +543,14 @@ int h_batch_get(struct request *r)
         "SELECT company_uuid, idempotency_key, status, submitted_at, completed_at,"
         " submitted_items, processed_items, excluded_items FROM people_batches WHERE uuid=?";
     static const char *items_sql =
-        "SELECT idx, external_id, status, employee_uuid, errors FROM people_batch_results"
-        " WHERE batch_uuid=? ORDER BY idx";
+        "SELECT idx, external_id, status, employee_uuid, errors, attributes"
+        " FROM people_batch_results WHERE batch_uuid=? ORDER BY idx";
+    /* Exclusions follow from the stored external_ids: one per repeated id,
+     * in the order of its first entry. */
+    static const char *excl_sql =
+        "SELECT j.value, count(*), group_concat(j.key, ', ') FROM people_batches b,"
+        " json_each(b.external_ids) j WHERE b.uuid=? GROUP BY j.value HAVING count(*) > 1"
+        " ORDER BY min(j.key)";
     const char *uuid = r->params[0];
     sqlite3_stmt *st = db_stmt(r->db, sql);
     if (!st)
@@ -619,10 +596,35 @@ int h_batch_get(struct request *r)
         }
         json_t *errs = db_col_json(st, 4);
         json_object_set_new(it, "errors", errs ? errs : json_null());
+        json_t *attrs = db_col_json(st, 5);
+        if (attrs)
+            json_object_set_new(it, "attributes", attrs);
         json_array_append_new(results, it);
     }
     sqlite3_reset(st);
     json_object_set_new(o, "results", results);
-    json_object_set_new(o, "exclusions", json_array());
+    json_t *exclusions = json_array();
+    st = db_stmt(r->db, excl_sql);
+    if (!st) {
+        json_decref(o);
+        json_decref(exclusions);
+        return db_error(r);
+    }
+    db_bind_text(st, 1, uuid);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long count = (long)sqlite3_column_int64(st, 1);
+        char msg[1024];
+        snprintf(msg, sizeof msg,
+                 "external_id \"%.100s\" is used by %ld entries of this batch (idx %.200s);"
+                 " none of them was processed. Send them again, each with its own"
+                 " external_id, in a new batch",
+                 db_col_text(st, 0), count, db_col_text(st, 2));
+        json_array_append_new(exclusions,
+                              json_pack("{s:s, s:s, s:s, s:I}", "external_id",
+                                        db_col_text(st, 0), "category", "duplicate_external_id",
+                                        "message", msg, "item_count", (json_int_t)count));
+    }
+    sqlite3_reset(st);
+    json_object_set_new(o, "exclusions", exclusions);
     return reply_json(r, 200, o);
 }

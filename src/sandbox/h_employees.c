@@ -402,9 +402,7 @@ int h_employee_create(struct request *r)
     json_decref(doc);
     if (rc)
         return reply_error(r, 500, "request", "internal_error", "database error");
-    char now[40];
-    now_iso8601(now);
-    enrol_time_off(r->db, company, uuid, now);
+    /* No time-off enrolment: Gusto enrols nobody by itself (docs/sandbox.md). */
     webhook_emit("Employee", "employee.created", company, uuid);
     if (self)
         webhook_emit("Employee", "employee.marked_for_self_onboarding", company, uuid);

@@ -5,12 +5,18 @@
  *   POST /oauth/authorize   Allow / Deny: 302 back to the app's redirect_uri
  *   POST /oauth/token       authorization_code and refresh_token grants
  *
+ * The same handlers serve /v1/mcp/oauth/authorize and /v1/mcp/oauth/token,
+ * where Gusto's CLI signs in (its clients register at /v1/mcp/oauth/register,
+ * h_oauth_register.c).
+ *
  * PKCE (RFC 7636): a code_challenge (S256 only) on the authorize request is
  * kept with the code, and the exchange must then send its code_verifier.
+ * Clients authenticate at the token endpoint with client_secret in the body
+ * or with HTTP Basic (RFC 6749 section 2.3.1), as they registered.
  *
- * Apps come from --app / --apps and live in memory, read-only once the
- * server runs.  Client secrets, form tokens, codes, access and refresh
- * tokens are kept only as SHA-256 hashes.  Access tokens go into the
+ * Apps (oauth_apps.c) come from --app / --apps at start-up and from dynamic
+ * registration while the server runs.  Client secrets, form tokens, codes,
+ * access and refresh tokens are kept only as SHA-256 hashes.  Access tokens go into the
  * tokens table that auth.c checks, so they work on every endpoint.
  *
  * The routes are SB_PUBLIC and not `write`: each handler runs its own
@@ -21,12 +27,12 @@
  * parameter that is wrong, never its value. */
 #include "sandbox/sandbox.h"
 #include "sandbox/html.h"
+#include "sandbox/oauth_apps.h"
 #include "shared/pctdecode.h"
 #include "shared/pkce.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,422 +42,13 @@
 
 const char SB_PUBLIC[] = "(public)";
 
-#define MAX_APPS 64
-#define MAX_URIS 16
-#define MAX_URI_LEN 1000
 #define MAX_STATE 1024
 #define FORM_TTL 1800            /* a consent page may sit open for 30 minutes */
-
-struct app {
-    char *client_id;
-    char *name;
-    char secret_hash[65];
-    char *uris[MAX_URIS];
-    int nuris;
-    char scopes[512];            /* space separated */
-};
-
-static struct app apps[MAX_APPS];
-static int napps;
 
 /* The sandbox's one signed-in admin, Jordan Blake: the primary payroll
  * admin of both seeded companies and the resource_owner of OAuth tokens. */
 static const char ADMIN_UUID[] = "5a1d0c8e-3b7f-4e2a-9c61-0d4f2b8a7e13";
 static const char ADMIN_NAME[] = "Jordan Blake";
-
-/* ---- small helpers ------------------------------------------------------ */
-
-/* 32 random bytes as 43 base64url characters. */
-static int random_token(char out[44])
-{
-    static const char A[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char b[33] = {0};
-    if (RAND_bytes(b, 32) != 1)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < 33; i += 3) {
-        unsigned v = (unsigned)b[i] << 16 | (unsigned)b[i + 1] << 8 | b[i + 2];
-        for (int k = 3; k >= 0 && o < 43; k--)
-            out[o++] = A[(v >> (6 * k)) & 63];
-    }
-    out[43] = 0;
-    return 0;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
-void sb_app_uuid(const char *client_id, char out[SB_UUID_LEN + 1])
-{
-    /* Stable per app: a version-4-shaped UUID from the SHA-256 of its id. */
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(client_id, strlen(client_id), md, &n, EVP_sha256(), NULL);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x40);
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    char *o = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *o++ = '-';
-        snprintf(o, 3, "%02x", md[i]);
-        o += 2;
-    }
-}
-
-static const struct app *find_app(const char *client_id)
-{
-    for (int i = 0; i < napps; i++)
-        if (strcmp(apps[i].client_id, client_id) == 0)
-            return &apps[i];
-    return NULL;
-}
-
-static bool app_has_uri(const struct app *a, const char *uri)
-{
-    for (int i = 0; i < a->nuris; i++)
-        if (strcmp(a->uris[i], uri) == 0)
-            return true;
-    return false;
-}
-
-static bool secret_ok(const struct app *a, const char *secret)
-{
-    char h[65];
-    sha256_hex(secret, h);
-    return CRYPTO_memcmp(h, a->secret_hash, 64) == 0;
-}
-
-static bool scope_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == ':' || c == '.' || c == '-';
-}
-
-/* Is the n-byte word w one of the space-separated words of list? */
-static bool has_word(const char *list, const char *w, size_t n)
-{
-    for (const char *p = list; *p;) {
-        size_t len = strcspn(p, " ");
-        if (len == n && strncmp(p, w, n) == 0)
-            return true;
-        p += len;
-        while (*p == ' ')
-            p++;
-    }
-    return false;
-}
-
-/* Split a scope list on spaces, commas or '+', check each scope, drop
- * repeats and join with single spaces.  When allowed is not NULL each scope
- * must be in it.  Returns 0, -1 (bad scope, named in err) or -2 (too long). */
-static int norm_scopes(const char *in, const char *allowed, char out[512], char *err,
-                       size_t errlen)
-{
-    size_t o = 0;
-    out[0] = 0;
-    const char *p = in;
-    for (;;) {
-        while (*p == ' ' || *p == ',' || *p == '+')
-            p++;
-        if (!*p)
-            break;
-        size_t n = strcspn(p, " ,+");
-        for (size_t i = 0; i < n; i++)
-            if (!scope_char(p[i])) {
-                snprintf(err, errlen, "a scope may hold only letters, digits and _ : . -");
-                return -1;
-            }
-        if (allowed && !has_word(allowed, p, n)) {
-            snprintf(err, errlen, "the scope %.*s is not available to this application",
-                     (int)(n > 80 ? 80 : n), p);
-            return -1;
-        }
-        if (!has_word(out, p, n)) {
-            if (o + n + 2 > 512) {
-                snprintf(err, errlen, "the scope list is longer than 511 characters");
-                return -2;
-            }
-            if (o)
-                out[o++] = ' ';
-            memcpy(out + o, p, n);
-            o += n;
-            out[o] = 0;
-        }
-        p += n;
-    }
-    if (!o) {
-        snprintf(err, errlen, "the scope list is empty");
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- app registration ---------------------------------------------------- */
-
-static bool valid_client_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 200)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (!(scope_char(*p) || *p == '~') || *p == ':')
-            return false;
-    return true;
-}
-
-/* An absolute URI with a scheme, no fragment, no spaces or controls. */
-static const char *check_uri(const char *u)
-{
-    size_t n = strlen(u);
-    if (n == 0)
-        return "a redirect URI is empty";
-    if (n > MAX_URI_LEN)
-        return "a redirect URI is longer than 1000 characters";
-    const char *c = strchr(u, ':');
-    if (!c || c == u || !((*u >= 'a' && *u <= 'z') || (*u >= 'A' && *u <= 'Z')))
-        return "a redirect URI must be absolute, e.g. http://127.0.0.1:8000/callback";
-    for (const char *p = u; p < c; p++)
-        if (!(scope_char(*p) || *p == '+') || *p == '_' || *p == ':')
-            return "a redirect URI has a malformed scheme";
-    if (!c[1])
-        return "a redirect URI has nothing after its scheme";
-    for (const unsigned char *p = (const unsigned char *)u; *p; p++)
-        if (*p <= ' ' || *p == 0x7f)
-            return "a redirect URI may not hold spaces or control characters";
-    if (strchr(u, '#'))
-        return "a redirect URI may not have a #fragment (RFC 6749 3.1.2)";
-    return NULL;
-}
-
-static void app_free(struct app *a)
-{
-    free(a->client_id);
-    free(a->name);
-    for (int i = 0; i < a->nuris; i++)
-        free(a->uris[i]);
-    memset(a, 0, sizeof *a);
-}
-
-void oauth_shutdown(void)
-{
-    for (int i = 0; i < napps; i++)
-        app_free(&apps[i]);
-    napps = 0;
-}
-
-/* uris: an array of n strings.  scopes NULL: every scope. */
-static int add_app(const char *client_id, const char *secret, const char *const *uris,
-                   int n, const char *scopes, const char *name, char *err, size_t errlen)
-{
-    if (napps == MAX_APPS)
-        return snprintf(err, errlen, "at most %d apps", MAX_APPS), -1;
-    if (!valid_client_id(client_id))
-        return snprintf(err, errlen,
-                        "client_id must be 1-200 characters of letters, digits and _ . - ~"),
-               -1;
-    if (find_app(client_id))
-        return snprintf(err, errlen, "client_id %s is registered twice", client_id), -1;
-    if (!*secret || strlen(secret) > 512)
-        return snprintf(err, errlen, "the client secret of %s is empty or too long",
-                        client_id),
-               -1;
-    if (n <= 0 || n > MAX_URIS)
-        return snprintf(err, errlen, "%s needs 1 to %d redirect URIs", client_id, MAX_URIS),
-               -1;
-    for (int i = 0; i < n; i++) {
-        const char *why = check_uri(uris[i]);
-        if (why)
-            return snprintf(err, errlen, "%s: %s", client_id, why), -1;
-    }
-    if (name && (!*name || strlen(name) > 200))
-        return snprintf(err, errlen, "the name of %s is empty or too long", client_id), -1;
-    struct app a;
-    memset(&a, 0, sizeof a);
-    char why[160];
-    if (norm_scopes(scopes ? scopes : SB_ALL_SCOPES, NULL, a.scopes, why, sizeof why) != 0)
-        return snprintf(err, errlen, "scopes of %s: %s", client_id, why), -1;
-    a.client_id = xstrdup(client_id);
-    a.name = xstrdup(name ? name : client_id);
-    bool oom = !a.client_id || !a.name;
-    for (int i = 0; i < n && !oom; i++) {
-        a.uris[a.nuris] = xstrdup(uris[i]);
-        oom = !a.uris[a.nuris++];
-    }
-    if (oom) {
-        app_free(&a);
-        return snprintf(err, errlen, "out of memory"), -1;
-    }
-    sha256_hex(secret, a.secret_hash);
-    apps[napps++] = a;
-    return 0;
-}
-
-int oauth_app_arg(char *spec, char *err, size_t errlen)
-{
-    char *c1 = strchr(spec, ':');
-    char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-    if (!c1 || !c2) {
-        snprintf(err, errlen, "expected CLIENT_ID:CLIENT_SECRET:REDIRECT_URI[,URI...]");
-        return -1;
-    }
-    size_t len = strlen(spec);
-    char *buf = malloc(len + 1);
-    if (!buf)
-        return snprintf(err, errlen, "out of memory"), -1;
-    memcpy(buf, spec, len + 1);
-    char *id = buf, *secret = buf + (c1 - spec) + 1, *rest = buf + (c2 - spec) + 1;
-    secret[-1] = 0;
-    rest[-1] = 0;
-    const char *uris[MAX_URIS + 1];
-    int n = 0;
-    for (char *p = rest;; ) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = 0;
-        if (n <= MAX_URIS)
-            uris[n++] = p;
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
-    int rc = add_app(id, secret, uris, n, NULL, NULL, err, errlen);
-    /* Keep the secret out of /proc/PID/cmdline from here on. */
-    OPENSSL_cleanse(buf, len);
-    free(buf);
-    for (char *p = spec + (c1 - spec) + 1; p < c2; p++)
-        *p = 'x';
-    return rc;
-}
-
-/* A JSON string or array of strings joined by spaces into out. */
-static int scopes_of(const json_t *v, char *out, size_t outlen)
-{
-    if (json_is_string(v)) {
-        snprintf(out, outlen, "%s", json_string_value(v));
-        return 0;
-    }
-    if (!json_is_array(v))
-        return -1;
-    size_t i, o = 0;
-    json_t *e;
-    out[0] = 0;
-    json_array_foreach(v, i, e) {
-        if (!json_is_string(e))
-            return -1;
-        int w = snprintf(out + o, outlen - o, "%s%s", o ? " " : "", json_string_value(e));
-        if (w < 0 || (size_t)w >= outlen - o)
-            return -1;
-        o += (size_t)w;
-    }
-    return 0;
-}
-
-int oauth_apps_file(const char *path, char *err, size_t errlen)
-{
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        /* Line and column only: jansson's text may quote the file, secrets and all. */
-        if (je.line <= 0)
-            snprintf(err, errlen, "%s: cannot read it", path);
-        else
-            snprintf(err, errlen, "%s: not valid JSON near line %d column %d", path, je.line,
-                     je.column);
-        return -1;
-    }
-    int rc = 0;
-    if (!json_is_array(root)) {
-        snprintf(err, errlen, "%s: expected a JSON array of apps", path);
-        rc = -1;
-    }
-    size_t i;
-    json_t *o;
-    json_array_foreach(root, i, o) {
-        if (rc)
-            break;
-        const char *where = path;
-        if (!json_is_object(o)) {
-            snprintf(err, errlen, "%s: app %zu is not an object", where, i + 1);
-            rc = -1;
-            break;
-        }
-        const char *k;
-        json_t *v;
-        json_object_foreach(o, k, v) {
-            if (strcmp(k, "client_id") && strcmp(k, "client_secret") &&
-                strcmp(k, "redirect_uris") && strcmp(k, "scopes") && strcmp(k, "name")) {
-                snprintf(err, errlen, "%s: app %zu has an unknown key \"%.40s\"", where, i + 1,
-                         k);
-                rc = -1;
-                break;
-            }
-        }
-        if (rc)
-            break;
-        const char *id = json_string_value(json_object_get(o, "client_id"));
-        const char *secret = json_string_value(json_object_get(o, "client_secret"));
-        json_t *ru = json_object_get(o, "redirect_uris");
-        json_t *sc = json_object_get(o, "scopes");
-        json_t *nm = json_object_get(o, "name");
-        if (!id || !secret) {
-            snprintf(err, errlen, "%s: app %zu needs string client_id and client_secret",
-                     where, i + 1);
-            rc = -1;
-            break;
-        }
-        const char *uris[MAX_URIS];
-        int n = 0;
-        if (json_is_string(ru)) {
-            uris[n++] = json_string_value(ru);
-        } else if (json_is_array(ru) && json_array_size(ru) <= MAX_URIS) {
-            size_t j;
-            json_t *u;
-            json_array_foreach(ru, j, u) {
-                if (!json_is_string(u)) {
-                    n = -1;
-                    break;
-                }
-                uris[n++] = json_string_value(u);
-            }
-        } else {
-            n = -1;
-        }
-        if (n <= 0) {
-            snprintf(err, errlen,
-                     "%s: app %zu needs redirect_uris, an array of 1 to %d strings", where,
-                     i + 1, MAX_URIS);
-            rc = -1;
-            break;
-        }
-        char scopes[1024];
-        if (sc && scopes_of(sc, scopes, sizeof scopes) != 0) {
-            snprintf(err, errlen, "%s: app %zu: scopes must be a string or an array of "
-                                  "strings", where, i + 1);
-            rc = -1;
-            break;
-        }
-        if (nm && !json_is_string(nm)) {
-            snprintf(err, errlen, "%s: app %zu: name must be a string", where, i + 1);
-            rc = -1;
-            break;
-        }
-        char why[200];
-        if (add_app(id, secret, uris, n, sc ? scopes : NULL, json_string_value(nm), why,
-                    sizeof why) != 0) {
-            snprintf(err, errlen, "%s: app %zu: %s", where, i + 1, why);
-            rc = -1;
-        }
-    }
-    json_decref(root);
-    return rc;
-}
 
 /* Columns added after a --data file may have been made: PKCE's challenge. */
 static int add_column(sqlite3 *db, const char *table, const char *col, const char *type)
@@ -489,6 +86,8 @@ int oauth_init(sqlite3 *db)
         rc = add_column(db, "oauth_forms", "code_challenge", "TEXT");
     if (rc == 0)
         rc = add_column(db, "oauth_codes", "code_challenge", "TEXT");
+    if (rc == 0)
+        rc = oauth_clients_load(db);
     return rc;
 }
 
@@ -862,14 +461,14 @@ int h_oauth_authorize_get(struct request *r)
     if (!client_id || !*client_id)
         return html_error(r, 400, "Invalid authorization request",
                           "The request has no client_id.");
-    const struct app *a = find_app(client_id);
+    const struct app *a = oauth_find_app(client_id);
     if (!a)
         return html_error(r, 400, "Unknown application",
                           "No application is registered with this client_id.");
     if (!redirect_uri || !*redirect_uri)
         return html_error(r, 400, "Invalid authorization request",
                           "The request has no redirect_uri.");
-    if (!app_has_uri(a, redirect_uri))
+    if (!oauth_app_has_uri(a, redirect_uri))
         return html_error(r, 400, "Invalid redirect_uri",
                           "The redirect_uri does not exactly match one registered for this "
                           "application, so the sandbox will not send you there.");
@@ -908,9 +507,13 @@ int h_oauth_authorize_get(struct request *r)
         return redirect_error(r, redirect_uri, "invalid_request",
                               "code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, "
                               "'-', '.', '_' or '~'.", state);
+    if (!challenge && a->pkce)
+        return redirect_error(r, redirect_uri, "invalid_request",
+                              "code_challenge is required: this client registered dynamically "
+                              "and must use PKCE (code_challenge_method=S256).", state);
     char granted[512], why[160];
     if (scope && *scope) {
-        if (norm_scopes(scope, a->scopes, granted, why, sizeof why) != 0)
+        if (oauth_norm_scopes(scope, a->scopes, granted, why, sizeof why) != 0)
             return redirect_error(r, redirect_uri, "invalid_scope", why, state);
     } else {
         snprintf(granted, sizeof granted, "%s", a->scopes);
@@ -922,7 +525,7 @@ int h_oauth_authorize_get(struct request *r)
         return reply_error(r, 500, "request", "internal_error",
                            "An unexpected error has occurred.");
     char form[44], hash[65];
-    if (random_token(form) != 0)
+    if (oauth_random_token(form) != 0)
         return reply_error(r, 500, "request", "internal_error",
                            "An unexpected error has occurred.");
     sha256_hex(form, hash);
@@ -1028,8 +631,8 @@ int h_oauth_authorize_post(struct request *r)
                          "The form's fields do not match the authorization request.");
         goto out;
     }
-    const struct app *a = find_app(client_id);
-    if (!a || !app_has_uri(a, redirect_uri)) {
+    const struct app *a = oauth_find_app(client_id);
+    if (!a || !oauth_app_has_uri(a, redirect_uri)) {
         db_rollback(r->db);
         ret = html_error(r, 400, "Unknown application",
                          "The application is no longer registered.");
@@ -1087,7 +690,7 @@ int h_oauth_authorize_post(struct request *r)
         goto out;
     }
     char code[44], chash[65], grant[SB_UUID_LEN + 1];
-    if (random_token(code) != 0) {
+    if (oauth_random_token(code) != 0) {
         ret = db_failed(r);
         goto out;
     }
@@ -1173,7 +776,7 @@ static int mint(struct request *r, const char *client_id, const char *company,
         "INSERT INTO oauth_refresh(token_hash, client_id, company_uuid, scope, grant_id,"
         " created_at) VALUES(?,?,?,?,?,?)";
     char access[44], refresh[44], ah[65], rh[65];
-    if (random_token(access) != 0 || random_token(refresh) != 0)
+    if (oauth_random_token(access) != 0 || oauth_random_token(refresh) != 0)
         return -1;
     sha256_hex(access, ah);
     sha256_hex(refresh, rh);
@@ -1213,7 +816,7 @@ static int mint(struct request *r, const char *client_id, const char *company,
 static int grant_system(struct request *r, const struct app *a)
 {
     char access[44], ah[65], grant[80], app_uuid[SB_UUID_LEN + 1];
-    if (random_token(access) != 0)
+    if (oauth_random_token(access) != 0)
         return reply_error(r, 500, "request", "internal_error", "no randomness");
     sha256_hex(access, ah);
     sb_app_uuid(a->client_id, app_uuid);
@@ -1396,16 +999,78 @@ static int grant_refresh(struct request *r, const struct app *a, const char *ref
     return 0;
 }
 
+/* RFC 6749 section 2.3.1: "Authorization: Basic" with base64 of the
+ * form-encoded client_id ":" client_secret.  0 when the header is absent,
+ * 1 with *id and *secret (malloc'd) set, -1 when it is malformed. */
+static int basic_credentials(struct request *r, char **id, char **secret)
+{
+    *id = *secret = NULL;
+    const char *h = req_header(r, "Authorization");
+    if (!h)
+        return 0;
+    if (strncasecmp(h, "Basic ", 6) != 0)
+        return -1;
+    h += 6;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    if (n == 0 || n % 4 || n > 4096)
+        return -1;
+    unsigned char *raw = malloc(n / 4 * 3 + 1);
+    if (!raw)
+        return -1;
+    int len = EVP_DecodeBlock(raw, (const unsigned char *)h, (int)n);
+    if (len < 0) {
+        free(raw);
+        return -1;
+    }
+    for (size_t k = n; k > 0 && h[k - 1] == '='; k--)
+        len--;
+    raw[len] = 0;
+    char *colon = memchr(raw, ':', (size_t)len);
+    if (!colon || memchr(raw, 0, (size_t)len)) {
+        free(raw);
+        return -1;
+    }
+    *id = form_decode((const char *)raw, (size_t)(colon - (char *)raw));
+    *secret = form_decode(colon + 1, (size_t)((char *)raw + len - colon - 1));
+    free(raw);
+    if (!*id || !*secret || !**id || !**secret) {
+        free(*id);
+        free(*secret);
+        *id = *secret = NULL;
+        return -1;
+    }
+    return 1;
+}
+
+/* 401 invalid_client; with the challenge RFC 6749 section 5.2 asks for
+ * when the client tried the Authorization header. */
+static int client_failed(struct request *r, bool basic, const char *desc)
+{
+    if (basic)
+        req_add_header(r, "WWW-Authenticate", "Basic realm=\"gusto-sandbox\"");
+    return oauth_error(r, 401, "invalid_client", "%s", desc);
+}
+
 int h_oauth_token(struct request *r)
 {
+    char *basic_id = NULL, *basic_secret = NULL;
+    int basic = basic_credentials(r, &basic_id, &basic_secret);
     if (req_query(r, "client_secret"))
         return oauth_error(r, 400, "invalid_request",
                            "client_secret must be sent in the request body, never in the "
                            "URL query string.");
+    if (basic < 0)
+        return client_failed(r, true, "The Authorization header is not HTTP Basic client "
+                                      "authentication (RFC 6749 section 2.3.1).");
     const char *why = NULL;
     json_t *p = body_params(r, false, &why);
-    if (!p)
+    if (!p) {
+        free(basic_id);
+        free(basic_secret);
         return oauth_error(r, 400, "invalid_request", "%s", why);
+    }
     bool bad = false;
     const char *grant_type = param(p, "grant_type", &bad);
     const char *client_id = param(p, "client_id", &bad);
@@ -1419,6 +1084,24 @@ int h_oauth_token(struct request *r)
         ret = oauth_error(r, 400, "invalid_request",
                           "Every parameter must be a non-empty string.");
         goto out;
+    }
+    if (basic > 0) {
+        /* RFC 6749 section 2.3: one authentication method per request; a
+         * client_id in the body too must be the same client. */
+        if (secret) {
+            ret = oauth_error(r, 400, "invalid_request",
+                              "Use one client authentication method: the Authorization "
+                              "header or client_secret in the body, not both.");
+            goto out;
+        }
+        if (client_id && strcmp(client_id, basic_id) != 0) {
+            ret = oauth_error(r, 400, "invalid_request",
+                              "client_id in the body is not the client of the Authorization "
+                              "header.");
+            goto out;
+        }
+        client_id = basic_id;
+        secret = basic_secret;
     }
     if (!grant_type) {
         ret = oauth_error(r, 400, "invalid_request", "Missing required parameter: grant_type.");
@@ -1434,14 +1117,14 @@ int h_oauth_token(struct request *r)
         goto out;
     }
     if (is_system) {
-        const struct app *sa = client_id && secret ? find_app(client_id) : NULL;
+        const struct app *sa = client_id && secret ? oauth_find_app(client_id) : NULL;
         if (!client_id || !secret)
             ret = oauth_error(r, 400, "invalid_request",
                               "Missing required parameter(s): client_id, client_secret.");
-        else if (!sa || !secret_ok(sa, secret))
-            ret = oauth_error(r, 401, "invalid_client",
-                              "Client authentication failed: unknown client_id or wrong "
-                              "client_secret.");
+        else if (!sa || !oauth_secret_ok(sa, secret))
+            ret = client_failed(r, basic > 0,
+                                "Client authentication failed: unknown client_id or wrong "
+                                "client_secret.");
         else
             ret = grant_system(r, sa);
         goto out;
@@ -1461,14 +1144,29 @@ int h_oauth_token(struct request *r)
                           missing);
         goto out;
     }
-    const struct app *a = find_app(client_id);
-    if (!a || !secret_ok(a, secret)) {
-        ret = oauth_error(r, 401, "invalid_client",
-                          "Client authentication failed: unknown client_id or wrong "
-                          "client_secret.");
+    const struct app *a = oauth_find_app(client_id);
+    if (!a || !oauth_secret_ok(a, secret)) {
+        ret = client_failed(r, basic > 0,
+                            "Client authentication failed: unknown client_id or wrong "
+                            "client_secret.");
         goto out;
     }
-    if (is_refresh && redirect_uri && !app_has_uri(a, redirect_uri)) {
+    /* A registered client authenticates the way it registered (RFC 7591
+     * token_endpoint_auth_method). */
+    if (a->auth == OAUTH_AUTH_BASIC && basic <= 0) {
+        ret = client_failed(r, false,
+                            "This client registered token_endpoint_auth_method "
+                            "client_secret_basic: send its credentials in an HTTP Basic "
+                            "Authorization header.");
+        goto out;
+    }
+    if (a->auth == OAUTH_AUTH_POST && basic > 0) {
+        ret = client_failed(r, true,
+                            "This client registered token_endpoint_auth_method "
+                            "client_secret_post: send client_secret in the body.");
+        goto out;
+    }
+    if (is_refresh && redirect_uri && !oauth_app_has_uri(a, redirect_uri)) {
         ret = oauth_error(r, 400, "invalid_grant",
                           "redirect_uri is not one registered for this client.");
         goto out;
@@ -1477,5 +1175,10 @@ int h_oauth_token(struct request *r)
                   : grant_refresh(r, a, refresh);
 out:
     json_decref(p);
+    free(basic_id);
+    if (basic_secret) {
+        OPENSSL_cleanse(basic_secret, strlen(basic_secret));
+        free(basic_secret);
+    }
     return ret;
 }

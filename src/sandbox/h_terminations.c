@@ -85,17 +85,23 @@ int h_termination_create(struct request *r)
     validate_body(r, TERMINATION_FIELDS, true, &e);
     if (e.errors)
         return reply_errlist(r, &e);
-    static const char *q = "SELECT onboarded FROM employees WHERE uuid=?";
+    /* Gusto's terminate guide: "Hire date is required in order to terminate
+     * an employee. If an employee does not yet have a hire date, use the
+     * Delete an onboarding employee API."  Onboarding or not does not
+     * matter; a job's hire_date does. */
+    static const char *q =
+        "SELECT min(json_extract(doc,'$.hire_date')) FROM jobs WHERE employee_uuid=?";
     sqlite3_stmt *st = db_stmt(r->db, q);
     if (!st)
         return db_error(r);
     db_bind_text(st, 1, emp);
-    int onboarded = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    bool hired = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     sqlite3_reset(st);
-    if (!onboarded)
+    if (!hired)
         return reply_error(r, 422, "base", "invalid_operation",
-                           "This employee is still onboarding and cannot be terminated; "
-                           "delete the employee instead.");
+                           "Hire date is required in order to terminate an employee. This "
+                           "employee has no job with a hire date: give them one, or delete "
+                           "the onboarding employee instead.");
     char term[11], rehire[11];
     employment_dates(r->db, emp, term, rehire);
     if (is_out(term, rehire))

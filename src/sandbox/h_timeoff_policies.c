@@ -390,6 +390,42 @@ static bool has_job(sqlite3 *db, const char *emp)
     return yes;
 }
 
+static bool is_terminated(sqlite3 *db, const char *emp)
+{
+    static const char *sql = "SELECT terminated FROM employees WHERE uuid=?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return false;
+    db_bind_text(st, 1, emp);
+    bool yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    return yes;
+}
+
+/* The name of another active policy of the same type the employee is on
+ * ("" when none): Gusto allows one policy of each type per employee. */
+static void other_of_type(sqlite3 *db, const struct policy *p, const char *policy,
+                          const char *emp, char name[96])
+{
+    static const char *sql =
+        "SELECT p.name FROM time_off_policies p"
+        " WHERE p.company_uuid=?4 AND p.active AND p.policy_type=?2 AND p.uuid<>?1"
+        " AND (SELECT event_type FROM time_off_activities a WHERE a.policy_uuid=p.uuid"
+        "  AND a.employee_uuid=?3 ORDER BY a.id DESC LIMIT 1) <> '" SB_EV_REMOVE "'"
+        " ORDER BY p.rowid LIMIT 1";
+    name[0] = 0;
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return;
+    db_bind_text(st, 1, policy);
+    db_bind_text(st, 2, p->type);
+    db_bind_text(st, 3, emp);
+    db_bind_text(st, 4, p->company);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(name, 96, "%s", db_col_text(st, 0));
+    sqlite3_reset(st);
+}
+
 /* Check the body's {"employees":[{"uuid", "balance"}]}: every problem of
  * every entry, before anything is written. */
 static void check_roster(struct request *r, const struct policy *p, enum roster_op op,
@@ -412,7 +448,10 @@ static void check_roster(struct request *r, const struct policy *p, enum roster_
     json_array_foreach(list, i, x) {
         const char *emp = json_string_value(json_object_get(x, "uuid"));
         const json_t *bal = json_object_get(x, "balance");
-        char now[32];
+        char now[32], other[96] = "";
+        if (op == ROSTER_ADD && emp && own_employee(r, emp) &&
+            !on_policy(r->db, r->params[0], emp, now))
+            other_of_type(r->db, p, r->params[0], emp, other);
         if (!emp)
             errlist_add(e, "employees", "invalid_attribute_value",
                         "employees[%zu].uuid is required", i);
@@ -423,6 +462,15 @@ static void check_roster(struct request *r, const struct policy *p, enum roster_
             errlist_add(e, "employees", "invalid_attribute_value",
                         "employees[%zu]: employee %.40s has no job; employees need at least"
                         " one job to be added to a time off policy", i, emp);
+        else if (op == ROSTER_ADD && is_terminated(r->db, emp))
+            errlist_add(e, "employees", "invalid_attribute_value",
+                        "employees[%zu]: employee %.40s is terminated; a terminated employee"
+                        " cannot be added to a time off policy", i, emp);
+        else if (op == ROSTER_ADD && other[0])
+            errlist_add(e, "employees", "invalid_attribute_value",
+                        "employees[%zu]: employee %.40s is already on the %s policy \"%.60s\";"
+                        " an employee can be on only one policy of each type", i, emp, p->type,
+                        other);
         else if (op == ROSTER_BALANCE && !on_policy(r->db, r->params[0], emp, now))
             errlist_add(e, "employees", "invalid_attribute_value",
                         "employees[%zu]: employee %.40s is not on this policy", i, emp);

@@ -399,7 +399,7 @@ int h_termination_delete(struct request *r);
 int h_rehire_get(struct request *r);
 int h_rehire_create(struct request *r);
 
-/* ---- OAuth 2.0 authorization-code grant (h_oauth.c) ------------------ */
+/* ---- OAuth 2.0 (h_oauth.c; clients: oauth_apps.c, h_oauth_register.c) - */
 
 /* A system access token's scopes (grant_type=system_access). */
 #define SB_SYSTEM_SCOPES "webhook_subscriptions:read webhook_subscriptions:write"
@@ -420,6 +420,32 @@ void oauth_shutdown(void);                  /* free the registered apps */
 int h_oauth_authorize_get(struct request *r);
 int h_oauth_authorize_post(struct request *r);
 int h_oauth_token(struct request *r);
+
+/* How a client authenticates at the token endpoint: either way (--app), or
+ * only as it registered (RFC 7591 token_endpoint_auth_method). */
+enum oauth_auth { OAUTH_AUTH_ANY, OAUTH_AUTH_BASIC, OAUTH_AUTH_POST };
+struct oauth_client {
+    const char *client_id;
+    const char *secret_hash;     /* sha256_hex() of the secret */
+    const char *const *uris;     /* nuris redirect URIs, each checked */
+    int nuris;
+    const char *scopes;          /* space separated; NULL: every scope */
+    const char *name;            /* NULL: the client id */
+    enum oauth_auth auth;
+    bool pkce;                   /* authorize requests must carry a code_challenge */
+};
+/* Add a client to the running registry (thread-safe; copies everything).
+ * Returns 0, or -1 with a message in err (never the secret). */
+int oauth_client_add(const struct oauth_client *c, char *err, size_t errlen);
+/* NULL when uri is acceptable as a redirect URI, else why not. */
+const char *oauth_check_uri(const char *uri);
+/* 32 random bytes as 43 base64url characters; 0 or -1. */
+int oauth_random_token(char out[44]);
+/* POST /v1/mcp/oauth/register: RFC 7591 dynamic client registration
+ * (h_oauth_register.c); oauth_clients_load() re-adds the clients a --data
+ * file holds, at start-up. */
+int h_oauth_register(struct request *r);
+int oauth_clients_load(sqlite3 *db);
 
 /* Shared handler helpers (h_company.c).  parse_paging returns false after
  * replying 422; *paginate is true when page or per was sent.
@@ -548,6 +574,11 @@ void batches_shutdown(void);
 /* Hand a batch, stored as pending in the caller's open transaction, to the
  * worker; takes ownership of items (the request's batch array).  0 or -1. */
 int batches_enqueue(const char *batch_uuid, const char *company, json_t *items);
+/* Mark in excluded[i] (n entries, zeroed by the caller) every entry of a
+ * batch array whose person.external_id is also another entry's: Gusto puts
+ * those in the batch's exclusions and processes the rest.  Returns how many
+ * entries are excluded, or -1 when out of memory. */
+long batch_exclusions(const json_t *items, bool *excluded);
 
 /* ---- webhook subscriptions and delivery (h_webhooks.c) --------------- */
 
@@ -663,12 +694,5 @@ extern char SB_OTHER_COMPANY[SB_UUID_LEN + 1];
 int seed_base(sqlite3 *db);                 /* companies, locations, policies */
 int seed_demo(sqlite3 *db);                 /* ~50 employees with history */
 int seed_employees(sqlite3 *db, long n);    /* n synthetic employees, fast */
-/* The policies a new employee is put on: the company's first active
- * vacation policy and first active sick policy.  Returns how many (0-2). */
-int default_policies(sqlite3 *db, const char *company, char uuid[2][SB_UUID_LEN + 1],
-                     char type[2][16]);
-/* Put a new employee on the default_policies() with a zero balance. */
-void enrol_time_off(sqlite3 *db, const char *company, const char *emp,
-                    const char *when_iso);
 
 #endif

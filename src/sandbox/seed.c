@@ -200,39 +200,6 @@ int seed_base(sqlite3 *db)
     return rc;
 }
 
-int default_policies(sqlite3 *db, const char *company, char uuid[2][SB_UUID_LEN + 1],
-                     char type[2][16])
-{
-    /* The company's first active vacation policy and first sick policy (the
-     * seeded ones, unless deactivated): one of each, as the demo data has. */
-    static const char *sql =
-        "SELECT uuid, policy_type FROM time_off_policies p WHERE company_uuid=?1 AND active"
-        " AND rowid = (SELECT min(rowid) FROM time_off_policies q WHERE q.company_uuid=?1"
-        "  AND q.active AND q.policy_type=p.policy_type)"
-        " ORDER BY policy_type DESC";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    if (!st)
-        return 0;
-    db_bind_text(st, 1, company);
-    int n = 0;
-    while (n < 2 && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(uuid[n], SB_UUID_LEN + 1, "%s", db_col_text(st, 0));
-        snprintf(type[n], 16, "%s", db_col_text(st, 1));
-        n++;
-    }
-    sqlite3_reset(st);
-    return n;
-}
-
-void enrol_time_off(sqlite3 *db, const char *company, const char *emp, const char *when)
-{
-    char pol[2][SB_UUID_LEN + 1], type[2][16];
-    int n = default_policies(db, company, pol, type);
-    for (int i = 0; i < n; i++)
-        store_time_off(db, emp, pol[i], type[i], "TimeOffEvent::AddToPolicy",
-                       "Added to policy", when, "0.0", "0.0");
-}
-
 struct person {
     const char *company;
     struct company_seed *cs;

@@ -1049,7 +1049,8 @@ async function peopleBatchScenario() {
       await call("batch wfh jobs.list", "GET", `/v1/employees/${wfh}/jobs`, { expect: 200 });
     }
 
-    // One person fails (a department of no company): partial_success.
+    // One attribute fails (a department of no company): the person and the
+    // batch are partial_success, with a status per attribute.
     const partial = {
       idempotency_key: "0c5d0e52-5b44-4f0a-8a7e-2b9c1d3e4f50", batch_action: "create",
       batch: [
@@ -1060,9 +1061,27 @@ async function peopleBatchScenario() {
     const c3 = await call("people_batches.create partial", "POST", path, { body: partial, expect: 201 });
     const b3 = c3.body && c3.body.uuid ? await pollBatch("people_batches.get partial", c3.body.uuid) : null;
     check("people_batches.get partial: partial_success, the failure names its entry and field",
-      b3 && b3.status === "partial_success" && b3.results[1].status === "failed" &&
-      b3.results[1].errors[0].error_key === "batch[1].department.department_uuid",
+      b3 && b3.status === "partial_success" && b3.results[1].status === "partial_success" &&
+      b3.results[1].errors[0].error_key === "batch[1].department.department_uuid" &&
+      b3.results[1].employee_uuid && b3.results[1].attributes && b3.results[1].attributes.department === "failed",
       () => JSON.stringify(b3).slice(0, 500));
+
+    // A repeated external_id: excluded, the batch accepted (Gusto's guide).
+    const dups = {
+      idempotency_key: "0c5d0e52-5b44-4f0a-8a7e-2b9c1d3e4f51", batch_action: "create",
+      batch: [
+        { entity_type: "employee", person: { external_id: "x-dup", first_name: "Dup", last_name: "One" } },
+        { entity_type: "employee", person: { external_id: "x-dup", first_name: "Dup", last_name: "Two" } },
+        { entity_type: "employee", person: { external_id: "x-solo", first_name: "Solo", last_name: "Three" } },
+      ],
+    };
+    const c4 = await call("people_batches.create repeated external_id", "POST", path, { body: dups, expect: 201 });
+    const b4 = c4.body && c4.body.uuid ? await pollBatch("people_batches.get exclusions", c4.body.uuid) : null;
+    check("people_batches.get exclusions: the repeats excluded, the rest processed",
+      b4 && b4.excluded_items === 2 && Array.isArray(b4.exclusions) && b4.exclusions.length === 1 &&
+        b4.exclusions[0].external_id === "x-dup" && b4.exclusions[0].item_count === 2 &&
+        b4.results.length === 1 && b4.results[0].external_id === "x-solo",
+      () => JSON.stringify(b4).slice(0, 500));
 
     // 409, 422, 404, 403.
     const dup = await call("people_batches.create reused key", "POST", path, { body: minimal, expect: 409 });
@@ -1111,7 +1130,13 @@ async function terminationScenario() {
     check("terminations.create: active, not cancelable", t1.body && t1.body.active === true && t1.body.cancelable === false,
       () => t1.text.slice(0, 300));
     await call("terminations.create twice", "POST", T, { body: { effective_date: day(0) }, expect: 422 });
-    await call("terminations.create onboarding", "POST", `/v1/employees/${O}/terminations`, { body: { effective_date: day(0) }, expect: 422 });
+    // Gusto's terminate guide: a hire date is required; onboarding or not.
+    const nj = await call("terminations: an employee with no job", "POST", `/v1/companies/${C}/employees`,
+      { body: { first_name: "No", last_name: "Hire" }, expect: 201, validateBody: false });
+    const noHire = await call("terminations.create without a hire date", "POST", `/v1/employees/${nj.body && nj.body.uuid}/terminations`,
+      { body: { effective_date: day(0) }, expect: 422 });
+    expectError("terminations.create without a hire date", noHire, { category: "invalid_operation" });
+    await call("terminations.create onboarding with a hire date", "POST", `/v1/employees/${O}/terminations`, { body: { effective_date: day(0) }, expect: 201 });
     await call("terminations.create no date", "POST", T, { body: { run_termination_payroll: true }, expect: 422 });
     await call("terminations.create unknown", "POST", `/v1/employees/${NO_SUCH}/terminations`, { body: { effective_date: day(0) }, expect: 404 });
     await call("terminations.delete in effect", "DELETE", T, { expect: 422 });
@@ -1164,6 +1189,13 @@ async function timeOffPolicyScenario() {
     await noopPut("time_off_policies.update", `/v1/time_off_policies/${N}`, upd.body, ["name", "max_hours"]);
     const emps = await call("time off policies: employees", "GET", `/v1/companies/${C}/employees`, { expect: 200, validateBody: false });
     const E = ((emps.body || []).find((e) => e.jobs && e.jobs.length) || {}).uuid;
+    // One policy of each type (Gusto's time-off-policies guide): the refusal
+    // first, then take E off the seeded vacation policy P.
+    const twice = await call("time_off_policies.addEmployees, second vacation policy", "PUT", `/v1/time_off_policies/${N}/add_employees`,
+      { body: { employees: [{ uuid: E, balance: "10.0" }] }, expect: 422 });
+    expectError("time_off_policies.addEmployees, second vacation policy", twice, { key: "employees" });
+    await call("time_off_policies.removeEmployees from the seeded policy", "PUT", `/v1/time_off_policies/${P}/remove_employees`,
+      { body: { employees: [{ uuid: E }] }, expect: 200 });
     const add = await call("time_off_policies.addEmployees", "PUT", `/v1/time_off_policies/${N}/add_employees`,
       { body: { employees: [{ uuid: E, balance: "10.0" }] }, expect: 200 });
     check("time_off_policies.addEmployees: the employee with the starting balance",

@@ -314,8 +314,13 @@ async function scenario(base) {
       await stepThrows("jobsAndCompensations.getJob unknown -> 404", () => gusto.jobsAndCompensations.getJob({ jobId: NO_SUCH }), 404, "NotFoundErrorObject");
     }
     // Terminations and rehire (employeeEmployments), on a seeded active employee.
-    await stepThrows("employeeEmployments.createTermination of an onboarding employee -> 422",
-      () => gusto.employeeEmployments.createTermination({ employeeId: emp.uuid, requestBody: { effectiveDate: todayYMD() } }), 422);
+    // Gusto's terminate guide: a hire date is required (a job's); onboarding alone is no bar.
+    const nohire = await step("employees.create (no job, so no hire date)", () => gusto.employees.create({ companyId, requestBody: { firstName: "No", lastName: "Hire" } }),
+      (r) => (r.employee && r.employee.uuid ? true : "no uuid"));
+    if (nohire && nohire.employee) {
+      await stepThrows("employeeEmployments.createTermination without a hire date -> 422",
+        () => gusto.employeeEmployments.createTermination({ employeeId: nohire.employee.uuid, requestBody: { effectiveDate: todayYMD() } }), 422);
+    }
     const act = await step("employees.list: an onboarded, active employee to terminate", () => gusto.employees.list({ companyId, terminated: false }),
       (r) => (Array.isArray(r.showEmployees) && r.showEmployees.some((e) => e.onboarded && !e.terminated) ? true : "none"));
     const leaver = act && act.showEmployees && act.showEmployees.filter((e) => e.onboarded && !e.terminated).pop();
@@ -442,6 +447,16 @@ async function timeOffPolicyScenario(gusto, companyUuid) {
   const emps = await gusto.employees.list({ companyId: companyUuid, terminated: false });
   const emp = (emps.showEmployees || []).find((e) => e.jobs && e.jobs.length);
   if (!emp) return fail("timeOffPolicies: an employee with a job", "none");
+  // One policy of each type: Gusto refuses a second sick policy, so take the
+  // employee off the seeded one first (and expect the refusal before that).
+  const seededSick = all && all.timeOffPolicies.find((p) => p.policyType === "sick" && p.uuid !== pol.uuid);
+  await stepThrows("timeOffPolicies.addEmployees to a second sick policy -> 422", () => gusto.timeOffPolicies.addEmployees({ timeOffPolicyUuid: pol.uuid,
+    requestBody: { employees: [{ uuid: emp.uuid, balance: "3.0" }] } }), 422);
+  if (seededSick) {
+    await step("timeOffPolicies.removeEmployees from the seeded sick policy", () => gusto.timeOffPolicies.removeEmployees({ timeOffPolicyUuid: seededSick.uuid,
+      requestBody: { employees: [{ uuid: emp.uuid }] } }),
+    (r) => (r.timeOffPolicy && !r.timeOffPolicy.employees.some((e) => e.uuid === emp.uuid) ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
+  }
   await step("timeOffPolicies.addEmployees", () => gusto.timeOffPolicies.addEmployees({ timeOffPolicyUuid: pol.uuid,
     requestBody: { employees: [{ uuid: emp.uuid, balance: "3.0" }] } }),
   (r) => (r.timeOffPolicy && r.timeOffPolicy.employees.length === 1 && r.timeOffPolicy.employees[0].balance === "3.0" ? true : JSON.stringify(r.timeOffPolicy).slice(0, 300)));
