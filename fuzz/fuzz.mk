@@ -3,8 +3,10 @@
 FUZZ_TARGETS   = input csv sandbox callback response serve
 SANDBOX_NOMAIN = $(filter-out $(BUILD)/src/sandbox/main.o,$(SANDBOX_OBJ))
 # Only the CLI files a harness needs, so new commands never break the link.
-CLI_INPUT      = $(addprefix $(BUILD)/src/cli/,input.o output.o advice.o dryrun.o)
-CLI_CSV        = $(addprefix $(BUILD)/src/cli/,csv.o batch_input.o normalise.o session.o input.o output.o advice.o)
+CLI_INPUT      = $(addprefix $(BUILD)/src/cli/,input.o output.o advice.o dryrun.o term.o table.o) \
+                 $(BUILD)/src/sync/progress.o
+CLI_CSV        = $(addprefix $(BUILD)/src/cli/,csv.o batch_input.o normalise.o session.o input.o output.o advice.o term.o table.o) \
+                 $(BUILD)/src/sync/progress.o
 ifeq ($(FUZZ),1)
 FUZZ_DRIVER    =
 FUZZ_LDFLAGS   = -fsanitize=fuzzer
@@ -35,6 +37,7 @@ $(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ
 # gusto-connect serve's webhook receiver, --config and masking; its state and sync
 # code come along.
 $(BUILD)/fuzz/serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_OBJ) $(SYNC_OBJ) $(BUILD)/src/cli/output.o \
+                    $(BUILD)/src/cli/term.o $(BUILD)/src/cli/table.o \
                     $(BUILD)/src/cli/advice.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
 	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
 

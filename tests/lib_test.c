@@ -2514,11 +2514,12 @@ static void test_credentials_provider(void)
     struct prov good = {.tokens = {TOKEN}};
     gusto_client *c = prov_client(&good, &err);
     CHECK(c != NULL, "a client with a provider (%s)", c ? "" : err.message);
-    for (int i = 0; c && i < 3; i++)
+    for (int i = 0; c && i < 3; i++) {
         CHECK_LONG(gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err),
                    GUSTO_OK, "token_info through the provider's token");
-    gusto_free(body);
-    body = NULL;
+        gusto_free(body);
+        body = NULL;
+    }
     CHECK_LONG(good.gets, 1, "three requests asked the provider once");
     CHECK_LONG(good.refusals, 0, "and never said it was refused");
     gusto_client_free(c);
@@ -2527,10 +2528,11 @@ static void test_credentials_provider(void)
     /* Expiring within the minute: asked again before each request. */
     struct prov soon = {.tokens = {TOKEN}, .expires_at = (long long)time(NULL) + 30};
     c = prov_client(&soon, &err);
-    for (int i = 0; c && i < 2; i++)
+    for (int i = 0; c && i < 2; i++) {
         gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err);
-    gusto_free(body);
-    body = NULL;
+        gusto_free(body);
+        body = NULL;
+    }
     CHECK_LONG(soon.gets, 2, "a token expiring within a minute is asked for again");
     gusto_client_free(c);
 

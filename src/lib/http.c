@@ -350,8 +350,10 @@ static gusto_code send_request(gusto_client *c, const char *method, const char *
          * ahead of its expiry. */
         if (provided && (!c->token || (c->expires_at > 0 &&
                                         c->expires_at - 60 <= (long long)time(NULL))) &&
-            (rc = cred_fetch(c, false, err)) != GUSTO_OK)
+            (rc = cred_fetch(c, false, err)) != GUSTO_OK) {
+            http_resp_free(resp); /* the call fails: no answer to hand back */
             break;
+        }
         drop_headers(&hdrs, &auth);
         bool built = true;
         for (struct curl_slist *x = c->headers_base; x; x = x->next)
@@ -461,8 +463,10 @@ static gusto_code send_request(gusto_client *c, const char *method, const char *
              * again.  When none can be had, that is the error: "the refresh
              * token was revoked" says more than the 401 it answers. */
             refreshed = true;
-            if ((rc = cred_fetch(c, true, err)) != GUSTO_OK)
+            if ((rc = cred_fetch(c, true, err)) != GUSTO_OK) {
+                http_resp_free(resp);
                 break;
+            }
             attempt--;
             continue;
         }
