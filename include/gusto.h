@@ -112,6 +112,9 @@ typedef struct gusto_error {
  *   "reconnect"            the grant is gone (refresh token expired or revoked)
  *   "token_rejected"       Gusto refused the access token (401)
  *   "network"              no answer from the base URL
+ *   "timeout"              the request got no answer within timeout_ms (code
+ *                          GUSTO_ENETWORK); for a POST, as with
+ *                          "outcome_unknown", it may have been done
  *   "outcome_unknown"      a write whose answer was lost may have been done
  *   "employee_unknown"     not a UUID, or not an employee of this company
  *   "batch_unknown"        not a people batch UUID

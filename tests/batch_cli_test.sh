@@ -416,12 +416,12 @@ check "stdin without a key warns that the key is not saved" eval 'exit_is 0 && s
 write partial.json "[{\"person\":{\"external_id\":\"p-ok\",\"first_name\":\"Part\",\"last_name\":\"Success\"},\"work_address\":{\"location_uuid\":\"$LOC\"}},
  {\"person\":{\"external_id\":\"p-bad\",\"first_name\":\"Part\",\"last_name\":\"Failure\"},\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000001\"}}]"
 g batch create --input "$tmp/partial.json" --wait
-check "partial success exits 8" expect 8 '.ok == true and .data.status == "partial_success" and .data.failed_items == 1'
+check "partial success exits 12" expect 12 '.ok == true and .data.status == "partial_success" and .data.failed_items == 1'
 check "partial success: the good person has an employee" json '.data.results[0] | .external_id == "p-ok" and .status == "success" and (.employee_uuid | length) == 36 and .errors == null'
 check "partial success: the bad person has its errors" json '.data.results[1] | .external_id == "p-bad" and .status == "failed" and .employee_uuid == null and (.errors[0].error_key | test("location_uuid"))'
 PB=$(jq -r .data.uuid "$out")
 g batch status "$PB"
-check "batch status of a partial batch exits 8" expect 8 '.data.status == "partial_success"'
+check "batch status of a partial batch exits 12" expect 12 '.data.status == "partial_success"'
 
 # ---- a re-run after rows were fixed creates only the missing people ---------------
 
@@ -462,7 +462,7 @@ if script -qec true /dev/null >/dev/null 2>&1; then
         >"$out" 2>"$err" </dev/null
     rc=$?
     check "on a terminal: external_id -> employee_uuid, and each person's errors" \
-        eval 'exit_is 8 && stdout_has "EXTERNAL_ID" && stdout_has "p-ok .*success .*[0-9a-f-]\{36\}" && stdout_has "p-bad .*failed" && stdout_has "work_address.location_uuid" && ! stdout_has "\"ok\""'
+        eval 'exit_is 12 && stdout_has "EXTERNAL_ID" && stdout_has "p-ok .*success .*[0-9a-f-]\{36\}" && stdout_has "p-bad .*failed" && stdout_has "work_address.location_uuid" && ! stdout_has "\"ok\""'
     n=$((n + 1))
     out=$tmp/out.$n
     GUSTO_ACCESS_TOKEN=$TOKEN script -qec "$GUSTO --env $URL batch create --input $tmp/many.json" \

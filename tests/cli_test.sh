@@ -143,7 +143,7 @@ for cmd in "--help" "-h" "help" "help employees" "help employees list" \
     check "'gusto-connect $cmd' prints usage and exits 0" eval 'exit_is 0 && stdout_has "Usage: gusto-connect"'
 done
 raw --help
-check "--help documents the exit statuses" eval 'stdout_has "8 partial success" && stdout_has "7 invalid input"'
+check "--help documents the exit statuses" eval 'stdout_has "12 partial" && stdout_has "9 timeout"'
 raw help nosuch
 check "help for an unknown command exits 2" eval 'exit_is 2'
 
@@ -366,7 +366,7 @@ write partial.json '{"first_name":"Part","last_name":"Ial",
  "work_address":{"location_uuid":"00000000-0000-4000-8000-000000000001"},
  "job":{"title":"Clerk","hire_date":"2024-02-01"}}'
 g employees create --input "$tmp/partial.json"
-check "create with an unknown location exits 8" expect 8 '.ok == true and .data.employee.uuid != null'
+check "create with an unknown location exits 12" expect 12 '.ok == true and .data.employee.uuid != null'
 check "the partial create warns about work_address" json '.data.warnings | length == 1 and .[0].entity == "work_address" and (.[0].hint | length) > 0'
 check "the partial create still made the job" json '.data.employee.jobs[0].title == "Clerk"'
 check "the partial create warning is on stderr" stderr_has "work_address"
@@ -671,6 +671,52 @@ err=$tmp/err.$n
 GUSTO_ACCESS_TOKEN=$RO_TOKEN "$GUSTO" --env "$URL" --json employees list </dev/null >"$out" 2>"$err"
 rc=$?
 check "the same token works where it has the scope" eval 'expect 0 ".ok == true"'
+
+# ---- exit statuses: one table, Gusto's numbers, each code seen -------------------------------
+# The table `help exit-codes` prints and the man page's EXIT STATUS list the
+# same codes; 8 and 9 mean what Gusto's CLI means (blocked, timeout).  Codes
+# checked elsewhere in this file: 0, 2, 3, 4, 5, 6, 7, 11, 12; 8, 10 and 130
+# in sync_test.sh (which reads EXIT_CONFIRM from cli.h).
+raw help exit-codes
+help_codes=$(sed -n 's/^ *\([0-9][0-9]*\) .*/\1/p' "$out" | tr '\n' ' ')
+man_codes=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' man/gusto-connect.1 |
+    sed -n '/^\.TP/{n;s/^\.B \([0-9][0-9]*\)$/\1/p}' | tr '\n' ' ')
+check "help exit-codes and the man page list the same codes ($help_codes)" \
+    eval '[ -n "$help_codes" ] && [ "$help_codes" = "$man_codes" ]'
+check "help exit-codes: 8 is blocked until --confirm, 9 timeout, 12 partial success" \
+    eval 'stdout_has "^  8 blocked until --confirm" && stdout_has "^  9 timeout" && stdout_has "^ 12 partial success"'
+raw --help
+check "the main help names the exit-code table" eval 'stdout_has "help exit-codes"'
+"$GUSTO" help exit-codes >/dev/full 2>/dev/null
+rc=$?
+check "1: output that cannot be written exits 1" exit_is 1
+for c in EXIT_CONFIRM:8 EXIT_TIMEOUT:9 EXIT_LEASED:10 EXIT_DUPLICATE:11 EXIT_PARTIAL:12; do
+    check "cli.h: ${c%%:*} is ${c#*:}" grep -Eq "^ *${c%%:*} = ${c#*:}," src/cli/cli.h
+done
+# 9: a sandbox that answers after 3 s; --timeout 0.5 with no retries.
+"$SANDBOX" --port 0 --seed demo --token "$TOKEN" --rate-limit 0 --faults delay:1@3000 \
+    >"$tmp/slow.out" 2>/dev/null &
+fpid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^listening on ' "$tmp/slow.out" 2>/dev/null; do
+    sleep 0.1 2>/dev/null || sleep 1
+    i=$((i + 1))
+done
+SURL=$(sed -n 's/^listening on //p' "$tmp/slow.out" | head -n 1)
+n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" --env "$SURL" --timeout 0.5 --retries 0 --company "$COMPANY" \
+    employees list </dev/null >"$out" 2>"$err"
+rc=$?
+check "9: a request that times out exits 9, code network_error, hint names --timeout" \
+    expect 9 '.ok == false and .error.code == "network_error" and (.error.hint | contains("--timeout"))'
+n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" --env "$SURL" --timeout 10 --retries 0 --company "$COMPANY" \
+    api GET /v1/token_info </dev/null >"$out" 2>"$err"
+rc=$?
+check "the same sandbox answers within a longer --timeout (exit 0)" expect 0 '.ok == true'
+kill "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null
+fpid=
 
 # ---- secrets, last: over everything gusto-connect printed -----------------------------------------
 

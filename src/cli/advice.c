@@ -21,6 +21,9 @@ static const struct {
     {"reconnect", "the refresh token expired or was revoked; run gusto-connect connect again"},
     {"network", "check the network, and the environment: --env, GUSTO_API_BASE_URL or the "
                 "connection's"},
+    {"timeout", "no answer in time: try again, or allow more with --timeout SECONDS "
+                "(default 30); a write may have been done, so read it back before sending "
+                "it again"},
     {"employee_unknown", "find the UUID with: gusto-connect employees list --search NAME"},
     {"batch_unknown", "give the uuid that gusto-connect batch create printed"},
     {"no_job", "create one with: gusto-connect api POST /v1/employees/EMPLOYEE_UUID/jobs "

@@ -28,19 +28,25 @@
     "  -q, --quiet               no warnings or summaries on stderr\n"                   \
     "  -h, --help                this help;  --version  the version\n"
 
+/* The same table as EXIT STATUS in man/gusto-connect.1 (tests/cli_test.sh
+ * compares them).  0-9 mean what they mean in Gusto's own CLI. */
 #define EXIT_STATUS                                                                     \
-    "Exit status:\n"                                                                    \
-    "  0 success             4 API refused it (4xx: not found, conflict, invalid data,\n" \
-    "  1 general error         rate limited)\n"                                           \
-    "  2 usage error         5 API server error (5xx)\n"                                  \
-    "  3 auth (401/403)      6 network error or malformed response\n"                     \
-    "  7 invalid input, refused before anything was sent\n"                               \
-    "  8 partial success: the employee was created, some part was not; or a batch\n"  \
-    "    finished but some people were not created\n" \
-    "  9 gusto-connect sync stopped: too many terminations, run again with --confirm\n"      \
-    " 10 gusto-connect sync skipped a company whose lease another live worker holds\n"      \
-    " 11 employees create refused a duplicate: an active employee is the same\n"     \
-    "    person (same email, or name and date of birth); --allow-duplicate\n"        \
+    "Exit status (0-9 as in Gusto's own CLI; 10 and up are gusto-connect's own):\n"    \
+    "  0 success\n"                                                                     \
+    "  1 general error\n"                                                               \
+    "  2 usage error (also an --env that contradicts the connection's)\n"               \
+    "  3 authentication (401/403, no token)\n"                                          \
+    "  4 the API refused it (4xx: not found, conflict, invalid data, rate limited)\n"   \
+    "  5 API server error (5xx)\n"                                                      \
+    "  6 network error or malformed response\n"                                         \
+    "  7 invalid input, refused before anything was sent\n"                             \
+    "  8 blocked until --confirm: gusto-connect sync would terminate too many\n"        \
+    "  9 timeout: a request got no answer within --timeout\n"                           \
+    " 10 gusto-connect sync skipped a company whose lease another live worker holds\n"  \
+    " 11 employees create refused a duplicate: an active employee is the same\n"        \
+    "    person (same email, or name and date of birth); --allow-duplicate\n"           \
+    " 12 partial success: the employee was created, some part was not; a batch\n"       \
+    "    finished with some people not created; sync failed some companies\n"           \
     "130 gusto-connect sync stopped by SIGINT/SIGTERM; its leases released\n"
 
 static const struct {
@@ -88,6 +94,12 @@ static const struct {
      "JSON envelope: {\"ok\":true,\"data\":...} or {\"ok\":false,\"error\":{\"code\",\n"
      "\"message\",\"details\",\"request_id\",\"hint\"}}.  On a terminal it prints tables,\n"
      "and errors go to stderr.\n"
+     "\n"
+     "Exit status: 0 success, 8 blocked until --confirm, 9 timeout, 12 partial\n"
+     "success; every status: gusto-connect help exit-codes (EXIT STATUS in man\n"
+     "gusto-connect).\n"},
+    {"exit-codes",
+     "Usage: gusto-connect help exit-codes\n"
      "\n" EXIT_STATUS},
     {"employees",
      "Usage: gusto-connect employees list|create|get|update ...\n"
@@ -265,7 +277,7 @@ static const struct {
      "\n"
      "Output: {\"ok\":true,\"data\":{\"uuid\",\"idempotency_key\",\"status\",\"existing\",\n"
      "\"results\":[{\"row\",\"external_id\",\"status\",\"employee_uuid\",\"errors\"}],...}}.\n"
-     "Exit 0 when accepted (or finished with everyone created), 8 when the batch\n"
+     "Exit 0 when accepted (or finished with everyone created), 12 when the batch\n"
      "finished but someone was not created, 7 for invalid input (error.details.errors\n"
      "lists every problem: {\"row\",\"field\",\"message\"}), 4 when Gusto refused it.\n"
      "\n"
@@ -276,7 +288,7 @@ static const struct {
      "\n"
      "A people batch's status (pending, processing, completed, partial_success or\n"
      "failed) and the result of each person so far; row is the entry's position.\n"
-     "With --wait, poll until it is finished.  Exit 8 when it finished with people\n"
+     "With --wait, poll until it is finished.  Exit 12 when it finished with people\n"
      "not created, 4 when there is no such batch.\n"},
     {"time-off",
      "Usage: gusto-connect time-off UUID [--type vacation|sick|all]\n"
@@ -385,7 +397,7 @@ static const struct {
      "                        from GUSTO_WEBHOOK_SECRET.  Retried on 5xx, 408, 429 and\n"
      "                        network errors; https, or http only to loopback\n"
      "  --dry-run             print the changes; write and send nothing\n"
-     "  --max-terminations P  stop (exit 9, nothing written) when a sync would mark\n"
+     "  --max-terminations P  stop (exit 8, nothing written) when a sync would mark\n"
      "                        more than P% of the active employees terminated\n"
      "                        (default 20), counting the last 24 hours' departures\n"
      "  --confirm             accept such a sync\n"
@@ -408,10 +420,10 @@ static const struct {
      "webhook sinks keep a cursor in the store: events not delivered are sent on the\n"
      "next run (at least once; receivers dedupe on the event id).\n"
      "\n"
-     "Exit: 0 done; 8 some companies failed or events were not delivered (also when\n"
-     "stdout closed under --events -: every event is still in the mirror); 9\n"
+     "Exit: 0 done; 12 some companies failed or events were not delivered (also\n"
+     "when stdout closed under --events -: every event is still in the mirror); 8\n"
      "--confirm needed; 10 a company was skipped, a live worker holds its lease;\n"
-     "130 interrupted (leases released); else as below.\n"
+     "130 interrupted (leases released); else gusto-connect help exit-codes.\n"
      "\n"
      "Examples:\n"
      "  gusto-connect sync --db /var/lib/gusto/mirror.db --events changes.jsonl\n"
