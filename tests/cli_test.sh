@@ -87,7 +87,7 @@ if [ -z "$URL" ]; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-unset GUSTO_ACCESS_TOKEN GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV
+unset GUSTO_ACCESS_TOKEN GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV GUSTO_ENVIRONMENT
 
 # ---- helpers ---------------------------------------------------------------
 
@@ -176,6 +176,25 @@ g --timeout abc employees list
 check "--timeout abc exits 2" eval 'exit_is 2 && stderr_has "timeout"'
 g api GET /v1/token_info --data '{}' --input /dev/null
 check "api with --data and --input exits 2" eval 'exit_is 2'
+
+# ---- environment names: ours and Gusto's CLI's (GUSTO_ENVIRONMENT) ---------------
+
+GUSTO_ENVIRONMENT=staging raw --version
+check "GUSTO_ENVIRONMENT is read: a bad value exits 2 naming it" \
+    eval 'exit_is 2 && stderr_has "GUSTO_ENVIRONMENT .staging. is not demo, production, sandbox"'
+GUSTO_ENV=demo GUSTO_ENVIRONMENT=production raw --version
+check "GUSTO_ENV=demo with GUSTO_ENVIRONMENT=production exits 2 naming both" \
+    eval 'exit_is 2 && stderr_has "GUSTO_ENV=demo and GUSTO_ENVIRONMENT=production name different environments"'
+GUSTO_ENV=demo GUSTO_ENVIRONMENT=sandbox raw --version
+check "GUSTO_ENV=demo with GUSTO_ENVIRONMENT=sandbox agree (exit 0)" exit_is 0
+GUSTO_API_BASE_URL=https://api.gusto.com GUSTO_ENVIRONMENT=sandbox raw --version
+check "GUSTO_API_BASE_URL production with GUSTO_ENVIRONMENT=sandbox exits 2 naming both" \
+    eval 'exit_is 2 && stderr_has "GUSTO_API_BASE_URL=https://api.gusto.com and GUSTO_ENVIRONMENT=sandbox"'
+GUSTO_ENV=demo GUSTO_ENVIRONMENT=production raw --env "$URL" --version
+check "--env settles it: the variables are not consulted (exit 0)" exit_is 0
+GUSTO_ACCESS_TOKEN=$TOKEN GUSTO_API_BASE_URL=$URL GUSTO_ENVIRONMENT=production raw api GET /v1/token_info
+check "a loopback GUSTO_API_BASE_URL wins over GUSTO_ENVIRONMENT, as in Gusto's CLI" \
+    expect 0 '.ok == true and .data.resource.uuid != null'
 
 # ---- the token ----------------------------------------------------------------
 
