@@ -497,8 +497,12 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
                                  const char *client_secret, const gusto_tokens *tokens,
                                  gusto_error *err);
 
-/* Read a connection's public part.  name NULL: the only connection, or
- * GUSTO_EINVAL when there are none or several. */
+/* Read a connection's public part.  name NULL: the default connection
+ * (gusto_connstore_set_default) when one is set, else the only one;
+ * GUSTO_EAUTH (reason "no_credentials") when there are none, GUSTO_EINVAL
+ * (reason "connection_ambiguous", the message listing their names) when
+ * there are several and no default.  A client made with connection ""
+ * picks its connection the same way. */
 gusto_code gusto_connection_get(const char *store_path, const char *name,
                                 gusto_connection *out, gusto_error *err);
 
@@ -507,9 +511,22 @@ gusto_code gusto_connection_list(const char *store_path,
                                  int (*each)(void *ud, const gusto_connection *conn),
                                  void *ud, gusto_error *err);
 
-/* Forget a connection (GUSTO_ENOTFOUND when unknown). */
+/* Forget a connection (GUSTO_ENOTFOUND when unknown).  When it was the
+ * default, no connection is the default afterwards. */
 gusto_code gusto_connection_remove(const char *store_path, const char *name,
                                    gusto_error *err);
+
+/* Make the stored connection `name` the default: the one used when none is
+ * named.  name NULL or "": no default.  GUSTO_ENOTFOUND (reason
+ * "connection_unknown") when no connection has that name; the store is
+ * unchanged then.  The store must exist (GUSTO_EAUTH otherwise). */
+gusto_code gusto_connstore_set_default(const char *store_path, const char *name,
+                                       gusto_error *err);
+
+/* The default connection's name into name[cap] ("" when none is set, or
+ * when its connection was removed); GUSTO_OK, or the store's error. */
+gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_t cap,
+                                       gusto_error *err);
 
 /* Refresh the client's stored connection now, unless another thread or
  * process already did since this client read it. */

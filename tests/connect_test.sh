@@ -583,4 +583,58 @@ check "but it has what a browser needs (PATH, HOME, LANG, XDG_*)" "$(cat "$T/bro
         grep -q "^LANG=C.UTF-8" "$T/browser.env" && grep -q "^XDG_RUNTIME_DIR=" "$T/browser.env"'
 stop "$SB_PID"
 
+
+# ---- 9. a default connection: use NAME, --connection and GUSTO_CONNECTION ------
+
+start_sandbox dflt --port 0 --apps "$APPS" || summary
+export GUSTO_STORE="$T/s9/connections.db"
+CSECRET=$SECRET
+connect_allow d1 ct-app "$R1" "Acme Demo Co" --name acme
+check "connect acme (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+connect_allow d2 ct-app "$R1" "Globex Other Inc" --name globex
+check "connect globex (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+GLOBEX=$(jq -r .data.company_uuid "$C_OUT")
+g "$T/amb" api GET /v1/token_info --json
+check "two connections, no default: refused, naming both and gusto-connect use NAME" \
+    "exit $RC: $(cat "$T/amb")" \
+    eval '[ "$RC" != 0 ] && jqe "$T/amb" ".ok == false and (.error.message | contains(\"acme, globex\")) and (.error.hint | contains(\"gusto-connect use NAME\"))"'
+g "$T/use0" use --json
+check "use alone: no default yet, both connections listed" "exit $RC: $(cat "$T/use0")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/use0" ".data.default == null and .data.connections == [\"acme\",\"globex\"]"'
+g "$T/usebad" use nosuch --json
+check "use of an unknown name exits 4 naming the stored ones" "exit $RC: $(cat "$T/usebad")" \
+    eval '[ "$RC" = 4 ] && jqe "$T/usebad" ".ok == false and (.error.hint | contains(\"acme\"))"'
+g "$T/use0b" use --json
+check "and changed nothing: still no default" "$(cat "$T/use0b")" \
+    jqe "$T/use0b" ".data.default == null"
+g "$T/use1" use globex --json
+check "use globex makes it the default" "exit $RC: $(cat "$T/use1")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/use1" ".data.default == \"globex\" and .data.company_uuid == \"$GLOBEX\""'
+"$GUSTO" use </dev/null >"$T/use1t" 2>&1
+check "use alone prints the default on a terminal-less run too" "$(cat "$T/use1t")" \
+    eval 'jqe "$T/use1t" ".data.default == \"globex\""'
+g "$T/d_ti" api GET /v1/token_info --json
+check "with no name given, commands use the default (globex)" "exit $RC: $(cat "$T/d_ti")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti" ".data.resource.uuid == \"$GLOBEX\""'
+g "$T/d_ti2" --connection acme api GET /v1/token_info --json
+check "--connection acme overrides the default" "exit $RC: $(cat "$T/d_ti2")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti2" ".data.resource.uuid == \"$ACME\""'
+GUSTO_CONNECTION=acme g "$T/d_ti3" api GET /v1/token_info --json
+check "GUSTO_CONNECTION=acme overrides the default" "exit $RC: $(cat "$T/d_ti3")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti3" ".data.resource.uuid == \"$ACME\""'
+g "$T/d_disc" disconnect --json
+check "disconnect with no name forgets the default (globex)" "exit $RC: $(cat "$T/d_disc")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_disc" ".data.name == \"globex\""'
+g "$T/use2" use --json
+check "then there is no default, and acme is the only one left" "$(cat "$T/use2")" \
+    jqe "$T/use2" ".data.default == null and .data.connections == [\"acme\"]"
+g "$T/d_ti4" api GET /v1/token_info --json
+check "the only connection is used again" "exit $RC: $(cat "$T/d_ti4")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti4" ".data.resource.uuid == \"$ACME\""'
+g "$T/useclr" use acme --json
+g "$T/useclr" use --clear --json
+check "use --clear: no default" "exit $RC: $(cat "$T/useclr")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/useclr" ".data.default == null"'
+stop "$SB_PID"
+
 summary

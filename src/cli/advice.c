@@ -14,8 +14,8 @@ static const struct {
     {"no_credentials", "run gusto-connect connect, or set GUSTO_ACCESS_TOKEN"},
     {"connection_unknown", "run gusto-connect connect, or gusto-connect status to list "
                            "connections"},
-    {"connection_ambiguous", "pass --connection NAME or set GUSTO_CONNECTION (gusto-connect "
-                             "status lists them)"},
+    {"connection_ambiguous", "make one the default with gusto-connect use NAME, or pass "
+                             "--connection NAME or set GUSTO_CONNECTION"},
     {"store_key", "use the GUSTO_STORE_KEY or key file it was saved with, or run "
                   "gusto-connect connect again"},
     {"reconnect", "the refresh token expired or was revoked; run gusto-connect connect again"},

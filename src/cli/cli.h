@@ -138,6 +138,8 @@ int cmd_api(struct cli *cli, int argc, char **argv);
 int cmd_connect(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_disconnect(struct cli *cli, int argc, char **argv);
+/* `gusto-connect use [NAME | --clear]`: show or set the default connection. */
+int cmd_use(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_profile(struct cli *cli, int argc, char **argv);
 /* `gusto-connect batch create|status` (cmd_batch.c): the subcommand is argv[0]. */

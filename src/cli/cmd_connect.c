@@ -1,6 +1,6 @@
-/* cmd_connect.c - `gusto-connect connect`, `gusto-connect status` and `gusto-connect disconnect`:
+/* cmd_connect.c - `gusto-connect connect`, `status`, `disconnect` and `use`:
  * the OAuth authorization-code flow through a loopback redirect listener,
- * and the stored connections it produces. */
+ * the stored connections it produces, and which of them is the default. */
 #include "cli/callback.h"
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -661,5 +661,74 @@ int cmd_disconnect(struct cli *cli, int argc, char **argv)
         printf("Forgot connection \"%s\" (Gusto %s, company %s).\n", conn.name,
                conn.environment, conn.company_uuid);
     json_decref(data);
+    return EXIT_OK;
+}
+
+/* Names of the stored connections, for `use`'s answers. */
+static int collect_name(void *ud, const gusto_connection *conn)
+{
+    json_array_append_new(ud, json_string(conn->name));
+    return 0;
+}
+
+int cmd_use(struct cli *cli, int argc, char **argv)
+{
+    bool help = false, clear = false;
+    const char *pos[1];
+    int npos = 0;
+    struct cli_opt opts[] = {
+        {"--clear", NULL, NULL, &clear},
+        {NULL, NULL, NULL, NULL},
+    };
+    int rc = cli_args(cli, argc, argv, opts, pos, 1, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, "use");
+    if (clear && npos)
+        return out_usage(cli, "use takes a NAME or --clear, not both");
+    gusto_error err;
+    json_t *names = json_array();
+    if (gusto_connection_list(cli->store, collect_name, names, &err) != GUSTO_OK) {
+        json_decref(names);
+        return out_error(cli, &err, NULL);
+    }
+    if (npos || clear) {
+        if (gusto_connstore_set_default(cli->store, clear ? NULL : pos[0], &err) != GUSTO_OK) {
+            if (strcmp(err.reason, "connection_unknown") == 0) {
+                char *list = json_dumps(names, JSON_COMPACT);
+                snprintf(err.hint, sizeof err.hint, "stored: %.200s", list ? list : "?");
+                free(list);
+                err.reason[0] = 0;
+            }
+            json_decref(names);
+            return out_error(cli, &err, NULL);
+        }
+    }
+    char dflt[64] = "";
+    if (gusto_connstore_get_default(cli->store, dflt, sizeof dflt, &err) != GUSTO_OK) {
+        json_decref(names);
+        return out_error(cli, &err, NULL);
+    }
+    gusto_connection conn;
+    bool have = dflt[0] && gusto_connection_get(cli->store, dflt, &conn, NULL) == GUSTO_OK;
+    json_t *data = json_pack("{s:o, s:O}", "default", have ? json_string(dflt) : json_null(),
+                             "connections", names);
+    if (have) {
+        json_object_set_new(data, "environment", json_string(conn.environment));
+        json_object_set_new(data, "company_uuid", json_string(conn.company_uuid));
+    }
+    if (cli->json_out) {
+        out_ok_json(data);
+    } else if (have) {
+        printf("%s \"%s\" (Gusto %s, company %s).\n",
+               npos ? "The default connection is now" : "The default connection is", dflt,
+               conn.environment, conn.company_uuid);
+    } else {
+        char *list = json_dumps(names, JSON_COMPACT);
+        printf("No default connection%s; stored: %s.  Choose one: gusto-connect use NAME\n",
+               clear ? " any more" : "", list ? list : "?");
+        free(list);
+    }
+    json_decref(data);
+    json_decref(names);
     return EXIT_OK;
 }

@@ -70,6 +70,7 @@ static const struct {
      "  connect                   sign in with OAuth and store the connection\n"
      "  status                    check the stored connections and the API version\n"
      "  disconnect                forget a stored connection\n"
+     "  use [NAME]                show or set the default connection\n"
      "  sync                      mirror companies' employees into a directory store\n"
      "  profile --email ADDRESS   an employee's profile from the mirror\n"
      "  serve                     the connector as an HTTP service, and webhooks\n"
@@ -356,7 +357,18 @@ static const struct {
     {"disconnect",
      "Usage: gusto-connect disconnect [--connection NAME]\n"
      "\n"
-     "Forget a stored connection (the only one when --connection is not given).\n"},
+     "Forget a stored connection (the default, or the only one, when --connection\n"
+     "is not given).\n"},
+    {"use",
+     "Usage: gusto-connect use [NAME | --clear]\n"
+     "\n"
+     "The default connection: the one every command uses when neither --connection\n"
+     "nor GUSTO_CONNECTION names one (and no GUSTO_ACCESS_TOKEN is given).  With\n"
+     "NAME, make that stored connection the default; alone, print the default and\n"
+     "the stored connections; --clear: no default.  Kept in the connection store.\n"
+     "\n"
+     "Example:\n"
+     "  gusto-connect use acme-production\n"},
     {"sync",
      "Usage: gusto-connect sync [--db PATH|postgres://...] [--events FILE|-] [--webhook URL]\n"
      "                  [--dry-run] [--confirm] [--max-terminations PERCENT]\n"
@@ -511,5 +523,5 @@ int cli_help(struct cli *cli, const char *command)
     cli->command = "";
     return out_usage(cli, "no help for '%.60s': unknown command (expected employees, "
                           "employees list|create|get|update, batch create|status, time-off, api, "
-                          "connect, status, disconnect, sync, profile, serve or help)", command);
+                          "connect, status, disconnect, use, sync, profile, serve or help)", command);
 }

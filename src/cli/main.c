@@ -328,6 +328,10 @@ static int dispatch(struct cli *cli, int argc, char **argv)
         cli->command = "disconnect";
         return cmd_disconnect(cli, argc - 1, argv + 1);
     }
+    if (strcmp(c, "use") == 0) {
+        cli->command = "use";
+        return cmd_use(cli, argc - 1, argv + 1);
+    }
     if (strcmp(c, "sync") == 0) {
         cli->command = "sync";
         return cmd_sync(cli, argc - 1, argv + 1);

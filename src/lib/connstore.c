@@ -49,7 +49,11 @@ static const char SCHEMA[] =
     " company_uuid TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',"
     " expires_at INTEGER NOT NULL DEFAULT 0, refreshed_at INTEGER NOT NULL DEFAULT 0,"
     " refreshes INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0,"
-    " secret BLOB, access BLOB, refresh BLOB)";
+    " secret BLOB, access BLOB, refresh BLOB);"
+    /* Settings of the store itself: "default_connection" names the
+     * connection used when none is named.  Not sealed: it only picks among
+     * connections that are, each of which is checked when loaded. */
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
 
 const char *gusto_store_default_path(void)
 {
@@ -427,10 +431,57 @@ static void row_to_conn(sqlite3_stmt *st, gusto_connection *c)
 #define CONN_COLS "name, environment, base_url, company_uuid, client_id, scope, expires_at," \
                   " refreshed_at, refreshes, generation, secret, access, refresh, keycheck"
 
-/* Find the row for name (or the only row when name is NULL). */
+/* The default connection's name into out ("" when none is set). */
+static void read_default(sqlite3 *db, char *out, size_t cap)
+{
+    out[0] = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='default_connection'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* "a, b, c" (the first few names, in order) into out. */
+static void list_names(sqlite3 *db, char *out, size_t cap)
+{
+    out[0] = 0;
+    sqlite3_stmt *st = NULL;
+    size_t len = 0;
+    int n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM connections ORDER BY name", -1, &st, NULL) ==
+        SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW && len + 8 < cap) {
+            const char *nm = (const char *)sqlite3_column_text(st, 0);
+            int w = snprintf(out + len, cap - len, n++ < 8 ? "%s%s" : "%s...",
+                             len ? ", " : "", nm ? nm : "");
+            if (w < 0 || (size_t)w >= cap - len || n > 8)
+                break;
+            len += (size_t)w;
+        }
+    sqlite3_finalize(st);
+}
+
+/* Find the row for name; name NULL: the default connection when one is
+ * set and stored, else the only row. */
 static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gusto_error *err)
 {
     sqlite3_stmt *st = NULL;
+    char dflt[64];
+    if (!name) {
+        read_default(db, dflt, sizeof dflt);
+        if (dflt[0] && sqlite3_prepare_v2(db, "SELECT " CONN_COLS " FROM connections WHERE "
+                                              "name=?", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, dflt, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                *out = st;
+                return GUSTO_OK;
+            }
+        }
+        sqlite3_finalize(st); /* the default was removed: as if none were set */
+        st = NULL;
+    }
     const char *sql = name ? "SELECT " CONN_COLS " FROM connections WHERE name=?"
                            : "SELECT " CONN_COLS " FROM connections LIMIT 2";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -454,9 +505,12 @@ static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gu
         sqlite3_stmt *probe = st;
         if (sqlite3_step(probe) == SQLITE_ROW) {
             sqlite3_finalize(st);
-            err_set(err, GUSTO_EINVAL, "several connections are stored; choose one");
+            char names[400];
+            list_names(db, names, sizeof names);
+            err_set(err, GUSTO_EINVAL, "several connections are stored (%s) and none is the "
+                                       "default; choose one", names);
             err_field(err, "connection");
-            err_hint(err, "name the connection to use");
+            err_hint(err, "name the connection to use, or make one the default");
             err_reason(err, "connection_ambiguous");
             return GUSTO_EINVAL;
         }
@@ -529,8 +583,71 @@ gusto_code gusto_connection_remove(const char *store_path, const char *name, gus
         }
     }
     sqlite3_finalize(st);
+    st = NULL;
+    /* A removed default is no longer the default. */
+    if (rc == GUSTO_OK &&
+        sqlite3_prepare_v2(db, "DELETE FROM meta WHERE key='default_connection' AND value=?",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
     sqlite3_close(db);
     return rc;
+}
+
+gusto_code gusto_connstore_set_default(const char *store_path, const char *name,
+                                       gusto_error *err)
+{
+    err_clear(err);
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (name && *name) {
+        rc = find_row(db, name, &st, err);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    const char *sql = name && *name
+                          ? "INSERT OR REPLACE INTO meta(key, value) VALUES('default_connection', ?)"
+                          : "DELETE FROM meta WHERE key='default_connection'";
+    if (rc == GUSTO_OK) {
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
+        else {
+            if (name && *name)
+                sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_t cap,
+                                       gusto_error *err)
+{
+    err_clear(err);
+    if (!name || cap == 0)
+        return err_set(err, GUSTO_EINVAL, "gusto_connstore_get_default: no buffer");
+    name[0] = 0;
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    char dflt[64];
+    read_default(db, dflt, sizeof dflt);
+    sqlite3_stmt *st = NULL;
+    /* A default whose connection is gone is none. */
+    if (dflt[0] && find_row(db, dflt, &st, NULL) == GUSTO_OK)
+        snprintf(name, cap, "%s", dflt);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return GUSTO_OK;
 }
 
 /* Decrypt the three secrets of the current row of st (info: its fields).
