@@ -691,6 +691,22 @@ GUSTO_ACCESS_TOKEN=$RO_TOKEN "$GUSTO" --env "$URL" --json employees list </dev/n
 rc=$?
 check "the same token works where it has the scope" eval 'expect 0 ".ok == true"'
 
+# ---- status with a plain token: where it comes from, its company and scopes --------
+
+g --json status
+check "status with GUSTO_ACCESS_TOKEN alone: valid, from the environment, not stored, with scopes" \
+    expect 0 '(.data | length) == 1 and .data[0].valid == true and .data[0].source == "environment" and .data[0].stored == false and .data[0].company_uuid == "'"$COMPANY"'" and (.data[0].scope | contains("employees:read"))'
+STDIN=$tmp/token.txt raw --env "$URL" --token-stdin --json status
+check "status with --token-stdin: source stdin" expect 0 '.data[0].source == "stdin" and .data[0].valid == true'
+if script -qec true /dev/null >/dev/null 2>&1; then
+    n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+    GUSTO_ACCESS_TOKEN=$TOKEN script -qec "$GUSTO --env $URL status" /dev/null >"$out" 2>"$err" </dev/null
+    rc=$?
+    check "status on a terminal says the token is from the environment, with company and scopes" \
+        eval 'exit_is 0 && stdout_has "from the environment (GUSTO_ACCESS_TOKEN), not a stored connection" && stdout_has "$COMPANY" && stdout_has "scopes: .*employees:read"'
+    check "and never shows the token" eval '! grep -q "$TOKEN" "$out"'
+fi
+
 # ---- exit statuses: one table, Gusto's numbers, each code seen -------------------------------
 # The table `help exit-codes` prints and the man page's EXIT STATUS list the
 # same codes; 8 and 9 mean what Gusto's CLI means (blocked, timeout).  Codes

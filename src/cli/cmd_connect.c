@@ -509,6 +509,10 @@ static int status_token(struct status_ctx *s)
                           "environment", gusto_client_environment(c), "base_url",
                           gusto_client_base_url(c), "company_uuid", company, "scope", scope,
                           "valid", valid);
+    /* Not a stored connection: say where the token came from, so nobody
+     * looks for it in the store (the token itself is never shown). */
+    json_object_set_new(o, "source", json_string(s->cli->token_stdin ? "stdin" : "environment"));
+    json_object_set_new(o, "stored", json_false());
     json_object_set_new(o, "api_version", api_version_json(c));
     if (!valid) {
         s->failures++;
@@ -620,7 +624,16 @@ int cmd_status(struct cli *cli, int argc, char **argv)
             printf("%s: Gusto %s, company %s — %s\n",
                    json_string_value(json_object_get(c, "name")), env, co ? co : "unknown",
                    json_is_true(json_object_get(c, "valid")) ? "connected" : "NOT valid");
+            const char *src = json_string_value(json_object_get(c, "source"));
+            if (src)
+                out_kv("  token", strcmp(src, "stdin") == 0
+                                      ? "read from stdin (--token-stdin), not a stored "
+                                        "connection"
+                                      : "from the environment (GUSTO_ACCESS_TOKEN), not a "
+                                        "stored connection");
             out_kv("  base url", json_string_value(json_object_get(c, "base_url")));
+            if (src)
+                out_kv("  scopes", json_string_value(json_object_get(c, "scope")));
             const json_t *v = json_object_get(c, "api_version");
             if (v) {
                 const char *sunset = json_string_value(json_object_get(v, "sunset"));

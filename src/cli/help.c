@@ -352,8 +352,9 @@ static const struct {
      "uses first, then every stored connection (or one) against GET /v1/token_info,\n"
      "refreshing its token when needed, and say which environment and company each\n"
      "is bound to, and the Gusto API version in use with its status (stable,\n"
-     "deprecated, limited support) and final sunset date.  Exit 3 when one no\n"
-     "longer works.\n"},
+     "deprecated, limited support) and final sunset date.  A token from the\n"
+     "environment is shown as such, with its company and scopes (never the token).\n"
+     "Exit 3 when one no longer works.\n"},
     {"disconnect",
      "Usage: gusto-connect disconnect [--connection NAME]\n"
      "\n"
