@@ -108,6 +108,8 @@ typedef struct gusto_error {
  *   "no_credentials"       no access token, and no stored connection
  *   "connection_unknown"   no stored connection has that name
  *   "connection_ambiguous" several connections are stored and none was named
+ *   "environment_mismatch" base_url is not the stored connection's (nothing
+ *                          was sent: its token goes only to its own)
  *   "store_key"            a stored connection cannot be opened with this key
  *   "reconnect"            the grant is gone (refresh token expired or revoked)
  *   "token_rejected"       Gusto refused the access token (401)
@@ -157,8 +159,12 @@ typedef struct gusto_options {
     void *trace_userdata;
     /* A stored connection (see "Connections" below) supplies base_url,
      * company and tokens when access_token is NULL, and is refreshed ahead
-     * of expiry and on a 401.  store_path NULL: gusto_store_default_path(). */
-    const char *connection;    /* connection name; NULL: no stored connection */
+     * of expiry and on a 401.  store_path NULL: gusto_store_default_path().
+     * A base_url given with it must be the connection's own: another is
+     * refused (GUSTO_EINVAL, field "base_url", reason
+     * "environment_mismatch") before anything is sent. */
+    const char *connection;    /* connection name; "": the default or the only
+                                  one; NULL: no stored connection */
     const char *store_path;
     /* Called each time the client is about to sleep for a rate limit: its
      * own limiter (server 0) or a 429's Retry-After (server 1), wait_ms

@@ -637,4 +637,48 @@ check "use --clear: no default" "exit $RC: $(cat "$T/useclr")" \
     eval '[ "$RC" = 0 ] && jqe "$T/useclr" ".data.default == null"'
 stop "$SB_PID"
 
+
+# ---- 10. an --env that contradicts the connection's environment: nothing sent ---
+# Sandbox A holds connection "alpha"; sandbox B is another environment that
+# must see no request when alpha is used with --env B (positive control: B
+# does log a request made with its own token).
+
+start_sandbox envb --port 0 --token tok-b || summary
+B_URL=$SB_URL
+B_LOG=$SB_LOG
+B_PID=$SB_PID
+start_sandbox enva --port 0 --apps "$APPS" || summary
+A_URL=$SB_URL
+A_LOG=$SB_LOG
+export GUSTO_STORE="$T/s10/connections.db"
+connect_allow e1 ct-app "$R1" "Acme Demo Co" --name alpha
+check "connect alpha in environment A (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+reqs() { grep -cE '^(GET|POST|PUT|PATCH|DELETE) ' "$1"; }
+a_before=$(reqs "$A_LOG")
+g "$T/mm1" --env "$B_URL" --connection alpha api GET /v1/token_info --json
+check "--env B with connection alpha (made in A): exit 2, naming both environments" \
+    "exit $RC: $(cat "$T/mm1" "$T/mm1.err")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/mm1" ".ok == false and (.error.message | contains(\"$A_URL\")) and (.error.message | contains(\"$B_URL\")) and (.error.hint | contains(\"--env\"))"'
+GUSTO_ENV=$B_URL g "$T/mm2" employees list --json
+check "GUSTO_ENV=B with the only connection: exit 2, the hint names GUSTO_ENV" \
+    "exit $RC: $(cat "$T/mm2")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/mm2" ".error.hint | contains(\"GUSTO_ENV=\")"'
+g "$T/mm3" --env production --connection alpha api GET /v1/token_info --json
+check "--env production with alpha: exit 2, naming https://api.gusto.com and A" \
+    "exit $RC: $(cat "$T/mm3")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/mm3" "(.error.message | contains(\"https://api.gusto.com\")) and (.error.message | contains(\"$A_URL\"))"'
+check "sandbox B saw no request at all, A none either" "B: $(cat "$B_LOG")" \
+    eval '[ "$(reqs "$B_LOG")" = 0 ] && [ "$(reqs "$A_LOG")" = "$a_before" ]'
+check "alpha's token appears in neither sandbox's log" "" \
+    eval '! grep -q "Bearer" "$B_LOG"'
+GUSTO_ACCESS_TOKEN=tok-b g "$T/mmb" --env "$B_URL" api GET /v1/token_info --json
+check "positive control: a request to B with B's own token is logged by B" \
+    "exit $RC: $(cat "$T/mmb")" eval '[ "$RC" = 0 ] && [ "$(reqs "$B_LOG")" = 1 ]'
+g "$T/mma" --env "$A_URL" --connection alpha api GET /v1/token_info --json
+check "--env naming alpha's own environment is fine (exit 0, sent to A)" \
+    "exit $RC: $(cat "$T/mma")" \
+    eval '[ "$RC" = 0 ] && [ "$(reqs "$A_LOG")" = "$((a_before + 1))" ]'
+stop "$SB_PID"
+stop "$B_PID"
+
 summary

@@ -170,12 +170,21 @@ int cli_client_failed(struct cli *cli, gusto_error *err, bool stored, bool einva
                      ? "GUSTO_TODAY takes a date YYYY-MM-DD"
                      : "give one of them with --api-version or GUSTO_API_VERSION, or neither "
                        "for the default (%s)", GUSTO_API_VERSION);
+    bool mismatch = strcmp(err->reason, "environment_mismatch") == 0;
+    if (mismatch) {
+        /* Name the setting that chose the other environment. */
+        snprintf(err->hint, sizeof err->hint,
+                 "the environment came from %s=%.60s; unset it (the connection knows its "
+                 "own), or choose a connection made for it (gusto-connect status lists them)",
+                 cli->env_source ? cli->env_source : "--env", cli->env ? cli->env : "?");
+        err->reason[0] = 0;
+    }
     if (stored && err->code == GUSTO_EAUTH && !err->hint[0])
         snprintf(err->hint, sizeof err->hint,
                  "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto-connect connect");
     int rc = out_error(cli, err, NULL);
     /* A client refused for its settings is a problem with the options. */
-    return err->code == GUSTO_EINVAL && (einval_usage || version) ? EXIT_USAGE : rc;
+    return err->code == GUSTO_EINVAL && (einval_usage || version || mismatch) ? EXIT_USAGE : rc;
 }
 
 int cli_check_version(struct cli *cli)

@@ -157,6 +157,18 @@ done:
     return rc;
 }
 
+/* Do two base URLs name the same place?  Case-insensitive, ignoring
+ * trailing slashes (a base URL has no query; paths are compared). */
+static bool same_base(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    while (na > 0 && a[na - 1] == '/')
+        na--;
+    while (nb > 0 && b[nb - 1] == '/')
+        nb--;
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
 gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
 {
     static const gusto_options zero;
@@ -172,11 +184,25 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     }
     char stored_base[256];
     bool use_conn = o->connection && !o->access_token;
-    if (use_conn && !(o->base_url && *o->base_url)) {
+    if (use_conn) {
         const char *name = *o->connection ? o->connection : NULL;
-        if (conn_base_url(o->store_path, name, stored_base, sizeof stored_base, err) !=
-            GUSTO_OK)
+        gusto_connection info;
+        if (gusto_connection_get(o->store_path, name, &info, err) != GUSTO_OK)
             return NULL;
+        snprintf(stored_base, sizeof stored_base, "%s", info.base_url);
+        /* A connection's tokens go to the environment it was made in and
+         * nowhere else: a base_url naming another is refused before
+         * anything is read or sent. */
+        if (o->base_url && *o->base_url && !same_base(o->base_url, stored_base)) {
+            err_set(err, GUSTO_EINVAL, "connection \"%s\" belongs to Gusto %s (%s), not to "
+                    "%.200s; its token is sent only to its own environment", info.name,
+                    info.environment, info.base_url, o->base_url);
+            err_field(err, "base_url");
+            err_hint(err, "leave the base URL unset (the connection knows its environment), "
+                          "or choose a connection made for %.120s", o->base_url);
+            err_reason(err, "environment_mismatch");
+            return NULL;
+        }
     }
     const char *base = o->base_url && *o->base_url ? o->base_url
                        : use_conn                   ? stored_base
