@@ -652,7 +652,9 @@ A_URL=$SB_URL
 A_LOG=$SB_LOG
 export GUSTO_STORE="$T/s10/connections.db"
 connect_allow e1 ct-app "$R1" "Acme Demo Co" --name alpha
-check "connect alpha in environment A (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+check "connect alpha in A: exit 0, the company's name shown, nothing replaced" \
+    "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.company_name == \"Acme Demo Co\" and .data.replaced == false"'
 reqs() { grep -cE '^(GET|POST|PUT|PATCH|DELETE) ' "$1"; }
 a_before=$(reqs "$A_LOG")
 g "$T/mm1" --env "$B_URL" --connection alpha api GET /v1/token_info --json
@@ -678,6 +680,22 @@ g "$T/mma" --env "$A_URL" --connection alpha api GET /v1/token_info --json
 check "--env naming alpha's own environment is fine (exit 0, sent to A)" \
     "exit $RC: $(cat "$T/mma")" \
     eval '[ "$RC" = 0 ] && [ "$(reqs "$A_LOG")" = "$((a_before + 1))" ]'
+
+# connect: the same name in another environment is refused before the
+# consent page; in the same environment it is replaced, and says so.
+b_before=$(reqs "$B_LOG")
+GUSTO_CLIENT_SECRET=$SECRET "$GUSTO" connect --no-browser --env "$B_URL" --client-id ct-app \
+    --name alpha --redirect-uri "$R1" --wait 2 --json </dev/null >"$T/cx1" 2>"$T/cx1.err"
+RC=$?
+check "connect --name alpha in environment B: exit 2, naming both, suggesting --name or disconnect" \
+    "exit $RC: $(cat "$T/cx1" "$T/cx1.err")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/cx1" ".error.code == \"connection_exists\" and (.error.message | contains(\"$A_URL\")) and (.error.message | contains(\"$B_URL\")) and (.error.hint | contains(\"--name\")) and (.error.hint | contains(\"disconnect\"))"'
+check "and nothing was sent to B, alpha still points at A" "" \
+    eval '[ "$(reqs "$B_LOG")" = "$b_before" ] && "$GUSTO" use --json </dev/null | jq -e ".data.connections == [\"alpha\"]" >/dev/null &&
+        "$GUSTO" status --json </dev/null | jq -e ".data[0].base_url == \"$A_URL\"" >/dev/null'
+connect_allow e2 ct-app "$R1" "Acme Demo Co" --name alpha
+check "connect --name alpha again in A: exit 0, replaced true" "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.replaced == true and .data.company_name == \"Acme Demo Co\""'
 stop "$SB_PID"
 stop "$B_PID"
 

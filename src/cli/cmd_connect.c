@@ -265,6 +265,53 @@ static void open_browser(const char *url)
     free(env);
 }
 
+/* Drop trailing slashes when comparing base URLs. */
+static bool same_url(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    while (na > 0 && a[na - 1] == '/')
+        na--;
+    while (nb > 0 && b[nb - 1] == '/')
+        nb--;
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+/* A stored connection called `name` that points at another environment
+ * than base is not replaced: 0, or EXIT_USAGE after saying both. */
+static int refuse_other_env(struct cli *cli, const char *name, const char *base)
+{
+    gusto_connection old;
+    if (gusto_connection_get(cli->store, name, &old, NULL) != GUSTO_OK ||
+        same_url(old.base_url, base))
+        return 0;
+    char msg[512], hint[256];
+    snprintf(msg, sizeof msg, "a connection named \"%s\" already exists for Gusto %s (%s); "
+             "this one would be for %s", old.name, old.environment, old.base_url, base);
+    snprintf(hint, sizeof hint, "choose another --name, or remove the old one first: "
+             "gusto-connect disconnect --connection %s", old.name);
+    return out_fail(cli, EXIT_USAGE, "connection_exists", msg, "name", hint);
+}
+
+/* The company's name (GET /v1/companies/{uuid}, field name) into out; ""
+ * when it cannot be read (no companies:read scope, say): only shown. */
+static void company_name(gusto_client *c, const char *uuid, char *out, size_t cap)
+{
+    out[0] = 0;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/companies/%s", uuid);
+    long status = 0;
+    char *body = NULL;
+    gusto_error err;
+    if (gusto_request(c, "GET", path, NULL, &status, &body, &err) == GUSTO_OK && body) {
+        json_t *j = json_loads(body, 0, NULL);
+        const char *n = json_string_value(json_object_get(j, "name"));
+        if (n)
+            snprintf(out, cap, "%s", n);
+        json_decref(j);
+    }
+    gusto_free(body);
+}
+
 int cmd_connect(struct cli *cli, int argc, char **argv)
 {
     const char *client_id = NULL, *name = NULL, *redirect = NULL, *wait_s = NULL;
@@ -318,6 +365,8 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         if (!end || *end || wait < 1 || wait > 3600)
             return out_usage(cli, "--wait expects seconds from 1 to 3600, got \"%s\"", wait_s);
     }
+    if (name && *name && (rc = refuse_other_env(cli, name, base)) != 0)
+        return rc; /* before the admin is sent to the consent page */
     char *secret = read_secret(secret_stdin);
     if (!secret)
         return out_fail(cli, EXIT_USAGE, "usage", "no client secret was given",
@@ -422,6 +471,8 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     gc = c ? gusto_company_uuid(c, &company, &err) : err.code;
     gusto_connection conn;
     memset(&conn, 0, sizeof conn);
+    char cname[256] = "";
+    bool replaced = false;
     if (gc == GUSTO_OK) {
         snprintf(conn.environment, sizeof conn.environment, "%s", gusto_client_environment(c));
         snprintf(conn.base_url, sizeof conn.base_url, "%s", gusto_client_base_url(c));
@@ -431,11 +482,19 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
             snprintf(conn.name, sizeof conn.name, "%s", name);
         else
             snprintf(conn.name, sizeof conn.name, "%s-%.8s", conn.environment, company);
-        gc = gusto_connection_save(cli->store, &conn, secret, &tokens, &err);
+        company_name(c, company, cname, sizeof cname);
+        gusto_connection old;
+        replaced = gusto_connection_get(cli->store, conn.name, &old, NULL) == GUSTO_OK;
+        if ((rc = refuse_other_env(cli, conn.name, conn.base_url)) != 0)
+            gc = GUSTO_ECANCELED; /* already said */
+        else
+            gc = gusto_connection_save(cli->store, &conn, secret, &tokens, &err);
     }
     gusto_client_free(c);
     free_secret(secret);
     OPENSSL_cleanse(&tokens, sizeof tokens);
+    if (gc == GUSTO_ECANCELED && rc)
+        return rc;
     if (gc != GUSTO_OK)
         return out_error(cli, &err, NULL);
     gusto_connection saved;
@@ -445,11 +504,16 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
                              "environment", saved.environment, "base_url", saved.base_url,
                              "company_uuid", saved.company_uuid, "scope", saved.scope,
                              "expires_at", (json_int_t)saved.expires_at);
+    json_object_set_new(data, "company_name", cname[0] ? json_string(cname) : json_null());
+    json_object_set_new(data, "replaced", json_boolean(replaced));
     if (cli->json_out) {
         out_ok_json(data);
     } else {
-        printf("Connected to Gusto %s as connection \"%s\".\n", saved.environment, saved.name);
-        out_kv("company", saved.company_uuid);
+        printf("Connected to Gusto %s as connection \"%s\"%s.\n", saved.environment, saved.name,
+               replaced ? " (replaced the one of that name, same environment)" : "");
+        out_kv("company", cname[0] ? cname : saved.company_uuid);
+        if (cname[0])
+            out_kv("company uuid", saved.company_uuid);
         out_kv("base url", saved.base_url);
         out_kv("scope", saved.scope);
     }
