@@ -471,6 +471,16 @@ gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
                                const char *client_secret, const char *refresh_token,
                                gusto_tokens *out, gusto_error *err);
 
+/* Revoke a grant (POST /oauth/revoke with client_id, client_secret and
+ * token, as Gusto documents it: the token "can no longer be used to make
+ * requests nor can it be refreshed").  access_token is the connection's
+ * current access token.  GUSTO_OK when Gusto accepted it; otherwise err
+ * says why (GUSTO_EAUTH for a wrong client id or secret, GUSTO_ENETWORK
+ * when no answer came).  Not retried.  Nothing secret is copied into err. */
+gusto_code gusto_oauth_revoke(const char *base_url, const char *client_id,
+                              const char *client_secret, const char *access_token,
+                              gusto_error *err);
+
 /* A system access token for the app itself (POST /oauth/token with
  * grant_type=system_access), which Gusto requires for its partner-level
  * endpoints such as /v1/webhook_subscriptions.  On success out->access_token
@@ -520,6 +530,14 @@ gusto_code gusto_connection_list(const char *store_path,
 /* Forget a connection (GUSTO_ENOTFOUND when unknown).  When it was the
  * default, no connection is the default afterwards. */
 gusto_code gusto_connection_remove(const char *store_path, const char *name,
+                                   gusto_error *err);
+
+/* Revoke the stored connection's grant at Gusto (gusto_oauth_revoke with
+ * its client id, secret and access token), sent to the connection's own
+ * base URL.  The connection stays stored: remove it with
+ * gusto_connection_remove(), whatever this returns.  name NULL: as
+ * gusto_connection_get(). */
+gusto_code gusto_connection_revoke(const char *store_path, const char *name,
                                    gusto_error *err);
 
 /* Make the stored connection `name` the default: the one used when none is

@@ -699,4 +699,49 @@ check "connect --name alpha again in A: exit 0, replaced true" "exit $RC: $(cat 
 stop "$SB_PID"
 stop "$B_PID"
 
+
+# ---- 11. disconnect revokes the grant (POST /oauth/revoke), then forgets it -----
+# A copy of the store, taken before, still holds the old tokens: after the
+# revocation they must get 401 and fail to refresh (positive control: the
+# copy works before).
+
+start_sandbox rev --port 0 --apps "$APPS" || summary
+REV_LOG=$SB_LOG
+REV_PID=$SB_PID
+export GUSTO_STORE="$T/s11/connections.db"
+connect_allow r1 ct-app "$R1" "Acme Demo Co" --name gone
+check "connect gone (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+cp -rp "$T/s11" "$T/s11copy"
+GUSTO_STORE="$T/s11copy/connections.db" g "$T/rv0" api GET /v1/token_info --json
+check "the copy of the store works before disconnect (positive control)" "exit $RC: $(cat "$T/rv0")" \
+    eval '[ "$RC" = 0 ]'
+g "$T/rv1" disconnect --json
+check "disconnect: revoked at Gusto and removed" "exit $RC: $(cat "$T/rv1" "$T/rv1.err")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/rv1" ".data.removed == true and .data.revoked == true" &&
+        [ "$(grep -c "^POST /oauth/revoke 200" "$REV_LOG")" = 1 ]'
+check "the revocation request carried no secret in its URL (the log has none)" "" \
+    eval '! grep -qF "$SECRET" "$REV_LOG"'
+GUSTO_STORE="$T/s11copy/connections.db" g "$T/rv2" api GET /v1/token_info --json
+check "the revoked tokens no longer work: 401, then the refresh is refused (exit 3, reconnect)" \
+    "exit $RC: $(cat "$T/rv2")" \
+    eval '[ "$RC" = 3 ] && grep -q "^GET /v1/token_info 401" "$REV_LOG" && grep -q "^POST /oauth/token 400" "$REV_LOG"'
+g "$T/rv3" use --json
+check "and the connection is gone locally" "$(cat "$T/rv3")" jqe "$T/rv3" ".data.connections == []"
+
+connect_allow r2 ct-app "$R1" "Acme Demo Co" --name keep
+g "$T/rv4" disconnect --no-revoke --json
+check "disconnect --no-revoke: removed, not revoked, nothing sent" "exit $RC: $(cat "$T/rv4")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/rv4" ".data.removed == true and .data.revoked == false" &&
+        [ "$(grep -c "^POST /oauth/revoke" "$REV_LOG")" = 1 ]'
+
+connect_allow r3 ct-app "$R1" "Acme Demo Co" --name offline
+stop "$REV_PID"
+g "$T/rv5" disconnect --json
+check "Gusto unreachable: still removed locally, the output says it was not revoked" \
+    "exit $RC: $(cat "$T/rv5" "$T/rv5.err")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/rv5" ".data.removed == true and .data.revoked == false and (.data.revoke_error | length > 0)" &&
+        grep -q "removed locally, but Gusto did not revoke" "$T/rv5.err"'
+g "$T/rv6" use --json
+check "and it is gone" "$(cat "$T/rv6")" jqe "$T/rv6" ".data.connections == []"
+
 summary

@@ -718,10 +718,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 
 int cmd_disconnect(struct cli *cli, int argc, char **argv)
 {
-    bool help = false;
+    bool help = false, no_revoke = false;
     const char *pos[1];
     int npos = 0;
-    struct cli_opt opts[] = {{NULL, NULL, NULL, NULL}};
+    struct cli_opt opts[] = {
+        {"--no-revoke", NULL, NULL, &no_revoke},
+        {NULL, NULL, NULL, NULL},
+    };
     int rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
     if (rc || help)
         return rc ? rc : cli_help(cli, "disconnect");
@@ -729,14 +732,34 @@ int cmd_disconnect(struct cli *cli, int argc, char **argv)
     gusto_error err;
     if (gusto_connection_get(cli->store, cli->connection, &conn, &err) != GUSTO_OK)
         return out_error(cli, &err, NULL);
+    /* Revoke at Gusto first (POST /oauth/revoke, to the connection's own
+     * environment), then forget it here whatever Gusto said: a grant that
+     * could not be revoked is reported, never kept locally because of it. */
+    gusto_error rerr;
+    memset(&rerr, 0, sizeof rerr);
+    bool revoked = !no_revoke &&
+                   gusto_connection_revoke(cli->store, conn.name, &rerr) == GUSTO_OK;
     if (gusto_connection_remove(cli->store, conn.name, &err) != GUSTO_OK)
         return out_error(cli, &err, NULL);
-    json_t *data = json_pack("{s:s, s:b}", "name", conn.name, "removed", 1);
-    if (cli->json_out)
+    json_t *data = json_pack("{s:s, s:b, s:b}", "name", conn.name, "removed", 1, "revoked",
+                             revoked);
+    if (!revoked && !no_revoke)
+        json_object_set_new(data, "revoke_error", json_string(rerr.message));
+    if (cli->json_out) {
         out_ok_json(data);
-    else
+    } else {
         printf("Forgot connection \"%s\" (Gusto %s, company %s).\n", conn.name,
                conn.environment, conn.company_uuid);
+        if (revoked)
+            printf("Revoked its grant at Gusto: its tokens no longer work.\n");
+        else if (no_revoke)
+            printf("Not revoked at Gusto (--no-revoke): its tokens still work until they "
+                   "expire or the admin removes the app in Gusto.\n");
+    }
+    if (!revoked && !no_revoke && !cli->quiet)
+        fprintf(stderr, "gusto-connect: warning: removed locally, but Gusto did not revoke the "
+                        "grant (%s); remove the app in Gusto's settings if its tokens must "
+                        "stop working now\n", rerr.message[0] ? rerr.message : "no answer");
     json_decref(data);
     return EXIT_OK;
 }

@@ -359,10 +359,15 @@ static const struct {
      "environment is shown as such, with its company and scopes (never the token).\n"
      "Exit 3 when one no longer works.\n"},
     {"disconnect",
-     "Usage: gusto-connect disconnect [--connection NAME]\n"
+     "Usage: gusto-connect disconnect [--connection NAME] [--no-revoke]\n"
      "\n"
-     "Forget a stored connection (the default, or the only one, when --connection\n"
-     "is not given).\n"},
+     "Revoke the connection's grant at Gusto (POST /oauth/revoke: its tokens stop\n"
+     "working), then forget it here (the default, or the only one, when\n"
+     "--connection is not given).  It is forgotten even when the revocation fails;\n"
+     "the output then says revoked: false, and why.\n"
+     "\n"
+     "Options:\n"
+     "  --no-revoke           only forget it locally\n"},
     {"use",
      "Usage: gusto-connect use [NAME | --clear]\n"
      "\n"

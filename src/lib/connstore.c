@@ -877,3 +877,38 @@ gusto_code gusto_client_refresh(gusto_client *c, gusto_error *err)
     err_clear(err);
     return conn_refresh(c, true, err);
 }
+
+gusto_code gusto_connection_revoke(const char *store_path, const char *name, gusto_error *err)
+{
+    err_clear(err);
+    if (!store_path)
+        store_path = gusto_store_default_path();
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    unsigned char key[KEY_LEN];
+    if ((rc = load_key(store_path, key, err)) != GUSTO_OK) {
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    gusto_connection info;
+    char secret[512] = "", access[512] = "", refresh[512] = "";
+    rc = find_row(db, name, &st, err);
+    if (rc == GUSTO_OK) {
+        row_to_conn(st, &info);
+        rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
+                        sizeof refresh, err);
+    }
+    /* The store is not held during the call: a revocation needs no lock. */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(refresh, sizeof refresh);
+    if (rc == GUSTO_OK)
+        rc = gusto_oauth_revoke(info.base_url, info.client_id, secret, access, err);
+    OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(access, sizeof access);
+    return rc;
+}

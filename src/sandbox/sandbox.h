@@ -403,6 +403,7 @@ void oauth_shutdown(void);                  /* free the registered apps */
 int h_oauth_authorize_get(struct request *r);
 int h_oauth_authorize_post(struct request *r);
 int h_oauth_token(struct request *r);
+int h_oauth_revoke(struct request *r);
 
 /* Shared handler helpers (h_company.c).  parse_paging returns false after
  * replying 422; *paginate is true when page or per was sent.
