@@ -504,9 +504,21 @@ typedef struct gusto_connection {
     unsigned long refreshes;   /* how many refreshes this connection has had */
 } gusto_connection;
 
-/* $GUSTO_STORE, else $XDG_CONFIG_HOME/gusto/connections.db, else
- * ~/.config/gusto/connections.db.  Static storage; not thread safe. */
+/* $GUSTO_STORE, else $XDG_CONFIG_HOME/gusto-connect/connections.db, else
+ * ~/.config/gusto-connect/connections.db (not Gusto's own CLI's directory,
+ * ~/.config/gusto).  Static storage; not thread safe. */
 const char *gusto_store_default_path(void);
+
+/* Move a store left at the old default ($XDG_CONFIG_HOME/gusto/ or
+ * ~/.config/gusto/connections.db, with its .key, -wal and -shm files) to
+ * gusto_store_default_path(), once: only when GUSTO_STORE is unset, the new
+ * path does not exist and the old one does; nothing is ever replaced.
+ * Opening the default store does this too; call it first to learn about
+ * it.  *migrated (may be NULL) becomes 1 when the store was moved, and
+ * old_path[cap] (may be NULL) then receives where it was.  GUSTO_OK also
+ * when there was nothing to move; GUSTO_EINVAL (field "store") when a move
+ * failed, what moved staying moved. */
+gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_error *err);
 
 /* Save (insert or replace) a connection with its secrets. */
 gusto_code gusto_connection_save(const char *store_path, const gusto_connection *conn,

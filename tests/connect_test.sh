@@ -744,4 +744,44 @@ check "Gusto unreachable: still removed locally, the output says it was not revo
 g "$T/rv6" use --json
 check "and it is gone" "$(cat "$T/rv6")" jqe "$T/rv6" ".data.connections == []"
 
+
+# ---- 12. the stores move out of Gusto's own CLI's directories, once -------------
+# Old defaults: ~/.config/gusto/connections.db (Gusto's CLI's config dir) and
+# ~/.local/share/gusto/mirror.db; new: .../gusto-connect/.
+
+start_sandbox mig --port 0 --apps "$APPS" || summary
+H12="$T/h12"
+mkdir -p "$H12"
+export GUSTO_STORE="$H12/.config/gusto/connections.db"
+connect_allow m1 ct-app "$R1" "Acme Demo Co" --name moved
+check "a connection saved at the old default place (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && [ -f "$H12/.config/gusto/connections.db" ] && [ -f "$H12/.config/gusto/connections.db.key" ]'
+unset GUSTO_STORE GUSTO_SYNC_DB
+mkdir -p "$H12/.local/share/gusto"
+printf 'mirror-bytes\n' >"$H12/.local/share/gusto/mirror.db"
+HOME=$H12 g "$T/mig1" use --json
+check "the first run moves the store and says so, naming both paths" "exit $RC: $(cat "$T/mig1" "$T/mig1.err")" \
+    eval '[ "$RC" = 0 ] && grep -qF "moved the connection store from $H12/.config/gusto/connections.db to $H12/.config/gusto-connect/connections.db" "$T/mig1.err"'
+check "the connection, its key and all, works from the new place" "$(cat "$T/mig1")" \
+    eval 'jqe "$T/mig1" ".data.connections == [\"moved\"]" && HOME=$H12 "$GUSTO" api GET /v1/token_info --json </dev/null | jq -e ".ok" >/dev/null'
+check "the old files are gone; the new store is 0600 in a 0700 directory" "$(ls -la "$H12/.config/gusto" "$H12/.config/gusto-connect" 2>&1)" \
+    eval '[ ! -e "$H12/.config/gusto/connections.db" ] && [ ! -e "$H12/.config/gusto/connections.db.key" ] &&
+        [ "$(stat -c %a "$H12/.config/gusto-connect/connections.db")" = 600 ] &&
+        [ "$(stat -c %a "$H12/.config/gusto-connect")" = 700 ]'
+check "the sync mirror moved too, unchanged, with a note" "$(cat "$T/mig1.err")" \
+    eval 'grep -q "moved the sync mirror from $H12/.local/share/gusto/mirror.db" "$T/mig1.err" &&
+        [ "$(cat "$H12/.local/share/gusto-connect/mirror.db")" = mirror-bytes ] && [ ! -e "$H12/.local/share/gusto/mirror.db" ]'
+HOME=$H12 g "$T/mig2" use --json
+check "the second run moves nothing and says nothing (positive control: it still works)" "$(cat "$T/mig2.err")" \
+    eval '[ "$RC" = 0 ] && ! grep -q "moved" "$T/mig2.err" && jqe "$T/mig2" ".data.connections == [\"moved\"]"'
+mkdir -p "$H12/.config/gusto"
+printf 'not-a-store\n' >"$H12/.config/gusto/connections.db"
+HOME=$H12 g "$T/mig3" use --json
+check "an old file left beside a new store is never moved over it" "$(cat "$T/mig3" "$T/mig3.err")" \
+    eval '[ "$RC" = 0 ] && ! grep -q "moved" "$T/mig3.err" && [ "$(cat "$H12/.config/gusto/connections.db")" = not-a-store ] && jqe "$T/mig3" ".data.connections == [\"moved\"]"'
+HOME=$H12 GUSTO_STORE="$H12/explicit.db" g "$T/mig4" status --json
+check "an explicit GUSTO_STORE is never moved to (nothing created at the default)" "$(cat "$T/mig4")" \
+    eval '[ ! -e "$H12/explicit.db" ] && ! grep -q moved "$T/mig4.err"'
+stop "$SB_PID"
+
 summary

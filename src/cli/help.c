@@ -12,9 +12,11 @@
     "                            production, or a base URL such as\n"                     \
     "                            http://127.0.0.1:8080 (plain http only to loopback)\n"   \
     "  --company UUID            the company (default: the token's company)\n"           \
-    "  --connection NAME         a stored connection (default: the only one)\n"          \
+    "  --connection NAME         a stored connection (default: gusto-connect use's,\n"   \
+    "                            or the only one)\n"                                      \
     "  --store PATH              the connection store (default\n"                         \
-    "                            ~/.config/gusto/connections.db)\n"                      \
+    "                            ~/.config/gusto-connect/connections.db; one left in\n"  \
+    "                            ~/.config/gusto, Gusto CLI's, is moved there once)\n"   \
     "  --token-stdin             read the access token from the first line of stdin\n"   \
     "  --api-version VERSION     Gusto API version (X-Gusto-API-Version; default\n"      \
     "                            " GUSTO_API_VERSION ", or GUSTO_API_VERSION); one Gusto\n"   \
@@ -408,7 +410,8 @@ static const struct {
      "200 requests/min\"; every phase's estimate is in the result as estimates.\n"
      "\n"
      "  --db PATH|URL         the mirror: a SQLite file (default $GUSTO_SYNC_DB, else\n"
-     "                        ~/.local/share/gusto/mirror.db, mode 0600), or PostgreSQL\n"
+     "                        ~/.local/share/gusto-connect/mirror.db, mode 0600; one\n"
+     "                        in ~/.local/share/gusto is moved there once), or PostgreSQL\n"
      "                        as postgres://user@host:port/db (password: PGPASSWORD or\n"
      "                        ~/.pgpass, not the URL).  Not --store: that is the\n"
      "                        connection store.\n"

@@ -373,6 +373,8 @@ int main(int argc, char **argv)
                GUSTO_API_VERSION);
         rc = EXIT_OK;
     } else {
+        if (g.argc > 0 && strcmp(g.argv[0], "help") != 0)
+            cli_store_migrate(&cli);
         rc = dispatch(&cli, g.argc, g.argv);
     }
     cli_cleanup(&cli);

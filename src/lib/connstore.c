@@ -25,6 +25,7 @@
  * token only on that first use, so a crash between the two leaves the old,
  * still valid refresh token in the store. */
 #include "lib/internal.h"
+#include "shared/movefile.h"
 #include "shared/pctdecode.h"
 
 #include <errno.h>
@@ -55,22 +56,59 @@ static const char SCHEMA[] =
      * connections that are, each of which is checked when loaded. */
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
 
+/* $XDG_CONFIG_HOME/DIR/connections.db, else ~/.config/DIR/connections.db. */
+static void config_path(const char *dir, char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, cap, "%s/%s/connections.db", xdg, dir);
+    else
+        snprintf(out, cap, "%s/.config/%s/connections.db", home && *home ? home : ".", dir);
+}
+
 const char *gusto_store_default_path(void)
 {
     static char path[1024];
     const char *env = getenv("GUSTO_STORE");
-    if (env && *env) {
+    if (env && *env)
         snprintf(path, sizeof path, "%s", env);
-        return path;
-    }
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(path, sizeof path, "%s/gusto/connections.db", xdg);
     else
-        snprintf(path, sizeof path, "%s/.config/gusto/connections.db",
-                 home && *home ? home : ".");
+        config_path("gusto-connect", path, sizeof path);
     return path;
+}
+
+gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_error *err)
+{
+    err_clear(err);
+    if (migrated)
+        *migrated = 0;
+    if (old_path && cap)
+        old_path[0] = 0;
+    const char *env = getenv("GUSTO_STORE");
+    if (env && *env)
+        return GUSTO_OK; /* a store named outright is never moved */
+    /* Until 0.x the default was ~/.config/gusto/, which is Gusto's own
+     * CLI's configuration directory. */
+    char old[1024], now[1024];
+    config_path("gusto", old, sizeof old);
+    snprintf(now, sizeof now, "%s", gusto_store_default_path());
+    static const char *const files[] = {".key", "-wal", "-shm", "", NULL};
+    int r = move_files_once(old, now, files);
+    if (r < 0) {
+        err_set(err, GUSTO_EINVAL, "cannot move the connection store from %s to %s: %s", old,
+                now, strerror(errno));
+        err_field(err, "store");
+        err_hint(err, "move it by hand (with its .key file), or name it with GUSTO_STORE");
+        return GUSTO_EINVAL;
+    }
+    if (r == 1) {
+        if (migrated)
+            *migrated = 1;
+        if (old_path && cap)
+            snprintf(old_path, cap, "%s", old);
+    }
+    return GUSTO_OK;
 }
 
 /* mkdir -p of path's directory, mode 0700. */
@@ -249,6 +287,13 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
     if (!path)
         path = gusto_store_default_path();
     *db = NULL;
+    /* The default store still at its old place moves first, whoever opens
+     * it (gusto_store_migrate() says so to a caller that wants to know). */
+    if (strcmp(path, gusto_store_default_path()) == 0) {
+        gusto_code mrc = gusto_store_migrate(NULL, 0, NULL, err);
+        if (mrc != GUSTO_OK)
+            return mrc;
+    }
     int fd = open_nofollow(path, O_RDWR, "connection store", err);
     if (fd < 0 && errno == ENOENT) {
         if (!create) {
