@@ -69,7 +69,7 @@ _gusto()
     local opts=""
     case "${words[0]}" in
         "")
-            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect sync profile serve help" -- "$cur"))
+            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect use sync profile serve help" -- "$cur"))
             [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$globals" -- "$cur"))
             return ;;
         employees)
@@ -94,7 +94,9 @@ _gusto()
             esac ;;
         time-off) opts="--type" ;;
         connect) opts="--client-id --name --redirect-uri --client-secret-stdin --no-browser --wait" ;;
-        status|disconnect) opts="" ;;
+        status) opts="" ;;
+        disconnect) opts="--no-revoke" ;;
+        use) opts="--clear" ;;
         sync) opts="--db --events --webhook --dry-run --confirm --max-terminations
             --all-connections --connections --worker --lease-ttl --no-progress" ;;
         profile) opts="--email --db" ;;
