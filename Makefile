@@ -50,7 +50,7 @@ SERVE_OBJ   = $(SERVE_SRC:%.c=$(BUILD)/%.o)
 SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson yajl sqlite3 libcrypto)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test \
-              $(BUILD)/tests/hostile_test $(BUILD)/tests/oom_test
+              $(BUILD)/tests/hostile_test $(BUILD)/tests/oom_test $(BUILD)/tests/term_test
 # The version, from its one source: GUSTO_VERSION in include/gusto.h.
 VERSION    := $(shell sed -n 's/^\#define GUSTO_VERSION "\(.*\)"/\1/p' include/gusto.h)
 SOMAJOR     = 0
@@ -109,6 +109,11 @@ $(BUILD)/tests/hostile_test: $(BUILD)/tests/hostile_test.o $(BUILD)/tests/testut
 
 $(BUILD)/tests/lib_test: $(BUILD)/tests/lib_test.o $(BUILD)/tests/testutil.o $(BUILD)/libgusto.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(LIB_LIBS)
+
+# The CLI's terminal layer on its own: widths, cuts, tables, the progress line.
+$(BUILD)/tests/term_test: $(BUILD)/tests/term_test.o $(BUILD)/tests/testutil.o \
+                          $(BUILD)/src/cli/term.o $(BUILD)/src/cli/table.o $(BUILD)/src/sync/progress.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 # libgusto's own allocations made to fail in turn: --wrap reaches every
 # object of libgusto.a (tests/oom_test.c).
@@ -175,7 +180,9 @@ lint:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BUILD)/gusto-connect $(BUILD)/gusto-sandbox $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 include/gusto.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/libgusto.a $(DESTDIR)$(PREFIX)/lib/
@@ -187,6 +194,9 @@ install: all
 	install -m 644 man/gusto-connect.1 man/gusto-sandbox.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 completions/gusto-connect.bash \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect
+	install -m 644 completions/_gusto-connect $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/
+	install -m 644 completions/gusto-connect.fish \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/gusto-connect $(DESTDIR)$(PREFIX)/bin/gusto-sandbox \
@@ -194,7 +204,9 @@ uninstall:
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig/gusto.pc \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto-connect.1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man1/gusto-sandbox.1 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gusto-connect \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_gusto-connect \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/gusto-connect.fish
 
 clean:
 	rm -rf build build-san build-fuzz

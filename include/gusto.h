@@ -130,6 +130,36 @@ typedef struct gusto_client gusto_client;
  * the callback returns. */
 typedef void (*gusto_trace_fn)(void *userdata, const char *line);
 
+/* ---- Credentials ------------------------------------------------------------
+ * Where a client's access token comes from, when it is not a fixed
+ * options.access_token: a pair of callbacks, as libgit2's credential
+ * callback is (git_credential_acquire_cb).  The client calls `get` before a
+ * request when it holds no token, or one that expires within a minute, and
+ * `refused` when Gusto answered 401 to the token it sent; after a
+ * successful `refused` it calls `get` again and sends the request once
+ * more.  A stored connection (gusto_client_new_stored) is one provider; a
+ * program can bring its own (a secrets manager, a token broker), and
+ * refresh through gusto_client_oauth_refresh() so that the request goes
+ * through the client's own handle, trace and rate limiter.
+ *
+ * The callbacks run on the thread using the client, never concurrently for
+ * one client; an error they return (with err filled in) is what the call
+ * that needed the token returns, so say what to do in err's hint. */
+typedef struct gusto_credentials {
+    /* Write the access token to send into buf (cap bytes, NUL-terminated)
+     * and its expiry (unix time; 0: unknown, never refreshed ahead). */
+    gusto_code (*get)(void *userdata, gusto_client *client, char *buf, size_t cap,
+                      long long *expires_at, gusto_error *err);
+    /* The token was refused (401): get a new one, or fail.  NULL: a 401 is
+     * final. */
+    gusto_code (*refused)(void *userdata, gusto_client *client, gusto_error *err);
+    /* Called once by gusto_client_free() (and by gusto_client_new() when it
+     * fails): the client owns userdata from gusto_client_new() on.  NULL:
+     * nothing to free. */
+    void (*free)(void *userdata);
+    void *userdata;
+} gusto_credentials;
+
 /* Options for gusto_client_new().  All-zero is a valid configuration: Gusto
  * Demo, no token, defaults below.  Strings are copied. */
 /* Structs the caller fills in (gusto_options, gusto_list_options) start
@@ -140,9 +170,9 @@ typedef void (*gusto_trace_fn)(void *userdata, const char *line);
  * "version") instead of reading past the end of a smaller struct; a newer
  * library reads only the fields of the version given.  Fields are only
  * ever appended, each raising the version (docs/api-stability.md). */
-#define GUSTO_OPTIONS_VERSION 1
+#define GUSTO_OPTIONS_VERSION 2
 #define GUSTO_OPTIONS_INIT {.version = GUSTO_OPTIONS_VERSION}
-#define GUSTO_LIST_OPTIONS_VERSION 1
+#define GUSTO_LIST_OPTIONS_VERSION 2
 #define GUSTO_LIST_OPTIONS_INIT {.version = GUSTO_LIST_OPTIONS_VERSION}
 
 typedef struct gusto_options {
@@ -157,15 +187,11 @@ typedef struct gusto_options {
     long retry_base_ms;        /* first backoff; 0: 250 */
     gusto_trace_fn trace;      /* NULL: no trace */
     void *trace_userdata;
-    /* A stored connection (see "Connections" below) supplies base_url,
-     * company and tokens when access_token is NULL, and is refreshed ahead
-     * of expiry and on a 401.  store_path NULL: gusto_store_default_path().
-     * A base_url given with it must be the connection's own: another is
-     * refused (GUSTO_EINVAL, field "base_url", reason
-     * "environment_mismatch") before anything is sent. */
-    const char *connection;    /* connection name; "": the default or the only
-                                  one; NULL: no stored connection */
-    const char *store_path;
+    /* Were `connection` and `store_path` (0.1.0); must be NULL.  A stored
+     * connection is opened with gusto_client_new_stored() instead, so that a
+     * program using only a token links neither SQLite nor the store. */
+    const char *removed_connection;
+    const char *removed_store_path;
     /* Called each time the client is about to sleep for a rate limit: its
      * own limiter (server 0) or a 429's Retry-After (server 1), wait_ms
      * being the pause.  NULL: not called. */
@@ -175,6 +201,10 @@ typedef struct gusto_options {
      * tests, so they do not depend on the calendar); NULL: the system
      * clock.  Only these checks use it. */
     const char *today;
+    /* Version 2.  Where the token comes from when access_token is NULL (see
+     * "Credentials"); copied, and its userdata owned by the client from
+     * gusto_client_new() on.  NULL: access_token alone. */
+    const gusto_credentials *credentials;
 } gusto_options;
 
 /* Create a client.  Returns NULL on failure and fills err (a bad base_url
@@ -278,6 +308,13 @@ typedef struct gusto_list_options {
     int terminated;            /* 0: everyone, 1: terminated only, 2: not terminated */
     const char *include;       /* comma-separated Gusto include values, or NULL */
     int per_page;              /* 0: 100 */
+    /* Since version 2: one page of the list.  The library fetches only the
+     * Gusto pages (page/per) that hold employees offset .. offset+limit-1. */
+    size_t offset;             /* skip the first `offset` employees (Gusto's order) */
+    size_t limit;              /* deliver at most `limit`; 0: all from offset on */
+    int *more;                 /* not NULL: receives 1 when limit ended the list and
+                                  Gusto has more after it (by X-Total-Pages, or by a
+                                  full last page when Gusto sends none), else 0 */
 } gusto_list_options;
 /* Called once per employee with its JSON object (borrowed, valid until the
  * callback returns).  Return non-zero to stop: the list call then returns
@@ -285,8 +322,9 @@ typedef struct gusto_list_options {
 typedef int (*gusto_item_fn)(void *userdata, const char *json, size_t len);
 
 /* Follow every page (page/per) and call `each` for every employee, one page
- * in memory at a time.  opts may be NULL.  *total, when not NULL, receives
- * the number of employees delivered.
+ * in memory at a time (from opts->offset, at most opts->limit of them, from
+ * version 2).  opts may be NULL.  *total, when not NULL, receives the
+ * number of employees delivered.
  *
  * Bounds against a broken or hostile upstream, each GUSTO_EPROTOCOL with
  * the page named: a page must be a JSON array of at most per objects, each
@@ -405,8 +443,9 @@ gusto_code gusto_time_off(gusto_client *client, const char *employee_uuid,
  * single use: each refresh returns a new pair.  Connections are kept in a
  * SQLite file (mode 0600) with the tokens and client secret encrypted
  * (AES-256-GCM) under a key from GUSTO_STORE_KEY (64 hex digits) or a key
- * file beside the store (created, mode 0600, on first use).  A refresh holds
- * the store's write lock, so N processes sharing a store refresh once.
+ * file beside the store (created, mode 0600, on first use).  A client uses
+ * one through gusto_client_new_stored(), a credential provider: a refresh
+ * holds the store's write lock, so N processes sharing a store refresh once.
  *
  * Every field the client trusts (name, environment, base URL, company,
  * client id, and the tokens' scope and expiry) is in the authenticated data:
@@ -529,8 +568,8 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
  * (gusto_connstore_set_default) when one is set, else the only one;
  * GUSTO_EAUTH (reason "no_credentials") when there are none, GUSTO_EINVAL
  * (reason "connection_ambiguous", the message listing their names) when
- * there are several and no default.  A client made with connection ""
- * picks its connection the same way. */
+ * there are several and no default.  gusto_client_new_stored() with name
+ * NULL picks its connection the same way. */
 gusto_code gusto_connection_get(const char *store_path, const char *name,
                                 gusto_connection *out, gusto_error *err);
 
@@ -564,9 +603,33 @@ gusto_code gusto_connstore_set_default(const char *store_path, const char *name,
 gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_t cap,
                                        gusto_error *err);
 
-/* Refresh the client's stored connection now, unless another thread or
- * process already did since this client read it. */
+/* A client on a stored connection: the connection (name NULL: the default
+ * (gusto_connstore_set_default), else the only one) supplies base_url and company_uuid where opts leaves them NULL, and
+ * its tokens through a credential provider that refreshes them a minute
+ * before expiry and on a 401, once across the threads and processes that
+ * share the store (its write lock), committing the new pair before it is
+ * used; the refresh goes through the client's own handle.  A refresh
+ * Gusto refuses fails the call with GUSTO_EAUTH and reason "reconnect".
+ * opts may be NULL; opts->credentials must be NULL.  store_path NULL:
+ * gusto_store_default_path().  An opts->base_url that is not the
+ * connection's own is refused (GUSTO_EINVAL, field "base_url", reason
+ * "environment_mismatch") before anything is read or sent. */
+gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *store_path,
+                                      const char *name, gusto_error *err);
+
+/* Ask the client's credential provider for a new token now (its `refused`,
+ * then `get`): for a stored connection, a refresh unless another thread or
+ * process refreshed since this client read it.  GUSTO_EINVAL when the
+ * client has no provider that can refresh. */
 gusto_code gusto_client_refresh(gusto_client *client, gusto_error *err);
+
+/* Use a refresh token once (POST /oauth/token) through `client`'s own
+ * handle, trace and rate limiter, against its base URL: for credential
+ * providers.  The request carries no bearer token and never calls the
+ * provider.  As gusto_oauth_refresh() otherwise. */
+gusto_code gusto_client_oauth_refresh(gusto_client *client, const char *client_id,
+                                      const char *client_secret, const char *refresh_token,
+                                      gusto_tokens *out, gusto_error *err);
 
 /* ---- People batches (bulk onboarding) --------------------------------------
  * POST /v1/companies/{company_id}/people_batches creates up to thousands of

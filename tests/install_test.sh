@@ -17,7 +17,9 @@ if make -s install PREFIX="$prefix" >"$tmp/install.log" 2>&1; then ok "make inst
     bad "make install"; cat "$tmp/install.log"; fi
 for f in bin/gusto-connect bin/gusto-sandbox include/gusto.h lib/libgusto.a lib/libgusto.so \
          lib/pkgconfig/gusto.pc share/man/man1/gusto-connect.1 share/man/man1/gusto-sandbox.1 \
-         share/bash-completion/completions/gusto-connect; do
+         share/bash-completion/completions/gusto-connect \
+         share/zsh/vendor-completions/_gusto-connect \
+         share/fish/vendor_completions.d/gusto-connect.fish; do
     [ -e "$prefix/$f" ] && ok "installed $f" || bad "installed $f"
 done
 
@@ -54,6 +56,24 @@ n=$(printf '%s\n' "$out" | grep -c .)
 [ "$n" -eq 50 ] && ok "example lists the 50 demo employees" ||
     bad "example lists the 50 demo employees (got $n: $(cat "$tmp/err"))"
 grep -q '50 employees' "$tmp/err" && ok "example reports the count" || bad "example count"
+
+# A program with a plain token links statically without SQLite and OpenSSL:
+# the connection store is a credential provider it never references.
+if cc -std=c11 -o "$tmp/le_static" examples/list_employees.c -I"$prefix/include" \
+       "$prefix/lib/libgusto.a" -lcurl -ljansson -lyajl 2>"$tmp/static.log"; then
+    ok "a plain-token program links against libgusto.a without -lsqlite3 -lcrypto"
+else bad "a plain-token program links without -lsqlite3 -lcrypto"; cat "$tmp/static.log"; fi
+n=$(GUSTO_ACCESS_TOKEN=inst-token "$tmp/le_static" "$base" 2>/dev/null | grep -c .)
+[ "$n" -eq 50 ] && ok "and lists the 50 employees" || bad "the static program lists 50 (got $n)"
+nm "$tmp/le_static" | grep -q ' sqlite3_open' &&
+    bad "no SQLite inside the plain-token program" || ok "no SQLite inside the plain-token program"
+# Control: a program that opens a stored connection does need them.
+printf '#include <gusto.h>\nint main(void){gusto_error e; return gusto_client_new_stored(0,"x","y",&e)!=0;}\n' \
+    >"$tmp/stored.c"
+if cc -std=c11 -o "$tmp/stored" "$tmp/stored.c" -I"$prefix/include" "$prefix/lib/libgusto.a" \
+       -lcurl -ljansson -lyajl 2>/dev/null; then
+    bad "control: a stored-connection program needs SQLite to link"
+else ok "control: a stored-connection program needs SQLite to link"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

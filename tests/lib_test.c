@@ -129,6 +129,68 @@ static void test_list(void)
     gusto_client_free(nobody);
 }
 
+/* Collects the uuids a list delivers, comma-separated. */
+struct uuids {
+    char buf[4096];
+    int n;
+};
+
+static int uuid_cb(void *ud, const char *json, size_t len)
+{
+    struct uuids *u = ud;
+    json_t *e = json_loadb(json, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(e, "uuid"));
+    size_t at = strlen(u->buf);
+    snprintf(u->buf + at, sizeof u->buf - at, "%s,", id ? id : "?");
+    json_decref(e);
+    u->n++;
+    return 0;
+}
+
+/* gusto_list_options version 2: offset and limit fetch only the Gusto
+ * pages that hold the page asked for, and `more` says whether any follow. */
+static void test_list_paging(void)
+{
+    up();
+    gusto_client *c = client_for(&sb, TOKEN, false);
+    gusto_error err;
+    struct uuids all = {.n = 0}, got = {.n = 0};
+    gusto_list_options o = {.version = GUSTO_LIST_OPTIONS_VERSION, .per_page = 7};
+    CHECK_LONG(gusto_employees_list(c, &o, uuid_cb, &all, NULL, &err), GUSTO_OK, "all");
+    CHECK_LONG(all.n, 50, "everyone");
+    unsigned long before = gusto_request_count(c);
+    int more = -1;
+    size_t total = 0;
+    gusto_list_options p = {.version = GUSTO_LIST_OPTIONS_VERSION, .per_page = 7,
+                            .offset = 10, .limit = 5, .more = &more};
+    CHECK_LONG(gusto_employees_list(c, &p, uuid_cb, &got, &total, &err), GUSTO_OK, "page");
+    CHECK_LONG(got.n, 5, "limit 5 delivers 5");
+    CHECK_LONG((long)total, 5, "total says 5");
+    CHECK_LONG(more, 1, "more after employee 15");
+    /* Employees 10..14 lie on Gusto pages 2 (7..13) and 3 (14..20). */
+    CHECK_LONG((long)(gusto_request_count(c) - before), 2, "only pages 2 and 3 fetched");
+    const char *at = all.buf;
+    for (int k = 0; k < 10 && at; k++)
+        at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL;
+    CHECK(at && strncmp(at, got.buf, strlen(got.buf)) == 0, "the page is employees 10..14");
+    memset(&got, 0, sizeof got);
+    p.offset = 45;
+    p.limit = 5;
+    CHECK_LONG(gusto_employees_list(c, &p, uuid_cb, &got, NULL, &err), GUSTO_OK, "last page");
+    CHECK_LONG(got.n, 5, "the last five");
+    CHECK_LONG(more, 0, "nothing after the last employee");
+    memset(&got, 0, sizeof got);
+    p.offset = 60;
+    CHECK_LONG(gusto_employees_list(c, &p, uuid_cb, &got, NULL, &err), GUSTO_OK, "past end");
+    CHECK_LONG(got.n, 0, "an offset past the end is empty");
+    CHECK_LONG(more, 0, "and has no more");
+    /* Version 1 ends before offset: a zeroed struct with per_page lists all. */
+    memset(&got, 0, sizeof got);
+    gusto_list_options v1 = {.version = 1, .per_page = 7};
+    CHECK_LONG(gusto_employees_list(c, &v1, uuid_cb, &got, NULL, &err), GUSTO_OK, "v1");
+    CHECK_LONG(got.n, 50, "version 1 lists everyone");
+    gusto_client_free(c);
+}
 
 /* ---- list pages of every shape, from a server that answers one body ---- */
 
@@ -1424,9 +1486,8 @@ static gusto_code save_conn(const char *store, const char *name, gusto_error *er
 /* Load the connection and call token_info: GUSTO_OK or the failure. */
 static gusto_code use_conn(const char *store, const char *name, gusto_error *err)
 {
-    gusto_options o = {.connection = name, .store_path = store, .max_retries = -1,
-                       .rate_limit = -1};
-    gusto_client *c = gusto_client_new(&o, err);
+    gusto_options o = {.max_retries = -1, .rate_limit = -1};
+    gusto_client *c = gusto_client_new_stored(&o, store, name, err);
     if (!c)
         return err->code;
     long status = 0;
@@ -1563,7 +1624,7 @@ static void test_store_default(void)
     CHECK_LONG(gusto_connstore_get_default(store, name, sizeof name, &err), GUSTO_OK,
                "get_default with none set");
     CHECK_STR(name, "", "no default yet");
-    CHECK_LONG(use_conn(store, "", &err), GUSTO_EINVAL, "two and no default: ambiguous");
+    CHECK_LONG(use_conn(store, NULL, &err), GUSTO_EINVAL, "two and no default: ambiguous");
     CHECK_STR(err.reason, "connection_ambiguous", "reason");
     CHECK(strstr(err.message, "one, two") != NULL, "the names are listed: %s", err.message);
     CHECK_LONG(gusto_connstore_set_default(store, "nope", &err), GUSTO_ENOTFOUND,
@@ -1572,14 +1633,13 @@ static void test_store_default(void)
     CHECK_LONG(gusto_connstore_set_default(store, "two", &err), GUSTO_OK, "set two");
     CHECK_LONG(gusto_connstore_get_default(store, name, sizeof name, &err), GUSTO_OK, "get");
     CHECK_STR(name, "two", "two is the default");
-    CHECK_LONG(use_conn(store, "", &err), GUSTO_OK, "the default is used when none is named");
+    CHECK_LONG(use_conn(store, NULL, &err), GUSTO_OK, "the default is used when none is named");
     gusto_connection got;
     CHECK_LONG(gusto_connection_get(store, NULL, &got, &err), GUSTO_OK, "get NULL");
     CHECK_STR(got.name, "two", "get NULL is the default");
 
-    gusto_options o = {.connection = "two", .store_path = store,
-                       .base_url = "https://api.gusto.com", .max_retries = -1};
-    gusto_client *c = gusto_client_new(&o, &err);
+    gusto_options o = {.base_url = "https://api.gusto.com", .max_retries = -1};
+    gusto_client *c = gusto_client_new_stored(&o, store, "two", &err);
     CHECK(c == NULL, "another environment's base_url is refused");
     CHECK_STR(err.reason, "environment_mismatch", "reason");
     CHECK(strstr(err.message, sb.base) && strstr(err.message, "https://api.gusto.com"),
@@ -1588,14 +1648,14 @@ static void test_store_default(void)
     char same[300];
     snprintf(same, sizeof same, "%s/", sb.base);
     o.base_url = same;
-    c = gusto_client_new(&o, &err);
+    c = gusto_client_new_stored(&o, store, "two", &err);
     CHECK(c != NULL, "its own base_url (with a trailing slash) is fine: %s", err.message);
     gusto_client_free(c);
 
     CHECK_LONG(gusto_connection_remove(store, "two", &err), GUSTO_OK, "remove two");
     CHECK_LONG(gusto_connstore_get_default(store, name, sizeof name, &err), GUSTO_OK, "get");
     CHECK_STR(name, "", "removing the default clears it");
-    CHECK_LONG(use_conn(store, "", &err), GUSTO_OK, "the only one left is used");
+    CHECK_LONG(use_conn(store, NULL, &err), GUSTO_OK, "the only one left is used");
 }
 
 /* Security review, Medium 3: store and key files another user could have
@@ -2433,6 +2493,189 @@ static void test_struct_versions(void)
     gusto_client_free(b);
 }
 
+/* ---- credential providers ---- */
+
+struct prov {
+    const char *tokens[4];   /* handed out in turn; each refusal moves on */
+    int at, gets, refusals, frees;
+    bool refuse_fails;       /* `refused` fails like a revoked grant */
+    long long expires_at;
+};
+
+static gusto_code prov_get(void *ud, gusto_client *c, char *buf, size_t cap,
+                           long long *expires_at, gusto_error *err)
+{
+    (void)c;
+    (void)err;
+    struct prov *p = ud;
+    p->gets++;
+    snprintf(buf, cap, "%s", p->tokens[p->at]);
+    *expires_at = p->expires_at;
+    return GUSTO_OK;
+}
+
+static gusto_code prov_refused(void *ud, gusto_client *c, gusto_error *err)
+{
+    (void)c;
+    struct prov *p = ud;
+    p->refusals++;
+    if (p->refuse_fails) {
+        snprintf(err->message, sizeof err->message, "the grant was revoked at the broker");
+        snprintf(err->reason, sizeof err->reason, "reconnect");
+        err->code = GUSTO_EAUTH;
+        return GUSTO_EAUTH;
+    }
+    if (p->tokens[p->at + 1])
+        p->at++;
+    return GUSTO_OK;
+}
+
+static void prov_free(void *ud)
+{
+    ((struct prov *)ud)->frees++;
+}
+
+static gusto_client *prov_client(struct prov *p, gusto_error *err)
+{
+    gusto_credentials cred = {prov_get, prov_refused, prov_free, p};
+    gusto_options o = GUSTO_OPTIONS_INIT;
+    o.base_url = sb.base;
+    o.rate_limit = -1;
+    o.trace = trace;
+    o.credentials = &cred;
+    return gusto_client_new(&o, err);
+}
+
+static void test_credentials_provider(void)
+{
+    up();
+    gusto_error err;
+    long status = 0;
+    char *body = NULL;
+
+    /* A good token: asked for once, then kept. */
+    struct prov good = {.tokens = {TOKEN}};
+    gusto_client *c = prov_client(&good, &err);
+    CHECK(c != NULL, "a client with a provider (%s)", c ? "" : err.message);
+    for (int i = 0; c && i < 3; i++)
+        CHECK_LONG(gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err),
+                   GUSTO_OK, "token_info through the provider's token");
+    gusto_free(body);
+    body = NULL;
+    CHECK_LONG(good.gets, 1, "three requests asked the provider once");
+    CHECK_LONG(good.refusals, 0, "and never said it was refused");
+    gusto_client_free(c);
+    CHECK_LONG(good.frees, 1, "gusto_client_free released the provider once");
+
+    /* Expiring within the minute: asked again before each request. */
+    struct prov soon = {.tokens = {TOKEN}, .expires_at = (long long)time(NULL) + 30};
+    c = prov_client(&soon, &err);
+    for (int i = 0; c && i < 2; i++)
+        gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err);
+    gusto_free(body);
+    body = NULL;
+    CHECK_LONG(soon.gets, 2, "a token expiring within a minute is asked for again");
+    gusto_client_free(c);
+
+    /* A refused token: `refused`, a new one, the request again: it succeeds. */
+    struct prov stale = {.tokens = {"stale-token", TOKEN}};
+    trace_len = 0;
+    trace_buf[0] = 0;
+    c = prov_client(&stale, &err);
+    gusto_code rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
+                      : GUSTO_EINVAL;
+    gusto_free(body);
+    body = NULL;
+    CHECK(rc == GUSTO_OK && status == 200, "after a 401 the provider's new token is used "
+          "(%s, %ld)", gusto_strerror(rc), status);
+    CHECK_LONG(stale.refusals, 1, "the provider was told once");
+    CHECK_LONG(stale.gets, 2, "and asked twice");
+    CHECK_LONG(c ? (long)gusto_request_count(c) : 0, 2, "two requests: the 401 and the retry");
+    CHECK(!strstr(trace_buf, TOKEN) && !strstr(trace_buf, "stale-token"),
+          "no token in the trace");
+    gusto_client_free(c);
+
+    /* A refusal the provider cannot mend: its error is the call's error. */
+    struct prov revoked = {.tokens = {"stale-token"}, .refuse_fails = true};
+    c = prov_client(&revoked, &err);
+    rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
+           : GUSTO_EINVAL;
+    gusto_free(body);
+    body = NULL;
+    CHECK(rc == GUSTO_EAUTH && strcmp(err.reason, "reconnect") == 0 &&
+              strstr(err.message, "revoked at the broker"),
+          "the provider's own error reaches the caller (%s: %s, reason %s)", gusto_strerror(rc),
+          err.message, err.reason);
+    CHECK_LONG(revoked.refusals, 1, "asked to mend it once, not in a loop");
+    gusto_client_free(c);
+
+    /* gusto_client_new fails: the provider is still released, once. */
+    struct prov lost = {.tokens = {TOKEN}};
+    gusto_credentials cred = {prov_get, prov_refused, prov_free, &lost};
+    gusto_options bad = GUSTO_OPTIONS_INIT;
+    bad.base_url = "http://example.com";
+    bad.credentials = &cred;
+    CHECK(gusto_client_new(&bad, &err) == NULL, "plain http to a remote host is refused");
+    CHECK_LONG(lost.frees, 1, "and the provider was released anyway");
+    CHECK_LONG(lost.gets, 0, "without being asked for a token");
+
+    /* The removed fields are refused, not ignored. */
+    gusto_options old = {.removed_connection = "acme"};
+    CHECK(gusto_client_new(&old, &err) == NULL && strcmp(err.field, "connection") == 0 &&
+              strstr(err.message, "gusto_client_new_stored"),
+          "options.connection of 0.1 is refused, naming its replacement (%s)", err.message);
+
+    /* A plain token has no provider to refresh. */
+    c = client_for(&sb, TOKEN, false);
+    CHECK_LONG(gusto_client_refresh(c, &err), GUSTO_EINVAL,
+               "gusto_client_refresh on a plain token says it cannot");
+    gusto_client_free(c);
+}
+
+/* A stored connection whose token is refused and whose refresh token Gusto
+ * no longer takes: the refresh went through the client's own handle (its
+ * trace shows it, its request count includes it) and its error, not the
+ * 401, is what the caller reads. */
+static void test_stored_refresh_error(void)
+{
+    up();
+    const char *store = store_file("refuse.db");
+    setenv("GUSTO_STORE_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+           1);
+    gusto_connection conn = {0};
+    snprintf(conn.name, sizeof conn.name, "r");
+    snprintf(conn.environment, sizeof conn.environment, "custom");
+    snprintf(conn.base_url, sizeof conn.base_url, "%s", sb.base);
+    snprintf(conn.company_uuid, sizeof conn.company_uuid, "%s", sb.company);
+    snprintf(conn.client_id, sizeof conn.client_id, "lib-test-app");
+    gusto_tokens t = {.expires_at = (long long)time(NULL) + 3600};
+    snprintf(t.access_token, sizeof t.access_token, "no-longer-valid");
+    snprintf(t.refresh_token, sizeof t.refresh_token, "refresh-revoked");
+    gusto_error err;
+    CHECK_LONG(gusto_connection_save(store, &conn, "client-5ecret", &t, &err), GUSTO_OK,
+               "saved");
+    gusto_options o = {.max_retries = -1, .rate_limit = -1, .trace = trace};
+    trace_len = 0;
+    trace_buf[0] = 0;
+    gusto_client *c = gusto_client_new_stored(&o, store, "r", &err);
+    CHECK(c != NULL, "opened (%s)", c ? "" : err.message);
+    long status = 0;
+    char *body = NULL;
+    gusto_code rc = c ? gusto_request(c, "GET", "/v1/token_info", NULL, &status, &body, &err)
+                      : GUSTO_EINVAL;
+    gusto_free(body);
+    CHECK(rc == GUSTO_EAUTH && strcmp(err.reason, "reconnect") == 0,
+          "the refused refresh is the error: %s (reason %s)", err.message, err.reason);
+    CHECK(strstr(trace_buf, "/oauth/token") != NULL,
+          "the refresh went through the client's trace:\n%s", trace_buf);
+    CHECK_LONG(c ? (long)gusto_request_count(c) : 0, 2,
+               "and its request count: the 401 and the refresh");
+    CHECK(!strstr(trace_buf, "client-5ecret") && !strstr(trace_buf, "refresh-revoked"),
+          "neither the secret nor the refresh token is in the trace");
+    gusto_client_free(c);
+    unsetenv("GUSTO_STORE_KEY");
+}
+
 static void test_api_version_default(void)
 {
     json_error_t je;
@@ -2589,6 +2832,8 @@ int main(int argc, char **argv)
     static const struct test tests[] = {
         {"library_version", test_library_version},
         {"struct_versions", test_struct_versions},
+        {"credentials_provider", test_credentials_provider},
+        {"stored_refresh_error", test_stored_refresh_error},
         {"code_names", test_code_names},
         {"reasons_not_flags", test_reasons_not_flags},
         {"oversize_refresh_token", test_oversize_refresh_token},
@@ -2596,6 +2841,7 @@ int main(int argc, char **argv)
         {"api_version_refused", test_api_version_refused},
         {"api_version_lookup", test_api_version_lookup},
         {"list", test_list},
+        {"list_paging", test_list_paging},
         {"list_page_shapes", test_list_page_shapes},
         {"list_hostile", test_list_hostile},
         {"create_full", test_create_full},

@@ -4,7 +4,8 @@
 # Stages: build + lint; the C integration tests against gusto-sandbox; the
 # libgusto tests (and every allocation of a create and an update failed in
 # turn: oom) and the CLI tests (at the default API version and again
-# pinned to 2026-06-15) and an install test; the security review's
+# pinned to 2026-06-15), the CLI on a pseudo-terminal at 80 and 160 columns
+# (tty) and an install test; the security review's
 # tests, 8 concurrent writers, the sandbox under 10,000 malformed requests
 # (hostile) and valgrind memcheck; the Node conformance test (every response
 # checked against Gusto's OpenAPI schemas) and Gusto's official TypeScript
@@ -67,8 +68,11 @@ run_stage libgusto ./build/tests/lib_test
 run_stage oauth ./build/tests/oauth_test
 run_stage batches ./build/tests/batches_test
 run_stage oom ./build/tests/oom_test
+run_stage term ./build/tests/term_test
 run_stage cli ./tests/cli_test.sh
+run_stage tty ./tests/tty_test.sh
 if [ -n "$check" ]; then
+    run_stage help env HELP_SHELLS_OPTIONAL=1 ./tests/help_test.sh
     run_stage batch-cli ./tests/batch_cli_test.sh
     finish
 fi
@@ -76,6 +80,7 @@ fi
 # versions Gusto serves are both exercised (default: GUSTO_API_VERSION 2026-12-01).
 run_stage libgusto-2026-06-15 env GUSTO_API_VERSION=2026-06-15 ./build/tests/lib_test
 run_stage cli-2026-06-15 env GUSTO_API_VERSION=2026-06-15 ./tests/cli_test.sh
+run_stage help ./tests/help_test.sh
 run_stage connect ./tests/connect_test.sh
 run_stage batch-cli ./tests/batch_cli_test.sh
 run_stage serve ./tests/serve_test.sh
@@ -105,7 +110,8 @@ run_stage browser node_tests browser.mjs
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto-connect \
         build-san/tests/sandbox_test build-san/tests/lib_test build-san/tests/oauth_test \
-        build-san/tests/batches_test build-san/tests/hostile_test build-san/tests/oom_test &&
+        build-san/tests/batches_test build-san/tests/hostile_test build-san/tests/oom_test \
+        build-san/tests/term_test &&
         echo "san-build: 1 passed, 0 failed"
 }
 run_stage san-build san_build
@@ -116,6 +122,7 @@ run_stage libgusto-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/te
 run_stage oauth-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oauth_test
 run_stage batches-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/batches_test
 run_stage oom-asan env GUSTO_SANDBOX=build-san/gusto-sandbox ./build-san/tests/oom_test
+run_stage term-asan ./build-san/tests/term_test
 run_stage cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/cli_test.sh
 run_stage batch-cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \

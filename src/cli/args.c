@@ -13,6 +13,7 @@ static const char *const VALUE_OPTIONS[] = {
     "--db", "--events", "--webhook", "--max-terminations", "--lease-ttl", "--worker",
     "--connections", "--email",
     "--separator", /* batch create */
+    "--limit", "--cursor", /* employees list */
     NULL,
 };
 
@@ -47,6 +48,15 @@ int cli_args(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
     bool only_pos = false;
     *npos = 0;
     *help = false;
+    if (cli->described) {
+        struct cli_described *d = cli->described;
+        for (int k = 0; opts && opts[k].name && d->n < CLI_DESCRIBED_MAX; k++, d->n++) {
+            d->opts[d->n].name = opts[k].name;
+            d->opts[d->n].metavar = opts[k].value ? opts[k].metavar : NULL;
+        }
+        d->reached = true;
+        return CLI_DESCRIBED;
+    }
     /* Help wins over every other mistake on the line. */
     for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -81,8 +91,15 @@ int cli_args(struct cli *cli, int argc, char **argv, const struct cli_opt *opts,
                 o = &opts[k];
         if (!o) {
             expected(opts, list, sizeof list);
-            return out_usage(cli, "unknown option '%.*s' for 'gusto-connect %s' (expected %s)",
-                             (int)(nl > 60 ? 60 : nl), a, cli->command, list);
+            char word[64], near[80];
+            const char *names[32];
+            size_t n = 0;
+            for (int k = 0; opts && opts[k].name && n < 32; k++)
+                names[n++] = opts[k].name;
+            snprintf(word, sizeof word, "%.*s", (int)(nl > 60 ? 60 : nl), a);
+            cli_suggest(word, names, n, near, sizeof near);
+            return out_usage(cli, "unknown option '%s' for 'gusto-connect %s' (expected %s%s)",
+                             word, cli->command, list, near);
         }
         if (o->flag) {
             if (eq)

@@ -6,6 +6,7 @@
 #include "gusto.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define GUSTO_CLI_VERSION GUSTO_VERSION /* one version for the CLI and libgusto */
 
@@ -33,6 +34,11 @@ enum {
     EXIT_INTERRUPTED = 130,  /* gusto-connect sync: stopped by SIGINT/SIGTERM, leases released */
 };
 
+/* --output: the default is a table on a terminal, the JSON envelope on a
+ * pipe; ndjson streams lists one object a line; wide is a table of every
+ * column, nothing cut. */
+enum { OUTPUT_DEFAULT, OUTPUT_JSON, OUTPUT_TABLE, OUTPUT_NDJSON, OUTPUT_WIDE };
+
 /* One run of the program.  Strings point into argv or the environment,
  * except `token`, which the run owns and wipes. */
 struct cli {
@@ -50,12 +56,34 @@ struct cli {
     bool verbose;             /* --verbose */
     bool quiet;               /* --quiet */
     bool json_out;            /* print envelopes: --json or stdout is not a tty */
+    int output;               /* --output: OUTPUT_DEFAULT, OUTPUT_JSON, ... (below) */
+    const char *fields;       /* --fields a,b,c; NULL: the default columns */
+    bool no_color;            /* --no-color */
+    bool color;               /* colour on stdout: a tty, no NO_COLOR, no --no-color */
+    bool err_color;           /* the same for stderr */
+    int width;                /* the width tables fit on stdout; 0: no limit (a pipe) */
+    struct progress *bar;     /* the progress bar on screen, for rate-limit waits; or NULL */
     char *token;              /* owned; from --token-stdin or GUSTO_ACCESS_TOKEN */
     const char *connection;   /* --connection or GUSTO_CONNECTION; NULL: the only one */
     const char *store;        /* --store; NULL: the library's default path */
     const char *command;      /* "employees list", for messages and help */
     gusto_client *client;     /* made on first use by cli_client() */
+    struct cli_described *described; /* `__complete`: collect options, run nothing */
 };
+
+/* cli_args() in completion mode (cli->described set) records the command's
+ * option table here and returns CLI_DESCRIBED without reading argv, so the
+ * command returns before doing anything. */
+#define CLI_DESCRIBED_MAX 32
+struct cli_described {
+    struct {
+        const char *name;       /* string literals, so they outlive the command */
+        const char *metavar;    /* NULL for flags */
+    } opts[CLI_DESCRIBED_MAX];
+    int n;
+    bool reached;               /* a command's cli_args() was called */
+};
+#define CLI_DESCRIBED (-1)
 
 /* ---- session.c ---- */
 
@@ -100,6 +128,10 @@ void cli_store_migrate(struct cli *cli);
 /* Release the client and wipe the token. */
 void cli_cleanup(struct cli *cli);
 
+/* gusto_options.on_wait for the run's client (ud: the struct cli): shows
+ * the wait on cli->bar when one is up (output.c). */
+void cli_on_wait(void *ud, long wait_ms, int server);
+
 /* ---- args.c ---- */
 
 /* One option of a command.  Exactly one of `value` (the option takes an
@@ -131,6 +163,39 @@ int cli_help(struct cli *cli, const char *command);
 
 /* True when `command` has a help text. */
 bool cli_help_known(const char *command);
+
+/* The i-th help topic ("", "employees", "employees list", ...), NULL past
+ * the last: the table of every command path, for completion and tests. */
+const char *cli_help_name(size_t i);
+
+/* The last words of the direct subcommands of `parent` ("" for the
+ * top-level commands) in out[0..max); returns how many there are. */
+size_t cli_help_children(const char *parent, const char **out, size_t max);
+
+/* "; did you mean 'X'?" in buf when one of words is close to word, else "". */
+void cli_suggest(const char *word, const char *const *words, size_t n, char *buf, size_t cap);
+
+/* The usage error for an unknown subcommand of parent ("" for an unknown
+ * command): names the expected ones and the closest.  Returns EXIT_USAGE. */
+int cli_unknown_subcommand(struct cli *cli, const char *parent, const char *word);
+
+/* ---- complete.c ---- */
+
+/* `gusto-connect __complete WORD... CURRENT`: print the candidates for
+ * CURRENT that start with it, one a line, for the bash, zsh and fish scripts in completions/.
+ * A last line ":file" asks the shell for file names.  Nothing is sent and
+ * no secret is read. */
+struct cli_global {
+    const char *name; /* "--env" */
+    bool value;       /* takes a value */
+};
+/* words[0..nwords): the words typed before CURRENT, as typed; cmd[0..ncmd):
+ * the same without the global options.  globals ends with a NULL name.
+ * dispatch runs a command line: with cli->described set, to read the
+ * command's options.  Returns 0. */
+int cli_complete(struct cli *cli, const struct cli_global *globals, int nwords, char **words,
+                 int ncmd, char **cmd, const char *cur,
+                 int (*dispatch)(struct cli *, int, char **));
 
 /* ---- commands ---- */
 

@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "cli/input.h"
 #include "cli/output.h"
+#include "cli/term.h"
+#include "sync/progress.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -388,36 +390,27 @@ static int show_batch(struct cli *cli, const gusto_batch *b, const struct show *
 
 /* ---- waiting ---------------------------------------------------------------- */
 
-struct progress {
-    bool on;
-    bool shown;
-};
-
+/* The bar counts people processed of those submitted; the label is the
+ * batch, the detail its status. */
 static int on_progress(void *ud, const gusto_batch *b)
 {
     struct progress *p = ud;
-    if (!p->on)
-        return 0;
-    char total[32];
-    if (b->submitted >= 0)
-        snprintf(total, sizeof total, "%ld", b->submitted);
-    else
-        snprintf(total, sizeof total, "?");
-    fprintf(stderr, "\rgusto: batch %s: %-10s %zu of %s people processed ", b->uuid,
-            b->status, b->count, total);
-    fflush(stderr);
-    p->shown = true;
+    char detail[48];
+    snprintf(detail, sizeof detail, "%.20s", b->status);
+    progress_set(p, b->count, b->submitted > 0 ? (size_t)b->submitted : 0, detail);
     return 0;
 }
 
 static gusto_code wait_for(struct cli *cli, gusto_client *client, const char *uuid,
                            gusto_batch *b, gusto_error *err)
 {
-    struct progress p = {.on = out_is_tty(2) && !cli->quiet};
+    struct progress p;
+    progress_init(&p, "batch", out_is_tty(2) && !cli->quiet, term_width(2));
+    cli_progress(cli, &p);
     gusto_batch_free(b);
     gusto_code rc = gusto_batch_wait(client, uuid, 0, on_progress, &p, b, err);
-    if (p.shown)
-        fputs("\r\n", stderr);
+    progress_clear(&p);
+    cli_progress(cli, NULL);
     return rc;
 }
 
@@ -934,6 +927,5 @@ int cmd_batch(struct cli *cli, int argc, char **argv)
         cli->command = "batch status";
         return batch_status(cli, argc - 1, argv + 1);
     }
-    return out_usage(cli, "unknown subcommand 'batch %.60s' (expected create or status)",
-                     argv[0]);
+    return cli_unknown_subcommand(cli, "batch", argv[0]);
 }

@@ -599,11 +599,10 @@ static int status_one(void *ud, const gusto_connection *conn)
     struct status_ctx *s = ud;
     if (s->only && strcmp(s->only, conn->name) != 0)
         return 0;
-    gusto_options o = {.connection = conn->name, .store_path = s->cli->store,
-                       .timeout_ms = s->cli->timeout_ms};
+    gusto_options o = {.timeout_ms = s->cli->timeout_ms};
     cli_client_options(s->cli, &o);
     gusto_error err;
-    gusto_client *c = gusto_client_new(&o, &err);
+    gusto_client *c = gusto_client_new_stored(&o, s->cli->store, conn->name, &err);
     cli_version_warning(s->cli, c);
     long status = 0;
     char *body = NULL;

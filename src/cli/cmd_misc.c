@@ -42,7 +42,7 @@ int cmd_time_off(struct cli *cli, int argc, char **argv)
     } else {
         json_t *t = json_loads(result, 0, NULL);
         if (t)
-            view_time_off(t);
+            view_time_off(cli, t);
         else
             puts(result);
         json_decref(t);

@@ -50,7 +50,7 @@ static int keys(struct cli *cli, int argc, char **argv)
     int npos, rc = cli_args(cli, argc, argv, opts, pos, 2, &npos, &help);
     if (rc || help) {
         if (help)
-            cli_help(cli, "serve");
+            cli_help(cli, "serve keys");
         return rc;
     }
     if (npos < 1)
@@ -180,7 +180,7 @@ static int connections(struct cli *cli, int argc, char **argv)
     int npos, rc = cli_args(cli, argc, argv, opts, pos, 2, &npos, &help);
     if (rc || help) {
         if (help)
-            cli_help(cli, "serve");
+            cli_help(cli, "serve connections");
         return rc;
     }
     if (npos >= 1 && strcmp(pos[0], "list") == 0)
@@ -253,6 +253,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         cli->command = "serve connections";
         return connections(cli, argc - 1, argv + 1);
     }
+    if (argc > 0 && argv[0][0] != '-')
+        return cli_unknown_subcommand(cli, "serve", argv[0]);
     const char *config = NULL, *port = NULL, *bind = NULL;
     bool help;
     const struct cli_opt opts[] = {

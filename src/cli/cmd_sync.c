@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "sync/profile.h"
+#include "cli/term.h"
 #include "sync/progress.h"
 #include "sync/sink.h"
 #include "sync/store.h"
@@ -72,10 +73,6 @@ static gusto_client *make_client(struct cli *cli, const struct target *t, struct
     gusto_options o = {
         .base_url = cli_env_url(cli->env),
         .access_token = stored ? NULL : cli->token,
-        .connection = stored ? (t->connection[0] ? t->connection
-                                : cli->connection ? cli->connection : "")
-                             : NULL,
-        .store_path = cli->store,
         .company_uuid = t->connection[0] ? t->company : cli->company,
         .timeout_ms = cli->timeout_ms,
         .max_retries = cli->max_retries,
@@ -87,7 +84,9 @@ static gusto_client *make_client(struct cli *cli, const struct target *t, struct
     };
     cli_client_options(cli, &o);
     gusto_error err;
-    gusto_client *c = gusto_client_new(&o, &err);
+    const char *name = t->connection[0] ? t->connection : cli->connection;
+    gusto_client *c = stored ? gusto_client_new_stored(&o, cli->store, name, &err)
+                             : gusto_client_new(&o, &err);
     if (!c)
         *exit_code = cli_client_failed(cli, &err, stored, false);
     else
@@ -485,6 +484,8 @@ static void sync_target(struct run *r, int i, gusto_client **first, struct progr
     prog->have_last = false;
     prog->waits = 0;
     prog->wait_ms = 0;
+    prog->start_ms = 0;
+    prog->wait_end_ms = 0;
     int src = sync_company(r->st, client, company, &r->so, progress_update, prog, res);
     progress_clear(prog);
     res->waits = prog->waits;
@@ -718,7 +719,8 @@ int cmd_sync(struct cli *cli, int argc, char **argv)
     }
 
     /* The token's company: its client first, so a missing token touches no store. */
-    struct progress prog = {.on = !no_progress && !cli->quiet && out_is_tty(2)};
+    struct progress prog;
+    progress_init(&prog, NULL, !no_progress && !cli->quiet && out_is_tty(2), term_width(2));
     struct estimate_ctx ectx = {cli, &prog, cli->rate_limit < 0};
     r->so.rate_per_minute = cli->rate_limit > 0 ? cli->rate_limit : SYNC_GUSTO_RATE_PER_MIN;
     r->so.estimate = on_estimate;

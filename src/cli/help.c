@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 
+#include "shared/didyoumean.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +27,12 @@
     "  --retries N               retries on 429, 5xx and network errors (default 4;\n"   \
     "                            0: none)\n"                                              \
     "  --rate-limit N            requests per minute (default 200; 0: no limit)\n"       \
-    "  --json                    JSON envelope even on a terminal\n"                     \
+    "  -o, --output FORMAT       json, table, ndjson (lists: one object a line) or\n"   \
+    "                            wide (a table of every column, nothing cut);\n"        \
+    "                            default: table on a terminal, json on a pipe\n"        \
+    "  --json                    the same as --output json\n"                           \
+    "  --fields A,B,...          the columns (table) or keys (json, ndjson) of a list\n" \
+    "  --no-color                no colour (nor with NO_COLOR set, nor on a pipe)\n"    \
     "  -v, --verbose             trace requests on stderr (secrets redacted)\n"          \
     "  -q, --quiet               no warnings or summaries on stderr\n"                   \
     "  -h, --help                this help;  --version  the version\n"
@@ -76,6 +83,7 @@ static const struct {
      "  sync                      mirror companies' employees into a directory store\n"
      "  profile --email ADDRESS   an employee's profile from the mirror\n"
      "  serve                     the connector as an HTTP service, and webhooks\n"
+     "  version                   the version of gusto-connect and libgusto\n"
      "  help [COMMAND]            help on a command\n"
      "\n" GLOBAL_OPTIONS
      "\n"
@@ -95,10 +103,16 @@ static const struct {
      "  (--env wins over GUSTO_API_BASE_URL, which wins over GUSTO_ENV and\n"
      "  GUSTO_ENVIRONMENT; two of them naming different Gusto environments are refused)\n"
      "\n"
-     "Output: when stdout is not a terminal, or with --json, every command prints one\n"
-     "JSON envelope: {\"ok\":true,\"data\":...} or {\"ok\":false,\"error\":{\"code\",\n"
-     "\"message\",\"details\",\"request_id\",\"hint\"}}.  On a terminal it prints tables,\n"
-     "and errors go to stderr.\n"
+     "  COLUMNS                   the width tables and the progress bar fit\n"
+     "  NO_COLOR                  any value but empty: no colour, like --no-color\n"
+     "\n"
+     "Output: when stdout is not a terminal, or with --output json, every command\n"
+     "prints one JSON envelope: {\"ok\":true,\"data\":...} or {\"ok\":false,\"error\":\n"
+     "{\"code\",\"message\",\"details\",\"request_id\",\"hint\"}}; a streamed list is\n"
+     "{\"data\":[...],\"ok\":true} with \"ok\" last.  On a terminal it prints tables that\n"
+     "fit the width (COLUMNS, else the terminal's), cutting cells with an ellipsis\n"
+     "and leaving out the least important columns; errors go to stderr.  A table on\n"
+     "a pipe (--output table) is cut only when COLUMNS is set.\n"
      "\n"
      "Exit status: 0 success, 8 blocked until --confirm, 9 timeout, 12 partial\n"
      "success; every status: gusto-connect help exit-codes (EXIT STATUS in man\n"
@@ -117,9 +131,10 @@ static const struct {
      "Run 'gusto-connect help employees SUBCOMMAND' for details.\n"},
     {"employees list",
      "Usage: gusto-connect employees list [--search TERM] [--terminated|--active]\n"
-     "                            [--include LIST]\n"
+     "                            [--include LIST] [--limit N [--cursor C] | --all]\n"
      "\n"
-     "List the company's employees, every page, printing each as it arrives.\n"
+     "List the company's employees, printing each as it arrives: everyone by\n"
+     "default (--all), or a page of --limit N, continued with --cursor.\n"
      "\n"
      "Options:\n"
      "  --search TERM     first, preferred or last name containing TERM\n"
@@ -128,13 +143,25 @@ static const struct {
      "  --include LIST    comma-separated extras: all_compensations,\n"
      "                    all_home_addresses, company_name, current_home_address,\n"
      "                    custom_fields, portal_invitations\n"
+     "  --limit N         at most N employees (1-100000); the next page's cursor is\n"
+     "                    \"next_cursor\" in JSON (null after the last), and a line\n"
+     "                    on stderr with a table or ndjson\n"
+     "  --cursor C        continue where the page that gave C ended (same filters)\n"
+     "  --all             everyone (the default)\n"
      "\n"
-     "On a terminal: a table of uuid, name, title, department and status.\n"
-     "Otherwise: {\"ok\":true,\"data\":[EMPLOYEE,...]}.  Should the listing fail\n"
-     "half-way, the envelope ends with \"ok\":false and the error.\n"
+     "On a terminal: a table of uuid, name, title, department and status (active,\n"
+     "onboarding, terminating, terminated) that fits the width; --output wide adds\n"
+     "email, work_email, hired_at, manager_uuid, employee_code, first_name and\n"
+     "last_name; --fields picks any of them.  A list that takes more than a second\n"
+     "shows a progress bar on stderr.  Otherwise: {\"data\":[EMPLOYEE,...],\"ok\":true}\n"
+     "(with --limit or --cursor, \"next_cursor\" before \"ok\"); should the listing fail\n"
+     "half-way, it ends ],\"ok\":false,\"error\":{...}} instead.  --output ndjson: one\n"
+     "employee a line, and on a failure a last line {\"ok\":false,\"error\":{...}}.\n"
      "\n"
-     "Example:\n"
-     "  gusto-connect employees list --search ada | jq -r '.data[].uuid'\n"},
+     "Examples:\n"
+     "  gusto-connect employees list --search ada | jq -r '.data[].uuid'\n"
+     "  gusto-connect employees list --limit 50 --fields uuid,name,status\n"
+     "  gusto-connect --output ndjson employees list > employees.ndjson\n"},
     {"employees create",
      "Usage: gusto-connect employees create [--input FILE|-] [--allow-duplicate] [--dry-run]\n"
      "\n"
@@ -173,7 +200,9 @@ static const struct {
      "Usage: gusto-connect employees get UUID\n"
      "\n"
      "Show an employee with the current home and work address and every job with\n"
-     "its compensations.  Exit 4 when there is no such employee.\n"},
+     "its compensations.  On a terminal: the status (\"active, terminating on DATE\"\n"
+     "for a termination still to come), the termination date, and the manager by\n"
+     "name (read from manager_uuid).  Exit 4 when there is no such employee.\n"},
     {"employees update",
      "Usage: gusto-connect employees update UUID [--input FILE|-] [--correct] [--dry-run]\n"
      "\n"
@@ -499,20 +528,144 @@ static const struct {
      "  GUSTO_SERVE_MIRROR                   the sync mirror webhooks update\n"
      "  GUSTO_STORE                          the connection store\n"
      "SIGINT or SIGTERM stops accepting calls and finishes those in flight.\n"
-     "Every key, defaults and the audit log: docs/serve.md.\n"
+     "Every key, defaults and the audit log: docs/serve.md.  The subcommands:\n"
+     "'gusto-connect help serve keys', 'gusto-connect help serve connections'.\n"
      "\n"
      "Example:\n"
      "  gusto-connect serve keys add servicedesk --grant acme\n"
      "  GUSTO_SERVE_MIRROR=/var/lib/gusto/mirror.db gusto-connect serve --port 8091\n"},
-    {"help",
-     "Usage: gusto-connect help [COMMAND]\n"
+    {"serve keys",
+     "Usage: gusto-connect serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
+     "       gusto-connect serve keys list [--config FILE]\n"
+     "       gusto-connect serve keys remove NAME [--config FILE]\n"
      "\n"
-     "Help on a command, e.g. 'gusto-connect help employees create'.\n"},
+     "The API keys callers of gusto-connect serve present (Authorization: Bearer KEY).\n"
+     "`add` prints the new key once; only its hash is stored.  --grant names the\n"
+     "stored connections the key may use (* for all).  `remove` revokes it at once.\n"},
+    {"serve keys add",
+     "Usage: gusto-connect serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
+     "\n"
+     "Make an API key for serve's callers and print it once (only its hash is kept).\n"},
+    {"serve keys list",
+     "Usage: gusto-connect serve keys list [--config FILE]\n"
+     "\n"
+     "Every API key's name, grants and creation time (never the key).\n"},
+    {"serve keys remove",
+     "Usage: gusto-connect serve keys remove NAME [--config FILE]\n"
+     "\n"
+     "Revoke an API key: calls presenting it are refused from now on.\n"},
+    {"serve connections",
+     "Usage: gusto-connect serve connections add NAME --base-url URL [--company UUID]\n"
+     "       gusto-connect serve connections list [--config FILE]\n"
+     "       gusto-connect serve connections remove NAME [--config FILE]\n"
+     "\n"
+     "The stored connections serve acts through.  `add` stores a token from\n"
+     "GUSTO_ACCESS_TOKEN or --token-stdin (a system or long-lived token); connections\n"
+     "made by gusto-connect connect are in the same store.  `remove` also drops the\n"
+     "API keys' grants that named it.\n"},
+    {"serve connections add",
+     "Usage: gusto-connect serve connections add NAME --base-url URL [--company UUID]\n"
+     "\n"
+     "Store a connection from the token in GUSTO_ACCESS_TOKEN or --token-stdin.\n"},
+    {"serve connections list",
+     "Usage: gusto-connect serve connections list [--config FILE]\n"
+     "\n"
+     "The stored connections: name, base URL, company (never a token).\n"},
+    {"serve connections remove",
+     "Usage: gusto-connect serve connections remove NAME [--config FILE]\n"
+     "\n"
+     "Forget a stored connection and the API keys' grants that named it.\n"},
+    {"version",
+     "Usage: gusto-connect version\n"
+     "\n"
+     "The version of gusto-connect and libgusto, and the Gusto API version used by\n"
+     "default.  On a pipe or with --json: {\"ok\":true,\"data\":{\"version\",\n"
+     "\"api_version\"}}.  --version prints the same line.\n"},
+    {"help",
+     "Usage: gusto-connect help [COMMAND [SUBCOMMAND]]\n"
+     "\n"
+     "Help on a command, e.g. 'gusto-connect help employees create'.  Every command\n"
+     "also takes -h/--help.\n"},
 };
+
+#define NHELP (sizeof HELP / sizeof HELP[0])
+
+const char *cli_help_name(size_t i)
+{
+    return i < NHELP ? HELP[i].name : NULL;
+}
+
+/* Is `name` a direct subcommand of `parent` ("employees list" of
+ * "employees"; "sync" of "")? */
+static bool is_child(const char *name, const char *parent)
+{
+    size_t pl = strlen(parent);
+    if (!*name)
+        return false;
+    if (pl) {
+        if (strncmp(name, parent, pl) != 0 || name[pl] != ' ')
+            return false;
+        name += pl + 1;
+    }
+    return strchr(name, ' ') == NULL;
+}
+
+size_t cli_help_children(const char *parent, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NHELP; i++) {
+        if (!is_child(HELP[i].name, parent))
+            continue;
+        if (n < max) {
+            const char *last = strrchr(HELP[i].name, ' ');
+            out[n] = last ? last + 1 : HELP[i].name;
+        }
+        n++;
+    }
+    return n;
+}
+
+void cli_suggest(const char *word, const char *const *words, size_t n, char *buf, size_t cap)
+{
+    long k = dym_closest(word, words, n);
+    if (k >= 0)
+        snprintf(buf, cap, "; did you mean '%s'?", words[k]);
+    else if (cap)
+        buf[0] = 0;
+}
+
+/* "list, create, get or update": the children of parent, for a message. */
+static void children_text(const char *parent, char *buf, size_t cap)
+{
+    const char *kids[32];
+    size_t n = cli_help_children(parent, kids, 32), off = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n && i < 32 && off < cap; i++) {
+        int w = snprintf(buf + off, cap - off, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ",
+                         kids[i]);
+        if (w < 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+int cli_unknown_subcommand(struct cli *cli, const char *parent, const char *word)
+{
+    const char *kids[32];
+    size_t n = cli_help_children(parent, kids, 32);
+    char list[200], near[80];
+    children_text(parent, list, sizeof list);
+    cli_suggest(word, kids, n < 32 ? n : 32, near, sizeof near);
+    cli->command = parent;
+    if (!*parent)
+        return out_usage(cli, "unknown command '%.60s' (expected %s%s)", word, list, near);
+    return out_usage(cli, "unknown subcommand '%s %.60s' (expected %s%s)", parent, word, list,
+                     near);
+}
 
 bool cli_help_known(const char *command)
 {
-    for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++)
+    for (size_t i = 0; i < NHELP; i++)
         if (strcmp(HELP[i].name, command ? command : "") == 0)
             return true;
     return false;
@@ -522,18 +675,22 @@ int cli_help(struct cli *cli, const char *command)
 {
     if (!command)
         command = "";
-    for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++) {
+    for (size_t i = 0; i < NHELP; i++) {
         if (strcmp(HELP[i].name, command) == 0) {
             fputs(HELP[i].text, stdout);
-            if (*command && strcmp(command, "employees") != 0 && strcmp(command, "batch") != 0 &&
-                strcmp(command, "help") != 0)
+            const char *kids[1];
+            if (*command && strcmp(command, "help") != 0 && !cli_help_children(command, kids, 1))
                 fputs("\nGlobal options, environment and exit status: gusto-connect --help\n",
                       stdout);
             return EXIT_OK;
         }
     }
+    const char *names[NHELP];
+    for (size_t i = 0; i < NHELP; i++)
+        names[i] = HELP[i].name;
+    char near[120];
+    cli_suggest(command, names, NHELP, near, sizeof near);
     cli->command = "";
-    return out_usage(cli, "no help for '%.60s': unknown command (expected employees, "
-                          "employees list|create|get|update, batch create|status, time-off, api, "
-                          "connect, status, disconnect, use, sync, profile, serve or help)", command);
+    return out_usage(cli, "no help for '%.60s': unknown command (run gusto-connect help for the "
+                          "list%s)", command, near);
 }

@@ -2,6 +2,7 @@
  * environment variables, and dispatch to the commands and help. */
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/term.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -12,7 +13,7 @@
 /* A global option.  `value` options take an argument. */
 enum gopt { G_ENV, G_COMPANY, G_API_VERSION, G_TIMEOUT, G_RETRIES, G_RATE_LIMIT,
             G_JSON, G_VERBOSE, G_QUIET, G_TOKEN_STDIN, G_VERSION, G_TOKEN, G_CONNECTION,
-            G_STORE };
+            G_STORE, G_OUTPUT, G_FIELDS, G_NO_COLOR };
 
 static const struct {
     const char *name, *alias;
@@ -28,6 +29,9 @@ static const struct {
     {"--retries", NULL, G_RETRIES, true},
     {"--rate-limit", NULL, G_RATE_LIMIT, true},
     {"--json", NULL, G_JSON, false},
+    {"--output", "-o", G_OUTPUT, true},
+    {"--fields", NULL, G_FIELDS, true},
+    {"--no-color", "--no-colour", G_NO_COLOR, false},
     {"--verbose", "-v", G_VERBOSE, false},
     {"--quiet", "-q", G_QUIET, false},
     {"--token-stdin", NULL, G_TOKEN_STDIN, false},
@@ -116,6 +120,27 @@ static void apply(struct cli *cli, struct globals *g, enum gopt id, const char *
         break;
     case G_JSON:
         cli->json = true;
+        cli->output = OUTPUT_JSON;
+        break;
+    case G_OUTPUT: {
+        static const char *const names[] = {"json", "table", "ndjson", "wide"};
+        static const int modes[] = {OUTPUT_JSON, OUTPUT_TABLE, OUTPUT_NDJSON, OUTPUT_WIDE};
+        int m = -1;
+        for (int k = 0; k < 4; k++)
+            if (strcmp(v, names[k]) == 0)
+                m = modes[k];
+        if (m < 0)
+            set_usage(g, "%s '%.40s' is not json, table, ndjson or wide", name, v);
+        else
+            cli->output = m;
+        cli->json = m == OUTPUT_JSON;
+        break;
+    }
+    case G_FIELDS:
+        cli->fields = v;
+        break;
+    case G_NO_COLOR:
+        cli->no_color = true;
         break;
     case G_VERBOSE:
         cli->verbose = true;
@@ -274,8 +299,7 @@ static int employees(struct cli *cli, int argc, char **argv)
             return fns[i](cli, argc - 1, argv + 1);
         }
     }
-    return out_usage(cli, "unknown subcommand 'employees %.60s' (expected list, create, get "
-                          "or update)", argv[0]);
+    return cli_unknown_subcommand(cli, "employees", argv[0]);
 }
 
 /* `gusto-connect help employees list` and `gusto-connect --help employees`: the words up to
@@ -293,87 +317,122 @@ static int help(struct cli *cli, int argc, char **argv)
     return cli_help(cli, name);
 }
 
+static void print_version(void)
+{
+    printf("gusto-connect %s (libgusto %s, Gusto API %s by default)\n", GUSTO_CLI_VERSION,
+           gusto_version(), GUSTO_API_VERSION);
+}
+
+/* `gusto-connect version`: the line of --version, or an envelope on a pipe. */
+static int version(struct cli *cli, int argc, char **argv)
+{
+    bool h;
+    const char *pos[1];
+    int npos, rc = cli_args(cli, argc, argv, NULL, pos, 0, &npos, &h);
+    if (rc || h)
+        return rc ? rc : cli_help(cli, "version");
+    if (!cli->json_out) {
+        print_version();
+        return EXIT_OK;
+    }
+    json_t *d = json_pack("{s:s, s:s, s:s}", "version", GUSTO_CLI_VERSION, "libgusto",
+                          gusto_version(), "api_version", GUSTO_API_VERSION);
+    out_ok_json(d);
+    json_decref(d);
+    return EXIT_OK;
+}
+
+/* Every command: the first word, the function, and cli->command for
+ * messages (NULL: the function sets it). */
+static const struct {
+    const char *name;
+    int (*fn)(struct cli *, int, char **);
+} COMMANDS[] = {
+    {"employees", employees},   {"batch", cmd_batch},     {"time-off", cmd_time_off},
+    {"api", cmd_api},           {"connect", cmd_connect}, {"status", cmd_status},
+    {"disconnect", cmd_disconnect}, {"use", cmd_use},     {"sync", cmd_sync},
+    {"profile", cmd_profile},
+    {"serve", cmd_serve},       {"version", version},     {"help", help},
+};
+
 static int dispatch(struct cli *cli, int argc, char **argv)
 {
     cli->command = "";
     if (argc == 0)
-        return out_usage(cli, "no command given (expected employees, batch, time-off, api, "
-                              "connect, status, disconnect, sync, profile or help)");
+        return cli_help(cli, "");
     const char *c = argv[0];
-    if (strcmp(c, "help") == 0)
-        return help(cli, argc - 1, argv + 1);
     if (strcmp(c, "-h") == 0 || strcmp(c, "--help") == 0)
         return help(cli, argc - 1, argv + 1);
-    if (strcmp(c, "employees") == 0)
-        return employees(cli, argc - 1, argv + 1);
-    if (strcmp(c, "batch") == 0)
-        return cmd_batch(cli, argc - 1, argv + 1);
-    if (strcmp(c, "time-off") == 0) {
-        cli->command = "time-off";
-        return cmd_time_off(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "api") == 0) {
-        cli->command = "api";
-        return cmd_api(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "connect") == 0) {
-        cli->command = "connect";
-        return cmd_connect(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "status") == 0) {
-        cli->command = "status";
-        return cmd_status(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "disconnect") == 0) {
-        cli->command = "disconnect";
-        return cmd_disconnect(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "use") == 0) {
-        cli->command = "use";
-        return cmd_use(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "sync") == 0) {
-        cli->command = "sync";
-        return cmd_sync(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "serve") == 0) {
-        cli->command = "serve";
-        return cmd_serve(cli, argc - 1, argv + 1);
-    }
-    if (strcmp(c, "profile") == 0) {
-        cli->command = "profile";
-        return cmd_profile(cli, argc - 1, argv + 1);
-    }
-    if (c[0] == '-')
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (strcmp(c, COMMANDS[i].name) == 0) {
+            cli->command = COMMANDS[i].name;
+            return COMMANDS[i].fn(cli, argc - 1, argv + 1);
+        }
+    if (c[0] == '-') {
+        const char *names[sizeof GLOBALS / sizeof GLOBALS[0]];
+        size_t n = 0;
+        for (size_t i = 0; i < sizeof GLOBALS / sizeof GLOBALS[0]; i++)
+            if (GLOBALS[i].id != G_TOKEN)
+                names[n++] = GLOBALS[i].name;
+        char near[80];
+        cli_suggest(c, names, n, near, sizeof near);
         return out_usage(cli, "unknown option '%.60s' (global options: --env, --company, "
                               "--api-version, --timeout, --retries, --rate-limit, "
-                              "--token-stdin, --connection, --store, --json, --verbose, "
-                              "--quiet, --version)", c);
-    const char *near = strcmp(c, "employee") == 0 ? " (did you mean 'employees'?)"
-                       : strcmp(c, "timeoff") == 0 || strcmp(c, "time_off") == 0
-                           ? " (did you mean 'time-off'?)"
-                           : "";
-    return out_usage(cli, "unknown command '%.60s'%s (expected employees, batch, time-off, "
-                          "api, connect, status, disconnect, sync, profile or help)", c, near);
+                              "--token-stdin, --connection, --store, --json, --output, "
+                              "--fields, --no-color, --verbose, --quiet, --version%s)", c, near);
+    }
+    return cli_unknown_subcommand(cli, "", c);
+}
+
+/* `gusto-connect __complete WORD... CURRENT`: the global options are taken out of
+ * the words as for a real run, then complete.c finds the candidates. */
+static int complete(struct cli *cli, int argc, char **argv)
+{
+    struct globals g = {0};
+    struct cli_global globals[sizeof GLOBALS / sizeof GLOBALS[0] + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof GLOBALS / sizeof GLOBALS[0]; i++)
+        if (GLOBALS[i].id != G_TOKEN)
+            globals[n++] = (struct cli_global){GLOBALS[i].name, GLOBALS[i].value};
+    globals[n] = (struct cli_global){NULL, false};
+    const char *cur = argc > 2 ? argv[argc - 1] : "";
+    int nwords = argc > 2 ? argc - 3 : 0;
+    /* parse_globals skips argv[0]: hand it "__complete" and the words. */
+    parse_globals(cli, &g, nwords + 1, argv + 1);
+    apply_environment(cli, &g);
+    int rc = cli_complete(cli, globals, nwords, argv + 2, g.argc, g.argv, cur, dispatch);
+    free(g.argv);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
     struct globals g = {0};
+    if (argc > 1 && strcmp(argv[1], "__complete") == 0) {
+        int rc = complete(&cli, argc, argv);
+        cli_cleanup(&cli);
+        return rc;
+    }
     parse_globals(&cli, &g, argc, argv);
     apply_environment(&cli, &g);
-    cli.json_out = cli.json || !out_is_tty(1);
+    term_init_locale();
+    /* ndjson reports errors as an envelope line too. */
+    cli.json_out = cli.output == OUTPUT_JSON || cli.output == OUTPUT_NDJSON ||
+                   (cli.output == OUTPUT_DEFAULT && !out_is_tty(1));
+    cli.color = term_color(1, cli.no_color);
+    cli.err_color = term_color(2, cli.no_color);
+    cli.width = cli.output == OUTPUT_WIDE ? 0 : term_width(1);
     cli.command = "";
     int rc;
     if (g.usage[0])
         rc = out_usage(&cli, "%s", g.usage);
     else if (g.version) {
-        printf("gusto-connect %s (libgusto, Gusto API %s by default)\n", GUSTO_CLI_VERSION,
-               GUSTO_API_VERSION);
+        print_version();
         rc = EXIT_OK;
     } else {
-        if (g.argc > 0 && strcmp(g.argv[0], "help") != 0)
+        if (g.argc > 0 && strcmp(g.argv[0], "help") != 0 && strcmp(g.argv[0], "version") != 0 &&
+            strcmp(g.argv[0], "__complete") != 0)
             cli_store_migrate(&cli);
         rc = dispatch(&cli, g.argc, g.argv);
     }

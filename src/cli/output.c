@@ -2,6 +2,9 @@
  * warning reports, and the map from library codes to exit statuses. */
 #include "cli/output.h"
 #include "cli/advice.h"
+#include "cli/term.h"
+#include "shared/didyoumean.h"
+#include "sync/progress.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -336,19 +339,6 @@ static int write_clean(FILE *f, const char *s, int max)
     return cols;
 }
 
-static int char_count(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    int cols = 0;
-    while (*p) {
-        unsigned long cp;
-        size_t n = utf8_char(p, &cp);
-        p += n ? n : 1;
-        cols++;
-    }
-    return cols;
-}
-
 void out_text(FILE *f, const char *s)
 {
     if (s)
@@ -357,18 +347,7 @@ void out_text(FILE *f, const char *s)
 
 void out_cell(FILE *f, const char *s, int width)
 {
-    if (!s)
-        s = "";
-    int cols;
-    if (char_count(s) > width) {
-        cols = write_clean(f, s, width - 1);
-        fputc('~', f);
-        cols++;
-    } else {
-        cols = write_clean(f, s, width);
-    }
-    for (; cols < width; cols++)
-        fputc(' ', f);
+    term_cell(f, s, width);
 }
 
 void out_kv(const char *key, const char *value)
@@ -412,6 +391,7 @@ int out_stream_error(struct cli *cli, const gusto_error *err)
     json_t *e = error_object(*err->category ? err->category : out_code_name(err->code),
                              message, err->http_status, err->error_key, err->category,
                              err->field, err->request_id, hint, NULL, NULL, NULL, NULL);
+    /* The stream opened with {"data":[ and has no "ok" yet: one, last. */
     fputs("],\"ok\":false,\"error\":", stdout);
     json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputs("}\n", stdout);
@@ -420,4 +400,66 @@ int out_stream_error(struct cli *cli, const gusto_error *err)
     if (!cli->quiet)
         print_readable(message, err->field, hint, err->request_id);
     return out_error_exit(err);
+}
+
+int out_columns(struct cli *cli, const struct table_col *all, size_t n,
+                const struct table_col **sel, size_t *nsel)
+{
+    *nsel = 0;
+    if (!cli->fields) {
+        for (size_t i = 0; i < n && *nsel < TABLE_MAX_COLS; i++)
+            if (!all[i].wide_only || cli->output == OUTPUT_WIDE)
+                sel[(*nsel)++] = &all[i];
+        return 0;
+    }
+    const char *p = cli->fields;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char word[64];
+        snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), p);
+        const struct table_col *hit = NULL;
+        const char *keys[TABLE_MAX_COLS];
+        for (size_t i = 0; i < n && i < TABLE_MAX_COLS; i++) {
+            keys[i] = all[i].key;
+            if (strcmp(all[i].key, word) == 0)
+                hit = &all[i];
+        }
+        if (!hit || *nsel == TABLE_MAX_COLS) {
+            char valid[512] = "";
+            size_t vl = 0;
+            for (size_t i = 0; i < n && vl < sizeof valid; i++) {
+                int w = snprintf(valid + vl, sizeof valid - vl, "%s%s", i ? ", " : "",
+                                 all[i].key);
+                if (w < 0)
+                    break;
+                vl += (size_t)w;
+            }
+            long near = dym_closest(word, keys, n < TABLE_MAX_COLS ? n : TABLE_MAX_COLS);
+            char dym[96] = "";
+            if (near >= 0)
+                snprintf(dym, sizeof dym, " (did you mean '%s'?)", keys[near]);
+            return out_usage(cli, "--fields: unknown field '%.60s'%s; valid fields: %s", word,
+                             dym, valid);
+        }
+        sel[(*nsel)++] = hit;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (*nsel == 0)
+        return out_usage(cli, "--fields is empty: give field names, comma-separated");
+    return 0;
+}
+
+void cli_progress(struct cli *cli, struct progress *bar)
+{
+    cli->bar = bar;
+}
+
+void cli_on_wait(void *ud, long wait_ms, int server)
+{
+    struct cli *cli = ud;
+    if (cli->bar)
+        progress_wait(cli->bar, wait_ms, server);
 }

@@ -4,6 +4,7 @@
 #define GUSTO_CLI_OUTPUT_H
 
 #include "cli/cli.h"
+#include "cli/table.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -42,10 +43,10 @@ int out_error(struct cli *cli, const gusto_error *err, const char *response);
 int out_error_extra(struct cli *cli, const gusto_error *err, const char *response,
                     const char *extra_key, json_t *extra);
 
-/* Report a failure in the middle of a streamed {"ok":true,"data":[ ...
- * envelope: close the array, then "ok":false and the error, so a reader
- * that keeps the last "ok" (jq, JSON.parse, Python) sees the failure.
- * Returns the exit status. */
+/* Report a failure in the middle of a streamed list envelope, which opens
+ * with {"data":[ and puts "ok" last so that no key is ever repeated: close
+ * the array, then "ok":false and the error.  (A list that succeeds ends
+ * ],"ok":true}.)  Returns the exit status. */
 int out_stream_error(struct cli *cli, const gusto_error *err);
 
 /* Report an input that failed libgusto's checks: err names the first
@@ -71,8 +72,8 @@ void out_warn(struct cli *cli, const char *fmt, ...) __attribute__((format(print
  * so text from the server cannot drive the terminal. */
 void out_text(FILE *f, const char *s);
 
-/* Write s to f, sanitized, cut or padded to exactly `width` columns
- * (counting one column per character); a cut ends in '~'. */
+/* Write s to f, sanitized, cut or padded to exactly `width` display
+ * columns; a cut ends in "…" (term_cell). */
 void out_cell(FILE *f, const char *s, int width);
 
 /* "key:          value" on stdout, the key padded to 16 columns.  Nothing
@@ -86,5 +87,16 @@ const char *out_scalar(const json_t *v, char *buf, size_t size);
 /* The hint to show for err: the CLI's advice for its reason, or the
  * library's hint (buf holds it when made here).  Never NULL. */
 const char *out_hint(const gusto_error *err, char *buf, size_t cap);
+
+/* Show rate-limit waits of the run's client on bar (NULL: none again). */
+struct progress;
+void cli_progress(struct cli *cli, struct progress *bar);
+
+/* The columns to show, from all[0..n): --fields (in its order) or, without
+ * it, the default ones (every one with --output wide).  sel holds at least
+ * TABLE_MAX_COLS.  Returns 0, or EXIT_USAGE after naming an unknown field,
+ * a suggestion and the valid ones. */
+int out_columns(struct cli *cli, const struct table_col *all, size_t n,
+                const struct table_col **sel, size_t *nsel);
 
 #endif

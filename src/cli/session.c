@@ -123,6 +123,10 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
     *exit_code = 0;
     if (cli->client)
         return cli->client;
+    if (cli->described) { /* completion: a command never gets this far, and never sends */
+        *exit_code = EXIT_USAGE;
+        return NULL;
+    }
     if ((*exit_code = cli_read_token(cli)) != 0)
         return NULL;
     if (cli->token_stdin && (!cli->token || !*cli->token)) {
@@ -137,17 +141,18 @@ gusto_client *cli_client(struct cli *cli, int *exit_code)
     gusto_options o = {
         .base_url = cli_env_url(cli->env),
         .access_token = stored ? NULL : cli->token,
-        .connection = stored ? (cli->connection ? cli->connection : "") : NULL,
-        .store_path = cli->store,
         .company_uuid = cli->company,
         .timeout_ms = cli->timeout_ms,
         .max_retries = cli->max_retries,
         .rate_limit = cli->rate_limit,
         .trace = cli->verbose ? trace_line : NULL,
+        .on_wait = cli_on_wait,
+        .wait_userdata = cli,
     };
     cli_client_options(cli, &o);
     gusto_error err;
-    cli->client = gusto_client_new(&o, &err);
+    cli->client = stored ? gusto_client_new_stored(&o, cli->store, cli->connection, &err)
+                         : gusto_client_new(&o, &err);
     if (!cli->client) {
         *exit_code = cli_client_failed(cli, &err, stored, !stored);
         return NULL;

@@ -3,11 +3,11 @@
  * Everything from the server goes through out_text()/out_cell(). */
 #include "cli/views.h"
 #include "cli/output.h"
+#include "cli/table.h"
+#include "cli/term.h"
 
 #include <stdio.h>
 #include <string.h>
-
-enum { W_UUID = 36, W_NAME = 26, W_TITLE = 22, W_DEPT = 16 };
 
 static const char *str(const json_t *o, const char *key)
 {
@@ -15,13 +15,42 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
-static const char *status_of(const json_t *e)
+/* The termination that applies: the latest dated one ("" when none), and
+ * whether its date has come (Gusto's Termination.active). */
+static const char *termination_date(const json_t *e, bool *started)
 {
-    if (json_is_true(json_object_get(e, "terminated")))
-        return "terminated";
-    if (json_is_false(json_object_get(e, "onboarded")))
-        return "onboarding";
-    return "active";
+    const char *best = "";
+    *started = false;
+    size_t i;
+    const json_t *t;
+    json_array_foreach(json_object_get(e, "terminations"), i, t) {
+        const char *d = str(t, "effective_date");
+        if (*d && strcmp(d, best) >= 0) {
+            best = d;
+            *started = json_is_true(json_object_get(t, "active"));
+        }
+    }
+    return best;
+}
+
+/* "terminated", "active, terminating on DATE" (long) or "terminating"
+ * (short), "onboarding", "active". */
+static void status_text(const json_t *e, bool lng, char *buf, size_t size)
+{
+    bool started;
+    const char *td = termination_date(e, &started);
+    if (json_is_true(json_object_get(e, "terminated"))) {
+        snprintf(buf, size, "terminated");
+    } else if (*td && !started) {
+        snprintf(buf, size, lng ? "active, terminating on %s" : "terminating", td);
+    } else if (json_is_false(json_object_get(e, "onboarded"))) {
+        if (lng && *str(e, "onboarding_status"))
+            snprintf(buf, size, "onboarding (%s)", str(e, "onboarding_status"));
+        else
+            snprintf(buf, size, "onboarding");
+    } else {
+        snprintf(buf, size, "active");
+    }
 }
 
 static void full_name(const json_t *e, char *buf, size_t size)
@@ -35,32 +64,58 @@ static void full_name(const json_t *e, char *buf, size_t size)
         snprintf(buf + n, size - (size_t)n, " (%s)", pref);
 }
 
-void view_employee_header(void)
+/* The employee table's columns: the first five by default, all with
+ * --output wide.  "name" and "status" are made here; the rest are
+ * Employee fields. */
+static const struct table_col EMPLOYEE_COLS[] = {
+    {"uuid", "UUID", 36, 2, false, false, TINT_NONE},
+    {"name", "NAME", 12, 0, true, false, TINT_NONE},
+    {"title", "TITLE", 8, 3, true, false, TINT_NONE},
+    {"department", "DEPARTMENT", 8, 4, true, false, TINT_NONE},
+    {"status", "STATUS", 6, 1, false, false, TINT_STATUS},
+    {"email", "EMAIL", 10, 5, true, true, TINT_NONE},
+    {"work_email", "WORK EMAIL", 10, 6, true, true, TINT_NONE},
+    {"hired_at", "HIRED", 10, 7, false, true, TINT_NONE},
+    {"manager_uuid", "MANAGER", 36, 8, false, true, TINT_NONE},
+    {"employee_code", "CODE", 4, 9, false, true, TINT_NONE},
+    {"first_name", "FIRST NAME", 8, 10, true, true, TINT_NONE},
+    {"last_name", "LAST NAME", 8, 10, true, true, TINT_NONE},
+};
+
+const struct table_col *view_employee_columns(size_t *n)
 {
-    out_cell(stdout, "UUID", W_UUID);
-    fputs("  ", stdout);
-    out_cell(stdout, "NAME", W_NAME);
-    fputs("  ", stdout);
-    out_cell(stdout, "TITLE", W_TITLE);
-    fputs("  ", stdout);
-    out_cell(stdout, "DEPARTMENT", W_DEPT);
-    fputs("  STATUS\n", stdout);
+    *n = sizeof EMPLOYEE_COLS / sizeof EMPLOYEE_COLS[0];
+    return EMPLOYEE_COLS;
 }
 
-void view_employee_row(const json_t *e)
+const char *view_employee_field(const json_t *e, const char *key, char *buf, size_t size)
 {
-    char name[256];
-    full_name(e, name, sizeof name);
-    out_cell(stdout, str(e, "uuid"), W_UUID);
-    fputs("  ", stdout);
-    out_cell(stdout, name, W_NAME);
-    fputs("  ", stdout);
-    out_cell(stdout, str(e, "title"), W_TITLE);
-    fputs("  ", stdout);
-    out_cell(stdout, str(e, "department"), W_DEPT);
-    fputs("  ", stdout);
-    fputs(status_of(e), stdout);
-    fputc('\n', stdout);
+    if (strcmp(key, "name") == 0) {
+        full_name(e, buf, size);
+        return buf;
+    }
+    if (strcmp(key, "status") == 0) {
+        status_text(e, false, buf, size);
+        return buf;
+    }
+    const char *v = out_scalar(json_object_get(e, key), buf, size);
+    return v ? v : "";
+}
+
+json_t *view_employee_pick(const json_t *e, const struct table_col *const *cols, size_t n)
+{
+    json_t *o = json_object();
+    char buf[512];
+    for (size_t i = 0; i < n; i++) {
+        const char *k = cols[i]->key;
+        if (strcmp(k, "name") == 0 || strcmp(k, "status") == 0) {
+            json_object_set_new(o, k, json_string(view_employee_field(e, k, buf, sizeof buf)));
+        } else {
+            json_t *v = json_object_get(e, k);
+            json_object_set(o, k, v ? v : json_null());
+        }
+    }
+    return o;
 }
 
 static void address(const json_t *a, char *buf, size_t size)
@@ -96,20 +151,19 @@ static void job_line(const json_t *job, char *buf, size_t size)
         snprintf(buf + n, size - (size_t)n, " (%s)", str(comp, "flsa_status"));
 }
 
-void view_employee(const json_t *e)
+void view_employee(const json_t *e, const char *manager)
 {
     char buf[512];
     char num[64];
     out_kv("uuid", str(e, "uuid"));
     full_name(e, buf, sizeof buf);
     out_kv("name", buf);
-    const char *status = status_of(e);
-    if (strcmp(status, "onboarding") == 0 && *str(e, "onboarding_status")) {
-        snprintf(buf, sizeof buf, "onboarding (%s)", str(e, "onboarding_status"));
-        out_kv("status", buf);
-    } else {
-        out_kv("status", status);
-    }
+    status_text(e, true, buf, sizeof buf);
+    out_kv("status", buf);
+    bool started;
+    const char *td = termination_date(e, &started);
+    if (*td && (started || json_is_true(json_object_get(e, "terminated"))))
+        out_kv("terminated on", td);
     out_kv("email", str(e, "email"));
     out_kv("work email", str(e, "work_email"));
     out_kv("phone", str(e, "phone"));
@@ -117,7 +171,13 @@ void view_employee(const json_t *e)
     out_kv("department", str(e, "department"));
     out_kv("title", str(e, "title"));
     out_kv("hired", str(e, "hired_at"));
-    out_kv("manager", str(e, "manager_uuid"));
+    if (*str(e, "manager_uuid")) {
+        if (manager && *manager)
+            snprintf(buf, sizeof buf, "%s (%s)", manager, str(e, "manager_uuid"));
+        else
+            snprintf(buf, sizeof buf, "%s", str(e, "manager_uuid"));
+        out_kv("manager", buf);
+    }
     out_kv("payment method", str(e, "payment_method"));
     out_kv("has ssn", out_scalar(json_object_get(e, "has_ssn"), num, sizeof num));
     address(json_object_get(e, "current_home_address"), buf, sizeof buf);
@@ -133,41 +193,48 @@ void view_employee(const json_t *e)
     out_kv("version", str(e, "version"));
 }
 
-void view_time_off(const json_t *t)
+static const struct table_col BALANCE_COLS[] = {
+    {"policy", "POLICY", 10, 0, true, false, TINT_NONE},
+    {"type", "TYPE", 4, 2, true, false, TINT_NONE},
+    {"balance", "BALANCE (HOURS)", 7, 1, false, false, TINT_NONE},
+};
+
+static const struct table_col ACTIVITY_COLS[] = {
+    {"date", "DATE", 10, 0, false, false, TINT_NONE},
+    {"policy", "POLICY", 8, 2, true, false, TINT_NONE},
+    {"event", "EVENT", 8, 3, true, false, TINT_NONE},
+    {"change", "CHANGE", 6, 1, false, false, TINT_NONE},
+    {"balance", "BALANCE", 7, 4, false, false, TINT_NONE},
+};
+
+void view_time_off(struct cli *cli, const json_t *t)
 {
     const json_t *balances = json_object_get(t, "balances");
     const json_t *acts = json_object_get(t, "activities");
     char num[64];
     out_kv("employee", str(t, "employee_uuid"));
     fputc('\n', stdout);
-    out_cell(stdout, "POLICY", 24);
-    fputs("  ", stdout);
-    out_cell(stdout, "TYPE", 10);
-    fputs("  BALANCE (HOURS)\n", stdout);
+    const struct table_col *cols[5];
+    struct table tb;
+    for (size_t k = 0; k < 3; k++)
+        cols[k] = &BALANCE_COLS[k];
+    table_init(&tb, stdout, cols, 3, cli->width, cli->color);
     size_t i;
     const json_t *b;
     json_array_foreach(balances, i, b) {
-        out_cell(stdout, str(b, "policy_name"), 24);
-        fputs("  ", stdout);
-        out_cell(stdout, str(b, "time_off_type"), 10);
-        fputs("  ", stdout);
         const char *v = out_scalar(json_object_get(b, "balance"), num, sizeof num);
-        out_text(stdout, v ? v : "-");
-        fputc('\n', stdout);
+        const char *cells[] = {str(b, "policy_name"), str(b, "time_off_type"), v ? v : "-"};
+        table_row(&tb, cells);
     }
+    table_end(&tb);
     if (json_array_size(balances) == 0)
         fputs("(no time-off policies)\n", stdout);
     if (json_array_size(acts) == 0)
         return;
     fputc('\n', stdout);
-    out_cell(stdout, "DATE", 10);
-    fputs("  ", stdout);
-    out_cell(stdout, "POLICY", 24);
-    fputs("  ", stdout);
-    out_cell(stdout, "EVENT", 22);
-    fputs("  ", stdout);
-    out_cell(stdout, "CHANGE", 10);
-    fputs("  BALANCE\n", stdout);
+    for (size_t k = 0; k < 5; k++)
+        cols[k] = &ACTIVITY_COLS[k];
+    table_init(&tb, stdout, cols, 5, cli->width, cli->color);
     const json_t *a;
     json_array_foreach(acts, i, a) {
         char date[11];
@@ -175,17 +242,11 @@ void view_time_off(const json_t *t)
         const char *ev = str(a, "event_type");
         if (strncmp(ev, "TimeOffEvent::", 14) == 0)
             ev += 14;
-        out_cell(stdout, date, 10);
-        fputs("  ", stdout);
-        out_cell(stdout, str(a, "policy_name"), 24);
-        fputs("  ", stdout);
-        out_cell(stdout, ev, 22);
-        fputs("  ", stdout);
-        out_cell(stdout, str(a, "balance_change"), 10);
-        fputs("  ", stdout);
-        out_text(stdout, str(a, "balance"));
-        fputc('\n', stdout);
+        const char *cells[] = {date, str(a, "policy_name"), ev, str(a, "balance_change"),
+                               str(a, "balance")};
+        table_row(&tb, cells);
     }
+    table_end(&tb);
 }
 
 void view_warnings(struct cli *cli, const json_t *warnings)

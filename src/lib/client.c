@@ -157,16 +157,13 @@ done:
     return rc;
 }
 
-/* Do two base URLs name the same place?  Case-insensitive, ignoring
- * trailing slashes (a base URL has no query; paths are compared). */
-static bool same_base(const char *a, const char *b)
+/* Hand the provider's userdata back to it (once). */
+static void cred_release(gusto_credentials *cred)
 {
-    size_t na = strlen(a), nb = strlen(b);
-    while (na > 0 && a[na - 1] == '/')
-        na--;
-    while (nb > 0 && b[nb - 1] == '/')
-        nb--;
-    return na == nb && strncasecmp(a, b, na) == 0;
+    if (cred->free && cred->userdata)
+        cred->free(cred->userdata);
+    cred->free = NULL;
+    cred->userdata = NULL;
 }
 
 gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
@@ -182,42 +179,38 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
         err_field(err, "version");
         return NULL;
     }
-    char stored_base[256];
-    bool use_conn = o->connection && !o->access_token;
-    if (use_conn) {
-        const char *name = *o->connection ? o->connection : NULL;
-        gusto_connection info;
-        if (gusto_connection_get(o->store_path, name, &info, err) != GUSTO_OK)
-            return NULL;
-        snprintf(stored_base, sizeof stored_base, "%s", info.base_url);
-        /* A connection's tokens go to the environment it was made in and
-         * nowhere else: a base_url naming another is refused before
-         * anything is read or sent. */
-        if (o->base_url && *o->base_url && !same_base(o->base_url, stored_base)) {
-            err_set(err, GUSTO_EINVAL, "connection \"%s\" belongs to Gusto %s (%s), not to "
-                    "%.200s; its token is sent only to its own environment", info.name,
-                    info.environment, info.base_url, o->base_url);
-            err_field(err, "base_url");
-            err_hint(err, "leave the base URL unset (the connection knows its environment), "
-                          "or choose a connection made for %.120s", o->base_url);
-            err_reason(err, "environment_mismatch");
-            return NULL;
-        }
+    /* The client owns the provider's userdata from here on, whatever happens. */
+    gusto_credentials cred = {0};
+    if (o->version >= 2 && o->credentials)
+        cred = *o->credentials;
+    if (o->removed_connection || o->removed_store_path) {
+        err_set(err, GUSTO_EINVAL, "gusto_options.connection and .store_path were removed in "
+                                   "libgusto 0.2: open a stored connection with "
+                                   "gusto_client_new_stored()");
+        err_field(err, "connection");
+        cred_release(&cred);
+        return NULL;
     }
-    const char *base = o->base_url && *o->base_url ? o->base_url
-                       : use_conn                   ? stored_base
-                                                    : GUSTO_DEMO_URL;
+    if (cred.userdata && !cred.get) {
+        err_set(err, GUSTO_EINVAL, "gusto_options.credentials has no get callback");
+        err_field(err, "credentials");
+        cred_release(&cred);
+        return NULL;
+    }
+    const char *base = o->base_url && *o->base_url ? o->base_url : GUSTO_DEMO_URL;
     gusto_url_info bu;
     if (gusto_url_check(base, "base_url", &bu, err) != GUSTO_OK) {
         if (!err || !err->hint[0])
             err_hint(err, "use " GUSTO_DEMO_URL ", " GUSTO_PRODUCTION_URL ", or a loopback "
                           "URL such as http://127.0.0.1:8080");
         err_reason(err, "base_url");
+        cred_release(&cred);
         return NULL;
     }
     if (bu.query[0]) {
         err_set(err, GUSTO_EINVAL, "base_url \"%.200s\" has a query ('?')", base);
         err_field(err, "base_url");
+        cred_release(&cred);
         return NULL;
     }
     bool https = bu.https, loopback = bu.loopback;
@@ -226,16 +219,19 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
                 "refusing plain http:// to %.200s: the token would travel unencrypted", base);
         err_field(err, "base_url");
         err_hint(err, "use https://, or http:// only for a local sandbox on 127.0.0.1");
+        cred_release(&cred);
         return NULL;
     }
     gusto_client *c = calloc(1, sizeof *c);
     if (!c) {
         err_set(err, GUSTO_ENOMEM, "out of memory");
+        cred_release(&cred);
         return NULL;
     }
+    c->cred = cred; /* gusto_client_free() releases it from here on */
     /* Before anything is sent or a stored connection is read. */
     if (version_choose(c, o->api_version, o->today, err) != GUSTO_OK) {
-        free(c);
+        gusto_client_free(c);
         return NULL;
     }
     c->base_url = xasprintf("%s", base);
@@ -295,13 +291,63 @@ gusto_client *gusto_client_new(const gusto_options *o, gusto_error *err)
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
                      https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1);
     http_trace_setup(c);
-    if (use_conn &&
-        conn_load(c, o->store_path, *o->connection ? o->connection : NULL,
-                  !(o->base_url && *o->base_url), err) != GUSTO_OK) {
-        gusto_client_free(c);
-        return NULL;
-    }
     return c;
+}
+
+/* Wipe and free a NUL-terminated secret. */
+static void free_secret(char *s)
+{
+    if (!s)
+        return;
+    volatile char *p = s;
+    while (*p)
+        *p++ = 0;
+    free(s);
+}
+
+gusto_code cred_fetch(gusto_client *c, bool refused, gusto_error *err)
+{
+    if (!c->cred.get)
+        return err_set(err, GUSTO_EINVAL, "this client has no credential provider");
+    gusto_code rc;
+    if (refused) {
+        if (!c->cred.refused)
+            return err_set(err, GUSTO_EAUTH, "the token was refused and its provider cannot "
+                                             "make a new one");
+        if ((rc = c->cred.refused(c->cred.userdata, c, err)) != GUSTO_OK)
+            return rc;
+    }
+    char buf[1024] = "";
+    long long exp = 0;
+    err_clear(err);
+    rc = c->cred.get(c->cred.userdata, c, buf, sizeof buf, &exp, err);
+    if (rc == GUSTO_OK && !buf[0])
+        rc = err_set(err, GUSTO_EAUTH, "the credential provider gave no token");
+    if (rc == GUSTO_OK) {
+        char *t = xasprintf("%s", buf);
+        if (!t) {
+            rc = err_set(err, GUSTO_ENOMEM, "out of memory");
+        } else {
+            free_secret(c->token);
+            c->token = t;
+            c->expires_at = exp;
+        }
+    } else if (err && err->code == GUSTO_OK) {
+        err_set(err, rc, "the credential provider failed");
+    }
+    volatile char *p = buf;
+    for (size_t i = 0; i < sizeof buf; i++)
+        p[i] = 0;
+    return rc;
+}
+
+gusto_code gusto_client_refresh(gusto_client *c, gusto_error *err)
+{
+    err_clear(err);
+    if (!c || !c->cred.get || !c->cred.refused)
+        return err_set(err, GUSTO_EINVAL, "this client has no credential provider that can "
+                                          "refresh (it was made with a plain token)");
+    return cred_fetch(c, true, err);
 }
 
 void gusto_client_free(gusto_client *c)
@@ -311,16 +357,10 @@ void gusto_client_free(gusto_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers_base);
-    if (c->token) {
-        volatile char *p = c->token;
-        while (*p)
-            *p++ = 0;
-    }
-    free(c->token);
+    free_secret(c->token);
     free(c->base_url);
     free(c->company);
-    free(c->conn_name);
-    free(c->store_path);
+    cred_release(&c->cred);
     free(c);
 }
 

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -332,7 +333,8 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
     close(fd);
     if (crc != GUSTO_OK)
         return crc;
-    mode_t old = umask(077); /* the file and its -wal/-shm: owner only */
+    /* SQLite gives the -wal and -shm files the database file's mode (0600,
+     * made above): no umask() here, which would touch every thread. */
     int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
                                            SQLITE_OPEN_NOFOLLOW, NULL);
     if (rc == SQLITE_OK) {
@@ -347,7 +349,6 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
                               NULL, NULL);
         sqlite3_finalize(probe);
     }
-    umask(old);
     if (rc != SQLITE_OK) {
         err_set(err, GUSTO_EINVAL, "cannot open the connection store %s: %s", path,
                 *db ? sqlite3_errmsg(*db) : "out of memory");
@@ -747,164 +748,170 @@ static gusto_code unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st,
     return GUSTO_EAUTH;
 }
 
-/* Load the named (or only) connection into a new client's fields. */
-gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
-                     bool base_from_store, gusto_error *err)
+/* ---- the stored connection as a credential provider --------------------- */
+
+/* What the provider keeps between calls: where the row is, the generation
+ * it last read (a newer one means another process refreshed), and the
+ * token it handed out. */
+struct stored {
+    char *store_path;
+    char name[64];
+    char base_url[256];      /* the row's, as the client was configured from it */
+    bool base_from_store;    /* the client's base URL came from this row */
+    long long generation;
+    bool loaded;
+    char access[512];
+    long long expires_at;
+};
+
+static void stored_free(void *ud)
 {
-    if (!store_path)
-        store_path = gusto_store_default_path();
-    sqlite3 *db;
-    gusto_code rc = store_open(store_path, &db, err);
-    if (rc != GUSTO_OK)
-        return rc;
-    unsigned char key[KEY_LEN];
-    if ((rc = load_key(store_path, key, err)) != GUSTO_OK) {
-        sqlite3_close(db);
-        return rc;
-    }
+    struct stored *st = ud;
+    if (!st)
+        return;
+    OPENSSL_cleanse(st->access, sizeof st->access);
+    free(st->store_path);
+    free(st);
+}
+
+/* Read and unseal the provider's row from db; check that the client's
+ * base URL is still the row's.  *gen: the row's generation. */
+static gusto_code read_row(sqlite3 *db, const unsigned char *key, const struct stored *sp,
+                           gusto_client *c, gusto_connection *info, char *secret,
+                           char *access, char *refresh, size_t cap, long long *gen,
+                           gusto_error *err)
+{
     sqlite3_stmt *st = NULL;
-    rc = find_row(db, name, &st, err);
+    gusto_code rc = find_row(db, sp->name, &st, err);
     if (rc == GUSTO_OK) {
-        gusto_connection info;
-        row_to_conn(st, &info);
-        char secret[512] = "", access[512] = "", refresh[512] = "";
-        rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
-                        sizeof refresh, err);
-        /* The client was configured from an earlier read of the row
-         * (conn_base_url): the base URL it holds must be the one just
-         * authenticated, or the file changed in between. */
-        size_t bl = strlen(info.base_url);
-        while (bl > 0 && info.base_url[bl - 1] == '/')
+        row_to_conn(st, info);
+        rc = unseal_row(key, st, info, secret, cap, access, cap, refresh, cap, err);
+        *gen = sqlite3_column_int64(st, 9);
+    }
+    sqlite3_finalize(st);
+    /* The client was configured from an earlier read of the row: the base
+     * URL it holds must be the one just authenticated, or the file changed
+     * in between. */
+    if (rc == GUSTO_OK && sp->base_from_store) {
+        const char *cb = gusto_client_base_url(c);
+        size_t bl = strlen(info->base_url);
+        while (bl > 0 && info->base_url[bl - 1] == '/')
             bl--;
-        if (rc == GUSTO_OK && base_from_store &&
-            (strlen(c->base_url) != bl || strncmp(c->base_url, info.base_url, bl) != 0)) {
+        if (strlen(cb) != bl || strncmp(cb, info->base_url, bl) != 0) {
             rc = err_set(err, GUSTO_EAUTH, "the connection store was modified while it was "
                                            "read (connection \"%s\"); refusing to use it",
-                         info.name);
+                         info->name);
             err_field(err, "store");
             err_hint(err, "someone with write access to the store may be trying to redirect "
                           "your tokens; remove the connection and connect again");
         }
-        if (rc == GUSTO_OK) {
-            free(c->token);
-            c->token = xasprintf("%s", access);
-            free(c->company);
-            c->company = xasprintf("%s", info.company_uuid);
-            c->conn_name = xasprintf("%s", info.name);
-            c->store_path = xasprintf("%s", store_path);
-            c->conn_generation = sqlite3_column_int64(st, 9);
-            c->expires_at = info.expires_at;
-            if (!c->token || !c->company || !c->conn_name || !c->store_path)
-                rc = err_set(err, GUSTO_ENOMEM, "out of memory");
-        }
-        OPENSSL_cleanse(secret, sizeof secret);
-        OPENSSL_cleanse(access, sizeof access);
-        OPENSSL_cleanse(refresh, sizeof refresh);
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
 
-/* The base URL stored for a connection, to configure a client with. */
-gusto_code conn_base_url(const char *store_path, const char *name, char *out, size_t cap,
-                         gusto_error *err)
+static void adopt(struct stored *sp, const char *access, long long expires_at, long long gen)
 {
-    gusto_connection info;
-    gusto_code rc = gusto_connection_get(store_path, name, &info, err);
-    if (rc == GUSTO_OK)
-        snprintf(out, cap, "%s", info.base_url);
+    snprintf(sp->access, sizeof sp->access, "%s", access);
+    sp->expires_at = expires_at;
+    sp->generation = gen;
+    sp->loaded = true;
+}
+
+/* Refresh the row through the client's handle and commit the new pair
+ * (inside the caller's write transaction) before it is handed out. */
+static gusto_code refresh_row(sqlite3 *db, const unsigned char *key, struct stored *sp,
+                              gusto_client *c, const gusto_connection *info,
+                              const char *secret, const char *refresh, long long gen,
+                              gusto_error *err)
+{
+    gusto_tokens t;
+    if (c->trace)
+        c->trace(c->trace_ud, "* refreshing the access token (single flight)");
+    gusto_code rc = gusto_client_oauth_refresh(c, info->client_id, secret, refresh, &t, err);
+    if (rc != GUSTO_OK) {
+        if (err && rc == GUSTO_EAUTH && !err->reason[0])
+            err_reason(err, "reconnect");
+        return rc;
+    }
+    char aad[AAD_MAX];
+    int la = 0, lr = 0;
+    gusto_connection bound = *info; /* the scope and expiry being written */
+    snprintf(bound.scope, sizeof bound.scope, "%s", t.scope[0] ? t.scope : info->scope);
+    bound.expires_at = t.expires_at;
+    aad_for(aad, sizeof aad, &bound, "access");
+    unsigned char *a = seal(key, aad, t.access_token, &la);
+    aad_for(aad, sizeof aad, &bound, "refresh");
+    unsigned char *r = seal(key, aad, t.refresh_token[0] ? t.refresh_token : refresh, &lr);
+    sqlite3_stmt *up = NULL;
+    const char *sql =
+        "UPDATE connections SET access=?, refresh=?, expires_at=?, scope=?,"
+        " refreshed_at=?, refreshes=refreshes+1, generation=generation+1 WHERE name=?";
+    bool ok = a && r && sqlite3_prepare_v2(db, sql, -1, &up, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_blob(up, 1, a, la, SQLITE_STATIC);
+        sqlite3_bind_blob(up, 2, r, lr, SQLITE_STATIC);
+        sqlite3_bind_int64(up, 3, t.expires_at);
+        sqlite3_bind_text(up, 4, bound.scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(up, 5, (long long)time(NULL));
+        sqlite3_bind_text(up, 6, info->name, -1, SQLITE_STATIC);
+        ok = sqlite3_step(up) == SQLITE_DONE;
+    }
+    sqlite3_finalize(up);
+    free(a);
+    free(r);
+    /* Commit before the new access token is ever used. */
+    ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    if (ok)
+        adopt(sp, t.access_token, t.expires_at, gen + 1);
+    else
+        rc = err_set(err, GUSTO_EINVAL, "refreshed, but could not save the new tokens: %s",
+                     sqlite3_errmsg(db));
+    OPENSSL_cleanse(&t, sizeof t);
     return rc;
 }
 
-gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err)
+/* A token for the provider: the row's when it is fresh (read without the
+ * write lock), else, under the write lock (one refresher across threads
+ * and processes), the one another process just wrote or a refresh.
+ * force: the last token was refused, so the row's is only taken when its
+ * generation moved on since we read it. */
+static gusto_code stored_sync(struct stored *sp, gusto_client *c, bool force, gusto_error *err)
 {
-    if (!c->conn_name)
-        return err_set(err, GUSTO_EAUTH, "this client has no stored connection to refresh");
     unsigned char key[KEY_LEN];
-    gusto_code rc = load_key(c->store_path, key, err);
+    gusto_code rc = load_key(sp->store_path, key, err);
     if (rc != GUSTO_OK)
         return rc;
     sqlite3 *db;
-    if ((rc = store_open(c->store_path, &db, err)) != GUSTO_OK) {
+    if ((rc = store_open(sp->store_path, &db, err)) != GUSTO_OK) {
         OPENSSL_cleanse(key, sizeof key);
         return rc;
     }
-    /* The write lock: one refresher at a time across threads and processes. */
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = err_set(err, GUSTO_EINVAL, "the connection store is locked: %s",
-                     sqlite3_errmsg(db));
-        sqlite3_close(db);
-        OPENSSL_cleanse(key, sizeof key);
-        return rc;
-    }
-    sqlite3_stmt *st = NULL;
-    char secret[512] = "", access[512] = "", refresh[512] = "";
-    rc = find_row(db, c->conn_name, &st, err);
+    enum { CAP = 512 };
+    char secret[CAP] = "", access[CAP] = "", refresh[CAP] = "";
     gusto_connection info;
-    if (rc == GUSTO_OK) {
-        row_to_conn(st, &info);
-        rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
-                        sizeof refresh, err);
+    long long gen = 0, now = (long long)time(NULL);
+    bool done = false;
+    if (!force) {
+        rc = read_row(db, key, sp, c, &info, secret, access, refresh, CAP, &gen, err);
+        if (rc == GUSTO_OK && info.expires_at - 60 > now) {
+            adopt(sp, access, info.expires_at, gen);
+            done = true;
+        }
     }
-    long long gen = st ? sqlite3_column_int64(st, 9) : 0;
-    sqlite3_finalize(st);
-    long long now = (long long)time(NULL);
-    bool someone_else = rc == GUSTO_OK && gen != c->conn_generation;
-    bool still_fresh = rc == GUSTO_OK && !force && info.expires_at - 60 > now;
-    if (rc == GUSTO_OK && (someone_else || still_fresh)) {
-        /* Another process refreshed (or nothing to do): adopt, no HTTP. */
-        free(c->token);
-        c->token = xasprintf("%s", access);
-        c->conn_generation = gen;
-        c->expires_at = info.expires_at;
-        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    } else if (rc == GUSTO_OK) {
-        gusto_tokens t;
-        if (c->trace)
-            c->trace(c->trace_ud, "* refreshing the access token (single flight)");
-        rc = gusto_oauth_refresh(info.base_url, info.client_id, secret, refresh, &t, err);
-        if (rc == GUSTO_OK) {
-            char aad[AAD_MAX];
-            int la = 0, lr = 0;
-            gusto_connection bound = info; /* the scope and expiry being written */
-            snprintf(bound.scope, sizeof bound.scope, "%s", t.scope[0] ? t.scope : info.scope);
-            bound.expires_at = t.expires_at;
-            aad_for(aad, sizeof aad, &bound, "access");
-            unsigned char *a = seal(key, aad, t.access_token, &la);
-            aad_for(aad, sizeof aad, &bound, "refresh");
-            unsigned char *r = seal(key, aad, t.refresh_token[0] ? t.refresh_token : refresh,
-                                    &lr);
-            sqlite3_stmt *up = NULL;
-            const char *sql =
-                "UPDATE connections SET access=?, refresh=?, expires_at=?, scope=?,"
-                " refreshed_at=?, refreshes=refreshes+1, generation=generation+1 WHERE name=?";
-            bool ok = a && r && sqlite3_prepare_v2(db, sql, -1, &up, NULL) == SQLITE_OK;
-            if (ok) {
-                sqlite3_bind_blob(up, 1, a, la, SQLITE_STATIC);
-                sqlite3_bind_blob(up, 2, r, lr, SQLITE_STATIC);
-                sqlite3_bind_int64(up, 3, t.expires_at);
-                sqlite3_bind_text(up, 4, t.scope[0] ? t.scope : info.scope, -1, SQLITE_STATIC);
-                sqlite3_bind_int64(up, 5, now);
-                sqlite3_bind_text(up, 6, info.name, -1, SQLITE_STATIC);
-                ok = sqlite3_step(up) == SQLITE_DONE;
+    if (rc == GUSTO_OK && !done) {
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            rc = err_set(err, GUSTO_EINVAL, "the connection store is locked: %s",
+                         sqlite3_errmsg(db));
+        } else {
+            rc = read_row(db, key, sp, c, &info, secret, access, refresh, CAP, &gen, err);
+            bool someone_else = sp->loaded && gen != sp->generation;
+            bool fresh = !force && info.expires_at - 60 > now;
+            if (rc == GUSTO_OK && (someone_else || fresh)) {
+                adopt(sp, access, info.expires_at, gen); /* no HTTP */
+                sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            } else if (rc == GUSTO_OK) {
+                rc = refresh_row(db, key, sp, c, &info, secret, refresh, gen, err);
             }
-            sqlite3_finalize(up);
-            free(a);
-            free(r);
-            /* Commit before the new access token is ever used. */
-            ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-            if (ok) {
-                free(c->token);
-                c->token = xasprintf("%s", t.access_token);
-                c->conn_generation = gen + 1;
-                c->expires_at = t.expires_at;
-            } else {
-                rc = err_set(err, GUSTO_EINVAL, "refreshed, but could not save the new "
-                                                "tokens: %s", sqlite3_errmsg(db));
-            }
-            OPENSSL_cleanse(&t, sizeof t);
         }
     }
     if (!sqlite3_get_autocommit(db))
@@ -917,10 +924,98 @@ gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err)
     return rc;
 }
 
-gusto_code gusto_client_refresh(gusto_client *c, gusto_error *err)
+static gusto_code stored_get(void *ud, gusto_client *c, char *buf, size_t cap,
+                             long long *expires_at, gusto_error *err)
+{
+    struct stored *sp = ud;
+    gusto_code rc = GUSTO_OK;
+    if (!sp->loaded || sp->expires_at - 60 <= (long long)time(NULL))
+        rc = stored_sync(sp, c, false, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    if (strlen(sp->access) >= cap)
+        return err_set(err, GUSTO_EINVAL, "the stored access token is too long");
+    snprintf(buf, cap, "%s", sp->access);
+    *expires_at = sp->expires_at;
+    return GUSTO_OK;
+}
+
+static gusto_code stored_refused(void *ud, gusto_client *c, gusto_error *err)
+{
+    return stored_sync(ud, c, true, err);
+}
+
+/* Do two base URLs name the same place?  Case-insensitive, ignoring
+ * trailing slashes (a base URL has no query; paths are compared). */
+static bool same_base(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    while (na > 0 && a[na - 1] == '/')
+        na--;
+    while (nb > 0 && b[nb - 1] == '/')
+        nb--;
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *store_path,
+                                      const char *name, gusto_error *err)
 {
     err_clear(err);
-    return conn_refresh(c, true, err);
+    gusto_options o = {0};
+    if (opts)
+        o = *opts; /* the caller's version says which fields it set */
+    if (opts && opts->version >= 2 && opts->credentials) {
+        err_set(err, GUSTO_EINVAL, "gusto_client_new_stored() brings its own credentials; "
+                                   "leave opts->credentials NULL");
+        err_field(err, "credentials");
+        return NULL;
+    }
+    if (!store_path)
+        store_path = gusto_store_default_path();
+    gusto_connection info;
+    if (gusto_connection_get(store_path, name, &info, err) != GUSTO_OK)
+        return NULL;
+    /* A connection's tokens go to the environment it was made in and
+     * nowhere else: a base_url naming another is refused before anything
+     * is read or sent. */
+    if (o.base_url && *o.base_url && !same_base(o.base_url, info.base_url)) {
+        err_set(err, GUSTO_EINVAL, "connection \"%s\" belongs to Gusto %s (%s), not to "
+                "%.200s; its token is sent only to its own environment", info.name,
+                info.environment, info.base_url, o.base_url);
+        err_field(err, "base_url");
+        err_hint(err, "leave the base URL unset (the connection knows its environment), "
+                      "or choose a connection made for %.120s", o.base_url);
+        err_reason(err, "environment_mismatch");
+        return NULL;
+    }
+    struct stored *sp = calloc(1, sizeof *sp);
+    if (!sp || !(sp->store_path = strdup(store_path))) {
+        free(sp);
+        err_set(err, GUSTO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(sp->name, sizeof sp->name, "%s", info.name);
+    snprintf(sp->base_url, sizeof sp->base_url, "%s", info.base_url);
+    sp->base_from_store = !(o.base_url && *o.base_url);
+    if (sp->base_from_store)
+        o.base_url = sp->base_url;
+    if (!(o.company_uuid && *o.company_uuid))
+        o.company_uuid = info.company_uuid;
+    gusto_credentials cred = {.get = stored_get, .refused = stored_refused,
+                              .free = stored_free, .userdata = sp};
+    o.version = GUSTO_OPTIONS_VERSION;
+    o.credentials = &cred;
+    o.access_token = NULL;
+    gusto_client *c = gusto_client_new(&o, err); /* owns sp from here */
+    if (!c)
+        return NULL;
+    /* Read (and check) the row now, as opening a connection always has:
+     * a wrong key or an edited row fails here, before any request. */
+    if (cred_fetch(c, false, err) != GUSTO_OK) {
+        gusto_client_free(c);
+        return NULL;
+    }
+    return c;
 }
 
 gusto_code gusto_connection_revoke(const char *store_path, const char *name, gusto_error *err)

@@ -218,6 +218,18 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
     if (rc != GUSTO_OK)
         return rc;
     int per = opts->per_page > 0 ? opts->per_page : 100;
+    /* Version 2's fields; an older layout ends before them. */
+    size_t offset = opts->version >= 2 ? opts->offset : 0;
+    size_t limit = opts->version >= 2 ? opts->limit : 0;
+    int *more = opts->version >= 2 ? opts->more : NULL;
+    if (more)
+        *more = 0;
+    if (offset >= GUSTO_LIST_MAX_EMPLOYEES) {
+        err_set(err, GUSTO_EINVAL, "offset %zu is past the %d employees a list can hold",
+                offset, GUSTO_LIST_MAX_EMPLOYEES);
+        err_field(err, "offset");
+        return GUSTO_EINVAL;
+    }
     char *search = opts->search_term && *opts->search_term
                        ? url_escape(c, opts->search_term) : NULL;
     char *include = opts->include && *opts->include ? url_escape(c, opts->include) : NULL;
@@ -227,7 +239,11 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
      * exhaust memory: see GUSTO_LIST_MAX_EMPLOYEES. */
     long max_pages = (GUSTO_LIST_MAX_EMPLOYEES + per - 1) / per;
     char prev_first[64] = "";
-    for (int page = 1;; page++) {
+    /* The first Gusto page that holds employee `offset`, and where in it. */
+    int first_page = (int)(offset / (size_t)per) + 1;
+    size_t skip = offset % (size_t)per;
+    bool done = false;
+    for (int page = first_page;; page++) {
         char *path = xasprintf(
             "/v1/companies/%s/employees?page=%d&per=%d%s%s%s%s%s", company, page, per,
             search ? "&search_term=" : "", search ? search : "",
@@ -260,11 +276,16 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
             rc = err_set(err, GUSTO_EPROTOCOL,
                          "employee list page %d starts with the same employee as page %d: "
                          "the server is not paging; stopping", page, page - 1);
-        if (rc == GUSTO_OK && n + count > GUSTO_LIST_MAX_EMPLOYEES)
+        if (rc == GUSTO_OK && (size_t)(page - 1) * (size_t)per + count > GUSTO_LIST_MAX_EMPLOYEES)
             rc = err_set(err, GUSTO_EPROTOCOL, "employee list: more than %d employees; "
                          "refusing the rest", GUSTO_LIST_MAX_EMPLOYEES);
         memcpy(prev_first, first, sizeof prev_first);
-        for (size_t i = 0; rc == GUSTO_OK && i < count; i++) {
+        size_t i = page == first_page ? skip : 0;
+        for (; rc == GUSTO_OK && i < count; i++) {
+            if (limit && n == limit) {
+                done = true;
+                break;
+            }
             char *at = resp.body + items[i].off;
             size_t len = items[i].len;
             int stop;
@@ -299,7 +320,15 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
         if (rc != GUSTO_OK)
             break;
         /* Trust X-Total-Pages when sent; otherwise a short page is the last. */
-        if (total_pages >= 0 ? page >= total_pages : count < (size_t)per)
+        bool last = total_pages >= 0 ? page >= total_pages : count < (size_t)per;
+        if (!done && limit && n == limit)
+            done = true; /* the page ended exactly at the limit */
+        if (done) {
+            if (more)
+                *more = i < count || (!last && count > 0);
+            break;
+        }
+        if (last)
             break;
         if (count == 0)
             break;

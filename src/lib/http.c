@@ -313,8 +313,25 @@ static bool add_header(struct curl_slist **list, const char *line)
     return n != NULL;
 }
 
+static gusto_code send_request(gusto_client *c, const char *method, const char *url_or_path,
+                               const char *body, bool auth_ok, struct http_resp *resp,
+                               gusto_error *err);
+
 gusto_code http_send(gusto_client *c, const char *method, const char *url_or_path,
                      const char *body, struct http_resp *resp, gusto_error *err)
+{
+    return send_request(c, method, url_or_path, body, true, resp, err);
+}
+
+gusto_code http_send_noauth(gusto_client *c, const char *method, const char *url_or_path,
+                            const char *body, struct http_resp *resp, gusto_error *err)
+{
+    return send_request(c, method, url_or_path, body, false, resp, err);
+}
+
+static gusto_code send_request(gusto_client *c, const char *method, const char *url_or_path,
+                               const char *body, bool auth_ok, struct http_resp *resp,
+                               gusto_error *err)
 {
     if (!url_or_path) /* a path whose allocation failed */
         return err_set(err, GUSTO_ENOMEM, "out of memory");
@@ -327,10 +344,13 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
     struct curl_slist *hdrs = NULL;
     char *auth = NULL;
     bool refreshed = false;
+    bool provided = auth_ok && c->cred.get;
     for (int attempt = 0;; attempt++) {
-        /* A stored connection is refreshed a minute ahead of expiry. */
-        if (c->conn_name && c->expires_at - 60 <= (long long)time(NULL) &&
-            (rc = conn_refresh(c, false, err)) != GUSTO_OK)
+        /* A provider's token: fetched when there is none, and a minute
+         * ahead of its expiry. */
+        if (provided && (!c->token || (c->expires_at > 0 &&
+                                        c->expires_at - 60 <= (long long)time(NULL))) &&
+            (rc = cred_fetch(c, false, err)) != GUSTO_OK)
             break;
         drop_headers(&hdrs, &auth);
         bool built = true;
@@ -338,8 +358,9 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
             built = built && add_header(&hdrs, x->data);
         if (body)
             built = built && add_header(&hdrs, "Content-Type: application/json");
-        auth = c->token ? xasprintf("Authorization: Bearer %s", c->token) : NULL;
-        built = built && (!c->token || (auth && add_header(&hdrs, auth)));
+        const char *token = auth_ok ? c->token : NULL;
+        auth = token ? xasprintf("Authorization: Bearer %s", token) : NULL;
+        built = built && (!token || (auth && add_header(&hdrs, auth)));
         if (!built) { /* a request without its headers is never sent */
             rc = err_set(err, GUSTO_ENOMEM, "out of memory building the request to %s; it "
                          "was not sent", url_or_path);
@@ -439,14 +460,15 @@ gusto_code http_send(gusto_client *c, const char *method, const char *url_or_pat
             c->trace(c->trace_ud, line);
         }
         long s = resp->status;
-        if (s == 401 && c->conn_name && !refreshed) {
-            /* Revoked or expired early: refresh once (single flight) and retry. */
+        if (s == 401 && provided && c->cred.refused && !refreshed) {
+            /* Revoked or expired early: a new token, once, and the request
+             * again.  When none can be had, that is the error: "the refresh
+             * token was revoked" says more than the 401 it answers. */
             refreshed = true;
-            gusto_error rerr;
-            if (conn_refresh(c, true, &rerr) == GUSTO_OK) {
-                attempt--;
-                continue;
-            }
+            if ((rc = cred_fetch(c, true, err)) != GUSTO_OK)
+                break;
+            attempt--;
+            continue;
         }
         bool retryable = s == 429 || ((s == 500 || s == 502 || s == 503 || s == 504) &&
                                       idempotent(method));

@@ -34,12 +34,14 @@ struct gusto_client {
     unsigned long requests;
     unsigned long long rng;  /* jitter */
     bool loopback;
-    /* a stored connection (connstore.c), or NULLs */
-    char *conn_name;
-    char *store_path;
-    long long conn_generation;
-    long long expires_at;
+    /* where the token comes from (gusto.h "Credentials"); get NULL: none */
+    gusto_credentials cred;
+    long long expires_at;    /* of c->token, from cred.get; 0: unknown */
 };
+
+/* client.c: a token from the provider into c->token (wiping the old one).
+ * refused: tell the provider the last one was refused first. */
+gusto_code cred_fetch(gusto_client *c, bool refused, gusto_error *err);
 
 /* Set c->api_version and c->today from the options (versions.c): the
  * default version, or `requested` when Gusto accepts it on `today` (NULL:
@@ -85,10 +87,17 @@ void http_trace_setup(gusto_client *c);
 
 /* Send one request with retries.  Returns GUSTO_OK when an HTTP response
  * arrived (any status) and GUSTO_ENETWORK (err filled) when none did.
- * `retry_post`: POSTs are retried only on 429 or when the connection was
- * refused unless this is set. */
+ * POSTs are retried only on 429 or when the connection was refused.  The
+ * token comes from the credential provider when the client has one (and a
+ * 401 asks it for a new one, once); a failure of the provider is the
+ * call's error. */
 gusto_code http_send(gusto_client *c, const char *method, const char *url_or_path,
                      const char *body, struct http_resp *resp, gusto_error *err);
+
+/* http_send() without a bearer token and without the provider: the token
+ * endpoint (oauth.c). */
+gusto_code http_send_noauth(gusto_client *c, const char *method, const char *url_or_path,
+                            const char *body, struct http_resp *resp, gusto_error *err);
 
 /* Map a finished response to a code, filling err from Gusto's error body.
  * 2xx: GUSTO_OK. */
@@ -106,15 +115,6 @@ json_t *json_load_text(const char *text, size_t len, size_t flags, json_error_t 
 gusto_code api_json(gusto_client *c, const char *method, const char *path,
                     const json_t *body, json_t **out, gusto_error *err);
 
-/* connstore.c: load a stored connection into a client (base_from_store:
- * the client's base URL came from conn_base_url(), and must equal the one
- * the seal authenticates); refresh it under the store's write lock (force:
- * even when not yet expiring). */
-gusto_code conn_load(gusto_client *c, const char *store_path, const char *name,
-                     bool base_from_store, gusto_error *err);
-gusto_code conn_base_url(const char *store_path, const char *name, char *out, size_t cap,
-                         gusto_error *err);
-gusto_code conn_refresh(gusto_client *c, bool force, gusto_error *err);
 
 /* errors.c */
 void err_clear(gusto_error *err);

@@ -68,24 +68,29 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-/* POST /oauth/token with a JSON body; fill *out on 200. */
-static gusto_code token_call(const char *base_url, json_t *body, bool is_refresh,
-                             const char *redirect_uri, gusto_tokens *out, gusto_error *err)
+/* POST /oauth/token with a JSON body; fill *out on 200.  Through `shared`
+ * (a caller's client: its handle, trace and limiter) when given, else a
+ * client of its own for base_url. */
+static gusto_code token_call(gusto_client *shared, const char *base_url, json_t *body,
+                             bool is_refresh, const char *redirect_uri, gusto_tokens *out,
+                             gusto_error *err)
 {
     err_clear(err);
     memset(out, 0, sizeof *out);
     /* A refresh is safe to repeat: Gusto revokes the old refresh token only
      * once the new access token is used, which cannot have happened if the
      * answer never arrived.  A code exchange is not repeated. */
-    gusto_options o = {.base_url = base_url, .max_retries = -1, .rate_limit = -1};
-    gusto_client *c = gusto_client_new(&o, err);
-    if (!c)
-        return err ? err->code : GUSTO_EINVAL;
+    gusto_client *c = shared;
+    if (!c) {
+        gusto_options o = {.base_url = base_url, .max_retries = -1, .rate_limit = -1};
+        if (!(c = gusto_client_new(&o, err)))
+            return err ? err->code : GUSTO_EINVAL;
+    }
     char *text = json_text(body);
     gusto_code rc = GUSTO_ENOMEM;
     struct http_resp resp = {0};
     for (int attempt = 0; text && attempt < (is_refresh ? 3 : 1); attempt++) {
-        rc = http_send(c, "POST", "/oauth/token", text, &resp, err);
+        rc = http_send_noauth(c, "POST", "/oauth/token", text, &resp, err);
         if (rc != GUSTO_ENETWORK)
             break;
     }
@@ -97,7 +102,8 @@ static gusto_code token_call(const char *base_url, json_t *body, bool is_refresh
     }
     if (rc != GUSTO_OK) {
         http_resp_free(&resp);
-        gusto_client_free(c);
+        if (c != shared)
+            gusto_client_free(c);
         return rc;
     }
     json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
@@ -158,7 +164,8 @@ static gusto_code token_call(const char *base_url, json_t *body, bool is_refresh
     }
     json_decref(j);
     http_resp_free(&resp);
-    gusto_client_free(c);
+    if (c != shared)
+        gusto_client_free(c);
     return rc;
 }
 
@@ -189,7 +196,25 @@ gusto_code gusto_oauth_exchange_pkce(const char *base_url, const char *client_id
         json_decref(b);
         b = NULL;
     }
-    gusto_code rc = b ? token_call(base_url, b, false, redirect_uri, out, err)
+    gusto_code rc = b ? token_call(NULL, base_url, b, false, redirect_uri, out, err)
+                      : err_set(err, GUSTO_ENOMEM, "out of memory");
+    json_decref(b);
+    return rc;
+}
+
+static gusto_code refresh_on(gusto_client *shared, const char *base_url,
+                             const char *client_id, const char *client_secret,
+                             const char *refresh_token, gusto_tokens *out, gusto_error *err)
+{
+    if (!client_id || !client_secret || !refresh_token || !*refresh_token) {
+        memset(out, 0, sizeof *out);
+        return err_set(err, GUSTO_EINVAL, "client_id, client_secret and refresh_token are "
+                                          "required");
+    }
+    json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "client_id", client_id, "client_secret",
+                          client_secret, "grant_type", "refresh_token", "refresh_token",
+                          refresh_token);
+    gusto_code rc = b ? token_call(shared, base_url, b, true, NULL, out, err)
                       : err_set(err, GUSTO_ENOMEM, "out of memory");
     json_decref(b);
     return rc;
@@ -199,17 +224,18 @@ gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
                                const char *client_secret, const char *refresh_token,
                                gusto_tokens *out, gusto_error *err)
 {
-    if (!client_id || !client_secret || !refresh_token || !*refresh_token) {
-        err_set(err, GUSTO_EINVAL, "client_id, client_secret and refresh_token are required");
-        return GUSTO_EINVAL;
+    return refresh_on(NULL, base_url, client_id, client_secret, refresh_token, out, err);
+}
+
+gusto_code gusto_client_oauth_refresh(gusto_client *client, const char *client_id,
+                                      const char *client_secret, const char *refresh_token,
+                                      gusto_tokens *out, gusto_error *err)
+{
+    if (!client) {
+        memset(out, 0, sizeof *out);
+        return err_set(err, GUSTO_EINVAL, "no client");
     }
-    json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "client_id", client_id, "client_secret",
-                          client_secret, "grant_type", "refresh_token", "refresh_token",
-                          refresh_token);
-    gusto_code rc = b ? token_call(base_url, b, true, NULL, out, err)
-                      : err_set(err, GUSTO_ENOMEM, "out of memory");
-    json_decref(b);
-    return rc;
+    return refresh_on(client, NULL, client_id, client_secret, refresh_token, out, err);
 }
 
 gusto_code gusto_oauth_system_token(const char *base_url, const char *client_id,
@@ -222,7 +248,7 @@ gusto_code gusto_oauth_system_token(const char *base_url, const char *client_id,
     }
     json_t *b = json_pack("{s:s, s:s, s:s}", "client_id", client_id, "client_secret",
                           client_secret, "grant_type", "system_access");
-    gusto_code rc = b ? token_call(base_url, b, false, NULL, out, err)
+    gusto_code rc = b ? token_call(NULL, base_url, b, false, NULL, out, err)
                       : err_set(err, GUSTO_ENOMEM, "out of memory");
     json_decref(b);
     return rc;

@@ -1,5 +1,6 @@
 /* actions.c - gusto-connect serve's actions: the table of names, their JSON Schemas, running each on libgusto with the caller's connection, the CLI's envelopes, HTTP statuses a workflow engine can branch on, and masking for the audit log. */
 #include "serve/serve.h"
+#include "shared/listcursor.h"
 #include "shared/secretkeys.h"
 
 
@@ -138,14 +139,16 @@ static void on_wait(void *ud, long wait_ms, int server)
 static gusto_client *client_for(struct action_ctx *x)
 {
     gusto_options o = {
-        .connection = x->connection,
-        .store_path = x->cfg->store[0] ? x->cfg->store : NULL,
         .on_wait = on_wait,
         .wait_userdata = x,
     };
     serve_client_options(x->cfg, &o);
     gusto_error e;
-    gusto_client *c = gusto_client_new(&o, &e);
+    gusto_client *c =
+        x->connection
+            ? gusto_client_new_stored(&o, x->cfg->store[0] ? x->cfg->store : NULL,
+                                      x->connection, &e)
+            : gusto_client_new(&o, &e);
     if (!c)
         fail_lib(x, &e, NULL);
     return c;
@@ -199,35 +202,26 @@ static char *xcat3(const char *a, const char *b, const char *c)
 
 struct page {
     json_t *arr;
-    long long skip, want, seen;
-    bool more;
 };
 
 static int collect(void *ud, const char *json, size_t len)
 {
     struct page *p = ud;
-    if (p->seen++ < p->skip)
-        return 0;
-    if ((long long)json_array_size(p->arr) >= p->want) {
-        p->more = true;
-        return 1;                /* one past the page: there is a next one */
-    }
     json_t *e = json_loadb(json, len, 0, NULL);
     if (e)
         json_array_append_new(p->arr, e);
     return 0;
 }
 
-/* FNV-1a of the filters, so that a cursor only continues its own list. */
+/* The filters' hash (src/shared/listcursor.h), so that a cursor only
+ * continues its own list. */
 static unsigned long filters_hash(const struct action_ctx *x)
 {
     static const char *const keys[] = {"search", "terminated", "active", "include"};
-    unsigned long h = 2166136261u;
+    unsigned long h = LISTCURSOR_HASH_INIT;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char *t = json_dumps(json_object_get(x->input, keys[i]), JSON_ENCODE_ANY);
-        for (const char *c = t ? t : "-"; *c; c++)
-            h = ((h ^ (unsigned char)*c) * 16777619u) & 0xffffffffu;
-        h = ((h ^ '|') * 16777619u) & 0xffffffffu;
+        h = listcursor_hash(h, t);
         free(t);
     }
     return h;
@@ -242,26 +236,16 @@ static void a_list(struct action_ctx *x, gusto_client *c)
              "terminated");
         return;
     }
-    struct page p = {.want = LIST_DEFAULT};
+    long long want = LIST_DEFAULT;
     json_t *lim = json_object_get(x->input, "limit");
     if (json_is_integer(lim))
-        p.want = json_integer_value(lim); /* 1..LIST_MAX: the schema checked it */
+        want = json_integer_value(lim); /* 1..LIST_MAX: the schema checked it */
     const char *cur = str_in(x, "cursor");
     unsigned long fh = filters_hash(x);
+    unsigned long long off = 0;
     if (cur) {
-        char *end = NULL;
-        unsigned long long off = 0, h = 0;
-        bool ok = strncmp(cur, "v1.", 3) == 0;
-        if (ok) {
-            errno = 0;
-            off = strtoull(cur + 3, &end, 16);
-            ok = errno == 0 && end != cur + 3 && *end == '.' && off <= GUSTO_LIST_MAX_EMPLOYEES;
-        }
-        if (ok) {
-            const char *hs = end + 1;
-            h = strtoull(hs, &end, 16);
-            ok = end != hs && *end == 0;
-        }
+        unsigned long h = 0;
+        bool ok = listcursor_decode(cur, GUSTO_LIST_MAX_EMPLOYEES, &off, &h) == 0;
         if (!ok || h != fh) {
             fail(x, 400, "invalid_input",
                  ok ? "\"cursor\" belongs to a list with other filters (search, terminated, "
@@ -270,25 +254,33 @@ static void a_list(struct action_ctx *x, gusto_client *c)
                  "cursor");
             return;
         }
-        p.skip = (long long)off;
     }
-    gusto_list_options lo = {.search_term = str_in(x, "search"),
+    int more = 0;
+    gusto_list_options lo = {.version = GUSTO_LIST_OPTIONS_VERSION,
+                             .search_term = str_in(x, "search"),
                              .terminated = term ? 1 : act ? 2 : 0,
-                             .include = str_in(x, "include")};
-    p.arr = json_array();
+                             .include = str_in(x, "include"),
+                             .offset = (size_t)off,
+                             .limit = (size_t)want,
+                             .more = &more};
+    struct page p = {.arr = json_array()};
     gusto_error e;
-    gusto_code code = gusto_employees_list(c, &lo, collect, &p, NULL, &e);
-    if (code != GUSTO_OK && !(code == GUSTO_ECANCELED && p.more)) {
+    size_t got = 0;
+    gusto_code code = GUSTO_OK;
+    /* A cursor at the list's last possible place: nothing after it. */
+    if (off < GUSTO_LIST_MAX_EMPLOYEES)
+        code = gusto_employees_list(c, &lo, collect, &p, &got, &e);
+    if (code != GUSTO_OK) {
         json_decref(p.arr);
         fail_lib(x, &e, NULL);
         return;
     }
     x->envelope = ok_env(p.arr);
-    if (p.more) {
-        char next[64];
-        snprintf(next, sizeof next, "v1.%llx.%lx",
-                 (unsigned long long)(p.skip + p.want), fh);
-        json_object_set_new(x->envelope, "next_cursor", json_string(next));
+    if (more) {
+        char next[48];
+        json_object_set_new(x->envelope, "next_cursor",
+                            json_string(listcursor_encode(next, sizeof next,
+                                                          off + (unsigned long long)got, fh)));
     } else {
         json_object_set_new(x->envelope, "next_cursor", json_null());
     }

@@ -130,9 +130,9 @@ static gusto_client *subs_client(const char *conn, char *why, size_t cap)
             snprintf(why, cap, "%.300s", e.message);
         return c;
     }
-    gusto_options o = {.connection = conn, .store_path = store};
+    gusto_options o = GUSTO_OPTIONS_INIT;
     serve_client_options(wcfg, &o);
-    gusto_client *c = gusto_client_new(&o, &e);
+    gusto_client *c = gusto_client_new_stored(&o, store, conn, &e);
     if (!c)
         snprintf(why, cap, "connection %.60s: %.300s", conn, e.message);
     return c;
@@ -498,9 +498,9 @@ static void sync_one(long long id, const char *company, const char *employee)
         serve_queue_done(id, "failed", err);
         return;
     }
-    gusto_options o = {.connection = f.name, .store_path = store};
+    gusto_options o = GUSTO_OPTIONS_INIT;
     serve_client_options(wcfg, &o);
-    gusto_client *c = gusto_client_new(&o, &e);
+    gusto_client *c = gusto_client_new_stored(&o, store, f.name, &e);
     if (!c) {
         mstore_close(st);
         serve_queue_done(id, "failed", e.message);

@@ -6,7 +6,8 @@
 
 #include <stddef.h>
 
-/* The Levenshtein distance between a and b (bytes, case-sensitive: fold
+/* The edit distance between a and b (insert, delete, substitute, or swap
+ * two neighbours: optimal string alignment) (bytes, case-sensitive: fold
  * first if case should not count), or `cap` + 1 once it exceeds cap.
  * Words longer than 256 bytes count as too far (cap + 1). */
 size_t dym_distance(const char *a, const char *b, size_t cap);
