@@ -117,9 +117,6 @@ static const struct {
      "Exit status: 0 success, 8 blocked until --confirm, 9 timeout, 12 partial\n"
      "success; every status: gusto-connect help exit-codes (EXIT STATUS in man\n"
      "gusto-connect).\n"},
-    {"exit-codes",
-     "Usage: gusto-connect help exit-codes\n"
-     "\n" EXIT_STATUS},
     {"employees",
      "Usage: gusto-connect employees list|create|get|update ...\n"
      "\n"
@@ -581,6 +578,9 @@ static const struct {
      "The version of gusto-connect and libgusto, and the Gusto API version used by\n"
      "default.  On a pipe or with --json: {\"ok\":true,\"data\":{\"version\",\n"
      "\"api_version\"}}.  --version prints the same line.\n"},
+    {"exit-codes",
+     "Usage: gusto-connect exit-codes   (or: gusto-connect help exit-codes)\n"
+     "\n" EXIT_STATUS},
     {"help",
      "Usage: gusto-connect help [COMMAND [SUBCOMMAND]]\n"
      "\n"

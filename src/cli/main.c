@@ -342,6 +342,15 @@ static int version(struct cli *cli, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* `gusto-connect exit-codes`: the table of exit statuses (help.c). */
+static int exit_codes(struct cli *cli, int argc, char **argv)
+{
+    bool h;
+    const char *pos[1];
+    int npos, rc = cli_args(cli, argc, argv, NULL, pos, 0, &npos, &h);
+    return rc ? rc : cli_help(cli, "exit-codes");
+}
+
 /* Every command: the first word, the function, and cli->command for
  * messages (NULL: the function sets it). */
 static const struct {
@@ -352,7 +361,8 @@ static const struct {
     {"api", cmd_api},           {"connect", cmd_connect}, {"status", cmd_status},
     {"disconnect", cmd_disconnect}, {"use", cmd_use},     {"sync", cmd_sync},
     {"profile", cmd_profile},
-    {"serve", cmd_serve},       {"version", version},     {"help", help},
+    {"serve", cmd_serve},       {"version", version},     {"exit-codes", exit_codes},
+    {"help", help},
 };
 
 static int dispatch(struct cli *cli, int argc, char **argv)
