@@ -108,10 +108,15 @@ typedef struct gusto_error {
  *   "no_credentials"       no access token, and no stored connection
  *   "connection_unknown"   no stored connection has that name
  *   "connection_ambiguous" several connections are stored and none was named
+ *   "environment_mismatch" base_url is not the stored connection's (nothing
+ *                          was sent: its token goes only to its own)
  *   "store_key"            a stored connection cannot be opened with this key
  *   "reconnect"            the grant is gone (refresh token expired or revoked)
  *   "token_rejected"       Gusto refused the access token (401)
  *   "network"              no answer from the base URL
+ *   "timeout"              the request got no answer within timeout_ms (code
+ *                          GUSTO_ENETWORK); for a POST, as with
+ *                          "outcome_unknown", it may have been done
  *   "outcome_unknown"      a write whose answer was lost may have been done
  *   "employee_unknown"     not a UUID, or not an employee of this company
  *   "batch_unknown"        not a people batch UUID
@@ -505,6 +510,16 @@ gusto_code gusto_oauth_refresh(const char *base_url, const char *client_id,
                                const char *client_secret, const char *refresh_token,
                                gusto_tokens *out, gusto_error *err);
 
+/* Revoke a grant (POST /oauth/revoke with client_id, client_secret and
+ * token, as Gusto documents it: the token "can no longer be used to make
+ * requests nor can it be refreshed").  access_token is the connection's
+ * current access token.  GUSTO_OK when Gusto accepted it; otherwise err
+ * says why (GUSTO_EAUTH for a wrong client id or secret, GUSTO_ENETWORK
+ * when no answer came).  Not retried.  Nothing secret is copied into err. */
+gusto_code gusto_oauth_revoke(const char *base_url, const char *client_id,
+                              const char *client_secret, const char *access_token,
+                              gusto_error *err);
+
 /* A system access token for the app itself (POST /oauth/token with
  * grant_type=system_access), which Gusto requires for its partner-level
  * endpoints such as /v1/webhook_subscriptions.  On success out->access_token
@@ -528,17 +543,33 @@ typedef struct gusto_connection {
     unsigned long refreshes;   /* how many refreshes this connection has had */
 } gusto_connection;
 
-/* $GUSTO_STORE, else $XDG_CONFIG_HOME/gusto/connections.db, else
- * ~/.config/gusto/connections.db.  Static storage; not thread safe. */
+/* $GUSTO_STORE, else $XDG_CONFIG_HOME/gusto-connect/connections.db, else
+ * ~/.config/gusto-connect/connections.db (not Gusto's own CLI's directory,
+ * ~/.config/gusto).  Static storage; not thread safe. */
 const char *gusto_store_default_path(void);
+
+/* Move a store left at the old default ($XDG_CONFIG_HOME/gusto/ or
+ * ~/.config/gusto/connections.db, with its .key, -wal and -shm files) to
+ * gusto_store_default_path(), once: only when GUSTO_STORE is unset, the new
+ * path does not exist and the old one does; nothing is ever replaced.
+ * Opening the default store does this too; call it first to learn about
+ * it.  *migrated (may be NULL) becomes 1 when the store was moved, and
+ * old_path[cap] (may be NULL) then receives where it was.  GUSTO_OK also
+ * when there was nothing to move; GUSTO_EINVAL (field "store") when a move
+ * failed, what moved staying moved. */
+gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_error *err);
 
 /* Save (insert or replace) a connection with its secrets. */
 gusto_code gusto_connection_save(const char *store_path, const gusto_connection *conn,
                                  const char *client_secret, const gusto_tokens *tokens,
                                  gusto_error *err);
 
-/* Read a connection's public part.  name NULL: the only connection, or
- * GUSTO_EINVAL when there are none or several. */
+/* Read a connection's public part.  name NULL: the default connection
+ * (gusto_connstore_set_default) when one is set, else the only one;
+ * GUSTO_EAUTH (reason "no_credentials") when there are none, GUSTO_EINVAL
+ * (reason "connection_ambiguous", the message listing their names) when
+ * there are several and no default.  gusto_client_new_stored() with name
+ * NULL picks its connection the same way. */
 gusto_code gusto_connection_get(const char *store_path, const char *name,
                                 gusto_connection *out, gusto_error *err);
 
@@ -547,19 +578,42 @@ gusto_code gusto_connection_list(const char *store_path,
                                  int (*each)(void *ud, const gusto_connection *conn),
                                  void *ud, gusto_error *err);
 
-/* Forget a connection (GUSTO_ENOTFOUND when unknown). */
+/* Forget a connection (GUSTO_ENOTFOUND when unknown).  When it was the
+ * default, no connection is the default afterwards. */
 gusto_code gusto_connection_remove(const char *store_path, const char *name,
                                    gusto_error *err);
 
-/* A client on a stored connection: the connection (name NULL: the only
- * one) supplies base_url and company_uuid where opts leaves them NULL, and
+/* Revoke the stored connection's grant at Gusto (gusto_oauth_revoke with
+ * its client id, secret and access token), sent to the connection's own
+ * base URL.  The connection stays stored: remove it with
+ * gusto_connection_remove(), whatever this returns.  name NULL: as
+ * gusto_connection_get(). */
+gusto_code gusto_connection_revoke(const char *store_path, const char *name,
+                                   gusto_error *err);
+
+/* Make the stored connection `name` the default: the one used when none is
+ * named.  name NULL or "": no default.  GUSTO_ENOTFOUND (reason
+ * "connection_unknown") when no connection has that name; the store is
+ * unchanged then.  The store must exist (GUSTO_EAUTH otherwise). */
+gusto_code gusto_connstore_set_default(const char *store_path, const char *name,
+                                       gusto_error *err);
+
+/* The default connection's name into name[cap] ("" when none is set, or
+ * when its connection was removed); GUSTO_OK, or the store's error. */
+gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_t cap,
+                                       gusto_error *err);
+
+/* A client on a stored connection: the connection (name NULL: the default
+ * (gusto_connstore_set_default), else the only one) supplies base_url and company_uuid where opts leaves them NULL, and
  * its tokens through a credential provider that refreshes them a minute
  * before expiry and on a 401, once across the threads and processes that
  * share the store (its write lock), committing the new pair before it is
  * used; the refresh goes through the client's own handle.  A refresh
  * Gusto refuses fails the call with GUSTO_EAUTH and reason "reconnect".
  * opts may be NULL; opts->credentials must be NULL.  store_path NULL:
- * gusto_store_default_path(). */
+ * gusto_store_default_path().  An opts->base_url that is not the
+ * connection's own is refused (GUSTO_EINVAL, field "base_url", reason
+ * "environment_mismatch") before anything is read or sent. */
 gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *store_path,
                                       const char *name, gusto_error *err);
 

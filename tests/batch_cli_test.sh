@@ -416,13 +416,13 @@ check "stdin without a key warns that the key is not saved" eval 'exit_is 0 && s
 write partial.json "[{\"person\":{\"external_id\":\"p-ok\",\"first_name\":\"Part\",\"last_name\":\"Success\"},\"work_address\":{\"location_uuid\":\"$LOC\"}},
  {\"person\":{\"external_id\":\"p-bad\",\"first_name\":\"Part\",\"last_name\":\"Failure\"},\"work_address\":{\"location_uuid\":\"00000000-0000-4000-8000-000000000001\"}}]"
 g batch create --input "$tmp/partial.json" --wait
-check "partial success exits 8" expect 8 '.ok == true and .data.status == "partial_success" and .data.failed_items == 1'
+check "partial success exits 12" expect 12 '.ok == true and .data.status == "partial_success" and .data.failed_items == 1'
 check "partial success: the good person has an employee" json '.data.results[0] | .external_id == "p-ok" and .status == "success" and (.employee_uuid | length) == 36 and .errors == null'
 check "partial success: the person is created without the failed part, which has its errors" json '.data.results[1] | .external_id == "p-bad" and .status == "partial_success" and (.employee_uuid | length) == 36 and .attributes == {"person":"success","work_address":"failed"} and (.errors[0].error_key | test("location_uuid"))'
 check "partial success: a whole person's attributes all say success" json '.data.results[0].attributes == {"person":"success","work_address":"success"}'
 PB=$(jq -r .data.uuid "$out")
 g batch status "$PB"
-check "batch status of a partial batch exits 8" expect 8 '.data.status == "partial_success"'
+check "batch status of a partial batch exits 12" expect 12 '.data.status == "partial_success"'
 
 # ---- a re-run never creates a partly created person twice --------------------------
 
@@ -450,7 +450,7 @@ EOF2
 XB=$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     --data-binary @"$tmp/dups.json" "$URL/v1/companies/$COMPANY/people_batches" | jq -r .uuid)
 g batch status "$XB" --wait
-check "batch status shows the exclusions and exits 8" expect 8 '.data.status == "partial_success" and .data.excluded_items == 2 and .data.exclusions[0].external_id == "d-1" and .data.exclusions[0].item_count == 2 and ([.data.results[].external_id] == ["d-solo"])'
+check "batch status shows the exclusions and exits 12" expect 12 '.data.status == "partial_success" and .data.excluded_items == 2 and .data.exclusions[0].external_id == "d-1" and .data.exclusions[0].item_count == 2 and ([.data.results[].external_id] == ["d-solo"])'
 # A run cut short after its POST (the batch line never written): the next
 # run of a changed input sends under that key first, finds the batch (409),
 # and sends only the rest under a new key.
@@ -475,7 +475,7 @@ if script -qec true /dev/null >/dev/null 2>&1; then
         >"$out" 2>"$err" </dev/null
     rc=$?
     check "on a terminal: external_id -> employee_uuid, and each person's errors" \
-        eval 'exit_is 8 && stdout_has "EXTERNAL_ID" && stdout_has "p-ok .*success .*[0-9a-f-]\{36\}" && stdout_has "p-bad .*partial_success" && stdout_has "created: person" && stdout_has "not created: work_address" && stdout_has "work_address.location_uuid" && ! stdout_has "\"ok\""'
+        eval 'exit_is 12 && stdout_has "EXTERNAL_ID" && stdout_has "p-ok .*success .*[0-9a-f-]\{36\}" && stdout_has "p-bad .*partial_success" && stdout_has "created: person" && stdout_has "not created: work_address" && stdout_has "work_address.location_uuid" && ! stdout_has "\"ok\""'
     n=$((n + 1))
     out=$tmp/out.$n
     err=$tmp/err.$n
@@ -483,7 +483,7 @@ if script -qec true /dev/null >/dev/null 2>&1; then
         >"$out" 2>"$err" </dev/null
     rc=$?
     check "on a terminal: the exclusions, one line each" \
-        eval 'exit_is 8 && stdout_has "2 excluded" && stdout_has "Excluded by Gusto (not processed, 2 entries)" && stdout_has "external_id d-1 (2 entries, duplicate_external_id)"'
+        eval 'exit_is 12 && stdout_has "2 excluded" && stdout_has "Excluded by Gusto (not processed, 2 entries)" && stdout_has "external_id d-1 (2 entries, duplicate_external_id)"'
     n=$((n + 1))
     out=$tmp/out.$n
     GUSTO_ACCESS_TOKEN=$TOKEN script -qec "$GUSTO --env $URL batch create --input $tmp/many.json" \

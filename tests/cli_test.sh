@@ -87,7 +87,7 @@ if [ -z "$URL" ]; then
     echo "0 passed, 1 failed"
     exit 1
 fi
-unset GUSTO_ACCESS_TOKEN GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV
+unset GUSTO_ACCESS_TOKEN GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV GUSTO_ENVIRONMENT
 
 # ---- helpers ---------------------------------------------------------------
 
@@ -143,7 +143,7 @@ for cmd in "--help" "-h" "help" "help employees" "help employees list" \
     check "'gusto-connect $cmd' prints usage and exits 0" eval 'exit_is 0 && stdout_has "Usage: gusto-connect"'
 done
 raw --help
-check "--help documents the exit statuses" eval 'stdout_has "8 partial success" && stdout_has "7 invalid input"'
+check "--help documents the exit statuses" eval 'stdout_has "12 partial" && stdout_has "9 timeout"'
 raw help nosuch
 check "help for an unknown command exits 2" eval 'exit_is 2'
 
@@ -176,6 +176,25 @@ g --timeout abc employees list
 check "--timeout abc exits 2" eval 'exit_is 2 && stderr_has "timeout"'
 g api GET /v1/token_info --data '{}' --input /dev/null
 check "api with --data and --input exits 2" eval 'exit_is 2'
+
+# ---- environment names: ours and Gusto's CLI's (GUSTO_ENVIRONMENT) ---------------
+
+GUSTO_ENVIRONMENT=staging raw --version
+check "GUSTO_ENVIRONMENT is read: a bad value exits 2 naming it" \
+    eval 'exit_is 2 && stderr_has "GUSTO_ENVIRONMENT .staging. is not demo, production, sandbox"'
+GUSTO_ENV=demo GUSTO_ENVIRONMENT=production raw --version
+check "GUSTO_ENV=demo with GUSTO_ENVIRONMENT=production exits 2 naming both" \
+    eval 'exit_is 2 && stderr_has "GUSTO_ENV=demo and GUSTO_ENVIRONMENT=production name different environments"'
+GUSTO_ENV=demo GUSTO_ENVIRONMENT=sandbox raw --version
+check "GUSTO_ENV=demo with GUSTO_ENVIRONMENT=sandbox agree (exit 0)" exit_is 0
+GUSTO_API_BASE_URL=https://api.gusto.com GUSTO_ENVIRONMENT=sandbox raw --version
+check "GUSTO_API_BASE_URL production with GUSTO_ENVIRONMENT=sandbox exits 2 naming both" \
+    eval 'exit_is 2 && stderr_has "GUSTO_API_BASE_URL=https://api.gusto.com and GUSTO_ENVIRONMENT=sandbox"'
+GUSTO_ENV=demo GUSTO_ENVIRONMENT=production raw --env "$URL" --version
+check "--env settles it: the variables are not consulted (exit 0)" exit_is 0
+GUSTO_ACCESS_TOKEN=$TOKEN GUSTO_API_BASE_URL=$URL GUSTO_ENVIRONMENT=production raw api GET /v1/token_info
+check "a loopback GUSTO_API_BASE_URL wins over GUSTO_ENVIRONMENT, as in Gusto's CLI" \
+    expect 0 '.ok == true and .data.resource.uuid != null'
 
 # ---- the token ----------------------------------------------------------------
 
@@ -366,7 +385,7 @@ write partial.json '{"first_name":"Part","last_name":"Ial",
  "work_address":{"location_uuid":"00000000-0000-4000-8000-000000000001"},
  "job":{"title":"Clerk","hire_date":"2024-02-01"}}'
 g employees create --input "$tmp/partial.json"
-check "create with an unknown location exits 8" expect 8 '.ok == true and .data.employee.uuid != null'
+check "create with an unknown location exits 12" expect 12 '.ok == true and .data.employee.uuid != null'
 check "the partial create warns about work_address" json '.data.warnings | length == 1 and .[0].entity == "work_address" and (.[0].hint | length) > 0'
 check "the partial create still made the job" json '.data.employee.jobs[0].title == "Clerk"'
 check "the partial create warning is on stderr" stderr_has "work_address"
@@ -671,6 +690,68 @@ err=$tmp/err.$n
 GUSTO_ACCESS_TOKEN=$RO_TOKEN "$GUSTO" --env "$URL" --json employees list </dev/null >"$out" 2>"$err"
 rc=$?
 check "the same token works where it has the scope" eval 'expect 0 ".ok == true"'
+
+# ---- status with a plain token: where it comes from, its company and scopes --------
+
+g --json status
+check "status with GUSTO_ACCESS_TOKEN alone: valid, from the environment, not stored, with scopes" \
+    expect 0 '(.data | length) == 1 and .data[0].valid == true and .data[0].source == "environment" and .data[0].stored == false and .data[0].company_uuid == "'"$COMPANY"'" and (.data[0].scope | contains("employees:read"))'
+STDIN=$tmp/token.txt raw --env "$URL" --token-stdin --json status
+check "status with --token-stdin: source stdin" expect 0 '.data[0].source == "stdin" and .data[0].valid == true'
+if script -qec true /dev/null >/dev/null 2>&1; then
+    n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+    GUSTO_ACCESS_TOKEN=$TOKEN script -qec "$GUSTO --env $URL status" /dev/null >"$out" 2>"$err" </dev/null
+    rc=$?
+    check "status on a terminal says the token is from the environment, with company and scopes" \
+        eval 'exit_is 0 && stdout_has "from the environment (GUSTO_ACCESS_TOKEN), not a stored connection" && stdout_has "$COMPANY" && stdout_has "scopes: .*employees:read"'
+    check "and never shows the token" eval '! grep -q "$TOKEN" "$out"'
+fi
+
+# ---- exit statuses: one table, Gusto's numbers, each code seen -------------------------------
+# The table `help exit-codes` prints and the man page's EXIT STATUS list the
+# same codes; 8 and 9 mean what Gusto's CLI means (blocked, timeout).  Codes
+# checked elsewhere in this file: 0, 2, 3, 4, 5, 6, 7, 11, 12; 8, 10 and 130
+# in sync_test.sh (which reads EXIT_CONFIRM from cli.h).
+raw help exit-codes
+help_codes=$(sed -n 's/^ *\([0-9][0-9]*\) .*/\1/p' "$out" | tr '\n' ' ')
+man_codes=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' man/gusto-connect.1 |
+    sed -n '/^\.TP/{n;s/^\.B \([0-9][0-9]*\)$/\1/p}' | tr '\n' ' ')
+check "help exit-codes and the man page list the same codes ($help_codes)" \
+    eval '[ -n "$help_codes" ] && [ "$help_codes" = "$man_codes" ]'
+check "help exit-codes: 8 is blocked until --confirm, 9 timeout, 12 partial success" \
+    eval 'stdout_has "^  8 blocked until --confirm" && stdout_has "^  9 timeout" && stdout_has "^ 12 partial success"'
+raw --help
+check "the main help names the exit-code table" eval 'stdout_has "help exit-codes"'
+"$GUSTO" help exit-codes >/dev/full 2>/dev/null
+rc=$?
+check "1: output that cannot be written exits 1" exit_is 1
+for c in EXIT_CONFIRM:8 EXIT_TIMEOUT:9 EXIT_LEASED:10 EXIT_DUPLICATE:11 EXIT_PARTIAL:12; do
+    check "cli.h: ${c%%:*} is ${c#*:}" grep -Eq "^ *${c%%:*} = ${c#*:}," src/cli/cli.h
+done
+# 9: a sandbox that answers after 3 s; --timeout 0.5 with no retries.
+"$SANDBOX" --port 0 --seed demo --token "$TOKEN" --rate-limit 0 --faults delay:1@3000 \
+    >"$tmp/slow.out" 2>/dev/null &
+fpid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^listening on ' "$tmp/slow.out" 2>/dev/null; do
+    sleep 0.1 2>/dev/null || sleep 1
+    i=$((i + 1))
+done
+SURL=$(sed -n 's/^listening on //p' "$tmp/slow.out" | head -n 1)
+n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" --env "$SURL" --timeout 0.5 --retries 0 --company "$COMPANY" \
+    employees list </dev/null >"$out" 2>"$err"
+rc=$?
+check "9: a request that times out exits 9, code network_error, hint names --timeout" \
+    expect 9 '.ok == false and .error.code == "network_error" and (.error.hint | contains("--timeout"))'
+n=$((n + 1)); out=$tmp/out.$n; err=$tmp/err.$n
+GUSTO_ACCESS_TOKEN=$TOKEN "$GUSTO" --env "$SURL" --timeout 10 --retries 0 --company "$COMPANY" \
+    api GET /v1/token_info </dev/null >"$out" 2>"$err"
+rc=$?
+check "the same sandbox answers within a longer --timeout (exit 0)" expect 0 '.ok == true'
+kill "$fpid" 2>/dev/null
+wait "$fpid" 2>/dev/null
+fpid=
 
 # ---- secrets, last: over everything gusto-connect printed -----------------------------------------
 

@@ -13,7 +13,7 @@ sb_pids=""
 T=$(mktemp -d) || exit 1
 # No stored connection or ambient setting leaks in from the machine.
 export GUSTO_STORE="$T/connections.db"
-unset GUSTO_CONNECTION GUSTO_STORE_KEY GUSTO_ENV GUSTO_COMPANY_UUID GUSTO_API_BASE_URL \
+unset GUSTO_CONNECTION GUSTO_STORE_KEY GUSTO_ENV GUSTO_ENVIRONMENT GUSTO_COMPANY_UUID GUSTO_API_BASE_URL \
     GUSTO_ACCESS_TOKEN
 
 common_cleanup() {

@@ -50,7 +50,7 @@ export HOME="$T/home"
 mkdir -p "$HOME"
 export GUSTO_STORE="$T/store/connections.db"
 unset GUSTO_ACCESS_TOKEN GUSTO_CONNECTION GUSTO_STORE_KEY GUSTO_CLIENT_ID \
-    GUSTO_CLIENT_SECRET GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV \
+    GUSTO_CLIENT_SECRET GUSTO_COMPANY_UUID GUSTO_API_BASE_URL GUSTO_ENV GUSTO_ENVIRONMENT \
     GUSTO_REDIRECT_URI XDG_CONFIG_HOME DISPLAY WAYLAND_DISPLAY BROWSER
 # curl must never go through a proxy: everything here is 127.0.0.1.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
@@ -581,6 +581,207 @@ check "the browser's environment has no GUSTO_CLIENT_SECRET, GUSTO_STORE_KEY or 
 check "but it has what a browser needs (PATH, HOME, LANG, XDG_*)" "$(cat "$T/browser.env")" \
     eval 'grep -q "^PATH=" "$T/browser.env" && grep -q "^HOME=" "$T/browser.env" &&
         grep -q "^LANG=C.UTF-8" "$T/browser.env" && grep -q "^XDG_RUNTIME_DIR=" "$T/browser.env"'
+stop "$SB_PID"
+
+
+# ---- 9. a default connection: use NAME, --connection and GUSTO_CONNECTION ------
+
+start_sandbox dflt --port 0 --apps "$APPS" || summary
+export GUSTO_STORE="$T/s9/connections.db"
+CSECRET=$SECRET
+connect_allow d1 ct-app "$R1" "Acme Demo Co" --name acme
+check "connect acme (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+connect_allow d2 ct-app "$R1" "Globex Other Inc" --name globex
+check "connect globex (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+GLOBEX=$(jq -r .data.company_uuid "$C_OUT")
+g "$T/amb" api GET /v1/token_info --json
+check "two connections, no default: refused, naming both and gusto-connect use NAME" \
+    "exit $RC: $(cat "$T/amb")" \
+    eval '[ "$RC" != 0 ] && jqe "$T/amb" ".ok == false and (.error.message | contains(\"acme, globex\")) and (.error.hint | contains(\"gusto-connect use NAME\"))"'
+g "$T/use0" use --json
+check "use alone: no default yet, both connections listed" "exit $RC: $(cat "$T/use0")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/use0" ".data.default == null and .data.connections == [\"acme\",\"globex\"]"'
+g "$T/usebad" use nosuch --json
+check "use of an unknown name exits 4 naming the stored ones" "exit $RC: $(cat "$T/usebad")" \
+    eval '[ "$RC" = 4 ] && jqe "$T/usebad" ".ok == false and (.error.hint | contains(\"acme\"))"'
+g "$T/use0b" use --json
+check "and changed nothing: still no default" "$(cat "$T/use0b")" \
+    jqe "$T/use0b" ".data.default == null"
+g "$T/use1" use globex --json
+check "use globex makes it the default" "exit $RC: $(cat "$T/use1")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/use1" ".data.default == \"globex\" and .data.company_uuid == \"$GLOBEX\""'
+"$GUSTO" use </dev/null >"$T/use1t" 2>&1
+check "use alone prints the default on a terminal-less run too" "$(cat "$T/use1t")" \
+    eval 'jqe "$T/use1t" ".data.default == \"globex\""'
+g "$T/d_ti" api GET /v1/token_info --json
+check "with no name given, commands use the default (globex)" "exit $RC: $(cat "$T/d_ti")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti" ".data.resource.uuid == \"$GLOBEX\""'
+g "$T/d_ti2" --connection acme api GET /v1/token_info --json
+check "--connection acme overrides the default" "exit $RC: $(cat "$T/d_ti2")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti2" ".data.resource.uuid == \"$ACME\""'
+GUSTO_CONNECTION=acme g "$T/d_ti3" api GET /v1/token_info --json
+check "GUSTO_CONNECTION=acme overrides the default" "exit $RC: $(cat "$T/d_ti3")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti3" ".data.resource.uuid == \"$ACME\""'
+g "$T/d_disc" disconnect --json
+check "disconnect with no name forgets the default (globex)" "exit $RC: $(cat "$T/d_disc")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_disc" ".data.name == \"globex\""'
+g "$T/use2" use --json
+check "then there is no default, and acme is the only one left" "$(cat "$T/use2")" \
+    jqe "$T/use2" ".data.default == null and .data.connections == [\"acme\"]"
+g "$T/d_ti4" api GET /v1/token_info --json
+check "the only connection is used again" "exit $RC: $(cat "$T/d_ti4")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/d_ti4" ".data.resource.uuid == \"$ACME\""'
+g "$T/useclr" use acme --json
+g "$T/useclr" use --clear --json
+check "use --clear: no default" "exit $RC: $(cat "$T/useclr")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/useclr" ".data.default == null"'
+stop "$SB_PID"
+
+
+# ---- 10. an --env that contradicts the connection's environment: nothing sent ---
+# Sandbox A holds connection "alpha"; sandbox B is another environment that
+# must see no request when alpha is used with --env B (positive control: B
+# does log a request made with its own token).
+
+start_sandbox envb --port 0 --token tok-b || summary
+B_URL=$SB_URL
+B_LOG=$SB_LOG
+B_PID=$SB_PID
+start_sandbox enva --port 0 --apps "$APPS" || summary
+A_URL=$SB_URL
+A_LOG=$SB_LOG
+export GUSTO_STORE="$T/s10/connections.db"
+connect_allow e1 ct-app "$R1" "Acme Demo Co" --name alpha
+check "connect alpha in A: exit 0, the company's name shown, nothing replaced" \
+    "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.company_name == \"Acme Demo Co\" and .data.replaced == false"'
+reqs() { grep -cE '^(GET|POST|PUT|PATCH|DELETE) ' "$1"; }
+a_before=$(reqs "$A_LOG")
+g "$T/mm1" --env "$B_URL" --connection alpha api GET /v1/token_info --json
+check "--env B with connection alpha (made in A): exit 2, naming both environments" \
+    "exit $RC: $(cat "$T/mm1" "$T/mm1.err")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/mm1" ".ok == false and (.error.message | contains(\"$A_URL\")) and (.error.message | contains(\"$B_URL\")) and (.error.hint | contains(\"--env\"))"'
+GUSTO_ENV=$B_URL g "$T/mm2" employees list --json
+check "GUSTO_ENV=B with the only connection: exit 2, the hint names GUSTO_ENV" \
+    "exit $RC: $(cat "$T/mm2")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/mm2" ".error.hint | contains(\"GUSTO_ENV=\")"'
+g "$T/mm3" --env production --connection alpha api GET /v1/token_info --json
+check "--env production with alpha: exit 2, naming https://api.gusto.com and A" \
+    "exit $RC: $(cat "$T/mm3")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/mm3" "(.error.message | contains(\"https://api.gusto.com\")) and (.error.message | contains(\"$A_URL\"))"'
+check "sandbox B saw no request at all, A none either" "B: $(cat "$B_LOG")" \
+    eval '[ "$(reqs "$B_LOG")" = 0 ] && [ "$(reqs "$A_LOG")" = "$a_before" ]'
+check "alpha's token appears in neither sandbox's log" "" \
+    eval '! grep -q "Bearer" "$B_LOG"'
+GUSTO_ACCESS_TOKEN=tok-b g "$T/mmb" --env "$B_URL" api GET /v1/token_info --json
+check "positive control: a request to B with B's own token is logged by B" \
+    "exit $RC: $(cat "$T/mmb")" eval '[ "$RC" = 0 ] && [ "$(reqs "$B_LOG")" = 1 ]'
+g "$T/mma" --env "$A_URL" --connection alpha api GET /v1/token_info --json
+check "--env naming alpha's own environment is fine (exit 0, sent to A)" \
+    "exit $RC: $(cat "$T/mma")" \
+    eval '[ "$RC" = 0 ] && [ "$(reqs "$A_LOG")" = "$((a_before + 1))" ]'
+
+# connect: the same name in another environment is refused before the
+# consent page; in the same environment it is replaced, and says so.
+b_before=$(reqs "$B_LOG")
+GUSTO_CLIENT_SECRET=$SECRET "$GUSTO" connect --no-browser --env "$B_URL" --client-id ct-app \
+    --name alpha --redirect-uri "$R1" --wait 2 --json </dev/null >"$T/cx1" 2>"$T/cx1.err"
+RC=$?
+check "connect --name alpha in environment B: exit 2, naming both, suggesting --name or disconnect" \
+    "exit $RC: $(cat "$T/cx1" "$T/cx1.err")" \
+    eval '[ "$RC" = 2 ] && jqe "$T/cx1" ".error.code == \"connection_exists\" and (.error.message | contains(\"$A_URL\")) and (.error.message | contains(\"$B_URL\")) and (.error.hint | contains(\"--name\")) and (.error.hint | contains(\"disconnect\"))"'
+check "and nothing was sent to B, alpha still points at A" "" \
+    eval '[ "$(reqs "$B_LOG")" = "$b_before" ] && "$GUSTO" use --json </dev/null | jq -e ".data.connections == [\"alpha\"]" >/dev/null &&
+        "$GUSTO" status --json </dev/null | jq -e ".data[0].base_url == \"$A_URL\"" >/dev/null'
+connect_allow e2 ct-app "$R1" "Acme Demo Co" --name alpha
+check "connect --name alpha again in A: exit 0, replaced true" "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.replaced == true and .data.company_name == \"Acme Demo Co\""'
+stop "$SB_PID"
+stop "$B_PID"
+
+
+# ---- 11. disconnect revokes the grant (POST /oauth/revoke), then forgets it -----
+# A copy of the store, taken before, still holds the old tokens: after the
+# revocation they must get 401 and fail to refresh (positive control: the
+# copy works before).
+
+start_sandbox rev --port 0 --apps "$APPS" || summary
+REV_LOG=$SB_LOG
+REV_PID=$SB_PID
+export GUSTO_STORE="$T/s11/connections.db"
+connect_allow r1 ct-app "$R1" "Acme Demo Co" --name gone
+check "connect gone (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" eval '[ "$RC" = 0 ]'
+cp -rp "$T/s11" "$T/s11copy"
+GUSTO_STORE="$T/s11copy/connections.db" g "$T/rv0" api GET /v1/token_info --json
+check "the copy of the store works before disconnect (positive control)" "exit $RC: $(cat "$T/rv0")" \
+    eval '[ "$RC" = 0 ]'
+g "$T/rv1" disconnect --json
+check "disconnect: revoked at Gusto and removed" "exit $RC: $(cat "$T/rv1" "$T/rv1.err")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/rv1" ".data.removed == true and .data.revoked == true" &&
+        [ "$(grep -c "^POST /oauth/revoke 200" "$REV_LOG")" = 1 ]'
+check "the revocation request carried no secret in its URL (the log has none)" "" \
+    eval '! grep -qF "$SECRET" "$REV_LOG"'
+GUSTO_STORE="$T/s11copy/connections.db" g "$T/rv2" api GET /v1/token_info --json
+check "the revoked tokens no longer work: 401, then the refresh is refused (exit 3, reconnect)" \
+    "exit $RC: $(cat "$T/rv2")" \
+    eval '[ "$RC" = 3 ] && grep -q "^GET /v1/token_info 401" "$REV_LOG" && grep -q "^POST /oauth/token 400" "$REV_LOG"'
+g "$T/rv3" use --json
+check "and the connection is gone locally" "$(cat "$T/rv3")" jqe "$T/rv3" ".data.connections == []"
+
+connect_allow r2 ct-app "$R1" "Acme Demo Co" --name keep
+g "$T/rv4" disconnect --no-revoke --json
+check "disconnect --no-revoke: removed, not revoked, nothing sent" "exit $RC: $(cat "$T/rv4")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/rv4" ".data.removed == true and .data.revoked == false" &&
+        [ "$(grep -c "^POST /oauth/revoke" "$REV_LOG")" = 1 ]'
+
+connect_allow r3 ct-app "$R1" "Acme Demo Co" --name offline
+stop "$REV_PID"
+g "$T/rv5" disconnect --json
+check "Gusto unreachable: still removed locally, the output says it was not revoked" \
+    "exit $RC: $(cat "$T/rv5" "$T/rv5.err")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/rv5" ".data.removed == true and .data.revoked == false and (.data.revoke_error | length > 0)" &&
+        grep -q "removed locally, but Gusto did not revoke" "$T/rv5.err"'
+g "$T/rv6" use --json
+check "and it is gone" "$(cat "$T/rv6")" jqe "$T/rv6" ".data.connections == []"
+
+
+# ---- 12. the stores move out of Gusto's own CLI's directories, once -------------
+# Old defaults: ~/.config/gusto/connections.db (Gusto's CLI's config dir) and
+# ~/.local/share/gusto/mirror.db; new: .../gusto-connect/.
+
+start_sandbox mig --port 0 --apps "$APPS" || summary
+H12="$T/h12"
+mkdir -p "$H12"
+export GUSTO_STORE="$H12/.config/gusto/connections.db"
+connect_allow m1 ct-app "$R1" "Acme Demo Co" --name moved
+check "a connection saved at the old default place (exit 0)" "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && [ -f "$H12/.config/gusto/connections.db" ] && [ -f "$H12/.config/gusto/connections.db.key" ]'
+unset GUSTO_STORE GUSTO_SYNC_DB
+mkdir -p "$H12/.local/share/gusto"
+printf 'mirror-bytes\n' >"$H12/.local/share/gusto/mirror.db"
+HOME=$H12 g "$T/mig1" use --json
+check "the first run moves the store and says so, naming both paths" "exit $RC: $(cat "$T/mig1" "$T/mig1.err")" \
+    eval '[ "$RC" = 0 ] && grep -qF "moved the connection store from $H12/.config/gusto/connections.db to $H12/.config/gusto-connect/connections.db" "$T/mig1.err"'
+check "the connection, its key and all, works from the new place" "$(cat "$T/mig1")" \
+    eval 'jqe "$T/mig1" ".data.connections == [\"moved\"]" && HOME=$H12 "$GUSTO" api GET /v1/token_info --json </dev/null | jq -e ".ok" >/dev/null'
+check "the old files are gone; the new store is 0600 in a 0700 directory" "$(ls -la "$H12/.config/gusto" "$H12/.config/gusto-connect" 2>&1)" \
+    eval '[ ! -e "$H12/.config/gusto/connections.db" ] && [ ! -e "$H12/.config/gusto/connections.db.key" ] &&
+        [ "$(stat -c %a "$H12/.config/gusto-connect/connections.db")" = 600 ] &&
+        [ "$(stat -c %a "$H12/.config/gusto-connect")" = 700 ]'
+check "the sync mirror moved too, unchanged, with a note" "$(cat "$T/mig1.err")" \
+    eval 'grep -q "moved the sync mirror from $H12/.local/share/gusto/mirror.db" "$T/mig1.err" &&
+        [ "$(cat "$H12/.local/share/gusto-connect/mirror.db")" = mirror-bytes ] && [ ! -e "$H12/.local/share/gusto/mirror.db" ]'
+HOME=$H12 g "$T/mig2" use --json
+check "the second run moves nothing and says nothing (positive control: it still works)" "$(cat "$T/mig2.err")" \
+    eval '[ "$RC" = 0 ] && ! grep -q "moved" "$T/mig2.err" && jqe "$T/mig2" ".data.connections == [\"moved\"]"'
+mkdir -p "$H12/.config/gusto"
+printf 'not-a-store\n' >"$H12/.config/gusto/connections.db"
+HOME=$H12 g "$T/mig3" use --json
+check "an old file left beside a new store is never moved over it" "$(cat "$T/mig3" "$T/mig3.err")" \
+    eval '[ "$RC" = 0 ] && ! grep -q "moved" "$T/mig3.err" && [ "$(cat "$H12/.config/gusto/connections.db")" = not-a-store ] && jqe "$T/mig3" ".data.connections == [\"moved\"]"'
+HOME=$H12 GUSTO_STORE="$H12/explicit.db" g "$T/mig4" status --json
+check "an explicit GUSTO_STORE is never moved to (nothing created at the default)" "$(cat "$T/mig4")" \
+    eval '[ ! -e "$H12/explicit.db" ] && ! grep -q moved "$T/mig4.err"'
 stop "$SB_PID"
 
 summary

@@ -1608,6 +1608,56 @@ static void test_store_sealed_fields(void)
     unsetenv("GUSTO_STORE_KEY");
 }
 
+/* The default connection (gusto_connstore_set_default): used when none is
+ * named, cleared when removed; several and no default is ambiguous, naming
+ * them.  A base_url that is not the connection's own is refused before
+ * anything is sent (environment_mismatch). */
+static void test_store_default(void)
+{
+    up();
+    unsetenv("GUSTO_STORE_KEY");
+    const char *store = store_file("default.db");
+    gusto_error err;
+    CHECK_LONG(save_conn(store, "one", &err), GUSTO_OK, "save one");
+    CHECK_LONG(save_conn(store, "two", &err), GUSTO_OK, "save two");
+    char name[64] = "x";
+    CHECK_LONG(gusto_connstore_get_default(store, name, sizeof name, &err), GUSTO_OK,
+               "get_default with none set");
+    CHECK_STR(name, "", "no default yet");
+    CHECK_LONG(use_conn(store, NULL, &err), GUSTO_EINVAL, "two and no default: ambiguous");
+    CHECK_STR(err.reason, "connection_ambiguous", "reason");
+    CHECK(strstr(err.message, "one, two") != NULL, "the names are listed: %s", err.message);
+    CHECK_LONG(gusto_connstore_set_default(store, "nope", &err), GUSTO_ENOTFOUND,
+               "an unknown name is refused");
+    CHECK_STR(err.reason, "connection_unknown", "reason of the refusal");
+    CHECK_LONG(gusto_connstore_set_default(store, "two", &err), GUSTO_OK, "set two");
+    CHECK_LONG(gusto_connstore_get_default(store, name, sizeof name, &err), GUSTO_OK, "get");
+    CHECK_STR(name, "two", "two is the default");
+    CHECK_LONG(use_conn(store, NULL, &err), GUSTO_OK, "the default is used when none is named");
+    gusto_connection got;
+    CHECK_LONG(gusto_connection_get(store, NULL, &got, &err), GUSTO_OK, "get NULL");
+    CHECK_STR(got.name, "two", "get NULL is the default");
+
+    gusto_options o = {.base_url = "https://api.gusto.com", .max_retries = -1};
+    gusto_client *c = gusto_client_new_stored(&o, store, "two", &err);
+    CHECK(c == NULL, "another environment's base_url is refused");
+    CHECK_STR(err.reason, "environment_mismatch", "reason");
+    CHECK(strstr(err.message, sb.base) && strstr(err.message, "https://api.gusto.com"),
+          "both are named: %s", err.message);
+    gusto_client_free(c);
+    char same[300];
+    snprintf(same, sizeof same, "%s/", sb.base);
+    o.base_url = same;
+    c = gusto_client_new_stored(&o, store, "two", &err);
+    CHECK(c != NULL, "its own base_url (with a trailing slash) is fine: %s", err.message);
+    gusto_client_free(c);
+
+    CHECK_LONG(gusto_connection_remove(store, "two", &err), GUSTO_OK, "remove two");
+    CHECK_LONG(gusto_connstore_get_default(store, name, sizeof name, &err), GUSTO_OK, "get");
+    CHECK_STR(name, "", "removing the default clears it");
+    CHECK_LONG(use_conn(store, NULL, &err), GUSTO_OK, "the only one left is used");
+}
+
 /* Security review, Medium 3: store and key files another user could have
  * planted or can change are refused, each with a message saying what to
  * do; files are created 0600 whatever the umask.  Runs as root in CI:
@@ -2821,6 +2871,7 @@ int main(int argc, char **argv)
         {"url_userinfo", test_url_userinfo},
         {"store_sealed_fields", test_store_sealed_fields},
         {"store_files", test_store_files},
+        {"store_default", test_store_default},
         {"missing_scope", test_missing_scope},
         {"422_metadata", test_422_metadata},
         {"faults", test_faults},

@@ -5,7 +5,7 @@
 # into partial creates and unknown outcomes.  The driver acts as a careful
 # operator.  A create that ends with a server or network error (exit 5/6)
 # left its outcome unknown: the driver looks the employee up by email before
-# it runs the command again, and adopts it when it is there.  A partial create (exit 8) has each of its warnings checked
+# it runs the command again, and adopts it when it is there.  A partial create (exit 12) has each of its warnings checked
 # against the sandbox (the part must really be missing), then repaired with
 # a POST of that part.  The audit, on a fault-free restart of each phase's
 # --data file, checks that the company holds exactly that phase's 1,000
@@ -42,7 +42,7 @@ find_one() {
 # ---- worker mode: one employee, one by one -----------------------------------------
 # soak.sh --one I: create employee I from $T/in/I.json.  On exit 5/6 look it
 # up first and adopt it ($T/adopt/I) when it exists, else run the create
-# again; after a 429 (exit 4) run it again a second later.  On exit 8 its warnings go to $T/warn/I.  The final exit status of
+# again; after a 429 (exit 4) run it again a second later.  On exit 12 its warnings go to $T/warn/I.  The final exit status of
 # the create (or "adopted") goes to $T/rc/I.
 if [ "${1:-}" = --one ]; then
     i=$2
@@ -79,7 +79,7 @@ if [ "${1:-}" = --one ]; then
         [ "$tries" -lt 10 ] || break
     done
     echo "$rc" >"$T/rc/$i"
-    if [ "$rc" = 8 ]; then
+    if [ "$rc" = 12 ]; then
         jq -c '.data.warnings[]' "$T/res/$i" >"$T/warn/$i"
     fi
     exit 0
@@ -218,7 +218,7 @@ for f in "$T"/rc/*; do
 done
 reruns=$(wc -l <"$T/reruns" | tr -d ' ')
 r429=$(grep -c ' 429$' "$T/reruns")
-check "one: $N creates in ${P1}s: $complete complete, $partial partial (exit 8), $adopted found after an unknown outcome, $failed failed; run again after $r429 429s and $((reruns - r429)) exits 5/6" \
+check "one: $N creates in ${P1}s: $complete complete, $partial partial (exit 12), $adopted found after an unknown outcome, $failed failed; run again after $r429 429s and $((reruns - r429)) exits 5/6" \
     eval '[ "$failed" -eq 0 ] && [ $((complete + partial + adopted)) -eq "$N" ]'
 
 # A part's state in an `employees get` envelope: true (there), false.

@@ -589,8 +589,8 @@ stop "$RPID"
 set -- $(actives)
 api POST "/v1/employees/$1/terminations" "{\"effective_date\":\"$TODAY\"}" >/dev/null
 GUSTO_WEBHOOK_SECRET=$HOOK_SECRET gsync hook2 --webhook "http://127.0.0.1:$HOOK_PORT/hook"
-check "webhook down: the snapshot is written, delivery fails (exit 8) and is kept" \
-    eval '[ $RC = 8 ] && je ".error.code == \"delivery_failed\" and .error.details.companies[0].terminated == 1" && [ "$(events_n)" = 51 ]'
+check "webhook down: the snapshot is written, delivery fails (exit 12) and is kept" \
+    eval '[ $RC = 12 ] && je ".error.code == \"delivery_failed\" and .error.details.companies[0].terminated == 1" && [ "$(events_n)" = 51 ]'
 WEBHOOK_SECRET=$HOOK_SECRET node "$T/receiver.js" "$T/hook.jsonl" 0 "$HOOK_PORT" \
     >"$T/receiver.out" 2>&1 &
 RPID=$!
@@ -747,8 +747,8 @@ start_sandbox pipe14 --seed demo --seed-employees 300 --rate-limit 0 || summary
 prc=$(cat "$T/pipe.rc")
 RC=$prc
 ERR="$T/pipe.err"
-check "--events - | head -n 1: gusto-connect is not killed, exits 8 and says how many events stdout missed" \
-    eval '[ "$prc" = 8 ] && grep -Eq "stdout was closed: [1-9][0-9]* events were not written" "$T/pipe.err"'
+check "--events - | head -n 1: gusto-connect is not killed, exits 12 and says how many events stdout missed" \
+    eval '[ "$prc" = 12 ] && grep -Eq "stdout was closed: [1-9][0-9]* events were not written" "$T/pipe.err"'
 check "and every event is still in the mirror's log (350)" \
     eval '[ "$(events_n)" = 350 ] && [ "$(wc -l <"$T/pipe.out")" = 1 ]'
 stop "$SB_PID"

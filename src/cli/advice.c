@@ -14,13 +14,16 @@ static const struct {
     {"no_credentials", "run gusto-connect connect, or set GUSTO_ACCESS_TOKEN"},
     {"connection_unknown", "run gusto-connect connect, or gusto-connect status to list "
                            "connections"},
-    {"connection_ambiguous", "pass --connection NAME or set GUSTO_CONNECTION (gusto-connect "
-                             "status lists them)"},
+    {"connection_ambiguous", "make one the default with gusto-connect use NAME, or pass "
+                             "--connection NAME or set GUSTO_CONNECTION"},
     {"store_key", "use the GUSTO_STORE_KEY or key file it was saved with, or run "
                   "gusto-connect connect again"},
     {"reconnect", "the refresh token expired or was revoked; run gusto-connect connect again"},
     {"network", "check the network, and the environment: --env, GUSTO_API_BASE_URL or the "
                 "connection's"},
+    {"timeout", "no answer in time: try again, or allow more with --timeout SECONDS "
+                "(default 30); a write may have been done, so read it back before sending "
+                "it again"},
     {"employee_unknown", "find the UUID with: gusto-connect employees list --search NAME"},
     {"batch_unknown", "give the uuid that gusto-connect batch create printed"},
     {"no_job", "create one with: gusto-connect api POST /v1/employees/EMPLOYEE_UUID/jobs "

@@ -10,7 +10,10 @@
 
 #define GUSTO_CLI_VERSION GUSTO_VERSION /* one version for the CLI and libgusto */
 
-/* Exit statuses, as Gusto's own CLI numbers them. */
+/* Exit statuses.  0-9 are Gusto's own CLI's (src/lib/exit-codes.ts in
+ * github.com/Gusto/gusto-cli), with the same meaning; 10 and up are this
+ * tool's and stay clear of Gusto's.  The one table a user reads is EXIT
+ * STATUS in man/gusto-connect.1 (also `gusto-connect help exit-codes`). */
 enum {
     EXIT_OK = 0,
     EXIT_GENERAL = 1,
@@ -20,12 +23,15 @@ enum {
     EXIT_API_SERVER = 5,
     EXIT_NETWORK = 6,
     EXIT_VALIDATION = 7,
-    EXIT_PARTIAL = 8,
-    EXIT_CONFIRM = 9,        /* gusto-connect sync: needs --confirm (mass termination) */
+    EXIT_CONFIRM = 8,        /* Gusto's "blocked": gusto-connect sync needs --confirm
+                                (mass termination) */
+    EXIT_TIMEOUT = 9,        /* Gusto's "timeout": a request got no answer in --timeout */
     EXIT_LEASED = 10,        /* gusto-connect sync: a company was skipped, another live worker
                                 holds its lease */
-    EXIT_INTERRUPTED = 130,  /* gusto-connect sync: stopped by SIGINT/SIGTERM, leases released */
     EXIT_DUPLICATE = 11,     /* employees create: the person exists; --allow-duplicate */
+    EXIT_PARTIAL = 12,       /* partial success: created, but some part was not; a batch or a
+                                sync that did some and failed some */
+    EXIT_INTERRUPTED = 130,  /* gusto-connect sync: stopped by SIGINT/SIGTERM, leases released */
 };
 
 /* --output: the default is a table on a terminal, the JSON envelope on a
@@ -114,6 +120,11 @@ const char *cli_env_url(const char *env);
 /* Is s a UUID (8-4-4-4-12 hex digits)? */
 bool cli_is_uuid(const char *s);
 
+/* Move the connection store and the sync mirror from their old default
+ * places (Gusto's own CLI's directories) once, with a note on stderr when
+ * that happens; a failure is a warning.  Not for an explicit --store. */
+void cli_store_migrate(struct cli *cli);
+
 /* Release the client and wipe the token. */
 void cli_cleanup(struct cli *cli);
 
@@ -197,6 +208,8 @@ int cmd_api(struct cli *cli, int argc, char **argv);
 int cmd_connect(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_disconnect(struct cli *cli, int argc, char **argv);
+/* `gusto-connect use [NAME | --clear]`: show or set the default connection. */
+int cmd_use(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_profile(struct cli *cli, int argc, char **argv);
 /* `gusto-connect batch create|status` (cmd_batch.c): the subcommand is argv[0]. */

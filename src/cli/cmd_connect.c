@@ -1,6 +1,6 @@
-/* cmd_connect.c - `gusto-connect connect`, `gusto-connect status` and `gusto-connect disconnect`:
+/* cmd_connect.c - `gusto-connect connect`, `status`, `disconnect` and `use`:
  * the OAuth authorization-code flow through a loopback redirect listener,
- * and the stored connections it produces. */
+ * the stored connections it produces, and which of them is the default. */
 #include "cli/callback.h"
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -265,6 +265,53 @@ static void open_browser(const char *url)
     free(env);
 }
 
+/* Drop trailing slashes when comparing base URLs. */
+static bool same_url(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    while (na > 0 && a[na - 1] == '/')
+        na--;
+    while (nb > 0 && b[nb - 1] == '/')
+        nb--;
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
+/* A stored connection called `name` that points at another environment
+ * than base is not replaced: 0, or EXIT_USAGE after saying both. */
+static int refuse_other_env(struct cli *cli, const char *name, const char *base)
+{
+    gusto_connection old;
+    if (gusto_connection_get(cli->store, name, &old, NULL) != GUSTO_OK ||
+        same_url(old.base_url, base))
+        return 0;
+    char msg[512], hint[256];
+    snprintf(msg, sizeof msg, "a connection named \"%s\" already exists for Gusto %s (%s); "
+             "this one would be for %s", old.name, old.environment, old.base_url, base);
+    snprintf(hint, sizeof hint, "choose another --name, or remove the old one first: "
+             "gusto-connect disconnect --connection %s", old.name);
+    return out_fail(cli, EXIT_USAGE, "connection_exists", msg, "name", hint);
+}
+
+/* The company's name (GET /v1/companies/{uuid}, field name) into out; ""
+ * when it cannot be read (no companies:read scope, say): only shown. */
+static void company_name(gusto_client *c, const char *uuid, char *out, size_t cap)
+{
+    out[0] = 0;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/companies/%s", uuid);
+    long status = 0;
+    char *body = NULL;
+    gusto_error err;
+    if (gusto_request(c, "GET", path, NULL, &status, &body, &err) == GUSTO_OK && body) {
+        json_t *j = json_loads(body, 0, NULL);
+        const char *n = json_string_value(json_object_get(j, "name"));
+        if (n)
+            snprintf(out, cap, "%s", n);
+        json_decref(j);
+    }
+    gusto_free(body);
+}
+
 int cmd_connect(struct cli *cli, int argc, char **argv)
 {
     const char *client_id = NULL, *name = NULL, *redirect = NULL, *wait_s = NULL;
@@ -318,6 +365,8 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
         if (!end || *end || wait < 1 || wait > 3600)
             return out_usage(cli, "--wait expects seconds from 1 to 3600, got \"%s\"", wait_s);
     }
+    if (name && *name && (rc = refuse_other_env(cli, name, base)) != 0)
+        return rc; /* before the admin is sent to the consent page */
     char *secret = read_secret(secret_stdin);
     if (!secret)
         return out_fail(cli, EXIT_USAGE, "usage", "no client secret was given",
@@ -422,6 +471,8 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     gc = c ? gusto_company_uuid(c, &company, &err) : err.code;
     gusto_connection conn;
     memset(&conn, 0, sizeof conn);
+    char cname[256] = "";
+    bool replaced = false;
     if (gc == GUSTO_OK) {
         snprintf(conn.environment, sizeof conn.environment, "%s", gusto_client_environment(c));
         snprintf(conn.base_url, sizeof conn.base_url, "%s", gusto_client_base_url(c));
@@ -431,11 +482,19 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
             snprintf(conn.name, sizeof conn.name, "%s", name);
         else
             snprintf(conn.name, sizeof conn.name, "%s-%.8s", conn.environment, company);
-        gc = gusto_connection_save(cli->store, &conn, secret, &tokens, &err);
+        company_name(c, company, cname, sizeof cname);
+        gusto_connection old;
+        replaced = gusto_connection_get(cli->store, conn.name, &old, NULL) == GUSTO_OK;
+        if ((rc = refuse_other_env(cli, conn.name, conn.base_url)) != 0)
+            gc = GUSTO_ECANCELED; /* already said */
+        else
+            gc = gusto_connection_save(cli->store, &conn, secret, &tokens, &err);
     }
     gusto_client_free(c);
     free_secret(secret);
     OPENSSL_cleanse(&tokens, sizeof tokens);
+    if (gc == GUSTO_ECANCELED && rc)
+        return rc;
     if (gc != GUSTO_OK)
         return out_error(cli, &err, NULL);
     gusto_connection saved;
@@ -445,11 +504,16 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
                              "environment", saved.environment, "base_url", saved.base_url,
                              "company_uuid", saved.company_uuid, "scope", saved.scope,
                              "expires_at", (json_int_t)saved.expires_at);
+    json_object_set_new(data, "company_name", cname[0] ? json_string(cname) : json_null());
+    json_object_set_new(data, "replaced", json_boolean(replaced));
     if (cli->json_out) {
         out_ok_json(data);
     } else {
-        printf("Connected to Gusto %s as connection \"%s\".\n", saved.environment, saved.name);
-        out_kv("company", saved.company_uuid);
+        printf("Connected to Gusto %s as connection \"%s\"%s.\n", saved.environment, saved.name,
+               replaced ? " (replaced the one of that name, same environment)" : "");
+        out_kv("company", cname[0] ? cname : saved.company_uuid);
+        if (cname[0])
+            out_kv("company uuid", saved.company_uuid);
         out_kv("base url", saved.base_url);
         out_kv("scope", saved.scope);
     }
@@ -509,6 +573,10 @@ static int status_token(struct status_ctx *s)
                           "environment", gusto_client_environment(c), "base_url",
                           gusto_client_base_url(c), "company_uuid", company, "scope", scope,
                           "valid", valid);
+    /* Not a stored connection: say where the token came from, so nobody
+     * looks for it in the store (the token itself is never shown). */
+    json_object_set_new(o, "source", json_string(s->cli->token_stdin ? "stdin" : "environment"));
+    json_object_set_new(o, "stored", json_false());
     json_object_set_new(o, "api_version", api_version_json(c));
     if (!valid) {
         s->failures++;
@@ -619,7 +687,16 @@ int cmd_status(struct cli *cli, int argc, char **argv)
             printf("%s: Gusto %s, company %s — %s\n",
                    json_string_value(json_object_get(c, "name")), env, co ? co : "unknown",
                    json_is_true(json_object_get(c, "valid")) ? "connected" : "NOT valid");
+            const char *src = json_string_value(json_object_get(c, "source"));
+            if (src)
+                out_kv("  token", strcmp(src, "stdin") == 0
+                                      ? "read from stdin (--token-stdin), not a stored "
+                                        "connection"
+                                      : "from the environment (GUSTO_ACCESS_TOKEN), not a "
+                                        "stored connection");
             out_kv("  base url", json_string_value(json_object_get(c, "base_url")));
+            if (src)
+                out_kv("  scopes", json_string_value(json_object_get(c, "scope")));
             const json_t *v = json_object_get(c, "api_version");
             if (v) {
                 const char *sunset = json_string_value(json_object_get(v, "sunset"));
@@ -640,10 +717,13 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 
 int cmd_disconnect(struct cli *cli, int argc, char **argv)
 {
-    bool help = false;
+    bool help = false, no_revoke = false;
     const char *pos[1];
     int npos = 0;
-    struct cli_opt opts[] = {{NULL, NULL, NULL, NULL}};
+    struct cli_opt opts[] = {
+        {"--no-revoke", NULL, NULL, &no_revoke},
+        {NULL, NULL, NULL, NULL},
+    };
     int rc = cli_args(cli, argc, argv, opts, pos, 0, &npos, &help);
     if (rc || help)
         return rc ? rc : cli_help(cli, "disconnect");
@@ -651,14 +731,103 @@ int cmd_disconnect(struct cli *cli, int argc, char **argv)
     gusto_error err;
     if (gusto_connection_get(cli->store, cli->connection, &conn, &err) != GUSTO_OK)
         return out_error(cli, &err, NULL);
+    /* Revoke at Gusto first (POST /oauth/revoke, to the connection's own
+     * environment), then forget it here whatever Gusto said: a grant that
+     * could not be revoked is reported, never kept locally because of it. */
+    gusto_error rerr;
+    memset(&rerr, 0, sizeof rerr);
+    bool revoked = !no_revoke &&
+                   gusto_connection_revoke(cli->store, conn.name, &rerr) == GUSTO_OK;
     if (gusto_connection_remove(cli->store, conn.name, &err) != GUSTO_OK)
         return out_error(cli, &err, NULL);
-    json_t *data = json_pack("{s:s, s:b}", "name", conn.name, "removed", 1);
-    if (cli->json_out)
+    json_t *data = json_pack("{s:s, s:b, s:b}", "name", conn.name, "removed", 1, "revoked",
+                             revoked);
+    if (!revoked && !no_revoke)
+        json_object_set_new(data, "revoke_error", json_string(rerr.message));
+    if (cli->json_out) {
         out_ok_json(data);
-    else
+    } else {
         printf("Forgot connection \"%s\" (Gusto %s, company %s).\n", conn.name,
                conn.environment, conn.company_uuid);
+        if (revoked)
+            printf("Revoked its grant at Gusto: its tokens no longer work.\n");
+        else if (no_revoke)
+            printf("Not revoked at Gusto (--no-revoke): its tokens still work until they "
+                   "expire or the admin removes the app in Gusto.\n");
+    }
+    if (!revoked && !no_revoke && !cli->quiet)
+        fprintf(stderr, "gusto-connect: warning: removed locally, but Gusto did not revoke the "
+                        "grant (%s); remove the app in Gusto's settings if its tokens must "
+                        "stop working now\n", rerr.message[0] ? rerr.message : "no answer");
     json_decref(data);
+    return EXIT_OK;
+}
+
+/* Names of the stored connections, for `use`'s answers. */
+static int collect_name(void *ud, const gusto_connection *conn)
+{
+    json_array_append_new(ud, json_string(conn->name));
+    return 0;
+}
+
+int cmd_use(struct cli *cli, int argc, char **argv)
+{
+    bool help = false, clear = false;
+    const char *pos[1];
+    int npos = 0;
+    struct cli_opt opts[] = {
+        {"--clear", NULL, NULL, &clear},
+        {NULL, NULL, NULL, NULL},
+    };
+    int rc = cli_args(cli, argc, argv, opts, pos, 1, &npos, &help);
+    if (rc || help)
+        return rc ? rc : cli_help(cli, "use");
+    if (clear && npos)
+        return out_usage(cli, "use takes a NAME or --clear, not both");
+    gusto_error err;
+    json_t *names = json_array();
+    if (gusto_connection_list(cli->store, collect_name, names, &err) != GUSTO_OK) {
+        json_decref(names);
+        return out_error(cli, &err, NULL);
+    }
+    if (npos || clear) {
+        if (gusto_connstore_set_default(cli->store, clear ? NULL : pos[0], &err) != GUSTO_OK) {
+            if (strcmp(err.reason, "connection_unknown") == 0) {
+                char *list = json_dumps(names, JSON_COMPACT);
+                snprintf(err.hint, sizeof err.hint, "stored: %.200s", list ? list : "?");
+                free(list);
+                err.reason[0] = 0;
+            }
+            json_decref(names);
+            return out_error(cli, &err, NULL);
+        }
+    }
+    char dflt[64] = "";
+    if (gusto_connstore_get_default(cli->store, dflt, sizeof dflt, &err) != GUSTO_OK) {
+        json_decref(names);
+        return out_error(cli, &err, NULL);
+    }
+    gusto_connection conn;
+    bool have = dflt[0] && gusto_connection_get(cli->store, dflt, &conn, NULL) == GUSTO_OK;
+    json_t *data = json_pack("{s:o, s:O}", "default", have ? json_string(dflt) : json_null(),
+                             "connections", names);
+    if (have) {
+        json_object_set_new(data, "environment", json_string(conn.environment));
+        json_object_set_new(data, "company_uuid", json_string(conn.company_uuid));
+    }
+    if (cli->json_out) {
+        out_ok_json(data);
+    } else if (have) {
+        printf("%s \"%s\" (Gusto %s, company %s).\n",
+               npos ? "The default connection is now" : "The default connection is", dflt,
+               conn.environment, conn.company_uuid);
+    } else {
+        char *list = json_dumps(names, JSON_COMPACT);
+        printf("No default connection%s; stored: %s.  Choose one: gusto-connect use NAME\n",
+               clear ? " any more" : "", list ? list : "?");
+        free(list);
+    }
+    json_decref(data);
+    json_decref(names);
     return EXIT_OK;
 }

@@ -474,7 +474,7 @@ static void sync_target(struct run *r, int i, gusto_client **first, struct progr
             snprintf(res->message, sizeof res->message, "cannot tell the token's company: %s",
                      gerr.message);
             r->failed++;
-            r->exit_fail = out_exit_code(gerr.code, gerr.http_status);
+            r->exit_fail = out_error_exit(&gerr);
             r->all_requests += gusto_request_count(client);
             gusto_client_free(client);
             return;
@@ -502,9 +502,7 @@ static void sync_target(struct run *r, int i, gusto_client **first, struct progr
         r->interrupted++;
     } else {
         r->failed++;
-        r->exit_fail = res->err.code != GUSTO_OK ? out_exit_code(res->err.code,
-                                                                 res->err.http_status)
-                                                 : EXIT_GENERAL;
+        r->exit_fail = res->err.code != GUSTO_OK ? out_error_exit(&res->err) : EXIT_GENERAL;
     }
     gusto_client_free(client);
     if (src == 0 && !r->dry_run)

@@ -203,7 +203,8 @@ int cli_complete(struct cli *cli, const struct cli_global *globals, int nwords, 
             return 0;
     }
     /* Positional values the tool knows. */
-    if (strcmp(path, "serve connections remove") == 0 && !positional)
+    if ((strcmp(path, "serve connections remove") == 0 || strcmp(path, "use") == 0) &&
+        !positional)
         offer_connections(cli, cur);
     else if (strcmp(path, "api") == 0 && !positional) {
         static const char *const m[] = {"GET", "POST", "PUT", "PATCH", "DELETE", NULL};

@@ -14,9 +14,11 @@
     "                            production, or a base URL such as\n"                     \
     "                            http://127.0.0.1:8080 (plain http only to loopback)\n"   \
     "  --company UUID            the company (default: the token's company)\n"           \
-    "  --connection NAME         a stored connection (default: the only one)\n"          \
+    "  --connection NAME         a stored connection (default: gusto-connect use's,\n"   \
+    "                            or the only one)\n"                                      \
     "  --store PATH              the connection store (default\n"                         \
-    "                            ~/.config/gusto/connections.db)\n"                      \
+    "                            ~/.config/gusto-connect/connections.db; one left in\n"  \
+    "                            ~/.config/gusto, Gusto CLI's, is moved there once)\n"   \
     "  --token-stdin             read the access token from the first line of stdin\n"   \
     "  --api-version VERSION     Gusto API version (X-Gusto-API-Version; default\n"      \
     "                            " GUSTO_API_VERSION ", or GUSTO_API_VERSION); one Gusto\n"   \
@@ -35,19 +37,25 @@
     "  -q, --quiet               no warnings or summaries on stderr\n"                   \
     "  -h, --help                this help;  --version  the version\n"
 
+/* The same table as EXIT STATUS in man/gusto-connect.1 (tests/cli_test.sh
+ * compares them).  0-9 mean what they mean in Gusto's own CLI. */
 #define EXIT_STATUS                                                                     \
-    "Exit status:\n"                                                                    \
-    "  0 success             4 API refused it (4xx: not found, conflict, invalid data,\n" \
-    "  1 general error         rate limited)\n"                                           \
-    "  2 usage error         5 API server error (5xx)\n"                                  \
-    "  3 auth (401/403)      6 network error or malformed response\n"                     \
-    "  7 invalid input, refused before anything was sent\n"                               \
-    "  8 partial success: the employee was created, some part was not; or a batch\n"  \
-    "    finished but some people were not created\n" \
-    "  9 gusto-connect sync stopped: too many terminations, run again with --confirm\n"      \
-    " 10 gusto-connect sync skipped a company whose lease another live worker holds\n"      \
-    " 11 employees create refused a duplicate: an active employee is the same\n"     \
-    "    person (same email, or name and date of birth); --allow-duplicate\n"        \
+    "Exit status (0-9 as in Gusto's own CLI; 10 and up are gusto-connect's own):\n"    \
+    "  0 success\n"                                                                     \
+    "  1 general error\n"                                                               \
+    "  2 usage error (also an --env that contradicts the connection's)\n"               \
+    "  3 authentication (401/403, no token)\n"                                          \
+    "  4 the API refused it (4xx: not found, conflict, invalid data, rate limited)\n"   \
+    "  5 API server error (5xx)\n"                                                      \
+    "  6 network error or malformed response\n"                                         \
+    "  7 invalid input, refused before anything was sent\n"                             \
+    "  8 blocked until --confirm: gusto-connect sync would terminate too many\n"        \
+    "  9 timeout: a request got no answer within --timeout\n"                           \
+    " 10 gusto-connect sync skipped a company whose lease another live worker holds\n"  \
+    " 11 employees create refused a duplicate: an active employee is the same\n"        \
+    "    person (same email, or name and date of birth); --allow-duplicate\n"           \
+    " 12 partial success: the employee was created, some part was not; a batch\n"       \
+    "    finished with some people not created; sync failed some companies\n"           \
     "130 gusto-connect sync stopped by SIGINT/SIGTERM; its leases released\n"
 
 static const struct {
@@ -71,6 +79,7 @@ static const struct {
      "  connect                   sign in with OAuth and store the connection\n"
      "  status                    check the stored connections and the API version\n"
      "  disconnect                forget a stored connection\n"
+     "  use [NAME]                show or set the default connection\n"
      "  sync                      mirror companies' employees into a directory store\n"
      "  profile --email ADDRESS   an employee's profile from the mirror\n"
      "  serve                     the connector as an HTTP service, and webhooks\n"
@@ -87,10 +96,12 @@ static const struct {
      "  GUSTO_COMPANY_UUID        the company, like --company\n"
      "  GUSTO_API_BASE_URL        a base URL, like --env URL\n"
      "  GUSTO_ENV                 demo, production or sandbox, like --env\n"
+     "  GUSTO_ENVIRONMENT         sandbox or production: Gusto's CLI's name for it\n"
      "  GUSTO_API_VERSION         the Gusto API version, like --api-version (which wins)\n"
      "  GUSTO_SYNC_DB             the sync mirror, like sync/profile --db\n"
      "  GUSTO_WEBHOOK_SECRET      the key that signs gusto-connect sync --webhook requests\n"
-     "  (--env wins over GUSTO_API_BASE_URL, which wins over GUSTO_ENV)\n"
+     "  (--env wins over GUSTO_API_BASE_URL, which wins over GUSTO_ENV and\n"
+     "  GUSTO_ENVIRONMENT; two of them naming different Gusto environments are refused)\n"
      "\n"
      "  COLUMNS                   the width tables and the progress bar fit\n"
      "  NO_COLOR                  any value but empty: no colour, like --no-color\n"
@@ -102,7 +113,10 @@ static const struct {
      "fit the width (COLUMNS, else the terminal's), cutting cells with an ellipsis\n"
      "and leaving out the least important columns; errors go to stderr.  A table on\n"
      "a pipe (--output table) is cut only when COLUMNS is set.\n"
-     "\n" EXIT_STATUS},
+     "\n"
+     "Exit status: 0 success, 8 blocked until --confirm, 9 timeout, 12 partial\n"
+     "success; every status: gusto-connect help exit-codes (EXIT STATUS in man\n"
+     "gusto-connect).\n"},
     {"employees",
      "Usage: gusto-connect employees list|create|get|update ...\n"
      "\n"
@@ -294,7 +308,7 @@ static const struct {
      "\n"
      "Output: {\"ok\":true,\"data\":{\"uuid\",\"idempotency_key\",\"status\",\"existing\",\n"
      "\"results\":[{\"row\",\"external_id\",\"status\",\"employee_uuid\",\"errors\"}],...}}.\n"
-     "Exit 0 when accepted (or finished with everyone created), 8 when the batch\n"
+     "Exit 0 when accepted (or finished with everyone created), 12 when the batch\n"
      "finished but someone was not created, 7 for invalid input (error.details.errors\n"
      "lists every problem: {\"row\",\"field\",\"message\"}), 4 when Gusto refused it.\n"
      "\n"
@@ -308,7 +322,7 @@ static const struct {
      "A person Gusto created in part (partial_success) shows which parts were\n"
      "created and which were not (attributes); entries Gusto excluded (a repeated\n"
      "external_id) are listed under exclusions, not as results.\n"
-     "With --wait, poll until it is finished.  Exit 8 when it finished with people\n"
+     "With --wait, poll until it is finished.  Exit 12 when it finished with people\n"
      "not (fully) created or excluded, 4 when there is no such batch.\n"},
     {"time-off",
      "Usage: gusto-connect time-off UUID [--type vacation|sick|all]\n"
@@ -344,7 +358,10 @@ static const struct {
      "prints the authorize URL (and opens a browser when it can, with a clean\n"
      "environment), listens on the loopback redirect URI, ignores redirects whose\n"
      "state is not this request's, exchanges the code with its PKCE verifier,\n"
-     "reads the token's company and stores the connection, tokens encrypted.\n"
+     "reads the token's company (shown by name) and stores the connection, tokens\n"
+     "encrypted.  A connection of that --name in another environment is not\n"
+     "replaced (exit 2, before the consent page); in the same one it is, and the\n"
+     "output says \"replaced\".\n"
      "\n"
      "The client secret comes from GUSTO_CLIENT_SECRET, from stdin with\n"
      "--client-secret-stdin, or from a prompt; never from the command line.\n"
@@ -369,12 +386,29 @@ static const struct {
      "uses first, then every stored connection (or one) against GET /v1/token_info,\n"
      "refreshing its token when needed, and say which environment and company each\n"
      "is bound to, and the Gusto API version in use with its status (stable,\n"
-     "deprecated, limited support) and final sunset date.  Exit 3 when one no\n"
-     "longer works.\n"},
+     "deprecated, limited support) and final sunset date.  A token from the\n"
+     "environment is shown as such, with its company and scopes (never the token).\n"
+     "Exit 3 when one no longer works.\n"},
     {"disconnect",
-     "Usage: gusto-connect disconnect [--connection NAME]\n"
+     "Usage: gusto-connect disconnect [--connection NAME] [--no-revoke]\n"
      "\n"
-     "Forget a stored connection (the only one when --connection is not given).\n"},
+     "Revoke the connection's grant at Gusto (POST /oauth/revoke: its tokens stop\n"
+     "working), then forget it here (the default, or the only one, when\n"
+     "--connection is not given).  It is forgotten even when the revocation fails;\n"
+     "the output then says revoked: false, and why.\n"
+     "\n"
+     "Options:\n"
+     "  --no-revoke           only forget it locally\n"},
+    {"use",
+     "Usage: gusto-connect use [NAME | --clear]\n"
+     "\n"
+     "The default connection: the one every command uses when neither --connection\n"
+     "nor GUSTO_CONNECTION names one (and no GUSTO_ACCESS_TOKEN is given).  With\n"
+     "NAME, make that stored connection the default; alone, print the default and\n"
+     "the stored connections; --clear: no default.  Kept in the connection store.\n"
+     "\n"
+     "Example:\n"
+     "  gusto-connect use acme-production\n"},
     {"sync",
      "Usage: gusto-connect sync [--db PATH|postgres://...] [--events FILE|-] [--webhook URL]\n"
      "                  [--dry-run] [--confirm] [--max-terminations PERCENT]\n"
@@ -405,7 +439,8 @@ static const struct {
      "200 requests/min\"; every phase's estimate is in the result as estimates.\n"
      "\n"
      "  --db PATH|URL         the mirror: a SQLite file (default $GUSTO_SYNC_DB, else\n"
-     "                        ~/.local/share/gusto/mirror.db, mode 0600), or PostgreSQL\n"
+     "                        ~/.local/share/gusto-connect/mirror.db, mode 0600; one\n"
+     "                        in ~/.local/share/gusto is moved there once), or PostgreSQL\n"
      "                        as postgres://user@host:port/db (password: PGPASSWORD or\n"
      "                        ~/.pgpass, not the URL).  Not --store: that is the\n"
      "                        connection store.\n"
@@ -417,7 +452,7 @@ static const struct {
      "                        from GUSTO_WEBHOOK_SECRET.  Retried on 5xx, 408, 429 and\n"
      "                        network errors; https, or http only to loopback\n"
      "  --dry-run             print the changes; write and send nothing\n"
-     "  --max-terminations P  stop (exit 9, nothing written) when a sync would mark\n"
+     "  --max-terminations P  stop (exit 8, nothing written) when a sync would mark\n"
      "                        more than P% of the active employees terminated\n"
      "                        (default 20), counting the last 24 hours' departures\n"
      "  --confirm             accept such a sync\n"
@@ -440,10 +475,10 @@ static const struct {
      "webhook sinks keep a cursor in the store: events not delivered are sent on the\n"
      "next run (at least once; receivers dedupe on the event id).\n"
      "\n"
-     "Exit: 0 done; 8 some companies failed or events were not delivered (also when\n"
-     "stdout closed under --events -: every event is still in the mirror); 9\n"
+     "Exit: 0 done; 12 some companies failed or events were not delivered (also\n"
+     "when stdout closed under --events -: every event is still in the mirror); 8\n"
      "--confirm needed; 10 a company was skipped, a live worker holds its lease;\n"
-     "130 interrupted (leases released); else as below.\n"
+     "130 interrupted (leases released); else gusto-connect help exit-codes.\n"
      "\n"
      "Examples:\n"
      "  gusto-connect sync --db /var/lib/gusto/mirror.db --events changes.jsonl\n"
@@ -546,6 +581,9 @@ static const struct {
      "The version of gusto-connect and libgusto, and the Gusto API version used by\n"
      "default.  On a pipe or with --json: {\"ok\":true,\"data\":{\"version\",\n"
      "\"api_version\"}}.  --version prints the same line.\n"},
+    {"exit-codes",
+     "Usage: gusto-connect exit-codes   (or: gusto-connect help exit-codes)\n"
+     "\n" EXIT_STATUS},
     {"help",
      "Usage: gusto-connect help [COMMAND [SUBCOMMAND]]\n"
      "\n"

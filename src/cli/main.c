@@ -232,14 +232,35 @@ static void parse_globals(struct cli *cli, struct globals *g, int argc, char **a
 static void apply_environment(struct cli *cli, struct globals *g)
 {
     const char *v;
-    if (!cli->env && (v = getenv("GUSTO_API_BASE_URL")) && *v) {
-        cli->env = v;
-        cli->env_source = "GUSTO_API_BASE_URL";
+    /* GUSTO_ENVIRONMENT is Gusto's own CLI's name (sandbox|production),
+     * GUSTO_ENV ours; GUSTO_API_BASE_URL wins over both, as in Gusto's CLI.
+     * Two of them naming different Gusto environments is a mistake to show,
+     * not to settle by precedence (a loopback base URL is not one). */
+    static const char *const names[] = {"GUSTO_API_BASE_URL", "GUSTO_ENV", "GUSTO_ENVIRONMENT"};
+    const char *vals[3];
+    for (size_t i = 0; i < 3; i++) {
+        vals[i] = getenv(names[i]);
+        if (vals[i] && !*vals[i])
+            vals[i] = NULL;
+        if (!cli->env && vals[i] && !cli_env_url(vals[i]))
+            set_usage(g, "%s '%.100s' is not demo, production, sandbox or an http(s) URL",
+                      names[i], vals[i]);
     }
-    if (!cli->env && (v = getenv("GUSTO_ENV")) && *v) {
-        cli->env = v;
-        cli->env_source = "GUSTO_ENV";
-    }
+    for (size_t i = 0; i < 3 && !cli->env; i++)
+        for (size_t j = i + 1; j < 3; j++) {
+            const char *u = cli_env_url(vals[i]), *w = cli_env_url(vals[j]);
+            bool gusto = u && (strcmp(u, GUSTO_DEMO_URL) == 0 ||
+                               strcmp(u, GUSTO_PRODUCTION_URL) == 0);
+            if (u && w && (i > 0 || gusto) && strcmp(u, w) != 0)
+                set_usage(g, "%s=%.100s and %s=%.100s name different environments; unset "
+                             "one, or choose with --env", names[i], vals[i], names[j],
+                          vals[j]);
+        }
+    for (size_t i = 0; i < 3 && !cli->env; i++)
+        if (vals[i]) {
+            cli->env = vals[i];
+            cli->env_source = names[i];
+        }
     if (cli->env && !cli_env_url(cli->env))
         set_usage(g, "%s '%.100s' is not demo, production, sandbox or an http(s) URL",
                   cli->env_source, cli->env);
@@ -321,6 +342,15 @@ static int version(struct cli *cli, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* `gusto-connect exit-codes`: the table of exit statuses (help.c). */
+static int exit_codes(struct cli *cli, int argc, char **argv)
+{
+    bool h;
+    const char *pos[1];
+    int npos, rc = cli_args(cli, argc, argv, NULL, pos, 0, &npos, &h);
+    return rc ? rc : cli_help(cli, "exit-codes");
+}
+
 /* Every command: the first word, the function, and cli->command for
  * messages (NULL: the function sets it). */
 static const struct {
@@ -329,8 +359,10 @@ static const struct {
 } COMMANDS[] = {
     {"employees", employees},   {"batch", cmd_batch},     {"time-off", cmd_time_off},
     {"api", cmd_api},           {"connect", cmd_connect}, {"status", cmd_status},
-    {"disconnect", cmd_disconnect}, {"sync", cmd_sync},   {"profile", cmd_profile},
-    {"serve", cmd_serve},       {"version", version},     {"help", help},
+    {"disconnect", cmd_disconnect}, {"use", cmd_use},     {"sync", cmd_sync},
+    {"profile", cmd_profile},
+    {"serve", cmd_serve},       {"version", version},     {"exit-codes", exit_codes},
+    {"help", help},
 };
 
 static int dispatch(struct cli *cli, int argc, char **argv)
@@ -409,6 +441,9 @@ int main(int argc, char **argv)
         print_version();
         rc = EXIT_OK;
     } else {
+        if (g.argc > 0 && strcmp(g.argv[0], "help") != 0 && strcmp(g.argv[0], "version") != 0 &&
+            strcmp(g.argv[0], "__complete") != 0)
+            cli_store_migrate(&cli);
         rc = dispatch(&cli, g.argc, g.argv);
     }
     cli_cleanup(&cli);

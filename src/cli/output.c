@@ -48,6 +48,15 @@ int out_exit_code(gusto_code code, long http_status)
     return EXIT_GENERAL;
 }
 
+int out_error_exit(const gusto_error *err)
+{
+    /* A timeout stays GUSTO_ENETWORK in the library (nothing came back);
+     * Gusto's CLI gives it a status of its own. */
+    if (err->code == GUSTO_ENETWORK && strcmp(err->reason, "timeout") == 0)
+        return EXIT_TIMEOUT;
+    return out_exit_code(err->code, err->http_status);
+}
+
 const char *out_code_name(gusto_code code)
 {
     return gusto_code_name(code);
@@ -191,7 +200,7 @@ int out_error(struct cli *cli, const gusto_error *err, const char *response)
 int out_error_extra(struct cli *cli, const gusto_error *err, const char *response,
                     const char *extra_key, json_t *extra)
 {
-    int rc = out_exit_code(err->code, err->http_status);
+    int rc = out_error_exit(err);
     const char *message = *err->message ? err->message : gusto_strerror(err->code);
     char hbuf[384];
     const char *hint = out_hint(err, hbuf, sizeof hbuf);
@@ -390,7 +399,7 @@ int out_stream_error(struct cli *cli, const gusto_error *err)
     json_decref(e);
     if (!cli->quiet)
         print_readable(message, err->field, hint, err->request_id);
-    return out_exit_code(err->code, err->http_status);
+    return out_error_exit(err);
 }
 
 int out_columns(struct cli *cli, const struct table_col *all, size_t n,

@@ -16,6 +16,10 @@ bool out_is_tty(int fd);
  * GUSTO_EHTTP into 4xx or 5xx. */
 int out_exit_code(gusto_code code, long http_status);
 
+/* The exit status for a failure: out_exit_code(), except that a request
+ * that timed out (reason "timeout") is EXIT_TIMEOUT. */
+int out_error_exit(const gusto_error *err);
+
 /* The snake_case name of a code: "not_found", "invalid_input", ... */
 const char *out_code_name(gusto_code code);
 

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "shared/uuidtext.h"
+#include "sync/store.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -175,12 +176,21 @@ int cli_client_failed(struct cli *cli, gusto_error *err, bool stored, bool einva
                      ? "GUSTO_TODAY takes a date YYYY-MM-DD"
                      : "give one of them with --api-version or GUSTO_API_VERSION, or neither "
                        "for the default (%s)", GUSTO_API_VERSION);
+    bool mismatch = strcmp(err->reason, "environment_mismatch") == 0;
+    if (mismatch) {
+        /* Name the setting that chose the other environment. */
+        snprintf(err->hint, sizeof err->hint,
+                 "the environment came from %s=%.60s; unset it (the connection knows its "
+                 "own), or choose a connection made for it (gusto-connect status lists them)",
+                 cli->env_source ? cli->env_source : "--env", cli->env ? cli->env : "?");
+        err->reason[0] = 0;
+    }
     if (stored && err->code == GUSTO_EAUTH && !err->hint[0])
         snprintf(err->hint, sizeof err->hint,
                  "set GUSTO_ACCESS_TOKEN, pipe it with --token-stdin, or run gusto-connect connect");
     int rc = out_error(cli, err, NULL);
     /* A client refused for its settings is a problem with the options. */
-    return err->code == GUSTO_EINVAL && (einval_usage || version) ? EXIT_USAGE : rc;
+    return err->code == GUSTO_EINVAL && (einval_usage || version || mismatch) ? EXIT_USAGE : rc;
 }
 
 int cli_check_version(struct cli *cli)
@@ -215,6 +225,31 @@ void cli_version_warning(struct cli *cli, const gusto_client *client)
                        : v.status == GUSTO_API_DEPRECATED ? "deprecated"
                                                           : "near its final sunset",
             when, GUSTO_API_VERSION);
+}
+
+void cli_store_migrate(struct cli *cli)
+{
+    /* Both stores used to live in Gusto's own CLI's directories (~/.config/
+     * gusto, ~/.local/share/gusto); the libraries move them on first use,
+     * and this says so once, when it happens. */
+    char from[1024];
+    int moved = 0;
+    gusto_error err;
+    if (!cli->store) {
+        if (gusto_store_migrate(from, sizeof from, &moved, &err) != GUSTO_OK)
+            fprintf(stderr, "gusto-connect: warning: %s\n", err.message);
+        else if (moved && !cli->quiet)
+            fprintf(stderr, "gusto-connect: note: moved the connection store from %s to %s "
+                            "(Gusto's own CLI keeps its settings in the old directory)\n",
+                    from, gusto_store_default_path());
+    }
+    char why[512] = "";
+    int m = mstore_migrate(from, sizeof from, why, sizeof why);
+    if (m < 0)
+        fprintf(stderr, "gusto-connect: warning: %s\n", why);
+    else if (m == 1 && !cli->quiet)
+        fprintf(stderr, "gusto-connect: note: moved the sync mirror from %s to its new default "
+                        "place (see gusto-connect help sync)\n", from);
 }
 
 void cli_cleanup(struct cli *cli)

@@ -25,6 +25,7 @@
  * token only on that first use, so a crash between the two leaves the old,
  * still valid refresh token in the store. */
 #include "lib/internal.h"
+#include "shared/movefile.h"
 #include "shared/pctdecode.h"
 
 #include <errno.h>
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,24 +51,65 @@ static const char SCHEMA[] =
     " company_uuid TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',"
     " expires_at INTEGER NOT NULL DEFAULT 0, refreshed_at INTEGER NOT NULL DEFAULT 0,"
     " refreshes INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0,"
-    " secret BLOB, access BLOB, refresh BLOB)";
+    " secret BLOB, access BLOB, refresh BLOB);"
+    /* Settings of the store itself: "default_connection" names the
+     * connection used when none is named.  Not sealed: it only picks among
+     * connections that are, each of which is checked when loaded. */
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+
+/* $XDG_CONFIG_HOME/DIR/connections.db, else ~/.config/DIR/connections.db. */
+static void config_path(const char *dir, char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, cap, "%s/%s/connections.db", xdg, dir);
+    else
+        snprintf(out, cap, "%s/.config/%s/connections.db", home && *home ? home : ".", dir);
+}
 
 const char *gusto_store_default_path(void)
 {
     static char path[1024];
     const char *env = getenv("GUSTO_STORE");
-    if (env && *env) {
+    if (env && *env)
         snprintf(path, sizeof path, "%s", env);
-        return path;
-    }
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(path, sizeof path, "%s/gusto/connections.db", xdg);
     else
-        snprintf(path, sizeof path, "%s/.config/gusto/connections.db",
-                 home && *home ? home : ".");
+        config_path("gusto-connect", path, sizeof path);
     return path;
+}
+
+gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_error *err)
+{
+    err_clear(err);
+    if (migrated)
+        *migrated = 0;
+    if (old_path && cap)
+        old_path[0] = 0;
+    const char *env = getenv("GUSTO_STORE");
+    if (env && *env)
+        return GUSTO_OK; /* a store named outright is never moved */
+    /* Until 0.x the default was ~/.config/gusto/, which is Gusto's own
+     * CLI's configuration directory. */
+    char old[1024], now[1024];
+    config_path("gusto", old, sizeof old);
+    snprintf(now, sizeof now, "%s", gusto_store_default_path());
+    static const char *const files[] = {".key", "-wal", "-shm", "", NULL};
+    int r = move_files_once(old, now, files);
+    if (r < 0) {
+        err_set(err, GUSTO_EINVAL, "cannot move the connection store from %s to %s: %s", old,
+                now, strerror(errno));
+        err_field(err, "store");
+        err_hint(err, "move it by hand (with its .key file), or name it with GUSTO_STORE");
+        return GUSTO_EINVAL;
+    }
+    if (r == 1) {
+        if (migrated)
+            *migrated = 1;
+        if (old_path && cap)
+            snprintf(old_path, cap, "%s", old);
+    }
+    return GUSTO_OK;
 }
 
 /* mkdir -p of path's directory, mode 0700. */
@@ -245,6 +288,13 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
     if (!path)
         path = gusto_store_default_path();
     *db = NULL;
+    /* The default store still at its old place moves first, whoever opens
+     * it (gusto_store_migrate() says so to a caller that wants to know). */
+    if (strcmp(path, gusto_store_default_path()) == 0) {
+        gusto_code mrc = gusto_store_migrate(NULL, 0, NULL, err);
+        if (mrc != GUSTO_OK)
+            return mrc;
+    }
     int fd = open_nofollow(path, O_RDWR, "connection store", err);
     if (fd < 0 && errno == ENOENT) {
         if (!create) {
@@ -427,10 +477,57 @@ static void row_to_conn(sqlite3_stmt *st, gusto_connection *c)
 #define CONN_COLS "name, environment, base_url, company_uuid, client_id, scope, expires_at," \
                   " refreshed_at, refreshes, generation, secret, access, refresh, keycheck"
 
-/* Find the row for name (or the only row when name is NULL). */
+/* The default connection's name into out ("" when none is set). */
+static void read_default(sqlite3 *db, char *out, size_t cap)
+{
+    out[0] = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='default_connection'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* "a, b, c" (the first few names, in order) into out. */
+static void list_names(sqlite3 *db, char *out, size_t cap)
+{
+    out[0] = 0;
+    sqlite3_stmt *st = NULL;
+    size_t len = 0;
+    int n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM connections ORDER BY name", -1, &st, NULL) ==
+        SQLITE_OK)
+        while (sqlite3_step(st) == SQLITE_ROW && len + 8 < cap) {
+            const char *nm = (const char *)sqlite3_column_text(st, 0);
+            int w = snprintf(out + len, cap - len, n++ < 8 ? "%s%s" : "%s...",
+                             len ? ", " : "", nm ? nm : "");
+            if (w < 0 || (size_t)w >= cap - len || n > 8)
+                break;
+            len += (size_t)w;
+        }
+    sqlite3_finalize(st);
+}
+
+/* Find the row for name; name NULL: the default connection when one is
+ * set and stored, else the only row. */
 static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gusto_error *err)
 {
     sqlite3_stmt *st = NULL;
+    char dflt[64];
+    if (!name) {
+        read_default(db, dflt, sizeof dflt);
+        if (dflt[0] && sqlite3_prepare_v2(db, "SELECT " CONN_COLS " FROM connections WHERE "
+                                              "name=?", -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, dflt, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW) {
+                *out = st;
+                return GUSTO_OK;
+            }
+        }
+        sqlite3_finalize(st); /* the default was removed: as if none were set */
+        st = NULL;
+    }
     const char *sql = name ? "SELECT " CONN_COLS " FROM connections WHERE name=?"
                            : "SELECT " CONN_COLS " FROM connections LIMIT 2";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -454,9 +551,12 @@ static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gu
         sqlite3_stmt *probe = st;
         if (sqlite3_step(probe) == SQLITE_ROW) {
             sqlite3_finalize(st);
-            err_set(err, GUSTO_EINVAL, "several connections are stored; choose one");
+            char names[400];
+            list_names(db, names, sizeof names);
+            err_set(err, GUSTO_EINVAL, "several connections are stored (%s) and none is the "
+                                       "default; choose one", names);
             err_field(err, "connection");
-            err_hint(err, "name the connection to use");
+            err_hint(err, "name the connection to use, or make one the default");
             err_reason(err, "connection_ambiguous");
             return GUSTO_EINVAL;
         }
@@ -529,8 +629,71 @@ gusto_code gusto_connection_remove(const char *store_path, const char *name, gus
         }
     }
     sqlite3_finalize(st);
+    st = NULL;
+    /* A removed default is no longer the default. */
+    if (rc == GUSTO_OK &&
+        sqlite3_prepare_v2(db, "DELETE FROM meta WHERE key='default_connection' AND value=?",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
     sqlite3_close(db);
     return rc;
+}
+
+gusto_code gusto_connstore_set_default(const char *store_path, const char *name,
+                                       gusto_error *err)
+{
+    err_clear(err);
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (name && *name) {
+        rc = find_row(db, name, &st, err);
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    const char *sql = name && *name
+                          ? "INSERT OR REPLACE INTO meta(key, value) VALUES('default_connection', ?)"
+                          : "DELETE FROM meta WHERE key='default_connection'";
+    if (rc == GUSTO_OK) {
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
+        else {
+            if (name && *name)
+                sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_t cap,
+                                       gusto_error *err)
+{
+    err_clear(err);
+    if (!name || cap == 0)
+        return err_set(err, GUSTO_EINVAL, "gusto_connstore_get_default: no buffer");
+    name[0] = 0;
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    char dflt[64];
+    read_default(db, dflt, sizeof dflt);
+    sqlite3_stmt *st = NULL;
+    /* A default whose connection is gone is none. */
+    if (dflt[0] && find_row(db, dflt, &st, NULL) == GUSTO_OK)
+        snprintf(name, cap, "%s", dflt);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return GUSTO_OK;
 }
 
 /* Decrypt the three secrets of the current row of st (info: its fields).
@@ -782,6 +945,18 @@ static gusto_code stored_refused(void *ud, gusto_client *c, gusto_error *err)
     return stored_sync(ud, c, true, err);
 }
 
+/* Do two base URLs name the same place?  Case-insensitive, ignoring
+ * trailing slashes (a base URL has no query; paths are compared). */
+static bool same_base(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    while (na > 0 && a[na - 1] == '/')
+        na--;
+    while (nb > 0 && b[nb - 1] == '/')
+        nb--;
+    return na == nb && strncasecmp(a, b, na) == 0;
+}
+
 gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *store_path,
                                       const char *name, gusto_error *err)
 {
@@ -800,6 +975,19 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
     gusto_connection info;
     if (gusto_connection_get(store_path, name, &info, err) != GUSTO_OK)
         return NULL;
+    /* A connection's tokens go to the environment it was made in and
+     * nowhere else: a base_url naming another is refused before anything
+     * is read or sent. */
+    if (o.base_url && *o.base_url && !same_base(o.base_url, info.base_url)) {
+        err_set(err, GUSTO_EINVAL, "connection \"%s\" belongs to Gusto %s (%s), not to "
+                "%.200s; its token is sent only to its own environment", info.name,
+                info.environment, info.base_url, o.base_url);
+        err_field(err, "base_url");
+        err_hint(err, "leave the base URL unset (the connection knows its environment), "
+                      "or choose a connection made for %.120s", o.base_url);
+        err_reason(err, "environment_mismatch");
+        return NULL;
+    }
     struct stored *sp = calloc(1, sizeof *sp);
     if (!sp || !(sp->store_path = strdup(store_path))) {
         free(sp);
@@ -828,4 +1016,39 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
         return NULL;
     }
     return c;
+}
+
+gusto_code gusto_connection_revoke(const char *store_path, const char *name, gusto_error *err)
+{
+    err_clear(err);
+    if (!store_path)
+        store_path = gusto_store_default_path();
+    sqlite3 *db;
+    gusto_code rc = store_open(store_path, &db, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    unsigned char key[KEY_LEN];
+    if ((rc = load_key(store_path, key, err)) != GUSTO_OK) {
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_stmt *st = NULL;
+    gusto_connection info;
+    char secret[512] = "", access[512] = "", refresh[512] = "";
+    rc = find_row(db, name, &st, err);
+    if (rc == GUSTO_OK) {
+        row_to_conn(st, &info);
+        rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
+                        sizeof refresh, err);
+    }
+    /* The store is not held during the call: a revocation needs no lock. */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    OPENSSL_cleanse(key, sizeof key);
+    OPENSSL_cleanse(refresh, sizeof refresh);
+    if (rc == GUSTO_OK)
+        rc = gusto_oauth_revoke(info.base_url, info.client_id, secret, access, err);
+    OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(access, sizeof access);
+    return rc;
 }

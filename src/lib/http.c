@@ -437,13 +437,17 @@ static gusto_code send_request(gusto_client *c, const char *method, const char *
             }
             rc = err_set(err, GUSTO_ENETWORK, "%s %s: %s", method, url_or_path,
                          curl_easy_strerror(cc));
+            bool timed_out = cc == CURLE_OPERATION_TIMEDOUT;
             if (!idempotent(method) && !never_sent) {
                 err_hint(err, "the request may have reached Gusto; read the resource back "
                               "before sending it again");
-                err_reason(err, "outcome_unknown");
+                err_reason(err, timed_out ? "timeout" : "outcome_unknown");
             } else {
-                err_hint(err, "check the network and the base URL (%s)", c->base_url);
-                err_reason(err, "network");
+                err_hint(err, timed_out ? "no answer from %s in time; try again, or allow "
+                                          "more time"
+                                        : "check the network and the base URL (%s)",
+                         c->base_url);
+                err_reason(err, timed_out ? "timeout" : "network");
             }
             break;
         }

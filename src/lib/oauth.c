@@ -253,3 +253,57 @@ gusto_code gusto_oauth_system_token(const char *base_url, const char *client_id,
     json_decref(b);
     return rc;
 }
+
+gusto_code gusto_oauth_revoke(const char *base_url, const char *client_id,
+                              const char *client_secret, const char *access_token,
+                              gusto_error *err)
+{
+    err_clear(err);
+    if (!client_id || !*client_id || !client_secret || !*client_secret || !access_token ||
+        !*access_token)
+        return err_set(err, GUSTO_EINVAL,
+                       "client_id, client_secret and the access token are required");
+    json_t *b = json_pack("{s:s, s:s, s:s}", "client_id", client_id, "client_secret",
+                          client_secret, "token", access_token);
+    char *text = b ? json_text(b) : NULL;
+    json_decref(b); /* jansson frees its strings without wiping: text is wiped below */
+    if (!text)
+        return err_set(err, GUSTO_ENOMEM, "out of memory");
+    /* Not retried: a revocation that got lost is seen on the next call,
+     * and the local copy is removed whatever happens. */
+    gusto_options o = {.base_url = base_url, .max_retries = -1, .rate_limit = -1};
+    gusto_client *c = gusto_client_new(&o, err);
+    gusto_code rc = c ? GUSTO_OK : (err ? err->code : GUSTO_EINVAL);
+    struct http_resp resp = {0};
+    if (c)
+        rc = http_send(c, "POST", "/oauth/revoke", text, &resp, err);
+    volatile char *p = text; /* it holds the client secret and the token */
+    while (*p)
+        *p++ = 0;
+    free(text);
+    if (rc == GUSTO_OK && (resp.status < 200 || resp.status > 299)) {
+        json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+        rc = http_status_code(c, &resp, err);
+        if (rc == GUSTO_OK)
+            rc = err_set(err, GUSTO_EPROTOCOL, "unexpected status %ld from /oauth/revoke",
+                         resp.status);
+        const char *oerr = json_string_value(json_object_get(j, "error"));
+        const char *desc = json_string_value(json_object_get(j, "error_description"));
+        if (err) {
+            if (resp.status == 400 || resp.status == 401)
+                err->code = rc = GUSTO_EAUTH;
+            copy(err->category, sizeof err->category, oerr);
+            err->reason[0] = 0;
+            if (oerr)
+                snprintf(err->message, sizeof err->message, "/oauth/revoke: %s%s%s", oerr,
+                         desc ? ": " : "", desc ? desc : "");
+            if (oerr && strcmp(oerr, "invalid_client") == 0)
+                err_hint(err, "check the client id and secret; Demo and Production apps have "
+                              "different credentials (this was %s)", c->base_url);
+        }
+        json_decref(j);
+    }
+    http_resp_free(&resp);
+    gusto_client_free(c);
+    return rc;
+}

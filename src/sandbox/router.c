@@ -15,6 +15,7 @@ static const struct route ROUTES[] = {
     {"GET", "/v1/mcp/oauth/authorize", SB_PUBLIC, h_oauth_authorize_get, 0},
     {"POST", "/v1/mcp/oauth/authorize", SB_PUBLIC, h_oauth_authorize_post, 0},
     {"POST", "/v1/mcp/oauth/token", SB_PUBLIC, h_oauth_token, 0},
+    {"POST", "/oauth/revoke", SB_PUBLIC, h_oauth_revoke, 0},
     {"GET", "/v1/companies/:", "companies:read", h_company_get, 0},
     {"GET", "/v1/companies/:/locations", "companies:read", h_locations_list, 0},
     {"POST", "/v1/companies/:/locations", "companies:write", h_location_create, RT_WRITE},

@@ -420,6 +420,7 @@ void oauth_shutdown(void);                  /* free the registered apps */
 int h_oauth_authorize_get(struct request *r);
 int h_oauth_authorize_post(struct request *r);
 int h_oauth_token(struct request *r);
+int h_oauth_revoke(struct request *r);
 
 /* How a client authenticates at the token endpoint: either way (--app), or
  * only as it registered (RFC 7591 token_endpoint_auth_method). */

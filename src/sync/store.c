@@ -1,6 +1,7 @@
 /* store.c - the directory mirror's schema and statements (see store.h),
  * written once for both backends through sdb. */
 #include "sync/store.h"
+#include "shared/movefile.h"
 
 #include <errno.h>
 #include <openssl/rand.h>
@@ -618,6 +619,41 @@ static int mkdirs(char *path)
     return 0;
 }
 
+/* $XDG_DATA_HOME/DIR/mirror.db, else ~/.local/share/DIR/mirror.db; -1
+ * when neither is set. */
+static int data_path(const char *dir, char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg == '/')
+        snprintf(out, cap, "%s/%s/mirror.db", xdg, dir);
+    else if (home && *home)
+        snprintf(out, cap, "%s/.local/share/%s/mirror.db", home, dir);
+    else
+        return -1;
+    return 0;
+}
+
+int mstore_migrate(char *from, size_t cap, char *err, size_t errlen)
+{
+    if (from && cap)
+        from[0] = 0;
+    const char *env = getenv("GUSTO_SYNC_DB");
+    char old[1024], now[1024];
+    if ((env && *env) || data_path("gusto", old, sizeof old) != 0 ||
+        data_path("gusto-connect", now, sizeof now) != 0)
+        return 0;
+    static const char *const files[] = {"-wal", "-shm", "", NULL};
+    int r = move_files_once(old, now, files);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot move the sync mirror from %s to %s: %s", old, now,
+                 strerror(errno));
+        return -1;
+    }
+    if (r == 1 && from && cap)
+        snprintf(from, cap, "%s", old);
+    return r;
+}
+
 int mstore_target(const char *given, bool create_dir, char *out, size_t cap, char *err,
                   size_t errlen)
 {
@@ -627,15 +663,12 @@ int mstore_target(const char *given, bool create_dir, char *out, size_t cap, cha
     else if (env && *env)
         snprintf(out, cap, "%s", env);
     else {
-        const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-        if (xdg && *xdg == '/')
-            snprintf(out, cap, "%s/gusto/mirror.db", xdg);
-        else if (home && *home)
-            snprintf(out, cap, "%s/.local/share/gusto/mirror.db", home);
-        else {
+        if (data_path("gusto-connect", out, cap) != 0) {
             snprintf(err, errlen, "no --db given and neither HOME nor XDG_DATA_HOME is set");
             return -1;
         }
+        if (mstore_migrate(NULL, 0, err, errlen) < 0)
+            return -1;
     }
     if (create_dir && !sdb_is_postgres(out) && strchr(out, '/')) {
         char dir[1024];

@@ -162,9 +162,18 @@ typedef int (*mfound_fn)(void *ud, const struct mfound *f);
 int mstore_find_email(struct mstore *st, const char *email, mfound_fn each, void *ud);
 
 /* The mirror to use: `given` (--db), else $GUSTO_SYNC_DB, else
- * $XDG_DATA_HOME/gusto/mirror.db or ~/.local/share/gusto/mirror.db.
+ * $XDG_DATA_HOME/gusto-connect/mirror.db or
+ * ~/.local/share/gusto-connect/mirror.db (moved there first, once, from the
+ * old .../gusto/mirror.db: mstore_migrate()).
  * create_dir: make a SQLite file's directory (mode 0700).  0 or -1. */
 int mstore_target(const char *given, bool create_dir, char *out, size_t cap, char *err,
                   size_t errlen);
+
+/* Move the default mirror from its old place ($XDG_DATA_HOME/gusto/ or
+ * ~/.local/share/gusto/mirror.db, with -wal and -shm) to the new default,
+ * once, never replacing anything; not when GUSTO_SYNC_DB is set.  1 when
+ * it moved (from[cap], may be NULL, receives the old path), 0 when there
+ * was nothing to move, -1 with err filled. */
+int mstore_migrate(char *from, size_t cap, char *err, size_t errlen);
 
 #endif
