@@ -69,7 +69,7 @@ _gusto()
     local opts=""
     case "${words[0]}" in
         "")
-            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect sync profile serve help" -- "$cur"))
+            COMPREPLY=($(compgen -W "employees batch time-off api connect status disconnect sync profile mcp serve help" -- "$cur"))
             [[ $cur == -* ]] && COMPREPLY=($(compgen -W "$globals" -- "$cur"))
             return ;;
         employees)
@@ -98,6 +98,7 @@ _gusto()
         sync) opts="--db --events --webhook --dry-run --confirm --max-terminations
             --all-connections --connections --worker --lease-ttl --no-progress" ;;
         profile) opts="--email --db" ;;
+        mcp) opts="--employee --db --config --max-age --audit-log" ;;
         serve)
             case "${words[1]}" in
                 "")
@@ -125,7 +126,7 @@ _gusto()
             fi ;;
         help)
             COMPREPLY=($(compgen -W "employees batch time-off api help list create get update status
-                sync profile serve" \
+                sync profile mcp serve" \
                 -- "$cur"))
             return ;;
     esac

@@ -66,6 +66,7 @@ static const struct {
      "  disconnect                forget a stored connection\n"
      "  sync                      mirror companies' employees into a directory store\n"
      "  profile --email ADDRESS   an employee's profile from the mirror\n"
+     "  mcp --employee EMAIL      an MCP server on stdio for that one employee\n"
      "  serve                     the connector as an HTTP service, and webhooks\n"
      "  help [COMMAND]            help on a command\n"
      "\n" GLOBAL_OPTIONS
@@ -426,6 +427,18 @@ static const struct {
      "per policy, and how fresh the data is (freshness.synced_at, age_seconds; stale\n"
      "after a day).  Pay and home address are not shown.  JSON when piped or with\n"
      "--json, a card on a terminal.  Exit 4 when no employee has the address.\n"},
+    {"mcp",
+     "Usage: gusto-connect mcp --employee EMAIL [--db PATH|postgres://...] [--config FILE]\n"
+     "                         [--max-age SECONDS] [--audit-log FILE]\n"
+     "\n"
+     "A Model Context Protocol server on stdin/stdout (one JSON-RPC message a line)\n"
+     "for an AI assistant, bound by the operator to one employee: every tool answers\n"
+     "for that employee only.  Tools: my_profile, my_time_off, my_employment, from the\n"
+     "sync mirror; an answer older than --max-age (default 3600, or \"mcp\":\n"
+     "{\"max_age_s\"} in --config) first reads that employee from Gusto with\n"
+     "GUSTO_ACCESS_TOKEN or the stored connection and updates the mirror.  Pay only\n"
+     "with \"mcp\": {\"allow_pay\": true}.  Each tool call writes an audit line (JSON)\n"
+     "to --audit-log, else stderr.  docs/mcp.md shows client configurations.\n"},
     {"serve",
      "Usage: gusto-connect serve [--config FILE] [--port N] [--bind ADDR] [--quiet]\n"
      "       gusto-connect serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
@@ -497,5 +510,5 @@ int cli_help(struct cli *cli, const char *command)
     cli->command = "";
     return out_usage(cli, "no help for '%.60s': unknown command (expected employees, "
                           "employees list|create|get|update, batch create|status, time-off, api, "
-                          "connect, status, disconnect, sync, profile, serve or help)", command);
+                          "connect, status, disconnect, sync, profile, mcp, serve or help)", command);
 }

@@ -319,6 +319,10 @@ static int dispatch(struct cli *cli, int argc, char **argv)
         cli->command = "profile";
         return cmd_profile(cli, argc - 1, argv + 1);
     }
+    if (strcmp(c, "mcp") == 0) {
+        cli->command = "mcp";
+        return cmd_mcp(cli, argc - 1, argv + 1);
+    }
     if (c[0] == '-')
         return out_usage(cli, "unknown option '%.60s' (global options: --env, --company, "
                               "--api-version, --timeout, --retries, --rate-limit, "

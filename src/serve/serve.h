@@ -34,6 +34,11 @@ struct serve_config {
     long grace_ms;               /* "shutdown_grace_ms" (default 20000) */
     long timeout_ms;             /* "gusto_timeout_ms" per Gusto request (default 8000) */
     bool quiet;                  /* no request-log lines */
+    /* "mcp": {"max_age_s", "allow_pay"} (docs/mcp.md): the MCP tools' mirror
+     * freshness before they read Gusto (default 3600), and whether
+     * self-service answers carry pay (default false). */
+    long mcp_max_age_s;
+    bool mcp_allow_pay;
 };
 
 /* Load defaults, the file (path may be NULL) and the environment.  0, or -1

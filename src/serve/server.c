@@ -55,6 +55,7 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
     c->auto_verify = true;
     c->grace_ms = 20000;
     c->timeout_ms = 8000;
+    c->mcp_max_age_s = 3600;
     if (path) {
         json_error_t je;
         json_t *j = json_load_file(path, 0, &je);
@@ -94,6 +95,10 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
             c->timeout_ms = (long)json_integer_value(json_object_get(j, "gusto_timeout_ms"));
         if (json_is_true(json_object_get(j, "quiet")))
             c->quiet = true;
+        const json_t *mcp = json_object_get(j, "mcp");
+        if (json_is_integer(json_object_get(mcp, "max_age_s")))
+            c->mcp_max_age_s = (long)json_integer_value(json_object_get(mcp, "max_age_s"));
+        c->mcp_allow_pay = json_is_true(json_object_get(mcp, "allow_pay"));
         json_decref(j);
     }
     const char *v;
