@@ -442,6 +442,7 @@ static const struct {
     {"serve",
      "Usage: gusto-connect serve [--config FILE] [--port N] [--bind ADDR] [--quiet]\n"
      "       gusto-connect serve keys add NAME --grant CONNECTION[,CONNECTION|*] [--config FILE]\n"
+     "                 [--employee EMAIL] [--actions NAME,...] [--read-only]\n"
      "       gusto-connect serve keys list|remove NAME [--config FILE]\n"
      "       gusto-connect serve connections add NAME --base-url URL [--company UUID]\n"
      "       gusto-connect serve connections list | remove NAME [--config FILE]\n"
@@ -455,6 +456,9 @@ static const struct {
      "                         Gusto before it signs events; X-Gusto-Signature; de-dup;\n"
      "                         an employee event syncs that employee into the mirror\n"
      "  GET  /webhooks/queue   employee syncs started by webhooks\n"
+     "  POST /mcp              MCP over Streamable HTTP (docs/mcp.md); a key made with\n"
+     "                         --employee answers for that employee only, and runs no\n"
+     "                         action; --actions and --read-only limit any key\n"
      "  GET  /healthz, GET /metrics\n"
      "\n"
      "Callers authenticate with Authorization: Bearer KEY (or X-API-Key) and pick a\n"

@@ -681,6 +681,12 @@ static bool action_writes(const char *name, const struct action_ctx *x)
            strcmp(name, "create-people-batch") == 0;
 }
 
+bool action_is_write(const char *name, const json_t *input)
+{
+    struct action_ctx x = {.input = (json_t *)input};
+    return action_writes(name, &x);
+}
+
 /* 1 to 255 visible ASCII characters (a UUID, as Stripe and Gusto use). */
 static bool idem_key_ok(const char *k)
 {

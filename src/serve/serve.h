@@ -62,6 +62,25 @@ void serve_db_close(void);
  * "*" = all); the key text in key_out (shown once).  0 or -1. */
 int serve_key_add(const char *name, const char *grants, char *key_out, size_t cap,
                   char *err, size_t errlen);
+/* What a key may do besides its grants (issue 16; docs/mcp.md). */
+struct serve_key_limits {
+    char name[128];              /* out of serve_key_check_limited(): the caller */
+    char employee[330];          /* bound to this employee (email, lower case): it sees
+                                    that employee only, through MCP's self-service
+                                    tools; "" = not bound */
+    char actions[512];           /* comma-separated actions (and MCP tools) it may run;
+                                    "" = every one */
+    bool read_only;              /* no write action or tool */
+};
+/* serve_key_add() with limits (NULL = none). */
+int serve_key_add_limited(const char *name, const char *grants,
+                          const struct serve_key_limits *lim, char *key_out, size_t cap,
+                          char *err, size_t errlen);
+/* The caller of an API key and its limits: 0, or -1 when unknown (out
+ * zeroed). */
+int serve_key_check_limited(const char *key, struct serve_key_limits *out);
+/* May a key of these limits run `action`?  (The named list, and writes.) */
+bool serve_key_allows(const struct serve_key_limits *lim, const char *action, bool write);
 int serve_key_remove(const char *name);
 /* Every key (name, created, grants) as a JSON array (new reference). */
 json_t *serve_key_list(void);
@@ -129,6 +148,9 @@ struct action_ctx {
 
 /* Is `name` an action?  */
 bool action_known(const char *name);
+/* Does the action, with this input, write?  (create-employee,
+ * update-employee, create-people-batch, call-api other than GET.) */
+bool action_is_write(const char *name, const json_t *input);
 /* Run the action; fills ctx's out fields. */
 void action_run(const char *name, struct action_ctx *ctx);
 /* Check an action's body (the whole JSON object as sent, "connection"

@@ -1,6 +1,8 @@
 /* server.c - gusto-connect serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
+#include "serve/mcp_http.h"
 #include "serve/serve.h"
 #include "shared/jsonerr.h"
+#include "sync/store.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -441,6 +443,7 @@ struct req {
     bool answered;               /* a response was queued on the first call */
     struct timespec t0;
     char caller[128];            /* the API key's caller, checked on the first call */
+    struct serve_key_limits lim; /* and its limits */
     bool authed;
 };
 
@@ -534,8 +537,8 @@ static void log_line(const char *rid, const char *method, const char *path, int 
             secs * 1000, caller && *caller ? caller : "-", extra ? " " : "", ex);
 }
 
-/* The caller of the request's API key, or NULL. */
-static bool authenticate(struct MHD_Connection *conn, char *caller, size_t cap)
+/* The caller of the request's API key, with its limits. */
+static bool authenticate(struct MHD_Connection *conn, struct req *q)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *key = NULL;
@@ -545,7 +548,10 @@ static bool authenticate(struct MHD_Connection *conn, char *caller, size_t cap)
         key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
     if (!key || !*key || strlen(key) > 200)
         return false;
-    return serve_key_check(key, caller, cap) == 0;
+    if (serve_key_check_limited(key, &q->lim) != 0)
+        return false;
+    snprintf(q->caller, sizeof q->caller, "%s", q->lim.name);
+    return true;
 }
 
 struct conn_pick {
@@ -556,6 +562,7 @@ struct conn_pick {
 static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, const char *name,
                                  const char *rid, const char *caller)
 {
+    const struct serve_key_limits *lim = &q->lim;
     struct action_ctx x = {.cfg = cfg, .caller = caller};
     json_t *input = NULL;
     const char *outcome = "error";
@@ -581,6 +588,18 @@ static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, con
     }
     /* The body against the action's published input_schema, before any
      * other decision: a refusal changes nothing and calls nobody. */
+    /* A key bound to one employee runs no action: the actions answer for
+     * the whole company (docs/mcp.md).  A key limited to named actions, or
+     * to reading, runs only those. */
+    if (lim->employee[0] || !serve_key_allows(lim, name, action_is_write(name, input))) {
+        status = 403;
+        reply = err_env("forbidden_action", lim->employee[0]
+                                                ? "this API key is bound to one employee: "
+                                                  "use POST /mcp"
+                                                : "this API key may not run that action");
+        snprintf(x.error_code, sizeof x.error_code, "forbidden_action");
+        goto done;
+    }
     json_t *refusal = NULL;
     if (!action_validate(name, input, &refusal)) {
         status = 400;
@@ -660,6 +679,145 @@ done:
     }
     json_decref(input);
     return send_json(conn, status, reply, rid);
+}
+
+/* ---- POST /mcp ----------------------------------------------------------- */
+
+struct mcp_host {
+    const char *rid;
+    const struct serve_key_limits *lim;
+};
+
+/* A client of a stored connection of company: the first the caller's
+ * grants name, else any ("*", or a key bound to an employee of it). */
+struct pick_conn {
+    const char *company;
+    const struct serve_key_limits *lim;
+    char name[64];
+};
+
+static int pick_each(void *ud, const gusto_connection *c)
+{
+    struct pick_conn *p = ud;
+    if (strcmp(c->company_uuid, p->company) != 0)
+        return 0;
+    if (!p->lim->employee[0] && !serve_key_granted(p->lim->name, c->name))
+        return 0;
+    snprintf(p->name, sizeof p->name, "%s", c->name);
+    return 1;
+}
+
+static gusto_client *mcp_client_for(void *ud, const char *company)
+{
+    const struct mcp_host *h = ud;
+    struct pick_conn p = {.company = company, .lim = h->lim};
+    gusto_error e;
+    const char *store = cfg->store[0] ? cfg->store : NULL;
+    gusto_connection_list(store, pick_each, &p, &e);
+    if (!p.name[0])
+        return NULL;
+    gusto_options o = {.connection = p.name, .store_path = store};
+    serve_client_options(cfg, &o);
+    return gusto_client_new(&o, &e);
+}
+
+static void mcp_audit(void *ud, const json_t *line)
+{
+    const struct mcp_host *h = ud;
+    json_t *l = json_deep_copy(line);
+    json_object_set_new(l, "request_id", json_string(h->rid));
+    char *text = json_dumps(l, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(l);
+    pthread_mutex_lock(&alock);
+    if (audit && text) {
+        fputs(text, audit);
+        fputc('\n', audit);
+        fflush(audit);
+    }
+    pthread_mutex_unlock(&alock);
+    free(text);
+}
+
+/* Streamable HTTP (mcp_http.c): POST a message; GET has no stream here
+ * (405, as the transport allows); DELETE ends the session. */
+static enum MHD_Result do_mcp(struct MHD_Connection *conn, struct req *q, const char *method,
+                              const char *rid)
+{
+    const char *sid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
+    struct mcp_caller who;
+    memset(&who, 0, sizeof who);
+    snprintf(who.name, sizeof who.name, "%s", q->caller);
+    snprintf(who.employee, sizeof who.employee, "%s", q->lim.employee);
+    int status;
+    struct MHD_Response *r;
+    /* DNS rebinding: a browser page may not reach /mcp from another origin
+     * (the transport's security warning); programs send no Origin. */
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    bool local = !origin || strncmp(origin, "http://127.0.0.1", 16) == 0 ||
+                 strncmp(origin, "http://localhost", 16) == 0 ||
+                 strncmp(origin, "http://[::1]", 12) == 0;
+    if (local && origin) {
+        const char *rest = origin + (origin[7] == '[' ? 12 : 16);
+        local = *rest == 0 || *rest == ':';
+    }
+    if (!local) {
+        status = 403;
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    } else if (strcmp(method, "POST") != 0) {
+        bool del = strcmp(method, "DELETE") == 0;
+        status = del ? mcp_http_delete(&who, sid) : 405;
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (status == 405)
+            MHD_add_response_header(r, "Allow", "POST, DELETE");
+    } else if (q->too_large) {
+        status = 413;
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    } else {
+        char target[1024] = "", err[600];
+        /* serve's mirror, else where `gusto-connect profile` looks. */
+        mstore_target(cfg->mirror[0] ? cfg->mirror : NULL, false, target, sizeof target, err,
+                      sizeof err);
+        struct mcp_host h = {.rid = rid, .lim = &q->lim};
+        struct mcp_config mc = {.mirror = target[0] ? target : NULL,
+                                .max_age_s = cfg->mcp_max_age_s,
+                                .allow_pay = cfg->mcp_allow_pay,
+                                .client_for = mcp_client_for,
+                                .audit = mcp_audit,
+                                .ud = &h};
+        struct mcp_http_request rq = {
+            .body = q->body, .len = q->len,
+            .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
+            .session_id = sid,
+            .protocol_version =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "MCP-Protocol-Version")};
+        struct mcp_http_answer a;
+        mcp_http_post(&mc, &who, &rq, &a);
+        status = a.status;
+        char *text = a.body ? json_dumps(a.body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(a.body);
+        if (text && a.sse) {
+            size_t n = strlen(text) + 32;
+            char *ev = malloc(n);
+            if (ev)
+                snprintf(ev, n, "event: message\ndata: %s\n\n", text);
+            free(text);
+            text = ev;
+        }
+        r = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (text)
+            MHD_add_response_header(r, "Content-Type",
+                                    a.sse ? "text/event-stream" : "application/json");
+        if (a.session_id[0])
+            MHD_add_response_header(r, "Mcp-Session-Id", a.session_id);
+    }
+    MHD_add_response_header(r, "X-Request-Id", rid);
+    double secs = since(&q->t0);
+    metrics_request("mcp", status, secs);
+    log_line(rid, method, "/mcp", status, secs, q->caller, NULL);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 /* The company uuids of the caller's granted connections (a JSON array),
@@ -757,11 +915,11 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
     if (post && strcmp(url, "/webhooks/gusto") == 0)
         return MHD_YES;          /* signed, not keyed: checked once the body is in */
     bool known = (get && (strcmp(url, "/actions") == 0 || strcmp(url, "/webhooks/queue") == 0)) ||
-                 (post && strncmp(url, "/actions/", 9) == 0);
+                 (post && strncmp(url, "/actions/", 9) == 0) || strcmp(url, "/mcp") == 0;
     if (!known)
         return answer_now(conn, q, 404, "other", err_env("not_found", "no such endpoint"),
                           method, url);
-    q->authed = authenticate(conn, q->caller, sizeof q->caller);
+    q->authed = authenticate(conn, q);
     if (q->authed)
         return MHD_YES;
     char rid[40];
@@ -880,6 +1038,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_json(conn, st, reply, rid);
     }
     const char *caller = q->caller;
+    if (strcmp(url, "/mcp") == 0)
+        return do_mcp(conn, q, method, rid);
+    if (get && strcmp(url, "/webhooks/queue") == 0 && q->lim.employee[0]) {
+        metrics_request("webhook_queue", 403, since(&q->t0));
+        log_line(rid, method, url, 403, since(&q->t0), caller, NULL);
+        return send_json(conn, 403,
+                         err_env("forbidden_action", "this API key is bound to one employee: "
+                                                     "use POST /mcp"),
+                         rid);
+    }
     if (get && strcmp(url, "/actions") == 0) {
         metrics_request("actions", 200, since(&q->t0));
         log_line(rid, method, url, 200, since(&q->t0), caller, NULL);

@@ -9,8 +9,10 @@
 // ends with "N passed, N failed".
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +95,69 @@ async function callAll(client, into) {
   into.push(JSON.stringify(out.activities));
   return out;
 }
+
+// gusto-connect serve with the mirror; resolves to its base URL.
+const SERVE_CFG = join(T, "serve.json");
+let serveProc = null;
+async function startServe(extra = {}) {
+  writeFileSync(SERVE_CFG, JSON.stringify({
+    db: join(T, "serve.db"), mirror: MIRROR, audit_log: AUDIT, port: 0, quiet: true, ...extra,
+  }));
+  serveProc = spawn(GUSTO, ["serve", "--config", SERVE_CFG], {
+    env: baseEnv, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  serveProc.stderr.on("data", (d) => { err += d; });
+  const rl = createInterface({ input: serveProc.stdout });
+  const line = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 10000);
+    rl.on("line", (l) => { if (l.startsWith("listening on ")) { clearTimeout(t); resolve(l); } });
+    serveProc.once("exit", (c) => { clearTimeout(t); reject(new Error(`serve exited ${c}: ${err}`)); });
+  });
+  return line.slice("listening on ".length).trim();
+}
+async function stopServe() {
+  if (!serveProc || serveProc.exitCode !== null) return;
+  const p = serveProc;
+  await new Promise((resolve) => { p.once("exit", resolve); p.kill("SIGTERM"); });
+}
+
+// serve keys add NAME ARGS...: the key.
+function keyAdd(name, ...args) {
+  const r = spawnSync(GUSTO, ["serve", "keys", "add", name, "--config", SERVE_CFG, "--json", ...args], {
+    encoding: "utf8", env: baseEnv,
+  });
+  const j = JSON.parse(r.stdout || "{}");
+  if (!j.data?.key) throw new Error(`keys add ${name}: ${r.stdout} ${r.stderr}`);
+  return j.data;
+}
+
+// A connected SDK client over Streamable HTTP with an API key.
+async function httpClient(url, key) {
+  const transport = new StreamableHTTPClientTransport(new URL(url + "/mcp"), {
+    requestInit: { headers: key ? { Authorization: `Bearer ${key}` } : {} },
+  });
+  const client = new Client({ name: "gusto-connect-mcp-test", version: "1.0.0" });
+  await client.connect(transport);
+  return client;
+}
+
+async function post(url, key, body, headers = {}) {
+  const r = await fetch(url + "/mcp", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json", Accept: "application/json, text/event-stream",
+      ...(key ? { Authorization: `Bearer ${key}` } : {}), ...headers,
+    },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, headers: r.headers, text, json: (() => { try { return JSON.parse(text); } catch { return null; } })() };
+}
+const INIT = {
+  jsonrpc: "2.0", id: 1, method: "initialize",
+  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+};
 
 // One raw exchange over stdio, without the SDK: for negotiation.
 function rawInitialize(version) {
@@ -276,6 +341,130 @@ async function main() {
       odd[1]?.error?.code === -32700 && odd[2]?.error?.code === -32600 &&
       odd[3]?.error?.code === -32601 && odd[4]?.result && odd.length === 5, JSON.stringify(odd));
 
+    // ---- Streamable HTTP: gusto-connect serve at /mcp ----
+    const url = await startServe();
+    const connAdd = spawnSync(GUSTO, ["serve", "connections", "add", "acme", "--base-url", sb.base,
+      "--json"], { encoding: "utf8", env: { ...baseEnv, GUSTO_ACCESS_TOKEN: TOKEN } });
+    check("http setup: a stored connection for the refreshes", connAdd.status === 0, connAdd.stderr);
+    const kA = keyAdd("alice", "--employee", A.work_email.toUpperCase());
+    const kB = keyAdd("bob", "--employee", B.email);
+    const kOps = keyAdd("ops", "--grant", "acme");
+    check("http: keys add --employee binds the key to that employee (lower case), no grant needed",
+      kA.employee === A.work_email.toLowerCase() && kA.grants.length === 0 && kB.employee === B.email);
+    // The mirror is stale: B's first answer reads B from Gusto through the
+    // stored connection.
+    sql("UPDATE gusto_companies SET checked_at_ms = checked_at_ms - 7200000");
+    const hb = await httpClient(url, kB.key);
+    const hbr = await hb.callTool({ name: "my_profile", arguments: {} });
+    check("http B: my_profile answers for B (positive control)",
+      hbr.structuredContent?.employee?.employee_uuid === B.uuid, JSON.stringify(hbr).slice(0, 300));
+    check("http: a stale mirror is refreshed from Gusto through the stored connection",
+      hbr.structuredContent?.freshness?.source === "gusto" && hbr.structuredContent.freshness.refreshed,
+      JSON.stringify(hbr.structuredContent?.freshness));
+    await hb.close();
+
+    const seenH = [];
+    const h = await httpClient(url, kA.key);
+    check("http: initialize over Streamable HTTP gives a session and the latest revision",
+      h.getServerVersion()?.name === "gusto-connect" && h.transport.sessionId?.startsWith("mcp_") &&
+      h.transport.protocolVersion === LATEST_PROTOCOL_VERSION,
+      `${h.transport.sessionId} ${h.transport.protocolVersion}`);
+    await attempt("http: ping", async () => { await h.ping(); });
+    const ht = (await h.listTools()).tools;
+    check("http: tools/list for an employee key: the three self-service tools",
+      ht.length === 3 && ht.every((t) => t.outputSchema && t.annotations?.readOnlyHint), ht.map((t) => t.name).join());
+    const hr = await callAll(h, seenH);
+    check("http: my_profile, my_time_off, my_employment answer for A",
+      hr.my_profile.structuredContent?.employee?.employee_uuid === A.uuid &&
+      hr.my_time_off.structuredContent?.employee?.balances?.length > 0 &&
+      hr.my_employment.structuredContent?.employee?.employment_status === "active" &&
+      !("pay" in hr.my_employment.structuredContent.employee), JSON.stringify(hr.my_profile).slice(0, 300));
+    check("http: the injection in A's name is data, marked untrusted",
+      hr.my_profile.structuredContent.employee.last_name === INJECTION &&
+      /^Untrusted data from Gusto/.test(hr.my_profile.content[0].text));
+    for (const args of [{ email: B.work_email }, { employee_uuid: B.uuid }, { search: B.last_name }]) {
+      try {
+        seenH.push(JSON.stringify(await h.callTool({ name: "my_profile", arguments: args })));
+        fail(`http: my_profile with ${Object.keys(args)[0]} of B is refused`, "it answered");
+      } catch (e) {
+        seenH.push(e.message);
+        check(`http: my_profile with ${Object.keys(args)[0]} of B is a -32602 naming it`,
+          e.code === -32602 && e.message.includes(Object.keys(args)[0]), e.message);
+      }
+    }
+    await h.close();
+    // The employee key on serve's company-wide endpoints.
+    for (const [path, body] of [["/actions/list-employees", { connection: "acme", search: B.last_name }],
+      ["/actions/get-employee", { connection: "acme", employee_uuid: B.uuid }],
+      ["/actions/call-api", { connection: "acme", method: "GET", path: `/v1/employees/${B.uuid}` }]]) {
+      const r = await fetch(url + path, {
+        method: "POST", headers: { Authorization: `Bearer ${kA.key}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const text = await r.text();
+      seenH.push(text);
+      check(`http: the employee key gets 403 on POST ${path}`, r.status === 403 &&
+        /forbidden_action/.test(text), `${r.status} ${text.slice(0, 200)}`);
+    }
+    const q = await fetch(url + "/webhooks/queue", { headers: { Authorization: `Bearer ${kA.key}` } });
+    seenH.push(await q.text());
+    check("http: the employee key gets 403 on GET /webhooks/queue", q.status === 403);
+    const ops = await fetch(url + "/actions/get-employee", {
+      method: "POST", headers: { Authorization: `Bearer ${kOps.key}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ connection: "acme", employee_uuid: B.uuid }),
+    });
+    const opsText = await ops.text();
+    check("http: the same get-employee of B with an operator key finds B (the control)",
+      ops.status === 200 && opsText.includes(B.uuid), `${ops.status} ${opsText.slice(0, 200)}`);
+    const textH = seenH.join("\n");
+    check("http: nothing A's key got shows B",
+      textH.includes(A.uuid) && !textH.includes(B.uuid) && !textH.includes(B.work_email) &&
+      !textH.includes(B.email));
+
+    // Transport rules.
+    const noKey = await post(url, null, INIT);
+    check("http: no credentials: 401 with WWW-Authenticate: Bearer",
+      noKey.status === 401 && /^Bearer /.test(noKey.headers.get("www-authenticate") || ""),
+      `${noKey.status} ${noKey.headers.get("www-authenticate")}`);
+    const badKey = await post(url, "gsk_not_a_key", INIT);
+    check("http: a wrong key: 401 with WWW-Authenticate", badKey.status === 401 &&
+      badKey.headers.get("www-authenticate"));
+    try {
+      await httpClient(url, "gsk_not_a_key");
+      fail("http: the SDK client with a wrong key fails with 401", "it connected");
+    } catch (e) {
+      check("http: the SDK client with a wrong key fails with 401", e.code === 401 || /401/.test(e.message), e.message);
+    }
+    const ini = await post(url, kA.key, INIT);
+    const sid = ini.headers.get("mcp-session-id");
+    check("http: initialize answers JSON with an Mcp-Session-Id", ini.status === 200 &&
+      ini.json?.result?.protocolVersion === LATEST_PROTOCOL_VERSION && /^mcp_/.test(sid || ""));
+    const noSid = await post(url, kA.key, { jsonrpc: "2.0", id: 2, method: "tools/list" });
+    check("http: a request without Mcp-Session-Id after initialize is 400", noSid.status === 400);
+    const otherSid = await post(url, kB.key, { jsonrpc: "2.0", id: 2, method: "tools/list" },
+      { "Mcp-Session-Id": sid });
+    check("http: another key cannot use A's session (404, as an unknown one)", otherSid.status === 404);
+    const note = await post(url, kA.key, { jsonrpc: "2.0", method: "notifications/initialized" },
+      { "Mcp-Session-Id": sid });
+    check("http: a notification is 202 with no body", note.status === 202 && note.text === "");
+    const sse = await post(url, kA.key, { jsonrpc: "2.0", id: 3, method: "ping" },
+      { "Mcp-Session-Id": sid, Accept: "text/event-stream" });
+    check("http: a client accepting only SSE gets the answer as one SSE message event",
+      sse.status === 200 && /^text\/event-stream/.test(sse.headers.get("content-type")) &&
+      /^event: message\ndata: \{.*"id":3/.test(sse.text), sse.text);
+    const badVer = await post(url, kA.key, { jsonrpc: "2.0", id: 4, method: "ping" },
+      { "Mcp-Session-Id": sid, "MCP-Protocol-Version": "1999-01-01" });
+    check("http: an unsupported MCP-Protocol-Version header is 400", badVer.status === 400);
+    const g = await fetch(url + "/mcp", { headers: { Authorization: `Bearer ${kA.key}`, Accept: "text/event-stream" } });
+    check("http: GET /mcp is 405 (no server stream)", g.status === 405);
+    const evil = await post(url, kA.key, INIT, { Origin: "http://evil.example" });
+    check("http: a foreign Origin is 403 (DNS rebinding)", evil.status === 403);
+    const del = await fetch(url + "/mcp", { method: "DELETE", headers: { Authorization: `Bearer ${kA.key}`, "Mcp-Session-Id": sid } });
+    const after = await post(url, kA.key, { jsonrpc: "2.0", id: 5, method: "ping" }, { "Mcp-Session-Id": sid });
+    check("http: DELETE /mcp ends the session (204, then 404)", del.status === 204 && after.status === 404);
+
+    await stopServe();
+
     // ---- the audit ----
     const lines = auditLines();
     const mine = lines.filter((l) => l.caller === `stdio:${A.work_email.toLowerCase()}`);
@@ -289,7 +478,14 @@ async function main() {
     check("audit: the refresh and the stranger's not_found are logged",
       mine.some((l) => l.detail === "refreshed from Gusto") &&
       lines.some((l) => l.caller === "stdio:stranger@nowhere.test" && l.outcome === "not_found"));
+    const alice = lines.filter((l) => l.event === "mcp_tool_call" && l.caller === "alice");
+    check("audit: serve writes the key's calls with caller, employee, request id and masked input",
+      alice.filter((l) => l.outcome === "ok" && l.employee_uuid === A.uuid && /^req_/.test(l.request_id)).length >= 4 &&
+      alice.filter((l) => l.outcome === "bad_argument").length === 3, JSON.stringify(alice.slice(0, 2)));
+    check("audit: the employee key's /actions attempts are logged as forbidden_action",
+      lines.filter((l) => l.caller === "alice" && l.error_code === "forbidden_action").length === 3);
   } finally {
+    await stopServe();
     await stopSandbox(sb);
     if (!process.env.KEEP) rmSync(T, { recursive: true, force: true });
   }
