@@ -109,7 +109,7 @@ _gusto()
                     if [[ ${#words[@]} == 2 && $cur != -* ]]; then
                         COMPREPLY=($(compgen -W "add list remove" -- "$cur")); return
                     fi
-                    opts="--grant --config --employee --actions --read-only" ;;
+                    opts="--grant --config --employee --actions --read-only --allow-writes" ;;
                 connections) opts="--base-url --company --token-stdin" ;;
             esac ;;
         api)

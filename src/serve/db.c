@@ -63,6 +63,7 @@ int serve_db_open(const char *path, char *err, size_t errlen)
         "ALTER TABLE api_keys ADD COLUMN employee TEXT",
         "ALTER TABLE api_keys ADD COLUMN actions TEXT",
         "ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE api_keys ADD COLUMN mcp_writes INTEGER NOT NULL DEFAULT 0",
     };
     for (size_t i = 0; i < sizeof ADD / sizeof ADD[0]; i++)
         sqlite3_exec(db, ADD[i], NULL, NULL, NULL);
@@ -130,7 +131,7 @@ int serve_key_add_limited(const char *name, const char *grants,
     int rc = exec1("DELETE FROM grants WHERE key_name=?", name, NULL);
     sqlite3_stmt *st = rc ? NULL
                           : prep("INSERT OR REPLACE INTO api_keys(name, hash, created_at,"
-                                 " employee, actions, read_only) VALUES (?, ?, ?, ?, ?, ?)");
+                                 " employee, actions, read_only, mcp_writes) VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (st) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
@@ -140,6 +141,7 @@ int serve_key_add_limited(const char *name, const char *grants,
         if (lim && lim->actions[0])
             sqlite3_bind_text(st, 5, lim->actions, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int(st, 6, lim && lim->read_only ? 1 : 0);
+        sqlite3_bind_int(st, 7, lim && lim->mcp_writes ? 1 : 0);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
         sqlite3_finalize(st);
     } else {
@@ -206,14 +208,14 @@ json_t *serve_key_grants(const char *name)
 json_t *serve_key_list(void)
 {
     json_t *arr = json_array();
-    sqlite3_stmt *st = prep("SELECT name, created_at, employee, actions, read_only"
-                            " FROM api_keys ORDER BY name");
+    sqlite3_stmt *st = prep("SELECT name, created_at, employee, actions, read_only,"
+                            " mcp_writes FROM api_keys ORDER BY name");
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const char *n = (const char *)sqlite3_column_text(st, 0);
         const char *emp = (const char *)sqlite3_column_text(st, 2);
         const char *acts = (const char *)sqlite3_column_text(st, 3);
         json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:o, s:o, s:o, s:b}", "name", n, "created_at",
+            arr, json_pack("{s:s, s:I, s:o, s:o, s:o, s:b, s:b}", "name", n, "created_at",
                            (json_int_t)sqlite3_column_int64(st, 1), "grants",
                            serve_key_grants(n), "employee",
                            emp ? json_string(emp) : json_null(), "actions",
@@ -239,8 +241,8 @@ int serve_key_check_limited(const char *key, struct serve_key_limits *out)
     char hash[65];
     sha256_hex(key, hash);
     /* The lookup is by hash: the key itself is never stored or compared. */
-    sqlite3_stmt *st = prep("SELECT name, employee, actions, read_only FROM api_keys"
-                            " WHERE hash=?");
+    sqlite3_stmt *st = prep("SELECT name, employee, actions, read_only, mcp_writes"
+                            " FROM api_keys WHERE hash=?");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
@@ -252,6 +254,7 @@ int serve_key_check_limited(const char *key, struct serve_key_limits *out)
         snprintf(out->employee, sizeof out->employee, "%s", emp ? emp : "");
         snprintf(out->actions, sizeof out->actions, "%s", acts ? acts : "");
         out->read_only = sqlite3_column_int(st, 3) != 0;
+        out->mcp_writes = sqlite3_column_int(st, 4) != 0;
         rc = 0;
     }
     sqlite3_finalize(st);

@@ -28,6 +28,12 @@ struct mcp_caller {
     char name[128];              /* for the audit: "stdio", the key's name, "jwt:EMAIL" */
     char employee[330];          /* the bound employee's email, lower case; "" = an
                                     operator (no self-service tools) */
+    /* An operator (an API key without an employee): its limits, as
+     * serve_key_limits has them. */
+    bool operator_key;
+    char actions[512];           /* "" = every action */
+    bool read_only;
+    bool writes;                 /* write tools offered (preview, then confirm) */
 };
 
 /* What the tools need from their host; zero-initialised works (no mirror:
@@ -41,6 +47,10 @@ struct mcp_config {
      * when none is configured (the stale answer is then given, marked so).
      * The tools free it with gusto_client_free(). */
     gusto_client *(*client_for)(void *ud, const char *company);
+    /* Run one of serve's actions for an operator (server.c: the key's
+     * grants and limits apply): the envelope (new reference) and its HTTP
+     * status.  NULL on stdio: no operator tools. */
+    json_t *(*run_action)(void *ud, const char *action, json_t *input, int *status);
     /* One audit line (borrowed; the host writes it), or NULL. */
     void (*audit)(void *ud, const json_t *line);
     void *ud;

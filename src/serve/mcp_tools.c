@@ -9,6 +9,10 @@
 #include "sync/store.h"
 #include "sync/sync.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,18 +134,56 @@ static json_t *no_args(void)
 
 /* ---- the tool table -------------------------------------------------------- */
 
-enum tool_id { T_MY_PROFILE, T_MY_TIME_OFF, T_MY_EMPLOYMENT };
+struct tool;
+static json_t *describe_action(const struct tool *t);
+
+enum tool_id { T_MY_PROFILE, T_MY_TIME_OFF, T_MY_EMPLOYMENT, T_ACTION };
+
+/* How an operator tool writes: never, always, or call_api's "method"
+ * other than GET. */
+enum writes { W_NO, W_YES, W_METHOD };
 
 struct tool {
     const char *name;
     enum tool_id id;
     bool self_service;
+    const char *action;          /* T_ACTION: serve's action */
+    enum writes writes;
+    bool destructive;
+    const char *title;
+    const char *description;
 };
 
 static const struct tool TOOLS[] = {
-    {"my_profile", T_MY_PROFILE, true},
-    {"my_time_off", T_MY_TIME_OFF, true},
-    {"my_employment", T_MY_EMPLOYMENT, true},
+    {"my_profile", T_MY_PROFILE, true, NULL, W_NO, false, NULL, NULL},
+    {"my_time_off", T_MY_TIME_OFF, true, NULL, W_NO, false, NULL, NULL},
+    {"my_employment", T_MY_EMPLOYMENT, true, NULL, W_NO, false, NULL, NULL},
+    {"list_employees", T_ACTION, false, "list-employees", W_NO, false, "List employees",
+     "Employees of a company, one page at a time (limit, then cursor = next_cursor until it "
+     "is null); search filters by name or email. Start here to find an employee_uuid."},
+    {"employee_profile", T_ACTION, false, "profile", W_NO, false, "Employee profile",
+     "One employee by work or personal email, from the sync mirror (no request to Gusto), "
+     "with the fields you choose; never home address or pay."},
+    {"get_employee", T_ACTION, false, "get-employee", W_NO, false, "Get employee",
+     "One employee by employee_uuid with addresses, jobs and compensations."},
+    {"get_time_off_activities", T_ACTION, false, "get-time-off-activities", W_NO, false,
+     "Time-off activities", "An employee's time-off activities and balances."},
+    {"get_people_batch", T_ACTION, false, "get-people-batch", W_NO, false,
+     "Get people batch", "A people batch's status and per-person results."},
+    {"call_api", T_ACTION, false, "call-api", W_METHOD, true, "Call the Gusto API",
+     "Any Gusto API request; {company_uuid} in the path is filled in. GET reads; any other "
+     "method is a write: the first call returns a preview and a confirmation_token, and "
+     "nothing happens until a second call with confirm: true and that token."},
+    {"create_employee", T_ACTION, false, "create-employee", W_YES, false, "Create employee",
+     "Onboard an employee with nested parts. A write: the first call returns a preview and "
+     "a confirmation_token; call again with confirm: true and the token to do it."},
+    {"update_employee", T_ACTION, false, "update-employee", W_YES, true, "Update employee",
+     "Change an employee and nested parts. A write: the first call returns a preview and a "
+     "confirmation_token; call again with confirm: true and the token to do it."},
+    {"create_people_batch", T_ACTION, false, "create-people-batch", W_YES, false,
+     "Create people batch",
+     "Submit a people batch (bulk onboarding). A write: preview first, then confirm: true "
+     "with the confirmation_token."},
 };
 #define NTOOLS (sizeof TOOLS / sizeof TOOLS[0])
 
@@ -189,18 +231,80 @@ static json_t *describe(const struct mcp_config *cfg, const struct tool *t)
             output_schema(employment_props(cfg->allow_pay),
                           json_pack("[s,s]", "name", "employment_status")),
             "annotations", annotations("My employment"));
+    case T_ACTION: return describe_action(t);
     }
     return NULL;
+}
+
+/* ---- operator tools: serve's actions ------------------------------------------ */
+
+/* The action's published input_schema (borrowed; parsed once). */
+static json_t *catalogue;
+static pthread_once_t catalogue_once = PTHREAD_ONCE_INIT;
+
+static void load_catalogue(void)
+{
+    catalogue = actions_describe();
+}
+
+static const json_t *action_schema(const char *action)
+{
+    pthread_once(&catalogue_once, load_catalogue);
+    size_t i;
+    json_t *a;
+    json_array_foreach(catalogue, i, a)
+        if (strcmp(json_string_value(json_object_get(a, "name")), action) == 0)
+            return json_object_get(a, "input_schema");
+    return NULL;
+}
+
+static json_t *describe_action(const struct tool *t)
+{
+    json_t *in = json_deep_copy(action_schema(t->action));
+    if (!json_is_object(in))
+        in = json_pack("{s:s}", "type", "object");
+    json_t *props = json_object_get(in, "properties");
+    if (t->writes != W_NO && json_is_object(props)) {
+        json_object_set_new(props, "confirm",
+                            json_pack("{s:s, s:s}", "type", "boolean", "description",
+                                      "true, with confirmation_token, to do the write the "
+                                      "preview showed"));
+        json_object_set_new(props, "confirmation_token",
+                            json_pack("{s:s, s:i, s:s}", "type", "string", "maxLength", 200,
+                                      "description", "the preview's confirmation_token"));
+    }
+    json_t *out = json_pack("{s:s, s:{s:{s:s}, s:{}, s:{}, s:{}, s:{s:s}}}", "type", "object",
+                            "properties", "ok", "type", "boolean", "data", "error", "preview",
+                            "confirmation_token", "type", "string");
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:s, s:b, s:b, s:b, s:b}}", "name",
+                     t->name, "title", t->title, "description", t->description,
+                     "inputSchema", in, "outputSchema", out, "annotations", "title", t->title,
+                     "readOnlyHint", t->writes == W_NO, "destructiveHint", t->destructive,
+                     "idempotentHint", t->writes == W_NO, "openWorldHint", 1);
+}
+
+/* May this caller see the tool?  Write-only tools need writes. */
+static bool offered(const struct mcp_config *cfg, const struct mcp_caller *who,
+                    const struct tool *t)
+{
+    if (t->self_service)
+        return who->employee[0] != 0;
+    if (!who->operator_key || who->employee[0] || !cfg->run_action)
+        return false;
+    if (t->writes == W_YES && (who->read_only || !who->writes))
+        return false;
+    struct serve_key_limits lim;
+    memset(&lim, 0, sizeof lim);
+    snprintf(lim.actions, sizeof lim.actions, "%s", who->actions);
+    return serve_key_allows(&lim, t->action, false) || serve_key_allows(&lim, t->name, false);
 }
 
 json_t *mcp_tools_list(const struct mcp_config *cfg, const struct mcp_caller *who)
 {
     json_t *out = json_array();
-    for (size_t i = 0; i < NTOOLS; i++) {
-        if (TOOLS[i].self_service && !who->employee[0])
-            continue;
-        json_array_append_new(out, describe(cfg, &TOOLS[i]));
-    }
+    for (size_t i = 0; i < NTOOLS; i++)
+        if (offered(cfg, who, &TOOLS[i]))
+            json_array_append_new(out, describe(cfg, &TOOLS[i]));
     return out;
 }
 
@@ -510,19 +614,144 @@ static void audit(const struct mcp_config *cfg, const struct mcp_caller *who,
 
 /* ---- calls ------------------------------------------------------------------- */
 
-static const struct tool *find_tool(const struct mcp_caller *who, const char *name)
+static const struct tool *find_tool(const struct mcp_config *cfg,
+                                    const struct mcp_caller *who, const char *name)
 {
     for (size_t i = 0; i < NTOOLS; i++)
-        if (strcmp(TOOLS[i].name, name) == 0 && (!TOOLS[i].self_service || who->employee[0]))
+        if (strcmp(TOOLS[i].name, name) == 0 && offered(cfg, who, &TOOLS[i]))
             return &TOOLS[i];
     return NULL;
+}
+
+/* ---- previews and confirmations -------------------------------------------------
+ * A write's confirmation_token is "EXPIRY.HMAC": HMAC-SHA256, under a key
+ * this process draws at random, of the caller, the tool, the expiry and the
+ * arguments' canonical text (sorted keys, without confirm and the token).
+ * Another caller, other arguments, a restart or 10 minutes later: it no
+ * longer matches. */
+#define CONFIRM_TTL_S 600
+static unsigned char confirm_key[32];
+static pthread_once_t confirm_once = PTHREAD_ONCE_INIT;
+
+static void confirm_init(void)
+{
+    RAND_bytes(confirm_key, sizeof confirm_key);
+}
+
+static void confirm_token(const char *caller, const char *tool, const json_t *args,
+                          long long expiry, char out[96])
+{
+    pthread_once(&confirm_once, confirm_init);
+    char *canon = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    char head[300];
+    int hn = snprintf(head, sizeof head, "%s%c%s%c%lld%c", caller, 0, tool, 0, expiry, 0);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    size_t cl = canon ? strlen(canon) : 0;
+    size_t total = (size_t)(hn > 0 ? hn : 0) + cl;
+    unsigned char *msg = malloc(total ? total : 1);
+    if (msg) {
+        memcpy(msg, head, (size_t)(hn > 0 ? hn : 0));
+        if (cl)
+            memcpy(msg + hn, canon, cl);
+        HMAC(EVP_sha256(), confirm_key, sizeof confirm_key, msg, total, md, &mdlen);
+        free(msg);
+    }
+    free(canon);
+    int n = snprintf(out, 96, "%lld.", expiry);
+    for (unsigned int i = 0; i < mdlen && i < 32 && n + 2 < 96; i++)
+        n += snprintf(out + n, (size_t)(96 - n), "%02x", md[i]);
+}
+
+static bool confirm_ok(const char *caller, const char *tool, const json_t *args,
+                       const char *token)
+{
+    char *end;
+    long long expiry = strtoll(token, &end, 10);
+    if (end == token || *end != '.' || expiry < now_ms() / 1000)
+        return false;
+    char want[96];
+    confirm_token(caller, tool, args, expiry, want);
+    size_t n = strlen(want);
+    return strlen(token) == n && CRYPTO_memcmp(want, token, n) == 0;
+}
+
+static json_t *run_operator(const struct mcp_config *cfg, const struct mcp_caller *who,
+                            const struct tool *t, const json_t *args, int *rpc_code,
+                            char *msg, size_t msgcap)
+{
+    json_t *input = args ? json_deep_copy(args) : json_object();
+    bool confirm = json_is_true(json_object_get(input, "confirm"));
+    const char *tok = json_string_value(json_object_get(input, "confirmation_token"));
+    char token[96] = "";
+    snprintf(token, sizeof token, "%s", tok ? tok : "");
+    json_object_del(input, "confirm");
+    json_object_del(input, "confirmation_token");
+    const char *emp = json_string_value(json_object_get(input, "employee_uuid"));
+    char employee[40];
+    snprintf(employee, sizeof employee, "%s", emp ? emp : "");
+    json_t *refusal = NULL;
+    if (!action_validate(t->action, input, &refusal)) {
+        const json_t *err = json_object_get(refusal, "error");
+        *rpc_code = -32602;
+        snprintf(msg, msgcap, "Invalid arguments for tool %s: %.100s: %.200s", t->name,
+                 json_string_value(json_object_get(json_object_get(err, "details"), "field")),
+                 json_string_value(json_object_get(err, "message")));
+        json_decref(refusal);
+        json_decref(input);
+        audit(cfg, who, t->name, employee, "bad_argument", msg, args);
+        return NULL;
+    }
+    bool write = t->writes == W_YES || (t->writes == W_METHOD && action_is_write(t->action, input));
+    if (write && (who->read_only || !who->writes)) {
+        json_decref(input);
+        audit(cfg, who, t->name, employee, "forbidden", "read-only for MCP", args);
+        return result_error("This API key is read-only for MCP: it cannot write. Nothing "
+                            "was changed.");
+    }
+    if (write && (!confirm || !token[0])) {
+        char fresh[96];
+        confirm_token(who->name, t->name, input, now_ms() / 1000 + CONFIRM_TTL_S, fresh);
+        json_t *sc = json_pack("{s:b, s:{s:s, s:s, s:o, s:s}, s:s, s:i}", "ok", 1, "preview",
+                               "tool", t->name, "action", t->action, "input",
+                               mask_json(input), "effect",
+                               "nothing was changed; call again with the same arguments, "
+                               "confirm: true and this confirmation_token to do it",
+                               "confirmation_token", fresh, "expires_in_s", CONFIRM_TTL_S);
+        json_decref(input);
+        audit(cfg, who, t->name, employee, "preview", NULL, args);
+        return result_ok(sc);
+    }
+    if (write && !confirm_ok(who->name, t->name, input, token)) {
+        json_decref(input);
+        audit(cfg, who, t->name, employee, "confirmation_refused", NULL, args);
+        return result_error("The confirmation_token does not match these arguments, this "
+                            "caller or has expired. Nothing was changed: call without confirm "
+                            "for a new preview.");
+    }
+    int status = 0;
+    json_t *env = cfg->run_action(cfg->ud, t->action, input, &status);
+    json_decref(input);
+    if (!env)
+        env = json_pack("{s:b}", "ok", 0);
+    const char *code = json_string_value(json_object_get(json_object_get(env, "error"), "code"));
+    audit(cfg, who, t->name, employee, status < 400 ? (write ? "confirmed" : "ok") : "error",
+          code, args);
+    if (status >= 400) {
+        char *text = json_dumps(env, JSON_COMPACT);
+        json_t *r = json_pack("{s:[{s:s, s:s}], s:o, s:b}", "content", "type", "text", "text",
+                              text ? text : "error", "structuredContent", env, "isError", 1);
+        free(text);
+        return r;
+    }
+    return result_ok(env);
 }
 
 json_t *mcp_tools_call(const struct mcp_config *cfg, const struct mcp_caller *who,
                        const char *name, const json_t *args, int *rpc_code, char *msg,
                        size_t msgcap)
 {
-    const struct tool *t = find_tool(who, name);
+    const struct tool *t = find_tool(cfg, who, name);
     if (!t) {
         *rpc_code = -32602;
         snprintf(msg, msgcap, "Unknown tool: %.64s", name);
@@ -545,6 +774,8 @@ json_t *mcp_tools_call(const struct mcp_config *cfg, const struct mcp_caller *wh
         return NULL;
     }
     json_decref(errs);
+    if (t->id == T_ACTION)
+        return run_operator(cfg, who, t, args, rpc_code, msg, msgcap);
 
     char err[600] = "";
     struct me me = {0};
@@ -601,6 +832,7 @@ json_t *mcp_tools_call(const struct mcp_config *cfg, const struct mcp_caller *wh
                             json_is_true(json_object_get(args, "include_activities")));
         break;
     case T_MY_EMPLOYMENT: emp = view_employment(cfg, &me); break;
+    case T_ACTION: break; /* run_operator() */
     }
     json_t *sc = json_pack("{s:o, s:o, s:s}", "employee", emp, "freshness", fresh, "notice",
                            UNTRUSTED);

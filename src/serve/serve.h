@@ -71,6 +71,8 @@ struct serve_key_limits {
     char actions[512];           /* comma-separated actions (and MCP tools) it may run;
                                     "" = every one */
     bool read_only;              /* no write action or tool */
+    bool mcp_writes;             /* MCP's operator write tools are offered (each a
+                                    preview, then a confirmed call); off: MCP reads */
 };
 /* serve_key_add() with limits (NULL = none). */
 int serve_key_add_limited(const char *name, const char *grants,

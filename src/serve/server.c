@@ -559,10 +559,87 @@ struct conn_pick {
     int n;
 };
 
+/* One action for a caller, from its parsed body on: the key's limits, the
+ * body against the action's schema, the connection (the body's
+ * "connection", else conn_hdr, else the key's one grant), its grant and
+ * store entry, then the action.  Shared by POST /actions/{name} and MCP's
+ * operator tools.  Returns the HTTP status with *reply (owned) and x's out
+ * fields set; input loses its "connection". */
+static int action_core(const char *name, json_t *input, const char *caller,
+                       const struct serve_key_limits *lim, const char *conn_hdr,
+                       const char *idem, struct action_ctx *x, char conn_name[64],
+                       json_t **reply)
+{
+    x->cfg = cfg;
+    x->caller = caller;
+    /* A key bound to one employee runs no action: the actions answer for
+     * the whole company (docs/mcp.md).  A key limited to named actions, or
+     * to reading, runs only those. */
+    if (lim->employee[0] || !serve_key_allows(lim, name, action_is_write(name, input))) {
+        *reply = err_env("forbidden_action", lim->employee[0]
+                                                 ? "this API key is bound to one employee: "
+                                                   "use POST /mcp"
+                                                 : "this API key may not run that action");
+        snprintf(x->error_code, sizeof x->error_code, "forbidden_action");
+        return 403;
+    }
+    /* The body against the action's published input_schema, before any
+     * other decision: a refusal changes nothing and calls nobody. */
+    json_t *refusal = NULL;
+    if (!action_validate(name, input, &refusal)) {
+        *reply = refusal;
+        snprintf(x->error_code, sizeof x->error_code, "invalid_input");
+        metrics_error("invalid_input");
+        return 400;
+    }
+    const char *cn = json_string_value(json_object_get(input, "connection"));
+    if (!cn)
+        cn = conn_hdr;
+    if (!cn || !*cn) {
+        json_t *g = serve_key_grants(caller);
+        if (json_array_size(g) == 1 &&
+            strcmp(json_string_value(json_array_get(g, 0)), "*") != 0)
+            snprintf(conn_name, 64, "%s", json_string_value(json_array_get(g, 0)));
+        json_decref(g);
+        if (!conn_name[0]) {
+            *reply = err_env("connection_required",
+                             "name the connection: a \"connection\" field or an "
+                             "X-Gusto-Connection header");
+            return 400;
+        }
+    } else {
+        snprintf(conn_name, 64, "%.63s", cn);
+    }
+    if (!serve_key_granted(caller, conn_name)) {
+        *reply = err_env("forbidden_connection", "this API key has no grant for that connection");
+        return 403;
+    }
+    gusto_connection info;
+    gusto_error ge;
+    gusto_code gc = gusto_connection_get(cfg->store[0] ? cfg->store : NULL, conn_name, &info,
+                                         &ge);
+    if (gc == GUSTO_ENOTFOUND) {
+        *reply = err_env("unknown_connection", "no stored connection by that name");
+        return 404;
+    }
+    if (gc != GUSTO_OK) {
+        *reply = err_env("store_unavailable", "the connection store cannot be read now; retry");
+        return 503;
+    }
+    json_object_del(input, "connection");
+    x->connection = conn_name;
+    x->input = input;
+    x->idempotency_key = idem;
+    action_run(name, x);
+    /* x->envelope stays set (the same reference, owned by *reply): it says
+     * the action itself answered. */
+    *reply = x->envelope ? x->envelope : err_env("internal", "no result");
+    return x->http_status ? x->http_status : 500;
+}
+
 static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, const char *name,
                                  const char *rid, const char *caller)
 {
-    const struct serve_key_limits *lim = &q->lim;
     struct action_ctx x = {.cfg = cfg, .caller = caller};
     json_t *input = NULL;
     const char *outcome = "error";
@@ -586,77 +663,13 @@ static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, con
         reply = err_env("invalid_json", "the body must be a JSON object");
         goto done;
     }
-    /* The body against the action's published input_schema, before any
-     * other decision: a refusal changes nothing and calls nobody. */
-    /* A key bound to one employee runs no action: the actions answer for
-     * the whole company (docs/mcp.md).  A key limited to named actions, or
-     * to reading, runs only those. */
-    if (lim->employee[0] || !serve_key_allows(lim, name, action_is_write(name, input))) {
-        status = 403;
-        reply = err_env("forbidden_action", lim->employee[0]
-                                                ? "this API key is bound to one employee: "
-                                                  "use POST /mcp"
-                                                : "this API key may not run that action");
-        snprintf(x.error_code, sizeof x.error_code, "forbidden_action");
-        goto done;
-    }
-    json_t *refusal = NULL;
-    if (!action_validate(name, input, &refusal)) {
-        status = 400;
-        reply = refusal;
-        snprintf(x.error_code, sizeof x.error_code, "invalid_input");
-        metrics_error("invalid_input");
-        goto done;
-    }
-    const char *cn = json_string_value(json_object_get(input, "connection"));
-    if (!cn)
-        cn = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Gusto-Connection");
-    if (!cn || !*cn) {
-        json_t *g = serve_key_grants(caller);
-        if (json_array_size(g) == 1 &&
-            strcmp(json_string_value(json_array_get(g, 0)), "*") != 0)
-            snprintf(conn_name, sizeof conn_name, "%s", json_string_value(json_array_get(g, 0)));
-        json_decref(g);
-        if (!conn_name[0]) {
-            status = 400;
-            reply = err_env("connection_required",
-                            "name the connection: a \"connection\" field or an "
-                            "X-Gusto-Connection header");
-            goto done;
-        }
-    } else {
-        snprintf(conn_name, sizeof conn_name, "%.63s", cn);
-    }
-    if (!serve_key_granted(caller, conn_name)) {
-        status = 403;
-        reply = err_env("forbidden_connection",
-                        "this API key has no grant for that connection");
-        goto done;
-    }
-    gusto_connection info;
-    gusto_error ge;
-    gusto_code gc = gusto_connection_get(cfg->store[0] ? cfg->store : NULL, conn_name, &info,
-                                         &ge);
-    if (gc == GUSTO_ENOTFOUND) {
-        status = 404;
-        reply = err_env("unknown_connection", "no stored connection by that name");
-        goto done;
-    }
-    if (gc != GUSTO_OK) {
-        status = 503;
-        reply = err_env("store_unavailable", "the connection store cannot be read now; retry");
-        goto done;
-    }
-    json_object_del(input, "connection");
-    x.connection = conn_name;
-    x.input = input;
-    x.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
-    action_run(name, &x);
-    status = x.http_status ? x.http_status : 500;
-    reply = x.envelope ? x.envelope : err_env("internal", "no result");
-    outcome = status < 300 ? "ok" : status == 207 ? "partial" : "error";
-    if (status == 207)
-        outcome = "partial";
+    status = action_core(name, input, caller, &q->lim,
+                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     "X-Gusto-Connection"),
+                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
+                         &x, conn_name, &reply);
+    if (x.connection)
+        outcome = status < 300 ? "ok" : status == 207 ? "partial" : "error";
 done:
     {
         double secs = since(&q->t0);
@@ -721,6 +734,20 @@ static gusto_client *mcp_client_for(void *ud, const char *company)
     return gusto_client_new(&o, &e);
 }
 
+/* An operator tool: the action, as POST /actions/{name} would run it for
+ * this key (its grants and limits), without the HTTP around it. */
+static json_t *mcp_run_action(void *ud, const char *action, json_t *input, int *status)
+{
+    const struct mcp_host *h = ud;
+    struct action_ctx x;
+    memset(&x, 0, sizeof x);
+    char conn_name[64] = "";
+    json_t *reply = NULL;
+    *status = action_core(action, input, h->lim->name, h->lim, NULL, NULL, &x, conn_name,
+                          &reply);
+    return reply;
+}
+
 static void mcp_audit(void *ud, const json_t *line)
 {
     const struct mcp_host *h = ud;
@@ -748,6 +775,10 @@ static enum MHD_Result do_mcp(struct MHD_Connection *conn, struct req *q, const 
     memset(&who, 0, sizeof who);
     snprintf(who.name, sizeof who.name, "%s", q->caller);
     snprintf(who.employee, sizeof who.employee, "%s", q->lim.employee);
+    who.operator_key = !q->lim.employee[0];
+    snprintf(who.actions, sizeof who.actions, "%s", q->lim.actions);
+    who.read_only = q->lim.read_only;
+    who.writes = q->lim.mcp_writes;
     int status;
     struct MHD_Response *r;
     /* DNS rebinding: a browser page may not reach /mcp from another origin
@@ -782,6 +813,7 @@ static enum MHD_Result do_mcp(struct MHD_Connection *conn, struct req *q, const 
                                 .max_age_s = cfg->mcp_max_age_s,
                                 .allow_pay = cfg->mcp_allow_pay,
                                 .client_for = mcp_client_for,
+                                .run_action = mcp_run_action,
                                 .audit = mcp_audit,
                                 .ud = &h};
         struct mcp_http_request rq = {

@@ -463,6 +463,130 @@ async function main() {
     const after = await post(url, kA.key, { jsonrpc: "2.0", id: 5, method: "ping" }, { "Mcp-Session-Id": sid });
     check("http: DELETE /mcp ends the session (204, then 404)", del.status === 204 && after.status === 404);
 
+    // ---- operator keys: serve's actions as tools ----
+    const kW = keyAdd("writer", "--grant", "acme", "--allow-writes");
+    const kLim = keyAdd("lister", "--grant", "acme", "--actions", "list-employees");
+    const kRO = keyAdd("reader", "--grant", "acme", "--read-only");
+    const READS = ["list_employees", "employee_profile", "get_employee", "get_time_off_activities",
+      "get_people_batch", "call_api"];
+    const WRITES = ["create_employee", "update_employee", "create_people_batch"];
+    const o = await httpClient(url, kOps.key);
+    check("http operator: instructions say writes are previewed, then confirmed",
+      /preview/.test(o.getInstructions() || "") && /confirm: true/.test(o.getInstructions()));
+    const ot = (await o.listTools()).tools;
+    const on = ot.map((t) => t.name).sort();
+    check("http operator: a key without --allow-writes lists the read tools, no write tool, no my_*",
+      READS.every((n) => on.includes(n)) && !WRITES.some((n) => on.includes(n)) &&
+      !on.some((n) => n.startsWith("my_")), on.join());
+    check("http operator: read tools are annotated read-only; call_api destructive",
+      ot.filter((t) => t.name !== "call_api").every((t) => t.annotations.readOnlyHint === true) &&
+      ot.find((t) => t.name === "call_api").annotations.destructiveHint === true &&
+      ot.every((t) => t.inputSchema.type === "object" && t.outputSchema));
+    const ol = await o.callTool({ name: "list_employees", arguments: { limit: 5 } });
+    check("http operator: list_employees pages the company",
+      ol.structuredContent?.ok === true && ol.structuredContent.data.length === 5 &&
+      /^Untrusted data/.test(ol.content[0].text), JSON.stringify(ol).slice(0, 300));
+    const op = await o.callTool({ name: "employee_profile", arguments: { email: B.work_email, fields: ["name", "job_title"] } });
+    const opd = op.structuredContent?.data;
+    check("http operator: employee_profile by email answers the chosen fields only",
+      opd?.employee_uuid === B.uuid && "name" in opd && "job_title" in opd && !("work_email" in opd) &&
+      !("home_address" in opd) && !("compensation" in opd), JSON.stringify(op.structuredContent));
+    const og = await o.callTool({ name: "get_employee", arguments: { employee_uuid: B.uuid } });
+    check("http operator: get_employee", og.structuredContent?.data?.uuid === B.uuid);
+    const oto = await o.callTool({ name: "get_time_off_activities", arguments: { employee_uuid: B.uuid } });
+    check("http operator: get_time_off_activities", oto.structuredContent?.ok === true &&
+      Array.isArray(oto.structuredContent.data.balances), JSON.stringify(oto.structuredContent).slice(0, 200));
+    const ob = await o.callTool({ name: "get_people_batch", arguments: { batch_uuid: "00000000-0000-4000-8000-000000000000" } });
+    check("http operator: get_people_batch of an unknown batch is an error result",
+      ob.isError === true && ob.structuredContent?.ok === false, JSON.stringify(ob).slice(0, 200));
+    const oc = await o.callTool({ name: "call_api", arguments: { method: "GET", path: "/v1/companies/{company_uuid}" } });
+    check("http operator: call_api GET reads", oc.structuredContent?.ok === true, JSON.stringify(oc).slice(0, 200));
+    const before = (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name;
+    const ow = await o.callTool({ name: "call_api", arguments: { method: "PUT", path: `/v1/employees/${B.uuid}`, body: { first_name: "Mallory" } } });
+    check("http operator: call_api PUT with a key that may not write for MCP: refused, nothing changed",
+      ow.isError === true && /read-only for MCP/.test(ow.content[0].text) &&
+      (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name === before);
+    try {
+      await o.callTool({ name: "update_employee", arguments: { employee_uuid: B.uuid, first_name: "X" } });
+      fail("http operator: update_employee is not a tool of a read key", "it answered");
+    } catch (e) {
+      check("http operator: update_employee is not a tool of a read key (-32602 unknown tool)",
+        e.code === -32602 && /update_employee/.test(e.message));
+    }
+    try {
+      await o.callTool({ name: "get_employee", arguments: { employee_uuid: "not-a-uuid" } });
+      fail("http operator: a bad argument is a JSON-RPC error naming it", "it answered");
+    } catch (e) {
+      check("http operator: a bad argument is a JSON-RPC error naming it",
+        e.code === -32602 && /employee_uuid/.test(e.message), e.message);
+    }
+    await o.close();
+
+    const w = await httpClient(url, kW.key);
+    const wn = (await w.listTools()).tools.map((t) => t.name);
+    check("http writer: --allow-writes adds the write tools",
+      WRITES.every((n) => wn.includes(n)) && READS.every((n) => wn.includes(n)), wn.join());
+    const args = { employee_uuid: B.uuid, first_name: "Previewed" };
+    const pv = await w.callTool({ name: "update_employee", arguments: args });
+    const token = pv.structuredContent?.confirmation_token;
+    check("http writer: a write without confirmation returns a preview and a token, changes nothing",
+      pv.isError === false && pv.structuredContent.preview?.action === "update-employee" &&
+      /^\d+\.[0-9a-f]{64}$/.test(token || "") &&
+      (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name === before, JSON.stringify(pv.structuredContent));
+    const bad = await w.callTool({ name: "update_employee", arguments: { ...args, confirm: true, confirmation_token: token.replace(/.$/, (c) => (c === "0" ? "1" : "0")) } });
+    const other = await w.callTool({ name: "update_employee", arguments: { ...args, first_name: "Other", confirm: true, confirmation_token: token } });
+    const none = await w.callTool({ name: "update_employee", arguments: { ...args, confirm: true } });
+    check("http writer: a wrong token, other arguments, or confirm without a token change nothing",
+      bad.isError === true && other.isError === true && none.structuredContent?.preview &&
+      (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name === before,
+      JSON.stringify([bad.content, other.content]).slice(0, 300));
+    const w2 = await httpClient(url, kOps.key);
+    try {
+      await w2.callTool({ name: "update_employee", arguments: { ...args, confirm: true, confirmation_token: token } });
+      fail("http writer: another key cannot use the token", "it answered");
+    } catch (e) {
+      check("http writer: another (read) key cannot use the token: the tool is not there", e.code === -32602);
+    }
+    await w2.close();
+    const done = await w.callTool({ name: "update_employee", arguments: { ...args, confirm: true, confirmation_token: token } });
+    check("http writer: the same arguments with confirm: true and the token do the write",
+      done.isError === false && done.structuredContent?.ok === true &&
+      (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name === "Previewed",
+      JSON.stringify(done).slice(0, 300));
+    await w.close();
+
+    const l = await httpClient(url, kLim.key);
+    const ln = (await l.listTools()).tools.map((t) => t.name);
+    check("http: a key limited to list-employees has only list_employees", ln.join() === "list_employees", ln.join());
+    await l.close();
+    const act = async (key, action, body) => {
+      const r = await fetch(`${url}/actions/${action}`, {
+        method: "POST", headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, json: await r.json() };
+    };
+    const lg = await act(kLim.key, "get-employee", { employee_uuid: B.uuid });
+    const ll = await act(kLim.key, "list-employees", { limit: 1 });
+    check("/actions: a key limited to list-employees: 403 forbidden_action on get-employee, 200 on list-employees",
+      lg.status === 403 && lg.json.error.code === "forbidden_action" && ll.status === 200);
+    const ru = await act(kRO.key, "update-employee", { employee_uuid: B.uuid, first_name: "Nope" });
+    const rc = await act(kRO.key, "call-api", { method: "DELETE", path: `/v1/employees/${B.uuid}` });
+    const rg = await act(kRO.key, "get-employee", { employee_uuid: B.uuid });
+    check("/actions: a --read-only key: 403 on update-employee and call-api DELETE, 200 on get-employee",
+      ru.status === 403 && rc.status === 403 && rg.status === 200 &&
+      (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name === "Previewed");
+    const pr = await act(kOps.key, "profile", { email: B.work_email.toUpperCase(), fields: ["name", "department"] });
+    check("/actions/profile: by email (any case), the chosen fields",
+      pr.status === 200 && pr.json.data.employee_uuid === B.uuid && Object.keys(pr.json.data).sort().join() ===
+      "department,employee_uuid,name,synced_at", JSON.stringify(pr.json));
+    const pn = await act(kOps.key, "profile", { email: "nobody@nowhere.test" });
+    const pf = await act(kOps.key, "profile", { email: B.work_email, fields: ["compensation"] });
+    check("/actions/profile: unknown email 404; a field not offered (compensation) 400",
+      pn.status === 404 && pf.status === 400, `${pn.status} ${pf.status}`);
+    const pe = await act(kA.key, "profile", { connection: "acme", email: B.work_email });
+    check("/actions/profile: the employee key is 403 (it sees only itself, via /mcp)", pe.status === 403 &&
+      !JSON.stringify(pe.json).includes(B.uuid));
     await stopServe();
 
     // ---- the audit ----
@@ -483,7 +607,11 @@ async function main() {
       alice.filter((l) => l.outcome === "ok" && l.employee_uuid === A.uuid && /^req_/.test(l.request_id)).length >= 4 &&
       alice.filter((l) => l.outcome === "bad_argument").length === 3, JSON.stringify(alice.slice(0, 2)));
     check("audit: the employee key's /actions attempts are logged as forbidden_action",
-      lines.filter((l) => l.caller === "alice" && l.error_code === "forbidden_action").length === 3);
+      lines.filter((l) => l.caller === "alice" && l.error_code === "forbidden_action").length === 4);
+    const wr = lines.filter((l) => l.event === "mcp_tool_call" && l.caller === "writer" && l.tool === "update_employee");
+    check("audit: the writer's preview, refusals and confirmed write, with the employee and masked input",
+      wr.map((l) => l.outcome).join() === "preview,confirmation_refused,confirmation_refused,preview,confirmed" &&
+      wr.every((l) => l.employee_uuid === B.uuid && l.input.first_name), wr.map((l) => l.outcome).join());
   } finally {
     await stopServe();
     await stopSandbox(sb);
