@@ -39,6 +39,12 @@ struct serve_config {
      * self-service answers carry pay (default false). */
     long mcp_max_age_s;
     bool mcp_allow_pay;
+    /* "oidc": {"issuer", "audience", "jwks"}: ID tokens of this identity
+     * provider are callers of /mcp bound to their email claim (mcp_jwt.c);
+     * jwks is a file or an http(s) URL.  "" = no tokens accepted. */
+    char oidc_issuer[256];
+    char oidc_audience[256];
+    char oidc_jwks[512];
 };
 
 /* Load defaults, the file (path may be NULL) and the environment.  0, or -1

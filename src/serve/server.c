@@ -1,5 +1,6 @@
 /* server.c - gusto-connect serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
 #include "serve/mcp_http.h"
+#include "serve/mcp_jwt.h"
 #include "serve/serve.h"
 #include "shared/jsonerr.h"
 #include "sync/store.h"
@@ -101,6 +102,10 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
         if (json_is_integer(json_object_get(mcp, "max_age_s")))
             c->mcp_max_age_s = (long)json_integer_value(json_object_get(mcp, "max_age_s"));
         c->mcp_allow_pay = json_is_true(json_object_get(mcp, "allow_pay"));
+        const json_t *oidc = json_object_get(j, "oidc");
+        copy_str(c->oidc_issuer, sizeof c->oidc_issuer, json_object_get(oidc, "issuer"));
+        copy_str(c->oidc_audience, sizeof c->oidc_audience, json_object_get(oidc, "audience"));
+        copy_str(c->oidc_jwks, sizeof c->oidc_jwks, json_object_get(oidc, "jwks"));
         json_decref(j);
     }
     const char *v;
@@ -537,8 +542,16 @@ static void log_line(const char *rid, const char *method, const char *path, int 
             secs * 1000, caller && *caller ? caller : "-", extra ? " " : "", ex);
 }
 
-/* The caller of the request's API key, with its limits. */
-static bool authenticate(struct MHD_Connection *conn, struct req *q)
+static bool oidc_on(void)
+{
+    return cfg->oidc_issuer[0] && cfg->oidc_audience[0] && cfg->oidc_jwks[0];
+}
+
+/* The caller of the request's API key, with its limits; at /mcp also an
+ * ID token of the configured identity provider (bound to its email).  why
+ * gets the reason a token was refused, for the audit log. */
+static bool authenticate(struct MHD_Connection *conn, struct req *q, const char *url,
+                         char *why, size_t whycap)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *key = NULL;
@@ -546,6 +559,17 @@ static bool authenticate(struct MHD_Connection *conn, struct req *q)
         key = h + 7;
     if (!key)
         key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
+    if (key && strcmp(url, "/mcp") == 0 && oidc_on() && mcp_jwt_looks_like(key)) {
+        struct mcp_jwt_config jc = {cfg->oidc_issuer, cfg->oidc_audience, cfg->oidc_jwks};
+        char email[330];
+        if (mcp_jwt_verify(&jc, key, email, sizeof email, why, whycap) != 0)
+            return false;
+        memset(&q->lim, 0, sizeof q->lim);
+        snprintf(q->lim.name, sizeof q->lim.name, "jwt:%.120s", email);
+        snprintf(q->lim.employee, sizeof q->lim.employee, "%s", email);
+        snprintf(q->caller, sizeof q->caller, "%s", q->lim.name);
+        return true;
+    }
     if (!key || !*key || strlen(key) > 200)
         return false;
     if (serve_key_check_limited(key, &q->lim) != 0)
@@ -922,6 +946,34 @@ static enum MHD_Result answer_now(struct MHD_Connection *conn, struct req *q, in
     return send_json(conn, status, reply, rid);
 }
 
+/* 401 at /mcp, as MCP's authorization spec has it: WWW-Authenticate names
+ * the protected resource's metadata (RFC 9728) when an identity provider is
+ * configured.  Nothing else is said. */
+static enum MHD_Result mcp_unauthorized(struct MHD_Connection *conn, const char *rid)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    char hdr[700];
+    if (oidc_on() && host && strlen(host) < 200 && !strpbrk(host, "\"\r\n\\ "))
+        snprintf(hdr, sizeof hdr,
+                 "Bearer realm=\"gusto-connect serve\", error=\"invalid_token\", "
+                 "resource_metadata=\"http://%s/.well-known/oauth-protected-resource\"",
+                 host);
+    else
+        snprintf(hdr, sizeof hdr, "Bearer realm=\"gusto-connect serve\"");
+    char *text = strdup("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,"
+                        "\"message\":\"Unauthorized\"}}\n");
+    struct MHD_Response *r = MHD_create_response_from_buffer(text ? strlen(text) : 0,
+                                                             text ? text : (char *)"",
+                                                             text ? MHD_RESPMEM_MUST_FREE
+                                                                  : MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "WWW-Authenticate", hdr);
+    MHD_add_response_header(r, "X-Request-Id", rid);
+    enum MHD_Result ret = MHD_queue_response(conn, 401, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* The first call of a request, with its headers only: framing that
  * could smuggle a second request (two Content-Lengths that disagree,
  * Content-Length with Transfer-Encoding) is 400, an unknown endpoint 404,
@@ -939,7 +991,8 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
                                   "Content-Length, or Transfer-Encoding alone"),
                           method, url);
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    if (get && (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0))
+    if (get && (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0 ||
+                (oidc_on() && strcmp(url, "/.well-known/oauth-protected-resource") == 0)))
         return MHD_YES;
     if (h.content_length && strtoull(h.first_cl, NULL, 10) > MAX_BODY)
         return answer_now(conn, q, 413, "too_large",
@@ -951,7 +1004,8 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
     if (!known)
         return answer_now(conn, q, 404, "other", err_env("not_found", "no such endpoint"),
                           method, url);
-    q->authed = authenticate(conn, q);
+    char why[200] = "";
+    q->authed = authenticate(conn, q, url, why, sizeof why);
     if (q->authed)
         return MHD_YES;
     char rid[40];
@@ -966,10 +1020,14 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
         if (suppressed)
             snprintf(x.error_code, sizeof x.error_code, "unauthorized (+%lu not logged)",
                      suppressed);
+        else if (why[0])
+            snprintf(x.error_code, sizeof x.error_code, "invalid_token: %.30s", why);
         audit_write(rid, NULL, strncmp(url, "/actions/", 9) == 0 ? url + 9 : NULL, NULL,
-                    suppressed ? &x : NULL, 401, "unauthorized", NULL, secs);
+                    suppressed || why[0] ? &x : NULL, 401, "unauthorized", NULL, secs);
     }
     log_line(rid, method, url, 401, secs, NULL, NULL);
+    if (strcmp(url, "/mcp") == 0)
+        return mcp_unauthorized(conn, rid);
     return send_json(conn, 401,
                      err_env("unauthorized", "a valid API key is required: "
                                              "Authorization: Bearer KEY or X-API-Key"),
@@ -1031,6 +1089,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                          json_pack("{s:b, s:s, s:I, s:I}", "ok", 1, "status", "ok", "in_flight",
                                    (json_int_t)n, "uptime_s",
                                    (json_int_t)(time(NULL) - started)),
+                         rid);
+    }
+    if (get && strcmp(url, "/.well-known/oauth-protected-resource") == 0) {
+        /* RFC 9728: where MCP clients learn which identity provider signs
+         * the tokens /mcp takes. */
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+        char res[300];
+        snprintf(res, sizeof res, "http://%.200s/mcp", host ? host : "127.0.0.1");
+        metrics_request("oauth_metadata", 200, since(&q->t0));
+        return send_json(conn, 200,
+                         json_pack("{s:s, s:[s], s:[s], s:s}", "resource", res,
+                                   "authorization_servers", cfg->oidc_issuer,
+                                   "bearer_methods_supported", "header", "resource_name",
+                                   "gusto-connect"),
                          rid);
     }
     if (get && strcmp(url, "/metrics") == 0) {

@@ -13,6 +13,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
+import { createServer } from "node:http";
+import { generateKeyPairSync, sign as cryptoSign } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,6 +160,27 @@ const INIT = {
   jsonrpc: "2.0", id: 1, method: "initialize",
   params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "raw", version: "0" } },
 };
+
+// JWTs made here: an RSA key pair in a JWKS, another pair the JWKS lacks.
+const ISSUER = "https://idp.example.test";
+const AUDIENCE = "gusto-connect-mcp";
+const b64u = (b) => Buffer.from(b).toString("base64url");
+function keyPair(kid) {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  return { kid, privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" } };
+}
+function jwt(key, claims, header = {}) {
+  const h = b64u(JSON.stringify({ alg: "RS256", typ: "JWT", kid: key.kid, ...header }));
+  const p = b64u(JSON.stringify(claims));
+  const sig = cryptoSign("sha256", Buffer.from(`${h}.${p}`), key.privateKey);
+  return `${h}.${p}.${b64u(sig)}`;
+}
+function claims(email, extra = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const c = { iss: ISSUER, aud: AUDIENCE, sub: `sub-${email}`, iat: now, exp: now + 600, ...extra };
+  if (email) c.email = email;
+  return c;
+}
 
 // One raw exchange over stdio, without the SDK: for negotiation.
 function rawInitialize(version) {
@@ -589,6 +612,73 @@ async function main() {
       !JSON.stringify(pe.json).includes(B.uuid));
     await stopServe();
 
+    // ---- identity from an OIDC ID token, checked against a JWKS ----
+    const k1 = keyPair("k1");
+    const k2 = keyPair("k1");        // same kid, a key the JWKS does not have
+    const JWKS = join(T, "jwks.json");
+    writeFileSync(JWKS, JSON.stringify({ keys: [k1.jwk] }));
+    const url2 = await startServe({ oidc: { issuer: ISSUER, audience: AUDIENCE, jwks: JWKS } });
+    const good = jwt(k1, claims(A.work_email));
+    const jc = await httpClient(url2, good);
+    const jt = (await jc.listTools()).tools.map((t) => t.name).sort().join();
+    const jr = await jc.callTool({ name: "my_time_off", arguments: {} });
+    check("jwt: a good ID token is a self-service caller bound to its email claim",
+      jt === "my_employment,my_profile,my_time_off" && jr.structuredContent?.employee?.name?.endsWith(INJECTION) &&
+      jr.structuredContent.employee.balances.length > 0, `${jt} ${JSON.stringify(jr).slice(0, 200)}`);
+    const jp = await jc.callTool({ name: "my_profile", arguments: {} });
+    check("jwt: my_profile is the token's employee (A)", jp.structuredContent?.employee?.employee_uuid === A.uuid);
+    await jc.close();
+    const jb = await httpClient(url2, jwt(k1, claims(B.email.toUpperCase())));
+    const jbr = await jb.callTool({ name: "my_profile", arguments: {} });
+    check("jwt: B's token answers for B (positive control)", jbr.structuredContent?.employee?.employee_uuid === B.uuid);
+    await jb.close();
+    const bads = {
+      expired: jwt(k1, claims(A.work_email, { exp: Math.floor(Date.now() / 1000) - 3600 })),
+      "wrong audience": jwt(k1, claims(A.work_email, { aud: "someone-else" })),
+      "wrong issuer": jwt(k1, claims(A.work_email, { iss: "https://evil.example" })),
+      "wrong key": jwt(k2, claims(A.work_email)),
+      "no email": jwt(k1, claims(null)),
+      "alg none": `${b64u(JSON.stringify({ alg: "none", kid: "k1" }))}.${b64u(JSON.stringify(claims(A.work_email)))}.`,
+      "tampered payload": good.split(".").map((x, i) => (i === 1 ? b64u(JSON.stringify(claims(B.email))) : x)).join("."),
+    };
+    for (const [what, tok] of Object.entries(bads)) {
+      const r = await post(url2, tok, INIT);
+      check(`jwt: ${what}: 401 with WWW-Authenticate (invalid_token, resource_metadata), nothing else`,
+        r.status === 401 && /error="invalid_token"/.test(r.headers.get("www-authenticate") || "") &&
+        /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource"/.test(r.headers.get("www-authenticate")) &&
+        !r.text.includes(A.uuid) && !r.text.includes(B.uuid) && r.json?.error?.code === -32001,
+        `${r.status} ${r.headers.get("www-authenticate")} ${r.text}`);
+    }
+    try {
+      await httpClient(url2, bads.expired);
+      fail("jwt: the SDK client with an expired token fails with 401", "it connected");
+    } catch (e) {
+      check("jwt: the SDK client with an expired token fails with 401", e.code === 401 || /401/.test(e.message), e.message);
+    }
+    const prm = await (await fetch(url2 + "/.well-known/oauth-protected-resource")).json();
+    check("jwt: the protected resource metadata names the identity provider",
+      prm.authorization_servers?.[0] === ISSUER && /\/mcp$/.test(prm.resource), JSON.stringify(prm));
+    const ja = await fetch(url2 + "/actions/list-employees", {
+      method: "POST", headers: { Authorization: `Bearer ${good}`, "Content-Type": "application/json" }, body: "{}",
+    });
+    check("jwt: an ID token is no key for /actions (401)", ja.status === 401);
+    await stopServe();
+    // The JWKS from a URL (loopback).
+    const idp = createServer((req, res) => {
+      res.writeHead(req.url === "/jwks" ? 200 : 404, { "Content-Type": "application/json" });
+      res.end(req.url === "/jwks" ? JSON.stringify({ keys: [k1.jwk] }) : "{}");
+    });
+    await new Promise((r) => idp.listen(0, "127.0.0.1", r));
+    const url3 = await startServe({ oidc: { issuer: ISSUER, audience: AUDIENCE, jwks: `http://127.0.0.1:${idp.address().port}/jwks` } });
+    const ju = await httpClient(url3, good);
+    const jur = await ju.callTool({ name: "my_profile", arguments: {} });
+    check("jwt: a JWKS URL works the same", jur.structuredContent?.employee?.employee_uuid === A.uuid);
+    await ju.close();
+    const wk = await post(url3, bads["wrong key"], INIT);
+    check("jwt: with a JWKS URL a wrong key is still 401", wk.status === 401);
+    await stopServe();
+    idp.close();
+
     // ---- the audit ----
     const lines = auditLines();
     const mine = lines.filter((l) => l.caller === `stdio:${A.work_email.toLowerCase()}`);
@@ -608,6 +698,12 @@ async function main() {
       alice.filter((l) => l.outcome === "bad_argument").length === 3, JSON.stringify(alice.slice(0, 2)));
     check("audit: the employee key's /actions attempts are logged as forbidden_action",
       lines.filter((l) => l.caller === "alice" && l.error_code === "forbidden_action").length === 4);
+    const jl = lines.filter((l) => l.outcome === "unauthorized" && /^invalid_token/.test(l.error_code || ""));
+    check("audit: each refused token is a line with its reason",
+      ["expired", "wrong audience", "wrong issuer", "bad signature", "no email claim", "alg not allowed"]
+        .every((w) => jl.some((l) => l.error_code === `invalid_token: ${w}`)), jl.map((l) => l.error_code).join());
+    check("audit: a token's tool calls are logged as jwt:EMAIL with the employee",
+      lines.some((l) => l.caller === `jwt:${A.work_email.toLowerCase()}` && l.employee_uuid === A.uuid && l.tool === "my_time_off"));
     const wr = lines.filter((l) => l.event === "mcp_tool_call" && l.caller === "writer" && l.tool === "update_employee");
     check("audit: the writer's preview, refusals and confirmed write, with the employee and masked input",
       wr.map((l) => l.outcome).join() === "preview,confirmation_refused,confirmation_refused,preview,confirmed" &&
