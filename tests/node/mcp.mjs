@@ -37,6 +37,10 @@ const baseEnv = {
   GUSTO_STORE: join(T, "connections.db"),
   NO_PROXY: "*",
 };
+// Sanitizer builds (GUSTO=build-san/gusto-connect) report where they are told.
+for (const v of ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"]) {
+  if (process.env[v]) baseEnv[v] = process.env[v];
+}
 
 function sql(q) {
   const r = spawnSync("sqlite3", [MIRROR, q], { encoding: "utf8" });
