@@ -373,17 +373,51 @@ static int on_me(void *ud, const struct mfound *f)
     return 0;
 }
 
+/* One read-only handle on the mirror, kept open between calls (opening a
+ * SQLite file per answer costs more than the answer) and used by one call
+ * at a time: mirror_take() returns it locked, mirror_give() unlocks it and,
+ * after an error, closes it so that the next call opens it again.  A mirror
+ * without a schema yet is not kept. */
+static pthread_mutex_t mirror_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mstore *mirror_st;
+static char mirror_target[1024];
+
+static struct mstore *mirror_take(const char *target, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&mirror_lock);
+    if (mirror_st && strcmp(mirror_target, target) != 0) {
+        mstore_close(mirror_st);
+        mirror_st = NULL;
+    }
+    if (!mirror_st) {
+        mirror_st = mstore_open(target, true, err, errlen);
+        snprintf(mirror_target, sizeof mirror_target, "%s", target);
+    }
+    if (!mirror_st)
+        pthread_mutex_unlock(&mirror_lock);
+    return mirror_st;
+}
+
+static void mirror_give(bool failed)
+{
+    if (failed || (mirror_st && mirror_st->empty)) {
+        mstore_close(mirror_st);
+        mirror_st = NULL;
+    }
+    pthread_mutex_unlock(&mirror_lock);
+}
+
 /* 0 (me->found says whether), or -1 with why in err. */
 static int find_me(const struct mcp_config *cfg, const char *email, struct me *me,
                    char *err, size_t errlen)
 {
-    struct mstore *st = mstore_open(cfg->mirror, true, err, errlen);
+    struct mstore *st = mirror_take(cfg->mirror, err, errlen);
     if (!st)
         return -1;
     int rc = mstore_find_email(st, email, on_me, me);
     if (rc != 0)
         snprintf(err, errlen, "cannot read the mirror: %s", mstore_error(st));
-    mstore_close(st);
+    mirror_give(rc != 0);
     return rc == 0 ? 0 : -1;
 }
 
@@ -444,9 +478,10 @@ static json_t *manager_of(const struct mcp_config *cfg, const struct me *me)
     if (!m)
         return json_null();
     char err[300];
-    struct mstore *st = mstore_open(cfg->mirror, true, err, sizeof err);
+    struct mstore *st = mirror_take(cfg->mirror, err, sizeof err);
     char *text = st ? mstore_profile(st, me->company, m) : NULL;
-    mstore_close(st);
+    if (st)
+        mirror_give(false);
     json_t *mp = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     if (!mp)
