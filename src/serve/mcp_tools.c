@@ -1,8 +1,10 @@
 /* mcp_tools.c - the MCP tools: the self-service ones (my_profile,
  * my_time_off, my_employment), answered from the sync mirror for the
  * employee the transport bound, refreshed from Gusto for that one employee
- * when the mirror is older than the configured age; each tool's input and
- * output JSON Schema and annotations; the audit line of every call. */
+ * when the mirror is older than the configured age; the operator ones,
+ * serve's actions as tools, whose writes are a preview first and a call
+ * with a confirmation token second; each tool's input and output JSON
+ * Schema and annotations; the audit line of every call. */
 #include "serve/mcp.h"
 #include "serve/serve.h"
 #include "sync/profile.h"

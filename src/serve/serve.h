@@ -1,4 +1,4 @@
-/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c). */
+/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c).  The MCP server (mcp.h, mcp_http.h, mcp_jwt.h) has headers of its own. */
 #ifndef GUSTO_SERVE_H
 #define GUSTO_SERVE_H
 
