@@ -580,6 +580,27 @@ async function main() {
       done.isError === false && done.structuredContent?.ok === true &&
       (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name === "Previewed",
       JSON.stringify(done).slice(0, 300));
+    // create_employee: preview (nothing created, the SSN masked), then confirmed.
+    const cid = (await api(sb, "GET", "/v1/token_info")).resource.uuid;
+    const count = async () => (await api(sb, "GET", `/v1/companies/${cid}/employees?per=100`)).length;
+    const n0 = await count();
+    const newbie = { first_name: "Nadia", last_name: "Newhire", email: "nadia.newhire@example.com", ssn: "123456789" };
+    const ce = await w.callTool({ name: "create_employee", arguments: newbie });
+    check("http writer: create_employee previews with the SSN masked and creates nobody",
+      ce.structuredContent?.preview?.input?.ssn === "***-**-6789" && !JSON.stringify(ce).includes("123456789") &&
+      (await count()) === n0, JSON.stringify(ce.structuredContent).slice(0, 300));
+    const cc = await w.callTool({ name: "create_employee", arguments: { ...newbie, confirm: true, confirmation_token: ce.structuredContent.confirmation_token } });
+    check("http writer: create_employee confirmed creates the employee",
+      cc.isError === false && cc.structuredContent?.data?.employee?.first_name === "Nadia" && (await count()) === n0 + 1,
+      JSON.stringify(cc).slice(0, 300));
+    const bp = await w.callTool({ name: "create_people_batch", arguments: { idempotency_key: "6f1c2f43-5b59-4d0a-9a35-3a3a4f0c0d11", entries: [{ person: { first_name: "Bea", last_name: "Batch", email: "bea.batch@example.com" } }] } });
+    check("http writer: create_people_batch previews and submits nothing",
+      bp.structuredContent?.preview?.action === "create-people-batch" && (await count()) === n0 + 1,
+      JSON.stringify(bp.structuredContent).slice(0, 200));
+    const wp = await w.callTool({ name: "call_api", arguments: { method: "PUT", path: `/v1/employees/${B.uuid}`, body: { first_name: "Mallory" } } });
+    check("http writer: call_api PUT previews first and changes nothing",
+      wp.structuredContent?.preview?.action === "call-api" &&
+      (await api(sb, "GET", `/v1/employees/${B.uuid}`)).first_name === "Previewed");
     await w.close();
 
     const l = await httpClient(url, kLim.key);
@@ -631,6 +652,15 @@ async function main() {
       jr.structuredContent.employee.balances.length > 0, `${jt} ${JSON.stringify(jr).slice(0, 200)}`);
     const jp = await jc.callTool({ name: "my_profile", arguments: {} });
     check("jwt: my_profile is the token's employee (A)", jp.structuredContent?.employee?.employee_uuid === A.uuid);
+    const je = await jc.callTool({ name: "my_employment", arguments: {} });
+    check("jwt: my_employment answers for A, without pay", je.structuredContent?.employee?.employment_status === "active" &&
+      !("pay" in je.structuredContent.employee));
+    try {
+      await jc.callTool({ name: "my_profile", arguments: { email: B.email } });
+      fail("jwt: naming B is refused", "it answered");
+    } catch (e) {
+      check("jwt: naming B is a -32602 error, B never shown", e.code === -32602 && !e.message.includes(B.uuid));
+    }
     await jc.close();
     const jb = await httpClient(url2, jwt(k1, claims(B.email.toUpperCase())));
     const jbr = await jb.callTool({ name: "my_profile", arguments: {} });
@@ -702,6 +732,10 @@ async function main() {
       alice.filter((l) => l.outcome === "bad_argument").length === 3, JSON.stringify(alice.slice(0, 2)));
     check("audit: the employee key's /actions attempts are logged as forbidden_action",
       lines.filter((l) => l.caller === "alice" && l.error_code === "forbidden_action").length === 4);
+    const auditText = readFileSync(AUDIT, "utf8");
+    check("audit: the create_employee lines mask the SSN, and no token is ever written",
+      lines.some((l) => l.tool === "create_employee" && l.input?.ssn === "***-**-6789") &&
+      !auditText.includes("123456789") && !auditText.includes(good.split(".")[2]) && !auditText.includes(kA.key));
     const jl = lines.filter((l) => l.outcome === "unauthorized" && /^invalid_token/.test(l.error_code || ""));
     check("audit: each refused token is a line with its reason",
       ["expired", "wrong audience", "wrong issuer", "bad signature", "no email claim", "alg not allowed"]
