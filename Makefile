@@ -22,7 +22,7 @@ PKGS    = libmicrohttpd sqlite3 jansson libcrypto
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 \
            -Wno-format-nonliteral $(OPT) $(shell pkg-config --cflags $(PKGS)) \
-           $(shell pkg-config --cflags libpq)
+           $(shell pkg-config --cflags libpq) $(shell pkg-config --cflags jose)
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 ifeq ($(SAN),1)
 CFLAGS  += $(SAN_FLAGS)
@@ -48,6 +48,8 @@ SYNC_OBJ    = $(SYNC_SRC:%.c=$(BUILD)/%.o)
 SERVE_SRC   = $(wildcard src/serve/*.c)
 SERVE_OBJ   = $(SERVE_SRC:%.c=$(BUILD)/%.o)
 SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
+# serve's ID tokens (src/serve/mcp_jwt.c): libjose, on jansson and OpenSSL.
+SERVE_LIBS  = $(shell pkg-config --libs jose)
 LIB_LIBS    = $(shell pkg-config --libs libcurl jansson yajl sqlite3 libcrypto)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test \
               $(BUILD)/tests/hostile_test $(BUILD)/tests/oom_test $(BUILD)/tests/term_test
@@ -93,7 +95,7 @@ $(BUILD)/libgusto.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libgusto.so.$(SOMAJOR) -o $@ $^ $(LIB_LIBS)
 
 $(BUILD)/gusto-connect: $(CLI_OBJ) $(SYNC_OBJ) $(SERVE_OBJ) $(BUILD)/libgusto.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(SERVE_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/sandbox_test: $(BUILD)/tests/sandbox_test.o $(BUILD)/tests/testutil.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)

@@ -107,6 +107,7 @@ run_stage conformance node_tests conformance.mjs
 run_stage sdk node_tests sdk.mjs
 run_stage browser node_tests browser.mjs
 run_stage gusto_cli_auth node_tests gusto-cli-auth.mjs
+run_stage mcp node_tests mcp.mjs
 
 san_build() {
     make -j2 SAN=1 BUILD=build-san build-san/gusto-sandbox build-san/gusto-connect \

@@ -117,7 +117,7 @@ check "wrong API key: 401" '[ "$code" = 401 ]'
 act gsk_wrong list-employees '{}'
 check "wrong API key on an action: 401" '[ "$code" = 401 ]'
 code=$(curl -s -o "$T/r.json" -w '%{http_code}' -H "X-API-Key: $KA" "$S/actions")
-check "GET /actions lists 8 actions with schemas" '[ "$code" = 200 ] && [ "$(j ".data.actions|length")" = 8 ] && [ "$(j "[.data.actions[]|select(.input_schema.type==\"object\" and .output_schema.type==\"object\")]|length")" = 8 ]' "$(head -c 400 "$T/r.json")"
+check "GET /actions lists 9 actions with schemas" '[ "$code" = 200 ] && [ "$(j ".data.actions|length")" = 9 ] && [ "$(j "[.data.actions[]|select(.input_schema.type==\"object\" and .output_schema.type==\"object\")]|length")" = 9 ]' "$(head -c 400 "$T/r.json")"
 
 # ---- each action ----------------------------------------------------------
 

@@ -11,7 +11,7 @@
 static const char *const VALUE_OPTIONS[] = {
     "--search", "--include", "--input", "--type", "--data", "--idempotency-key",
     "--db", "--events", "--webhook", "--max-terminations", "--lease-ttl", "--worker",
-    "--connections", "--email",
+    "--connections", "--email", "--employee", "--actions", "--max-age", "--audit-log",
     "--separator", /* batch create */
     "--limit", "--cursor", /* employees list */
     NULL,

@@ -212,6 +212,8 @@ int cmd_disconnect(struct cli *cli, int argc, char **argv);
 int cmd_use(struct cli *cli, int argc, char **argv);
 int cmd_sync(struct cli *cli, int argc, char **argv);
 int cmd_profile(struct cli *cli, int argc, char **argv);
+/* `gusto-connect mcp --employee EMAIL` (cmd_mcp.c, src/serve/mcp.c): MCP over stdio. */
+int cmd_mcp(struct cli *cli, int argc, char **argv);
 /* `gusto-connect batch create|status` (cmd_batch.c): the subcommand is argv[0]. */
 int cmd_batch(struct cli *cli, int argc, char **argv);
 /* `gusto-connect serve`, `gusto-connect serve keys ...` (cmd_serve.c, src/serve/). */

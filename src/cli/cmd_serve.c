@@ -39,11 +39,15 @@ static int check_version(struct cli *cli, const struct serve_config *c)
 
 static int keys(struct cli *cli, int argc, char **argv)
 {
-    const char *config = NULL, *grant = NULL;
-    bool help;
+    const char *config = NULL, *grant = NULL, *employee = NULL, *actions = NULL;
+    bool help, read_only = false, writes = false;
     const struct cli_opt opts[] = {
         {"--config", "FILE", &config, NULL},
         {"--grant", "CONNECTIONS", &grant, NULL},
+        {"--employee", "EMAIL", &employee, NULL},
+        {"--actions", "NAMES", &actions, NULL},
+        {"--read-only", NULL, NULL, &read_only},
+        {"--allow-writes", NULL, NULL, &writes},
         {NULL, NULL, NULL, NULL},
     };
     const char *pos[2];
@@ -73,15 +77,36 @@ static int keys(struct cli *cli, int argc, char **argv)
                      ? (out_ok_text("{\"removed\":true}", 16), EXIT_OK)
                      : out_fail(cli, EXIT_API_CLIENT, "not_found", "no key by that name",
                                 NULL, NULL);
-        else if (!grant)
-            rc = out_usage(cli, "--grant CONNECTION[,CONNECTION] is required ('*' grants all)");
+        else if (!grant && !employee)
+            rc = out_usage(cli, "--grant CONNECTION[,CONNECTION] is required ('*' grants all), "
+                                "or --employee EMAIL for a key of one employee");
+        else if (employee && (!strchr(employee, '@') || strlen(employee) > 320))
+            rc = out_usage(cli, "--employee takes an email address");
+        else if (writes && (read_only || employee))
+            rc = out_usage(cli, "--allow-writes cannot go with --read-only or --employee");
+        else if (actions && strlen(actions) > 500)
+            rc = out_usage(cli, "--actions: the list is over 500 characters");
         else {
             char key[80];
-            if (serve_key_add(pos[1], grant, key, sizeof key, err, sizeof err) != 0) {
+            struct serve_key_limits lim = {.read_only = read_only, .mcp_writes = writes};
+            size_t i = 0;
+            for (; employee && employee[i] && i < sizeof lim.employee - 1; i++)
+                lim.employee[i] = (char)(employee[i] >= 'A' && employee[i] <= 'Z'
+                                             ? employee[i] - 'A' + 'a'
+                                             : employee[i]);
+            snprintf(lim.actions, sizeof lim.actions, "%s", actions ? actions : "");
+            if (serve_key_add_limited(pos[1], grant ? grant : "", &lim, key, sizeof key, err,
+                                      sizeof err) != 0) {
                 rc = out_fail(cli, EXIT_GENERAL, "store_error", err, NULL, NULL);
             } else {
-                json_t *d = json_pack("{s:s, s:s, s:o, s:s}", "name", pos[1], "key", key,
-                                      "grants", serve_key_grants(pos[1]), "note",
+                json_t *d = json_pack("{s:s, s:s, s:o, s:o, s:o, s:b, s:b, s:s}", "name", pos[1],
+                                      "key", key, "grants", serve_key_grants(pos[1]),
+                                      "employee",
+                                      lim.employee[0] ? json_string(lim.employee) : json_null(),
+                                      "actions",
+                                      lim.actions[0] ? json_string(lim.actions) : json_null(),
+                                      "read_only", lim.read_only, "mcp_writes",
+                                      lim.mcp_writes, "note",
                                       "shown once; only its SHA-256 is stored");
                 out_ok_json(d);
                 json_decref(d);

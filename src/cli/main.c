@@ -360,7 +360,7 @@ static const struct {
     {"employees", employees},   {"batch", cmd_batch},     {"time-off", cmd_time_off},
     {"api", cmd_api},           {"connect", cmd_connect}, {"status", cmd_status},
     {"disconnect", cmd_disconnect}, {"use", cmd_use},     {"sync", cmd_sync},
-    {"profile", cmd_profile},
+    {"profile", cmd_profile},     {"mcp", cmd_mcp},
     {"serve", cmd_serve},       {"version", version},     {"exit-codes", exit_codes},
     {"help", help},
 };

@@ -2,6 +2,8 @@
 #include "serve/serve.h"
 #include "shared/listcursor.h"
 #include "shared/secretkeys.h"
+#include "sync/profile.h"
+#include "sync/store.h"
 
 
 #include <errno.h>
@@ -617,6 +619,103 @@ struct action {
     const char *statuses;
 };
 
+/* ---- profile: one employee of the connection's company, from the mirror --- */
+
+/* The fields a caller may choose; never home_address or compensation. */
+static const char *const PROFILE_FIELDS[] = {
+    "name", "first_name", "preferred_first_name", "last_name", "work_email",
+    "personal_email", "phone", "employee_code", "job_title", "department", "manager_uuid",
+    "hire_date", "employment_status", "employment_type", "termination_date",
+    "work_location", "time_off", "custom_fields",
+};
+#define NPROFILE_FIELDS (sizeof PROFILE_FIELDS / sizeof PROFILE_FIELDS[0])
+
+struct prof_find {
+    const char *company;
+    json_t *profile;             /* the first match of that company */
+    char checked_at[40];
+    long long checked_at_ms;
+};
+
+static int prof_each(void *ud, const struct mfound *f)
+{
+    struct prof_find *p = ud;
+    if (p->profile || !f->profile || strcmp(f->company, p->company) != 0)
+        return 0;
+    p->profile = json_loads(f->profile, 0, NULL);
+    snprintf(p->checked_at, sizeof p->checked_at, "%s", f->checked_at ? f->checked_at : "");
+    p->checked_at_ms = f->checked_at_ms;
+    return 0;
+}
+
+static void a_profile(struct action_ctx *x, gusto_client *c)
+{
+    (void)c;
+    const char *email;
+    if (!need_str(x, "email", &email))
+        return;
+    gusto_connection info;
+    gusto_error e;
+    if (gusto_connection_get(x->cfg->store[0] ? x->cfg->store : NULL, x->connection, &info,
+                             &e) != GUSTO_OK) {
+        fail(x, 503, "store_unavailable", "the connection store cannot be read now; retry",
+             NULL);
+        return;
+    }
+    char target[1024], err[600], lower[330];
+    size_t n = 0;
+    for (; email[n] && n < sizeof lower - 1; n++)
+        lower[n] = (char)(email[n] >= 'A' && email[n] <= 'Z' ? email[n] - 'A' + 'a' : email[n]);
+    lower[n] = 0;
+    struct mstore *st = NULL;
+    if (mstore_target(x->cfg->mirror[0] ? x->cfg->mirror : NULL, false, target, sizeof target,
+                      err, sizeof err) == 0)
+        st = mstore_open(target, true, err, sizeof err);
+    struct prof_find pf = {.company = info.company_uuid};
+    int rc = st ? mstore_find_email(st, lower, prof_each, &pf) : -1;
+    mstore_close(st);
+    if (rc != 0) {
+        json_decref(pf.profile);
+        fail(x, 503, "mirror_unavailable", "the sync mirror cannot be read now", NULL);
+        return;
+    }
+    if (!pf.profile) {
+        fail(x, 404, "not_found",
+             "no employee of this connection's company has that work or personal email in "
+             "the mirror", "email");
+        return;
+    }
+    const json_t *want = json_object_get(x->input, "fields");
+    json_t *out = json_object();
+    for (size_t i = 0; i < NPROFILE_FIELDS; i++) {
+        const char *f = PROFILE_FIELDS[i];
+        bool chosen = !json_array_size(want);
+        size_t k;
+        json_t *w;
+        json_array_foreach(want, k, w)
+            if (json_is_string(w) && strcmp(json_string_value(w), f) == 0)
+                chosen = true;
+        if (!chosen)
+            continue;
+        if (strcmp(f, "name") == 0) {
+            char name[300];
+            profile_display_name(pf.profile, name, sizeof name);
+            json_object_set_new(out, f, json_string(name));
+        } else {
+            json_t *v = json_object_get(pf.profile, f);
+            json_object_set_new(out, f, v ? json_incref(v) : json_null());
+        }
+    }
+    const char *uuid = json_string_value(json_object_get(pf.profile, "employee_uuid"));
+    snprintf(x->employee, sizeof x->employee, "%.39s", uuid ? uuid : "");
+    json_object_set_new(out, "employee_uuid", uuid ? json_string(uuid) : json_null());
+    json_object_set_new(out, "synced_at",
+                        pf.checked_at[0] ? json_string(pf.checked_at) : json_null());
+    json_decref(pf.profile);
+    x->envelope = ok_env(out);
+    x->http_status = 200;
+}
+
 static const struct action ACTIONS[] = {
     {"list-employees", "Employees of the company, a page at a time: limit, then next_cursor until it is null.", a_list,
      "{\"type\":\"object\",\"properties\":{" S_CONN ",\"search\":{\"type\":\"string\"},\"terminated\":{\"type\":\"boolean\"},\"active\":{\"type\":\"boolean\"},\"include\":{\"type\":\"string\"},\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" LIST_MAX_S ",\"description\":\"employees in this answer (default " LIST_DEFAULT_S ")\"},\"cursor\":{\"type\":\"string\",\"maxLength\":200,\"description\":\"the next_cursor of the answer before, with the same filters\"}},\"additionalProperties\":false}",
@@ -647,6 +746,10 @@ static const struct action ACTIONS[] = {
     {"get-people-batch", "A people batch's status and per-person results.", a_batch_get,
      "{\"type\":\"object\",\"required\":[\"batch_uuid\"],\"properties\":{" S_CONN ",\"batch_uuid\":" S_UUID "},\"additionalProperties\":false}",
      S_OK(S_BATCH), "200 400 404 502 504 424(reauth_required)"},
+    {"profile", "One employee of the connection's company by work or personal email, from the sync mirror (no request to Gusto): the chosen fields, never home address or pay.", a_profile,
+     "{\"type\":\"object\",\"required\":[\"email\"],\"properties\":{" S_CONN ",\"email\":{\"type\":\"string\",\"format\":\"email\",\"maxLength\":320},\"fields\":{\"type\":\"array\",\"items\":{\"enum\":[\"name\",\"first_name\",\"preferred_first_name\",\"last_name\",\"work_email\",\"personal_email\",\"phone\",\"employee_code\",\"job_title\",\"department\",\"manager_uuid\",\"hire_date\",\"employment_status\",\"employment_type\",\"termination_date\",\"work_location\",\"time_off\",\"custom_fields\"]},\"description\":\"the fields to answer (default: all of them)\"}},\"additionalProperties\":false}",
+     S_OK("{\"type\":\"object\",\"required\":[\"employee_uuid\"],\"properties\":{\"employee_uuid\":" S_UUID ",\"synced_at\":{\"type\":[\"string\",\"null\"]}}}"),
+     "200 400 404 503"},
 };
 #define NACTIONS (sizeof ACTIONS / sizeof ACTIONS[0])
 
@@ -671,6 +774,12 @@ static bool action_writes(const char *name, const struct action_ctx *x)
     }
     return strcmp(name, "create-employee") == 0 || strcmp(name, "update-employee") == 0 ||
            strcmp(name, "create-people-batch") == 0;
+}
+
+bool action_is_write(const char *name, const json_t *input)
+{
+    struct action_ctx x = {.input = (json_t *)input};
+    return action_writes(name, &x);
 }
 
 /* 1 to 255 visible ASCII characters (a UUID, as Stripe and Gusto use). */

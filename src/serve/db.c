@@ -55,6 +55,18 @@ int serve_db_open(const char *path, char *err, size_t errlen)
         db = NULL;
         return -1;
     }
+    /* Keys' limits (issue 16), added to files made before them: an
+     * employee the key is bound to, the actions it may run (comma
+     * separated, NULL = all), and whether it may write.  "duplicate
+     * column" on a file that has them already is expected. */
+    static const char *const ADD[] = {
+        "ALTER TABLE api_keys ADD COLUMN employee TEXT",
+        "ALTER TABLE api_keys ADD COLUMN actions TEXT",
+        "ALTER TABLE api_keys ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE api_keys ADD COLUMN mcp_writes INTEGER NOT NULL DEFAULT 0",
+    };
+    for (size_t i = 0; i < sizeof ADD / sizeof ADD[0]; i++)
+        sqlite3_exec(db, ADD[i], NULL, NULL, NULL);
     return 0;
 }
 
@@ -97,6 +109,13 @@ static int exec1(const char *sql, const char *a, const char *b)
 int serve_key_add(const char *name, const char *grants, char *key_out, size_t cap,
                   char *err, size_t errlen)
 {
+    return serve_key_add_limited(name, grants, NULL, key_out, cap, err, errlen);
+}
+
+int serve_key_add_limited(const char *name, const char *grants,
+                          const struct serve_key_limits *lim, char *key_out, size_t cap,
+                          char *err, size_t errlen)
+{
     unsigned char rnd[24];
     if (cap < 53 || RAND_bytes(rnd, sizeof rnd) != 1) {
         snprintf(err, errlen, "no randomness for a key");
@@ -111,12 +130,18 @@ int serve_key_add(const char *name, const char *grants, char *key_out, size_t ca
     sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     int rc = exec1("DELETE FROM grants WHERE key_name=?", name, NULL);
     sqlite3_stmt *st = rc ? NULL
-                          : prep("INSERT OR REPLACE INTO api_keys(name, hash, created_at)"
-                                 " VALUES (?, ?, ?)");
+                          : prep("INSERT OR REPLACE INTO api_keys(name, hash, created_at,"
+                                 " employee, actions, read_only, mcp_writes) VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (st) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 2, hash, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+        if (lim && lim->employee[0])
+            sqlite3_bind_text(st, 4, lim->employee, -1, SQLITE_TRANSIENT);
+        if (lim && lim->actions[0])
+            sqlite3_bind_text(st, 5, lim->actions, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 6, lim && lim->read_only ? 1 : 0);
+        sqlite3_bind_int(st, 7, lim && lim->mcp_writes ? 1 : 0);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
         sqlite3_finalize(st);
     } else {
@@ -183,12 +208,19 @@ json_t *serve_key_grants(const char *name)
 json_t *serve_key_list(void)
 {
     json_t *arr = json_array();
-    sqlite3_stmt *st = prep("SELECT name, created_at FROM api_keys ORDER BY name");
+    sqlite3_stmt *st = prep("SELECT name, created_at, employee, actions, read_only,"
+                            " mcp_writes FROM api_keys ORDER BY name");
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         const char *n = (const char *)sqlite3_column_text(st, 0);
-        json_array_append_new(arr, json_pack("{s:s, s:I, s:o}", "name", n, "created_at",
-                                             (json_int_t)sqlite3_column_int64(st, 1),
-                                             "grants", serve_key_grants(n)));
+        const char *emp = (const char *)sqlite3_column_text(st, 2);
+        const char *acts = (const char *)sqlite3_column_text(st, 3);
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I, s:o, s:o, s:o, s:b, s:b}", "name", n, "created_at",
+                           (json_int_t)sqlite3_column_int64(st, 1), "grants",
+                           serve_key_grants(n), "employee",
+                           emp ? json_string(emp) : json_null(), "actions",
+                           acts ? json_string(acts) : json_null(), "read_only",
+                           sqlite3_column_int(st, 4) != 0));
     }
     sqlite3_finalize(st);
     return arr;
@@ -196,16 +228,33 @@ json_t *serve_key_list(void)
 
 int serve_key_check(const char *key, char *name, size_t cap)
 {
+    struct serve_key_limits lim;
+    int rc = serve_key_check_limited(key, &lim);
+    if (rc == 0)
+        snprintf(name, cap, "%s", lim.name);
+    return rc;
+}
+
+int serve_key_check_limited(const char *key, struct serve_key_limits *out)
+{
+    memset(out, 0, sizeof *out);
     char hash[65];
     sha256_hex(key, hash);
     /* The lookup is by hash: the key itself is never stored or compared. */
-    sqlite3_stmt *st = prep("SELECT name FROM api_keys WHERE hash=?");
+    sqlite3_stmt *st = prep("SELECT name, employee, actions, read_only, mcp_writes"
+                            " FROM api_keys WHERE hash=?");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
     int rc = -1;
     if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(name, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        const char *emp = (const char *)sqlite3_column_text(st, 1);
+        const char *acts = (const char *)sqlite3_column_text(st, 2);
+        snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(out->employee, sizeof out->employee, "%s", emp ? emp : "");
+        snprintf(out->actions, sizeof out->actions, "%s", acts ? acts : "");
+        out->read_only = sqlite3_column_int(st, 3) != 0;
+        out->mcp_writes = sqlite3_column_int(st, 4) != 0;
         rc = 0;
     }
     sqlite3_finalize(st);
@@ -488,4 +537,21 @@ int serve_idem_finish(const char *caller, const char *key, int status, const cha
     }
     pthread_mutex_unlock(&lock);
     return rc;
+}
+
+bool serve_key_allows(const struct serve_key_limits *lim, const char *action, bool write)
+{
+    if (write && lim->read_only)
+        return false;
+    if (!lim->actions[0])
+        return true;
+    size_t n = strlen(action);
+    for (const char *p = lim->actions; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncmp(p, action, n) == 0)
+            return true;
+        p += len + (comma ? 1 : 0);
+    }
+    return false;
 }

@@ -1,4 +1,4 @@
-/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c). */
+/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c).  The MCP server (mcp.h, mcp_http.h, mcp_jwt.h) has headers of its own. */
 #ifndef GUSTO_SERVE_H
 #define GUSTO_SERVE_H
 
@@ -34,6 +34,17 @@ struct serve_config {
     long grace_ms;               /* "shutdown_grace_ms" (default 20000) */
     long timeout_ms;             /* "gusto_timeout_ms" per Gusto request (default 8000) */
     bool quiet;                  /* no request-log lines */
+    /* "mcp": {"max_age_s", "allow_pay"} (docs/mcp.md): the MCP tools' mirror
+     * freshness before they read Gusto (default 3600), and whether
+     * self-service answers carry pay (default false). */
+    long mcp_max_age_s;
+    bool mcp_allow_pay;
+    /* "oidc": {"issuer", "audience", "jwks"}: ID tokens of this identity
+     * provider are callers of /mcp bound to their email claim (mcp_jwt.c);
+     * jwks is a file or an http(s) URL.  "" = no tokens accepted. */
+    char oidc_issuer[256];
+    char oidc_audience[256];
+    char oidc_jwks[512];
 };
 
 /* Load defaults, the file (path may be NULL) and the environment.  0, or -1
@@ -57,6 +68,27 @@ void serve_db_close(void);
  * "*" = all); the key text in key_out (shown once).  0 or -1. */
 int serve_key_add(const char *name, const char *grants, char *key_out, size_t cap,
                   char *err, size_t errlen);
+/* What a key may do besides its grants (issue 16; docs/mcp.md). */
+struct serve_key_limits {
+    char name[128];              /* out of serve_key_check_limited(): the caller */
+    char employee[330];          /* bound to this employee (email, lower case): it sees
+                                    that employee only, through MCP's self-service
+                                    tools; "" = not bound */
+    char actions[512];           /* comma-separated actions (and MCP tools) it may run;
+                                    "" = every one */
+    bool read_only;              /* no write action or tool */
+    bool mcp_writes;             /* MCP's operator write tools are offered (each a
+                                    preview, then a confirmed call); off: MCP reads */
+};
+/* serve_key_add() with limits (NULL = none). */
+int serve_key_add_limited(const char *name, const char *grants,
+                          const struct serve_key_limits *lim, char *key_out, size_t cap,
+                          char *err, size_t errlen);
+/* The caller of an API key and its limits: 0, or -1 when unknown (out
+ * zeroed). */
+int serve_key_check_limited(const char *key, struct serve_key_limits *out);
+/* May a key of these limits run `action`?  (The named list, and writes.) */
+bool serve_key_allows(const struct serve_key_limits *lim, const char *action, bool write);
 int serve_key_remove(const char *name);
 /* Every key (name, created, grants) as a JSON array (new reference). */
 json_t *serve_key_list(void);
@@ -124,6 +156,9 @@ struct action_ctx {
 
 /* Is `name` an action?  */
 bool action_known(const char *name);
+/* Does the action, with this input, write?  (create-employee,
+ * update-employee, create-people-batch, call-api other than GET.) */
+bool action_is_write(const char *name, const json_t *input);
 /* Run the action; fills ctx's out fields. */
 void action_run(const char *name, struct action_ctx *ctx);
 /* Check an action's body (the whole JSON object as sent, "connection"

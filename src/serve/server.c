@@ -1,6 +1,9 @@
 /* server.c - gusto-connect serve's HTTP side on libmicrohttpd: routing, API-key auth and grants decided from the headers before any body, bounded and idle-limited connections, the audit log (JSONL, masked), one escaped request-log line per call, /healthz and /metrics, configuration and a graceful shutdown that finishes the calls in flight. */
+#include "serve/mcp_http.h"
+#include "serve/mcp_jwt.h"
 #include "serve/serve.h"
 #include "shared/jsonerr.h"
+#include "sync/store.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -55,6 +58,7 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
     c->auto_verify = true;
     c->grace_ms = 20000;
     c->timeout_ms = 8000;
+    c->mcp_max_age_s = 3600;
     if (path) {
         json_error_t je;
         json_t *j = json_load_file(path, 0, &je);
@@ -94,6 +98,14 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
             c->timeout_ms = (long)json_integer_value(json_object_get(j, "gusto_timeout_ms"));
         if (json_is_true(json_object_get(j, "quiet")))
             c->quiet = true;
+        const json_t *mcp = json_object_get(j, "mcp");
+        if (json_is_integer(json_object_get(mcp, "max_age_s")))
+            c->mcp_max_age_s = (long)json_integer_value(json_object_get(mcp, "max_age_s"));
+        c->mcp_allow_pay = json_is_true(json_object_get(mcp, "allow_pay"));
+        const json_t *oidc = json_object_get(j, "oidc");
+        copy_str(c->oidc_issuer, sizeof c->oidc_issuer, json_object_get(oidc, "issuer"));
+        copy_str(c->oidc_audience, sizeof c->oidc_audience, json_object_get(oidc, "audience"));
+        copy_str(c->oidc_jwks, sizeof c->oidc_jwks, json_object_get(oidc, "jwks"));
         json_decref(j);
     }
     const char *v;
@@ -436,6 +448,7 @@ struct req {
     bool answered;               /* a response was queued on the first call */
     struct timespec t0;
     char caller[128];            /* the API key's caller, checked on the first call */
+    struct serve_key_limits lim; /* and its limits */
     bool authed;
 };
 
@@ -529,8 +542,16 @@ static void log_line(const char *rid, const char *method, const char *path, int 
             secs * 1000, caller && *caller ? caller : "-", extra ? " " : "", ex);
 }
 
-/* The caller of the request's API key, or NULL. */
-static bool authenticate(struct MHD_Connection *conn, char *caller, size_t cap)
+static bool oidc_on(void)
+{
+    return cfg->oidc_issuer[0] && cfg->oidc_audience[0] && cfg->oidc_jwks[0];
+}
+
+/* The caller of the request's API key, with its limits; at /mcp also an
+ * ID token of the configured identity provider (bound to its email).  why
+ * gets the reason a token was refused, for the audit log. */
+static bool authenticate(struct MHD_Connection *conn, struct req *q, const char *url,
+                         char *why, size_t whycap)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *key = NULL;
@@ -538,15 +559,107 @@ static bool authenticate(struct MHD_Connection *conn, char *caller, size_t cap)
         key = h + 7;
     if (!key)
         key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-API-Key");
+    if (key && strcmp(url, "/mcp") == 0 && oidc_on() && mcp_jwt_looks_like(key)) {
+        struct mcp_jwt_config jc = {cfg->oidc_issuer, cfg->oidc_audience, cfg->oidc_jwks};
+        char email[330];
+        if (mcp_jwt_verify(&jc, key, email, sizeof email, why, whycap) != 0)
+            return false;
+        memset(&q->lim, 0, sizeof q->lim);
+        snprintf(q->lim.name, sizeof q->lim.name, "jwt:%.120s", email);
+        snprintf(q->lim.employee, sizeof q->lim.employee, "%s", email);
+        snprintf(q->caller, sizeof q->caller, "%s", q->lim.name);
+        return true;
+    }
     if (!key || !*key || strlen(key) > 200)
         return false;
-    return serve_key_check(key, caller, cap) == 0;
+    if (serve_key_check_limited(key, &q->lim) != 0)
+        return false;
+    snprintf(q->caller, sizeof q->caller, "%s", q->lim.name);
+    return true;
 }
 
 struct conn_pick {
     char name[64];
     int n;
 };
+
+/* One action for a caller, from its parsed body on: the key's limits, the
+ * body against the action's schema, the connection (the body's
+ * "connection", else conn_hdr, else the key's one grant), its grant and
+ * store entry, then the action.  Shared by POST /actions/{name} and MCP's
+ * operator tools.  Returns the HTTP status with *reply (owned) and x's out
+ * fields set; input loses its "connection". */
+static int action_core(const char *name, json_t *input, const char *caller,
+                       const struct serve_key_limits *lim, const char *conn_hdr,
+                       const char *idem, struct action_ctx *x, char conn_name[64],
+                       json_t **reply)
+{
+    x->cfg = cfg;
+    x->caller = caller;
+    /* A key bound to one employee runs no action: the actions answer for
+     * the whole company (docs/mcp.md).  A key limited to named actions, or
+     * to reading, runs only those. */
+    if (lim->employee[0] || !serve_key_allows(lim, name, action_is_write(name, input))) {
+        *reply = err_env("forbidden_action", lim->employee[0]
+                                                 ? "this API key is bound to one employee: "
+                                                   "use POST /mcp"
+                                                 : "this API key may not run that action");
+        snprintf(x->error_code, sizeof x->error_code, "forbidden_action");
+        return 403;
+    }
+    /* The body against the action's published input_schema, before any
+     * other decision: a refusal changes nothing and calls nobody. */
+    json_t *refusal = NULL;
+    if (!action_validate(name, input, &refusal)) {
+        *reply = refusal;
+        snprintf(x->error_code, sizeof x->error_code, "invalid_input");
+        metrics_error("invalid_input");
+        return 400;
+    }
+    const char *cn = json_string_value(json_object_get(input, "connection"));
+    if (!cn)
+        cn = conn_hdr;
+    if (!cn || !*cn) {
+        json_t *g = serve_key_grants(caller);
+        if (json_array_size(g) == 1 &&
+            strcmp(json_string_value(json_array_get(g, 0)), "*") != 0)
+            snprintf(conn_name, 64, "%s", json_string_value(json_array_get(g, 0)));
+        json_decref(g);
+        if (!conn_name[0]) {
+            *reply = err_env("connection_required",
+                             "name the connection: a \"connection\" field or an "
+                             "X-Gusto-Connection header");
+            return 400;
+        }
+    } else {
+        snprintf(conn_name, 64, "%.63s", cn);
+    }
+    if (!serve_key_granted(caller, conn_name)) {
+        *reply = err_env("forbidden_connection", "this API key has no grant for that connection");
+        return 403;
+    }
+    gusto_connection info;
+    gusto_error ge;
+    gusto_code gc = gusto_connection_get(cfg->store[0] ? cfg->store : NULL, conn_name, &info,
+                                         &ge);
+    if (gc == GUSTO_ENOTFOUND) {
+        *reply = err_env("unknown_connection", "no stored connection by that name");
+        return 404;
+    }
+    if (gc != GUSTO_OK) {
+        *reply = err_env("store_unavailable", "the connection store cannot be read now; retry");
+        return 503;
+    }
+    json_object_del(input, "connection");
+    x->connection = conn_name;
+    x->input = input;
+    x->idempotency_key = idem;
+    action_run(name, x);
+    /* x->envelope stays set (the same reference, owned by *reply): it says
+     * the action itself answered. */
+    *reply = x->envelope ? x->envelope : err_env("internal", "no result");
+    return x->http_status ? x->http_status : 500;
+}
 
 static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, const char *name,
                                  const char *rid, const char *caller)
@@ -574,65 +687,13 @@ static enum MHD_Result do_action(struct MHD_Connection *conn, struct req *q, con
         reply = err_env("invalid_json", "the body must be a JSON object");
         goto done;
     }
-    /* The body against the action's published input_schema, before any
-     * other decision: a refusal changes nothing and calls nobody. */
-    json_t *refusal = NULL;
-    if (!action_validate(name, input, &refusal)) {
-        status = 400;
-        reply = refusal;
-        snprintf(x.error_code, sizeof x.error_code, "invalid_input");
-        metrics_error("invalid_input");
-        goto done;
-    }
-    const char *cn = json_string_value(json_object_get(input, "connection"));
-    if (!cn)
-        cn = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Gusto-Connection");
-    if (!cn || !*cn) {
-        json_t *g = serve_key_grants(caller);
-        if (json_array_size(g) == 1 &&
-            strcmp(json_string_value(json_array_get(g, 0)), "*") != 0)
-            snprintf(conn_name, sizeof conn_name, "%s", json_string_value(json_array_get(g, 0)));
-        json_decref(g);
-        if (!conn_name[0]) {
-            status = 400;
-            reply = err_env("connection_required",
-                            "name the connection: a \"connection\" field or an "
-                            "X-Gusto-Connection header");
-            goto done;
-        }
-    } else {
-        snprintf(conn_name, sizeof conn_name, "%.63s", cn);
-    }
-    if (!serve_key_granted(caller, conn_name)) {
-        status = 403;
-        reply = err_env("forbidden_connection",
-                        "this API key has no grant for that connection");
-        goto done;
-    }
-    gusto_connection info;
-    gusto_error ge;
-    gusto_code gc = gusto_connection_get(cfg->store[0] ? cfg->store : NULL, conn_name, &info,
-                                         &ge);
-    if (gc == GUSTO_ENOTFOUND) {
-        status = 404;
-        reply = err_env("unknown_connection", "no stored connection by that name");
-        goto done;
-    }
-    if (gc != GUSTO_OK) {
-        status = 503;
-        reply = err_env("store_unavailable", "the connection store cannot be read now; retry");
-        goto done;
-    }
-    json_object_del(input, "connection");
-    x.connection = conn_name;
-    x.input = input;
-    x.idempotency_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
-    action_run(name, &x);
-    status = x.http_status ? x.http_status : 500;
-    reply = x.envelope ? x.envelope : err_env("internal", "no result");
-    outcome = status < 300 ? "ok" : status == 207 ? "partial" : "error";
-    if (status == 207)
-        outcome = "partial";
+    status = action_core(name, input, caller, &q->lim,
+                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     "X-Gusto-Connection"),
+                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key"),
+                         &x, conn_name, &reply);
+    if (x.connection)
+        outcome = status < 300 ? "ok" : status == 207 ? "partial" : "error";
 done:
     {
         double secs = since(&q->t0);
@@ -655,6 +716,164 @@ done:
     }
     json_decref(input);
     return send_json(conn, status, reply, rid);
+}
+
+/* ---- POST /mcp ----------------------------------------------------------- */
+
+struct mcp_host {
+    const char *rid;
+    const struct serve_key_limits *lim;
+};
+
+/* A client of a stored connection of company: the first the caller's
+ * grants name, else any ("*", or a key bound to an employee of it). */
+struct pick_conn {
+    const char *company;
+    const struct serve_key_limits *lim;
+    char name[64];
+};
+
+static int pick_each(void *ud, const gusto_connection *c)
+{
+    struct pick_conn *p = ud;
+    if (strcmp(c->company_uuid, p->company) != 0)
+        return 0;
+    if (!p->lim->employee[0] && !serve_key_granted(p->lim->name, c->name))
+        return 0;
+    snprintf(p->name, sizeof p->name, "%s", c->name);
+    return 1;
+}
+
+static gusto_client *mcp_client_for(void *ud, const char *company)
+{
+    const struct mcp_host *h = ud;
+    struct pick_conn p = {.company = company, .lim = h->lim};
+    gusto_error e;
+    const char *store = cfg->store[0] ? cfg->store : NULL;
+    gusto_connection_list(store, pick_each, &p, &e);
+    if (!p.name[0])
+        return NULL;
+    gusto_options o = GUSTO_OPTIONS_INIT;
+    serve_client_options(cfg, &o);
+    return gusto_client_new_stored(&o, store, p.name, &e);
+}
+
+/* An operator tool: the action, as POST /actions/{name} would run it for
+ * this key (its grants and limits), without the HTTP around it. */
+static json_t *mcp_run_action(void *ud, const char *action, json_t *input, int *status)
+{
+    const struct mcp_host *h = ud;
+    struct action_ctx x;
+    memset(&x, 0, sizeof x);
+    char conn_name[64] = "";
+    json_t *reply = NULL;
+    *status = action_core(action, input, h->lim->name, h->lim, NULL, NULL, &x, conn_name,
+                          &reply);
+    return reply;
+}
+
+static void mcp_audit(void *ud, const json_t *line)
+{
+    const struct mcp_host *h = ud;
+    json_t *l = json_deep_copy(line);
+    json_object_set_new(l, "request_id", json_string(h->rid));
+    char *text = json_dumps(l, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(l);
+    pthread_mutex_lock(&alock);
+    if (audit && text) {
+        fputs(text, audit);
+        fputc('\n', audit);
+        fflush(audit);
+    }
+    pthread_mutex_unlock(&alock);
+    free(text);
+}
+
+/* Streamable HTTP (mcp_http.c): POST a message; GET has no stream here
+ * (405, as the transport allows); DELETE ends the session. */
+static enum MHD_Result do_mcp(struct MHD_Connection *conn, struct req *q, const char *method,
+                              const char *rid)
+{
+    const char *sid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Mcp-Session-Id");
+    struct mcp_caller who;
+    memset(&who, 0, sizeof who);
+    snprintf(who.name, sizeof who.name, "%s", q->caller);
+    snprintf(who.employee, sizeof who.employee, "%s", q->lim.employee);
+    who.operator_key = !q->lim.employee[0];
+    snprintf(who.actions, sizeof who.actions, "%s", q->lim.actions);
+    who.read_only = q->lim.read_only;
+    who.writes = q->lim.mcp_writes;
+    int status;
+    struct MHD_Response *r;
+    /* DNS rebinding: a browser page may not reach /mcp from another origin
+     * (the transport's security warning); programs send no Origin. */
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    bool local = !origin || strncmp(origin, "http://127.0.0.1", 16) == 0 ||
+                 strncmp(origin, "http://localhost", 16) == 0 ||
+                 strncmp(origin, "http://[::1]", 12) == 0;
+    if (local && origin) {
+        const char *rest = origin + (origin[7] == '[' ? 12 : 16);
+        local = *rest == 0 || *rest == ':';
+    }
+    if (!local) {
+        status = 403;
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    } else if (strcmp(method, "POST") != 0) {
+        bool del = strcmp(method, "DELETE") == 0;
+        status = del ? mcp_http_delete(&who, sid) : 405;
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (status == 405)
+            MHD_add_response_header(r, "Allow", "POST, DELETE");
+    } else if (q->too_large) {
+        status = 413;
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    } else {
+        char target[1024] = "", err[600];
+        /* serve's mirror, else where `gusto-connect profile` looks. */
+        mstore_target(cfg->mirror[0] ? cfg->mirror : NULL, false, target, sizeof target, err,
+                      sizeof err);
+        struct mcp_host h = {.rid = rid, .lim = &q->lim};
+        struct mcp_config mc = {.mirror = target[0] ? target : NULL,
+                                .max_age_s = cfg->mcp_max_age_s,
+                                .allow_pay = cfg->mcp_allow_pay,
+                                .client_for = mcp_client_for,
+                                .run_action = mcp_run_action,
+                                .audit = mcp_audit,
+                                .ud = &h};
+        struct mcp_http_request rq = {
+            .body = q->body, .len = q->len,
+            .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept"),
+            .session_id = sid,
+            .protocol_version =
+                MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "MCP-Protocol-Version")};
+        struct mcp_http_answer a;
+        mcp_http_post(&mc, &who, &rq, &a);
+        status = a.status;
+        char *text = a.body ? json_dumps(a.body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        json_decref(a.body);
+        if (text && a.sse) {
+            size_t n = strlen(text) + 32;
+            char *ev = malloc(n);
+            if (ev)
+                snprintf(ev, n, "event: message\ndata: %s\n\n", text);
+            free(text);
+            text = ev;
+        }
+        r = text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                 : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (text)
+            MHD_add_response_header(r, "Content-Type",
+                                    a.sse ? "text/event-stream" : "application/json");
+        if (a.session_id[0])
+            MHD_add_response_header(r, "Mcp-Session-Id", a.session_id);
+    }
+    MHD_add_response_header(r, "X-Request-Id", rid);
+    double secs = since(&q->t0);
+    metrics_request("mcp", status, secs);
+    log_line(rid, method, "/mcp", status, secs, q->caller, NULL);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 /* The company uuids of the caller's granted connections (a JSON array),
@@ -727,6 +946,34 @@ static enum MHD_Result answer_now(struct MHD_Connection *conn, struct req *q, in
     return send_json(conn, status, reply, rid);
 }
 
+/* 401 at /mcp, as MCP's authorization spec has it: WWW-Authenticate names
+ * the protected resource's metadata (RFC 9728) when an identity provider is
+ * configured.  Nothing else is said. */
+static enum MHD_Result mcp_unauthorized(struct MHD_Connection *conn, const char *rid)
+{
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    char hdr[700];
+    if (oidc_on() && host && strlen(host) < 200 && !strpbrk(host, "\"\r\n\\ "))
+        snprintf(hdr, sizeof hdr,
+                 "Bearer realm=\"gusto-connect serve\", error=\"invalid_token\", "
+                 "resource_metadata=\"http://%s/.well-known/oauth-protected-resource\"",
+                 host);
+    else
+        snprintf(hdr, sizeof hdr, "Bearer realm=\"gusto-connect serve\"");
+    char *text = strdup("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32001,"
+                        "\"message\":\"Unauthorized\"}}\n");
+    struct MHD_Response *r = MHD_create_response_from_buffer(text ? strlen(text) : 0,
+                                                             text ? text : (char *)"",
+                                                             text ? MHD_RESPMEM_MUST_FREE
+                                                                  : MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, "WWW-Authenticate", hdr);
+    MHD_add_response_header(r, "X-Request-Id", rid);
+    enum MHD_Result ret = MHD_queue_response(conn, 401, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* The first call of a request, with its headers only: framing that
  * could smuggle a second request (two Content-Lengths that disagree,
  * Content-Length with Transfer-Encoding) is 400, an unknown endpoint 404,
@@ -744,7 +991,8 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
                                   "Content-Length, or Transfer-Encoding alone"),
                           method, url);
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
-    if (get && (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0))
+    if (get && (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0 ||
+                (oidc_on() && strcmp(url, "/.well-known/oauth-protected-resource") == 0)))
         return MHD_YES;
     if (h.content_length && strtoull(h.first_cl, NULL, 10) > MAX_BODY)
         return answer_now(conn, q, 413, "too_large",
@@ -752,11 +1000,12 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
     if (post && strcmp(url, "/webhooks/gusto") == 0)
         return MHD_YES;          /* signed, not keyed: checked once the body is in */
     bool known = (get && (strcmp(url, "/actions") == 0 || strcmp(url, "/webhooks/queue") == 0)) ||
-                 (post && strncmp(url, "/actions/", 9) == 0);
+                 (post && strncmp(url, "/actions/", 9) == 0) || strcmp(url, "/mcp") == 0;
     if (!known)
         return answer_now(conn, q, 404, "other", err_env("not_found", "no such endpoint"),
                           method, url);
-    q->authed = authenticate(conn, q->caller, sizeof q->caller);
+    char why[200] = "";
+    q->authed = authenticate(conn, q, url, why, sizeof why);
     if (q->authed)
         return MHD_YES;
     char rid[40];
@@ -771,10 +1020,14 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
         if (suppressed)
             snprintf(x.error_code, sizeof x.error_code, "unauthorized (+%lu not logged)",
                      suppressed);
+        else if (why[0])
+            snprintf(x.error_code, sizeof x.error_code, "invalid_token: %.30s", why);
         audit_write(rid, NULL, strncmp(url, "/actions/", 9) == 0 ? url + 9 : NULL, NULL,
-                    suppressed ? &x : NULL, 401, "unauthorized", NULL, secs);
+                    suppressed || why[0] ? &x : NULL, 401, "unauthorized", NULL, secs);
     }
     log_line(rid, method, url, 401, secs, NULL, NULL);
+    if (strcmp(url, "/mcp") == 0)
+        return mcp_unauthorized(conn, rid);
     return send_json(conn, 401,
                      err_env("unauthorized", "a valid API key is required: "
                                              "Authorization: Bearer KEY or X-API-Key"),
@@ -838,6 +1091,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                    (json_int_t)(time(NULL) - started)),
                          rid);
     }
+    if (get && strcmp(url, "/.well-known/oauth-protected-resource") == 0) {
+        /* RFC 9728: where MCP clients learn which identity provider signs
+         * the tokens /mcp takes. */
+        const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+        char res[300];
+        snprintf(res, sizeof res, "http://%.200s/mcp", host ? host : "127.0.0.1");
+        metrics_request("oauth_metadata", 200, since(&q->t0));
+        return send_json(conn, 200,
+                         json_pack("{s:s, s:[s], s:[s], s:s}", "resource", res,
+                                   "authorization_servers", cfg->oidc_issuer,
+                                   "bearer_methods_supported", "header", "resource_name",
+                                   "gusto-connect"),
+                         rid);
+    }
     if (get && strcmp(url, "/metrics") == 0) {
         metrics_request("metrics", 200, since(&q->t0));
         char *m = metrics_text();
@@ -875,6 +1142,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_json(conn, st, reply, rid);
     }
     const char *caller = q->caller;
+    if (strcmp(url, "/mcp") == 0)
+        return do_mcp(conn, q, method, rid);
+    if (get && strcmp(url, "/webhooks/queue") == 0 && q->lim.employee[0]) {
+        metrics_request("webhook_queue", 403, since(&q->t0));
+        log_line(rid, method, url, 403, since(&q->t0), caller, NULL);
+        return send_json(conn, 403,
+                         err_env("forbidden_action", "this API key is bound to one employee: "
+                                                     "use POST /mcp"),
+                         rid);
+    }
     if (get && strcmp(url, "/actions") == 0) {
         metrics_request("actions", 200, since(&q->t0));
         log_line(rid, method, url, 200, since(&q->t0), caller, NULL);
