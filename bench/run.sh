@@ -526,6 +526,23 @@ else
     target resync_requests_per_employee n/a "<=" 0.02 "skipped: gusto-connect sync not built"
 fi
 
+# ---- 5. MCP: a self-service answer from a fresh mirror (issue 16) ---------
+
+log "5. MCP self-service answers over HTTP"
+N_MCP=2000
+[ $QUICK = 1 ] && N_MCP=300
+if have_cmd mcp && out=$(GUSTO=$GUSTO node "$NODE_DIR/mcp_bench.mjs" "$N_MCP" 2>>"$TMP/sample.err"); then
+    P99=$(printf '%s\n' "$out" | sed -n 's/.* p99 \([0-9.]*\) ms.*/\1/p')
+    PER=$(printf '%s\n' "$out" | sed -n 's/.*requests to Gusto per answer: \([0-9.e-]*\).*/\1/p')
+    one "5 mcp my_time_off over HTTP, $N_MCP calls: p99 ms" "${P99:-n/a}"
+    one "5 mcp: requests to Gusto per answer" "${PER:-n/a}"
+    target mcp_selfservice_p99_ms "${P99:-n/a}" "<=" 5
+    target mcp_gusto_requests_per_answer "${PER:-n/a}" "<=" 0
+else
+    note "5 mcp" "failed or not built: $(tail -c 200 "$TMP/sample.err")"
+    target mcp_selfservice_p99_ms n/a "<=" 5 "bench/node/mcp_bench.mjs failed"
+fi
+
 # ---- report ------------------------------------------------------------------
 
 mode=full
