@@ -112,6 +112,19 @@ bool parse_paging(struct request *r, long *page, long *per, bool *paginate)
     return true;
 }
 
+json_t *page_slice(struct request *r, json_t *all, long page, long per, bool paginate)
+{
+    if (!paginate)
+        return all;
+    long total = (long)json_array_size(all);
+    json_t *out = json_array();
+    for (long k = (page - 1) * per; k < total && k < page * per; k++)
+        json_array_append(out, json_array_get(all, (size_t)k));
+    json_decref(all);
+    paging_headers(r, page, per, total);
+    return out;
+}
+
 void paging_headers(struct request *r, long page, long per, long total)
 {
     char v[32];

@@ -63,15 +63,7 @@ int h_contractors_list(struct request *r)
         json_array_append(hits, c);
     }
     json_decref(all);
-    if (!paginate)
-        return reply_json(r, 200, hits);
-    long total = (long)json_array_size(hits);
-    json_t *out = json_array();
-    for (long k = (page - 1) * per; k < total && k < page * per; k++)
-        json_array_append(out, json_array_get(hits, (size_t)k));
-    json_decref(hits);
-    paging_headers(r, page, per, total);
-    return reply_json(r, 200, out);
+    return reply_json(r, 200, page_slice(r, hits, page, per, paginate));
 }
 
 int h_contractor_get(struct request *r)

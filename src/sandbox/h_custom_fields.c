@@ -15,16 +15,8 @@ static int reply_fields(struct request *r, json_t *all)
         json_decref(all);
         return 0;
     }
-    json_t *out = all;
-    if (paginate) {
-        long total = (long)json_array_size(all);
-        out = json_array();
-        for (long i = (page - 1) * per; i < total && i < page * per; i++)
-            json_array_append(out, json_array_get(all, (size_t)i));
-        json_decref(all);
-        paging_headers(r, page, per, total);
-    }
-    return reply_json(r, 200, json_pack("{s:o}", "custom_fields", out));
+    return reply_json(r, 200,
+                      json_pack("{s:o}", "custom_fields", page_slice(r, all, page, per, paginate)));
 }
 
 int h_company_custom_fields(struct request *r)

@@ -18,15 +18,7 @@ int h_pay_schedules_list(struct request *r)
     json_t *all = rec_list(r->db, RK_PAY_SCHEDULE, r->params[0]);
     if (!all)
         return db_error(r);
-    if (!paginate)
-        return reply_json(r, 200, all);
-    long total = (long)json_array_size(all);
-    json_t *out = json_array();
-    for (long i = (page - 1) * per; i < total && i < page * per; i++)
-        json_array_append(out, json_array_get(all, (size_t)i));
-    json_decref(all);
-    paging_headers(r, page, per, total);
-    return reply_json(r, 200, out);
+    return reply_json(r, 200, page_slice(r, all, page, per, paginate));
 }
 
 int h_pay_schedule_get(struct request *r)

@@ -46,15 +46,7 @@ static int by_start_desc(const void *x, const void *y)
 
 static void page_of(struct request *r, json_t **list, long page, long per, bool paginate)
 {
-    if (!paginate)
-        return;
-    long total = (long)json_array_size(*list);
-    json_t *out = json_array();
-    for (long k = (page - 1) * per; k < total && k < page * per; k++)
-        json_array_append(out, json_array_get(*list, (size_t)k));
-    json_decref(*list);
-    *list = out;
-    paging_headers(r, page, per, total);
+    *list = page_slice(r, *list, page, per, paginate);
 }
 
 int h_time_off_requests_list(struct request *r)

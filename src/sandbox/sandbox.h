@@ -454,6 +454,9 @@ int oauth_clients_load(sqlite3 *db);
  * check_version_as answers a stale version with stale_status (409 or 422). */
 bool parse_paging(struct request *r, long *page, long *per, bool *paginate);
 void paging_headers(struct request *r, long page, long per, long total);
+/* The page of `all` (consumed) that page/per ask for, with the paging
+ * headers; `all` itself when !paginate. */
+json_t *page_slice(struct request *r, json_t *all, long page, long per, bool paginate);
 int check_version(struct request *r, const char *uuid, long rev);
 int check_version_as(struct request *r, const char *uuid, long rev, int stale_status);
 /* The rendering of each uuid a bound statement returns (first column). */
