@@ -39,6 +39,6 @@ $(BUILD)/fuzz/response: $(BUILD)/fuzz/fuzz_response.o $(BUILD)/libgusto.a $(FUZZ
 $(BUILD)/fuzz/serve: $(BUILD)/fuzz/fuzz_serve.o $(SERVE_OBJ) $(SYNC_OBJ) $(BUILD)/src/cli/output.o \
                     $(BUILD)/src/cli/term.o $(BUILD)/src/cli/table.o \
                     $(BUILD)/src/cli/advice.o $(BUILD)/libgusto.a $(FUZZ_DRIVER)
-	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) $(FUZZ_LDFLAGS) -o $@ $^ $(LIB_LIBS) $(SYNC_LIBS) $(SERVE_LIBS) $(LDLIBS)
 
 .PHONY: fuzz-bins

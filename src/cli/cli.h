@@ -120,11 +120,6 @@ const char *cli_env_url(const char *env);
 /* Is s a UUID (8-4-4-4-12 hex digits)? */
 bool cli_is_uuid(const char *s);
 
-/* Move the connection store and the sync mirror from their old default
- * places (Gusto's own CLI's directories) once, with a note on stderr when
- * that happens; a failure is a warning.  Not for an explicit --store. */
-void cli_store_migrate(struct cli *cli);
-
 /* Release the client and wipe the token. */
 void cli_cleanup(struct cli *cli);
 

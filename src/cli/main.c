@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/term.h"
+#include "sync/store.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -415,6 +416,31 @@ static int complete(struct cli *cli, int argc, char **argv)
     return rc;
 }
 
+static void store_migrate(struct cli *cli)
+{
+    /* Both stores used to live in Gusto's own CLI's directories (~/.config/
+     * gusto, ~/.local/share/gusto); the libraries move them on first use,
+     * and this says so once, when it happens. */
+    char from[1024];
+    int moved = 0;
+    gusto_error err;
+    if (!cli->store) {
+        if (gusto_store_migrate(from, sizeof from, &moved, &err) != GUSTO_OK)
+            fprintf(stderr, "gusto-connect: warning: %s\n", err.message);
+        else if (moved && !cli->quiet)
+            fprintf(stderr, "gusto-connect: note: moved the connection store from %s to %s "
+                            "(Gusto's own CLI keeps its settings in the old directory)\n",
+                    from, gusto_store_default_path());
+    }
+    char why[512] = "";
+    int m = mstore_migrate(from, sizeof from, why, sizeof why);
+    if (m < 0)
+        fprintf(stderr, "gusto-connect: warning: %s\n", why);
+    else if (m == 1 && !cli->quiet)
+        fprintf(stderr, "gusto-connect: note: moved the sync mirror from %s to its new default "
+                        "place (see gusto-connect help sync)\n", from);
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
@@ -443,7 +469,7 @@ int main(int argc, char **argv)
     } else {
         if (g.argc > 0 && strcmp(g.argv[0], "help") != 0 && strcmp(g.argv[0], "version") != 0 &&
             strcmp(g.argv[0], "__complete") != 0)
-            cli_store_migrate(&cli);
+            store_migrate(&cli);
         rc = dispatch(&cli, g.argc, g.argv);
     }
     cli_cleanup(&cli);

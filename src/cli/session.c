@@ -3,7 +3,6 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "shared/uuidtext.h"
-#include "sync/store.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -225,31 +224,6 @@ void cli_version_warning(struct cli *cli, const gusto_client *client)
                        : v.status == GUSTO_API_DEPRECATED ? "deprecated"
                                                           : "near its final sunset",
             when, GUSTO_API_VERSION);
-}
-
-void cli_store_migrate(struct cli *cli)
-{
-    /* Both stores used to live in Gusto's own CLI's directories (~/.config/
-     * gusto, ~/.local/share/gusto); the libraries move them on first use,
-     * and this says so once, when it happens. */
-    char from[1024];
-    int moved = 0;
-    gusto_error err;
-    if (!cli->store) {
-        if (gusto_store_migrate(from, sizeof from, &moved, &err) != GUSTO_OK)
-            fprintf(stderr, "gusto-connect: warning: %s\n", err.message);
-        else if (moved && !cli->quiet)
-            fprintf(stderr, "gusto-connect: note: moved the connection store from %s to %s "
-                            "(Gusto's own CLI keeps its settings in the old directory)\n",
-                    from, gusto_store_default_path());
-    }
-    char why[512] = "";
-    int m = mstore_migrate(from, sizeof from, why, sizeof why);
-    if (m < 0)
-        fprintf(stderr, "gusto-connect: warning: %s\n", why);
-    else if (m == 1 && !cli->quiet)
-        fprintf(stderr, "gusto-connect: note: moved the sync mirror from %s to its new default "
-                        "place (see gusto-connect help sync)\n", from);
 }
 
 void cli_cleanup(struct cli *cli)
