@@ -47,10 +47,10 @@ SYNC_OBJ    = $(SYNC_SRC:%.c=$(BUILD)/%.o)
 # gusto-connect serve: the HTTP service for workflow engines and Gusto webhooks.
 SERVE_SRC   = $(wildcard src/serve/*.c)
 SERVE_OBJ   = $(SERVE_SRC:%.c=$(BUILD)/%.o)
-SYNC_LIBS   = $(shell pkg-config --libs libpq libcurl)
+SYNC_LIBS   = $(shell pkg-config --libs libcurl)
 # serve's ID tokens (src/serve/mcp_jwt.c): libjose, on jansson and OpenSSL.
 SERVE_LIBS  = $(shell pkg-config --libs jose)
-LIB_LIBS    = $(shell pkg-config --libs libcurl jansson yajl sqlite3 libcrypto)
+LIB_LIBS    = $(shell pkg-config --libs libcurl jansson yajl sqlite3 libcrypto libpq)
 TEST_BINS   = $(BUILD)/tests/sandbox_test $(BUILD)/tests/lib_test $(BUILD)/tests/oauth_test $(BUILD)/tests/batches_test \
               $(BUILD)/tests/hostile_test $(BUILD)/tests/oom_test $(BUILD)/tests/term_test
 # The version, from its one source: GUSTO_VERSION in include/gusto.h.

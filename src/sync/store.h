@@ -21,7 +21,7 @@
 #ifndef GUSTO_SYNC_STORE_H
 #define GUSTO_SYNC_STORE_H
 
-#include "sync/sdb.h"
+#include "lib/sdb.h"
 
 #include <stdbool.h>
 #include <stddef.h>

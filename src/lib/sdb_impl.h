@@ -1,9 +1,9 @@
 /* sdb_impl.h - what the two sdb backends (sdb_sqlite.c, sdb_pg.c) provide
  * to the dispatcher in sdb.c: a table of functions and a shared header. */
-#ifndef GUSTO_SYNC_SDB_IMPL_H
-#define GUSTO_SYNC_SDB_IMPL_H
+#ifndef GUSTO_LIB_SDB_IMPL_H
+#define GUSTO_LIB_SDB_IMPL_H
 
-#include "sync/sdb.h"
+#include "lib/sdb.h"
 
 struct sdb_ops {
     int (*exec)(struct sdb *db, const char *sql, int n, const char *const *params,

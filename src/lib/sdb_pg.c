@@ -1,7 +1,7 @@
 /* sdb_pg.c - the PostgreSQL backend of sdb, through libpq: statements are
  * prepared once per connection (cached by their SQL text's address) and run
  * with text parameters; server notices are dropped. */
-#include "sync/sdb_impl.h"
+#include "lib/sdb_impl.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* sdb.c - picks the backend for a target (PostgreSQL URL or SQLite path)
  * and forwards every call to it; also redacts passwords from targets. */
-#include "sync/sdb_impl.h"
+#include "lib/sdb_impl.h"
 
 #include <stdio.h>
 #include <string.h>

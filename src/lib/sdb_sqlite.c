@@ -1,7 +1,7 @@
 /* sdb_sqlite.c - the SQLite backend of sdb: a file in WAL mode, private
  * (mode 0600), writers queued by BEGIN IMMEDIATE and a busy timeout, and
  * prepared statements cached by their SQL text's address. */
-#include "sync/sdb_impl.h"
+#include "lib/sdb_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

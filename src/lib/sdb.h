@@ -6,8 +6,8 @@
  * accepts (bound by name here).  Parameters and results travel as text;
  * NULL is a NULL pointer.  Write statements in the dialect both share:
  * INSERT ... ON CONFLICT, RETURNING, CAST(x AS BIGINT). */
-#ifndef GUSTO_SYNC_SDB_H
-#define GUSTO_SYNC_SDB_H
+#ifndef GUSTO_LIB_SDB_H
+#define GUSTO_LIB_SDB_H
 
 #include <stdbool.h>
 #include <stddef.h>
