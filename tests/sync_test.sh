@@ -255,6 +255,8 @@ suite() {
         eval '[ $RC = 0 ] && je ".ok and .data.companies[0].status == \"synced\" and .data.companies[0].created == 50 and .data.companies[0].employees == 50"'
     check "$BACKEND: it costs one list page (per=100) and nothing per employee" \
         eval 'je ".data.companies[0].requests == {\"total\":1,\"list_pages\":1,\"per_employee\":0} and .data.companies[0].requests_per_employee == 0.02"'
+    check "$BACKEND: ratios print as 0.02 and 0.04, not 0.040000000000000001" \
+        eval 'grep -q "\"requests_per_employee\":0.02," "$OUT" && grep -q "\"requests_per_employee\":0.04," "$OUT" && ! grep -q "0000000" "$OUT"'
     check "$BACKEND: 50 employee.created events in the log and in --events" \
         eval '[ "$(events_n)" = 50 ] && [ "$(wc -l <"$EVF")" -eq 50 ] && [ "$(jq -r .type "$EVF" | sort -u)" = employee.created ]'
     check "$BACKEND: event ids are unique and created events mask pay and home address" \

@@ -60,7 +60,7 @@ static int report_problems(struct cli *cli, json_t *errors, bool csv, const char
         json_t *env = json_pack("{s:b, s:{s:s, s:s, s:o, s:n, s:s}}", "ok", 0, "error",
                                 "code", code, "message", msg, "details", details,
                                 "request_id", "hint", hint);
-        json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_dumpf(env, stdout, OUT_JSON_FLAGS);
         fputc('\n', stdout);
         fflush(stdout);
         json_decref(env);

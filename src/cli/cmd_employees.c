@@ -63,7 +63,7 @@ static int on_employee(void *userdata, const char *json, size_t len)
         json_t *e = json_loadb(json, len, 0, NULL);
         json_t *o = e ? view_employee_pick(e, x->cols, x->ncols) : NULL;
         if (o)
-            json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_dumpf(o, stdout, OUT_JSON_FLAGS);
         json_decref(o);
         json_decref(e);
     } else {

@@ -608,7 +608,7 @@ static void report(const struct run *r, int exit_code, const char *code, const c
         json_t *env = json_pack("{s:b, s:{s:s, s:s, s:O, s:n, s:s?}}", "ok", 0, "error", "code",
                                 code, "message", message, "details", data, "request_id",
                                 "hint", hint);
-        json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_dumpf(env, stdout, OUT_JSON_FLAGS);
         fputc('\n', stdout);
         json_decref(env);
     } else if (!(r->events_on_stdout && cli->quiet)) {

@@ -77,8 +77,7 @@ void out_ok_text(const char *data, size_t len)
 void out_ok_json(const json_t *data)
 {
     fputs("{\"ok\":true,\"data\":", stdout);
-    if (!data || json_dumpf(data, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER |
-                                              JSON_ENCODE_ANY) != 0)
+    if (!data || json_dumpf(data, stdout, OUT_JSON_FLAGS | JSON_ENCODE_ANY) != 0)
         fputs("null", stdout);
     fputs("}\n", stdout);
 }
@@ -127,7 +126,7 @@ static void print_envelope(const char *code, const char *message, long http_stat
     json_object_set_new(env, "error", error_object(code, message, http_status, error_key,
                                                    category, field, request_id, hint,
                                                    response, problems, extra_key, extra));
-    json_dumpf(env, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_dumpf(env, stdout, OUT_JSON_FLAGS);
     fputc('\n', stdout);
     fflush(stdout);
     json_decref(env);
@@ -393,7 +392,7 @@ int out_stream_error(struct cli *cli, const gusto_error *err)
                              err->field, err->request_id, hint, NULL, NULL, NULL, NULL);
     /* The stream opened with {"data":[ and has no "ok" yet: one, last. */
     fputs("],\"ok\":false,\"error\":", stdout);
-    json_dumpf(e, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_dumpf(e, stdout, OUT_JSON_FLAGS);
     fputs("}\n", stdout);
     fflush(stdout);
     json_decref(e);

@@ -9,6 +9,11 @@
 #include <jansson.h>
 #include <stdio.h>
 
+/* How every JSON line on stdout is encoded: compact, keys in the order they
+ * were set, and reals with 10 significant digits (0.04, not
+ * 0.040000000000000001, which is what jansson's default 17 print). */
+#define OUT_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
+
 /* isatty() that treats errors as "not a terminal". */
 bool out_is_tty(int fd);
 

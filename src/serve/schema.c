@@ -222,7 +222,10 @@ static void check_object(const json_t *schema, const json_t *v, const char *path
                     n = sizeof known - 1;
             }
             char m[720], want[420];
-            snprintf(want, sizeof want, "one of: %s", known);
+            if (n)
+                snprintf(want, sizeof want, "one of: %s", known);
+            else
+                snprintf(want, sizeof want, "no fields");
             snprintf(m, sizeof m, "%s is not a field here (expected %s)", sub, want);
             add(errors, sub, want, m);
         } else if (json_is_object(extra)) {

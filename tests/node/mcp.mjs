@@ -290,6 +290,9 @@ async function main() {
           seenA.push(String(e.message));
           check(`stdio: ${name} with ${what} is a JSON-RPC error naming the argument`,
             e.code === -32602 && new RegExp(Object.keys(args)[0]).test(e.message), `${e.code} ${e.message}`);
+          if (name === "my_profile")
+            check(`stdio: my_profile with ${what} says it takes no fields, with no empty list`,
+              /expected no fields/.test(e.message) && !/one of: \)/.test(e.message), e.message);
         }
       }
     }
