@@ -8,7 +8,7 @@ set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libmicrohttpd-dev
 libsqlite3-dev libjansson-dev libyajl-dev libssl-dev libpq-dev postgresql sqlite3
 curl jq valgrind clang libclang-rt-14-dev openssl wrk nodejs npm chromium
-zsh fish bsdutils libjose-dev"
+zsh fish bsdutils libjose-dev systemd"
 
 missing=""
 for p in $PKGS; do

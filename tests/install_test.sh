@@ -75,5 +75,19 @@ if cc -std=c11 -o "$tmp/stored" "$tmp/stored.c" -I"$prefix/include" "$prefix/lib
     bad "control: a stored-connection program needs SQLite to link"
 else ok "control: a stored-connection program needs SQLite to link"; fi
 
+# deploy/systemd's units, pointed at this install, pass systemd-analyze verify
+# with nothing on stderr; control: the same unit with a misspelt key does not.
+mkdir -p "$tmp/units"
+for u in deploy/systemd/*; do
+    sed "s|/usr/local/bin/gusto-connect|$prefix/bin/gusto-connect|" "$u" >"$tmp/units/${u##*/}"
+done
+if systemd-analyze verify "$tmp"/units/* >"$tmp/verify.log" 2>&1 && [ ! -s "$tmp/verify.log" ]
+then ok "systemd-analyze verify accepts deploy/systemd's 3 units"
+else bad "systemd-analyze verify accepts deploy/systemd's units: $(head -3 "$tmp/verify.log")"; fi
+sed 's/^ExecStart=/ExecStrat=/' "$tmp/units/gusto-connect-sync.service" >"$tmp/units/broken.service"
+if systemd-analyze verify "$tmp/units/broken.service" >"$tmp/verify.log" 2>&1 &&
+   [ ! -s "$tmp/verify.log" ]; then bad "control: a misspelt ExecStart is refused"
+else ok "control: a misspelt ExecStart is refused"; fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
