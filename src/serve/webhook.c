@@ -515,6 +515,13 @@ static void sync_one(long long id, const char *company, const char *employee)
      * an event without one syncs the company. */
     struct sync_opts so = {.max_terminated_pct = 20, .lease_ttl_ms = 300000,
                            .worker = worker_name, .interrupted = &interrupted};
+    if (interrupted) {
+        /* serve is stopping: taken but not started, so given back. */
+        serve_queue_release(id);
+        gusto_client_free(c);
+        mstore_close(st);
+        return;
+    }
     struct sync_result res;
     sync_result_init(&res);
     int rc = employee && *employee ? sync_employee(st, c, company, employee, &so, &res)
