@@ -85,6 +85,7 @@ run_stage connect ./tests/connect_test.sh
 run_stage batch-cli ./tests/batch_cli_test.sh
 run_stage serve ./tests/serve_test.sh
 run_stage sync ./tests/sync_test.sh
+run_stage replicas ./tests/replicas_test.sh
 run_stage install ./tests/install_test.sh
 run_stage security ./tests/security_test.sh
 run_stage concurrency ./tests/concurrency_test.sh

@@ -10,11 +10,24 @@
 #include <time.h>
 
 
-static int load(struct cli *cli, const char *config, struct serve_config *c)
+/* The configuration: --config FILE, the environment, then --db (db may be
+ * NULL): a SQLite path or a postgres:// URL. */
+static int load(struct cli *cli, const char *config, const char *db, struct serve_config *c)
 {
     char err[600];
     if (serve_config_load(c, config, err, sizeof err) != 0)
         return out_fail(cli, EXIT_USAGE, "usage", err, "config", NULL);
+    if (db && (!*db || strlen(db) >= sizeof c->db))
+        return out_usage(cli, "--db takes a SQLite file or a postgres:// URL");
+    if (db) {
+        /* The audit log's default follows the database it was made from. */
+        bool derived = strncmp(c->audit_log, c->db, strlen(c->db)) == 0;
+        snprintf(c->db, sizeof c->db, "%s", db);
+        if (derived)
+            c->audit_log[0] = 0;
+        if (derived && serve_config_audit_default(c) != 0)
+            return out_usage(cli, "--db: no room for the audit log's path");
+    }
     if (cli->store)
         snprintf(c->store, sizeof c->store, "%s", cli->store);
     if (cli->api_version) /* --api-version, else GUSTO_API_VERSION: over the file */
@@ -39,10 +52,11 @@ static int check_version(struct cli *cli, const struct serve_config *c)
 
 static int keys(struct cli *cli, int argc, char **argv)
 {
-    const char *config = NULL, *grant = NULL, *employee = NULL, *actions = NULL;
+    const char *config = NULL, *grant = NULL, *employee = NULL, *actions = NULL, *db = NULL;
     bool help, read_only = false, writes = false;
     const struct cli_opt opts[] = {
         {"--config", "FILE", &config, NULL},
+        {"--db", "PATH|URL", &db, NULL},
         {"--grant", "CONNECTIONS", &grant, NULL},
         {"--employee", "EMAIL", &employee, NULL},
         {"--actions", "NAMES", &actions, NULL},
@@ -60,7 +74,7 @@ static int keys(struct cli *cli, int argc, char **argv)
     if (npos < 1)
         return out_usage(cli, "'gusto-connect serve keys' needs add, list or remove");
     struct serve_config c;
-    if ((rc = load(cli, config, &c)) != 0)
+    if ((rc = load(cli, config, db, &c)) != 0)
         return rc;
     char err[600];
     if (serve_db_open(c.db, err, sizeof err) != 0)
@@ -171,7 +185,7 @@ static int connections_list(struct cli *cli)
 static int connections_remove(struct cli *cli, const char *config, const char *name)
 {
     struct serve_config c;
-    int rc = load(cli, config, &c);
+    int rc = load(cli, config, NULL, &c);
     if (rc)
         return rc;
     gusto_error e;
@@ -280,10 +294,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     }
     if (argc > 0 && argv[0][0] != '-')
         return cli_unknown_subcommand(cli, "serve", argv[0]);
-    const char *config = NULL, *port = NULL, *bind = NULL;
+    const char *config = NULL, *port = NULL, *bind = NULL, *db = NULL;
     bool help;
     const struct cli_opt opts[] = {
         {"--config", "FILE", &config, NULL},
+        {"--db", "PATH|URL", &db, NULL},
         {"--port", "N", &port, NULL},
         {"--bind", "ADDR", &bind, NULL},
         {NULL, NULL, NULL, NULL},
@@ -296,7 +311,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         return rc;
     }
     static struct serve_config c;
-    if ((rc = load(cli, config, &c)) != 0)
+    if ((rc = load(cli, config, db, &c)) != 0)
         return rc;
     if (port) {
         char *end;

@@ -1,4 +1,4 @@
-/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its SQLite state of API keys, grants, webhook events and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c).  The MCP server (mcp.h, mcp_http.h, mcp_jwt.h) has headers of its own. */
+/* serve.h - `gusto-connect serve`: shared state and entry points of the HTTP service (server.c), its actions (actions.c), its database (SQLite or a shared PostgreSQL) of API keys, grants, webhook events, tokens, idempotency keys and the sync queue (db.c), the JSON Schema validator of action bodies (schema.c), the webhook receiver and sync worker (webhook.c).  The MCP server (mcp.h, mcp_http.h, mcp_jwt.h) has headers of its own. */
 #ifndef GUSTO_SERVE_H
 #define GUSTO_SERVE_H
 
@@ -12,7 +12,10 @@
 struct serve_config {
     char bind[64];               /* "bind"; GUSTO_SERVE_BIND; default 127.0.0.1 */
     unsigned port;               /* "port"; GUSTO_SERVE_PORT; default 8091; 0 any */
-    char db[512];                /* "db": keys, grants, webhook events; GUSTO_SERVE_DB */
+    char db[512];                /* "db": keys, grants, webhook events, the queue: a SQLite
+                                    file or a postgres:// URL that replicas share;
+                                    GUSTO_SERVE_DB; --db; default serve.db beside
+                                    the connection store */
     char store[512];             /* "store": connections; "" = the library's default */
     char audit_log[512];         /* "audit_log": JSONL path; "" = <db>.audit.jsonl */
     char webhook_token[256];     /* GUSTO_SERVE_WEBHOOK_TOKEN (or "webhook_token") */
@@ -32,6 +35,10 @@ struct serve_config {
                                     default (GUSTO_API_VERSION) */
     char today[11];              /* GUSTO_TODAY (a testing aid): the version checks' date */
     long grace_ms;               /* "shutdown_grace_ms" (default 20000) */
+    long queue_lease_ms;         /* "queue_lease_ms"; GUSTO_SERVE_QUEUE_LEASE_MS: how long a
+                                    taken sync-queue entry is held before another
+                                    worker may take it (default 300000, as the
+                                    mirror's company lease) */
     long timeout_ms;             /* "gusto_timeout_ms" per Gusto request (default 8000) */
     bool quiet;                  /* no request-log lines */
     /* "mcp": {"max_age_s", "allow_pay"} (docs/mcp.md): the MCP tools' mirror
@@ -53,6 +60,9 @@ struct serve_config {
  * timeout), set into o; the rest of o is left as it is. */
 void serve_client_options(const struct serve_config *c, gusto_options *o);
 int serve_config_load(struct serve_config *c, const char *path, char *err, size_t errlen);
+/* Fill an empty audit_log from db: "<db>.audit.jsonl" for a SQLite file,
+ * serve.audit.jsonl beside the connection store for a postgres:// URL.  0. */
+int serve_config_audit_default(struct serve_config *c);
 
 /* Run until SIGINT/SIGTERM, then finish the calls in flight.  Prints a
  * banner with every path on stderr (one line per item on a terminal, else
@@ -62,8 +72,21 @@ int serve_run(const struct serve_config *c);
 
 /* ---- db.c ---------------------------------------------------------------- */
 
+/* Open serve's database: a SQLite file path, or a postgres:// URL (several
+ * replicas may share one).  Creates or migrates the schema.  Every function
+ * below is safe from any thread: each borrows one of at most SERVE_DB_POOL
+ * connections (one for SQLite) for its statement or transaction, waiting
+ * for one to be free.  A PostgreSQL connection the server dropped is opened
+ * again on next use.  0, or -1 with a message in err (the URL's password
+ * redacted). */
+#define SERVE_DB_POOL 8
 int serve_db_open(const char *path, char *err, size_t errlen);
 void serve_db_close(void);
+/* The calling thread's last database error ("" when none): for a log line
+ * or a 503, never holding a password. */
+const char *serve_db_error(void);
+/* Is the database PostgreSQL (shared between replicas)? */
+bool serve_db_shared(void);
 /* A new key for `name` granted `grants` (comma separated connection names,
  * "*" = all); the key text in key_out (shown once).  0 or -1. */
 int serve_key_add(const char *name, const char *grants, char *key_out, size_t cap,
@@ -84,8 +107,8 @@ struct serve_key_limits {
 int serve_key_add_limited(const char *name, const char *grants,
                           const struct serve_key_limits *lim, char *key_out, size_t cap,
                           char *err, size_t errlen);
-/* The caller of an API key and its limits: 0, or -1 when unknown (out
- * zeroed). */
+/* The caller of an API key and its limits: 0, -1 when unknown, -2 when
+ * the database cannot answer (out zeroed on both). */
 int serve_key_check_limited(const char *key, struct serve_key_limits *out);
 /* May a key of these limits run `action`?  (The named list, and writes.) */
 bool serve_key_allows(const struct serve_key_limits *lim, const char *action, bool write);
@@ -113,8 +136,14 @@ int serve_token_verified(const char *subscription, const char *token);
 json_t *serve_tokens(void);          /* array of verified token strings */
 /* Sync queue. */
 int serve_queue_add(const char *event, const char *company, const char *employee);
-/* Take the oldest pending entry; 1 with company/employee/id set, 0 none. */
-int serve_queue_take(long long *id, char company[40], char employee[40]);
+/* Take the oldest free entry for worker (a name for the taken_by column):
+ * pending and not taken, or taken more than lease_ms ago (by a replica
+ * that died).  Atomic across threads and replicas: each entry is taken by
+ * one worker per lease.  1 with id/company/employee set, 0 none, -1 error. */
+int serve_queue_take(const char *worker, long lease_ms, long long *id, char company[40],
+                     char employee[40]);
+/* Give a taken entry back untouched (pending, free at once).  0 or -1. */
+int serve_queue_release(long long id);
 void serve_queue_done(long long id, const char *status, const char *detail);
 /* Queue rows as JSON (for GET /webhooks/queue): those of the companies in
  * the JSON array `companies` (company uuids), every row when NULL. */
@@ -192,6 +221,10 @@ void metrics_error(const char *category);
 int webhook_receive(const struct serve_config *c, const char *body, size_t len,
                     const char *signature, json_t **reply);
 int webhook_worker_start(const struct serve_config *c);
+/* Stopping starts: the worker takes no new entry, and a sync under way
+ * stops before it writes and gives its entry back.  Returns at once. */
+void webhook_worker_interrupt(void);
+/* Wait for the worker threads to end. */
 void webhook_worker_stop(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "serve/serve.h"
 #include "shared/jsonerr.h"
 #include "sync/store.h"
+#include "lib/sdb.h"
 
 #include <errno.h>
 #include <microhttpd.h>
@@ -59,6 +60,7 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
     c->grace_ms = 20000;
     c->timeout_ms = 8000;
     c->mcp_max_age_s = 3600;
+    c->queue_lease_ms = 300000;
     if (path) {
         json_error_t je;
         json_t *j = json_load_file(path, 0, &je);
@@ -94,6 +96,8 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
             c->auto_verify = json_is_true(json_object_get(j, "auto_verify"));
         if (json_is_integer(json_object_get(j, "shutdown_grace_ms")))
             c->grace_ms = (long)json_integer_value(json_object_get(j, "shutdown_grace_ms"));
+        if (json_is_integer(json_object_get(j, "queue_lease_ms")))
+            c->queue_lease_ms = (long)json_integer_value(json_object_get(j, "queue_lease_ms"));
         if (json_is_integer(json_object_get(j, "gusto_timeout_ms")))
             c->timeout_ms = (long)json_integer_value(json_object_get(j, "gusto_timeout_ms"));
         if (json_is_true(json_object_get(j, "quiet")))
@@ -122,6 +126,21 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
     }
     if ((v = getenv("GUSTO_SERVE_DB")) && *v)
         snprintf(c->db, sizeof c->db, "%s", v);
+    if ((v = getenv("GUSTO_SERVE_QUEUE_LEASE_MS")) && *v) {
+        char *end;
+        errno = 0;
+        long ms = strtol(v, &end, 10);
+        if (*end || errno || ms < 100) {
+            snprintf(err, errlen, "GUSTO_SERVE_QUEUE_LEASE_MS '%.20s' is not a number of "
+                                  "milliseconds (100 or more)", v);
+            return -1;
+        }
+        c->queue_lease_ms = ms;
+    }
+    if (c->queue_lease_ms < 100) {
+        snprintf(err, errlen, "queue_lease_ms is under 100");
+        return -1;
+    }
     if ((v = getenv("GUSTO_SERVE_WEBHOOK_TOKEN")) && *v)
         snprintf(c->webhook_token, sizeof c->webhook_token, "%s", v);
     if ((v = getenv("GUSTO_SERVE_WEBHOOK_URL")) && *v)
@@ -144,8 +163,27 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
         snprintf(c->db, sizeof c->db, "%.*sserve.db", slash ? (int)(slash - store + 1) : 0,
                  store);
     }
-    if (!c->audit_log[0])
+    if (serve_config_audit_default(c) != 0) {
+        snprintf(err, errlen, "no room for the audit log's path");
+        return -1;
+    }
+    return 0;
+}
+
+int serve_config_audit_default(struct serve_config *c)
+{
+    if (c->audit_log[0])
+        return 0;
+    if (sdb_is_postgres(c->db)) {
+        /* The database is a URL: the audit log stays on this machine,
+         * beside the connection store. */
+        const char *store = c->store[0] ? c->store : gusto_store_default_path();
+        const char *slash = store ? strrchr(store, '/') : NULL;
+        snprintf(c->audit_log, sizeof c->audit_log, "%.*sserve.audit.jsonl",
+                 slash ? (int)(slash - store + 1) : 0, store ? store : "");
+    } else {
         snprintf(c->audit_log, sizeof c->audit_log, "%.490s.audit.jsonl", c->db);
+    }
     return 0;
 }
 
@@ -550,8 +588,8 @@ static bool oidc_on(void)
 /* The caller of the request's API key, with its limits; at /mcp also an
  * ID token of the configured identity provider (bound to its email).  why
  * gets the reason a token was refused, for the audit log. */
-static bool authenticate(struct MHD_Connection *conn, struct req *q, const char *url,
-                         char *why, size_t whycap)
+static int authenticate(struct MHD_Connection *conn, struct req *q, const char *url,
+                        char *why, size_t whycap)
 {
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     const char *key = NULL;
@@ -572,7 +610,10 @@ static bool authenticate(struct MHD_Connection *conn, struct req *q, const char 
     }
     if (!key || !*key || strlen(key) > 200)
         return false;
-    if (serve_key_check_limited(key, &q->lim) != 0)
+    int rc = serve_key_check_limited(key, &q->lim);
+    if (rc == -2)
+        return -1;
+    if (rc != 0)
         return false;
     snprintf(q->caller, sizeof q->caller, "%s", q->lim.name);
     return true;
@@ -1005,9 +1046,20 @@ static enum MHD_Result early_answer(struct MHD_Connection *conn, struct req *q,
         return answer_now(conn, q, 404, "other", err_env("not_found", "no such endpoint"),
                           method, url);
     char why[200] = "";
-    q->authed = authenticate(conn, q, url, why, sizeof why);
+    int auth = authenticate(conn, q, url, why, sizeof why);
+    q->authed = auth == 1;
     if (q->authed)
         return MHD_YES;
+    if (auth < 0) {
+        /* The key could not be looked up (PostgreSQL unreachable, say):
+         * not the caller's fault, and worth a retry. */
+        fprintf(stderr, "gusto-connect serve: %s\n", serve_db_error());
+        metrics_error("db_unavailable");
+        return answer_now(conn, q, 503, "db_unavailable",
+                          err_env("db_unavailable", "serve's database cannot be reached now; "
+                                                    "retry"),
+                          method, url);
+    }
     char rid[40];
     new_rid(rid);
     q->answered = true;
@@ -1201,17 +1253,22 @@ static void banner(const struct serve_config *c, unsigned port)
     const char *store = c->store[0] ? c->store : gusto_store_default_path();
     const char *ver = c->api_version[0] ? c->api_version : GUSTO_API_VERSION;
     const char *mirror = c->mirror[0] ? c->mirror : NULL;
+    char db[600], mirror_shown[600];
+    sdb_redact(c->db, db, sizeof db);   /* a postgres:// URL's password */
+    sdb_redact(mirror, mirror_shown, sizeof mirror_shown);
+    if (mirror)
+        mirror = mirror_shown;
     if (isatty(2)) {
         fprintf(stderr,
                 "gusto-connect serve\n  listening:   %s\n  database:    %s\n"
                 "  audit log:   %s\n  mirror:      %s\n  store:       %s\n"
                 "  api version: %s\n",
-                url, c->db, c->audit_log, mirror ? mirror : "(none: webhooks sync nothing)",
+                url, db, c->audit_log, mirror ? mirror : "(none: webhooks sync nothing)",
                 store ? store : "(none)", ver);
         return;
     }
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "event", "serve_started",
-                          "listening", url, "database", c->db, "audit_log", c->audit_log,
+                          "listening", url, "database", db, "audit_log", c->audit_log,
                           "mirror", mirror ? json_string(mirror) : json_null(), "store",
                           store ? json_string(store) : json_null(), "api_version", ver);
     char *t = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -1311,7 +1368,9 @@ int serve_run(const struct serve_config *c)
             break;
         reap_idle();
     }
-    /* Graceful: stop accepting, let the calls in flight finish. */
+    /* Graceful: stop accepting, let the calls in flight finish; the sync
+     * worker takes nothing more and gives back what it has not written. */
+    webhook_worker_interrupt();
     MHD_socket ls = MHD_quiesce_daemon(d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);

@@ -1,4 +1,4 @@
-/* webhook.c - gusto-connect serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread, one PUT .../verify per handshake at most), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror with its company's own connection when an employee event arrives. */
+/* webhook.c - gusto-connect serve's Gusto webhook receiver: the verification-token handshake (token kept pending, the subscription found and verified through Gusto's webhook-subscription endpoints on a worker thread, one PUT .../verify per handshake at most), X-Gusto-Signature checked in constant time against the tokens Gusto confirmed, duplicates dropped by event uuid, and the worker that syncs the employee into the mirror with its company's own connection when an employee event arrives: it takes queue entries under a lease (any replica's, on a shared database) and gives back what it has not written when serve stops. */
 #include "serve/serve.h"
 #include "shared/uuidtext.h"
 #include "sync/store.h"
@@ -21,6 +21,11 @@ static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t qcond = PTHREAD_COND_INITIALIZER;
 static bool stopping, running;
 static pthread_t worker;
+/* Set when serve stops: a sync under way stops before it writes. */
+static volatile sig_atomic_t interrupted;
+/* This process's name in sync_queue.taken_by and on mirror leases:
+ * NAME@HOST:PID lets a later sync take a dead process's lease at once. */
+static char worker_name[128];
 
 static json_t *reply_of(bool ok, const char *result, const char *message)
 {
@@ -508,14 +513,15 @@ static void sync_one(long long id, const char *company, const char *employee)
     }
     /* An employee event syncs that employee alone (one or two requests);
      * an event without one syncs the company. */
-    /* NAME@HOST:PID: a sync after a crash of serve takes the lease over at
-     * once instead of waiting for it to expire. */
-    char worker_name[128], host[64] = "host";
-    gethostname(host, sizeof host);
-    host[sizeof host - 1] = 0;
-    snprintf(worker_name, sizeof worker_name, "gusto-serve@%s:%ld", host, (long)getpid());
     struct sync_opts so = {.max_terminated_pct = 20, .lease_ttl_ms = 300000,
-                           .worker = worker_name};
+                           .worker = worker_name, .interrupted = &interrupted};
+    if (interrupted) {
+        /* serve is stopping: taken but not started, so given back. */
+        serve_queue_release(id);
+        gusto_client_free(c);
+        mstore_close(st);
+        return;
+    }
     struct sync_result res;
     sync_result_init(&res);
     int rc = employee && *employee ? sync_employee(st, c, company, employee, &so, &res)
@@ -525,13 +531,24 @@ static void sync_one(long long id, const char *company, const char *employee)
              "%s: created %ld, updated %ld, terminated %ld, employees read %zu, requests %lu%s%s",
              res.status ? res.status : "?", res.created, res.updated, res.terminated,
              res.employees, res.requests, res.message[0] ? "; " : "", res.message);
-    serve_queue_done(id, rc == 0                                         ? "synced"
-                         : res.status && strcmp(res.status, "refused") == 0 ? "refused"
-                                                                            : "failed",
-                     detail);
+    if (rc != 0 && res.status && strcmp(res.status, "interrupted") == 0)
+        serve_queue_release(id); /* serve is stopping: nothing written, another takes it */
+    else
+        serve_queue_done(id, rc == 0                                         ? "synced"
+                             : res.status && strcmp(res.status, "refused") == 0 ? "refused"
+                                                                                : "failed",
+                         detail);
     sync_result_free(&res);
     gusto_client_free(c);
     mstore_close(st);
+}
+
+static bool worker_stopping(void)
+{
+    pthread_mutex_lock(&qlock);
+    bool s = stopping;
+    pthread_mutex_unlock(&qlock);
+    return s;
 }
 
 static void *worker_main(void *arg)
@@ -540,22 +557,25 @@ static void *worker_main(void *arg)
     for (;;) {
         long long id;
         char company[40], employee[40];
-        while (serve_queue_take(&id, company, employee) == 1) {
-            sync_one(id, company, employee);
-            pthread_mutex_lock(&qlock);
-            bool s = stopping;
-            pthread_mutex_unlock(&qlock);
-            if (s)
+        while (!worker_stopping() &&
+               serve_queue_take(worker_name, wcfg->queue_lease_ms, &id, company, employee) == 1) {
+            if (worker_stopping()) {
+                /* Taken but not started: give it back for another replica. */
+                serve_queue_release(id);
                 return NULL;
+            }
+            sync_one(id, company, employee);
         }
         pthread_mutex_lock(&qlock);
         if (stopping) {
             pthread_mutex_unlock(&qlock);
             return NULL;
         }
+        /* Our own webhooks wake the worker at once; on a shared database
+         * other replicas' entries are found by looking every second. */
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 5;
+        ts.tv_sec += serve_db_shared() ? 1 : 5;
         pthread_cond_timedwait(&qcond, &qlock, &ts);
         pthread_mutex_unlock(&qlock);
     }
@@ -564,6 +584,10 @@ static void *worker_main(void *arg)
 int webhook_worker_start(const struct serve_config *c)
 {
     wcfg = c;
+    char host[64] = "host";
+    gethostname(host, sizeof host);
+    host[sizeof host - 1] = 0;
+    snprintf(worker_name, sizeof worker_name, "gusto-serve@%s:%ld", host, (long)getpid());
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -575,6 +599,15 @@ int webhook_worker_start(const struct serve_config *c)
     pthread_mutex_unlock(&vlock);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc == 0 && vrc == 0 ? 0 : -1;
+}
+
+void webhook_worker_interrupt(void)
+{
+    interrupted = 1;
+    pthread_mutex_lock(&qlock);
+    stopping = true;
+    pthread_cond_signal(&qcond);
+    pthread_mutex_unlock(&qlock);
 }
 
 void webhook_worker_stop(void)

@@ -988,6 +988,11 @@ static int run_sync(struct mstore *st, gusto_client *client, const char *company
         ret = 0;
         goto out;
     }
+    /* The last point to stop (sync_opts.interrupted: "stop before the
+     * write"): a signal during the reads of a single employee, which has
+     * no per-employee fetch to notice it, stops here. */
+    if (renew_lease(&c) != 0)
+        goto out;
     report(&c, "write");
     if (write_snapshot(&c, employees, active_after, changed, when) != 0)
         goto out;
