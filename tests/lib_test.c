@@ -514,6 +514,108 @@ static void test_create_request_count(void)
     }
 }
 
+/* The sandbox's --log as text from byte `from` on (its length into *len). */
+static char *log_since(struct sandbox *s, size_t from, size_t *len)
+{
+    static char buf[1 << 16];
+    ssize_t n = pread(s->err_fd, buf, sizeof buf - 1, (off_t)from);
+    buf[n > 0 ? n : 0] = 0;
+    *len = n > 0 ? (size_t)n : 0;
+    return buf;
+}
+
+/* A path of a plan against one the sandbox saw: "{...}" stands for any one
+ * segment, the rest is the same text. */
+static bool plan_path_is(const char *plan, const char *seen)
+{
+    while (*plan && *seen) {
+        if (*plan == '{') {
+            const char *close = strchr(plan, '}');
+            if (!close || *seen == '/')
+                return false;
+            plan = close + 1;
+            seen += strcspn(seen, "/");
+        } else if (*plan++ != *seen++) {
+            return false;
+        }
+    }
+    return !*plan && !*seen;
+}
+
+/* The plan a dry run shows is the requests a real create sends: the same
+ * methods and paths in the same order, then only the read that composes
+ * the result.  Positive control: the full input's plan has its 6 requests
+ * and the sandbox saw 7. */
+static void test_create_plan_is_sent(void)
+{
+    client_free(&sb.cl);
+    memset(&sb, 0, sizeof sb);
+    sb_start(&sb, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", "--log", NULL);
+    gusto_error err;
+    char *text = NULL;
+    CHECK_LONG(gusto_employee_create_plan(FULL, sb.company, &text, &err), GUSTO_OK,
+               "the plan of the full create");
+    json_t *plan = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK_LONG((long)json_array_size(plan), 6,
+               "6 requests: employee, home, locations, work, job, the pay's PUT");
+    CHECK(text && !strstr(text, "123456789") && !strstr(text, "123-45-6789") &&
+              !strstr(text, "1986-12-09"),
+          "the plan holds no SSN and no date of birth");
+    CHECK_STR(jstr(plan, "[0].body.ssn"), "***-**-6789", "the SSN masked, as sent: digits");
+    CHECK(jget(plan, "[0].body.job") == NULL && jget(plan, "[0].body.home_address") == NULL,
+          "the employee's body holds no nested part");
+    CHECK_STR(jstr(plan, "[1].body.city"), "Arlington", "the home address body");
+    CHECK(jget(plan, "[3].body.location") == NULL && jstr(plan, "[3].body.location_uuid") &&
+              strstr(jstr(plan, "[3].body.location_uuid"), "Denver"),
+          "the work address is sent with the location matched");
+    CHECK(jstr(plan, "[5].body.version") != NULL && jstr(plan, "[5].body.rate") &&
+              strcmp(jstr(plan, "[5].body.rate"), "185000.00") == 0,
+          "the pay is a versioned PUT, money a string");
+    gusto_free(text);
+
+    size_t before;
+    log_since(&sb, 0, &before);
+    gusto_options o = GUSTO_OPTIONS_INIT;
+    o.base_url = sb.base;
+    o.access_token = TOKEN;
+    o.company_uuid = sb.company;
+    o.rate_limit = -1;
+    gusto_client *c = gusto_client_new(&o, &err);
+    char *res = NULL;
+    CHECK_LONG(gusto_employee_create_ex(c, FULL, GUSTO_CREATE_ALLOW_DUPLICATE, &res, &err),
+               GUSTO_OK, "the real create");
+    gusto_free(res);
+    gusto_client_free(c);
+
+    size_t len, seen = 0, same = 0;
+    char last[256] = "";
+    /* Each line: "METHOD PATH STATUS ms". */
+    char *log = log_since(&sb, before, &len);
+    for (char *p = log; *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = 0;
+        char method[16], path[200];
+        if (sscanf(p, "%15s %199s", method, path) == 2 && strchr("GPD", method[0])) {
+            json_t *want = json_array_get(plan, seen);
+            if (want && strcmp(jstr(want, "method") ?: "", method) == 0 &&
+                plan_path_is(jstr(want, "path") ?: "", path))
+                same++;
+            else if (!want)
+                snprintf(last, sizeof last, "%s %s", method, path);
+            seen++;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    CHECK_LONG((long)seen, 7, "the sandbox saw the 6 planned requests and one read");
+    CHECK_LONG((long)same, 6, "each in the plan's order, method and path");
+    CHECK(strncmp(last, "GET /v1/employees/", 18) == 0 && !strchr(last + 18, '/'),
+          "the one more is the read of the employee (%s)", last);
+    json_decref(plan);
+}
+
 static void test_create_partial(void)
 {
     up();
@@ -2855,6 +2957,7 @@ int main(int argc, char **argv)
         {"list_hostile", test_list_hostile},
         {"create_full", test_create_full},
         {"create_request_count", test_create_request_count},
+        {"create_plan_is_sent", test_create_plan_is_sent},
         {"create_partial", test_create_partial},
         {"create_invalid", test_create_invalid},
         {"check_all_problems", test_check_all_problems},

@@ -4,6 +4,7 @@
 #include "cli/input.h"
 #include "cli/output.h"
 #include "cli/term.h"
+#include "shared/secretkeys.h"
 #include "sync/progress.h"
 
 #include <errno.h>
@@ -497,7 +498,7 @@ static int dry_run(struct cli *cli, const struct batch_input *in, const char *ke
             json_array_set_new(json_object_get(body, "batch"), i, c);
         }
     }
-    in_mask_secrets(body);
+    secret_mask_json(body);
     size_t n = json_array_size(entries);
     if (cli->json_out) {
         json_t *data = json_pack("{s:b, s:I, s:s, s:s, s:o, s:[{s:s, s:s, s:o}]}", "dry_run", 1,

@@ -148,10 +148,6 @@ bool input_is_uuid(const char *s);
 bool input_is_state(const char *s); /* a state, DC or territory: "CA" */
 bool input_is_money(const char *s);
 
-/* Fill out with the nine digits of an SSN given as 123456789 or
- * 123-45-6789; false when it is neither. */
-bool input_ssn_digits(const char *s, char out[10]);
-
 /* batch_check.c: check a people batch's entries (a JSON array) against
  * Gusto's rules; append every problem to `errors` as {"row", "index",
  * "field", "message"}.  Returns the number of problems added. */
