@@ -432,6 +432,82 @@ static void test_list_hostile(void)
     MHD_stop_daemon(d);
 }
 
+/* A server that answers with an endless body (chunked, no length): the
+ * client must stop reading at its cap (64 MiB), not hold whatever comes.
+ * Positive control: a body of 1 MiB is read whole. */
+static size_t endless_limit;            /* bytes to send; 0: no end */
+static size_t endless_sent;
+
+static ssize_t endless_chunk(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    if (endless_limit && pos >= endless_limit)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = max > 65536 ? 65536 : max;
+    if (endless_limit && pos + n > endless_limit)
+        n = (size_t)(endless_limit - pos);
+    memset(buf, ' ', n);
+    __atomic_add_fetch(&endless_sent, n, __ATOMIC_SEQ_CST);
+    return (ssize_t)n;
+}
+
+static enum MHD_Result endless_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload, size_t *upload_len, void **state)
+{
+    (void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_len;
+    if (!*state) {
+        *state = conn;
+        return MHD_YES;
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, endless_chunk, NULL, NULL);
+    MHD_add_response_header(r, "Content-Type", "text/plain");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void test_body_cap(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, endless_answer,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    if (!CHECK(d != NULL, "endless server starts"))
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    long status = 0;
+    char *out = NULL;
+
+    endless_limit = 1 << 20;
+    endless_sent = 0;
+    CHECK_LONG(gusto_request(c, "GET", "/v1/anything", NULL, &status, &out, &err), GUSTO_OK,
+               "a 1 MiB body is read");
+    CHECK(out && strlen(out) == (size_t)1 << 20, "whole (%zu bytes)", out ? strlen(out) : 0);
+    gusto_free(out);
+    out = NULL;
+
+    endless_limit = 0;
+    endless_sent = 0;
+    CHECK_LONG(gusto_request(c, "GET", "/v1/anything", NULL, &status, &out, &err),
+               GUSTO_EPROTOCOL, "an endless body is refused");
+    CHECK(strstr(err.message, "larger than 64 MiB") != NULL, "says why: %s", err.message);
+    CHECK(out == NULL, "and nothing of it is handed out");
+    size_t sent = __atomic_load_n(&endless_sent, __ATOMIC_SEQ_CST);
+    CHECK(sent >= (size_t)64 << 20 && sent < (size_t)80 << 20,
+          "the client stopped reading at the cap (%zu MiB served)", sent >> 20);
+    gusto_free(out);
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
+}
+
 static const char *FULL =
     "{\"first_name\":\"Grace\",\"last_name\":\"Hopper\",\"email\":\"grace@example.com\","
     "\"ssn\":\"123-45-6789\",\"date_of_birth\":\"1986-12-09\","
@@ -2955,6 +3031,7 @@ int main(int argc, char **argv)
         {"list_paging", test_list_paging},
         {"list_page_shapes", test_list_page_shapes},
         {"list_hostile", test_list_hostile},
+        {"body_cap", test_body_cap},
         {"create_full", test_create_full},
         {"create_request_count", test_create_request_count},
         {"create_plan_is_sent", test_create_plan_is_sent},

@@ -266,7 +266,7 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
         size_t count = 0;
         char first[64] = "";
         const char *why = NULL;
-        if (rc == GUSTO_OK && page_spans(resp.body ? resp.body : "", resp.len, (size_t)per,
+        if (rc == GUSTO_OK && page_spans(resp.body.p ? resp.body.p : "", resp.body.n, (size_t)per,
                                          &items, &count, first, &why) != 0)
             rc = err_set(err, GUSTO_EPROTOCOL, "employee list page %d %s", page, why);
         int total_pages = resp.total_pages;
@@ -289,7 +289,7 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
                 done = true;
                 break;
             }
-            char *at = resp.body + items[i].off;
+            char *at = resp.body.p + items[i].off;
             size_t len = items[i].len;
             int stop;
             if (!memchr(at, '\n', len)) {

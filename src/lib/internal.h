@@ -4,6 +4,7 @@
 #define GUSTO_INTERNAL_H
 
 #include "gusto.h"
+#include "shared/textbuf.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -53,8 +54,7 @@ gusto_code version_choose(gusto_client *c, const char *requested, const char *to
 /* A response: status, body (NUL-terminated) and a few headers. */
 struct http_resp {
     long status;
-    char *body;
-    size_t len, cap;
+    struct textbuf body;     /* body.p: the body, NUL-terminated (NULL when empty); body.n */
     char request_id[96];
     long retry_after;        /* seconds, -1 when absent */
     long rl_remaining;       /* -1 when absent */
