@@ -64,8 +64,7 @@ static int mint(struct request *r, const char *client_id, const char *company,
     sha256_hex(refresh, rh);
     sqlite3_int64 now = (sqlite3_int64)time(NULL);
     if (store_access(r, ah, company, scope, now + sb_cfg.access_ttl, grant,
-                     OAUTH_ADMIN_UUID,
-                     revokes) != 0)
+                     OAUTH_ADMIN_UUID, revokes) != 0)
         return -1;
     sqlite3_stmt *st = db_stmt(r->db, ref);
     if (!st)
