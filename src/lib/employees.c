@@ -1120,15 +1120,18 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
 
 /* ---- the plan of a create -------------------------------------------- */
 
-/* One {"method","path","body"} at the end of plan; body (consumed) may be
- * NULL for none.  path is fmt with one id.  False when memory runs out. */
+/* One {"method","path","body"} at the end of plan: path is fmt with one
+ * id; body (consumed) is NULL for a GET, and for any other method a NULL
+ * body is memory that ran out.  False when memory runs out. */
 static bool plan_add(json_t *plan, const char *method, const char *fmt, const char *id,
                      json_t *body)
 {
+    bool get = strcmp(method, "GET") == 0;
     char *path = xasprintf(fmt, id);
-    json_t *r = path ? json_pack("{s:s, s:s, s:o}", "method", method, "path", path, "body",
-                                 body ? body : json_null())
-                     : (json_decref(body), NULL);
+    json_t *r = path && (get || body)
+                    ? json_pack("{s:s, s:s, s:o}", "method", method, "path", path, "body",
+                                body ? body : json_null())
+                    : (json_decref(body), NULL);
     free(path);
     return r && json_array_append_new(plan, r) == 0;
 }
@@ -1160,10 +1163,12 @@ static json_t *create_plan(const json_t *in, const char *company)
     const json_t *comp = json_object_get(in, "compensation");
     if (ok && comp) { /* the pay of the compensation Gusto creates with the job */
         json_t *b = json_deep_copy(comp);
-        ok = b && json_object_set_new(b, "version", json_string("{current version}")) == 0;
-        ok = ok && plan_add(plan, "PUT", PATH_COMP, "{the job's compensation}", b);
-        if (!ok)
+        if (!b || json_object_set_new(b, "version", json_string("{current version}")) != 0) {
             json_decref(b);
+            ok = false;
+        } else { /* plan_add() consumes b, even when it fails */
+            ok = plan_add(plan, "PUT", PATH_COMP, "{the job's compensation}", b);
+        }
     }
     if (!ok) {
         json_decref(plan);
