@@ -2,6 +2,7 @@
 #include "cli/dryrun.h"
 #include "cli/input.h"
 #include "gusto.h"
+#include "shared/secretkeys.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -34,7 +35,7 @@ static void check_err(const gusto_error *e)
         die("an error field without its NUL");
 }
 
-/* After in_mask_secrets(), every ssn and account_number (any depth) is
+/* After secret_mask_json(), every ssn and account_number (any depth) is
  * null, "" or text with at most four digits. */
 static void check_masked(const json_t *j)
 {
@@ -120,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *j = in_parse(&cli, text, size, "input", false, &ec);
     if (j && json_is_object(j)) {
         if (vc == GUSTO_OK) {
-            json_t *plan = dryrun_create_plan(j, NULL);
+            json_t *plan = dryrun_create_plan(&cli, text, &ec);
             if (plan)
                 dryrun_print(&cli, plan);
         }
@@ -144,14 +145,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_decref(emp);
         }
         cli.json_out = false; /* the terminal form too */
-        if (vc == GUSTO_OK) {
-            json_t *plan = dryrun_create_plan(j, "99999999-8888-4777-8666-555555555555");
-            if (plan)
-                dryrun_print(&cli, plan);
-        }
+        cli.company = "99999999-8888-4777-8666-555555555555";
+        json_t *plan = dryrun_create_plan(&cli, text, &ec); /* invalid input: its problems */
+        if (plan)
+            dryrun_print(&cli, plan);
     }
     if (j) {
-        in_mask_secrets(j);
+        secret_mask_json(j);
         check_masked(j);
     }
     json_decref(j);

@@ -387,6 +387,29 @@ gusto_code gusto_employee_create(gusto_client *client, const char *input_json,
 gusto_code gusto_employee_create_ex(gusto_client *client, const char *input_json,
                                     unsigned flags, char **result_json, gusto_error *err);
 
+/* The requests gusto_employee_create() would send for input_json, sending
+ * nothing and needing no client: what a dry run shows.  The input is
+ * checked as create checks it (GUSTO_EINVAL, *plan_json then
+ * {"errors": [...]} as create gives them).  On GUSTO_OK *plan_json
+ * receives a JSON array, in the order they are sent, of {"method", "path",
+ * "body"} (body null for a GET): the employee's POST (the SSN as its nine
+ * digits), then each part's: the home address POST, the GET of the
+ * company's locations when the work address names a "location" to match,
+ * the work address POST, the job POST and the PUT of the pay of the
+ * compensation Gusto creates with the job.  Bodies come from the code
+ * create sends them with, with secrets masked (the SSN as "***-**-6789",
+ * the date of birth as "***").  Ids not known before sending appear in
+ * braces: {employee_uuid}, {the job's compensation}, {current version},
+ * and {company_uuid} when company_uuid is NULL or "" (otherwise it must be
+ * a UUID: GUSTO_EINVAL, err->field "company_uuid").  Not in the plan,
+ * because they only read: gusto_employee_create_ex()'s look for a
+ * duplicate before (one GET per 100 employees, unless
+ * GUSTO_CREATE_ALLOW_DUPLICATE), a GET of the company when the client
+ * does not know it, and the one GET of the employee that composes the
+ * result after.  Release *plan_json with gusto_free(). */
+gusto_code gusto_employee_create_plan(const char *input_json, const char *company_uuid,
+                                      char **plan_json, gusto_error *err);
+
 /* Validate a create input without sending anything.  GUSTO_OK or
  * GUSTO_EINVAL with err->field naming the first problem; when there are
  * more, err->message ends with their count: "(and 2 more problems)". */

@@ -432,6 +432,82 @@ static void test_list_hostile(void)
     MHD_stop_daemon(d);
 }
 
+/* A server that answers with an endless body (chunked, no length): the
+ * client must stop reading at its cap (64 MiB), not hold whatever comes.
+ * Positive control: a body of 1 MiB is read whole. */
+static size_t endless_limit;            /* bytes to send; 0: no end */
+static size_t endless_sent;
+
+static ssize_t endless_chunk(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    if (endless_limit && pos >= endless_limit)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = max > 65536 ? 65536 : max;
+    if (endless_limit && pos + n > endless_limit)
+        n = (size_t)(endless_limit - pos);
+    memset(buf, ' ', n);
+    __atomic_add_fetch(&endless_sent, n, __ATOMIC_SEQ_CST);
+    return (ssize_t)n;
+}
+
+static enum MHD_Result endless_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload, size_t *upload_len, void **state)
+{
+    (void)cls, (void)url, (void)method, (void)version, (void)upload, (void)upload_len;
+    if (!*state) {
+        *state = conn;
+        return MHD_YES;
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, endless_chunk, NULL, NULL);
+    MHD_add_response_header(r, "Content-Type", "text/plain");
+    enum MHD_Result ok = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static void test_body_cap(void)
+{
+    struct sockaddr_in lo = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, endless_answer,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&lo, MHD_OPTION_END);
+    if (!CHECK(d != NULL, "endless server starts"))
+        return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned)info->port);
+    gusto_options o = {.base_url = base, .access_token = TOKEN, .rate_limit = -1,
+                       .max_retries = -1};
+    gusto_error err;
+    gusto_client *c = gusto_client_new(&o, &err);
+    long status = 0;
+    char *out = NULL;
+
+    endless_limit = 1 << 20;
+    endless_sent = 0;
+    CHECK_LONG(gusto_request(c, "GET", "/v1/anything", NULL, &status, &out, &err), GUSTO_OK,
+               "a 1 MiB body is read");
+    CHECK(out && strlen(out) == (size_t)1 << 20, "whole (%zu bytes)", out ? strlen(out) : 0);
+    gusto_free(out);
+    out = NULL;
+
+    endless_limit = 0;
+    endless_sent = 0;
+    CHECK_LONG(gusto_request(c, "GET", "/v1/anything", NULL, &status, &out, &err),
+               GUSTO_EPROTOCOL, "an endless body is refused");
+    CHECK(strstr(err.message, "larger than 64 MiB") != NULL, "says why: %s", err.message);
+    CHECK(out == NULL, "and nothing of it is handed out");
+    size_t sent = __atomic_load_n(&endless_sent, __ATOMIC_SEQ_CST);
+    CHECK(sent >= (size_t)64 << 20 && sent < (size_t)80 << 20,
+          "the client stopped reading at the cap (%zu MiB served)", sent >> 20);
+    gusto_free(out);
+    gusto_client_free(c);
+    MHD_stop_daemon(d);
+}
+
 static const char *FULL =
     "{\"first_name\":\"Grace\",\"last_name\":\"Hopper\",\"email\":\"grace@example.com\","
     "\"ssn\":\"123-45-6789\",\"date_of_birth\":\"1986-12-09\","
@@ -512,6 +588,108 @@ static void test_create_request_count(void)
         gusto_free(res);
         gusto_client_free(c);
     }
+}
+
+/* The sandbox's --log as text from byte `from` on (its length into *len). */
+static char *log_since(struct sandbox *s, size_t from, size_t *len)
+{
+    static char buf[1 << 16];
+    ssize_t n = pread(s->err_fd, buf, sizeof buf - 1, (off_t)from);
+    buf[n > 0 ? n : 0] = 0;
+    *len = n > 0 ? (size_t)n : 0;
+    return buf;
+}
+
+/* A path of a plan against one the sandbox saw: "{...}" stands for any one
+ * segment, the rest is the same text. */
+static bool plan_path_is(const char *plan, const char *seen)
+{
+    while (*plan && *seen) {
+        if (*plan == '{') {
+            const char *close = strchr(plan, '}');
+            if (!close || *seen == '/')
+                return false;
+            plan = close + 1;
+            seen += strcspn(seen, "/");
+        } else if (*plan++ != *seen++) {
+            return false;
+        }
+    }
+    return !*plan && !*seen;
+}
+
+/* The plan a dry run shows is the requests a real create sends: the same
+ * methods and paths in the same order, then only the read that composes
+ * the result.  Positive control: the full input's plan has its 6 requests
+ * and the sandbox saw 7. */
+static void test_create_plan_is_sent(void)
+{
+    client_free(&sb.cl);
+    memset(&sb, 0, sizeof sb);
+    sb_start(&sb, "--seed", "demo", "--token", TOKEN, "--rate-limit", "0", "--log", NULL);
+    gusto_error err;
+    char *text = NULL;
+    CHECK_LONG(gusto_employee_create_plan(FULL, sb.company, &text, &err), GUSTO_OK,
+               "the plan of the full create");
+    json_t *plan = text ? json_loads(text, 0, NULL) : NULL;
+    CHECK_LONG((long)json_array_size(plan), 6,
+               "6 requests: employee, home, locations, work, job, the pay's PUT");
+    CHECK(text && !strstr(text, "123456789") && !strstr(text, "123-45-6789") &&
+              !strstr(text, "1986-12-09"),
+          "the plan holds no SSN and no date of birth");
+    CHECK_STR(jstr(plan, "[0].body.ssn"), "***-**-6789", "the SSN masked, as sent: digits");
+    CHECK(jget(plan, "[0].body.job") == NULL && jget(plan, "[0].body.home_address") == NULL,
+          "the employee's body holds no nested part");
+    CHECK_STR(jstr(plan, "[1].body.city"), "Arlington", "the home address body");
+    CHECK(jget(plan, "[3].body.location") == NULL && jstr(plan, "[3].body.location_uuid") &&
+              strstr(jstr(plan, "[3].body.location_uuid"), "Denver"),
+          "the work address is sent with the location matched");
+    CHECK(jstr(plan, "[5].body.version") != NULL && jstr(plan, "[5].body.rate") &&
+              strcmp(jstr(plan, "[5].body.rate"), "185000.00") == 0,
+          "the pay is a versioned PUT, money a string");
+    gusto_free(text);
+
+    size_t before;
+    log_since(&sb, 0, &before);
+    gusto_options o = GUSTO_OPTIONS_INIT;
+    o.base_url = sb.base;
+    o.access_token = TOKEN;
+    o.company_uuid = sb.company;
+    o.rate_limit = -1;
+    gusto_client *c = gusto_client_new(&o, &err);
+    char *res = NULL;
+    CHECK_LONG(gusto_employee_create_ex(c, FULL, GUSTO_CREATE_ALLOW_DUPLICATE, &res, &err),
+               GUSTO_OK, "the real create");
+    gusto_free(res);
+    gusto_client_free(c);
+
+    size_t len, seen = 0, same = 0;
+    char last[256] = "";
+    /* Each line: "METHOD PATH STATUS ms". */
+    char *log = log_since(&sb, before, &len);
+    for (char *p = log; *p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = 0;
+        char method[16], path[200];
+        if (sscanf(p, "%15s %199s", method, path) == 2 && strchr("GPD", method[0])) {
+            json_t *want = json_array_get(plan, seen);
+            if (want && strcmp(jstr(want, "method") ?: "", method) == 0 &&
+                plan_path_is(jstr(want, "path") ?: "", path))
+                same++;
+            else if (!want)
+                snprintf(last, sizeof last, "%s %s", method, path);
+            seen++;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    CHECK_LONG((long)seen, 7, "the sandbox saw the 6 planned requests and one read");
+    CHECK_LONG((long)same, 6, "each in the plan's order, method and path");
+    CHECK(strncmp(last, "GET /v1/employees/", 18) == 0 && !strchr(last + 18, '/'),
+          "the one more is the read of the employee (%s)", last);
+    json_decref(plan);
 }
 
 static void test_create_partial(void)
@@ -2853,8 +3031,10 @@ int main(int argc, char **argv)
         {"list_paging", test_list_paging},
         {"list_page_shapes", test_list_page_shapes},
         {"list_hostile", test_list_hostile},
+        {"body_cap", test_body_cap},
         {"create_full", test_create_full},
         {"create_request_count", test_create_request_count},
+        {"create_plan_is_sent", test_create_plan_is_sent},
         {"create_partial", test_create_partial},
         {"create_invalid", test_create_invalid},
         {"check_all_problems", test_check_all_problems},

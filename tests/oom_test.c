@@ -248,6 +248,47 @@ static void test_update(void)
     CHECK(odd == 0, "every run ended with an expected code and result (%ld did not)", odd);
 }
 
+/* The plan of a create (what a dry run shows) under each allocation
+ * failed in turn: a plan, or GUSTO_ENOMEM and none; never half a plan. */
+static void test_create_plan(void)
+{
+    static const char *input =
+        "{\"first_name\":\"Oom\",\"last_name\":\"Plan\",\"ssn\":\"123-45-6789\","
+        "\"home_address\":{\"street_1\":\"1 Main St\",\"city\":\"Denver\","
+        "\"state\":\"CO\",\"zip\":\"80202\"},\"work_address\":{\"location\":\"Denver\"},"
+        "\"job\":{\"title\":\"Tester\",\"hire_date\":\"2026-01-05\"},"
+        "\"compensation\":{\"rate\":\"30.00\",\"payment_unit\":\"Hour\","
+        "\"flsa_status\":\"Nonexempt\"}}";
+    long runs = 0, enomem = 0, odd = 0, clean = -1;
+    for (long n = 1; n < 100000; n++) {
+        char *plan = NULL;
+        gusto_error err;
+        arm(n);
+        gusto_code rc = gusto_employee_create_plan(input, NULL, &plan, &err);
+        bool hit = failed > 0;
+        disarm();
+        runs++;
+        enomem += rc == GUSTO_ENOMEM;
+        json_t *j = plan ? json_loads(plan, 0, NULL) : NULL;
+        bool whole = json_array_size(j) == 6;
+        if (rc == GUSTO_OK ? !whole : !expected_code(rc, &err) || (rc != GUSTO_EINVAL && plan)) {
+            odd++;
+            CHECK(false, "allocation %ld: the plan call returned %s with %s", n,
+                  gusto_strerror(rc), plan ? plan : "no plan");
+        }
+        json_decref(j);
+        gusto_free(plan);
+        if (!hit) {
+            clean = n;
+            CHECK(rc == GUSTO_OK && whole, "the run with no failure makes the 6 requests' plan");
+            break;
+        }
+    }
+    CHECK(clean > 1, "every allocation of a plan was failed in turn (%ld runs)", runs);
+    CHECK(enomem > 0, "some runs ended in GUSTO_ENOMEM (%ld of %ld)", enomem, runs);
+    CHECK(odd == 0, "every run ended with a whole plan or none (%ld did not)", odd);
+}
+
 /* A positive control: the counter really reaches libgusto's allocations
  * (a run that fails its first one cannot succeed). */
 static void test_counter_reaches_library(void)
@@ -284,6 +325,7 @@ int main(int argc, char **argv)
     static const struct test tests[] = {
         {"counter_reaches_library", test_counter_reaches_library},
         {"create", test_create},
+        {"create_plan", test_create_plan},
         {"update", test_update},
     };
     json_set_alloc_funcs(json_malloc, free);

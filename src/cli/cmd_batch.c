@@ -4,6 +4,7 @@
 #include "cli/input.h"
 #include "cli/output.h"
 #include "cli/term.h"
+#include "shared/secretkeys.h"
 #include "sync/progress.h"
 
 #include <errno.h>
@@ -497,7 +498,7 @@ static int dry_run(struct cli *cli, const struct batch_input *in, const char *ke
             json_array_set_new(json_object_get(body, "batch"), i, c);
         }
     }
-    in_mask_secrets(body);
+    secret_mask_json(body);
     size_t n = json_array_size(entries);
     if (cli->json_out) {
         json_t *data = json_pack("{s:b, s:I, s:s, s:s, s:o, s:[{s:s, s:s, s:o}]}", "dry_run", 1,
@@ -709,6 +710,138 @@ static int save_state(struct cli *cli, const char *key_file, struct batch_state 
     return out_fail(cli, EXIT_GENERAL, "key_file", msg, "idempotency_key", hint);
 }
 
+/* --separator: comma, semicolon or tab (or the character itself) into
+ * *sep.  0, or the usage error's exit status. */
+static int parse_separator(struct cli *cli, const char *opt, char *sep)
+{
+    *sep = 0;
+    if (!opt)
+        return 0;
+    if (strcmp(opt, ",") == 0 || strcasecmp(opt, "comma") == 0)
+        *sep = ',';
+    else if (strcmp(opt, ";") == 0 || strcasecmp(opt, "semicolon") == 0)
+        *sep = ';';
+    else if (strcmp(opt, "\t") == 0 || strcmp(opt, "\\t") == 0 || strcasecmp(opt, "tab") == 0)
+        *sep = '\t';
+    else
+        return out_usage(cli, "--separator '%.20s' is not one of comma (,), semicolon "
+                              "(;) or tab", opt);
+    return 0;
+}
+
+/* The input's rows checked by libgusto (gusto_batch_validate).  When they
+ * pass and external_ids were made for rows without one, the copy with the
+ * made ids is written first (unless dry), so a run cut short still leaves
+ * it: *ids_file (the caller frees it) names it, and *ic and *ids_written
+ * say whether it was written.  0, or the exit status after every problem
+ * was reported (in and problems are then released). */
+static int check_rows(struct cli *cli, struct batch_input *in, const char *text, size_t len,
+                      const char *path, bool dry, json_t *problems, char **ids_file,
+                      struct ids_copy *ic, bool *ids_written)
+{
+    const char *what = path ? path : "stdin";
+    char *entries = json_dumps(in->entries, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *lib_errors = NULL;
+    gusto_error err;
+    gusto_code code = entries ? gusto_batch_validate(entries, &lib_errors, &err) : GUSTO_ENOMEM;
+    if (entries)
+        explicit_bzero(entries, strlen(entries));
+    free(entries);
+    *ids_file = path && in->ngen ? batch_ids_path(path) : NULL;
+    *ids_written = false;
+    if (code == GUSTO_OK && *ids_file && !dry) {
+        if (batch_input_write_ids(in, text, len, *ids_file, ic->hash) == 0) {
+            *ids_written = true;
+            ic->file = *ids_file;
+            ic->key_file = batch_key_path(*ids_file);
+        } else {
+            out_warn(cli, "cannot write %s: %s; the made external_ids are the same on every "
+                          "run of %s, so nothing is lost", *ids_file, strerror(errno), path);
+        }
+    }
+    if (code == GUSTO_OK) {
+        gusto_free(lib_errors);
+        return 0;
+    }
+    free(*ids_file);
+    *ids_file = NULL;
+    json_t *le = lib_errors ? json_loads(lib_errors, 0, NULL) : NULL;
+    gusto_free(lib_errors);
+    bool csv = in->csv;
+    if (code == GUSTO_EINVAL && le) {
+        batch_input_map_errors(in, le, problems);
+        batch_input_free(in);
+        return report_problems(cli, problems, csv, what, EXIT_VALIDATION, "invalid_input", 0,
+                               NULL);
+    }
+    json_decref(le);
+    json_decref(problems);
+    batch_input_free(in);
+    if (code == GUSTO_ENOMEM)
+        return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
+    return out_error(cli, &err, NULL);
+}
+
+/* Every person of the input exists already (earlier batches made them):
+ * say who, and that nothing was sent. */
+static int nothing_to_send(struct cli *cli, const struct batch_input *in, json_t *already,
+                           const char *ids_file)
+{
+    size_t n = json_array_size(already);
+    if (cli->json_out) {
+        json_t *d = json_pack("{s:n, s:s, s:b, s:I, s:O}", "uuid", "status", "completed",
+                              "finished", 1, "submitted_items", (json_int_t)0,
+                              "already_created", already);
+        csv_json(d, in, ids_file, true);
+        out_ok_json(d);
+        json_decref(d);
+    } else {
+        printf("Nothing to send: earlier batches of this input already created all %zu "
+               "%s.\n", n, n == 1 ? "person" : "people");
+        struct show sh = {in, NULL, NULL, already, NULL};
+        show_already(&sh);
+    }
+    return EXIT_OK;
+}
+
+/* The outcome of gusto_batch_create() (code, b, err) for the input `in`
+ * read from `what`: Gusto's refusal row by row (problems consumed), a
+ * failure with what to do, or the batch, waited for with --wait and shown
+ * as sh says.  Returns the exit status. */
+static int report_sent(struct cli *cli, gusto_client *client, gusto_code code, gusto_batch *b,
+                       gusto_error *err, json_t *problems, bool wait, struct batch_input *in,
+                       const char *what, const struct show *sh)
+{
+    if ((code == GUSTO_EINVAL || code == GUSTO_EINVALID_DATA) && b->errors_json) {
+        json_t *le = json_loads(b->errors_json, 0, NULL);
+        batch_input_map_errors(in, le, problems);
+        return report_problems(cli, problems, in->csv, what,
+                               out_exit_code(code, err->http_status),
+                               code == GUSTO_EINVAL ? "invalid_input"
+                                                    : "invalid_attribute_value",
+                               code == GUSTO_EINVAL ? 0 : err->http_status,
+                               code == GUSTO_EINVAL ? NULL : "Gusto refused the batch: ");
+    }
+    json_decref(problems);
+    if (code != GUSTO_OK) {
+        if ((code == GUSTO_ENETWORK || code == GUSTO_ESERVER) && sh->key_file)
+            snprintf(err->hint, sizeof err->hint,
+                     "the batch may exist: run the same command again; it reuses the key in "
+                     "%.150s, so nobody is created twice", sh->key_file);
+        return out_error(cli, err, NULL);
+    }
+    if (wait && !b->finished) {
+        char uuid[40];
+        snprintf(uuid, sizeof uuid, "%s", b->uuid);
+        int existing = b->existing;
+        code = wait_for(cli, client, uuid, b, err);
+        b->existing = existing;
+    }
+    if (code != GUSTO_OK)
+        return out_error(cli, err, NULL);
+    return show_batch(cli, b, sh);
+}
+
 static int batch_create(struct cli *cli, int argc, char **argv)
 {
     const char *input = NULL, *key_opt = NULL, *sep_opt = NULL;
@@ -731,19 +864,9 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         return out_fail(cli, EXIT_VALIDATION, "invalid_input", msg, "idempotency_key",
                         "leave it out to get one (saved beside the input), or give a UUID");
     }
-    char sep = 0;
-    if (sep_opt) {
-        if (strcmp(sep_opt, ",") == 0 || strcasecmp(sep_opt, "comma") == 0)
-            sep = ',';
-        else if (strcmp(sep_opt, ";") == 0 || strcasecmp(sep_opt, "semicolon") == 0)
-            sep = ';';
-        else if (strcmp(sep_opt, "\t") == 0 || strcmp(sep_opt, "\\t") == 0 ||
-                 strcasecmp(sep_opt, "tab") == 0)
-            sep = '\t';
-        else
-            return out_usage(cli, "--separator '%.20s' is not one of comma (,), semicolon "
-                                  "(;) or tab", sep_opt);
-    }
+    char sep;
+    if ((rc = parse_separator(cli, sep_opt, &sep)) != 0)
+        return rc;
     char *text = NULL;
     size_t len = 0;
     if ((rc = in_read(cli, input, &text, &len)) != 0)
@@ -762,54 +885,21 @@ static int batch_create(struct cli *cli, int argc, char **argv)
     }
     char hash[65];
     batch_input_hash(text, len, hash);
-    char *entries = json_dumps(in.entries, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    char *lib_errors = NULL;
-    gusto_error err;
-    gusto_code code = entries ? gusto_batch_validate(entries, &lib_errors, &err) : GUSTO_ENOMEM;
-    if (entries)
-        explicit_bzero(entries, strlen(entries));
-    free(entries);
-    entries = NULL;
     struct ids_copy ic = {NULL, NULL, {0}};
-    char *ids_file = path && in.ngen ? batch_ids_path(path) : NULL;
-    bool ids_written = false;
-    if (code == GUSTO_OK && ids_file && !dry) {
-        /* The copy with the made ids: before anything is sent, so a run cut
-         * short still leaves it. */
-        if (batch_input_write_ids(&in, text, len, ids_file, ic.hash) == 0) {
-            ids_written = true;
-            ic.file = ids_file;
-            ic.key_file = batch_key_path(ids_file);
-        } else {
-            out_warn(cli, "cannot write %s: %s; the made external_ids are the same on every "
-                          "run of %s, so nothing is lost", ids_file, strerror(errno), path);
-        }
-    }
+    char *ids_file;
+    bool ids_written;
+    rc = check_rows(cli, &in, text, len, path, dry, problems, &ids_file, &ic, &ids_written);
     explicit_bzero(text, len); /* SSNs and account numbers */
     free(text);
     text = NULL;
-    if (code != GUSTO_OK) {
-        free(ids_file);
-        json_t *le = lib_errors ? json_loads(lib_errors, 0, NULL) : NULL;
-        gusto_free(lib_errors);
-        if (code == GUSTO_EINVAL && le) {
-            batch_input_map_errors(&in, le, problems);
-            bool csv = in.csv;
-            batch_input_free(&in);
-            return report_problems(cli, problems, csv, what, EXIT_VALIDATION,
-                                   "invalid_input", 0, NULL);
-        }
-        json_decref(le);
-        json_decref(problems);
-        batch_input_free(&in);
-        if (code == GUSTO_ENOMEM)
-            return out_fail(cli, EXIT_GENERAL, "out_of_memory", "out of memory", NULL, NULL);
-        return out_error(cli, &err, NULL);
-    }
-    gusto_free(lib_errors);
+    if (rc != 0)
+        return rc;
     if (in.csv)
         csv_notes(cli, &in, ids_file, ids_written);
 
+    char *entries = NULL;
+    gusto_code code = GUSTO_OK;
+    gusto_error err;
     char key[40];
     const char *source = NULL;
     bool resolve = false;
@@ -879,54 +969,13 @@ static int batch_create(struct cli *cli, int argc, char **argv)
         resolve = false;
     }
     if (in.count == 0 && !b.uuid[0]) {
-        /* Nothing left to send: say who is there. */
-        size_t n = json_array_size(already);
-        if (cli->json_out) {
-            json_t *d = json_pack("{s:n, s:s, s:b, s:I, s:O}", "uuid", "status", "completed",
-                                  "finished", 1, "submitted_items", (json_int_t)0,
-                                  "already_created", already);
-            csv_json(d, &in, ids_written ? ids_file : NULL, true);
-            out_ok_json(d);
-            json_decref(d);
-        } else {
-            printf("Nothing to send: earlier batches of this input already created all %zu "
-                   "%s.\n", n, n == 1 ? "person" : "people");
-            struct show sh = {&in, NULL, NULL, already, NULL};
-            show_already(&sh);
-        }
-        rc = EXIT_OK;
+        rc = nothing_to_send(cli, &in, already, ids_written ? ids_file : NULL);
         goto done;
     }
-    if ((code == GUSTO_EINVAL || code == GUSTO_EINVALID_DATA) && b.errors_json) {
-        json_t *le = json_loads(b.errors_json, 0, NULL);
-        batch_input_map_errors(&in, le, problems);
-        rc = report_problems(cli, problems, in.csv, what, out_exit_code(code, err.http_status),
-                             code == GUSTO_EINVAL ? "invalid_input" : "invalid_attribute_value",
-                             code == GUSTO_EINVAL ? 0 : err.http_status,
-                             code == GUSTO_EINVAL ? NULL : "Gusto refused the batch: ");
-        problems = NULL;
-    } else if (code != GUSTO_OK) {
-        if ((code == GUSTO_ENETWORK || code == GUSTO_ESERVER) && key_file)
-            snprintf(err.hint, sizeof err.hint,
-                     "the batch may exist: run the same command again; it reuses the key in "
-                     "%.150s, so nobody is created twice", key_file);
-        rc = out_error(cli, &err, NULL);
-    } else {
-        if (wait && !b.finished) {
-            char uuid[40];
-            snprintf(uuid, sizeof uuid, "%s", b.uuid);
-            int existing = b.existing;
-            code = wait_for(cli, client, uuid, &b, &err);
-            b.existing = existing;
-        }
-        if (code != GUSTO_OK) {
-            rc = out_error(cli, &err, NULL);
-        } else {
-            struct show sh = {&in, strcmp(source, "input") ? key_file : NULL, source, already,
-                              ids_written ? ids_file : NULL};
-            rc = show_batch(cli, &b, &sh);
-        }
-    }
+    struct show sh = {&in, strcmp(source, "input") ? key_file : NULL, source, already,
+                      ids_written ? ids_file : NULL};
+    rc = report_sent(cli, client, code, &b, &err, problems, wait, &in, what, &sh);
+    problems = NULL;
 done:
     free(ids_file);
     free(ic.key_file);

@@ -332,9 +332,14 @@ int cmd_employees_create(struct cli *cli, int argc, char **argv)
     if ((rc = read_object(cli, input, &text, &obj)) != 0)
         return rc;
     gusto_error err;
-    if ((rc = check_input(cli, text, 0)) != 0 || dry_run) {
-        if (rc == 0)
-            rc = dryrun_print(cli, dryrun_create_plan(obj, cli->company));
+    if (dry_run) { /* the library checks the input and makes the plan */
+        json_t *plan = dryrun_create_plan(cli, text, &rc);
+        if (plan)
+            rc = dryrun_print(cli, plan);
+    } else {
+        rc = check_input(cli, text, 0);
+    }
+    if (rc != 0 || dry_run) {
         json_decref(obj);
         explicit_bzero(text, strlen(text));
         free(text);

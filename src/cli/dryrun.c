@@ -1,10 +1,13 @@
 /* dryrun.c - the requests `employees create|update --dry-run` would send,
- * built from the input the way libgusto sends it, printed masked. */
+ * printed masked: a create's from libgusto's own plan
+ * (gusto_employee_create_plan()), an update's built here from the input
+ * and the employee read. */
 #include "cli/dryrun.h"
 #include "cli/input.h"
 #include "cli/output.h"
+#include "shared/secretkeys.h"
+#include "shared/ssn.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +24,17 @@ static void add(json_t *plan, const char *method, const char *path, json_t *body
     json_array_append_new(plan, r);
 }
 
-/* The employee's own fields, the SSN as the nine digits the library sends. */
+/* The employee's own fields, the SSN as the nine digits the library sends
+ * (shared/ssn.h, the library's own normaliser). */
 static json_t *own_fields(const json_t *input)
 {
     json_t *o = json_deep_copy(input);
     for (int i = 0; PARTS[i]; i++)
         json_object_del(o, PARTS[i]);
-    const char *ssn = json_string_value(json_object_get(o, "ssn"));
-    if (ssn) {
-        char d[10];
-        size_t n = 0;
-        for (const char *p = ssn; *p && n < 9; p++)
-            if (isdigit((unsigned char)*p))
-                d[n++] = *p;
-        d[n] = 0;
+    char d[10];
+    if (ssn_digits(json_string_value(json_object_get(o, "ssn")), d))
         json_object_set_new(o, "ssn", json_string(d));
-    }
+    explicit_bzero(d, sizeof d);
     return o;
 }
 
@@ -64,30 +62,29 @@ static json_t *versioned(const json_t *fields)
     return b;
 }
 
-json_t *dryrun_create_plan(const json_t *input, const char *company)
+json_t *dryrun_create_plan(struct cli *cli, const char *input_text, int *exit_code)
 {
-    json_t *plan = json_array();
-    char path[256], locs[256];
-    const char *co = company ? company : "{company_uuid}";
-    snprintf(path, sizeof path, "/v1/companies/%s/employees", co);
-    snprintf(locs, sizeof locs, "/v1/companies/%s/locations", co);
-    add(plan, "POST", path, own_fields(input));
-    const json_t *home = json_object_get(input, "home_address");
-    if (home)
-        add(plan, "POST", "/v1/employees/{employee_uuid}/home_addresses",
-            json_deep_copy(home));
-    const json_t *work = json_object_get(input, "work_address");
-    if (work) {
-        json_t *wb = work_body(work, plan, locs);
-        add(plan, "POST", "/v1/employees/{employee_uuid}/work_addresses", wb);
+    char *text = NULL;
+    gusto_error err;
+    gusto_code rc = gusto_employee_create_plan(input_text, cli->company, &text, &err);
+    json_t *got = text ? json_loads(text, 0, NULL) : NULL;
+    gusto_free(text);
+    *exit_code = 0;
+    if (rc == GUSTO_OK && json_is_array(got))
+        return got;
+    if (rc == GUSTO_OK) { /* the plan's text was made, but not read back */
+        *exit_code = out_fail(cli, out_exit_code(GUSTO_ENOMEM, 0), "out_of_memory",
+                              "out of memory", NULL, NULL);
+        json_decref(got);
+        return NULL;
     }
-    const json_t *job = json_object_get(input, "job");
-    if (job)
-        add(plan, "POST", "/v1/employees/{employee_uuid}/jobs", json_deep_copy(job));
-    const json_t *comp = json_object_get(input, "compensation");
-    if (comp) /* the pay of the compensation Gusto creates with the job */
-        add(plan, "PUT", "/v1/compensations/{the job's compensation}", versioned(comp));
-    return plan;
+    /* An input that fails the checks: every problem, as create gives them. */
+    json_t *problems = json_object_get(got, "errors");
+    char *list = rc == GUSTO_EINVAL && problems ? json_dumps(problems, JSON_COMPACT) : NULL;
+    *exit_code = list ? out_problems(cli, &err, list) : out_error(cli, &err, NULL);
+    free(list);
+    json_decref(got);
+    return NULL;
 }
 
 /* The primary job of a gusto_employee_get() result, or NULL. */
@@ -232,7 +229,7 @@ int dryrun_print(struct cli *cli, json_t *plan)
 
 int dryrun_print_pay(struct cli *cli, json_t *plan, json_t *pay)
 {
-    in_mask_secrets(plan);
+    secret_mask_json(plan);
     if (cli->json_out) {
         json_t *data = json_pack("{s:b, s:O}", "dry_run", 1, "requests", plan);
         if (pay)

@@ -8,10 +8,12 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-/* The writes gusto_employee_create() makes for `input` (already valid), as
- * an array of {"method","path","body"}.  Ids not known before sending
- * appear as {employee_uuid}, {job_uuid}, ...; `company` may be NULL. */
-json_t *dryrun_create_plan(const json_t *input, const char *company);
+/* The requests gusto_employee_create() would send for input_text, from the
+ * library's own plan (gusto_employee_create_plan(), with cli->company), as
+ * an array of {"method","path","body"}, secrets masked.  NULL after the
+ * problem was reported (every one, for an input that fails the checks),
+ * with *exit_code its exit status. */
+json_t *dryrun_create_plan(struct cli *cli, const char *input_text, int *exit_code);
 
 /* The same for gusto_employee_update() of `employee_uuid`; correct: the
  * pay is corrected in place (gusto_employee_update_ex's

@@ -2,7 +2,6 @@
  * malformed JSON with its position, and masks secrets before echoing. */
 #include "cli/input.h"
 #include "shared/jsonerr.h"
-#include "shared/secretkeys.h"
 #include "cli/output.h"
 
 #include <ctype.h>
@@ -126,59 +125,4 @@ json_t *in_parse(struct cli *cli, const char *text, size_t len, const char *what
         return NULL;
     }
     return j;
-}
-
-/* The last four digits of a value as text, or "" when it has fewer. */
-static void last_digits(const json_t *v, char out[5])
-{
-    char tmp[64];
-    const char *s = json_string_value(v);
-    if (!s && json_is_integer(v)) {
-        snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        s = tmp;
-    }
-    out[0] = 0;
-    if (!s)
-        return;
-    char d[4];
-    int n = 0;
-    for (const char *p = s; *p; p++)
-        if (isdigit((unsigned char)*p)) {
-            memmove(d, d + 1, 3);
-            d[3] = *p;
-            n++;
-        }
-    if (n >= 4) {
-        memcpy(out, d, 4);
-        out[4] = 0;
-    }
-}
-
-void in_mask_secrets(json_t *j)
-{
-    if (json_is_array(j)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v) in_mask_secrets(v);
-        return;
-    }
-    if (!json_is_object(j))
-        return;
-    const char *key;
-    json_t *v;
-    json_object_foreach(j, key, v) {
-        /* The one policy of src/shared/secretkeys.h (serve's audit log too). */
-        enum secret_kind kind = secret_key_kind(key);
-        if (kind != SECRET_NONE && !json_is_null(v)) {
-            char four[5], masked[32];
-            /* Gusto's "ssn": "" (no SSN) reveals nothing; keep it. */
-            if (json_is_string(v) && !*json_string_value(v))
-                continue;
-            last_digits(v, four);
-            secret_mask(kind, four, masked, sizeof masked);
-            json_object_set_new(j, key, json_string(masked));
-        } else {
-            in_mask_secrets(v);
-        }
-    }
 }

@@ -1,5 +1,5 @@
 /* input.h - the JSON a command reads (--input FILE, stdin, --data): reading
- * it, refusing what is not JSON before anything is sent, masking secrets. */
+ * it and refusing what is not JSON before anything is sent. */
 #ifndef GUSTO_CLI_INPUT_H
 #define GUSTO_CLI_INPUT_H
 
@@ -22,9 +22,7 @@ int in_read(struct cli *cli, const char *path, char **out, size_t *len);
 json_t *in_parse(struct cli *cli, const char *text, size_t len, const char *what,
                  bool object, int *exit_code);
 
-/* Replace, in place and at any depth, the value of every "ssn" with
- * "***-**-1234" (its last four digits) and every "account_number" with
- * "****" and its last four characters. */
-void in_mask_secrets(json_t *j);
+/* Masking secrets in what a command shows is src/shared/secretkeys.h's
+ * secret_mask_json(), the policy serve's audit log uses too. */
 
 #endif

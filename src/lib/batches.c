@@ -472,12 +472,12 @@ gusto_code gusto_batch_create(gusto_client *c, const char *entries_json, const c
             long s = resp.status;
             unknown = s >= 500;
             if (s == 409) {
-                conflict_uuid(resp.body, existing);
+                conflict_uuid(resp.body.p, existing);
                 if (!*existing)
                     rc = http_status_code(c, &resp, err);
             } else if (s == 422) {
                 rc = http_status_code(c, &resp, err);
-                json_t *list = errors_from_422(resp.body);
+                json_t *list = errors_from_422(resp.body.p);
                 out->errors_json = list ? json_text(list) : NULL;
                 size_t n = json_array_size(list);
                 json_decref(list);
@@ -488,7 +488,7 @@ gusto_code gusto_batch_create(gusto_client *c, const char *entries_json, const c
                                   "sent again");
                 }
             } else if (s >= 200 && s < 300) {
-                json_t *j = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
+                json_t *j = json_loadb(resp.body.p ? resp.body.p : "", resp.body.n, 0, NULL);
                 rc = batch_from_json(j, out, err);
                 json_decref(j);
                 if (rc == GUSTO_OK && !out->idempotency_key[0])

@@ -550,8 +550,7 @@ gusto_code gusto_request(gusto_client *c, const char *method, const char *path,
         *status = resp.status;
     rc = http_status_code(c, &resp, err);
     if (out_json) {
-        *out_json = resp.body ? resp.body : xasprintf("%s", "");
-        resp.body = NULL;
+        *out_json = resp.body.p ? textbuf_take(&resp.body) : xasprintf("%s", "");
     }
     http_resp_free(&resp);
     return rc;

@@ -3,6 +3,9 @@
  * with automatic versions and conflict-aware retries. */
 #include "lib/internal.h"
 #include "shared/jsonerr.h"
+#include "shared/secretkeys.h"
+#include "shared/ssn.h"
+#include "shared/uuidtext.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -263,7 +266,7 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
         size_t count = 0;
         char first[64] = "";
         const char *why = NULL;
-        if (rc == GUSTO_OK && page_spans(resp.body ? resp.body : "", resp.len, (size_t)per,
+        if (rc == GUSTO_OK && page_spans(resp.body.p ? resp.body.p : "", resp.body.n, (size_t)per,
                                          &items, &count, first, &why) != 0)
             rc = err_set(err, GUSTO_EPROTOCOL, "employee list page %d %s", page, why);
         int total_pages = resp.total_pages;
@@ -286,7 +289,7 @@ gusto_code gusto_employees_list(gusto_client *c, const gusto_list_options *opts,
                 done = true;
                 break;
             }
-            char *at = resp.body + items[i].off;
+            char *at = resp.body.p + items[i].off;
             size_t len = items[i].len;
             int stop;
             if (!memchr(at, '\n', len)) {
@@ -408,6 +411,61 @@ static json_t *find_true(json_t *arr, const char *key)
     return NULL;
 }
 
+/* Fields of `changes` other than the nested objects. */
+static json_t *own_fields(const json_t *changes)
+{
+    json_t *o = json_deep_copy(changes);
+    json_object_del(o, "home_address");
+    json_object_del(o, "work_address");
+    json_object_del(o, "job");
+    json_object_del(o, "compensation");
+    return o;
+}
+
+/* The employee's own body, as create and update send it and the create
+ * plan shows it: the input without its nested parts, the SSN as the nine
+ * digits Gusto takes (shared/ssn.h).  NULL when memory runs out. */
+static json_t *employee_body(const json_t *in)
+{
+    json_t *body = own_fields(in);
+    const char *ssn = json_string_value(json_object_get(body, "ssn"));
+    char digits[10];
+    bool ok = body != NULL;
+    if (ok && ssn_digits(ssn, digits))
+        ok = json_object_set_new(body, "ssn", json_string(digits)) == 0;
+    explicit_bzero(digits, sizeof digits);
+    if (!ok) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+/* A work address body: the input's fields with "location" (the text to
+ * match) replaced by location_uuid when one is given.  NULL when memory
+ * runs out. */
+static json_t *work_body(const json_t *work, const char *location_uuid)
+{
+    json_t *wb = json_deep_copy(work);
+    if (wb && location_uuid) {
+        json_object_del(wb, "location");
+        if (json_object_set_new(wb, "location_uuid", json_string(location_uuid)) != 0) {
+            json_decref(wb);
+            return NULL;
+        }
+    }
+    return wb;
+}
+
+/* The paths of a create, one format each, so the requests sent and the
+ * plan shown cannot drift apart.  Each takes one id. */
+#define PATH_EMPLOYEES "/v1/companies/%s/employees"
+#define PATH_LOCATIONS "/v1/companies/%s/locations"
+#define PATH_HOME "/v1/employees/%s/home_addresses"
+#define PATH_WORK "/v1/employees/%s/work_addresses"
+#define PATH_JOBS "/v1/employees/%s/jobs"
+#define PATH_COMP "/v1/compensations/%s"
+
 /* Company location matching "location": a UUID, or text found in its
  * street, city, state or zip (case-insensitive).  NULL with *why set when
  * none or several match. */
@@ -421,7 +479,7 @@ static char *match_location(gusto_client *c, const char *want, const char **why,
         return NULL;
     }
     json_t *locs = NULL;
-    if (get1(c, "/v1/companies/%s/locations", company, &locs, err) != GUSTO_OK) {
+    if (get1(c, PATH_LOCATIONS, company, &locs, err) != GUSTO_OK) {
         *why = "the company's locations could not be read";
         return NULL;
     }
@@ -591,21 +649,21 @@ static json_t *find_employee(gusto_client *c, const char *company, const json_t 
 static json_t *find_home(gusto_client *c, const char *emp, const json_t *body, bool *unsure)
 {
     static const char *const keys[] = {"street_1", "city", "zip", "effective_date", NULL};
-    return find_in_list(c, xasprintf("/v1/employees/%s/home_addresses", emp), body, keys,
+    return find_in_list(c, xasprintf(PATH_HOME, emp), body, keys,
                         unsure);
 }
 
 static json_t *find_work(gusto_client *c, const char *emp, const json_t *body, bool *unsure)
 {
     static const char *const keys[] = {"location_uuid", "effective_date", NULL};
-    return find_in_list(c, xasprintf("/v1/employees/%s/work_addresses", emp), body, keys,
+    return find_in_list(c, xasprintf(PATH_WORK, emp), body, keys,
                         unsure);
 }
 
 static json_t *find_job(gusto_client *c, const char *emp, const json_t *body, bool *unsure)
 {
     static const char *const keys[] = {"title", "hire_date", NULL};
-    return find_in_list(c, xasprintf("/v1/employees/%s/jobs", emp), body, keys, unsure);
+    return find_in_list(c, xasprintf(PATH_JOBS, emp), body, keys, unsure);
 }
 
 static json_t *find_comp(gusto_client *c, const char *job, const json_t *body, bool *unsure)
@@ -679,7 +737,7 @@ static void set_job_pay(gusto_client *c, const char *job_uuid, const json_t *job
         /* The job's answer carries its compensation, version included:
          * the PUT needs no read first. */
         const char *ver = comp_version(read ? read : job, cu);
-        p = xasprintf("/v1/compensations/%s", cu);
+        p = xasprintf(PATH_COMP, cu);
         if ((p ? put_known_version(c, p, comp, ver, "compensation", &e)
                : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK) {
             json_t *b = json_deep_copy(comp);
@@ -891,7 +949,7 @@ static void add_home(gusto_client *c, const char *emp_uuid, const json_t *home,
     if (!home)
         return;
     gusto_error e;
-    char *p = xasprintf("/v1/employees/%s/home_addresses", emp_uuid);
+    char *p = xasprintf(PATH_HOME, emp_uuid);
     json_t *out = NULL;
     if ((p ? post_once(c, p, home, find_home, emp_uuid, &out, &e)
            : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK)
@@ -908,37 +966,33 @@ static json_t *add_work(gusto_client *c, const char *emp_uuid, const json_t *wor
     if (!work)
         return NULL;
     gusto_error e;
-    json_t *work_out = NULL;
-    json_t *wb = json_deep_copy(work);
+    err_clear(&e);
+    json_t *work_out = NULL, *wb = NULL;
     const char *loc = json_string_value(json_object_get(work, "location"));
-    bool ok = true;
-    char *p = xasprintf("/v1/employees/%s/work_addresses", emp_uuid);
-    if (!wb || !p) {
-        ok = false;
-        err_set(&e, GUSTO_ENOMEM, "out of memory");
-        warn_part(warnings, "work_address", &e, "POST", p, work);
-    } else if (loc) {
+    char *p = xasprintf(PATH_WORK, emp_uuid);
+    if (p && loc) {
         const char *why;
-        err_clear(&e);
         char *lu = match_location(c, loc, &why, &e);
-        json_object_del(wb, "location");
-        if (lu) {
-            ok = json_object_set_new(wb, "location_uuid", json_string(lu)) == 0;
-            if (!ok) {
-                err_set(&e, GUSTO_ENOMEM, "out of memory");
-                warn_part(warnings, "work_address", &e, "POST", p, work);
-            }
-            free(lu);
-        } else {
-            ok = false;
+        if (!lu && why) {
             snprintf(e.message, sizeof e.message, "location \"%.80s\": %s", loc, why);
             e.http_status = 0;
-            json_object_set_new(wb, "location_uuid", json_string("LOCATION_UUID"));
-            warn_part(warnings, "work_address", &e, "POST", p, wb);
+            wb = work_body(work, "LOCATION_UUID");
+            warn_part(warnings, "work_address", &e, "POST", p, wb ? wb : work);
+            json_decref(wb);
+            free(p);
+            return NULL;
         }
+        wb = lu ? work_body(work, lu) : NULL;
+        free(lu);
+    } else if (p) {
+        wb = work_body(work, NULL);
     }
-    if (ok && post_once(c, p, wb, find_work, emp_uuid, &work_out, &e) != GUSTO_OK)
+    if (!wb) {
+        err_set(&e, GUSTO_ENOMEM, "out of memory");
+        warn_part(warnings, "work_address", &e, "POST", p, work);
+    } else if (post_once(c, p, wb, find_work, emp_uuid, &work_out, &e) != GUSTO_OK) {
         warn_part(warnings, "work_address", &e, "POST", p, wb);
+    }
     json_decref(wb);
     free(p);
     return work_out;
@@ -952,7 +1006,7 @@ static void add_job(gusto_client *c, const char *emp_uuid, const json_t *job,
     char job_uuid[40] = "";
     json_t *job_out = NULL;
     if (job) {
-        char *p = xasprintf("/v1/employees/%s/jobs", emp_uuid);
+        char *p = xasprintf(PATH_JOBS, emp_uuid);
         if ((p ? post_once(c, p, job, find_job, emp_uuid, &job_out, &e)
                : err_set(&e, GUSTO_ENOMEM, "out of memory")) != GUSTO_OK)
             warn_part(warnings, "job", &e, "POST", p, job);
@@ -1007,23 +1061,11 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
         json_decref(in);
         return rc;
     }
-    /* The employee body: everything but the nested parts, SSN normalised. */
-    json_t *body = json_deep_copy(in);
-    json_object_del(body, "home_address");
-    json_object_del(body, "work_address");
-    json_object_del(body, "job");
-    json_object_del(body, "compensation");
-    const char *ssn = json_string_value(json_object_get(body, "ssn"));
-    char digits[10];
-    bool ready = body != NULL;
-    if (ssn && input_ssn_digits(ssn, digits))
-        ready = ready && json_object_set_new(body, "ssn", json_string(digits)) == 0;
-    explicit_bzero(digits, sizeof digits);
-
-    char *path = xasprintf("/v1/companies/%s/employees", company);
+    json_t *body = employee_body(in);
+    char *path = xasprintf(PATH_EMPLOYEES, company);
     json_t *emp = NULL;
-    rc = path && ready ? post_once(c, path, body, find_employee, company, &emp, err)
-                       : err_set(err, GUSTO_ENOMEM, "out of memory; nothing was sent");
+    rc = path && body ? post_once(c, path, body, find_employee, company, &emp, err)
+                      : err_set(err, GUSTO_ENOMEM, "out of memory; nothing was sent");
     free(path);
     json_decref(body);
     const char *uuid = json_string_value(json_object_get(emp, "uuid"));
@@ -1074,6 +1116,92 @@ gusto_code gusto_employee_create_ex(gusto_client *c, const char *input_json, uns
         return GUSTO_EPARTIAL;
     }
     return GUSTO_OK;
+}
+
+/* ---- the plan of a create -------------------------------------------- */
+
+/* One {"method","path","body"} at the end of plan: path is fmt with one
+ * id; body (consumed) is NULL for a GET, and for any other method a NULL
+ * body is memory that ran out.  False when memory runs out. */
+static bool plan_add(json_t *plan, const char *method, const char *fmt, const char *id,
+                     json_t *body)
+{
+    bool get = strcmp(method, "GET") == 0;
+    char *path = xasprintf(fmt, id);
+    json_t *r = path && (get || body)
+                    ? json_pack("{s:s, s:s, s:o}", "method", method, "path", path, "body",
+                                body ? body : json_null())
+                    : (json_decref(body), NULL);
+    free(path);
+    return r && json_array_append_new(plan, r) == 0;
+}
+
+/* The requests of gusto_employee_create() for a valid input, in order,
+ * from the same bodies and paths create sends (employee_body(),
+ * work_body(), PATH_*). */
+static json_t *create_plan(const json_t *in, const char *company)
+{
+    const char *emp = "{employee_uuid}";
+    json_t *plan = json_array();
+    bool ok = plan && plan_add(plan, "POST", PATH_EMPLOYEES, company, employee_body(in));
+    const json_t *home = json_object_get(in, "home_address");
+    if (ok && home)
+        ok = plan_add(plan, "POST", PATH_HOME, emp, json_deep_copy(home));
+    const json_t *work = json_object_get(in, "work_address");
+    const char *loc = json_string_value(json_object_get(work, "location"));
+    if (ok && work && loc) { /* matched against the company's locations first */
+        char *note = xasprintf("{location matching \"%.80s\"}", loc);
+        ok = note && plan_add(plan, "GET", PATH_LOCATIONS, company, NULL) &&
+             plan_add(plan, "POST", PATH_WORK, emp, work_body(work, note));
+        free(note);
+    } else if (ok && work) {
+        ok = plan_add(plan, "POST", PATH_WORK, emp, work_body(work, NULL));
+    }
+    const json_t *job = json_object_get(in, "job");
+    if (ok && job)
+        ok = plan_add(plan, "POST", PATH_JOBS, emp, json_deep_copy(job));
+    const json_t *comp = json_object_get(in, "compensation");
+    if (ok && comp) { /* the pay of the compensation Gusto creates with the job */
+        json_t *b = json_deep_copy(comp);
+        if (!b || json_object_set_new(b, "version", json_string("{current version}")) != 0) {
+            json_decref(b);
+            ok = false;
+        } else { /* plan_add() consumes b, even when it fails */
+            ok = plan_add(plan, "PUT", PATH_COMP, "{the job's compensation}", b);
+        }
+    }
+    if (!ok) {
+        json_decref(plan);
+        return NULL;
+    }
+    secret_mask_json(plan);
+    return plan;
+}
+
+gusto_code gusto_employee_create_plan(const char *input_json, const char *company_uuid,
+                                      char **plan_json, gusto_error *err)
+{
+    err_clear(err);
+    *plan_json = NULL;
+    if (company_uuid && *company_uuid && !uuid_text_ok(company_uuid)) {
+        err_set(err, GUSTO_EINVAL, "company UUID \"%.60s\" is not a UUID", company_uuid);
+        err_field(err, "company_uuid");
+        return GUSTO_EINVAL;
+    }
+    json_t *in;
+    gusto_code rc = parse_input(input_json, &in, err);
+    if (rc != GUSTO_OK)
+        return rc;
+    if ((rc = check_for_call(in, true, plan_json, err)) != GUSTO_OK) {
+        json_decref(in);
+        return rc;
+    }
+    json_t *plan = create_plan(in, company_uuid && *company_uuid ? company_uuid
+                                                                  : "{company_uuid}");
+    json_decref(in);
+    *plan_json = plan ? json_text(plan) : NULL;
+    json_decref(plan);
+    return *plan_json ? GUSTO_OK : err_set(err, GUSTO_ENOMEM, "out of memory");
 }
 
 /* ---- get -------------------------------------------------------------- */
@@ -1263,17 +1391,6 @@ static gusto_code put_versioned(gusto_client *c, const char *path, const json_t 
     json_decref(cur);
     json_decref(base);
     return rc;
-}
-
-/* Fields of `changes` other than the nested objects. */
-static json_t *own_fields(const json_t *changes)
-{
-    json_t *o = json_deep_copy(changes);
-    json_object_del(o, "home_address");
-    json_object_del(o, "work_address");
-    json_object_del(o, "job");
-    json_object_del(o, "compensation");
-    return o;
 }
 
 static gusto_code validate_update(const json_t *in, gusto_error *err)
@@ -1552,7 +1669,7 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         return rc;
     }
     char *p = NULL;
-    json_t *mine = own_fields(in);
+    json_t *mine = employee_body(in);
     log.parts = json_array();
     static const char *const nested[] = {"home_address", "work_address", "job",
                                          "compensation"};
@@ -1563,13 +1680,7 @@ gusto_code gusto_employee_update_ex(gusto_client *c, const char *uuid,
         if (json_object_size(part))
             log_part(&log, nested[k], part);
     }
-    const char *ssn = json_string_value(json_object_get(mine, "ssn"));
-    char digits[10];
-    bool ready = mine && log.parts;
-    if (ssn && input_ssn_digits(ssn, digits))
-        ready = ready && json_object_set_new(mine, "ssn", json_string(digits)) == 0;
-    explicit_bzero(digits, sizeof digits);
-    if (!ready) {
+    if (!mine || !log.parts) {
         json_decref(mine);
         json_decref(log.parts);
         json_decref(in);

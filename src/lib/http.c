@@ -23,33 +23,24 @@
 
 void http_resp_free(struct http_resp *r)
 {
-    free(r->body);
+    textbuf_free(&r->body);
     memset(r, 0, sizeof *r);
 }
 
+/* The body into resp->body, never past MAX_BODY: a hostile or broken
+ * server cannot make the client hold more, whatever it announces. */
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct http_resp *r = ud;
     size_t len = size * n;
-    if (r->len + len + 1 > (size_t)MAX_BODY) {
+    if (len >= (size_t)MAX_BODY || r->body.n + len + 1 > (size_t)MAX_BODY) {
         r->too_big = true;
         return 0; /* aborts the transfer */
     }
-    if (r->len + len + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16384;
-        while (cap < r->len + len + 1)
-            cap *= 2;
-        char *nb = realloc(r->body, cap);
-        if (!nb) {
-            r->no_memory = true;
-            return 0; /* aborts the transfer */
-        }
-        r->body = nb;
-        r->cap = cap;
+    if (!textbuf_add(&r->body, p, len)) {
+        r->no_memory = true;
+        return 0; /* aborts the transfer */
     }
-    memcpy(r->body + r->len, p, len);
-    r->len += len;
-    r->body[r->len] = 0;
     return len;
 }
 
@@ -457,7 +448,7 @@ static gusto_code send_request(gusto_client *c, const char *method, const char *
             char line[160];
             long ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
             snprintf(line, sizeof line, "* %ld in %ld ms, %zu bytes, request id %s",
-                     resp->status, ms, resp->len,
+                     resp->status, ms, resp->body.n,
                      resp->request_id[0] ? resp->request_id : "-");
             c->trace(c->trace_ud, line);
         }
@@ -522,7 +513,7 @@ gusto_code http_status_code(gusto_client *c, const struct http_resp *resp, gusto
     copy_str(err->request_id, sizeof err->request_id, resp->request_id);
     /* Gusto's body: {"errors":[{"error_key","category","message", "errors":[...]}]};
      * OAuth endpoints use {"error","error_description"}. */
-    json_t *j = resp->body ? json_loads(resp->body, 0, NULL) : NULL;
+    json_t *j = resp->body.p ? json_loads(resp->body.p, 0, NULL) : NULL;
     json_t *first = json_array_get(json_object_get(j, "errors"), 0);
     if (json_is_object(first)) {
         json_t *nested = json_array_get(json_object_get(first, "errors"), 0);
@@ -657,9 +648,9 @@ gusto_code api_json(gusto_client *c, const char *method, const char *path,
         return rc;
     }
     rc = http_status_code(c, &resp, err);
-    if (rc == GUSTO_OK && resp.len) {
+    if (rc == GUSTO_OK && resp.body.n) {
         json_error_t je;
-        *out = json_load_text(resp.body, resp.len, 0, &je);
+        *out = json_load_text(resp.body.p, resp.body.n, 0, &je);
         if (!*out && json_error_code(&je) == json_error_out_of_memory) {
             rc = err_set(err, GUSTO_ENOMEM, "out of memory reading the answer to %s %s",
                          method, path);

@@ -4,6 +4,7 @@
  * by its path, e.g. "home_address.zip". */
 #include "lib/internal.h"
 #include "shared/comprules.h"
+#include "shared/ssn.h"
 #include "shared/ymd.h"
 #include "shared/uuidtext.h"
 
@@ -123,26 +124,6 @@ bool input_is_state(const char *s)
 bool input_is_uuid(const char *s)
 {
     return uuid_text_ok(s);
-}
-
-/* An SSN is nine digits; "123-45-6789" is accepted and sent without dashes. */
-static bool ssn_digits(const char *s, char out[10])
-{
-    size_t n = 0;
-    size_t len = strlen(s);
-    if (len == 11 && (s[3] != '-' || s[6] != '-'))
-        return false;
-    if (len != 9 && len != 11)
-        return false;
-    for (const char *p = s; *p; p++) {
-        if (*p == '-')
-            continue;
-        if (!isdigit((unsigned char)*p) || n == 9)
-            return false;
-        out[n++] = *p;
-    }
-    out[n] = 0;
-    return n == 9;
 }
 
 /* Record one problem: the first goes into p->err, every one into p->list. */
@@ -413,5 +394,3 @@ void input_check(const json_t *obj, enum part part, const char *prefix, bool cre
              "%s is required (or give \"location\": a street, city or zip to match "
              "one of the company's locations)%s", NULL);
 }
-
-bool input_ssn_digits(const char *s, char out[10]) { return ssn_digits(s, out); }

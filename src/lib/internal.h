@@ -4,6 +4,7 @@
 #define GUSTO_INTERNAL_H
 
 #include "gusto.h"
+#include "shared/textbuf.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -53,8 +54,7 @@ gusto_code version_choose(gusto_client *c, const char *requested, const char *to
 /* A response: status, body (NUL-terminated) and a few headers. */
 struct http_resp {
     long status;
-    char *body;
-    size_t len, cap;
+    struct textbuf body;     /* body.p: the body, NUL-terminated (NULL when empty); body.n */
     char request_id[96];
     long retry_after;        /* seconds, -1 when absent */
     long rl_remaining;       /* -1 when absent */
@@ -147,10 +147,6 @@ bool input_is_date(const char *s);
 bool input_is_uuid(const char *s);
 bool input_is_state(const char *s); /* a state, DC or territory: "CA" */
 bool input_is_money(const char *s);
-
-/* Fill out with the nine digits of an SSN given as 123456789 or
- * 123-45-6789; false when it is neither. */
-bool input_ssn_digits(const char *s, char out[10]);
 
 /* batch_check.c: check a people batch's entries (a JSON array) against
  * Gusto's rules; append every problem to `errors` as {"row", "index",

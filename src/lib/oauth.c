@@ -106,7 +106,7 @@ static gusto_code token_call(gusto_client *shared, const char *base_url, json_t 
             gusto_client_free(c);
         return rc;
     }
-    json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+    json_t *j = resp.body.p ? json_loads(resp.body.p, 0, NULL) : NULL;
     if (resp.status == 200) {
         const char *at = json_string_value(json_object_get(j, "access_token"));
         json_t *exp = json_object_get(j, "expires_in");
@@ -282,7 +282,7 @@ gusto_code gusto_oauth_revoke(const char *base_url, const char *client_id,
         *p++ = 0;
     free(text);
     if (rc == GUSTO_OK && (resp.status < 200 || resp.status > 299)) {
-        json_t *j = resp.body ? json_loads(resp.body, 0, NULL) : NULL;
+        json_t *j = resp.body.p ? json_loads(resp.body.p, 0, NULL) : NULL;
         rc = http_status_code(c, &resp, err);
         if (rc == GUSTO_OK)
             rc = err_set(err, GUSTO_EPROTOCOL, "unexpected status %ld from /oauth/revoke",

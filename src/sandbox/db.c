@@ -194,7 +194,7 @@ bool db_someone_waiting(void)
 
 /* Tag every token and refresh token this process stores with its --as
  * environment: temp triggers per connection, so the tag is this process's
- * whatever code wrote the row (auth.c, h_oauth.c), and a --data file shared
+ * whatever code wrote the row (auth.c, h_oauth_token.c), and a --data file shared
  * by two sandboxes keeps each token's own.  A trigger whose table does not
  * exist yet fails quietly (db_init and main.c call this again once the
  * schema and the OAuth tables exist).  The body names token_env without

@@ -1,5 +1,5 @@
 /* oauth_apps.h - the OAuth client registry (oauth_apps.c), shared by the
- * OAuth handlers (h_oauth.c, h_oauth_register.c) only. */
+ * OAuth handlers (h_oauth_*.c, oauth_common.c) only. */
 #ifndef SANDBOX_OAUTH_APPS_H
 #define SANDBOX_OAUTH_APPS_H
 

@@ -399,7 +399,7 @@ int h_termination_delete(struct request *r);
 int h_rehire_get(struct request *r);
 int h_rehire_create(struct request *r);
 
-/* ---- OAuth 2.0 (h_oauth.c; clients: oauth_apps.c, h_oauth_register.c) - */
+/* ---- OAuth 2.0 (h_oauth_*.c, oauth_common.c; clients: oauth_apps.c) ---- */
 
 /* A system access token's scopes (grant_type=system_access). */
 #define SB_SYSTEM_SCOPES "webhook_subscriptions:read webhook_subscriptions:write"

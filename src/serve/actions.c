@@ -952,35 +952,9 @@ json_t *actions_describe(void)
 
 json_t *mask_json(const json_t *v)
 {
-    if (json_is_object(v)) {
-        json_t *o = json_object();
-        const char *k;
-        json_t *val;
-        json_object_foreach((json_t *)v, k, val) {
-            /* The one policy of src/shared/secretkeys.h (the CLI's too). */
-            enum secret_kind kind = secret_key_kind(k);
-            if (kind != SECRET_NONE && !json_is_null(val)) {
-                char num[64], m[32];
-                const char *s = json_string_value(val);
-                if (!s && json_is_integer(val)) {
-                    snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(val));
-                    s = num;
-                }
-                secret_mask(kind, s, m, sizeof m);
-                json_object_set_new(o, k, json_string(m));
-            } else {
-                json_object_set_new(o, k, mask_json(val));
-            }
-        }
-        return o;
-    }
-    if (json_is_array(v)) {
-        json_t *a = json_array();
-        size_t i;
-        json_t *val;
-        json_array_foreach(v, i, val)
-            json_array_append_new(a, mask_json(val));
-        return a;
-    }
-    return json_deep_copy(v);
+    /* The one policy and walk of src/shared/secretkeys.h (the CLI's and
+     * libgusto's dry-run plan's too). */
+    json_t *m = json_deep_copy(v);
+    secret_mask_json(m);
+    return m;
 }

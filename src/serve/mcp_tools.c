@@ -630,13 +630,8 @@ static void audit(const struct mcp_config *cfg, const struct mcp_caller *who,
 {
     if (!cfg->audit)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    struct tm tm;
-    gmtime_r(&now.tv_sec, &tm);
-    char when[40], ymdhms[24];
-    strftime(ymdhms, sizeof ymdhms, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when, sizeof when, "%s.%03ldZ", ymdhms, now.tv_nsec / 1000000);
+    char when[40];
+    audit_time(when, sizeof when);
     json_t *line = json_pack(
         "{s:s, s:s, s:s, s:o, s:o, s:s%, s:s, s:o, s:o}", "time", when, "event",
         "mcp_tool_call", "caller", who->name, "employee",

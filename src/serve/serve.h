@@ -199,8 +199,14 @@ void action_run(const char *name, struct action_ctx *ctx);
 bool action_validate(const char *name, const json_t *input, json_t **envelope);
 /* GET /actions: every action with its input and output JSON Schema. */
 json_t *actions_describe(void);
-/* A copy of v with secrets masked (ssn, account numbers, tokens, ...). */
+/* A copy of v with secrets masked (ssn, account numbers, tokens, ...), as
+ * secret_mask_json() masks them.  New reference; NULL when v is NULL or
+ * memory runs out. */
 json_t *mask_json(const json_t *v);
+
+/* The time of an audit line: ISO 8601 in UTC with milliseconds,
+ * "2026-12-03T20:51:06.123Z", into out (cap >= 32). */
+void audit_time(char *out, size_t cap);
 
 /* ---- schema.c ------------------------------------------------------------- */
 

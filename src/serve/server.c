@@ -308,18 +308,23 @@ static char *metrics_text(void)
 static pthread_mutex_t alock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *audit;
 
-static void audit_write(const char *rid, const char *caller, const char *action,
-                        const char *connection, const struct action_ctx *x, int status,
-                        const char *outcome, const json_t *input, double secs)
+void audit_time(char *out, size_t cap)
 {
-    /* ISO 8601 in UTC with milliseconds: 2026-12-03T20:51:06.123Z. */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct tm tm;
     gmtime_r(&now.tv_sec, &tm);
-    char when[40], ymdhms[24];
+    char ymdhms[24];
     strftime(ymdhms, sizeof ymdhms, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when, sizeof when, "%s.%03ldZ", ymdhms, now.tv_nsec / 1000000);
+    snprintf(out, cap, "%s.%03ldZ", ymdhms, now.tv_nsec / 1000000);
+}
+
+static void audit_write(const char *rid, const char *caller, const char *action,
+                        const char *connection, const struct action_ctx *x, int status,
+                        const char *outcome, const json_t *input, double secs)
+{
+    char when[40];
+    audit_time(when, sizeof when);
     json_t *line = json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:i, s:o, s:o, s:I}", "time", when,
         "request_id", rid,

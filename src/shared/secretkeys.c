@@ -50,3 +50,43 @@ void secret_mask(enum secret_kind kind, const char *value, char *out, size_t cap
     else
         snprintf(out, cap, "***");
 }
+
+/* The text of a string or an integer, or NULL. */
+static const char *scalar_text(const json_t *v, char *buf, size_t cap)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(buf, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    return NULL;
+}
+
+void secret_mask_json(json_t *j)
+{
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v)
+            secret_mask_json(v);
+        return;
+    }
+    if (!json_is_object(j))
+        return;
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        enum secret_kind kind = secret_key_kind(key);
+        if (kind == SECRET_NONE) {
+            secret_mask_json(v);
+            continue;
+        }
+        if (json_is_null(v) || (json_is_string(v) && !*json_string_value(v)))
+            continue;
+        char num[32], masked[32];
+        secret_mask(kind, scalar_text(v, num, sizeof num), masked, sizeof masked);
+        if (json_object_set_new(j, key, json_string(masked)) != 0)
+            json_object_set_new(j, key, json_null());
+    }
+}

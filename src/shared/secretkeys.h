@@ -5,6 +5,7 @@
 #ifndef GUSTO_SECRETKEYS_H
 #define GUSTO_SECRETKEYS_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 enum secret_kind {
@@ -23,5 +24,12 @@ enum secret_kind secret_key_kind(const char *key);
 /* The masked text of a value of that kind into out (cap >= 16).  digits is
  * the value's text (NULL for a value that is not a string or number). */
 void secret_mask(enum secret_kind kind, const char *value, char *out, size_t cap);
+
+/* Mask, in place, every value of j (any depth, objects in arrays too)
+ * whose key is a secret_key_kind(): strings and integers by their kind,
+ * other values as "***".  An empty string stays empty (Gusto's "ssn": ""
+ * says there is none and reveals nothing); null stays null.  A value that
+ * memory runs out for is replaced by null, never left in clear. */
+void secret_mask_json(json_t *j);
 
 #endif
