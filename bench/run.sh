@@ -543,6 +543,28 @@ else
     target mcp_selfservice_p99_ms n/a "<=" 5 "bench/node/mcp_bench.mjs failed"
 fi
 
+# ---- 6. serve replicas on PostgreSQL against one on SQLite (issue 18) -----
+
+log "6. serve: two replicas on PostgreSQL against one on SQLite"
+rep_args=--rows
+[ $QUICK = 1 ] && rep_args="--rows --quick"
+# shellcheck disable=SC2086
+if out=$(BUILD=$BUILD "$ROOT/bench/replicas.sh" $rep_args 2>>"$TMP/sample.err"); then
+    printf '%s\n' "$out" >>"$ROWS"
+    PGRPS=$(printf '%s\n' "$out" | awk -F'|' '/actions\/s/ { print $2 }')
+    LITERPS=$(printf '%s\n' "$out" | awk -F'|' '/actions\/s/ { print $3 }')
+    R=$(awk -v a="$PGRPS" -v b="$LITERPS" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2f\n", a / b; else print "n/a" }')
+    # Both setups share this machine's cores, so two replicas cannot add
+    # capacity here; the target is that sharing PostgreSQL costs little.
+    target serve_replicas_pg_vs_sqlite_actions "$R" ">=" 0.7
+    # A rate of refusals measures nothing: every answer must be a 2xx.
+    BAD=$(printf '%s\n' "$out" | awk -F'|' '/non-2xx/ { print $2 }')
+    target serve_replicas_non2xx_answers "${BAD:-n/a}" "<=" 0
+else
+    note "6 serve replicas" "failed: $(tail -c 200 "$TMP/sample.err")"
+    target serve_replicas_pg_vs_sqlite_actions n/a ">=" 0.7 "bench/replicas.sh failed"
+fi
+
 # ---- report ------------------------------------------------------------------
 
 mode=full
