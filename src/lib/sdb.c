@@ -34,13 +34,33 @@ enum sdb_kind sdb_kind(const struct sdb *db)
     return db->kind;
 }
 
+/* sdb_exec()'s callback behind the backends' length-aware one. */
+struct text_rows {
+    sdb_row_fn each;
+    void *ud;
+};
+
+static int text_row(void *ud, int ncols, const char *const *vals, const int *lens)
+{
+    (void)lens;
+    const struct text_rows *t = ud;
+    return t->each(t->ud, ncols, vals);
+}
+
 int sdb_exec(struct sdb *db, const char *sql, int n, const char *const *params,
              sdb_row_fn each, void *ud, long *changes)
+{
+    struct text_rows t = {each, ud};
+    return sdb_exec_bin(db, sql, n, params, NULL, each ? text_row : NULL, &t, changes);
+}
+
+int sdb_exec_bin(struct sdb *db, const char *sql, int n, const char *const *params,
+                 const int *lens, sdb_brow_fn each, void *ud, long *changes)
 {
     if (changes)
         *changes = 0;
     db->error[0] = 0;
-    return db->ops->exec(db, sql, n, params, each, ud, changes);
+    return db->ops->exec(db, sql, n, params, lens, each, ud, changes);
 }
 
 int sdb_script(struct sdb *db, const char *sql)

@@ -5,7 +5,8 @@
  * Statements use PostgreSQL's $1..$N placeholders, which SQLite also
  * accepts (bound by name here).  Parameters and results travel as text;
  * NULL is a NULL pointer.  Write statements in the dialect both share:
- * INSERT ... ON CONFLICT, RETURNING, CAST(x AS BIGINT). */
+ * INSERT ... ON CONFLICT, RETURNING, CAST(x AS BIGINT).  Binary values
+ * go through sdb_exec_bin(). */
 #ifndef GUSTO_LIB_SDB_H
 #define GUSTO_LIB_SDB_H
 
@@ -33,6 +34,14 @@ enum sdb_kind sdb_kind(const struct sdb *db);
  * the number of rows the statement inserted, updated or deleted. */
 int sdb_exec(struct sdb *db, const char *sql, int n, const char *const *params,
              sdb_row_fn each, void *ud, long *changes);
+
+/* sdb_exec() with binary values.  lens[i] >= 0 binds params[i] as that
+ * many bytes (a BLOB in SQLite, a bytea in PostgreSQL); -1 binds it as
+ * text.  each receives every value's length as well, and a BLOB or bytea
+ * column as its bytes (PostgreSQL's hex text is decoded). */
+typedef int (*sdb_brow_fn)(void *ud, int ncols, const char *const *vals, const int *lens);
+int sdb_exec_bin(struct sdb *db, const char *sql, int n, const char *const *params,
+                 const int *lens, sdb_brow_fn each, void *ud, long *changes);
 
 /* Several statements without parameters or results (schema). */
 int sdb_script(struct sdb *db, const char *sql);

@@ -6,8 +6,9 @@
 #include "lib/sdb.h"
 
 struct sdb_ops {
+    /* lens NULL: every parameter is text. */
     int (*exec)(struct sdb *db, const char *sql, int n, const char *const *params,
-                sdb_row_fn each, void *ud, long *changes);
+                const int *lens, sdb_brow_fn each, void *ud, long *changes);
     int (*script)(struct sdb *db, const char *sql);
     int (*begin)(struct sdb *db);
     int (*commit)(struct sdb *db);

@@ -75,16 +75,26 @@ static const char *prepared(struct sdb_pg *p, const char *sql, int n, bool *fail
     return p->cache[p->ncache++].name;
 }
 
+#define BYTEAOID 17 /* pg_type.oid of bytea, fixed since PostgreSQL 7 */
+
 static int pg_exec(struct sdb *db, const char *sql, int n, const char *const *params,
-                   sdb_row_fn each, void *ud, long *changes)
+                   const int *lens, sdb_brow_fn each, void *ud, long *changes)
 {
     struct sdb_pg *p = (struct sdb_pg *)db;
     bool failed;
     const char *name = prepared(p, sql, n, &failed);
     if (failed)
         return -1;
-    PGresult *res = name ? PQexecPrepared(p->conn, name, n, params, NULL, NULL, 0)
-                         : PQexecParams(p->conn, sql, n, NULL, params, NULL, NULL, 0);
+    int formats[64] = {0};
+    if (lens && n > 64) {
+        snprintf(p->base.error, sizeof p->base.error, "over 64 binary parameters");
+        return -1;
+    }
+    for (int i = 0; lens && i < n; i++)
+        formats[i] = lens[i] >= 0; /* 1: binary, which for bytea is its bytes */
+    const int *plens = lens, *pfmts = lens ? formats : NULL;
+    PGresult *res = name ? PQexecPrepared(p->conn, name, n, params, plens, pfmts, 0)
+                         : PQexecParams(p->conn, sql, n, NULL, params, plens, pfmts, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         set_err(p, "PostgreSQL", res);
@@ -100,11 +110,32 @@ static int pg_exec(struct sdb *db, const char *sql, int n, const char *const *pa
         if (ncols > 64)
             ncols = 64;
         const char *vals[64];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < ncols; c++)
+        int vlens[64];
+        unsigned char *bin[64];
+        bool stop = false;
+        for (int r = 0; r < rows && !stop; r++) {
+            bool ok = true;
+            for (int c = 0; c < ncols; c++) {
+                bin[c] = NULL;
                 vals[c] = PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
-            if (each(ud, ncols, vals))
-                break;
+                vlens[c] = vals[c] ? PQgetlength(res, r, c) : -1;
+                if (vals[c] && PQftype(res, c) == BYTEAOID) {
+                    size_t len = 0;
+                    bin[c] = PQunescapeBytea((const unsigned char *)vals[c], &len);
+                    ok = ok && bin[c] && len <= 0x7fffffff;
+                    vals[c] = (const char *)bin[c];
+                    vlens[c] = (int)len;
+                }
+            }
+            if (!ok)
+                snprintf(p->base.error, sizeof p->base.error, "out of memory");
+            stop = !ok || each(ud, ncols, vals, vlens);
+            for (int c = 0; c < ncols; c++)
+                PQfreemem(bin[c]);
+            if (!ok) {
+                PQclear(res);
+                return -1;
+            }
         }
     }
     PQclear(res);
@@ -140,8 +171,9 @@ static void pg_rollback(struct sdb *db)
         PQclear(PQexec(p->conn, "ROLLBACK"));
 }
 
-static int one_value(void *ud, int ncols, const char *const *vals)
+static int one_value(void *ud, int ncols, const char *const *vals, const int *lens)
 {
+    (void)lens;
     if (ncols > 0 && vals[0])
         *(long long *)ud = strtoll(vals[0], NULL, 10);
     return 1;
@@ -151,7 +183,7 @@ static long long pg_now_ms(struct sdb *db)
 {
     static const char *sql = "SELECT CAST(extract(epoch from clock_timestamp()) * 1000 AS BIGINT)";
     long long v = -1;
-    if (pg_exec(db, sql, 0, NULL, one_value, &v, NULL) != 0)
+    if (pg_exec(db, sql, 0, NULL, NULL, one_value, &v, NULL) != 0)
         return -1;
     return v;
 }

@@ -57,7 +57,7 @@ static bool cached(const struct sdb_sqlite *s, const sqlite3_stmt *st)
 }
 
 static int lite_exec(struct sdb *db, const char *sql, int n, const char *const *params,
-                     sdb_row_fn each, void *ud, long *changes)
+                     const int *lens, sdb_brow_fn each, void *ud, long *changes)
 {
     struct sdb_sqlite *s = (struct sdb_sqlite *)db;
     sqlite3_stmt *st = stmt(s, sql);
@@ -69,23 +69,35 @@ static int lite_exec(struct sdb *db, const char *sql, int n, const char *const *
         int idx = sqlite3_bind_parameter_index(st, name);
         if (idx == 0)
             continue;
-        if (params[i])
+        if (params[i] && lens && lens[i] >= 0)
+            sqlite3_bind_blob(st, idx, params[i], lens[i], SQLITE_TRANSIENT);
+        else if (params[i])
             sqlite3_bind_text(st, idx, params[i], -1, SQLITE_TRANSIENT);
         else
             sqlite3_bind_null(st, idx);
     }
     int rc, ncols = sqlite3_column_count(st);
     const char *vals[64];
+    int vlens[64];
     if (ncols > 64)
         ncols = 64;
     bool stop = false;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (!each || stop)
             continue;
-        for (int c = 0; c < ncols; c++)
-            vals[c] = sqlite3_column_type(st, c) == SQLITE_NULL
-                          ? NULL : (const char *)sqlite3_column_text(st, c);
-        if (each(ud, ncols, vals))
+        for (int c = 0; c < ncols; c++) {
+            int type = sqlite3_column_type(st, c);
+            /* The pointer first, then its length (SQLite's order rule). */
+            vals[c] = type == SQLITE_NULL   ? NULL
+                      : type == SQLITE_BLOB ? sqlite3_column_blob(st, c)
+                                            : (const char *)sqlite3_column_text(st, c);
+            vlens[c] = vals[c] ? sqlite3_column_bytes(st, c) : -1;
+            if (type == SQLITE_BLOB && !vals[c]) { /* a zero-length blob */
+                vals[c] = "";
+                vlens[c] = 0;
+            }
+        }
+        if (each(ud, ncols, vals, vlens))
             stop = true;
     }
     if (rc != SQLITE_DONE)
