@@ -1,6 +1,7 @@
 /* movefile.c - a store's files moved once to a new default location,
  * without ever replacing a file there (see movefile.h). */
 #include "shared/movefile.h"
+#include "shared/configdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,31 +27,6 @@ static int move_noreplace(const char *from, const char *to)
     return rename(from, to);
 }
 
-static int mkdirs_of(const char *path)
-{
-    char dir[1024];
-    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return 0;
-    *slash = 0;
-    for (char *p = dir + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-                return -1;
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    return 0;
-}
-
 int move_files_once(const char *from, const char *to, const char *const suffixes[])
 {
     struct stat sb;
@@ -58,7 +34,7 @@ int move_files_once(const char *from, const char *to, const char *const suffixes
         return 0;
     if (lstat(to, &sb) == 0 || lstat(from, &sb) != 0)
         return 0;
-    if (mkdirs_of(to) != 0)
+    if (make_parent_dirs(to) != 0)
         return -1;
     bool main_file = false;
     for (size_t i = 0; suffixes[i]; i++) {

@@ -1,6 +1,7 @@
 /* store.c - the directory mirror's schema and statements (see store.h),
  * written once for both backends through sdb. */
 #include "sync/store.h"
+#include "shared/configdir.h"
 #include "shared/movefile.h"
 
 #include <errno.h>
@@ -605,20 +606,6 @@ int mstore_find_email(struct mstore *st, const char *email, mfound_fn each, void
 
 /* ---- where the mirror lives ------------------------------------------------ */
 
-static int mkdirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        int rc = mkdir(path, 0700);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return 0;
-}
-
 /* $XDG_DATA_HOME/DIR/mirror.db, else ~/.local/share/DIR/mirror.db; -1
  * when neither is set. */
 static int data_path(const char *dir, char *out, size_t cap)
@@ -671,9 +658,7 @@ int mstore_target(const char *given, bool create_dir, char *out, size_t cap, cha
             return -1;
     }
     if (create_dir && !sdb_is_postgres(out) && strchr(out, '/')) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s", out);
-        if (mkdirs(dir) != 0) {
+        if (make_parent_dirs(out) != 0) {
             snprintf(err, errlen, "cannot create the directory of %s: %s", out,
                      strerror(errno));
             return -1;
