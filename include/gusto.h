@@ -464,11 +464,18 @@ gusto_code gusto_time_off(gusto_client *client, const char *employee_uuid,
 /* ---- OAuth 2.0 and stored connections -------------------------------------
  * Gusto apps sign in with the authorization code grant.  Refresh tokens are
  * single use: each refresh returns a new pair.  Connections are kept in a
- * SQLite file (mode 0600) with the tokens and client secret encrypted
- * (AES-256-GCM) under a key from GUSTO_STORE_KEY (64 hex digits) or a key
- * file beside the store (created, mode 0600, on first use).  A client uses
- * one through gusto_client_new_stored(), a credential provider: a refresh
- * holds the store's write lock, so N processes sharing a store refresh once.
+ * store, a SQLite file (mode 0600) or, when the store path is a
+ * postgres:// URL, PostgreSQL tables (connections, meta) that many
+ * machines share.  The tokens and client secret are encrypted (AES-256-GCM)
+ * under a key from GUSTO_STORE_KEY (64 hex digits), else the file named by
+ * GUSTO_STORE_KEY_FILE (32 bytes, or 64 hex digits and a newline; never
+ * created), else, for a SQLite store only, a key file beside it (created,
+ * mode 0600, on first use); a store on PostgreSQL without either variable
+ * is refused (GUSTO_EINVAL, field "store_key").  A client uses one through
+ * gusto_client_new_stored(), a credential provider: a refresh holds the
+ * connection's row (the SQLite file's write lock; SELECT ... FOR UPDATE on
+ * PostgreSQL), so N processes on M machines sharing a store refresh once.
+ * Messages name a PostgreSQL store without its password.
  *
  * Every field the client trusts (name, environment, base URL, company,
  * client id, and the tokens' scope and expiry) is in the authenticated data:
@@ -568,7 +575,9 @@ typedef struct gusto_connection {
 
 /* $GUSTO_STORE, else $XDG_CONFIG_HOME/gusto-connect/connections.db, else
  * ~/.config/gusto-connect/connections.db (not Gusto's own CLI's directory,
- * ~/.config/gusto).  Static storage; not thread safe. */
+ * ~/.config/gusto).  Storage of the calling thread, rewritten by its next
+ * call.  GUSTO_STORE may be a postgres:// URL (then it may hold a
+ * password: do not print it as it is). */
 const char *gusto_store_default_path(void);
 
 /* Move a store left at the old default ($XDG_CONFIG_HOME/gusto/ or
@@ -582,7 +591,20 @@ const char *gusto_store_default_path(void);
  * failed, what moved staying moved. */
 gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_error *err);
 
-/* Save (insert or replace) a connection with its secrets. */
+/* Can connections be saved in this store (store_path NULL: the default)?
+ * Loads its key and opens it (creating a SQLite file and its key file, or
+ * PostgreSQL's tables, as a save would) and checks that the key opens the
+ * connections already there.  Call it before an OAuth exchange, whose
+ * single-use code is lost when the save then fails.  GUSTO_OK, or the
+ * error a save would give: GUSTO_EINVAL with field "store_key" (a store on
+ * PostgreSQL with neither GUSTO_STORE_KEY nor GUSTO_STORE_KEY_FILE),
+ * GUSTO_EAUTH with field "store_key" (another key than the store's),
+ * GUSTO_ENETWORK with field "store" (PostgreSQL unreachable). */
+gusto_code gusto_store_check(const char *store_path, gusto_error *err);
+
+/* Save (insert or replace) a connection with its secrets.  Refused
+ * (GUSTO_EAUTH, reason "store_key") when the key is not the one the
+ * store's other connections were sealed with. */
 gusto_code gusto_connection_save(const char *store_path, const gusto_connection *conn,
                                  const char *client_secret, const gusto_tokens *tokens,
                                  gusto_error *err);
@@ -629,9 +651,9 @@ gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_
 /* A client on a stored connection: the connection (name NULL: the default
  * (gusto_connstore_set_default), else the only one) supplies base_url and company_uuid where opts leaves them NULL, and
  * its tokens through a credential provider that refreshes them a minute
- * before expiry and on a 401, once across the threads and processes that
- * share the store (its write lock), committing the new pair before it is
- * used; the refresh goes through the client's own handle.  A refresh
+ * before expiry and on a 401, once across the threads, processes and
+ * machines that share the store (the row's lock), committing the new pair
+ * before it is used; the refresh goes through the client's own handle.  A refresh
  * Gusto refuses fails the call with GUSTO_EAUTH and reason "reconnect".
  * opts may be NULL; opts->credentials must be NULL.  store_path NULL:
  * gusto_store_default_path().  An opts->base_url that is not the

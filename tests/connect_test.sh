@@ -6,11 +6,14 @@
 # redirect URI the app did not register, a wrong client secret, an expired
 # code; 16 processes racing for one refresh; a refresh whose answer is
 # lost; redirect URIs judged by their real host (userinfo, localhost); the
-# browser's clean environment.
+# browser's clean environment; the store on PostgreSQL (issue 18): its key
+# only from the operator, one key per store, 16 processes in two HOMEs
+# refreshing once, list, default and disconnect, no password printed.
 #
 # Everything runs against gusto-sandbox processes on 127.0.0.1, with HOME
 # and GUSTO_STORE inside one mktemp directory.  Every process it starts is
-# killed on exit.  Needs curl and jq.  Environment: GUSTO (default
+# killed on exit, and the PostgreSQL server of its own (tests/pg.sh) is
+# stopped.  Needs curl, jq and PostgreSQL's server binaries.  Environment: GUSTO (default
 # build/gusto-connect), GUSTO_SANDBOX (default build/gusto-sandbox), KEEP=1 keeps
 # the temporary directory.  Prints "ok - NAME" / "not ok - NAME" and ends
 # with "N passed, N failed"; exits 1 when anything failed.
@@ -36,6 +39,7 @@ cleanup() {
         wait "$p" 2>/dev/null
     done
     pids=""
+    pg_stop
     if [ -n "${KEEP:-}" ]; then
         echo "# files kept in $T"
     else
@@ -92,6 +96,8 @@ fi
 
 # track, untrack, stop, free_port
 . tests/procs.sh
+# PGBIN, as_pg, pg_start, pg_stop, pg_createdb
+. tests/pg.sh
 # reap PID: wait for it; sets RC.
 reap() {
     wait "$1"
@@ -783,5 +789,188 @@ HOME=$H12 GUSTO_STORE="$H12/explicit.db" g "$T/mig4" status --json
 check "an explicit GUSTO_STORE is never moved to (nothing created at the default)" "$(cat "$T/mig4")" \
     eval '[ ! -e "$H12/explicit.db" ] && ! grep -q moved "$T/mig4.err"'
 stop "$SB_PID"
+
+# ---- 13. the store on PostgreSQL: two HOMEs, one key, one refresh ----------------
+
+# Two machines, as far as the store can tell: each with its own HOME and
+# nothing shared but the PostgreSQL URL and the key, given as a file to
+# one and in the environment to the other.  The URL carries a password
+# (ignored by the server's trust authentication) that must never be shown.
+if ! pg_available; then
+    not_ok "PostgreSQL's server binaries are installed (scripts/deps.sh: postgresql)"
+    summary
+fi
+pg_start || { not_ok "a PostgreSQL server of our own runs" "$(pg_log)"; summary; }
+pg_createdb connstore >/dev/null || { not_ok "database connstore created"; summary; }
+PGPW="pw-$(hex 8)"
+PGSTORE="postgres://postgres:$PGPW@127.0.0.1:$PGPORT/connstore"
+pq() { as_pg psql -At -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d connstore -c "$1" 2>&1; }
+HA="$T/pga" HB="$T/pgb"
+mkdir -p "$HA" "$HB"
+PGKEY=$(hex 32)
+(umask 077 && printf '%s\n' "$PGKEY" >"$HA/store.key")
+export GUSTO_STORE="$PGSTORE"
+# ga/gb OUTFILE ARGS...: gusto-connect on machine A (key file) or B (key in
+# the environment); RC set.
+ga() { HOME=$HA GUSTO_STORE_KEY_FILE="$HA/store.key" g "$@"; }
+gb() { HOME=$HB GUSTO_STORE_KEY=$PGKEY g "$@"; }
+
+start_sandbox pgs --port 0 --apps "$APPS" --access-ttl 66 || summary
+CSECRET=$SECRET
+HOME=$HA GUSTO_CLIENT_SECRET=$CSECRET "$GUSTO" connect --no-browser --env "$SB_URL" \
+    --client-id ct-app --redirect-uri "$R1" --wait 5 --json </dev/null >"$T/pg0" 2>"$T/pg0.err"
+RC=$?
+check "PostgreSQL store with no key: connect refuses before the consent page, naming store_key" \
+    "exit $RC: $(cat "$T/pg0" "$T/pg0.err")" \
+    eval '[ "$RC" = 7 ] && jqe "$T/pg0" ".error.details.field == \"store_key\" and (.error.hint | contains(\"openssl rand -hex 32\"))" && ! grep -q "waiting for the redirect" "$T/pg0.err"'
+HOME=$HA GUSTO_STORE_KEY_FILE="$HA/nosuch.key" GUSTO_CLIENT_SECRET=$CSECRET "$GUSTO" connect \
+    --no-browser --env "$SB_URL" --client-id ct-app --redirect-uri "$R1" --wait 5 --json \
+    </dev/null >"$T/pg0b" 2>"$T/pg0b.err"
+RC=$?
+check "a GUSTO_STORE_KEY_FILE that does not exist is refused, never created" "exit $RC: $(cat "$T/pg0b")" \
+    eval '[ "$RC" = 7 ] && jqe "$T/pg0b" ".error.details.field == \"GUSTO_STORE_KEY_FILE\"" && [ ! -e "$HA/nosuch.key" ]'
+
+HOME=$HA GUSTO_STORE_KEY_FILE="$HA/store.key" connect_allow pga ct-app "$R1" "Globex Other Inc" --name globex
+GLOBEX=$(option_uuid "Globex Other Inc")
+check "connect on machine A saves the connection in PostgreSQL" "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.company_uuid == \"$GLOBEX\"" && [ "$(pq "select count(*) from connections where name = '"'globex'"'")" = 1 ]'
+check "the client secret and tokens are sealed in bytea columns (positive control: the name is in clear)" \
+    "$(pq "select name, length(secret), length(access) from connections")" \
+    eval '[ "$(pq "select count(*) from connections where position(convert_to('"'$SECRET'"', '"'UTF8'"') in secret) = 0 and length(secret) > 28 and length(access) > 28 and name = '"'globex'"'")" = 1 ]'
+check "nothing was written beside the store on either machine (no key file, no SQLite file)" \
+    "$(find "$HA" "$HB" -type f)" \
+    eval '[ "$(find "$HA" "$HB" -type f | grep -v "/store.key$" | grep -c "connections.db")" = 0 ]'
+
+gb "$T/pgb1" status --json
+check "machine B (key in the environment) sees the connection" "exit $RC: $(cat "$T/pgb1" "$T/pgb1.err")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/pgb1" ".data[0].name == \"globex\" and .data[0].valid == true"'
+HOME=$HB GUSTO_STORE_KEY=$(hex 32) g "$T/pgw" api GET /v1/token_info --json
+check "a wrong key is refused (exit 3, store_key), nothing sent" "exit $RC: $(cat "$T/pgw")" \
+    eval '[ "$RC" = 3 ] && jqe "$T/pgw" ".error.reason == \"store_key\" or (.error.message | test(\"cannot be decrypted\"))"'
+HOME=$HB GUSTO_STORE_KEY=$(hex 32) GUSTO_CLIENT_SECRET=$CSECRET "$GUSTO" connect --no-browser \
+    --env "$SB_URL" --client-id ct-app --redirect-uri "$R1" --wait 5 --json </dev/null \
+    >"$T/pgw2" 2>"$T/pgw2.err"
+RC=$?
+check "connect with another key than the store's is refused before the consent page" \
+    "exit $RC: $(cat "$T/pgw2" "$T/pgw2.err")" \
+    eval '[ "$RC" = 3 ] && jqe "$T/pgw2" ".error.details.field == \"store_key\" and (.error.hint | contains(\"same on every machine\"))" && ! grep -q "waiting for the redirect" "$T/pgw2.err"'
+
+# 16 processes, 8 on each machine, with a due token: one refresh at the sandbox.
+sleep 7
+posts_before=$(count_token_posts "" "$SB_LOG")
+racers=""
+i=1
+while [ $i -le 16 ]; do
+    if [ $((i % 2)) = 0 ]; then
+        HOME=$HA GUSTO_STORE_KEY_FILE="$HA/store.key" "$GUSTO" api GET /v1/token_info \
+            </dev/null >"$T/pgr.$i" 2>"$T/pgr.$i.err" &
+    else
+        HOME=$HB GUSTO_STORE_KEY=$PGKEY "$GUSTO" api GET /v1/token_info \
+            </dev/null >"$T/pgr.$i" 2>"$T/pgr.$i.err" &
+    fi
+    racers="$racers $!"
+    track "$!"
+    i=$((i + 1))
+done
+good=0
+i=1
+for p in $racers; do
+    reap "$p"
+    if [ "$RC" = 0 ] && jqe "$T/pgr.$i" ".ok and .data.resource.uuid == \"$GLOBEX\""; then
+        good=$((good + 1))
+    fi
+    i=$((i + 1))
+done
+check "PostgreSQL race: all 16 processes on two machines exit 0 with Globex's token_info" \
+    "$good of 16; e.g. $(cat "$T/pgr.1" "$T/pgr.1.err" "$T/pgr.2.err")" [ "$good" = 16 ]
+check "PostgreSQL race: exactly one POST /oauth/token, answered 200" \
+    "$(grep '^POST /oauth/token' "$SB_LOG")" \
+    eval '[ "$(count_token_posts "" "$SB_LOG")" = $((posts_before + 1)) ] && [ "$(count_token_posts 200 "$SB_LOG")" = 2 ]'
+check "PostgreSQL race: no 401 reached any process" "$(grep ' 401 ' "$SB_LOG")" \
+    eval '! grep -q "^GET /v1/token_info 401" "$SB_LOG"'
+check "the row says one refresh, generation moved once" "$(pq "select refreshes, generation from connections")" \
+    eval '[ "$(pq "select refreshes || '"'/'"' || generation from connections where name = '"'globex'"'")" = 1/2 ]'
+
+# Two serve replicas, one per machine, on the same store and (by default,
+# the store being a URL) the same database for their keys: a key added on
+# A works on B, and 16 calls spread over both with a due token refresh once.
+for h in "$HA" "$HB"; do
+    printf '{"port": 0, "auto_verify": false, "quiet": true, "shutdown_grace_ms": 5000}\n' \
+        >"$h/serve.json"
+done
+ga "$T/pgk" serve keys add ops --grant globex --config "$HA/serve.json" --json
+KEY=$(jq -r .data.key "$T/pgk" 2>/dev/null)
+# start_replica TAG HOME ENV...: sets REP_URL, REP_PID
+start_replica() {
+    sr_tag=$1 sr_home=$2
+    shift 2
+    env HOME="$sr_home" "$@" "$GUSTO" serve --config "$sr_home/serve.json" \
+        </dev/null >"$T/$sr_tag.out" 2>"$T/$sr_tag.err" &
+    REP_PID=$!
+    track "$REP_PID"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^listening on ' "$T/$sr_tag.out" 2>/dev/null; do
+        kill -0 "$REP_PID" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    REP_URL=$(sed -n 's/^listening on //p' "$T/$sr_tag.out" | head -n 1)
+}
+start_replica pgsa "$HA" GUSTO_STORE_KEY_FILE="$HA/store.key"
+RA=$REP_URL PA=$REP_PID
+start_replica pgsb "$HB" GUSTO_STORE_KEY="$PGKEY"
+RB=$REP_URL PB=$REP_PID
+check "two serve replicas start on the store; their database is the store's, shown without its password" \
+    "$(cat "$T/pgsa.err" "$T/pgsb.err" "$T/pgk" "$T/pgk.err")" \
+    eval '[ -n "$RA" ] && [ -n "$RB" ] && grep -qF "\"database\":\"postgres://postgres:***@127.0.0.1:$PGPORT/connstore\"" "$T/pgsb.err" && [ "$(pq "select count(*) from api_keys where name = '"'ops'"'")" = 1 ]'
+sleep 7
+posts_before=$(count_token_posts "" "$SB_LOG")
+callers=""
+i=1
+while [ $i -le 16 ]; do
+    if [ $((i % 2)) = 0 ]; then u=$RA; else u=$RB; fi
+    curl -s -o "$T/pgc.$i" -w '%{http_code}\n' -H "Authorization: Bearer $KEY" \
+        -H 'Content-Type: application/json' -X POST --data '{}' \
+        "$u/actions/list-employees" >"$T/pgc.$i.code" &
+    callers="$callers $!"
+    i=$((i + 1))
+done
+for p in $callers; do wait "$p"; done
+good=$(cat "$T"/pgc.*.code | grep -c '^200$')
+check "serve race: 16 calls over two replicas, all answered 200 with Globex's employees" \
+    "$good of 16; e.g. $(cat "$T/pgc.1" "$T/pgc.2"; tail -n 3 "$T/pgsa.err")" \
+    eval '[ "$good" = 16 ] && jqe "$T/pgc.1" ".ok and (.data | length > 0) and all(.data[]; .company_uuid == \"$GLOBEX\")" && jqe "$T/pgc.2" ".ok and all(.data[]; .company_uuid == \"$GLOBEX\")"'
+check "serve race: exactly one more POST /oauth/token" "$(grep '^POST /oauth/token' "$SB_LOG")" \
+    eval '[ "$(count_token_posts "" "$SB_LOG")" = $((posts_before + 1)) ] && [ "$(pq "select refreshes from connections where name = '"'globex'"'")" = 2 ]'
+stop "$PA"
+stop "$PB"
+
+# Several connections, the default, disconnect: the store's other operations.
+HOME=$HB GUSTO_STORE_KEY=$PGKEY connect_allow pgb ct-app "$R1" "Acme Demo Co" --name acme
+check "machine B connects a second company into the same store" "exit $RC: $(cat "$C_OUT" "$C_ERR")" \
+    eval '[ "$RC" = 0 ] && [ "$(pq "select string_agg(name, '"','"' order by name) from connections")" = acme,globex ]'
+ga "$T/pgu0" api GET /v1/token_info --json
+check "two connections and no default: refused, naming both" "exit $RC: $(cat "$T/pgu0")" \
+    eval '[ "$RC" != 0 ] && jqe "$T/pgu0" ".error.message | contains(\"acme, globex\")"'
+gb "$T/pgu1" use globex --json
+ga "$T/pgu2" api GET /v1/token_info --json
+check "use globex on machine B is the default on machine A" "exit $RC: $(cat "$T/pgu1" "$T/pgu2")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/pgu2" ".data.resource.uuid == \"$GLOBEX\""'
+ga "$T/pgd" disconnect --connection acme --json
+gb "$T/pgs2" status --json
+check "disconnect on A removes acme for B too; globex stays" "exit $RC: $(cat "$T/pgd" "$T/pgs2")" \
+    eval '[ "$RC" = 0 ] && jqe "$T/pgs2" "[.data[].name] == [\"globex\"]"'
+
+# The store unreachable: a clear error naming it, with no password.
+stop "$SB_PID"
+HOME=$HA GUSTO_STORE_KEY=$PGKEY GUSTO_STORE="postgres://postgres:$PGPW@127.0.0.1:$(free_port)/connstore" \
+    g "$T/pgdown" api GET /v1/token_info --json
+check "an unreachable store: exit 6, the error names the store without its password" \
+    "exit $RC: $(cat "$T/pgdown")" \
+    eval '[ "$RC" = 6 ] && jqe "$T/pgdown" ".error.details.field == \"store\" and (.error.message | contains(\"postgres://postgres:***@127.0.0.1:\"))"'
+check "the store's password appears in no output of this section (positive control: the URL was used)" \
+    "$(grep -l "$PGPW" "$T"/pg* 2>/dev/null)" \
+    eval '! cat "$T"/pg* "$T"/pga.* "$T"/pgb.* 2>/dev/null | grep -qF "$PGPW" && grep -q "postgres:\*\*\*@" "$T/pgdown"'
+unset GUSTO_STORE
 
 summary

@@ -367,6 +367,12 @@ int cmd_connect(struct cli *cli, int argc, char **argv)
     }
     if (name && *name && (rc = refuse_other_env(cli, name, base)) != 0)
         return rc; /* before the admin is sent to the consent page */
+    /* The code Gusto sends back is single use: a store that cannot take
+     * the connection (no key for PostgreSQL, another key, unreachable)
+     * says so now, not after the exchange. */
+    gusto_error serr;
+    if (gusto_store_check(cli->store, &serr) != GUSTO_OK)
+        return out_error(cli, &serr, NULL);
     char *secret = read_secret(secret_stdin);
     if (!secret)
         return out_fail(cli, EXIT_USAGE, "usage", "no client secret was given",

@@ -1,7 +1,9 @@
-/* connstore.c - stored connections: a SQLite file (mode 0600) holding, per
- * named connection, the environment, company and client id in clear, and
- * the client secret and tokens sealed with AES-256-GCM.  Also the
- * single-flight refresh that keeps N processes from locking each other out.
+/* connstore.c - stored connections: per named connection, the environment,
+ * company and client id in clear, and the client secret and tokens sealed
+ * with AES-256-GCM, in a SQLite file (mode 0600, the embedded default) or
+ * in PostgreSQL (GUSTO_STORE=postgres://..., shared by many machines), both
+ * through lib/sdb.  Also the single-flight refresh that keeps N processes on
+ * M machines from locking each other out.
  *
  * Every field the client trusts (name, environment, base URL, company,
  * client id; scope and expiry for the tokens) is in the sealed blobs'
@@ -17,14 +19,22 @@
  * group/world-readable, not a regular file or not exactly KEY_LEN bytes),
  * and are created with O_CREAT|O_EXCL at mode 0600 whatever the umask.
  *
- * Single flight: a refresh runs inside BEGIN IMMEDIATE on the store, so only
- * one process at a time can refresh a connection.  Inside the lock it
- * re-reads the row; when the generation moved, someone else refreshed and
- * their tokens are adopted without calling Gusto.  The new pair is committed
- * before the new access token is ever used; Gusto revokes the old refresh
- * token only on that first use, so a crash between the two leaves the old,
- * still valid refresh token in the store. */
+ * Single flight: a refresh runs inside a write transaction that holds the
+ * row (BEGIN IMMEDIATE on a SQLite file, which holds the whole file;
+ * SELECT ... FOR UPDATE on PostgreSQL, which holds the row across
+ * machines), so only one process at a time can refresh a connection.
+ * Inside the lock it re-reads the row; when the generation moved, someone
+ * else refreshed and their tokens are adopted without calling Gusto.  The
+ * new pair is committed before the new access token is ever used; Gusto
+ * revokes the old refresh token only on that first use, so a crash between
+ * the two leaves the old, still valid refresh token in the store.
+ *
+ * The key of a store on PostgreSQL comes only from the operator
+ * (GUSTO_STORE_KEY or GUSTO_STORE_KEY_FILE): every machine sharing it needs
+ * the same one, and it must not live in the database it protects. */
 #include "lib/internal.h"
+#include "lib/sdb.h"
+#include "shared/configdir.h"
 #include "shared/movefile.h"
 #include "shared/pctdecode.h"
 
@@ -32,7 +42,6 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,37 +54,22 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 
-static const char SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS connections("
-    " name TEXT PRIMARY KEY, environment TEXT NOT NULL, base_url TEXT NOT NULL,"
-    " company_uuid TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',"
-    " expires_at INTEGER NOT NULL DEFAULT 0, refreshed_at INTEGER NOT NULL DEFAULT 0,"
-    " refreshes INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0,"
-    " secret BLOB, access BLOB, refresh BLOB);"
-    /* Settings of the store itself: "default_connection" names the
-     * connection used when none is named.  Not sealed: it only picks among
-     * connections that are, each of which is checked when loaded. */
-    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
-
-/* $XDG_CONFIG_HOME/DIR/connections.db, else ~/.config/DIR/connections.db. */
-static void config_path(const char *dir, char *out, size_t cap)
+/* The default store's path into out: $GUSTO_STORE, else the file in our
+ * configuration directory.  Into the caller's buffer: the request paths
+ * of several threads open stores at once. */
+static void default_path(char *out, size_t cap)
 {
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, cap, "%s/%s/connections.db", xdg, dir);
+    const char *env = getenv("GUSTO_STORE");
+    if (env && *env)
+        snprintf(out, cap, "%s", env);
     else
-        snprintf(out, cap, "%s/.config/%s/connections.db", home && *home ? home : ".", dir);
+        config_file("gusto-connect", "connections.db", out, cap);
 }
 
 const char *gusto_store_default_path(void)
 {
-    static char path[1024];
-    const char *env = getenv("GUSTO_STORE");
-    if (env && *env)
-        snprintf(path, sizeof path, "%s", env);
-    else
-        config_path("gusto-connect", path, sizeof path);
+    static _Thread_local char path[1024];
+    default_path(path, sizeof path);
     return path;
 }
 
@@ -92,8 +86,8 @@ gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_
     /* Until 0.x the default was ~/.config/gusto/, which is Gusto's own
      * CLI's configuration directory. */
     char old[1024], now[1024];
-    config_path("gusto", old, sizeof old);
-    snprintf(now, sizeof now, "%s", gusto_store_default_path());
+    config_file("gusto", "connections.db", old, sizeof old);
+    default_path(now, sizeof now);
     static const char *const files[] = {".key", "-wal", "-shm", "", NULL};
     int r = move_files_once(old, now, files);
     if (r < 0) {
@@ -110,25 +104,6 @@ gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_
             snprintf(old_path, cap, "%s", old);
     }
     return GUSTO_OK;
-}
-
-/* mkdir -p of path's directory, mode 0700. */
-static void make_parent(const char *path)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return;
-    *slash = 0;
-    for (char *p = dir + 1; *p; p++) {
-        if (*p == '/') {
-            *p = 0;
-            mkdir(dir, 0700);
-            *p = '/';
-        }
-    }
-    mkdir(dir, 0700);
 }
 
 /* Refuse a file another user could have planted or can change: fd is open
@@ -172,21 +147,89 @@ static int open_nofollow(const char *path, int flags, const char *what, gusto_er
     return fd;
 }
 
-/* The sealing key: GUSTO_STORE_KEY (64 hex digits), else STORE.key beside
- * the store, created from the CSPRNG with mode 0600 on first use. */
+/* The sealing key: GUSTO_STORE_KEY (64 hex digits), else the file named by
+ * GUSTO_STORE_KEY_FILE, else (a SQLite store only) STORE.key beside the
+ * store, created from the CSPRNG with mode 0600 on first use.  A store on
+ * PostgreSQL is shared by machines that must all hold the same key, so its
+ * key is never made here: it comes from the operator. */
+static bool hex_key(const char *text, size_t len, unsigned char key[KEY_LEN])
+{
+    if (len != 2 * KEY_LEN)
+        return false;
+    for (int i = 0; i < KEY_LEN; i++) {
+        int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}
+
+/* Read the key file fd (open on kpath, checked like the store).  named:
+ * the operator's GUSTO_STORE_KEY_FILE, which may also hold 64 hex digits
+ * and a newline (what `openssl rand -hex 32` writes); the file beside a
+ * store holds exactly KEY_LEN bytes. */
+static gusto_code read_key_file(int fd, const char *kpath, bool named,
+                                unsigned char key[KEY_LEN], gusto_error *err)
+{
+    gusto_code rc = check_file(fd, kpath, "store key", true, err);
+    unsigned char buf[2 * KEY_LEN + 3];
+    ssize_t n = rc == GUSTO_OK ? read(fd, buf, sizeof buf) : -1;
+    close(fd);
+    if (rc != GUSTO_OK)
+        return rc;
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (named)
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+            len--;
+    if (len == KEY_LEN)
+        memcpy(key, buf, KEY_LEN);
+    else if (!named || !hex_key((const char *)buf, len, key))
+        rc = err_set(err, GUSTO_EINVAL, "the store key %s is damaged (expected exactly %d "
+                                        "bytes%s)", kpath, KEY_LEN,
+                     named ? ", or 64 hex digits" : "");
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (rc != GUSTO_OK) {
+        err_field(err, named ? "GUSTO_STORE_KEY_FILE" : "store");
+        err_hint(err, named ? "write the key with `openssl rand -hex 32 > FILE` (mode 0600)"
+                            : "restore the key file it was saved with, or remove the store "
+                              "and its key and connect again");
+    }
+    return rc;
+}
+
 static gusto_code load_key(const char *store, unsigned char key[KEY_LEN], gusto_error *err)
 {
     const char *env = getenv("GUSTO_STORE_KEY");
     if (env && *env) {
-        if (strlen(env) != 2 * KEY_LEN)
-            goto badhex;
-        for (int i = 0; i < KEY_LEN; i++) {
-            int hi = hex_digit(env[2 * i]), lo = hex_digit(env[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                goto badhex;
-            key[i] = (unsigned char)(hi << 4 | lo);
+        if (hex_key(env, strlen(env), key))
+            return GUSTO_OK;
+        err_set(err, GUSTO_EINVAL, "GUSTO_STORE_KEY must be 64 hex digits");
+        err_field(err, "GUSTO_STORE_KEY");
+        return GUSTO_EINVAL;
+    }
+    const char *named = getenv("GUSTO_STORE_KEY_FILE");
+    if (named && *named) {
+        int fd = open_nofollow(named, O_RDONLY, "store key", err);
+        if (fd < 0 && errno == ELOOP)
+            return GUSTO_EINVAL;
+        if (fd < 0) {
+            err_set(err, GUSTO_EINVAL, "cannot read the store key %s (GUSTO_STORE_KEY_FILE): "
+                                       "%s", named, strerror(errno));
+            err_field(err, "GUSTO_STORE_KEY_FILE");
+            err_hint(err, "a named key file is never created: write one with `openssl rand "
+                          "-hex 32 > FILE` (mode 0600), the same on every machine");
+            return GUSTO_EINVAL;
         }
-        return GUSTO_OK;
+        return read_key_file(fd, named, true, key, err);
+    }
+    if (sdb_is_postgres(store)) {
+        err_set(err, GUSTO_EINVAL, "a connection store on PostgreSQL takes its key from "
+                                   "GUSTO_STORE_KEY or GUSTO_STORE_KEY_FILE, and neither is set");
+        err_field(err, "store_key");
+        err_hint(err, "make one with `openssl rand -hex 32`, keep it out of the database, and "
+                      "give the same key to every machine that shares the store");
+        return GUSTO_EINVAL;
     }
     char kpath[1100];
     snprintf(kpath, sizeof kpath, "%s.key", store);
@@ -215,24 +258,7 @@ static gusto_code load_key(const char *store, unsigned char key[KEY_LEN], gusto_
         return err_set(err, GUSTO_EINVAL, "cannot read the store key %s: %s", kpath,
                        strerror(errno));
     }
-    gusto_code rc = check_file(fd, kpath, "store key", true, err);
-    struct stat sb;
-    if (rc == GUSTO_OK && (fstat(fd, &sb) != 0 || sb.st_size != KEY_LEN)) {
-        rc = err_set(err, GUSTO_EINVAL, "the store key %s is damaged (expected exactly %d "
-                                        "bytes)", kpath, KEY_LEN);
-        err_field(err, "store");
-        err_hint(err, "restore the key file it was saved with, or remove the store and its "
-                      "key and connect again");
-    }
-    ssize_t n = rc == GUSTO_OK ? read(fd, key, KEY_LEN) : -1;
-    close(fd);
-    if (rc == GUSTO_OK && n != KEY_LEN)
-        rc = err_set(err, GUSTO_EINVAL, "cannot read the store key %s", kpath);
-    return rc;
-badhex:
-    err_set(err, GUSTO_EINVAL, "GUSTO_STORE_KEY must be 64 hex digits");
-    err_field(err, "GUSTO_STORE_KEY");
-    return GUSTO_EINVAL;
+    return read_key_file(fd, kpath, false, key, err);
 }
 
 /* nonce || ciphertext || tag; aad binds the blob to its connection+field. */
@@ -279,18 +305,88 @@ static bool open_blob(const unsigned char key[KEY_LEN], const char *aad,
     return true;
 }
 
-/* Open the store; only a save creates it (create=true).  Reading a store
- * that does not exist means nothing is connected.  The file is checked
- * (check_file) and created 0600 before SQLite sees it. */
-static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
+/* ---- opening a store ------------------------------------------------------ */
+
+static const char SCHEMA_SQLITE[] =
+    "CREATE TABLE IF NOT EXISTS connections("
+    " name TEXT PRIMARY KEY, environment TEXT NOT NULL, base_url TEXT NOT NULL,"
+    " company_uuid TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',"
+    " expires_at INTEGER NOT NULL DEFAULT 0, refreshed_at INTEGER NOT NULL DEFAULT 0,"
+    " refreshes INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0,"
+    " secret BLOB, access BLOB, refresh BLOB);"
+    /* Settings of the store itself: "default_connection" names the
+     * connection used when none is named.  Not sealed: it only picks among
+     * connections that are, each of which is checked when loaded. */
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+
+/* The same tables on PostgreSQL, where they sit beside serve's (api_keys,
+ * grants, idempotency, sync_queue, webhook_*) and the mirror's (gusto_*). */
+static const char SCHEMA_PG[] =
+    "CREATE TABLE IF NOT EXISTS connections("
+    " name TEXT PRIMARY KEY, environment TEXT NOT NULL, base_url TEXT NOT NULL,"
+    " company_uuid TEXT NOT NULL, client_id TEXT NOT NULL, scope TEXT NOT NULL DEFAULT '',"
+    " expires_at BIGINT NOT NULL DEFAULT 0, refreshed_at BIGINT NOT NULL DEFAULT 0,"
+    " refreshes BIGINT NOT NULL DEFAULT 0, generation BIGINT NOT NULL DEFAULT 0,"
+    " secret BYTEA, access BYTEA, refresh BYTEA, keycheck BYTEA);"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)";
+
+static const char PROBE[] = "SELECT keycheck FROM connections LIMIT 0";
+
+/* A store on PostgreSQL: connect, and create the tables once (processes
+ * starting together: one creates under the advisory lock, the others find
+ * them).  A refresh waits at most 120 s for another's row lock, as a
+ * SQLite store's busy timeout does. */
+static gusto_code open_pg(const char *url, struct sdb **out, gusto_error *err)
+{
+    char shown[512], msg[600];
+    sdb_redact(url, shown, sizeof shown);
+    struct sdb *db = sdb_open(url, false, msg, sizeof msg);
+    if (!db) {
+        err_set(err, GUSTO_ENETWORK, "cannot reach the connection store %s: %s", shown, msg);
+        err_field(err, "store");
+        err_hint(err, "check the postgres:// URL in GUSTO_STORE and that the server is up; "
+                      "give a password through PGPASSWORD or ~/.pgpass, not the URL");
+        return GUSTO_ENETWORK;
+    }
+    int rc = sdb_script(db, "SET lock_timeout = '120s'");
+    if (rc == 0 && sdb_exec(db, PROBE, 0, NULL, NULL, NULL, NULL) != 0) {
+        rc = sdb_begin(db);
+        if (rc == 0)
+            rc = sdb_script(db, "SELECT pg_advisory_xact_lock(727100640)");
+        if (rc == 0)
+            rc = sdb_script(db, SCHEMA_PG);
+        if (rc == 0)
+            rc = sdb_commit(db);
+        if (rc)
+            sdb_rollback(db);
+    }
+    if (rc) {
+        err_set(err, GUSTO_EINVAL, "cannot open the connection store %s: %s", shown,
+                sdb_error(db));
+        err_field(err, "store");
+        sdb_close(db);
+        return GUSTO_EINVAL;
+    }
+    *out = db;
+    return GUSTO_OK;
+}
+
+/* Open the store; only a save creates a SQLite one (create=true).  Reading
+ * a file that does not exist means nothing is connected.  The file is
+ * checked (check_file) and created 0600 before SQLite sees it. */
+static gusto_code store_open_mode(const char *path, struct sdb **db, bool create,
                                   gusto_error *err)
 {
+    char dflt[1024];
+    default_path(dflt, sizeof dflt);
     if (!path)
-        path = gusto_store_default_path();
+        path = dflt;
     *db = NULL;
+    if (sdb_is_postgres(path))
+        return open_pg(path, db, err);
     /* The default store still at its old place moves first, whoever opens
      * it (gusto_store_migrate() says so to a caller that wants to know). */
-    if (strcmp(path, gusto_store_default_path()) == 0) {
+    if (strcmp(path, dflt) == 0) {
         gusto_code mrc = gusto_store_migrate(NULL, 0, NULL, err);
         if (mrc != GUSTO_OK)
             return mrc;
@@ -303,7 +399,7 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
             err_reason(err, "no_credentials");
             return GUSTO_EAUTH;
         }
-        make_parent(path);
+        make_parent_dirs(path);
         fd = open_nofollow(path, O_RDWR | O_CREAT | O_EXCL, "connection store", err);
         if (fd >= 0 && fchmod(fd, 0600) != 0) {
             err_set(err, GUSTO_EINVAL, "cannot make the connection store %s mode 0600: %s",
@@ -334,33 +430,31 @@ static gusto_code store_open_mode(const char *path, sqlite3 **db, bool create,
     if (crc != GUSTO_OK)
         return crc;
     /* SQLite gives the -wal and -shm files the database file's mode (0600,
-     * made above): no umask() here, which would touch every thread. */
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
-                                           SQLITE_OPEN_NOFOLLOW, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(*db, 120000);
-        rc = sqlite3_exec(*db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-            rc = sqlite3_exec(*db, SCHEMA, NULL, NULL, NULL);
-        sqlite3_stmt *probe = NULL;
-        if (rc == SQLITE_OK && sqlite3_prepare_v2(*db, "SELECT keycheck FROM connections",
-                                                  -1, &probe, NULL) != SQLITE_OK)
-            rc = sqlite3_exec(*db, "ALTER TABLE connections ADD COLUMN keycheck BLOB", NULL,
-                              NULL, NULL);
-        sqlite3_finalize(probe);
-    }
-    if (rc != SQLITE_OK) {
+     * made above): no umask() here, which would touch every thread.  A
+     * commit is durable before it returns (synchronous=FULL): a refreshed
+     * pair must survive a power cut once its access token is used. */
+    char msg[600];
+    *db = sdb_open(path, false, msg, sizeof msg);
+    int rc = *db ? 0 : -1;
+    if (rc == 0)
+        rc = sdb_script(*db, "PRAGMA busy_timeout=120000; PRAGMA synchronous=FULL");
+    if (rc == 0)
+        rc = sdb_script(*db, SCHEMA_SQLITE);
+    /* Stores made before the key check was added gain its column. */
+    if (rc == 0 && sdb_exec(*db, PROBE, 0, NULL, NULL, NULL, NULL) != 0)
+        rc = sdb_script(*db, "ALTER TABLE connections ADD COLUMN keycheck BLOB");
+    if (rc != 0) {
         err_set(err, GUSTO_EINVAL, "cannot open the connection store %s: %s", path,
-                *db ? sqlite3_errmsg(*db) : "out of memory");
+                *db ? sdb_error(*db) : msg);
         err_field(err, "store");
-        sqlite3_close(*db);
+        sdb_close(*db);
         *db = NULL;
         return GUSTO_EINVAL;
     }
     return GUSTO_OK;
 }
 
-static gusto_code store_open(const char *path, sqlite3 **db, gusto_error *err)
+static gusto_code store_open(const char *path, struct sdb **db, gusto_error *err)
 {
     return store_open_mode(path, db, false, err);
 }
@@ -389,6 +483,243 @@ static void aad_legacy(char *out, size_t cap, const char *name, const char *fiel
     snprintf(out, cap, "gusto-connect:%s:%s", name, field);
 }
 
+/* ---- rows ----------------------------------------------------------------- */
+
+#define CONN_COLS "name, environment, base_url, company_uuid, client_id, scope, expires_at," \
+                  " refreshed_at, refreshes, generation, secret, access, refresh, keycheck"
+enum { COL_SECRET = 10, NCOLS = 14 };
+enum { B_SECRET, B_ACCESS, B_REFRESH, B_KEYCHECK, NBLOBS };
+
+/* One row as read: its clear fields, its generation and its sealed blobs
+ * (copied out of the result; NULL when the column is). */
+struct row {
+    gusto_connection info;
+    long long generation;
+    unsigned char *blob[NBLOBS];
+    int blen[NBLOBS];
+    int rows; /* how many the statement returned */
+    bool oom;
+};
+
+static void row_clear(struct row *r)
+{
+    for (int i = 0; i < NBLOBS; i++)
+        free(r->blob[i]);
+    memset(r, 0, sizeof *r);
+}
+
+static long long num(const char *v)
+{
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+/* sdb row callback: the first row into a struct row, the others counted. */
+static int take_row(void *ud, int ncols, const char *const *v, const int *lens)
+{
+    struct row *r = ud;
+    if (r->rows++ > 0 || ncols < NCOLS)
+        return 0;
+    gusto_connection *c = &r->info;
+#define TXT(i) (v[i] ? v[i] : "")
+    snprintf(c->name, sizeof c->name, "%s", TXT(0));
+    snprintf(c->environment, sizeof c->environment, "%s", TXT(1));
+    snprintf(c->base_url, sizeof c->base_url, "%s", TXT(2));
+    snprintf(c->company_uuid, sizeof c->company_uuid, "%s", TXT(3));
+    snprintf(c->client_id, sizeof c->client_id, "%s", TXT(4));
+    snprintf(c->scope, sizeof c->scope, "%s", TXT(5));
+#undef TXT
+    c->expires_at = num(v[6]);
+    c->refreshed_at = num(v[7]);
+    c->refreshes = (unsigned long)num(v[8]);
+    r->generation = num(v[9]);
+    for (int i = 0; i < NBLOBS; i++) {
+        const char *b = v[COL_SECRET + i];
+        int len = lens[COL_SECRET + i];
+        if (!b || len < 0)
+            continue;
+        r->blob[i] = malloc(len ? (size_t)len : 1);
+        if (!r->blob[i]) {
+            r->oom = true;
+            continue;
+        }
+        memcpy(r->blob[i], b, (size_t)len);
+        r->blen[i] = len;
+    }
+    return 0;
+}
+
+static int take_text(void *ud, int ncols, const char *const *v)
+{
+    char *out = ud; /* 64 bytes: a connection name */
+    if (ncols > 0 && v[0])
+        snprintf(out, 64, "%s", v[0]);
+    return 1;
+}
+
+/* The default connection's name into out (64 bytes; "" when none is set). */
+static void read_default(struct sdb *db, char out[64])
+{
+    static const char sql[] = "SELECT value FROM meta WHERE key='default_connection'";
+    out[0] = 0;
+    sdb_exec(db, sql, 0, NULL, take_text, out, NULL);
+}
+
+struct names {
+    char *out;
+    size_t cap, len;
+    int n;
+};
+
+static int add_name(void *ud, int ncols, const char *const *v)
+{
+    struct names *nm = ud;
+    if (ncols < 1 || nm->len + 8 >= nm->cap)
+        return 1;
+    int w = snprintf(nm->out + nm->len, nm->cap - nm->len, nm->n++ < 8 ? "%s%s" : "%s...",
+                     nm->len ? ", " : "", v[0] ? v[0] : "");
+    if (w < 0 || (size_t)w >= nm->cap - nm->len || nm->n > 8)
+        return 1;
+    nm->len += (size_t)w;
+    return 0;
+}
+
+/* "a, b, c" (the first few names, in order) into out. */
+static void list_names(struct sdb *db, char *out, size_t cap)
+{
+    static const char sql[] = "SELECT name FROM connections ORDER BY name";
+    struct names nm = {out, cap, 0, 0};
+    out[0] = 0;
+    sdb_exec(db, sql, 0, NULL, add_name, &nm, NULL);
+}
+
+/* Find the row for name into *r (row_clear() it); name NULL: the default
+ * connection when one is set and stored, else the only row.  lock: inside
+ * a transaction, hold the row until it ends (FOR UPDATE on PostgreSQL; a
+ * SQLite store's BEGIN IMMEDIATE already holds the whole file). */
+static gusto_code find_row(struct sdb *db, const char *name, bool lock, struct row *r,
+                           gusto_error *err)
+{
+    static const char BY_NAME[] = "SELECT " CONN_COLS " FROM connections WHERE name=$1";
+    static const char BY_NAME_LOCKED[] =
+        "SELECT " CONN_COLS " FROM connections WHERE name=$1 FOR UPDATE";
+    static const char ANY_TWO[] = "SELECT " CONN_COLS " FROM connections ORDER BY name LIMIT 2";
+    const char *by_name = lock && sdb_kind(db) == SDB_POSTGRES ? BY_NAME_LOCKED : BY_NAME;
+    memset(r, 0, sizeof *r);
+    int rc = 0;
+    if (!name) {
+        char dflt[64];
+        read_default(db, dflt);
+        const char *p[] = {dflt};
+        if (dflt[0]) {
+            rc = sdb_exec_bin(db, by_name, 1, p, NULL, take_row, r, NULL);
+            if (rc == 0 && r->rows == 1 && !r->oom)
+                return GUSTO_OK;
+            row_clear(r); /* the default was removed: as if none were set */
+        }
+    }
+    const char *p[] = {name};
+    if (rc == 0)
+        rc = name ? sdb_exec_bin(db, by_name, 1, p, NULL, take_row, r, NULL)
+                  : sdb_exec_bin(db, ANY_TWO, 0, NULL, NULL, take_row, r, NULL);
+    if (rc != 0 || r->oom) {
+        gusto_code code = r->oom ? GUSTO_ENOMEM : GUSTO_EINVAL;
+        row_clear(r);
+        return err_set(err, code, "connection store: %s",
+                       code == GUSTO_ENOMEM ? "out of memory" : sdb_error(db));
+    }
+    if (r->rows == 0) {
+        if (name) {
+            err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"", name);
+            err_hint(err, "connect a company under that name, or list the stored connections");
+            err_reason(err, "connection_unknown");
+            return GUSTO_ENOTFOUND;
+        }
+        err_set(err, GUSTO_EAUTH, "no Gusto connection is stored and no token was given");
+        err_hint(err, "connect a company (store a connection), or give an access token");
+        err_reason(err, "no_credentials");
+        return GUSTO_EAUTH;
+    }
+    if (!name && r->rows > 1) {
+        row_clear(r);
+        char names[400];
+        list_names(db, names, sizeof names);
+        err_set(err, GUSTO_EINVAL, "several connections are stored (%s) and none is the "
+                                   "default; choose one", names);
+        err_field(err, "connection");
+        err_hint(err, "name the connection to use, or make one the default");
+        err_reason(err, "connection_ambiguous");
+        return GUSTO_EINVAL;
+    }
+    return GUSTO_OK;
+}
+
+/* One store, one key: a row sealed under another key than the other
+ * connections' could be read only by this machine.  Checks the key check
+ * of one connection other than `except` (NULL: any); GUSTO_OK when it
+ * opens, or when there is none. */
+struct keycheck {
+    unsigned char *blob;
+    int len;
+    bool seen;
+};
+
+static int take_keycheck(void *ud, int ncols, const char *const *v, const int *lens)
+{
+    struct keycheck *k = ud;
+    k->seen = ncols > 0 && v[0] && lens[0] >= 0;
+    if (k->seen && (k->blob = malloc(lens[0] ? (size_t)lens[0] : 1)) != NULL) {
+        memcpy(k->blob, v[0], (size_t)lens[0]);
+        k->len = lens[0];
+    }
+    return 1;
+}
+
+static gusto_code same_key_as_store(struct sdb *db, const unsigned char key[KEY_LEN],
+                                    const char *except, gusto_error *err)
+{
+    static const char sql[] = "SELECT keycheck FROM connections WHERE keycheck IS NOT NULL"
+                              " AND name <> $1 ORDER BY name LIMIT 1";
+    struct keycheck k = {0};
+    const char *p[] = {except ? except : ""};
+    if (sdb_exec_bin(db, sql, 1, p, NULL, take_keycheck, &k, NULL) != 0)
+        return err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
+    char probe[8];
+    bool ok = !k.seen || open_blob(key, "gusto-connect:keycheck", k.blob, k.len, probe,
+                                   sizeof probe);
+    free(k.blob);
+    if (ok)
+        return GUSTO_OK;
+    err_set(err, GUSTO_EAUTH, "this key is not the one the store's other connections were "
+                              "sealed with; a connection saved with it could be read only "
+                              "where this key is");
+    err_field(err, "store_key");
+    err_hint(err, "use the store's key here (GUSTO_STORE_KEY or GUSTO_STORE_KEY_FILE, the same "
+                  "on every machine that shares it)");
+    return GUSTO_EAUTH;
+}
+
+gusto_code gusto_store_check(const char *store_path, gusto_error *err)
+{
+    err_clear(err);
+    char dflt[1024];
+    if (!store_path) {
+        default_path(dflt, sizeof dflt);
+        store_path = dflt;
+    }
+    if (!sdb_is_postgres(store_path))
+        make_parent_dirs(store_path);
+    unsigned char key[KEY_LEN];
+    gusto_code rc = load_key(store_path, key, err);
+    struct sdb *db = NULL;
+    if (rc == GUSTO_OK)
+        rc = store_open_mode(store_path, &db, true, err);
+    if (rc == GUSTO_OK)
+        rc = same_key_as_store(db, key, NULL, err);
+    sdb_close(db);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
 gusto_code gusto_connection_save(const char *store_path, const gusto_connection *conn,
                                  const char *client_secret, const gusto_tokens *tokens,
                                  gusto_error *err)
@@ -398,16 +729,27 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
         err_set(err, GUSTO_EINVAL, "a connection needs a name, a client secret and tokens");
         return GUSTO_EINVAL;
     }
-    if (!store_path)
-        store_path = gusto_store_default_path();
-    make_parent(store_path);
+    char dflt[1024];
+    if (!store_path) {
+        default_path(dflt, sizeof dflt);
+        store_path = dflt;
+    }
+    if (!sdb_is_postgres(store_path))
+        make_parent_dirs(store_path);
     unsigned char key[KEY_LEN];
     gusto_code rc = load_key(store_path, key, err);
     if (rc != GUSTO_OK)
         return rc;
-    sqlite3 *db;
-    if ((rc = store_open_mode(store_path, &db, true, err)) != GUSTO_OK)
+    struct sdb *db;
+    if ((rc = store_open_mode(store_path, &db, true, err)) != GUSTO_OK) {
+        OPENSSL_cleanse(key, sizeof key);
         return rc;
+    }
+    if ((rc = same_key_as_store(db, key, conn->name, err)) != GUSTO_OK) {
+        sdb_close(db);
+        OPENSSL_cleanse(key, sizeof key);
+        return rc;
+    }
     gusto_connection bound = *conn;
     snprintf(bound.scope, sizeof bound.scope, "%s", tokens->scope);
     bound.expires_at = tokens->expires_at;
@@ -422,166 +764,67 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
     /* Sealed with no row data: opens iff the key is right, so a row that
      * fails to open with it was modified (not read with a wrong key). */
     unsigned char *k = seal(key, "gusto-connect:keycheck", "", &lk);
-    sqlite3_stmt *st = NULL;
-    const char *sql =
+    static const char sql[] =
         "INSERT INTO connections(name, environment, base_url, company_uuid, client_id, scope,"
         " expires_at, refreshed_at, refreshes, generation, secret, access, refresh, keycheck)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,0,0,1,?8,?9,?10,?11)"
-        " ON CONFLICT(name) DO UPDATE SET environment=?2, base_url=?3, company_uuid=?4,"
-        " client_id=?5, scope=?6, expires_at=?7, generation=generation+1, secret=?8,"
-        " access=?9, refresh=?10, keycheck=?11";
-    if (!s || !a || !r || !k || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        " VALUES($1,$2,$3,$4,$5,$6,$7,0,0,1,$8,$9,$10,$11)"
+        " ON CONFLICT(name) DO UPDATE SET environment=$2, base_url=$3, company_uuid=$4,"
+        " client_id=$5, scope=$6, expires_at=$7, generation=connections.generation+1,"
+        " secret=$8, access=$9, refresh=$10, keycheck=$11";
+    char exp[24];
+    snprintf(exp, sizeof exp, "%lld", tokens->expires_at);
+    if (!s || !a || !r || !k) {
         rc = err_set(err, GUSTO_ENOMEM, "cannot save the connection");
     } else {
-        sqlite3_bind_text(st, 1, conn->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, conn->environment, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, conn->base_url, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, conn->company_uuid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, conn->client_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, tokens->scope, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 7, tokens->expires_at);
-        sqlite3_bind_blob(st, 8, s, ls, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 9, a, la, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 10, r, lr, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 11, k, lk, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = err_set(err, GUSTO_EINVAL, "cannot save the connection: %s",
-                         sqlite3_errmsg(db));
+        const char *p[] = {conn->name, conn->environment, conn->base_url, conn->company_uuid,
+                           conn->client_id, tokens->scope, exp, (const char *)s,
+                           (const char *)a, (const char *)r, (const char *)k};
+        const int lens[] = {-1, -1, -1, -1, -1, -1, -1, ls, la, lr, lk};
+        if (sdb_exec_bin(db, sql, 11, p, lens, NULL, NULL, NULL) != 0)
+            rc = err_set(err, GUSTO_EINVAL, "cannot save the connection: %s", sdb_error(db));
     }
-    sqlite3_finalize(st);
     free(s);
     free(a);
     free(r);
     free(k);
-    sqlite3_close(db);
+    sdb_close(db);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
-}
-
-static void row_to_conn(sqlite3_stmt *st, gusto_connection *c)
-{
-    memset(c, 0, sizeof *c);
-#define COL(i) ((const char *)sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i) : "")
-    snprintf(c->name, sizeof c->name, "%s", COL(0));
-    snprintf(c->environment, sizeof c->environment, "%s", COL(1));
-    snprintf(c->base_url, sizeof c->base_url, "%s", COL(2));
-    snprintf(c->company_uuid, sizeof c->company_uuid, "%s", COL(3));
-    snprintf(c->client_id, sizeof c->client_id, "%s", COL(4));
-    snprintf(c->scope, sizeof c->scope, "%s", COL(5));
-#undef COL
-    c->expires_at = sqlite3_column_int64(st, 6);
-    c->refreshed_at = sqlite3_column_int64(st, 7);
-    c->refreshes = (unsigned long)sqlite3_column_int64(st, 8);
-}
-
-#define CONN_COLS "name, environment, base_url, company_uuid, client_id, scope, expires_at," \
-                  " refreshed_at, refreshes, generation, secret, access, refresh, keycheck"
-
-/* The default connection's name into out ("" when none is set). */
-static void read_default(sqlite3 *db, char *out, size_t cap)
-{
-    out[0] = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='default_connection'", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
-
-/* "a, b, c" (the first few names, in order) into out. */
-static void list_names(sqlite3 *db, char *out, size_t cap)
-{
-    out[0] = 0;
-    sqlite3_stmt *st = NULL;
-    size_t len = 0;
-    int n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM connections ORDER BY name", -1, &st, NULL) ==
-        SQLITE_OK)
-        while (sqlite3_step(st) == SQLITE_ROW && len + 8 < cap) {
-            const char *nm = (const char *)sqlite3_column_text(st, 0);
-            int w = snprintf(out + len, cap - len, n++ < 8 ? "%s%s" : "%s...",
-                             len ? ", " : "", nm ? nm : "");
-            if (w < 0 || (size_t)w >= cap - len || n > 8)
-                break;
-            len += (size_t)w;
-        }
-    sqlite3_finalize(st);
-}
-
-/* Find the row for name; name NULL: the default connection when one is
- * set and stored, else the only row. */
-static gusto_code find_row(sqlite3 *db, const char *name, sqlite3_stmt **out, gusto_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    char dflt[64];
-    if (!name) {
-        read_default(db, dflt, sizeof dflt);
-        if (dflt[0] && sqlite3_prepare_v2(db, "SELECT " CONN_COLS " FROM connections WHERE "
-                                              "name=?", -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, dflt, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) == SQLITE_ROW) {
-                *out = st;
-                return GUSTO_OK;
-            }
-        }
-        sqlite3_finalize(st); /* the default was removed: as if none were set */
-        st = NULL;
-    }
-    const char *sql = name ? "SELECT " CONN_COLS " FROM connections WHERE name=?"
-                           : "SELECT " CONN_COLS " FROM connections LIMIT 2";
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
-    if (name)
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        if (name) {
-            err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"", name);
-            err_hint(err, "connect a company under that name, or list the stored connections");
-            err_reason(err, "connection_unknown");
-            return GUSTO_ENOTFOUND;
-        }
-        err_set(err, GUSTO_EAUTH, "no Gusto connection is stored and no token was given");
-        err_hint(err, "connect a company (store a connection), or give an access token");
-        err_reason(err, "no_credentials");
-        return GUSTO_EAUTH;
-    }
-    if (!name) {
-        sqlite3_stmt *probe = st;
-        if (sqlite3_step(probe) == SQLITE_ROW) {
-            sqlite3_finalize(st);
-            char names[400];
-            list_names(db, names, sizeof names);
-            err_set(err, GUSTO_EINVAL, "several connections are stored (%s) and none is the "
-                                       "default; choose one", names);
-            err_field(err, "connection");
-            err_hint(err, "name the connection to use, or make one the default");
-            err_reason(err, "connection_ambiguous");
-            return GUSTO_EINVAL;
-        }
-        sqlite3_reset(st);
-        sqlite3_step(st);
-    }
-    *out = st;
-    return GUSTO_OK;
 }
 
 gusto_code gusto_connection_get(const char *store_path, const char *name,
                                 gusto_connection *out, gusto_error *err)
 {
     err_clear(err);
-    sqlite3 *db;
+    struct sdb *db;
     gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
         return rc;
-    sqlite3_stmt *st = NULL;
-    rc = find_row(db, name, &st, err);
+    struct row r = {0};
+    rc = find_row(db, name, false, &r, err);
     if (rc == GUSTO_OK)
-        row_to_conn(st, out);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+        *out = r.info;
+    row_clear(&r);
+    sdb_close(db);
     return rc;
+}
+
+struct lister {
+    int (*each)(void *ud, const gusto_connection *conn);
+    void *ud;
+    bool stopped;
+};
+
+static int list_row(void *ud, int ncols, const char *const *v, const int *lens)
+{
+    struct lister *l = ud;
+    struct row r = {0};
+    take_row(&r, ncols, v, lens);
+    int stop = l->each(l->ud, &r.info);
+    row_clear(&r);
+    if (stop)
+        l->stopped = true;
+    return stop;
 }
 
 gusto_code gusto_connection_list(const char *store_path,
@@ -589,56 +832,43 @@ gusto_code gusto_connection_list(const char *store_path,
                                  void *ud, gusto_error *err)
 {
     err_clear(err);
-    sqlite3 *db;
+    struct sdb *db;
     gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
         return rc;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT " CONN_COLS " FROM connections ORDER BY name", -1, &st,
-                           NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            gusto_connection c;
-            row_to_conn(st, &c);
-            if (each(ud, &c)) {
-                rc = GUSTO_ECANCELED;
-                break;
-            }
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    static const char sql[] = "SELECT " CONN_COLS " FROM connections ORDER BY name";
+    struct lister l = {each, ud, false};
+    if (sdb_exec_bin(db, sql, 0, NULL, NULL, list_row, &l, NULL) != 0)
+        rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
+    else if (l.stopped)
+        rc = GUSTO_ECANCELED;
+    sdb_close(db);
     return rc;
 }
 
 gusto_code gusto_connection_remove(const char *store_path, const char *name, gusto_error *err)
 {
     err_clear(err);
-    sqlite3 *db;
+    struct sdb *db;
     gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
         return rc;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "DELETE FROM connections WHERE name=?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_TRANSIENT);
-        sqlite3_step(st);
-        if (sqlite3_changes(db) == 0) {
-            err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"",
-                    name ? name : "");
-            rc = GUSTO_ENOTFOUND;
-        }
-    }
-    sqlite3_finalize(st);
-    st = NULL;
+    static const char del[] = "DELETE FROM connections WHERE name=$1";
     /* A removed default is no longer the default. */
-    if (rc == GUSTO_OK &&
-        sqlite3_prepare_v2(db, "DELETE FROM meta WHERE key='default_connection' AND value=?",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_TRANSIENT);
-        sqlite3_step(st);
+    static const char undefault[] =
+        "DELETE FROM meta WHERE key='default_connection' AND value=$1";
+    const char *p[] = {name ? name : ""};
+    long changes = 0;
+    if (sdb_begin(db) != 0 || sdb_exec(db, del, 1, p, NULL, NULL, &changes) != 0) {
+        rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
+    } else if (changes == 0) {
+        err_set(err, GUSTO_ENOTFOUND, "no stored connection named \"%.60s\"", p[0]);
+        rc = GUSTO_ENOTFOUND;
+    } else if (sdb_exec(db, undefault, 1, p, NULL, NULL, NULL) != 0 || sdb_commit(db) != 0) {
+        rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    sdb_rollback(db);
+    sdb_close(db);
     return rc;
 }
 
@@ -646,31 +876,23 @@ gusto_code gusto_connstore_set_default(const char *store_path, const char *name,
                                        gusto_error *err)
 {
     err_clear(err);
-    sqlite3 *db;
+    struct sdb *db;
     gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
         return rc;
-    sqlite3_stmt *st = NULL;
-    if (name && *name) {
-        rc = find_row(db, name, &st, err);
-        sqlite3_finalize(st);
-        st = NULL;
+    bool set = name && *name;
+    if (set) {
+        struct row r;
+        rc = find_row(db, name, false, &r, err);
+        row_clear(&r);
     }
-    const char *sql = name && *name
-                          ? "INSERT OR REPLACE INTO meta(key, value) VALUES('default_connection', ?)"
-                          : "DELETE FROM meta WHERE key='default_connection'";
-    if (rc == GUSTO_OK) {
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-            rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
-        else {
-            if (name && *name)
-                sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sqlite3_errmsg(db));
-        }
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    static const char put[] = "INSERT INTO meta(key, value) VALUES('default_connection', $1)"
+                              " ON CONFLICT(key) DO UPDATE SET value=excluded.value";
+    static const char clear[] = "DELETE FROM meta WHERE key='default_connection'";
+    const char *p[] = {name};
+    if (rc == GUSTO_OK && sdb_exec(db, set ? put : clear, set ? 1 : 0, p, NULL, NULL, NULL) != 0)
+        rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
+    sdb_close(db);
     return rc;
 }
 
@@ -681,44 +903,41 @@ gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_
     if (!name || cap == 0)
         return err_set(err, GUSTO_EINVAL, "gusto_connstore_get_default: no buffer");
     name[0] = 0;
-    sqlite3 *db;
+    struct sdb *db;
     gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
         return rc;
     char dflt[64];
-    read_default(db, dflt, sizeof dflt);
-    sqlite3_stmt *st = NULL;
+    read_default(db, dflt);
+    struct row r = {0};
     /* A default whose connection is gone is none. */
-    if (dflt[0] && find_row(db, dflt, &st, NULL) == GUSTO_OK)
+    if (dflt[0] && find_row(db, dflt, false, &r, NULL) == GUSTO_OK)
         snprintf(name, cap, "%s", dflt);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    row_clear(&r);
+    sdb_close(db);
     return GUSTO_OK;
 }
 
-/* Decrypt the three secrets of the current row of st (info: its fields).
- * GUSTO_OK, or GUSTO_EAUTH with err saying whether the key is wrong, the
- * row was modified, or it was sealed by an older version. */
-static gusto_code unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st,
-                             const gusto_connection *info, char *secret, size_t scap,
-                             char *access, size_t acap, char *refresh, size_t rcap,
-                             gusto_error *err)
+/* Decrypt the three secrets of row r.  GUSTO_OK, or GUSTO_EAUTH with err
+ * saying whether the key is wrong, the row was modified, or it was sealed
+ * by an older version. */
+static gusto_code unseal_row(const unsigned char key[KEY_LEN], const struct row *r,
+                             char *secret, size_t scap, char *access, size_t acap,
+                             char *refresh, size_t rcap, gusto_error *err)
 {
+    const gusto_connection *info = &r->info;
     char aad[AAD_MAX];
     aad_for(aad, sizeof aad, info, "secret");
-    bool ok = open_blob(key, aad, sqlite3_column_blob(st, 10), sqlite3_column_bytes(st, 10),
-                        secret, scap);
+    bool ok = open_blob(key, aad, r->blob[B_SECRET], r->blen[B_SECRET], secret, scap);
     aad_for(aad, sizeof aad, info, "access");
-    ok = ok && open_blob(key, aad, sqlite3_column_blob(st, 11), sqlite3_column_bytes(st, 11),
-                         access, acap);
+    ok = ok && open_blob(key, aad, r->blob[B_ACCESS], r->blen[B_ACCESS], access, acap);
     aad_for(aad, sizeof aad, info, "refresh");
-    ok = ok && open_blob(key, aad, sqlite3_column_blob(st, 12), sqlite3_column_bytes(st, 12),
-                         refresh, rcap);
+    ok = ok && open_blob(key, aad, r->blob[B_REFRESH], r->blen[B_REFRESH], refresh, rcap);
     if (ok)
         return GUSTO_OK;
     char probe[8];
-    if (open_blob(key, "gusto-connect:keycheck", sqlite3_column_blob(st, 13),
-                  sqlite3_column_bytes(st, 13), probe, sizeof probe)) {
+    if (open_blob(key, "gusto-connect:keycheck", r->blob[B_KEYCHECK], r->blen[B_KEYCHECK],
+                  probe, sizeof probe)) {
         err_set(err, GUSTO_EAUTH,
                 "the connection store was modified: a field of connection \"%s\" (name, "
                 "environment, base URL, company, client id, scope or expiry) no longer "
@@ -729,8 +948,7 @@ static gusto_code unseal_row(const unsigned char key[KEY_LEN], sqlite3_stmt *st,
         return GUSTO_EAUTH;
     }
     aad_legacy(aad, sizeof aad, info->name, "secret");
-    if (open_blob(key, aad, sqlite3_column_blob(st, 10), sqlite3_column_bytes(st, 10), secret,
-                  scap)) {
+    if (open_blob(key, aad, r->blob[B_SECRET], r->blen[B_SECRET], secret, scap)) {
         OPENSSL_cleanse(secret, scap);
         err_set(err, GUSTO_EAUTH,
                 "the stored connection \"%s\" was saved by an older gusto-connect, whose "
@@ -762,6 +980,8 @@ struct stored {
     bool loaded;
     char access[512];
     long long expires_at;
+    struct sdb *db; /* the store opened by gusto_client_new_stored(), kept for
+                       the first read only (one connection, not two) */
 };
 
 static void stored_free(void *ud)
@@ -770,25 +990,26 @@ static void stored_free(void *ud)
     if (!st)
         return;
     OPENSSL_cleanse(st->access, sizeof st->access);
+    sdb_close(st->db);
     free(st->store_path);
     free(st);
 }
 
 /* Read and unseal the provider's row from db; check that the client's
  * base URL is still the row's.  *gen: the row's generation. */
-static gusto_code read_row(sqlite3 *db, const unsigned char *key, const struct stored *sp,
-                           gusto_client *c, gusto_connection *info, char *secret,
+static gusto_code read_row(struct sdb *db, const unsigned char *key, const struct stored *sp,
+                           gusto_client *c, bool lock, gusto_connection *info, char *secret,
                            char *access, char *refresh, size_t cap, long long *gen,
                            gusto_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    gusto_code rc = find_row(db, sp->name, &st, err);
+    struct row r;
+    gusto_code rc = find_row(db, sp->name, lock, &r, err);
     if (rc == GUSTO_OK) {
-        row_to_conn(st, info);
-        rc = unseal_row(key, st, info, secret, cap, access, cap, refresh, cap, err);
-        *gen = sqlite3_column_int64(st, 9);
+        *info = r.info;
+        rc = unseal_row(key, &r, secret, cap, access, cap, refresh, cap, err);
+        *gen = r.generation;
     }
-    sqlite3_finalize(st);
+    row_clear(&r);
     /* The client was configured from an earlier read of the row: the base
      * URL it holds must be the one just authenticated, or the file changed
      * in between. */
@@ -819,7 +1040,7 @@ static void adopt(struct stored *sp, const char *access, long long expires_at, l
 
 /* Refresh the row through the client's handle and commit the new pair
  * (inside the caller's write transaction) before it is handed out. */
-static gusto_code refresh_row(sqlite3 *db, const unsigned char *key, struct stored *sp,
+static gusto_code refresh_row(struct sdb *db, const unsigned char *key, struct stored *sp,
                               gusto_client *c, const gusto_connection *info,
                               const char *secret, const char *refresh, long long gen,
                               gusto_error *err)
@@ -842,30 +1063,26 @@ static gusto_code refresh_row(sqlite3 *db, const unsigned char *key, struct stor
     unsigned char *a = seal(key, aad, t.access_token, &la);
     aad_for(aad, sizeof aad, &bound, "refresh");
     unsigned char *r = seal(key, aad, t.refresh_token[0] ? t.refresh_token : refresh, &lr);
-    sqlite3_stmt *up = NULL;
-    const char *sql =
-        "UPDATE connections SET access=?, refresh=?, expires_at=?, scope=?,"
-        " refreshed_at=?, refreshes=refreshes+1, generation=generation+1 WHERE name=?";
-    bool ok = a && r && sqlite3_prepare_v2(db, sql, -1, &up, NULL) == SQLITE_OK;
-    if (ok) {
-        sqlite3_bind_blob(up, 1, a, la, SQLITE_STATIC);
-        sqlite3_bind_blob(up, 2, r, lr, SQLITE_STATIC);
-        sqlite3_bind_int64(up, 3, t.expires_at);
-        sqlite3_bind_text(up, 4, bound.scope, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(up, 5, (long long)time(NULL));
-        sqlite3_bind_text(up, 6, info->name, -1, SQLITE_STATIC);
-        ok = sqlite3_step(up) == SQLITE_DONE;
-    }
-    sqlite3_finalize(up);
+    static const char sql[] =
+        "UPDATE connections SET access=$1, refresh=$2, expires_at=$3, scope=$4,"
+        " refreshed_at=$5, refreshes=refreshes+1, generation=generation+1 WHERE name=$6";
+    char exp[24], now[24];
+    snprintf(exp, sizeof exp, "%lld", t.expires_at);
+    snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+    const char *p[] = {(const char *)a, (const char *)r, exp, bound.scope, now, info->name};
+    const int lens[] = {la, lr, -1, -1, -1, -1};
+    long changes = 0;
+    bool ok = a && r && sdb_exec_bin(db, sql, 6, p, lens, NULL, NULL, &changes) == 0 &&
+              changes == 1;
     free(a);
     free(r);
     /* Commit before the new access token is ever used. */
-    ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    ok = ok && sdb_commit(db) == 0;
     if (ok)
         adopt(sp, t.access_token, t.expires_at, gen + 1);
     else
         rc = err_set(err, GUSTO_EINVAL, "refreshed, but could not save the new tokens: %s",
-                     sqlite3_errmsg(db));
+                     sdb_error(db)[0] ? sdb_error(db) : "the connection was removed meanwhile");
     OPENSSL_cleanse(&t, sizeof t);
     return rc;
 }
@@ -881,8 +1098,9 @@ static gusto_code stored_sync(struct stored *sp, gusto_client *c, bool force, gu
     gusto_code rc = load_key(sp->store_path, key, err);
     if (rc != GUSTO_OK)
         return rc;
-    sqlite3 *db;
-    if ((rc = store_open(sp->store_path, &db, err)) != GUSTO_OK) {
+    struct sdb *db = sp->db;
+    sp->db = NULL;
+    if (!db && (rc = store_open(sp->store_path, &db, err)) != GUSTO_OK) {
         OPENSSL_cleanse(key, sizeof key);
         return rc;
     }
@@ -892,31 +1110,31 @@ static gusto_code stored_sync(struct stored *sp, gusto_client *c, bool force, gu
     long long gen = 0, now = (long long)time(NULL);
     bool done = false;
     if (!force) {
-        rc = read_row(db, key, sp, c, &info, secret, access, refresh, CAP, &gen, err);
+        rc = read_row(db, key, sp, c, false, &info, secret, access, refresh, CAP, &gen, err);
         if (rc == GUSTO_OK && info.expires_at - 60 > now) {
             adopt(sp, access, info.expires_at, gen);
             done = true;
         }
     }
     if (rc == GUSTO_OK && !done) {
-        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        if (sdb_begin(db) != 0) {
             rc = err_set(err, GUSTO_EINVAL, "the connection store is locked: %s",
-                         sqlite3_errmsg(db));
+                         sdb_error(db));
         } else {
-            rc = read_row(db, key, sp, c, &info, secret, access, refresh, CAP, &gen, err);
+            rc = read_row(db, key, sp, c, true, &info, secret, access, refresh, CAP, &gen,
+                          err);
             bool someone_else = sp->loaded && gen != sp->generation;
             bool fresh = !force && info.expires_at - 60 > now;
             if (rc == GUSTO_OK && (someone_else || fresh)) {
                 adopt(sp, access, info.expires_at, gen); /* no HTTP */
-                sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+                sdb_commit(db);
             } else if (rc == GUSTO_OK) {
                 rc = refresh_row(db, key, sp, c, &info, secret, refresh, gen, err);
             }
         }
     }
-    if (!sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(db);
+    sdb_rollback(db); /* when still in the transaction (an error) */
+    sdb_close(db);
     OPENSSL_cleanse(secret, sizeof secret);
     OPENSSL_cleanse(access, sizeof access);
     OPENSSL_cleanse(refresh, sizeof refresh);
@@ -970,11 +1188,22 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
         err_field(err, "credentials");
         return NULL;
     }
-    if (!store_path)
-        store_path = gusto_store_default_path();
-    gusto_connection info;
-    if (gusto_connection_get(store_path, name, &info, err) != GUSTO_OK)
+    char dflt[1024];
+    if (!store_path) {
+        default_path(dflt, sizeof dflt);
+        store_path = dflt;
+    }
+    struct sdb *db;
+    if (store_open(store_path, &db, err) != GUSTO_OK)
         return NULL;
+    struct row r;
+    gusto_code frc = find_row(db, name, false, &r, err);
+    gusto_connection info = r.info;
+    row_clear(&r);
+    if (frc != GUSTO_OK) {
+        sdb_close(db);
+        return NULL;
+    }
     /* A connection's tokens go to the environment it was made in and
      * nowhere else: a base_url naming another is refused before anything
      * is read or sent. */
@@ -986,14 +1215,17 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
         err_hint(err, "leave the base URL unset (the connection knows its environment), "
                       "or choose a connection made for %.120s", o.base_url);
         err_reason(err, "environment_mismatch");
+        sdb_close(db);
         return NULL;
     }
     struct stored *sp = calloc(1, sizeof *sp);
     if (!sp || !(sp->store_path = strdup(store_path))) {
         free(sp);
+        sdb_close(db);
         err_set(err, GUSTO_ENOMEM, "out of memory");
         return NULL;
     }
+    sp->db = db;
     snprintf(sp->name, sizeof sp->name, "%s", info.name);
     snprintf(sp->base_url, sizeof sp->base_url, "%s", info.base_url);
     sp->base_from_store = !(o.base_url && *o.base_url);
@@ -1021,29 +1253,32 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
 gusto_code gusto_connection_revoke(const char *store_path, const char *name, gusto_error *err)
 {
     err_clear(err);
-    if (!store_path)
-        store_path = gusto_store_default_path();
-    sqlite3 *db;
+    char dflt[1024];
+    if (!store_path) {
+        default_path(dflt, sizeof dflt);
+        store_path = dflt;
+    }
+    struct sdb *db;
     gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
         return rc;
     unsigned char key[KEY_LEN];
     if ((rc = load_key(store_path, key, err)) != GUSTO_OK) {
-        sqlite3_close(db);
+        sdb_close(db);
         return rc;
     }
-    sqlite3_stmt *st = NULL;
+    struct row r;
     gusto_connection info;
     char secret[512] = "", access[512] = "", refresh[512] = "";
-    rc = find_row(db, name, &st, err);
+    rc = find_row(db, name, false, &r, err);
     if (rc == GUSTO_OK) {
-        row_to_conn(st, &info);
-        rc = unseal_row(key, st, &info, secret, sizeof secret, access, sizeof access, refresh,
+        info = r.info;
+        rc = unseal_row(key, &r, secret, sizeof secret, access, sizeof access, refresh,
                         sizeof refresh, err);
     }
+    row_clear(&r);
     /* The store is not held during the call: a revocation needs no lock. */
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    sdb_close(db);
     OPENSSL_cleanse(key, sizeof key);
     OPENSSL_cleanse(refresh, sizeof refresh);
     if (rc == GUSTO_OK)

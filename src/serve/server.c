@@ -2,6 +2,7 @@
 #include "serve/mcp_http.h"
 #include "serve/mcp_jwt.h"
 #include "serve/serve.h"
+#include "shared/configdir.h"
 #include "shared/jsonerr.h"
 #include "sync/store.h"
 #include "lib/sdb.h"
@@ -160,8 +161,13 @@ int serve_config_load(struct serve_config *c, const char *path, char *err, size_
     if (!c->db[0]) {
         const char *store = c->store[0] ? c->store : gusto_store_default_path();
         const char *slash = strrchr(store, '/');
-        snprintf(c->db, sizeof c->db, "%.*sserve.db", slash ? (int)(slash - store + 1) : 0,
-                 store);
+        /* A store on PostgreSQL: serve's tables go into the same database
+         * (one PostgreSQL for everything shared); a file: serve.db beside. */
+        if (sdb_is_postgres(store))
+            snprintf(c->db, sizeof c->db, "%s", store);
+        else
+            snprintf(c->db, sizeof c->db, "%.*sserve.db",
+                     slash ? (int)(slash - store + 1) : 0, store);
     }
     if (serve_config_audit_default(c) != 0) {
         snprintf(err, errlen, "no room for the audit log's path");
@@ -176,11 +182,16 @@ int serve_config_audit_default(struct serve_config *c)
         return 0;
     if (sdb_is_postgres(c->db)) {
         /* The database is a URL: the audit log stays on this machine,
-         * beside the connection store. */
+         * beside the connection store, or in our configuration directory
+         * when the store is a URL too. */
         const char *store = c->store[0] ? c->store : gusto_store_default_path();
         const char *slash = store ? strrchr(store, '/') : NULL;
-        snprintf(c->audit_log, sizeof c->audit_log, "%.*sserve.audit.jsonl",
-                 slash ? (int)(slash - store + 1) : 0, store ? store : "");
+        if (sdb_is_postgres(store))
+            config_file("gusto-connect", "serve.audit.jsonl", c->audit_log,
+                        sizeof c->audit_log);
+        else
+            snprintf(c->audit_log, sizeof c->audit_log, "%.*sserve.audit.jsonl",
+                     slash ? (int)(slash - store + 1) : 0, store ? store : "");
     } else {
         snprintf(c->audit_log, sizeof c->audit_log, "%.490s.audit.jsonl", c->db);
     }
@@ -1258,8 +1269,11 @@ static void banner(const struct serve_config *c, unsigned port)
     const char *store = c->store[0] ? c->store : gusto_store_default_path();
     const char *ver = c->api_version[0] ? c->api_version : GUSTO_API_VERSION;
     const char *mirror = c->mirror[0] ? c->mirror : NULL;
-    char db[600], mirror_shown[600];
+    char db[600], mirror_shown[600], store_shown[600];
     sdb_redact(c->db, db, sizeof db);   /* a postgres:// URL's password */
+    sdb_redact(store, store_shown, sizeof store_shown);
+    if (store)
+        store = store_shown;
     sdb_redact(mirror, mirror_shown, sizeof mirror_shown);
     if (mirror)
         mirror = mirror_shown;
@@ -1303,6 +1317,7 @@ int serve_run(const struct serve_config *c)
         fprintf(stderr, "gusto-connect serve: %s\n", err);
         return 1;
     }
+    make_parent_dirs(c->audit_log); /* the configuration directory may be new */
     audit = fopen(c->audit_log, "a");
     if (!audit) {
         fprintf(stderr, "gusto-connect serve: cannot open the audit log %s: %s\n", c->audit_log,
