@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh - make bench: measures libgusto/gusto against Gusto's TypeScript SDK, the sandbox against Prism and a bare server, bulk onboarding and sync; prints ratios.
+# run.sh - make bench: measures libgusto/gusto against Gusto's TypeScript SDK, the sandbox against Prism and a bare server, bulk onboarding and sync, serve replicas and a refresh storm; prints ratios.
 #
 #   bench/run.sh [--quick]
 #
@@ -563,6 +563,36 @@ if out=$(BUILD=$BUILD "$ROOT/bench/replicas.sh" $rep_args 2>>"$TMP/sample.err");
 else
     note "6 serve replicas" "failed: $(tail -c 200 "$TMP/sample.err")"
     target serve_replicas_pg_vs_sqlite_actions n/a ">=" 0.7 "bench/replicas.sh failed"
+fi
+
+# ---- 7. a refresh storm: 64 calls at token expiry (issue 18) ---------------
+
+log "7. refresh storm: 64 calls at expiry, on a SQLite and a PostgreSQL store"
+storm_args=--rows
+[ $QUICK = 1 ] && storm_args="--rows --quick"
+# shellcheck disable=SC2086
+if out=$(BUILD=$BUILD "$ROOT/bench/refresh_storm.sh" $storm_args 2>>"$TMP/sample.err"); then
+    printf '%s\n' "$out" >>"$ROWS"
+    # field NAME_PART COLUMN: a number from the rows
+    sfield() { printf '%s\n' "$out" | awk -F'|' -v k="$1" -v c="$2" 'index($1, k) { print $c; exit }'; }
+    for st in SQLite PostgreSQL; do
+        a=$(sfield "$st store" 2 | head -n 1)
+        b=$(sfield "$st store" 3 | head -n 1)
+        R=$(awk -v a="$a" -v b="$b" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f\n", a / b; else print "n/a" }')
+        # The storm's first answer waits for one refresh (one round trip to
+        # Gusto) and nothing else: within 2x the same storm with a fresh token.
+        target "refresh_storm_first_answer_vs_fresh_$(echo $st | tr 'A-Z' 'a-z')" "$R" "<=" 2
+    done
+    REF=$(sfield "refreshes at the sandbox" 2)
+    REFPG=$(sfield "refreshes at the sandbox" 3)
+    OFF=$(awk -v a="$REF" -v b="$REFPG" 'BEGIN { if (a == "" || b == "") print "n/a"; else print (a > 1 ? a - 1 : 1 - a) + (b > 1 ? b - 1 : 1 - b) }')
+    # Exactly one refresh per storm: none would mean nothing was measured.
+    target refresh_storm_refreshes_off_by "$OFF" "<=" 0
+    FAILED=$(awk -v a="$(sfield "failed calls" 2)" -v b="$(sfield "failed calls" 3)" 'BEGIN { if (a == "" || b == "") print "n/a"; else print a + b }')
+    target refresh_storm_failed_calls "$FAILED" "<=" 0
+else
+    note "7 refresh storm" "failed: $(tail -c 200 "$TMP/sample.err")"
+    target refresh_storm_first_answer_vs_fresh_sqlite n/a "<=" 2 "bench/refresh_storm.sh failed"
 fi
 
 # ---- report ------------------------------------------------------------------
