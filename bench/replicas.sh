@@ -1,7 +1,7 @@
 #!/bin/sh
 # replicas.sh - serve actions per second through two `gusto-connect serve`
-# replicas sharing one PostgreSQL database, against one replica on its
-# SQLite file, with the same action mix under wrk: 85% get-employee (a
+# replicas sharing one PostgreSQL database (serve's tables and the
+# connection store), against one replica on its SQLite files, with the same action mix under wrk: 85% get-employee (a
 # read: key, grant, one Gusto GET) and 15% update-employee with a fresh
 # Idempotency-Key (a write: the claim, the Gusto PUT, the kept answer).
 # Both setups get the same number of connections in total.
@@ -82,13 +82,14 @@ SB=$(sed -n 's/^listening on //p' "$T/sb.out")
 pg_start || skip "PostgreSQL did not start"
 DB=$(pg_createdb serve) || skip "createdb failed"
 
-# replica N DB: its HOME, its connection store, a key file; sets URL_N
+# replica N DB [STORE]: its HOME, its connection store (STORE, else its own
+# SQLite file with a key file beside it); sets URL_N
 replica() {
     h="$T/r$1"
     mkdir -p "$h/home"
     printf '{"port": 0, "db": "%s", "audit_log": "%s/audit.jsonl", "quiet": true}\n' \
         "$2" "$h" >"$h/serve.json"
-    export HOME="$h/home" GUSTO_STORE="$h/connections.db"
+    export HOME="$h/home" GUSTO_STORE="${3:-$h/connections.db}"
     GUSTO_ACCESS_TOKEN=bench-tok "$GUSTO" serve connections add acme --base-url "$SB" \
         >/dev/null 2>&1
     "$GUSTO" serve --config "$h/serve.json" --quiet >"$h/out" 2>"$h/err" &
@@ -153,7 +154,11 @@ LITE=$(rps lite)
 
 # Two replicas on PostgreSQL, half the connections each, at the same time.
 log "two replicas on PostgreSQL, ${DUR}s at $((CONN / 2)) connections each"
-replica 2 "$DB" && replica 3 "$DB" || skip "replicas on PostgreSQL did not start"
+# Everything on PostgreSQL, the connection store included (its key from the
+# environment, the same for both).
+GUSTO_STORE_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+export GUSTO_STORE_KEY
+replica 2 "$DB" "$DB" && replica 3 "$DB" "$DB" || skip "replicas on PostgreSQL did not start"
 K2=$(key "$DB")
 # wait for the load alone: a bare `wait` would wait for the servers too.
 load warm2 "$URL_2" "$K2" $((CONN / 2)) w2 "$WARM" & lp=$!

@@ -855,6 +855,17 @@ check "serve race: 16 calls over two replicas, all answered 200 with Globex's em
     eval '[ "$good" = 16 ] && jqe "$T/pgc.1" ".ok and (.data | length > 0) and all(.data[]; .company_uuid == \"$GLOBEX\")" && jqe "$T/pgc.2" ".ok and all(.data[]; .company_uuid == \"$GLOBEX\")"'
 check "serve race: exactly one more POST /oauth/token" "$(grep '^POST /oauth/token' "$SB_LOG")" \
     eval '[ "$(count_token_posts "" "$SB_LOG")" = $((posts_before + 1)) ] && [ "$(pq "select refreshes from connections where name = '"'globex'"'")" = 2 ]'
+# Both replicas keep idle store sessions for the next request; a restart
+# of PostgreSQL closes them all, and the next calls open fresh ones.
+as_pg pg_ctl -D "$PGDIR/data" -m fast -w -t 30 restart \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c fsync=off" >/dev/null 2>&1
+for u in "$RA" "$RB"; do
+    curl -s -o "$T/pgrs" -w '%{http_code}\n' -H "Authorization: Bearer $KEY" \
+        -H 'Content-Type: application/json' -X POST --data '{}' "$u/actions/list-employees"
+done >"$T/pgrs.codes"
+check "after PostgreSQL restarts, both replicas answer 200 again (their kept sessions were replaced)" \
+    "$(cat "$T/pgrs.codes" "$T/pgrs"; tail -n 3 "$T/pgsa.err")" \
+    eval '[ "$(grep -c "^200$" "$T/pgrs.codes")" = 2 ]'
 stop "$PA"
 stop "$PB"
 

@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,86 @@ static const char SCHEMA_PG[] =
 
 static const char PROBE[] = "SELECT keycheck FROM connections LIMIT 0";
 
+/* ---- idle PostgreSQL sessions, kept for the next open ----------------------
+ * A PostgreSQL session costs a TCP connection and an authentication (SCRAM:
+ * thousands of hash rounds on both sides) each time a store is opened, and
+ * serve opens one per request that builds a client.  So each process keeps
+ * up to POOL_MAX idle sessions, per URL: taken by one thread at a time,
+ * checked with a round trip when taken (the server may have closed it),
+ * and closed at exit.  A child after fork() never uses or closes its
+ * parent's. */
+#define POOL_MAX 8
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char *url;
+    struct sdb *db;
+    pid_t pid;
+} pool[POOL_MAX];
+static int pool_n;
+
+static struct sdb *pool_take(const char *url)
+{
+    struct sdb *db = NULL;
+    pid_t me = getpid();
+    pthread_mutex_lock(&pool_mu);
+    for (int i = pool_n - 1; i >= 0 && !db; i--) {
+        if (pool[i].pid != me || strcmp(pool[i].url, url) != 0)
+            continue;
+        db = pool[i].db;
+        free(pool[i].url);
+        pool[i] = pool[--pool_n];
+    }
+    pthread_mutex_unlock(&pool_mu);
+    if (db && sdb_script(db, "SELECT 1") != 0) {
+        sdb_close(db);
+        db = NULL;
+    }
+    return db;
+}
+
+/* Close a store opened by store_open[_mode](path): a PostgreSQL session goes
+ * back to the pool (out of any transaction), a SQLite handle is closed. */
+static void store_close(const char *path, struct sdb *db)
+{
+    if (!db)
+        return;
+    char dflt[1024];
+    if (!path) {
+        default_path(dflt, sizeof dflt);
+        path = dflt;
+    }
+    char *url = sdb_kind(db) == SDB_POSTGRES ? strdup(path) : NULL;
+    if (url) {
+        sdb_rollback(db);
+        pthread_mutex_lock(&pool_mu);
+        if (pool_n < POOL_MAX) {
+            pool[pool_n].url = url;
+            pool[pool_n].db = db;
+            pool[pool_n].pid = getpid();
+            pool_n++;
+            db = NULL;
+            url = NULL;
+        }
+        pthread_mutex_unlock(&pool_mu);
+    }
+    free(url);
+    sdb_close(db);
+}
+
+/* At exit (or when the library is unloaded): say goodbye to the server
+ * rather than leave it a dropped connection to log. */
+__attribute__((destructor)) static void pool_drain(void)
+{
+    pthread_mutex_lock(&pool_mu);
+    for (int i = 0; i < pool_n; i++) {
+        if (pool[i].pid == getpid())
+            sdb_close(pool[i].db);
+        free(pool[i].url);
+    }
+    pool_n = 0;
+    pthread_mutex_unlock(&pool_mu);
+}
+
 /* A store on PostgreSQL: connect, and create the tables once (processes
  * starting together: one creates under the advisory lock, the others find
  * them).  A refresh waits at most 120 s for another's row lock, as a
@@ -383,7 +464,7 @@ static gusto_code store_open_mode(const char *path, struct sdb **db, bool create
         path = dflt;
     *db = NULL;
     if (sdb_is_postgres(path))
-        return open_pg(path, db, err);
+        return (*db = pool_take(path)) ? GUSTO_OK : open_pg(path, db, err);
     /* The default store still at its old place moves first, whoever opens
      * it (gusto_store_migrate() says so to a caller that wants to know). */
     if (strcmp(path, dflt) == 0) {
@@ -715,7 +796,7 @@ gusto_code gusto_store_check(const char *store_path, gusto_error *err)
         rc = store_open_mode(store_path, &db, true, err);
     if (rc == GUSTO_OK)
         rc = same_key_as_store(db, key, NULL, err);
-    sdb_close(db);
+    store_close(store_path, db);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
@@ -746,7 +827,7 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
         return rc;
     }
     if ((rc = same_key_as_store(db, key, conn->name, err)) != GUSTO_OK) {
-        sdb_close(db);
+        store_close(store_path, db);
         OPENSSL_cleanse(key, sizeof key);
         return rc;
     }
@@ -787,7 +868,7 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
     free(a);
     free(r);
     free(k);
-    sdb_close(db);
+    store_close(store_path, db);
     OPENSSL_cleanse(key, sizeof key);
     return rc;
 }
@@ -805,7 +886,7 @@ gusto_code gusto_connection_get(const char *store_path, const char *name,
     if (rc == GUSTO_OK)
         *out = r.info;
     row_clear(&r);
-    sdb_close(db);
+    store_close(store_path, db);
     return rc;
 }
 
@@ -842,7 +923,7 @@ gusto_code gusto_connection_list(const char *store_path,
         rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
     else if (l.stopped)
         rc = GUSTO_ECANCELED;
-    sdb_close(db);
+    store_close(store_path, db);
     return rc;
 }
 
@@ -868,7 +949,7 @@ gusto_code gusto_connection_remove(const char *store_path, const char *name, gus
         rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
     }
     sdb_rollback(db);
-    sdb_close(db);
+    store_close(store_path, db);
     return rc;
 }
 
@@ -892,7 +973,7 @@ gusto_code gusto_connstore_set_default(const char *store_path, const char *name,
     const char *p[] = {name};
     if (rc == GUSTO_OK && sdb_exec(db, set ? put : clear, set ? 1 : 0, p, NULL, NULL, NULL) != 0)
         rc = err_set(err, GUSTO_EINVAL, "connection store: %s", sdb_error(db));
-    sdb_close(db);
+    store_close(store_path, db);
     return rc;
 }
 
@@ -914,7 +995,7 @@ gusto_code gusto_connstore_get_default(const char *store_path, char *name, size_
     if (dflt[0] && find_row(db, dflt, false, &r, NULL) == GUSTO_OK)
         snprintf(name, cap, "%s", dflt);
     row_clear(&r);
-    sdb_close(db);
+    store_close(store_path, db);
     return GUSTO_OK;
 }
 
@@ -990,7 +1071,7 @@ static void stored_free(void *ud)
     if (!st)
         return;
     OPENSSL_cleanse(st->access, sizeof st->access);
-    sdb_close(st->db);
+    store_close(st->store_path, st->db);
     free(st->store_path);
     free(st);
 }
@@ -1134,7 +1215,7 @@ static gusto_code stored_sync(struct stored *sp, gusto_client *c, bool force, gu
         }
     }
     sdb_rollback(db); /* when still in the transaction (an error) */
-    sdb_close(db);
+    store_close(sp->store_path, db);
     OPENSSL_cleanse(secret, sizeof secret);
     OPENSSL_cleanse(access, sizeof access);
     OPENSSL_cleanse(refresh, sizeof refresh);
@@ -1201,7 +1282,7 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
     gusto_connection info = r.info;
     row_clear(&r);
     if (frc != GUSTO_OK) {
-        sdb_close(db);
+        store_close(store_path, db);
         return NULL;
     }
     /* A connection's tokens go to the environment it was made in and
@@ -1215,13 +1296,13 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
         err_hint(err, "leave the base URL unset (the connection knows its environment), "
                       "or choose a connection made for %.120s", o.base_url);
         err_reason(err, "environment_mismatch");
-        sdb_close(db);
+        store_close(store_path, db);
         return NULL;
     }
     struct stored *sp = calloc(1, sizeof *sp);
     if (!sp || !(sp->store_path = strdup(store_path))) {
         free(sp);
-        sdb_close(db);
+        store_close(store_path, db);
         err_set(err, GUSTO_ENOMEM, "out of memory");
         return NULL;
     }
@@ -1264,7 +1345,7 @@ gusto_code gusto_connection_revoke(const char *store_path, const char *name, gus
         return rc;
     unsigned char key[KEY_LEN];
     if ((rc = load_key(store_path, key, err)) != GUSTO_OK) {
-        sdb_close(db);
+        store_close(store_path, db);
         return rc;
     }
     struct row r;
@@ -1278,7 +1359,7 @@ gusto_code gusto_connection_revoke(const char *store_path, const char *name, gus
     }
     row_clear(&r);
     /* The store is not held during the call: a revocation needs no lock. */
-    sdb_close(db);
+    store_close(store_path, db);
     OPENSSL_cleanse(key, sizeof key);
     OPENSSL_cleanse(refresh, sizeof refresh);
     if (rc == GUSTO_OK)
