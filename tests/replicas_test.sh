@@ -10,7 +10,9 @@
 # other after the queue lease; SIGTERM gives an entry back at once.  Then
 # two `gusto-connect sync` workers with their own HOMEs on one PostgreSQL
 # mirror: one killed -9 mid-sync is replaced after its lease with no event
-# lost or duplicated, and Ctrl-C releases the lease at once.
+# lost or duplicated, and Ctrl-C releases the lease at once.  Last, one
+# database for everything: the connection store and the mirror, used from
+# two HOMEs that hold no file.
 #
 # Everything runs on 127.0.0.1 in one mktemp directory, against its own
 # gusto-sandbox processes and its own PostgreSQL server (tests/pg.sh), all
@@ -392,6 +394,26 @@ gsync b --worker wb
 check "worker b syncs at once after the Ctrl-C (no lease to wait for), nothing duplicated" \
     '[ "$RC" = 0 ] && [ "$(qm "select count(distinct event_id) from gusto_events")" = "$(qm "select count(*) from gusto_events")" ]' \
     "$RC $(head -c 400 "$T/wb.json")"
+
+# Everything in one database: the connection store (added from one HOME),
+# the mirror, and a worker in another HOME with no token of its own and no
+# file: it syncs through the stored connection.
+EVERY=$(pg_createdb every) || not_ok "database every created"
+MDB=every
+GUSTO_STORE_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+export GUSTO_STORE_KEY
+mkdir -p "$T/wc" "$T/wd"
+HOME="$T/wc" GUSTO_STORE=$EVERY GUSTO_ACCESS_TOKEN=tokS \
+    "$GUSTO" serve connections add acme --base-url "$SB_URL" --json </dev/null >"$T/wc.json" 2>&1
+HOME="$T/wd" GUSTO_STORE=$EVERY "$GUSTO" sync --db "$EVERY" --worker wd </dev/null \
+    >"$T/wd.json" 2>"$T/wd.err"
+RC=$?
+check "one database holds the store and the mirror: a worker with no token syncs the stored connection" \
+    '[ "$RC" = 0 ] && [ "$(qm "select count(*) from connections")" = 1 ] && [ "$(qm "select count(distinct employee_uuid) from gusto_events")" = 350 ]' \
+    "$RC $(cat "$T/wc.json") $(head -c 400 "$T/wd.json") $(tail -n 3 "$T/wd.err")"
+check "...and neither HOME holds a file (positive control: the worker's output was written)" \
+    '[ -z "$(find "$T/wc" "$T/wd" -type f)" ] && [ -s "$T/wd.json" ]' "$(find "$T/wc" "$T/wd" -type f)"
+unset GUSTO_STORE_KEY
 stop "$SB_PID"
 
 summary
