@@ -370,23 +370,29 @@ GLOBEX=$(option_uuid "Globex Other Inc")
 check "race: connect to Globex exits 0" "exit $RC: $(cat "$C_OUT")" \
     eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.company_uuid == \"$GLOBEX\""'
 sleep 7
-racers=""
-i=1
-while [ $i -le 16 ]; do
-    "$GUSTO" api GET /v1/token_info </dev/null >"$T/racer.$i" 2>"$T/racer.$i.err" &
-    racers="$racers $!"
-    track "$!"
-    i=$((i + 1))
-done
-good=0
-i=1
-for p in $racers; do
-    reap "$p"
-    if [ "$RC" = 0 ] && jqe "$T/racer.$i" ".ok and .data.resource.uuid == \"$GLOBEX\""; then
-        good=$((good + 1))
-    fi
-    i=$((i + 1))
-done
+# race TAG: 16 runs of `racer I OUTFILE` at once (racer is defined by the
+# caller); sets good, how many exited 0 with Globex's token_info.
+race() {
+    racers=""
+    i=1
+    while [ $i -le 16 ]; do
+        racer $i "$T/$1.$i" </dev/null >"$T/$1.$i" 2>"$T/$1.$i.err" &
+        racers="$racers $!"
+        track "$!"
+        i=$((i + 1))
+    done
+    good=0
+    i=1
+    for p in $racers; do
+        reap "$p"
+        if [ "$RC" = 0 ] && jqe "$T/$1.$i" ".ok and .data.resource.uuid == \"$GLOBEX\""; then
+            good=$((good + 1))
+        fi
+        i=$((i + 1))
+    done
+}
+racer() { "$GUSTO" api GET /v1/token_info; }
+race racer
 check "race: all 16 processes exit 0 with Globex's token_info" \
     "$good of 16; e.g. $(cat "$T/racer.1" "$T/racer.1.err")" [ "$good" = 16 ]
 posts=$(count_token_posts "" "$SB_LOG")
@@ -771,29 +777,14 @@ check "connect with another key than the store's is refused before the consent p
 # 16 processes, 8 on each machine, with a due token: one refresh at the sandbox.
 sleep 7
 posts_before=$(count_token_posts "" "$SB_LOG")
-racers=""
-i=1
-while [ $i -le 16 ]; do
-    if [ $((i % 2)) = 0 ]; then
-        HOME=$HA GUSTO_STORE_KEY_FILE="$HA/store.key" "$GUSTO" api GET /v1/token_info \
-            </dev/null >"$T/pgr.$i" 2>"$T/pgr.$i.err" &
+racer() {
+    if [ $(($1 % 2)) = 0 ]; then
+        HOME=$HA GUSTO_STORE_KEY_FILE="$HA/store.key" "$GUSTO" api GET /v1/token_info
     else
-        HOME=$HB GUSTO_STORE_KEY=$PGKEY "$GUSTO" api GET /v1/token_info \
-            </dev/null >"$T/pgr.$i" 2>"$T/pgr.$i.err" &
+        HOME=$HB GUSTO_STORE_KEY=$PGKEY "$GUSTO" api GET /v1/token_info
     fi
-    racers="$racers $!"
-    track "$!"
-    i=$((i + 1))
-done
-good=0
-i=1
-for p in $racers; do
-    reap "$p"
-    if [ "$RC" = 0 ] && jqe "$T/pgr.$i" ".ok and .data.resource.uuid == \"$GLOBEX\""; then
-        good=$((good + 1))
-    fi
-    i=$((i + 1))
-done
+}
+race pgr
 check "PostgreSQL race: all 16 processes on two machines exit 0 with Globex's token_info" \
     "$good of 16; e.g. $(cat "$T/pgr.1" "$T/pgr.1.err" "$T/pgr.2.err")" [ "$good" = 16 ]
 check "PostgreSQL race: exactly one POST /oauth/token, answered 200" \

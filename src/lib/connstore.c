@@ -779,6 +779,29 @@ static gusto_code same_key_as_store(struct sdb *db, const unsigned char key[KEY_
     return GUSTO_EAUTH;
 }
 
+/* What a save needs: its key and the store open for writing (a SQLite
+ * file made, with its directory), checked against the key of the store's
+ * connections other than `name` (NULL: all).  On failure nothing is open
+ * and the key is wiped. */
+static gusto_code open_to_write(const char *path, const char *name, unsigned char key[KEY_LEN],
+                                struct sdb **db, gusto_error *err)
+{
+    *db = NULL;
+    if (!sdb_is_postgres(path))
+        make_parent_dirs(path);
+    gusto_code rc = load_key(path, key, err);
+    if (rc == GUSTO_OK)
+        rc = store_open_mode(path, db, true, err);
+    if (rc == GUSTO_OK)
+        rc = same_key_as_store(*db, key, name, err);
+    if (rc != GUSTO_OK) {
+        store_close(path, *db);
+        *db = NULL;
+        OPENSSL_cleanse(key, KEY_LEN);
+    }
+    return rc;
+}
+
 gusto_code gusto_store_check(const char *store_path, gusto_error *err)
 {
     err_clear(err);
@@ -787,17 +810,13 @@ gusto_code gusto_store_check(const char *store_path, gusto_error *err)
         default_path(dflt, sizeof dflt);
         store_path = dflt;
     }
-    if (!sdb_is_postgres(store_path))
-        make_parent_dirs(store_path);
     unsigned char key[KEY_LEN];
-    gusto_code rc = load_key(store_path, key, err);
-    struct sdb *db = NULL;
-    if (rc == GUSTO_OK)
-        rc = store_open_mode(store_path, &db, true, err);
-    if (rc == GUSTO_OK)
-        rc = same_key_as_store(db, key, NULL, err);
-    store_close(store_path, db);
-    OPENSSL_cleanse(key, sizeof key);
+    struct sdb *db;
+    gusto_code rc = open_to_write(store_path, NULL, key, &db, err);
+    if (rc == GUSTO_OK) {
+        store_close(store_path, db);
+        OPENSSL_cleanse(key, sizeof key);
+    }
     return rc;
 }
 
@@ -815,22 +834,11 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
         default_path(dflt, sizeof dflt);
         store_path = dflt;
     }
-    if (!sdb_is_postgres(store_path))
-        make_parent_dirs(store_path);
     unsigned char key[KEY_LEN];
-    gusto_code rc = load_key(store_path, key, err);
+    struct sdb *db;
+    gusto_code rc = open_to_write(store_path, conn->name, key, &db, err);
     if (rc != GUSTO_OK)
         return rc;
-    struct sdb *db;
-    if ((rc = store_open_mode(store_path, &db, true, err)) != GUSTO_OK) {
-        OPENSSL_cleanse(key, sizeof key);
-        return rc;
-    }
-    if ((rc = same_key_as_store(db, key, conn->name, err)) != GUSTO_OK) {
-        store_close(store_path, db);
-        OPENSSL_cleanse(key, sizeof key);
-        return rc;
-    }
     gusto_connection bound = *conn;
     snprintf(bound.scope, sizeof bound.scope, "%s", tokens->scope);
     bound.expires_at = tokens->expires_at;
