@@ -763,6 +763,13 @@ check "nothing was written beside the store on either machine (no key file, no S
 gb "$T/pgb1" status --json
 check "machine B (key in the environment) sees the connection" "exit $RC: $(cat "$T/pgb1" "$T/pgb1.err")" \
     eval '[ "$RC" = 0 ] && jqe "$T/pgb1" ".data[0].name == \"globex\" and .data[0].valid == true"'
+chmod 644 "$HA/store.key"
+ga "$T/pgkr" api GET /v1/token_info --json
+chmod 600 "$HA/store.key"
+ga "$T/pgkr2" api GET /v1/token_info --json
+check "a key file others can read is refused, with a hint to chmod it and not to remove it (control: 0600 works)" \
+    "exit $RC: $(cat "$T/pgkr" "$T/pgkr2")" \
+    eval 'jqe "$T/pgkr" ".ok == false and (.error.message | test(\"readable by group or others\")) and (.error.hint | test(\"chmod 600\") and test(\"do not remove\"))" && [ "$RC" = 0 ]'
 HOME=$HB GUSTO_STORE_KEY=$(hex 32) g "$T/pgw" api GET /v1/token_info --json
 check "a wrong key is refused (exit 3, store_key), nothing sent" "exit $RC: $(cat "$T/pgw")" \
     eval '[ "$RC" = 3 ] && jqe "$T/pgw" ".error.reason == \"store_key\" or (.error.message | test(\"cannot be decrypted\"))"'

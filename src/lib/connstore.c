@@ -130,8 +130,13 @@ static gusto_code check_file(int fd, const char *path, const char *what, bool pr
     err_set(err, GUSTO_EINVAL, "refusing the %s %s: it %s, so someone else may have planted "
                                "or changed it", what, path, why);
     err_field(err, "store");
-    err_hint(err, "remove it (or make it a regular file of yours, mode 0600) and connect "
-                  "again, or choose another store with GUSTO_STORE");
+    if (private_read) /* a key: removing it loses every connection sealed with it */
+        err_hint(err, "if it is yours, make it a regular file of yours with mode 0600 (chmod "
+                      "600 %.200s); do not remove it, the connections sealed with it open "
+                      "with nothing else", path);
+    else
+        err_hint(err, "remove it (or make it a regular file of yours, mode 0600) and connect "
+                      "again, or choose another store with GUSTO_STORE");
     return GUSTO_EINVAL;
 }
 
