@@ -122,9 +122,9 @@ start_sandbox() {
 
 # ---- serve replicas ---------------------------------------------------------------
 
-# Every request of the sandbox takes 300 ms, so that a sync is still under
+# Every request of the sandbox takes 1 s, so that a sync is still under
 # way when a replica is killed or stopped.
-start_sandbox sb --seed demo --token tokA --rate-limit 0 --log --faults 'delay:1.0@300' ||
+start_sandbox sb --seed demo --token tokA --rate-limit 0 --log --faults 'delay:1.0@1000' ||
     { not_ok "sandbox starts" "$(cat "$T/sb.log")"; summary; }
 SB=$SB_URL
 ACME=$SB_COMPANY
