@@ -1786,6 +1786,67 @@ static void test_store_sealed_fields(void)
     unsetenv("GUSTO_STORE_KEY");
 }
 
+/* One store, one key: gusto_store_check and a save under another key than
+ * the store's connections were sealed with are refused (field store_key)
+ * and write nothing; replacing the only connection is not.  A key file
+ * named by GUSTO_STORE_KEY_FILE (64 hex digits and a newline) is used and
+ * no key file is made beside the store; a named file that does not exist
+ * is refused and never created. */
+static void test_store_one_key(void)
+{
+    up();
+    unsetenv("GUSTO_STORE_KEY");
+    unsetenv("GUSTO_STORE_KEY_FILE");
+    char store[400];
+    snprintf(store, sizeof store, "%s", store_file("onekey.db"));
+    gusto_error err;
+    gusto_connection info;
+    CHECK_LONG(gusto_store_check(store, &err), GUSTO_OK, "a new store takes any key");
+    CHECK_LONG(save_conn(store, "a", &err), GUSTO_OK, "save a under the key file beside it");
+    CHECK_LONG(save_conn(store, "b", &err), GUSTO_OK, "save b under the same key");
+    CHECK_LONG(gusto_store_check(store, &err), GUSTO_OK, "the same key: the check passes");
+    setenv("GUSTO_STORE_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+           1);
+    CHECK_LONG(gusto_store_check(store, &err), GUSTO_EAUTH, "another key: the check refuses");
+    CHECK_STR(err.field, "store_key", "naming store_key");
+    CHECK_LONG(save_conn(store, "c", &err), GUSTO_EAUTH, "a save under another key is refused");
+    CHECK(strstr(err.message, "not the one the store's other connections") != NULL,
+          "saying why: %s", err.message);
+    CHECK_LONG(gusto_connection_get(store, "c", &info, &err), GUSTO_ENOTFOUND,
+               "and nothing was written");
+    unsetenv("GUSTO_STORE_KEY");
+    CHECK_LONG(use_conn(store, "a", &err), GUSTO_OK, "a still opens with its own key (control)");
+
+    char named[400], store2[400], beside[420];
+    snprintf(named, sizeof named, "%s", store_file("named.key"));
+    snprintf(store2, sizeof store2, "%s", store_file("named.db"));
+    snprintf(beside, sizeof beside, "%s.key", store2);
+    FILE *f = fopen(named, "w");
+    CHECK(f != NULL, "write the named key");
+    if (f) {
+        fchmod(fileno(f), 0600);
+        fputs("ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n", f);
+        fclose(f);
+    }
+    setenv("GUSTO_STORE_KEY_FILE", named, 1);
+    CHECK_LONG(save_conn(store2, "x", &err), GUSTO_OK, "save under GUSTO_STORE_KEY_FILE");
+    CHECK_LONG(use_conn(store2, "x", &err), GUSTO_OK, "and open it again");
+    CHECK(access(beside, F_OK) != 0, "no key file was made beside the store");
+    setenv("GUSTO_STORE_KEY", "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100",
+           1);
+    unsetenv("GUSTO_STORE_KEY_FILE");
+    CHECK_LONG(use_conn(store2, "x", &err), GUSTO_OK,
+               "the same key in hex in GUSTO_STORE_KEY opens it too");
+    unsetenv("GUSTO_STORE_KEY");
+    char missing[420];
+    snprintf(missing, sizeof missing, "%s.missing", named);
+    setenv("GUSTO_STORE_KEY_FILE", missing, 1);
+    CHECK_LONG(save_conn(store2, "y", &err), GUSTO_EINVAL, "a named key file that is missing");
+    CHECK_STR(err.field, "GUSTO_STORE_KEY_FILE", "is named in the error");
+    CHECK(access(missing, F_OK) != 0, "and is never created");
+    unsetenv("GUSTO_STORE_KEY_FILE");
+}
+
 /* The default connection (gusto_connstore_set_default): used when none is
  * named, cleared when removed; several and no default is ambiguous, naming
  * them.  A base_url that is not the connection's own is refused before
@@ -3051,6 +3112,7 @@ int main(int argc, char **argv)
         {"url_userinfo", test_url_userinfo},
         {"store_sealed_fields", test_store_sealed_fields},
         {"store_files", test_store_files},
+        {"store_one_key", test_store_one_key},
         {"store_default", test_store_default},
         {"missing_scope", test_missing_scope},
         {"422_metadata", test_422_metadata},
