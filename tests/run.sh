@@ -34,8 +34,10 @@ trap 'rm -rf "$log"' EXIT
 run_stage() {
     name=$1; shift
     echo "=== $name"
+    t0=$(date +%s)
     "$@" >"$log/out" 2>&1
     rc=$?
+    secs=$(($(date +%s) - t0))
     cat "$log/out"
     line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log/out" | tail -1)
     if [ -n "$line" ]; then
@@ -45,7 +47,7 @@ run_stage() {
         p=0; f=1
     fi
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-    echo "=== $name: $p passed, $f failed (exit $rc)"
+    echo "=== $name: $p passed, $f failed (exit $rc, $secs s)"
     total_pass=$((total_pass + p))
     total_fail=$((total_fail + f))
 }
