@@ -15,7 +15,8 @@
 # killed on exit, and the PostgreSQL server of its own (tests/pg.sh) is
 # stopped.  Needs curl, jq and PostgreSQL's server binaries.  Environment: GUSTO (default
 # build/gusto-connect), GUSTO_SANDBOX (default build/gusto-sandbox), KEEP=1 keeps
-# the temporary directory.  Prints "ok - NAME" / "not ok - NAME" and ends
+# the temporary directory, CONNECT_ONLY=pg runs section 13 alone,
+# CONNECT_NO_VALGRIND=1 skips its valgrind check (for a sanitizer build).  Prints "ok - NAME" / "not ok - NAME" and ends
 # with "N passed, N failed"; exits 1 when anything failed.
 # shellcheck disable=SC2016,SC2034,SC2317  # checks are eval'd: single quotes on purpose
 set -u
@@ -136,6 +137,28 @@ g() {
 jqe() { jq -e "$2" "$1" >/dev/null 2>&1; }
 count_token_posts() { grep -c "^POST /oauth/token $1" "$2"; }
 
+# race TAG: 16 runs of `racer I OUTFILE` at once (racer is defined by the
+# caller); sets good, how many exited 0 with Globex's token_info.
+race() {
+    racers=""
+    i=1
+    while [ $i -le 16 ]; do
+        racer $i "$T/$1.$i" </dev/null >"$T/$1.$i" 2>"$T/$1.$i.err" &
+        racers="$racers $!"
+        track "$!"
+        i=$((i + 1))
+    done
+    good=0
+    i=1
+    for p in $racers; do
+        reap "$p"
+        if [ "$RC" = 0 ] && jqe "$T/$1.$i" ".ok and .data.resource.uuid == \"$GLOBEX\""; then
+            good=$((good + 1))
+        fi
+        i=$((i + 1))
+    done
+}
+
 # ---- set-up -------------------------------------------------------------------
 
 SECRET="sec-$(hex 16)"
@@ -152,6 +175,10 @@ APPS="$T/apps.json"
 
 start_sandbox main --port 0 --apps "$APPS" || summary
 ACME=$SB_COMPANY
+
+# CONNECT_ONLY=pg runs only section 13 (the store on PostgreSQL), as the
+# connect-pg-asan stage does under AddressSanitizer.
+if [ "${CONNECT_ONLY:-}" != pg ]; then
 
 # ---- 1. happy path, and where the secret is not -------------------------------
 
@@ -370,27 +397,6 @@ GLOBEX=$(option_uuid "Globex Other Inc")
 check "race: connect to Globex exits 0" "exit $RC: $(cat "$C_OUT")" \
     eval '[ "$RC" = 0 ] && jqe "$C_OUT" ".data.company_uuid == \"$GLOBEX\""'
 sleep 7
-# race TAG: 16 runs of `racer I OUTFILE` at once (racer is defined by the
-# caller); sets good, how many exited 0 with Globex's token_info.
-race() {
-    racers=""
-    i=1
-    while [ $i -le 16 ]; do
-        racer $i "$T/$1.$i" </dev/null >"$T/$1.$i" 2>"$T/$1.$i.err" &
-        racers="$racers $!"
-        track "$!"
-        i=$((i + 1))
-    done
-    good=0
-    i=1
-    for p in $racers; do
-        reap "$p"
-        if [ "$RC" = 0 ] && jqe "$T/$1.$i" ".ok and .data.resource.uuid == \"$GLOBEX\""; then
-            good=$((good + 1))
-        fi
-        i=$((i + 1))
-    done
-}
 racer() { "$GUSTO" api GET /v1/token_info; }
 race racer
 check "race: all 16 processes exit 0 with Globex's token_info" \
@@ -709,6 +715,8 @@ check "an explicit GUSTO_STORE is never moved to (nothing created at the default
     eval '[ ! -e "$H12/explicit.db" ] && ! grep -q moved "$T/mig4.err"'
 stop "$SB_PID"
 
+fi # CONNECT_ONLY
+
 # ---- 13. the store on PostgreSQL: two HOMEs, one key, one refresh ----------------
 
 # Two machines, as far as the store can tell: each with its own HOME and
@@ -869,7 +877,7 @@ stop "$PB"
 
 # The PostgreSQL paths under valgrind: a due token, so the row lock, the
 # refresh through the client's handle and the commit all run.
-if command -v valgrind >/dev/null 2>&1; then
+if command -v valgrind >/dev/null 2>&1 && [ -z "${CONNECT_NO_VALGRIND:-}" ]; then
     sleep 7
     posts_before=$(count_token_posts "" "$SB_LOG")
     HOME=$HA GUSTO_STORE_KEY_FILE="$HA/store.key" valgrind --quiet --error-exitcode=9 \

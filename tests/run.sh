@@ -134,6 +134,9 @@ run_stage batch-cli-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-s
     ./tests/batch_cli_test.sh
 run_stage serve-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
     ./tests/serve_test.sh
+# The connection store on PostgreSQL (row lock, kept sessions, serve replicas).
+run_stage connect-pg-asan env GUSTO=build-san/gusto-connect GUSTO_SANDBOX=build-san/gusto-sandbox \
+    CONNECT_ONLY=pg CONNECT_NO_VALGRIND=1 ./tests/connect_test.sh
 # RSS says nothing under ASan's quarantine: the memory bound is checked above.
 run_stage hostile-asan env GUSTO_SANDBOX=build-san/gusto-sandbox HOSTILE_SKIP_RSS=1 \
     ./build-san/tests/hostile_test
