@@ -603,8 +603,8 @@ gusto_code gusto_store_migrate(char *old_path, size_t cap, int *migrated, gusto_
 gusto_code gusto_store_check(const char *store_path, gusto_error *err);
 
 /* Save (insert or replace) a connection with its secrets.  Refused
- * (GUSTO_EAUTH, reason "store_key") when the key is not the one the
- * store's other connections were sealed with. */
+ * (GUSTO_EAUTH, field "store_key"), writing nothing, when the key is not
+ * the one the store's other connections were sealed with. */
 gusto_code gusto_connection_save(const char *store_path, const gusto_connection *conn,
                                  const char *client_secret, const gusto_tokens *tokens,
                                  gusto_error *err);
