@@ -67,6 +67,15 @@ static void default_path(char *out, size_t cap)
         config_file("gusto-connect", "connections.db", out, cap);
 }
 
+/* path, or the default store's path (into buf) when path is NULL. */
+static const char *path_or_default(const char *path, char *buf, size_t cap)
+{
+    if (path)
+        return path;
+    default_path(buf, cap);
+    return buf;
+}
+
 const char *gusto_store_default_path(void)
 {
     static _Thread_local char path[1024];
@@ -382,10 +391,7 @@ static void store_close(const char *path, struct sdb *db)
     if (!db)
         return;
     char dflt[1024];
-    if (!path) {
-        default_path(dflt, sizeof dflt);
-        path = dflt;
-    }
+    path = path_or_default(path, dflt, sizeof dflt);
     char *url = sdb_kind(db) == SDB_POSTGRES ? strdup(path) : NULL;
     if (url) {
         sdb_rollback(db);
@@ -811,10 +817,7 @@ gusto_code gusto_store_check(const char *store_path, gusto_error *err)
 {
     err_clear(err);
     char dflt[1024];
-    if (!store_path) {
-        default_path(dflt, sizeof dflt);
-        store_path = dflt;
-    }
+    store_path = path_or_default(store_path, dflt, sizeof dflt);
     unsigned char key[KEY_LEN];
     struct sdb *db;
     gusto_code rc = open_to_write(store_path, NULL, key, &db, err);
@@ -835,10 +838,7 @@ gusto_code gusto_connection_save(const char *store_path, const gusto_connection 
         return GUSTO_EINVAL;
     }
     char dflt[1024];
-    if (!store_path) {
-        default_path(dflt, sizeof dflt);
-        store_path = dflt;
-    }
+    store_path = path_or_default(store_path, dflt, sizeof dflt);
     unsigned char key[KEY_LEN];
     struct sdb *db;
     gusto_code rc = open_to_write(store_path, conn->name, key, &db, err);
@@ -1283,10 +1283,7 @@ gusto_client *gusto_client_new_stored(const gusto_options *opts, const char *sto
         return NULL;
     }
     char dflt[1024];
-    if (!store_path) {
-        default_path(dflt, sizeof dflt);
-        store_path = dflt;
-    }
+    store_path = path_or_default(store_path, dflt, sizeof dflt);
     struct sdb *db;
     if (store_open(store_path, &db, err) != GUSTO_OK)
         return NULL;
@@ -1348,10 +1345,7 @@ gusto_code gusto_connection_revoke(const char *store_path, const char *name, gus
 {
     err_clear(err);
     char dflt[1024];
-    if (!store_path) {
-        default_path(dflt, sizeof dflt);
-        store_path = dflt;
-    }
+    store_path = path_or_default(store_path, dflt, sizeof dflt);
     struct sdb *db;
     gusto_code rc = store_open(store_path, &db, err);
     if (rc != GUSTO_OK)
